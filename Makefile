@@ -1,0 +1,43 @@
+# Two commands set up everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+# The embedded default: SQLite file, Celery eager. DEBUG only for local runs.
+export DEBUG ?= 1
+
+.PHONY: demo test lint check-deploy run bench-ledger bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: $(STAMP)
+	$(PY) manage.py demo
+
+test: $(STAMP) lint check-deploy
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+# Production-like settings: DEBUG off, a real secret, HTTPS. Must be clean.
+check-deploy: $(STAMP)
+	DEBUG=0 SECRET_KEY=$$(PYTHONWARNINGS=ignore $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  ALLOWED_HOSTS=trovon.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+run: $(STAMP)
+	$(PY) manage.py migrate -v0
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+bench-ledger: $(STAMP)
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/trovon_bench} $(PY) bench/ledger.py
+
+clean:
+	rm -rf var/*.sqlite3 var/media var/reports

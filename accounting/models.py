@@ -1,0 +1,227 @@
+"""The double-entry ledger kernel.
+
+Design overview
+---------------
+* ``Account`` — the chart of accounts, Vietnamese codes (Circular 200/99): a tree in which only
+  accounts without children take postings. Each account has a type (asset, liability, equity,
+  income, expense), the side it normally sits on and one currency. ``path`` is the materialised
+  path of codes (``/411/4111/``) so a subtree is one indexed prefix scan.
+* ``JournalEntry`` — one business event: effective (business) date, recorded time, memo, who
+  posted it, the business document that caused it, a unique idempotency key with the fingerprint
+  of the request, and ``reversal_of`` (one-to-one, so an entry is reversed at most once).
+* ``Posting`` — one leg: an account and a signed amount in whole đồng (debit > 0, credit < 0).
+  The legs of an entry sum to zero per currency. Each posting carries the analytic dimensions
+  ``superior_union_id`` / ``grassroots_union_id`` (as they were when posted, so past reports do not
+  change when a union moves) and ``subledger`` (e.g. ``loan:42``, ``borrower:7``) so that any
+  balance rolls up by union and reconciles per loan without thousands of sub-accounts.
+* ``ChainLink`` — the tamper-evidence hash chain, sealed in order in batches by one sealer, so
+  posting never waits on a global lock.
+* ``PeriodClose`` — nothing may be posted on or before the latest ``closed_through`` date.
+* ``AccountCheckpoint`` — balance of an account (per currency) as of a closed date. Because closed
+  periods cannot change, checkpoints never go stale; a balance is the checkpoint plus the delta.
+
+On PostgreSQL the database enforces the rules itself (migration ``0002_ledger_triggers``): an
+unbalanced or one-legged entry cannot commit (deferred constraint trigger, once per entry), posted
+rows cannot be updated or deleted, postings to non-leaf accounts, in another currency than the
+account's, into a closed period or into an entry of an earlier transaction are refused. On SQLite
+the services check the same rules.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+
+AMOUNT_DIGITS = 20
+
+
+class AccountType(models.TextChoices):
+    ASSET = "asset", _("Tài sản")
+    LIABILITY = "liability", _("Nợ phải trả")
+    EQUITY = "equity", _("Nguồn vốn quỹ")
+    INCOME = "income", _("Thu nhập")
+    EXPENSE = "expense", _("Chi phí")
+
+
+class Side(models.TextChoices):
+    DEBIT = "debit", _("Nợ")
+    CREDIT = "credit", _("Có")
+
+
+NORMAL_SIDE = {
+    AccountType.ASSET: Side.DEBIT,
+    AccountType.EXPENSE: Side.DEBIT,
+    AccountType.LIABILITY: Side.CREDIT,
+    AccountType.EQUITY: Side.CREDIT,
+    AccountType.INCOME: Side.CREDIT,
+}
+
+
+class Account(models.Model):
+    code = models.CharField(_("số hiệu"), max_length=32, unique=True)
+    name = models.CharField(_("tên tài khoản"), max_length=255)
+    name_en = models.CharField(_("tên tiếng Anh"), max_length=255, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("tài khoản cấp trên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(max_length=512, unique=True, editable=False)
+    account_type = models.CharField(_("loại"), max_length=16, choices=AccountType.choices)
+    normal_side = models.CharField(_("số dư thông thường"), max_length=6, choices=Side.choices)
+    # A contra account (2293 provisions) sits on the side opposite its type's usual one.
+    is_contra = models.BooleanField(_("tài khoản điều chỉnh giảm"), default=False)
+    currency = models.CharField(_("tiền tệ"), max_length=3, default="VND")
+
+    class Meta:
+        verbose_name = _("tài khoản")
+        verbose_name_plural = _("hệ thống tài khoản")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class JournalEntry(models.Model):
+    effective_date = models.DateField(_("ngày hạch toán"), db_index=True)
+    recorded_at = models.DateTimeField(_("thời điểm ghi sổ"), auto_now_add=True)
+    memo = models.CharField(_("diễn giải"), max_length=500)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người ghi sổ"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    document_type = models.CharField(_("loại chứng từ"), max_length=64, blank=True)
+    document_id = models.CharField(_("số chứng từ"), max_length=64, blank=True)
+    idempotency_key = models.CharField(_("khóa chống trùng"), max_length=200, unique=True)
+    request_hash = models.CharField(max_length=64, editable=False)
+    reversal_of = models.OneToOneField(
+        "self",
+        verbose_name=_("bút toán đảo của"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+    )
+    # Filled by a PostgreSQL trigger with the inserting transaction's id, so that postings can
+    # only be added to an entry inside the transaction that created it.
+    txid = models.BigIntegerField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("bút toán")
+        verbose_name_plural = _("sổ nhật ký chung")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["document_type", "document_id"])]
+
+    def __str__(self):
+        return f"#{self.pk} {self.effective_date} {self.memo}"
+
+
+class Posting(models.Model):
+    entry = models.ForeignKey(
+        JournalEntry, verbose_name=_("bút toán"), on_delete=models.PROTECT, related_name="postings"
+    )
+    account = models.ForeignKey(
+        Account, verbose_name=_("tài khoản"), on_delete=models.PROTECT, related_name="postings"
+    )
+    # Signed: debit > 0, credit < 0. Whole đồng.
+    amount = MoneyField(
+        _("số tiền"), max_digits=AMOUNT_DIGITS, decimal_places=0, default_currency="VND"
+    )
+    effective_date = models.DateField(_("ngày hạch toán"))
+    superior_union_id = models.BigIntegerField(_("công đoàn cấp trên"), null=True, blank=True)
+    grassroots_union_id = models.BigIntegerField(_("công đoàn cơ sở"), null=True, blank=True)
+    subledger = models.CharField(_("sổ chi tiết"), max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("định khoản")
+        verbose_name_plural = _("định khoản")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="posting_amount_nonzero"),
+        ]
+        indexes = [
+            models.Index(fields=["account", "effective_date"], name="posting_acct_date"),
+            models.Index(fields=["superior_union_id", "account"], name="posting_superior"),
+            models.Index(fields=["grassroots_union_id", "account"], name="posting_grassroots"),
+        ]
+
+    @property
+    def debit(self):
+        return self.amount.amount if self.amount.amount > 0 else 0
+
+    @property
+    def credit(self):
+        return -self.amount.amount if self.amount.amount < 0 else 0
+
+
+class ChainLink(models.Model):
+    """One sealed entry in the hash chain: ``link_hash = sha256(prev_hash + entry_hash)``."""
+
+    seq = models.BigIntegerField(primary_key=True)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="chain_link")
+    entry_hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    link_hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mắt xích niêm phong")
+        verbose_name_plural = _("chuỗi niêm phong sổ cái")
+        ordering = ["seq"]
+
+
+class PeriodClose(models.Model):
+    closed_through = models.DateField(_("khóa sổ đến ngày"), unique=True)
+    closed_at = models.DateTimeField(_("thời điểm khóa"), auto_now_add=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("kỳ đã khóa sổ")
+        verbose_name_plural = _("các kỳ đã khóa sổ")
+        ordering = ["closed_through"]
+
+
+class AccountCheckpoint(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="checkpoints")
+    as_of = models.DateField()
+    currency = models.CharField(max_length=3, default="VND")
+    # Signed: debit - credit.
+    balance = models.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=0)
+    posting_count = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("số dư chốt")
+        verbose_name_plural = _("số dư chốt")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "as_of", "currency"], name="checkpoint_unique"
+            )
+        ]
+
+
+class CommandRecord(models.Model):
+    """One business command run under an idempotency key (see ``accounting.idempotency``)."""
+
+    scope = models.CharField(max_length=64)
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    result_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lệnh chống trùng")
+        verbose_name_plural = _("lệnh chống trùng")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="command_record_unique")
+        ]

@@ -1,0 +1,47 @@
+"""The one place that turns user input into money.
+
+VND has no minor unit (Babel's currency precision for VND is 0), so every amount in trovon is a
+whole number of đồng held as a `Decimal` with exponent 0. Input with a fraction of a đồng is
+refused, never rounded: rounding is a business rule that belongs to the schedule, not to input.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from djmoney.money import Money
+
+from .errors import InvalidAmount, WrongCurrency
+
+CURRENCY = "VND"
+ZERO = Decimal(0)
+
+
+def to_dong(value, *, field: str = "amount", currency: str = CURRENCY) -> Decimal:
+    """Whole đồng as a Decimal, or `InvalidAmount` naming `field`.
+
+    Accepts int, Decimal, a numeric string or a `Money`; floats are refused because they cannot
+    be trusted to hold an amount exactly.
+    """
+    if isinstance(value, Money):
+        if str(value.currency) != currency:
+            raise WrongCurrency(
+                f"Tiền tệ {value.currency} không hợp lệ, chỉ nhận {currency}.", field=field
+            )
+        value = value.amount
+    if isinstance(value, bool) or isinstance(value, float):
+        raise InvalidAmount("Số tiền phải là số nguyên đồng, không dùng số thực.", field=field)
+    try:
+        amount = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError):
+        raise InvalidAmount(f"Số tiền không hợp lệ: {value!r}.", field=field) from None
+    if not amount.is_finite():
+        raise InvalidAmount(f"Số tiền không hợp lệ: {value!r}.", field=field)
+    if amount != amount.to_integral_value():
+        raise InvalidAmount(
+            f"Số tiền {value} có phần lẻ của đồng; VND không có đơn vị nhỏ hơn đồng.", field=field
+        )
+    return amount.quantize(Decimal(1))
+
+
+def vnd(value) -> Money:
+    """A `Money` in VND from whole đồng (validated by `to_dong`)."""
+    return Money(to_dong(value), CURRENCY)

@@ -1,0 +1,377 @@
+"""Ledger reads: balances, trial balance, general ledger, statements, chain verification.
+
+Balances are signed debit-minus-credit sums; ``normal`` figures are shown on the account's
+normal side. A balance as of a date starts from the latest checkpoint (written when a period is
+closed, so it cannot go stale) and adds the postings since, so it costs the same at ten
+postings or ten million.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Max, Sum
+
+from .errors import UnknownAccount
+from .models import Account, AccountCheckpoint, ChainLink, JournalEntry, PeriodClose, Posting, Side
+from .services import GENESIS_HASH, entry_hash, link_hash
+
+ZERO = Decimal(0)
+
+
+def account_get(code: str) -> Account:
+    try:
+        return Account.objects.get(code=code)
+    except Account.DoesNotExist:
+        raise UnknownAccount(f"Tài khoản {code} không tồn tại.", field="account") from None
+
+
+def _checkpoint_date(as_of: date) -> date | None:
+    return PeriodClose.objects.filter(closed_through__lte=as_of).aggregate(m=Max("closed_through"))[
+        "m"
+    ]
+
+
+def account_balance(
+    *,
+    account: Account | str,
+    as_of: date,
+    currency: str = "VND",
+    superior_union_id: int | None = None,
+    grassroots_union_id: int | None = None,
+    subledger: str | None = None,
+) -> Decimal:
+    """Signed balance (debit - credit) of an account and its subtree at the end of `as_of`.
+
+    Filtered by a union or a sub-ledger it sums postings; otherwise it uses checkpoints.
+    """
+    if isinstance(account, str):
+        account = account_get(account)
+    subtree = _subtree_ids(account)
+    postings = Posting.objects.filter(
+        account_id__in=subtree, amount_currency=currency, effective_date__lte=as_of
+    )
+    dims = {
+        k: v
+        for k, v in (
+            ("superior_union_id", superior_union_id),
+            ("grassroots_union_id", grassroots_union_id),
+            ("subledger", subledger),
+        )
+        if v is not None
+    }
+    base = ZERO
+    if dims:
+        postings = postings.filter(**dims)
+    else:
+        cp_date = _checkpoint_date(as_of)
+        if cp_date is not None:
+            base = (
+                AccountCheckpoint.objects.filter(
+                    account_id__in=subtree, currency=currency, as_of=cp_date
+                ).aggregate(s=Sum("balance"))["s"]
+                or ZERO
+            )
+            postings = postings.filter(effective_date__gt=cp_date)
+    return base + (postings.aggregate(s=Sum("amount"))["s"] or ZERO)
+
+
+def _subtree_ids(account: Account) -> list[int]:
+    return list(Account.objects.filter(path__startswith=account.path).values_list("id", flat=True))
+
+
+def normal_balance(account: Account, signed: Decimal) -> Decimal:
+    return signed if account.normal_side == Side.DEBIT else -signed
+
+
+def balances_by_account(
+    *, as_of: date, since: date | None = None, currency: str = "VND", **dims
+) -> dict[int, Decimal]:
+    """Signed balance of every leaf account at the end of `as_of` (movement only after `since`)."""
+    result: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    postings = Posting.objects.filter(amount_currency=currency, effective_date__lte=as_of)
+    dims = {k: v for k, v in dims.items() if v is not None}
+    if since is not None:
+        postings = postings.filter(effective_date__gt=since)
+    elif not dims:
+        cp_date = _checkpoint_date(as_of)
+        if cp_date is not None:
+            for acc, bal in AccountCheckpoint.objects.filter(
+                as_of=cp_date, currency=currency
+            ).values_list("account_id", "balance"):
+                result[acc] += bal
+            postings = postings.filter(effective_date__gt=cp_date)
+    if dims:
+        postings = postings.filter(**dims)
+    for acc, s in (
+        postings.values("account_id").annotate(s=Sum("amount")).values_list("account_id", "s")
+    ):
+        result[acc] += s
+    return result
+
+
+@dataclass
+class BalanceRow:
+    account: Account
+    depth: int
+    is_leaf: bool
+    balance: Decimal  # signed debit - credit, subtree included
+
+    @property
+    def debit(self) -> Decimal:
+        return self.balance if self.balance > 0 else ZERO
+
+    @property
+    def credit(self) -> Decimal:
+        return -self.balance if self.balance < 0 else ZERO
+
+
+@dataclass
+class TrialBalance:
+    as_of: date
+    rows: list[BalanceRow]
+    total_debit: Decimal
+    total_credit: Decimal
+
+    @property
+    def balanced(self) -> bool:
+        return self.total_debit == self.total_credit
+
+
+def _rollup(leaf_balances: dict[int, Decimal]) -> list[BalanceRow]:
+    accounts = list(Account.objects.order_by("path"))
+    parents = {a.parent_id for a in accounts if a.parent_id}
+    by_id = {a.pk: a for a in accounts}
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for acc_id, bal in leaf_balances.items():
+        node = by_id.get(acc_id)
+        while node is not None:
+            totals[node.pk] += bal
+            node = by_id.get(node.parent_id) if node.parent_id else None
+    return [
+        BalanceRow(a, a.path.count("/") - 2, a.pk not in parents, totals[a.pk]) for a in accounts
+    ]
+
+
+def trial_balance(*, as_of: date, currency: str = "VND", **dims) -> TrialBalance:
+    """Every account's balance at the end of `as_of`; leaf debits equal leaf credits."""
+    rows = _rollup(balances_by_account(as_of=as_of, currency=currency, **dims))
+    leaves = [r for r in rows if r.is_leaf]
+    return TrialBalance(
+        as_of=as_of,
+        rows=rows,
+        total_debit=sum((r.debit for r in leaves), ZERO),
+        total_credit=sum((r.credit for r in leaves), ZERO),
+    )
+
+
+@dataclass
+class LedgerLine:
+    entry_id: int
+    effective_date: date
+    memo: str
+    document_type: str
+    document_id: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal  # running, on the account's normal side
+
+
+@dataclass
+class GeneralLedger:
+    account: Account
+    start: date
+    end: date
+    opening: Decimal
+    lines: list[LedgerLine] = field(default_factory=list)
+    total_debit: Decimal = ZERO
+    total_credit: Decimal = ZERO
+    closing: Decimal = ZERO
+
+
+def general_ledger(
+    *, account: Account | str, start: date, end: date, currency: str = "VND", **dims
+) -> GeneralLedger:
+    """Postings of an account (and subtree) in [start, end] with opening and closing balances."""
+    from datetime import timedelta
+
+    if isinstance(account, str):
+        account = account_get(account)
+    opening_signed = account_balance(
+        account=account, as_of=start - timedelta(days=1), currency=currency, **dims
+    )
+    gl = GeneralLedger(account, start, end, normal_balance(account, opening_signed))
+    running = opening_signed
+    qs = (
+        Posting.objects.filter(
+            account_id__in=_subtree_ids(account),
+            amount_currency=currency,
+            effective_date__gte=start,
+            effective_date__lte=end,
+            **{k: v for k, v in dims.items() if v is not None},
+        )
+        .select_related("entry")
+        .order_by("effective_date", "entry_id", "id")
+    )
+    for p in qs:
+        amt = p.amount.amount
+        running += amt
+        gl.lines.append(
+            LedgerLine(
+                p.entry_id,
+                p.effective_date,
+                p.entry.memo,
+                p.entry.document_type,
+                p.entry.document_id,
+                amt if amt > 0 else ZERO,
+                -amt if amt < 0 else ZERO,
+                normal_balance(account, running),
+            )
+        )
+        if amt > 0:
+            gl.total_debit += amt
+        else:
+            gl.total_credit -= amt
+    gl.closing = normal_balance(account, running)
+    return gl
+
+
+@dataclass
+class StatementLine:
+    code: str
+    name: str
+    amount: Decimal
+
+
+def balance_sheet(*, as_of: date, currency: str = "VND") -> dict[str, list[StatementLine]]:
+    """Assets, liabilities and fund capital (surplus of the year included) as of a date."""
+    rows = _rollup(balances_by_account(as_of=as_of, currency=currency))
+    out: dict[str, list[StatementLine]] = {"asset": [], "liability": [], "equity": []}
+    surplus = ZERO
+    for r in rows:
+        if r.depth != 0:
+            continue
+        t = r.account.account_type
+        if t in ("income", "expense"):
+            surplus += -r.balance
+            continue
+        amount = r.balance if t == "asset" else -r.balance
+        out[t].append(StatementLine(r.account.code, r.account.name, amount))
+    out["equity"].append(StatementLine("", "Chênh lệch thu chi kỳ này chưa kết chuyển", surplus))
+    return out
+
+
+def income_statement(*, start: date, end: date, currency: str = "VND") -> dict:
+    """Income and expenses moved in [start, end] and the resulting surplus."""
+    from datetime import timedelta
+
+    rows = _rollup(
+        balances_by_account(as_of=end, since=start - timedelta(days=1), currency=currency)
+    )
+    income = [
+        StatementLine(r.account.code, r.account.name, -r.balance)
+        for r in rows
+        if r.account.account_type == "income" and r.is_leaf and r.balance
+    ]
+    expense = [
+        StatementLine(r.account.code, r.account.name, r.balance)
+        for r in rows
+        if r.account.account_type == "expense" and r.is_leaf and r.balance
+    ]
+    ti = sum((x.amount for x in income), ZERO)
+    te = sum((x.amount for x in expense), ZERO)
+    return {
+        "income": income,
+        "expense": expense,
+        "total_income": ti,
+        "total_expense": te,
+        "surplus": ti - te,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Chain verification
+
+
+@dataclass
+class ChainReport:
+    ok: bool
+    links_checked: int
+    unsealed_entries: int
+    head_seq: int
+    head_hash: str
+    first_broken_seq: int | None = None
+    first_broken_entry_id: int | None = None
+    problem: str = ""
+
+
+def ledger_chain_head() -> tuple[int, str]:
+    head = ChainLink.objects.order_by("-seq").first()
+    return (head.seq, head.link_hash) if head else (0, GENESIS_HASH)
+
+
+def ledger_verify(*, chunk: int = 5000) -> ChainReport:
+    """Walk the chain in order; recompute every entry's hash from what the tables hold now.
+
+    Reports the first link whose entry was altered or removed, or whose chaining is broken.
+    """
+    prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    while True:
+        links = list(ChainLink.objects.filter(seq__gte=expected_seq).order_by("seq")[:chunk])
+        if not links:
+            break
+        entry_ids = [lk.entry_id for lk in links]
+        entries = {e.pk: e for e in JournalEntry.objects.filter(pk__in=entry_ids)}
+        postings: dict[int, list[Posting]] = defaultdict(list)
+        for p in Posting.objects.filter(entry_id__in=entry_ids):
+            postings[p.entry_id].append(p)
+        for lk in links:
+            problem = ""
+            if lk.seq != expected_seq:
+                problem = f"thiếu mắt xích số {expected_seq}"
+            elif lk.prev_hash != prev or lk.link_hash != link_hash(prev, lk.entry_hash):
+                problem = "mắt xích không nối với mắt xích trước"
+            elif lk.entry_id not in entries:
+                problem = f"bút toán #{lk.entry_id} đã bị xóa"
+            elif entry_hash(entries[lk.entry_id], postings[lk.entry_id]) != lk.entry_hash:
+                problem = f"bút toán #{lk.entry_id} đã bị sửa sau khi niêm phong"
+            if problem:
+                return ChainReport(
+                    ok=False,
+                    links_checked=checked,
+                    unsealed_entries=_unsealed_count(),
+                    head_seq=last_seq,
+                    head_hash=prev,
+                    first_broken_seq=lk.seq,
+                    first_broken_entry_id=lk.entry_id,
+                    problem=problem,
+                )
+            prev = lk.link_hash
+            expected_seq += 1
+            last_seq = lk.seq
+            checked += 1
+    return ChainReport(
+        ok=True,
+        links_checked=checked,
+        unsealed_entries=_unsealed_count(),
+        head_seq=last_seq,
+        head_hash=prev,
+    )
+
+
+def _unsealed_count() -> int:
+    return JournalEntry.objects.filter(chain_link__isnull=True).count()
+
+
+def entries_for_document(*, document_type: str, document_id) -> list[JournalEntry]:
+    return list(
+        JournalEntry.objects.filter(document_type=document_type, document_id=str(document_id))
+        .prefetch_related("postings__account")
+        .order_by("id")
+    )

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from .services import ledger_seal
+
+
+@shared_task(acks_late=True)
+def ledger_seal_task() -> int:
+    """Seal newly posted entries into the hash chain (beat runs it every minute)."""
+    return ledger_seal()
