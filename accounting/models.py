@@ -11,7 +11,8 @@ Design overview
   of the request, and ``reversal_of`` (one-to-one, so an entry is reversed at most once).
 * ``Posting`` — one leg: an account and a signed amount in whole đồng (debit > 0, credit < 0).
   The legs of an entry sum to zero per currency. Each posting carries the analytic dimensions
-  ``superior_union_id`` / ``grassroots_union_id`` (as they were when posted, so past reports do not
+  ``fund_id`` (several funds share one database and one chart), ``superior_union_id`` /
+  ``grassroots_union_id`` (as they were when posted, so past reports do not
   change when a union moves) and ``subledger`` (e.g. ``loan:42``, ``borrower:7``) so that any
   balance rolls up by union and reconciles per loan without thousands of sub-accounts.
 * ``ChainLink`` — the tamper-evidence hash chain, sealed in order in batches by one sealer, so
@@ -136,6 +137,7 @@ class Posting(models.Model):
         _("số tiền"), max_digits=AMOUNT_DIGITS, decimal_places=0, default_currency="VND"
     )
     effective_date = models.DateField(_("ngày hạch toán"))
+    fund_id = models.BigIntegerField(_("quỹ"), null=True, blank=True)
     superior_union_id = models.BigIntegerField(_("công đoàn cấp trên"), null=True, blank=True)
     grassroots_union_id = models.BigIntegerField(_("công đoàn cơ sở"), null=True, blank=True)
     subledger = models.CharField(_("sổ chi tiết"), max_length=64, blank=True, db_index=True)
@@ -195,6 +197,7 @@ class PeriodClose(models.Model):
 class AccountCheckpoint(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="checkpoints")
     as_of = models.DateField()
+    fund_id = models.BigIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3, default="VND")
     # Signed: debit - credit.
     balance = models.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=0)
@@ -205,7 +208,9 @@ class AccountCheckpoint(models.Model):
         verbose_name_plural = _("số dư chốt")
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "as_of", "currency"], name="checkpoint_unique"
+                fields=["account", "as_of", "currency", "fund_id"],
+                name="checkpoint_unique",
+                nulls_distinct=False,
             )
         ]
 

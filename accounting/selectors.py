@@ -40,13 +40,15 @@ def account_balance(
     account: Account | str,
     as_of: date,
     currency: str = "VND",
+    fund_id: int | None = None,
     superior_union_id: int | None = None,
     grassroots_union_id: int | None = None,
     subledger: str | None = None,
 ) -> Decimal:
     """Signed balance (debit - credit) of an account and its subtree at the end of `as_of`.
 
-    Filtered by a union or a sub-ledger it sums postings; otherwise it uses checkpoints.
+    Whole-fund balances start from the latest checkpoint; balances of a union or a sub-ledger
+    sum that dimension's postings (indexed).
     """
     if isinstance(account, str):
         account = account_get(account)
@@ -54,6 +56,8 @@ def account_balance(
     postings = Posting.objects.filter(
         account_id__in=subtree, amount_currency=currency, effective_date__lte=as_of
     )
+    if fund_id is not None:
+        postings = postings.filter(fund_id=fund_id)
     dims = {
         k: v
         for k, v in (
@@ -69,12 +73,12 @@ def account_balance(
     else:
         cp_date = _checkpoint_date(as_of)
         if cp_date is not None:
-            base = (
-                AccountCheckpoint.objects.filter(
-                    account_id__in=subtree, currency=currency, as_of=cp_date
-                ).aggregate(s=Sum("balance"))["s"]
-                or ZERO
+            cps = AccountCheckpoint.objects.filter(
+                account_id__in=subtree, currency=currency, as_of=cp_date
             )
+            if fund_id is not None:
+                cps = cps.filter(fund_id=fund_id)
+            base = cps.aggregate(s=Sum("balance"))["s"] or ZERO
             postings = postings.filter(effective_date__gt=cp_date)
     return base + (postings.aggregate(s=Sum("amount"))["s"] or ZERO)
 
@@ -90,22 +94,23 @@ def normal_balance(account: Account, signed: Decimal) -> Decimal:
 def balances_by_account(
     *, as_of: date, since: date | None = None, currency: str = "VND", **dims
 ) -> dict[int, Decimal]:
-    """Signed balance of every leaf account at the end of `as_of` (movement only after `since`)."""
+    """Signed balance of every leaf account at the end of `as_of` (movement only after `since`).
+
+    `dims` filter postings by fund_id, superior_union_id, grassroots_union_id or subledger.
+    """
     result: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    postings = Posting.objects.filter(amount_currency=currency, effective_date__lte=as_of)
     dims = {k: v for k, v in dims.items() if v is not None}
+    postings = Posting.objects.filter(amount_currency=currency, effective_date__lte=as_of, **dims)
     if since is not None:
         postings = postings.filter(effective_date__gt=since)
-    elif not dims:
+    elif set(dims) <= {"fund_id"}:
         cp_date = _checkpoint_date(as_of)
         if cp_date is not None:
             for acc, bal in AccountCheckpoint.objects.filter(
-                as_of=cp_date, currency=currency
+                as_of=cp_date, currency=currency, **dims
             ).values_list("account_id", "balance"):
                 result[acc] += bal
             postings = postings.filter(effective_date__gt=cp_date)
-    if dims:
-        postings = postings.filter(**dims)
     for acc, s in (
         postings.values("account_id").annotate(s=Sum("amount")).values_list("account_id", "s")
     ):
@@ -246,9 +251,9 @@ class StatementLine:
     amount: Decimal
 
 
-def balance_sheet(*, as_of: date, currency: str = "VND") -> dict[str, list[StatementLine]]:
+def balance_sheet(*, as_of: date, currency: str = "VND", **dims) -> dict[str, list[StatementLine]]:
     """Assets, liabilities and fund capital (surplus of the year included) as of a date."""
-    rows = _rollup(balances_by_account(as_of=as_of, currency=currency))
+    rows = _rollup(balances_by_account(as_of=as_of, currency=currency, **dims))
     out: dict[str, list[StatementLine]] = {"asset": [], "liability": [], "equity": []}
     surplus = ZERO
     for r in rows:
@@ -264,12 +269,12 @@ def balance_sheet(*, as_of: date, currency: str = "VND") -> dict[str, list[State
     return out
 
 
-def income_statement(*, start: date, end: date, currency: str = "VND") -> dict:
+def income_statement(*, start: date, end: date, currency: str = "VND", **dims) -> dict:
     """Income and expenses moved in [start, end] and the resulting surplus."""
     from datetime import timedelta
 
     rows = _rollup(
-        balances_by_account(as_of=end, since=start - timedelta(days=1), currency=currency)
+        balances_by_account(as_of=end, since=start - timedelta(days=1), currency=currency, **dims)
     )
     income = [
         StatementLine(r.account.code, r.account.name, -r.balance)

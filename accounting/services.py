@@ -99,6 +99,7 @@ class Leg:
 
     account: str
     amount: object
+    fund_id: int | None = None
     superior_union_id: int | None = None
     grassroots_union_id: int | None = None
     subledger: str = ""
@@ -206,6 +207,7 @@ def _request_hash(spec: EntrySpec) -> str:
                 leg.account,
                 str(a),
                 leg.currency,
+                leg.fund_id,
                 leg.superior_union_id,
                 leg.grassroots_union_id,
                 leg.subledger,
@@ -287,6 +289,7 @@ def _postings(entry_id: int, spec: EntrySpec) -> list[Posting]:
             account_id=info.id,
             amount=Money(amount, leg.currency),
             effective_date=spec.effective_date,
+            fund_id=leg.fund_id,
             superior_union_id=leg.superior_union_id,
             grassroots_union_id=leg.grassroots_union_id,
             subledger=leg.subledger,
@@ -388,7 +391,8 @@ def _copy_entries(specs: list[EntrySpec], posted_by) -> None:
                 )
         with raw.copy(
             "COPY accounting_posting (entry_id, account_id, amount, amount_currency, "
-            "effective_date, superior_union_id, grassroots_union_id, subledger) FROM STDIN"
+            "effective_date, fund_id, superior_union_id, grassroots_union_id, subledger) "
+            "FROM STDIN"
         ) as copy:
             for i, s in zip(ids, specs, strict=True):
                 for leg, amount, info in zip(s.legs, s._amounts, s._accounts, strict=True):
@@ -399,6 +403,7 @@ def _copy_entries(specs: list[EntrySpec], posted_by) -> None:
                             amount,
                             leg.currency,
                             s.effective_date,
+                            leg.fund_id,
                             leg.superior_union_id,
                             leg.grassroots_union_id,
                             leg.subledger,
@@ -428,6 +433,7 @@ def journal_entry_reverse(
         Leg(
             p.account.code,
             -p.amount.amount,
+            fund_id=p.fund_id,
             superior_union_id=p.superior_union_id,
             grassroots_union_id=p.grassroots_union_id,
             subledger=p.subledger,
@@ -473,7 +479,10 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
                 cur.execute("LOCK TABLE accounting_posting IN SHARE MODE")
         pc = PeriodClose.objects.create(closed_through=through, closed_by=closed_by, note=note)
         prev = (
-            {(c.account_id, c.currency): c for c in AccountCheckpoint.objects.filter(as_of=last)}
+            {
+                (c.account_id, c.currency, c.fund_id): c
+                for c in AccountCheckpoint.objects.filter(as_of=last)
+            }
             if last
             else {}
         )
@@ -481,8 +490,8 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
         if last:
             delta = delta.filter(effective_date__gt=last)
         sums = {
-            (r["account_id"], r["amount_currency"]): (r["s"], r["n"])
-            for r in delta.values("account_id", "amount_currency").annotate(
+            (r["account_id"], r["amount_currency"], r["fund_id"]): (r["s"], r["n"])
+            for r in delta.values("account_id", "amount_currency", "fund_id").annotate(
                 s=Sum("amount"), n=Count("id")
             )
         }
@@ -494,6 +503,7 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
                 AccountCheckpoint(
                     account_id=key[0],
                     currency=key[1],
+                    fund_id=key[2],
                     as_of=through,
                     balance=(base.balance if base else 0) + s,
                     posting_count=(base.posting_count if base else 0) + n,
@@ -526,6 +536,7 @@ def entry_hash(entry: JournalEntry, postings: Iterable[Posting]) -> str:
                 str(p.amount.amount),
                 str(p.amount.currency),
                 str(p.effective_date),
+                p.fund_id,
                 p.superior_union_id,
                 p.grassroots_union_id,
                 p.subledger,
