@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # The embedded default: SQLite file, Celery eager. DEBUG only for local runs.
 export DEBUG ?= 1
 
-.PHONY: demo test lint check-deploy run bench-ledger bench clean
+.PHONY: demo test lint check-deploy run bench-ledger bench clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-demo: $(STAMP)
+demo: $(STAMP) system-deps
 	$(PY) manage.py demo
 
-test: $(STAMP) lint check-deploy
+test: $(STAMP) system-deps lint check-deploy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -31,6 +31,11 @@ lint: $(STAMP)
 check-deploy: $(STAMP)
 	DEBUG=0 SECRET_KEY=$$(PYTHONWARNINGS=ignore $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	  ALLOWED_HOSTS=trovon.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+# Debian packages the reports need (the DejaVu font renders every Vietnamese letter in PDFs).
+system-deps:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || \
+	  { echo "installing fonts-dejavu-core"; apt-get update -qq && apt-get install -y -qq fonts-dejavu-core; }
 
 run: $(STAMP)
 	$(PY) manage.py migrate -v0

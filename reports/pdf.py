@@ -1,0 +1,245 @@
+"""PDF building blocks shared by every trovon report (reportlab).
+
+Vietnamese needs a font with every precomposed letter (ả, ẫ, ự, đ…): reportlab's built-in
+Helvetica has none of them, so we embed DejaVu Sans (Debian's fonts-dejavu-core, installed by
+`make`/.ci/run when missing; `TROVON_PDF_FONT_DIR` points elsewhere). Each page carries its
+number, the generation time and the ledger chain state the figures were built on, so that an
+auditor can tie a printed report to the exact sealed ledger.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+FONT = "TrovonSans"
+FONT_BOLD = "TrovonSans-Bold"
+_FONT_DIRS = [
+    os.environ.get("TROVON_PDF_FONT_DIR", ""),
+    "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/dejavu",
+    "/usr/local/share/fonts",
+]
+
+
+class FontMissing(RuntimeError):
+    pass
+
+
+def register_fonts() -> None:
+    """Register DejaVu Sans (regular and bold) once; refuse clearly when it is missing."""
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    for d in filter(None, _FONT_DIRS):
+        regular, bold = Path(d) / "DejaVuSans.ttf", Path(d) / "DejaVuSans-Bold.ttf"
+        if regular.exists() and bold.exists():
+            pdfmetrics.registerFont(TTFont(FONT, str(regular)))
+            pdfmetrics.registerFont(TTFont(FONT_BOLD, str(bold)))
+            pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD)
+            return
+    raise FontMissing(
+        "Không tìm thấy phông DejaVu Sans để in tiếng Việt (cài gói fonts-dejavu-core hoặc đặt "
+        "TROVON_PDF_FONT_DIR)."
+    )
+
+
+def styles() -> dict[str, ParagraphStyle]:
+    register_fonts()
+    base = ParagraphStyle("base", fontName=FONT, fontSize=9, leading=12)
+    return {
+        "base": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5),
+        "title": ParagraphStyle(
+            "title", parent=base, fontName=FONT_BOLD, fontSize=14, leading=18, alignment=TA_CENTER
+        ),
+        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=10, alignment=TA_CENTER),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=FONT_BOLD,
+            fontSize=11,
+            leading=14,
+            spaceBefore=8,
+            spaceAfter=4,
+        ),
+        "headline": ParagraphStyle(
+            "headline",
+            parent=base,
+            fontSize=10.5,
+            leading=15,
+            spaceBefore=6,
+            spaceAfter=6,
+            borderPadding=6,
+            backColor=colors.HexColor("#eef4fb"),
+        ),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
+        "cell_bold": ParagraphStyle(
+            "cell_bold", parent=base, fontName=FONT_BOLD, fontSize=8, leading=10
+        ),
+    }
+
+
+@dataclass
+class PageInfo:
+    """What every page's footer says."""
+
+    organisation: str
+    generated_at: datetime
+    chain_state: str  # e.g. "chuỗi niêm phong #1234 · 8f1b7a78…"
+
+
+def data_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    col_widths: Sequence[float] | None = None,
+    numeric_cols: Sequence[int] = (),
+    total_row: bool = False,
+) -> Table:
+    """A table in the report style: header row shaded, numbers right-aligned, text wrapped."""
+    st = styles()
+    body = [[Paragraph(str(h), st["cell_bold"]) for h in header]]
+    for r in rows:
+        body.append([c if isinstance(c, Flowable) else Paragraph(str(c), st["cell"]) for c in r])
+    t = Table(body, colWidths=col_widths, repeatRows=1)
+    commands = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#d9e2f3")),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#7f8fa6")),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+    for c in numeric_cols:
+        commands.append(("ALIGN", (c, 1), (c, -1), "RIGHT"))
+    if total_row:
+        commands.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2")))
+    t.setStyle(TableStyle(commands))
+    # Right-align numeric cells' paragraphs too (Paragraph ignores the table's ALIGN).
+    for r in body[1:]:
+        for c in numeric_cols:
+            if isinstance(r[c], Paragraph):
+                r[c].style = ParagraphStyle("num", parent=r[c].style, alignment=2)
+    return t
+
+
+def bar_chart(
+    labels: Sequence[str],
+    planned: Sequence[float],
+    achieved: Sequence[float],
+    *,
+    title: str,
+    unit: str,
+    width: float = 170 * mm,
+    height: float = 70 * mm,
+) -> Drawing:
+    """Plan vs achieved bars per label. Values are presentation-only (already scaled)."""
+    register_fonts()
+    d = Drawing(width, height)
+    chart = VerticalBarChart()
+    chart.x, chart.y = 40, 30
+    chart.width, chart.height = width - 60, height - 60
+    chart.data = [list(planned), list(achieved)]
+    chart.categoryAxis.categoryNames = [str(x) for x in labels]
+    chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.labels.fontSize = 6.5
+    chart.categoryAxis.labels.angle = 20 if len(labels) > 6 else 0
+    chart.categoryAxis.labels.boxAnchor = "ne" if len(labels) > 6 else "n"
+    chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.bars[0].fillColor = colors.HexColor("#9db4d8")
+    chart.bars[1].fillColor = colors.HexColor("#1f4e96")
+    chart.barSpacing = 1
+    d.add(chart)
+    legend = Legend()
+    legend.fontName = FONT
+    legend.fontSize = 7
+    legend.x, legend.y = width - 150, height - 8
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.colorNamePairs = [
+        (colors.HexColor("#9db4d8"), "Kế hoạch"),
+        (colors.HexColor("#1f4e96"), "Thực hiện"),
+    ]
+    d.add(legend)
+    d.add(String(40, height - 10, f"{title} ({unit})", fontName=FONT_BOLD, fontSize=8))
+    return d
+
+
+def build_pdf(target, story: list, *, info: PageInfo, title: str, landscape_pages=False) -> None:
+    """Write `story` to `target` (a path or a binary file) with the standard footer."""
+    register_fonts()
+    pagesize = landscape(A4) if landscape_pages else A4
+
+    class FooterCanvas(Canvas):
+        """Holds every page back until the end, so each footer can say "page X of Y"."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages = []
+
+        def showPage(self):
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._footer(total)
+                super().showPage()
+            super().save()
+
+        def _footer(self, total):
+            self.saveState()
+            self.setFont(FONT, 7)
+            w = pagesize[0]
+            self.drawString(
+                15 * mm,
+                8 * mm,
+                f"{info.organisation} · Lập lúc {info.generated_at:%H:%M %d/%m/%Y} · "
+                f"{info.chain_state}",
+            )
+            self.drawRightString(w - 15 * mm, 8 * mm, f"Trang {self._pageNumber}/{total}")
+            self.restoreState()
+
+    doc = SimpleDocTemplate(
+        target,
+        pagesize=pagesize,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=14 * mm,
+        bottomMargin=16 * mm,
+        title=title,
+        author=info.organisation,
+        creator="trovon",
+    )
+    doc.build(story, canvasmaker=FooterCanvas)
+
+
+def spacer(h_mm: float = 4) -> Spacer:
+    return Spacer(1, h_mm * mm)
