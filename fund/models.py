@@ -1,13 +1,36 @@
-"""The fund's organisation: federation fund, superior unions, grassroots unions, officers.
+"""The fund: its organisation, officers, capital, plans and the audit log.
 
-A grassroots union's superior union can change; ``GrassrootsUnionAffiliation`` keeps the history
-(valid_from / valid_to) so that reports for a past period use the affiliation of that period, and
-ledger postings carry the union ids as they were when posted.
+Design overview
+---------------
+* ``Fund`` — one per federation; several can share one database, so every row below hangs off a
+  fund and every ledger leg the fund posts carries ``fund_id``.
+* ``SuperiorUnion`` / ``GrassrootsUnion`` — the organisation. A grassroots union's superior union
+  can change; ``GrassrootsUnion.superior_union`` is the current one and
+  ``GrassrootsUnionAffiliation`` keeps the history (``valid_from`` inclusive, ``valid_to``
+  exclusive) so that a report for a past period uses the affiliation of that period, while ledger
+  postings carry the union ids as they were when posted.
+* ``OfficerProfile`` — a user's role and unit; ``fund.scoping`` turns it into the scope that
+  every view, API, export and report applies.
+* ``CapitalSource`` / ``CapitalMovement`` — where the capital comes from (city budget 4111, union
+  funds 4112, donors 4113, reflows 4118) and each contribution, withdrawal or transfer, posted to
+  the ledger once under an idempotency key. The ledger is the truth for amounts; the movement row
+  is the business document that points at its entry.
+* ``LendingAllocation`` — optional lending capacity (hạn mức) of a superior union from a date.
+* ``CapitalCommitment`` — capital held for approved, not yet disbursed loans, by reference.
+* ``AnnualPlan`` / ``PlanSplit`` — the year's targets and their split by quarter, superior union
+  and grassroots union; what is not split is shown as unallocated, never invented.
+* ``AuditLog`` — who changed what, when, written by the services, never edited.
 """
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+AMOUNT_DIGITS = 20
 
 
 class Fund(models.Model):
@@ -112,6 +135,23 @@ class GrassrootsUnionAffiliation(models.Model):
         verbose_name = _("lịch sử trực thuộc")
         verbose_name_plural = _("lịch sử trực thuộc")
         ordering = ["grassroots_union", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grassroots_union", "valid_from"], name="affiliation_start_unique"
+            ),
+            models.CheckConstraint(
+                name="affiliation_dates_ordered",
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+            ),
+        ]
+        indexes = [models.Index(fields=["superior_union", "valid_from"], name="affiliation_su")]
+
+    def __str__(self):
+        end = f"{self.valid_to:%d/%m/%Y}" if self.valid_to else "nay"
+        return (
+            f"{self.grassroots_union_id} → {self.superior_union_id} "
+            f"({self.valid_from:%d/%m/%Y}–{end})"
+        )
 
 
 class Role(models.TextChoices):
@@ -153,3 +193,352 @@ class OfficerProfile(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.get_role_display()})"
+
+
+# --------------------------------------------------------------------------------------------
+# Capital
+
+
+class CapitalSource(models.Model):
+    class Kind(models.TextChoices):
+        CITY_BUDGET = "city_budget", _("Ngân sách thành phố")
+        UNION_FUNDS = "union_funds", _("Quỹ của tổ chức công đoàn")
+        DONORS = "donors", _("Tài trợ, ủng hộ")
+        REFLOWS = "reflows", _("Bổ sung từ kết quả hoạt động")
+
+    # The capital account (Circular 200/99 style) each kind of source is credited to.
+    ACCOUNTS = {
+        Kind.CITY_BUDGET: "4111",
+        Kind.UNION_FUNDS: "4112",
+        Kind.DONORS: "4113",
+        Kind.REFLOWS: "4118",
+    }
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="capital_sources")
+    code = models.CharField(_("mã nguồn vốn"), max_length=32)
+    name = models.CharField(_("tên nguồn vốn"), max_length=255)
+    kind = models.CharField(_("loại nguồn"), max_length=16, choices=Kind.choices)
+    note = models.CharField(_("ghi chú"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("nguồn vốn")
+        verbose_name_plural = _("nguồn vốn")
+        ordering = ["fund", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "code"], name="capital_source_code_unique")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def account_code(self) -> str:
+        return self.ACCOUNTS[self.Kind(self.kind)]
+
+    @property
+    def subledger(self) -> str:
+        """Tag on the capital legs, so the ledger answers "how much does this source finance"."""
+        return f"capital_source:{self.pk}"
+
+
+class CapitalMovement(models.Model):
+    class Kind(models.TextChoices):
+        CONTRIBUTION = "contribution", _("Góp, bổ sung vốn")
+        WITHDRAWAL = "withdrawal", _("Rút, hoàn trả vốn")
+        TRANSFER = "transfer", _("Điều chuyển giữa các nguồn vốn")
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="capital_movements")
+    kind = models.CharField(_("loại nghiệp vụ"), max_length=16, choices=Kind.choices)
+    source = models.ForeignKey(
+        CapitalSource,
+        verbose_name=_("nguồn vốn"),
+        on_delete=models.PROTECT,
+        related_name="movements",
+    )
+    target_source = models.ForeignKey(
+        CapitalSource,
+        verbose_name=_("chuyển sang nguồn vốn"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="movements_in",
+    )
+    amount = models.DecimalField(_("số tiền (đồng)"), max_digits=AMOUNT_DIGITS, decimal_places=0)
+    effective_date = models.DateField(_("ngày hạch toán"))
+    memo = models.CharField(_("diễn giải"), max_length=500)
+    idempotency_key = models.CharField(_("khóa chống trùng"), max_length=180, unique=True)
+    journal_entry = models.OneToOneField(
+        "accounting.JournalEntry",
+        verbose_name=_("bút toán"),
+        on_delete=models.PROTECT,
+        related_name="capital_movement",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người lập"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("thời điểm lập"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("nghiệp vụ nguồn vốn")
+        verbose_name_plural = _("nghiệp vụ nguồn vốn")
+        ordering = ["-effective_date", "-id"]
+        constraints = [
+            models.CheckConstraint(name="capital_movement_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="capital_transfer_has_target",
+                condition=Q(kind="transfer", target_source__isnull=False)
+                | (~Q(kind="transfer") & Q(target_source__isnull=True)),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount:,.0f} ({self.source})".replace(",", ".")
+
+
+class LendingAllocation(models.Model):
+    """A superior union's lending capacity (hạn mức) from ``valid_from`` on.
+
+    The allocation in force on a date is the latest one starting on or before it; an allocation
+    with no amount ends the limit (the union then lends within the fund-wide capital).
+    """
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="lending_allocations")
+    superior_union = models.ForeignKey(
+        SuperiorUnion,
+        verbose_name=_("công đoàn cấp trên"),
+        on_delete=models.PROTECT,
+        related_name="lending_allocations",
+    )
+    amount = models.DecimalField(
+        _("hạn mức cho vay (đồng)"),
+        max_digits=AMOUNT_DIGITS,
+        decimal_places=0,
+        null=True,
+        blank=True,
+        help_text=_("Để trống: bỏ hạn mức từ ngày này."),
+    )
+    valid_from = models.DateField(_("áp dụng từ ngày"))
+    note = models.CharField(_("ghi chú"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("thời điểm lập"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("hạn mức cho vay")
+        verbose_name_plural = _("hạn mức cho vay")
+        ordering = ["superior_union", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["superior_union", "valid_from"], name="lending_allocation_unique"
+            ),
+            models.CheckConstraint(
+                name="lending_allocation_nonnegative",
+                condition=Q(amount__isnull=True) | Q(amount__gte=0),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.superior_union} từ {self.valid_from:%d/%m/%Y}"
+
+
+class CapitalCommitment(models.Model):
+    """Capital held for an approved loan until it is disbursed, rejected or cancelled."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Đang giữ")
+        RELEASED = "released", _("Đã giải phóng")
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="capital_commitments")
+    superior_union = models.ForeignKey(
+        SuperiorUnion,
+        verbose_name=_("công đoàn cấp trên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="capital_commitments",
+    )
+    reference = models.CharField(_("tham chiếu"), max_length=100, unique=True)
+    amount = models.DecimalField(_("số tiền (đồng)"), max_digits=AMOUNT_DIGITS, decimal_places=0)
+    status = models.CharField(
+        _("trạng thái"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField(_("thời điểm giữ vốn"), default=timezone.now)
+    released_at = models.DateTimeField(_("thời điểm giải phóng"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("vốn đã cam kết")
+        verbose_name_plural = _("vốn đã cam kết")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(name="commitment_positive", condition=Q(amount__gt=0)),
+        ]
+        indexes = [models.Index(fields=["fund", "status"], name="commitment_fund_status")]
+
+    def __str__(self):
+        return self.reference
+
+
+# --------------------------------------------------------------------------------------------
+# Plans
+
+
+class PlanFiguresMixin(models.Model):
+    """The targets of a plan, or of one part of its split."""
+
+    disbursed_amount = models.DecimalField(
+        _("doanh số cho vay (đồng)"), max_digits=AMOUNT_DIGITS, decimal_places=0, default=0
+    )
+    borrowers = models.PositiveIntegerField(_("số lượt thành viên vay"), default=0)
+    loans = models.PositiveIntegerField(_("số khoản vay"), default=0)
+    grassroots_unions = models.PositiveIntegerField(_("số CĐCS có thành viên vay"), default=0)
+    jobs = models.PositiveIntegerField(_("số việc làm tạo mới"), default=0)
+
+    FIGURES = ("disbursed_amount", "borrowers", "loans", "grassroots_unions", "jobs")
+
+    class Meta:
+        abstract = True
+
+
+class AnnualPlan(PlanFiguresMixin):
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="plans")
+    year = models.PositiveSmallIntegerField(
+        _("năm"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    note = models.CharField(_("ghi chú"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("kế hoạch năm")
+        verbose_name_plural = _("kế hoạch năm")
+        ordering = ["fund", "-year"]
+        constraints = [models.UniqueConstraint(fields=["fund", "year"], name="plan_year_unique")]
+
+    def __str__(self):
+        return f"Kế hoạch năm {self.year}"
+
+
+class PlanSplit(PlanFiguresMixin):
+    """One part of a plan: a quarter of the fund's, a superior union's (year or quarter), or a
+    grassroots union's (year or quarter).
+
+    ``quarter`` 0 means the whole year. A grassroots union's row also records the superior union
+    it belonged to when the plan was split, so that the superior union's split adds up.
+    """
+
+    plan = models.ForeignKey(AnnualPlan, on_delete=models.CASCADE, related_name="splits")
+    quarter = models.PositiveSmallIntegerField(
+        _("quý"), default=0, validators=[MaxValueValidator(4)], help_text=_("0: cả năm")
+    )
+    superior_union = models.ForeignKey(
+        SuperiorUnion,
+        verbose_name=_("công đoàn cấp trên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="plan_splits",
+    )
+    grassroots_union = models.ForeignKey(
+        GrassrootsUnion,
+        verbose_name=_("công đoàn cơ sở"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="plan_splits",
+    )
+
+    class Meta:
+        verbose_name = _("phân bổ kế hoạch")
+        verbose_name_plural = _("phân bổ kế hoạch")
+        ordering = ["plan", "superior_union", "grassroots_union", "quarter"]
+        constraints = [
+            models.CheckConstraint(name="plan_split_quarter_range", condition=Q(quarter__lte=4)),
+            # The fund's own rows are its quarters; its year is the plan itself.
+            models.CheckConstraint(
+                name="plan_split_fund_row_is_quarter",
+                condition=Q(superior_union__isnull=False) | Q(quarter__gte=1),
+            ),
+            models.CheckConstraint(
+                name="plan_split_grassroots_has_superior",
+                condition=Q(grassroots_union__isnull=True) | Q(superior_union__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "quarter"],
+                condition=Q(superior_union__isnull=True, grassroots_union__isnull=True),
+                name="plan_split_fund_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "quarter", "superior_union"],
+                condition=Q(grassroots_union__isnull=True),
+                name="plan_split_superior_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "quarter", "grassroots_union"],
+                condition=Q(grassroots_union__isnull=False),
+                name="plan_split_grassroots_unique",
+            ),
+        ]
+
+    def __str__(self):
+        unit = self.grassroots_union or self.superior_union or "Quỹ"
+        period = f"quý {self.quarter}" if self.quarter else "cả năm"
+        return f"{self.plan}: {unit}, {period}"
+
+
+# --------------------------------------------------------------------------------------------
+# Audit log
+
+
+class AuditLog(models.Model):
+    """One change to fund data. Written by the services (``fund.audit.audit_record``) only.
+
+    The union ids are copied (not foreign keys) so that the log reads the same after a union
+    moves, and so that the scope filters it like any other fund row.
+    """
+
+    at = models.DateTimeField(_("thời điểm"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thực hiện"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("tên người thực hiện"), max_length=150, blank=True)
+    action = models.CharField(_("thao tác"), max_length=32)
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("loại đối tượng"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.CharField(_("mã đối tượng"), max_length=64)
+    object_repr = models.CharField(_("đối tượng"), max_length=255)
+    changes = models.JSONField(_("nội dung thay đổi"), default=dict, blank=True)
+    fund = models.ForeignKey(
+        Fund,
+        verbose_name=_("quỹ"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    superior_union_id = models.BigIntegerField(_("công đoàn cấp trên"), null=True, blank=True)
+    grassroots_union_id = models.BigIntegerField(_("công đoàn cơ sở"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("nhật ký thay đổi")
+        verbose_name_plural = _("nhật ký thay đổi")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="audit_object"),
+            models.Index(fields=["fund", "at"], name="audit_fund_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%d/%m/%Y %H:%M} {self.actor_name or '—'} {self.action} {self.object_repr}"

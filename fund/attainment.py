@@ -1,0 +1,268 @@
+"""Plan attainment: planned against achieved for a unit, a period and an indicator.
+
+The fund does not know about loans. The loans layer registers, at start-up, one function per
+indicator that returns the achieved figure for a unit and a date range::
+
+    register_indicator_source("disbursed_amount", disbursed_between)
+
+    def disbursed_between(*, fund, superior_union=None, grassroots_union=None, start, end): ...
+
+An indicator nobody has registered has achieved nothing yet (0).
+
+Planned figures come from the annual plan and its split (``PlanSplit``). A unit without a
+quarter split is measured, for a quarter or year-to-date, against its whole year's plan — the
+way the federation reports ("Q1/2024: 25,16% of the year's plan"). ``percent_of_year`` always
+gives that figure as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from accounting.formatting import format_percent
+
+from .errors import FundError
+from .models import AnnualPlan, Fund, GrassrootsUnion, PlanSplit, SuperiorUnion
+
+INDICATORS = (
+    "disbursed_amount",
+    "borrowers",
+    "loans",
+    "grassroots_unions",
+    "jobs_created",  # jobs planned on the loans disbursed
+    "jobs_confirmed",  # jobs confirmed on follow-up visits
+)
+
+INDICATOR_LABELS = {
+    "disbursed_amount": "Doanh số cho vay",
+    "borrowers": "Lượt thành viên được vay",
+    "loans": "Số khoản vay",
+    "grassroots_unions": "Số CĐCS có thành viên vay",
+    "jobs_created": "Việc làm tạo mới (theo dự án vay)",
+    "jobs_confirmed": "Việc làm tạo mới (đã xác nhận)",
+}
+
+# The plan figure each indicator is measured against.
+PLAN_FIELD = {
+    "disbursed_amount": "disbursed_amount",
+    "borrowers": "borrowers",
+    "loans": "loans",
+    "grassroots_unions": "grassroots_unions",
+    "jobs_created": "jobs",
+    "jobs_confirmed": "jobs",
+}
+
+PERIODS = ("quarter", "ytd", "year")
+
+_SOURCES: dict[str, Callable] = {}
+
+
+def register_indicator_source(indicator: str, fn: Callable) -> None:
+    """Make `fn(*, fund, superior_union=None, grassroots_union=None, start, end)` the source of
+    the achieved figure of `indicator` (registering again replaces it)."""
+    if indicator not in INDICATORS:
+        raise ValueError(f"Unknown indicator {indicator!r}; expected one of {INDICATORS}")
+    _SOURCES[indicator] = fn
+
+
+def achieved(
+    *,
+    fund: Fund,
+    indicator: str,
+    start: date,
+    end: date,
+    superior_union: SuperiorUnion | None = None,
+    grassroots_union: GrassrootsUnion | None = None,
+):
+    _check_indicator(indicator)
+    fn = _SOURCES.get(indicator)
+    if fn is None:
+        return 0
+    return fn(
+        fund=fund,
+        superior_union=superior_union,
+        grassroots_union=grassroots_union,
+        start=start,
+        end=end,
+    )
+
+
+def _check_indicator(indicator: str) -> None:
+    if indicator not in INDICATORS:
+        raise FundError(f"Chỉ tiêu không hợp lệ: {indicator}.", field="indicator")
+
+
+# --------------------------------------------------------------------------------------------
+# Planned figures
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
+    start = date(year, 3 * quarter - 2, 1)
+    end = date(year, 12, 31) if quarter == 4 else date(year, 3 * quarter + 1, 1) - timedelta(1)
+    return start, end
+
+
+def period_bounds(year: int, period: str, quarter: int | None) -> tuple[date, date]:
+    if period == "year":
+        return date(year, 1, 1), date(year, 12, 31)
+    if quarter not in (1, 2, 3, 4):
+        raise FundError("Kỳ quý hoặc lũy kế cần số quý từ 1 đến 4.", field="quarter")
+    if period == "quarter":
+        return quarter_bounds(year, quarter)
+    if period == "ytd":
+        return date(year, 1, 1), quarter_bounds(year, quarter)[1]
+    raise FundError(f"Kỳ không hợp lệ: {period}.", field="period")
+
+
+def _unit_rows(plan: AnnualPlan, superior_union, grassroots_union):
+    rows = PlanSplit.objects.filter(plan=plan)
+    if grassroots_union is not None:
+        return rows.filter(grassroots_union=grassroots_union)
+    if superior_union is not None:
+        return rows.filter(superior_union=superior_union, grassroots_union__isnull=True)
+    return rows.filter(superior_union__isnull=True, grassroots_union__isnull=True)
+
+
+def planned_figure(
+    *,
+    fund: Fund,
+    year: int,
+    field: str,
+    quarters: tuple[int, ...] | None = None,
+    superior_union: SuperiorUnion | None = None,
+    grassroots_union: GrassrootsUnion | None = None,
+) -> Decimal:
+    """A unit's plan for the whole year (`quarters` None) or the sum of some quarters.
+
+    Without a quarter split for the unit, its year figure stands for any part of the year.
+    """
+    plan = AnnualPlan.objects.filter(fund=fund, year=year).first()
+    if plan is None:
+        return Decimal(0)
+    by_quarter = {
+        q: Decimal(v)
+        for q, v in _unit_rows(plan, superior_union, grassroots_union).values_list("quarter", field)
+    }
+    if superior_union is None and grassroots_union is None:
+        year_total = Decimal(getattr(plan, field))
+    elif 0 in by_quarter:
+        year_total = by_quarter[0]
+    else:
+        year_total = sum((v for q, v in by_quarter.items() if q), Decimal(0))
+    has_quarters = any(q for q in by_quarter)
+    if quarters is None or not has_quarters:
+        return year_total
+    return sum((by_quarter.get(q, Decimal(0)) for q in quarters), Decimal(0))
+
+
+# --------------------------------------------------------------------------------------------
+# Attainment
+
+
+def percent_of(part, whole) -> Decimal | None:
+    """``part / whole`` in percent, two places (half up); None when `whole` is 0."""
+    whole = Decimal(whole)
+    if whole == 0:
+        return None
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def growth_of(current, previous) -> Decimal | None:
+    """Growth on the same period a year earlier, in percent; None when there was nothing."""
+    previous = Decimal(previous)
+    if previous == 0:
+        return None
+    return ((Decimal(current) - previous) * 100 / previous).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Attainment:
+    indicator: str
+    period: str
+    year: int
+    quarter: int | None
+    start: date
+    end: date
+    planned: Decimal
+    achieved: Decimal
+    percent: Decimal | None  # achieved / planned
+    previous: Decimal  # achieved in the same period a year earlier
+    growth_percent: Decimal | None  # achieved on previous
+    previous_planned: Decimal
+    year_planned: Decimal
+    percent_of_year: Decimal | None  # achieved / the whole year's plan
+
+    @property
+    def percent_display(self) -> str:
+        return percent_display(self.percent)
+
+    @property
+    def growth_display(self) -> str:
+        return growth_display(self.growth_percent)
+
+    @property
+    def percent_of_year_display(self) -> str:
+        return percent_display(self.percent_of_year)
+
+
+def attainment(
+    *,
+    fund: Fund,
+    indicator: str,
+    year: int,
+    quarter: int | None = None,
+    period: str = "quarter",
+    superior_union: SuperiorUnion | None = None,
+    grassroots_union: GrassrootsUnion | None = None,
+) -> Attainment:
+    """Planned, achieved, % of plan and growth on the same period last year, for one unit."""
+    _check_indicator(indicator)
+    if period not in PERIODS:
+        raise FundError(f"Kỳ không hợp lệ: {period}.", field="period")
+    start, end = period_bounds(year, period, quarter)
+    prev_start, prev_end = period_bounds(year - 1, period, quarter)
+    quarters = {
+        "year": None,
+        "quarter": (quarter,),
+        "ytd": tuple(range(1, (quarter or 4) + 1)),
+    }[period]
+    field = PLAN_FIELD[indicator]
+    unit = {"superior_union": superior_union, "grassroots_union": grassroots_union}
+    planned = planned_figure(fund=fund, year=year, field=field, quarters=quarters, **unit)
+    year_planned = planned_figure(fund=fund, year=year, field=field, **unit)
+    previous_planned = planned_figure(
+        fund=fund, year=year - 1, field=field, quarters=quarters, **unit
+    )
+    got = Decimal(achieved(fund=fund, indicator=indicator, start=start, end=end, **unit))
+    prev = Decimal(achieved(fund=fund, indicator=indicator, start=prev_start, end=prev_end, **unit))
+    return Attainment(
+        indicator=indicator,
+        period=period,
+        year=year,
+        quarter=quarter if period != "year" else None,
+        start=start,
+        end=end,
+        planned=planned,
+        achieved=got,
+        percent=percent_of(got, planned),
+        previous=prev,
+        growth_percent=growth_of(got, prev),
+        previous_planned=previous_planned,
+        year_planned=year_planned,
+        percent_of_year=percent_of(got, year_planned),
+    )
+
+
+def percent_display(value: Decimal | None) -> str:
+    """Vietnamese presentation: Decimal('25.16') -> '25,16%'; None -> '—'."""
+    return "—" if value is None else format_percent(value)
+
+
+def growth_display(value: Decimal | None) -> str:
+    """Signed: Decimal('3.33') -> '+3,33%', Decimal('-1.5') -> '-1,50%'; None -> '—'."""
+    if value is None:
+        return "—"
+    return ("+" if value > 0 else "") + format_percent(value)

@@ -1,0 +1,149 @@
+"""The audit log of fund data: every service that changes a fund row records it here.
+
+``audit_record`` is called inside the service's transaction, so a change and its log entry
+commit together or not at all. ``audit_changes`` computes the ``{"field": [old, new]}`` diff that
+goes into the entry; values are stored as text so the log reads the same whatever the type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+
+from .models import AuditLog, Fund, GrassrootsUnion, Role, SuperiorUnion
+
+
+def _text(value):
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value.quantize(Decimal(1))) if value == value.to_integral_value() else str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Model):
+        return str(value.pk)
+    return str(value)
+
+
+def audit_snapshot(obj: Model, fields: Iterable[str]) -> dict:
+    """The values of `fields` (attnames for foreign keys) as they are now."""
+    return {f: _text(getattr(obj, f)) for f in fields}
+
+
+def audit_changes(before: dict, obj: Model) -> dict:
+    """``{"field": [old, new]}`` for the fields of `before` that differ on `obj` now."""
+    changes = {}
+    for f, old in before.items():
+        new = _text(getattr(obj, f))
+        if new != old:
+            changes[f] = [old, new]
+    return changes
+
+
+def _dimensions(obj: Model) -> tuple[int | None, int | None, int | None]:
+    """(fund_id, superior_union_id, grassroots_union_id) of the object, for scoping the log."""
+    if isinstance(obj, Fund):
+        return obj.pk, None, None
+    if isinstance(obj, SuperiorUnion):
+        return obj.fund_id, obj.pk, None
+    if isinstance(obj, GrassrootsUnion):
+        return obj.fund_id, obj.superior_union_id, obj.pk
+    gu_id = getattr(obj, "grassroots_union_id", None)
+    su_id = getattr(obj, "superior_union_id", None)
+    fund_id = getattr(obj, "fund_id", None)
+    if gu_id is not None and (fund_id is None or su_id is None):
+        gu = GrassrootsUnion.objects.filter(pk=gu_id).values("fund_id", "superior_union_id").first()
+        if gu:
+            fund_id = fund_id or gu["fund_id"]
+            su_id = su_id or gu["superior_union_id"]
+    if fund_id is None and su_id is not None:
+        fund_id = SuperiorUnion.objects.filter(pk=su_id).values_list("fund_id", flat=True).first()
+    if fund_id is None and hasattr(obj, "plan_id"):
+        fund_id = obj.plan.fund_id
+    return fund_id, su_id, gu_id
+
+
+def _entry(*, actor, action: str, obj: Model, changes: dict | None, at=None) -> AuditLog:
+    fund_id, su_id, gu_id = _dimensions(obj)
+    return AuditLog(
+        at=at or timezone.now(),
+        actor=actor if actor is not None and actor.pk else None,
+        actor_name=actor.get_username() if actor is not None and actor.pk else "",
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:255],
+        changes={k: v for k, v in (changes or {}).items()},
+        fund_id=fund_id,
+        superior_union_id=su_id,
+        grassroots_union_id=gu_id,
+    )
+
+
+def audit_record(*, actor, action: str, obj: Model, changes: dict | None = None) -> AuditLog:
+    """Record that `actor` (None: the system) did `action` to `obj`, changing `changes`."""
+    entry = _entry(actor=actor, action=action, obj=obj, changes=changes)
+    entry.save()
+    return entry
+
+
+def audit_record_many(*, actor, records: Iterable[tuple[str, Model, dict | None]]) -> int:
+    """Record many changes at once (imports); one timestamp for the batch."""
+    now = timezone.now()
+    rows = [
+        _entry(actor=actor, action=action, obj=obj, changes=changes, at=now)
+        for action, obj, changes in records
+    ]
+    AuditLog.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def audit_log_list(
+    *,
+    scope,
+    model: type[Model] | str | None = None,
+    actor=None,
+    start: date | None = None,
+    end: date | None = None,
+    object_id=None,
+    action: str | None = None,
+) -> QuerySet:
+    """The log entries the scope may read, newest first, filtered.
+
+    Fund officers and auditors read their fund's log; a superior-union officer the entries about
+    their union and its grassroots unions; a grassroots-union officer those about their own.
+    `model` is a model class or "app_label.model"; `start`/`end` are inclusive local dates.
+    """
+    qs = AuditLog.objects.select_related("actor", "content_type")
+    if scope.role in (Role.FUND_OFFICER, Role.AUDITOR):
+        qs = qs.filter(fund_id=scope.fund_id)
+    elif scope.role == Role.SUPERIOR_OFFICER:
+        qs = qs.filter(fund_id=scope.fund_id, superior_union_id=scope.superior_union_id)
+    elif scope.role == Role.GRASSROOTS_OFFICER:
+        qs = qs.filter(grassroots_union_id=scope.grassroots_union_id)
+    else:
+        return qs.none()
+    if model is not None:
+        if isinstance(model, str):
+            app_label, _, name = model.lower().partition(".")
+            ct = ContentType.objects.get_by_natural_key(app_label, name)
+        else:
+            ct = ContentType.objects.get_for_model(model, for_concrete_model=True)
+        qs = qs.filter(content_type=ct)
+    if actor is not None:
+        qs = qs.filter(actor=actor)
+    tz = timezone.get_current_timezone()
+    if start is not None:
+        qs = qs.filter(at__gte=datetime.combine(start, time.min, tzinfo=tz))
+    if end is not None:
+        qs = qs.filter(at__lte=datetime.combine(end, time.max, tzinfo=tz))
+    if object_id is not None:
+        qs = qs.filter(object_id=str(object_id))
+    if action is not None:
+        qs = qs.filter(action=action)
+    return qs

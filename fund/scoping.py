@@ -1,0 +1,152 @@
+"""Role scope: the one place that decides which rows a user may see and change.
+
+Every view, API endpoint, export and report starts from ``scope_for(request.user)`` and passes
+its querysets through ``scope_filter`` (lists) or ``scoped_get_or_404`` (one row by id). A row
+outside the scope is answered with 404, never 403, so that ids of other unions leak nothing.
+
+| role               | sees                                  | writes          | approves |
+|--------------------|---------------------------------------|-----------------|----------|
+| fund officer       | everything of their fund              | yes             | yes      |
+| superior officer   | their superior union's grassroots     | yes             | no       |
+|                    | unions (current affiliation)          |                 |          |
+| grassroots officer | their own grassroots union            | yes             | no       |
+| auditor            | everything of their fund, ledger too  | no (read-only)  | no       |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from .errors import PermissionRefused
+from .models import GrassrootsUnion, OfficerProfile, Role
+
+
+@dataclass(frozen=True)
+class Scope:
+    user: object
+    role: str  # a fund.models.Role value
+    fund_id: int
+    superior_union_id: int | None = None  # set for superior-union officers only
+    grassroots_union_id: int | None = None  # set for grassroots-union officers only
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.role == Role.AUDITOR
+
+    @property
+    def can_approve(self) -> bool:
+        return self.role == Role.FUND_OFFICER
+
+    @property
+    def can_write(self) -> bool:
+        return not self.is_read_only
+
+    @property
+    def is_fund_wide(self) -> bool:
+        """Fund officers and auditors see every unit of the fund."""
+        return self.role in (Role.FUND_OFFICER, Role.AUDITOR)
+
+    def allows_grassroots_union(self, grassroots_union: GrassrootsUnion) -> bool:
+        """Whether a grassroots union (an instance, current affiliation) is inside the scope."""
+        if grassroots_union.fund_id != self.fund_id:
+            return False
+        if self.role == Role.SUPERIOR_OFFICER:
+            return grassroots_union.superior_union_id == self.superior_union_id
+        if self.role == Role.GRASSROOTS_OFFICER:
+            return grassroots_union.pk == self.grassroots_union_id
+        return True
+
+    def allows_superior_union(self, superior_union) -> bool:
+        if superior_union.fund_id != self.fund_id:
+            return False
+        if self.role == Role.SUPERIOR_OFFICER:
+            return superior_union.pk == self.superior_union_id
+        if self.role == Role.GRASSROOTS_OFFICER:
+            return False
+        return True
+
+
+def scope_for(user) -> Scope:
+    """The scope of a signed-in user's officer profile; PermissionDenied without one."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        raise PermissionDenied("Bạn chưa đăng nhập hoặc tài khoản đã bị khóa.")
+    try:
+        officer: OfficerProfile = user.officer
+    except ObjectDoesNotExist:
+        raise PermissionDenied("Tài khoản chưa được phân công vai trò trong quỹ.") from None
+    role = officer.role
+    return Scope(
+        user=user,
+        role=role,
+        fund_id=officer.fund_id,
+        superior_union_id=officer.superior_union_id if role == Role.SUPERIOR_OFFICER else None,
+        grassroots_union_id=(
+            officer.grassroots_union_id if role == Role.GRASSROOTS_OFFICER else None
+        ),
+    )
+
+
+def scope_filter(qs: QuerySet, scope: Scope, *, grassroots_field: str = "grassroots_union"):
+    """The rows of `qs` the scope may see.
+
+    `grassroots_field` names the path from the model to its grassroots union; pass "" when `qs`
+    is a GrassrootsUnion queryset itself.
+    """
+    prefix = f"{grassroots_field}__" if grassroots_field else ""
+    if scope.role in (Role.FUND_OFFICER, Role.AUDITOR):
+        return qs.filter(**{f"{prefix}fund_id": scope.fund_id})
+    if scope.role == Role.SUPERIOR_OFFICER:
+        return qs.filter(
+            **{
+                f"{prefix}superior_union_id": scope.superior_union_id,
+                f"{prefix}fund_id": scope.fund_id,
+            }
+        )
+    if scope.role == Role.GRASSROOTS_OFFICER:
+        field = f"{grassroots_field}_id" if grassroots_field else "pk"
+        return qs.filter(**{field: scope.grassroots_union_id})
+    return qs.none()  # an unknown role sees nothing
+
+
+def superior_union_scope_filter(qs: QuerySet, scope: Scope, *, superior_field: str = ""):
+    """The same rule for SuperiorUnion rows (or rows that hang off a superior union)."""
+    prefix = f"{superior_field}__" if superior_field else ""
+    if scope.role in (Role.FUND_OFFICER, Role.AUDITOR):
+        return qs.filter(**{f"{prefix}fund_id": scope.fund_id})
+    if scope.role == Role.SUPERIOR_OFFICER:
+        field = f"{superior_field}_id" if superior_field else "pk"
+        return qs.filter(**{field: scope.superior_union_id})
+    return qs.none()
+
+
+def scoped_get_or_404(
+    qs: QuerySet, scope: Scope, *, pk, grassroots_field: str = "grassroots_union"
+):
+    """One row by id, or Http404 when it does not exist or lies outside the scope."""
+    try:
+        return scope_filter(qs, scope, grassroots_field=grassroots_field).get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404("Không tìm thấy.") from None
+
+
+def scope_require_write(scope: Scope) -> None:
+    if not scope.can_write:
+        raise PermissionRefused(
+            "Kiểm toán viên chỉ được xem, không được thay đổi dữ liệu.", code="read_only"
+        )
+
+
+def scope_require_approver(scope: Scope) -> None:
+    if not scope.can_approve:
+        raise PermissionRefused("Chỉ cán bộ quỹ được phê duyệt.", code="approver_only")
+
+
+def scope_require_fund_officer(scope: Scope) -> None:
+    """Changes to the organisation, capital and plans are the fund officers' job."""
+    scope_require_write(scope)
+    if scope.role != Role.FUND_OFFICER:
+        raise PermissionRefused("Chỉ cán bộ quỹ được thực hiện thao tác này.", code="fund_only")

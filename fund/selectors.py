@@ -1,0 +1,150 @@
+"""Fund reads: capital available, affiliations on a date, plans and their split."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from accounting.selectors import account_balance
+
+from .models import (
+    CapitalCommitment,
+    CapitalSource,
+    Fund,
+    GrassrootsUnion,
+    GrassrootsUnionAffiliation,
+    LendingAllocation,
+    SuperiorUnion,
+)
+
+ZERO = Decimal(0)
+CAPITAL_ACCOUNT = "411"
+LOANS_ACCOUNT = "1283"
+
+
+# --------------------------------------------------------------------------------------------
+# Capital
+
+
+def capital_total(*, fund: Fund, as_of: date | None = None) -> Decimal:
+    """The fund's capital: the credit balance of the 411 subtree with the fund's dimension."""
+    as_of = as_of or timezone.localdate()
+    return -account_balance(account=CAPITAL_ACCOUNT, as_of=as_of, fund_id=fund.pk)
+
+
+def capital_by_source(*, fund: Fund, as_of: date | None = None) -> dict[CapitalSource, Decimal]:
+    """Capital of each source (its sub-ledger on its 411x account)."""
+    as_of = as_of or timezone.localdate()
+    return {
+        s: -account_balance(
+            account=s.account_code, as_of=as_of, fund_id=fund.pk, subledger=s.subledger
+        )
+        for s in CapitalSource.objects.filter(fund=fund).order_by("code")
+    }
+
+
+def capital_source_balance(*, source: CapitalSource, as_of: date | None = None) -> Decimal:
+    as_of = as_of or timezone.localdate()
+    return -account_balance(
+        account=source.account_code,
+        as_of=as_of,
+        fund_id=source.fund_id,
+        subledger=source.subledger,
+    )
+
+
+def loans_outstanding(
+    *, fund: Fund, superior_union: SuperiorUnion | None = None, as_of: date | None = None
+) -> Decimal:
+    """Principal outstanding (the debit balance of 1283) of the fund or of one superior union."""
+    as_of = as_of or timezone.localdate()
+    return account_balance(
+        account=LOANS_ACCOUNT,
+        as_of=as_of,
+        fund_id=fund.pk,
+        superior_union_id=superior_union.pk if superior_union else None,
+    )
+
+
+def capital_committed(
+    *, fund: Fund, superior_union: SuperiorUnion | None = None, as_of: date | None = None
+) -> Decimal:
+    """Capital held for approved loans not yet disbursed: open now, or open then for a past date."""
+    qs = CapitalCommitment.objects.filter(fund=fund)
+    if superior_union is not None:
+        qs = qs.filter(superior_union=superior_union)
+    if as_of is None or as_of >= timezone.localdate():
+        qs = qs.filter(status=CapitalCommitment.Status.OPEN)
+    else:
+        end = datetime.combine(as_of, time.max, tzinfo=timezone.get_current_timezone())
+        qs = qs.filter(created_at__lte=end).filter(
+            Q(status=CapitalCommitment.Status.OPEN) | Q(released_at__gt=end)
+        )
+    return qs.aggregate(s=Sum("amount"))["s"] or ZERO
+
+
+def lending_allocation_in_force(
+    *, superior_union: SuperiorUnion, as_of: date | None = None
+) -> Decimal | None:
+    """The superior union's lending capacity on a date, or None when it has none."""
+    as_of = as_of or timezone.localdate()
+    row = (
+        LendingAllocation.objects.filter(superior_union=superior_union, valid_from__lte=as_of)
+        .order_by("-valid_from")
+        .values_list("amount", flat=True)
+        .first()
+    )
+    return row
+
+
+def capital_available(
+    *, fund: Fund, superior_union: SuperiorUnion | None = None, as_of: date | None = None
+) -> Decimal:
+    """Capital available to lend.
+
+    Fund-wide: capital (411) − loans outstanding (1283) − committed. For a superior union with a
+    lending capacity (hạn mức) in force: that capacity − its outstanding − its commitments; for
+    one without, the fund-wide figure. (``capital_check`` enforces both limits.)
+    """
+    if superior_union is not None:
+        allocation = lending_allocation_in_force(superior_union=superior_union, as_of=as_of)
+        if allocation is not None:
+            return (
+                allocation
+                - loans_outstanding(fund=fund, superior_union=superior_union, as_of=as_of)
+                - capital_committed(fund=fund, superior_union=superior_union, as_of=as_of)
+            )
+    return (
+        capital_total(fund=fund, as_of=as_of)
+        - loans_outstanding(fund=fund, as_of=as_of)
+        - capital_committed(fund=fund, as_of=as_of)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Organisation
+
+
+def superior_union_on(*, grassroots_union: GrassrootsUnion, on: date) -> SuperiorUnion | None:
+    """The superior union `grassroots_union` belonged to on date `on` (None before it joined)."""
+    aff = (
+        GrassrootsUnionAffiliation.objects.filter(
+            grassroots_union=grassroots_union, valid_from__lte=on
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
+        .select_related("superior_union")
+        .first()
+    )
+    return aff.superior_union if aff else None
+
+
+def grassroots_unions_of_on(*, superior_union: SuperiorUnion, on: date):
+    """The grassroots unions that belonged to `superior_union` on date `on`."""
+    # One filter() call, so that all conditions apply to the same affiliation row.
+    return GrassrootsUnion.objects.filter(
+        Q(affiliations__superior_union=superior_union, affiliations__valid_from__lte=on)
+        & (Q(affiliations__valid_to__isnull=True) | Q(affiliations__valid_to__gt=on))
+    ).distinct()

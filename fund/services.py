@@ -1,0 +1,517 @@
+"""Fund services: the only code that changes fund data.
+
+Every service takes keyword-only arguments, validates before it writes, runs in one transaction
+and records what it changed in the audit log (``fund.audit``). Money moves through
+``accounting.services.journal_entry_post`` under an idempotency key, with ``fund_id`` on every leg.
+Services that take an ``actor`` check the actor's role through ``fund.scoping`` when one is given;
+``actor=None`` is the system itself (migrations, the demo, scheduled jobs).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounting.errors import IdempotencyConflict
+from accounting.formatting import format_vnd
+from accounting.money import to_dong
+from accounting.services import credit, debit, journal_entry_post
+
+from .audit import audit_changes, audit_record, audit_snapshot
+from .errors import FundError, InsufficientCapital
+from .models import (
+    CapitalCommitment,
+    CapitalMovement,
+    CapitalSource,
+    Fund,
+    LendingAllocation,
+    SuperiorUnion,
+)
+from .scoping import scope_for, scope_require_fund_officer
+from .selectors import (
+    capital_available,
+    capital_source_balance,
+    lending_allocation_in_force,
+)
+
+__all__ = [
+    "capital_available",
+    "capital_check",
+    "capital_commitment_create",
+    "capital_commitment_release",
+    "capital_contribution_post",
+    "capital_lock",
+    "capital_transfer_post",
+    "capital_withdrawal_post",
+    "lending_allocation_set",
+]
+
+
+def _require_fund_officer(actor, fund_id: int | None = None) -> None:
+    if actor is None:
+        return
+    scope = scope_for(actor)
+    scope_require_fund_officer(scope)
+    if fund_id is not None and scope.fund_id != fund_id:
+        from .errors import PermissionRefused
+
+        raise PermissionRefused("Bạn không thuộc quỹ này.", code="other_fund")
+
+
+def _full_clean(obj, **kwargs) -> None:
+    """full_clean() with the first problem as a FundError naming its field."""
+    try:
+        obj.full_clean(**kwargs)
+    except ValidationError as e:
+        field, messages = next(iter(e.message_dict.items()))
+        raise FundError(
+            " ".join(str(m) for m in messages), field=None if field == "__all__" else field
+        ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Capital: commitments and the check disbursement makes
+
+
+def capital_lock(*, fund: Fund) -> Fund:
+    """Lock the fund row until the caller's transaction ends (serialises capital checks).
+
+    Call it inside ``transaction.atomic()`` before ``capital_check`` and the posting it guards,
+    so that two disbursements cannot both pass the check on the same available capital.
+    """
+    return Fund.objects.select_for_update().get(pk=fund.pk)
+
+
+def capital_commitment_create(
+    *,
+    fund: Fund,
+    reference: str,
+    amount,
+    superior_union: SuperiorUnion | None = None,
+    actor=None,
+) -> CapitalCommitment:
+    """Hold `amount` of capital under `reference` (e.g. "application:42") until released.
+
+    Idempotent by reference: an open commitment under the reference is returned (its amount
+    updated when it differs, e.g. an application re-approved for another amount); a released one
+    is held again. It does not check availability: approval may exceed what is available today,
+    and disbursement (``capital_check``) is where lending is refused.
+    """
+    value = to_dong(amount)
+    if value <= 0:
+        raise FundError("Số tiền cam kết phải lớn hơn 0.", field="amount")
+    if not reference or len(reference) > 100:
+        raise FundError("Tham chiếu cam kết vốn không hợp lệ.", field="reference")
+    with transaction.atomic():
+        existing = CapitalCommitment.objects.select_for_update().filter(reference=reference).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    commitment = CapitalCommitment.objects.create(
+                        fund=fund,
+                        superior_union=superior_union,
+                        reference=reference,
+                        amount=value,
+                        created_by=actor if actor is not None and actor.pk else None,
+                    )
+            except IntegrityError:
+                # A concurrent call created it first: theirs stands.
+                return CapitalCommitment.objects.get(reference=reference)
+            audit_record(
+                actor=actor,
+                action="commit",
+                obj=commitment,
+                changes={"amount": [None, str(value)]},
+            )
+            return commitment
+        if existing.fund_id != fund.pk:
+            raise IdempotencyConflict(
+                f"Tham chiếu '{reference}' đã dùng cho quỹ khác.", field="reference"
+            )
+        before = audit_snapshot(existing, ["amount", "status", "superior_union_id"])
+        existing.amount = value
+        existing.superior_union = superior_union
+        if existing.status == CapitalCommitment.Status.RELEASED:
+            existing.status = CapitalCommitment.Status.OPEN
+            existing.released_at = None
+            existing.created_at = timezone.now()
+        changes = audit_changes(before, existing)
+        if changes:
+            existing.save()
+            audit_record(actor=actor, action="commit", obj=existing, changes=changes)
+        return existing
+
+
+def capital_commitment_release(*, reference: str, actor=None) -> None:
+    """Release the capital held under `reference`. Idempotent; unknown references are a no-op."""
+    with transaction.atomic():
+        commitment = (
+            CapitalCommitment.objects.select_for_update()
+            .filter(reference=reference, status=CapitalCommitment.Status.OPEN)
+            .first()
+        )
+        if commitment is None:
+            return
+        commitment.status = CapitalCommitment.Status.RELEASED
+        commitment.released_at = timezone.now()
+        commitment.save(update_fields=["status", "released_at"])
+        audit_record(
+            actor=actor,
+            action="release",
+            obj=commitment,
+            changes={"status": ["open", "released"]},
+        )
+
+
+def _held(reference: str | None, superior_union: SuperiorUnion | None = None) -> Decimal:
+    if not reference:
+        return Decimal(0)
+    qs = CapitalCommitment.objects.filter(reference=reference, status=CapitalCommitment.Status.OPEN)
+    if superior_union is not None:
+        qs = qs.filter(superior_union=superior_union)
+    c = qs.values_list("amount", flat=True).first()
+    return c or Decimal(0)
+
+
+def capital_check(
+    *,
+    fund: Fund,
+    amount,
+    superior_union: SuperiorUnion | None = None,
+    releasing_reference: str | None = None,
+    as_of: date | None = None,
+) -> None:
+    """Refuse (InsufficientCapital) lending `amount` beyond the capital available.
+
+    The commitment held under `releasing_reference` counts as available: the disbursement
+    converts it into a loan. With a superior union that has a lending capacity in force, both the
+    fund-wide capital and the union's capacity must cover the amount.
+    """
+    value = to_dong(amount)
+    held = _held(releasing_reference)
+    available = capital_available(fund=fund, as_of=as_of) + held
+    if value > available:
+        raise InsufficientCapital(
+            f"Vốn khả dụng của quỹ chỉ còn {format_vnd(max(available, 0))}, không đủ cho "
+            f"khoản {format_vnd(value)}.",
+        )
+    if superior_union is not None:
+        if lending_allocation_in_force(superior_union=superior_union, as_of=as_of) is None:
+            return
+        held_here = _held(releasing_reference, superior_union)
+        available_here = (
+            capital_available(fund=fund, superior_union=superior_union, as_of=as_of) + held_here
+        )
+        if value > available_here:
+            raise InsufficientCapital(
+                f"Hạn mức cho vay còn lại của {superior_union.name} chỉ còn "
+                f"{format_vnd(max(available_here, 0))}, không đủ cho khoản {format_vnd(value)}.",
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Capital: sources, contributions, withdrawals, transfers
+
+
+def capital_source_create(
+    *, fund: Fund, code: str, name: str, kind: str, note: str = "", actor=None
+) -> CapitalSource:
+    """Create a capital source, or return the one with the same code (same kind) unchanged."""
+    _require_fund_officer(actor, fund.pk)
+    with transaction.atomic():
+        existing = CapitalSource.objects.filter(fund=fund, code=code).first()
+        if existing is not None:
+            if existing.kind != kind:
+                raise FundError(
+                    f"Nguồn vốn mã {code} đã có với loại khác ({existing.get_kind_display()}).",
+                    field="kind",
+                )
+            return existing
+        source = CapitalSource(fund=fund, code=code, name=name, kind=kind, note=note)
+        _full_clean(source)
+        source.save()
+        audit_record(
+            actor=actor,
+            action="create",
+            obj=source,
+            changes={"code": [None, code], "name": [None, name], "kind": [None, kind]},
+        )
+        return source
+
+
+CASH_ACCOUNTS = ("1121", "1111")
+
+
+def _movement(
+    *,
+    kind: str,
+    fund: Fund,
+    source: CapitalSource,
+    target: CapitalSource | None,
+    amount: Decimal,
+    effective_date: date,
+    memo: str,
+    idempotency_key: str,
+    legs,
+    actor,
+) -> CapitalMovement:
+    request = {
+        "kind": kind,
+        "fund_id": fund.pk,
+        "source_id": source.pk,
+        "target_source_id": target.pk if target else None,
+        "amount": amount,
+        "effective_date": effective_date,
+    }
+    existing = CapitalMovement.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if any(getattr(existing, k) != v for k, v in request.items()):
+            raise IdempotencyConflict(
+                f"Khóa chống trùng '{idempotency_key}' đã dùng cho một nghiệp vụ vốn khác.",
+                field="idempotency_key",
+            )
+        return existing
+    with transaction.atomic():
+        entry = journal_entry_post(
+            effective_date=effective_date,
+            legs=legs,
+            memo=memo,
+            idempotency_key=f"capital:{idempotency_key}",
+            posted_by=actor if actor is not None and actor.pk else None,
+            document_type=f"capital_{kind}",
+            document_id=idempotency_key[:64],
+        )
+        try:
+            with transaction.atomic():
+                movement = CapitalMovement.objects.create(
+                    **request,
+                    memo=memo,
+                    idempotency_key=idempotency_key,
+                    journal_entry=entry,
+                    created_by=actor if actor is not None and actor.pk else None,
+                )
+        except IntegrityError:
+            # The same command ran concurrently; the ledger replayed its entry, return its row.
+            return CapitalMovement.objects.get(idempotency_key=idempotency_key)
+        audit_record(
+            actor=actor,
+            action=kind,
+            obj=movement,
+            changes={
+                "amount": [None, str(amount)],
+                "source": [None, source.code],
+                **({"target_source": [None, target.code]} if target else {}),
+                "journal_entry": [None, entry.pk],
+            },
+        )
+    return movement
+
+
+def _check_source(fund: Fund, source: CapitalSource, field: str = "source") -> None:
+    if source.fund_id != fund.pk:
+        raise FundError("Nguồn vốn không thuộc quỹ này.", field=field)
+
+
+def _positive(amount) -> Decimal:
+    value = to_dong(amount)
+    if value <= 0:
+        raise FundError("Số tiền phải lớn hơn 0.", field="amount")
+    return value
+
+
+def capital_contribution_post(
+    *,
+    fund: Fund,
+    source: CapitalSource,
+    amount,
+    effective_date: date,
+    idempotency_key: str,
+    memo: str = "",
+    cash_account: str = "1121",
+    actor=None,
+) -> CapitalMovement:
+    """Capital received from a source: Dr 1121 (or 1111) / Cr the source's 411x account.
+
+    Posted once per idempotency key; the same key with the same request returns the first
+    movement, with a different request it is refused.
+    """
+    _require_fund_officer(actor, fund.pk)
+    _check_source(fund, source)
+    value = _positive(amount)
+    if cash_account not in CASH_ACCOUNTS:
+        raise FundError("Tài khoản nhận vốn phải là tiền mặt hoặc tiền gửi.", field="cash_account")
+    memo = memo or f"Tiếp nhận vốn từ {source.name}"
+    return _movement(
+        kind=CapitalMovement.Kind.CONTRIBUTION,
+        fund=fund,
+        source=source,
+        target=None,
+        amount=value,
+        effective_date=effective_date,
+        memo=memo,
+        idempotency_key=idempotency_key,
+        legs=[
+            debit(cash_account, value, fund_id=fund.pk),
+            credit(source.account_code, value, fund_id=fund.pk, subledger=source.subledger),
+        ],
+        actor=actor,
+    )
+
+
+def capital_withdrawal_post(
+    *,
+    fund: Fund,
+    source: CapitalSource,
+    amount,
+    effective_date: date,
+    idempotency_key: str,
+    memo: str = "",
+    cash_account: str = "1121",
+    actor=None,
+) -> CapitalMovement:
+    """Capital returned to a source: Dr 411x / Cr 1121.
+
+    Refused beyond the source's own capital, and beyond the capital available (money lent out
+    or committed to approved loans cannot be handed back).
+    """
+    _require_fund_officer(actor, fund.pk)
+    _check_source(fund, source)
+    value = _positive(amount)
+    if cash_account not in CASH_ACCOUNTS:
+        raise FundError(
+            "Tài khoản chi trả vốn phải là tiền mặt hoặc tiền gửi.", field="cash_account"
+        )
+    with transaction.atomic():
+        existing = CapitalMovement.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            capital_lock(fund=fund)
+            balance = capital_source_balance(source=source, as_of=effective_date)
+            if value > balance:
+                raise InsufficientCapital(
+                    f"Nguồn {source.name} chỉ còn {format_vnd(balance)}, không rút được "
+                    f"{format_vnd(value)}."
+                )
+            capital_check(fund=fund, amount=value)
+        return _movement(
+            kind=CapitalMovement.Kind.WITHDRAWAL,
+            fund=fund,
+            source=source,
+            target=None,
+            amount=value,
+            effective_date=effective_date,
+            memo=memo or f"Hoàn trả vốn cho {source.name}",
+            idempotency_key=idempotency_key,
+            legs=[
+                debit(source.account_code, value, fund_id=fund.pk, subledger=source.subledger),
+                credit(cash_account, value, fund_id=fund.pk),
+            ],
+            actor=actor,
+        )
+
+
+def capital_transfer_post(
+    *,
+    fund: Fund,
+    source: CapitalSource,
+    target_source: CapitalSource,
+    amount,
+    effective_date: date,
+    idempotency_key: str,
+    memo: str = "",
+    actor=None,
+) -> CapitalMovement:
+    """Move capital from one source to another: Dr 411x (from) / Cr 411y (to).
+
+    The fund's total capital does not change; refused beyond the giving source's capital.
+    """
+    _require_fund_officer(actor, fund.pk)
+    _check_source(fund, source)
+    _check_source(fund, target_source, "target_source")
+    if source.pk == target_source.pk:
+        raise FundError("Nguồn chuyển và nguồn nhận phải khác nhau.", field="target_source")
+    value = _positive(amount)
+    with transaction.atomic():
+        existing = CapitalMovement.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            capital_lock(fund=fund)
+            balance = capital_source_balance(source=source, as_of=effective_date)
+            if value > balance:
+                raise InsufficientCapital(
+                    f"Nguồn {source.name} chỉ còn {format_vnd(balance)}, không chuyển được "
+                    f"{format_vnd(value)}."
+                )
+        return _movement(
+            kind=CapitalMovement.Kind.TRANSFER,
+            fund=fund,
+            source=source,
+            target=target_source,
+            amount=value,
+            effective_date=effective_date,
+            memo=memo or f"Điều chuyển vốn từ {source.name} sang {target_source.name}",
+            idempotency_key=idempotency_key,
+            legs=[
+                debit(source.account_code, value, fund_id=fund.pk, subledger=source.subledger),
+                credit(
+                    target_source.account_code,
+                    value,
+                    fund_id=fund.pk,
+                    subledger=target_source.subledger,
+                ),
+            ],
+            actor=actor,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Lending capacity (hạn mức) of superior unions
+
+
+def lending_allocation_set(
+    *,
+    superior_union: SuperiorUnion,
+    amount,
+    valid_from: date,
+    note: str = "",
+    actor=None,
+) -> LendingAllocation:
+    """Set a superior union's lending capacity from `valid_from` (None: no capacity limit).
+
+    Setting the same date again replaces that day's figure (audited); history is kept by date.
+    """
+    _require_fund_officer(actor, superior_union.fund_id)
+    value = None if amount is None else to_dong(amount)
+    if value is not None and value < 0:
+        raise FundError("Hạn mức không được âm.", field="amount")
+    with transaction.atomic():
+        row = LendingAllocation.objects.filter(
+            superior_union=superior_union, valid_from=valid_from
+        ).first()
+        if row is None:
+            row = LendingAllocation(
+                fund_id=superior_union.fund_id,
+                superior_union=superior_union,
+                amount=value,
+                valid_from=valid_from,
+                note=note,
+                created_by=actor if actor is not None and actor.pk else None,
+            )
+            _full_clean(row, exclude=["superior_union", "fund"])
+            row.save()
+            audit_record(
+                actor=actor,
+                action="create",
+                obj=row,
+                changes={"amount": [None, None if value is None else str(value)]},
+            )
+            return row
+        before = audit_snapshot(row, ["amount", "note"])
+        row.amount, row.note = value, note
+        changes = audit_changes(before, row)
+        if changes:
+            row.save(update_fields=["amount", "note"])
+            audit_record(actor=actor, action="update", obj=row, changes=changes)
+        return row

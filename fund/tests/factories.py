@@ -1,0 +1,73 @@
+"""factory_boy factories for the fund's organisation and officers."""
+
+from datetime import date
+
+import factory
+from django.contrib.auth import get_user_model
+
+from fund.models import (
+    Fund,
+    GrassrootsUnion,
+    GrassrootsUnionAffiliation,
+    OfficerProfile,
+    Role,
+    SuperiorUnion,
+)
+
+
+class FundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Fund
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"Q{n:02d}")
+    name = factory.Sequence(lambda n: f"Quỹ Trợ vốn CNVCLĐ nghèo số {n}")
+    federation_name = "LĐLĐ thành phố"
+
+
+class SuperiorUnionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SuperiorUnion
+
+    fund = factory.SubFactory(FundFactory)
+    code = factory.Sequence(lambda n: f"CT{n:03d}")
+    name = factory.Sequence(lambda n: f"LĐLĐ quận số {n}")
+    kind = SuperiorUnion.Kind.DISTRICT
+
+
+class GrassrootsUnionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GrassrootsUnion
+        skip_postgeneration_save = True
+
+    superior_union = factory.SubFactory(SuperiorUnionFactory)
+    fund = factory.SelfAttribute("superior_union.fund")
+    code = factory.Sequence(lambda n: f"CS{n:05d}")
+    name = factory.Sequence(lambda n: f"CĐCS Trường Tiểu học số {n}")
+    kind = GrassrootsUnion.Kind.SCHOOL
+
+    @factory.post_generation
+    def affiliation(obj, create, extracted, **kwargs):
+        if create:
+            GrassrootsUnionAffiliation.objects.create(
+                grassroots_union=obj,
+                superior_union=obj.superior_union,
+                valid_from=extracted or date(2000, 1, 1),
+            )
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"canbo{n}")
+
+
+class OfficerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OfficerProfile
+
+    user = factory.SubFactory(UserFactory)
+    fund = factory.SubFactory(FundFactory)
+    role = Role.FUND_OFFICER
