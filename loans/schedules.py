@@ -26,8 +26,9 @@ Conventions (the invariants the tests check):
   - ``annuity`` (dư nợ giảm dần, trả góp đều): the level payment ``A = P·r / (1 − (1 + r)^−m)``
     computed exactly and rounded down to the đồng; each amortising period's interest is the
     rounded interest on the outstanding balance and its principal is ``A − interest``; the last
-    installment repays the whole remaining balance (its total absorbs the residue, and differs
-    from ``A`` by a few đồng). With a zero rate, ``A = P // m``.
+    installment repays the whole remaining balance, so its total absorbs the residue: rounding
+    ``A`` down leaves about half a đồng a period to it (1 đồng over 6 months, about 10 over 36
+    months, at most about 200 over 156 weeks). With a zero rate, ``A = P // m``.
   - ``flat`` (lãi phẳng): principal as for equal principal; interest on the ORIGINAL principal
     every period, ``round(P·r)``.
 - **Principal grace** ``k``: no principal in the first ``k`` periods; interest is still charged on
