@@ -137,25 +137,49 @@ def planned_figure(
 ) -> Decimal:
     """A unit's plan for the whole year (`quarters` None) or the sum of some quarters.
 
-    Without a quarter split for the unit, its year figure stands for any part of the year.
+    A unit's year figure is its year row, else the sum of its quarter rows; a superior union
+    with no rows of its own adds up its grassroots unions' rows. Without a quarter split, the
+    unit's year figure stands for any part of the year.
     """
     plan = AnnualPlan.objects.filter(fund=fund, year=year).first()
     if plan is None:
         return Decimal(0)
-    by_quarter = {
-        q: Decimal(v)
-        for q, v in _unit_rows(plan, superior_union, grassroots_union).values_list("quarter", field)
-    }
     if superior_union is None and grassroots_union is None:
-        year_total = Decimal(getattr(plan, field))
-    elif 0 in by_quarter:
-        year_total = by_quarter[0]
+        by_quarter = dict(_unit_rows(plan, None, None).values_list("quarter", field))
+        by_quarter[0] = getattr(plan, field)
     else:
-        year_total = sum((v for q, v in by_quarter.items() if q), Decimal(0))
-    has_quarters = any(q for q in by_quarter)
-    if quarters is None or not has_quarters:
+        by_quarter = _by_quarter(_unit_rows(plan, superior_union, grassroots_union), field)
+        if not by_quarter and grassroots_union is None:
+            by_quarter = _gu_sum(plan, superior_union, field)
+    by_quarter = {q: Decimal(v) for q, v in by_quarter.items()}
+    year_total = by_quarter.get(0, Decimal(0))
+    if quarters is None or not any(q for q in by_quarter):
         return year_total
     return sum((by_quarter.get(q, Decimal(0)) for q in quarters), Decimal(0))
+
+
+def _by_quarter(rows, field: str) -> dict[int, Decimal]:
+    """{quarter: figure} of one unit's rows, with 0 (the year) filled in from the quarters."""
+    out = {q: Decimal(v) for q, v in rows.values_list("quarter", field)}
+    if out and 0 not in out:
+        out[0] = sum(out.values(), Decimal(0))
+    return out
+
+
+def _gu_sum(plan: AnnualPlan, superior_union: SuperiorUnion, field: str) -> dict[int, Decimal]:
+    rows = PlanSplit.objects.filter(plan=plan, superior_union=superior_union).exclude(
+        grassroots_union=None
+    )
+    per_gu: dict[int, dict[int, Decimal]] = {}
+    for gu_id, q, v in rows.values_list("grassroots_union_id", "quarter", field):
+        per_gu.setdefault(gu_id, {})[q] = Decimal(v)
+    out: dict[int, Decimal] = {}
+    for figs in per_gu.values():
+        if 0 not in figs:
+            figs[0] = sum(figs.values(), Decimal(0))
+        for q, v in figs.items():
+            out[q] = out.get(q, Decimal(0)) + v
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -11,12 +13,14 @@ from django.utils import timezone
 from accounting.selectors import account_balance
 
 from .models import (
+    AnnualPlan,
     CapitalCommitment,
     CapitalSource,
     Fund,
     GrassrootsUnion,
     GrassrootsUnionAffiliation,
     LendingAllocation,
+    PlanSplit,
     SuperiorUnion,
 )
 
@@ -148,3 +152,148 @@ def grassroots_unions_of_on(*, superior_union: SuperiorUnion, on: date):
         Q(affiliations__superior_union=superior_union, affiliations__valid_from__lte=on)
         & (Q(affiliations__valid_to__isnull=True) | Q(affiliations__valid_to__gt=on))
     ).distinct()
+
+
+# --------------------------------------------------------------------------------------------
+# Plans
+
+FIGURES = PlanSplit.FIGURES
+
+
+def _zero() -> dict:
+    return {f: Decimal(0) for f in FIGURES}
+
+
+def _figs(obj) -> dict:
+    return {f: Decimal(getattr(obj, f)) for f in FIGURES}
+
+
+def _add(a: dict, b: dict) -> dict:
+    return {f: a[f] + b[f] for f in FIGURES}
+
+
+def _year_of(by_quarter: dict[int, dict]) -> dict | None:
+    if 0 in by_quarter:
+        return by_quarter[0]
+    quarters = [v for q, v in by_quarter.items() if q]
+    if not quarters:
+        return None
+    total = _zero()
+    for v in quarters:
+        total = _add(total, v)
+    return total
+
+
+@dataclass(frozen=True)
+class SplitGap:
+    """One split of a plan: what is split, how much of it is allocated, and the rest."""
+
+    label: str
+    kind: str  # "quarters", "superior_unions" or "grassroots_unions"
+    superior_union: SuperiorUnion | None
+    grassroots_union: GrassrootsUnion | None
+    total: dict
+    allocated: dict
+
+    @property
+    def unallocated(self) -> dict:
+        return {f: self.total[f] - self.allocated[f] for f in FIGURES}
+
+    @property
+    def adds_up(self) -> bool:
+        return all(v == 0 for v in self.unallocated.values())
+
+
+def plan_split_summary(*, plan: AnnualPlan) -> list[SplitGap]:
+    """Every split the plan has, with the unallocated difference of each.
+
+    A superior union's year figure is its own year row, else the sum of its quarters, else the
+    sum of its grassroots unions' figures. Only splits that were started are listed.
+    """
+    rows = list(plan.splits.select_related("superior_union", "grassroots_union"))
+    fund_q: list[PlanSplit] = []
+    su_rows: dict[SuperiorUnion, dict[int, dict]] = defaultdict(dict)
+    gu_rows: dict[GrassrootsUnion, dict[int, dict]] = defaultdict(dict)
+    gu_of: dict[SuperiorUnion, list[GrassrootsUnion]] = defaultdict(list)
+    for r in rows:
+        if r.grassroots_union is not None:
+            gu_rows[r.grassroots_union][r.quarter] = _figs(r)
+            if r.grassroots_union not in gu_of[r.superior_union]:
+                gu_of[r.superior_union].append(r.grassroots_union)
+        elif r.superior_union is not None:
+            su_rows[r.superior_union][r.quarter] = _figs(r)
+        else:
+            fund_q.append(r)
+    plan_total = _figs(plan)
+    gaps: list[SplitGap] = []
+
+    def total_of(items) -> dict:
+        t = _zero()
+        for v in items:
+            t = _add(t, v)
+        return t
+
+    if fund_q:
+        gaps.append(
+            SplitGap(
+                "Phân bổ kế hoạch của quỹ theo quý",
+                "quarters",
+                None,
+                None,
+                plan_total,
+                total_of(_figs(r) for r in fund_q),
+            )
+        )
+    su_year: dict[SuperiorUnion, dict] = {}
+    for su in set(su_rows) | set(gu_of):
+        own = _year_of(su_rows.get(su, {}))
+        su_year[su] = own if own is not None else total_of(_year_of(gu_rows[g]) for g in gu_of[su])
+    if su_year:
+        gaps.append(
+            SplitGap(
+                "Phân bổ kế hoạch cho các công đoàn cấp trên",
+                "superior_unions",
+                None,
+                None,
+                plan_total,
+                total_of(su_year.values()),
+            )
+        )
+    for su in sorted(su_year, key=lambda u: u.code):
+        by_q = su_rows.get(su, {})
+        if 0 in by_q and any(q for q in by_q):
+            gaps.append(
+                SplitGap(
+                    f"Phân bổ theo quý của {su.name}",
+                    "quarters",
+                    su,
+                    None,
+                    by_q[0],
+                    total_of(v for q, v in by_q.items() if q),
+                )
+            )
+        if by_q and gu_of.get(su):
+            gaps.append(
+                SplitGap(
+                    f"Phân bổ của {su.name} cho các công đoàn cơ sở",
+                    "grassroots_unions",
+                    su,
+                    None,
+                    su_year[su],
+                    total_of(_year_of(gu_rows[g]) for g in gu_of[su]),
+                )
+            )
+        for gu in sorted(gu_of.get(su, []), key=lambda u: u.code):
+            by_q = gu_rows[gu]
+            if 0 in by_q and any(q for q in by_q):
+                gaps.append(
+                    SplitGap(
+                        f"Phân bổ theo quý của {gu.name}",
+                        "quarters",
+                        su,
+                        gu,
+                        by_q[0],
+                        total_of(v for q, v in by_q.items() if q),
+                    )
+                )
+    return gaps

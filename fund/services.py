@@ -22,16 +22,21 @@ from accounting.money import to_dong
 from accounting.services import credit, debit, journal_entry_post
 
 from .audit import audit_changes, audit_record, audit_snapshot
-from .errors import FundError, InsufficientCapital
+from .errors import FundError, InsufficientCapital, PermissionRefused
 from .models import (
+    AnnualPlan,
     CapitalCommitment,
     CapitalMovement,
     CapitalSource,
     Fund,
+    GrassrootsUnion,
+    GrassrootsUnionAffiliation,
     LendingAllocation,
+    PlanSplit,
+    Role,
     SuperiorUnion,
 )
-from .scoping import scope_for, scope_require_fund_officer
+from .scoping import Scope, scope_for, scope_require_fund_officer, scope_require_write
 from .selectors import (
     capital_available,
     capital_source_balance,
@@ -39,6 +44,7 @@ from .selectors import (
 )
 
 __all__ = [
+    "annual_plan_set",
     "capital_available",
     "capital_check",
     "capital_commitment_create",
@@ -47,19 +53,38 @@ __all__ = [
     "capital_lock",
     "capital_transfer_post",
     "capital_withdrawal_post",
+    "grassroots_union_create",
+    "grassroots_union_move",
+    "grassroots_union_update",
     "lending_allocation_set",
+    "plan_split_delete",
+    "plan_split_set",
+    "superior_union_create",
+    "superior_union_update",
 ]
 
 
-def _require_fund_officer(actor, fund_id: int | None = None) -> None:
+def _actor_scope(actor) -> Scope | None:
+    """The actor's scope; None for the system (no actor) and for site administrators
+    (superusers without an officer profile, who work through the Django admin)."""
     if actor is None:
+        return None
+    if getattr(actor, "is_superuser", False) and not hasattr(actor, "officer"):
+        return None
+    return scope_for(actor)
+
+
+def _require_fund_officer(actor, fund_id: int | None = None) -> None:
+    scope = _actor_scope(actor)
+    if scope is None:
         return
-    scope = scope_for(actor)
     scope_require_fund_officer(scope)
     if fund_id is not None and scope.fund_id != fund_id:
-        from .errors import PermissionRefused
-
         raise PermissionRefused("Bạn không thuộc quỹ này.", code="other_fund")
+
+
+def _user(actor):
+    return actor if actor is not None and actor.pk else None
 
 
 def _full_clean(obj, **kwargs) -> None:
@@ -515,3 +540,374 @@ def lending_allocation_set(
             row.save(update_fields=["amount", "note"])
             audit_record(actor=actor, action="update", obj=row, changes=changes)
         return row
+
+
+# --------------------------------------------------------------------------------------------
+# Organisation
+
+UNION_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "address",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "active_from",
+    "active_to",
+)
+CONTACT_FIELDS = {"address", "contact_name", "contact_phone", "contact_email"}
+# What a superior-union officer may change on their grassroots unions (not the code, not the
+# affiliation: those are the fund's register).
+SUPERIOR_EDITABLE = CONTACT_FIELDS | {"name", "kind", "active_from", "active_to"}
+# Before the fund kept records: the affiliation of a union with no known start date.
+AFFILIATION_SINCE_ALWAYS = date(1900, 1, 1)
+
+
+def _check_union_dates(obj) -> None:
+    if obj.active_from and obj.active_to and obj.active_to <= obj.active_from:
+        raise FundError("Ngày ngừng hoạt động phải sau ngày bắt đầu hoạt động.", field="active_to")
+
+
+def _check_code_free(obj) -> None:
+    taken = type(obj).objects.filter(fund_id=obj.fund_id, code=obj.code).exclude(pk=obj.pk).exists()
+    if taken:
+        raise FundError(f"Mã {obj.code} đã được dùng cho đơn vị khác.", field="code")
+
+
+def _apply(obj, fields: dict, allowed: tuple[str, ...]) -> None:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise FundError(f"Không sửa được trường: {', '.join(sorted(unknown))}.", field=None)
+    for k, v in fields.items():
+        setattr(obj, k, "" if v is None and k not in ("active_from", "active_to") else v)
+
+
+def superior_union_create(*, fund: Fund, actor=None, **fields) -> SuperiorUnion:
+    """Register a superior union of the fund (fund officers only)."""
+    _require_fund_officer(actor, fund.pk)
+    su = SuperiorUnion(fund=fund)
+    _apply(su, fields, UNION_FIELDS)
+    _check_union_dates(su)
+    _check_code_free(su)
+    _full_clean(su)
+    with transaction.atomic():
+        su.save()
+        audit_record(
+            actor=actor,
+            action="create",
+            obj=su,
+            changes={f: [None, v] for f, v in audit_snapshot(su, UNION_FIELDS).items() if v},
+        )
+    return su
+
+
+def superior_union_update(*, superior_union: SuperiorUnion, actor=None, **fields) -> SuperiorUnion:
+    """Change a superior union. Its own officer may change its address and contact details."""
+    scope = _actor_scope(actor)
+    if scope is not None:
+        scope_require_write(scope)
+        if not scope.allows_superior_union(superior_union):
+            raise PermissionRefused("Công đoàn cấp trên này không thuộc phạm vi của bạn.")
+        if scope.role != Role.FUND_OFFICER and not set(fields) <= CONTACT_FIELDS:
+            raise PermissionRefused("Bạn chỉ được sửa địa chỉ và thông tin liên hệ.")
+    with transaction.atomic():
+        su = SuperiorUnion.objects.select_for_update().get(pk=superior_union.pk)
+        before = audit_snapshot(su, UNION_FIELDS)
+        _apply(su, fields, UNION_FIELDS)
+        _check_union_dates(su)
+        _check_code_free(su)
+        _full_clean(su)
+        changes = audit_changes(before, su)
+        if changes:
+            su.save()
+            audit_record(actor=actor, action="update", obj=su, changes=changes)
+    return su
+
+
+def grassroots_union_create(
+    *,
+    superior_union: SuperiorUnion,
+    affiliated_from: date | None = None,
+    actor=None,
+    **fields,
+) -> GrassrootsUnion:
+    """Register a grassroots union under a superior union, opening its affiliation history.
+
+    The affiliation starts on `affiliated_from`, else on the union's `active_from`, else "since
+    always" (a union that existed before the fund kept records). Fund officers may register
+    anywhere in their fund; a superior-union officer under their own union.
+    """
+    scope = _actor_scope(actor)
+    if scope is not None:
+        scope_require_write(scope)
+        if scope.role not in (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER) or not (
+            scope.allows_superior_union(superior_union)
+        ):
+            raise PermissionRefused("Bạn không được đăng ký công đoàn cơ sở ở đơn vị này.")
+    gu = GrassrootsUnion(fund_id=superior_union.fund_id, superior_union=superior_union)
+    _apply(gu, fields, UNION_FIELDS)
+    _check_union_dates(gu)
+    _check_code_free(gu)
+    _full_clean(gu)
+    start = affiliated_from or gu.active_from or AFFILIATION_SINCE_ALWAYS
+    with transaction.atomic():
+        gu.save()
+        GrassrootsUnionAffiliation.objects.create(
+            grassroots_union=gu, superior_union=superior_union, valid_from=start
+        )
+        changes = {f: [None, v] for f, v in audit_snapshot(gu, UNION_FIELDS).items() if v}
+        changes["superior_union_id"] = [None, superior_union.pk]
+        audit_record(actor=actor, action="create", obj=gu, changes=changes)
+    return gu
+
+
+def grassroots_union_update(
+    *, grassroots_union: GrassrootsUnion, actor=None, **fields
+) -> GrassrootsUnion:
+    """Change a grassroots union's details (not its superior union: see the move).
+
+    Fund officers change anything; the superior union's officer its name, kind, dates and
+    contact details; the union's own officer its address and contact details.
+    """
+    scope = _actor_scope(actor)
+    if scope is not None:
+        scope_require_write(scope)
+        if not scope.allows_grassroots_union(grassroots_union):
+            raise PermissionRefused("Công đoàn cơ sở này không thuộc phạm vi của bạn.")
+        allowed = {
+            Role.FUND_OFFICER: set(UNION_FIELDS),
+            Role.SUPERIOR_OFFICER: SUPERIOR_EDITABLE,
+            Role.GRASSROOTS_OFFICER: CONTACT_FIELDS,
+        }[Role(scope.role)]
+        refused = set(fields) - allowed
+        if refused:
+            raise PermissionRefused(
+                f"Bạn không được sửa: {', '.join(sorted(refused))}.", field=sorted(refused)[0]
+            )
+    with transaction.atomic():
+        gu = GrassrootsUnion.objects.select_for_update().get(pk=grassroots_union.pk)
+        before = audit_snapshot(gu, UNION_FIELDS)
+        _apply(gu, fields, UNION_FIELDS)
+        _check_union_dates(gu)
+        _check_code_free(gu)
+        _full_clean(gu)
+        changes = audit_changes(before, gu)
+        if changes:
+            gu.save()
+            audit_record(actor=actor, action="update", obj=gu, changes=changes)
+    return gu
+
+
+def grassroots_union_move(
+    *,
+    grassroots_union: GrassrootsUnion,
+    superior_union: SuperiorUnion,
+    effective_date: date,
+    actor=None,
+) -> GrassrootsUnion:
+    """Move a grassroots union to another superior union from `effective_date` on.
+
+    History is kept: the current affiliation ends the day before (``valid_to`` = the date) and a
+    new one starts; reports for earlier dates still find the old superior union, and postings
+    already made keep the union ids they were made with. Fund officers only; not into the future,
+    not before the current affiliation began.
+    """
+    _require_fund_officer(actor, grassroots_union.fund_id)
+    if superior_union.fund_id != grassroots_union.fund_id:
+        raise FundError("Công đoàn cấp trên mới thuộc quỹ khác.", field="superior_union")
+    if effective_date > timezone.localdate():
+        raise FundError("Ngày chuyển không được sau ngày hôm nay.", field="effective_date")
+    with transaction.atomic():
+        gu = GrassrootsUnion.objects.select_for_update().get(pk=grassroots_union.pk)
+        if gu.superior_union_id == superior_union.pk:
+            raise FundError(
+                f"{gu.name} đã trực thuộc {superior_union.name}.", field="superior_union"
+            )
+        current = (
+            GrassrootsUnionAffiliation.objects.filter(grassroots_union=gu, valid_to__isnull=True)
+            .order_by("-valid_from")
+            .first()
+        )
+        if current is not None:
+            if effective_date <= current.valid_from:
+                raise FundError(
+                    f"Ngày chuyển phải sau ngày bắt đầu trực thuộc hiện tại "
+                    f"({current.valid_from:%d/%m/%Y}).",
+                    field="effective_date",
+                )
+            current.valid_to = effective_date
+            current.save(update_fields=["valid_to"])
+        GrassrootsUnionAffiliation.objects.create(
+            grassroots_union=gu, superior_union=superior_union, valid_from=effective_date
+        )
+        old = gu.superior_union_id
+        gu.superior_union = superior_union
+        gu.save(update_fields=["superior_union"])
+        audit_record(
+            actor=actor,
+            action="move",
+            obj=gu,
+            changes={
+                "superior_union_id": [old, superior_union.pk],
+                "effective_date": [None, effective_date.isoformat()],
+            },
+        )
+    return gu
+
+
+# --------------------------------------------------------------------------------------------
+# Plans
+
+
+def _figures(values: dict) -> dict:
+    out = {}
+    for f in PlanSplit.FIGURES:
+        if f not in values or values[f] is None:
+            continue
+        v = to_dong(values[f], field=f) if f == "disbursed_amount" else values[f]
+        if not isinstance(v, int | Decimal) or isinstance(v, bool) or v < 0:
+            raise FundError("Chỉ tiêu kế hoạch phải là số không âm.", field=f)
+        out[f] = v
+    return out
+
+
+def _check_split_fits(plan: AnnualPlan) -> None:
+    from .selectors import plan_split_summary
+
+    for gap in plan_split_summary(plan=plan):
+        over = [f for f, v in gap.unallocated.items() if v < 0]
+        if over:
+            f = over[0]
+            raise FundError(
+                f"Phân bổ vượt kế hoạch ({gap.label}): chỉ tiêu {PLAN_FIGURE_LABELS[f]} đã phân "
+                f"bổ {gap.allocated[f]:,.0f}, kế hoạch {gap.total[f]:,.0f}.".replace(",", "."),
+                field=f,
+            )
+
+
+PLAN_FIGURE_LABELS = {
+    "disbursed_amount": "doanh số cho vay",
+    "borrowers": "số lượt thành viên vay",
+    "loans": "số khoản vay",
+    "grassroots_unions": "số CĐCS có thành viên vay",
+    "jobs": "số việc làm tạo mới",
+}
+
+
+def annual_plan_set(
+    *, fund: Fund, year: int, note: str | None = None, actor=None, **figures
+) -> AnnualPlan:
+    """Create or change the fund's plan for a year (fund officers only).
+
+    Invariant: no part of the split exceeds what it splits (the rest is shown as unallocated).
+    """
+    _require_fund_officer(actor, fund.pk)
+    values = _figures(figures)
+    with transaction.atomic():
+        plan = AnnualPlan.objects.select_for_update().filter(fund=fund, year=year).first()
+        created = plan is None
+        if created:
+            plan = AnnualPlan(fund=fund, year=year)
+        before = {} if created else audit_snapshot(plan, (*PlanSplit.FIGURES, "note"))
+        for f, v in values.items():
+            setattr(plan, f, v)
+        if note is not None:
+            plan.note = note
+        _full_clean(plan, exclude=["fund"])
+        if created:
+            plan.save()
+            audit_record(
+                actor=actor,
+                action="create",
+                obj=plan,
+                changes={
+                    f: [None, v]
+                    for f, v in audit_snapshot(plan, (*PlanSplit.FIGURES, "year")).items()
+                },
+            )
+        else:
+            changes = audit_changes(before, plan)
+            if changes:
+                plan.save()
+                audit_record(actor=actor, action="update", obj=plan, changes=changes)
+        _check_split_fits(plan)
+    return plan
+
+
+def plan_split_set(
+    *,
+    plan: AnnualPlan,
+    quarter: int = 0,
+    superior_union: SuperiorUnion | None = None,
+    grassroots_union: GrassrootsUnion | None = None,
+    actor=None,
+    **figures,
+) -> PlanSplit:
+    """Set one part of a plan's split: a quarter of the fund's plan (no union), a superior
+    union's year (quarter 0) or quarter, or a grassroots union's.
+
+    A grassroots union's part counts towards its current superior union's. Refused when the
+    parts would add up to more than what they split.
+    """
+    _require_fund_officer(actor, plan.fund_id)
+    if quarter not in (0, 1, 2, 3, 4):
+        raise FundError("Quý phải từ 1 đến 4 (0: cả năm).", field="quarter")
+    if grassroots_union is not None:
+        if superior_union is not None and superior_union.pk != grassroots_union.superior_union_id:
+            raise FundError(
+                "Công đoàn cơ sở không trực thuộc công đoàn cấp trên này.",
+                field="superior_union",
+            )
+        superior_union = grassroots_union.superior_union
+    if superior_union is None and quarter == 0:
+        raise FundError(
+            "Chỉ tiêu cả năm của quỹ là kế hoạch năm; phân bổ của quỹ là theo quý.",
+            field="quarter",
+        )
+    if superior_union is not None and superior_union.fund_id != plan.fund_id:
+        raise FundError("Đơn vị không thuộc quỹ của kế hoạch.", field="superior_union")
+    values = _figures(figures)
+    with transaction.atomic():
+        AnnualPlan.objects.select_for_update().filter(pk=plan.pk).first()
+        lookup = {"plan": plan, "quarter": quarter}
+        if grassroots_union is not None:
+            lookup["grassroots_union"] = grassroots_union
+        else:
+            lookup.update(superior_union=superior_union, grassroots_union=None)
+        split = PlanSplit.objects.filter(**lookup).first()
+        created = split is None
+        if created:
+            split = PlanSplit(
+                plan=plan,
+                quarter=quarter,
+                superior_union=superior_union,
+                grassroots_union=grassroots_union,
+            )
+        before = {} if created else audit_snapshot(split, PlanSplit.FIGURES)
+        for f, v in values.items():
+            setattr(split, f, v)
+        changes = (
+            {f: [None, v] for f, v in audit_snapshot(split, PlanSplit.FIGURES).items()}
+            if created
+            else audit_changes(before, split)
+        )
+        if changes:
+            split.save()
+            audit_record(
+                actor=actor, action="create" if created else "update", obj=split, changes=changes
+            )
+            _check_split_fits(plan)
+    return split
+
+
+def plan_split_delete(*, split: PlanSplit, actor=None) -> None:
+    _require_fund_officer(actor, split.plan.fund_id)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="delete",
+            obj=split,
+            changes={f: [v, None] for f, v in audit_snapshot(split, PlanSplit.FIGURES).items()},
+        )
+        split.delete()

@@ -1,0 +1,552 @@
+"""Import and export of the union register as CSV or XLSX.
+
+One file holds one level: superior unions, or grassroots unions (which name their superior
+union by code, so superior unions are imported first). The header row names the columns, in
+Vietnamese as exported (``Mã``, ``Tên``, ``Loại hình``…) or by field name (``code``, ``name``…),
+in any order.
+
+Import is all or nothing: every row is checked first, and one wrong row refuses the whole file
+with every error listed by row number (the header is row 1, as a spreadsheet shows it). Rows are
+matched to the register by code: new codes are created, changed rows updated, a grassroots union
+whose superior union changed is moved (history kept) as of the import's effective date, and
+identical rows are left alone — importing the same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from .audit import audit_record_many
+from .errors import FundError, ImportRejected
+from .models import Fund, GrassrootsUnion, GrassrootsUnionAffiliation, SuperiorUnion
+from .scoping import Scope, scope_filter, superior_union_scope_filter
+from .services import AFFILIATION_SINCE_ALWAYS, _require_fund_officer
+
+SUPERIOR = "superior"
+GRASSROOTS = "grassroots"
+LEVELS = (SUPERIOR, GRASSROOTS)
+FORMATS = ("csv", "xlsx")
+
+# (field, Vietnamese header, required, max length)
+_COMMON_TAIL = [
+    ("address", "Địa chỉ", False, 255),
+    ("contact_name", "Cán bộ phụ trách", False, 255),
+    ("contact_phone", "Điện thoại", False, 32),
+    ("contact_email", "Thư điện tử", False, 254),
+    ("active_from", "Hoạt động từ", False, None),
+    ("active_to", "Ngừng hoạt động từ", False, None),
+]
+COLUMNS = {
+    SUPERIOR: [
+        ("code", "Mã", True, 32),
+        ("name", "Tên công đoàn cấp trên", True, 255),
+        ("kind", "Loại", True, None),
+        *_COMMON_TAIL,
+    ],
+    GRASSROOTS: [
+        ("code", "Mã", True, 32),
+        ("name", "Tên công đoàn cơ sở", True, 255),
+        ("kind", "Loại hình", True, None),
+        ("superior_code", "Mã công đoàn cấp trên", True, 32),
+        *_COMMON_TAIL,
+    ],
+}
+DATA_FIELDS = [
+    "name",
+    "kind",
+    "address",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "active_from",
+    "active_to",
+]
+
+
+class RowError(NamedTuple):
+    row: int
+    column: str
+    message: str
+
+    def __str__(self):
+        where = f"Dòng {self.row}" + (f", cột {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    level: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    moved: int = 0
+    unchanged: int = 0
+    changed_codes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.moved)
+
+
+def _fold(text: str) -> str:
+    """Lower case, no diacritics, single spaces: 'Loại hình' -> 'loai hinh'."""
+    text = str(text).strip().lower().replace("đ", "d")
+    text = unicodedata.normalize("NFD", text)
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    return " ".join(text.replace("_", " ").split())
+
+
+def _header_map(level: str) -> dict[str, str]:
+    out = {}
+    for name, header, _, _ in COLUMNS[level]:
+        out[_fold(header)] = name
+        out[_fold(name)] = name
+    # Short forms people type.
+    out[_fold("Tên")] = "name"
+    out[_fold("Loại hình" if level == SUPERIOR else "Loại")] = "kind"
+    if level == GRASSROOTS:
+        out[_fold("Mã CĐ cấp trên")] = "superior_code"
+        out[_fold("Mã cấp trên")] = "superior_code"
+    out[_fold("Email")] = "contact_email"
+    return out
+
+
+def _kinds(level: str) -> dict[str, str]:
+    choices = (SuperiorUnion if level == SUPERIOR else GrassrootsUnion).Kind.choices
+    out = {}
+    for value, label in choices:
+        out[_fold(value)] = value
+        out[_fold(str(label))] = value
+    return out
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _parse_date(value) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def _read_rows(data: bytes, fmt: str) -> list[list]:
+    if fmt == "csv":
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ImportRejected([RowError(1, "", "Tệp CSV phải mã hóa UTF-8.")]) from None
+        sample = text[:4096]
+        delimiter = ";" if sample.count(";") > sample.count(",") else ","
+        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception:  # openpyxl raises many kinds on a file that is not a workbook
+            raise ImportRejected(
+                [RowError(1, "", "Tệp không phải bảng tính XLSX hợp lệ.")]
+            ) from None
+        try:
+            return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    raise FundError(f"Định dạng tệp không hỗ trợ: {fmt}.", field="format")
+
+
+@dataclass
+class _Row:
+    number: int
+    values: dict
+
+
+def _parse(level: str, table: list[list]) -> tuple[list[_Row], list[RowError]]:
+    errors: list[RowError] = []
+    if not table:
+        return [], [RowError(1, "", "Tệp trống.")]
+    hmap = _header_map(level)
+    index: dict[str, int] = {}
+    for i, h in enumerate(table[0]):
+        if h is None or _cell_text(h) == "":
+            continue
+        name = hmap.get(_fold(_cell_text(h)))
+        if name is None:
+            errors.append(RowError(1, _cell_text(h), "Cột không xác định."))
+        elif name in index:
+            errors.append(RowError(1, _cell_text(h), "Cột bị lặp."))
+        else:
+            index[name] = i
+    labels = {name: header for name, header, _, _ in COLUMNS[level]}
+    for name, header, required, _ in COLUMNS[level]:
+        if required and name not in index:
+            errors.append(RowError(1, header, "Thiếu cột bắt buộc."))
+    if errors:
+        return [], errors
+    kinds = _kinds(level)
+    rows: list[_Row] = []
+    seen: dict[str, int] = {}
+    for n, raw in enumerate(table[1:], start=2):
+        cells = {name: (raw[i] if i < len(raw) else None) for name, i in index.items()}
+        if all(_cell_text(v) == "" for v in cells.values()):
+            continue
+        values: dict = {}
+        for name, _, required, max_len in COLUMNS[level]:
+            if name not in index:
+                continue
+            value = cells[name]
+            label = labels[name]
+            if name in ("active_from", "active_to"):
+                try:
+                    values[name] = _parse_date(value)
+                except ValueError:
+                    errors.append(
+                        RowError(n, label, f"Ngày không hợp lệ: '{value}' (dùng dd/mm/yyyy).")
+                    )
+                continue
+            text = _cell_text(value)
+            if required and not text:
+                errors.append(RowError(n, label, "Không được để trống."))
+                continue
+            if max_len and len(text) > max_len:
+                errors.append(RowError(n, label, f"Dài quá {max_len} ký tự."))
+                continue
+            if name == "kind":
+                kind = kinds.get(_fold(text))
+                if kind is None:
+                    errors.append(RowError(n, label, f"Loại không hợp lệ: '{text}'."))
+                    continue
+                text = kind
+            if name == "contact_email" and text:
+                try:
+                    validate_email(text)
+                except ValidationError:
+                    errors.append(RowError(n, label, f"Địa chỉ thư không hợp lệ: '{text}'."))
+                    continue
+            values[name] = text
+        start, end = values.get("active_from"), values.get("active_to")
+        if start and end and end <= start:
+            errors.append(
+                RowError(n, labels["active_to"], "Ngày ngừng hoạt động phải sau ngày hoạt động.")
+            )
+        code = values.get("code")
+        if code:
+            if code in seen:
+                errors.append(RowError(n, labels["code"], f"Trùng mã với dòng {seen[code]}."))
+            else:
+                seen[code] = n
+        rows.append(_Row(n, values))
+    return rows, errors
+
+
+# --------------------------------------------------------------------------------------------
+# Import
+
+
+def unions_import(
+    *,
+    fund: Fund,
+    data: bytes,
+    format: str,
+    level: str,
+    actor=None,
+    effective_date: date | None = None,
+) -> ImportResult:
+    """Import a file of superior or grassroots unions into `fund` (fund officers only).
+
+    Raises ImportRejected listing every wrong row; then nothing was written. `effective_date`
+    (default today) dates the moves of grassroots unions whose superior union changed.
+    """
+    if level not in LEVELS:
+        raise FundError(f"Cấp công đoàn không hợp lệ: {level}.", field="level")
+    if format not in FORMATS:
+        raise FundError(f"Định dạng tệp không hỗ trợ: {format}.", field="format")
+    _require_fund_officer(actor, fund.pk)
+    effective_date = effective_date or timezone.localdate()
+    rows, errors = _parse(level, _read_rows(data, format))
+    if errors:
+        raise ImportRejected(errors)
+    with transaction.atomic():
+        if level == SUPERIOR:
+            return _import_superior(fund, rows, actor)
+        return _import_grassroots(fund, rows, actor, effective_date)
+
+
+def _diff(obj, values: dict) -> dict:
+    changes = {}
+    for f in DATA_FIELDS:
+        if f not in values:
+            continue  # a column the file does not have is left as it is
+        new = values[f]
+        old = getattr(obj, f)
+        if f not in ("active_from", "active_to"):
+            new = new or ""
+        if old != new:
+            changes[f] = [
+                old.isoformat() if isinstance(old, date) else old,
+                new.isoformat() if isinstance(new, date) else new,
+            ]
+    return changes
+
+
+def _new_values(values: dict) -> dict:
+    return {
+        f: values.get(f) if f in ("active_from", "active_to") else (values.get(f) or "")
+        for f in DATA_FIELDS
+    }
+
+
+def _created_changes(obj) -> dict:
+    out = {"code": [None, obj.code]}
+    for f in DATA_FIELDS:
+        v = getattr(obj, f)
+        if v not in ("", None):
+            out[f] = [None, v.isoformat() if isinstance(v, date) else v]
+    return out
+
+
+def _import_superior(fund: Fund, rows: list[_Row], actor) -> ImportResult:
+    result = ImportResult(SUPERIOR, rows=len(rows))
+    existing = {su.code: su for su in SuperiorUnion.objects.filter(fund=fund)}
+    new, changed, audit = [], [], []
+    for row in rows:
+        v = row.values
+        su = existing.get(v["code"])
+        if su is None:
+            su = SuperiorUnion(fund=fund, code=v["code"], **_new_values(v))
+            new.append(su)
+            continue
+        changes = _diff(su, v)
+        if changes:
+            for f, (_, _new) in changes.items():
+                setattr(su, f, v[f] if f in ("active_from", "active_to") else (v[f] or ""))
+            changed.append(su)
+            audit.append(("update", su, changes))
+            result.changed_codes.append(su.code)
+        else:
+            result.unchanged += 1
+    SuperiorUnion.objects.bulk_create(new, batch_size=2000)
+    if any(su.pk is None for su in new):  # databases that do not return ids
+        ids = dict(
+            SuperiorUnion.objects.filter(fund=fund, code__in=[s.code for s in new]).values_list(
+                "code", "pk"
+            )
+        )
+        for su in new:
+            su.pk = ids[su.code]
+    if changed:
+        SuperiorUnion.objects.bulk_update(changed, DATA_FIELDS, batch_size=2000)
+    audit = [("import_create", su, _created_changes(su)) for su in new] + [
+        ("import_update", o, c) for _, o, c in audit
+    ]
+    audit_record_many(actor=actor, records=audit)
+    result.created, result.updated = len(new), len(changed)
+    result.changed_codes += [su.code for su in new]
+    return result
+
+
+def _import_grassroots(fund: Fund, rows: list[_Row], actor, effective_date: date) -> ImportResult:
+    result = ImportResult(GRASSROOTS, rows=len(rows))
+    superiors = {su.code: su for su in SuperiorUnion.objects.filter(fund=fund)}
+    errors = [
+        RowError(r.number, "Mã công đoàn cấp trên", f"Không có công đoàn cấp trên mã '{code}'.")
+        for r in rows
+        if (code := r.values["superior_code"]) not in superiors
+    ]
+    if errors:
+        raise ImportRejected(errors)
+    existing = {gu.code: gu for gu in GrassrootsUnion.objects.filter(fund=fund)}
+    new, changed, moves = [], [], []
+    audit = []
+    for row in rows:
+        v = row.values
+        su = superiors[v["superior_code"]]
+        gu = existing.get(v["code"])
+        if gu is None:
+            new.append(
+                GrassrootsUnion(fund=fund, superior_union=su, code=v["code"], **_new_values(v))
+            )
+            continue
+        changes = _diff(gu, v)
+        if changes:
+            for f in changes:
+                setattr(gu, f, v[f] if f in ("active_from", "active_to") else (v[f] or ""))
+            changed.append(gu)
+            audit.append(("import_update", gu, changes))
+        if gu.superior_union_id != su.pk:
+            moves.append((row, gu, su))
+        if changes or gu.superior_union_id != su.pk:
+            result.changed_codes.append(gu.code)
+        else:
+            result.unchanged += 1
+    # Moves: the current affiliation must have begun before the move date.
+    open_affs = {}
+    if moves:
+        open_affs = {
+            a.grassroots_union_id: a
+            for a in GrassrootsUnionAffiliation.objects.filter(
+                grassroots_union__in=[gu for _, gu, _ in moves], valid_to__isnull=True
+            )
+        }
+        bad = [
+            RowError(
+                row.number,
+                "Mã công đoàn cấp trên",
+                f"Không chuyển được vào ngày {effective_date:%d/%m/%Y}: đang trực thuộc từ "
+                f"{open_affs[gu.pk].valid_from:%d/%m/%Y}.",
+            )
+            for row, gu, _ in moves
+            if gu.pk in open_affs and open_affs[gu.pk].valid_from >= effective_date
+        ]
+        if bad:
+            raise ImportRejected(bad)
+    GrassrootsUnion.objects.bulk_create(new, batch_size=2000)
+    if any(gu.pk is None for gu in new):
+        ids = dict(
+            GrassrootsUnion.objects.filter(fund=fund, code__in=[g.code for g in new]).values_list(
+                "code", "pk"
+            )
+        )
+        for gu in new:
+            gu.pk = ids[gu.code]
+    affiliations = [
+        GrassrootsUnionAffiliation(
+            grassroots_union=gu,
+            superior_union_id=gu.superior_union_id,
+            valid_from=gu.active_from or AFFILIATION_SINCE_ALWAYS,
+        )
+        for gu in new
+    ]
+    closing = []
+    for _, gu, su in moves:
+        aff = open_affs.get(gu.pk)
+        if aff is not None:
+            aff.valid_to = effective_date
+            closing.append(aff)
+        audit.append(
+            (
+                "move",
+                gu,
+                {
+                    "superior_union_id": [gu.superior_union_id, su.pk],
+                    "effective_date": [None, effective_date.isoformat()],
+                },
+            )
+        )
+        gu.superior_union = su
+        affiliations.append(
+            GrassrootsUnionAffiliation(
+                grassroots_union=gu, superior_union=su, valid_from=effective_date
+            )
+        )
+    if closing:
+        GrassrootsUnionAffiliation.objects.bulk_update(closing, ["valid_to"], batch_size=2000)
+    GrassrootsUnionAffiliation.objects.bulk_create(affiliations, batch_size=2000)
+    to_update = {gu.pk: gu for gu in changed}
+    to_update.update({gu.pk: gu for _, gu, _ in moves})
+    if to_update:
+        GrassrootsUnion.objects.bulk_update(
+            list(to_update.values()), [*DATA_FIELDS, "superior_union"], batch_size=2000
+        )
+    audit = [("import_create", gu, _created_changes(gu)) for gu in new] + audit
+    audit_record_many(actor=actor, records=audit)
+    result.created, result.updated, result.moved = len(new), len(changed), len(moves)
+    result.changed_codes += [gu.code for gu in new]
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Export
+
+
+def _export_rows(level: str, scope: Scope):
+    if level == SUPERIOR:
+        qs = superior_union_scope_filter(SuperiorUnion.objects.all(), scope).order_by("code")
+        for su in qs.iterator(chunk_size=2000):
+            yield [su.code, su.name, su.get_kind_display(), *_tail(su)]
+    else:
+        qs = (
+            scope_filter(GrassrootsUnion.objects.all(), scope, grassroots_field="")
+            .select_related("superior_union")
+            .order_by("code")
+        )
+        for gu in qs.iterator(chunk_size=2000):
+            yield [
+                gu.code,
+                gu.name,
+                gu.get_kind_display(),
+                gu.superior_union.code,
+                *_tail(gu),
+            ]
+
+
+def _tail(obj) -> list:
+    def d(v):
+        return v.strftime("%d/%m/%Y") if v else ""
+
+    return [
+        obj.address,
+        obj.contact_name,
+        obj.contact_phone,
+        obj.contact_email,
+        d(obj.active_from),
+        d(obj.active_to),
+    ]
+
+
+def unions_export(*, scope: Scope, level: str, format: str) -> bytes:
+    """The unions the scope may see, in the import's layout (re-importable as is)."""
+    if level not in LEVELS:
+        raise FundError(f"Cấp công đoàn không hợp lệ: {level}.", field="level")
+    headers = [header for _, header, _, _ in COLUMNS[level]]
+    if format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(headers)
+        writer.writerows(_export_rows(level, scope))
+        # With a BOM, so that Excel opens the Vietnamese text as UTF-8.
+        return out.getvalue().encode("utf-8-sig")
+    if format == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("Công đoàn cấp trên" if level == SUPERIOR else "Công đoàn cơ sở")
+        ws.append(headers)
+        for row in _export_rows(level, scope):
+            ws.append(row)
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+    raise FundError(f"Định dạng tệp không hỗ trợ: {format}.", field="format")
