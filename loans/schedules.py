@@ -127,10 +127,16 @@ class ScheduleTotals:
 # --- due dates -------------------------------------------------------------------------------
 
 
+_MONTH_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _add_months(start: date, months: int) -> date:
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
+    day = start.day
+    if day > 28:  # only the 29th–31st can fall off a month's end
+        length = 29 if month == 2 and calendar.isleap(year) else _MONTH_LENGTHS[month - 1]
+        day = min(day, length)
     return date(year, month, day)
 
 
