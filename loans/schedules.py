@@ -258,7 +258,7 @@ def schedule_validate(terms: ScheduleTerms) -> None:
         ("frequency", Frequency, "Định kỳ trả nợ"),
     ):
         value = getattr(terms, field)
-        if value not in {member.value for member in enum}:
+        if not isinstance(value, str) or value not in {member.value for member in enum}:
             raise ScheduleError(f"{label} không hợp lệ: {value!r}.", field=field)
 
     for field, label in (("principal_grace", "Ân hạn gốc"), ("interest_grace", "Ân hạn lãi")):

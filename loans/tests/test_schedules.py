@@ -327,6 +327,7 @@ def test_tiny_annuity_never_goes_negative():
         ({"rate": D("100.01")}, "rate"),
         ({"rate": D("Infinity")}, "rate"),
         ({"method": "declining"}, "method"),
+        ({"method": ["annuity"]}, "method"),
         ({"rate_period": "day"}, "rate_period"),
         ({"frequency": "daily"}, "frequency"),
         ({"principal_grace": 12}, "principal_grace"),
