@@ -103,6 +103,17 @@ def audit_record_many(*, actor, records: Iterable[tuple[str, Model, dict | None]
     return len(rows)
 
 
+def audit_scope_filter(qs: QuerySet, scope) -> QuerySet:
+    """The log entries a scope may read (see ``audit_log_list``)."""
+    if scope.role in (Role.FUND_OFFICER, Role.AUDITOR):
+        return qs.filter(fund_id=scope.fund_id)
+    if scope.role == Role.SUPERIOR_OFFICER:
+        return qs.filter(fund_id=scope.fund_id, superior_union_id=scope.superior_union_id)
+    if scope.role == Role.GRASSROOTS_OFFICER:
+        return qs.filter(grassroots_union_id=scope.grassroots_union_id)
+    return qs.none()
+
+
 def audit_log_list(
     *,
     scope,
@@ -119,15 +130,7 @@ def audit_log_list(
     their union and its grassroots unions; a grassroots-union officer those about their own.
     `model` is a model class or "app_label.model"; `start`/`end` are inclusive local dates.
     """
-    qs = AuditLog.objects.select_related("actor", "content_type")
-    if scope.role in (Role.FUND_OFFICER, Role.AUDITOR):
-        qs = qs.filter(fund_id=scope.fund_id)
-    elif scope.role == Role.SUPERIOR_OFFICER:
-        qs = qs.filter(fund_id=scope.fund_id, superior_union_id=scope.superior_union_id)
-    elif scope.role == Role.GRASSROOTS_OFFICER:
-        qs = qs.filter(grassroots_union_id=scope.grassroots_union_id)
-    else:
-        return qs.none()
+    qs = audit_scope_filter(AuditLog.objects.select_related("actor", "content_type"), scope)
     if model is not None:
         if isinstance(model, str):
             app_label, _, name = model.lower().partition(".")

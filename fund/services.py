@@ -32,6 +32,7 @@ from .models import (
     GrassrootsUnion,
     GrassrootsUnionAffiliation,
     LendingAllocation,
+    OfficerProfile,
     PlanSplit,
     Role,
     SuperiorUnion,
@@ -57,6 +58,7 @@ __all__ = [
     "grassroots_union_move",
     "grassroots_union_update",
     "lending_allocation_set",
+    "officer_profile_set",
     "plan_split_delete",
     "plan_split_set",
     "superior_union_create",
@@ -754,6 +756,61 @@ def grassroots_union_move(
             },
         )
     return gu
+
+
+def officer_profile_set(
+    *,
+    user,
+    fund: Fund,
+    role: str,
+    superior_union: SuperiorUnion | None = None,
+    grassroots_union: GrassrootsUnion | None = None,
+    phone: str | None = None,
+    actor=None,
+) -> OfficerProfile:
+    """Give a user their role and unit in a fund (fund officers of that fund only).
+
+    The unit must match the role: a superior-union officer has a superior union, a
+    grassroots-union officer a grassroots union, and the unit belongs to the fund.
+    """
+    _require_fund_officer(actor, fund.pk)
+    role = Role(role)
+    if role == Role.SUPERIOR_OFFICER and superior_union is None:
+        raise FundError(
+            "Cán bộ công đoàn cấp trên phải gắn với một công đoàn cấp trên.", field="superior_union"
+        )
+    if role == Role.GRASSROOTS_OFFICER and grassroots_union is None:
+        raise FundError(
+            "Cán bộ công đoàn cơ sở phải gắn với một công đoàn cơ sở.", field="grassroots_union"
+        )
+    if role != Role.SUPERIOR_OFFICER:
+        superior_union = None
+    if role != Role.GRASSROOTS_OFFICER:
+        grassroots_union = None
+    for unit, name in ((superior_union, "superior_union"), (grassroots_union, "grassroots_union")):
+        if unit is not None and unit.fund_id != fund.pk:
+            raise FundError("Đơn vị không thuộc quỹ này.", field=name)
+    fields = ("fund_id", "role", "superior_union_id", "grassroots_union_id", "phone")
+    with transaction.atomic():
+        profile = OfficerProfile.objects.select_for_update().filter(user=user).first()
+        created = profile is None
+        if created:
+            profile = OfficerProfile(user=user)
+        before = dict.fromkeys(fields) if created else audit_snapshot(profile, fields)
+        profile.fund, profile.role = fund, role
+        profile.superior_union, profile.grassroots_union = superior_union, grassroots_union
+        if phone is not None:
+            profile.phone = phone
+        changes = audit_changes(before, profile)
+        if changes:
+            profile.save()
+            audit_record(
+                actor=actor,
+                action="create" if created else "update",
+                obj=profile,
+                changes=changes,
+            )
+    return profile
 
 
 # --------------------------------------------------------------------------------------------

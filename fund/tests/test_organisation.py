@@ -177,3 +177,34 @@ def test_superior_union_services_and_roles(org, officers):
         grassroots_union_create(
             superior_union=org.lb, code="LB-10", name="n", kind="school", actor=officers.grassroots
         )
+
+
+def test_officer_profiles_are_set_through_the_service_and_audited(org, officers):
+    from fund.models import Role
+    from fund.services import officer_profile_set
+
+    from .factories import UserFactory
+
+    user = UserFactory(username="moi")
+    p = officer_profile_set(
+        user=user,
+        fund=org.fund,
+        role=Role.SUPERIOR_OFFICER,
+        superior_union=org.hbt,
+        actor=officers.fund,
+    )
+    assert p.superior_union == org.hbt
+    assert AuditLog.objects.get(object_id=str(p.pk)).changes["role"] == [None, "superior_officer"]
+    officer_profile_set(
+        user=user, fund=org.fund, role=Role.GRASSROOTS_OFFICER, grassroots_union=org.hbt1
+    )
+    p.refresh_from_db()
+    assert (p.superior_union, p.grassroots_union) == (None, org.hbt1)
+    with pytest.raises(FundError):
+        officer_profile_set(user=user, fund=org.fund, role=Role.SUPERIOR_OFFICER)
+    with pytest.raises(FundError):
+        officer_profile_set(
+            user=user, fund=org.fund, role=Role.GRASSROOTS_OFFICER, grassroots_union=org.other_gu
+        )
+    with pytest.raises(PermissionRefused):
+        officer_profile_set(user=user, fund=org.fund, role=Role.AUDITOR, actor=officers.superior)
