@@ -1,0 +1,150 @@
+"""The API through every role: other units' ids answer 404, forbidden changes 403."""
+
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from fund.models import AuditLog, GrassrootsUnion
+from fund.services import annual_plan_set
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("fund.tests.urls")]
+
+
+def as_(client, user):
+    client.force_login(user)
+    return client
+
+
+def detail(gu):
+    return reverse("fund:grassroots_union_detail", args=[gu.pk])
+
+
+def post_json(client, url, data):
+    return client.post(url, json.dumps(data), content_type="application/json")
+
+
+@pytest.mark.parametrize(
+    "who, visible",
+    [
+        ("fund", {"lb1", "lb2", "hbt1", "hbt2"}),
+        ("auditor", {"lb1", "lb2", "hbt1", "hbt2"}),
+        ("superior", {"lb1", "lb2"}),
+        ("grassroots", {"lb1"}),
+    ],
+)
+def test_each_role_reads_exactly_its_units(client, org, officers, who, visible):
+    c = as_(client, getattr(officers, who))
+    listed = {r["code"] for r in c.get(reverse("fund:grassroots_union_list")).json()["results"]}
+    assert listed == {getattr(org, n).code for n in visible}
+    for name in ("lb1", "lb2", "hbt1", "hbt2", "other_gu"):
+        r = c.get(detail(getattr(org, name)))
+        assert r.status_code == (200 if name in visible else 404), (who, name)
+        if r.status_code == 404:
+            assert getattr(org, name).name not in r.content.decode()
+
+
+@pytest.mark.parametrize(
+    "who, target, change, status",
+    [
+        ("fund", "hbt1", {"name": "Tên mới"}, 200),
+        ("superior", "lb2", {"contact_phone": "0911"}, 200),
+        ("superior", "hbt1", {"contact_phone": "0911"}, 404),
+        ("superior", "lb2", {"code": "X"}, 403),
+        ("grassroots", "lb1", {"contact_phone": "0911"}, 200),
+        ("grassroots", "lb2", {"contact_phone": "0911"}, 404),
+        ("grassroots", "lb1", {"name": "Tên mới"}, 403),
+        ("auditor", "lb1", {"contact_phone": "0911"}, 403),
+        ("other_fund", "lb1", {"contact_phone": "0911"}, 404),
+    ],
+)
+def test_each_role_changes_exactly_what_it_should(
+    client, org, officers, who, target, change, status
+):
+    gu = getattr(org, target)
+    before = GrassrootsUnion.objects.filter(pk=gu.pk).values().get()
+    r = post_json(as_(client, getattr(officers, who)), detail(gu), change)
+    assert r.status_code == status, r.content
+    after = GrassrootsUnion.objects.filter(pk=gu.pk).values().get()
+    if status == 200:
+        assert all(after[k] == v for k, v in change.items())
+        assert AuditLog.objects.filter(object_id=str(gu.pk), actor=getattr(officers, who)).exists()
+    else:
+        assert after == before
+
+
+def test_bad_input_is_400_with_the_field(client, org, officers):
+    c = as_(client, officers.fund)
+    r = post_json(c, detail(org.lb1), {"contact_email": "không-phải-thư"})
+    assert r.status_code == 400 and r.json()["field"] == "contact_email"
+    r = post_json(c, detail(org.lb1), {"colour": "red"})
+    assert r.status_code == 400 and r.json()["field"] == "colour"
+    assert c.get(reverse("fund:grassroots_union_detail", args=["abc"])).status_code == 404
+
+
+def test_anonymous_and_role_less_users_are_refused(client, org):
+    assert client.get(reverse("fund:grassroots_union_list")).status_code == 403
+
+
+def test_move_through_the_api(client, org, officers):
+    url = reverse("fund:grassroots_union_move", args=[org.lb1.pk])
+    body = {"superior_union": org.hbt.pk, "effective_date": "2024-06-01"}
+    assert post_json(as_(client, officers.superior), url, body).status_code == 403
+    r = post_json(as_(client, officers.fund), url, body)
+    assert r.status_code == 200 and r.json()["superior_union_id"] == org.hbt.pk
+    other = post_json(
+        client, url, {"superior_union": org.other_su.pk, "effective_date": "2024-07-01"}
+    )
+    assert other.status_code == 404
+
+
+def test_export_is_scoped_and_import_needs_a_fund_officer(client, org, officers):
+    c = as_(client, officers.superior)
+    r = c.get(reverse("fund:unions_export") + "?level=grassroots&format=csv")
+    text = r.content.decode("utf-8-sig")
+    assert "LB-001" in text and "HBT-001" not in text
+    data = io.BytesIO(text.encode("utf-8"))
+    data.name = "cdcs.csv"
+    r = c.post(reverse("fund:unions_import"), {"file": data, "level": "grassroots"})
+    assert r.status_code == 403
+    bad = io.BytesIO(
+        "Mã,Tên công đoàn cơ sở,Loại hình,Mã công đoàn cấp trên\nX,y,bánh,LB\n".encode()
+    )
+    bad.name = "bad.csv"
+    r = as_(client, officers.fund).post(
+        reverse("fund:unions_import"), {"file": bad, "level": "grassroots"}
+    )
+    assert r.status_code == 400
+    assert r.json()["errors"] == [
+        {"row": 2, "column": "Loại hình", "message": "Loại không hợp lệ: 'bánh'."}
+    ]
+
+
+def test_audit_log_for_the_auditor(client, org, officers):
+    post_json(as_(client, officers.fund), detail(org.hbt1), {"contact_phone": "1"})
+    post_json(as_(client, officers.superior), detail(org.lb1), {"contact_phone": "2"})
+    c = as_(client, officers.auditor)
+    r = c.get(reverse("fund:audit_log") + f"?actor={officers.superior.pk}")
+    assert [e["object_id"] for e in r.json()["results"]] == [str(org.lb1.pk)]
+    assert r.json()["results"][0]["changes"] == {"contact_phone": ["", "2"]}
+    assert c.get(reverse("fund:audit_log")).json()["count"] == 2
+    s = as_(client, officers.superior).get(reverse("fund:audit_log")).json()
+    assert s["count"] == 1
+
+
+def test_capital_and_attainment_views_are_scoped(client, org, officers):
+    annual_plan_set(fund=org.fund, year=2025, disbursed_amount=1_000)
+    assert as_(client, officers.auditor).get(reverse("fund:capital")).json()["available"] == "0"
+    assert (
+        as_(client, officers.superior).get(reverse("fund:capital")).json()["superior_union_id"]
+        == org.lb.pk
+    )
+    url = reverse("fund:attainment")
+    c = as_(client, officers.fund)
+    assert c.get(url + "?year=2025&period=year").json()["planned"] == "1000"
+    c = as_(client, officers.superior)
+    assert c.get(url + "?year=2025&period=year").status_code == 404
+    assert c.get(url + f"?year=2025&period=year&superior_union={org.hbt.pk}").status_code == 404
+    assert c.get(url + f"?year=2025&period=year&superior_union={org.lb.pk}").status_code == 200
+    assert c.get(url + f"?year=2025&period=year&grassroots_union={org.hbt1.pk}").status_code == 404
