@@ -50,3 +50,17 @@ def test_officers_read_the_log_of_their_units_only(org, officers):
     assert audit_log_list(scope=scope_for(officers.superior)).count() == 2
     assert audit_log_list(scope=scope_for(officers.grassroots)).count() == 1
     assert audit_log_list(scope=scope_for(officers.other_fund)).count() == 0
+
+
+@pytest.mark.postgres
+def test_the_database_refuses_to_edit_or_delete_the_log(org):
+    from django.db import IntegrityError, transaction
+
+    from fund.models import AuditLog
+
+    entry = audit_record(actor=None, action="update", obj=org.lb1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditLog.objects.filter(pk=entry.pk).update(action="nothing happened")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditLog.objects.filter(pk=entry.pk).delete()
+    assert AuditLog.objects.get(pk=entry.pk).action == "update"

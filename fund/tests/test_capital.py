@@ -310,3 +310,37 @@ def test_capital_changes_are_audited(org, officers, sources):
     assert log.actor == officers.fund and log.fund_id == org.fund.pk
     assert log.changes["amount"] == [None, "7"]
     assert Decimal(log.changes["amount"][1]) == m.amount
+
+
+@pytest.mark.postgres
+def test_capital_lock_serialises_concurrent_disbursements(purge_ledger_after, funded):
+    """Two disbursements of 600 million on 1 billion of capital: exactly one goes through."""
+    import threading
+    import time as _time
+
+    from django.db import connection as _conn
+
+    outcomes = []
+    barrier = threading.Barrier(2)
+
+    def disburse(i):
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                capital_lock(fund=funded.fund)
+                capital_check(fund=funded.fund, amount=600_000_000)
+                _time.sleep(0.2)  # widen the window a missing lock would leave open
+                lend(funded, 600_000_000, key=f"race-{i}")
+            outcomes.append("ok")
+        except InsufficientCapital:
+            outcomes.append("refused")
+        finally:
+            _conn.close()
+
+    threads = [threading.Thread(target=disburse, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ok", "refused"]
+    assert capital_available(fund=funded.fund) == 400_000_000
