@@ -133,6 +133,8 @@ def capital_commitment_create(
         raise FundError("Số tiền cam kết phải lớn hơn 0.", field="amount")
     if not reference or len(reference) > 100:
         raise FundError("Tham chiếu cam kết vốn không hợp lệ.", field="reference")
+    if superior_union is not None and superior_union.fund_id != fund.pk:
+        raise FundError("Công đoàn cấp trên không thuộc quỹ này.", field="superior_union")
     with transaction.atomic():
         existing = CapitalCommitment.objects.select_for_update().filter(reference=reference).first()
         if existing is None:

@@ -209,6 +209,10 @@ def test_commitments_are_idempotent_by_reference(funded):
     assert again.pk == c1.pk and again.status == "open" and capital_committed(fund=fund) == 12
     with pytest.raises(IdempotencyConflict):
         capital_commitment_create(fund=funded.other_fund, reference="application:1", amount=12)
+    with pytest.raises(FundError):
+        capital_commitment_create(
+            fund=fund, reference="application:2", amount=1, superior_union=funded.other_su
+        )
 
 
 def test_commitments_as_of_a_past_date(funded):
