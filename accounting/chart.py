@@ -17,11 +17,15 @@ _NORMAL = {
 }
 
 
+def read_chart_rows() -> list[dict]:
+    with CHART_FILE.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 def load_chart(Account, rows: Iterable[dict] | None = None) -> int:
     """Create or update accounts by code; idempotent. Parents must precede their children."""
     if rows is None:
-        with CHART_FILE.open(encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
+        rows = read_chart_rows()
     count = 0
     for row in rows:
         parent = Account.objects.get(code=row["parent"]) if row.get("parent") else None

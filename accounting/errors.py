@@ -58,6 +58,12 @@ class ReversalRefused(LedgerError):
     code = "reversal_refused"
 
 
+class PostedRowImmutable(LedgerError):
+    """Posted ledger rows are never edited or deleted: corrections are new entries."""
+
+    code = "immutable"
+
+
 class IdempotencyConflict(ApplicationError):
     """The same idempotency key was used with a different request."""
 

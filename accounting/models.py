@@ -34,7 +34,50 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
+from .errors import PostedRowImmutable
+
 AMOUNT_DIGITS = 20
+
+
+def _refuse(model, action: str):
+    raise PostedRowImmutable(
+        f"Sổ cái chỉ được ghi thêm: không {action} {model._meta.verbose_name} đã ghi; sửa sai "
+        "bằng bút toán đảo."
+    )
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """The ORM's bulk edits refused on ledger rows (PostgreSQL refuses them too, by trigger)."""
+
+    def update(self, **kwargs):
+        _refuse(self.model, "sửa")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        _refuse(self.model, "sửa")
+
+    def delete(self):
+        _refuse(self.model, "xóa")
+
+    delete.alters_data = True
+    update.alters_data = True
+
+
+class AppendOnlyModel(models.Model):
+    """A ledger row: inserted once, never saved again nor deleted (the friendly guard; on
+    PostgreSQL the triggers of migration 0002 are the real one)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            _refuse(type(self), "sửa")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse(type(self), "xóa")
 
 
 class AccountType(models.TextChoices):
@@ -71,7 +114,7 @@ class Account(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    path = models.CharField(max_length=512, unique=True, editable=False)
+    path = models.CharField(_("đường dẫn"), max_length=512, unique=True, editable=False)
     account_type = models.CharField(_("loại"), max_length=16, choices=AccountType.choices)
     normal_side = models.CharField(_("số dư thông thường"), max_length=6, choices=Side.choices)
     # A contra account (2293 provisions) sits on the side opposite its type's usual one.
@@ -87,7 +130,7 @@ class Account(models.Model):
         return f"{self.code} {self.name}"
 
 
-class JournalEntry(models.Model):
+class JournalEntry(AppendOnlyModel):
     effective_date = models.DateField(_("ngày hạch toán"), db_index=True)
     recorded_at = models.DateTimeField(_("thời điểm ghi sổ"), auto_now_add=True)
     memo = models.CharField(_("diễn giải"), max_length=500)
@@ -102,7 +145,7 @@ class JournalEntry(models.Model):
     document_type = models.CharField(_("loại chứng từ"), max_length=64, blank=True)
     document_id = models.CharField(_("số chứng từ"), max_length=64, blank=True)
     idempotency_key = models.CharField(_("khóa chống trùng"), max_length=200, unique=True)
-    request_hash = models.CharField(max_length=64, editable=False)
+    request_hash = models.CharField(_("mã băm yêu cầu"), max_length=64, editable=False)
     reversal_of = models.OneToOneField(
         "self",
         verbose_name=_("bút toán đảo của"),
@@ -113,7 +156,7 @@ class JournalEntry(models.Model):
     )
     # Filled by a PostgreSQL trigger with the inserting transaction's id, so that postings can
     # only be added to an entry inside the transaction that created it.
-    txid = models.BigIntegerField(null=True, blank=True, editable=False)
+    txid = models.BigIntegerField(_("giao dịch CSDL"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("bút toán")
@@ -125,7 +168,7 @@ class JournalEntry(models.Model):
         return f"#{self.pk} {self.effective_date} {self.memo}"
 
 
-class Posting(models.Model):
+class Posting(AppendOnlyModel):
     entry = models.ForeignKey(
         JournalEntry, verbose_name=_("bút toán"), on_delete=models.PROTECT, related_name="postings"
     )
@@ -151,6 +194,8 @@ class Posting(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "effective_date"], name="posting_acct_date"),
+            # The delta since a checkpoint, for all accounts (trial balance, period close).
+            models.Index(fields=["effective_date"], name="posting_date"),
             models.Index(fields=["superior_union_id", "account"], name="posting_superior"),
             models.Index(fields=["grassroots_union_id", "account"], name="posting_grassroots"),
         ]
@@ -164,15 +209,20 @@ class Posting(models.Model):
         return -self.amount.amount if self.amount.amount < 0 else 0
 
 
-class ChainLink(models.Model):
+class ChainLink(AppendOnlyModel):
     """One sealed entry in the hash chain: ``link_hash = sha256(prev_hash + entry_hash)``."""
 
-    seq = models.BigIntegerField(primary_key=True)
-    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="chain_link")
-    entry_hash = models.CharField(max_length=64)
-    prev_hash = models.CharField(max_length=64)
-    link_hash = models.CharField(max_length=64)
-    sealed_at = models.DateTimeField(auto_now_add=True)
+    seq = models.BigIntegerField(_("số thứ tự"), primary_key=True)
+    entry = models.OneToOneField(
+        JournalEntry,
+        verbose_name=_("bút toán"),
+        on_delete=models.PROTECT,
+        related_name="chain_link",
+    )
+    entry_hash = models.CharField(_("mã băm bút toán"), max_length=64)
+    prev_hash = models.CharField(_("mã băm mắt xích trước"), max_length=64)
+    link_hash = models.CharField(_("mã băm mắt xích"), max_length=64)
+    sealed_at = models.DateTimeField(_("thời điểm niêm phong"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("mắt xích niêm phong")
@@ -180,13 +230,18 @@ class ChainLink(models.Model):
         ordering = ["seq"]
 
 
-class PeriodClose(models.Model):
+class PeriodClose(AppendOnlyModel):
     closed_through = models.DateField(_("khóa sổ đến ngày"), unique=True)
     closed_at = models.DateTimeField(_("thời điểm khóa"), auto_now_add=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người khóa sổ"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    note = models.CharField(max_length=255, blank=True)
+    note = models.CharField(_("ghi chú"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("kỳ đã khóa sổ")
@@ -194,35 +249,43 @@ class PeriodClose(models.Model):
         ordering = ["closed_through"]
 
 
-class AccountCheckpoint(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="checkpoints")
-    as_of = models.DateField()
-    fund_id = models.BigIntegerField(null=True, blank=True)
-    currency = models.CharField(max_length=3, default="VND")
+class AccountCheckpoint(AppendOnlyModel):
+    account = models.ForeignKey(
+        Account, verbose_name=_("tài khoản"), on_delete=models.PROTECT, related_name="checkpoints"
+    )
+    as_of = models.DateField(_("ngày chốt"))
+    fund_id = models.BigIntegerField(_("quỹ"), null=True, blank=True)
+    currency = models.CharField(_("tiền tệ"), max_length=3, default="VND")
     # Signed: debit - credit.
-    balance = models.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=0)
-    posting_count = models.BigIntegerField()
+    balance = models.DecimalField(_("số dư (Nợ − Có)"), max_digits=AMOUNT_DIGITS, decimal_places=0)
+    posting_count = models.BigIntegerField(_("số định khoản"))
 
     class Meta:
         verbose_name = _("số dư chốt")
         verbose_name_plural = _("số dư chốt")
+        # Two partial unique indexes rather than NULLS NOT DISTINCT, which SQLite lacks.
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "as_of", "currency", "fund_id"],
-                name="checkpoint_unique",
-                nulls_distinct=False,
-            )
+                condition=Q(fund_id__isnull=False),
+                name="checkpoint_unique_fund",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "as_of", "currency"],
+                condition=Q(fund_id__isnull=True),
+                name="checkpoint_unique_all_funds",
+            ),
         ]
 
 
 class CommandRecord(models.Model):
     """One business command run under an idempotency key (see ``accounting.idempotency``)."""
 
-    scope = models.CharField(max_length=64)
-    key = models.CharField(max_length=200)
-    request_hash = models.CharField(max_length=64)
-    result_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    scope = models.CharField(_("loại lệnh"), max_length=64)
+    key = models.CharField(_("khóa chống trùng"), max_length=200)
+    request_hash = models.CharField(_("mã băm yêu cầu"), max_length=64)
+    result_id = models.CharField(_("kết quả"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("lệnh chống trùng")

@@ -13,6 +13,9 @@ from .errors import InvalidAmount, WrongCurrency
 
 CURRENCY = "VND"
 ZERO = Decimal(0)
+# Postings hold at most 20 digits (``models.AMOUNT_DIGITS``); refuse more here, with a message,
+# rather than let the database raise an overflow.
+MAX_AMOUNT = Decimal(10) ** 20 - 1
 
 
 def to_dong(value, *, field: str = "amount", currency: str = CURRENCY) -> Decimal:
@@ -35,6 +38,8 @@ def to_dong(value, *, field: str = "amount", currency: str = CURRENCY) -> Decima
         raise InvalidAmount(f"Số tiền không hợp lệ: {value!r}.", field=field) from None
     if not amount.is_finite():
         raise InvalidAmount(f"Số tiền không hợp lệ: {value!r}.", field=field)
+    if abs(amount) > MAX_AMOUNT:
+        raise InvalidAmount(f"Số tiền {value} vượt quá 20 chữ số.", field=field)
     if amount != amount.to_integral_value():
         raise InvalidAmount(
             f"Số tiền {value} có phần lẻ của đồng; VND không có đơn vị nhỏ hơn đồng.", field=field

@@ -8,12 +8,13 @@ postings or ten million.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Max, Sum
+from django.db.models import Count, Max, Sum
 
 from .errors import UnknownAccount
 from .models import Account, AccountCheckpoint, ChainLink, JournalEntry, PeriodClose, Posting, Side
@@ -368,6 +369,107 @@ def ledger_verify(*, chunk: int = 5000) -> ChainReport:
         head_seq=last_seq,
         head_hash=prev,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Checkpoint verification
+
+
+@dataclass
+class CheckpointDifference:
+    account_code: str
+    as_of: date
+    currency: str
+    fund_id: int | None
+    checkpoint_balance: Decimal | None  # None: the checkpoint is missing
+    actual_balance: Decimal
+    checkpoint_count: int | None
+    actual_count: int
+
+    def describe(self) -> str:
+        fund = f", quỹ {self.fund_id}" if self.fund_id is not None else ""
+        if self.checkpoint_balance is None:
+            return (
+                f"Tài khoản {self.account_code} ({self.currency}{fund}) thiếu số dư chốt ngày "
+                f"{self.as_of:%d/%m/%Y}: tổng định khoản {self.actual_balance} "
+                f"({self.actual_count} định khoản)."
+            )
+        return (
+            f"Tài khoản {self.account_code} ({self.currency}{fund}) ngày {self.as_of:%d/%m/%Y}: "
+            f"số dư chốt {self.checkpoint_balance} ({self.checkpoint_count} định khoản), tổng "
+            f"định khoản {self.actual_balance} ({self.actual_count} định khoản)."
+        )
+
+
+@dataclass
+class CheckpointReport:
+    checkpoints_checked: int
+    closes: int
+    differences: list[CheckpointDifference] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def checkpoints_verify() -> CheckpointReport:
+    """Re-verify every `AccountCheckpoint` against the raw sum of postings up to its date.
+
+    One pass over the postings up to the last close (grouped by day), accumulated close by
+    close; reports checkpoints that differ from the raw sum and raw sums that have none.
+    """
+    closes = list(
+        PeriodClose.objects.order_by("closed_through").values_list("closed_through", flat=True)
+    )
+    if not closes:
+        return CheckpointReport(checkpoints_checked=0, closes=0)
+    # Raw movement per key and per closed period (the first close on or after its date).
+    movement: dict[tuple, list[list]] = defaultdict(lambda: [[ZERO, 0] for _ in closes])
+    for acc, cur, fund, day, s, n in (
+        Posting.objects.filter(effective_date__lte=closes[-1])
+        .order_by()
+        .values_list("account_id", "amount_currency", "fund_id", "effective_date")
+        .annotate(s=Sum("amount"), n=Count("id"))
+    ):
+        bucket = movement[(acc, cur, fund)][bisect_left(closes, day)]
+        bucket[0] += s
+        bucket[1] += n
+    actual: dict[tuple, tuple[Decimal, int]] = {}
+    for key, buckets in movement.items():
+        bal, cnt = ZERO, 0
+        for close, (s, n) in zip(closes, buckets, strict=True):
+            bal, cnt = bal + s, cnt + n
+            if cnt:
+                actual[(*key, close)] = (bal, cnt)
+    codes = dict(Account.objects.values_list("id", "code"))
+    report = CheckpointReport(checkpoints_checked=0, closes=len(closes))
+    seen = set()
+    for cp in AccountCheckpoint.objects.order_by("as_of", "account_id", "currency", "fund_id"):
+        key = (cp.account_id, cp.currency, cp.fund_id, cp.as_of)
+        seen.add(key)
+        report.checkpoints_checked += 1
+        bal, cnt = actual.get(key, (ZERO, 0))
+        if cp.balance != bal or cp.posting_count != cnt:
+            report.differences.append(
+                CheckpointDifference(
+                    codes.get(cp.account_id, str(cp.account_id)),
+                    cp.as_of,
+                    cp.currency,
+                    cp.fund_id,
+                    cp.balance,
+                    bal,
+                    cp.posting_count,
+                    cnt,
+                )
+            )
+    for key in sorted(actual.keys() - seen, key=lambda k: (k[3], k[0], k[1], k[2] or 0)):
+        bal, cnt = actual[key]
+        report.differences.append(
+            CheckpointDifference(
+                codes.get(key[0], str(key[0])), key[3], key[1], key[2], None, bal, None, cnt
+            )
+        )
+    return report
 
 
 def _unsealed_count() -> int:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
@@ -20,7 +21,7 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
-from .chart import load_chart
+from .chart import load_chart, read_chart_rows
 from .errors import (
     AccountNotPostable,
     IdempotencyConflict,
@@ -53,11 +54,26 @@ GENESIS_HASH = "0" * 64
 def chart_load(*, rows: Iterable[dict] | None = None) -> int:
     """Create or update accounts from rows (code, parent, type, contra, name, name_en).
 
-    Idempotent: loading the same chart twice changes nothing.
+    Idempotent: loading the same chart twice changes nothing. Invariant: only leaf accounts hold
+    postings, so an account that already has postings is never given a child (PostgreSQL
+    refuses it too, with a trigger).
     """
+    rows = read_chart_rows() if rows is None else list(rows)
+    parents = {r["parent"] for r in rows if r.get("parent")}
     with transaction.atomic():
+        posted = sorted(
+            Account.objects.filter(code__in=parents, postings__isnull=False)
+            .values_list("code", flat=True)
+            .distinct()
+        )
+        if posted:
+            raise AccountNotPostable(
+                f"Tài khoản {', '.join(posted)} đã có định khoản; không thể thêm tài khoản con "
+                "(chỉ tài khoản chi tiết được ghi sổ).",
+                field="parent",
+            )
         count = load_chart(Account, rows)
-    _chart_cache.clear()
+    chart_cache_clear()
     return count
 
 
@@ -70,16 +86,27 @@ class _AccountInfo:
 
 
 _chart_cache: dict[str, _AccountInfo] = {}
+_chart_loaded_at = [0.0]
+# The chart changes rarely (a migration or `chart_load`); another process's change is seen
+# within this many seconds. PostgreSQL re-checks leafness and currency on every posting anyway.
+CHART_CACHE_SECONDS = 60.0
+
+
+def chart_cache_clear() -> None:
+    _chart_cache.clear()
+    _chart_loaded_at[0] = 0.0
 
 
 def _accounts_by_code(codes: Iterable[str]) -> dict[str, _AccountInfo]:
-    """Postability and currency of accounts, cached per process (the chart changes rarely).
+    """Postability and currency of accounts, cached per process: posting costs no chart query.
 
-    A miss reloads the whole chart; PostgreSQL re-checks leafness on every posting anyway.
+    A miss (or an entry older than ``CHART_CACHE_SECONDS``) reloads the whole chart.
     """
     codes = set(codes)
-    if not codes <= _chart_cache.keys():
+    now = time.monotonic()
+    if not codes <= _chart_cache.keys() or now - _chart_loaded_at[0] > CHART_CACHE_SECONDS:
         _chart_cache.clear()
+        _chart_loaded_at[0] = now
         for a in Account.objects.annotate(n_children=Count("children")).values(
             "id", "code", "currency", "n_children"
         ):
@@ -115,7 +142,9 @@ def credit(account: str, amount, **dims) -> Leg:
 
 
 def _leg(account, amount, sign, dims) -> Leg:
-    currency = str(amount.currency) if isinstance(amount, Money) else dims.pop("currency", CURRENCY)
+    currency = dims.pop("currency", CURRENCY)
+    if isinstance(amount, Money):
+        currency = str(amount.currency)
     value = to_dong(amount, currency=currency)
     if value <= 0:
         raise InvalidAmount(
@@ -140,29 +169,49 @@ class EntrySpec:
     _hash: str = ""
 
 
+_DIMENSIONS = ("fund_id", "superior_union_id", "grassroots_union_id")
+
+
 def _validate(spec: EntrySpec, *, closed_through: date | None) -> EntrySpec:
-    if not spec.idempotency_key or not str(spec.idempotency_key).strip():
+    """Check everything about an entry before anything is written; fill its amounts and hash.
+
+    The closed-period check comes last so that a refused retry still has its request hash (a
+    retry of an entry posted before its period was closed returns that entry).
+    """
+    key = spec.idempotency_key
+    if not isinstance(key, str) or not key.strip():
         raise LedgerError("Thiếu khóa chống trùng (idempotency key).", field="idempotency_key")
-    if len(spec.idempotency_key) > 200:
+    if len(key) > 200:
         raise LedgerError("Khóa chống trùng dài quá 200 ký tự.", field="idempotency_key")
-    if not isinstance(spec.effective_date, date):
-        raise LedgerError("Ngày hạch toán không hợp lệ.", field="effective_date")
-    if not spec.memo or not spec.memo.strip():
-        raise LedgerError("Bút toán phải có diễn giải.", field="memo")
-    if len(spec.legs) < 2:
-        raise TooFewPostings(
-            f"Bút toán phải có ít nhất 2 định khoản, nhận được {len(spec.legs)}.", field="legs"
-        )
-    if closed_through is not None and spec.effective_date <= closed_through:
-        raise PeriodClosed(
-            f"Kỳ kế toán đã khóa sổ đến ngày {closed_through:%d/%m/%Y}; không thể ghi sổ vào "
-            f"ngày {spec.effective_date:%d/%m/%Y}.",
+    if isinstance(spec.effective_date, datetime) or not isinstance(spec.effective_date, date):
+        raise LedgerError(
+            f"Ngày hạch toán phải là một ngày (date), nhận được {spec.effective_date!r}.",
             field="effective_date",
         )
-    accounts = _accounts_by_code(leg.account for leg in spec.legs)
+    if not isinstance(spec.memo, str) or not spec.memo.strip():
+        raise LedgerError("Bút toán phải có diễn giải.", field="memo")
+    for name, value, limit in (
+        ("memo", spec.memo, 500),
+        ("document_type", spec.document_type, 64),
+        ("document_id", spec.document_id, 64),
+    ):
+        if len(value) > limit:
+            raise LedgerError(f"Trường {name} dài quá {limit} ký tự.", field=name)
+    legs = list(spec.legs)
+    if len(legs) < 2:
+        raise TooFewPostings(
+            f"Bút toán phải có ít nhất 2 định khoản, nhận được {len(legs)}.", field="legs"
+        )
+    for i, leg in enumerate(legs):
+        if not isinstance(leg, Leg):
+            raise LedgerError(
+                f"Định khoản {i + 1} không hợp lệ: dùng debit()/credit() hoặc Leg.",
+                field=f"legs[{i}]",
+            )
+    accounts = _accounts_by_code(leg.account for leg in legs)
     totals: dict[str, Decimal] = {}
     spec._amounts, spec._accounts = [], []
-    for i, leg in enumerate(spec.legs):
+    for i, leg in enumerate(legs):
         info = accounts.get(leg.account)
         if info is None:
             raise UnknownAccount(f"Tài khoản {leg.account} không tồn tại.", field=f"legs[{i}]")
@@ -174,25 +223,50 @@ def _validate(spec: EntrySpec, *, closed_through: date | None) -> EntrySpec:
             )
         amount = to_dong(leg.amount, field=f"legs[{i}].amount", currency=leg.currency)
         if amount == 0:
-            raise InvalidAmount(f"Định khoản {i + 1} có số tiền bằng 0.", field=f"legs[{i}]")
+            raise InvalidAmount(
+                f"Định khoản {i + 1} (tài khoản {leg.account}) có số tiền bằng 0.",
+                field=f"legs[{i}].amount",
+            )
         if leg.currency != info.currency:
             raise WrongCurrency(
                 f"Tài khoản {leg.account} ghi bằng {info.currency}, không nhận {leg.currency}.",
                 field=f"legs[{i}]",
             )
+        for dim in _DIMENSIONS:
+            v = getattr(leg, dim)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+                raise LedgerError(
+                    f"Định khoản {i + 1}: {dim} phải là số nguyên, nhận được {v!r}.",
+                    field=f"legs[{i}].{dim}",
+                )
+        if not isinstance(leg.subledger, str) or len(leg.subledger) > 64:
+            raise LedgerError(
+                f"Định khoản {i + 1}: sổ chi tiết phải là chuỗi tối đa 64 ký tự.",
+                field=f"legs[{i}].subledger",
+            )
         totals[leg.currency] = totals.get(leg.currency, Decimal(0)) + amount
         spec._amounts.append(amount)
         spec._accounts.append(info)
+    spec.legs = legs
     for cur, total in totals.items():
         if total != 0:
+            side = "Nợ lớn hơn Có" if total > 0 else "Có lớn hơn Nợ"
             raise UnbalancedEntry(
-                f"Bút toán không cân: tổng Nợ khác tổng Có {abs(total):,.0f} {cur}.".replace(
-                    ",", "."
-                ),
+                f"Bút toán không cân: tổng {side} {abs(total):,.0f} {cur}.".replace(",", "."),
                 field="legs",
             )
     spec._hash = _request_hash(spec)
+    if closed_through is not None and spec.effective_date <= closed_through:
+        raise _period_closed(closed_through, spec.effective_date)
     return spec
+
+
+def _period_closed(closed_through: date, day: date) -> PeriodClosed:
+    return PeriodClosed(
+        f"Kỳ kế toán đã khóa sổ đến ngày {closed_through:%d/%m/%Y}; không thể ghi sổ vào "
+        f"ngày {day:%d/%m/%Y}.",
+        field="effective_date",
+    )
 
 
 def _request_hash(spec: EntrySpec) -> str:
@@ -222,10 +296,44 @@ def _closed_through() -> date | None:
     return PeriodClose.objects.aggregate(m=Max("closed_through"))["m"]
 
 
-def _replay(spec: EntrySpec, error: IntegrityError) -> JournalEntry:
+# Refusals of the PostgreSQL triggers (migration 0002) that reach the service: a closed period
+# (checked there rather than by a query of the service's own), or a chart change by another
+# process that this process's cached chart has not seen yet.
+_DATABASE_REFUSALS = [
+    (
+        "is not a leaf",
+        AccountNotPostable,
+        "Một tài khoản của bút toán vừa trở thành tài khoản tổng hợp; chỉ được ghi vào tài "
+        "khoản chi tiết.",
+        "legs",
+    ),
+    (
+        "to an account kept in",
+        WrongCurrency,
+        "Tiền tệ của định khoản khác tiền tệ của tài khoản.",
+        "legs",
+    ),
+]
+
+
+def _translated(error: Exception, spec: EntrySpec) -> Exception:
+    text = str(error)
+    if "period closed through" in text:
+        return _period_closed(_closed_through() or spec.effective_date, spec.effective_date)
+    for needle, cls, message, field_name in _DATABASE_REFUSALS:
+        if needle in text:
+            return cls(message, field=field_name)
+    return error
+
+
+def _replay(spec: EntrySpec, error: Exception) -> JournalEntry:
+    """The entry already posted under the spec's key, if the request is the same; else refuse."""
     existing = JournalEntry.objects.filter(idempotency_key=spec.idempotency_key).first()
     if existing is None:
-        raise error
+        translated = _translated(error, spec)
+        if translated is error:
+            raise error
+        raise translated from error
     if existing.request_hash != spec._hash:
         raise IdempotencyConflict(
             f"Khóa chống trùng '{spec.idempotency_key}' đã dùng cho một bút toán khác "
@@ -249,36 +357,121 @@ def journal_entry_post(
     """Post one balanced entry, or return the entry already posted under the same key.
 
     Invariant: at least two legs on leaf accounts, whole đồng, summing to zero per currency,
-    dated after the last closed period. The same key with a different request is refused.
+    dated after the last closed period. The same key with a different request is refused. A
+    reversal (``reversal_of``) never reverses a reversal.
     """
-    spec = _validate(
-        EntrySpec(
-            effective_date=effective_date,
-            legs=list(legs),
-            memo=memo,
-            idempotency_key=idempotency_key,
-            document_type=document_type,
-            document_id=str(document_id),
-            reversal_of_id=reversal_of.pk if reversal_of else None,
-        ),
-        closed_through=_closed_through(),
+    if reversal_of is not None and reversal_of.reversal_of_id is not None:
+        raise ReversalRefused(
+            f"Bút toán #{reversal_of.pk} là bút toán đảo; không đảo một bút toán đảo.",
+            field="reversal_of",
+        )
+    spec = EntrySpec(
+        effective_date=effective_date,
+        legs=list(legs),
+        memo=memo,
+        idempotency_key=idempotency_key,
+        document_type=document_type,
+        document_id=str(document_id),
+        reversal_of_id=reversal_of.pk if reversal_of else None,
     )
+    on_postgres = connection.vendor == "postgresql"
     try:
-        with transaction.atomic():
-            entry = JournalEntry.objects.create(
-                effective_date=spec.effective_date,
-                memo=spec.memo,
-                posted_by=posted_by,
-                document_type=spec.document_type,
-                document_id=spec.document_id,
-                idempotency_key=spec.idempotency_key,
-                request_hash=spec._hash,
-                reversal_of_id=spec.reversal_of_id,
-            )
-            Posting.objects.bulk_create(_postings(entry.pk, spec))
-    except IntegrityError as error:
-        # Another request (a retry, or a concurrent one) took the key first.
+        # On PostgreSQL the entry's trigger checks the period (a query fewer per post); its
+        # refusal comes back as the same PeriodClosed.
+        _validate(spec, closed_through=None if on_postgres else _closed_through())
+    except PeriodClosed as error:
+        # A retry of an entry posted before its period was closed still returns that entry.
         return _replay(spec, error)
+    try:
+        if on_postgres:
+            entry = _insert_entry_pg(spec, posted_by)
+        else:
+            with transaction.atomic():
+                entry = JournalEntry.objects.create(
+                    effective_date=spec.effective_date,
+                    memo=spec.memo,
+                    posted_by=posted_by,
+                    document_type=spec.document_type,
+                    document_id=spec.document_id,
+                    idempotency_key=spec.idempotency_key,
+                    request_hash=spec._hash,
+                    reversal_of_id=spec.reversal_of_id,
+                )
+                Posting.objects.bulk_create(_postings(entry.pk, spec))
+    except IntegrityError as error:
+        # Another request (a retry, or a concurrent one) took the key first, or a trigger
+        # refused the entry.
+        return _replay(spec, error)
+    return entry
+
+
+_ENTRY_INSERT = (
+    "INSERT INTO accounting_journalentry (effective_date, recorded_at, memo, posted_by_id, "
+    "document_type, document_id, idempotency_key, request_hash, reversal_of_id) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, txid; "
+    "INSERT INTO accounting_posting (entry_id, account_id, amount, amount_currency, "
+    "effective_date, fund_id, superior_union_id, grassroots_union_id, subledger) VALUES "
+)
+_POSTING_ROW = (
+    "(currval(pg_get_serial_sequence('accounting_journalentry', 'id')), "
+    "%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+def _insert_entry_pg(spec: EntrySpec, posted_by) -> JournalEntry:
+    """The entry and its postings in one round trip: two statements sent as one query.
+
+    Outside a transaction the server runs a multi-statement query as one implicit transaction,
+    so the entry commits (and its deferred balance check runs) without a BEGIN and a COMMIT of
+    their own; inside one, a savepoint keeps a refusal from spoiling the caller's transaction.
+    """
+    now = timezone.now()
+    params: list = [
+        spec.effective_date,
+        now,
+        spec.memo,
+        posted_by.pk if posted_by else None,
+        spec.document_type,
+        spec.document_id,
+        spec.idempotency_key,
+        spec._hash,
+        spec.reversal_of_id,
+    ]
+    for leg, amount, info in zip(spec.legs, spec._amounts, spec._accounts, strict=True):
+        params += [
+            info.id,
+            amount,
+            leg.currency,
+            spec.effective_date,
+            leg.fund_id,
+            leg.superior_union_id,
+            leg.grassroots_union_id,
+            leg.subledger,
+        ]
+    sql = _ENTRY_INSERT + ", ".join([_POSTING_ROW] * len(spec.legs))
+    if connection.in_atomic_block:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(sql, params)
+            entry_id, txid = cur.fetchone()
+    else:
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            entry_id, txid = cur.fetchone()
+    entry = JournalEntry(
+        id=entry_id,
+        effective_date=spec.effective_date,
+        recorded_at=now,
+        memo=spec.memo,
+        posted_by=posted_by,
+        document_type=spec.document_type,
+        document_id=spec.document_id,
+        idempotency_key=spec.idempotency_key,
+        request_hash=spec._hash,
+        reversal_of_id=spec.reversal_of_id,
+        txid=txid,
+    )
+    entry._state.adding = False
+    entry._state.db = connection.alias
     return entry
 
 
@@ -306,11 +499,20 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
     On PostgreSQL rows go in by COPY. Returns the number of entries newly posted.
     """
     closed = _closed_through()
-    specs = [_validate(s, closed_through=closed) for s in entries]
+    specs = list(entries)
+    for n, s in enumerate(specs):
+        # The closed period is checked below, for new entries only: a re-run batch whose
+        # entries were posted before their period was closed posts nothing and is not an error.
+        _validate_in_batch(n, s, closed_through=None)
     keys = [s.idempotency_key for s in specs]
-    if len(set(keys)) != len(keys):
-        raise LedgerError("Lô bút toán có khóa chống trùng lặp lại.", field="idempotency_key")
+    seen: set[str] = set()
+    dup = next((k for k in keys if k in seen or seen.add(k)), None)
+    if dup is not None:
+        raise LedgerError(
+            f"Lô bút toán có khóa chống trùng '{dup}' lặp lại.", field="idempotency_key"
+        )
     with transaction.atomic():
+        _check_bulk_reversals(specs)
         existing = {}
         for chunk_start in range(0, len(keys), 5000):
             existing.update(
@@ -330,6 +532,11 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
                 todo.append(s)
         if not todo:
             return 0
+        if closed is not None:
+            new = {id(s) for s in todo}
+            for n, s in enumerate(specs):
+                if id(s) in new and s.effective_date <= closed:
+                    _validate_in_batch(n, s, closed_through=closed)
         if connection.vendor == "postgresql":
             _copy_entries(todo, posted_by)
         else:
@@ -356,6 +563,43 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
                 batch_size=2000,
             )
     return len(todo)
+
+
+def _validate_in_batch(n: int, spec: EntrySpec, *, closed_through: date | None) -> None:
+    try:
+        _validate(spec, closed_through=closed_through)
+    except LedgerError as e:
+        raise type(e)(
+            f"Bút toán thứ {n + 1} trong lô (khóa '{spec.idempotency_key}'): {e.message}",
+            field=f"entries[{n}].{e.field}" if e.field else f"entries[{n}]",
+        ) from None
+
+
+def _check_bulk_reversals(specs: list[EntrySpec]) -> None:
+    """The reversal rules of `journal_entry_reverse`, for reversals posted in a batch."""
+    targets = [s.reversal_of_id for s in specs if s.reversal_of_id is not None]
+    if not targets:
+        return
+    if len(set(targets)) != len(targets):
+        raise ReversalRefused("Lô bút toán đảo cùng một bút toán hai lần.", field="entries")
+    found = dict(JournalEntry.objects.filter(pk__in=targets).values_list("pk", "reversal_of_id"))
+    reversed_by = dict(
+        JournalEntry.objects.filter(reversal_of_id__in=targets).values_list(
+            "reversal_of_id", "idempotency_key"
+        )
+    )
+    for s in specs:
+        t = s.reversal_of_id
+        if t is None:
+            continue
+        if t not in found:
+            raise ReversalRefused(f"Bút toán #{t} cần đảo không tồn tại.", field="entries")
+        if found[t] is not None:
+            raise ReversalRefused(
+                f"Bút toán #{t} là bút toán đảo; không đảo một bút toán đảo.", field="entries"
+            )
+        if t in reversed_by and reversed_by[t] != s.idempotency_key:
+            raise ReversalRefused(f"Bút toán #{t} đã được đảo.", field="entries")
 
 
 def _copy_entries(specs: list[EntrySpec], posted_by) -> None:
@@ -464,19 +708,33 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
     """Close every date up to `through`; record a balance checkpoint per account as of it.
 
     Invariant: nothing is ever posted on or before a closed date, so the checkpoints written
-    here never go stale. Posting is held back while the checkpoints are computed.
+    here never go stale. On PostgreSQL the close waits for the transactions already posting and
+    holds new ones back until it commits (a table lock taken once a month, never by posters).
     """
-    last = _closed_through()
-    if last is not None and through <= last:
+    if isinstance(through, datetime) or not isinstance(through, date):
+        raise LedgerError(
+            f"Ngày khóa sổ phải là một ngày (date), nhận được {through!r}.", field="through"
+        )
+    today = timezone.localdate()
+    if through > today:
         raise PeriodClosed(
-            f"Sổ đã khóa đến ngày {last:%d/%m/%Y}; ngày khóa mới phải sau ngày đó.",
+            f"Không khóa sổ đến ngày {through:%d/%m/%Y}: ngày đó chưa đến "
+            f"(hôm nay {today:%d/%m/%Y}).",
             field="through",
         )
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            # Wait for transactions already posting, and keep new ones out until we commit.
             with connection.cursor() as cur:
-                cur.execute("LOCK TABLE accounting_posting IN SHARE MODE")
+                # One closer at a time (posters only read this table, which EXCLUSIVE allows).
+                cur.execute("LOCK TABLE accounting_periodclose IN EXCLUSIVE MODE")
+                # Wait for transactions already posting; keep new ones out until we commit.
+                cur.execute("LOCK TABLE accounting_journalentry, accounting_posting IN SHARE MODE")
+        last = _closed_through()
+        if last is not None and through <= last:
+            raise PeriodClosed(
+                f"Sổ đã khóa đến ngày {last:%d/%m/%Y}; ngày khóa mới phải sau ngày đó.",
+                field="through",
+            )
         pc = PeriodClose.objects.create(closed_through=through, closed_by=closed_by, note=note)
         prev = (
             {
@@ -491,9 +749,9 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
             delta = delta.filter(effective_date__gt=last)
         sums = {
             (r["account_id"], r["amount_currency"], r["fund_id"]): (r["s"], r["n"])
-            for r in delta.values("account_id", "amount_currency", "fund_id").annotate(
-                s=Sum("amount"), n=Count("id")
-            )
+            for r in delta.order_by()
+            .values("account_id", "amount_currency", "fund_id")
+            .annotate(s=Sum("amount"), n=Count("id"))
         }
         rows = []
         for key in prev.keys() | sums.keys():

@@ -1,6 +1,7 @@
 from datetime import date
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from accounting.formatting import format_vnd
 from accounting.selectors import trial_balance
@@ -10,10 +11,14 @@ class Command(BaseCommand):
     help = "In bảng cân đối số phát sinh (trial balance) tại một ngày."
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", type=date.fromisoformat, default=date.today())
+        parser.add_argument(
+            "--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (mặc định: hôm nay)"
+        )
+        parser.add_argument("--fund", type=int, default=None, help="chỉ một quỹ (fund_id)")
 
-    def handle(self, *args, as_of, **options):
-        tb = trial_balance(as_of=as_of)
+    def handle(self, *args, as_of, fund, **options):
+        as_of = as_of or timezone.localdate()
+        tb = trial_balance(as_of=as_of, fund_id=fund)
         w = self.stdout.write
         w(f"BẢNG CÂN ĐỐI TÀI KHOẢN đến ngày {as_of:%d/%m/%Y}")
         w(f"{'Số hiệu':<8} {'Tên tài khoản':<46} {'Dư Nợ':>22} {'Dư Có':>22}")
@@ -30,4 +35,4 @@ class Command(BaseCommand):
         )
         w("Cân đối: " + ("CÓ" if tb.balanced else "KHÔNG — sổ cái có lỗi"))
         if not tb.balanced:
-            raise SystemExit(1)
+            raise CommandError("Bảng cân đối không cân: sổ cái có lỗi.", returncode=1)

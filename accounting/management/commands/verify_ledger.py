@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from accounting.selectors import ledger_verify
 from accounting.services import ledger_seal
@@ -14,14 +14,14 @@ class Command(BaseCommand):
         sealed = 0 if no_seal else ledger_seal()
         r = ledger_verify()
         self.stdout.write(f"Đã niêm phong thêm: {sealed} bút toán")
-        if r.ok:
-            self.stdout.write(
-                f"Chuỗi niêm phong toàn vẹn: {r.links_checked} mắt xích, đầu chuỗi #{r.head_seq} "
-                f"{r.head_hash[:16]}…; chưa niêm phong: {r.unsealed_entries}"
-            )
-        else:
-            self.stderr.write(
+        if not r.ok:
+            # Exit status 2, message on stderr: the first broken link, with its entry.
+            raise CommandError(
                 f"CHUỖI BỊ PHÁ VỠ tại mắt xích #{r.first_broken_seq} "
-                f"(bút toán #{r.first_broken_entry_id}): {r.problem}"
+                f"(bút toán #{r.first_broken_entry_id}): {r.problem}",
+                returncode=2,
             )
-            raise SystemExit(2)
+        self.stdout.write(
+            f"Chuỗi niêm phong toàn vẹn: {r.links_checked} mắt xích, đầu chuỗi #{r.head_seq} "
+            f"{r.head_hash[:16]}…; chưa niêm phong: {r.unsealed_entries}"
+        )
