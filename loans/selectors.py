@@ -1,0 +1,521 @@
+"""Loan reads: eligibility, outstanding balances, the reconciliation with the ledger, and the
+figures plan attainment reads (registered with ``fund.attainment`` in ``apps.ready``)."""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from accounting.formatting import format_vnd
+from accounting.models import Account, Posting
+from accounting.selectors import account_balance
+from fund.models import Fund, GrassrootsUnion, SuperiorUnion
+from fund.scoping import Scope, scope_filter
+
+from .errors import Reason
+from .models import (
+    Borrower,
+    FollowUpVisit,
+    HouseholdStatus,
+    Installment,
+    InstallmentStatus,
+    Loan,
+    LoanApplication,
+    LoanProduct,
+    LoanStatus,
+    LoanTransaction,
+)
+
+ZERO = Decimal(0)
+LOANS_ACCOUNT = "1283"
+
+
+def amount_of(value) -> Decimal:
+    """The Decimal of a MoneyField value (Money) or of a plain number."""
+    return getattr(value, "amount", value) if value is not None else ZERO
+
+
+def add_months(start: date, months: int) -> date:
+    """`start` moved by whole months, clamped to the month's end (31/01 + 1 → 28 or 29/02)."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def age_on(date_of_birth: date, on: date) -> int:
+    """Age in whole years on date `on` (a birthday on 29/02 comes on 01/03 in common years)."""
+    years = on.year - date_of_birth.year
+    if (on.month, on.day) < (date_of_birth.month, date_of_birth.day):
+        years -= 1
+    return years
+
+
+# --------------------------------------------------------------------------------------------
+# Borrowers and eligibility
+
+
+def borrower_outstanding(*, borrower: Borrower) -> Decimal:
+    """Principal the borrower owes now on their active loans (the stored loan-book figure)."""
+    total = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE).aggregate(
+        s=Sum("outstanding_principal")
+    )["s"]
+    return total or ZERO
+
+
+def borrower_has_overdue(*, borrower: Borrower, on: date) -> bool:
+    """Whether an active loan of the borrower is late: classified past due, or an installment
+    fell due before `on` and is not fully paid."""
+    active = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE)
+    if active.filter(days_past_due__gt=0).exists():
+        return True
+    return (
+        Installment.objects.filter(loan__in=active, due_date__lt=on)
+        .exclude(status=InstallmentStatus.PAID)
+        .exists()
+    )
+
+
+def certificate_expiry(*, borrower: Borrower, product: LoanProduct) -> date | None:
+    """The last day the household certificate counts (None without a certificate date).
+
+    An explicit ``certificate_valid_to`` wins; otherwise the product's validity runs from the
+    date of issue (``just_out_of_poverty_months`` for a household just out of poverty).
+    """
+    if borrower.certificate_valid_to is not None:
+        return borrower.certificate_valid_to
+    if borrower.certificate_date is None:
+        return None
+    months = (
+        product.just_out_of_poverty_months
+        if borrower.household_status == HouseholdStatus.JUST_OUT_OF_POVERTY
+        else product.certificate_validity_months
+    )
+    return add_months(borrower.certificate_date, months) - timedelta(days=1)
+
+
+def _union_active(unit, on: date) -> bool:
+    return (unit.active_from is None or unit.active_from <= on) and (
+        unit.active_to is None or unit.active_to > on
+    )
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """The outcome of the eligibility rules: every rule not met, with its reason."""
+
+    reasons: tuple[Reason, ...]
+    outstanding: Decimal
+    limit: Decimal
+    on: date
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons
+
+    @property
+    def codes(self) -> list[str]:
+        return [r.code for r in self.reasons]
+
+
+def borrower_eligibility(
+    *,
+    borrower: Borrower,
+    product: LoanProduct,
+    amount: Decimal,
+    term: int,
+    on: date | None = None,
+    application: LoanApplication | None = None,
+    at_disbursement: bool = False,
+) -> Eligibility:
+    """Check every rule and return all those not met (an empty list: eligible).
+
+    Rules: a household certificate (poor, near-poor, just out of poverty, low income) that is
+    issued and still valid on the date; the age range of the product; an active grassroots union
+    and superior union; an active product of the borrower's fund whose amount and term ranges
+    hold the request; the fund's per-borrower limit on outstanding principal; no late loan; no
+    other application in progress. At disbursement the product's ranges, the limit (checked
+    then under the fund lock, with its own error) and the open-application rule are not
+    re-checked: the terms were approved.
+    """
+    on = on or timezone.localdate()
+    reasons: list[Reason] = []
+    fund: Fund = borrower.fund
+    expiry = certificate_expiry(borrower=borrower, product=product)
+    status_label = HouseholdStatus(borrower.household_status).label
+    if not borrower.certificate_number or borrower.certificate_date is None:
+        reasons.append(
+            Reason(
+                "certificate_missing",
+                "certificate_number",
+                f"Chưa có số và ngày cấp giấy chứng nhận {str(status_label).lower()}.",
+            )
+        )
+    elif borrower.certificate_date > on:
+        reasons.append(
+            Reason(
+                "certificate_not_yet_issued",
+                "certificate_date",
+                f"Giấy chứng nhận hộ cấp ngày {borrower.certificate_date:%d/%m/%Y}, sau ngày "
+                f"{on:%d/%m/%Y}.",
+            )
+        )
+    elif expiry is not None and expiry < on:
+        reasons.append(
+            Reason(
+                "certificate_expired",
+                "certificate_date",
+                f"Giấy chứng nhận {str(status_label).lower()} số {borrower.certificate_number} "
+                f"hết hiệu lực từ ngày {expiry + timedelta(days=1):%d/%m/%Y}.",
+            )
+        )
+    age = age_on(borrower.date_of_birth, on)
+    if age < product.min_age:
+        reasons.append(
+            Reason(
+                "too_young",
+                "date_of_birth",
+                f"Thành viên {age} tuổi, chưa đủ {product.min_age} tuổi theo sản phẩm "
+                f"{product.code}.",
+            )
+        )
+    elif age > product.max_age:
+        reasons.append(
+            Reason(
+                "too_old",
+                "date_of_birth",
+                f"Thành viên {age} tuổi, quá {product.max_age} tuổi theo sản phẩm {product.code}.",
+            )
+        )
+    gu: GrassrootsUnion = borrower.grassroots_union
+    if not _union_active(gu, on):
+        reasons.append(
+            Reason(
+                "union_inactive",
+                "grassroots_union",
+                f"{gu.name} không hoạt động vào ngày {on:%d/%m/%Y}.",
+            )
+        )
+    elif not _union_active(gu.superior_union, on):
+        reasons.append(
+            Reason(
+                "union_inactive",
+                "grassroots_union",
+                f"{gu.superior_union.name} (cấp trên của {gu.name}) không hoạt động vào ngày "
+                f"{on:%d/%m/%Y}.",
+            )
+        )
+    if not at_disbursement:
+        reasons += _product_reasons(borrower=borrower, product=product, amount=amount, term=term)
+    outstanding = borrower_outstanding(borrower=borrower)
+    limit = fund.borrower_outstanding_limit
+    if not at_disbursement and outstanding + amount > limit:
+        reasons.append(
+            Reason(
+                "borrower_limit",
+                "amount",
+                f"Dư nợ hiện tại {format_vnd(outstanding)} cộng khoản đề nghị "
+                f"{format_vnd(amount)} vượt mức tối đa {format_vnd(limit)} mỗi thành viên.",
+            )
+        )
+    if borrower_has_overdue(borrower=borrower, on=on):
+        reasons.append(
+            Reason("overdue_loan", "borrower", "Thành viên đang có khoản vay quá hạn chưa trả.")
+        )
+    if not at_disbursement:
+        others = LoanApplication.objects.filter(
+            borrower=borrower, status__in=LoanApplication.OPEN_STATUSES
+        )
+        if application is not None and application.pk:
+            others = others.exclude(pk=application.pk)
+        other = others.order_by("pk").first()
+        if other is not None:
+            reasons.append(
+                Reason(
+                    "open_application",
+                    "borrower",
+                    f"Thành viên đang có hồ sơ vay #{other.pk} chưa xử lý xong "
+                    f"({other.get_status_display().lower()}).",
+                )
+            )
+    return Eligibility(tuple(reasons), outstanding, limit, on)
+
+
+def _product_reasons(
+    *, borrower: Borrower, product: LoanProduct, amount: Decimal, term: int
+) -> list[Reason]:
+    reasons = []
+    if product.fund_id != borrower.fund_id:
+        return [Reason("product_other_fund", "product", "Sản phẩm vay thuộc quỹ khác.")]
+    if not product.active:
+        reasons.append(
+            Reason("product_inactive", "product", f"Sản phẩm {product.code} đã ngừng áp dụng.")
+        )
+    low, high = amount_of(product.min_amount), amount_of(product.max_amount)
+    if not low <= amount <= high:
+        reasons.append(
+            Reason(
+                "amount_out_of_range",
+                "amount",
+                f"Số tiền {format_vnd(amount)} ngoài khoảng {format_vnd(low)} – "
+                f"{format_vnd(high)} của sản phẩm {product.code}.",
+            )
+        )
+    if not product.min_term <= term <= product.max_term:
+        unit = "tuần" if product.frequency == "weekly" else "tháng"
+        reasons.append(
+            Reason(
+                "term_out_of_range",
+                "term",
+                f"Thời hạn {term} {unit} ngoài khoảng {product.min_term} – {product.max_term} "
+                f"{unit} của sản phẩm {product.code}.",
+            )
+        )
+    return reasons
+
+
+# --------------------------------------------------------------------------------------------
+# Lists through the scope
+
+
+def application_list(*, scope: Scope, status: str | None = None) -> QuerySet:
+    qs = scope_filter(LoanApplication.objects.all(), scope).select_related(
+        "borrower", "product", "grassroots_union"
+    )
+    return qs.filter(status=status) if status else qs
+
+
+def loan_list(*, scope: Scope, status: str | None = None) -> QuerySet:
+    """Loans the scope may see, by the grassroots union recorded at disbursement."""
+    qs = scope_filter(Loan.objects.all(), scope).select_related("borrower", "grassroots_union")
+    return qs.filter(status=status) if status else qs
+
+
+def borrower_list(*, scope: Scope) -> QuerySet:
+    return scope_filter(Borrower.objects.all(), scope).select_related("grassroots_union")
+
+
+def loan_postings(*, loan: Loan) -> QuerySet:
+    """Every ledger posting tagged with the loan's sub-ledger (all accounts), oldest first."""
+    return (
+        Posting.objects.filter(subledger=loan.subledger)
+        .select_related("account", "entry")
+        .order_by("effective_date", "entry_id", "id")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Loan book against the ledger
+
+
+def loan_outstanding_as_of(*, loan: Loan, as_of: date) -> Decimal:
+    """The loan book's outstanding principal at the end of `as_of` (its transactions to then)."""
+    total = LoanTransaction.objects.filter(loan=loan, effective_date__lte=as_of).aggregate(
+        s=Sum("principal_change")
+    )["s"]
+    return total or ZERO
+
+
+@dataclass(frozen=True)
+class LoanDifference:
+    """One loan whose figures disagree: the book as of the date, the ledger, and the stored
+    outstanding principal against the sum of all its book transactions."""
+
+    loan_id: int
+    book: Decimal
+    ledger: Decimal
+    stored: Decimal
+    book_all: Decimal
+
+    def describe(self) -> str:
+        parts = []
+        if self.book != self.ledger:
+            parts.append(
+                f"sổ cho vay {format_vnd(self.book)}, sổ cái TK 1283 (loan:{self.loan_id}) "
+                f"{format_vnd(self.ledger)}, chênh lệch {format_vnd(self.ledger - self.book)}"
+            )
+        if self.stored != self.book_all:
+            parts.append(
+                f"dư nợ gốc lưu trên khoản vay {format_vnd(self.stored)} khác tổng nghiệp vụ "
+                f"{format_vnd(self.book_all)}"
+            )
+        return f"Khoản vay #{self.loan_id}: " + "; ".join(parts) + "."
+
+
+@dataclass
+class ReconciliationReport:
+    fund_id: int
+    as_of: date
+    loans_checked: int = 0
+    book_total: Decimal = ZERO  # loan book, as of the date
+    subledger_total: Decimal = ZERO  # sum of the ledger's loan sub-ledgers on 1283
+    control_total: Decimal = ZERO  # the 1283 control account of the fund
+    differences: list[LoanDifference] = field(default_factory=list)
+    # 1283 balances of the fund on a sub-ledger that is no loan of the fund ("" = untagged).
+    unknown_subledgers: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.differences
+            and not self.unknown_subledgers
+            and self.book_total == self.control_total
+            and self.subledger_total == self.control_total
+        )
+
+    def lines(self) -> list[str]:
+        """The differences, one sentence each (empty when the book and the ledger agree)."""
+        out = [d.describe() for d in self.differences]
+        for sub, bal in sorted(self.unknown_subledgers.items()):
+            label = f"sổ chi tiết '{sub}'" if sub else "không gắn sổ chi tiết"
+            out.append(f"TK 1283 có số dư {format_vnd(bal)} {label}, không thuộc khoản vay nào.")
+        if self.book_total != self.control_total:
+            out.append(
+                f"Tổng dư nợ sổ cho vay {format_vnd(self.book_total)} khác số dư TK 1283 "
+                f"{format_vnd(self.control_total)} (chênh lệch "
+                f"{format_vnd(self.control_total - self.book_total)})."
+            )
+        if self.subledger_total != self.control_total:
+            out.append(
+                f"Tổng các sổ chi tiết TK 1283 {format_vnd(self.subledger_total)} khác số dư "
+                f"tài khoản tổng hợp {format_vnd(self.control_total)}."
+            )
+        return out
+
+
+def loan_book_reconcile(*, fund: Fund, as_of: date) -> ReconciliationReport:
+    """Prove that the loan book and the ledger agree for `fund` at the end of `as_of`.
+
+    For every loan: its outstanding principal in the book (its transactions up to the date) =
+    the balance of its sub-ledger ``loan:<id>`` on 1283, and its stored outstanding principal =
+    the sum of all its transactions. Over the fund: the sum over loans = the 1283 control
+    account (read from the checkpoints, independently of the sub-ledger sums), and no 1283
+    balance sits on a sub-ledger that is not one of the fund's loans.
+    """
+    report = ReconciliationReport(fund_id=fund.pk, as_of=as_of)
+    accounts = Account.objects.get(code=LOANS_ACCOUNT)
+    subtree = list(
+        Account.objects.filter(path__startswith=accounts.path).values_list("id", flat=True)
+    )
+    ledger: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for sub, s in (
+        Posting.objects.filter(account_id__in=subtree, fund_id=fund.pk, effective_date__lte=as_of)
+        .order_by()
+        .values_list("subledger")
+        .annotate(s=Sum("amount"))
+    ):
+        ledger[sub] += s
+    book_as_of: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    book_all: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for loan_id, day, s in (
+        LoanTransaction.objects.filter(loan__fund=fund)
+        .order_by()
+        .values_list("loan_id", "effective_date")
+        .annotate(s=Sum("principal_change"))
+    ):
+        book_all[loan_id] += s
+        if day <= as_of:
+            book_as_of[loan_id] += s
+    stored = dict(
+        Loan.objects.filter(fund=fund).values_list("id", "outstanding_principal").order_by()
+    )
+    for loan_id in sorted(stored):
+        b, led = book_as_of[loan_id], ledger.pop(f"loan:{loan_id}", ZERO)
+        if b or led or loan_id in book_as_of:
+            report.loans_checked += 1
+        report.book_total += b
+        report.subledger_total += led
+        if b != led or stored[loan_id] != book_all[loan_id]:
+            report.differences.append(
+                LoanDifference(loan_id, b, led, stored[loan_id], book_all[loan_id])
+            )
+    for sub, bal in ledger.items():
+        report.subledger_total += bal
+        if bal:
+            report.unknown_subledgers[sub] = bal
+    report.control_total = account_balance(account=accounts, as_of=as_of, fund_id=fund.pk)
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# Plan attainment figures (fund.attainment calls these with a unit and a date range)
+
+
+def _disbursed(*, fund, superior_union=None, grassroots_union=None, start: date, end: date):
+    """Loans disbursed in [start, end], by the unions recorded on the loan at disbursement."""
+    qs = Loan.objects.filter(fund=fund, disbursed_on__gte=start, disbursed_on__lte=end)
+    if superior_union is not None:
+        qs = qs.filter(superior_union=superior_union)
+    if grassroots_union is not None:
+        qs = qs.filter(grassroots_union=grassroots_union)
+    return qs.order_by()
+
+
+def disbursed_amount_between(**unit_and_period) -> Decimal:
+    return _disbursed(**unit_and_period).aggregate(s=Sum("principal"))["s"] or ZERO
+
+
+def borrowers_between(**unit_and_period) -> int:
+    return _disbursed(**unit_and_period).values("borrower_id").distinct().count()
+
+
+def loans_between(**unit_and_period) -> int:
+    return _disbursed(**unit_and_period).count()
+
+
+def grassroots_unions_between(**unit_and_period) -> int:
+    return _disbursed(**unit_and_period).values("grassroots_union_id").distinct().count()
+
+
+def jobs_created_between(**unit_and_period) -> int:
+    return _disbursed(**unit_and_period).aggregate(s=Sum("planned_jobs"))["s"] or 0
+
+
+def jobs_confirmed_between(
+    *,
+    fund: Fund,
+    superior_union: SuperiorUnion | None = None,
+    grassroots_union: GrassrootsUnion | None = None,
+    start: date,
+    end: date,
+) -> int:
+    """Jobs confirmed by follow-up visits made in [start, end] (any disbursement date)."""
+    qs = FollowUpVisit.objects.filter(loan__fund=fund, visited_on__gte=start, visited_on__lte=end)
+    if superior_union is not None:
+        qs = qs.filter(loan__superior_union=superior_union)
+    if grassroots_union is not None:
+        qs = qs.filter(loan__grassroots_union=grassroots_union)
+    return qs.aggregate(s=Sum("jobs_confirmed"))["s"] or 0
+
+
+INDICATOR_SOURCES = {
+    "disbursed_amount": disbursed_amount_between,
+    "borrowers": borrowers_between,
+    "loans": loans_between,
+    "grassroots_unions": grassroots_unions_between,
+    "jobs_created": jobs_created_between,
+    "jobs_confirmed": jobs_confirmed_between,
+}
+
+
+__all__ = [
+    "Eligibility",
+    "LoanDifference",
+    "ReconciliationReport",
+    "age_on",
+    "application_list",
+    "borrower_eligibility",
+    "borrower_has_overdue",
+    "borrower_list",
+    "borrower_outstanding",
+    "certificate_expiry",
+    "loan_book_reconcile",
+    "loan_list",
+    "loan_outstanding_as_of",
+    "loan_postings",
+]

@@ -1,0 +1,1336 @@
+"""Loan services: the only code that changes the loan book.
+
+Every service takes keyword-only arguments, validates the whole request before it writes, runs
+in one transaction and records what it changed in the audit log. Moves of an application along
+the approval chain (``application_submit`` … ``loan_disburse``) run once per idempotency key
+(``accounting.idempotency.command_once``): a retry with the same request returns the first
+result, the same key with another request is refused. Money moves through
+``accounting.services.journal_entry_post`` with ``fund_id``, ``superior_union_id`` and
+``grassroots_union_id`` on every leg.
+
+``actor`` is the user acting. Their role (``fund.scoping``) decides what they may do; ``None`` is
+the system itself (imports, the demo, scheduled jobs) and a site administrator without an
+officer profile acts as the system — except that an approval always needs a person, who must not
+be the one who entered the application (maker-checker).
+
+The chain::
+
+    draft ──submit──▶ submitted ──review: approve──▶ reviewed ──approve──▶ approved ──▶ disbursed
+      ▲                  │  └──review: return──▶ returned ──submit──┘         │
+      └──── update ──────┘          (reject from submitted or reviewed; cancel before disbursed)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounting.formatting import format_vnd
+from accounting.idempotency import command_once
+from accounting.money import to_dong
+from accounting.services import credit, debit, journal_entry_post
+from fund.audit import audit_changes, audit_record, audit_snapshot
+from fund.errors import PermissionRefused
+from fund.models import Fund, GrassrootsUnion, Role
+from fund.scoping import Scope, scope_for, scope_require_approver, scope_require_write
+from fund.selectors import superior_union_on
+from fund.services import capital_check, capital_commitment_create, capital_commitment_release
+from fund.services import capital_lock as fund_capital_lock
+
+from .cccd import CCCDInvalid, cccd_validate
+from .errors import (
+    BorrowerLimitExceeded,
+    IllegalTransition,
+    IneligibleBorrower,
+    LoanError,
+    MakerChecker,
+)
+from .models import (
+    ApplicationEvent,
+    ApplicationStatus,
+    Borrower,
+    BorrowerMembership,
+    FollowUpVisit,
+    HouseholdStatus,
+    Installment,
+    Loan,
+    LoanApplication,
+    LoanProduct,
+    LoanStatus,
+    LoanTransaction,
+    PurposeKind,
+    SavingsKind,
+    SecurityKind,
+    Sex,
+)
+from .schedules import ScheduleError, ScheduleTerms, schedule_generate, schedule_validate
+from .selectors import amount_of, borrower_eligibility
+
+S = ApplicationStatus
+LOANS_ACCOUNT = "1283"
+SAVINGS_ACCOUNT = "33881"
+CASH_ACCOUNTS = ("1121", "1111")
+MAX_PLANNED_JOBS = 1000
+
+__all__ = [
+    "application_approve",
+    "application_cancel",
+    "application_create",
+    "application_reject",
+    "application_review",
+    "application_submit",
+    "application_update",
+    "borrower_create",
+    "borrower_transfer",
+    "borrower_update",
+    "followup_visit_record",
+    "loan_disburse",
+    "loan_product_create",
+    "loan_product_update",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers: roles, validation
+
+
+def _actor_scope(actor) -> Scope | None:
+    """The actor's scope; None for the system and for site administrators without a profile."""
+    if actor is None:
+        return None
+    if getattr(actor, "is_superuser", False) and not hasattr(actor, "officer"):
+        return None
+    try:
+        return scope_for(actor)
+    except PermissionDenied as e:
+        raise PermissionRefused(str(e), field="actor", code="no_role") from None
+
+
+def _user(actor):
+    return actor if actor is not None and actor.pk else None
+
+
+def _require_unit(
+    actor, *, fund_id: int, grassroots_union: GrassrootsUnion, field: str = "grassroots_union"
+) -> Scope | None:
+    """The actor may write rows of `grassroots_union` (their scope holds it); auditors never."""
+    scope = _actor_scope(actor)
+    if scope is None:
+        return None
+    scope_require_write(scope)
+    if scope.fund_id != fund_id:
+        raise PermissionRefused("Bạn không thuộc quỹ này.", field=field, code="other_fund")
+    if not scope.allows_grassroots_union(grassroots_union):
+        raise PermissionRefused(
+            f"{grassroots_union.name} không thuộc phạm vi quản lý của bạn.",
+            field=field,
+            code="other_unit",
+        )
+    return scope
+
+
+def _require_fund_officer(actor, *, fund_id: int, field: str = "actor") -> Scope | None:
+    scope = _actor_scope(actor)
+    if scope is None:
+        return None
+    scope_require_write(scope)
+    if scope.role != Role.FUND_OFFICER:
+        raise PermissionRefused("Chỉ cán bộ quỹ được thực hiện thao tác này.", code="fund_only")
+    if scope.fund_id != fund_id:
+        raise PermissionRefused("Bạn không thuộc quỹ này.", field=field, code="other_fund")
+    return scope
+
+
+def _full_clean(obj, **kwargs) -> None:
+    """full_clean() with the first problem as a LoanError naming its field."""
+    try:
+        obj.full_clean(**kwargs)
+    except ValidationError as e:
+        field, messages = next(iter(e.message_dict.items()))
+        raise LoanError(
+            " ".join(str(m) for m in messages), field=None if field == "__all__" else field
+        ) from None
+
+
+def _text(value, *, field: str, label: str, required: bool = False, max_length: int = 255):
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise LoanError(f"{label} phải là chuỗi ký tự.", field=field)
+    value = " ".join(value.split())
+    if required and not value:
+        raise LoanError(f"{label} không được để trống.", field=field)
+    if len(value) > max_length:
+        raise LoanError(f"{label} dài quá {max_length} ký tự.", field=field)
+    return value
+
+
+def _date(value, *, field: str, label: str, required: bool = True) -> date | None:
+    if value is None and not required:
+        return None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise LoanError(f"{label} phải là một ngày, nhận được {value!r}.", field=field)
+    return value
+
+
+def _count(value, *, field: str, label: str, minimum: int = 0, maximum: int = 32767) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise LoanError(f"{label} phải là số nguyên, nhận được {value!r}.", field=field)
+    if not minimum <= value <= maximum:
+        raise LoanError(f"{label} phải từ {minimum} đến {maximum}.", field=field)
+    return value
+
+
+def _positive_dong(value, *, field: str, label: str) -> Decimal:
+    amount = to_dong(value, field=field)
+    if amount <= 0:
+        raise LoanError(f"{label} phải lớn hơn 0, nhận được {value}.", field=field)
+    return amount
+
+
+def _choice(value, choices, *, field: str, label: str) -> str:
+    values = {c.value if hasattr(c, "value") else c[0] for c in choices}
+    if not isinstance(value, str) or value not in values:
+        raise LoanError(f"{label} không hợp lệ: {value!r}.", field=field)
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Borrowers
+
+BORROWER_FIELDS = (
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "national_id",
+    "phone",
+    "address",
+    "household_status",
+    "certificate_number",
+    "certificate_date",
+    "certificate_valid_to",
+    "notes",
+)
+
+
+def _clean_borrower_fields(values: dict, *, today: date) -> dict:
+    """Validate and normalise borrower fields (only those given)."""
+    out = dict(values)
+    unknown = set(out) - set(BORROWER_FIELDS)
+    if unknown:
+        raise LoanError(f"Trường không sửa được: {', '.join(sorted(unknown))}.", field="fields")
+    if "full_name" in out:
+        out["full_name"] = _text(
+            out["full_name"], field="full_name", label="Họ và tên", required=True
+        )
+    if "date_of_birth" in out:
+        dob = _date(out["date_of_birth"], field="date_of_birth", label="Ngày sinh")
+        if dob > today:
+            raise LoanError("Ngày sinh không được sau ngày hôm nay.", field="date_of_birth")
+    if "sex" in out:
+        _choice(out["sex"], Sex, field="sex", label="Giới tính")
+    if "household_status" in out:
+        _choice(
+            out["household_status"], HouseholdStatus, field="household_status", label="Hoàn cảnh hộ"
+        )
+    for f, label, length in (
+        ("phone", "Điện thoại", 32),
+        ("address", "Địa chỉ", 255),
+        ("certificate_number", "Số giấy chứng nhận hộ", 64),
+    ):
+        if f in out:
+            out[f] = _text(out[f], field=f, label=label, max_length=length)
+    if "notes" in out:
+        out["notes"] = _text(out["notes"], field="notes", label="Ghi chú", max_length=5000)
+    for f, label in (
+        ("certificate_date", "Ngày cấp giấy chứng nhận"),
+        ("certificate_valid_to", "Ngày hết hiệu lực giấy chứng nhận"),
+    ):
+        if f in out:
+            out[f] = _date(out[f], field=f, label=label, required=False)
+    if out.get("certificate_date") and out["certificate_date"] > today:
+        raise LoanError(
+            "Ngày cấp giấy chứng nhận không được sau ngày hôm nay.", field="certificate_date"
+        )
+    return out
+
+
+def _check_borrower_consistency(b: Borrower) -> None:
+    """The CCCD against the date of birth and sex; certificate dates in order."""
+    try:
+        b.national_id = cccd_validate(b.national_id, date_of_birth=b.date_of_birth, sex=b.sex)
+    except CCCDInvalid as e:
+        raise LoanError(str(e), field="national_id") from None
+    if (
+        b.certificate_valid_to
+        and b.certificate_date
+        and b.certificate_valid_to < b.certificate_date
+    ):
+        raise LoanError(
+            "Ngày hết hiệu lực giấy chứng nhận phải sau ngày cấp.", field="certificate_valid_to"
+        )
+
+
+def _check_cccd_free(b: Borrower) -> None:
+    taken = Borrower.objects.filter(fund_id=b.fund_id, national_id=b.national_id)
+    if b.pk:
+        taken = taken.exclude(pk=b.pk)
+    if taken.exists():
+        raise LoanError(
+            f"Số CCCD {b.national_id} đã được đăng ký cho một thành viên khác của quỹ.",
+            field="national_id",
+            code="duplicate_national_id",
+        )
+
+
+def borrower_create(
+    *,
+    fund: Fund,
+    grassroots_union: GrassrootsUnion,
+    full_name: str,
+    date_of_birth: date,
+    sex: str,
+    national_id: str,
+    household_status: str,
+    phone: str = "",
+    address: str = "",
+    certificate_number: str = "",
+    certificate_date: date | None = None,
+    certificate_valid_to: date | None = None,
+    notes: str = "",
+    member_since: date | None = None,
+    actor=None,
+) -> Borrower:
+    """Register a member of a grassroots union as a borrower.
+
+    Invariant: the CCCD is well formed, consistent with the date of birth and sex, and unique in
+    the fund; the membership history starts on `member_since` (default today).
+    """
+    if grassroots_union.fund_id != fund.pk:
+        raise LoanError("Công đoàn cơ sở không thuộc quỹ này.", field="grassroots_union")
+    _require_unit(actor, fund_id=fund.pk, grassroots_union=grassroots_union)
+    today = timezone.localdate()
+    values = _clean_borrower_fields(
+        {
+            "full_name": full_name,
+            "date_of_birth": date_of_birth,
+            "sex": sex,
+            "national_id": national_id,
+            "phone": phone,
+            "address": address,
+            "household_status": household_status,
+            "certificate_number": certificate_number,
+            "certificate_date": certificate_date,
+            "certificate_valid_to": certificate_valid_to,
+            "notes": notes,
+        },
+        today=today,
+    )
+    since = _date(member_since or today, field="member_since", label="Ngày bắt đầu sinh hoạt")
+    borrower = Borrower(fund=fund, grassroots_union=grassroots_union, **values)
+    _check_borrower_consistency(borrower)
+    with transaction.atomic():
+        _check_cccd_free(borrower)
+        _full_clean(borrower, validate_unique=False, validate_constraints=False)
+        try:
+            with transaction.atomic():
+                borrower.save()
+        except IntegrityError:
+            _check_cccd_free(borrower)  # a concurrent registration of the same CCCD
+            raise
+        BorrowerMembership.objects.create(
+            borrower=borrower, grassroots_union=grassroots_union, valid_from=since
+        )
+        audit_record(
+            actor=_user(actor),
+            action="create",
+            obj=borrower,
+            changes={k: [None, v] for k, v in audit_snapshot(borrower, BORROWER_FIELDS).items()},
+        )
+    return borrower
+
+
+def borrower_update(*, borrower: Borrower, actor=None, **fields) -> Borrower:
+    """Change a borrower's details (not their union: see `borrower_transfer`)."""
+    _require_unit(actor, fund_id=borrower.fund_id, grassroots_union=borrower.grassroots_union)
+    values = _clean_borrower_fields(fields, today=timezone.localdate())
+    with transaction.atomic():
+        b = Borrower.objects.select_for_update().get(pk=borrower.pk)
+        before = audit_snapshot(b, BORROWER_FIELDS)
+        for f, v in values.items():
+            setattr(b, f, v)
+        _check_borrower_consistency(b)
+        _check_cccd_free(b)
+        _full_clean(b, validate_unique=False, validate_constraints=False)
+        changes = audit_changes(before, b)
+        if changes:
+            b.save()
+            audit_record(actor=_user(actor), action="update", obj=b, changes=changes)
+    return b
+
+
+def borrower_transfer(
+    *,
+    borrower: Borrower,
+    grassroots_union: GrassrootsUnion,
+    effective_date: date,
+    actor=None,
+) -> Borrower:
+    """Move a member to another grassroots union from `effective_date` on, keeping the history.
+
+    The current membership ends on that date and a new one starts. Loans already disbursed keep
+    the unions recorded at disbursement. Refused while an application of the member is in
+    progress (it belongs to the old union), into the future, or on or before the current
+    membership's start.
+    """
+    effective_date = _date(effective_date, field="effective_date", label="Ngày chuyển")
+    if grassroots_union.fund_id != borrower.fund_id:
+        raise LoanError("Công đoàn cơ sở mới thuộc quỹ khác.", field="grassroots_union")
+    _require_unit(actor, fund_id=borrower.fund_id, grassroots_union=borrower.grassroots_union)
+    _require_unit(actor, fund_id=borrower.fund_id, grassroots_union=grassroots_union)
+    if effective_date > timezone.localdate():
+        raise LoanError("Ngày chuyển không được sau ngày hôm nay.", field="effective_date")
+    with transaction.atomic():
+        b = Borrower.objects.select_for_update().get(pk=borrower.pk)
+        if b.grassroots_union_id == grassroots_union.pk:
+            raise LoanError(
+                f"Thành viên đã sinh hoạt tại {grassroots_union.name}.", field="grassroots_union"
+            )
+        pending = (
+            LoanApplication.objects.filter(borrower=b, status__in=LoanApplication.OPEN_STATUSES)
+            .order_by("pk")
+            .first()
+        )
+        if pending is not None:
+            raise LoanError(
+                f"Thành viên đang có hồ sơ vay #{pending.pk} chưa xử lý xong; hãy hoàn tất hoặc "
+                "hủy hồ sơ trước khi chuyển công đoàn.",
+                field="borrower",
+            )
+        current = (
+            BorrowerMembership.objects.select_for_update()
+            .filter(borrower=b, valid_to__isnull=True)
+            .order_by("-valid_from")
+            .first()
+        )
+        if current is not None:
+            if effective_date <= current.valid_from:
+                raise LoanError(
+                    f"Ngày chuyển phải sau ngày bắt đầu sinh hoạt hiện tại "
+                    f"({current.valid_from:%d/%m/%Y}).",
+                    field="effective_date",
+                )
+            current.valid_to = effective_date
+            current.save(update_fields=["valid_to"])
+        BorrowerMembership.objects.create(
+            borrower=b, grassroots_union=grassroots_union, valid_from=effective_date
+        )
+        old = b.grassroots_union_id
+        b.grassroots_union = grassroots_union
+        b.save(update_fields=["grassroots_union", "updated_at"])
+        audit_record(
+            actor=_user(actor),
+            action="transfer",
+            obj=b,
+            changes={
+                "grassroots_union_id": [old, grassroots_union.pk],
+                "effective_date": [None, effective_date.isoformat()],
+            },
+        )
+    return b
+
+
+# --------------------------------------------------------------------------------------------
+# Products
+
+PRODUCT_FIELDS = (
+    "name",
+    "active",
+    "min_amount",
+    "max_amount",
+    "min_term",
+    "max_term",
+    *LoanProduct.TERM_FIELDS,
+    "min_age",
+    "max_age",
+    "certificate_validity_months",
+    "just_out_of_poverty_months",
+    "description",
+)
+_PRODUCT_AMOUNTS = {"min_amount", "max_amount", "savings_amount"}
+_PRODUCT_RATES = {"rate", "penalty_rate", "savings_percent"}
+
+
+def _rate(value, *, field: str) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise LoanError("Lãi suất, tỷ lệ phải là số thập phân, không dùng số thực.", field=field)
+    try:
+        rate = Decimal(str(value).strip().replace(",", "."))
+    except Exception:
+        raise LoanError(f"Tỷ lệ không hợp lệ: {value!r}.", field=field) from None
+    if not rate.is_finite() or rate < 0 or rate > 100:
+        raise LoanError(f"Tỷ lệ phải từ 0 đến 100%, nhận được {value}.", field=field)
+    if rate != rate.quantize(Decimal("0.0001")):
+        raise LoanError("Tỷ lệ có tối đa 4 chữ số thập phân.", field=field)
+    return rate
+
+
+def _apply_product(product: LoanProduct, fields: dict) -> None:
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise LoanError(f"Trường không sửa được: {', '.join(sorted(unknown))}.", field="fields")
+    for f, v in fields.items():
+        if f in _PRODUCT_AMOUNTS:
+            v = to_dong(v, field=f)
+            if v < 0:
+                raise LoanError("Số tiền không được âm.", field=f)
+        elif f in _PRODUCT_RATES:
+            v = _rate(v, field=f)
+        setattr(product, f, v)
+
+
+def _check_product(product: LoanProduct) -> None:
+    """Rules across fields, named by the field to change."""
+    low, high = amount_of(product.min_amount), amount_of(product.max_amount)
+    if low <= 0:
+        raise LoanError("Số tiền vay tối thiểu phải lớn hơn 0.", field="min_amount")
+    if high < low:
+        raise LoanError("Số tiền vay tối đa phải từ mức tối thiểu trở lên.", field="max_amount")
+    if high > product.fund.borrower_outstanding_limit:
+        raise LoanError(
+            f"Số tiền vay tối đa vượt mức dư nợ tối đa mỗi thành viên của quỹ "
+            f"({format_vnd(product.fund.borrower_outstanding_limit)}).",
+            field="max_amount",
+        )
+    if not 1 <= product.min_term <= product.max_term:
+        raise LoanError("Thời hạn tối thiểu phải từ 1 kỳ và không quá tối đa.", field="min_term")
+    for f in ("principal_grace", "interest_grace"):
+        if getattr(product, f) >= product.min_term:
+            raise LoanError("Số kỳ ân hạn phải ít hơn thời hạn tối thiểu của sản phẩm.", field=f)
+    if product.min_age >= product.max_age:
+        raise LoanError("Tuổi tối thiểu phải nhỏ hơn tuổi tối đa.", field="min_age")
+    kind = product.savings_kind
+    if kind == SavingsKind.PERCENT_OF_LOAN and not 0 < product.savings_percent < 100:
+        raise LoanError(
+            "Tỷ lệ tiết kiệm bắt buộc phải lớn hơn 0 và nhỏ hơn 100%.", field="savings_percent"
+        )
+    if kind == SavingsKind.FIXED_PER_INSTALLMENT and amount_of(product.savings_amount) <= 0:
+        raise LoanError("Số tiền tiết kiệm mỗi kỳ phải lớn hơn 0.", field="savings_amount")
+    if kind == SavingsKind.NONE:
+        product.savings_percent, product.savings_amount = Decimal(0), Decimal(0)
+    elif kind == SavingsKind.PERCENT_OF_LOAN:
+        product.savings_amount = Decimal(0)
+    else:
+        product.savings_percent = Decimal(0)
+
+
+def loan_product_create(*, fund: Fund, code: str, name: str, actor=None, **fields) -> LoanProduct:
+    """Create a loan product (fund officers only). Loans copy its terms when granted."""
+    _require_fund_officer(actor, fund_id=fund.pk)
+    code = _text(code, field="code", label="Mã sản phẩm", required=True, max_length=32)
+    product = LoanProduct(fund=fund, code=code, name=name)
+    _apply_product(product, fields)
+    with transaction.atomic():
+        if LoanProduct.objects.filter(fund=fund, code=code).exists():
+            raise LoanError(f"Đã có sản phẩm mã {code}.", field="code")
+        _full_clean(product, validate_constraints=False)
+        _check_product(product)
+        product.save()
+        audit_record(
+            actor=_user(actor),
+            action="create",
+            obj=product,
+            changes={
+                k: [None, v] for k, v in audit_snapshot(product, ("code", *PRODUCT_FIELDS)).items()
+            },
+        )
+    return product
+
+
+def loan_product_update(*, product: LoanProduct, actor=None, **fields) -> LoanProduct:
+    """Change a product. Existing loans and approved applications keep the terms they got."""
+    _require_fund_officer(actor, fund_id=product.fund_id)
+    with transaction.atomic():
+        p = LoanProduct.objects.select_for_update().get(pk=product.pk)
+        before = audit_snapshot(p, PRODUCT_FIELDS)
+        _apply_product(p, fields)
+        _full_clean(p, validate_constraints=False)
+        _check_product(p)
+        changes = audit_changes(before, p)
+        if changes:
+            p.save()
+            audit_record(actor=_user(actor), action="update", obj=p, changes=changes)
+    return p
+
+
+def product_terms(product: LoanProduct) -> dict:
+    """The product's terms as a loan keeps them (JSON: decimals as strings)."""
+    out = {}
+    for f in LoanProduct.TERM_FIELDS:
+        v = getattr(product, f)
+        v = amount_of(v) if f == "savings_amount" else v
+        out[f] = str(v) if isinstance(v, Decimal) else v
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Applications: entry
+
+APPLICATION_FIELDS = (
+    "product",
+    "amount",
+    "term",
+    "purpose_kind",
+    "purpose",
+    "planned_jobs",
+    "security_kind",
+    "guarantor_name",
+    "guarantor_national_id",
+    "guarantor_phone",
+    "guarantor_relationship",
+    "group_name",
+)
+
+
+def _clean_application(app: LoanApplication, fields: dict) -> None:
+    unknown = set(fields) - set(APPLICATION_FIELDS)
+    if unknown:
+        raise LoanError(f"Trường không sửa được: {', '.join(sorted(unknown))}.", field="fields")
+    for f, v in fields.items():
+        if f == "amount":
+            v = _positive_dong(v, field="amount", label="Số tiền vay")
+        elif f == "term":
+            v = _count(v, field="term", label="Thời hạn vay (số kỳ)", minimum=1, maximum=600)
+        elif f == "planned_jobs":
+            v = _count(
+                v, field="planned_jobs", label="Số việc làm mới dự kiến", maximum=MAX_PLANNED_JOBS
+            )
+        elif f == "purpose_kind":
+            _choice(v, PurposeKind, field=f, label="Lĩnh vực sử dụng vốn")
+        elif f == "security_kind":
+            _choice(v, SecurityKind, field=f, label="Hình thức bảo đảm")
+        elif f == "purpose":
+            v = _text(v, field=f, label="Mục đích sử dụng vốn", required=True, max_length=500)
+        elif f != "product":
+            v = _text(v, field=f, label=str(LoanApplication._meta.get_field(f).verbose_name))
+        setattr(app, f, v)
+    if app.product.fund_id != app.fund_id:
+        raise LoanError("Sản phẩm vay thuộc quỹ khác.", field="product")
+    if app.security_kind == SecurityKind.GUARANTOR:
+        if not app.guarantor_name:
+            raise LoanError("Thiếu họ tên người bảo lãnh.", field="guarantor_name")
+        try:
+            app.guarantor_national_id = cccd_validate(app.guarantor_national_id)
+        except CCCDInvalid as e:
+            raise LoanError(f"Người bảo lãnh: {e}", field="guarantor_national_id") from None
+        if app.guarantor_national_id == app.borrower.national_id:
+            raise LoanError("Người vay không tự bảo lãnh cho mình.", field="guarantor_national_id")
+        app.group_name = ""
+    else:
+        if not app.group_name:
+            raise LoanError("Thiếu tên tổ, nhóm vay vốn bảo lãnh.", field="group_name")
+        app.guarantor_name = app.guarantor_national_id = ""
+        app.guarantor_phone = app.guarantor_relationship = ""
+    _check_schedule_possible(app)
+
+
+def _schedule_terms(terms: dict, *, amount: Decimal, term: int, on: date) -> ScheduleTerms:
+    return ScheduleTerms(
+        principal=amount,
+        installments=term,
+        method=terms["method"],
+        rate=Decimal(str(terms["rate"])),
+        rate_period=terms["rate_period"],
+        frequency=terms["frequency"],
+        disbursed_on=on,
+        principal_grace=terms["principal_grace"],
+        interest_grace=terms["interest_grace"],
+    )
+
+
+_SCHEDULE_FIELDS = {"principal": "amount", "installments": "term"}
+
+
+def _check_schedule_possible(app: LoanApplication, terms: dict | None = None) -> None:
+    """The product's terms give a schedule for this amount and term (grace shorter than term)."""
+    try:
+        schedule_validate(
+            _schedule_terms(
+                terms or product_terms(app.product),
+                amount=amount_of(app.amount),
+                term=app.term,
+                on=timezone.localdate(),
+            )
+        )
+    except ScheduleError as e:
+        raise LoanError(e.message, field=_SCHEDULE_FIELDS.get(e.field, e.field)) from None
+
+
+def _require_eligible(app: LoanApplication, *, on: date | None = None) -> None:
+    result = borrower_eligibility(
+        borrower=app.borrower,
+        product=app.product,
+        amount=amount_of(app.amount),
+        term=app.term,
+        on=on,
+        application=app,
+    )
+    if not result.eligible:
+        raise IneligibleBorrower(result.reasons)
+
+
+def _event(app: LoanApplication, *, action: str, before: str, actor, note: str = "") -> None:
+    ApplicationEvent.objects.create(
+        application=app,
+        action=action,
+        from_status=before,
+        to_status=app.status,
+        actor=_user(actor),
+        note=note,
+    )
+    changes = {"status": [before or None, app.status]}
+    if note:
+        changes["note"] = [None, note]
+    audit_record(actor=_user(actor), action=action, obj=app, changes=changes)
+
+
+def application_create(
+    *,
+    borrower: Borrower,
+    product: LoanProduct,
+    amount,
+    term: int,
+    purpose_kind: str,
+    purpose: str,
+    security_kind: str,
+    planned_jobs: int = 0,
+    guarantor_name: str = "",
+    guarantor_national_id: str = "",
+    guarantor_phone: str = "",
+    guarantor_relationship: str = "",
+    group_name: str = "",
+    actor=None,
+) -> LoanApplication:
+    """Enter a draft application for a member, by their grassroots union (or above it).
+
+    Refused with every reason when the member is not eligible for this product, amount and term
+    (``IneligibleBorrower``); nothing is written then.
+    """
+    gu = borrower.grassroots_union
+    _require_unit(actor, fund_id=borrower.fund_id, grassroots_union=gu, field="borrower")
+    app = LoanApplication(
+        fund_id=borrower.fund_id,
+        borrower=borrower,
+        grassroots_union=gu,
+        superior_union_id=gu.superior_union_id,
+        created_by=_user(actor),
+    )
+    _clean_application(
+        app,
+        {
+            "product": product,
+            "amount": amount,
+            "term": term,
+            "purpose_kind": purpose_kind,
+            "purpose": purpose,
+            "planned_jobs": planned_jobs,
+            "security_kind": security_kind,
+            "guarantor_name": guarantor_name,
+            "guarantor_national_id": guarantor_national_id,
+            "guarantor_phone": guarantor_phone,
+            "guarantor_relationship": guarantor_relationship,
+            "group_name": group_name,
+        },
+    )
+    with transaction.atomic():
+        Borrower.objects.select_for_update().get(pk=borrower.pk)  # one application at a time
+        _require_eligible(app)
+        _full_clean(app, validate_constraints=False)
+        app.save()
+        _event(app, action="create", before="", actor=actor)
+    return app
+
+
+def application_update(*, application: LoanApplication, actor=None, **fields) -> LoanApplication:
+    """Change a draft or returned application (the grassroots union's side of the chain)."""
+    _require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
+    with transaction.atomic():
+        app = _locked(application)
+        _require_status(app, (S.DRAFT, S.RETURNED), "sửa")
+        before = audit_snapshot(app, [f + "_id" if f == "product" else f for f in fields])
+        _clean_application(app, fields)
+        _require_eligible(app)
+        _full_clean(app, validate_constraints=False)
+        changes = audit_changes(before, app)
+        if changes:
+            app.save()
+            audit_record(actor=_user(actor), action="update", obj=app, changes=changes)
+    return app
+
+
+# --------------------------------------------------------------------------------------------
+# Applications: the chain
+
+_ACTION_LABELS = {
+    "submit": "gửi đề nghị",
+    "review": "thẩm định",
+    "approve": "phê duyệt",
+    "reject": "từ chối",
+    "cancel": "hủy",
+    "disburse": "giải ngân",
+    "sửa": "sửa",
+}
+
+
+def _locked(application: LoanApplication) -> LoanApplication:
+    return (
+        LoanApplication.objects.select_for_update()
+        .select_related("borrower", "product", "grassroots_union", "borrower__grassroots_union")
+        .get(pk=application.pk)
+    )
+
+
+def _require_status(app: LoanApplication, allowed, action: str) -> None:
+    if app.status in allowed:
+        return
+    label = _ACTION_LABELS.get(action, action)
+    extra = ""
+    if app.status == S.DISBURSED:
+        loan_id = Loan.objects.filter(application=app).values_list("pk", flat=True).first()
+        extra = f" (khoản vay #{loan_id})"
+    allowed_text = ", ".join(str(S(s).label).lower() for s in allowed)
+    raise IllegalTransition(
+        f"Không thể {label} hồ sơ #{app.pk}: hồ sơ đang ở trạng thái "
+        f"'{app.get_status_display()}'{extra}; chỉ {label} được khi hồ sơ {allowed_text}.",
+        code="illegal_transition",
+    )
+
+
+def _transition(
+    *, name: str, application: LoanApplication, key: str, payload: dict, actor, run: Callable
+):
+    """Run a move of the chain once per idempotency key, in one transaction."""
+    payload = {"application": application.pk, "actor": getattr(_user(actor), "pk", None), **payload}
+    with transaction.atomic():
+        return command_once(
+            scope=f"loans.{name}",
+            key=key,
+            payload=payload,
+            run=run,
+            load=lambda pk: LoanApplication.objects.get(pk=pk),
+        )
+
+
+def _reason(value, *, field: str = "reason") -> str:
+    return _text(value, field=field, label="Lý do", required=True, max_length=500)
+
+
+def application_submit(
+    *, application: LoanApplication, idempotency_key: str, actor=None
+) -> LoanApplication:
+    """Send a draft (or returned) application to the superior union for review.
+
+    The member must be eligible on the day it is sent.
+    """
+    _require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
+
+    def run():
+        app = _locked(application)
+        _require_status(app, (S.DRAFT, S.RETURNED), "submit")
+        if app.borrower.grassroots_union_id != app.grassroots_union_id:
+            raise LoanError(
+                "Thành viên đã chuyển sang công đoàn cơ sở khác; hãy hủy hồ sơ này.",
+                field="borrower",
+            )
+        _require_eligible(app)
+        before = app.status
+        app.status = S.SUBMITTED
+        app.superior_union_id = app.grassroots_union.superior_union_id
+        app.submitted_by, app.submitted_at = _user(actor), timezone.now()
+        app.save()
+        _event(app, action="submit", before=before, actor=actor)
+        return app
+
+    return _transition(
+        name="application_submit",
+        application=application,
+        key=idempotency_key,
+        payload={},
+        actor=actor,
+        run=run,
+    )
+
+
+REVIEW_DECISIONS = ("approve", "return", "reject")
+
+
+def _require_reviewer(actor, app: LoanApplication) -> None:
+    scope = _actor_scope(actor)
+    if scope is None:
+        return
+    scope_require_write(scope)
+    if scope.fund_id != app.fund_id:
+        raise PermissionRefused("Bạn không thuộc quỹ này.", field="actor", code="other_fund")
+    if scope.role == Role.FUND_OFFICER:
+        return
+    if scope.role == Role.SUPERIOR_OFFICER and scope.superior_union_id == app.superior_union_id:
+        return
+    raise PermissionRefused(
+        "Chỉ công đoàn cấp trên trực tiếp của công đoàn cơ sở (hoặc cán bộ quỹ) được thẩm định.",
+        field="actor",
+        code="reviewer_only",
+    )
+
+
+def application_review(
+    *,
+    application: LoanApplication,
+    decision: str,
+    idempotency_key: str,
+    note: str = "",
+    actor=None,
+) -> LoanApplication:
+    """The superior union's review of a submitted application: approve (send it on to the fund),
+    return (back to the grassroots union to complete) or reject (a reason is required)."""
+    if decision not in REVIEW_DECISIONS:
+        raise LoanError(
+            f"Ý kiến thẩm định phải là một trong {', '.join(REVIEW_DECISIONS)}.", field="decision"
+        )
+    if decision in ("return", "reject"):
+        note = _reason(note, field="note")
+    else:
+        note = _text(note, field="note", label="Ý kiến thẩm định", max_length=500)
+    _require_reviewer(actor, application)
+
+    def run():
+        app = _locked(application)
+        _require_status(app, (S.SUBMITTED,), "review")
+        before = app.status
+        now = timezone.now()
+        if decision == "approve":
+            _require_eligible(app)
+            app.status = S.REVIEWED
+        elif decision == "return":
+            app.status = S.RETURNED
+        else:
+            app.status = S.REJECTED
+            app.decided_by, app.decided_at, app.decision_reason = _user(actor), now, note
+        app.reviewed_by, app.reviewed_at, app.review_note = _user(actor), now, note
+        app.save()
+        _event(app, action=f"review_{decision}", before=before, actor=actor, note=note)
+        return app
+
+    return _transition(
+        name="application_review",
+        application=application,
+        key=idempotency_key,
+        payload={"decision": decision, "note": note},
+        actor=actor,
+        run=run,
+    )
+
+
+def application_approve(
+    *, application: LoanApplication, idempotency_key: str, actor
+) -> LoanApplication:
+    """The fund's approval of a reviewed application, by a fund officer who did not enter,
+    submit or review it (maker-checker).
+
+    The product's terms are copied onto the application now (the loan keeps them whatever later
+    happens to the product) and the amount is held as a capital commitment
+    (``application:<id>``) until disbursement, rejection or cancellation.
+    """
+    if _user(actor) is None:
+        raise MakerChecker("Phê duyệt phải do một cán bộ quỹ thực hiện.")
+    scope = _actor_scope(actor)
+    if scope is not None:
+        scope_require_approver(scope)
+        if scope.fund_id != application.fund_id:
+            raise PermissionRefused("Bạn không thuộc quỹ này.", field="actor", code="other_fund")
+
+    def run():
+        app = _locked(application)
+        _require_status(app, (S.REVIEWED,), "approve")
+        for who, role in (
+            (app.created_by_id, "lập"),
+            (app.submitted_by_id, "gửi đề nghị"),
+            (app.reviewed_by_id, "thẩm định"),
+        ):
+            if who == actor.pk:
+                raise MakerChecker(
+                    f"Người {role} hồ sơ không được tự phê duyệt; cần một cán bộ quỹ khác."
+                )
+        _require_eligible(app)
+        terms = product_terms(app.product)
+        _check_schedule_possible(app, terms)
+        before = app.status
+        app.status = S.APPROVED
+        app.terms = terms
+        app.approved_by, app.approved_at = actor, timezone.now()
+        app.save()
+        capital_commitment_create(
+            fund=app.fund,
+            reference=app.commitment_reference,
+            amount=amount_of(app.amount),
+            superior_union=app.superior_union,
+            actor=_user(actor),
+        )
+        _event(app, action="approve", before=before, actor=actor)
+        return app
+
+    return _transition(
+        name="application_approve",
+        application=application,
+        key=idempotency_key,
+        payload={},
+        actor=actor,
+        run=run,
+    )
+
+
+def application_reject(
+    *, application: LoanApplication, reason: str, idempotency_key: str, actor=None
+) -> LoanApplication:
+    """Refuse an application for good, keeping the reason and who decided.
+
+    From ``submitted`` by the reviewing superior union (or the fund); from ``reviewed`` or
+    ``approved`` by a fund officer (an approved application's capital commitment is released).
+    """
+    reason = _reason(reason)
+    scope = _actor_scope(actor)
+
+    def run():
+        app = _locked(application)
+        _require_status(app, (S.SUBMITTED, S.REVIEWED, S.APPROVED), "reject")
+        if app.status == S.SUBMITTED:
+            _require_reviewer(actor, app)
+        elif scope is not None:
+            _require_fund_officer(actor, fund_id=app.fund_id)
+        before = app.status
+        app.status = S.REJECTED
+        app.decided_by, app.decided_at, app.decision_reason = _user(actor), timezone.now(), reason
+        app.save()
+        capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
+        _event(app, action="reject", before=before, actor=actor, note=reason)
+        return app
+
+    if scope is not None:
+        scope_require_write(scope)
+    return _transition(
+        name="application_reject",
+        application=application,
+        key=idempotency_key,
+        payload={"reason": reason},
+        actor=actor,
+        run=run,
+    )
+
+
+def application_cancel(
+    *, application: LoanApplication, reason: str, idempotency_key: str, actor=None
+) -> LoanApplication:
+    """Withdraw an application before disbursement (the member no longer needs the loan…),
+    keeping the reason and who decided. Before approval the proposing union may cancel; once
+    approved only a fund officer, and the capital commitment is released."""
+    reason = _reason(reason)
+    _require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
+
+    def run():
+        app = _locked(application)
+        _require_status(app, LoanApplication.OPEN_STATUSES, "cancel")
+        if app.status == S.APPROVED:
+            _require_fund_officer(actor, fund_id=app.fund_id)
+        before = app.status
+        app.status = S.CANCELLED
+        app.decided_by, app.decided_at, app.decision_reason = _user(actor), timezone.now(), reason
+        app.save()
+        capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
+        _event(app, action="cancel", before=before, actor=actor, note=reason)
+        return app
+
+    return _transition(
+        name="application_cancel",
+        application=application,
+        key=idempotency_key,
+        payload={"reason": reason},
+        actor=actor,
+        run=run,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Disbursement
+
+
+def savings_withheld(*, amount: Decimal, terms: dict) -> Decimal:
+    """Compulsory savings kept back at disbursement: ``amount × %`` to the đồng (half up) when
+    the terms say so, else 0."""
+    if terms["savings_kind"] != SavingsKind.PERCENT_OF_LOAN:
+        return Decimal(0)
+    pct = Decimal(str(terms["savings_percent"]))
+    return (amount * pct / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+
+def loan_disburse(
+    *,
+    application: LoanApplication,
+    disbursed_on: date,
+    idempotency_key: str,
+    actor=None,
+    cash_account: str = "1121",
+) -> Loan:
+    """Turn an approved application into a loan: the schedule, the ledger entry, the loan book.
+
+    In one transaction, under the fund's capital lock (so that concurrent disbursements are
+    checked one after the other): the capital available (the application's own commitment
+    counting as available) and the member's limit on outstanding principal must cover the
+    amount; the loan is created with the approved terms and the unions as of the disbursement
+    date; its schedule is stored; the entry Dr 1283 (``loan:<id>``) / Cr 1121 (and Cr 33881,
+    ``borrower:<id>``, for savings withheld) is posted with the fund and unions on every leg;
+    the commitment is released. An application is disbursed at most once, whatever the retries
+    or concurrent requests: the same key returns the same loan, another key is refused.
+    """
+    disbursed_on = _date(disbursed_on, field="disbursed_on", label="Ngày giải ngân")
+    # An earlier date is accepted: the date is the business date of the payment voucher, and a
+    # loan book taken over from paper is entered after the fact (the ledger still refuses a
+    # closed period).
+    if disbursed_on > timezone.localdate():
+        raise LoanError("Ngày giải ngân không được sau ngày hôm nay.", field="disbursed_on")
+    if cash_account not in CASH_ACCOUNTS:
+        raise LoanError(
+            "Tài khoản chi giải ngân phải là tiền gửi hoặc tiền mặt.", field="cash_account"
+        )
+    scope = _actor_scope(actor)
+    if scope is not None:
+        scope_require_write(scope)
+        _require_fund_officer(actor, fund_id=application.fund_id)
+
+    def run():
+        fund = fund_capital_lock(fund=application.fund)
+        app = _locked(application)
+        _require_status(app, (S.APPROVED,), "disburse")
+        borrower = Borrower.objects.select_for_update().get(pk=app.borrower_id)
+        amount = amount_of(app.amount)
+        eligibility = borrower_eligibility(
+            borrower=borrower,
+            product=app.product,
+            amount=amount,
+            term=app.term,
+            on=disbursed_on,
+            application=app,
+            at_disbursement=True,
+        )
+        if not eligibility.eligible:
+            raise IneligibleBorrower(eligibility.reasons)
+        gu = app.grassroots_union
+        su = superior_union_on(grassroots_union=gu, on=disbursed_on) or gu.superior_union
+        capital_check(
+            fund=fund,
+            amount=amount,
+            superior_union=su,
+            releasing_reference=app.commitment_reference,
+        )
+        _check_borrower_limit(borrower=borrower, fund=fund, amount=amount)
+        loan = _loan_create(app=app, borrower=borrower, su=su, on=disbursed_on, actor=actor)
+        _loan_post(loan=loan, borrower=borrower, cash_account=cash_account, actor=actor)
+        capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
+        before = app.status
+        app.status = S.DISBURSED
+        app.save(update_fields=["status", "updated_at"])
+        _event(app, action="disburse", before=before, actor=actor, note=f"Khoản vay #{loan.pk}")
+        audit_record(
+            actor=_user(actor),
+            action="disburse",
+            obj=loan,
+            changes={
+                "principal": [None, str(amount)],
+                "disbursed_on": [None, disbursed_on.isoformat()],
+                "journal_entry": [None, loan.disbursement_entry_id],
+            },
+        )
+        return loan
+
+    payload = {
+        "application": application.pk,
+        "disbursed_on": disbursed_on.isoformat(),
+        "cash_account": cash_account,
+        "actor": getattr(_user(actor), "pk", None),
+    }
+    with transaction.atomic():
+        return command_once(
+            scope="loans.loan_disburse",
+            key=idempotency_key,
+            payload=payload,
+            run=run,
+            load=lambda pk: Loan.objects.get(pk=pk),
+        )
+
+
+def _check_borrower_limit(*, borrower: Borrower, fund: Fund, amount: Decimal) -> None:
+    outstanding = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE).aggregate(
+        s=Sum("outstanding_principal")
+    )["s"] or Decimal(0)
+    limit = fund.borrower_outstanding_limit
+    if outstanding + amount > limit:
+        raise BorrowerLimitExceeded(
+            f"Dư nợ của {borrower.full_name} đang là {format_vnd(outstanding)}; thêm "
+            f"{format_vnd(amount)} sẽ vượt mức tối đa {format_vnd(limit)} mỗi thành viên."
+        )
+
+
+def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, actor) -> Loan:
+    terms = app.terms
+    amount = amount_of(app.amount)
+    rows = schedule_generate(_schedule_terms(terms, amount=amount, term=app.term, on=on))
+    loan = Loan(
+        fund_id=app.fund_id,
+        application=app,
+        borrower=borrower,
+        product_id=app.product_id,
+        grassroots_union_id=app.grassroots_union_id,
+        superior_union=su,
+        principal=amount,
+        disbursed_on=on,
+        maturity_date=rows[-1].due_date,
+        term=app.term,
+        rate=Decimal(terms["rate"]),
+        rate_period=terms["rate_period"],
+        method=terms["method"],
+        frequency=terms["frequency"],
+        principal_grace=terms["principal_grace"],
+        interest_grace=terms["interest_grace"],
+        penalty_rate=Decimal(terms["penalty_rate"]),
+        penalty_rate_period=terms["penalty_rate_period"],
+        savings_kind=terms["savings_kind"],
+        savings_percent=Decimal(terms["savings_percent"]),
+        savings_amount=Decimal(terms["savings_amount"]),
+        allocation_order=terms["allocation_order"],
+        debt_groups=terms["debt_groups"],
+        purpose_kind=app.purpose_kind,
+        planned_jobs=app.planned_jobs,
+        savings_withheld=savings_withheld(amount=amount, terms=terms),
+        outstanding_principal=amount,
+        disbursed_by=_user(actor),
+    )
+    loan.save()
+    per_installment = (
+        Decimal(terms["savings_amount"])
+        if terms["savings_kind"] == SavingsKind.FIXED_PER_INSTALLMENT
+        else Decimal(0)
+    )
+    Installment.objects.bulk_create(
+        [
+            Installment(
+                loan=loan,
+                number=r.number,
+                due_date=r.due_date,
+                principal_due=r.principal,
+                interest_due=r.interest,
+                savings_due=per_installment,
+                balance_after=r.balance_after,
+            )
+            for r in rows
+        ]
+    )
+    return loan
+
+
+def _loan_post(*, loan: Loan, borrower: Borrower, cash_account: str, actor) -> None:
+    amount = amount_of(loan.principal)
+    savings = amount_of(loan.savings_withheld)
+    dims = {
+        "fund_id": loan.fund_id,
+        "superior_union_id": loan.superior_union_id,
+        "grassroots_union_id": loan.grassroots_union_id,
+    }
+    legs = [
+        debit(LOANS_ACCOUNT, amount, subledger=loan.subledger, **dims),
+        credit(cash_account, amount - savings, subledger=loan.subledger, **dims),
+    ]
+    if savings:
+        legs.append(credit(SAVINGS_ACCOUNT, savings, subledger=f"borrower:{borrower.pk}", **dims))
+    entry = journal_entry_post(
+        effective_date=loan.disbursed_on,
+        legs=legs,
+        memo=(
+            f"Giải ngân khoản vay #{loan.pk} (hồ sơ #{loan.application_id}) cho "
+            f"{borrower.full_name}, CCCD {borrower.national_id}"
+        )[:500],
+        # One entry per application, whatever key the caller used: a second disbursement of the
+        # same application could not post even if every other guard failed.
+        idempotency_key=f"loans.disbursement:application:{loan.application_id}",
+        posted_by=_user(actor),
+        document_type="loan_disbursement",
+        document_id=str(loan.pk),
+    )
+    loan.disbursement_entry = entry
+    loan.save(update_fields=["disbursement_entry"])
+    LoanTransaction.objects.create(
+        loan=loan,
+        kind=LoanTransaction.Kind.DISBURSEMENT,
+        effective_date=loan.disbursed_on,
+        principal_change=amount,
+        savings=savings,
+        journal_entry=entry,
+        created_by=_user(actor),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Follow-up visits
+
+
+def followup_visit_record(
+    *,
+    loan: Loan,
+    visited_on: date,
+    purpose_verified: bool,
+    jobs_confirmed: int,
+    note: str = "",
+    actor=None,
+) -> FollowUpVisit:
+    """Record a visit after disbursement: whether the money went to the stated purpose and how
+    many new jobs it confirms (in addition to earlier visits)."""
+    _require_unit(actor, fund_id=loan.fund_id, grassroots_union=loan.grassroots_union)
+    visited_on = _date(visited_on, field="visited_on", label="Ngày kiểm tra")
+    if visited_on < loan.disbursed_on or visited_on > timezone.localdate():
+        raise LoanError("Ngày kiểm tra phải từ ngày giải ngân đến hôm nay.", field="visited_on")
+    if not isinstance(purpose_verified, bool):
+        raise LoanError(
+            "Kết quả kiểm tra mục đích phải là có hoặc không.", field="purpose_verified"
+        )
+    jobs = _count(
+        jobs_confirmed,
+        field="jobs_confirmed",
+        label="Số việc làm xác nhận",
+        maximum=MAX_PLANNED_JOBS,
+    )
+    note = _text(note, field="note", label="Ghi chú", max_length=500)
+    with transaction.atomic():
+        visit = FollowUpVisit(
+            loan=loan,
+            visited_on=visited_on,
+            purpose_verified=purpose_verified,
+            jobs_confirmed=jobs,
+            note=note,
+            visited_by=_user(actor),
+        )
+        _full_clean(visit)
+        visit.save()
+        audit_record(
+            actor=_user(actor),
+            action="followup",
+            obj=loan,
+            changes={
+                "visited_on": [None, visited_on.isoformat()],
+                "purpose_verified": [None, purpose_verified],
+                "jobs_confirmed": [None, jobs],
+            },
+        )
+    return visit
