@@ -30,12 +30,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from djmoney.money import Money
 
 from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
 from accounting.money import to_dong
 from accounting.services import credit, debit, journal_entry_post
-from fund.audit import audit_changes, audit_record, audit_snapshot
+from fund.audit import audit_record
 from fund.errors import PermissionRefused
 from fund.models import Fund, GrassrootsUnion, Role
 from fund.scoping import Scope, scope_for, scope_require_approver, scope_require_write
@@ -145,6 +146,29 @@ def _require_fund_officer(actor, *, fund_id: int, field: str = "actor") -> Scope
     if scope.fund_id != fund_id:
         raise PermissionRefused("Bạn không thuộc quỹ này.", field=field, code="other_fund")
     return scope
+
+
+def _plain(value):
+    """A value as the audit log stores it: amounts as whole-đồng strings, dates ISO, rows by id."""
+    if isinstance(value, Money):
+        value = value.amount
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def _snapshot(obj, fields) -> dict:
+    return {f: _plain(getattr(obj, f)) for f in fields}
+
+
+def _changes(before: dict, obj) -> dict:
+    """``{"field": [old, new]}`` for the fields of `before` that differ on `obj` now."""
+    after = _snapshot(obj, before)
+    return {f: [old, after[f]] for f, old in before.items() if after[f] != old}
 
 
 def _full_clean(obj, **kwargs) -> None:
@@ -351,7 +375,7 @@ def borrower_create(
             actor=_user(actor),
             action="create",
             obj=borrower,
-            changes={k: [None, v] for k, v in audit_snapshot(borrower, BORROWER_FIELDS).items()},
+            changes={k: [None, v] for k, v in _snapshot(borrower, BORROWER_FIELDS).items()},
         )
     return borrower
 
@@ -362,13 +386,13 @@ def borrower_update(*, borrower: Borrower, actor=None, **fields) -> Borrower:
     values = _clean_borrower_fields(fields, today=timezone.localdate())
     with transaction.atomic():
         b = Borrower.objects.select_for_update().get(pk=borrower.pk)
-        before = audit_snapshot(b, BORROWER_FIELDS)
+        before = _snapshot(b, BORROWER_FIELDS)
         for f, v in values.items():
             setattr(b, f, v)
         _check_borrower_consistency(b)
         _check_cccd_free(b)
         _full_clean(b, validate_unique=False, validate_constraints=False)
-        changes = audit_changes(before, b)
+        changes = _changes(before, b)
         if changes:
             b.save()
             audit_record(actor=_user(actor), action="update", obj=b, changes=changes)
@@ -547,7 +571,7 @@ def loan_product_create(*, fund: Fund, code: str, name: str, actor=None, **field
             action="create",
             obj=product,
             changes={
-                k: [None, v] for k, v in audit_snapshot(product, ("code", *PRODUCT_FIELDS)).items()
+                k: [None, v] for k, v in _snapshot(product, ("code", *PRODUCT_FIELDS)).items()
             },
         )
     return product
@@ -558,11 +582,11 @@ def loan_product_update(*, product: LoanProduct, actor=None, **fields) -> LoanPr
     _require_fund_officer(actor, fund_id=product.fund_id)
     with transaction.atomic():
         p = LoanProduct.objects.select_for_update().get(pk=product.pk)
-        before = audit_snapshot(p, PRODUCT_FIELDS)
+        before = _snapshot(p, PRODUCT_FIELDS)
         _apply_product(p, fields)
         _full_clean(p, validate_constraints=False)
         _check_product(p)
-        changes = audit_changes(before, p)
+        changes = _changes(before, p)
         if changes:
             p.save()
             audit_record(actor=_user(actor), action="update", obj=p, changes=changes)
@@ -603,7 +627,10 @@ def _clean_application(app: LoanApplication, fields: dict) -> None:
     if unknown:
         raise LoanError(f"Trường không sửa được: {', '.join(sorted(unknown))}.", field="fields")
     for f, v in fields.items():
-        if f == "amount":
+        if f == "product":
+            # The product as stored now, whatever copy the caller holds.
+            v = LoanProduct.objects.select_related("fund").get(pk=v.pk)
+        elif f == "amount":
             v = _positive_dong(v, field="amount", label="Số tiền vay")
         elif f == "term":
             v = _count(v, field="term", label="Thời hạn vay (số kỳ)", minimum=1, maximum=600)
@@ -637,7 +664,6 @@ def _clean_application(app: LoanApplication, fields: dict) -> None:
             raise LoanError("Thiếu tên tổ, nhóm vay vốn bảo lãnh.", field="group_name")
         app.guarantor_name = app.guarantor_national_id = ""
         app.guarantor_phone = app.guarantor_relationship = ""
-    _check_schedule_possible(app)
 
 
 def _schedule_terms(terms: dict, *, amount: Decimal, term: int, on: date) -> ScheduleTerms:
@@ -751,6 +777,7 @@ def application_create(
     with transaction.atomic():
         Borrower.objects.select_for_update().get(pk=borrower.pk)  # one application at a time
         _require_eligible(app)
+        _check_schedule_possible(app)
         _full_clean(app, validate_constraints=False)
         app.save()
         _event(app, action="create", before="", actor=actor)
@@ -763,11 +790,12 @@ def application_update(*, application: LoanApplication, actor=None, **fields) ->
     with transaction.atomic():
         app = _locked(application)
         _require_status(app, (S.DRAFT, S.RETURNED), "sửa")
-        before = audit_snapshot(app, [f + "_id" if f == "product" else f for f in fields])
+        before = _snapshot(app, [f + "_id" if f == "product" else f for f in fields])
         _clean_application(app, fields)
         _require_eligible(app)
+        _check_schedule_possible(app)
         _full_clean(app, validate_constraints=False)
-        changes = audit_changes(before, app)
+        changes = _changes(before, app)
         if changes:
             app.save()
             audit_record(actor=_user(actor), action="update", obj=app, changes=changes)
