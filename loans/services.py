@@ -153,7 +153,7 @@ def _plain(value):
     if isinstance(value, Money):
         value = value.amount
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value.normalize(), "f")  # 6.6000 and 6.6 are the same rate
     if isinstance(value, date):
         return value.isoformat()
     if hasattr(value, "pk"):
