@@ -425,14 +425,15 @@ def loan_book_reconcile(*, fund: Fund, as_of: date) -> ReconciliationReport:
         Loan.objects.filter(fund=fund).values_list("id", "outstanding_principal").order_by()
     )
     for loan_id in sorted(stored):
-        b, led = book_as_of[loan_id], ledger.pop(f"loan:{loan_id}", ZERO)
+        b, led = book_as_of.get(loan_id, ZERO), ledger.pop(f"loan:{loan_id}", ZERO)
+        everything = book_all.get(loan_id, ZERO)
         if b or led or loan_id in book_as_of:
             report.loans_checked += 1
         report.book_total += b
         report.subledger_total += led
-        if b != led or stored[loan_id] != book_all[loan_id]:
+        if b != led or amount_of(stored[loan_id]) != everything:
             report.differences.append(
-                LoanDifference(loan_id, b, led, stored[loan_id], book_all[loan_id])
+                LoanDifference(loan_id, b, led, amount_of(stored[loan_id]), everything)
             )
     for sub, bal in ledger.items():
         report.subledger_total += bal
