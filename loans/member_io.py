@@ -350,7 +350,9 @@ def _import(fund, rows, unions, scope, actor, effective_date) -> MemberImportRes
     existing = {}
     for start in range(0, len(numbers), 5000):
         chunk = numbers[start : start + 5000]
-        found = Borrower.objects.select_for_update().filter(fund=fund, national_id__in=chunk)
+        found = Borrower.objects.select_for_update(of=("self",)).filter(
+            fund=fund, national_id__in=chunk
+        )
         for b in found.select_related("grassroots_union"):
             existing[b.national_id] = b
     new, changed, moves, audit, errors = [], [], [], [], []

@@ -817,8 +817,9 @@ _ACTION_LABELS = {
 
 
 def _locked(application: LoanApplication) -> LoanApplication:
+    # of=("self",): lock the application only, not the product and unions joined to it.
     return (
-        LoanApplication.objects.select_for_update()
+        LoanApplication.objects.select_for_update(of=("self",))
         .select_related("borrower", "product", "grassroots_union", "borrower__grassroots_union")
         .get(pk=application.pk)
     )
