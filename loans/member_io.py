@@ -27,13 +27,12 @@ from django.utils import timezone
 from fund.audit import audit_record_many
 from fund.errors import PermissionRefused
 from fund.models import Fund, GrassrootsUnion
-from fund.scoping import scope_require_write
 from fund.union_io import RowError
 
 from .cccd import CCCDInvalid, cccd_validate
 from .errors import LoanError, MemberImportRejected
 from .models import Borrower, BorrowerMembership, HouseholdStatus, LoanApplication, Sex
-from .services import _actor_scope, _plain
+from .services import _actor_scope, _plain, _require_write
 
 FORMATS = ("csv", "xlsx")
 MAX_ROWS = 200_000
@@ -316,7 +315,7 @@ def members_import(
         raise LoanError("Ngày hiệu lực không được sau ngày hôm nay.", field="effective_date")
     scope = _actor_scope(actor)
     if scope is not None:
-        scope_require_write(scope)
+        _require_write(scope)
         if scope.fund_id != fund.pk:
             raise PermissionRefused("Bạn không thuộc quỹ này.", field="fund", code="other_fund")
     rows, errors = _parse(_read_rows(data, format), today=today)

@@ -36,10 +36,11 @@ from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
 from accounting.money import to_dong
 from accounting.services import credit, debit, journal_entry_post
+from fund import scoping
 from fund.audit import audit_record
 from fund.errors import PermissionRefused
 from fund.models import Fund, GrassrootsUnion, Role
-from fund.scoping import Scope, scope_for, scope_require_approver, scope_require_write
+from fund.scoping import Scope, scope_for
 from fund.selectors import superior_union_on
 from fund.services import capital_check, capital_commitment_create, capital_commitment_release
 from fund.services import capital_lock as fund_capital_lock
@@ -113,6 +114,21 @@ def _actor_scope(actor) -> Scope | None:
         raise PermissionRefused(str(e), field="actor", code="no_role") from None
 
 
+def _require_write(scope: Scope) -> None:
+    """The fund's rule (auditors read, never write), with the refusal naming the actor."""
+    try:
+        scoping.scope_require_write(scope)
+    except PermissionRefused as e:
+        raise PermissionRefused(e.message, field="actor", code=e.code) from None
+
+
+def _require_approver(scope: Scope) -> None:
+    try:
+        scoping.scope_require_approver(scope)
+    except PermissionRefused as e:
+        raise PermissionRefused(e.message, field="actor", code=e.code) from None
+
+
 def _user(actor):
     return actor if actor is not None and actor.pk else None
 
@@ -124,7 +140,7 @@ def _require_unit(
     scope = _actor_scope(actor)
     if scope is None:
         return None
-    scope_require_write(scope)
+    _require_write(scope)
     if scope.fund_id != fund_id:
         raise PermissionRefused("Bạn không thuộc quỹ này.", field=field, code="other_fund")
     if not scope.allows_grassroots_union(grassroots_union):
@@ -140,7 +156,7 @@ def _require_fund_officer(actor, *, fund_id: int, field: str = "actor") -> Scope
     scope = _actor_scope(actor)
     if scope is None:
         return None
-    scope_require_write(scope)
+    _require_write(scope)
     if scope.role != Role.FUND_OFFICER:
         raise PermissionRefused("Chỉ cán bộ quỹ được thực hiện thao tác này.", code="fund_only")
     if scope.fund_id != fund_id:
@@ -903,7 +919,7 @@ def _require_reviewer(actor, app: LoanApplication) -> None:
     scope = _actor_scope(actor)
     if scope is None:
         return
-    scope_require_write(scope)
+    _require_write(scope)
     if scope.fund_id != app.fund_id:
         raise PermissionRefused("Bạn không thuộc quỹ này.", field="actor", code="other_fund")
     if scope.role == Role.FUND_OFFICER:
@@ -979,7 +995,7 @@ def application_approve(
         raise MakerChecker("Phê duyệt phải do một cán bộ quỹ thực hiện.")
     scope = _actor_scope(actor)
     if scope is not None:
-        scope_require_approver(scope)
+        _require_approver(scope)
         if scope.fund_id != application.fund_id:
             raise PermissionRefused("Bạn không thuộc quỹ này.", field="actor", code="other_fund")
 
@@ -1050,7 +1066,7 @@ def application_reject(
         return app
 
     if scope is not None:
-        scope_require_write(scope)
+        _require_write(scope)
     return _transition(
         name="application_reject",
         application=application,
@@ -1137,7 +1153,7 @@ def loan_disburse(
         )
     scope = _actor_scope(actor)
     if scope is not None:
-        scope_require_write(scope)
+        _require_write(scope)
         _require_fund_officer(actor, fund_id=application.fund_id)
 
     def run():

@@ -368,7 +368,7 @@ def test_an_auditor_writes_nothing(officers, chain):
     n = counts()
     with pytest.raises(PermissionRefused) as e:
         application_draft(borrower=chain.borrower, product=chain.product, actor=officers.auditor)
-    assert e.value.code == "read_only"
+    assert (e.value.code, e.value.field) == ("read_only", "actor")
     app = application_draft(borrower=chain.borrower, product=chain.product, actor=chain.maker)
     n = counts()
     for call in (
