@@ -4,6 +4,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounting.errors import IdempotencyConflict, InvalidAmount
 from accounting.models import CommandRecord, JournalEntry, Posting
@@ -22,8 +24,9 @@ from loans.models import (
     LoanTransaction,
 )
 from loans.schedules import ScheduleTerms, schedule_generate
+from loans.selectors import loan_book_reconcile
 
-from .factories import application_to, fund_capital, new_key, today
+from .factories import BorrowerFactory, application_to, fund_capital, new_key, today
 
 pytestmark = pytest.mark.django_db
 
@@ -405,3 +408,57 @@ def test_fractions_of_a_dong_never_reach_a_loan(chain):
         )
     assert e.value.field == "amount"
     assert LoanApplication.objects.count() == 0
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    amount=st.integers(min_value=2_000_000, max_value=50_000_000),
+    term=st.integers(min_value=6, max_value=36),
+    method=st.sampled_from(["equal_principal", "annuity", "flat"]),
+    frequency=st.sampled_from(["monthly", "weekly"]),
+    savings=st.sampled_from(["none", "percent_of_loan"]),
+    days_ago=st.integers(min_value=0, max_value=25),
+)
+def test_any_disbursement_keeps_the_book_the_schedule_and_the_ledger_in_step(
+    org, officers, chain, capital, amount, term, method, frequency, savings, days_ago
+):
+    product = services.loan_product_update(
+        product=chain.product,
+        method=method,
+        frequency=frequency,
+        savings_kind=savings,
+        savings_percent="3" if savings == "percent_of_loan" else "0",
+    )
+    fund_capital(org.fund, amount)  # examples share the test's database: keep capital ahead
+    borrower = BorrowerFactory(grassroots_union=org.lb1)
+    app = application_to(
+        "approved",
+        borrower=borrower,
+        product=product,
+        maker=chain.maker,
+        reviewer=chain.reviewer,
+        approver=chain.approver,
+        amount=amount,
+        term=term,
+    )
+    loan = disburse(app, officers.fund, on=today() - timedelta(days=days_ago))
+    rows = list(loan.installments.order_by("number"))
+
+    assert len(rows) == term
+    assert sum(r.principal_due.amount for r in rows) == amount
+    assert rows[-1].balance_after.amount == 0
+    assert all(a.due_date < b.due_date for a, b in zip(rows, rows[1:], strict=False))
+    legs = loan.disbursement_entry.postings.all()
+    assert sum(p.amount.amount for p in legs) == 0
+    assert (
+        account_balance(
+            account="1283", as_of=today(), fund_id=org.fund.pk, subledger=loan.subledger
+        )
+        == loan.outstanding_principal.amount
+        == amount
+    )
+    assert loan_book_reconcile(fund=org.fund, as_of=today()).ok
