@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # The embedded default: SQLite file, Celery eager. DEBUG only for local runs.
 export DEBUG ?= 1
 
-.PHONY: demo test lint check-deploy run bench-ledger bench clean system-deps
+.PHONY: demo test lint check-deploy run bench-ledger bench-fund bench-loans bench-schedules clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,15 @@ run: $(STAMP)
 
 bench-ledger: $(STAMP)
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/trovon_bench} $(PY) bench/ledger.py
+
+bench-fund: $(STAMP)
+	$(PY) bench/fund_import.py
+
+bench-loans: $(STAMP)
+	$(PY) bench/loans.py
+
+bench-schedules: $(STAMP)
+	$(PY) bench/schedules.py
 
 clean:
 	rm -rf var/*.sqlite3 var/media var/reports

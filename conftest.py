@@ -45,8 +45,9 @@ def purge_ledger_after(transactional_db):
 
 
 @pytest.fixture(autouse=True)
-def _triggers_back_on():
+def _triggers_back_on(django_db_blocker):
+    """Undo `purge_ledger_after` on a reused connection, so every test runs with triggers on."""
     if connection.vendor == "postgresql" and connection.connection is not None:
-        with connection.cursor() as cur:
+        with django_db_blocker.unblock(), connection.cursor() as cur:
             cur.execute("SET session_replication_role = DEFAULT")
     yield

@@ -4,4 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/fund/", include("fund.urls")),
 ]

@@ -1,7 +1,8 @@
 """`make demo`: start over on the embedded database and run the demo fund.
 
-Until the loan issues land it loads the chart of accounts, posts capital contributions from
-three sources, seals the ledger and prints the trial balance and chain verification.
+Until the servicing and reporting issues land it loads the chart of accounts and a demo
+federation modelled on Hanoi's (unions, officers, capital from three sources, this year's plan),
+seals the ledger and prints the trial balance and the chain verification.
 """
 
 from datetime import date
@@ -12,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from accounting.services import credit, debit, journal_entry_post
+from fund.demo import demo_federation_load
 
 
 class Command(BaseCommand):
@@ -20,8 +21,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--keep", action="store_true", help="không xóa cơ sở dữ liệu cũ")
+        parser.add_argument("--size", choices=["full", "small"], default="full")
 
-    def handle(self, *args, keep, **options):
+    def handle(self, *args, keep, size, **options):
         db = settings.DATABASES["default"]
         if not keep:
             if db["ENGINE"] != "django.db.backends.sqlite3":
@@ -33,21 +35,18 @@ class Command(BaseCommand):
             Path(db["NAME"]).unlink(missing_ok=True)
         self.stdout.write("1/3 Tạo cơ sở dữ liệu và hệ thống tài khoản…")
         call_command("migrate", verbosity=0)
-        self.stdout.write("2/3 Ghi nhận vốn góp từ ba nguồn…")
+        self.stdout.write("2/3 Nạp liên đoàn mẫu: công đoàn, cán bộ, vốn ba nguồn, kế hoạch năm…")
         today = date.today()
-        for key, account, amount, memo in [
-            ("demo-capital-city", "4111", 30_000_000_000, "Ngân sách thành phố cấp vốn"),
-            ("demo-capital-union", "4112", 25_000_000_000, "LĐLĐ thành phố bổ sung vốn"),
-            ("demo-capital-donor", "4113", 5_500_000_000, "Doanh nghiệp ủng hộ quỹ"),
-        ]:
-            journal_entry_post(
-                effective_date=date(today.year, 1, 2),
-                legs=[debit("1121", amount), credit(account, amount)],
-                memo=memo,
-                idempotency_key=key,
-                document_type="capital_contribution",
-                document_id=key,
-            )
+        fund = demo_federation_load(year=today.year, size=size)
+        self.stdout.write(
+            f"    {fund.name}: {fund.superior_unions.count()} công đoàn cấp trên, "
+            f"{fund.grassroots_unions.count()} công đoàn cơ sở"
+        )
         self.stdout.write("3/3 Bảng cân đối và kiểm tra chuỗi niêm phong:\n")
         call_command("trial_balance", as_of=today)
         call_command("verify_ledger")
+        self.stdout.write(
+            "\nChạy ứng dụng web: make run, rồi mở http://127.0.0.1:8000/admin/ và đăng nhập bằng "
+            "tài khoản mẫu quy (cán bộ quỹ), capten (công đoàn cấp trên), cdcs (công đoàn cơ sở) "
+            "hoặc kiemtoan (kiểm toán), mật khẩu trovon-demo."
+        )

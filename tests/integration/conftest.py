@@ -1,0 +1,121 @@
+"""A real Celery worker against the real Redis, for integration tests.
+
+The worker is a separate process (`celery -A config worker`) connected to the same PostgreSQL
+test database as the test, so tests using it commit for real (transactional) and need
+PostgreSQL; the broker is `TROVON_TEST_REDIS_URL` (set by .ci/run), else the local Redis.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _redis_url() -> str:
+    return os.environ.get("TROVON_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_up(url: str) -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+def _reconfigure(app, **conf):
+    """Point the app at another broker: drop its cached pools and backend so they are rebuilt."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.conf.update(**conf)
+    app.__dict__.pop("backend", None)
+    app.__dict__.pop("amqp", None)
+    app.__dict__.pop("producer_pool", None)
+    app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture
+def celery_worker_process(purge_ledger_after, settings):
+    """Start a real worker; point this process's Celery app at the same Redis; stop after."""
+    from config.celery import app
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a real worker needs the shared PostgreSQL test database")
+    url = _redis_url()
+    if not _redis_up(url):
+        pytest.skip(f"Redis is not reachable at {url}")
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    db = connection.settings_dict
+    env = dict(
+        os.environ,
+        DEBUG="1",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
+        f"{db['NAME']}",
+        REDIS_URL=url,
+        CELERY_BROKER_URL=url,
+        CELERY_RESULT_BACKEND=url,
+    )
+    log = ROOT / "test-artifacts" / "celery-worker.log"
+    log.parent.mkdir(exist_ok=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            "--pool",
+            "prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"trovon-test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    # The app reads Django settings with the CELERY_ namespace, so overrides use those keys.
+    keys = ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
+    old = {k: app.conf.get(k) for k in keys}
+    _reconfigure(
+        app, CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url
+    )
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited: see {log}")
+            try:
+                if app.control.ping(timeout=0.5):
+                    break
+            except Exception:  # noqa: BLE001 - broker still starting
+                pass
+            time.sleep(0.3)
+        else:
+            raise RuntimeError(f"celery worker did not answer a ping in 30 s: see {log}")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        _reconfigure(app, **old)
