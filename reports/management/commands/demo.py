@@ -43,8 +43,8 @@ class Command(BaseCommand):
             f"{fund.grassroots_unions.count()} công đoàn cơ sở"
         )
         self.stdout.write("3/3 Bảng cân đối và kiểm tra chuỗi niêm phong:\n")
-        call_command("trial_balance", as_of=today)
-        call_command("verify_ledger")
+        call_command("trial_balance", as_of=today, stdout=self.stdout)
+        call_command("verify_ledger", stdout=self.stdout)
         self.stdout.write(
             "\nChạy ứng dụng web: make run, rồi mở http://127.0.0.1:8000/admin/ và đăng nhập bằng "
             "tài khoản mẫu quy (cán bộ quỹ), capten (công đoàn cấp trên), cdcs (công đoàn cơ sở) "
