@@ -1,0 +1,14 @@
+# Day-first input everywhere: the fund's users write dates the Vietnamese way in either language.
+from django.conf.locale.vi.formats import *  # noqa: F403
+
+DATE_INPUT_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d/%m/%y"]
+DATETIME_INPUT_FORMATS = [
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+]
+THOUSAND_SEPARATOR = "."
+DECIMAL_SEPARATOR = ","
