@@ -98,7 +98,7 @@ class ImportResult:
         return bool(self.created or self.updated or self.moved)
 
 
-def _fold(text: str) -> str:
+def fold_text(text: str) -> str:
     """Lower case, no diacritics, single spaces: 'Loại hình' -> 'loai hinh'."""
     text = str(text).strip().lower().replace("đ", "d")
     text = unicodedata.normalize("NFD", text)
@@ -109,15 +109,15 @@ def _fold(text: str) -> str:
 def _header_map(level: str) -> dict[str, str]:
     out = {}
     for name, header, _, _ in COLUMNS[level]:
-        out[_fold(header)] = name
-        out[_fold(name)] = name
+        out[fold_text(header)] = name
+        out[fold_text(name)] = name
     # Short forms people type.
-    out[_fold("Tên")] = "name"
-    out[_fold("Loại hình" if level == SUPERIOR else "Loại")] = "kind"
+    out[fold_text("Tên")] = "name"
+    out[fold_text("Loại hình" if level == SUPERIOR else "Loại")] = "kind"
     if level == GRASSROOTS:
-        out[_fold("Mã CĐ cấp trên")] = "superior_code"
-        out[_fold("Mã cấp trên")] = "superior_code"
-    out[_fold("Email")] = "contact_email"
+        out[fold_text("Mã CĐ cấp trên")] = "superior_code"
+        out[fold_text("Mã cấp trên")] = "superior_code"
+    out[fold_text("Email")] = "contact_email"
     return out
 
 
@@ -125,12 +125,12 @@ def _kinds(level: str) -> dict[str, str]:
     choices = (SuperiorUnion if level == SUPERIOR else GrassrootsUnion).Kind.choices
     out = {}
     for value, label in choices:
-        out[_fold(value)] = value
-        out[_fold(str(label))] = value
+        out[fold_text(value)] = value
+        out[fold_text(str(label))] = value
     return out
 
 
-def _cell_text(value) -> str:
+def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -142,7 +142,7 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _parse_date(value) -> date | None:
+def parse_date(value) -> date | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -162,12 +162,16 @@ def _parse_date(value) -> date | None:
 # Reading
 
 
-def _read_rows(data: bytes, fmt: str) -> list[list]:
+def read_table(data: bytes, fmt: str, *, rejected=ImportRejected) -> list[list]:
+    """Rows of a CSV (UTF-8, comma or semicolon) or XLSX file; `rejected` is raised for a bad file.
+
+    Shared by every importer (unions here, members in the loans layer).
+    """
     if fmt == "csv":
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ImportRejected([RowError(1, "", "Tệp CSV phải mã hóa UTF-8.")]) from None
+            raise rejected([RowError(1, "", "Tệp CSV phải mã hóa UTF-8.")]) from None
         sample = text[:4096]
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
         return list(csv.reader(io.StringIO(text), delimiter=delimiter))
@@ -177,9 +181,7 @@ def _read_rows(data: bytes, fmt: str) -> list[list]:
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception:  # openpyxl raises many kinds on a file that is not a workbook
-            raise ImportRejected(
-                [RowError(1, "", "Tệp không phải bảng tính XLSX hợp lệ.")]
-            ) from None
+            raise rejected([RowError(1, "", "Tệp không phải bảng tính XLSX hợp lệ.")]) from None
         try:
             return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
         finally:
@@ -200,13 +202,13 @@ def _parse(level: str, table: list[list]) -> tuple[list[_Row], list[RowError]]:
     hmap = _header_map(level)
     index: dict[str, int] = {}
     for i, h in enumerate(table[0]):
-        if h is None or _cell_text(h) == "":
+        if h is None or cell_text(h) == "":
             continue
-        name = hmap.get(_fold(_cell_text(h)))
+        name = hmap.get(fold_text(cell_text(h)))
         if name is None:
-            errors.append(RowError(1, _cell_text(h), "Cột không xác định."))
+            errors.append(RowError(1, cell_text(h), "Cột không xác định."))
         elif name in index:
-            errors.append(RowError(1, _cell_text(h), "Cột bị lặp."))
+            errors.append(RowError(1, cell_text(h), "Cột bị lặp."))
         else:
             index[name] = i
     labels = {name: header for name, header, _, _ in COLUMNS[level]}
@@ -220,7 +222,7 @@ def _parse(level: str, table: list[list]) -> tuple[list[_Row], list[RowError]]:
     seen: dict[str, int] = {}
     for n, raw in enumerate(table[1:], start=2):
         cells = {name: (raw[i] if i < len(raw) else None) for name, i in index.items()}
-        if all(_cell_text(v) == "" for v in cells.values()):
+        if all(cell_text(v) == "" for v in cells.values()):
             continue
         values: dict = {}
         for name, _, required, max_len in COLUMNS[level]:
@@ -230,13 +232,13 @@ def _parse(level: str, table: list[list]) -> tuple[list[_Row], list[RowError]]:
             label = labels[name]
             if name in ("active_from", "active_to"):
                 try:
-                    values[name] = _parse_date(value)
+                    values[name] = parse_date(value)
                 except ValueError:
                     errors.append(
                         RowError(n, label, f"Ngày không hợp lệ: '{value}' (dùng dd/mm/yyyy).")
                     )
                 continue
-            text = _cell_text(value)
+            text = cell_text(value)
             if required and not text:
                 errors.append(RowError(n, label, "Không được để trống."))
                 continue
@@ -244,7 +246,7 @@ def _parse(level: str, table: list[list]) -> tuple[list[_Row], list[RowError]]:
                 errors.append(RowError(n, label, f"Dài quá {max_len} ký tự."))
                 continue
             if name == "kind":
-                kind = kinds.get(_fold(text))
+                kind = kinds.get(fold_text(text))
                 if kind is None:
                     errors.append(RowError(n, label, f"Loại không hợp lệ: '{text}'."))
                     continue
@@ -295,7 +297,7 @@ def unions_import(
         raise FundError(f"Định dạng tệp không hỗ trợ: {format}.", field="format")
     _require_fund_officer(actor, fund.pk)
     effective_date = effective_date or timezone.localdate()
-    rows, errors = _parse(level, _read_rows(data, format))
+    rows, errors = _parse(level, read_table(data, format))
     if errors:
         raise ImportRejected(errors)
     with transaction.atomic():

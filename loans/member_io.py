@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,7 +26,7 @@ from django.utils import timezone
 from fund.audit import audit_record_many
 from fund.errors import PermissionRefused
 from fund.models import Fund, GrassrootsUnion
-from fund.union_io import RowError
+from fund.union_io import RowError, cell_text, fold_text, parse_date, read_table
 
 from .cccd import CCCDInvalid, cccd_validate
 from .errors import LoanError, MemberImportRejected
@@ -83,19 +82,11 @@ class MemberImportResult:
         return bool(self.created or self.updated or self.transferred)
 
 
-def _fold(text) -> str:
-    """Lower case, no diacritics, single spaces: 'Hoàn cảnh hộ' -> 'hoan canh ho'."""
-    text = str(text).strip().lower().replace("đ", "d")
-    text = unicodedata.normalize("NFD", text)
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    return " ".join(text.replace("_", " ").split())
-
-
 def _header_map() -> dict[str, str]:
     out = {}
     for name, header, _, _ in COLUMNS:
-        out[_fold(header)] = name
-        out[_fold(name)] = name
+        out[fold_text(header)] = name
+        out[fold_text(name)] = name
     for alias, name in (
         ("CCCD", "national_id"),
         ("Số CCCD/CMND", "national_id"),
@@ -107,15 +98,15 @@ def _header_map() -> dict[str, str]:
         ("Ngày cấp GCN", "certificate_date"),
         ("Hiệu lực đến", "certificate_valid_to"),
     ):
-        out[_fold(alias)] = name
+        out[fold_text(alias)] = name
     return out
 
 
 def _choices(choices) -> dict[str, str]:
     out = {}
     for value, label in choices:
-        out[_fold(value)] = value
-        out[_fold(str(label))] = value
+        out[fold_text(value)] = value
+        out[fold_text(str(label))] = value
     return out
 
 
@@ -130,62 +121,17 @@ _STATUSES = {
 }
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _parse_date(value) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
-
-
 def _national_id(value) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         # A number cell drops the leading zeros of a province code such as 001.
         return f"{int(value):012d}"
-    return _cell_text(value)
+    return cell_text(value)
 
 
 def _read_rows(data: bytes, fmt: str) -> list[list]:
-    if fmt == "csv":
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise MemberImportRejected([RowError(1, "", "Tệp CSV phải mã hóa UTF-8.")]) from None
-        sample = text[:4096]
-        delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds on a file that is not a workbook
-        raise MemberImportRejected(
-            [RowError(1, "", "Tệp không phải bảng tính XLSX hợp lệ.")]
-        ) from None
-    try:
-        return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        wb.close()
+    if fmt not in ("csv", "xlsx"):
+        raise LoanError(f"Định dạng tệp không hỗ trợ: {fmt}.", field="format")
+    return read_table(data, fmt, rejected=MemberImportRejected)
 
 
 @dataclass
@@ -201,13 +147,13 @@ def _parse(table: list[list], *, today: date) -> tuple[list[_Row], list[RowError
     index: dict[str, int] = {}
     errors: list[RowError] = []
     for i, h in enumerate(table[0]):
-        if _cell_text(h) == "":
+        if cell_text(h) == "":
             continue
-        name = hmap.get(_fold(_cell_text(h)))
+        name = hmap.get(fold_text(cell_text(h)))
         if name is None:
-            errors.append(RowError(1, _cell_text(h), "Cột không xác định."))
+            errors.append(RowError(1, cell_text(h), "Cột không xác định."))
         elif name in index:
-            errors.append(RowError(1, _cell_text(h), "Cột bị lặp."))
+            errors.append(RowError(1, cell_text(h), "Cột bị lặp."))
         else:
             index[name] = i
     for name, header, required, _ in COLUMNS:
@@ -221,7 +167,7 @@ def _parse(table: list[list], *, today: date) -> tuple[list[_Row], list[RowError
     seen: dict[str, int] = {}
     for n, raw in enumerate(table[1:], start=2):
         cells = {name: (raw[i] if i < len(raw) else None) for name, i in index.items()}
-        if all(_cell_text(v) == "" for v in cells.values()):
+        if all(cell_text(v) == "" for v in cells.values()):
             continue
         values, row_errors = _parse_row(n, cells, today=today)
         errors += row_errors
@@ -247,7 +193,7 @@ def _parse_row(n: int, cells: dict, *, today: date) -> tuple[dict, list[RowError
         raw = cells[name]
         if name in DATE_FIELDS:
             try:
-                values[name] = _parse_date(raw)
+                values[name] = parse_date(raw)
             except ValueError:
                 errors.append(RowError(n, header, f"Ngày không hợp lệ: '{raw}' (dùng dd/mm/yyyy)."))
                 continue
@@ -257,19 +203,19 @@ def _parse_row(n: int, cells: dict, *, today: date) -> tuple[dict, list[RowError
                 if name != "certificate_valid_to":
                     errors.append(RowError(n, header, "Ngày không được sau ngày hôm nay."))
             continue
-        text = _national_id(raw) if name == "national_id" else _cell_text(raw)
+        text = _national_id(raw) if name == "national_id" else cell_text(raw)
         text = " ".join(text.split()) if name not in ("notes",) else text
         if required and not text:
             errors.append(RowError(n, header, "Không được để trống."))
             continue
         if name == "sex":
-            value = _SEXES.get(_fold(text))
+            value = _SEXES.get(fold_text(text))
             if value is None:
                 errors.append(RowError(n, header, f"Giới tính không hợp lệ: '{text}' (Nam/Nữ)."))
                 continue
             text = value
         elif name == "household_status":
-            value = _STATUSES.get(_fold(text))
+            value = _STATUSES.get(fold_text(text))
             if value is None:
                 errors.append(RowError(n, header, f"Hoàn cảnh hộ không hợp lệ: '{text}'."))
                 continue
