@@ -752,3 +752,165 @@ class FollowUpVisit(models.Model):
 
     def __str__(self):
         return f"Kiểm tra {self.visited_on:%d/%m/%Y}"
+
+
+# --------------------------------------------------------------------------------------------
+# Repayments
+
+
+class RepaymentBatch(models.Model):
+    """One remittance of a grassroots union for many borrowers: one bank receipt, all or nothing."""
+
+    fund = models.ForeignKey(
+        "fund.Fund", verbose_name=_("quỹ"), on_delete=models.PROTECT, related_name="+"
+    )
+    grassroots_union = models.ForeignKey(
+        "fund.GrassrootsUnion",
+        verbose_name=_("công đoàn cơ sở nộp"),
+        on_delete=models.PROTECT,
+        related_name="repayment_batches",
+    )
+    receipt_number = models.CharField(_("số chứng từ ngân hàng"), max_length=64)
+    paid_on = models.DateField(_("ngày nộp"))
+    amount = money_field(_("tổng số tiền"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thực hiện"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("thời điểm ghi"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("đợt nộp tiền thu nợ")
+        verbose_name_plural = _("đợt nộp tiền thu nợ")
+        ordering = ["-paid_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grassroots_union", "receipt_number"], name="repayment_batch_receipt"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Đợt nộp {self.receipt_number} ({self.paid_on:%d/%m/%Y})"
+
+
+class Repayment(models.Model):
+    """One payment of a borrower, split over the loan's installments (``allocations``).
+
+    ``principal + interest + penalty + savings + overpayment_savings = amount``; the allocations
+    hold the same amounts per installment, so that a reversal re-opens exactly what it paid.
+    """
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("khoản vay"), on_delete=models.PROTECT, related_name="repayments"
+    )
+    batch = models.ForeignKey(
+        RepaymentBatch,
+        verbose_name=_("đợt nộp"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="repayments",
+    )
+    collected_by_grassroots_union = models.ForeignKey(
+        "fund.GrassrootsUnion",
+        verbose_name=_("công đoàn cơ sở thu hộ"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="collected_repayments",
+    )
+    paid_on = models.DateField(_("ngày trả"))
+    amount = money_field(_("số tiền trả"))
+    principal = money_field(_("gốc"))
+    interest = money_field(_("lãi"))
+    penalty = money_field(_("lãi phạt"))
+    savings = money_field(_("tiết kiệm bắt buộc"))
+    overpayment_savings = money_field(_("tiền trả thừa chuyển tiết kiệm"))
+    journal_entry = models.OneToOneField(
+        "accounting.JournalEntry",
+        verbose_name=_("bút toán"),
+        on_delete=models.PROTECT,
+        related_name="repayment",
+    )
+    reversal_entry = models.OneToOneField(
+        "accounting.JournalEntry",
+        verbose_name=_("bút toán hủy"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_repayment",
+    )
+    reversed_at = models.DateTimeField(_("thời điểm hủy"), null=True, blank=True)
+    reversal_reason = models.CharField(_("lý do hủy"), max_length=500, blank=True)
+    closed_loan = models.BooleanField(_("tất toán khoản vay"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thực hiện"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("thời điểm ghi"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lần trả nợ")
+        verbose_name_plural = _("các lần trả nợ")
+        ordering = ["loan", "paid_on", "id"]
+        constraints = [
+            models.CheckConstraint(name="repayment_amount_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="repayment_parts_sum",
+                condition=Q(
+                    amount=F("principal")
+                    + F("interest")
+                    + F("penalty")
+                    + F("savings")
+                    + F("overpayment_savings")
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["loan", "paid_on"], name="repayment_loan_date")]
+
+    def __str__(self):
+        return f"Trả nợ #{self.pk} ({self.paid_on:%d/%m/%Y})"
+
+
+class RepaymentAllocation(models.Model):
+    """The part of a repayment that went to one component of one installment."""
+
+    class Component(models.TextChoices):
+        PENALTY = "penalty", _("Lãi phạt")
+        INTEREST = "interest", _("Lãi")
+        PRINCIPAL = "principal", _("Gốc")
+        SAVINGS = "savings", _("Tiết kiệm bắt buộc")
+
+    repayment = models.ForeignKey(
+        Repayment,
+        verbose_name=_("lần trả nợ"),
+        on_delete=models.PROTECT,
+        related_name="allocations",
+    )
+    installment = models.ForeignKey(
+        Installment,
+        verbose_name=_("kỳ trả nợ"),
+        on_delete=models.PROTECT,
+        related_name="allocations",
+    )
+    component = models.CharField(_("khoản"), max_length=16, choices=Component.choices)
+    amount = money_field(_("số tiền"))
+
+    class Meta:
+        verbose_name = _("phân bổ tiền trả nợ")
+        verbose_name_plural = _("phân bổ tiền trả nợ")
+        ordering = ["repayment", "id"]
+        constraints = [
+            models.CheckConstraint(name="allocation_amount_positive", condition=Q(amount__gt=0)),
+        ]
+
+    def __str__(self):
+        return f"{self.get_component_display()} kỳ {self.installment.number}"

@@ -1,0 +1,361 @@
+"""Repayments: a borrower's payment allocated over the schedule, posted as one ledger entry.
+
+A payment is split in the loan's stored allocation order (``Loan.allocation_order``, default
+penalty, overdue interest, overdue principal, current interest, current principal). An
+installment is *overdue* when its due date is before the payment date; the *current* one is the
+first installment due on or after it. After the ordered buckets come the compulsory savings of
+the overdue and current installments (the fund's claims are settled before the borrower's own
+savings), then — an early payment — the principal of the following installments, nearest
+first. What is left is an overpayment: refused, or put to the borrower's savings when asked.
+
+Every repayment stores its allocation lines (one per installment and component), so that
+``repayment_reverse`` gives back to each installment exactly what the payment took. The loan
+book moves with the ledger in the same transaction: a ``LoanTransaction`` with the principal
+change and ``Loan.outstanding_principal``, which ``loan_book_reconcile`` checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounting.errors import ApplicationError
+from accounting.formatting import format_vnd
+from accounting.idempotency import command_once
+from accounting.money import to_dong
+from accounting.services import credit, debit, journal_entry_post
+from fund.audit import audit_record
+
+from .errors import LoanError
+from .models import (
+    Installment,
+    InstallmentStatus,
+    Loan,
+    LoanStatus,
+    LoanTransaction,
+    Repayment,
+    RepaymentAllocation,
+)
+from .selectors import amount_of
+
+LOANS_ACCOUNT = "1283"
+BANK_ACCOUNT = "1121"
+INTEREST_INCOME = "5151"
+PENALTY_INCOME = "5152"
+SAVINGS_ACCOUNT = "33881"
+OVERPAYMENT_CHOICES = ("refuse", "savings")
+ZERO = Decimal(0)
+C = RepaymentAllocation.Component
+
+__all__ = ["repayment_allocate", "repayment_post"]
+
+# Installment field pairs (due, paid) per component.
+_FIELDS = {
+    C.PENALTY: ("penalty_due", "penalty_paid"),
+    C.INTEREST: ("interest_due", "interest_paid"),
+    C.PRINCIPAL: ("principal_due", "principal_paid"),
+    C.SAVINGS: ("savings_due", "savings_paid"),
+}
+
+
+def _left(inst: Installment, component: str) -> Decimal:
+    due, paid = _FIELDS[component]
+    return amount_of(getattr(inst, due)) - amount_of(getattr(inst, paid))
+
+
+@dataclass
+class Allocation:
+    """The split of one payment: (installment, component, amount) lines and the overpayment."""
+
+    lines: list[tuple[Installment, str, Decimal]] = field(default_factory=list)
+    overpayment: Decimal = ZERO
+
+    def total(self, component: str) -> Decimal:
+        return sum((a for _, c, a in self.lines if c == component), ZERO)
+
+
+def _claims(installments: list[Installment], paid_on: date, order: list[str]):
+    """The (installment, component) claims in the order a payment settles them."""
+    overdue = [i for i in installments if i.due_date < paid_on]
+    upcoming = [i for i in installments if i.due_date >= paid_on]
+    current, following = upcoming[:1], upcoming[1:]
+    buckets = {
+        "penalty": [(i, C.PENALTY) for i in installments],
+        "overdue_interest": [(i, C.INTEREST) for i in overdue],
+        "overdue_principal": [(i, C.PRINCIPAL) for i in overdue],
+        "current_interest": [(i, C.INTEREST) for i in current],
+        "current_principal": [(i, C.PRINCIPAL) for i in current],
+    }
+    claims = [claim for name in order for claim in buckets[name]]
+    claims += [(i, C.SAVINGS) for i in overdue + current]
+    claims += [(i, C.PRINCIPAL) for i in following]
+    return claims
+
+
+def repayment_allocate(*, loan: Loan, amount: Decimal, paid_on: date) -> Allocation:
+    """How `amount` paid on `paid_on` would be split over the loan's open installments (reads
+    only; the installments are the ones in the database, locked by the caller when it writes)."""
+    installments = list(loan.installments.order_by("number"))
+    result = Allocation()
+    left = amount
+    for inst, component in _claims(installments, paid_on, list(loan.allocation_order)):
+        if not left:
+            break
+        take = min(left, _left(inst, component))
+        if take > 0:
+            result.lines.append((inst, component, take))
+            left -= take
+    result.overpayment = left
+    return result
+
+
+def _status(inst: Installment) -> str:
+    if all(_left(inst, c) == 0 for c in _FIELDS):
+        return InstallmentStatus.PAID
+    if any(amount_of(getattr(inst, paid)) for _, paid in _FIELDS.values()):
+        return InstallmentStatus.PARTIAL
+    return InstallmentStatus.PENDING
+
+
+def _dims(loan: Loan) -> dict:
+    # The unions recorded on the loan at disbursement, as on the disbursement entry, so that
+    # every sub-ledger balance of the loan nets to zero per union.
+    return {
+        "fund_id": loan.fund_id,
+        "superior_union_id": loan.superior_union_id,
+        "grassroots_union_id": loan.grassroots_union_id,
+    }
+
+
+def _amount(value) -> Decimal:
+    try:
+        amount = to_dong(value, field="amount")
+    except ApplicationError as e:
+        raise LoanError(str(e), field="amount") from None
+    if amount <= 0:
+        raise LoanError("Số tiền trả nợ phải lớn hơn 0.", field="amount")
+    return amount
+
+
+def _paid_on(value, loan: Loan) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise LoanError(f"Ngày trả nợ phải là một ngày, nhận được {value!r}.", field="paid_on")
+    if value > timezone.localdate():
+        raise LoanError("Ngày trả nợ không được sau ngày hôm nay.", field="paid_on")
+    if value < loan.disbursed_on:
+        raise LoanError(
+            f"Ngày trả nợ không được trước ngày giải ngân {loan.disbursed_on:%d/%m/%Y}.",
+            field="paid_on",
+        )
+    return value
+
+
+def _user(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+def _check_open(loan: Loan) -> None:
+    if loan.status != LoanStatus.ACTIVE:
+        raise LoanError(
+            f"Khoản vay #{loan.pk} đang ở trạng thái “{loan.get_status_display()}”, "
+            "không nhận trả nợ.",
+            field="loan",
+        )
+
+
+def _post_one(
+    *,
+    loan: Loan,
+    amount: Decimal,
+    paid_on: date,
+    overpayment: str,
+    collected_by,
+    actor,
+    entry_key: str,
+) -> Repayment:
+    """Allocate, post and record one repayment of a loan the caller has locked."""
+    _check_open(loan)
+    split = repayment_allocate(loan=loan, amount=amount, paid_on=paid_on)
+    if split.overpayment and overpayment == "refuse":
+        raise LoanError(
+            f"Số tiền {format_vnd(amount)} vượt quá số có thể thu của khoản vay #{loan.pk} "
+            f"({format_vnd(amount - split.overpayment)}).",
+            field="amount",
+        )
+    principal = split.total(C.PRINCIPAL)
+    interest = split.total(C.INTEREST)
+    penalty = split.total(C.PENALTY)
+    savings = split.total(C.SAVINGS)
+    dims = _dims(loan)
+    legs = [debit(BANK_ACCOUNT, amount, subledger=loan.subledger, **dims)]
+    if principal:
+        legs.append(credit(LOANS_ACCOUNT, principal, subledger=loan.subledger, **dims))
+    if interest:
+        legs.append(credit(INTEREST_INCOME, interest, subledger=loan.subledger, **dims))
+    if penalty:
+        legs.append(credit(PENALTY_INCOME, penalty, subledger=loan.subledger, **dims))
+    if savings + split.overpayment:
+        legs.append(
+            credit(
+                SAVINGS_ACCOUNT,
+                savings + split.overpayment,
+                subledger=f"borrower:{loan.borrower_id}",
+                **dims,
+            )
+        )
+    entry = journal_entry_post(
+        effective_date=paid_on,
+        legs=legs,
+        memo=f"Thu nợ khoản vay #{loan.pk} của {loan.borrower.full_name}"[:500],
+        idempotency_key=entry_key,
+        posted_by=_user(actor),
+        document_type="loan_repayment",
+        document_id=str(loan.pk),
+    )
+    repayment = Repayment(
+        loan=loan,
+        collected_by_grassroots_union=collected_by,
+        paid_on=paid_on,
+        amount=amount,
+        principal=principal,
+        interest=interest,
+        penalty=penalty,
+        savings=savings,
+        overpayment_savings=split.overpayment,
+        journal_entry=entry,
+        created_by=_user(actor),
+    )
+    _record(repayment=repayment, split=split, loan=loan, actor=actor)
+    return repayment
+
+
+def _record(*, repayment: Repayment, split: Allocation, loan: Loan, actor) -> None:
+    """Write the repayment, its allocations, the installments and the loan book."""
+    principal = amount_of(repayment.principal)
+    repayment.full_clean()
+    touched = {}
+    for inst, component, take in split.lines:
+        _, paid = _FIELDS[component]
+        setattr(inst, paid, amount_of(getattr(inst, paid)) + take)
+        touched[inst.pk] = inst
+    for inst in touched.values():
+        inst.status = _status(inst)
+        inst.paid_on = repayment.paid_on if inst.status == InstallmentStatus.PAID else None
+        inst.save(
+            update_fields=[
+                "principal_paid",
+                "interest_paid",
+                "penalty_paid",
+                "savings_paid",
+                "status",
+                "paid_on",
+            ]
+        )
+    loan.outstanding_principal = amount_of(loan.outstanding_principal) - principal
+    # Fully repaid: no principal left and nothing due up to the current installment (the
+    # interest of later installments is not owed once their principal is repaid early).
+    rest = repayment_allocate(loan=loan, amount=Decimal(10) ** 19, paid_on=repayment.paid_on)
+    if not loan.outstanding_principal and not rest.lines:
+        loan.status = LoanStatus.CLOSED
+        loan.closed_on = repayment.paid_on
+        repayment.closed_loan = True
+    loan.save(update_fields=["outstanding_principal", "status", "closed_on"])
+    repayment.save()
+    RepaymentAllocation.objects.bulk_create(
+        [
+            RepaymentAllocation(repayment=repayment, installment=inst, component=c, amount=take)
+            for inst, c, take in split.lines
+        ]
+    )
+    LoanTransaction.objects.create(
+        loan=loan,
+        kind=LoanTransaction.Kind.REPAYMENT,
+        effective_date=repayment.paid_on,
+        principal_change=-principal,
+        interest=amount_of(repayment.interest),
+        penalty=amount_of(repayment.penalty),
+        savings=amount_of(repayment.savings) + amount_of(repayment.overpayment_savings),
+        journal_entry=repayment.journal_entry,
+        created_by=_user(actor),
+    )
+    audit_record(
+        actor=_user(actor),
+        action="repay",
+        obj=loan,
+        changes={
+            "repayment": [None, repayment.pk],
+            "amount": [None, str(amount_of(repayment.amount))],
+            "principal": [None, str(principal)],
+            "journal_entry": [None, repayment.journal_entry_id],
+        },
+    )
+
+
+def repayment_post(
+    *,
+    loan: Loan,
+    amount,
+    paid_on: date,
+    idempotency_key: str,
+    actor=None,
+    collected_by_grassroots_union=None,
+    overpayment: str = "refuse",
+) -> Repayment:
+    """Post one repayment of `loan`: allocation, one balanced entry, the loan book.
+
+    Invariants: the entry is Dr 1121 = Cr 1283 (principal, ``loan:<id>``) + Cr 5151 (interest)
+    + Cr 5152 (penalty) + Cr 33881 (savings and any overpayment, ``borrower:<id>``), with the
+    fund and unions on every leg; the principal credited equals the fall of
+    ``Loan.outstanding_principal`` and the ``LoanTransaction``'s change; the allocation lines
+    sum to the amount less the overpayment. A refusal writes nothing. The same key returns the
+    same repayment, under retries and concurrent requests alike.
+    """
+    amount = _amount(amount)
+    if overpayment not in OVERPAYMENT_CHOICES:
+        raise LoanError(
+            "Xử lý tiền trả thừa phải là “refuse” (từ chối) hoặc “savings” (chuyển tiết kiệm).",
+            field="overpayment",
+        )
+    _check_open(loan)
+    paid_on = _paid_on(paid_on, loan)
+    gu = collected_by_grassroots_union
+    if gu is not None and gu.fund_id != loan.fund_id:
+        raise LoanError(
+            "Công đoàn cơ sở thu hộ không thuộc quỹ của khoản vay.",
+            field="collected_by_grassroots_union",
+        )
+
+    def run():
+        locked = Loan.objects.select_for_update().select_related("borrower").get(pk=loan.pk)
+        repayment = _post_one(
+            loan=locked,
+            amount=amount,
+            paid_on=paid_on,
+            overpayment=overpayment,
+            collected_by=gu,
+            actor=actor,
+            entry_key=f"loans.repayment:{idempotency_key}",
+        )
+        loan.refresh_from_db()
+        return repayment
+
+    payload = {
+        "loan": loan.pk,
+        "amount": str(amount),
+        "paid_on": paid_on.isoformat(),
+        "overpayment": overpayment,
+        "collected_by": getattr(gu, "pk", None),
+        "actor": getattr(_user(actor), "pk", None),
+    }
+    with transaction.atomic():
+        return command_once(
+            scope="loans.repayment_post",
+            key=idempotency_key,
+            payload=payload,
+            run=run,
+            load=lambda pk: Repayment.objects.get(pk=pk),
+        )
