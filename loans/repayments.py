@@ -27,7 +27,7 @@ from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
 from accounting.money import to_dong
-from accounting.services import credit, debit, journal_entry_post
+from accounting.services import credit, debit, journal_entry_post, journal_entry_reverse
 from fund.audit import audit_record
 
 from .errors import LoanError
@@ -51,7 +51,7 @@ OVERPAYMENT_CHOICES = ("refuse", "savings")
 ZERO = Decimal(0)
 C = RepaymentAllocation.Component
 
-__all__ = ["repayment_allocate", "repayment_post"]
+__all__ = ["repayment_allocate", "repayment_post", "repayment_reverse"]
 
 # Installment field pairs (due, paid) per component.
 _FIELDS = {
@@ -354,6 +354,122 @@ def repayment_post(
     with transaction.atomic():
         return command_once(
             scope="loans.repayment_post",
+            key=idempotency_key,
+            payload=payload,
+            run=run,
+            load=lambda pk: Repayment.objects.get(pk=pk),
+        )
+
+
+def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str, actor=None):
+    """Cancel a repayment: its entry reversed, each installment given back exactly what the
+    repayment paid (from its allocation lines), the outstanding principal restored and the loan
+    re-opened if the repayment had closed it.
+
+    Invariants: after the reversal the loan book and ledger reconcile as before the repayment; a
+    repayment is reversed at most once, and only the loan's latest repayment still in force (a
+    later one was allocated on top of it and would no longer follow the allocation order).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise LoanError("Phải ghi lý do hủy lần trả nợ.", field="reason")
+    if len(reason) > 500:
+        raise LoanError("Lý do hủy dài quá 500 ký tự.", field="reason")
+
+    def run():
+        loan = Loan.objects.select_for_update().get(pk=repayment.loan_id)
+        rep = Repayment.objects.select_for_update().get(pk=repayment.pk)
+        if rep.reversal_entry_id is not None:
+            raise LoanError(f"Lần trả nợ #{rep.pk} đã bị hủy.", field="repayment")
+        later = (
+            Repayment.objects.filter(loan=loan, reversal_entry__isnull=True)
+            .exclude(pk=rep.pk)
+            .filter(pk__gt=rep.pk)
+            .order_by("pk")
+            .first()
+        )
+        if later is not None:
+            raise LoanError(
+                f"Phải hủy lần trả nợ #{later.pk} (ghi sau) trước lần trả nợ #{rep.pk}.",
+                field="repayment",
+            )
+        if loan.status not in (LoanStatus.ACTIVE, LoanStatus.CLOSED) or (
+            loan.status == LoanStatus.CLOSED and not rep.closed_loan
+        ):
+            raise LoanError(
+                f"Khoản vay #{loan.pk} đang ở trạng thái “{loan.get_status_display()}”, "
+                "không hủy được lần trả nợ này.",
+                field="repayment",
+            )
+        entry = journal_entry_reverse(
+            entry=rep.journal_entry,
+            idempotency_key=f"loans.repayment_reverse:{rep.pk}",
+            memo=f"Hủy lần trả nợ #{rep.pk} khoản vay #{loan.pk}: {reason}"[:500],
+            posted_by=_user(actor),
+        )
+        allocations = list(rep.allocations.select_related("installment"))
+        touched = {}
+        for a in allocations:
+            inst = touched.setdefault(a.installment_id, a.installment)
+            _, paid = _FIELDS[a.component]
+            setattr(inst, paid, amount_of(getattr(inst, paid)) - amount_of(a.amount))
+        for inst in touched.values():
+            inst.status = _status(inst)
+            if inst.status != InstallmentStatus.PAID:
+                inst.paid_on = None
+            inst.save(
+                update_fields=[
+                    "principal_paid",
+                    "interest_paid",
+                    "penalty_paid",
+                    "savings_paid",
+                    "status",
+                    "paid_on",
+                ]
+            )
+        principal = amount_of(rep.principal)
+        loan.outstanding_principal = amount_of(loan.outstanding_principal) + principal
+        if rep.closed_loan:
+            loan.status = LoanStatus.ACTIVE
+            loan.closed_on = None
+        loan.save(update_fields=["outstanding_principal", "status", "closed_on"])
+        LoanTransaction.objects.create(
+            loan=loan,
+            kind=LoanTransaction.Kind.REVERSAL,
+            effective_date=entry.effective_date,
+            principal_change=principal,
+            interest=-amount_of(rep.interest),
+            penalty=-amount_of(rep.penalty),
+            savings=-(amount_of(rep.savings) + amount_of(rep.overpayment_savings)),
+            journal_entry=entry,
+            created_by=_user(actor),
+        )
+        rep.reversal_entry = entry
+        rep.reversed_at = timezone.now()
+        rep.reversal_reason = reason
+        rep.save(update_fields=["reversal_entry", "reversed_at", "reversal_reason"])
+        audit_record(
+            actor=_user(actor),
+            action="repayment_reverse",
+            obj=loan,
+            changes={
+                "repayment": [rep.pk, None],
+                "principal": [None, str(principal)],
+                "journal_entry": [None, entry.pk],
+                "reason": [None, reason],
+            },
+        )
+        repayment.refresh_from_db()
+        return rep
+
+    payload = {
+        "repayment": repayment.pk,
+        "reason": reason,
+        "actor": getattr(_user(actor), "pk", None),
+    }
+    with transaction.atomic():
+        return command_once(
+            scope="loans.repayment_reverse",
             key=idempotency_key,
             payload=payload,
             run=run,
