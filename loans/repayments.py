@@ -51,7 +51,7 @@ OVERPAYMENT_CHOICES = ("refuse", "savings")
 ZERO = Decimal(0)
 C = RepaymentAllocation.Component
 
-__all__ = ["repayment_allocate", "repayment_post", "repayment_reverse"]
+__all__ = ["full_payoff_quote", "repayment_allocate", "repayment_post", "repayment_reverse"]
 
 # Installment field pairs (due, paid) per component.
 _FIELDS = {
@@ -475,3 +475,40 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
             run=run,
             load=lambda pk: Repayment.objects.get(pk=pk),
         )
+
+
+@dataclass(frozen=True)
+class PayoffQuote:
+    """What a borrower must pay on a date to repay the loan in full (whole đồng)."""
+
+    loan_id: int
+    on: date
+    principal: Decimal
+    interest: Decimal
+    penalty: Decimal
+    savings: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.penalty + self.savings
+
+
+def full_payoff_quote(*, loan: Loan, on: date) -> PayoffQuote:
+    """The amount that closes `loan` if paid on `on`: every principal still outstanding, the
+    penalty accrued, the interest and savings of the overdue installments and of the current one
+    (the interest of the current period as scheduled, whatever the method: the schedule already
+    computed it on the balance the method uses), and no interest of the later installments.
+
+    Paying exactly ``total`` with ``repayment_post`` on the same date closes the loan.
+    """
+    _check_open(loan)
+    on = _paid_on(on, loan)
+    split = repayment_allocate(loan=loan, amount=Decimal(10) ** 19, paid_on=on)
+    return PayoffQuote(
+        loan_id=loan.pk,
+        on=on,
+        principal=split.total(C.PRINCIPAL),
+        interest=split.total(C.INTEREST),
+        penalty=split.total(C.PENALTY),
+        savings=split.total(C.SAVINGS),
+    )
