@@ -34,6 +34,7 @@ from .models import (
     LoanProduct,
     LoanStatus,
     LoanTransaction,
+    Repayment,
 )
 from .selectors import amount_of, borrower_eligibility, loan_postings
 
@@ -470,6 +471,31 @@ class LoanTransactionInline(ReadOnlyInline):
         return _vnd(obj.principal_change)
 
 
+class RepaymentInline(ReadOnlyInline):
+    model = Repayment
+    fields = [
+        "paid_on",
+        "shown_amount",
+        "shown_parts",
+        "batch",
+        "collected_by_grassroots_union",
+        "journal_entry",
+        "reversal_entry",
+        "reversal_reason",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = _("các lần trả nợ")
+
+    @admin.display(description=_("số tiền trả"))
+    def shown_amount(self, obj):
+        return _vnd(obj.amount)
+
+    @admin.display(description=_("gốc / lãi / phạt / tiết kiệm / trả thừa"))
+    def shown_parts(self, obj):
+        parts = (obj.principal, obj.interest, obj.penalty, obj.savings, obj.overpayment_savings)
+        return " / ".join(format_vnd(amount_of(p), symbol=False) for p in parts)
+
+
 class FollowUpVisitInline(ReadOnlyInline):
     model = FollowUpVisit
     fields = ["visited_on", "purpose_verified", "jobs_confirmed", "note", "visited_by"]
@@ -494,7 +520,7 @@ class LoanAdmin(ReadOnlyAdmin):
     list_select_related = ["borrower", "grassroots_union"]
     search_fields = ["borrower__full_name", "borrower__national_id"]
     date_hierarchy = "disbursed_on"
-    inlines = [InstallmentInline, LoanTransactionInline, FollowUpVisitInline]
+    inlines = [InstallmentInline, LoanTransactionInline, RepaymentInline, FollowUpVisitInline]
     fieldsets = [
         (
             None,

@@ -830,11 +830,12 @@ class Repayment(models.Model):
     penalty = money_field(_("lãi phạt"))
     savings = money_field(_("tiết kiệm bắt buộc"))
     overpayment_savings = money_field(_("tiền trả thừa chuyển tiết kiệm"))
-    journal_entry = models.OneToOneField(
+    # Shared by the lines of a batch (one bank receipt, one entry).
+    journal_entry = models.ForeignKey(
         "accounting.JournalEntry",
         verbose_name=_("bút toán"),
         on_delete=models.PROTECT,
-        related_name="repayment",
+        related_name="repayments",
     )
     reversal_entry = models.OneToOneField(
         "accounting.JournalEntry",

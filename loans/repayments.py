@@ -39,6 +39,7 @@ from .models import (
     LoanTransaction,
     Repayment,
     RepaymentAllocation,
+    RepaymentBatch,
 )
 from .selectors import amount_of
 
@@ -51,7 +52,13 @@ OVERPAYMENT_CHOICES = ("refuse", "savings")
 ZERO = Decimal(0)
 C = RepaymentAllocation.Component
 
-__all__ = ["full_payoff_quote", "repayment_allocate", "repayment_post", "repayment_reverse"]
+__all__ = [
+    "full_payoff_quote",
+    "repayment_allocate",
+    "repayment_batch_post",
+    "repayment_post",
+    "repayment_reverse",
+]
 
 # Installment field pairs (due, paid) per component.
 _FIELDS = {
@@ -167,6 +174,54 @@ def _check_open(loan: Loan) -> None:
         )
 
 
+def _split_checked(*, loan: Loan, amount: Decimal, paid_on: date, overpayment: str) -> Allocation:
+    _check_open(loan)
+    split = repayment_allocate(loan=loan, amount=amount, paid_on=paid_on)
+    if split.overpayment and overpayment == "refuse":
+        raise LoanError(
+            f"Số tiền {format_vnd(amount)} vượt quá số có thể thu của khoản vay #{loan.pk} "
+            f"({format_vnd(amount - split.overpayment)}).",
+            field="amount",
+        )
+    return split
+
+
+def _credit_legs(*, loan: Loan, split: Allocation) -> list:
+    """Cr 1283 / 5151 / 5152 on the loan's sub-ledger, Cr 33881 on the borrower's."""
+    dims = _dims(loan)
+    legs = []
+    for account, component in (
+        (LOANS_ACCOUNT, C.PRINCIPAL),
+        (INTEREST_INCOME, C.INTEREST),
+        (PENALTY_INCOME, C.PENALTY),
+    ):
+        if split.total(component):
+            legs.append(credit(account, split.total(component), subledger=loan.subledger, **dims))
+    savings = split.total(C.SAVINGS) + split.overpayment
+    if savings:
+        legs.append(
+            credit(SAVINGS_ACCOUNT, savings, subledger=f"borrower:{loan.borrower_id}", **dims)
+        )
+    return legs
+
+
+def _repayment(*, loan, split, amount, paid_on, entry, collected_by, actor, batch=None):
+    return Repayment(
+        loan=loan,
+        batch=batch,
+        collected_by_grassroots_union=collected_by,
+        paid_on=paid_on,
+        amount=amount,
+        principal=split.total(C.PRINCIPAL),
+        interest=split.total(C.INTEREST),
+        penalty=split.total(C.PENALTY),
+        savings=split.total(C.SAVINGS),
+        overpayment_savings=split.overpayment,
+        journal_entry=entry,
+        created_by=_user(actor),
+    )
+
+
 def _post_one(
     *,
     loan: Loan,
@@ -178,35 +233,9 @@ def _post_one(
     entry_key: str,
 ) -> Repayment:
     """Allocate, post and record one repayment of a loan the caller has locked."""
-    _check_open(loan)
-    split = repayment_allocate(loan=loan, amount=amount, paid_on=paid_on)
-    if split.overpayment and overpayment == "refuse":
-        raise LoanError(
-            f"Số tiền {format_vnd(amount)} vượt quá số có thể thu của khoản vay #{loan.pk} "
-            f"({format_vnd(amount - split.overpayment)}).",
-            field="amount",
-        )
-    principal = split.total(C.PRINCIPAL)
-    interest = split.total(C.INTEREST)
-    penalty = split.total(C.PENALTY)
-    savings = split.total(C.SAVINGS)
-    dims = _dims(loan)
-    legs = [debit(BANK_ACCOUNT, amount, subledger=loan.subledger, **dims)]
-    if principal:
-        legs.append(credit(LOANS_ACCOUNT, principal, subledger=loan.subledger, **dims))
-    if interest:
-        legs.append(credit(INTEREST_INCOME, interest, subledger=loan.subledger, **dims))
-    if penalty:
-        legs.append(credit(PENALTY_INCOME, penalty, subledger=loan.subledger, **dims))
-    if savings + split.overpayment:
-        legs.append(
-            credit(
-                SAVINGS_ACCOUNT,
-                savings + split.overpayment,
-                subledger=f"borrower:{loan.borrower_id}",
-                **dims,
-            )
-        )
+    split = _split_checked(loan=loan, amount=amount, paid_on=paid_on, overpayment=overpayment)
+    legs = [debit(BANK_ACCOUNT, amount, subledger=loan.subledger, **_dims(loan))]
+    legs += _credit_legs(loan=loan, split=split)
     entry = journal_entry_post(
         effective_date=paid_on,
         legs=legs,
@@ -216,18 +245,14 @@ def _post_one(
         document_type="loan_repayment",
         document_id=str(loan.pk),
     )
-    repayment = Repayment(
+    repayment = _repayment(
         loan=loan,
-        collected_by_grassroots_union=collected_by,
-        paid_on=paid_on,
+        split=split,
         amount=amount,
-        principal=principal,
-        interest=interest,
-        penalty=penalty,
-        savings=savings,
-        overpayment_savings=split.overpayment,
-        journal_entry=entry,
-        created_by=_user(actor),
+        paid_on=paid_on,
+        entry=entry,
+        collected_by=collected_by,
+        actor=actor,
     )
     _record(repayment=repayment, split=split, loan=loan, actor=actor)
     return repayment
@@ -379,6 +404,12 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
     def run():
         loan = Loan.objects.select_for_update().get(pk=repayment.loan_id)
         rep = Repayment.objects.select_for_update().get(pk=repayment.pk)
+        if rep.batch_id is not None:
+            raise LoanError(
+                f"Lần trả nợ #{rep.pk} thuộc đợt nộp {rep.batch.receipt_number}; "
+                "chưa hỗ trợ hủy riêng một dòng của đợt nộp.",
+                field="repayment",
+            )
         if rep.reversal_entry_id is not None:
             raise LoanError(f"Lần trả nợ #{rep.pk} đã bị hủy.", field="repayment")
         later = (
@@ -512,3 +543,142 @@ def full_payoff_quote(*, loan: Loan, on: date) -> PayoffQuote:
         penalty=split.total(C.PENALTY),
         savings=split.total(C.SAVINGS),
     )
+
+
+def repayment_batch_post(
+    *,
+    grassroots_union,
+    receipt_number: str,
+    paid_on: date,
+    lines,
+    idempotency_key: str,
+    actor=None,
+    overpayment: str = "refuse",
+) -> RepaymentBatch:
+    """Post one remittance of a grassroots union: many borrowers' repayments, one bank receipt.
+
+    All or nothing: every line is allocated as by ``repayment_post`` and the whole remittance is
+    one balanced entry (Dr 1121 for the total, split only by the unions recorded on the loans;
+    the credits of each loan as for a single repayment). A refusal of any line writes nothing
+    and names the line. A receipt number is posted at most once per union.
+    """
+    receipt_number = (receipt_number or "").strip()
+    if not receipt_number or len(receipt_number) > 64:
+        raise LoanError("Số chứng từ ngân hàng phải có, tối đa 64 ký tự.", field="receipt_number")
+    if overpayment not in OVERPAYMENT_CHOICES:
+        raise LoanError(
+            "Xử lý tiền trả thừa phải là “refuse” (từ chối) hoặc “savings” (chuyển tiết kiệm).",
+            field="overpayment",
+        )
+    lines = list(lines or [])
+    if not lines:
+        raise LoanError("Đợt nộp phải có ít nhất một dòng.", field="lines")
+    checked = []
+    seen = set()
+    for n, line in enumerate(lines):
+        try:
+            loan, amount = line
+            if not isinstance(loan, Loan):
+                raise LoanError("Dòng phải là (khoản vay, số tiền).", field="loan")
+            if loan.pk in seen:
+                raise LoanError(f"Khoản vay #{loan.pk} có hai dòng trong đợt nộp.", field="loan")
+            if loan.fund_id != grassroots_union.fund_id:
+                raise LoanError("Khoản vay không thuộc quỹ của công đoàn cơ sở.", field="loan")
+            amount = _amount(amount)
+            _check_open(loan)
+            _paid_on(paid_on, loan)
+        except LoanError as e:
+            raise LoanError(f"Dòng {n + 1}: {e}", field=f"lines[{n}].{e.field}") from None
+        except (TypeError, ValueError):
+            raise LoanError(
+                f"Dòng {n + 1} phải là (khoản vay, số tiền).", field=f"lines[{n}]"
+            ) from None
+        seen.add(loan.pk)
+        checked.append((loan, amount))
+    total = sum((a for _, a in checked), ZERO)
+
+    def run():
+        # Locked in id order, so two remittances touching the same loans cannot deadlock.
+        locked = {
+            x.pk: x
+            for x in Loan.objects.select_for_update()
+            .select_related("borrower")
+            .filter(pk__in=[loan.pk for loan, _ in checked])
+            .order_by("pk")
+        }
+        prior = RepaymentBatch.objects.filter(
+            grassroots_union=grassroots_union, receipt_number=receipt_number
+        ).first()
+        if prior is not None:
+            raise LoanError(
+                f"Chứng từ {receipt_number} của {grassroots_union.name} đã được ghi "
+                f"(đợt nộp #{prior.pk}).",
+                field="receipt_number",
+            )
+        splits, credits = [], []
+        cash: dict[tuple, Decimal] = {}
+        for n, (loan, amount) in enumerate(checked):
+            current = locked[loan.pk]
+            try:
+                split = _split_checked(
+                    loan=current, amount=amount, paid_on=paid_on, overpayment=overpayment
+                )
+            except LoanError as e:
+                raise LoanError(f"Dòng {n + 1}: {e}", field=f"lines[{n}].{e.field}") from None
+            splits.append((current, amount, split))
+            credits += _credit_legs(loan=current, split=split)
+            key = tuple(sorted(_dims(current).items()))
+            cash[key] = cash.get(key, ZERO) + amount
+        legs = [debit(BANK_ACCOUNT, amount, **dict(key)) for key, amount in cash.items()]
+        entry = journal_entry_post(
+            effective_date=paid_on,
+            legs=legs + credits,
+            memo=(
+                f"Thu nợ qua {grassroots_union.name}, chứng từ {receipt_number}: "
+                f"{len(checked)} khoản vay"
+            )[:500],
+            idempotency_key=f"loans.repayment_batch:{grassroots_union.pk}:{receipt_number}",
+            posted_by=_user(actor),
+            document_type="loan_repayment_batch",
+            document_id=receipt_number,
+        )
+        batch = RepaymentBatch(
+            fund_id=grassroots_union.fund_id,
+            grassroots_union=grassroots_union,
+            receipt_number=receipt_number,
+            paid_on=paid_on,
+            amount=total,
+            created_by=_user(actor),
+        )
+        batch.full_clean()
+        batch.save()
+        for current, amount, split in splits:
+            repayment = _repayment(
+                loan=current,
+                split=split,
+                amount=amount,
+                paid_on=paid_on,
+                entry=entry,
+                collected_by=grassroots_union,
+                actor=actor,
+                batch=batch,
+            )
+            _record(repayment=repayment, split=split, loan=current, actor=actor)
+        return batch
+
+    payload = {
+        "grassroots_union": grassroots_union.pk,
+        "receipt_number": receipt_number,
+        "paid_on": paid_on.isoformat(),
+        "lines": [[loan.pk, str(amount)] for loan, amount in checked],
+        "overpayment": overpayment,
+        "actor": getattr(_user(actor), "pk", None),
+    }
+    with transaction.atomic():
+        return command_once(
+            scope="loans.repayment_batch_post",
+            key=idempotency_key,
+            payload=payload,
+            run=run,
+            load=lambda pk: RepaymentBatch.objects.get(pk=pk),
+        )

@@ -67,3 +67,29 @@ def test_concurrent_payoffs_under_different_keys_never_take_more_than_owed(
     loan = Loan.objects.get(pk=loan.pk)
     assert loan.status == "closed" and loan.outstanding_principal.amount == 0
     assert account_balance(account="1283", as_of=today(), subledger=loan.subledger) == 0
+
+
+def test_concurrent_retries_of_one_remittance_make_one_batch(purge_ledger_after, org, chain):
+    from loans.models import RepaymentBatch
+    from loans.repayments import repayment_batch_post
+
+    loan = disbursed(org, chain)
+
+    outcomes = race(
+        lambda i: repayment_batch_post(
+            grassroots_union=org.lb1,
+            receipt_number="UNC-77",
+            paid_on=today(),
+            lines=[(loan, 1_000_000)],
+            idempotency_key=f"nop-{i % 2}",
+        )
+    )
+
+    batches = [o for o in outcomes if isinstance(o, RepaymentBatch)]
+    assert len({b.pk for b in batches}) == 1, outcomes
+    assert RepaymentBatch.objects.count() == 1 and Repayment.objects.count() == 1
+    assert JournalEntry.objects.filter(document_type="loan_repayment_batch").count() == 1
+    loan.refresh_from_db()
+    assert (
+        loan.outstanding_principal.amount == 12_000_000 - Repayment.objects.get().principal.amount
+    )
