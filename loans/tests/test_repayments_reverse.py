@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounting.selectors import account_balance
 from loans.errors import LoanError
@@ -96,3 +98,63 @@ def test_a_reason_is_required(loan):
     assert e.value.field == "reason"
     r.refresh_from_db()
     assert r.reversal_entry_id is None
+
+
+def test_the_loan_admin_page_lists_repayments_and_reversals(client, loan):
+    from django.urls import reverse as url
+
+    from .factories import UserFactory
+
+    client.force_login(UserFactory(username="quantri", is_staff=True, is_superuser=True))
+    r = pay(loan, 1_234_567)
+    reverse(r, reason="Nộp nhầm khoản vay")
+    html = client.get(url("admin:loans_loan_change", args=[loan.pk])).content.decode()
+    assert "các lần trả nợ" in html.lower()
+    assert "1.234.567" in html and "Nộp nhầm khoản vay" in html
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["pay", "reverse"]),
+            st.integers(min_value=1, max_value=6_000_000),
+            st.integers(min_value=0, max_value=100),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_any_sequence_of_payments_and_reversals_keeps_book_and_ledger_in_step(loan, steps):
+    # Each example runs in the test's transaction; a savepoint undoes it for the next example.
+    from django.db import transaction
+
+    sid = transaction.savepoint()
+    loan.refresh_from_db()  # the previous example's changes were rolled back
+    try:
+        for action, amount, days_ago in steps:
+            live = list(loan.repayments.filter(reversal_entry__isnull=True).order_by("pk"))
+            if action == "reverse" and live:
+                reverse(live[-1])
+                continue
+            earliest = max(
+                [loan.disbursed_on] + [r.paid_on for r in live]
+            )  # payments in date order
+            on = max(earliest, today() - timedelta(days=days_ago))
+            try:
+                pay(loan, amount, on=on)
+            except LoanError as e:
+                assert e.field in ("amount", "loan")
+        loan.refresh_from_db()
+        live = loan.repayments.filter(reversal_entry__isnull=True)
+        principal = sum((dec(r.principal) for r in live), 0)
+        assert dec(loan.outstanding_principal) == 12_000_000 - principal
+        rows = Installment.objects.filter(loan=loan)
+        assert sum(dec(i.principal_paid) for i in rows) == principal
+        assert sum(dec(i.interest_paid) for i in rows) == sum((dec(r.interest) for r in live), 0)
+        assert (loan.status == "closed") == (dec(loan.outstanding_principal) == 0)
+        assert reconciled(loan)
+    finally:
+        transaction.savepoint_rollback(sid)
