@@ -728,22 +728,14 @@ def grassroots_union_move(
             raise FundError(
                 f"{gu.name} đã trực thuộc {superior_union.name}.", field="superior_union"
             )
-        current = (
-            GrassrootsUnionAffiliation.objects.filter(grassroots_union=gu, valid_to__isnull=True)
-            .order_by("-valid_from")
-            .first()
-        )
-        if current is not None:
-            if effective_date <= current.valid_from:
-                raise FundError(
-                    f"Ngày chuyển phải sau ngày bắt đầu trực thuộc hiện tại "
-                    f"({current.valid_from:%d/%m/%Y}).",
-                    field="effective_date",
-                )
-            current.valid_to = effective_date
-            current.save(update_fields=["valid_to"])
-        GrassrootsUnionAffiliation.objects.create(
-            grassroots_union=gu, superior_union=superior_union, valid_from=effective_date
+        dated_history_advance(
+            history=GrassrootsUnionAffiliation.objects.filter(grassroots_union=gu),
+            effective_date=effective_date,
+            what="trực thuộc",
+            error_class=FundError,
+            open_next=lambda: GrassrootsUnionAffiliation.objects.create(
+                grassroots_union=gu, superior_union=superior_union, valid_from=effective_date
+            ),
         )
         old = gu.superior_union_id
         gu.superior_union = superior_union
@@ -970,3 +962,23 @@ def plan_split_delete(*, split: PlanSplit, actor=None) -> None:
             changes={f: [v, None] for f, v in audit_snapshot(split, PlanSplit.FIGURES).items()},
         )
         split.delete()
+
+
+def dated_history_advance(*, history, effective_date: date, what: str, error_class, open_next):
+    """Close the open row of a dated history (valid_from / valid_to) and open the next one.
+
+    Invariant: rows never overlap and the history has no gap: the open row ends on the day the
+    next begins, which must be after it began. Shared by union affiliations and, in the loans
+    layer, borrower memberships. `history` is the owner's rows (lock them first if needed).
+    """
+    current = history.filter(valid_to__isnull=True).order_by("-valid_from").first()
+    if current is not None:
+        if effective_date <= current.valid_from:
+            raise error_class(
+                f"Ngày chuyển phải sau ngày bắt đầu {what} hiện tại "
+                f"({current.valid_from:%d/%m/%Y}).",
+                field="effective_date",
+            )
+        current.valid_to = effective_date
+        current.save(update_fields=["valid_to"])
+    return open_next()

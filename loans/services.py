@@ -42,7 +42,12 @@ from fund.errors import PermissionRefused
 from fund.models import Fund, GrassrootsUnion, Role
 from fund.scoping import Scope, scope_for
 from fund.selectors import superior_union_on
-from fund.services import capital_check, capital_commitment_create, capital_commitment_release
+from fund.services import (
+    capital_check,
+    capital_commitment_create,
+    capital_commitment_release,
+    dated_history_advance,
+)
 from fund.services import capital_lock as fund_capital_lock
 
 from .cccd import CCCDInvalid, cccd_validate
@@ -453,23 +458,14 @@ def borrower_transfer(
                 "hủy hồ sơ trước khi chuyển công đoàn.",
                 field="borrower",
             )
-        current = (
-            BorrowerMembership.objects.select_for_update()
-            .filter(borrower=b, valid_to__isnull=True)
-            .order_by("-valid_from")
-            .first()
-        )
-        if current is not None:
-            if effective_date <= current.valid_from:
-                raise LoanError(
-                    f"Ngày chuyển phải sau ngày bắt đầu sinh hoạt hiện tại "
-                    f"({current.valid_from:%d/%m/%Y}).",
-                    field="effective_date",
-                )
-            current.valid_to = effective_date
-            current.save(update_fields=["valid_to"])
-        BorrowerMembership.objects.create(
-            borrower=b, grassroots_union=grassroots_union, valid_from=effective_date
+        dated_history_advance(
+            history=BorrowerMembership.objects.select_for_update().filter(borrower=b),
+            effective_date=effective_date,
+            what="sinh hoạt",
+            error_class=LoanError,
+            open_next=lambda: BorrowerMembership.objects.create(
+                borrower=b, grassroots_union=grassroots_union, valid_from=effective_date
+            ),
         )
         old = b.grassroots_union_id
         b.grassroots_union = grassroots_union
