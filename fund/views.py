@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounting.errors import ApplicationError
 
 from . import services
+from .access import ALL_ROLES
 from .attainment import attainment
 from .audit import audit_log_list
 from .errors import PermissionRefused
@@ -61,6 +62,7 @@ def scoped_view(view):
         except ApplicationError as e:
             return _error(e, 400)
 
+    wrapper.access_rule = ALL_ROLES  # scoped per role below; see fund.access
     return wrapper
 
 
