@@ -560,6 +560,22 @@ class Loan(models.Model):
     days_past_due = models.PositiveIntegerField(_("số ngày quá hạn"), default=0)
     debt_group = models.PositiveSmallIntegerField(_("nhóm nợ"), default=1)
     reschedulings = models.PositiveSmallIntegerField(_("số lần cơ cấu lại"), default=0)
+    # The installments in force are those of this version; a rescheduling adds a version and
+    # keeps the old rows (Installment.schedule_version) for the record.
+    schedule_version = models.PositiveSmallIntegerField(_("phiên bản lịch trả nợ"), default=1)
+    # Arrears as of classified_on, written by the set-based daily pass (loans.servicing).
+    classified_on = models.DateField(_("ngày phân loại nợ gần nhất"), null=True, blank=True)
+    overdue_principal = money_field(_("gốc quá hạn"))
+    overdue_interest = money_field(_("lãi quá hạn"))
+    penalty_outstanding = money_field(_("lãi phạt chưa trả"))
+    # Provision for this loan currently held in 2293 (sub-ledger loan:<id>).
+    provision_held = money_field(_("dự phòng rủi ro đã trích"))
+    # Interest waived at least once: the debt group never falls below 3 (Circular 14/2024).
+    interest_waived_on = models.DateField(_("ngày miễn giảm lãi"), null=True, blank=True)
+    # Early recall after misuse: everything outstanding falls due on this date.
+    recalled_on = models.DateField(_("ngày thu hồi trước hạn"), null=True, blank=True)
+    written_off_on = models.DateField(_("ngày xử lý rủi ro"), null=True, blank=True)
+    write_off_reason = models.CharField(_("lý do xử lý rủi ro"), max_length=500, blank=True)
     closed_on = models.DateField(_("ngày tất toán"), null=True, blank=True)
     # Set in the disbursement's own transaction, right after the loan gets the id its
     # sub-ledger (loan:<id>) needs; never empty once committed.
@@ -630,6 +646,7 @@ class Installment(models.Model):
         Loan, verbose_name=_("khoản vay"), on_delete=models.PROTECT, related_name="installments"
     )
     number = models.PositiveSmallIntegerField(_("kỳ số"))
+    schedule_version = models.PositiveSmallIntegerField(_("phiên bản lịch"), default=1)
     due_date = models.DateField(_("ngày đến hạn"))
     principal_due = money_field(_("gốc phải trả"))
     interest_due = money_field(_("lãi phải trả"))
@@ -648,13 +665,21 @@ class Installment(models.Model):
         default=InstallmentStatus.PENDING,
     )
     paid_on = models.DateField(_("ngày trả đủ"), null=True, blank=True)
+    # Set by the daily pass when the due date has passed with something unpaid.
+    overdue = models.BooleanField(_("quá hạn"), default=False)
+    # Penalty on this installment's overdue principal has been accrued through this date.
+    penalty_accrued_through = models.DateField(
+        _("đã tính lãi phạt đến ngày"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("kỳ trả nợ")
         verbose_name_plural = _("lịch trả nợ")
         ordering = ["loan", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["loan", "number"], name="installment_number_unique"),
+            models.UniqueConstraint(
+                fields=["loan", "schedule_version", "number"], name="installment_number_unique"
+            ),
             models.CheckConstraint(
                 name="installment_paid_within_due",
                 condition=Q(principal_paid__gte=0)

@@ -106,7 +106,9 @@ def _claims(installments: list[Installment], paid_on: date, order: list[str]):
 def repayment_allocate(*, loan: Loan, amount: Decimal, paid_on: date) -> Allocation:
     """How `amount` paid on `paid_on` would be split over the loan's open installments (reads
     only; the installments are the ones in the database, locked by the caller when it writes)."""
-    installments = list(loan.installments.order_by("number"))
+    installments = list(
+        loan.installments.filter(schedule_version=loan.schedule_version).order_by("number")
+    )
     result = Allocation()
     left = amount
     for inst, component in _claims(installments, paid_on, list(loan.allocation_order)):
