@@ -32,10 +32,14 @@ check-deploy: $(STAMP)
 	DEBUG=0 SECRET_KEY=$$(PYTHONWARNINGS=ignore $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	  ALLOWED_HOSTS=trovon.example.org $(PY) manage.py check --deploy --fail-level WARNING
 
-# Debian packages the reports need (the DejaVu font renders every Vietnamese letter in PDFs).
+# Debian packages: the DejaVu font renders every Vietnamese letter in PDFs; Chromium for the
+# browser tests.
 system-deps:
 	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf || \
 	  { echo "installing fonts-dejavu-core"; apt-get update -qq && apt-get install -y -qq fonts-dejavu-core; }
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
+	  { echo "installing chromium and chromium-driver (browser tests)"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
 run: $(STAMP)
 	$(PY) manage.py migrate -v0
