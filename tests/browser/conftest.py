@@ -88,7 +88,8 @@ def login_as(browser, live_server):
         client.force_login(user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]
         browser.get(live_server.url + "/favicon.ico")  # a page of the domain, to set cookies on
-        browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "path": "/"})
+        name = settings.SESSION_COOKIE_NAME
+        browser.add_cookie({"name": name, "value": cookie.value, "path": "/"})
         return user
 
     return login
