@@ -98,6 +98,8 @@ __all__ = [
     "borrower_update",
     "followup_visit_record",
     "loan_disburse",
+    "loan_require_fund_officer",
+    "loan_require_servicer",
     "loan_product_create",
     "loan_product_update",
 ]
@@ -166,6 +168,44 @@ def _require_fund_officer(actor, *, fund_id: int, field: str = "actor") -> Scope
         raise PermissionRefused("Chỉ cán bộ quỹ được thực hiện thao tác này.", code="fund_only")
     if scope.fund_id != fund_id:
         raise PermissionRefused("Bạn không thuộc quỹ này.", field=field, code="other_fund")
+    return scope
+
+
+def loan_require_servicer(actor, *, loan: Loan, field: str = "loan") -> Scope | None:
+    """The actor may collect for and service `loan`: a grassroots officer of the loan's union
+    (as recorded at disbursement, or the borrower's union now, after a transfer), a superior
+    officer above either, any fund officer of the fund; never an auditor. ``None`` (the system)
+    and site administrators without a profile pass."""
+    scope = _actor_scope(actor)
+    if scope is None:
+        return None
+    _require_write(scope)
+    if scope.fund_id != loan.fund_id:
+        raise PermissionRefused("Bạn không thuộc quỹ này.", field=field, code="other_fund")
+    unions = [loan.grassroots_union, loan.borrower.grassroots_union]
+    if not any(scope.allows_grassroots_union(gu) for gu in unions):
+        raise PermissionRefused(
+            f"Khoản vay #{loan.pk} của {loan.grassroots_union.name} không thuộc phạm vi quản lý "
+            "của bạn.",
+            field=field,
+            code="other_unit",
+        )
+    return scope
+
+
+def loan_require_fund_officer(actor, *, loan: Loan) -> Scope | None:
+    """Decisions on a loan's terms (rescheduling, waiver, write-off, recall) are the fund
+    officers' (or the system's); the refusal names the actor."""
+    scope = _actor_scope(actor)
+    if scope is None:
+        return None
+    _require_write(scope)
+    if scope.role != Role.FUND_OFFICER:
+        raise PermissionRefused(
+            "Chỉ cán bộ quỹ được thực hiện thao tác này.", field="actor", code="fund_only"
+        )
+    if scope.fund_id != loan.fund_id:
+        raise PermissionRefused("Bạn không thuộc quỹ này.", field="actor", code="other_fund")
     return scope
 
 
