@@ -1375,9 +1375,16 @@ def followup_visit_record(
     jobs_confirmed: int,
     note: str = "",
     actor=None,
+    recall_idempotency_key: str | None = None,
 ) -> FollowUpVisit:
     """Record a visit after disbursement: whether the money went to the stated purpose and how
-    many new jobs it confirms (in addition to earlier visits)."""
+    many new jobs it confirms (in addition to earlier visits).
+
+    A visit that finds the purpose not verified can recall the loan at once
+    (`recall_idempotency_key` given): ``loans.restructuring.loan_recall`` on the visit's date, in
+    the same transaction (a fund officer's decision: refused for other roles, and then the visit
+    is not recorded either).
+    """
     _require_unit(actor, fund_id=loan.fund_id, grassroots_union=loan.grassroots_union)
     visited_on = _date(visited_on, field="visited_on", label="Ngày kiểm tra")
     if visited_on < loan.disbursed_on or visited_on > timezone.localdate():
@@ -1414,4 +1421,15 @@ def followup_visit_record(
                 "jobs_confirmed": [None, jobs],
             },
         )
+        if recall_idempotency_key is not None and not purpose_verified:
+            from .restructuring import loan_recall  # restructuring builds on this module
+
+            loan_recall(
+                loan=loan,
+                recalled_on=visited_on,
+                reason=("Sử dụng vốn sai mục đích" + (f": {note}" if note else ""))[:500],
+                idempotency_key=recall_idempotency_key,
+                actor=actor,
+                visit=visit,
+            )
     return visit
