@@ -496,10 +496,11 @@ def _write_offs_check(report: ReconciliationReport, *, fund: Fund, as_of: date) 
                 f"Khoản vay #{w.loan_id}: dự phòng {format_vnd(used)} + chi phí "
                 f"{format_vnd(cost)} khác gốc xử lý {format_vnd(principal)}."
             )
-        if loan.status != LoanStatus.WRITTEN_OFF or amount_of(loan.outstanding_principal):
+        left = amount_of(loan.outstanding_principal)
+        if loan.status != LoanStatus.WRITTEN_OFF or left:
             problems.append(
                 f"Khoản vay #{w.loan_id} đã xử lý rủi ro nhưng đang ở trạng thái "
-                f"“{loan.get_status_display()}”, dư nợ {format_vnd(amount_of(loan.outstanding_principal))}."
+                f"“{loan.get_status_display()}”, dư nợ {format_vnd(left)}."
             )
         booked = expense.pop(sub, ZERO)
         if booked != cost:
