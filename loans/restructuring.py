@@ -88,6 +88,7 @@ from .models import (
     WriteOffCause,
     WriteOffRecovery,
 )
+from .repayments import _dims, _user
 from .schedules import (
     Frequency,
     Method,
@@ -122,10 +123,6 @@ __all__ = [
 
 # --------------------------------------------------------------------------------------------
 # Helpers
-
-
-def _user(actor):
-    return actor if actor is not None and getattr(actor, "pk", None) else None
 
 
 def _uid(actor):
@@ -211,14 +208,6 @@ def _unpaid(inst: Installment, component: str) -> Decimal:
     return amount_of(getattr(inst, f"{component}_due")) - amount_of(
         getattr(inst, f"{component}_paid")
     )
-
-
-def _dims(loan: Loan) -> dict:
-    return {
-        "fund_id": loan.fund_id,
-        "superior_union_id": loan.superior_union_id,
-        "grassroots_union_id": loan.grassroots_union_id,
-    }
 
 
 def _once(*, name: str, key: str, payload: dict, run, load):
@@ -956,16 +945,22 @@ def loan_close(
                     f"{format_vnd(applied)}; còn thiếu {format_vnd(applied - balance)}.",
                     field="apply_savings",
                 )
-            repayment = repayments._post_one(
-                loan=locked,
-                amount=quote.total,
-                paid_on=closed_on,
-                overpayment="refuse",
-                collected_by=None,
-                actor=actor,
-                entry_key=f"loans.close_apply_savings:{locked.pk}",
-                from_savings=True,
-            )
+            if applied:
+                repayment = repayments._post_one(
+                    loan=locked,
+                    amount=quote.total,
+                    paid_on=closed_on,
+                    overpayment="refuse",
+                    collected_by=None,
+                    actor=actor,
+                    entry_key=f"loans.close_apply_savings:{locked.pk}",
+                    from_savings=True,
+                )
+            else:
+                # Nothing is owed to the fund, only the borrower's own savings contributions:
+                # those are moot once the loan is settled.
+                locked.status, locked.closed_on = LoanStatus.CLOSED, closed_on
+                locked.save(update_fields=["status", "closed_on"])
             if locked.status != LoanStatus.CLOSED:  # pragma: no cover - the quote closes it
                 raise LoanError("Trừ tiết kiệm không tất toán được khoản vay.", field="loan")
             balance -= applied
