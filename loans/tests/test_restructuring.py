@@ -630,3 +630,50 @@ def test_repayment_roles(loan, officers, org):
         repayment=r, reason="Nhầm", idempotency_key=new_key("rev"), actor=officers.grassroots
     )
     clean(loan)
+
+
+def test_the_loan_admin_page_shows_the_servicing_events(client, loan, officers):
+    from django.urls import reverse as url
+
+    from .factories import UserFactory
+
+    client.force_login(UserFactory(username="quantri", is_staff=True, is_superuser=True))
+    loan_interest_waive(
+        loan=loan,
+        waived_on=today(),
+        reason="Miễn lãi do ốm đau",
+        idempotency_key=new_key("m"),
+        actor=officers.fund,
+    )
+    reschedule(loan, officers, reason="Giãn nợ do mất mùa")
+    write_off(loan, officers, cause="natural_disaster", note="Lũ cuốn trôi chuồng trại")
+    write_off_recovery_post(
+        loan=loan, amount=1_234_567, received_on=today(), idempotency_key=new_key("thu")
+    )
+    response = client.get(url("admin:loans_loan_change", args=[loan.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in ("Giãn nợ do mất mùa", "Miễn lãi do ốm đau", "Lũ cuốn trôi chuồng trại"):
+        assert text in html
+    assert "1.234.567" in html
+
+
+def test_closed_loans_are_neither_rescheduled_nor_written_off(loan, officers):
+    pay(loan, full_payoff_quote(loan=loan, on=today()).total)
+    before = state()
+    with pytest.raises(LoanError) as e:
+        reschedule(loan, officers)
+    assert e.value.field == "loan"
+    with pytest.raises(LoanError) as e:
+        write_off(loan, officers)
+    assert e.value.field == "loan"
+    with pytest.raises(LoanError) as e:
+        loan_interest_waive(
+            loan=loan,
+            waived_on=today(),
+            reason="Khó khăn",
+            idempotency_key=new_key("m"),
+            actor=officers.fund,
+        )
+    assert e.value.field == "loan"
+    assert state() == before
