@@ -677,3 +677,45 @@ def test_closed_loans_are_neither_rescheduled_nor_written_off(loan, officers):
         )
     assert e.value.field == "loan"
     assert state() == before
+
+
+def test_savings_stay_while_another_loan_of_the_borrower_is_active(saver, chain, officers):
+    from .factories import application_to
+
+    app = application_to(
+        "approved",
+        borrower=saver.borrower,
+        product=saver.product,
+        maker=chain.maker,
+        reviewer=chain.reviewer,
+        approver=chain.approver,
+        amount=5_000_000,
+        term=6,
+    )
+    other = services.loan_disburse(
+        application=app,
+        disbursed_on=today() - timedelta(days=1),
+        idempotency_key=new_key("gn"),
+        actor=chain.approver,
+    )
+    assert borrower_savings_balance(loan=saver) == 1_200_000 + 500_000
+    pay(saver, full_payoff_quote(loan=saver, on=today()).total)
+    first = loan_close(
+        loan=saver, closed_on=today(), idempotency_key=new_key("tt"), actor=officers.fund
+    )
+    assert dec(first.savings_returned) == 0 and first.refund_entry is None
+    assert borrower_savings_balance(loan=other) == 1_700_000
+    # The last loan is paid down, then off from the savings; the rest goes back to the borrower.
+    pay(other, 4_000_000)
+    owed = full_payoff_quote(loan=other, on=today()).total
+    last = loan_close(
+        loan=other,
+        closed_on=today(),
+        apply_savings=True,
+        idempotency_key=new_key("tt"),
+        actor=officers.fund,
+    )
+    assert dec(last.savings_applied) == owed < 1_700_000
+    assert dec(last.savings_returned) == 1_700_000 - owed
+    assert borrower_savings_balance(loan=other) == 0
+    clean(other)
