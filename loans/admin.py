@@ -29,12 +29,17 @@ from .models import (
     BorrowerMembership,
     FollowUpVisit,
     Installment,
+    InterestWaiver,
     Loan,
     LoanApplication,
+    LoanClosure,
     LoanProduct,
     LoanStatus,
     LoanTransaction,
+    LoanWriteOff,
     Repayment,
+    ScheduleRevision,
+    WriteOffRecovery,
 )
 from .selectors import amount_of, borrower_eligibility, loan_postings
 
@@ -502,6 +507,63 @@ class FollowUpVisitInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ScheduleRevisionInline(ReadOnlyInline):
+    model = ScheduleRevision
+    fields = [
+        "kind",
+        "effective_date",
+        "from_version",
+        "to_version",
+        "principal",
+        "term",
+        "method",
+        "first_due_date",
+        "interest_carried",
+        "penalty_carried",
+        "reason",
+        "requested_by",
+        "approved_by",
+    ]
+    readonly_fields = fields
+
+
+class InterestWaiverInline(ReadOnlyInline):
+    model = InterestWaiver
+    fields = ["waived_on", "interest", "penalty", "reason", "created_by"]
+    readonly_fields = fields
+
+
+class LoanWriteOffInline(ReadOnlyInline):
+    model = LoanWriteOff
+    fields = [
+        "written_off_on",
+        "cause",
+        "note",
+        "principal",
+        "provision_used",
+        "expense",
+        "interest_unpaid",
+        "penalty_unpaid",
+        "journal_entry",
+        "requested_by",
+        "approved_by",
+    ]
+    readonly_fields = fields
+
+
+class WriteOffRecoveryInline(ReadOnlyInline):
+    model = WriteOffRecovery
+    fk_name = "loan"
+    fields = ["received_on", "amount", "journal_entry", "created_by"]
+    readonly_fields = fields
+
+
+class LoanClosureInline(ReadOnlyInline):
+    model = LoanClosure
+    fields = ["closed_on", "savings_applied", "savings_returned", "repayment", "refund_entry"]
+    readonly_fields = fields
+
+
 @admin.register(Loan)
 class LoanAdmin(ReadOnlyAdmin):
     scope_kind, scope_field = "grassroots", "grassroots_union"
@@ -520,7 +582,17 @@ class LoanAdmin(ReadOnlyAdmin):
     list_select_related = ["borrower", "grassroots_union"]
     search_fields = ["borrower__full_name", "borrower__national_id"]
     date_hierarchy = "disbursed_on"
-    inlines = [InstallmentInline, LoanTransactionInline, RepaymentInline, FollowUpVisitInline]
+    inlines = [
+        InstallmentInline,
+        LoanTransactionInline,
+        RepaymentInline,
+        FollowUpVisitInline,
+        ScheduleRevisionInline,
+        InterestWaiverInline,
+        LoanWriteOffInline,
+        WriteOffRecoveryInline,
+        LoanClosureInline,
+    ]
     fieldsets = [
         (
             None,

@@ -29,6 +29,7 @@ from accounting.idempotency import command_once
 from accounting.money import to_dong
 from accounting.services import credit, debit, journal_entry_post, journal_entry_reverse
 from fund.audit import audit_record
+from fund.errors import PermissionRefused
 
 from .errors import LoanError
 from .models import (
@@ -42,6 +43,7 @@ from .models import (
     RepaymentBatch,
 )
 from .selectors import amount_of
+from .services import _actor_scope, _require_write, loan_require_servicer
 
 LOANS_ACCOUNT = "1283"
 BANK_ACCOUNT = "1121"
@@ -188,7 +190,7 @@ def _split_checked(*, loan: Loan, amount: Decimal, paid_on: date, overpayment: s
     return split
 
 
-def _credit_legs(*, loan: Loan, split: Allocation) -> list:
+def _credit_legs(*, loan: Loan, split: Allocation, with_savings: bool = True) -> list:
     """Cr 1283 / 5151 / 5152 on the loan's sub-ledger, Cr 33881 on the borrower's."""
     dims = _dims(loan)
     legs = []
@@ -200,7 +202,7 @@ def _credit_legs(*, loan: Loan, split: Allocation) -> list:
         if split.total(component):
             legs.append(credit(account, split.total(component), subledger=loan.subledger, **dims))
     savings = split.total(C.SAVINGS) + split.overpayment
-    if savings:
+    if savings and with_savings:
         legs.append(
             credit(SAVINGS_ACCOUNT, savings, subledger=f"borrower:{loan.borrower_id}", **dims)
         )
@@ -233,15 +235,31 @@ def _post_one(
     collected_by,
     actor,
     entry_key: str,
+    from_savings: bool = False,
 ) -> Repayment:
-    """Allocate, post and record one repayment of a loan the caller has locked."""
+    """Allocate, post and record one repayment of a loan the caller has locked.
+
+    `from_savings`: the money comes from the borrower's compulsory savings (Dr 33881
+    ``borrower:<id>`` instead of Dr 1121); the savings the split would credit back to 33881 are
+    netted out of the debit, so the entry never debits and credits the same sub-ledger.
+    """
     split = _split_checked(loan=loan, amount=amount, paid_on=paid_on, overpayment=overpayment)
-    legs = [debit(BANK_ACCOUNT, amount, subledger=loan.subledger, **_dims(loan))]
-    legs += _credit_legs(loan=loan, split=split)
+    if from_savings:
+        legs = _credit_legs(loan=loan, split=split, with_savings=False)
+        netted = amount - split.total(C.SAVINGS) - split.overpayment
+        legs.insert(
+            0,
+            debit(SAVINGS_ACCOUNT, netted, subledger=f"borrower:{loan.borrower_id}", **_dims(loan)),
+        )
+        memo = f"Trừ tiết kiệm bắt buộc vào nợ khoản vay #{loan.pk} của {loan.borrower.full_name}"
+    else:
+        legs = [debit(BANK_ACCOUNT, amount, subledger=loan.subledger, **_dims(loan))]
+        legs += _credit_legs(loan=loan, split=split)
+        memo = f"Thu nợ khoản vay #{loan.pk} của {loan.borrower.full_name}"
     entry = journal_entry_post(
         effective_date=paid_on,
         legs=legs,
-        memo=f"Thu nợ khoản vay #{loan.pk} của {loan.borrower.full_name}"[:500],
+        memo=memo[:500],
         idempotency_key=entry_key,
         posted_by=_user(actor),
         document_type="loan_repayment",
@@ -340,6 +358,10 @@ def repayment_post(
     ``Loan.outstanding_principal`` and the ``LoanTransaction``'s change; the allocation lines
     sum to the amount less the overpayment. A refusal writes nothing. The same key returns the
     same repayment, under retries and concurrent requests alike.
+
+    Who may (``loans.services.loan_require_servicer``): the officers of the loan's grassroots
+    union, the superior union above it, the fund's officers; never an auditor (``actor=None`` is
+    the system).
     """
     amount = _amount(amount)
     if overpayment not in OVERPAYMENT_CHOICES:
@@ -348,6 +370,7 @@ def repayment_post(
             field="overpayment",
         )
     _check_open(loan)
+    loan_require_servicer(actor, loan=loan)
     paid_on = _paid_on(paid_on, loan)
     gu = collected_by_grassroots_union
     if gu is not None and gu.fund_id != loan.fund_id:
@@ -388,30 +411,54 @@ def repayment_post(
         )
 
 
+def _line_reversal_legs(rep: Repayment, loan: Loan) -> list:
+    """The mirror of one line of a remittance: what the line credited is debited back and its
+    share of the bank debit credited (the remittance's entry itself stays, it holds other
+    borrowers' lines)."""
+    dims = _dims(loan)
+    legs = []
+    for account, value in (
+        (LOANS_ACCOUNT, rep.principal),
+        (INTEREST_INCOME, rep.interest),
+        (PENALTY_INCOME, rep.penalty),
+    ):
+        if amount_of(value):
+            legs.append(debit(account, amount_of(value), subledger=loan.subledger, **dims))
+    savings = amount_of(rep.savings) + amount_of(rep.overpayment_savings)
+    if savings:
+        legs.append(
+            debit(SAVINGS_ACCOUNT, savings, subledger=f"borrower:{loan.borrower_id}", **dims)
+        )
+    legs.append(credit(BANK_ACCOUNT, amount_of(rep.amount), **dims))
+    return legs
+
+
 def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str, actor=None):
     """Cancel a repayment: its entry reversed, each installment given back exactly what the
     repayment paid (from its allocation lines), the outstanding principal restored and the loan
     re-opened if the repayment had closed it.
 
+    A line of a remittance (``repayment.batch``) is reversed alone: a new entry mirrors that
+    line only (Dr 1283 / 5151 / 5152 / 33881, Cr 1121 for the line's amount); the other lines
+    and the remittance's entry stay as they are.
+
     Invariants: after the reversal the loan book and ledger reconcile as before the repayment; a
     repayment is reversed at most once, and only the loan's latest repayment still in force (a
-    later one was allocated on top of it and would no longer follow the allocation order).
+    later one was allocated on top of it and would no longer follow the allocation order), and
+    only while the installments it paid are the schedule in force (not after a rescheduling or
+    recall) and the loan was not settled with its savings (``loan_close``). Who may: as for
+    ``repayment_post``.
     """
     reason = (reason or "").strip()
     if not reason:
         raise LoanError("Phải ghi lý do hủy lần trả nợ.", field="reason")
     if len(reason) > 500:
         raise LoanError("Lý do hủy dài quá 500 ký tự.", field="reason")
+    loan_require_servicer(actor, loan=repayment.loan, field="repayment")
 
     def run():
         loan = Loan.objects.select_for_update().get(pk=repayment.loan_id)
         rep = Repayment.objects.select_for_update().get(pk=repayment.pk)
-        if rep.batch_id is not None:
-            raise LoanError(
-                f"Lần trả nợ #{rep.pk} thuộc đợt nộp {rep.batch.receipt_number}; "
-                "chưa hỗ trợ hủy riêng một dòng của đợt nộp.",
-                field="repayment",
-            )
         if rep.reversal_entry_id is not None:
             raise LoanError(f"Lần trả nợ #{rep.pk} đã bị hủy.", field="repayment")
         later = (
@@ -434,13 +481,37 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
                 "không hủy được lần trả nợ này.",
                 field="repayment",
             )
-        entry = journal_entry_reverse(
-            entry=rep.journal_entry,
-            idempotency_key=f"loans.repayment_reverse:{rep.pk}",
-            memo=f"Hủy lần trả nợ #{rep.pk} khoản vay #{loan.pk}: {reason}"[:500],
-            posted_by=_user(actor),
-        )
+        if hasattr(loan, "closure"):
+            raise LoanError(
+                f"Khoản vay #{loan.pk} đã tất toán với tiết kiệm bắt buộc; không hủy được lần "
+                "trả nợ.",
+                field="repayment",
+            )
         allocations = list(rep.allocations.select_related("installment"))
+        if any(a.installment.schedule_version != loan.schedule_version for a in allocations):
+            raise LoanError(
+                f"Lần trả nợ #{rep.pk} đã phân bổ vào lịch trả nợ cũ (trước khi cơ cấu lại hoặc "
+                "thu hồi); không hủy được.",
+                field="repayment",
+            )
+        memo = f"Hủy lần trả nợ #{rep.pk} khoản vay #{loan.pk}: {reason}"[:500]
+        if rep.batch_id is None:
+            entry = journal_entry_reverse(
+                entry=rep.journal_entry,
+                idempotency_key=f"loans.repayment_reverse:{rep.pk}",
+                memo=memo,
+                posted_by=_user(actor),
+            )
+        else:
+            entry = journal_entry_post(
+                effective_date=rep.paid_on,
+                legs=_line_reversal_legs(rep, loan),
+                memo=memo,
+                idempotency_key=f"loans.repayment_reverse:{rep.pk}",
+                posted_by=_user(actor),
+                document_type="loan_repayment_line_reversal",
+                document_id=str(rep.pk),
+            )
         touched = {}
         for a in allocations:
             inst = touched.setdefault(a.installment_id, a.installment)
@@ -487,6 +558,7 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
             obj=loan,
             changes={
                 "repayment": [rep.pk, None],
+                "batch": [rep.batch_id, None],
                 "principal": [None, str(principal)],
                 "journal_entry": [None, entry.pk],
                 "reason": [None, reason],
@@ -547,6 +619,20 @@ def full_payoff_quote(*, loan: Loan, on: date) -> PayoffQuote:
     )
 
 
+def _require_batch_unit(actor, grassroots_union) -> None:
+    """A remittance is entered by an officer whose scope holds the remitting union."""
+    scope = _actor_scope(actor)
+    if scope is None:
+        return
+    _require_write(scope)
+    if not scope.allows_grassroots_union(grassroots_union):
+        raise PermissionRefused(
+            f"{grassroots_union.name} không thuộc phạm vi quản lý của bạn.",
+            field="grassroots_union",
+            code="other_unit",
+        )
+
+
 def repayment_batch_post(
     *,
     grassroots_union,
@@ -575,6 +661,7 @@ def repayment_batch_post(
     lines = list(lines or [])
     if not lines:
         raise LoanError("Đợt nộp phải có ít nhất một dòng.", field="lines")
+    _require_batch_unit(actor, grassroots_union)
     checked = []
     seen = set()
     for n, line in enumerate(lines):
@@ -589,6 +676,11 @@ def repayment_batch_post(
             amount = _amount(amount)
             _check_open(loan)
             _paid_on(paid_on, loan)
+            loan_require_servicer(actor, loan=loan)
+        except PermissionRefused as e:
+            raise PermissionRefused(
+                f"Dòng {n + 1}: {e}", field=f"lines[{n}].loan", code=e.code
+            ) from None
         except LoanError as e:
             raise LoanError(f"Dòng {n + 1}: {e}", field=f"lines[{n}].{e.field}") from None
         except (TypeError, ValueError):

@@ -31,6 +31,8 @@ from .models import (
     LoanProduct,
     LoanStatus,
     LoanTransaction,
+    LoanWriteOff,
+    WriteOffRecovery,
 )
 
 ZERO = Decimal(0)
@@ -354,12 +356,15 @@ class ReconciliationReport:
     differences: list[LoanDifference] = field(default_factory=list)
     # 1283 balances of the fund on a sub-ledger that is no loan of the fund ("" = untagged).
     unknown_subledgers: dict[str, Decimal] = field(default_factory=dict)
+    # Write-offs and recoveries against 8111 / 7111 (``_write_offs_check``), one sentence each.
+    write_off_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return (
             not self.differences
             and not self.unknown_subledgers
+            and not self.write_off_problems
             and self.book_total == self.control_total
             and self.subledger_total == self.control_total
         )
@@ -367,6 +372,7 @@ class ReconciliationReport:
     def lines(self) -> list[str]:
         """The differences, one sentence each (empty when the book and the ledger agree)."""
         out = [d.describe() for d in self.differences]
+        out += self.write_off_problems
         for sub, bal in sorted(self.unknown_subledgers.items()):
             label = f"sổ chi tiết '{sub}'" if sub else "không gắn sổ chi tiết"
             out.append(f"TK 1283 có số dư {format_vnd(bal)} {label}, không thuộc khoản vay nào.")
@@ -436,7 +442,91 @@ def loan_book_reconcile(*, fund: Fund, as_of: date) -> ReconciliationReport:
         if bal:
             report.unknown_subledgers[sub] = bal
     report.control_total = account_balance(account=accounts, as_of=as_of, fund_id=fund.pk)
+    _write_offs_check(report, fund=fund, as_of=as_of)
     return report
+
+
+# --- Write-offs and recoveries (loans.restructuring) ------------------------------------------
+
+WRITE_OFF_EXPENSE = "8111"
+RECOVERY_INCOME = "7111"
+
+
+def _subledger_sums(code: str, *, fund: Fund, as_of: date) -> dict[str, Decimal]:
+    account = Account.objects.get(code=code)
+    ids = Account.objects.filter(path__startswith=account.path).values_list("id", flat=True)
+    return dict(
+        Posting.objects.filter(account_id__in=ids, fund_id=fund.pk, effective_date__lte=as_of)
+        .order_by()
+        .values_list("subledger")
+        .annotate(s=Sum("amount"))
+    )
+
+
+def _write_offs_check(report: ReconciliationReport, *, fund: Fund, as_of: date) -> None:
+    """Every write-off of the fund to `as_of` against the ledger: its parts add up to the
+    principal written off, the loan owes no principal and is marked written off, its expense
+    beyond the provision is what 8111 holds on ``loan:<id>``, its recoveries never exceed the
+    principal and are what 7111 holds on ``loan:<id>``; no 8111 / 7111 amount on a loan
+    sub-ledger without a write-off."""
+    expense = _subledger_sums(WRITE_OFF_EXPENSE, fund=fund, as_of=as_of)
+    income = _subledger_sums(RECOVERY_INCOME, fund=fund, as_of=as_of)
+    recovered: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for loan_id, s in (
+        WriteOffRecovery.objects.filter(loan__fund=fund, received_on__lte=as_of)
+        .order_by()
+        .values_list("loan_id")
+        .annotate(s=Sum("amount"))
+    ):
+        recovered[loan_id] = s
+    problems = report.write_off_problems
+    write_offs = LoanWriteOff.objects.filter(
+        loan__fund=fund, written_off_on__lte=as_of
+    ).select_related("loan")
+    for w in write_offs.order_by("loan_id"):
+        sub, loan = f"loan:{w.loan_id}", w.loan
+        principal = amount_of(w.principal)
+        used, cost = amount_of(w.provision_used), amount_of(w.expense)
+        if used + cost != principal:
+            problems.append(
+                f"Khoản vay #{w.loan_id}: dự phòng {format_vnd(used)} + chi phí "
+                f"{format_vnd(cost)} khác gốc xử lý {format_vnd(principal)}."
+            )
+        left = amount_of(loan.outstanding_principal)
+        if loan.status != LoanStatus.WRITTEN_OFF or left:
+            problems.append(
+                f"Khoản vay #{w.loan_id} đã xử lý rủi ro nhưng đang ở trạng thái "
+                f"“{loan.get_status_display()}”, dư nợ {format_vnd(left)}."
+            )
+        booked = expense.pop(sub, ZERO)
+        if booked != cost:
+            problems.append(
+                f"Khoản vay #{w.loan_id}: chi phí xử lý rủi ro {format_vnd(cost)}, sổ cái TK "
+                f"{WRITE_OFF_EXPENSE} ({sub}) {format_vnd(booked)}."
+            )
+        got = recovered.pop(w.loan_id, ZERO)
+        if got > principal:
+            problems.append(
+                f"Khoản vay #{w.loan_id}: đã thu hồi {format_vnd(got)}, vượt gốc đã xử lý "
+                f"{format_vnd(principal)}."
+            )
+        credited = -income.pop(sub, ZERO)
+        if credited != got:
+            problems.append(
+                f"Khoản vay #{w.loan_id}: thu hồi nợ đã xử lý {format_vnd(got)}, sổ cái TK "
+                f"{RECOVERY_INCOME} ({sub}) {format_vnd(credited)}."
+            )
+    for loan_id, got in recovered.items():
+        problems.append(
+            f"Khoản vay #{loan_id}: có khoản thu hồi {format_vnd(got)} nhưng chưa xử lý rủi ro."
+        )
+    for code, rest in ((WRITE_OFF_EXPENSE, expense), (RECOVERY_INCOME, income)):
+        for sub, bal in sorted(rest.items()):
+            if bal and sub.startswith("loan:"):
+                problems.append(
+                    f"TK {code} có số dư {format_vnd(bal)} trên sổ chi tiết '{sub}' không có "
+                    "xử lý rủi ro."
+                )
 
 
 # --------------------------------------------------------------------------------------------

@@ -98,6 +98,8 @@ __all__ = [
     "borrower_update",
     "followup_visit_record",
     "loan_disburse",
+    "loan_require_fund_officer",
+    "loan_require_servicer",
     "loan_product_create",
     "loan_product_update",
 ]
@@ -166,6 +168,44 @@ def _require_fund_officer(actor, *, fund_id: int, field: str = "actor") -> Scope
         raise PermissionRefused("Chỉ cán bộ quỹ được thực hiện thao tác này.", code="fund_only")
     if scope.fund_id != fund_id:
         raise PermissionRefused("Bạn không thuộc quỹ này.", field=field, code="other_fund")
+    return scope
+
+
+def loan_require_servicer(actor, *, loan: Loan, field: str = "loan") -> Scope | None:
+    """The actor may collect for and service `loan`: a grassroots officer of the loan's union
+    (as recorded at disbursement, or the borrower's union now, after a transfer), a superior
+    officer above either, any fund officer of the fund; never an auditor. ``None`` (the system)
+    and site administrators without a profile pass."""
+    scope = _actor_scope(actor)
+    if scope is None:
+        return None
+    _require_write(scope)
+    if scope.fund_id != loan.fund_id:
+        raise PermissionRefused("Bạn không thuộc quỹ này.", field=field, code="other_fund")
+    unions = [loan.grassroots_union, loan.borrower.grassroots_union]
+    if not any(scope.allows_grassroots_union(gu) for gu in unions):
+        raise PermissionRefused(
+            f"Khoản vay #{loan.pk} của {loan.grassroots_union.name} không thuộc phạm vi quản lý "
+            "của bạn.",
+            field=field,
+            code="other_unit",
+        )
+    return scope
+
+
+def loan_require_fund_officer(actor, *, loan: Loan) -> Scope | None:
+    """Decisions on a loan's terms (rescheduling, waiver, write-off, recall) are the fund
+    officers' (or the system's); the refusal names the actor."""
+    scope = _actor_scope(actor)
+    if scope is None:
+        return None
+    _require_write(scope)
+    if scope.role != Role.FUND_OFFICER:
+        raise PermissionRefused(
+            "Chỉ cán bộ quỹ được thực hiện thao tác này.", field="actor", code="fund_only"
+        )
+    if scope.fund_id != loan.fund_id:
+        raise PermissionRefused("Bạn không thuộc quỹ này.", field="actor", code="other_fund")
     return scope
 
 
@@ -1335,9 +1375,16 @@ def followup_visit_record(
     jobs_confirmed: int,
     note: str = "",
     actor=None,
+    recall_idempotency_key: str | None = None,
 ) -> FollowUpVisit:
     """Record a visit after disbursement: whether the money went to the stated purpose and how
-    many new jobs it confirms (in addition to earlier visits)."""
+    many new jobs it confirms (in addition to earlier visits).
+
+    A visit that finds the purpose not verified can recall the loan at once
+    (`recall_idempotency_key` given): ``loans.restructuring.loan_recall`` on the visit's date, in
+    the same transaction (a fund officer's decision: refused for other roles, and then the visit
+    is not recorded either).
+    """
     _require_unit(actor, fund_id=loan.fund_id, grassroots_union=loan.grassroots_union)
     visited_on = _date(visited_on, field="visited_on", label="Ngày kiểm tra")
     if visited_on < loan.disbursed_on or visited_on > timezone.localdate():
@@ -1374,4 +1421,15 @@ def followup_visit_record(
                 "jobs_confirmed": [None, jobs],
             },
         )
+        if recall_idempotency_key is not None and not purpose_verified:
+            from .restructuring import loan_recall  # restructuring builds on this module
+
+            loan_recall(
+                loan=loan,
+                recalled_on=visited_on,
+                reason=("Sử dụng vốn sai mục đích" + (f": {note}" if note else ""))[:500],
+                idempotency_key=recall_idempotency_key,
+                actor=actor,
+                visit=visit,
+            )
     return visit

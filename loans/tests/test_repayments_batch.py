@@ -7,7 +7,7 @@ import pytest
 from accounting.models import JournalEntry
 from accounting.selectors import account_balance
 from loans.errors import LoanError
-from loans.models import Loan, Repayment, RepaymentBatch
+from loans.models import Installment, Loan, Repayment, RepaymentBatch
 from loans.repayments import repayment_batch_post, repayment_reverse
 
 from .factories import new_key, today
@@ -87,11 +87,42 @@ def test_same_key_returns_the_same_batch(org, loans):
     assert JournalEntry.objects.filter(document_type="loan_repayment_batch").count() == 1
 
 
-def test_a_batch_line_cannot_be_reversed_alone(org, loans):
-    batch = remit(org, [(loans[0], 1_000_000), (loans[1], 2_000_000)])
-    rep = batch.repayments.first()
+def installments_of(loan):
+    return list(
+        Installment.objects.filter(loan=loan)
+        .order_by("number")
+        .values_list("principal_paid", "interest_paid", "savings_paid", "status", "paid_on")
+    )
+
+
+def test_one_line_of_a_batch_is_reversed_alone(org, loans):
+    before = [installments_of(x) for x in loans]
+    batch = remit(org, [(loans[0], 1_000_000), (loans[1], 2_000_000), (loans[2], 3_000_000)])
+    reps = {r.loan_id: r for r in batch.repayments.all()}
+    after = [installments_of(x) for x in loans]
+    line = reps[loans[1].pk]
+    entries = JournalEntry.objects.count()
+    repayment_reverse(repayment=line, reason="Ghi nhầm người vay", idempotency_key="huy-dong-2")
+    line.refresh_from_db()
+    assert line.reversal_entry is not None and line.reversal_entry.reversal_of_id is None
+    assert JournalEntry.objects.count() == entries + 1
+    # The line's own mirror: Dr 1283 (its principal) + Dr 5151 (its interest) = Cr 1121 2 000 000.
+    postings = line.reversal_entry.postings.select_related("account")
+    legs = {p.account.code: dec(p.amount) for p in postings}
+    assert legs == {"1283": dec(line.principal), "5151": dec(line.interest), "1121": -2_000_000}
+    # Only loan 2 is re-opened, exactly; the other lines stay paid.
+    assert installments_of(loans[1]) == before[1]
+    assert installments_of(loans[0]) == after[0] and installments_of(loans[2]) == after[2]
+    for x, r in zip(loans, (reps[loans[0].pk], None, reps[loans[2].pk]), strict=True):
+        x.refresh_from_db()
+        expected = 12_000_000 - (dec(r.principal) if r else 0)
+        assert dec(x.outstanding_principal) == expected
+    assert reconciled(loans[0])
+    # Retry under the same key: same result, nothing more; another key: refused.
+    repayment_reverse(repayment=line, reason="Ghi nhầm người vay", idempotency_key="huy-dong-2")
+    assert JournalEntry.objects.count() == entries + 1
     with pytest.raises(LoanError) as e:
-        repayment_reverse(repayment=rep, reason="Nhầm", idempotency_key=new_key("rev"))
+        repayment_reverse(repayment=line, reason="Lần nữa", idempotency_key=new_key("rev"))
     assert e.value.field == "repayment"
 
 
