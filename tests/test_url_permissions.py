@@ -25,13 +25,10 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounting.models import JournalEntry
-from accounting.services import chart_cache_clear
 from fund.access import PUBLIC, view_access_rule
 from fund.models import Role
 
@@ -146,23 +143,10 @@ def test_a_view_without_a_rule_would_be_caught():
 
 
 @pytest.fixture(scope="module")
-def sites(django_db_setup, django_db_blocker):
-    """Two funds with books, built once for the module inside a transaction rolled back after.
-
-    Each test then runs in a savepoint of that transaction (pytest-django's ``django_db``).
-    """
-    from reports.tests.factories import two_funds
-
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            data = two_funds()
-            data.no_role = get_user_model().objects.create_user("khong_vai_tro", password="x")
-            other_entry = JournalEntry.objects.filter(postings__fund_id=data.other.fund.pk).first()
-            main_entry = JournalEntry.objects.filter(postings__fund_id=data.main.fund.pk).first()
-            data.other.entry, data.main.entry = other_entry, main_entry
-            yield data
-            transaction.set_rollback(True)
-    chart_cache_clear()
+def sites(two_funds_books):
+    """The two funds of the root conftest, and a signed-in user who has no role."""
+    two_funds_books.no_role = get_user_model().objects.create_user("khong_vai_tro", password="x")
+    return two_funds_books
 
 
 def _user(sites, role: str):

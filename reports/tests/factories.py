@@ -72,6 +72,7 @@ def _books(code: str, name: str, prefix: str, *, disbursed_on, paid_on) -> Simpl
         loan=loan, amount=1_500_000, paid_on=paid_on, idempotency_key=new_key("pay")
     )
     return SimpleNamespace(
+        entry=loan.disbursement_entry,
         fund=fund,
         superior_union=su,
         grassroots_union=gu,
