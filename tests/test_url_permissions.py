@@ -51,6 +51,9 @@ ALLOWED_WITHOUT_RULE = (
 KWARGS_NOT_FUND_ROWS: set[str] = set()
 
 ROLES = ["anonymous", "no_role", *Role.values]
+# Keyword arguments that are not rows (a period, a response format): given a plain value and not
+# expected to answer 404.
+NOT_ROW_KWARGS = {"format": "json", "year": 2024, "quarter": 1, "month": 1}
 MISSING_ID = 987_654_321
 
 
@@ -182,8 +185,8 @@ HINTS = [
 
 
 def _value(kwarg: str, endpoint: Endpoint, books: SimpleNamespace):
-    if kwarg == "format":
-        return "json"
+    if kwarg in NOT_ROW_KWARGS:
+        return NOT_ROW_KWARGS[kwarg]
     for text in (kwarg.lower(), endpoint.name.lower()):
         for hint, get in HINTS:
             if hint in text:
@@ -192,7 +195,7 @@ def _value(kwarg: str, endpoint: Endpoint, books: SimpleNamespace):
 
 
 def _has_id_kwargs(endpoint: Endpoint) -> bool:
-    return any(k != "format" for k in endpoint.kwargs)
+    return any(k not in NOT_ROW_KWARGS for k in endpoint.kwargs)
 
 
 def url_for(endpoint: Endpoint, books: SimpleNamespace) -> str:
@@ -289,6 +292,22 @@ def test_an_auditor_changes_nothing_anywhere(sites):
                 succeeded.append(f"{method} {url}")
     assert _row_counts() == before
     assert not succeeded, f"writes an auditor was allowed: {succeeded}"
+
+
+@pytest.mark.django_db
+def test_an_auditor_is_refused_a_change_through_the_fund_api(sites):
+    from fund.models import GrassrootsUnion
+
+    gu = sites.main.grassroots_union
+    client = Client()
+    client.force_login(sites.main.officers.auditor)
+    url = reverse("fund:grassroots_union_detail", args=[gu.pk])
+    r = client.post(url, {"contact_phone": "0900"}, content_type="application/json")
+    assert r.status_code == 403 and r.json()["code"] == "read_only"
+    assert GrassrootsUnion.objects.get(pk=gu.pk).contact_phone != "0900"
+    client.force_login(sites.main.officers.fund)  # the same request by a fund officer works
+    r = client.post(url, {"contact_phone": "0900"}, content_type="application/json")
+    assert r.status_code == 200 and GrassrootsUnion.objects.get(pk=gu.pk).contact_phone == "0900"
 
 
 @pytest.mark.django_db
