@@ -367,6 +367,11 @@ def document_reference(document_type: str, document_id: str) -> dict | None:
     return {"label": label, "id": document_id, "url": url, "type": document_type}
 
 
+def _document_text(document_type: str, document_id: str) -> str:
+    ref = document_reference(document_type, document_id)
+    return f"{ref['label']} {ref['id']}".strip() if ref else ""
+
+
 GENERAL_LEDGER_HEADERS = [
     "Ngày hạch toán",
     "Số bút toán",
@@ -395,7 +400,7 @@ def general_ledger_view(request):
                 fund_id=request.scope.fund_id,
             )
         except UnknownAccount as e:
-            error = e.message if hasattr(e, "message") else str(e)
+            error = e.message
     title = _("Sổ cái tài khoản")
     if gl is not None and (fmt := export_format(request)):
         table = [["", "", _("Số dư đầu kỳ"), "", None, None, gl.opening]]
@@ -404,7 +409,7 @@ def general_ledger_view(request):
                 line.effective_date,
                 line.entry_id,
                 line.memo,
-                f"{line.document_type} {line.document_id}".strip(),
+                _document_text(line.document_type, line.document_id),
                 line.debit,
                 line.credit,
                 line.balance,

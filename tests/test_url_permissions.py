@@ -134,6 +134,21 @@ def test_every_view_has_an_explicit_access_rule():
     assert not missing, "views without an access rule (fund.access):\n" + "\n".join(missing)
 
 
+def test_keyword_arguments_are_filled_with_the_row_they_name():
+    books = SimpleNamespace(
+        loan=SimpleNamespace(pk=1), repayment=SimpleNamespace(pk=2), borrower=SimpleNamespace(pk=3)
+    )
+
+    def value(kwarg, name):
+        return _value(kwarg, Endpoint("x/", name, None, (kwarg,)), books)
+
+    assert value("pk", "loans:loan_repayment_create") == 1
+    assert value("pk", "loans:repayment_reverse") == 2
+    assert value("borrower_id", "loans:loan_list") == 3
+    assert value("pk", "loans:installment_detail") == MISSING_ID
+    assert value("year", "reports:quarterly") == 2024
+
+
 def test_a_view_without_a_rule_would_be_caught():
     def naked(request):  # pragma: no cover - never called
         return None
@@ -166,31 +181,33 @@ def _user(sites, role: str):
     }[role]
 
 
-# The first hint found in a kwarg's name, else in the URL's name, picks the row.
-HINTS = [
-    ("repayment", lambda b: b.repayment.pk),
-    ("application", lambda b: b.application.pk),
-    ("borrower", lambda b: b.borrower.pk),
-    ("product", lambda b: b.product.pk),
-    ("loan", lambda b: b.loan.pk),
-    ("entry", lambda b: b.entry.pk),
-    ("journal", lambda b: b.entry.pk),
-    ("grassroots", lambda b: b.grassroots_union.pk),
-    ("superior", lambda b: b.superior_union.pk),
-    ("union", lambda b: b.grassroots_union.pk),
-    ("capital", lambda b: b.capital.pk),
-    ("officer", lambda b: b.officers.fund.pk),
-    ("fund", lambda b: b.fund.pk),
-]
+# The row a keyword argument names: the hint found earliest in the kwarg's name (``loan_pk``),
+# else in the URL's own name (``loan_repayment_create`` → a loan, ``repayment_reverse`` → a
+# repayment); namespaces are left out (every ``loans:`` URL would read as a loan).
+HINTS = {
+    "repayment": lambda b: b.repayment.pk,
+    "application": lambda b: b.application.pk,
+    "borrower": lambda b: b.borrower.pk,
+    "product": lambda b: b.product.pk,
+    "loan": lambda b: b.loan.pk,
+    "entry": lambda b: b.entry.pk,
+    "journal": lambda b: b.entry.pk,
+    "grassroots": lambda b: b.grassroots_union.pk,
+    "superior": lambda b: b.superior_union.pk,
+    "union": lambda b: b.grassroots_union.pk,
+    "capital": lambda b: b.capital.pk,
+    "officer": lambda b: b.officers.fund.pk,
+    "fund": lambda b: b.fund.pk,
+}
 
 
 def _value(kwarg: str, endpoint: Endpoint, books: SimpleNamespace):
     if kwarg in NOT_ROW_KWARGS:
         return NOT_ROW_KWARGS[kwarg]
-    for text in (kwarg.lower(), endpoint.name.lower()):
-        for hint, get in HINTS:
-            if hint in text:
-                return get(books)
+    for text in (kwarg.lower(), endpoint.name.rsplit(":", 1)[-1].lower()):
+        found = [(text.find(h), -len(h), h) for h in HINTS if h in text]
+        if found:
+            return HINTS[min(found)[2]](books)
     return MISSING_ID
 
 

@@ -198,6 +198,7 @@ def test_general_ledger_exports_and_unknown_account(auditor):
     assert rows[1][0] == "Ngày hạch toán"
     assert rows[2][2] == "Số dư đầu kỳ" and rows[-1][2] == "Số dư cuối kỳ"
     assert isinstance(rows[3][0], datetime) and rows[3][4] == 12_000_000  # a date, a number
+    assert rows[3][3].startswith("Giải ngân khoản vay ")  # the document, named
     rows = csv_rows(page(auditor, "general_ledger", account="1283", format="csv"))
     assert rows[-1][2] == "Số dư cuối kỳ" and int(rows[-1][6]) == 12_000_000 - int(rows[-2][5])
     r = page(auditor, "general_ledger", account="9999")
