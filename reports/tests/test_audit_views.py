@@ -7,13 +7,13 @@ import io
 from datetime import date, datetime, timedelta
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounting.formatting import format_vnd
 from accounting.models import JournalEntry
 from accounting.selectors import balance_sheet, income_statement, trial_balance
+from accounting.tests.conftest import tamper
 from fund.models import AuditLog
 from loans.repayments import repayment_reverse
 from loans.tests.factories import new_key, today
@@ -277,14 +277,7 @@ def test_chain_page_shows_the_head_and_verifies_on_demand(auditor):
 
 def test_chain_page_reports_an_altered_entry(auditor, books):
     entry = books.main.entry
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("SET LOCAL session_replication_role = replica")  # past the triggers
-        cur.execute(
-            "UPDATE accounting_journalentry SET memo = %s WHERE id = %s", ["sửa lén", entry.pk]
-        )
-        if connection.vendor == "postgresql":
-            cur.execute("SET LOCAL session_replication_role = DEFAULT")
+    tamper("UPDATE accounting_journalentry SET memo = %s WHERE id = %s", ["sửa lén", entry.pk])
     r = page(auditor, "chain", run="1")
     assert not r.context["report"].ok
     assert r.context["report"].first_broken_entry_id == entry.pk
