@@ -274,6 +274,13 @@ SECTION_LABELS = {
 }
 
 
+STATEMENT_HEADERS = ["Số hiệu TK", "Chỉ tiêu", "Số tiền"]
+
+
+def _statement_rows(lines) -> list[list]:
+    return [[x.code, x.name, x.amount] for x in lines]
+
+
 @access(READERS_FUND_WIDE)
 @require_GET
 def balance_sheet_view(request):
@@ -289,12 +296,12 @@ def balance_sheet_view(request):
     if fmt := export_format(request):
         table = []
         for _key, label, lines, total in sections:
-            table += [[x.code, x.name, x.amount] for x in lines]
+            table += _statement_rows(lines)
             table.append(["", _("Cộng %(section)s") % {"section": label.lower()}, total])
         return table_response(
             format=fmt,
             filename=export_filename("can-doi-ke-toan", period.end),
-            headers=["Số hiệu TK", "Chỉ tiêu", "Số tiền"],
+            headers=STATEMENT_HEADERS,
             rows=table,
             title=f"{title} {_('ngày')} {format_date_vi(period.end)}",
         )
@@ -320,15 +327,15 @@ def income_statement_view(request):
     stmt = income_statement(start=period.start, end=period.end, fund_id=request.scope.fund_id)
     title = _("Báo cáo thu nhập và chi phí")
     if fmt := export_format(request):
-        table = [[x.code, x.name, x.amount] for x in stmt["income"]]
+        table = _statement_rows(stmt["income"])
         table.append(["", _("Tổng thu nhập"), stmt["total_income"]])
-        table += [[x.code, x.name, x.amount] for x in stmt["expense"]]
+        table += _statement_rows(stmt["expense"])
         table.append(["", _("Tổng chi phí"), stmt["total_expense"]])
         table.append(["", _("Chênh lệch thu chi"), stmt["surplus"]])
         return table_response(
             format=fmt,
             filename=export_filename("thu-nhap-chi-phi", period.start, period.end),
-            headers=["Số hiệu TK", "Chỉ tiêu", "Số tiền"],
+            headers=STATEMENT_HEADERS,
             rows=table,
             title=f"{title} {period.label}",
         )

@@ -13,8 +13,6 @@ import pytest
 from openpyxl import load_workbook
 from selenium.webdriver.common.by import By
 
-from .conftest import CHROMIUM_FLAGS
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -26,37 +24,14 @@ def downloads():
 
 
 @pytest.fixture
-def browser(_chromium_paths, downloads):
+def chromium_prefs(downloads):
     """The harness's Chromium, downloading into a temporary folder without asking."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = _chromium_paths[0]
-    profile = tempfile.mkdtemp(prefix="trovon-chromium-")
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    options.add_experimental_option(
-        "prefs",
-        {
-            "intl.accept_languages": "vi-VN,vi",
-            "download.default_directory": str(downloads),
-            "download.prompt_for_download": False,
-            "download.directory_upgrade": True,
-        },
-    )
-    driver = webdriver.Chrome(options=options, service=Service(_chromium_paths[1]))
-    # Headless Chromium also needs to be told through DevTools that downloads are allowed.
-    driver.execute_cdp_cmd(
-        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
-    )
-    driver.set_page_load_timeout(30)
-    driver.implicitly_wait(2)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    return {
+        "intl.accept_languages": "vi-VN,vi",
+        "download.default_directory": str(downloads),
+        "download.prompt_for_download": False,
+        "download.directory_upgrade": True,
+    }
 
 
 def wait_for_file(folder: Path, suffix: str, timeout: float = 20) -> Path:
