@@ -82,6 +82,20 @@ class Period:
     end: date
     form: PeriodForm
 
+    def _text(self, name: str) -> str:
+        """What the field shows: the user's own text when it was refused, else the date."""
+        if self.form.is_bound and name in self.form.errors:
+            return self.form.data.get(name, "")
+        return format_date_vi(getattr(self, name))
+
+    @property
+    def start_text(self) -> str:
+        return self._text("start")
+
+    @property
+    def end_text(self) -> str:
+        return self._text("end")
+
     @property
     def label(self) -> str:
         q_start, q_end = quarter_of(self.start)

@@ -47,13 +47,25 @@ def wait_for_file(folder: Path, suffix: str, timeout: float = 20) -> Path:
 def test_auditor_checks_the_trial_balance_exports_it_and_verifies_the_chain(
     browser, live_server, login_as, screenshot, downloads, purge_ledger_after
 ):
+    from loans.tests.factories import today
+    from reports.audit_views import quarter_of
     from reports.tests.factories import two_funds
 
     books = two_funds()
     login_as(books.main.officers.auditor)
 
-    # The trial balance of the current quarter, balanced.
+    # The trial balance, for a period typed day first (the quarter's first day to today).
     browser.get(live_server.url + "/audit/trial-balance/")
+    start = browser.find_element(By.ID, "id_start")
+    assert start.get_attribute("value") == quarter_of(today())[0].strftime("%d/%m/%Y")
+    start.clear()
+    start.send_keys(books.disbursed_on.strftime("%d/%m/%Y"))
+    end = browser.find_element(By.ID, "id_end")
+    end.clear()
+    end.send_keys(today().strftime("%d/%m/%Y"))
+    browser.find_element(By.ID, "show").click()
+    label = browser.find_element(By.CSS_SELECTOR, ".period-label").text
+    assert f"{books.disbursed_on:%d/%m/%Y} – {today():%d/%m/%Y}" in label
     assert browser.find_element(By.ID, "balanced").text == "Cân đối: tổng Nợ bằng tổng Có."
     totals = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#totals td.num")]
     assert totals[4] == totals[5] and totals[4].endswith(" ₫")
