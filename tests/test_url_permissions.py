@@ -276,6 +276,27 @@ def test_every_url_answers_every_role_as_its_rule_says(sites, endpoint, role):
         assert status != 403, f"{where} — the rule lets this role in"
 
 
+UNION_ROLES = [Role.SUPERIOR_OFFICER, Role.GRASSROOTS_OFFICER]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", UNION_ROLES)
+@pytest.mark.parametrize("endpoint", [e for e in checked_endpoints() if _has_id_kwargs(e)], ids=str)
+def test_union_officers_get_404_for_other_unions_of_their_fund(sites, endpoint, role):
+    """The same fund, another superior and grassroots union: its rows are out of scope too."""
+    rule = view_access_rule(endpoint.callback)
+    if rule == PUBLIC or role not in rule or endpoint.name in KWARGS_NOT_FUND_ROWS:
+        return
+    try:
+        url = url_for(endpoint, sites.main.neighbour)
+    except AttributeError:  # a fund-wide row (product, capital…): a union officer may see it
+        return
+    client = Client()
+    client.force_login(_user(sites, role))
+    status = request(client, url).status_code
+    assert status == 404, f"{url} as {role}: {status} — another union's ids must answer 404"
+
+
 # 3 ---------------------------------------------------------------------------------------------
 
 FUND_APPS = ("accounting", "fund", "loans", "reports")
