@@ -51,3 +51,23 @@ def _triggers_back_on(django_db_blocker):
         with django_db_blocker.unblock(), connection.cursor() as cur:
             cur.execute("SET session_replication_role = DEFAULT")
     yield
+
+
+@pytest.fixture(scope="module")
+def two_funds_books(django_db_setup, django_db_blocker):
+    """Two funds with books (``reports.tests.factories.two_funds``), built once per module.
+
+    Built inside a transaction that is rolled back when the module ends; each test runs in a
+    savepoint of it (pytest-django's ``django_db``), so tests may write without affecting others.
+    """
+    from django.db import transaction
+
+    from accounting.services import chart_cache_clear
+    from reports.tests.factories import two_funds
+
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            data = two_funds()
+            yield data
+            transaction.set_rollback(True)
+    chart_cache_clear()

@@ -482,3 +482,30 @@ def entries_for_document(*, document_type: str, document_id) -> list[JournalEntr
         .prefetch_related("postings__account")
         .order_by("id")
     )
+
+
+def turnover_by_account(
+    *, start: date, end: date, currency: str = "VND", **dims
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """Debit and credit movement (both positive) of every leaf account in [start, end].
+
+    The two columns of a trial balance's "phát sinh trong kỳ"; `dims` as in
+    ``balances_by_account``.
+    """
+    from django.db.models import Case, DecimalField, Q, Value, When
+
+    dims = {k: v for k, v in dims.items() if v is not None}
+    zero = Value(ZERO, output_field=DecimalField(max_digits=20, decimal_places=0))
+    rows = (
+        Posting.objects.filter(
+            amount_currency=currency, effective_date__gte=start, effective_date__lte=end, **dims
+        )
+        .order_by()
+        .values("account_id")
+        .annotate(
+            d=Sum(Case(When(Q(amount__gt=0), then="amount"), default=zero)),
+            c=Sum(Case(When(Q(amount__lt=0), then="amount"), default=zero)),
+        )
+        .values_list("account_id", "d", "c")
+    )
+    return {acc: (d or ZERO, -(c or ZERO)) for acc, d, c in rows}

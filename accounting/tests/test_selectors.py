@@ -22,6 +22,7 @@ from accounting.selectors import (
     ledger_chain_head,
     ledger_verify,
     trial_balance,
+    turnover_by_account,
 )
 from accounting.services import (
     GENESIS_HASH,
@@ -466,3 +467,18 @@ def test_balances_by_account_income_since():
     code = {a.pk: a.code for a in Account.objects.all()}
     movement = balances_by_account(as_of=date(2025, 1, 31), since=date(2024, 12, 31))
     assert {code[k]: v for k, v in movement.items()} == {"13881": 200, "5151": -200}
+
+
+def test_turnover_by_account_splits_debits_and_credits_in_the_period():
+    entry_post(1_000, dr="1121", cr="4111", on=date(2024, 1, 5), fund_id=1)
+    entry_post(300, dr="1283", cr="1121", on=date(2024, 2, 1), fund_id=1)
+    entry_post(50, dr="1121", cr="1283", on=date(2024, 2, 20), fund_id=1)
+    entry_post(7, dr="1121", cr="4111", on=date(2024, 2, 21), fund_id=2)
+    ids = dict(Account.objects.values_list("code", "id"))
+    got = turnover_by_account(start=date(2024, 2, 1), end=date(2024, 2, 29), fund_id=1)
+    assert got == {
+        ids["1121"]: (Decimal(50), Decimal(300)),
+        ids["1283"]: (Decimal(300), Decimal(50)),
+    }
+    everyone = turnover_by_account(start=date(2024, 1, 1), end=date(2024, 12, 31))
+    assert everyone[ids["4111"]] == (0, 1_007)

@@ -42,9 +42,28 @@ def _chromium_paths():
     return CHROMIUM, CHROMEDRIVER
 
 
+@pytest.fixture(autouse=True)
+def _flushable_ledger(request):
+    """A live-server test is transactional: the flush that ends it truncates the ledger tables,
+    which PostgreSQL's append-only triggers refuse unless they are switched off
+    (``purge_ledger_after``)."""
+    if "live_server" in request.fixturenames:
+        request.getfixturevalue("purge_ledger_after")
+
+
 @pytest.fixture
-def browser(_chromium_paths):
-    """A fresh headless Chromium with an empty profile; quits after the test."""
+def chromium_prefs():
+    """Chromium preferences; a test module overrides this fixture to add its own."""
+    return {"intl.accept_languages": "vi-VN,vi"}
+
+
+@pytest.fixture
+def browser(_chromium_paths, chromium_prefs):
+    """A fresh headless Chromium with an empty profile; quits after the test.
+
+    With ``download.default_directory`` in `chromium_prefs`, files are downloaded there without
+    asking (headless Chromium also needs that said through DevTools).
+    """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -53,8 +72,12 @@ def browser(_chromium_paths):
     profile = tempfile.mkdtemp(prefix="trovon-chromium-")
     for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
         options.add_argument(flag)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "vi-VN,vi"})
+    options.add_experimental_option("prefs", chromium_prefs)
     driver = webdriver.Chrome(options=options, service=Service(_chromium_paths[1]))
+    if downloads := chromium_prefs.get("download.default_directory"):
+        driver.execute_cdp_cmd(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads}
+        )
     driver.set_page_load_timeout(30)
     driver.implicitly_wait(2)
     try:
