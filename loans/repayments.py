@@ -290,9 +290,12 @@ def _record(*, repayment: Repayment, split: Allocation, loan: Loan, actor) -> No
     loan.outstanding_principal = amount_of(loan.outstanding_principal) - principal
     # Fully repaid: no principal left and nothing due up to the current installment (the
     # interest of later installments is not owed once their principal is repaid early).
-    if not loan.outstanding_principal and not repayment_allocate(
-        loan=loan, amount=Decimal(10) ** 19, paid_on=repayment.paid_on
-    ).lines:
+    if (
+        not loan.outstanding_principal
+        and not repayment_allocate(
+            loan=loan, amount=Decimal(10) ** 19, paid_on=repayment.paid_on
+        ).lines
+    ):
         loan.status = LoanStatus.CLOSED
         loan.closed_on = repayment.paid_on
         repayment.closed_loan = True
