@@ -110,8 +110,9 @@ class Command(BaseCommand):
         out.write("4/4 Kết quả:\n")
         out.write(self.style.SUCCESS(headline.text))
         out.write(
-            f"    Cùng kỳ năm trước: {format_vnd(headline.previous_amount)}; "
-            f"{headline.loans} khoản vay, {headline.jobs_created} việc làm theo dự án."
+            f"    {headline.loans} khoản vay; việc làm theo dự án vay {headline.jobs_created}, "
+            f"đã xác nhận khi kiểm tra sau vay {headline.jobs_confirmed}; cùng kỳ năm trước "
+            f"giải ngân {format_vnd(headline.previous_amount)}."
         )
         out.write("")
         call_command("trial_balance", as_of=end, stdout=out)
