@@ -397,6 +397,20 @@ def _load_capital(fund: Fund, su: dict, year: int) -> None:
             (CapitalSource.Kind.REFLOWS, "BOSUNG", "Bổ sung từ kết quả hoạt động"),
         ]
     }
+    # The year before's capital lends the demo's prior-year quarter; this year's the current one
+    # (together 95,5 tỷ against ~30 tỷ lent over the two first quarters).
+    for kind, amount, day, memo in [
+        ("city_budget", 20 * BN, date(year - 1, 1, 2), "Ngân sách thành phố cấp vốn cho Quỹ"),
+        ("union_funds", 15 * BN, date(year - 1, 1, 2), "LĐLĐ thành phố bổ sung vốn cho Quỹ"),
+    ]:
+        capital_contribution_post(
+            fund=fund,
+            source=sources[kind],
+            amount=amount,
+            effective_date=day,
+            idempotency_key=f"demo:{fund.code}:{year - 1}:capital:{kind}",
+            memo=memo,
+        )
     for kind, amount, day, memo in [
         ("city_budget", 30 * BN, date(year, 1, 2), "Ngân sách thành phố cấp vốn cho Quỹ"),
         ("union_funds", 25 * BN, date(year, 1, 2), "LĐLĐ thành phố bổ sung vốn cho Quỹ"),
@@ -414,8 +428,8 @@ def _load_capital(fund: Fund, su: dict, year: int) -> None:
         lending_allocation_set(
             superior_union=su[code],
             amount=amount,
-            valid_from=date(year, 1, 1),
-            note="Hạn mức cho vay năm " + str(year),
+            valid_from=date(year - 1, 1, 1),
+            note=f"Hạn mức cho vay từ năm {year - 1}",
         )
 
 

@@ -278,10 +278,15 @@ def _post_one(
     return repayment
 
 
+_RELATIONS = ["loan", "batch", "collected_by_grassroots_union", "journal_entry", "created_by"]
+
+
 def _record(*, repayment: Repayment, split: Allocation, loan: Loan, actor) -> None:
     """Write the repayment, its allocations, the installments and the loan book."""
     principal = amount_of(repayment.principal)
-    repayment.full_clean()
+    # The related rows are the ones this transaction holds (and the database's foreign keys
+    # guard them): checking each one again would cost a query per relation and line.
+    repayment.full_clean(exclude=_RELATIONS)
     touched = {}
     for inst, component, take in split.lines:
         _, paid = _FIELDS[component]
@@ -303,8 +308,12 @@ def _record(*, repayment: Repayment, split: Allocation, loan: Loan, actor) -> No
     loan.outstanding_principal = amount_of(loan.outstanding_principal) - principal
     # Fully repaid: no principal left and nothing due up to the current installment (the
     # interest of later installments is not owed once their principal is repaid early).
-    rest = repayment_allocate(loan=loan, amount=Decimal(10) ** 19, paid_on=repayment.paid_on)
-    if not loan.outstanding_principal and not rest.lines:
+    if (
+        not loan.outstanding_principal
+        and not repayment_allocate(
+            loan=loan, amount=Decimal(10) ** 19, paid_on=repayment.paid_on
+        ).lines
+    ):
         loan.status = LoanStatus.CLOSED
         loan.closed_on = repayment.paid_on
         repayment.closed_loan = True

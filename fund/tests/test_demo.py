@@ -54,12 +54,13 @@ def test_small_demo_federation_is_complete_and_idempotent():
     }
 
     by_source = {s.kind: v for s, v in capital_by_source(fund=fund).items() if v}
+    # Last year's capital (35 tỷ, for the demo's prior-year quarter) and this year's (60,5 tỷ).
     assert by_source == {
-        "city_budget": 30_000_000_000,
-        "union_funds": 25_000_000_000,
+        "city_budget": 50_000_000_000,
+        "union_funds": 40_000_000_000,
         "donors": 5_500_000_000,
     }
-    assert capital_available(fund=fund) == Decimal(60_500_000_000)
+    assert capital_available(fund=fund) == Decimal(95_500_000_000)
 
     plan = AnnualPlan.objects.get(fund=fund, year=2025)
     assert plan.disbursed_amount.amount == 60_500_000_000

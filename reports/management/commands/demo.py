@@ -1,10 +1,14 @@
-"""`make demo`: start over on the embedded database and run the demo fund.
+"""`make demo`: start over on the embedded database and run a quarter of the demo fund.
 
-Until the servicing and reporting issues land it loads the chart of accounts and a demo
-federation modelled on Hanoi's (unions, officers, capital from three sources, this year's plan),
-seals the ledger and prints the trial balance and the chain verification.
+Loads the chart of accounts and a demo federation modelled on Hanoi's (unions, officers, capital
+from three sources, the plans), runs the first quarter of last year and of this year day by day
+(``reports.demo_quarter``: applications, approvals, disbursements, follow-up visits,
+repayments), then prints the quarter's headline, the trial balance, the chain verification, the
+loan book's reconciliation with the ledger, where the report's files are, and how to log in.
 """
 
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -12,8 +16,44 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
+from django.test.utils import override_settings
+from django.utils import timezone
 
+from accounting.formatting import format_date_vi, format_vnd
 from fund.demo import demo_federation_load
+from loans.models import Loan
+from loans.selectors import loan_book_reconcile
+from reports.demo_quarter import demo_headline, demo_quarter_run, demo_year
+
+BAR_WIDTH = 30
+ROLES = [
+    ("quy", "cán bộ quỹ (duyệt hồ sơ, báo cáo toàn quỹ)"),
+    ("capten", "cán bộ LĐLĐ quận Long Biên (thẩm định hồ sơ của các CĐCS trong quận)"),
+    ("cdcs", "cán bộ công đoàn cơ sở (lập hồ sơ, thu nợ)"),
+    ("kiemtoan", "kiểm toán viên (chỉ xem)"),
+]
+
+
+class ProgressBar:
+    """A one-line text bar, redrawn in place: `[#####-----]  52% 15/03/2025`."""
+
+    def __init__(self, stream, label: str):
+        self.stream, self.label, self.started = stream, label, time.monotonic()
+        self.last = -1
+
+    def __call__(self, done: int, total: int, day: date) -> None:
+        filled = BAR_WIDTH * done // total
+        if filled == self.last and done != total:
+            return
+        self.last = filled
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        self.stream.write(
+            f"\r    {self.label} [{bar}] {100 * done // total:3d}% {format_date_vi(day)}"
+            f" {time.monotonic() - self.started:5.1f} s"
+        )
+        if done == total:
+            self.stream.write("\n")
+        self.stream.flush()
 
 
 class Command(BaseCommand):
@@ -25,6 +65,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, keep, size, **options):
         db = settings.DATABASES["default"]
+        started = time.monotonic()
         if not keep:
             if db["ENGINE"] != "django.db.backends.sqlite3":
                 raise CommandError(
@@ -32,21 +73,78 @@ class Command(BaseCommand):
                     "thật."
                 )
             connections["default"].close()
-            Path(db["NAME"]).unlink(missing_ok=True)
-        self.stdout.write("1/3 Tạo cơ sở dữ liệu và hệ thống tài khoản…")
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                Path(f"{db['NAME']}{suffix}").unlink(missing_ok=True)
+        out = self.stdout
+        out.write("1/4 Tạo cơ sở dữ liệu và hệ thống tài khoản…")
         call_command("migrate", verbosity=0)
-        self.stdout.write("2/3 Nạp liên đoàn mẫu: công đoàn, cán bộ, vốn ba nguồn, kế hoạch năm…")
-        today = date.today()
-        fund = demo_federation_load(year=today.year, size=size)
-        self.stdout.write(
+        year = demo_year(timezone.localdate())
+        out.write("2/4 Nạp liên đoàn mẫu: công đoàn, cán bộ, vốn ba nguồn, kế hoạch năm…")
+        fund = demo_federation_load(year=year, size=size)
+        out.write(
             f"    {fund.name}: {fund.superior_unions.count()} công đoàn cấp trên, "
             f"{fund.grassroots_unions.count()} công đoàn cơ sở"
         )
-        self.stdout.write("3/3 Bảng cân đối và kiểm tra chuỗi niêm phong:\n")
-        call_command("trial_balance", as_of=today, stdout=self.stdout)
-        call_command("verify_ledger", stdout=self.stdout)
-        self.stdout.write(
-            "\nChạy ứng dụng web: make run, rồi mở http://127.0.0.1:8000/admin/ và đăng nhập bằng "
-            "tài khoản mẫu quy (cán bộ quỹ), capten (công đoàn cấp trên), cdcs (công đoàn cơ sở) "
-            "hoặc kiemtoan (kiểm toán), mật khẩu trovon-demo."
+        out.write(
+            f"3/4 Chạy từng ngày làm việc quý I/{year - 1} đến hết quý I/{year}: hồ sơ vay, "
+            "thẩm định, phê duyệt, giải ngân, kiểm tra sau vay, thu nợ…"
         )
+        if Loan.objects.filter(fund=fund).exists():
+            # --keep on a database where the demo already ran: report on what is there.
+            out.write("    Đã chạy trước đó: giữ nguyên sổ cho vay.")
+            headline, end, report = demo_headline(fund=fund, year=year), date(year, 3, 31), None
+        else:
+            stream = getattr(self.stderr, "_out", sys.stderr)
+            # No query log in memory for the thousands of service calls (DEBUG keeps them all).
+            with override_settings(DEBUG=False):
+                run = demo_quarter_run(
+                    fund=fund, year=year, size=size, progress=ProgressBar(stream, "ngày")
+                )
+            counts = run.plan.counts
+            out.write(
+                f"    {run.days} ngày làm việc: {counts['loans']} khoản vay giải ngân, "
+                f"{counts['repayments']} lượt trả nợ ({counts['remittances']} lần CĐCS nộp "
+                "tiền)."
+            )
+            headline, end, report = run.headline, run.plan.end, run.report
+        out.write("4/4 Kết quả:\n")
+        out.write(self.style.SUCCESS(headline.text))
+        out.write(
+            f"    {headline.loans} khoản vay; việc làm theo dự án vay {headline.jobs_created}, "
+            f"đã xác nhận khi kiểm tra sau vay {headline.jobs_confirmed}; cùng kỳ năm trước "
+            f"giải ngân {format_vnd(headline.previous_amount)}."
+        )
+        out.write("")
+        call_command("trial_balance", as_of=end, stdout=out)
+        call_command("verify_ledger", stdout=out)
+        book = loan_book_reconcile(fund=fund, as_of=end)
+        if book.ok:
+            out.write(
+                f"Sổ cho vay khớp sổ cái: {book.loans_checked} khoản vay, dư nợ "
+                f"{format_vnd(book.book_total)} = số dư TK 1283."
+            )
+        else:
+            out.write(self.style.ERROR("Sổ cho vay KHÔNG khớp sổ cái:"))
+            for line in book.lines():
+                out.write("    " + line)
+        if report is not None:
+            out.write("\nBáo cáo quý:")
+            for f in _report_files(report):
+                out.write(f"    {f}")
+        out.write(f"\nHoàn thành trong {time.monotonic() - started:.0f} giây.")
+        out.write(
+            "\nChạy ứng dụng web: make run, rồi mở http://127.0.0.1:8000/admin/ và đăng nhập "
+            "(mật khẩu trovon-demo) bằng một trong các tài khoản mẫu:"
+        )
+        for username, role in ROLES:
+            out.write(f"    {username:<9} {role}")
+
+
+def _report_files(report) -> list[str]:
+    """The paths of the report's stored files (whatever file fields it has)."""
+    paths = []
+    for name in ("pdf", "xlsx", "pdf_file", "xlsx_file"):
+        f = getattr(report, name, None)
+        if f:
+            paths.append(getattr(f, "path", None) or str(f))
+    return paths

@@ -1,0 +1,143 @@
+"""The demo's scenario: the first quarter of last year, then of this year, one business day at a
+time, and the quarterly report at the end.
+
+``demo_quarter_run(fund=, year=, size=)`` takes the demo federation (``fund.demo``), plans the
+lending of both quarters (``loans.demo.demo_lending_plan``) and runs every business day from
+1 January of ``year - 1`` to 31 March of ``year`` through ``DAILY_JOBS``, in order, each day in
+one transaction. Between the two quarters nothing is lent; borrowers keep repaying.
+
+To add a daily job (the close of business, reminders…) append a function ``job(plan, day)`` to
+``DAILY_JOBS``; ``plan.fund`` is the fund, ``day`` the business date, ``plan.in_quarter(day)``
+says whether the day is in one of the two quarters. The report is produced in
+``demo_report_produce`` once the last day has run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+
+from accounting.formatting import format_vnd, quarter_label
+from fund.attainment import attainment, growth_display, percent_display
+from fund.models import Fund
+from loans import demo as loans_demo
+from loans.demo import LendingPlan, demo_lending_plan
+
+DailyJob = Callable[[LendingPlan, date], None]
+
+# The work of each business day, in order. The loan book's own operations come first (what
+# the unions and the fund officers do during the day); jobs that close the day go after them.
+DAILY_JOBS: list[DailyJob] = [
+    loans_demo.applications_propose,
+    loans_demo.applications_review,
+    loans_demo.applications_approve,
+    loans_demo.loans_disburse,
+    loans_demo.followups_record,
+    loans_demo.repayments_collect,
+]
+
+
+def demo_year(today: date) -> int:
+    """The year whose first quarter the demo runs: this year once its first quarter is over
+    (every date the services accept must be in the past), else the year before."""
+    return today.year if today >= date(today.year, 4, 1) else today.year - 1
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The federation's sentence for a quarter, and its figures."""
+
+    year: int
+    quarter: int
+    borrowers: int
+    grassroots_unions: int
+    loans: int
+    amount: object  # Decimal, đồng
+    jobs_created: int
+    jobs_confirmed: int
+    previous_amount: object
+    percent_of_year: object  # Decimal | None
+    growth_percent: object  # Decimal | None
+
+    @property
+    def percent_of_year_display(self) -> str:
+        return percent_display(self.percent_of_year)
+
+    @property
+    def growth_display(self) -> str:
+        return growth_display(self.growth_percent)
+
+    @property
+    def text(self) -> str:
+        return (
+            f"{quarter_label(self.quarter, self.year)}: giải ngân cho {self.borrowers} thành viên "
+            f"của {self.grassroots_unions} công đoàn cơ sở, {format_vnd(self.amount)} "
+            f"({self.percent_of_year_display} kế hoạch năm, {self.growth_display} so với cùng "
+            f"kỳ năm trước), tạo {self.jobs_confirmed} việc làm mới."
+        )
+
+
+def demo_headline(*, fund: Fund, year: int, quarter: int = 1) -> Headline:
+    """The quarter's headline from plan attainment (the figures the quarterly report states)."""
+
+    def a(indicator):
+        return attainment(fund=fund, indicator=indicator, year=year, quarter=quarter)
+
+    amount = a("disbursed_amount")
+    return Headline(
+        year=year,
+        quarter=quarter,
+        borrowers=int(a("borrowers").achieved),
+        grassroots_unions=int(a("grassroots_unions").achieved),
+        loans=int(a("loans").achieved),
+        amount=amount.achieved,
+        jobs_created=int(a("jobs_created").achieved),
+        jobs_confirmed=int(a("jobs_confirmed").achieved),
+        previous_amount=amount.previous,
+        percent_of_year=amount.percent_of_year,
+        growth_percent=amount.growth_percent,
+    )
+
+
+@dataclass
+class DemoRun:
+    plan: LendingPlan
+    days: int
+    headline: Headline
+    report: object = None  # the stored quarterly report, once reports can produce it
+
+
+def demo_report_produce(plan: LendingPlan):
+    """The quarterly plan-attainment report of the current quarter (PDF and XLSX).
+
+    Returns the stored report, or None while the reports app cannot produce it yet."""
+    return None
+
+
+def demo_quarter_run(
+    *,
+    fund: Fund,
+    year: int,
+    size: str = "full",
+    progress: Callable[[int, int, date], None] | None = None,
+) -> DemoRun:
+    """Run the demo's two first quarters on `fund` (loaded by ``demo_federation_load``) and
+    produce the current quarter's report. Deterministic for (year, size)."""
+    plan = demo_lending_plan(fund=fund, year=year, size=size)
+    days = plan.days()
+    for n, day in enumerate(days, start=1):
+        with transaction.atomic():
+            for job in DAILY_JOBS:
+                job(plan, day)
+        if progress is not None:
+            progress(n, len(days), day)
+    report = demo_report_produce(plan)
+    return DemoRun(
+        plan=plan,
+        days=len(days),
+        headline=demo_headline(fund=fund, year=year, quarter=1),
+        report=report,
+    )
