@@ -307,7 +307,7 @@ def _sheet_name(title: str) -> str:
     name = title.split(". ", 1)[-1]
     for ch in "[]:*?/\\":
         name = name.replace(ch, " ")
-    return name[:31]
+    return name[:31].strip()
 
 
 def render_xlsx(target, f: QuarterlyFigures, *, generated_at: datetime, chain_state: str) -> None:

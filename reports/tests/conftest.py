@@ -88,3 +88,20 @@ def federation(org, officers, chain):  # noqa: F811
     plan_split_set(plan=plan, superior_union=org.hbt, disbursed_amount=150_000_000, jobs=15)
     loans = [lend(chain, getattr(org, gu), *rest) for gu, *rest in LOANS]
     return SimpleNamespace(org=org, officers=officers, plan=plan, loans=loans)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Report files of each test go to its own temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def emails(officers):
+    """Give the officers addresses, so that the reports can be mailed to them."""
+    for name in ("fund", "checker", "superior", "superior_hbt", "grassroots", "auditor"):
+        user = getattr(officers, name)
+        user.email = f"{user.username}@congdoan.vn"
+        user.save(update_fields=["email"])
+    return officers

@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, required=True, help="năm")
         parser.add_argument("--quarter", type=int, required=True, choices=[1, 2, 3, 4])
-        parser.add_argument("--fund", help="mã quỹ (bỏ trống khi chỉ có một quỹ)")
+        parser.add_argument("--fund", help="mã quỹ (bỏ trống: mọi quỹ, như lịch chạy tự động)")
         parser.add_argument("--superior-union", help="mã công đoàn cấp trên (chỉ báo cáo đó)")
         parser.add_argument(
             "--all", action="store_true", help="báo cáo toàn quỹ và của mọi công đoàn cấp trên"
@@ -25,32 +25,36 @@ class Command(BaseCommand):
         parser.add_argument("--no-email", action="store_true", help="không gửi thư")
 
     def handle(self, *args, year, quarter, fund, superior_union, all, no_email, **options):
-        funds = Fund.objects.all() if fund is None else Fund.objects.filter(code=fund)
-        if funds.count() != 1:
-            raise CommandError(
-                "Không tìm thấy quỹ." if fund else "Có nhiều quỹ: chọn một bằng --fund MÃ."
-            )
-        the_fund = funds.get()
-        units: list[int | None]
+        funds = Fund.objects.order_by("code")
+        if fund is not None:
+            funds = funds.filter(code=fund)
+            if not funds.exists():
+                raise CommandError(f"Không tìm thấy quỹ mã {fund}.")
+        # (fund id, superior union id or None), in the order the tasks run them.
+        units: list[tuple[int, int | None]] = []
         if superior_union:
-            su = SuperiorUnion.objects.filter(fund=the_fund, code=superior_union).first()
-            if su is None:
+            sus = list(SuperiorUnion.objects.filter(fund__in=funds, code=superior_union))
+            if not sus:
                 raise CommandError(f"Không tìm thấy công đoàn cấp trên mã {superior_union}.")
-            units = [su.pk]
+            if len(sus) > 1:
+                raise CommandError(
+                    f"Nhiều quỹ có công đoàn cấp trên mã {superior_union}: chọn quỹ bằng --fund."
+                )
+            units = [(sus[0].fund_id, sus[0].pk)]
         else:
-            units = [None]
-            if all:
-                units += list(
-                    SuperiorUnion.objects.filter(fund=the_fund)
-                    .order_by("code")
-                    .values_list("pk", flat=True)
-                )
+            for f in funds:
+                units.append((f.pk, None))
+                if all:
+                    units += [
+                        (f.pk, su)
+                        for su in SuperiorUnion.objects.filter(fund=f)
+                        .order_by("code")
+                        .values_list("pk", flat=True)
+                    ]
         make = quarterly_report_generate if no_email else quarterly_report_generate_and_email
-        for su_id in units:
+        for fund_id, su_id in units:
             try:
-                report = make(
-                    fund_id=the_fund.pk, year=year, quarter=quarter, superior_union_id=su_id
-                )
+                report = make(fund_id=fund_id, year=year, quarter=quarter, superior_union_id=su_id)
             except ApplicationError as e:
                 raise CommandError(str(e)) from e
             self.stdout.write(report.headline)
