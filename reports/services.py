@@ -65,6 +65,7 @@ def quarterly_report_generate(
         report = (
             QuarterlyReport.objects.select_for_update()
             .filter(superior_union_id=superior_union_id, **lookup)
+            .order_by("pk")  # no join to the union (its default ordering) under FOR UPDATE
             .first()
         )
         if report is None:
