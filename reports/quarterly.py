@@ -376,10 +376,11 @@ def _subtree(code: str) -> list[int]:
     return list(Account.objects.filter(path__startswith=root.path).values_list("id", flat=True))
 
 
-def _ledger_by(code: str, *, fund_id, end: date, su_id=None, group: str | None):
-    """Signed balances of an account subtree at the end of `end`, grouped by a union dimension."""
+def _ledger_by(accounts: list[int], *, fund_id, end: date, su_id=None, group: str | None):
+    """Signed balances of accounts (a subtree's ids) at the end of `end`, grouped by a union
+    dimension."""
     qs = Posting.objects.filter(
-        account_id__in=_subtree(code), fund_id=fund_id, effective_date__lte=end
+        account_id__in=accounts, fund_id=fund_id, effective_date__lte=end
     ).order_by()
     if su_id is not None:
         qs = qs.filter(superior_union_id=su_id)
@@ -493,10 +494,9 @@ def quarterly_report_figures(
     ]
 
     # Ledger and loan book.
-    outstanding = _ledger_by(LOANS_ACCOUNT, fund_id=fund_id, end=end, su_id=su_id, group=None)[None]
-    provisions = -_ledger_by(PROVISION_ACCOUNT, fund_id=fund_id, end=end, su_id=su_id, group=None)[
-        None
-    ]
+    loans_acc, provision_acc = _subtree(LOANS_ACCOUNT), _subtree(PROVISION_ACCOUNT)
+    outstanding = _ledger_by(loans_acc, fund_id=fund_id, end=end, su_id=su_id, group=None)[None]
+    provisions = -_ledger_by(provision_acc, fund_id=fund_id, end=end, su_id=su_id, group=None)[None]
     book_qs, book = _book(fund_id, su_id, end, None)
     book = book[None]
     _, by_group = _book(fund_id, su_id, end, "debt_group")
@@ -533,8 +533,8 @@ def quarterly_report_figures(
         units = {}
     by_unit = _loan_figures(loans, periods, group)
     vis_unit = _visits(fund_id, su_id, periods, group.removesuffix("_id"))
-    out_unit = _ledger_by(LOANS_ACCOUNT, fund_id=fund_id, end=end, su_id=su_id, group=group)
-    prov_unit = _ledger_by(PROVISION_ACCOUNT, fund_id=fund_id, end=end, su_id=su_id, group=group)
+    out_unit = _ledger_by(loans_acc, fund_id=fund_id, end=end, su_id=su_id, group=group)
+    prov_unit = _ledger_by(provision_acc, fund_id=fund_id, end=end, su_id=su_id, group=group)
     _, book_unit = _book(fund_id, su_id, end, group)
     if su is not None:
         planned_gus = plans.gu_of_su.get(su.pk, set())
