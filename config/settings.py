@@ -7,6 +7,7 @@ on an embedded SQLite file and Celery runs tasks eagerly, so `make demo` needs n
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -118,9 +119,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "accounting.tasks.ledger_seal_task", "schedule": 60.0},
+    # After each quarter closes: the fund's report, then every superior union's in parallel.
+    "quarterly-reports": {
+        "task": "reports.tasks.quarterly_reports_after_close_task",
+        "schedule": crontab(minute=0, hour=6, day_of_month=2, month_of_year="1,4,7,10"),
+    },
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# The file backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend) writes here.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="quy-tro-von@localhost")
 
 # Production hardening, driven by the environment so that `check --deploy` is clean there.

@@ -6,4 +6,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/fund/", include("fund.urls")),
     path("audit/", include("reports.audit_urls")),
+    path("reports/", include("reports.urls")),
 ]

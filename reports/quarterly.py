@@ -1,0 +1,632 @@
+"""The quarterly plan-attainment report: every figure, read set-based (selectors).
+
+``quarterly_report_figures(fund_id=, year=, quarter=, superior_union_id=None)`` returns a plain
+``QuarterlyFigures`` that the PDF, the XLSX, the stored JSON and the e-mail all render; nothing
+below it runs a query per union (each figure is one aggregate grouped by union), so the fund
+report of 45 superior unions and 100,000 loans costs a dozen queries.
+
+Where each figure comes from, and why it reproduces:
+
+* Disbursed amount, loans, borrowers, grassroots unions that borrowed, jobs planned: the loans
+  disbursed in the period, by the unions recorded ON THE LOAN at disbursement (never the current
+  affiliation), so a later move does not change a past quarter. A member who borrows twice in the
+  period counts once; a grassroots union counts once.
+* Jobs confirmed: follow-up visits dated in the period (shown beside the planned jobs).
+* Plans: ``AnnualPlan``/``PlanSplit`` with the rules of ``fund.attainment.planned_figure`` (a unit
+  without a quarter split is measured against its year; a superior union without rows of its own
+  adds up its grassroots unions'), computed here from one read of the split.
+* "đạt x% kế hoạch" in the headline is the quarter's amount against the YEAR's plan (the
+  federation's way: "Quý I/2024 … đạt 25,16% kế hoạch"); the tables also give % of the quarter's
+  plan and the year-to-date %.
+* Outstanding principal and provisions: the ledger (1283, 2293) at the end of the quarter's last
+  day, by the union dimensions on the postings: they only change if someone posts into the
+  quarter, which a closed period refuses.
+* Debt groups and overdue: the loan book's latest classification (``Loan.debt_group``,
+  ``overdue_principal``, ``provision_held``) of the loans disbursed by the quarter's end and still
+  active; "nợ quá hạn" is the outstanding principal of loans in group 2 and above (the whole loan
+  is classified, Circular 14/2024), the rate is that over the loan book's outstanding. This table
+  is the only one that follows the latest classification rather than the quarter's end.
+* Capital by source: the 411x sub-ledgers at the end of the quarter (``fund.selectors``).
+
+Headline wording when a figure is missing (the federation's phrasing kept):
+no plan for the year → "chưa có kế hoạch năm"; nothing in the same quarter a year earlier →
+"cùng kỳ năm trước chưa giải ngân"; the same amount → "bằng cùng kỳ"; nothing disbursed in the
+quarter → "Quý I/2024: chưa giải ngân khoản vay nào (…)".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Max, Q, Sum
+
+from accounting.formatting import format_percent, format_vnd, quarter_label
+from accounting.models import Account, Posting
+from fund.attainment import growth_of, percent_of, quarter_bounds
+from fund.errors import FundError
+from fund.models import AnnualPlan, Fund, GrassrootsUnion, PlanSplit, SuperiorUnion
+from fund.selectors import capital_by_source
+from loans.models import FollowUpVisit, Loan, LoanStatus
+
+ZERO = Decimal(0)
+LOANS_ACCOUNT = "1283"
+PROVISION_ACCOUNT = "2293"
+
+# (indicator, label, plan field) in the order the report lists them.
+INDICATORS = (
+    ("disbursed_amount", "Doanh số cho vay (đồng)", "disbursed_amount"),
+    ("loans", "Số khoản vay", "loans"),
+    ("borrowers", "Số lượt thành viên được vay", "borrowers"),
+    ("grassroots_unions", "Số CĐCS có thành viên vay", "grassroots_unions"),
+    ("jobs_created", "Việc làm tạo mới (theo dự án vay)", "jobs"),
+    ("jobs_confirmed", "Việc làm tạo mới (đã xác nhận sau kiểm tra)", "jobs"),
+)
+MONEY_INDICATORS = {"disbursed_amount"}
+DEBT_GROUP_LABELS = {
+    1: "Nhóm 1 (nợ đủ tiêu chuẩn)",
+    2: "Nhóm 2 (nợ cần chú ý)",
+    3: "Nhóm 3 (nợ dưới tiêu chuẩn)",
+    4: "Nhóm 4 (nợ nghi ngờ)",
+    5: "Nhóm 5 (nợ có khả năng mất vốn)",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# The figures
+
+
+@dataclass
+class IndicatorLine:
+    indicator: str
+    label: str
+    plan_year: Decimal
+    plan_quarter: Decimal | None  # None: the year's plan is not split by quarter
+    quarter: Decimal
+    ytd: Decimal
+    previous_quarter: Decimal  # the same quarter a year earlier
+    previous_ytd: Decimal
+    percent_quarter: Decimal | None  # quarter / quarter's plan
+    percent_of_year: Decimal | None  # quarter / year's plan
+    percent_ytd: Decimal | None  # year to date / year's plan
+    growth: Decimal | None  # quarter on the same quarter a year earlier
+    growth_ytd: Decimal | None
+
+
+@dataclass
+class UnitRow:
+    """One superior union (fund report) or grassroots union (a superior union's report)."""
+
+    unit_id: int
+    code: str
+    name: str
+    plan_year: Decimal
+    plan_quarter: Decimal | None
+    disbursed: Decimal
+    loans: int
+    borrowers: int
+    grassroots_unions: int
+    jobs_created: int
+    jobs_confirmed: int
+    ytd_disbursed: Decimal
+    previous_disbursed: Decimal
+    percent_of_year: Decimal | None
+    percent_quarter: Decimal | None
+    percent_ytd: Decimal | None
+    growth: Decimal | None
+    outstanding: Decimal  # ledger 1283 at the quarter's end
+    provisions: Decimal  # ledger 2293 at the quarter's end
+    overdue: Decimal  # loan book: outstanding of loans in debt group >= 2
+    overdue_rate: Decimal | None
+
+
+@dataclass
+class DebtGroupRow:
+    group: int
+    label: str
+    loans: int
+    outstanding: Decimal
+    overdue_principal: Decimal
+    provision_held: Decimal
+    share: Decimal | None  # of the loan book's outstanding
+
+
+@dataclass
+class CapitalRow:
+    code: str
+    name: str
+    account: str
+    amount: Decimal
+
+
+@dataclass
+class QuarterPoint:
+    quarter: int
+    label: str
+    planned: Decimal
+    achieved: Decimal
+
+
+@dataclass
+class QuarterlyFigures:
+    fund_id: int
+    fund_name: str
+    federation_name: str
+    superior_union_id: int | None
+    unit_code: str
+    unit_name: str  # the fund's name, or the superior union's
+    year: int
+    quarter: int
+    label: str  # "Quý I/2024"
+    start: date
+    end: date
+    indicators: list[IndicatorLine]
+    quarters: list[QuarterPoint]  # plan vs achieved amount of each quarter of the year so far
+    outstanding: Decimal
+    provisions: Decimal
+    provisions_held: Decimal
+    loan_book_outstanding: Decimal
+    overdue: Decimal
+    overdue_principal: Decimal
+    overdue_rate: Decimal | None
+    classified_on: date | None
+    debt_groups: list[DebtGroupRow]
+    capital: list[CapitalRow]
+    capital_total: Decimal
+    unit_kind: str  # "superior_union" (rows of the fund report) or "grassroots_union"
+    units: list[UnitRow] = field(default_factory=list)
+    headline: str = ""
+
+    def indicator(self, name: str) -> IndicatorLine:
+        return next(i for i in self.indicators if i.indicator == name)
+
+    def as_json(self) -> dict:
+        """Plain JSON (Decimals as strings, dates ISO) — what the stored report keeps."""
+        return json.loads(json.dumps(dataclasses.asdict(self), default=_json_default))
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+# --------------------------------------------------------------------------------------------
+# The headline
+
+
+def _count(n) -> str:
+    return format_vnd(n, symbol=False)  # 1234 -> "1.234"
+
+
+def _pct(value: Decimal) -> str:
+    return format_percent(abs(value))
+
+
+def headline_sentence(
+    *,
+    label: str,
+    borrowers: int,
+    grassroots_unions: int,
+    amount,
+    jobs: int,
+    percent_of_plan: Decimal | None,
+    growth: Decimal | None,
+    previous_amount=ZERO,
+    unit_name: str = "",
+) -> str:
+    """The federation's sentence: "Quý I/2024: giải ngân cho 503 đoàn viên của 35 CĐCS, số tiền
+    15.220.000.000 ₫ (đạt 25,16% kế hoạch, tăng 3,33% so với cùng kỳ), tạo việc làm mới cho 557
+    lao động." A superior union's report names the union after the quarter."""
+    head = f"{label}, {unit_name}" if unit_name else label
+    plan = (
+        "chưa có kế hoạch năm"
+        if percent_of_plan is None
+        else (f"đạt {format_percent(percent_of_plan)} kế hoạch")
+    )
+    if Decimal(amount) == 0:
+        prev = (
+            f"cùng kỳ năm trước {format_vnd(previous_amount)}"
+            if Decimal(previous_amount)
+            else "cùng kỳ năm trước cũng chưa giải ngân"
+        )
+        return f"{head}: chưa giải ngân khoản vay nào ({plan}; {prev})."
+    if growth is None:
+        comparison = "cùng kỳ năm trước chưa giải ngân"
+    elif growth > 0:
+        comparison = f"tăng {_pct(growth)} so với cùng kỳ"
+    elif growth < 0:
+        comparison = f"giảm {_pct(growth)} so với cùng kỳ"
+    else:
+        comparison = "bằng cùng kỳ"
+    return (
+        f"{head}: giải ngân cho {_count(borrowers)} đoàn viên của "
+        f"{_count(grassroots_unions)} CĐCS, số tiền {format_vnd(amount)} ({plan}, {comparison}), "
+        f"tạo việc làm mới cho {_count(jobs)} lao động."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Plans, read once
+
+
+class _Plans:
+    """The year's plan and split, read in one query, answering ``planned_figure``'s rules for
+    any unit (see fund.attainment.planned_figure)."""
+
+    def __init__(self, fund: Fund, year: int):
+        self.plan = AnnualPlan.objects.filter(fund=fund, year=year).first()
+        self.fund_rows: dict[int, dict] = {}
+        self.su_rows: dict[int, dict[int, dict]] = defaultdict(dict)
+        self.gu_rows: dict[int, dict[int, dict]] = defaultdict(dict)
+        self.gu_of_su: dict[int, set[int]] = defaultdict(set)
+        if self.plan is None:
+            return
+        fields = PlanSplit.FIGURES
+        for row in PlanSplit.objects.filter(plan=self.plan).values(
+            "quarter", "superior_union_id", "grassroots_union_id", *fields
+        ):
+            figs = {f: Decimal(row[f]) for f in fields}
+            if row["grassroots_union_id"] is not None:
+                self.gu_rows[row["grassroots_union_id"]][row["quarter"]] = figs
+                self.gu_of_su[row["superior_union_id"]].add(row["grassroots_union_id"])
+            elif row["superior_union_id"] is not None:
+                self.su_rows[row["superior_union_id"]][row["quarter"]] = figs
+            else:
+                self.fund_rows[row["quarter"]] = figs
+
+    @staticmethod
+    def _with_year(rows: dict[int, dict], fld: str) -> dict[int, Decimal]:
+        out = {q: v[fld] for q, v in rows.items()}
+        if out and 0 not in out:
+            out[0] = sum(out.values(), ZERO)
+        return out
+
+    def _by_quarter(self, fld: str, su_id=None, gu_id=None) -> dict[int, Decimal]:
+        if self.plan is None:
+            return {}
+        if gu_id is not None:
+            return self._with_year(self.gu_rows.get(gu_id, {}), fld)
+        if su_id is not None:
+            own = self._with_year(self.su_rows.get(su_id, {}), fld)
+            if own:
+                return own
+            out: dict[int, Decimal] = {}
+            for g in self.gu_of_su.get(su_id, ()):
+                for q, v in self._with_year(self.gu_rows[g], fld).items():
+                    out[q] = out.get(q, ZERO) + v
+            return out
+        out = {q: v[fld] for q, v in self.fund_rows.items()}
+        out[0] = Decimal(getattr(self.plan, fld))
+        return out
+
+    def figure(self, fld: str, quarters: tuple[int, ...] | None, su_id=None, gu_id=None):
+        by_q = self._by_quarter(fld, su_id, gu_id)
+        year_total = by_q.get(0, ZERO)
+        if quarters is None or not any(q for q in by_q):
+            return year_total
+        return sum((by_q.get(q, ZERO) for q in quarters), ZERO)
+
+    def quarter_figure(self, fld: str, quarter: int, su_id=None, gu_id=None) -> Decimal | None:
+        """The quarter's own plan, or None when the unit's plan is not split by quarter (the
+        report then says "—" rather than pretend the whole year is the quarter's target)."""
+        if not self.has_quarters(fld, su_id, gu_id):
+            return None
+        return self.figure(fld, (quarter,), su_id, gu_id)
+
+    def has_quarters(self, fld: str, su_id=None, gu_id=None) -> bool:
+        return any(q for q in self._by_quarter(fld, su_id, gu_id))
+
+
+# --------------------------------------------------------------------------------------------
+# Achieved figures, one grouped query per source
+
+
+_METRICS = ("amount", "loans", "borrowers", "gus", "jobs")
+
+
+def _loan_figures(loans, periods: dict[str, tuple[date, date]], group: str | None):
+    """{group value (or None): {"<metric>_<period>": value}} over `loans`, in one query."""
+    aggs = {}
+    for p, (start, end) in periods.items():
+        inside = Q(disbursed_on__gte=start, disbursed_on__lte=end)
+        aggs[f"amount_{p}"] = Sum("principal", filter=inside)
+        aggs[f"loans_{p}"] = Count("id", filter=inside)
+        aggs[f"borrowers_{p}"] = Count("borrower_id", filter=inside, distinct=True)
+        aggs[f"gus_{p}"] = Count("grassroots_union_id", filter=inside, distinct=True)
+        aggs[f"jobs_{p}"] = Sum("planned_jobs", filter=inside)
+    lo = min(s for s, _ in periods.values())
+    hi = max(e for _, e in periods.values())
+    qs = loans.filter(disbursed_on__gte=lo, disbursed_on__lte=hi).order_by()
+    if group is None:
+        rows = {None: qs.aggregate(**aggs)}
+    else:
+        rows = {r.pop(group): r for r in qs.values(group).annotate(**aggs)}
+    for r in rows.values():
+        for k, v in r.items():
+            r[k] = v or (ZERO if k.startswith("amount") else 0)
+    return rows
+
+
+def _visits(fund_id, su_id, periods, group: str | None):
+    """Jobs confirmed by follow-up visits dated in each period, by the loan's union."""
+    qs = FollowUpVisit.objects.filter(loan__fund_id=fund_id).order_by()
+    if su_id is not None:
+        qs = qs.filter(loan__superior_union_id=su_id)
+    aggs = {
+        p: Sum("jobs_confirmed", filter=Q(visited_on__gte=s, visited_on__lte=e))
+        for p, (s, e) in periods.items()
+    }
+    if group is None:
+        return {None: {k: v or 0 for k, v in qs.aggregate(**aggs).items()}}
+    return {
+        r.pop(f"loan__{group}"): {k: v or 0 for k, v in r.items()}
+        for r in qs.values(f"loan__{group}").annotate(**aggs)
+    }
+
+
+def _subtree(code: str) -> list[int]:
+    root = Account.objects.get(code=code)
+    return list(Account.objects.filter(path__startswith=root.path).values_list("id", flat=True))
+
+
+def _ledger_by(accounts: list[int], *, fund_id, end: date, su_id=None, group: str | None):
+    """Signed balances of accounts (a subtree's ids) at the end of `end`, grouped by a union
+    dimension."""
+    qs = Posting.objects.filter(
+        account_id__in=accounts, fund_id=fund_id, effective_date__lte=end
+    ).order_by()
+    if su_id is not None:
+        qs = qs.filter(superior_union_id=su_id)
+    if group is None:
+        return {None: qs.aggregate(s=Sum("amount"))["s"] or ZERO}
+    return {k: v or ZERO for k, v in qs.values_list(group).annotate(s=Sum("amount"))}
+
+
+def _book(fund_id, su_id, end: date, group: str | None):
+    """The loan book's classification of the loans active and disbursed by `end`."""
+    qs = Loan.objects.filter(
+        fund_id=fund_id, status=LoanStatus.ACTIVE, disbursed_on__lte=end
+    ).order_by()
+    if su_id is not None:
+        qs = qs.filter(superior_union_id=su_id)
+    aggs = dict(
+        loans=Count("id"),
+        outstanding=Sum("outstanding_principal"),
+        overdue=Sum("outstanding_principal", filter=Q(debt_group__gte=2)),
+        overdue_principal=Sum("overdue_principal"),
+        provision=Sum("provision_held"),
+    )
+    if group is None:
+        return qs, {None: qs.aggregate(**aggs)}
+    return qs, {(r.pop(group),): r for r in qs.values(group).annotate(**aggs)}
+
+
+def _z(v):
+    return v if v is not None else ZERO
+
+
+# --------------------------------------------------------------------------------------------
+# The report's figures
+
+
+def quarterly_report_figures(
+    *, fund_id: int, year: int, quarter: int, superior_union_id: int | None = None
+) -> QuarterlyFigures:
+    """Every figure of the quarterly plan-attainment report of the fund (or of one superior
+    union): the same inputs give the same figures (see the module notes on what each reads)."""
+    if quarter not in (1, 2, 3, 4):
+        raise FundError("Quý phải từ 1 đến 4.", field="quarter")
+    fund = Fund.objects.filter(pk=fund_id).first()
+    if fund is None:
+        raise FundError("Không tìm thấy quỹ.", field="fund")
+    su = None
+    if superior_union_id is not None:
+        su = SuperiorUnion.objects.filter(pk=superior_union_id, fund=fund).first()
+        if su is None:
+            raise FundError("Không tìm thấy công đoàn cấp trên của quỹ.", field="superior_union")
+    start, end = quarter_bounds(year, quarter)
+    prev_start, prev_end = quarter_bounds(year - 1, quarter)
+    periods = {
+        "q": (start, end),
+        "ytd": (date(year, 1, 1), end),
+        "pq": (prev_start, prev_end),
+        "pytd": (date(year - 1, 1, 1), prev_end),
+    }
+    for q in range(1, quarter + 1):
+        periods[f"q{q}"] = quarter_bounds(year, q)
+    loans = Loan.objects.filter(fund_id=fund_id)
+    if su is not None:
+        loans = loans.filter(superior_union_id=su.pk)
+    plans = _Plans(fund, year)
+    su_id = su.pk if su else None
+
+    # The unit itself.
+    tot = _loan_figures(loans, periods, None)[None]
+    vis = _visits(fund_id, su_id, periods, None)[None]
+    indicators = []
+    metric_of = {
+        "disbursed_amount": "amount",
+        "loans": "loans",
+        "borrowers": "borrowers",
+        "grassroots_unions": "gus",
+        "jobs_created": "jobs",
+    }
+    for name, label, pfield in INDICATORS:
+        if name == "jobs_confirmed":
+            got = {p: Decimal(vis[p]) for p in ("q", "ytd", "pq", "pytd")}
+        else:
+            m = metric_of[name]
+            got = {p: Decimal(tot[f"{m}_{p}"]) for p in ("q", "ytd", "pq", "pytd")}
+        plan_year = plans.figure(pfield, None, su_id=su_id)
+        plan_q = plans.quarter_figure(pfield, quarter, su_id=su_id)
+        indicators.append(
+            IndicatorLine(
+                indicator=name,
+                label=label,
+                plan_year=plan_year,
+                plan_quarter=plan_q,
+                quarter=got["q"],
+                ytd=got["ytd"],
+                previous_quarter=got["pq"],
+                previous_ytd=got["pytd"],
+                percent_quarter=None if plan_q is None else percent_of(got["q"], plan_q),
+                percent_of_year=percent_of(got["q"], plan_year),
+                percent_ytd=percent_of(got["ytd"], plan_year),
+                growth=growth_of(got["q"], got["pq"]),
+                growth_ytd=growth_of(got["ytd"], got["pytd"]),
+            )
+        )
+    quarters = [
+        QuarterPoint(
+            quarter=q,
+            label=quarter_label(q, year),
+            planned=plans.quarter_figure("disbursed_amount", q, su_id=su_id) or ZERO,
+            achieved=Decimal(tot[f"amount_q{q}"]),
+        )
+        for q in range(1, quarter + 1)
+    ]
+
+    # Ledger and loan book.
+    loans_acc, provision_acc = _subtree(LOANS_ACCOUNT), _subtree(PROVISION_ACCOUNT)
+    outstanding = _ledger_by(loans_acc, fund_id=fund_id, end=end, su_id=su_id, group=None)[None]
+    provisions = -_ledger_by(provision_acc, fund_id=fund_id, end=end, su_id=su_id, group=None)[None]
+    book_qs, book = _book(fund_id, su_id, end, None)
+    book = book[None]
+    _, by_group = _book(fund_id, su_id, end, "debt_group")
+    book_out = _z(book["outstanding"])
+    debt_groups = []
+    for (g,), r in sorted(by_group.items()):
+        debt_groups.append(
+            DebtGroupRow(
+                group=g,
+                label=DEBT_GROUP_LABELS.get(g, f"Nhóm {g}"),
+                loans=r["loans"],
+                outstanding=_z(r["outstanding"]),
+                overdue_principal=_z(r["overdue_principal"]),
+                provision_held=_z(r["provision"]),
+                share=percent_of(_z(r["outstanding"]), book_out),
+            )
+        )
+    classified_on = book_qs.aggregate(m=Max("classified_on"))["m"]
+    capital = []
+    if su is None:
+        capital = [
+            CapitalRow(code=s.code, name=s.name, account=s.account_code, amount=amount)
+            for s, amount in capital_by_source(fund=fund, as_of=end).items()
+        ]
+
+    # One row per superior union (fund report) or grassroots union (superior union's report).
+    if su is None:
+        group, unit_kind = "superior_union_id", "superior_union"
+        units = {
+            u.pk: u for u in SuperiorUnion.objects.filter(fund=fund).only("id", "code", "name")
+        }
+    else:
+        group, unit_kind = "grassroots_union_id", "grassroots_union"
+        units = {}
+    by_unit = _loan_figures(loans, periods, group)
+    vis_unit = _visits(fund_id, su_id, periods, group.removesuffix("_id"))
+    out_unit = _ledger_by(loans_acc, fund_id=fund_id, end=end, su_id=su_id, group=group)
+    prov_unit = _ledger_by(provision_acc, fund_id=fund_id, end=end, su_id=su_id, group=group)
+    _, book_unit = _book(fund_id, su_id, end, group)
+    if su is not None:
+        planned_gus = plans.gu_of_su.get(su.pk, set())
+        ids = (
+            set(by_unit)
+            | {k for (k,) in book_unit}
+            | {k for k, v in out_unit.items() if v}
+            | planned_gus
+            | set(GrassrootsUnion.objects.filter(superior_union=su).values_list("id", flat=True))
+        )
+        ids.discard(None)
+        units = {
+            u.pk: u for u in GrassrootsUnion.objects.filter(pk__in=ids).only("id", "code", "name")
+        }
+    empty = {f"{m}_{p}": 0 for m in _METRICS for p in periods}
+    rows = []
+    for uid, u in sorted(units.items(), key=lambda kv: kv[1].code):
+        f = by_unit.get(uid, empty)
+        b = book_unit.get((uid,), {})
+        unit_plan = {"su_id": uid} if su is None else {"gu_id": uid}
+        plan_year = plans.figure("disbursed_amount", None, **unit_plan)
+        plan_q = plans.quarter_figure("disbursed_amount", quarter, **unit_plan)
+        amount, ytd, prev = (
+            Decimal(f["amount_q"]),
+            Decimal(f["amount_ytd"]),
+            Decimal(f["amount_pq"]),
+        )
+        book_unit_out = _z(b.get("outstanding"))
+        rows.append(
+            UnitRow(
+                unit_id=uid,
+                code=u.code,
+                name=u.name,
+                plan_year=plan_year,
+                plan_quarter=plan_q,
+                disbursed=amount,
+                loans=f["loans_q"],
+                borrowers=f["borrowers_q"],
+                grassroots_unions=f["gus_q"],
+                jobs_created=f["jobs_q"],
+                jobs_confirmed=vis_unit.get(uid, {}).get("q", 0),
+                ytd_disbursed=ytd,
+                previous_disbursed=prev,
+                percent_of_year=percent_of(amount, plan_year),
+                percent_quarter=None if plan_q is None else percent_of(amount, plan_q),
+                percent_ytd=percent_of(ytd, plan_year),
+                growth=growth_of(amount, prev),
+                outstanding=out_unit.get(uid, ZERO),
+                provisions=-prov_unit.get(uid, ZERO),
+                overdue=_z(b.get("overdue")),
+                overdue_rate=percent_of(_z(b.get("overdue")), book_unit_out),
+            )
+        )
+
+    amount = indicators[0]
+    figures = QuarterlyFigures(
+        fund_id=fund.pk,
+        fund_name=fund.name,
+        federation_name=fund.federation_name,
+        superior_union_id=su_id,
+        unit_code=su.code if su else fund.code,
+        unit_name=su.name if su else fund.name,
+        year=year,
+        quarter=quarter,
+        label=quarter_label(quarter, year),
+        start=start,
+        end=end,
+        indicators=indicators,
+        quarters=quarters,
+        outstanding=outstanding,
+        provisions=provisions,
+        provisions_held=_z(book["provision"]),
+        loan_book_outstanding=book_out,
+        overdue=_z(book["overdue"]),
+        overdue_principal=_z(book["overdue_principal"]),
+        overdue_rate=percent_of(_z(book["overdue"]), book_out),
+        classified_on=classified_on,
+        debt_groups=debt_groups,
+        capital=capital,
+        capital_total=sum((c.amount for c in capital), ZERO),
+        unit_kind=unit_kind,
+        units=rows,
+    )
+    figures.headline = headline_sentence(
+        label=figures.label,
+        borrowers=int(figures.indicator("borrowers").quarter),
+        grassroots_unions=int(figures.indicator("grassroots_unions").quarter),
+        amount=amount.quarter,
+        jobs=int(figures.indicator("jobs_created").quarter),
+        percent_of_plan=amount.percent_of_year,
+        growth=amount.growth,
+        previous_amount=amount.previous_quarter,
+        unit_name=su.name if su else "",
+    )
+    return figures

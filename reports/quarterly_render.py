@@ -1,0 +1,404 @@
+"""The quarterly report's two documents from its figures: a PDF (reportlab, A4 landscape,
+Vietnamese, page X/Y, generation time and ledger chain state on every page) and an XLSX for
+auditors (openpyxl; the same tables one sheet each, amounts as numbers in a VND format, the
+headline on the first sheet). Both read only the ``QuarterlyFigures``: no query here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import PageBreak, Paragraph, Table, TableStyle
+
+from accounting.formatting import format_date_vi, format_vnd
+from fund.attainment import growth_display, percent_display
+
+from .pdf import FONT, PageInfo, bar_chart, build_pdf, data_table, spacer, styles
+from .quarterly import MONEY_INDICATORS, QuarterlyFigures
+
+VND_FORMAT = '#,##0 "₫"'
+COUNT_FORMAT = "#,##0"
+PERCENT_FORMAT = '0.00"%"'
+
+
+def _n(value, money: bool = False) -> str:
+    return format_vnd(value, symbol=money)
+
+
+def chain_state_text(seq: int, head_hash: str) -> str:
+    if not seq:
+        return "sổ cái chưa niêm phong"
+    return f"chuỗi niêm phong #{seq} · {head_hash[:12]}…"
+
+
+def report_title(f: QuarterlyFigures) -> str:
+    return f"Báo cáo kết quả cho vay {f.label} — {f.unit_name}"
+
+
+# --------------------------------------------------------------------------------------------
+# Tables shared by the PDF and the XLSX: (title, header, rows of raw values, kinds)
+# kinds: "text", "money", "count", "percent", "growth"
+
+
+def _indicator_table(f: QuarterlyFigures):
+    header = [
+        "Chỉ tiêu",
+        "Kế hoạch năm",
+        "Kế hoạch quý",
+        f"Thực hiện {f.label}",
+        "% KH quý",
+        "% KH năm",
+        "Lũy kế năm",
+        "Lũy kế % KH năm",
+        "Cùng kỳ năm trước",
+        "Tăng/giảm so cùng kỳ",
+    ]
+    rows, kinds = [], []
+    for i in f.indicators:
+        k = "money" if i.indicator in MONEY_INDICATORS else "count"
+        rows.append(
+            [
+                i.label,
+                i.plan_year,
+                i.plan_quarter,
+                i.quarter,
+                i.percent_quarter,
+                i.percent_of_year,
+                i.ytd,
+                i.percent_ytd,
+                i.previous_quarter,
+                i.growth,
+            ]
+        )
+        kinds.append(["text", k, k, k, "percent", "percent", k, "percent", k, "growth"])
+    return "I. Kết quả thực hiện kế hoạch", header, rows, kinds
+
+
+def _risk_table(f: QuarterlyFigures):
+    header = ["Nhóm nợ", "Số khoản vay", "Dư nợ gốc", "Gốc quá hạn", "Dự phòng đã trích"]
+    header.append("Tỷ trọng")
+    rows = [
+        [g.label, g.loans, g.outstanding, g.overdue_principal, g.provision_held, g.share]
+        for g in f.debt_groups
+    ]
+    kinds = [["text", "count", "money", "money", "money", "percent"]] * len(rows)
+    rows.append(
+        [
+            "Cộng",
+            sum(g.loans for g in f.debt_groups),
+            f.loan_book_outstanding,
+            f.overdue_principal,
+            f.provisions_held,
+            Decimal(100) if f.loan_book_outstanding else None,
+        ]
+    )
+    kinds.append(["text", "count", "money", "money", "money", "percent"])
+    return "II. Dư nợ, nợ quá hạn theo nhóm nợ và dự phòng rủi ro", header, rows, kinds
+
+
+def _capital_table(f: QuarterlyFigures):
+    header = ["Mã", "Nguồn vốn", "Tài khoản", f"Số dư đến {format_date_vi(f.end)}"]
+    rows = [[c.code, c.name, c.account, c.amount] for c in f.capital]
+    rows.append(["", "Tổng nguồn vốn", "411", f.capital_total])
+    kinds = [["text", "text", "text", "money"]] * len(rows)
+    return "III. Nguồn vốn theo nguồn", header, rows, kinds
+
+
+def _unit_table(f: QuarterlyFigures):
+    unit = "Công đoàn cấp trên" if f.unit_kind == "superior_union" else "Công đoàn cơ sở"
+    header = [
+        "Mã",
+        unit,
+        "Kế hoạch năm",
+        f"Giải ngân {f.label}",
+        "% KH năm",
+        "Lũy kế năm",
+        "Lũy kế % KH",
+        "Cùng kỳ năm trước",
+        "Tăng/giảm",
+        "Khoản vay",
+        "Thành viên vay",
+    ]
+    kinds_row = ["text", "text", "money", "money", "percent", "money", "percent", "money"]
+    kinds_row += ["growth", "count", "count"]
+    if f.unit_kind == "superior_union":
+        header.append("CĐCS vay")
+        kinds_row.append("count")
+    header += ["Việc làm mới", "Dư nợ cuối quý", "Nợ quá hạn", "Tỷ lệ NQH"]
+    kinds_row += ["count", "money", "money", "percent"]
+    rows = []
+    for u in f.units:
+        row = [
+            u.code,
+            u.name,
+            u.plan_year,
+            u.disbursed,
+            u.percent_of_year,
+            u.ytd_disbursed,
+            u.percent_ytd,
+            u.previous_disbursed,
+            u.growth,
+            u.loans,
+            u.borrowers,
+        ]
+        if f.unit_kind == "superior_union":
+            row.append(u.grassroots_unions)
+        row += [u.jobs_created, u.outstanding, u.overdue, u.overdue_rate]
+        rows.append(row)
+    number = "IV" if f.unit_kind == "superior_union" else "III"
+    title = f"{number}. Kết quả theo {unit.lower()}"
+    return title, header, rows, [kinds_row] * len(rows)
+
+
+def report_tables(f: QuarterlyFigures):
+    tables = [_indicator_table(f), _risk_table(f)]
+    if f.superior_union_id is None:
+        tables.append(_capital_table(f))
+    tables.append(_unit_table(f))
+    return tables
+
+
+def _display(value, kind: str) -> str:
+    if kind == "text":
+        return "" if value is None else str(value)
+    if value is None and kind in ("money", "count"):
+        return "—"
+    if kind == "money":
+        return _n(value)
+    if kind == "count":
+        return _n(value)
+    if kind == "percent":
+        return percent_display(value)
+    return growth_display(value)
+
+
+# --------------------------------------------------------------------------------------------
+# PDF
+
+
+def _widths(kinds: list[str], total: float) -> list[float]:
+    weight = {"text": 1.0, "money": 1.3, "count": 0.6, "percent": 0.8, "growth": 0.95}
+    ws = [weight[k] for k in kinds]
+    if kinds and kinds[0] == "text" and len(kinds) > 1 and kinds[1] == "text":
+        ws[0] = 0.9
+        ws[1] = 2.2
+    elif kinds and kinds[0] == "text":
+        ws[0] = 2.2
+    s = sum(ws)
+    return [total * w / s for w in ws]
+
+
+PLAIN_FONT_SIZE = 6.8
+
+
+def _fit(text: str, width: float) -> str:
+    """`text` cut with "…" to fit one line of `width` points in the plain table's type."""
+    if stringWidth(text, FONT, PLAIN_FONT_SIZE) <= width:
+        return text
+    while text and stringWidth(text + "…", FONT, PLAIN_FONT_SIZE) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _plain_table(header, body, widths, numeric) -> Table:
+    """A long table in the report style with one-line string cells (fast to lay out)."""
+    st = styles()
+    head_style = ParagraphStyle("plain_head", parent=st["cell_bold"], fontSize=7, leading=8.5)
+    pad = 4
+    rows = [[Paragraph(h, head_style) for h in header]]
+    text_cols = [i for i in range(len(header)) if i not in numeric]
+    for r in body:
+        r = list(r)
+        for i in text_cols:
+            r[i] = _fit(r[i], widths[i] - pad)
+        rows.append(r)
+    t = Table(rows, colWidths=widths, repeatRows=1)
+    commands = [
+        ("FONTNAME", (0, 1), (-1, -1), FONT),
+        ("FONTSIZE", (0, 1), (-1, -1), PLAIN_FONT_SIZE),
+        ("LEADING", (0, 1), (-1, -1), PLAIN_FONT_SIZE + 1.5),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#d9e2f3")),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#7f8fa6")),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), pad / 2),
+        ("RIGHTPADDING", (0, 0), (-1, -1), pad / 2),
+    ]
+    for c in numeric:
+        commands.append(("ALIGN", (c, 1), (c, -1), "RIGHT"))
+    t.setStyle(TableStyle(commands))
+    return t
+
+
+def render_pdf(target, f: QuarterlyFigures, *, generated_at: datetime, chain_state: str) -> None:
+    """Write the report's PDF to `target` (a path or a binary file)."""
+    st = styles()
+    width = 267 * mm  # A4 landscape less the margins
+    story = [
+        Paragraph(f.federation_name.upper() or f.fund_name.upper(), st["subtitle"]),
+        Paragraph(f.fund_name, st["subtitle"]),
+        spacer(3),
+        Paragraph(f"BÁO CÁO KẾT QUẢ CHO VAY VÀ THỰC HIỆN KẾ HOẠCH {f.label.upper()}", st["title"]),
+        Paragraph(
+            f"{f.unit_name} · từ {format_date_vi(f.start)} đến {format_date_vi(f.end)}",
+            st["subtitle"],
+        ),
+        spacer(3),
+        Paragraph(f.headline, st["headline"]),
+    ]
+    amount = f.indicator("disbursed_amount")
+    story.append(
+        Paragraph(
+            f"Lũy kế từ đầu năm: {format_vnd(amount.ytd)}, đạt "
+            f"{percent_display(amount.percent_ytd)} kế hoạch năm "
+            f"({format_vnd(amount.plan_year)}); cùng kỳ năm trước {format_vnd(amount.previous_ytd)}"
+            f" ({growth_display(amount.growth_ytd)}). Dư nợ cuối quý {format_vnd(f.outstanding)}, "
+            f"nợ quá hạn {format_vnd(f.overdue)} ({percent_display(f.overdue_rate)}), dự phòng "
+            f"rủi ro {format_vnd(f.provisions)}.",
+            st["base"],
+        )
+    )
+    for title, header, rows, kinds in report_tables(f):
+        story.append(Paragraph(title, st["h2"]))
+        if title.startswith("II.") and f.classified_on:
+            story.append(
+                Paragraph(
+                    f"Theo kết quả phân loại nợ ngày {format_date_vi(f.classified_on)}; dư nợ và "
+                    f"dự phòng trên sổ cái đến {format_date_vi(f.end)}: "
+                    f"{format_vnd(f.outstanding)} và {format_vnd(f.provisions)}.",
+                    st["small"],
+                )
+            )
+        if not rows:
+            story.append(Paragraph("Không có số liệu.", st["base"]))
+            continue
+        col_kinds = kinds[0]
+        numeric = [i for i, k in enumerate(col_kinds) if k != "text"]
+        widths = _widths(col_kinds, width)
+        body = [
+            [_display(v, k) for v, k in zip(r, kk, strict=True)]
+            for r, kk in zip(rows, kinds, strict=True)
+        ]
+        if len(header) > 10:
+            # A row per union: plain cells in a smaller type (Paragraphs cost ~1 ms a cell).
+            story.append(_plain_table(header, body, widths, numeric))
+            continue
+        story.append(
+            data_table(
+                header,
+                body,
+                col_widths=widths,
+                numeric_cols=numeric,
+                total_row=title.startswith(("II.", "III. Nguồn")),
+            )
+        )
+    # Plan against achieved: per quarter of the year, and per unit (year plan / year to date).
+    story.append(PageBreak())
+    story.append(Paragraph("Biểu đồ kế hoạch và thực hiện", st["h2"]))
+    bn = Decimal(1_000_000)
+    story.append(
+        bar_chart(
+            [q.label for q in f.quarters],
+            [float(q.planned / bn) for q in f.quarters],
+            [float(q.achieved / bn) for q in f.quarters],
+            title="Doanh số cho vay theo quý"
+            + ("" if any(q.planned for q in f.quarters) else " (kế hoạch chưa phân bổ theo quý)"),
+            unit="triệu đồng",
+            width=width,
+            height=60 * mm,
+        )
+    )
+    if f.units:
+        shown = (
+            f.units
+            if len(f.units) <= 60
+            else sorted(f.units, key=lambda u: u.ytd_disbursed, reverse=True)[:60]
+        )
+        story.append(spacer(4))
+        story.append(
+            bar_chart(
+                [u.code for u in shown],
+                [float(u.plan_year / bn) for u in shown],
+                [float(u.ytd_disbursed / bn) for u in shown],
+                title=(
+                    "Kế hoạch năm và lũy kế thực hiện theo "
+                    + ("công đoàn cấp trên" if f.unit_kind == "superior_union" else "CĐCS")
+                    + ("" if len(shown) == len(f.units) else " (60 đơn vị giải ngân nhiều nhất)")
+                ),
+                unit="triệu đồng",
+                width=width,
+                height=85 * mm,
+            )
+        )
+    info = PageInfo(organisation=f.fund_name, generated_at=generated_at, chain_state=chain_state)
+    build_pdf(target, story, info=info, title=report_title(f), landscape_pages=True)
+
+
+# --------------------------------------------------------------------------------------------
+# XLSX
+
+
+def _sheet_name(title: str) -> str:
+    name = title.split(". ", 1)[-1]
+    for ch in "[]:*?/\\":
+        name = name.replace(ch, " ")
+    return name[:31].strip()
+
+
+def render_xlsx(target, f: QuarterlyFigures, *, generated_at: datetime, chain_state: str) -> None:
+    """Write the XLSX to `target` (a path or a binary file): numbers stay numbers."""
+    wb = Workbook()
+    first = True
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="D9E2F3")
+    for title, header, rows, kinds in report_tables(f):
+        ws = wb.active if first else wb.create_sheet()
+        ws.title = _sheet_name(title)
+        r0 = 1
+        if first:
+            ws["A1"] = f.headline
+            ws["A1"].font = Font(bold=True, size=12)
+            ws["A2"] = (
+                f"{f.unit_name} · {f.label} ({format_date_vi(f.start)}–{format_date_vi(f.end)}) · "
+                f"lập lúc {generated_at:%H:%M %d/%m/%Y} · {chain_state}"
+            )
+            r0 = 4
+            first = False
+        ws.cell(row=r0, column=1, value=title).font = bold
+        for c, h in enumerate(header, start=1):
+            cell = ws.cell(row=r0 + 1, column=c, value=h)
+            cell.font, cell.fill = bold, fill
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        for i, (row, kk) in enumerate(zip(rows, kinds, strict=True)):
+            for c, (v, k) in enumerate(zip(row, kk, strict=True), start=1):
+                cell = ws.cell(row=r0 + 2 + i, column=c)
+                if k == "text":
+                    cell.value = v
+                elif v is None:
+                    cell.value = None
+                elif k == "money":
+                    cell.value = int(v)
+                    cell.number_format = VND_FORMAT
+                elif k == "count":
+                    cell.value = int(v)
+                    cell.number_format = COUNT_FORMAT
+                else:
+                    cell.value = float(v)
+                    cell.number_format = PERCENT_FORMAT
+        for c, k in enumerate(kinds[0] if kinds else [], start=1):
+            ws.column_dimensions[get_column_letter(c)].width = {
+                "text": 34,
+                "money": 20,
+            }.get(k, 12)
+        ws.freeze_panes = ws.cell(row=r0 + 2, column=1)
+    wb.properties.title = report_title(f)
+    wb.properties.creator = "trovon"
+    wb.save(target)

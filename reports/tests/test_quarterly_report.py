@@ -1,0 +1,181 @@
+"""The stored quarterly report: its PDF (text and a rendered page), its XLSX, regeneration,
+e-mail, the management command and the tasks (eager)."""
+
+import hashlib
+import io
+from pathlib import Path
+
+import pdfplumber
+import pypdfium2
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from openpyxl import load_workbook
+
+from accounting.selectors import ledger_chain_head
+from accounting.services import ledger_seal
+from reports.models import QuarterlyReport
+from reports.services import (
+    previous_quarter,
+    quarterly_report_email,
+    quarterly_report_generate,
+)
+from reports.tasks import quarterly_report_task, quarterly_reports_signature
+
+pytestmark = pytest.mark.django_db
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+HEADLINE = (
+    "Quý I/2025: giải ngân cho 4 đoàn viên của 3 CĐCS, số tiền 75.000.000 ₫ (đạt 18,75% kế "
+    "hoạch, tăng 275,00% so với cùng kỳ), tạo việc làm mới cho 7 lao động."
+)
+
+
+def generate(fed, su=None):
+    return quarterly_report_generate(
+        fund_id=fed.org.fund.pk, year=2025, quarter=1, superior_union_id=su.pk if su else None
+    )
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_pdf_says_the_headline_with_every_diacritic_and_numbers_its_pages(federation):
+    ledger_seal()
+    seq, head = ledger_chain_head()
+    report = generate(federation)
+    assert (report.chain_seq, report.chain_hash) == (seq, head) and seq > 0
+    data = Path(report.pdf.path).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == report.pdf_sha256
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        pages = [p.extract_text() for p in pdf.pages]
+    n = len(pages)
+    assert n >= 2
+    assert HEADLINE in flat(" ".join(pages))
+    for i, text in enumerate(pages, start=1):
+        assert f"Trang {i}/{n}" in text
+        assert f"chuỗi niêm phong #{seq} · {head[:12]}" in text
+        assert "Lập lúc" in text
+    everything = flat(" ".join(pages))
+    for words in ("Kết quả thực hiện kế hoạch", "công đoàn cấp trên", "Nguồn vốn theo nguồn"):
+        assert words in everything
+
+
+def test_rendered_first_page_is_inked(federation):
+    report = generate(federation)
+    doc = pypdfium2.PdfDocument(Path(report.pdf.path).read_bytes())
+    image = doc[0].render(scale=1.5).to_pil().convert("L")
+    ARTIFACTS.mkdir(exist_ok=True)
+    image.save(ARTIFACTS / "quarterly_report_page1.png")
+    w, h = image.size
+    band = image.crop((0, 0, w, h // 3))  # titles and the headline
+    dark = sum(band.histogram()[:128])
+    assert dark > 0.01 * band.size[0] * band.size[1]
+    assert "giải ngân cho 4 đoàn viên" in doc[0].get_textpage().get_text_range()
+
+
+def test_xlsx_has_the_same_tables_with_numbers_as_numbers(federation):
+    report = generate(federation)
+    data = Path(report.xlsx.path).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == report.xlsx_sha256
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == [
+        "Kết quả thực hiện kế hoạch",
+        "Dư nợ, nợ quá hạn theo nhóm nợ",
+        "Nguồn vốn theo nguồn",
+        "Kết quả theo công đoàn cấp trên",
+    ]
+    first = wb.worksheets[0]
+    assert first["A1"].value == HEADLINE
+    row = next(r for r in first.iter_rows(min_row=6) if r[0].value == "Doanh số cho vay (đồng)")
+    assert row[1].value == 400_000_000 and row[3].value == 75_000_000
+    assert row[1].number_format == '#,##0 "₫"'
+    assert row[5].value == pytest.approx(18.75)
+    units = wb["Kết quả theo công đoàn cấp trên"]
+    by_code = {r[0].value: r for r in units.iter_rows(min_row=3)}
+    assert by_code["LB"][3].value == 60_000_000 and by_code["HBT"][3].value == 15_000_000
+    assert isinstance(by_code["LB"][13].value, int)  # outstanding, a number
+
+
+def test_regenerating_reproduces_the_figures_and_keeps_one_current_report(
+    federation, django_capture_on_commit_callbacks
+):
+    first = generate(federation)
+    old_pdf = Path(first.pdf.path)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = generate(federation)
+    assert second.pk == first.pk and second.generation == 2
+    assert second.figures == first.figures
+    assert QuarterlyReport.objects.filter(superior_union=None).count() == 1
+    assert Path(second.pdf.path).exists() and not old_pdf.exists()
+    lb = generate(federation, federation.org.lb)
+    assert lb.pk != first.pk and QuarterlyReport.objects.count() == 2
+
+
+def test_mail_goes_to_the_officers_concerned(federation, emails):
+    fund_report = generate(federation)
+    to = quarterly_report_email(report=fund_report)
+    assert to == ["quy_duyet@congdoan.vn", "quy_lap@congdoan.vn"]
+    msg = mail.outbox[-1]
+    assert HEADLINE in msg.body and "Quý I/2025" in msg.subject
+    names = [a[0] for a in msg.attachments]
+    assert names[0].endswith(".pdf") and names[1].endswith(".xlsx")
+    assert msg.attachments[0][1][:5] == b"%PDF-"
+    lb_report = generate(federation, federation.org.lb)
+    assert quarterly_report_email(report=lb_report) == ["capten_lb@congdoan.vn"]
+    lb_report.refresh_from_db()
+    assert lb_report.emailed_to == ["capten_lb@congdoan.vn"] and lb_report.emailed_at
+
+
+def test_command_and_tasks_give_the_same_reports(federation, emails):
+    out = io.StringIO()
+    call_command("quarterly_report", year=2025, quarter=1, fund="HN", all=True, stdout=out)
+    text = out.getvalue()
+    assert HEADLINE in text
+    assert "Quý I/2025, LĐLĐ quận Long Biên" in text and "Quý I/2025, LĐLĐ quận Hai Bà" in text
+    assert text.count("PDF:") == 3 and text.count(".xlsx") == 3
+    by_command = {r.superior_union_id: r.figures for r in QuarterlyReport.objects.filter(year=2025)}
+    assert len(by_command) == 3 and len(mail.outbox) == 3
+    # The tasks (eager here) run the same service: same figures, next generation.
+    quarterly_reports_signature(fund_id=federation.org.fund.pk, year=2025, quarter=1).delay()
+    reports = QuarterlyReport.objects.filter(year=2025)
+    assert {r.superior_union_id: r.figures for r in reports} == by_command
+    assert {r.generation for r in reports} == {2}
+    assert len(mail.outbox) == 6
+    pk = quarterly_report_task.delay(federation.org.fund.pk, 2025, 1, federation.org.hbt.pk).get()
+    assert QuarterlyReport.objects.get(pk=pk).superior_union == federation.org.hbt
+
+
+def test_command_for_one_superior_union_and_refusals(federation):
+    out = io.StringIO()
+    call_command(
+        "quarterly_report", year=2025, quarter=1, superior_union="HBT", no_email=True, stdout=out
+    )
+    assert out.getvalue().startswith("Quý I/2025, LĐLĐ quận Hai Bà Trưng: giải ngân cho 1")
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("quarterly_report", year=2025, quarter=1, superior_union="NOPE")
+    with pytest.raises(CommandError):
+        call_command("quarterly_report", year=2025, quarter=1, fund="NOPE")
+    # Without --fund: every fund's report, as the beat task does.
+    out = io.StringIO()
+    call_command("quarterly_report", year=2025, quarter=1, no_email=True, stdout=out)
+    assert out.getvalue().count("PDF:") == 2
+
+
+def test_previous_quarter():
+    from datetime import date
+
+    assert previous_quarter(date(2025, 1, 2)) == (2024, 4)
+    assert previous_quarter(date(2025, 4, 2)) == (2025, 1)
+    assert previous_quarter(date(2025, 10, 2)) == (2025, 3)
+
+
+def test_beat_runs_the_reports_after_each_quarter():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["quarterly-reports"]
+    assert entry["task"] == "reports.tasks.quarterly_reports_after_close_task"
+    assert entry["schedule"].month_of_year == {1, 4, 7, 10}
+    assert entry["schedule"].day_of_month == {2}
