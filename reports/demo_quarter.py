@@ -20,11 +20,13 @@ from datetime import date
 
 from django.db import transaction
 
-from accounting.formatting import format_vnd, quarter_label
+from accounting.formatting import quarter_label
 from fund.attainment import attainment, growth_display, percent_display
 from fund.models import Fund
 from loans import demo as loans_demo
 from loans.demo import LendingPlan, demo_lending_plan
+from reports.quarterly import headline_sentence
+from reports.services import quarterly_report_generate
 
 DailyJob = Callable[[LendingPlan, date], None]
 
@@ -72,11 +74,16 @@ class Headline:
 
     @property
     def text(self) -> str:
-        return (
-            f"{quarter_label(self.quarter, self.year)}: giải ngân cho {self.borrowers} thành viên "
-            f"của {self.grassroots_unions} công đoàn cơ sở, {format_vnd(self.amount)} "
-            f"({self.percent_of_year_display} kế hoạch năm, {self.growth_display} so với cùng "
-            f"kỳ năm trước), tạo {self.jobs_confirmed} việc làm mới."
+        """The sentence exactly as the quarterly report states it."""
+        return headline_sentence(
+            label=quarter_label(self.quarter, self.year),
+            borrowers=self.borrowers,
+            grassroots_unions=self.grassroots_unions,
+            amount=self.amount,
+            jobs=self.jobs_created,
+            percent_of_plan=self.percent_of_year,
+            growth=self.growth_percent,
+            previous_amount=self.previous_amount,
         )
 
 
@@ -113,8 +120,9 @@ class DemoRun:
 def demo_report_produce(plan: LendingPlan):
     """The quarterly plan-attainment report of the current quarter (PDF and XLSX).
 
-    Returns the stored report, or None while the reports app cannot produce it yet."""
-    return None
+    The same service the beat runs after a quarter closes; the files are stored under
+    MEDIA_ROOT (var/media by default)."""
+    return quarterly_report_generate(fund_id=plan.fund.pk, year=plan.year, quarter=1)
 
 
 def demo_quarter_run(

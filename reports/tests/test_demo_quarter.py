@@ -78,8 +78,9 @@ def test_demo_small_runs_both_quarters_and_states_the_declared_figures():
 
     # The headline as the federation states it, then the ledger and the loan book.
     assert (
-        f"Quý I/{year}: giải ngân cho 30 thành viên của 6 công đoàn cơ sở, 900.000.000 ₫ "
-        "(1,49% kế hoạch năm, +91,49% so với cùng kỳ năm trước), tạo 33 việc làm mới." in text
+        f"Quý I/{year}: giải ngân cho 30 đoàn viên của 6 CĐCS, số tiền 900.000.000 ₫ "
+        "(đạt 1,49% kế hoạch, tăng 91,49% so với cùng kỳ), tạo việc làm mới cho 33 lao động."
+        in text
     )
     assert "Cân đối: CÓ" in text
     assert "Chuỗi niêm phong toàn vẹn" in text
