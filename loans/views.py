@@ -29,7 +29,7 @@ from fund.scoping import scope_filter, scoped_get_or_404
 from fund.selectors import capital_available, loans_outstanding
 
 from . import repayments, services
-from .collections import collection_sheet, installment_owed, overdue_list
+from .collections import CollectionLine, collection_sheet, installment_owed, overdue_list
 from .forms import (
     ApproveForm,
     CollectionEntryForm,
@@ -544,6 +544,8 @@ def loan_repay(request, pk):
 def _collections(request, gu, *, template="loans/collections.html"):
     year, month = _month(request)
     lines = collection_sheet(scope=request.scope, grassroots_union=gu, year=year, month=month)
+    if request.method == "POST":
+        lines += _posted_lines(request, gu, {x.loan.pk for x in lines})
     form = CollectionEntryForm(
         request.POST or None,
         lines=lines,
@@ -594,6 +596,21 @@ def _collections(request, gu, *, template="loans/collections.html"):
         + ("" if request.scope.role in GRASSROOTS else f"&union={gu.pk}"),
     }
     return render(request, template, context, status=400 if form.is_bound and form.errors else 200)
+
+
+def _posted_lines(request, gu, listed: set) -> list:
+    """Loans of the union the form was filled in for but no longer on the sheet (a second
+    submission after the first paid them off): kept, so the double submit is answered by the
+    service's idempotency instead of an empty form."""
+    ids = {
+        int(k.removeprefix("amount_"))
+        for k in request.POST
+        if k.startswith("amount_") and k.removeprefix("amount_").isdigit()
+    } - listed
+    if not ids:
+        return []
+    loans = loan_list(scope=request.scope).filter(grassroots_union=gu, pk__in=ids)
+    return [CollectionLine(loan=loan) for loan in loans.select_related("borrower")]
 
 
 @access(GRASSROOTS)
