@@ -89,6 +89,15 @@ class ProposeForm(IdempotentForm):
         return {k: self.cleaned_data[k] for k in APPLICATION_FIELDS}
 
 
+class MemberApplicationForm(ProposeForm):
+    """A new application for a member already registered: the application's fields only."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in BORROWER_FIELDS:
+            del self.fields[name]
+
+
 class ReviewForm(IdempotentForm):
     decision = forms.ChoiceField(
         label=_("Ý kiến thẩm định"),

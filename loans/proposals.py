@@ -47,3 +47,31 @@ def borrower_propose(
         run=run,
         load=lambda pk: LoanApplication.objects.get(pk=pk),
     )
+
+
+def member_application_propose(
+    *, borrower, application: dict, idempotency_key: str, actor=None
+) -> LoanApplication:
+    """A new application for a member already registered, entered and sent at once.
+
+    All or nothing, once per key (as ``borrower_propose``).
+    """
+
+    def run():
+        app = application_create(borrower=borrower, actor=actor, **application)
+        return application_submit(
+            application=app, idempotency_key=f"propose:{idempotency_key}", actor=actor
+        )
+
+    payload = {
+        "borrower": borrower.pk,
+        "application": {k: getattr(v, "pk", v) for k, v in application.items()},
+        "actor": getattr(actor, "pk", None),
+    }
+    return command_once(
+        scope="loans.member_application_propose",
+        key=idempotency_key,
+        payload=payload,
+        run=run,
+        load=lambda pk: LoanApplication.objects.get(pk=pk),
+    )

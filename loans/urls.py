@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/repay/", views.loan_repay, name="loan_repay"),
     path("borrowers/", views.borrower_list_view, name="borrower_list"),
     path("borrowers/<int:pk>/", views.borrower_detail, name="borrower_detail"),
+    path("borrowers/<int:pk>/apply/", views.borrower_apply, name="borrower_apply"),
     path("propose/", views.propose, name="propose"),
     path("applications/", views.application_list_view, name="application_list"),
     path("applications/<int:pk>/", views.application_detail, name="application_detail"),

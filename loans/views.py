@@ -35,6 +35,7 @@ from .forms import (
     CollectionEntryForm,
     DisburseForm,
     LoanFilterForm,
+    MemberApplicationForm,
     ProposeForm,
     ReasonForm,
     RepaymentForm,
@@ -48,7 +49,7 @@ from .models import (
     LoanStatus,
     LoanTransaction,
 )
-from .proposals import borrower_propose
+from .proposals import borrower_propose, member_application_propose
 from .selectors import amount_of, application_list, borrower_list, loan_list
 
 S = ApplicationStatus
@@ -219,7 +220,42 @@ def propose(request):
                 % {"name": app.borrower.full_name, "id": app.pk},
             )
             return redirect("loans:application_detail", pk=app.pk)
-    return render(request, "loans/propose.html", {"form": form, "union": gu})
+    return render(
+        request,
+        "loans/propose.html",
+        {"form": form, "union": gu},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@access(GRASSROOTS)
+def borrower_apply(request, pk):
+    """A new application for a member of the union already registered."""
+    borrower = scoped_get_or_404(Borrower.objects.all(), request.scope, pk=pk)
+    form = MemberApplicationForm(request.POST or None, fund=request.user.officer.fund)
+    if request.method == "POST" and form.is_valid():
+        try:
+            app = member_application_propose(
+                borrower=borrower,
+                application=form.application_values(),
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                actor=request.user,
+            )
+        except ApplicationError as e:
+            form_error_apply(form, e)
+        else:
+            messages.success(
+                request,
+                _("Đã gửi đề nghị vay của %(name)s lên công đoàn cấp trên (hồ sơ #%(id)s).")
+                % {"name": borrower.full_name, "id": app.pk},
+            )
+            return redirect("loans:application_detail", pk=app.pk)
+    return render(
+        request,
+        "loans/borrower_apply.html",
+        {"form": form, "borrower": borrower},
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def test_propose_bad_input_shows_field_errors_and_writes_nothing(as_user, office
     key = _key(c.get(reverse("loans:propose")))
     # A form-level error (CCCD too short) and a service refusal (amount above the product's).
     r = c.post(reverse("loans:propose"), _proposal(key, product, national_id="123"))
-    assert r.status_code == 200
+    assert r.status_code == 400
     assert 'data-field="national_id"' in r.content.decode()
     r = c.post(reverse("loans:propose"), _proposal(key, product, amount="90.000.000"))
     body = r.content.decode()
@@ -177,3 +177,28 @@ def test_grassroots_cannot_review_or_approve(as_user, officers, org, product):
     url = reverse("loans:application_review", args=[app.pk])
     assert c.post(url, {"idempotency_key": "x", "decision": "approve"}).status_code == 403
     assert c.post(reverse("loans:application_approve", args=[app.pk])).status_code == 403
+
+
+def test_new_application_for_a_registered_member(as_user, officers, org, product):
+    member = BorrowerFactory(grassroots_union=org.lb1, full_name="Vũ Thị Thu")
+    c = as_user(officers.grassroots)
+    page = c.get(reverse("loans:borrower_detail", args=[member.pk]))
+    assert reverse("loans:borrower_apply", args=[member.pk]) in page.content.decode()
+    url = reverse("loans:borrower_apply", args=[member.pk])
+    key = _key(c.get(url))
+    data = {
+        k: v
+        for k, v in _proposal(key, product).items()
+        if k in ("idempotency_key", "product", "amount", "term", "purpose_kind", "purpose")
+        or k in ("planned_jobs", "security_kind", "group_name")
+    }
+    r = c.post(url, {**data, "term": "2"})  # below the product's minimum term
+    assert r.status_code == 400 and 'data-field="term"' in r.content.decode()
+    assert not LoanApplication.objects.exists()
+    assert c.post(url, data).status_code == 302
+    assert c.post(url, data).status_code == 302
+    app = LoanApplication.objects.get()
+    assert app.borrower == member and app.status == ApplicationStatus.SUBMITTED
+    # Another union's officer cannot reach the member.
+    r = as_user(officers.grassroots_lb2).get(url)
+    assert r.status_code == 404
