@@ -57,5 +57,17 @@ bench-loans: $(STAMP)
 bench-schedules: $(STAMP)
 	$(PY) bench/schedules.py
 
+# PostgreSQL benchmarks of servicing, jobs and the web app (each ends with one JSON line).
+BENCH_PG = DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/trovon_bench}
+
+bench-servicing: $(STAMP)
+	$(BENCH_PG) $(PY) bench/servicing.py
+
+bench-jobs: $(STAMP)
+	$(BENCH_PG) $(PY) bench/jobs.py
+
+bench-web: $(STAMP)
+	$(BENCH_PG) $(PY) bench/web.py
+
 clean:
 	rm -rf var/*.sqlite3 var/media var/reports

@@ -7,6 +7,7 @@ refused, never rounded: rounding is a business rule that belongs to the schedule
 
 from decimal import Decimal, InvalidOperation
 
+from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 
 from .errors import InvalidAmount, WrongCurrency
@@ -50,3 +51,28 @@ def to_dong(value, *, field: str = "amount", currency: str = CURRENCY) -> Decima
 def vnd(value) -> Money:
     """A `Money` in VND from whole đồng (validated by `to_dong`)."""
     return Money(to_dong(value), CURRENCY)
+
+
+def amount_of(value) -> Decimal:
+    """The whole-đồng Decimal of a `Money` (or of a Decimal/None, for aggregates)."""
+    if value is None:
+        return ZERO
+    if isinstance(value, Money):
+        return value.amount
+    return value
+
+
+# Amounts hold at most 20 digits, like the ledger's postings.
+AMOUNT_DIGITS = 20
+
+
+def money_field(verbose_name, **kwargs):
+    """A model field for a whole-đồng amount: a `MoneyField` in VND with no decimal places."""
+    kwargs.setdefault("default", 0)
+    return MoneyField(
+        verbose_name,
+        max_digits=AMOUNT_DIGITS,
+        decimal_places=0,
+        default_currency=CURRENCY,
+        **kwargs,
+    )

@@ -313,6 +313,8 @@ class CapitalMovementForm(forms.ModelForm):
         max_length=180,
         help_text=_("Gửi lại cùng khóa không ghi sổ hai lần."),
     )
+    # Whole đồng in one box (VND only), checked again by the service.
+    amount = forms.DecimalField(label=_("số tiền (đồng)"), decimal_places=0, min_value=1)
 
     class Meta:
         model = CapitalMovement

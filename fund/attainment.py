@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from accounting.formatting import format_percent
+from accounting.money import amount_of
 
 from .errors import FundError
 from .models import AnnualPlan, Fund, GrassrootsUnion, PlanSplit, SuperiorUnion
@@ -146,7 +147,7 @@ def planned_figure(
         return Decimal(0)
     if superior_union is None and grassroots_union is None:
         by_quarter = dict(_unit_rows(plan, None, None).values_list("quarter", field))
-        by_quarter[0] = getattr(plan, field)
+        by_quarter[0] = amount_of(getattr(plan, field))
     else:
         by_quarter = _by_quarter(_unit_rows(plan, superior_union, grassroots_union), field)
         if not by_quarter and grassroots_union is None:

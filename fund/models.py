@@ -30,7 +30,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-AMOUNT_DIGITS = 20
+from accounting.formatting import format_vnd
+from accounting.money import money_field
 
 
 class Fund(models.Model):
@@ -39,12 +40,7 @@ class Fund(models.Model):
     federation_name = models.CharField(_("liên đoàn lao động"), max_length=255)
     address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
     # Fund settings that loan rules read (a product may tighten them, never loosen).
-    borrower_outstanding_limit = models.DecimalField(
-        _("dư nợ tối đa mỗi thành viên (đồng)"),
-        max_digits=20,
-        decimal_places=0,
-        default=50_000_000,
-    )
+    borrower_outstanding_limit = money_field(_("dư nợ tối đa mỗi thành viên"), default=50_000_000)
 
     class Meta:
         verbose_name = _("quỹ")
@@ -263,7 +259,7 @@ class CapitalMovement(models.Model):
         on_delete=models.PROTECT,
         related_name="movements_in",
     )
-    amount = models.DecimalField(_("số tiền (đồng)"), max_digits=AMOUNT_DIGITS, decimal_places=0)
+    amount = money_field(_("số tiền"), default=None)
     effective_date = models.DateField(_("ngày hạch toán"))
     memo = models.CharField(_("diễn giải"), max_length=500)
     idempotency_key = models.CharField(_("khóa chống trùng"), max_length=180, unique=True)
@@ -297,7 +293,7 @@ class CapitalMovement(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.amount:,.0f} ({self.source})".replace(",", ".")
+        return f"{self.get_kind_display()} {format_vnd(self.amount)} ({self.source})"
 
 
 class LendingAllocation(models.Model):
@@ -314,10 +310,9 @@ class LendingAllocation(models.Model):
         on_delete=models.PROTECT,
         related_name="lending_allocations",
     )
-    amount = models.DecimalField(
-        _("hạn mức cho vay (đồng)"),
-        max_digits=AMOUNT_DIGITS,
-        decimal_places=0,
+    amount = money_field(
+        _("hạn mức cho vay"),
+        default=None,
         null=True,
         blank=True,
         help_text=_("Để trống: bỏ hạn mức từ ngày này."),
@@ -364,7 +359,7 @@ class CapitalCommitment(models.Model):
         related_name="capital_commitments",
     )
     reference = models.CharField(_("tham chiếu"), max_length=100, unique=True)
-    amount = models.DecimalField(_("số tiền (đồng)"), max_digits=AMOUNT_DIGITS, decimal_places=0)
+    amount = money_field(_("số tiền"), default=None)
     status = models.CharField(
         _("trạng thái"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
@@ -394,9 +389,7 @@ class CapitalCommitment(models.Model):
 class PlanFiguresMixin(models.Model):
     """The targets of a plan, or of one part of its split."""
 
-    disbursed_amount = models.DecimalField(
-        _("doanh số cho vay (đồng)"), max_digits=AMOUNT_DIGITS, decimal_places=0, default=0
-    )
+    disbursed_amount = money_field(_("doanh số cho vay"))
     borrowers = models.PositiveIntegerField(_("số lượt thành viên vay"), default=0)
     loans = models.PositiveIntegerField(_("số khoản vay"), default=0)
     grassroots_unions = models.PositiveIntegerField(_("số CĐCS có thành viên vay"), default=0)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from accounting.money import amount_of
 from accounting.selectors import account_balance
 
 from .models import (
@@ -165,7 +166,7 @@ def _zero() -> dict:
 
 
 def _figs(obj) -> dict:
-    return {f: Decimal(getattr(obj, f)) for f in FIGURES}
+    return {f: Decimal(amount_of(getattr(obj, f))) for f in FIGURES}
 
 
 def _add(a: dict, b: dict) -> dict:

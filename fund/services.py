@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounting.errors import IdempotencyConflict
 from accounting.formatting import format_vnd
-from accounting.money import to_dong
+from accounting.money import amount_of, to_dong
 from accounting.services import credit, debit, journal_entry_post
 
 from .audit import audit_changes, audit_record, audit_snapshot
@@ -298,7 +298,9 @@ def _movement(
     }
     existing = CapitalMovement.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        if any(getattr(existing, k) != v for k, v in request.items()):
+        stored = {k: getattr(existing, k) for k in request}
+        stored["amount"] = amount_of(stored["amount"])
+        if stored != request:
             raise IdempotencyConflict(
                 f"Khóa chống trùng '{idempotency_key}' đã dùng cho một nghiệp vụ vốn khác.",
                 field="idempotency_key",

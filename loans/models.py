@@ -33,7 +33,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from djmoney.models.fields import MoneyField
+
+from accounting.money import money_field
 
 from .schedules import Frequency, Method, RatePeriod
 from .terms import (
@@ -42,20 +43,6 @@ from .terms import (
     validate_allocation_order,
     validate_debt_groups,
 )
-
-AMOUNT_DIGITS = 20
-
-
-def money_field(verbose_name, **kwargs):
-    """A whole-đồng amount (VND has no minor unit)."""
-    kwargs.setdefault("default", 0)
-    return MoneyField(
-        verbose_name,
-        max_digits=AMOUNT_DIGITS,
-        decimal_places=0,
-        default_currency="VND",
-        **kwargs,
-    )
 
 
 def rate_field(verbose_name, **kwargs):

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounting.formatting import format_vnd
 from accounting.models import Account, Posting
+from accounting.money import amount_of
 from accounting.selectors import account_balance
 from fund.models import Fund, GrassrootsUnion, SuperiorUnion
 from fund.scoping import Scope, scope_filter
@@ -34,11 +35,6 @@ from .models import (
 
 ZERO = Decimal(0)
 LOANS_ACCOUNT = "1283"
-
-
-def amount_of(value) -> Decimal:
-    """The Decimal of a MoneyField value (Money) or of a plain number."""
-    return getattr(value, "amount", value) if value is not None else ZERO
 
 
 def add_months(start: date, months: int) -> date:
@@ -213,7 +209,7 @@ def borrower_eligibility(
     if not at_disbursement:
         reasons += _product_reasons(borrower=borrower, product=product, amount=amount, term=term)
     outstanding = borrower_outstanding(borrower=borrower)
-    limit = fund.borrower_outstanding_limit
+    limit = amount_of(fund.borrower_outstanding_limit)
     if not at_disbursement and outstanding + amount > limit:
         reasons.append(
             Reason(

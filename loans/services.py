@@ -538,7 +538,7 @@ def _check_product(product: LoanProduct) -> None:
         raise LoanError("Số tiền vay tối thiểu phải lớn hơn 0.", field="min_amount")
     if high < low:
         raise LoanError("Số tiền vay tối đa phải từ mức tối thiểu trở lên.", field="max_amount")
-    if high > product.fund.borrower_outstanding_limit:
+    if high > amount_of(product.fund.borrower_outstanding_limit):
         raise LoanError(
             f"Số tiền vay tối đa vượt mức dư nợ tối đa mỗi thành viên của quỹ "
             f"({format_vnd(product.fund.borrower_outstanding_limit)}).",
@@ -1217,7 +1217,7 @@ def _check_borrower_limit(*, borrower: Borrower, fund: Fund, amount: Decimal) ->
     outstanding = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE).aggregate(
         s=Sum("outstanding_principal")
     )["s"] or Decimal(0)
-    limit = fund.borrower_outstanding_limit
+    limit = amount_of(fund.borrower_outstanding_limit)
     if outstanding + amount > limit:
         raise BorrowerLimitExceeded(
             f"Dư nợ của {borrower.full_name} đang là {format_vnd(outstanding)}; thêm "

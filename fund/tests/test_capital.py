@@ -313,7 +313,7 @@ def test_capital_changes_are_audited(org, officers, sources):
     log = AuditLog.objects.get(object_id=str(m.pk), action="contribution")
     assert log.actor == officers.fund and log.fund_id == org.fund.pk
     assert log.changes["amount"] == [None, "7"]
-    assert Decimal(log.changes["amount"][1]) == m.amount
+    assert Decimal(log.changes["amount"][1]) == m.amount.amount
 
 
 @pytest.mark.postgres

@@ -62,7 +62,7 @@ def test_small_demo_federation_is_complete_and_idempotent():
     assert capital_available(fund=fund) == Decimal(60_500_000_000)
 
     plan = AnnualPlan.objects.get(fund=fund, year=2025)
-    assert plan.disbursed_amount == 60_500_000_000
+    assert plan.disbursed_amount.amount == 60_500_000_000
     assert AnnualPlan.objects.filter(fund=fund, year=2024).exists()
     gaps = {
         (g.kind, g.superior_union and g.superior_union.code): g

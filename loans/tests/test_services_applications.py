@@ -76,7 +76,7 @@ def test_approval_copies_the_product_terms_and_commits_capital(org, chain):
     }
     assert app.terms["allocation_order"][0] == "penalty"
     commitment = CapitalCommitment.objects.get(reference=f"application:{app.pk}")
-    assert commitment.amount == 20_000_000 and commitment.superior_union == org.lb
+    assert commitment.amount.amount == 20_000_000 and commitment.superior_union == org.lb
     assert capital_committed(fund=org.fund) == 20_000_000
 
 
