@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import F
+from django.db.models import Count, DecimalField, F, Min, Sum
 
 from fund.scoping import Scope, scope_filter
 
@@ -87,6 +87,27 @@ def collection_sheet(*, scope: Scope, grassroots_union, year: int, month: int) -
     )
 
 
+OWED = (
+    F("principal_due")
+    - F("principal_paid")
+    + F("interest_due")
+    - F("interest_paid")
+    + F("penalty_due")
+    - F("penalty_paid")
+    + F("savings_due")
+    - F("savings_paid")
+)
+PRINCIPAL_OWED = F("principal_due") - F("principal_paid")
+
+
+def _late(*, scope: Scope, on: date, grassroots_union=None):
+    """Unpaid installments of active loans in the scope whose due date has passed."""
+    loans = scope_filter(Loan.objects.filter(status=LoanStatus.ACTIVE), scope)
+    if grassroots_union is not None:
+        loans = loans.filter(grassroots_union=grassroots_union)
+    return _unpaid(loans, due_by=on).filter(due_date__lt=on)
+
+
 @dataclass
 class OverdueLine:
     loan: Loan
@@ -95,25 +116,72 @@ class OverdueLine:
     overdue_amount: Decimal
 
 
-def overdue_list(*, scope: Scope, on: date, grassroots_union=None) -> list[OverdueLine]:
-    """Active loans in the scope with an installment unpaid after its due date, oldest first."""
-    loans = scope_filter(Loan.objects.filter(status=LoanStatus.ACTIVE), scope)
-    if grassroots_union is not None:
-        loans = loans.filter(grassroots_union=grassroots_union)
-    rows = (
-        _unpaid(loans, due_by=on)
-        .filter(due_date__lt=on)
-        .select_related("loan__borrower", "loan__grassroots_union")
+def overdue_rows(*, scope: Scope, on: date, grassroots_union=None):
+    """One row per late loan of the scope ({"loan_id", "oldest", "owed"}), the longest overdue
+    first, summed in the database; slice or paginate it, then ``overdue_lines``."""
+    return (
+        _late(scope=scope, on=on, grassroots_union=grassroots_union)
+        .order_by()
+        .values("loan_id")
+        .annotate(oldest=Min("due_date"), owed=Sum(OWED, output_field=DecimalField()))
+        .order_by("oldest", "loan_id")
     )
-    lines: dict[int, OverdueLine] = {}
-    for inst in rows:
-        line = lines.get(inst.loan_id)
-        if line is None:
-            line = lines[inst.loan_id] = OverdueLine(
-                loan=inst.loan,
-                oldest_due=inst.due_date,
-                days_past_due=(on - inst.due_date).days,
-                overdue_amount=ZERO,
-            )
-        line.overdue_amount += installment_owed(inst)
-    return sorted(lines.values(), key=lambda x: (-x.days_past_due, x.loan.pk))
+
+
+def overdue_lines(rows, *, on: date) -> list[OverdueLine]:
+    rows = list(rows)
+    loans = Loan.objects.select_related("borrower", "grassroots_union").in_bulk(
+        [r["loan_id"] for r in rows]
+    )
+    return [
+        OverdueLine(
+            loan=loans[r["loan_id"]],
+            oldest_due=r["oldest"],
+            days_past_due=(on - r["oldest"]).days,
+            overdue_amount=r["owed"] or ZERO,
+        )
+        for r in rows
+    ]
+
+
+def overdue_list(*, scope: Scope, on: date, grassroots_union=None) -> list[OverdueLine]:
+    """Active loans in the scope with an installment unpaid after its due date."""
+    rows = overdue_rows(scope=scope, on=on, grassroots_union=grassroots_union)
+    return overdue_lines(rows, on=on)
+
+
+@dataclass(frozen=True)
+class OverdueTotals:
+    loans: int
+    amount: Decimal  # everything late: principal, interest, penalty, savings
+    principal: Decimal
+
+
+def overdue_totals(*, scope: Scope, on: date) -> OverdueTotals:
+    """The scope's arrears in one query (for the dashboard's overdue rate)."""
+    agg = (
+        _late(scope=scope, on=on)
+        .order_by()
+        .aggregate(
+            loans=Count("loan_id", distinct=True),
+            amount=Sum(OWED, output_field=DecimalField()),
+            principal=Sum(PRINCIPAL_OWED, output_field=DecimalField()),
+        )
+    )
+    return OverdueTotals(agg["loans"], agg["amount"] or ZERO, agg["principal"] or ZERO)
+
+
+def overdue_by_union(*, scope: Scope, on: date) -> dict[int, dict]:
+    """{grassroots union id: {"loans": n, "amount": late amount}} for the scope."""
+    rows = (
+        _late(scope=scope, on=on)
+        .order_by()
+        .values("loan__grassroots_union_id")
+        .annotate(
+            loans=Count("loan_id", distinct=True), amount=Sum(OWED, output_field=DecimalField())
+        )
+    )
+    return {
+        r["loan__grassroots_union_id"]: {"loans": r["loans"], "amount": r["amount"] or ZERO}
+        for r in rows
+    }

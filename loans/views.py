@@ -29,7 +29,15 @@ from fund.scoping import scope_filter, scoped_get_or_404
 from fund.selectors import capital_available, loans_outstanding
 
 from . import repayments, services
-from .collections import CollectionLine, collection_sheet, installment_owed, overdue_list
+from .collections import (
+    CollectionLine,
+    collection_sheet,
+    installment_owed,
+    overdue_by_union,
+    overdue_lines,
+    overdue_rows,
+    overdue_totals,
+)
 from .forms import (
     ApproveForm,
     CollectionEntryForm,
@@ -118,40 +126,23 @@ def dashboard(request):
     jobs = attainment(
         fund=fund, indicator="jobs_created", year=today.year, quarter=quarter, period="ytd"
     )
-    outstanding = loans_outstanding(fund=fund)
-    overdue = sum((x.overdue_amount for x in overdue_list(scope=scope, on=today)), 0)
-    overdue_principal = _overdue_principal(scope, today)
+    outstanding = amount_of(loans_outstanding(fund=fund))
+    late = overdue_totals(scope=scope, on=today)
     context = {
         "fund": fund,
         "quarter_label": quarter_label(quarter, today.year),
         "capital_available": capital_available(fund=fund),
         "current": current,
         "outstanding": outstanding,
-        "overdue": overdue,
-        "overdue_rate": (overdue_principal * 100 / outstanding) if outstanding else None,
+        "overdue": late.amount,
+        "overdue_loans": late.loans,
+        "overdue_rate": (late.principal * 100 / outstanding) if outstanding else None,
         "jobs": jobs,
         "chart": _bar_chart(bars),
         "waiting_approval": application_list(scope=scope, status=S.REVIEWED).count(),
         "waiting_disbursement": application_list(scope=scope, status=S.APPROVED).count(),
     }
     return render(request, "loans/dashboard.html", context)
-
-
-def _overdue_principal(scope, on):
-    from .models import Installment, InstallmentStatus
-
-    total = 0
-    rows = (
-        Installment.objects.filter(
-            loan__in=scope_filter(loan_list(scope=scope, status=LoanStatus.ACTIVE), scope),
-            due_date__lt=on,
-        )
-        .exclude(status=InstallmentStatus.PAID)
-        .values_list("principal_due", "principal_paid")
-    )
-    for due, paid in rows:
-        total += due - paid
-    return total
 
 
 # --------------------------------------------------------------------------------------------
@@ -671,12 +662,19 @@ def remittance(request):
 
 @access(WRITERS)
 def overdue(request):
-    lines = overdue_list(scope=request.scope, on=_today())
-    page = Paginator(lines, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = _today()
+    page = Paginator(overdue_rows(scope=request.scope, on=today), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "loans/overdue.html",
-        {"page": page, "query": "", "total": sum((x.overdue_amount for x in lines), 0)},
+        {
+            "page": page,
+            "lines": overdue_lines(page.object_list, on=today),
+            "query": "",
+            "total": overdue_totals(scope=request.scope, on=today).amount,
+        },
     )
 
 
@@ -702,9 +700,7 @@ def unions(request):
         .annotate(n=Count("id"))
         .values_list("grassroots_union", "n")
     )
-    late: dict[int, list] = {}
-    for line in overdue_list(scope=scope, on=today):
-        late.setdefault(line.loan.grassroots_union_id, []).append(line)
+    late = overdue_by_union(scope=scope, on=today)
     rows = []
     for gu in gus:
         f = figures.get(gu.pk, {})
@@ -713,8 +709,8 @@ def unions(request):
                 "union": gu,
                 "loans": f.get("n", 0),
                 "outstanding": f.get("outstanding") or 0,
-                "overdue_loans": len(late.get(gu.pk, [])),
-                "overdue": sum((x.overdue_amount for x in late.get(gu.pk, [])), 0),
+                "overdue_loans": late.get(gu.pk, {}).get("loans", 0),
+                "overdue": late.get(gu.pk, {}).get("amount", 0),
                 "pending": pending.get(gu.pk, 0),
             }
         )

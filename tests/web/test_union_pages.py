@@ -122,9 +122,18 @@ def test_collections_service_refusal_is_shown(as_user, officers, loan):
 
 
 def test_overdue_list_of_the_union(as_user, officers, loan, other_loan):
+    from fund.scoping import scope_for
+    from loans.collections import installment_owed, overdue_totals
+
     body = as_user(officers.grassroots).get(reverse("loans:overdue")).content.decode()
     assert loan.borrower.full_name in body
     assert other_loan.borrower.full_name not in body
+    first = loan.installments.order_by("number").first()
+    days = (today() - first.due_date).days
+    assert days > 0 and f'<td class="num">{days}</td>' in body
+    totals = overdue_totals(scope=scope_for(officers.grassroots), on=today())
+    assert totals.loans == 1 and totals.amount == installment_owed(first)
+    assert totals.principal == first.principal_due.amount
 
 
 def test_grassroots_scope_404_and_403(as_user, officers, org, loan, other_loan):
