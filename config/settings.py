@@ -90,7 +90,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Vietnamese first, English through Django i18n.
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# config/locale: the English of the web app's pages (templates, navigation, forms, messages).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "config" / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 # Django's Vietnamese locale has no input formats and English reads month first; our own
 # format modules (config/formats/) make "01/06/2024" mean 1 June in both languages.

@@ -40,7 +40,9 @@ def test_language_switch_to_english(grassroots):
     c = Client()
     r = c.post(reverse("set_language"), {"language": "en", "next": "/accounts/login/"})
     assert r.status_code == 302
-    assert 'lang="en"' in c.get(reverse("login")).content.decode()
+    body = c.get(reverse("login")).content.decode()
+    assert 'lang="en"' in body
+    assert "Log in" in body and "Đăng nhập" not in body
 
 
 def test_login_then_home_sends_each_role_to_its_start_page(grassroots, officers):
@@ -154,3 +156,10 @@ def test_navigation_skips_pages_that_do_not_exist():
         assert "no-such:page" not in [x["url_name"] for x in navigation_for(Role.FUND_OFFICER)]
     finally:
         navigation.NAVIGATION = original
+
+
+def test_english_pages_for_an_officer(as_user, officers):
+    c = as_user(officers.grassroots)
+    c.post(reverse("set_language"), {"language": "en", "next": "/"})
+    body = c.get(reverse("loans:collections")).content.decode()
+    assert "Monthly collection" in body and "Grassroots-union officer" in body
