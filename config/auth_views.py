@@ -131,4 +131,6 @@ def home(request):
     if not request.user.is_authenticated:
         return redirect("login")
     officer = getattr(request.user, "officer", None)
+    if officer is None and request.user.is_staff:
+        return redirect("admin:index")  # a technical administrator without a role in the fund
     return redirect(start_page_for(getattr(officer, "role", None)))

@@ -330,6 +330,15 @@ def _application_page(request, app, *, status=200, **forms):
         context["cancel_form"] = forms.get("cancel_form") or ReasonForm(prefix="cancel")
     if app.status == S.DISBURSED and hasattr(app, "loan"):
         context["loan"] = app.loan
+    # A refused action whose form is no longer offered (the application moved on meanwhile):
+    # its errors are shown at the top instead.
+    context["action_errors"] = [
+        e
+        for name, form in forms.items()
+        if context.get(name) is not form
+        for errors in form.errors.values()
+        for e in errors
+    ]
     return render(request, "loans/application_detail.html", context, status=status)
 
 

@@ -255,3 +255,16 @@ def test_application_list_filter(as_user, officers, reviewed):
     body = c.get(reverse("loans:application_list"), {"status": "draft"}).content.decode()
     assert f"#{reviewed.pk}<" not in body
     assert LoanApplication.objects.count() == 1
+
+
+def test_action_on_an_application_that_moved_on_shows_why(as_user, officers, reviewed):
+    """Two fund officers open the same application; the second approval is refused with the
+    reason at the top of the page (its form is no longer offered)."""
+    c1, c2 = as_user(officers.checker), as_user(officers.checker)
+    key1 = _key(c1.get(reverse("loans:application_detail", args=[reviewed.pk])))
+    key2 = _key(c2.get(reverse("loans:application_detail", args=[reviewed.pk])))
+    url = reverse("loans:application_approve", args=[reviewed.pk])
+    assert c1.post(url, {"idempotency_key": key1}).status_code == 302
+    r = c2.post(url, {"idempotency_key": key2})
+    assert r.status_code == 400
+    assert "form-error" in r.content.decode()
