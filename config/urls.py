@@ -1,10 +1,34 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import set_language
+
+from fund.access import PUBLIC, access
+from reports import sheets
+
+from . import auth_views
 
 urlpatterns = [
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("", auth_views.home, name="home"),
+    path("accounts/login/", auth_views.login_view, name="login"),
+    path("accounts/logout/", auth_views.logout_view, name="logout"),
+    path("accounts/password/", auth_views.password_change_view, name="password_change"),
+    path(
+        "accounts/password/done/",
+        auth_views.password_change_done_view,
+        name="password_change_done",
+    ),
+    # The language switch (vi/en) in the header; a plain form post, open to everyone.
+    path("i18n/setlang/", access(PUBLIC)(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("api/fund/", include("fund.urls")),
     path("audit/", include("reports.audit_urls")),
     path("reports/", include("reports.urls")),
+    path("fund/", include("fund.page_urls")),
+    path("loans/", include("loans.urls")),
+    # The month's collection sheet (PDF) of a grassroots union: the reports layer builds it.
+    path(
+        "collections/sheet.pdf",
+        sheets.collection_sheet_pdf_view,
+        name="collection_sheet_pdf",
+    ),
 ]

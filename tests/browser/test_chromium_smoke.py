@@ -3,7 +3,11 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# On PostgreSQL the flush after a transactional test must pass the ledger's TRUNCATE guard.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("purge_ledger_after"),
+]
 
 
 def test_chromium_renders_the_admin_login_in_vietnamese(browser, live_server, screenshot):

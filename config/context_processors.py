@@ -1,0 +1,28 @@
+"""What every page's header needs: the user's role, unit and navigation."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist
+
+from .navigation import navigation_for
+
+
+def officer(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    try:
+        profile = user.officer
+    except ObjectDoesNotExist:
+        return {"officer_role": None, "officer_unit": "", "navigation": []}
+    unit = profile.grassroots_union or profile.superior_union or profile.fund
+    current = getattr(getattr(request, "resolver_match", None), "view_name", "")
+    nav = navigation_for(profile.role)
+    for item in nav:
+        item["active"] = item["url_name"] == current
+    return {
+        "officer_role": profile.role,
+        "officer_role_label": profile.get_role_display(),
+        "officer_unit": str(getattr(unit, "name", unit)),
+        "navigation": nav,
+    }

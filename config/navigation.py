@@ -1,0 +1,96 @@
+"""The site's navigation, per role, in one place.
+
+Each entry is (label, URL name, roles). The header shows the entries of the signed-in user's
+role whose URL name resolves: pages mounted by other parts of the project (the auditor's pages,
+the quarterly reports, the reminder log) appear as soon as their URL conf is merged, and an
+entry whose page does not exist yet is simply left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from fund.models import Role
+
+FUND = Role.FUND_OFFICER
+SUPERIOR = Role.SUPERIOR_OFFICER
+GRASSROOTS = Role.GRASSROOTS_OFFICER
+AUDITOR = Role.AUDITOR
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    roles: tuple[str, ...]
+
+
+NAVIGATION: tuple[NavEntry, ...] = (
+    # Fund officers
+    NavEntry(_("Tổng quan"), "loans:dashboard", (FUND,)),
+    NavEntry(_("Chờ phê duyệt"), "loans:approvals", (FUND,)),
+    NavEntry(_("Chờ giải ngân"), "loans:disbursements", (FUND,)),
+    NavEntry(_("Khoản vay"), "loans:loan_list", (FUND, SUPERIOR)),
+    NavEntry(_("Thành viên vay"), "loans:borrower_list", (FUND, SUPERIOR)),
+    NavEntry(_("Nộp tiền theo đợt"), "loans:remittance", (FUND,)),
+    NavEntry(_("Kế hoạch"), "fundweb:plans", (FUND,)),
+    NavEntry(_("Nguồn vốn"), "fundweb:capital", (FUND,)),
+    NavEntry(_("Nhật ký nhắc nợ"), "reminders:log", (FUND,)),
+    NavEntry(_("Báo cáo quý"), "reports:report_list", (FUND, SUPERIOR, AUDITOR)),
+    # Superior-union officers
+    NavEntry(_("CĐCS trực thuộc"), "loans:unions", (SUPERIOR,)),
+    NavEntry(_("Chờ thẩm định"), "loans:reviews", (SUPERIOR,)),
+    # Grassroots-union officers
+    NavEntry(_("Thành viên"), "loans:borrower_list", (GRASSROOTS,)),
+    NavEntry(_("Đề nghị vay"), "loans:propose", (GRASSROOTS,)),
+    NavEntry(_("Hồ sơ vay"), "loans:application_list", (GRASSROOTS, SUPERIOR)),
+    NavEntry(_("Thu nợ tháng"), "loans:collections", (GRASSROOTS,)),
+    NavEntry(_("Nợ quá hạn"), "loans:overdue", (GRASSROOTS, SUPERIOR, FUND)),
+    # Auditors (and fund officers: the same read-only statements)
+    NavEntry(_("Kiểm toán"), "audit:index", (AUDITOR,)),
+    NavEntry(_("Cân đối số phát sinh"), "audit:trial_balance", (AUDITOR, FUND)),
+    NavEntry(_("Cân đối kế toán"), "audit:balance_sheet", (AUDITOR,)),
+    NavEntry(_("Thu nhập – chi phí"), "audit:income_statement", (AUDITOR,)),
+    NavEntry(_("Sổ cái"), "audit:general_ledger", (AUDITOR,)),
+    NavEntry(_("Kiểm tra chuỗi"), "audit:chain", (AUDITOR,)),
+    NavEntry(_("Nhật ký thay đổi"), "audit:audit_log", (AUDITOR,)),
+)
+
+# Where "/" sends each role: the first of these that resolves.
+START_PAGES: dict[str, tuple[str, ...]] = {
+    FUND: ("loans:dashboard",),
+    SUPERIOR: ("loans:unions",),
+    GRASSROOTS: ("loans:collections",),
+    AUDITOR: ("audit:index", "audit:trial_balance", "password_change"),
+}
+
+
+def _resolves(url_name: str) -> str | None:
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
+def navigation_for(role: str | None) -> list[dict]:
+    """The entries of `role` whose pages exist: [{"label", "url", "url_name"}]."""
+    if role is None:
+        return []
+    items = []
+    for entry in NAVIGATION:
+        if role in entry.roles:
+            url = _resolves(entry.url_name)
+            if url is not None:
+                items.append({"label": entry.label, "url": url, "url_name": entry.url_name})
+    return items
+
+
+def start_page_for(role: str | None) -> str:
+    for name in START_PAGES.get(role, ()):
+        url = _resolves(name)
+        if url is not None:
+            return url
+    return reverse("password_change")

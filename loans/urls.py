@@ -1,0 +1,35 @@
+"""The loan pages; mounted with ``path("loans/", include("loans.urls"))``."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "loans"
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("", views.loan_list_view, name="loan_list"),
+    path("<int:pk>/", views.loan_detail, name="loan_detail"),
+    path("<int:pk>/repay/", views.loan_repay, name="loan_repay"),
+    path("borrowers/", views.borrower_list_view, name="borrower_list"),
+    path("borrowers/<int:pk>/", views.borrower_detail, name="borrower_detail"),
+    path("borrowers/<int:pk>/apply/", views.borrower_apply, name="borrower_apply"),
+    path("propose/", views.propose, name="propose"),
+    path("applications/", views.application_list_view, name="application_list"),
+    path("applications/<int:pk>/", views.application_detail, name="application_detail"),
+    path("applications/<int:pk>/review/", views.application_review, name="application_review"),
+    path("applications/<int:pk>/approve/", views.application_approve, name="application_approve"),
+    path("applications/<int:pk>/reject/", views.application_reject, name="application_reject"),
+    path("applications/<int:pk>/cancel/", views.application_cancel, name="application_cancel"),
+    path(
+        "applications/<int:pk>/disburse/",
+        views.application_disburse,
+        name="application_disburse",
+    ),
+    path("approvals/", views.approvals, name="approvals"),
+    path("reviews/", views.reviews, name="reviews"),
+    path("disbursements/", views.disbursements, name="disbursements"),
+    path("collections/", views.collections, name="collections"),
+    path("remittance/", views.remittance, name="remittance"),
+    path("overdue/", views.overdue, name="overdue"),
+    path("unions/", views.unions, name="unions"),
+]

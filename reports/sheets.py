@@ -1,0 +1,129 @@
+"""The month's collection sheet of a grassroots union, printable (PDF with signature lines).
+
+The union's officer takes it round the members: who owes what this month (and what is late
+from before), a column for the amount collected and one for the member's signature; the
+officer and the union's chair sign at the bottom.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from django.http import HttpResponse
+from django.utils import timezone
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, Table, TableStyle
+
+from accounting.formatting import format_vnd
+from fund.access import access
+from fund.models import GrassrootsUnion, Role
+from fund.scoping import scoped_get_or_404
+from loans.collections import collection_sheet
+
+from .pdf import PageInfo, build_pdf, data_table, spacer, styles
+
+
+def collection_sheet_pdf(*, union, year: int, month: int, lines, target) -> None:
+    """Write the sheet of `lines` (``loans.collections.CollectionLine``) to `target`."""
+    st = styles()
+    story = [
+        Paragraph(union.name.upper(), st["base"]),
+        Paragraph(f"BẢNG THU NỢ THÁNG {month:02d}/{year}", st["title"]),
+        Paragraph(f"Quỹ Trợ vốn CNVCLĐ nghèo · {union.fund.name}", st["subtitle"]),
+        spacer(),
+    ]
+    rows = []
+    for n, line in enumerate(lines, 1):
+        rows.append(
+            [
+                n,
+                line.borrower.full_name,
+                f"#{line.loan.pk}",
+                format_vnd(line.due_this_month, symbol=False),
+                format_vnd(line.overdue, symbol=False),
+                format_vnd(line.total, symbol=False),
+                "",
+                "",
+            ]
+        )
+    total = sum((x.total for x in lines), 0)
+    rows.append(["", "Cộng", "", "", "", format_vnd(total, symbol=False), "", ""])
+    story.append(
+        data_table(
+            [
+                "STT",
+                "Họ và tên",
+                "Khoản vay",
+                "Phải trả trong tháng",
+                "Quá hạn kỳ trước",
+                "Tổng phải thu",
+                "Số tiền đã nộp",
+                "Ký nhận",
+            ],
+            rows,
+            col_widths=[10 * mm, 42 * mm, 17 * mm, 24 * mm, 22 * mm, 24 * mm, 22 * mm, 22 * mm],
+            numeric_cols=(3, 4, 5),
+            total_row=True,
+        )
+    )
+    story.append(spacer(8))
+    sign = Table(
+        [
+            [
+                Paragraph("<b>NGƯỜI LẬP BẢNG</b><br/>(Ký, ghi rõ họ tên)", st["subtitle"]),
+                Paragraph(
+                    f"Ngày ..... tháng {month:02d} năm {year}<br/><b>TM. BAN CHẤP HÀNH "
+                    "CĐCS</b><br/>(Ký, ghi rõ họ tên, đóng dấu)",
+                    st["subtitle"],
+                ),
+            ],
+            ["", ""],
+        ],
+        colWidths=[90 * mm, 90 * mm],
+        rowHeights=[None, 25 * mm],
+    )
+    sign.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story.append(sign)
+    now = timezone.localtime()
+    build_pdf(
+        target,
+        story,
+        info=PageInfo(organisation=union.name, generated_at=now, chain_state=""),
+        title=f"Bảng thu nợ tháng {month:02d}/{year} — {union.name}",
+    )
+
+
+def _month(request) -> tuple[int, int]:
+    today = timezone.localdate()
+    try:
+        year, month = (int(x) for x in request.GET.get("month", "").split("-"))
+        date(year, month, 1)
+        return year, month
+    except (TypeError, ValueError):
+        return today.year, today.month
+
+
+@access((Role.GRASSROOTS_OFFICER, Role.SUPERIOR_OFFICER, Role.FUND_OFFICER))
+def collection_sheet_pdf_view(request):
+    """The PDF of a union's month: a grassroots officer's own union; above it, ``?union=<id>``
+    within the scope (another unit's id → 404)."""
+    scope = request.scope
+    if scope.role == Role.GRASSROOTS_OFFICER:
+        union = request.user.officer.grassroots_union
+    else:
+        union = scoped_get_or_404(
+            GrassrootsUnion.objects.all(),
+            scope,
+            pk=request.GET.get("union", ""),
+            grassroots_field="",
+        )
+    year, month = _month(request)
+    lines = collection_sheet(scope=scope, grassroots_union=union, year=year, month=month)
+    buf = io.BytesIO()
+    collection_sheet_pdf(union=union, year=year, month=month, lines=lines, target=buf)
+    response = HttpResponse(buf.getvalue(), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="bang-thu-no-{union.code}-{year:04d}-{month:02d}.pdf"'
+    )
+    return response

@@ -1,0 +1,270 @@
+"""The fund officer's pages: dashboard, approval queue, disbursement, repayments, lists."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounting.models import JournalEntry
+from fund.models import CapitalMovement
+from loans.models import ApplicationStatus, Loan, LoanApplication, Repayment
+from loans.tests.factories import application_to, today
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reviewed(borrower, product, officers, capital):
+    """An application of LB-001's member entered by the union, reviewed by LB."""
+    return application_to(
+        "reviewed",
+        borrower=borrower,
+        product=product,
+        maker=officers.grassroots,
+        reviewer=officers.superior,
+        approver=None,
+    )
+
+
+def _key(response_or_html) -> str:
+    html = getattr(response_or_html, "content", response_or_html)
+    html = html.decode() if isinstance(html, bytes) else html
+    marker = 'name="idempotency_key" value="'
+    return html.split(marker, 1)[1].split('"', 1)[0]
+
+
+def test_dashboard_figures_and_chart(as_user, officers, loan):
+    r = as_user(officers.fund).get(reverse("loans:dashboard"))
+    body = r.content.decode()
+    assert r.status_code == 200
+    assert "12.000.000 ₫" in body  # outstanding: the one loan
+    assert "<svg" in body and "Quý I/" in body
+    assert "8,33%" in body  # overdue principal: 1 of 12 million (its first installment is late)
+
+
+def test_wrong_role_gets_403(as_user, officers):
+    for name in ("loans:dashboard", "loans:approvals", "fundweb:capital", "loans:remittance"):
+        assert as_user(officers.grassroots).get(reverse(name)).status_code == 403
+        assert as_user(officers.superior).get(reverse(name)).status_code == 403
+    assert as_user(officers.fund).get(reverse("loans:collections")).status_code == 403
+    assert as_user(officers.fund).get(reverse("loans:reviews")).status_code == 403
+
+
+def test_approval_queue_lists_reviewed_applications(as_user, officers, reviewed):
+    body = as_user(officers.fund).get(reverse("loans:approvals")).content.decode()
+    assert f"#{reviewed.pk}" in body
+    assert reviewed.borrower.full_name in body
+
+
+def test_approve_then_disburse(as_user, officers, reviewed):
+    c = as_user(officers.checker)
+    page = c.get(reverse("loans:application_detail", args=[reviewed.pk]))
+    assert 'id="approve-form"' in page.content.decode()
+    r = c.post(
+        reverse("loans:application_approve", args=[reviewed.pk]),
+        {"idempotency_key": _key(page)},
+    )
+    assert r.status_code == 302
+    reviewed.refresh_from_db()
+    assert reviewed.status == ApplicationStatus.APPROVED
+    assert reviewed.approved_by == officers.checker
+
+    page = c.get(reverse("loans:application_detail", args=[reviewed.pk]))
+    key = _key(page)
+    data = {"idempotency_key": key, "disbursed_on": today().isoformat()}
+    r = c.post(reverse("loans:application_disburse", args=[reviewed.pk]), data)
+    assert r.status_code == 302
+    loan = Loan.objects.get(application=reviewed)
+    assert r["Location"] == reverse("loans:loan_detail", args=[loan.pk])
+    # A double submit of the same form posts once and lands on the same loan.
+    r = c.post(reverse("loans:application_disburse", args=[reviewed.pk]), data)
+    assert r.status_code == 302 and r["Location"] == reverse("loans:loan_detail", args=[loan.pk])
+    assert Loan.objects.filter(application=reviewed).count() == 1
+    assert (
+        JournalEntry.objects.filter(
+            document_type=loan.disbursement_entry.document_type,
+            document_id=loan.disbursement_entry.document_id,
+        ).count()
+        == 1
+    )
+
+
+def test_maker_checker_the_maker_cannot_approve(as_user, officers, borrower, product, capital):
+    """A fund officer who reviewed the application cannot approve it: the refusal is shown."""
+    app = application_to(
+        "reviewed",
+        borrower=borrower,
+        product=product,
+        maker=officers.grassroots,
+        reviewer=officers.fund,
+        approver=None,
+    )
+    c = as_user(officers.fund)
+    page = c.get(reverse("loans:application_detail", args=[app.pk]))
+    assert "một cán bộ quỹ khác phải phê duyệt" in page.content.decode()
+    r = c.post(reverse("loans:application_approve", args=[app.pk]), {"idempotency_key": _key(page)})
+    assert r.status_code == 400
+    assert "không được tự phê duyệt" in r.content.decode()
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.REVIEWED
+
+
+def test_reject_needs_a_reason_and_shows_in_refusals(as_user, officers, reviewed):
+    c = as_user(officers.checker)
+    page = c.get(reverse("loans:application_detail", args=[reviewed.pk]))
+    url = reverse("loans:application_reject", args=[reviewed.pk])
+    key = page.content.decode().split('name="reject-idempotency_key" value="', 1)[1][:32]
+    r = c.post(url, {"reject-idempotency_key": key, "reject-reason": ""})
+    assert r.status_code == 400
+    assert 'data-field="reason"' in r.content.decode()
+    reviewed.refresh_from_db()
+    assert reviewed.status == ApplicationStatus.REVIEWED
+    r = c.post(url, {"reject-idempotency_key": key, "reject-reason": "Không đủ hồ sơ hộ nghèo"})
+    assert r.status_code == 302
+    body = c.get(reverse("loans:approvals")).content.decode()
+    assert "Không đủ hồ sơ hộ nghèo" in body
+
+
+def test_disburse_with_bad_date_shows_field_error(as_user, officers, borrower, product, capital):
+    app = application_to(
+        "approved",
+        borrower=borrower,
+        product=product,
+        maker=officers.grassroots,
+        reviewer=officers.superior,
+        approver=officers.checker,
+    )
+    c = as_user(officers.fund)
+    page = c.get(reverse("loans:application_detail", args=[app.pk]))
+    r = c.post(
+        reverse("loans:application_disburse", args=[app.pk]),
+        {"idempotency_key": _key(page), "disbursed_on": "31/02/2026"},
+    )
+    assert r.status_code == 400
+    assert 'data-field="disbursed_on"' in r.content.decode()
+    assert not Loan.objects.filter(application=app).exists()
+
+
+def test_loan_page_schedule_arrears_ledger(as_user, officers, loan):
+    body = as_user(officers.fund).get(reverse("loans:loan_detail", args=[loan.pk])).content.decode()
+    assert 'data-testid="schedule"' in body
+    assert "Quá hạn" in body and 'data-testid="arrears"' in body
+    assert "1283" in body  # the disbursement's ledger lines
+    assert 'id="repay-form"' in body
+
+
+def test_single_repayment_posts_once_and_bad_amount_writes_nothing(as_user, officers, loan):
+    c = as_user(officers.fund)
+    url = reverse("loans:loan_repay", args=[loan.pk])
+    page = c.get(reverse("loans:loan_detail", args=[loan.pk]))
+    key = _key(page)
+    r = c.post(url, {"idempotency_key": key, "amount": "abc", "paid_on": today().isoformat()})
+    assert r.status_code == 400
+    assert 'data-field="amount"' in r.content.decode()
+    assert "Nhập số tiền bằng chữ số" in r.content.decode()
+    assert not Repayment.objects.exists()
+    data = {"idempotency_key": key, "amount": "1.500.000", "paid_on": today().isoformat()}
+    assert c.post(url, data).status_code == 302
+    assert c.post(url, data).status_code == 302
+    assert Repayment.objects.filter(loan=loan).count() == 1
+    assert Repayment.objects.get().amount.amount == Decimal(1_500_000)
+
+
+def test_other_fund_and_scope_404(as_user, officers, other_loan, reviewed):
+    loan = other_loan
+    c = as_user(officers.other_fund)
+    assert c.get(reverse("loans:loan_detail", args=[loan.pk])).status_code == 404
+    assert c.get(reverse("loans:application_detail", args=[reviewed.pk])).status_code == 404
+    r = c.post(reverse("loans:application_approve", args=[reviewed.pk]), {"idempotency_key": "k"})
+    assert r.status_code == 404
+    r = c.post(reverse("loans:loan_repay", args=[loan.pk]), {"idempotency_key": "k"})
+    assert r.status_code == 404
+
+
+def test_loan_list_search_filter_paginate(as_user, officers, loan, other_loan):
+    c = as_user(officers.fund)
+    body = c.get(reverse("loans:loan_list")).content.decode()
+    assert loan.borrower.full_name in body and other_loan.borrower.full_name in body
+    body = c.get(reverse("loans:loan_list"), {"q": "Bình"}).content.decode()
+    assert other_loan.borrower.full_name in body and loan.borrower.full_name not in body
+    body = c.get(
+        reverse("loans:loan_list"), {"grassroots_union": loan.grassroots_union_id}
+    ).content.decode()
+    assert loan.borrower.full_name in body and other_loan.borrower.full_name not in body
+    assert c.get(reverse("loans:loan_list"), {"page": "99"}).status_code == 200
+
+
+def test_borrower_list_search(as_user, officers, loan, other_loan):
+    c = as_user(officers.fund)
+    body = c.get(reverse("loans:borrower_list"), {"q": "Hoa"}).content.decode()
+    assert "Nguyễn Thị Hoa" in body and "Trần Văn Bình" not in body
+
+
+def test_remittance_by_the_fund_for_a_union(as_user, officers, org, loan):
+    c = as_user(officers.fund)
+    page = c.get(reverse("loans:remittance"), {"union": org.lb1.pk})
+    assert page.status_code == 200
+    assert loan.borrower.full_name in page.content.decode()
+    url = reverse("loans:remittance") + f"?union={org.lb1.pk}"
+    data = {
+        "idempotency_key": _key(page),
+        "receipt_number": "UNC-0001",
+        "paid_on": today().isoformat(),
+        f"amount_{loan.pk}": "1000000",
+    }
+    assert c.post(url, data).status_code == 302
+    assert Repayment.objects.filter(loan=loan, batch__receipt_number="UNC-0001").count() == 1
+    assert c.get(reverse("loans:remittance"), {"union": org.other_gu.pk}).status_code == 404
+
+
+def test_capital_contribution_form(as_user, officers, capital):
+    c = as_user(officers.fund)
+    page = c.get(reverse("fundweb:capital"))
+    assert page.status_code == 200
+    source = capital.source
+    before = CapitalMovement.objects.count()
+    r = c.post(
+        reverse("fundweb:capital"),
+        {"idempotency_key": _key(page), "source": source.pk, "amount": "0", "effective_date": ""},
+    )
+    assert r.status_code == 400
+    body = r.content.decode()
+    assert 'data-field="amount"' in body and 'data-field="effective_date"' in body
+    assert CapitalMovement.objects.count() == before
+    data = {
+        "idempotency_key": _key(page),
+        "source": source.pk,
+        "amount": "500.000.000",
+        "effective_date": today().isoformat(),
+    }
+    assert c.post(reverse("fundweb:capital"), data).status_code == 302
+    assert c.post(reverse("fundweb:capital"), data).status_code == 302
+    assert CapitalMovement.objects.count() == before + 1
+
+
+def test_plans_page(as_user, officers, loan):
+    r = as_user(officers.fund).get(reverse("fundweb:plans"))
+    assert r.status_code == 200
+    assert "Doanh số cho vay" in r.content.decode()
+
+
+def test_application_list_filter(as_user, officers, reviewed):
+    c = as_user(officers.fund)
+    body = c.get(reverse("loans:application_list"), {"status": "reviewed"}).content.decode()
+    assert f"#{reviewed.pk}" in body
+    body = c.get(reverse("loans:application_list"), {"status": "draft"}).content.decode()
+    assert f"#{reviewed.pk}<" not in body
+    assert LoanApplication.objects.count() == 1
+
+
+def test_action_on_an_application_that_moved_on_shows_why(as_user, officers, reviewed):
+    """Two fund officers open the same application; the second approval is refused with the
+    reason at the top of the page (its form is no longer offered)."""
+    c1, c2 = as_user(officers.checker), as_user(officers.checker)
+    key1 = _key(c1.get(reverse("loans:application_detail", args=[reviewed.pk])))
+    key2 = _key(c2.get(reverse("loans:application_detail", args=[reviewed.pk])))
+    url = reverse("loans:application_approve", args=[reviewed.pk])
+    assert c1.post(url, {"idempotency_key": key1}).status_code == 302
+    r = c2.post(url, {"idempotency_key": key2})
+    assert r.status_code == 400
+    assert "form-error" in r.content.decode()
