@@ -72,6 +72,8 @@ from .models import (
     ReminderTemplate,
 )
 from .notify import DeliveryError, channel_is_idempotent, message_send
+from .reminder_defaults import STAGES as DEFAULT_STAGES
+from .reminder_defaults import TEMPLATES as DEFAULT_TEMPLATES
 from .selectors import amount_of
 
 logger = logging.getLogger(__name__)
@@ -80,13 +82,6 @@ Status = ReminderDelivery.Status
 SEND_TASK = "loans.reminder_tasks.reminder_deliveries_send_task"
 BATCH_SIZE = 500
 
-# Used only when the defaults seeded by the migration are missing altogether.
-DEFAULT_STAGES = (
-    ("before_3", -3, 2),
-    ("due", 0, 3),
-    ("after_7", 7, 3),
-    ("after_30", 30, 7),
-)
 
 _ENGINE = Engine(autoescape=False)
 
@@ -103,7 +98,7 @@ def reminder_stages(*, fund_id: int) -> list[Stage]:
     own = ReminderStage.objects.filter(fund_id=fund_id)
     rows = own if own.exists() else ReminderStage.objects.filter(fund__isnull=True)
     if not own.exists() and not rows.exists():
-        return [Stage(*s) for s in DEFAULT_STAGES]
+        return [Stage(code, days, catch_up) for code, _, days, catch_up in DEFAULT_STAGES]
     return [
         Stage(r.code, r.days_from_due, r.catch_up_days)
         for r in rows.filter(active=True).order_by("days_from_due", "code")
@@ -328,6 +323,11 @@ class _Composer:
                 .first()
             )
         tpl = self.templates[key]
+        if tpl is None and not ReminderTemplate.objects.filter(fund__isnull=True).exists():
+            # The seeded defaults are missing altogether (a flushed database): use the code's.
+            for stage_, channel_, subject, body in DEFAULT_TEMPLATES:
+                if (stage_, channel_) == key:
+                    tpl = ReminderTemplate(stage=stage, channel=channel, subject=subject, body=body)
         if tpl is None:
             raise DeliveryError(f"Chưa có mẫu tin cho mốc «{stage}», kênh {channel}.")
         return tpl
