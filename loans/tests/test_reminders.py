@@ -390,3 +390,35 @@ def test_email_message_id_carries_the_delivery_key(loan):
     message_send(channel="email", to="a@example.vn", subject="Tiêu đề", body="Nội dung", key="k-1")
     (m,) = mail.outbox
     assert m.extra_headers["X-Trovon-Key"] == "k-1" and "k-1" in m.extra_headers["Message-ID"]
+
+
+# --------------------------------------------------------------------------------------------
+# Admin: the officers' list of reminders and the "send again" action
+
+
+def test_officers_list_their_unions_reminders_and_resend_the_failed(
+    client, loan, officers, settings, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    from .test_admin import staff
+
+    settings.SMS_BACKEND = "loans.tests.test_reminders.BrokenSms"
+    settings.REMINDER_MAX_ATTEMPTS = 1
+    reminders_run(fund_id=loan.fund_id, business_date=first(loan).due_date)
+    row = ReminderDelivery.objects.get()
+    assert row.status == S.FAILED
+    url = "/admin/loans/reminderdelivery/"
+    lb2 = staff(officers.grassroots_lb2)
+    client.force_login(lb2)
+    assert row.recipient not in client.get(f"{url}?status=failed").content.decode()
+    officer = staff(officers.grassroots)
+    officer.user_permissions.add(*Permission.objects.filter(codename="view_reminderdelivery"))
+    client.force_login(officer)
+    page = client.get(f"{url}?status=failed").content.decode()
+    assert row.recipient in page and "Cổng SMS không phản hồi" in page
+    settings.SMS_BACKEND = "loans.notify.ConsoleSmsBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "requeue", "_selected_action": [row.pk]})
+    row.refresh_from_db()
+    assert row.status == S.SENT
