@@ -311,6 +311,7 @@ class _Skip(Exception):
 class _Composer:
     fund_id: int
     templates: dict = field(default_factory=dict)
+    compiled_texts: dict = field(default_factory=dict)
 
     def template(self, stage: str, channel: str) -> ReminderTemplate:
         key = (stage, channel)
@@ -332,11 +333,16 @@ class _Composer:
             raise DeliveryError(f"Chưa có mẫu tin cho mốc «{stage}», kênh {channel}.")
         return tpl
 
+    def compiled(self, text: str):
+        if text not in self.compiled_texts:
+            self.compiled_texts[text] = _ENGINE.from_string(text)
+        return self.compiled_texts[text]
+
     def render(self, d: ReminderDelivery, context: dict) -> tuple[str, str]:
         tpl = self.template(d.stage, d.channel)
         ctx = Context({"fund_name": d.fund.name, **context})
-        subject = _ENGINE.from_string(tpl.subject).render(ctx).strip() if tpl.subject else ""
-        body = _ENGINE.from_string(tpl.body).render(ctx).strip()
+        subject = self.compiled(tpl.subject).render(ctx).strip() if tpl.subject else ""
+        body = self.compiled(tpl.body).render(ctx).strip()
         return " ".join(subject.split()), body
 
     def compose(self, d: ReminderDelivery) -> tuple[str, str]:

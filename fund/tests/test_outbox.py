@@ -92,3 +92,15 @@ def test_broker_back_the_relay_publishes_each_row_once(broker):
     assert len({m.task_id for m in rows}) == 3
     assert r.llen("celery") == 3  # the default queue holds the three tasks
     r.flushdb()
+
+
+def test_relay_command_publishes_what_is_pending():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    OutboxMessage.objects.create(task_name=TASK)
+    out = StringIO()
+    call_command("outbox_relay", stdout=out)
+    assert "Đã gửi 1 tác vụ" in out.getvalue()
+    assert OutboxMessage.objects.get().status == OutboxMessage.Status.PUBLISHED

@@ -422,3 +422,18 @@ def test_officers_list_their_unions_reminders_and_resend_the_failed(
         client.post(url, {"action": "requeue", "_selected_action": [row.pk]})
     row.refresh_from_db()
     assert row.status == S.SENT
+
+
+def test_the_daily_task_gives_the_same_result_as_the_command(
+    loan, sms_dir, django_capture_on_commit_callbacks
+):
+    from loans.reminder_tasks import reminders_daily_task
+
+    on = first(loan).due_date
+    with django_capture_on_commit_callbacks(execute=True):
+        (run,) = reminders_daily_task.apply(
+            kwargs={"business_date": on.isoformat(), "fund_id": loan.fund_id}
+        ).get()
+    assert run["prepared"] == 1 and run["business_date"] == on.isoformat()
+    assert ReminderDelivery.objects.get().status == S.SENT
+    assert len(sms_files(sms_dir)) == 1
