@@ -143,12 +143,35 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.quarterly_reports_after_close_task",
         "schedule": crontab(minute=0, hour=6, day_of_month=2, month_of_year="1,4,7,10"),
     },
+    # Reminders after the night's close of business: prepare the day's records, queue the sends.
+    "reminders-daily": {
+        "task": "loans.reminder_tasks.reminders_daily_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # Failed sends whose backoff has run out, and sends left by a worker that died.
+    "reminders-retry": {"task": "loans.reminder_tasks.reminders_retry_task", "schedule": 300.0},
+    # Outbox rows left pending while Redis was down (the outbox_relay service does it too).
+    "outbox-relay": {"task": "fund.tasks.outbox_relay_task", "schedule": 60.0},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # The file backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend) writes here.
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="quy-tro-von@localhost")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
+
+# SMS (loans.notify): console by default; FileSmsBackend or HttpSmsBackend (a JSON gateway).
+SMS_BACKEND = env.str("SMS_BACKEND", default="loans.notify.ConsoleSmsBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms"))
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
+
+# Reminders (loans.reminders): failed sends retried after 5, 10, 20, 40, 80 minutes, then left
+# for an officer; a send still "sending" after the lease is treated as interrupted.
+REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=300)
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=6)
+REMINDER_SENDING_LEASE_SECONDS = env.int("REMINDER_SENDING_LEASE_SECONDS", default=900)
 
 # Production hardening, driven by the environment so that `check --deploy` is clean there.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

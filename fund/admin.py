@@ -32,6 +32,7 @@ from .models import (
     GrassrootsUnionAffiliation,
     LendingAllocation,
     OfficerProfile,
+    OutboxMessage,
     PlanSplit,
     SuperiorUnion,
 )
@@ -562,3 +563,16 @@ class AuditLogAdmin(ReadOnlyAdmin):
                 ),
             ),
         )
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Queued tasks: those still pending are waiting for the broker (Redis) to come back."""
+
+    list_display = ["id", "task_name", "status", "attempts", "last_error", "created_at"]
+    list_filter = ["status", "task_name"]
+
+    def get_queryset(self, request):
+        # Technical rows with no fund: site administrators only.
+        qs = admin.ModelAdmin.get_queryset(self, request)
+        return qs if request.user.is_superuser else qs.none()

@@ -535,3 +535,54 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.at:%d/%m/%Y %H:%M} {self.actor_name or '—'} {self.action} {self.object_repr}"
+
+
+# --------------------------------------------------------------------------------------------
+# Transactional outbox
+
+
+class OutboxMessage(models.Model):
+    """A Celery task to publish, written in the transaction of the change that asks for it.
+
+    ``fund.outbox``: the row commits with the business change or not at all; after the commit it
+    is published to the broker, and while the broker is down it stays ``pending`` until the relay
+    (``manage.py outbox_relay``, and a beat task) publishes it. Publishing is at least once (a
+    crash between the broker's acceptance and the row's update republishes it), so the tasks sent
+    this way are idempotent.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Chờ gửi vào hàng đợi")
+        PUBLISHED = "published", _("Đã gửi vào hàng đợi")
+
+    task_name = models.CharField(_("tác vụ"), max_length=200)
+    args = models.JSONField(_("tham số"), default=list, blank=True)
+    kwargs = models.JSONField(_("tham số có tên"), default=dict, blank=True)
+    # Optional: a second enqueue under the same key returns the first row (nothing re-sent).
+    key = models.CharField(
+        _("khóa chống trùng"), max_length=200, null=True, blank=True, unique=True
+    )
+    status = models.CharField(
+        _("trạng thái"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("thời điểm ghi"), default=timezone.now)
+    available_at = models.DateTimeField(_("gửi lại từ"), default=timezone.now)
+    attempts = models.PositiveIntegerField(_("số lần gửi không thành công"), default=0)
+    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
+    published_at = models.DateTimeField(_("thời điểm gửi"), null=True, blank=True)
+    task_id = models.CharField(_("mã tác vụ"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("tác vụ chờ gửi (outbox)")
+        verbose_name_plural = _("tác vụ chờ gửi (outbox)")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["available_at", "id"],
+                condition=Q(status="pending"),
+                name="outbox_pending",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.task_name} #{self.pk} ({self.get_status_display()})"

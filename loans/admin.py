@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
-from fund.admin import DATE_INPUT_FORMATS, ReadOnlyAdmin, ServiceAdmin
+from fund.admin import DATE_INPUT_FORMATS, AuditedAdmin, ReadOnlyAdmin, ServiceAdmin
 
 from . import services
 from .models import (
@@ -37,10 +37,14 @@ from .models import (
     LoanStatus,
     LoanTransaction,
     LoanWriteOff,
+    ReminderDelivery,
+    ReminderStage,
+    ReminderTemplate,
     Repayment,
     ScheduleRevision,
     WriteOffRecovery,
 )
+from .reminders import reminder_delivery_requeue
 from .selectors import amount_of, borrower_eligibility, loan_postings
 
 
@@ -684,3 +688,80 @@ class LoanAdmin(ReadOnlyAdmin):
             reverse("admin:accounting_posting_changelist"),
             obj.subledger,
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Reminders
+
+
+@admin.register(ReminderStage)
+class ReminderStageAdmin(AuditedAdmin):
+    list_display = ["name", "code", "days_from_due", "catch_up_days", "active", "fund"]
+    list_filter = ["active", "fund"]
+
+
+@admin.register(ReminderTemplate)
+class ReminderTemplateAdmin(AuditedAdmin):
+    """Fund officers edit their fund's texts; the rows with no fund are the defaults."""
+
+    list_display = ["stage", "channel", "fund", "subject", "updated_at"]
+    list_filter = ["channel", "stage", "fund"]
+    search_fields = ["subject", "body"]
+    fieldsets = [
+        (None, {"fields": ["fund", "stage", "channel", "subject", "body"]}),
+        (
+            _("Các biến dùng được"),
+            {
+                "description": _(
+                    "Nhắc kỳ trả nợ: {{ borrower_name }}, {{ amount_due }}, {{ due_date }}, "
+                    "{{ installment_number }}, {{ loan_id }}, {{ days_overdue }}, "
+                    "{{ days_to_due }}, {{ union_name }}, {{ union_contact_name }}, "
+                    "{{ union_contact_phone }}, {{ fund_name }}. Bản tổng hợp (digest): "
+                    "{{ officer_name }}, {{ union_name }}, {{ date }}, {{ count }}, {{ total }}, "
+                    "{% for b in borrowers %}{{ b.name }} {{ b.phone }} {{ b.amount }} "
+                    "{{ b.due_date }} {{ b.days_overdue }}{% endfor %}."
+                ),
+                "fields": [],
+            },
+        ),
+    ]
+
+
+@admin.register(ReminderDelivery)
+class ReminderDeliveryAdmin(ReadOnlyAdmin):
+    """Every reminder, sent or not; failures stay here (filter by status) and can be resent."""
+
+    scope_kind = "grassroots"
+    scope_field = "grassroots_union"
+    list_display = [
+        "business_date",
+        "kind",
+        "stage",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "grassroots_union",
+    ]
+    list_filter = ["status", "kind", "stage", "channel", "business_date"]
+    search_fields = ["recipient", "installment__loan__borrower__full_name"]
+    list_select_related = ["grassroots_union"]
+    date_hierarchy = "business_date"
+    actions = ["requeue"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Gửi lại các lượt nhắc đã chọn (gửi lỗi hoặc chưa rõ kết quả)"))
+    def requeue(self, request, queryset):
+        done = 0
+        for delivery in queryset:
+            try:
+                reminder_delivery_requeue(delivery=delivery, actor=request.user)
+                done += 1
+            except ApplicationError as e:
+                self.message_user(request, f"{delivery}: {e.message}", messages.WARNING)
+        if done:
+            self.message_user(request, _("Đã xếp lịch gửi lại %(n)d lượt nhắc.") % {"n": done})

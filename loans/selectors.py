@@ -32,6 +32,7 @@ from .models import (
     LoanStatus,
     LoanTransaction,
     LoanWriteOff,
+    ReminderDelivery,
     WriteOffRecovery,
 )
 
@@ -605,4 +606,14 @@ __all__ = [
     "loan_list",
     "loan_outstanding_as_of",
     "loan_postings",
+    "reminder_deliveries_failed",
 ]
+
+
+def reminder_deliveries_failed(*, scope: Scope) -> QuerySet:
+    """Reminders an officer must see: failing and being retried, given up, or uncertain (a
+    worker died while sending), newest first, within the officer's scope."""
+    S = ReminderDelivery.Status
+    return scope_filter(
+        ReminderDelivery.objects.filter(status__in=[S.RETRY, S.FAILED, S.UNCERTAIN]), scope
+    ).select_related("grassroots_union", "installment__loan__borrower", "officer")

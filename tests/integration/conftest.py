@@ -32,9 +32,12 @@ def _redis_up(url: str) -> bool:
 
 def _reconfigure(app, **conf):
     """Point the app at another broker: drop its cached pools and backend so they are rebuilt."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    from kombu import pools
+
+    # Close every pool AND empty kombu's registry: it is keyed by URL, so it would hand the
+    # closed pool back the next time a test points the app at the same Redis.
+    pools.reset()
+    app._pool = None
     app.conf.update(**conf)
     app.__dict__.pop("backend", None)
     app.__dict__.pop("amqp", None)

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from .outbox import outbox_relay
+
+
+@shared_task(acks_late=True)
+def outbox_relay_task() -> int:
+    """Publish outbox rows left pending while the broker was down (beat, every minute)."""
+    return outbox_relay()
