@@ -5,4 +5,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/fund/", include("fund.urls")),
+    path("api/v1/", include("config.api_urls")),
 ]
