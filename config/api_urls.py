@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from fund import api as fund_api
 from fund.access import PUBLIC
 from fund.api_base import MAX_ID, NotFoundApi
+from fund.api_permissions import AccessRolePermission
 from loans import api as loans_api
 
 
@@ -33,14 +34,19 @@ register_converter(IdConverter, "id")
 
 class SchemaApi(SpectacularAPIView):
     access_roles = PUBLIC
+    permission_classes = [AccessRolePermission]
 
 
 class SwaggerApi(SpectacularSwaggerView):
+    """Swagger UI (its scripts come from a CDN; the schema itself is served locally)."""
+
     access_roles = PUBLIC
+    permission_classes = [AccessRolePermission]
 
 
 class RedocApi(SpectacularRedocView):
     access_roles = PUBLIC
+    permission_classes = [AccessRolePermission]
 
 
 app_name = "api"

@@ -37,6 +37,7 @@ from .api_base import (
     idempotency_key,
     money_post,
 )
+from .api_permissions import AccessRolePermission
 from .attainment import INDICATORS, PERIODS, attainment
 from .models import (
     AnnualPlan,
@@ -73,6 +74,7 @@ class TokenObtainApi(ObtainAuthToken):
     """Exchange a username and password for an API token (throttled: `login`)."""
 
     access_roles = PUBLIC
+    permission_classes = [AccessRolePermission]
     throttle_scope = "login"
     throttle_classes = [ScopedRateThrottle]
 
@@ -410,12 +412,12 @@ class PlanOutput(PlanFiguresOutput):
 
 
 class PlanDetailOutput(PlanOutput):
-    splits = PlanSplitOutput(many=True)
-    gaps = SplitGapOutput(many=True)
+    splits = PlanSplitOutput(many=True, source="split_rows")
+    gaps = SplitGapOutput(many=True, source="gap_rows")
 
 
 def _plan_detail(plan: AnnualPlan) -> dict:
-    gaps = [
+    plan.gap_rows = [
         {
             "label": g.label,
             "kind": g.kind,
@@ -426,10 +428,10 @@ def _plan_detail(plan: AnnualPlan) -> dict:
         }
         for g in plan_split_summary(plan=plan)
     ]
-    splits = plan.splits.order_by("quarter", "superior_union_id", "grassroots_union_id", "pk")
-    return PlanDetailOutput(
-        {**PlanOutput(plan).data, "splits": list(splits), "gaps": gaps},
-    ).data
+    plan.split_rows = plan.splits.order_by(
+        "quarter", "superior_union_id", "grassroots_union_id", "pk"
+    )
+    return PlanDetailOutput(plan).data
 
 
 class PlanListApi(ApiView):

@@ -195,7 +195,7 @@ class MoneyField(serializers.Field):
     """
 
     default_error_messages = {
-        "not_object": _('Số tiền phải có dạng {"amount": "…", "currency": "VND"}.'),
+        "not_object": _('Số tiền phải có dạng {{"amount": "…", "currency": "VND"}}.'),
         "missing_amount": _("Thiếu số tiền (amount)."),
         "float": _("Số tiền phải là chuỗi chữ số nguyên đồng, không dùng số thực."),
         "currency": _("Tiền tệ {currency} không hợp lệ, chỉ nhận VND."),
@@ -272,7 +272,12 @@ def _flatten(detail, prefix: str = "") -> list[dict]:
     out: list[dict] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else key)
+            if key == "non_field_errors":
+                name = prefix
+            elif isinstance(key, int):  # a line of a list (DRF keys list errors by index)
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else key
             out += _flatten(value, name)
     elif isinstance(detail, list):
         if all(isinstance(x, exceptions.ErrorDetail | str) for x in detail):
