@@ -198,5 +198,5 @@ urlpatterns = [
     path("ledger/verify/", fund_api.LedgerVerifyApi.as_view(), name="ledger_verify"),
     path("ledger/entries/<id:pk>/", fund_api.JournalEntryDetailApi.as_view(), name="journal_entry"),
     # Anything else under /api/v1/: a JSON 404.
-    re_path(r"^.*$", NotFoundApi.as_view(), name="not_found"),
+    re_path(r"^(?s:.*)$", NotFoundApi.as_view(), name="not_found"),
 ]

@@ -134,7 +134,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "fund.api_permissions.ApiPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "fund.api_schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "fund.api_base.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env.str("API_LOGIN_RATE", default="20/min")},
     "COERCE_DECIMAL_TO_STRING": True,

@@ -36,6 +36,7 @@ from .api_base import (
     get_in_scope,
     idempotency_key,
     money_post,
+    paged,
 )
 from .api_permissions import AccessRolePermission
 from .attainment import INDICATORS, PERIODS, attainment
@@ -155,7 +156,7 @@ class SuperiorUnionListApi(ApiView):
 
     @extend_schema(
         parameters=[UnionFilter],
-        responses=SuperiorUnionOutput(many=True),
+        responses=paged(SuperiorUnionOutput),
         summary="Công đoàn cấp trên trong phạm vi",
     )
     def get(self, request):
@@ -181,7 +182,7 @@ class GrassrootsUnionListApi(ApiView):
 
     @extend_schema(
         parameters=[GrassrootsUnionFilter],
-        responses=GrassrootsUnionOutput(many=True),
+        responses=paged(GrassrootsUnionOutput),
         summary="Công đoàn cơ sở trong phạm vi",
     )
     def get(self, request):
@@ -278,7 +279,7 @@ class CapitalMovementListApi(ApiView):
 
     @extend_schema(
         parameters=[CapitalMovementFilter],
-        responses=CapitalMovementOutput(many=True),
+        responses=paged(CapitalMovementOutput),
         summary="Nghiệp vụ vốn (tiếp nhận, hoàn trả, điều chuyển)",
     )
     def get(self, request):
@@ -437,7 +438,7 @@ def _plan_detail(plan: AnnualPlan) -> dict:
 class PlanListApi(ApiView):
     access_roles = READERS_FUND_WIDE
 
-    @extend_schema(responses=PlanOutput(many=True), summary="Kế hoạch các năm")
+    @extend_schema(responses=paged(PlanOutput), summary="Kế hoạch các năm")
     def get(self, request):
         qs = AnnualPlan.objects.filter(fund_id=self.scope.fund_id).order_by("-year")
         return self.page(qs, PlanOutput)

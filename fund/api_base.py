@@ -73,6 +73,28 @@ class ApiView(APIView):
         return paginator.get_paginated_response(serializer_class(rows, many=True).data)
 
 
+_PAGED: dict = {}
+
+
+def paged(serializer_class):
+    """The response serializer of a paged list of `serializer_class` (count, next, previous,
+    results), so that the schema says what ``ApiView.page`` returns."""
+    if serializer_class not in _PAGED:
+        name = "Paged" + serializer_class.__name__.removesuffix("Output")
+        _PAGED[serializer_class] = type(
+            name,
+            (serializers.Serializer,),
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": serializer_class(many=True),
+                "__module__": serializer_class.__module__,
+            },
+        )
+    return _PAGED[serializer_class]
+
+
 def check_id(pk) -> int:
     """An id from a URL or a body, or 404 when it cannot be one."""
     try:

@@ -27,6 +27,7 @@ from fund.api_base import (
     get_in_scope,
     idempotency_key,
     money_post,
+    paged,
 )
 from fund.models import Fund, GrassrootsUnion, Role
 from fund.scoping import scope_filter
@@ -78,7 +79,7 @@ class BorrowerListApi(ApiView):
 
     @extend_schema(
         parameters=[s.BorrowerFilter],
-        responses=s.BorrowerOutput(many=True),
+        responses=paged(s.BorrowerOutput),
         summary="Thành viên vay trong phạm vi (tìm theo tên, CCCD)",
     )
     def get(self, request):
@@ -143,7 +144,7 @@ class ProductListApi(ApiView):
 
     @extend_schema(
         parameters=[s.ProductFilter],
-        responses=s.ProductOutput(many=True),
+        responses=paged(s.ProductOutput),
         summary="Sản phẩm cho vay của quỹ",
     )
     def get(self, request):
@@ -196,7 +197,7 @@ class ApplicationListApi(ApiView):
 
     @extend_schema(
         parameters=[s.ApplicationFilter],
-        responses=s.ApplicationOutput(many=True),
+        responses=paged(s.ApplicationOutput),
         summary="Hồ sơ vay trong phạm vi (lọc theo trạng thái, đơn vị, người vay)",
     )
     def get(self, request):
@@ -396,7 +397,7 @@ class LoanListApi(ApiView):
 
     @extend_schema(
         parameters=[s.LoanFilter],
-        responses=s.LoanOutput(many=True),
+        responses=paged(s.LoanOutput),
         summary="Khoản vay trong phạm vi (lọc theo trạng thái, nhóm nợ, đơn vị, người vay)",
     )
     def get(self, request):
@@ -467,7 +468,7 @@ class RepaymentListApi(ApiView):
 
     @extend_schema(
         parameters=[s.RepaymentFilter],
-        responses=s.RepaymentOutput(many=True),
+        responses=paged(s.RepaymentOutput),
         summary="Các lần trả nợ trong phạm vi",
     )
     def get(self, request):
@@ -558,7 +559,7 @@ class RepaymentBatchListApi(ApiView):
 
     @extend_schema(
         parameters=[s.BatchFilter],
-        responses=s.RepaymentBatchOutput(many=True),
+        responses=paged(s.RepaymentBatchOutput),
         summary="Các đợt nộp tiền thu nợ của CĐCS",
     )
     def get(self, request):
