@@ -85,6 +85,11 @@ urlpatterns = [
     path(
         "borrowers/<id:pk>/update/", loans_api.BorrowerUpdateApi.as_view(), name="borrower_update"
     ),
+    path(
+        "borrowers/<id:pk>/transfer/",
+        loans_api.BorrowerTransferApi.as_view(),
+        name="borrower_transfer",
+    ),
     # Products
     path("products/", loans_api.ProductListApi.as_view(), name="product_list"),
     path("products/<id:pk>/", loans_api.ProductDetailApi.as_view(), name="product_detail"),
@@ -143,6 +148,16 @@ urlpatterns = [
         "loans/<id:pk>/payoff-quote/",
         loans_api.LoanPayoffQuoteApi.as_view(),
         name="loan_payoff_quote",
+    ),
+    path(
+        "loans/<id:pk>/follow-up-visits/",
+        loans_api.LoanFollowUpVisitListApi.as_view(),
+        name="loan_follow_up_visit_list",
+    ),
+    path(
+        "loans/<id:pk>/follow-up-visits/create/",
+        loans_api.LoanFollowUpVisitCreateApi.as_view(),
+        name="loan_follow_up_visit_create",
     ),
     path("repayments/", loans_api.RepaymentListApi.as_view(), name="repayment_list"),
     path("repayments/create/", loans_api.RepaymentCreateApi.as_view(), name="repayment_create"),

@@ -36,6 +36,7 @@ from . import api_serializers as s
 from . import repayments, services
 from .models import (
     Borrower,
+    FollowUpVisit,
     Installment,
     Loan,
     LoanApplication,
@@ -131,6 +132,29 @@ class BorrowerUpdateApi(ApiView):
         b = get_in_scope(Borrower.objects.all(), self.scope, pk)
         data = self.input(s.BorrowerUpdateInput)
         b = services.borrower_update(borrower=b, actor=request.user, **data)
+        b.outstanding = borrower_outstanding(borrower=b)
+        return Response(s.BorrowerDetailOutput(b).data)
+
+
+class BorrowerTransferApi(ApiView):
+    """Move a member to another grassroots union from a date on (both unions in the scope)."""
+
+    access_roles = WRITERS
+
+    @extend_schema(
+        request=s.BorrowerTransferInput,
+        responses=s.BorrowerDetailOutput,
+        summary="Chuyển thành viên sang CĐCS khác từ một ngày",
+    )
+    def post(self, request, pk: int):
+        b = get_in_scope(Borrower.objects.all(), self.scope, pk)
+        data = self.input(s.BorrowerTransferInput)
+        b = services.borrower_transfer(
+            borrower=b,
+            grassroots_union=_gu(self.scope, data["grassroots_union"]),
+            effective_date=data["effective_date"],
+            actor=request.user,
+        )
         b.outstanding = borrower_outstanding(borrower=b)
         return Response(s.BorrowerDetailOutput(b).data)
 
@@ -451,6 +475,34 @@ class LoanPayoffQuoteApi(ApiView):
         f = self.query(s.PayoffQuoteFilter)
         quote = repayments.full_payoff_quote(loan=loan, on=f.get("on") or timezone.localdate())
         return Response(s.PayoffQuoteOutput(quote).data)
+
+
+class LoanFollowUpVisitListApi(ApiView):
+    access_roles = ALL_ROLES
+
+    @extend_schema(
+        responses=s.FollowUpVisitOutput(many=True),
+        summary="Các lần kiểm tra sau cho vay (mục đích, việc làm xác nhận)",
+    )
+    def get(self, request, pk: int):
+        loan = _loan(self.scope, pk)
+        visits = FollowUpVisit.objects.filter(loan=loan).order_by("visited_on", "pk")
+        return Response(s.FollowUpVisitOutput(visits, many=True).data)
+
+
+class LoanFollowUpVisitCreateApi(ApiView):
+    access_roles = WRITERS
+
+    @extend_schema(
+        request=s.FollowUpVisitInput,
+        responses={201: s.FollowUpVisitOutput},
+        summary="Ghi một lần kiểm tra sau cho vay",
+    )
+    def post(self, request, pk: int):
+        loan = _loan(self.scope, pk)
+        data = self.input(s.FollowUpVisitInput)
+        visit = services.followup_visit_record(loan=loan, actor=request.user, **data)
+        return Response(s.FollowUpVisitOutput(visit).data, status=status.HTTP_201_CREATED)
 
 
 # --------------------------------------------------------------------------------------------

@@ -134,6 +134,11 @@ class BorrowerDetailOutput(BorrowerOutput):
     created_at = serializers.DateTimeField()
 
 
+class BorrowerTransferInput(serializers.Serializer):
+    grassroots_union = IdField()
+    effective_date = BusinessDateField()
+
+
 # --------------------------------------------------------------------------------------------
 # Products
 
@@ -303,6 +308,23 @@ class InstallmentOutput(serializers.Serializer):
     penalty_paid = MoneyField(allow_zero=True)
     savings_paid = MoneyField(allow_zero=True)
     balance_after = MoneyField(allow_zero=True)
+
+
+class FollowUpVisitInput(serializers.Serializer):
+    visited_on = BusinessDateField()
+    purpose_verified = serializers.BooleanField()
+    jobs_confirmed = serializers.IntegerField(min_value=0, max_value=MAX_PLANNED_JOBS)
+    note = _text(500, default="")
+
+
+class FollowUpVisitOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_id = serializers.IntegerField()
+    visited_on = serializers.DateField()
+    purpose_verified = serializers.BooleanField()
+    jobs_confirmed = serializers.IntegerField()
+    note = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
 
 
 class PayoffQuoteOutput(serializers.Serializer):

@@ -176,3 +176,30 @@ def test_ineligible_application_lists_reasons(api, officers, chain, capital):
     body = r.json()
     assert body["code"] == "ineligible" and body["field"] == "amount"
     assert body["reasons"]
+
+
+def test_follow_up_visit_and_transfer(api, officers, loan, org):
+    c = api(officers.grassroots)
+    url = f"/api/v1/loans/{loan.pk}/follow-up-visits/"
+    body = {"visited_on": today().isoformat(), "purpose_verified": True, "jobs_confirmed": 2}
+    r = c.post(url + "create/", body, format="json")
+    assert r.status_code == 201, r.json()
+    assert [v["jobs_confirmed"] for v in c.get(url).json()] == [2]
+    bad = c.post(url + "create/", {**body, "jobs_confirmed": -1}, format="json")
+    assert bad.status_code == 400 and bad.json()["field"] == "jobs_confirmed"
+
+    # A member without an open application moves to LB-002 (both unions in the superior's scope).
+    r = api(officers.superior).post(
+        f"/api/v1/borrowers/{loan.borrower_id}/transfer/",
+        {"grassroots_union": org.lb2.pk, "effective_date": today().isoformat()},
+        format="json",
+    )
+    assert r.status_code == 200, r.json()
+    assert r.json()["grassroots_union_id"] == org.lb2.pk
+    # Into another superior union's grassroots union: not in the scope, 404.
+    r = api(officers.superior).post(
+        f"/api/v1/borrowers/{loan.borrower_id}/transfer/",
+        {"grassroots_union": org.hbt1.pk, "effective_date": today().isoformat()},
+        format="json",
+    )
+    assert r.status_code == 404
