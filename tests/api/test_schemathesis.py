@@ -7,7 +7,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
@@ -26,7 +28,18 @@ CHECKS = [
 
 
 @pytest.fixture
-def api_schema(db):
+def _one_connection():
+    """Requests run inside the test's transaction: the WSGI handler must not close the database
+    connection after each request (as Django's own test client arranges too)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(db, _one_connection):
     return schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
 
 
