@@ -213,5 +213,6 @@ urlpatterns = [
     path("ledger/verify/", fund_api.LedgerVerifyApi.as_view(), name="ledger_verify"),
     path("ledger/entries/<id:pk>/", fund_api.JournalEntryDetailApi.as_view(), name="journal_entry"),
     # Anything else under /api/v1/: a JSON 404.
-    re_path(r"^(?s:.*)$", NotFoundApi.as_view(), name="not_found"),
+    # [\s\S]: any character, newlines too (the inline (?s) flag would break reverse()).
+    re_path(r"^[\s\S]*$", NotFoundApi.as_view(), name="not_found"),
 ]

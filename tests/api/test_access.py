@@ -103,3 +103,12 @@ def test_the_schema_is_openapi_json(api, org):
     header = [p for p in disburse["parameters"] if p["name"] == "Idempotency-Key"]
     assert header and header[0]["required"] is True
     assert "409" in disburse["responses"]
+
+
+def test_the_catch_all_keeps_reverse_working_and_answers_json(api, org):
+    from django.urls import reverse
+
+    assert reverse("admin:index") == "/admin/"
+    assert reverse("api:loan_detail", args=[7]) == "/api/v1/loans/7/"
+    r = api(None).get("/api/v1/loans/a%0Ab/")
+    assert r.status_code == 404 and r["Content-Type"] == "application/json"
