@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "djmoney",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "accounting",
     "fund",
     "loans",
@@ -152,6 +155,42 @@ CELERY_BEAT_SCHEDULE = {
     "reminders-retry": {"task": "loans.reminder_tasks.reminders_retry_task", "schedule": 300.0},
     # Outbox rows left pending while Redis was down (the outbox_relay service does it too).
     "outbox-relay": {"task": "fund.tasks.outbox_relay_task", "schedule": 60.0},
+}
+
+# The REST API (/api/v1/, config/api_urls.py): token or session sign-in, one access rule per
+# view (fund.api_base.AccessRolePermission), errors as JSON with a code and the field.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["fund.api_permissions.AccessRolePermission"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "fund.api_permissions.ApiPagination",
+    "DEFAULT_SCHEMA_CLASS": "fund.api_schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "fund.api_base.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"login": env.str("API_LOGIN_RATE", default="20/min")},
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "trovon API",
+    "DESCRIPTION": (
+        'API của Quỹ Trợ vốn CNVCLĐ nghèo. Số tiền: {"amount": "15220000000", '
+        '"currency": "VND"}; tiêu đề Idempotency-Key bắt buộc với mọi thao tác chuyển '
+        'tiền; lỗi: {"code", "field", "message"}.'
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "fund.api_base.add_error_responses",
+    ],
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    },
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

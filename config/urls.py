@@ -31,4 +31,5 @@ urlpatterns = [
         sheets.collection_sheet_pdf_view,
         name="collection_sheet_pdf",
     ),
+    path("api/v1/", include("config.api_urls")),
 ]
