@@ -47,6 +47,7 @@ from django.db.models import Count, Max, Q, Sum
 
 from accounting.formatting import format_percent, format_vnd, quarter_label
 from accounting.models import Account, Posting
+from accounting.money import amount_of
 from fund.attainment import growth_of, percent_of, quarter_bounds
 from fund.errors import FundError
 from fund.models import AnnualPlan, Fund, GrassrootsUnion, PlanSplit, SuperiorUnion
@@ -272,7 +273,7 @@ class _Plans:
         for row in PlanSplit.objects.filter(plan=self.plan).values(
             "quarter", "superior_union_id", "grassroots_union_id", *fields
         ):
-            figs = {f: Decimal(row[f]) for f in fields}
+            figs = {f: Decimal(amount_of(row[f])) for f in fields}
             if row["grassroots_union_id"] is not None:
                 self.gu_rows[row["grassroots_union_id"]][row["quarter"]] = figs
                 self.gu_of_su[row["superior_union_id"]].add(row["grassroots_union_id"])
@@ -303,7 +304,7 @@ class _Plans:
                     out[q] = out.get(q, ZERO) + v
             return out
         out = {q: v[fld] for q, v in self.fund_rows.items()}
-        out[0] = Decimal(getattr(self.plan, fld))
+        out[0] = Decimal(amount_of(getattr(self.plan, fld)))
         return out
 
     def figure(self, fld: str, quarters: tuple[int, ...] | None, su_id=None, gu_id=None):

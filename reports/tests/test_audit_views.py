@@ -225,11 +225,11 @@ def test_entry_page_shows_postings_dimensions_and_chain(auditor, books):
     assert format_vnd(12_000_000) in html
     link = entry.chain_link
     assert link.link_hash in html and link.entry_hash in html
-    # No officers' loan page in this URL conf: the document is named, not linked.
+    # The business document: the officers' loan page of the disbursed loan.
     assert r.context["document"] == {
         "label": "Giải ngân khoản vay",
         "id": str(books.main.loan.pk),
-        "url": None,
+        "url": reverse("loans:loan_detail", args=[books.main.loan.pk]),
         "type": "loan_disbursement",
     }
     rows = csv_rows(auditor.get(reverse("audit:entry_detail", args=[entry.pk]), {"format": "csv"}))
