@@ -32,4 +32,6 @@ urlpatterns = [
     path("remittance/", views.remittance, name="remittance"),
     path("overdue/", views.overdue, name="overdue"),
     path("unions/", views.unions, name="unions"),
+    path("reminders/", views.reminder_log, name="reminder_log"),
+    path("reminders/<int:pk>/requeue/", views.reminder_requeue, name="reminder_requeue"),
 ]

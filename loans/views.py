@@ -56,9 +56,17 @@ from .models import (
     LoanApplication,
     LoanStatus,
     LoanTransaction,
+    ReminderDelivery,
 )
 from .proposals import borrower_propose, member_application_propose
-from .selectors import amount_of, application_list, borrower_list, loan_list
+from .reminders import reminder_delivery_requeue
+from .selectors import (
+    amount_of,
+    application_list,
+    borrower_list,
+    loan_list,
+    reminder_deliveries_failed,
+)
 
 S = ApplicationStatus
 PAGE_SIZE = 25
@@ -732,3 +740,47 @@ def unions(request):
             "outstanding_total": sum((r["outstanding"] for r in rows), 0),
         },
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Reminders: the log of what was sent, and the sends that failed (fund officers)
+
+
+@access(FUND_OFFICERS)
+def reminder_log(request):
+    """Every reminder of the fund, newest first, filterable by status; failed, retried and
+    uncertain sends listed first with a "send again" button (loans.reminders)."""
+    scope = request.scope
+    status = request.GET.get("status", "")
+    rows = scope_filter(ReminderDelivery.objects.all(), scope).select_related(
+        "grassroots_union", "installment__loan__borrower", "officer"
+    )
+    if status in ReminderDelivery.Status.values:
+        rows = rows.filter(status=status)
+    page = Paginator(rows.order_by("-business_date", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "loans/reminder_log.html",
+        {
+            "page": page,
+            "failed": reminder_deliveries_failed(scope=scope)[:PAGE_SIZE],
+            "statuses": ReminderDelivery.Status.choices,
+            "status": status,
+        },
+    )
+
+
+@access(FUND_OFFICERS)
+def reminder_requeue(request, pk: int):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    delivery = scoped_get_or_404(ReminderDelivery.objects.all(), request.scope, pk=pk)
+    try:
+        reminder_delivery_requeue(delivery=delivery, actor=request.user)
+    except ApplicationError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("Đã xếp lượt nhắc nợ vào hàng gửi lại."))
+    return redirect("loans:reminder_log")
