@@ -7,6 +7,7 @@ on an embedded SQLite file and Celery runs tasks eagerly, so `make demo` needs n
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -118,6 +119,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "accounting.tasks.ledger_seal_task", "schedule": 60.0},
+    # Close of business of the day that ended, for every fund (catching up any missed day).
+    "close-of-business": {
+        "task": "loans.tasks.close_of_business_daily_task",
+        "schedule": crontab(hour=0, minute=15),
+    },
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
