@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -100,8 +101,10 @@ class _Dialect:
     def round_int(self, expr: str) -> str:
         return f"ROUND({expr})" if self.pg else f"CAST(ROUND({expr}) AS INTEGER)"
 
-    def json_text(self, column: str) -> str:
-        return f"CAST({column} AS text)" if self.pg else column
+    def json_equals(self, column: str) -> str:
+        """`column` equal to a JSON parameter (jsonb compares by value on PostgreSQL; SQLite
+        compares the stored text, which Django writes the same way for the same table)."""
+        return f"{column} = CAST(%s AS jsonb)" if self.pg else f"{column} = %s"
 
     def for_update(self) -> str:
         return " FOR UPDATE" if self.pg else ""
@@ -150,6 +153,8 @@ class ClassifySummary:
     penalty_outstanding: Decimal = ZERO
     # {group: [loans, outstanding principal]}
     groups: dict[int, list] = field(default_factory=dict)
+    # Seconds per step, for the run's log and the benchmark.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -234,30 +239,50 @@ def _mark_overdue(d: _Dialect, *, fund_id: int, bd: date) -> int:
 
 
 def _update_arrears(d: _Dialect, *, fund_id: int, bd: date) -> None:
-    eff = _effective_due(d)
-    late = f"{eff} < {d.date()}"  # params: bd (eff), bd
-    agg = (
-        "SELECT l.id AS loan_id,"
-        f" COALESCE(SUM(CASE WHEN {late} THEN i.principal_due - i.principal_paid ELSE 0 END), 0)"
-        " AS op,"
-        f" COALESCE(SUM(CASE WHEN {late} THEN i.interest_due - i.interest_paid ELSE 0 END), 0)"
-        " AS oi,"
-        " COALESCE(SUM(i.penalty_due - i.penalty_paid), 0) AS pen,"
-        f" MIN(CASE WHEN {late} AND (i.principal_due > i.principal_paid"
-        f" OR i.interest_due > i.interest_paid) THEN {eff} END) AS oldest"
-        " FROM loans_loan l LEFT JOIN loans_installment i ON i.loan_id = l.id"
-        " AND i.schedule_version = l.schedule_version AND i.status <> 'paid'"
-        f" AND (i.due_date < {d.date()} OR i.penalty_due > i.penalty_paid"
-        f" OR (l.recalled_on IS NOT NULL AND l.recalled_on < {d.date()}))"
-        " WHERE l.fund_id = %s AND l.status = 'active' GROUP BY l.id"
+    """Rewrite the arrears figures of the loans whose figures change (only those: a loan row
+    written every day for nothing is what makes a daily pass over millions of loans slow).
+
+    Every installment aggregated is late: unpaid with a due date before the business date, or
+    of a loan recalled before it. An unpaid penalty sits on such an installment only.
+    """
+    eff = _effective_due(d)  # one date parameter
+    unpaid = (
+        "SELECT i.loan_id, i.principal_due - i.principal_paid AS p,"
+        " i.interest_due - i.interest_paid AS r, i.penalty_due - i.penalty_paid AS pen,"
+        f" CASE WHEN i.principal_due > i.principal_paid OR i.interest_due > i.interest_paid"
+        f" THEN {eff} END AS due"
+        " FROM loans_installment i JOIN loans_loan l ON l.id = i.loan_id"
+        " WHERE l.fund_id = %s AND l.status = 'active' AND i.schedule_version = l.schedule_version"
+        " AND i.status <> 'paid'"
     )
-    agg_params = [bd, bd] * 3 + [bd, bd, bd] + [fund_id]
+    agg = (
+        "SELECT loan_id, SUM(p) AS op, SUM(r) AS oi, SUM(pen) AS pen, MIN(due) AS oldest FROM ("
+        f"{unpaid} AND i.due_date < {d.date()}"
+        f" UNION ALL {unpaid} AND i.due_date >= {d.date()}"
+        f" AND l.recalled_on IS NOT NULL AND l.recalled_on < {d.date()}"
+        ") u GROUP BY loan_id"
+    )
+    agg_params = [bd, fund_id, bd, bd, fund_id, bd, bd]
     dpd = f"COALESCE({d.days(d.date(), 'a.oldest')}, 0)"
     _execute(
         "UPDATE loans_loan SET overdue_principal = a.op, overdue_interest = a.oi,"
         f" penalty_outstanding = a.pen, days_past_due = {dpd}, classified_on = {d.date()}"
-        f" FROM ({agg}) a WHERE loans_loan.id = a.loan_id",
-        [bd, bd] + agg_params,
+        f" FROM ({agg}) a WHERE loans_loan.id = a.loan_id"
+        " AND (loans_loan.overdue_principal <> a.op OR loans_loan.overdue_interest <> a.oi"
+        f" OR loans_loan.penalty_outstanding <> a.pen OR loans_loan.days_past_due <> {dpd})",
+        [bd, bd] + agg_params + [bd],
+    )
+    # Loans that had arrears and have none left.
+    _execute(
+        "UPDATE loans_loan SET overdue_principal = 0, overdue_interest = 0,"
+        f" penalty_outstanding = 0, days_past_due = 0, classified_on = {d.date()}"
+        " WHERE fund_id = %s AND status = 'active' AND (overdue_principal <> 0"
+        " OR overdue_interest <> 0 OR penalty_outstanding <> 0 OR days_past_due <> 0)"
+        " AND NOT EXISTS (SELECT 1 FROM loans_installment i WHERE i.loan_id = loans_loan.id"
+        " AND i.schedule_version = loans_loan.schedule_version AND i.status <> 'paid'"
+        f" AND (i.due_date < {d.date()} OR (loans_loan.recalled_on IS NOT NULL"
+        f" AND loans_loan.recalled_on < {d.date()})))",
+        [bd, fund_id, bd, bd],
     )
 
 
@@ -265,14 +290,13 @@ def _tables(d: _Dialect, *, fund_id: int, statuses=("active",)) -> list[tuple[st
     """The distinct debt-group tables of the fund's loans: (stored text, parsed table)."""
     marks = ", ".join(["%s"] * len(statuses))
     rows = _fetch(
-        f"SELECT DISTINCT {d.json_text('debt_groups')} FROM loans_loan"
-        f" WHERE fund_id = %s AND status IN ({marks})",
+        f"SELECT DISTINCT debt_groups FROM loans_loan WHERE fund_id = %s AND status IN ({marks})",
         [fund_id, *statuses],
     )
     out = []
-    for (text,) in rows:
-        table = json.loads(text) if isinstance(text, str) else text
-        out.append((text, table))
+    for (raw,) in rows:
+        table = json.loads(raw) if isinstance(raw, str) else raw
+        out.append((raw if isinstance(raw, str) else json.dumps(raw), table))
     return out
 
 
@@ -294,13 +318,23 @@ def _group_case(table: list[dict], d: _Dialect, bd: date) -> tuple[str, list]:
     return "(CASE " + " ".join(whens) + " ELSE 1 END)", params
 
 
+def _table_filter(d: _Dialect, tables: list, text: str) -> tuple[str, list]:
+    """The condition picking the loans of one table; none when the fund has a single table
+    (the usual case: reading every loan's JSON as text is the slow part of the pass)."""
+    if len(tables) == 1:
+        return "", []
+    return f" AND {d.json_equals('debt_groups')}", [text]
+
+
 def _update_groups(d: _Dialect, *, fund_id: int, bd: date) -> None:
-    for text, table in _tables(d, fund_id=fund_id):
+    tables = _tables(d, fund_id=fund_id)
+    for text, table in tables:
         case, params = _group_case(table, d, bd)
+        which, which_params = _table_filter(d, tables, text)
         _execute(
             f"UPDATE loans_loan SET debt_group = {case} WHERE fund_id = %s AND status = 'active'"
-            f" AND {d.json_text('debt_groups')} = %s AND debt_group <> {case}",
-            params + [fund_id, text] + params,
+            f"{which} AND debt_group <> {case}",
+            params + [fund_id] + which_params + params,
         )
 
 
@@ -346,12 +380,24 @@ def loan_book_classify(*, business_date: date, fund_id: int) -> ClassifySummary:
     bd = _check_date(business_date)
     d = _Dialect()
     summary = ClassifySummary(fund_id=fund_id, business_date=bd)
+    clock = [time.perf_counter()]
+
+    def lap(step: str) -> None:
+        now = time.perf_counter()
+        summary.timings[step] = round(now - clock[0], 3)
+        clock[0] = now
+
     with transaction.atomic():
         summary.newly_overdue_installments = _mark_overdue(d, fund_id=fund_id, bd=bd)
+        lap("overdue")
         summary.penalty_accrued = _accrue_penalties(d, fund_id=fund_id, bd=bd)
+        lap("penalty")
         _update_arrears(d, fund_id=fund_id, bd=bd)
+        lap("arrears")
         _update_groups(d, fund_id=fund_id, bd=bd)
+        lap("groups")
         _summarise(d, summary)
+        lap("summary")
     logger.info(
         "classify fund=%s date=%s loans=%s newly_overdue=%s penalty=%s",
         fund_id,
@@ -410,19 +456,21 @@ def _required_case(table: list[dict], d: _Dialect) -> str:
     return "(CASE debt_group " + " ".join(whens) + " ELSE 0 END)"
 
 
-def _provision_changes(d: _Dialect, *, fund_id: int) -> list[tuple[str, str, list[tuple]]]:
-    """(required SQL, filter SQL + params, rows) per group of loans; rows are locked on PG.
+def _provision_changes(d: _Dialect, *, fund_id: int) -> list[tuple[str, list[tuple]]]:
+    """(required-provision SQL, rows) per debt-group table; the rows are locked on PG.
 
     A row: (loan id, superior union id, grassroots union id, held, required).
     """
     batches = []
-    for text, table in _tables(d, fund_id=fund_id):
+    tables = _tables(d, fund_id=fund_id)
+    for text, table in tables:
         req = _required_case(table, d)
-        where = f"fund_id = %s AND status = 'active' AND {d.json_text('debt_groups')} = %s"
+        which, which_params = _table_filter(d, tables, text)
         rows = _fetch(
             "SELECT id, superior_union_id, grassroots_union_id, provision_held, "
-            f"{req} FROM loans_loan WHERE {where} AND provision_held <> {req}" + d.for_update(),
-            [fund_id, text],
+            f"{req} FROM loans_loan WHERE fund_id = %s AND status = 'active'{which}"
+            f" AND provision_held <> {req}" + d.for_update(),
+            [fund_id] + which_params,
         )
         batches.append((req, rows))
     rows = _fetch(
