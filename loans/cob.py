@@ -135,6 +135,7 @@ def _work(run: CloseOfBusinessRun, progress: _Progress) -> dict:
         "penalty_outstanding": classify["penalty_outstanding"],
         "groups": classify["groups"],
         "provision_change": int(p.net_change),
+        "timings": classify["timings"],
         "provisions": p.as_json(),
     }
 

@@ -22,6 +22,10 @@ Conventions (decisions of this module; DESIGN.md §1 leaves them open):
 * **Days past due** = business date − the oldest effective due date of an installment in force
   whose principal or interest is unpaid (0 when none). Unpaid compulsory savings or penalty alone
   do not keep a loan in arrears; they do keep the installment open.
+* **Only what changes is written.** A loan's row is rewritten only when its figures change
+  (``classified_on`` is then the business date of that pass); the date the whole book was last
+  classified is the fund's last done ``CloseOfBusinessRun``. Rewriting a million unchanged rows
+  every day is what would make the pass slow.
 * **Debt group**: the highest group of the loan's own table (``Loan.debt_groups``, copied from the
   product) whose ``min_days`` the days past due reach, raised to the floors the same table sets:
   a row's ``reschedulings: n`` puts a loan rescheduled n times or more in that group at least, a
