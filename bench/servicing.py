@@ -122,7 +122,7 @@ def generate_book(*, template, gu_ids: list[int], start: int, n: int, bd: date) 
     from django.db import connection, transaction
 
     gu = f"(ARRAY{gu_ids}::bigint[])[1 + (g / 10) %% {len(gu_ids)}]"  # %% : psycopg placeholders
-    age = "((g::bigint * 7919) %% 175 + 1)"
+    age = "(((g::bigint * 7919) %% 175)::int + 1)"
     arrears = "(g %% 10 = 0)"
     series = f"generate_series({start + 1}, {start + n}) g"
     bd_sql = f"DATE '{bd.isoformat()}'"
