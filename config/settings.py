@@ -141,6 +141,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "accounting.tasks.ledger_seal_task", "schedule": 60.0},
+    # Close of business of the day that ended, for every fund (catching up any missed day).
+    "close-of-business": {
+        "task": "loans.tasks.close_of_business_daily_task",
+        "schedule": crontab(hour=0, minute=15),
+    },
     # After each quarter closes: the fund's report, then every superior union's in parallel.
     "quarterly-reports": {
         "task": "reports.tasks.quarterly_reports_after_close_task",

@@ -27,6 +27,7 @@ from .models import (
     ApplicationStatus,
     Borrower,
     BorrowerMembership,
+    CloseOfBusinessRun,
     FollowUpVisit,
     Installment,
     InterestWaiver,
@@ -765,3 +766,27 @@ class ReminderDeliveryAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{delivery}: {e.message}", messages.WARNING)
         if done:
             self.message_user(request, _("Đã xếp lịch gửi lại %(n)d lượt nhắc.") % {"n": done})
+
+
+@admin.register(CloseOfBusinessRun)
+class CloseOfBusinessRunAdmin(ReadOnlyAdmin):
+    """The daily runs (loans.cob): read only; a run is started by the job or the command."""
+
+    list_display = ["business_date", "fund", "status", "started_at", "finished_at", "loans"]
+    list_filter = ["status", "fund"]
+    date_hierarchy = "business_date"
+    readonly_fields = [
+        "fund",
+        "business_date",
+        "status",
+        "started_at",
+        "finished_at",
+        "triggered_by",
+        "summary",
+        "log",
+        "error",
+    ]
+
+    @admin.display(description=_("số khoản vay"))
+    def loans(self, obj):
+        return obj.summary.get("loans_processed", "—")

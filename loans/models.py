@@ -550,7 +550,8 @@ class Loan(models.Model):
     # The installments in force are those of this version; a rescheduling adds a version and
     # keeps the old rows (Installment.schedule_version) for the record.
     schedule_version = models.PositiveSmallIntegerField(_("phiên bản lịch trả nợ"), default=1)
-    # Arrears as of classified_on, written by the set-based daily pass (loans.servicing).
+    # Arrears written by the set-based daily pass (loans.servicing); classified_on is the date
+    # of the pass that last changed them (the book's date is the last CloseOfBusinessRun).
     classified_on = models.DateField(_("ngày phân loại nợ gần nhất"), null=True, blank=True)
     overdue_principal = money_field(_("gốc quá hạn"))
     overdue_interest = money_field(_("lãi quá hạn"))
@@ -1414,3 +1415,53 @@ class ReminderDelivery(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.stage} → {self.recipient}"
+
+
+# --------------------------------------------------------------------------------------------
+# Close of business
+
+
+class CloseOfBusinessRun(models.Model):
+    """The daily run of one fund for one business date (``loans.cob``): at most one per date.
+
+    The work and the ``done`` row commit together, so a date is either done or not; a failed
+    attempt is recorded with its error and can be run again.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Đang chạy")
+        DONE = "done", _("Hoàn thành")
+        FAILED = "failed", _("Lỗi")
+
+    fund = models.ForeignKey(
+        "fund.Fund", verbose_name=_("quỹ"), on_delete=models.PROTECT, related_name="cob_runs"
+    )
+    business_date = models.DateField(_("ngày nghiệp vụ"))
+    status = models.CharField(
+        _("trạng thái"), max_length=8, choices=Status.choices, default=Status.RUNNING
+    )
+    started_at = models.DateTimeField(_("bắt đầu lúc"), default=timezone.now)
+    finished_at = models.DateTimeField(_("kết thúc lúc"), null=True, blank=True)
+    # Loans processed, newly overdue installments, overdue amounts, penalty, provision change.
+    summary = models.JSONField(_("tổng hợp"), default=dict, blank=True)
+    log = models.TextField(_("nhật ký"), blank=True)
+    error = models.TextField(_("lỗi"), blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người chạy"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("khóa sổ cuối ngày")
+        verbose_name_plural = _("khóa sổ cuối ngày")
+        ordering = ["fund", "-business_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "business_date"], name="cob_run_fund_date"),
+        ]
+
+    def __str__(self):
+        return f"Khóa sổ {self.business_date:%d/%m/%Y} ({self.get_status_display()})"

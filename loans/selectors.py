@@ -38,6 +38,7 @@ from .models import (
 
 ZERO = Decimal(0)
 LOANS_ACCOUNT = "1283"
+PROVISION_ACCOUNT = "2293"
 
 
 def add_months(start: date, months: int) -> date:
@@ -359,6 +360,11 @@ class ReconciliationReport:
     unknown_subledgers: dict[str, Decimal] = field(default_factory=dict)
     # Write-offs and recoveries against 8111 / 7111 (``_write_offs_check``), one sentence each.
     write_off_problems: list[str] = field(default_factory=list)
+    # Provisions (see _reconcile_provisions): all of them, not only to `as_of`.
+    provision_held_total: Decimal = ZERO  # sum of Loan.provision_held
+    provision_ledger_total: Decimal = ZERO  # the fund's 2293 credit balance
+    # {sub-ledger: (held on the loan, 2293 credit balance on the sub-ledger)}
+    provision_differences: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -368,6 +374,14 @@ class ReconciliationReport:
             and not self.write_off_problems
             and self.book_total == self.control_total
             and self.subledger_total == self.control_total
+            and self.provisions_ok
+        )
+
+    @property
+    def provisions_ok(self) -> bool:
+        return (
+            not self.provision_differences
+            and self.provision_held_total == self.provision_ledger_total
         )
 
     def lines(self) -> list[str]:
@@ -387,6 +401,21 @@ class ReconciliationReport:
             out.append(
                 f"Tổng các sổ chi tiết TK 1283 {format_vnd(self.subledger_total)} khác số dư "
                 f"tài khoản tổng hợp {format_vnd(self.control_total)}."
+            )
+        out += self._provision_lines()
+        return out
+
+    def _provision_lines(self) -> list[str]:
+        out = []
+        for sub, (held, ledger) in sorted(self.provision_differences.items()):
+            out.append(
+                f"Dự phòng sổ chi tiết '{sub}': trên khoản vay {format_vnd(held)}, "
+                f"TK 2293 {format_vnd(ledger)}."
+            )
+        if self.provision_held_total != self.provision_ledger_total:
+            out.append(
+                f"Tổng dự phòng trên các khoản vay {format_vnd(self.provision_held_total)} khác "
+                f"số dư TK 2293 {format_vnd(self.provision_ledger_total)}."
             )
         return out
 
@@ -444,7 +473,36 @@ def loan_book_reconcile(*, fund: Fund, as_of: date) -> ReconciliationReport:
             report.unknown_subledgers[sub] = bal
     report.control_total = account_balance(account=accounts, as_of=as_of, fund_id=fund.pk)
     _write_offs_check(report, fund=fund, as_of=as_of)
+    _reconcile_provisions(report, fund=fund)
     return report
+
+
+def _reconcile_provisions(report: ReconciliationReport, *, fund: Fund) -> None:
+    """Provision held on each loan = the 2293 credit balance of its sub-ledger, and in total.
+
+    ``provision_held`` is the current figure, so the ledger is read in full (not to `as_of`).
+    """
+    account = Account.objects.get(code=PROVISION_ACCOUNT)
+    ledger = {
+        sub: -s
+        for sub, s in Posting.objects.filter(account=account, fund_id=fund.pk)
+        .order_by()
+        .values_list("subledger")
+        .annotate(s=Sum("amount"))
+    }
+    report.provision_ledger_total = sum(ledger.values(), ZERO)
+    held_by_sub = {
+        f"loan:{i}": amount_of(h)
+        for i, h in Loan.objects.filter(fund=fund)
+        .exclude(provision_held=0)
+        .values_list("id", "provision_held")
+        .order_by()
+    }
+    report.provision_held_total = sum(held_by_sub.values(), ZERO)
+    for sub in sorted(set(held_by_sub) | {k for k, v in ledger.items() if v}):
+        held, led = held_by_sub.get(sub, ZERO), ledger.get(sub, ZERO)
+        if held != led:
+            report.provision_differences[sub] = (held, led)
 
 
 # --- Write-offs and recoveries (loans.restructuring) ------------------------------------------

@@ -36,18 +36,19 @@ def default_allocation_order() -> list[str]:
 
 # Circular 14/2024/TT-NHNN (microfinance) thresholds with the provision rates of Decree
 # 86/2024/NĐ-CP. ``min_days``: the first day past due of the group; ``reschedulings``: the
-# rescheduling that puts a loan in the group at least (part 2 of the loans issue applies it).
+# rescheduling that puts a loan in the group at least; ``interest_waived``: a loan whose interest
+# was waived is at least in this group (``loans.servicing`` applies both floors).
 def default_debt_groups() -> list[dict]:
     return [
         {"group": 1, "min_days": 0, "provision_rate": "0"},
         {"group": 2, "min_days": 10, "provision_rate": "2", "reschedulings": 1},
-        {"group": 3, "min_days": 30, "provision_rate": "25"},
+        {"group": 3, "min_days": 30, "provision_rate": "25", "interest_waived": True},
         {"group": 4, "min_days": 90, "provision_rate": "50", "reschedulings": 2},
         {"group": 5, "min_days": 180, "provision_rate": "100", "reschedulings": 3},
     ]
 
 
-_DEBT_GROUP_KEYS = {"group", "min_days", "provision_rate", "reschedulings"}
+_DEBT_GROUP_KEYS = {"group", "min_days", "provision_rate", "reschedulings", "interest_waived"}
 
 
 def validate_allocation_order(value) -> None:
@@ -101,6 +102,8 @@ def validate_debt_groups(value) -> None:
             isinstance(resched, bool) or not isinstance(resched, int) or resched < 1
         ):
             raise ValidationError(f"Nhóm nợ {n}: số lần cơ cấu lại phải là số nguyên dương.")
+        if not isinstance(row.get("interest_waived", False), bool):
+            raise ValidationError(f"Nhóm nợ {n}: interest_waived phải là true hoặc false.")
         prev_days, prev_rate = days, rate
 
 
