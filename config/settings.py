@@ -202,7 +202,6 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 # The file backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend) writes here.
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="quy-tro-von@localhost")
-EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 
 # SMS (loans.notify): console by default; FileSmsBackend or HttpSmsBackend (a JSON gateway).
 SMS_BACKEND = env.str("SMS_BACKEND", default="loans.notify.ConsoleSmsBackend")

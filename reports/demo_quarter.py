@@ -24,7 +24,9 @@ from accounting.formatting import quarter_label
 from fund.attainment import attainment, growth_display, percent_display
 from fund.models import Fund
 from loans import demo as loans_demo
+from loans.cob import close_of_business_catch_up
 from loans.demo import LendingPlan, demo_lending_plan
+from loans.reminders import reminders_schedule
 from reports.quarterly import headline_sentence
 from reports.services import quarterly_report_generate
 
@@ -40,6 +42,22 @@ DAILY_JOBS: list[DailyJob] = [
     loans_demo.followups_record,
     loans_demo.repayments_collect,
 ]
+
+
+def close_of_business(plan: LendingPlan, day: date) -> None:
+    """The night's close of business, as the beat runs it: every calendar day through `day`
+    (weekends included), each once — overdue marking, days past due, debt groups, penalties,
+    provisions."""
+    close_of_business_catch_up(fund_id=plan.fund.pk, through_date=day)
+
+
+def reminders(plan: LendingPlan, day: date) -> None:
+    """The morning's reminders, as the beat runs them: recorded at most once per installment
+    and stage, plus one digest per grassroots officer, sent through the outbox."""
+    reminders_schedule(fund_id=plan.fund.pk, business_date=day)
+
+
+DAILY_JOBS += [close_of_business, reminders]
 
 
 def demo_year(today: date) -> int:

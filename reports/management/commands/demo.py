@@ -7,6 +7,7 @@ repayments), then prints the quarter's headline, the trial balance, the chain ve
 loan book's reconciliation with the ledger, where the report's files are, and how to log in.
 """
 
+import shutil
 import sys
 import time
 from datetime import date
@@ -21,11 +22,12 @@ from django.utils import timezone
 
 from accounting.formatting import format_date_vi, format_vnd
 from fund.demo import demo_federation_load
-from loans.models import Loan
+from loans.models import CloseOfBusinessRun, Loan, ReminderDelivery
 from loans.selectors import loan_book_reconcile
 from reports.demo_quarter import demo_headline, demo_quarter_run, demo_year
 
 BAR_WIDTH = 30
+DEMO_OUT = Path(settings.BASE_DIR) / "var" / "demo"
 ROLES = [
     ("quy", "cán bộ quỹ (duyệt hồ sơ, báo cáo toàn quỹ)"),
     ("capten", "cán bộ LĐLĐ quận Long Biên (thẩm định hồ sơ của các CĐCS trong quận)"),
@@ -75,6 +77,7 @@ class Command(BaseCommand):
             connections["default"].close()
             for suffix in ("", "-journal", "-wal", "-shm"):
                 Path(f"{db['NAME']}{suffix}").unlink(missing_ok=True)
+            shutil.rmtree(DEMO_OUT, ignore_errors=True)  # the last run's texts and mails
         out = self.stdout
         out.write("1/4 Tạo cơ sở dữ liệu và hệ thống tài khoản…")
         call_command("migrate", verbosity=0)
@@ -96,7 +99,14 @@ class Command(BaseCommand):
         else:
             stream = getattr(self.stderr, "_out", sys.stderr)
             # No query log in memory for the thousands of service calls (DEBUG keeps them all).
-            with override_settings(DEBUG=False):
+            # Reminders and reports are mailed and texted for real, into files one can read.
+            with override_settings(
+                DEBUG=False,
+                EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+                EMAIL_FILE_PATH=str(DEMO_OUT / "mail"),
+                SMS_BACKEND="loans.notify.FileSmsBackend",
+                SMS_FILE_PATH=str(DEMO_OUT / "sms"),
+            ):
                 run = demo_quarter_run(
                     fund=fund, year=year, size=size, progress=ProgressBar(stream, "ngày")
                 )
@@ -107,6 +117,14 @@ class Command(BaseCommand):
                 "tiền)."
             )
             headline, end, report = run.headline, run.plan.end, run.report
+            cob = CloseOfBusinessRun.objects.filter(fund=fund, status="done")
+            sent = ReminderDelivery.objects.filter(fund=fund)
+            out.write(
+                f"    Khóa sổ cuối ngày: {cob.count()} ngày; nhắc nợ: {sent.count()} lượt "
+                f"({sent.filter(status='sent').count()} đã gửi, "
+                f"{sent.filter(kind='digest').count()} bản tổng hợp cho cán bộ CĐCS) — "
+                f"tin nhắn trong {DEMO_OUT / 'sms'}, thư trong {DEMO_OUT / 'mail'}."
+            )
         out.write("4/4 Kết quả:\n")
         out.write(self.style.SUCCESS(headline.text))
         out.write(
@@ -133,7 +151,7 @@ class Command(BaseCommand):
                 out.write(f"    {f}")
         out.write(f"\nHoàn thành trong {time.monotonic() - started:.0f} giây.")
         out.write(
-            "\nChạy ứng dụng web: make run, rồi mở http://127.0.0.1:8000/admin/ và đăng nhập "
+            "\nChạy ứng dụng web: make run, rồi mở http://127.0.0.1:8000/ và đăng nhập "
             "(mật khẩu trovon-demo) bằng một trong các tài khoản mẫu:"
         )
         for username, role in ROLES:
