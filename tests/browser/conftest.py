@@ -116,3 +116,24 @@ def login_as(browser, live_server):
         return user
 
     return login
+
+
+@pytest.fixture
+def click_through(browser):
+    """click_through(element): click a link or submit button and wait for the next page.
+
+    Without the wait, a lookup right after the click can find the element on the page being
+    left and go stale when the new one arrives (a race that a slow machine loses).
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def click(element) -> None:
+        old = browser.find_element(By.TAG_NAME, "html")
+        element.click()
+        wait = WebDriverWait(browser, 30)
+        wait.until(EC.staleness_of(old))
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    return click

@@ -45,7 +45,7 @@ def wait_for_file(folder: Path, suffix: str, timeout: float = 20) -> Path:
 
 
 def test_auditor_checks_the_trial_balance_exports_it_and_verifies_the_chain(
-    browser, live_server, login_as, screenshot, downloads, purge_ledger_after
+    browser, live_server, login_as, screenshot, downloads, purge_ledger_after, click_through
 ):
     from loans.tests.factories import today
     from reports.audit_views import quarter_of
@@ -63,7 +63,7 @@ def test_auditor_checks_the_trial_balance_exports_it_and_verifies_the_chain(
     end = browser.find_element(By.ID, "id_end")
     end.clear()
     end.send_keys(today().strftime("%d/%m/%Y"))
-    browser.find_element(By.ID, "show").click()
+    click_through(browser.find_element(By.ID, "show"))
     label = browser.find_element(By.CSS_SELECTOR, ".period-label").text
     assert f"{books.disbursed_on:%d/%m/%Y} – {today():%d/%m/%Y}" in label
     assert browser.find_element(By.ID, "balanced").text == "Cân đối: tổng Nợ bằng tổng Có."
@@ -88,17 +88,17 @@ def test_auditor_checks_the_trial_balance_exports_it_and_verifies_the_chain(
     screenshot("2-exported")
 
     # From the account to its general ledger, and from a line to the entry.
-    browser.find_element(By.CSS_SELECTOR, "#trial-balance a[href*='account=1283']").click()
+    click_through(browser.find_element(By.CSS_SELECTOR, "#trial-balance a[href*='account=1283']"))
     assert "1283 Cho vay" in browser.find_element(By.TAG_NAME, "h2").text
     screenshot("3-general-ledger")
-    browser.find_elements(By.CSS_SELECTOR, "a.entry-link")[0].click()
+    click_through(browser.find_elements(By.CSS_SELECTOR, "a.entry-link")[0])
     assert browser.find_element(By.ID, "memo").text == books.main.entry.memo
     assert books.main.entry.chain_link.link_hash in browser.find_element(By.ID, "chain-link").text
     screenshot("4-entry")
 
     # The chain verification, run on demand.
-    browser.find_element(By.CSS_SELECTOR, ".audit-nav a[href$='/audit/chain/']").click()
-    browser.find_element(By.ID, "run-verify").click()
+    click_through(browser.find_element(By.CSS_SELECTOR, ".audit-nav a[href$='/audit/chain/']"))
+    click_through(browser.find_element(By.ID, "run-verify"))
     result = browser.find_element(By.ID, "chain-result").text
     assert result.startswith("Chuỗi toàn vẹn")
     assert "khớp" in browser.find_element(By.ID, "checkpoint-result").text
