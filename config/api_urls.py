@@ -38,13 +38,16 @@ class SchemaApi(SpectacularAPIView):
 
 
 class SwaggerApi(SpectacularSwaggerView):
-    """Swagger UI (its scripts come from a CDN; the schema itself is served locally)."""
+    """Swagger UI, its scripts and styles served from our static files (sidecar), no CDN."""
 
     access_roles = PUBLIC
     permission_classes = [AccessRolePermission]
 
 
 class RedocApi(SpectacularRedocView):
+    """Redoc from our static files, without the third-party fonts of the stock template."""
+
+    template_name = "api/redoc.html"
     access_roles = PUBLIC
     permission_classes = [AccessRolePermission]
 
