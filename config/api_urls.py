@@ -201,6 +201,11 @@ urlpatterns = [
         fund_api.CapitalWithdrawalCreateApi.as_view(),
         name="capital_withdrawal_create",
     ),
+    path(
+        "capital/transfers/create/",
+        fund_api.CapitalTransferCreateApi.as_view(),
+        name="capital_transfer_create",
+    ),
     path("plans/", fund_api.PlanListApi.as_view(), name="plan_list"),
     path("plans/set/", fund_api.PlanSetApi.as_view(), name="plan_set"),
     path("plans/<id:year>/", fund_api.PlanDetailApi.as_view(), name="plan_detail"),
