@@ -16,6 +16,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
+from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -337,66 +338,12 @@ def plan_split_edit(request, year: int):
     )
 
 
-class ContributionForm(IdempotentForm):
-    source = forms.ModelChoiceField(label=_l("Nguồn vốn"), queryset=CapitalSource.objects.none())
-    amount = amount_field(_l("Số tiền (đồng)"))
-    effective_date = date_field(_l("Ngày hạch toán"))
-    memo = forms.CharField(label=_l("Diễn giải"), max_length=500, required=False)
-
-    def __init__(self, *args, fund, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = CapitalSource.objects.filter(fund=fund).order_by("code")
-
-
-@access(FUND_OFFICERS)
-def capital(request):
-    """Capital by source, what is available to lend, the movements, and a new contribution."""
-    fund = request.user.officer.fund
-    form = ContributionForm(
-        request.POST or None, fund=fund, initial={"effective_date": timezone.localdate()}
-    )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                capital_contribution_post(
-                    fund=fund,
-                    source=d["source"],
-                    amount=d["amount"],
-                    effective_date=d["effective_date"],
-                    memo=d["memo"],
-                    idempotency_key=d["idempotency_key"],
-                    actor=request.user,
-                )
-            except ApplicationError as e:
-                form_error_apply(form, e, field_map={"effective_date": "effective_date"})
-            else:
-                messages.success(request, _("Đã ghi nhận vốn góp."))
-                return redirect("fundweb:capital")
-        status = 400
-    return render(
-        request,
-        "fund/capital.html",
-        {
-            "form": form,
-            "by_source": capital_by_source(fund=fund),
-            "total": capital_total(fund=fund),
-            "committed": capital_committed(fund=fund),
-            "available": capital_available(fund=fund),
-            "movements": CapitalMovement.objects.filter(fund=fund)
-            .select_related("source", "target_source")
-            .order_by("-effective_date", "-id")[:50],
-        },
-        status=status,
-    )
-
-
 # --------------------------------------------------------------------------------------------
-# Capital leaving a source or moving between sources: form, then confirmation
+# Capital: a contribution, capital leaving a source or moving between sources; each is a form,
+# then a confirmation page that carries the same data and idempotency key
 
 
-class _CapitalOutForm(IdempotentForm):
+class _CapitalForm(IdempotentForm):
     source = forms.ModelChoiceField(label=_l("Nguồn vốn"), queryset=CapitalSource.objects.none())
     amount = amount_field(_l("Số tiền (đồng)"))
     effective_date = date_field(_l("Ngày hạch toán"))
@@ -412,6 +359,101 @@ class _CapitalOutForm(IdempotentForm):
                 field.error_messages["invalid_choice"] = _l("Chọn một nguồn vốn của quỹ.")
                 field.error_messages["required"] = _l("Chọn nguồn vốn.")
 
+    def balance_check(self) -> None:
+        """Refuse early what the service would refuse (it checks again when confirmed)."""
+
+
+class ContributionForm(_CapitalForm):
+    def summary(self) -> list[tuple[str, str]]:
+        d = self.cleaned_data
+        return [
+            (_("Nghiệp vụ"), str(CapitalMovement.Kind.CONTRIBUTION.label)),
+            (_("Nguồn vốn"), f"{d['source'].code} {d['source'].name}"),
+            (_("Số tiền"), format_vnd(d["amount"])),
+            (_("Bằng chữ"), amount_in_words(int(d["amount"]))),
+            (_("Ngày hạch toán"), d["effective_date"].strftime("%d/%m/%Y")),
+            (_("Diễn giải"), d["memo"] or "—"),
+        ]
+
+    def post(self, actor):
+        d = self.cleaned_data
+        return capital_contribution_post(
+            fund=self.fund,
+            source=d["source"],
+            amount=d["amount"],
+            effective_date=d["effective_date"],
+            memo=d["memo"],
+            idempotency_key=d["idempotency_key"],
+            actor=actor,
+        )
+
+
+def _confirmed_post(request, form, *, title: str, form_page, done: str):
+    """Form → confirmation (same data and idempotency key, hidden) → one movement posted.
+
+    `form_page(form, status)` renders the form. "Back" from the confirmation re-opens it with
+    what was typed; a refusal of the service re-opens it with the reason next to its field.
+    """
+    if "back" in request.POST:
+        form.is_valid()  # re-show the typed values without the errors of an unconfirmed form
+        form._errors = ErrorDict()
+        return form_page(form, 200)
+    if form.is_valid():
+        form.balance_check()
+    if not form.is_valid():
+        return form_page(form, 400)
+    if request.POST.get("confirmed") != "1":
+        return render(
+            request,
+            "fund/capital_confirm.html",
+            {"form": form, "title": title, "summary": form.summary()},
+        )
+    try:
+        form.post(request.user)
+    except ApplicationError as e:
+        form_error_apply(form, e)
+        return form_page(form, 400)
+    messages.success(request, done)
+    return redirect("fundweb:capital")
+
+
+@access(FUND_OFFICERS)
+def capital(request):
+    """Capital by source, what is available to lend, the movements, and a new contribution."""
+    fund = request.user.officer.fund
+    form = ContributionForm(
+        request.POST or None, fund=fund, initial={"effective_date": timezone.localdate()}
+    )
+
+    def page(form, status):
+        return render(
+            request,
+            "fund/capital.html",
+            {
+                "form": form,
+                "by_source": capital_by_source(fund=fund),
+                "total": capital_total(fund=fund),
+                "committed": capital_committed(fund=fund),
+                "available": capital_available(fund=fund),
+                "movements": CapitalMovement.objects.filter(fund=fund)
+                .select_related("source", "target_source")
+                .order_by("-effective_date", "-id")[:50],
+            },
+            status=status,
+        )
+
+    if request.method != "POST":
+        return page(form, 200)
+    return _confirmed_post(
+        request,
+        form,
+        title=_("Ghi nhận vốn góp"),
+        form_page=page,
+        done=_("Đã ghi nhận vốn góp."),
+    )
+
+
+class _CapitalOutForm(_CapitalForm):
     def balance_check(self) -> None:
         """Refuse early, next to the amount, what the service would refuse for the source's
         balance (the service checks again, under lock, when the movement is confirmed)."""
@@ -498,38 +540,19 @@ class TransferForm(_CapitalOutForm):
 
 
 def _capital_out(request, *, form_class, title: str, done: str):
-    """Form → confirmation (same data and idempotency key, hidden) → one movement posted.
-
-    "Back" from the confirmation re-opens the form with what was typed; a refusal of the service
-    re-opens it with the reason next to its field.
-    """
     fund = request.user.officer.fund
     form = form_class(
         request.POST or None, fund=fund, initial={"effective_date": timezone.localdate()}
     )
-    if request.method != "POST":
-        return render(request, "fund/capital_out.html", {"form": form, "title": title})
-    if "back" in request.POST:
-        form.is_valid()  # re-show the typed values without the errors of an unconfirmed form
-        form._errors = forms.utils.ErrorDict()
-        return render(request, "fund/capital_out.html", {"form": form, "title": title})
-    if form.is_valid():
-        form.balance_check()
-    if not form.is_valid():
-        return render(request, "fund/capital_out.html", {"form": form, "title": title}, status=400)
-    if request.POST.get("confirmed") != "1":
+
+    def page(form, status):
         return render(
-            request,
-            "fund/capital_confirm.html",
-            {"form": form, "title": title, "summary": form.summary()},
+            request, "fund/capital_out.html", {"form": form, "title": title}, status=status
         )
-    try:
-        form.post(request.user)
-    except ApplicationError as e:
-        form_error_apply(form, e)
-        return render(request, "fund/capital_out.html", {"form": form, "title": title}, status=400)
-    messages.success(request, done)
-    return redirect("fundweb:capital")
+
+    if request.method != "POST":
+        return page(form, 200)
+    return _confirmed_post(request, form, title=title, form_page=page, done=done)
 
 
 @access(FUND_OFFICERS)
