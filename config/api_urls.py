@@ -67,6 +67,11 @@ urlpatterns = [
         name="superior_union_detail",
     ),
     path(
+        "superior-unions/<id:pk>/capital/set/",
+        fund_api.SuperiorUnionCapitalSetApi.as_view(),
+        name="superior_union_capital_set",
+    ),
+    path(
         "superior-unions/<id:pk>/capital/",
         fund_api.SuperiorUnionCapitalApi.as_view(),
         name="superior_union_capital",

@@ -406,6 +406,47 @@ class SuperiorUnionCapitalApi(ApiView):
         )
 
 
+class LendingAllocationSetInput(serializers.Serializer):
+    amount = MoneyField(
+        allow_null=True, allow_zero=True, help_text="Hạn mức; null: bỏ hạn mức từ ngày này."
+    )
+    valid_from = BusinessDateField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+
+
+class SuperiorUnionCapitalSetApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @extend_schema(
+        request=LendingAllocationSetInput,
+        responses=LendingAllocationOutput,
+        summary="Đặt hạn mức cho vay của cấp trên từ một ngày",
+    )
+    def post(self, request, pk: int):
+        su = SuperiorUnion.objects.filter(fund_id=self.scope.fund_id, pk=check_id(pk)).first()
+        if su is None:
+            raise Http404()
+        data = self.input(LendingAllocationSetInput)
+        services.lending_allocation_set(
+            superior_union=su,
+            amount=data["amount"],
+            valid_from=data["valid_from"],
+            note=data["note"],
+            actor=request.user,
+        )
+        fund = _fund(self.scope)
+        return Response(
+            LendingAllocationOutput(
+                {
+                    "superior_union_id": su.pk,
+                    "allocation": lending_allocation_in_force(superior_union=su),
+                    "available": capital_available(fund=fund, superior_union=su),
+                    "outstanding": loans_outstanding(fund=fund, superior_union=su),
+                }
+            ).data
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # Plans
 

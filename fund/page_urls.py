@@ -12,4 +12,5 @@ urlpatterns = [
     path("capital/", pages.capital, name="capital"),
     path("capital/withdraw/", pages.capital_withdraw, name="capital_withdraw"),
     path("capital/transfer/", pages.capital_transfer, name="capital_transfer"),
+    path("capital/allocations/", pages.allocations, name="allocations"),
 ]

@@ -31,13 +31,23 @@ from accounting.money import amount_of
 from .access import FUND_OFFICERS, access
 from .attainment import INDICATOR_LABELS, attainment
 from .forms import IdempotentForm, VndField, amount_field, date_field, form_error_apply
-from .models import AnnualPlan, AuditLog, CapitalMovement, CapitalSource, PlanSplit, SuperiorUnion
+from .models import (
+    AnnualPlan,
+    AuditLog,
+    CapitalMovement,
+    CapitalSource,
+    LendingAllocation,
+    PlanSplit,
+    SuperiorUnion,
+)
 from .selectors import (
     capital_available,
     capital_by_source,
     capital_committed,
     capital_source_balance,
     capital_total,
+    lending_allocation_in_force,
+    loans_outstanding,
     plan_split_summary,
 )
 from .services import (
@@ -46,6 +56,7 @@ from .services import (
     capital_contribution_post,
     capital_transfer_post,
     capital_withdrawal_post,
+    lending_allocation_set,
     plan_split_set,
 )
 
@@ -574,4 +585,96 @@ def capital_transfer(request):
         form_class=TransferForm,
         title=_("Điều chuyển vốn giữa các nguồn"),
         done=_("Đã hạch toán điều chuyển vốn."),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Lending capacity (hạn mức) of the superior unions: how the fund's capital is shared by unit
+
+
+class AllocationForm(forms.Form):
+    superior_union = forms.ModelChoiceField(
+        label=_l("Công đoàn cấp trên"),
+        queryset=SuperiorUnion.objects.none(),
+        error_messages={
+            "required": _l("Chọn công đoàn cấp trên."),
+            "invalid_choice": _l("Chọn một công đoàn cấp trên của quỹ."),
+        },
+    )
+    amount = VndField(
+        label=_l("Hạn mức cho vay (đồng)"),
+        min_value=0,
+        required=False,
+        help_text=_l("Để trống: bỏ hạn mức từ ngày áp dụng."),
+        error_messages={
+            "invalid": _l("Nhập số tiền bằng chữ số, đơn vị đồng (ví dụ 2.000.000)."),
+            "max_decimal_places": _l("Số tiền tính bằng đồng, không có phần lẻ."),
+            "min_value": _l("Hạn mức không được âm."),
+        },
+    )
+    valid_from = date_field(_l("Áp dụng từ ngày"))
+    note = forms.CharField(label=_l("Ghi chú"), max_length=255, required=False)
+
+    def __init__(self, *args, fund, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["superior_union"].queryset = SuperiorUnion.objects.filter(fund=fund).order_by(
+            "code"
+        )
+
+
+@access(FUND_OFFICERS)
+def allocations(request):
+    """Each superior union's lending capacity in force, what it has lent and what is left, and
+    a new capacity from a date (``fund.services.lending_allocation_set``; setting the same
+    union and date again replaces that day's figure, so a double submit records one change)."""
+    fund = request.user.officer.fund
+    form = AllocationForm(
+        request.POST or None, fund=fund, initial={"valid_from": timezone.localdate()}
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                lending_allocation_set(
+                    superior_union=d["superior_union"],
+                    amount=d["amount"],
+                    valid_from=d["valid_from"],
+                    note=d["note"],
+                    actor=request.user,
+                )
+            except ApplicationError as e:
+                form_error_apply(form, e, field_map={"amount": "amount"})
+            else:
+                messages.success(
+                    request,
+                    _("Đã đặt hạn mức cho vay của %(union)s.") % {"union": d["superior_union"]},
+                )
+                return redirect("fundweb:allocations")
+        status = 400
+    rows = []
+    for su in SuperiorUnion.objects.filter(fund=fund).order_by("code"):
+        allocation = lending_allocation_in_force(superior_union=su)
+        rows.append(
+            {
+                "union": su,
+                "allocation": allocation,
+                "outstanding": loans_outstanding(fund=fund, superior_union=su),
+                "available": (
+                    capital_available(fund=fund, superior_union=su)
+                    if allocation is not None
+                    else None
+                ),
+            }
+        )
+    history = (
+        LendingAllocation.objects.filter(fund=fund)
+        .select_related("superior_union", "created_by")
+        .order_by("-valid_from", "-id")[:50]
+    )
+    return render(
+        request,
+        "fund/allocations.html",
+        {"form": form, "rows": rows, "history": history},
+        status=status,
     )

@@ -57,3 +57,24 @@ def test_plan_change_needs_a_reason(api, officers, org):
     r = c.post(url, {"year": year, "jobs": 120, "reason": "Giao thêm"}, format="json")
     assert r.status_code == 200 and r.json()["jobs"] == 120
     assert AuditLog.objects.get(action="update").changes["reason"] == [None, "Giao thêm"]
+
+
+def test_lending_allocation_set(api, officers, org):
+    c = api(officers.fund)
+    url = f"/api/v1/superior-unions/{org.lb.pk}/capital/set/"
+    body = {"amount": money(200_000_000), "valid_from": today().isoformat()}
+    r = c.post(url, body, format="json")
+    assert r.status_code == 200, r.json()
+    assert r.json()["allocation"] == money(200_000_000)
+    assert c.get(f"/api/v1/superior-unions/{org.lb.pk}/capital/").json()["allocation"] == money(
+        200_000_000
+    )
+    r = c.post(url, {**body, "amount": None}, format="json")
+    assert r.status_code == 200 and r.json()["allocation"] is None
+    bad = c.post(url, {**body, "amount": money(-1)}, format="json")
+    assert bad.status_code == 400 and bad.json()["field"] == "amount"
+    other = f"/api/v1/superior-unions/{org.other_su.pk}/capital/set/"
+    assert c.post(other, body, format="json").status_code == 404
+    for user in (officers.auditor, officers.superior):
+        assert api(user).post(url, body, format="json").status_code == 403
+    assert AuditLog.objects.filter(action__in=["create", "update"]).count() == 2

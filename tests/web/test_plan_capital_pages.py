@@ -251,3 +251,49 @@ def test_capital_pages_refuse_other_roles(as_user, officers, capital, donors):
             data["target_source"] = donors.pk
             assert c.post(url, data).status_code == 403
     assert CapitalMovement.objects.count() == movements
+
+
+# Lending capacity of the superior unions -------------------------------------------------------
+
+
+def test_allocation_set_and_remove(as_user, officers, org, capital):
+    from fund.models import LendingAllocation
+    from fund.selectors import lending_allocation_in_force
+
+    c = as_user(officers.fund)
+    url = reverse("fundweb:allocations")
+    page = c.get(url)
+    assert page.status_code == 200
+    assert "không giới hạn" in page.content.decode().split('data-union="LB"', 1)[1]
+
+    bad = {"superior_union": org.other_su.pk, "amount": "-5", "valid_from": "hôm nay"}
+    r = c.post(url, bad)
+    assert r.status_code == 400
+    assert {"superior_union", "amount", "valid_from"} <= _errors(r)
+    assert not LendingAllocation.objects.exists()
+
+    data = {
+        "superior_union": org.lb.pk,
+        "amount": "300.000.000",
+        "valid_from": today().isoformat(),
+        "note": "Hạn mức năm",
+    }
+    assert c.post(url, data).status_code == 302
+    assert c.post(url, data).status_code == 302  # a double submit records one change
+    assert LendingAllocation.objects.count() == 1
+    assert lending_allocation_in_force(superior_union=org.lb) == 300_000_000
+    assert AuditLog.objects.filter(action="create", object_repr__contains="LĐLĐ quận Long").count()
+    assert not AuditLog.objects.filter(action="update").exists()
+    row = c.get(url).content.decode().split('data-union="LB"', 1)[1].split("</tr>", 1)[0]
+    assert "300.000.000 ₫" in row
+
+    # Blank amount: the limit is lifted from that day (same day: that day's figure replaced).
+    assert c.post(url, {**data, "amount": ""}).status_code == 302
+    assert lending_allocation_in_force(superior_union=org.lb) is None
+    assert AuditLog.objects.filter(action="update").count() == 1
+
+    for user in (officers.superior, officers.grassroots, officers.auditor):
+        other = as_user(user)
+        assert other.get(url).status_code == 403
+        assert other.post(url, {**data, "amount": "1"}).status_code == 403
+    assert lending_allocation_in_force(superior_union=org.lb) is None
