@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
 from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -33,11 +31,9 @@ from .attainment import INDICATOR_LABELS, attainment
 from .forms import IdempotentForm, VndField, amount_field, date_field, form_error_apply
 from .models import (
     AnnualPlan,
-    AuditLog,
     CapitalMovement,
     CapitalSource,
     LendingAllocation,
-    PlanSplit,
     SuperiorUnion,
 )
 from .selectors import (
@@ -48,6 +44,7 @@ from .selectors import (
     capital_total,
     lending_allocation_in_force,
     loans_outstanding,
+    plan_history,
     plan_split_summary,
 )
 from .services import (
@@ -68,10 +65,7 @@ def plans(request):
     """Each year's plan and, for the chosen year, attainment per indicator (quarter and YTD)."""
     fund = request.user.officer.fund
     today = timezone.localdate()
-    try:
-        year = int(request.GET.get("year", today.year))
-    except ValueError:
-        year = today.year
+    year = _year_arg(request.GET.get("year"), today.year)
     quarter = (today.month - 1) // 3 + 1 if year == today.year else 4
     rows = []
     for indicator in PLAN_INDICATORS:
@@ -110,15 +104,9 @@ def plans(request):
 
 
 def _plan_history(plan: AnnualPlan) -> list[dict]:
-    """The audit log of the plan and of its splits, newest first, with the reasons given."""
-    types = ContentType.objects.get_for_models(AnnualPlan, PlanSplit)
-    split_ids = [str(pk) for pk in plan.splits.values_list("pk", flat=True)]
-    entries = AuditLog.objects.filter(
-        Q(content_type=types[AnnualPlan], object_id=str(plan.pk))
-        | Q(content_type=types[PlanSplit], object_id__in=split_ids)
-    ).order_by("-at", "-id")[:100]
+    """The plan's history (``fund.selectors.plan_history``) as table rows with the reason apart."""
     out = []
-    for e in entries:
+    for e in plan_history(plan=plan):
         changes = dict(e.changes or {})
         reason = changes.pop("reason", [None, ""])[1]
         out.append(
