@@ -38,13 +38,16 @@ class SchemaApi(SpectacularAPIView):
 
 
 class SwaggerApi(SpectacularSwaggerView):
-    """Swagger UI (its scripts come from a CDN; the schema itself is served locally)."""
+    """Swagger UI, its scripts and styles served from our static files (sidecar), no CDN."""
 
     access_roles = PUBLIC
     permission_classes = [AccessRolePermission]
 
 
 class RedocApi(SpectacularRedocView):
+    """Redoc from our static files, without the third-party fonts of the stock template."""
+
+    template_name = "api/redoc.html"
     access_roles = PUBLIC
     permission_classes = [AccessRolePermission]
 
@@ -62,6 +65,11 @@ urlpatterns = [
         "superior-unions/<id:pk>/",
         fund_api.SuperiorUnionDetailApi.as_view(),
         name="superior_union_detail",
+    ),
+    path(
+        "superior-unions/<id:pk>/capital/set/",
+        fund_api.SuperiorUnionCapitalSetApi.as_view(),
+        name="superior_union_capital_set",
     ),
     path(
         "superior-unions/<id:pk>/capital/",
@@ -197,6 +205,11 @@ urlpatterns = [
         "capital/withdrawals/create/",
         fund_api.CapitalWithdrawalCreateApi.as_view(),
         name="capital_withdrawal_create",
+    ),
+    path(
+        "capital/transfers/create/",
+        fund_api.CapitalTransferCreateApi.as_view(),
+        name="capital_transfer_create",
     ),
     path("plans/", fund_api.PlanListApi.as_view(), name="plan_list"),
     path("plans/set/", fund_api.PlanSetApi.as_view(), name="plan_set"),

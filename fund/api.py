@@ -341,6 +341,42 @@ class CapitalWithdrawalCreateApi(_CapitalMovementApi):
         return super().post(request)
 
 
+class CapitalTransferInput(serializers.Serializer):
+    source = IdField(help_text="Nguồn chuyển đi")
+    target_source = IdField(help_text="Nguồn nhận")
+    amount = MoneyField()
+    effective_date = BusinessDateField()
+    memo = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class CapitalTransferCreateApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @money_post(
+        request=CapitalTransferInput,
+        responses={201: CapitalMovementOutput},
+        summary="Điều chuyển vốn giữa hai nguồn",
+    )
+    def post(self, request):
+        data = self.input(CapitalTransferInput)
+        key = idempotency_key(request)
+        fund = _fund(self.scope)
+        sources = CapitalSource.objects.filter(fund=fund)
+        source = sources.filter(pk=data.pop("source")).first()
+        target = sources.filter(pk=data.pop("target_source")).first()
+        if source is None or target is None:
+            raise Http404()
+        movement = services.capital_transfer_post(
+            fund=fund,
+            source=source,
+            target_source=target,
+            idempotency_key=key,
+            actor=request.user,
+            **data,
+        )
+        return Response(CapitalMovementOutput(movement).data, status=status.HTTP_201_CREATED)
+
+
 class LendingAllocationOutput(serializers.Serializer):
     superior_union_id = serializers.IntegerField()
     allocation = MoneyField(allow_null=True, allow_zero=True)
@@ -357,6 +393,47 @@ class SuperiorUnionCapitalApi(ApiView):
         su = su.filter(pk=check_id(pk)).first()
         if su is None:
             raise Http404()
+        fund = _fund(self.scope)
+        return Response(
+            LendingAllocationOutput(
+                {
+                    "superior_union_id": su.pk,
+                    "allocation": lending_allocation_in_force(superior_union=su),
+                    "available": capital_available(fund=fund, superior_union=su),
+                    "outstanding": loans_outstanding(fund=fund, superior_union=su),
+                }
+            ).data
+        )
+
+
+class LendingAllocationSetInput(serializers.Serializer):
+    amount = MoneyField(
+        allow_null=True, allow_zero=True, help_text="Hạn mức; null: bỏ hạn mức từ ngày này."
+    )
+    valid_from = BusinessDateField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+
+
+class SuperiorUnionCapitalSetApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @extend_schema(
+        request=LendingAllocationSetInput,
+        responses=LendingAllocationOutput,
+        summary="Đặt hạn mức cho vay của cấp trên từ một ngày",
+    )
+    def post(self, request, pk: int):
+        su = SuperiorUnion.objects.filter(fund_id=self.scope.fund_id, pk=check_id(pk)).first()
+        if su is None:
+            raise Http404()
+        data = self.input(LendingAllocationSetInput)
+        services.lending_allocation_set(
+            superior_union=su,
+            amount=data["amount"],
+            valid_from=data["valid_from"],
+            note=data["note"],
+            actor=request.user,
+        )
         fund = _fund(self.scope)
         return Response(
             LendingAllocationOutput(
@@ -459,7 +536,16 @@ class PlanDetailApi(ApiView):
         return Response(_plan_detail(_plan_of(self.scope, year)))
 
 
-class PlanSetInput(PlanFiguresInput):
+class PlanReasonInput(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Lý do điều chỉnh; bắt buộc khi thay đổi kế hoạch đã có (ghi vào nhật ký).",
+    )
+
+
+class PlanSetInput(PlanFiguresInput, PlanReasonInput):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     note = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
@@ -476,13 +562,15 @@ class PlanSetApi(ApiView):
             fund=_fund(self.scope),
             year=data.pop("year"),
             note=data.pop("note", None),
+            reason=data.pop("reason", None) or None,
+            require_reason=True,
             actor=request.user,
             **data,
         )
         return Response(_plan_detail(plan))
 
 
-class PlanSplitSetInput(PlanFiguresInput):
+class PlanSplitSetInput(PlanFiguresInput, PlanReasonInput):
     quarter = serializers.IntegerField(min_value=0, max_value=4, default=0)
     superior_union = IdField(required=False, allow_null=True)
     grassroots_union = IdField(required=False, allow_null=True)
@@ -507,7 +595,13 @@ class PlanSplitSetApi(ApiView):
         if gu_id := data.pop("grassroots_union", None):
             gu = get_in_scope(GrassrootsUnion.objects.all(), self.scope, gu_id, grassroots_field="")
         services.plan_split_set(
-            plan=plan, superior_union=su, grassroots_union=gu, actor=request.user, **data
+            plan=plan,
+            superior_union=su,
+            grassroots_union=gu,
+            reason=data.pop("reason", None) or None,
+            require_reason=True,
+            actor=request.user,
+            **data,
         )
         return Response(_plan_detail(plan))
 

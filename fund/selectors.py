@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from accounting.selectors import account_balance
 
 from .models import (
     AnnualPlan,
+    AuditLog,
     CapitalCommitment,
     CapitalSource,
     Fund,
@@ -298,3 +300,14 @@ def plan_split_summary(*, plan: AnnualPlan) -> list[SplitGap]:
                     )
                 )
     return gaps
+
+
+def plan_history(*, plan: AnnualPlan, limit: int = 100):
+    """The audit log of a plan and of its current splits, newest first: the plan's history
+    (each change's old and new figures, and the reason given under ``changes["reason"]``)."""
+    types = ContentType.objects.get_for_models(AnnualPlan, PlanSplit)
+    split_ids = [str(pk) for pk in plan.splits.values_list("pk", flat=True)]
+    return AuditLog.objects.filter(
+        Q(content_type=types[AnnualPlan], object_id=str(plan.pk))
+        | Q(content_type=types[PlanSplit], object_id__in=split_ids)
+    ).order_by("-at", "-id")[:limit]

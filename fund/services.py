@@ -848,15 +848,43 @@ PLAN_FIGURE_LABELS = {
 }
 
 
+PLAN_REASON_MAX = 500
+
+
+def _reason(reason: str | None) -> str | None:
+    """The reason given for a change of plan, trimmed; None when none was given."""
+    if reason is None:
+        return None
+    reason = " ".join(str(reason).split())
+    if not reason:
+        raise FundError("Nhập lý do điều chỉnh kế hoạch.", field="reason")
+    if len(reason) > PLAN_REASON_MAX:
+        raise FundError(f"Lý do điều chỉnh dài tối đa {PLAN_REASON_MAX} ký tự.", field="reason")
+    return reason
+
+
 def annual_plan_set(
-    *, fund: Fund, year: int, note: str | None = None, actor=None, **figures
+    *,
+    fund: Fund,
+    year: int,
+    note: str | None = None,
+    reason: str | None = None,
+    require_reason: bool = False,
+    actor=None,
+    **figures,
 ) -> AnnualPlan:
     """Create or change the fund's plan for a year (fund officers only).
 
-    Invariant: no part of the split exceeds what it splits (the rest is shown as unallocated).
+    Invariants: no part of the split exceeds what it splits (the rest is shown as unallocated);
+    a refused change leaves the plan and the log as they were (one transaction). The `reason`
+    of a change is recorded in the audit entry next to the old and new figures, so the log is
+    the plan's history; with `require_reason` (the pages and the API) changing an existing
+    plan without one is refused. Setting the figures it already has changes and logs nothing,
+    so a form submitted twice is recorded once.
     """
     _require_fund_officer(actor, fund.pk)
     values = _figures(figures)
+    reason = _reason(reason)
     with transaction.atomic():
         plan = AnnualPlan.objects.select_for_update().filter(fund=fund, year=year).first()
         created = plan is None
@@ -881,8 +909,12 @@ def annual_plan_set(
             )
         else:
             changes = audit_changes(before, plan)
+            if changes and require_reason and not reason:
+                raise FundError("Nhập lý do điều chỉnh kế hoạch.", field="reason")
             if changes:
                 plan.save()
+                if reason:
+                    changes["reason"] = [None, reason]
                 audit_record(actor=actor, action="update", obj=plan, changes=changes)
         _check_split_fits(plan)
     return plan
@@ -894,6 +926,8 @@ def plan_split_set(
     quarter: int = 0,
     superior_union: SuperiorUnion | None = None,
     grassroots_union: GrassrootsUnion | None = None,
+    reason: str | None = None,
+    require_reason: bool = False,
     actor=None,
     **figures,
 ) -> PlanSplit:
@@ -901,9 +935,11 @@ def plan_split_set(
     union's year (quarter 0) or quarter, or a grassroots union's.
 
     A grassroots union's part counts towards its current superior union's. Refused when the
-    parts would add up to more than what they split.
+    parts would add up to more than what they split. The `reason` of a change is recorded in
+    its audit entry; with `require_reason` changing an existing part without one is refused.
     """
     _require_fund_officer(actor, plan.fund_id)
+    reason = _reason(reason)
     if quarter not in (0, 1, 2, 3, 4):
         raise FundError("Quý phải từ 1 đến 4 (0: cả năm).", field="quarter")
     if grassroots_union is not None:
@@ -945,8 +981,12 @@ def plan_split_set(
             if created
             else audit_changes(before, split)
         )
+        if changes and not created and require_reason and not reason:
+            raise FundError("Nhập lý do điều chỉnh kế hoạch.", field="reason")
         if changes:
             split.save()
+            if reason and not created:
+                changes["reason"] = [None, reason]
             audit_record(
                 actor=actor, action="create" if created else "update", obj=split, changes=changes
             )

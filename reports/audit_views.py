@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounting.errors import UnknownAccount
-from accounting.formatting import format_date_vi, quarter_label
+from accounting.formatting import format_date_vi
 from accounting.models import Account, ChainLink, JournalEntry, Posting
 from accounting.selectors import (
     account_get,
@@ -52,6 +52,14 @@ AUDIT_LOG_EXPORT_LIMIT = 100_000
 
 
 # Periods ---------------------------------------------------------------------------------------
+
+
+ROMAN_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def quarter_label(quarter: int, year: int) -> str:
+    """'Quý I/2024' in Vietnamese, 'Q1/2024' in English (the page's language)."""
+    return _("Quý %(quarter)s/%(year)s") % {"quarter": ROMAN_QUARTERS[quarter], "year": year}
 
 
 def quarter_of(day: date) -> tuple[date, date]:
@@ -226,14 +234,14 @@ def trial_balance_rows(*, fund_id: int, start: date, end: date):
 
 
 TRIAL_BALANCE_HEADERS = [
-    "Số hiệu TK",
-    "Tên tài khoản",
-    "Dư Nợ đầu kỳ",
-    "Dư Có đầu kỳ",
-    "Phát sinh Nợ",
-    "Phát sinh Có",
-    "Dư Nợ cuối kỳ",
-    "Dư Có cuối kỳ",
+    gettext_lazy("Số hiệu TK"),
+    gettext_lazy("Tên tài khoản"),
+    gettext_lazy("Dư Nợ đầu kỳ"),
+    gettext_lazy("Dư Có đầu kỳ"),
+    gettext_lazy("Phát sinh Nợ"),
+    gettext_lazy("Phát sinh Có"),
+    gettext_lazy("Dư Nợ cuối kỳ"),
+    gettext_lazy("Dư Có cuối kỳ"),
 ]
 
 
@@ -288,7 +296,7 @@ SECTION_LABELS = {
 }
 
 
-STATEMENT_HEADERS = ["Số hiệu TK", "Chỉ tiêu", "Số tiền"]
+STATEMENT_HEADERS = [gettext_lazy("Số hiệu TK"), gettext_lazy("Chỉ tiêu"), gettext_lazy("Số tiền")]
 
 
 def _statement_rows(lines) -> list[list]:
@@ -394,13 +402,13 @@ def _document_text(document_type: str, document_id: str) -> str:
 
 
 GENERAL_LEDGER_HEADERS = [
-    "Ngày hạch toán",
-    "Số bút toán",
-    "Diễn giải",
-    "Chứng từ",
-    "Phát sinh Nợ",
-    "Phát sinh Có",
-    "Số dư",
+    gettext_lazy("Ngày hạch toán"),
+    gettext_lazy("Số bút toán"),
+    gettext_lazy("Diễn giải"),
+    gettext_lazy("Chứng từ"),
+    gettext_lazy("Phát sinh Nợ"),
+    gettext_lazy("Phát sinh Có"),
+    gettext_lazy("Số dư"),
 ]
 
 
@@ -525,14 +533,14 @@ def entry_detail_view(request, pk: int):
             format=fmt,
             filename=export_filename("but-toan", entry.pk),
             headers=[
-                "Tài khoản",
-                "Tên tài khoản",
-                "Nợ",
-                "Có",
-                "Quỹ",
-                "Công đoàn cấp trên",
-                "Công đoàn cơ sở",
-                "Sổ chi tiết",
+                _("Tài khoản"),
+                _("Tên tài khoản"),
+                _("Nợ"),
+                _("Có"),
+                _("Quỹ"),
+                _("Công đoàn cấp trên"),
+                _("Công đoàn cơ sở"),
+                _("Sổ chi tiết"),
             ],
             rows=[
                 [
@@ -582,20 +590,25 @@ def chain_verify_view(request):
     title = _("Kiểm tra chuỗi niêm phong sổ cái")
     if fmt := export_format(request):
         table = [
-            ["Chuỗi niêm phong", "toàn vẹn" if report.ok else "BỊ PHÁ VỠ", report.problem],
-            ["Số mắt xích đã kiểm", report.links_checked, ""],
-            ["Mắt xích cuối", report.head_seq, report.head_hash],
-            ["Bút toán chưa niêm phong", report.unsealed_entries, ""],
-            ["Số dư chốt đã kiểm", checkpoints.checkpoints_checked, ""],
-            ["Số kỳ đã khóa", checkpoints.closes, ""],
+            [
+                _("Chuỗi niêm phong"),
+                _("toàn vẹn") if report.ok else _("BỊ PHÁ VỠ"),
+                report.problem,
+            ],
+            [_("Số mắt xích đã kiểm"), report.links_checked, ""],
+            [_("Mắt xích cuối"), report.head_seq, report.head_hash],
+            [_("Bút toán chưa niêm phong"), report.unsealed_entries, ""],
+            [_("Số dư chốt đã kiểm"), checkpoints.checkpoints_checked, ""],
+            [_("Số kỳ đã khóa"), checkpoints.closes, ""],
         ]
         table += [
-            ["Chênh lệch số dư chốt", d.account_code, d.describe()] for d in checkpoints.differences
+            [_("Chênh lệch số dư chốt"), d.account_code, d.describe()]
+            for d in checkpoints.differences
         ]
         return table_response(
             format=fmt,
             filename=export_filename("kiem-tra-chuoi", timezone.localdate()),
-            headers=["Chỉ tiêu", "Giá trị", "Chi tiết"],
+            headers=[_("Chỉ tiêu"), _("Giá trị"), _("Chi tiết")],
             rows=table,
             title=title,
         )
@@ -664,13 +677,13 @@ class AuditLogFilterForm(PeriodForm):
 
 
 AUDIT_LOG_HEADERS = [
-    "Thời điểm",
-    "Người thực hiện",
-    "Thao tác",
-    "Loại đối tượng",
-    "Mã",
-    "Đối tượng",
-    "Thay đổi",
+    gettext_lazy("Thời điểm"),
+    gettext_lazy("Người thực hiện"),
+    gettext_lazy("Thao tác"),
+    gettext_lazy("Loại đối tượng"),
+    gettext_lazy("Mã"),
+    gettext_lazy("Đối tượng"),
+    gettext_lazy("Thay đổi"),
 ]
 
 

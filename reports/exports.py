@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 from accounting.formatting import LOCAL_TZ
 
@@ -126,8 +127,10 @@ def table_response(
     Amounts in `rows` must be ``Decimal`` (whole đồng), counts and ids ``int``, dates ``date``; text
     goes as is. `title` is a first line of the XLSX sheet (the report's name and period).
     """
+    headers = [str(h) for h in headers]  # lazily translated headers, in the page's language
+    title = str(title)
     if format == "xlsx":
-        data = table_xlsx(headers, rows, title=title, sheet=title[:31] if title else "Bảng")
+        data = table_xlsx(headers, rows, title=title, sheet=title[:31] if title else _("Bảng"))
         content_type = XLSX_CONTENT_TYPE
     elif format == "csv":
         data = table_csv(headers, rows)

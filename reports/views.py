@@ -6,6 +6,7 @@ each sees is ``reports.selectors`` (another unit's report answers 404).
 
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from fund.access import access
@@ -31,13 +32,13 @@ def report_list(request):
 @access(REPORT_READERS)
 def report_download(request, pk, kind):
     if kind not in CONTENT_TYPES:
-        raise Http404("Không tìm thấy.")
+        raise Http404(_("Không tìm thấy."))
     report = quarterly_report_get(scope=request.scope, pk=pk)
     f = getattr(report, kind)
     try:
         fh = f.open("rb")
     except FileNotFoundError:
-        raise Http404("Tệp báo cáo không còn trên máy chủ.") from None
+        raise Http404(_("Tệp báo cáo không còn trên máy chủ.")) from None
     return FileResponse(
         fh,
         as_attachment=True,

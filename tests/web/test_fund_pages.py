@@ -237,6 +237,13 @@ def test_capital_contribution_form(as_user, officers, capital):
         "amount": "500.000.000",
         "effective_date": today().isoformat(),
     }
+    # A confirmation page first (nothing posted), then the confirmed form posts once however
+    # often it is sent.
+    confirm = c.post(reverse("fundweb:capital"), data)
+    assert confirm.status_code == 200 and 'id="confirm-form"' in confirm.content.decode()
+    assert "năm trăm triệu đồng" in confirm.content.decode().lower()
+    assert CapitalMovement.objects.count() == before
+    data["confirmed"] = "1"
     assert c.post(reverse("fundweb:capital"), data).status_code == 302
     assert c.post(reverse("fundweb:capital"), data).status_code == 302
     assert CapitalMovement.objects.count() == before + 1

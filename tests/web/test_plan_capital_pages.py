@@ -1,0 +1,299 @@
+"""The fund officer's plan setting and capital withdrawal/transfer pages."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounting.models import JournalEntry, Posting
+from accounting.money import amount_of
+from fund.models import AnnualPlan, AuditLog, CapitalMovement, CapitalSource, PlanSplit
+from fund.selectors import capital_source_balance
+from fund.services import annual_plan_set, capital_source_create
+from loans.tests.factories import today
+
+pytestmark = pytest.mark.django_db
+
+BN = 1_000_000_000
+
+
+def _key(response) -> str:
+    html = response.content.decode()
+    return html.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
+
+
+def _errors(response) -> set[str]:
+    html = response.content.decode()
+    return {part.split('"', 1)[0] for part in html.split('data-field="')[1:]}
+
+
+def _plan_data(year, **over):
+    data = {
+        "year": year,
+        "disbursed_amount": "60.500.000.000",
+        "borrowers": "2000",
+        "loans": "2000",
+        "grassroots_unions": "300",
+        "jobs": "2300",
+        "note": "",
+        "reason": "",
+    }
+    data.update(over)
+    return data
+
+
+# Plans -----------------------------------------------------------------------------------------
+
+
+def test_plan_set_change_with_reason_and_history(as_user, officers, org):
+    c = as_user(officers.fund)
+    year = today().year
+    url = reverse("fundweb:plan_set")
+    page = c.get(url, {"year": year})
+    assert page.status_code == 200 and 'id="plan-form"' in page.content.decode()
+
+    bad = c.post(url, _plan_data(year, borrowers="-1", disbursed_amount="mười tỷ"))
+    assert bad.status_code == 400
+    assert {"borrowers", "disbursed_amount"} <= _errors(bad)
+    assert "Chỉ tiêu không được âm." in bad.content.decode()
+    assert not AnnualPlan.objects.exists() and not AuditLog.objects.exists()
+
+    r = c.post(url, _plan_data(year))
+    assert r.status_code == 302 and r["Location"].endswith(f"?year={year}")
+    plan = AnnualPlan.objects.get(fund=org.fund, year=year)
+    assert amount_of(plan.disbursed_amount) == 60_500_000_000 and plan.jobs == 2300
+    # A double submit of the same figures records nothing more.
+    assert c.post(url, _plan_data(year)).status_code == 302
+    assert AuditLog.objects.filter(object_id=str(plan.pk), action="create").count() == 1
+    assert not AuditLog.objects.filter(action="update").exists()
+
+    # Changing an existing plan needs a reason; without one nothing is written.
+    r = c.post(url, _plan_data(year, jobs="2500"))
+    assert r.status_code == 400 and "reason" in _errors(r)
+    plan.refresh_from_db()
+    assert plan.jobs == 2300 and not AuditLog.objects.filter(action="update").exists()
+
+    reason = "LĐLĐ thành phố giao bổ sung chỉ tiêu việc làm"
+    assert c.post(url, _plan_data(year, jobs="2500", reason=reason)).status_code == 302
+    plan.refresh_from_db()
+    assert plan.jobs == 2500
+    log = AuditLog.objects.get(action="update")
+    assert log.changes == {"jobs": [2300, 2500], "reason": [None, reason]}
+    assert log.actor == officers.fund
+
+    body = c.get(reverse("fundweb:plans"), {"year": year}).content.decode()
+    history = body.split('data-testid="plan-history"', 1)[1]
+    assert reason in history and "2300 → 2500" in history
+
+
+def test_plan_change_refused_by_the_split_writes_nothing(as_user, officers, org):
+    year = today().year
+    plan = annual_plan_set(fund=org.fund, year=year, disbursed_amount=10 * BN, borrowers=100)
+    c = as_user(officers.fund)
+    split_url = reverse("fundweb:plan_split_set", args=[year])
+    assert c.get(split_url).status_code == 200
+    r = c.post(
+        split_url,
+        {"superior_union": org.lb.pk, "quarter": "0", "disbursed_amount": "6.000.000.000"},
+    )
+    assert r.status_code == 302
+    split = PlanSplit.objects.get(plan=plan, superior_union=org.lb, quarter=0)
+    assert amount_of(split.disbursed_amount) == 6 * BN
+
+    # Another superior union's part beyond what is left: refused next to the amount.
+    r = c.post(
+        split_url,
+        {"superior_union": org.hbt.pk, "quarter": "0", "disbursed_amount": "5.000.000.000"},
+    )
+    assert r.status_code == 400 and "disbursed_amount" in _errors(r)
+    assert not PlanSplit.objects.filter(superior_union=org.hbt).exists()
+
+    # Lowering the plan below its split is refused and leaves the plan as it was.
+    r = c.post(
+        reverse("fundweb:plan_set"),
+        _plan_data(year, disbursed_amount="5.000.000.000", reason="Giảm chỉ tiêu"),
+    )
+    assert r.status_code == 400 and "disbursed_amount" in _errors(r)
+    plan.refresh_from_db()
+    assert amount_of(plan.disbursed_amount) == 10 * BN
+    assert not AuditLog.objects.filter(action="update").exists()
+
+    # Changing a split needs a reason too; the split form opens with its current figures.
+    form = c.get(split_url, {"superior_union": org.lb.pk, "quarter": 0}).content.decode()
+    assert 'value="6000000000"' in form
+    data = {"superior_union": org.lb.pk, "quarter": "0", "disbursed_amount": "7.000.000.000"}
+    assert "reason" in _errors(c.post(split_url, data))
+    assert c.post(split_url, {**data, "reason": "Điều chỉnh giữa năm"}).status_code == 302
+    split.refresh_from_db()
+    assert amount_of(split.disbursed_amount) == 7 * BN
+    assert c.get(reverse("fundweb:plan_split_set", args=[1999])).status_code == 404
+
+
+def test_plan_pages_refuse_other_roles(as_user, officers, org):
+    year = today().year
+    annual_plan_set(fund=org.fund, year=year, disbursed_amount=BN)
+    before = AuditLog.objects.count()
+    urls = [
+        reverse("fundweb:plan_set"),
+        reverse("fundweb:plan_split_set", args=[year]),
+    ]
+    for user in (officers.superior, officers.grassroots, officers.auditor):
+        c = as_user(user)
+        for url in urls:
+            assert c.get(url).status_code == 403
+            r = c.post(url, _plan_data(year, disbursed_amount="2.000.000.000", reason="x"))
+            assert r.status_code == 403
+    assert amount_of(AnnualPlan.objects.get(year=year).disbursed_amount) == BN
+    assert AuditLog.objects.count() == before
+
+
+# Capital ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def donors(org, capital):
+    return capital_source_create(
+        fund=org.fund, code="TT", name="Tài trợ doanh nghiệp", kind=CapitalSource.Kind.DONORS
+    )
+
+
+def _withdrawal(source, key, amount="100.000.000", **over):
+    return {
+        "idempotency_key": key,
+        "source": source.pk,
+        "amount": amount,
+        "effective_date": today().isoformat(),
+        "cash_account": "1121",
+        "memo": "Hoàn trả vốn ngân sách",
+        **over,
+    }
+
+
+def test_withdrawal_form_confirm_and_post_once(as_user, officers, org, capital):
+    source = capital.source
+    c = as_user(officers.fund)
+    url = reverse("fundweb:capital_withdraw")
+    page = c.get(url)
+    assert page.status_code == 200
+    key = _key(page)
+
+    # More than the source holds: refused next to the amount, nothing posted.
+    r = c.post(url, _withdrawal(source, key, amount="2.000.000.000"))
+    assert r.status_code == 400 and "amount" in _errors(r)
+    r = c.post(url, _withdrawal(source, key, amount="0", effective_date="31/02/2026"))
+    assert r.status_code == 400 and {"amount", "effective_date"} <= _errors(r)
+    assert not CapitalMovement.objects.filter(kind="withdrawal").exists()
+
+    # Valid: a confirmation page first, still nothing posted.
+    entries = JournalEntry.objects.count()
+    r = c.post(url, _withdrawal(source, key))
+    body = r.content.decode()
+    assert r.status_code == 200 and 'id="confirm-form"' in body
+    assert "100.000.000 ₫" in body and "một trăm triệu đồng" in body.lower()
+    assert f'value="{key}"' in body
+    assert JournalEntry.objects.count() == entries
+
+    # "Back" re-opens the form with what was typed.
+    back = c.post(url, {**_withdrawal(source, key), "confirmed": "1", "back": "1"})
+    assert back.status_code == 200 and 'id="capital-out-form"' in back.content.decode()
+    assert JournalEntry.objects.count() == entries
+
+    # Confirmed twice (a double click): one movement, one balanced entry.
+    confirmed = {**_withdrawal(source, key), "confirmed": "1"}
+    assert c.post(url, confirmed).status_code == 302
+    assert c.post(url, confirmed).status_code == 302
+    movement = CapitalMovement.objects.get(kind="withdrawal")
+    assert amount_of(movement.amount) == 100_000_000 and movement.idempotency_key == key
+    assert JournalEntry.objects.count() == entries + 1
+    legs = Posting.objects.filter(entry=movement.journal_entry)
+    assert sum(Decimal(p.debit) - Decimal(p.credit) for p in legs) == 0
+    assert capital_source_balance(source=source) == 900_000_000
+
+
+def test_transfer_between_sources(as_user, officers, org, capital, donors):
+    source = capital.source
+    c = as_user(officers.fund)
+    url = reverse("fundweb:capital_transfer")
+    key = _key(c.get(url))
+    data = {
+        "idempotency_key": key,
+        "source": source.pk,
+        "target_source": source.pk,
+        "amount": "250.000.000",
+        "effective_date": today().isoformat(),
+        "memo": "",
+    }
+    r = c.post(url, data)
+    assert r.status_code == 400 and "target_source" in _errors(r)
+    r = c.post(url, {**data, "target_source": 987654})
+    assert r.status_code == 400 and "target_source" in _errors(r)
+    data["target_source"] = donors.pk
+    assert 'id="confirm-form"' in c.post(url, data).content.decode()
+    assert not CapitalMovement.objects.filter(kind="transfer").exists()
+    assert c.post(url, {**data, "confirmed": "1"}).status_code == 302
+    assert c.post(url, {**data, "confirmed": "1"}).status_code == 302
+    assert CapitalMovement.objects.filter(kind="transfer").count() == 1
+    assert capital_source_balance(source=source) == 750_000_000
+    assert capital_source_balance(source=donors) == 250_000_000
+    body = c.get(reverse("fundweb:capital")).content.decode()
+    assert "Ngân sách thành phố → Tài trợ doanh nghiệp" in body
+
+
+def test_capital_pages_refuse_other_roles(as_user, officers, capital, donors):
+    source = capital.source
+    movements = CapitalMovement.objects.count()
+    for user in (officers.superior, officers.grassroots, officers.auditor):
+        c = as_user(user)
+        for name in ("fundweb:capital_withdraw", "fundweb:capital_transfer"):
+            url = reverse(name)
+            assert c.get(url).status_code == 403
+            data = {**_withdrawal(source, "k-" + user.username), "confirmed": "1"}
+            data["target_source"] = donors.pk
+            assert c.post(url, data).status_code == 403
+    assert CapitalMovement.objects.count() == movements
+
+
+# Lending capacity of the superior unions -------------------------------------------------------
+
+
+def test_allocation_set_and_remove(as_user, officers, org, capital):
+    from fund.models import LendingAllocation
+    from fund.selectors import lending_allocation_in_force
+
+    c = as_user(officers.fund)
+    url = reverse("fundweb:allocations")
+    page = c.get(url)
+    assert page.status_code == 200
+    assert "không giới hạn" in page.content.decode().split('data-union="LB"', 1)[1]
+
+    bad = {"superior_union": org.other_su.pk, "amount": "-5", "valid_from": "hôm nay"}
+    r = c.post(url, bad)
+    assert r.status_code == 400
+    assert {"superior_union", "amount", "valid_from"} <= _errors(r)
+    assert not LendingAllocation.objects.exists()
+
+    data = {
+        "superior_union": org.lb.pk,
+        "amount": "300.000.000",
+        "valid_from": today().isoformat(),
+        "note": "Hạn mức năm",
+    }
+    assert c.post(url, data).status_code == 302
+    assert c.post(url, data).status_code == 302  # a double submit records one change
+    assert LendingAllocation.objects.count() == 1
+    assert lending_allocation_in_force(superior_union=org.lb) == 300_000_000
+    assert AuditLog.objects.filter(action="create", object_repr__contains="LĐLĐ quận Long").count()
+    assert not AuditLog.objects.filter(action="update").exists()
+    row = c.get(url).content.decode().split('data-union="LB"', 1)[1].split("</tr>", 1)[0]
+    assert "300.000.000 ₫" in row
+
+    # Blank amount: the limit is lifted from that day (same day: that day's figure replaced).
+    assert c.post(url, {**data, "amount": ""}).status_code == 302
+    assert lending_allocation_in_force(superior_union=org.lb) is None
+    assert AuditLog.objects.filter(action="update").count() == 1
+
+    for user in (officers.superior, officers.grassroots, officers.auditor):
+        other = as_user(user)
+        assert other.get(url).status_code == 403
+        assert other.post(url, {**data, "amount": "1"}).status_code == 403
+    assert lending_allocation_in_force(superior_union=org.lb) is None
