@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounting.errors import ApplicationError
+from accounting.formatting import format_vnd
 from fund.access import FUND_OFFICERS, WRITERS, access
 from fund.forms import form_error_apply
 from fund.models import Role
@@ -130,6 +131,78 @@ def loan_actions(loan: Loan, scope: Scope) -> list[dict]:
         for name, a in ACTIONS.items()
         if _applies(name, loan, scope)
     ]
+
+
+@dataclass(frozen=True)
+class Decision:
+    on: date
+    what: str
+    detail: str
+    amount: object = None
+    who: str = ""
+
+
+def _name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def loan_decisions(loan: Loan) -> list[Decision]:
+    """What was decided on the loan after disbursement, oldest first (the loan page's record)."""
+    out = []
+    for r in loan.revisions.select_related("requested_by", "approved_by"):
+        detail = r.reason
+        if r.kind == r.Kind.RESCHEDULE:
+            detail = _("%(term)s kỳ từ %(first)s — %(reason)s") % {
+                "term": r.term,
+                "first": f"{r.first_due_date:%d/%m/%Y}",
+                "reason": r.reason,
+            }
+        who = " → ".join(n for n in (_name(r.requested_by), _name(r.approved_by)) if n)
+        out.append(Decision(r.effective_date, r.get_kind_display(), detail, r.principal, who))
+    for w in loan.waivers.select_related("created_by"):
+        detail = _("lãi %(interest)s, lãi phạt %(penalty)s — %(reason)s") % {
+            "interest": format_vnd(amount_of(w.interest)),
+            "penalty": format_vnd(amount_of(w.penalty)),
+            "reason": w.reason,
+        }
+        out.append(Decision(w.waived_on, _("Miễn giảm lãi"), detail, None, _name(w.created_by)))
+    for rep in loan.repayments.filter(reversal_entry__isnull=False).select_related(
+        "reversal_entry"
+    ):
+        out.append(
+            Decision(
+                rep.reversal_entry.effective_date,
+                _("Hủy lần trả nợ #%(id)s") % {"id": rep.pk},
+                rep.reversal_reason,
+                rep.amount,
+            )
+        )
+    try:
+        wo = loan.write_off
+    except LoanWriteOff.DoesNotExist:
+        wo = None
+    if wo is not None:
+        who = " → ".join(n for n in (_name(wo.requested_by), _name(wo.approved_by)) if n)
+        detail = wo.get_cause_display() + (f" — {wo.note}" if wo.note else "")
+        out.append(Decision(wo.written_off_on, _("Xử lý rủi ro"), detail, wo.principal, who))
+        for rec in wo.recoveries.select_related("created_by"):
+            out.append(
+                Decision(
+                    rec.received_on,
+                    _("Thu hồi nợ đã xử lý rủi ro"),
+                    "",
+                    rec.amount,
+                    _name(rec.created_by),
+                )
+            )
+    if _has_closure(loan):
+        c = loan.closure
+        detail = _("tiết kiệm trừ vào nợ %(applied)s, hoàn trả %(returned)s") % {
+            "applied": format_vnd(amount_of(c.savings_applied)),
+            "returned": format_vnd(amount_of(c.savings_returned)),
+        }
+        out.append(Decision(c.closed_on, _("Tất toán"), detail, None, _name(c.created_by)))
+    return sorted(out, key=lambda d: d.on)
 
 
 # --------------------------------------------------------------------------------------------

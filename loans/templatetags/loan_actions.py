@@ -12,3 +12,12 @@ def loan_actions(context, loan):
 
     scope = getattr(context.get("request"), "scope", None)
     return {"loan": loan, "actions": actions_for(loan, scope) if scope else []}
+
+
+@register.inclusion_tag("loans/actions/_decisions.html")
+def loan_decisions(loan):
+    """The decisions taken on the loan after disbursement, oldest first: reschedulings and
+    recalls, waivers, reversed repayments, the write-off and its recoveries, the closure."""
+    from loans.action_views import loan_decisions as decisions_of
+
+    return {"decisions": decisions_of(loan)}

@@ -281,6 +281,8 @@ def test_reverse_one_line_of_a_remittance(as_user, officers, loan, borrower, pro
     assert _confirmed(c, _url("loan_repayment_reverse", loan), data).status_code == 302
     line.refresh_from_db()
     assert line.reversal_entry_id is not None
+    body = c.get(_url("loan_detail", loan)).content.decode()
+    assert f"Hủy lần trả nợ #{line.pk}" in body and "Thu nhầm" in body
     assert Repayment.objects.get(batch=batch, loan=second).reversal_entry_id is None
 
 
@@ -324,6 +326,10 @@ def test_reschedule_named_requester_approved_by_me(as_user, officers, loan):
     assert JournalEntry.objects.count() == entries  # no money moves
     assert _confirmed(c, _url("loan_reschedule", loan), data).status_code == 302
     assert ScheduleRevision.objects.filter(loan=loan).count() == 1
+    body = c.get(_url("loan_detail", loan)).content.decode()
+    decisions = body.split('data-testid="decisions"', 1)[1].split("</table>", 1)[0]
+    assert "Cơ cấu lại thời hạn trả nợ" in decisions and "18 kỳ từ" in decisions
+    assert "cdcs_lb1 → quy_lap" in decisions
 
 
 def test_reschedule_refusals_by_field(as_user, officers, loan):
@@ -451,6 +457,12 @@ def test_write_off_then_recover(as_user, officers, loan):
         for p in Posting.objects.filter(entry=recovery.journal_entry)
     }
     assert legs == {"1121": Decimal(2_000_000), "7111": Decimal(-2_000_000)}
+    # The loan page keeps the record of both decisions, for every role that can see the loan.
+    body = as_user(officers.auditor).get(_url("loan_detail", loan)).content.decode()
+    decisions = body.split('data-testid="decisions"', 1)[1].split("</table>", 1)[0]
+    assert "Thiên tai, dịch bệnh — Lũ cuốn trôi cửa hàng" in decisions
+    assert "12.000.000 ₫" in decisions and "2.000.000 ₫" in decisions
+    assert "Thu hồi nợ đã xử lý rủi ro" in decisions
 
 
 def test_write_off_refusals_by_field(as_user, officers, loan):
@@ -599,3 +611,15 @@ def test_every_string_of_these_pages_has_its_english():
     assert len(wanted) > 50
     missing = sorted(s for s in wanted if not english.get(s))
     assert not missing
+
+
+def test_confirmation_back_button_returns_to_the_filled_form(as_user, officers, loan):
+    c = as_user(officers.fund)
+    page = c.get(_url("loan_write_off", loan))
+    data = {**_write_off_data(_key(page), officers), "back": "1", "confirmed": "1"}
+    before = _counts()
+    r = c.post(_url("loan_write_off", loan), data)
+    body = r.content.decode()
+    assert r.status_code == 200 and 'id="action-form"' in body
+    assert "Lũ cuốn trôi cửa hàng" in body  # the values typed are kept
+    assert _counts() == before
