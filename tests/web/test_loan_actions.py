@@ -623,3 +623,33 @@ def test_confirmation_back_button_returns_to_the_filled_form(as_user, officers, 
     assert r.status_code == 200 and 'id="action-form"' in body
     assert "Lũ cuốn trôi cửa hàng" in body  # the values typed are kept
     assert _counts() == before
+
+
+def test_close_applies_the_savings_and_returns_the_rest(as_user, officers, org, borrower, capital):
+    from loans.restructuring import borrower_savings_balance
+    from loans.tests.factories import LoanProductFactory
+
+    product = LoanProductFactory(
+        fund=org.fund, code="TK10", savings_kind="percent_of_loan", savings_percent=Decimal(10)
+    )
+    loan = disbursed_loan(borrower=borrower, product=product, officers=officers)
+    quote = full_payoff_quote(loan=loan, on=today())
+    repayment_post(
+        loan=loan, amount=quote.total - 1_000_000, paid_on=today(), idempotency_key=new_key("p")
+    )
+    savings = borrower_savings_balance(loan=loan)
+    assert savings == 1_200_000  # 10% of the loan, withheld at disbursement
+    c = as_user(officers.fund)
+    page = c.get(_url("loan_close", loan))
+    assert "1.200.000 ₫" in page.content.decode()  # the savings held, shown before deciding
+    data = {"idempotency_key": _key(page), "closed_on": today().isoformat(), "apply_savings": "on"}
+    assert _confirmed(c, _url("loan_close", loan), data).status_code == 302
+    assert _confirmed(c, _url("loan_close", loan), data).status_code == 302
+    closure = LoanClosure.objects.get(loan=loan)
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.CLOSED and loan.outstanding_principal.amount == 0
+    assert closure.savings_applied.amount == 1_000_000
+    assert closure.savings_returned.amount == 200_000
+    legs = {p.account.code: p.amount.amount for p in closure.refund_entry.postings.all()}
+    assert legs == {"33881": Decimal(200_000), "1121": Decimal(-200_000)}
+    assert borrower_savings_balance(loan=loan) == 0
