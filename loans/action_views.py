@@ -239,7 +239,6 @@ def _page(request, loan, action: Action, form, *, status=200):
             "action": action,
             "form": form,
             "facts": action.facts(loan),
-            "danger": _needs_confirm(action, form) if form.is_bound and not form.errors else False,
         },
         status=status,
     )

@@ -135,7 +135,9 @@ def test_union_officer_records_a_visit_once(as_user, officers, loan):
     r = c.post(_url("loan_visit", loan), data)  # the double submit
     assert r.status_code == 302
     assert FollowUpVisit.objects.filter(loan=loan).count() == 1
-    assert "Đã ghi kết quả kiểm tra" in c.get(_url("loan_detail", loan)).content.decode()
+    body = c.get(_url("loan_detail", loan)).content.decode()
+    assert "Đã ghi kết quả kiểm tra" in body
+    assert "cdcs_lb1 · Cùng kiểm tra: ông Lê Văn Tâm" in body  # who checked, on the loan page
 
 
 def test_visit_bad_input_is_shown_by_its_field_and_writes_nothing(as_user, officers, loan):
