@@ -1376,6 +1376,7 @@ def followup_visit_record(
     note: str = "",
     actor=None,
     recall_idempotency_key: str | None = None,
+    idempotency_key: str | None = None,
 ) -> FollowUpVisit:
     """Record a visit after disbursement: whether the money went to the stated purpose and how
     many new jobs it confirms (in addition to earlier visits).
@@ -1384,6 +1385,9 @@ def followup_visit_record(
     (`recall_idempotency_key` given): ``loans.restructuring.loan_recall`` on the visit's date, in
     the same transaction (a fund officer's decision: refused for other roles, and then the visit
     is not recorded either).
+
+    With `idempotency_key` (the web form's), the same request under the same key records the
+    visit once and returns it again; another request under that key is refused.
     """
     _require_unit(actor, fund_id=loan.fund_id, grassroots_union=loan.grassroots_union)
     visited_on = _date(visited_on, field="visited_on", label="Ngày kiểm tra")
@@ -1400,6 +1404,38 @@ def followup_visit_record(
         maximum=MAX_PLANNED_JOBS,
     )
     note = _text(note, field="note", label="Ghi chú", max_length=500)
+    values = {
+        "loan": loan,
+        "visited_on": visited_on,
+        "purpose_verified": purpose_verified,
+        "jobs": jobs,
+        "note": note,
+        "actor": actor,
+        "recall_idempotency_key": recall_idempotency_key,
+    }
+    if idempotency_key is None:
+        return _visit_record(**values)
+    with transaction.atomic():
+        return command_once(
+            scope="loans.followup_visit_record",
+            key=idempotency_key,
+            payload={
+                "loan": loan.pk,
+                "visited_on": visited_on.isoformat(),
+                "purpose_verified": purpose_verified,
+                "jobs_confirmed": jobs,
+                "note": note,
+                "recall": recall_idempotency_key,
+                "actor": getattr(_user(actor), "pk", None),
+            },
+            run=lambda: _visit_record(**values),
+            load=lambda pk: FollowUpVisit.objects.get(pk=pk),
+        )
+
+
+def _visit_record(
+    *, loan, visited_on, purpose_verified, jobs, note, actor, recall_idempotency_key
+) -> FollowUpVisit:
     with transaction.atomic():
         visit = FollowUpVisit(
             loan=loan,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import action_views, views
 
 app_name = "loans"
 urlpatterns = [
@@ -10,6 +10,23 @@ urlpatterns = [
     path("", views.loan_list_view, name="loan_list"),
     path("<int:pk>/", views.loan_detail, name="loan_detail"),
     path("<int:pk>/repay/", views.loan_repay, name="loan_repay"),
+    # After disbursement (loans.action_views)
+    path("<int:pk>/visit/", action_views.loan_visit, name="loan_visit"),
+    path(
+        "<int:pk>/repayments/reverse/",
+        action_views.loan_repayment_reverse,
+        name="loan_repayment_reverse",
+    ),
+    path("<int:pk>/reschedule/", action_views.loan_reschedule, name="loan_reschedule"),
+    path("<int:pk>/waive/", action_views.loan_interest_waive, name="loan_interest_waive"),
+    path("<int:pk>/write-off/", action_views.loan_write_off, name="loan_write_off"),
+    path(
+        "<int:pk>/write-off/recovery/",
+        action_views.loan_write_off_recovery,
+        name="loan_write_off_recovery",
+    ),
+    path("<int:pk>/close/", action_views.loan_close, name="loan_close"),
+    path("<int:pk>/recall/", action_views.loan_recall, name="loan_recall"),
     path("borrowers/", views.borrower_list_view, name="borrower_list"),
     path("borrowers/<int:pk>/", views.borrower_detail, name="borrower_detail"),
     path("borrowers/<int:pk>/apply/", views.borrower_apply, name="borrower_apply"),

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounting.errors import ApplicationError
 from fund.attainment import achieved, attainment
 from fund.errors import PermissionRefused
 from fund.models import AnnualPlan
@@ -138,3 +139,16 @@ def test_visits_are_recorded_within_the_scope(officers, disbursed):
                 actor=getattr(officers, who),
             )
     assert c.visits.count() == 0
+
+
+def test_a_visit_under_an_idempotency_key_is_recorded_once(disbursed):
+    a = disbursed[0]
+    values = {"loan": a, "visited_on": today(), "purpose_verified": True, "jobs_confirmed": 2}
+    first = services.followup_visit_record(**values, idempotency_key="visit-1")
+    again = services.followup_visit_record(**values, idempotency_key="visit-1")
+    assert again.pk == first.pk and a.visits.count() == 1
+    with pytest.raises(ApplicationError) as e:  # another request under the same key
+        services.followup_visit_record(**{**values, "jobs_confirmed": 3}, idempotency_key="visit-1")
+    assert e.value.field == "idempotency_key" and a.visits.count() == 1
+    services.followup_visit_record(**values)  # without a key: recorded each time
+    assert a.visits.count() == 2

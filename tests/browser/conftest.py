@@ -125,15 +125,28 @@ def click_through(browser):
     Without the wait, a lookup right after the click can find the element on the page being
     left and go stale when the new one arrives (a race that a slow machine loses).
     """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
+
+    def left(old) -> bool:
+        # Chromium sometimes answers a lookup on a node of the page just left with "Node with
+        # given id does not belong to the document" instead of a stale-element error: the same.
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+        return False
 
     def click(element) -> None:
         old = browser.find_element(By.TAG_NAME, "html")
         element.click()
         wait = WebDriverWait(browser, 30)
-        wait.until(EC.staleness_of(old))
+        wait.until(lambda d: left(old))
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     return click

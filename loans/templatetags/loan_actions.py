@@ -1,0 +1,23 @@
+"""``{% loan_actions loan %}``: the loan page's block of actions that apply to the loan's state
+and the signed-in officer's role (``loans.action_views.loan_actions``)."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("loans/actions/_block.html", takes_context=True)
+def loan_actions(context, loan):
+    from loans.action_views import loan_actions as actions_for
+
+    scope = getattr(context.get("request"), "scope", None)
+    return {"loan": loan, "actions": actions_for(loan, scope) if scope else []}
+
+
+@register.inclusion_tag("loans/actions/_decisions.html")
+def loan_decisions(loan):
+    """The decisions taken on the loan after disbursement, oldest first: reschedulings and
+    recalls, waivers, reversed repayments, the write-off and its recoveries, the closure."""
+    from loans.action_views import loan_decisions as decisions_of
+
+    return {"decisions": decisions_of(loan)}

@@ -1,0 +1,119 @@
+"""A fund officer's work on a loan after disbursement, in real headless Chromium: a follow-up
+visit, the reversal of a repayment entered by mistake, and the write-off of the loan after a
+natural disaster (asked for by the superior union, approved by the officer signed in), with a
+screenshot at each step (test-artifacts/browser/).
+"""
+
+from datetime import timedelta
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from accounting.models import Posting
+from loans import services
+from loans.models import FollowUpVisit, LoanStatus, LoanWriteOff
+from loans.repayments import repayment_post
+from loans.tests import conftest as loans_fixtures
+from loans.tests.factories import BorrowerFactory, application_to, new_key, today
+
+from .test_journeys import _set, _wait_for
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("purge_ledger_after"),
+]
+
+_fresh_chart_cache = loans_fixtures._fresh_chart_cache
+org = loans_fixtures.org
+officers = loans_fixtures.officers
+product = loans_fixtures.product
+capital = loans_fixtures.capital
+
+
+def _loan(org, officers, product):
+    member = BorrowerFactory(grassroots_union=org.lb1, full_name="Phạm Thị Thu")
+    app = application_to(
+        "approved",
+        borrower=member,
+        product=product,
+        maker=officers.grassroots,
+        reviewer=officers.superior,
+        approver=officers.checker,
+        amount=15_000_000,
+        term=12,
+    )
+    return services.loan_disburse(
+        application=app,
+        disbursed_on=today() - timedelta(days=40),
+        idempotency_key=new_key("disburse"),
+        actor=officers.checker,
+    )
+
+
+def test_fund_officer_visits_reverses_a_repayment_and_writes_off(
+    browser, live_server, screenshot, login_as, click_through, org, officers, product, capital
+):
+    loan = _loan(org, officers, product)
+    wrong = repayment_post(
+        loan=loan, amount=1_800_000, paid_on=today(), idempotency_key=new_key("pay")
+    )
+    login_as(officers.fund)
+    browser.get(f"{live_server.url}/loans/{loan.pk}/")
+    actions = browser.find_element(By.CSS_SELECTOR, "[data-testid=loan-actions]").text
+    assert "Kiểm tra sau giải ngân" in actions and "Hủy lần trả nợ" in actions
+    screenshot("1-loan-page")
+
+    # 1. The follow-up visit.
+    click_through(browser.find_element(By.ID, "action-visit"))
+    _set(browser, "visited_on", today().isoformat())
+    browser.find_element(By.CSS_SELECTOR, "input[name=purpose_verified][value=yes]").click()
+    _set(browser, "jobs_confirmed", "2")
+    _set(browser, "note", "Cùng kiểm tra: bà Ngô Thị Hạnh, chủ tịch CĐCS; đã mua máy may")
+    screenshot("2-visit-form")
+    click_through(browser.find_element(By.ID, "action-submit"))
+    _wait_for(browser, "Đã ghi kết quả kiểm tra sau giải ngân")
+    visit = FollowUpVisit.objects.get(loan=loan)
+    assert visit.jobs_confirmed == 2 and visit.purpose_verified
+
+    # 2. The repayment entered by mistake, reversed (with a confirmation step).
+    click_through(browser.find_element(By.ID, "action-reverse"))
+    _set(browser, "reason", "Ghi nhầm: tiền của người vay khác")
+    screenshot("3-reverse-form")
+    click_through(browser.find_element(By.ID, "action-submit"))
+    assert "Ghi nhầm" in browser.find_element(By.CSS_SELECTOR, "[data-testid=summary]").text
+    screenshot("4-reverse-confirm")
+    click_through(browser.find_element(By.ID, "confirm-submit"))
+    _wait_for(browser, "Đã hủy lần trả nợ")
+    wrong.refresh_from_db()
+    loan.refresh_from_db()
+    assert wrong.reversal_entry_id is not None
+    assert loan.outstanding_principal.amount == 15_000_000
+    outstanding = browser.find_element(By.CSS_SELECTOR, "[data-testid=outstanding]").text
+    assert "15.000.000 ₫" in outstanding
+    screenshot("5-reversed")
+
+    # 3. The write-off: a bad first try (other cause without a note) shows the field's error.
+    click_through(browser.find_element(By.ID, "action-write_off"))
+    _set(browser, "requested_by", officers.superior.pk)
+    browser.find_element(By.CSS_SELECTOR, "input[name=cause][value=other]").click()
+    click_through(browser.find_element(By.ID, "action-submit"))
+    error = browser.find_element(By.CSS_SELECTOR, ".error[data-field=note]").text
+    assert "nguyên nhân khác" in error
+    screenshot("6-write-off-error")
+    browser.find_element(By.CSS_SELECTOR, "input[name=cause][value=natural_disaster]").click()
+    _set(browser, "note", "Bão số 3 cuốn trôi xưởng may")
+    click_through(browser.find_element(By.ID, "action-submit"))
+    screenshot("7-write-off-confirm")
+    click_through(browser.find_element(By.ID, "confirm-submit"))
+    _wait_for(browser, "Đã xử lý rủi ro khoản vay")
+    screenshot("8-written-off")
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.WRITTEN_OFF
+    write_off = LoanWriteOff.objects.get(loan=loan)
+    assert (write_off.requested_by, write_off.approved_by) == (officers.superior, officers.fund)
+    credit = Posting.objects.get(entry=write_off.journal_entry, account__code="1283")
+    assert credit.amount.amount == -15_000_000
+    actions = browser.find_element(By.CSS_SELECTOR, "[data-testid=loan-actions]").text
+    assert "Thu hồi nợ đã xử lý rủi ro" in actions and "Xử lý rủi ro" not in actions.replace(
+        "Thu hồi nợ đã xử lý rủi ro", ""
+    )

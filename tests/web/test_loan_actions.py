@@ -1,0 +1,657 @@
+"""The pages of a loan's life after disbursement (loans.action_views): follow-up visit, reversal
+of a repayment, rescheduling, interest waiver, write-off, recovery, closure and recall.
+
+Per page: GET renders; a POST changes the loan and the ledger as the service says; bad input
+shows the error next to its field and writes nothing; a double submit with the same key posts
+once; another role or another unit gets 403/404.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.urls import reverse
+
+from accounting.models import JournalEntry, Posting
+from loans.models import (
+    FollowUpVisit,
+    InterestWaiver,
+    LoanClosure,
+    LoanStatus,
+    LoanWriteOff,
+    Repayment,
+    ScheduleRevision,
+    WriteOffRecovery,
+)
+from loans.repayments import full_payoff_quote, repayment_batch_post, repayment_post
+from loans.services import followup_visit_record
+from loans.tests.factories import BorrowerFactory, new_key, today
+
+from .conftest import disbursed_loan
+
+pytestmark = pytest.mark.django_db
+
+TABLES = ("accounting", "fund", "loans")
+
+
+def _counts() -> dict[str, int]:
+    return {
+        m._meta.label: m.objects.count()
+        for app in TABLES
+        for m in apps.get_app_config(app).get_models()
+        if not m._meta.proxy
+    }
+
+
+def _key(response) -> str:
+    html = response.content.decode()
+    return html.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
+
+
+def _url(name, loan):
+    return reverse(f"loans:{name}", args=[loan.pk])
+
+
+def _confirmed(client, url, data):
+    """POST the form, check the confirmation page wrote nothing, then confirm."""
+    before = _counts()
+    r = client.post(url, data)
+    assert r.status_code == 200, r.content.decode()[:2000]
+    assert 'id="confirm-form"' in r.content.decode()
+    assert _counts() == before  # the confirmation step writes nothing
+    return client.post(url, {**data, "confirmed": "1"})
+
+
+def _error_on(response, field: str) -> str:
+    body = response.content.decode()
+    assert response.status_code == 400, body[:2000]
+    marker = f'data-field="{field}">'
+    assert marker in body, body[body.find('class="error') :][:600]
+    return body.split(marker, 1)[1].split("</p>", 1)[0]
+
+
+def _pay(loan, amount=1_500_000, days_ago=1):
+    return repayment_post(
+        loan=loan,
+        amount=amount,
+        paid_on=today() - timedelta(days=days_ago),
+        idempotency_key=new_key("pay"),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The loan page's actions block
+
+
+def test_loan_page_offers_the_actions_of_the_state_and_role(as_user, officers, loan):
+    body = as_user(officers.fund).get(_url("loan_detail", loan)).content.decode()
+    assert 'data-testid="loan-actions"' in body
+    for name in ("loan_visit", "loan_reschedule", "loan_write_off", "loan_close"):
+        assert _url(name, loan) in body, name
+    # No repayment yet, no misuse found, not written off: these do not apply.
+    for name in ("loan_repayment_reverse", "loan_recall", "loan_write_off_recovery"):
+        assert _url(name, loan) not in body, name
+
+    union = as_user(officers.grassroots).get(_url("loan_detail", loan)).content.decode()
+    assert _url("loan_visit", loan) in union
+    assert _url("loan_write_off", loan) not in union
+    auditor = as_user(officers.auditor).get(_url("loan_detail", loan)).content.decode()
+    assert 'data-testid="loan-actions"' not in auditor
+
+
+def test_an_action_that_does_not_apply_sends_back_to_the_loan(as_user, officers, loan):
+    r = as_user(officers.fund).get(_url("loan_write_off_recovery", loan))
+    assert r.status_code == 302 and r["Location"] == _url("loan_detail", loan)
+
+
+# --------------------------------------------------------------------------------------------
+# Follow-up visit
+
+
+def test_union_officer_records_a_visit_once(as_user, officers, loan):
+    c = as_user(officers.grassroots)
+    page = c.get(_url("loan_visit", loan))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'name="jobs_confirmed"' in body
+    assert 'name="recall"' not in body  # recalling is the fund's decision
+    data = {
+        "idempotency_key": _key(page),
+        "visited_on": today().isoformat(),
+        "purpose_verified": "yes",
+        "jobs_confirmed": "2",
+        "note": "Cùng kiểm tra: ông Lê Văn Tâm, chủ tịch CĐCS",
+    }
+    r = c.post(_url("loan_visit", loan), data)
+    assert r.status_code == 302 and r["Location"] == _url("loan_detail", loan)
+    visit = FollowUpVisit.objects.get(loan=loan)
+    assert (visit.jobs_confirmed, visit.purpose_verified, visit.visited_by) == (
+        2,
+        True,
+        officers.grassroots,
+    )
+    assert "Lê Văn Tâm" in visit.note
+    r = c.post(_url("loan_visit", loan), data)  # the double submit
+    assert r.status_code == 302
+    assert FollowUpVisit.objects.filter(loan=loan).count() == 1
+    body = c.get(_url("loan_detail", loan)).content.decode()
+    assert "Đã ghi kết quả kiểm tra" in body
+    assert "cdcs_lb1 · Cùng kiểm tra: ông Lê Văn Tâm" in body  # who checked, on the loan page
+
+
+def test_visit_bad_input_is_shown_by_its_field_and_writes_nothing(as_user, officers, loan):
+    c = as_user(officers.grassroots)
+    key = _key(c.get(_url("loan_visit", loan)))
+    before = _counts()
+    r = c.post(
+        _url("loan_visit", loan),
+        {"idempotency_key": key, "visited_on": "", "purpose_verified": "", "jobs_confirmed": "-1"},
+    )
+    _error_on(r, "visited_on")
+    _error_on(r, "purpose_verified")
+    _error_on(r, "jobs_confirmed")
+    # The service's refusal (a date before the disbursement) next to the date.
+    r = c.post(
+        _url("loan_visit", loan),
+        {
+            "idempotency_key": key,
+            "visited_on": (loan.disbursed_on - timedelta(days=3)).isoformat(),
+            "purpose_verified": "yes",
+            "jobs_confirmed": "1",
+        },
+    )
+    assert "từ ngày giải ngân đến hôm nay" in _error_on(r, "visited_on")
+    assert _counts() == before
+
+
+def test_visit_of_another_union_is_404_and_auditors_403(as_user, officers, loan, other_loan):
+    assert as_user(officers.grassroots).get(_url("loan_visit", other_loan)).status_code == 404
+    assert as_user(officers.grassroots_lb2).get(_url("loan_visit", loan)).status_code == 404
+    assert as_user(officers.superior).get(_url("loan_visit", other_loan)).status_code == 404
+    assert as_user(officers.superior).get(_url("loan_visit", loan)).status_code == 200
+    assert as_user(officers.auditor).get(_url("loan_visit", loan)).status_code == 403
+    before = _counts()
+    r = as_user(officers.auditor).post(_url("loan_visit", loan), {"jobs_confirmed": "1"})
+    assert r.status_code == 403 and _counts() == before
+
+
+def test_misuse_found_on_a_visit_recalls_the_loan_after_confirmation(as_user, officers, loan):
+    c = as_user(officers.fund)
+    page = c.get(_url("loan_visit", loan))
+    data = {
+        "idempotency_key": _key(page),
+        "visited_on": today().isoformat(),
+        "purpose_verified": "no",
+        "jobs_confirmed": "0",
+        "note": "Không mua máy may, dùng vốn trả nợ khác",
+        "recall": "on",
+    }
+    r = _confirmed(c, _url("loan_visit", loan), data)
+    assert r.status_code == 302
+    loan.refresh_from_db()
+    assert loan.recalled_on == today()
+    assert ScheduleRevision.objects.get(loan=loan).kind == ScheduleRevision.Kind.RECALL
+    assert _confirmed(c, _url("loan_visit", loan), data).status_code == 302
+    assert FollowUpVisit.objects.filter(loan=loan).count() == 1
+
+
+def test_recall_box_needs_misuse(as_user, officers, loan):
+    c = as_user(officers.fund)
+    key = _key(c.get(_url("loan_visit", loan)))
+    r = c.post(
+        _url("loan_visit", loan),
+        {
+            "idempotency_key": key,
+            "visited_on": today().isoformat(),
+            "purpose_verified": "yes",
+            "jobs_confirmed": "1",
+            "recall": "on",
+        },
+    )
+    assert "sai mục đích" in _error_on(r, "recall")
+    assert not FollowUpVisit.objects.exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Reversal of a repayment
+
+
+def test_reverse_a_repayment_with_confirmation_once(as_user, officers, loan):
+    rep = _pay(loan)
+    loan.refresh_from_db()
+    before_outstanding = loan.outstanding_principal
+    c = as_user(officers.fund)
+    page = c.get(_url("loan_repayment_reverse", loan))
+    assert page.status_code == 200
+    assert f'value="{rep.pk}" selected' in page.content.decode()
+    data = {"idempotency_key": _key(page), "repayment": rep.pk, "reason": "Ghi nhầm người vay"}
+    entries = JournalEntry.objects.count()
+    r = _confirmed(c, _url("loan_repayment_reverse", loan), data)
+    assert r.status_code == 302 and r["Location"] == _url("loan_detail", loan)
+    rep.refresh_from_db()
+    loan.refresh_from_db()
+    assert rep.reversal_entry_id is not None and rep.reversal_reason == "Ghi nhầm người vay"
+    assert loan.outstanding_principal == before_outstanding + rep.principal
+    assert JournalEntry.objects.count() == entries + 1
+    # The reversal entry mirrors the repayment: 1121 credited with the amount.
+    bank = Posting.objects.get(entry=rep.reversal_entry, account__code="1121")
+    assert bank.amount.amount == -rep.amount.amount
+    r = c.post(_url("loan_repayment_reverse", loan), {**data, "confirmed": "1"})
+    assert r.status_code == 302
+    assert JournalEntry.objects.count() == entries + 1
+
+
+def test_reverse_needs_a_reason_and_the_latest_repayment(as_user, officers, loan):
+    first = _pay(loan, amount=1_000_000, days_ago=3)
+    _pay(loan, amount=500_000, days_ago=1)
+    c = as_user(officers.fund)
+    key = _key(c.get(_url("loan_repayment_reverse", loan)))
+    before = _counts()
+    r = c.post(
+        _url("loan_repayment_reverse", loan),
+        {"idempotency_key": key, "repayment": first.pk, "reason": ""},
+    )
+    assert "lý do" in _error_on(r, "reason")
+    r = c.post(
+        _url("loan_repayment_reverse", loan),
+        {"idempotency_key": key, "repayment": first.pk, "reason": "Nhầm", "confirmed": "1"},
+    )
+    assert "trước lần trả nợ" in _error_on(r, "repayment")
+    assert _counts() == before
+
+
+def test_reverse_one_line_of_a_remittance(as_user, officers, loan, borrower, product):
+    second = disbursed_loan(
+        borrower=BorrowerFactory(grassroots_union=borrower.grassroots_union),
+        product=product,
+        officers=officers,
+    )
+    batch = repayment_batch_post(
+        grassroots_union=borrower.grassroots_union,
+        receipt_number="PT-07",
+        paid_on=today(),
+        lines=[(loan, Decimal(1_500_000)), (second, Decimal(1_200_000))],
+        idempotency_key=new_key("batch"),
+        actor=officers.grassroots,
+    )
+    line = Repayment.objects.get(batch=batch, loan=loan)
+    c = as_user(officers.fund)
+    page = c.get(_url("loan_repayment_reverse", loan))
+    assert "PT-07" in page.content.decode()
+    data = {"idempotency_key": _key(page), "repayment": line.pk, "reason": "Thu nhầm"}
+    assert _confirmed(c, _url("loan_repayment_reverse", loan), data).status_code == 302
+    line.refresh_from_db()
+    assert line.reversal_entry_id is not None
+    body = c.get(_url("loan_detail", loan)).content.decode()
+    assert f"Hủy lần trả nợ #{line.pk}" in body and "Thu nhầm" in body
+    assert Repayment.objects.get(batch=batch, loan=second).reversal_entry_id is None
+
+
+def test_reverse_is_the_funds_job(as_user, officers, loan, other_loan):
+    _pay(loan)
+    assert as_user(officers.grassroots).get(_url("loan_repayment_reverse", loan)).status_code == 403
+    assert as_user(officers.superior).get(_url("loan_repayment_reverse", loan)).status_code == 403
+    assert as_user(officers.auditor).get(_url("loan_repayment_reverse", loan)).status_code == 403
+    assert as_user(officers.other_fund).get(_url("loan_repayment_reverse", loan)).status_code == 404
+
+
+# --------------------------------------------------------------------------------------------
+# Rescheduling (four eyes) and interest waiver
+
+
+def test_reschedule_named_requester_approved_by_me(as_user, officers, loan):
+    c = as_user(officers.fund)
+    page = c.get(_url("loan_reschedule", loan))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert f'<option value="{officers.grassroots.pk}"' in body
+    assert f'<option value="{officers.fund.pk}"' not in body  # not the approver
+    assert f'<option value="{officers.grassroots_lb2.pk}"' not in body  # another union's
+    data = {
+        "idempotency_key": _key(page),
+        "requested_by": officers.grassroots.pk,
+        "effective_date": today().isoformat(),
+        "term": "18",
+        "method": loan.method,
+        "first_due_date": "",
+        "reason": "Người vay ốm dài ngày, thu nhập giảm",
+    }
+    entries = JournalEntry.objects.count()
+    r = _confirmed(c, _url("loan_reschedule", loan), data)
+    assert r.status_code == 302
+    loan.refresh_from_db()
+    revision = ScheduleRevision.objects.get(loan=loan)
+    assert (loan.schedule_version, loan.reschedulings, revision.term) == (2, 1, 18)
+    assert (revision.requested_by, revision.approved_by) == (officers.grassroots, officers.fund)
+    assert loan.installments.filter(schedule_version=2).count() == 18
+    assert JournalEntry.objects.count() == entries  # no money moves
+    assert _confirmed(c, _url("loan_reschedule", loan), data).status_code == 302
+    assert ScheduleRevision.objects.filter(loan=loan).count() == 1
+    body = c.get(_url("loan_detail", loan)).content.decode()
+    decisions = body.split('data-testid="decisions"', 1)[1].split("</table>", 1)[0]
+    assert "Cơ cấu lại thời hạn trả nợ" in decisions and "18 kỳ từ" in decisions
+    assert "cdcs_lb1 → quy_lap" in decisions
+
+
+def test_reschedule_refusals_by_field(as_user, officers, loan):
+    c = as_user(officers.fund)
+    key = _key(c.get(_url("loan_reschedule", loan)))
+    before = _counts()
+    base = {
+        "idempotency_key": key,
+        "requested_by": officers.checker.pk,
+        "effective_date": today().isoformat(),
+        "term": "12",
+        "method": loan.method,
+        "reason": "Khó khăn",
+        "confirmed": "1",
+    }
+    r = c.post(_url("loan_reschedule", loan), {**base, "first_due_date": today().isoformat()})
+    assert "sau ngày hiệu lực" in _error_on(r, "first_due_date")
+    r = c.post(_url("loan_reschedule", loan), {**base, "requested_by": officers.fund.pk})
+    _error_on(r, "requested_by")  # I cannot be my own requester
+    r = c.post(_url("loan_reschedule", loan), {**base, "term": "0", "reason": ""})
+    _error_on(r, "term")
+    _error_on(r, "reason")
+    assert _counts() == before
+
+
+def test_waive_interest_that_fell_due(as_user, officers, loan):
+    c = as_user(officers.fund)
+    page = c.get(_url("loan_interest_waive", loan))
+    assert page.status_code == 200
+    data = {
+        "idempotency_key": _key(page),
+        "waived_on": today().isoformat(),
+        "interest": "on",
+        "reason": "Hộ gặp hỏa hoạn",
+    }
+    r = _confirmed(c, _url("loan_interest_waive", loan), data)
+    assert r.status_code == 302
+    waiver = InterestWaiver.objects.get(loan=loan)
+    assert waiver.interest.amount > 0 and waiver.penalty.amount == 0
+    loan.refresh_from_db()
+    assert loan.interest_waived_on == today()
+    assert _confirmed(c, _url("loan_interest_waive", loan), data).status_code == 302
+    assert InterestWaiver.objects.count() == 1
+
+
+def test_waive_nothing_chosen_or_nothing_due(as_user, officers, loan, other_loan):
+    c = as_user(officers.fund)
+    key = _key(c.get(_url("loan_interest_waive", loan)))
+    before = _counts()
+    r = c.post(
+        _url("loan_interest_waive", loan),
+        {"idempotency_key": key, "waived_on": today().isoformat(), "reason": "x"},
+    )
+    assert "miễn lãi" in _error_on(r, "interest")
+    # other_loan was disbursed 10 days ago: nothing has fallen due yet.
+    r = c.post(
+        _url("loan_interest_waive", other_loan),
+        {
+            "idempotency_key": key,
+            "waived_on": today().isoformat(),
+            "interest": "on",
+            "reason": "x",
+            "confirmed": "1",
+        },
+    )
+    assert "không có lãi" in _error_on(r, "interest")
+    assert _counts() == before
+
+
+# --------------------------------------------------------------------------------------------
+# Write-off and recovery
+
+
+def _write_off_data(key, officers, **extra):
+    return {
+        "idempotency_key": key,
+        "requested_by": officers.superior.pk,
+        "written_off_on": today().isoformat(),
+        "cause": "natural_disaster",
+        "note": "Lũ cuốn trôi cửa hàng",
+        **extra,
+    }
+
+
+def test_write_off_then_recover(as_user, officers, loan):
+    c = as_user(officers.fund)
+    page = c.get(_url("loan_write_off", loan))
+    assert page.status_code == 200
+    assert "Thiên tai" in page.content.decode()
+    data = _write_off_data(_key(page), officers)
+    r = _confirmed(c, _url("loan_write_off", loan), data)
+    assert r.status_code == 302
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.WRITTEN_OFF and loan.outstanding_principal.amount == 0
+    write_off = LoanWriteOff.objects.get(loan=loan)
+    assert write_off.principal.amount == Decimal(12_000_000)
+    assert write_off.requested_by == officers.superior
+    legs = {
+        p.account.code: p.amount.amount
+        for p in Posting.objects.filter(entry=write_off.journal_entry)
+    }
+    assert legs["1283"] == Decimal(-12_000_000)
+    assert _confirmed(c, _url("loan_write_off", loan), data).status_code == 302
+    assert LoanWriteOff.objects.count() == 1
+
+    # The loan page now offers the recovery, and no longer the write-off.
+    body = c.get(_url("loan_detail", loan)).content.decode()
+    assert _url("loan_write_off_recovery", loan) in body
+    assert _url("loan_write_off", loan) + '"' not in body
+    page = c.get(_url("loan_write_off_recovery", loan))
+    key = _key(page)
+    before = _counts()
+    r = c.post(
+        _url("loan_write_off_recovery", loan),
+        {"idempotency_key": key, "amount": "13.000.000", "received_on": today().isoformat()},
+    )
+    assert "vượt quá" in _error_on(r, "amount")
+    assert _counts() == before
+    data = {"idempotency_key": key, "amount": "2.000.000", "received_on": today().isoformat()}
+    assert c.post(_url("loan_write_off_recovery", loan), data).status_code == 302
+    assert c.post(_url("loan_write_off_recovery", loan), data).status_code == 302
+    recovery = WriteOffRecovery.objects.get(loan=loan)
+    legs = {
+        p.account.code: p.amount.amount
+        for p in Posting.objects.filter(entry=recovery.journal_entry)
+    }
+    assert legs == {"1121": Decimal(2_000_000), "7111": Decimal(-2_000_000)}
+    # The loan page keeps the record of both decisions, for every role that can see the loan.
+    body = as_user(officers.auditor).get(_url("loan_detail", loan)).content.decode()
+    decisions = body.split('data-testid="decisions"', 1)[1].split("</table>", 1)[0]
+    assert "Thiên tai, dịch bệnh — Lũ cuốn trôi cửa hàng" in decisions
+    assert "12.000.000 ₫" in decisions and "2.000.000 ₫" in decisions
+    assert "Thu hồi nợ đã xử lý rủi ro" in decisions
+
+
+def test_write_off_refusals_by_field(as_user, officers, loan):
+    c = as_user(officers.fund)
+    key = _key(c.get(_url("loan_write_off", loan)))
+    before = _counts()
+    r = c.post(_url("loan_write_off", loan), _write_off_data(key, officers, cause="other", note=""))
+    _error_on(r, "note")
+    r = c.post(_url("loan_write_off", loan), _write_off_data(key, officers, cause="flood"))
+    _error_on(r, "cause")
+    r = c.post(
+        _url("loan_write_off", loan),
+        _write_off_data(
+            key, officers, written_off_on=(today() + timedelta(days=1)).isoformat(), confirmed="1"
+        ),
+    )
+    assert "sau ngày hôm nay" in _error_on(r, "written_off_on")
+    assert _counts() == before
+    assert as_user(officers.superior).get(_url("loan_write_off", loan)).status_code == 403
+
+
+# --------------------------------------------------------------------------------------------
+# Closure and recall
+
+
+def test_close_refused_while_owed_then_after_payoff(as_user, officers, loan):
+    c = as_user(officers.fund)
+    page = c.get(_url("loan_close", loan))
+    assert page.status_code == 200
+    key = _key(page)
+    before = _counts()
+    r = c.post(
+        _url("loan_close", loan),
+        {"idempotency_key": key, "closed_on": today().isoformat(), "confirmed": "1"},
+    )
+    assert "chưa trả hết nợ" in _error_on(r, "apply_savings")
+    assert _counts() == before
+    quote = full_payoff_quote(loan=loan, on=today())
+    repayment_post(loan=loan, amount=quote.total, paid_on=today(), idempotency_key=new_key("p"))
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.CLOSED
+    data = {"idempotency_key": key, "closed_on": today().isoformat()}
+    assert _confirmed(c, _url("loan_close", loan), data).status_code == 302
+    assert _confirmed(c, _url("loan_close", loan), data).status_code == 302
+    assert LoanClosure.objects.filter(loan=loan).count() == 1
+    # Closed with its savings: the close and the reversal are no longer offered.
+    body = c.get(_url("loan_detail", loan)).content.decode()
+    assert _url("loan_close", loan) not in body
+    assert _url("loan_repayment_reverse", loan) not in body
+
+
+def test_recall_after_a_misuse_visit(as_user, officers, loan):
+    c = as_user(officers.fund)
+    key = _key(c.get(_url("loan_visit", loan)))
+    before = _counts()
+    r = c.post(
+        _url("loan_recall", loan),
+        {
+            "idempotency_key": key,
+            "recalled_on": today().isoformat(),
+            "reason": "Sai mục đích",
+            "confirmed": "1",
+        },
+    )
+    assert "Chưa có lần kiểm tra" in r.content.decode() and r.status_code == 400
+    assert _counts() == before
+    visit = followup_visit_record(
+        loan=loan,
+        visited_on=today(),
+        purpose_verified=False,
+        jobs_confirmed=0,
+        actor=officers.grassroots,
+    )
+    page = c.get(_url("loan_recall", loan))
+    assert page.status_code == 200
+    data = {
+        "idempotency_key": _key(page),
+        "recalled_on": today().isoformat(),
+        "visit": visit.pk,
+        "reason": "Dùng vốn sai mục đích",
+    }
+    assert _confirmed(c, _url("loan_recall", loan), data).status_code == 302
+    assert _confirmed(c, _url("loan_recall", loan), data).status_code == 302
+    loan.refresh_from_db()
+    assert loan.recalled_on == today()
+    revision = ScheduleRevision.objects.get(loan=loan)
+    assert revision.visit == visit
+    assert loan.installments.get(schedule_version=2).principal_due == loan.outstanding_principal
+
+
+def test_fund_pages_answer_404_for_another_funds_loan(as_user, officers, loan):
+    for name in (
+        "loan_reschedule",
+        "loan_interest_waive",
+        "loan_write_off",
+        "loan_write_off_recovery",
+        "loan_close",
+        "loan_recall",
+        "loan_visit",
+    ):
+        assert as_user(officers.other_fund).get(_url(name, loan)).status_code == 404, name
+        assert as_user(officers.grassroots).get(_url(name, loan)).status_code in (
+            200,
+            302,
+            403,
+        ), name
+
+
+def test_the_pages_in_english(as_user, officers, loan):
+    from django.conf import settings
+
+    c = as_user(officers.fund)
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = c.get(_url("loan_write_off", loan)).content.decode()
+    assert "Write-off requested by" in body and "Provision held" in body
+    assert "Người đề nghị xử lý rủi ro" not in body
+    body = c.get(_url("loan_detail", loan)).content.decode()
+    assert "Follow-up visit" in body and "Reschedule the loan" in body
+
+
+def test_every_string_of_these_pages_has_its_english():
+    """loans/locale/en holds the English of every string the action pages mark for
+    translation (forms, views, templates under loans/actions/)."""
+    import ast
+    import re
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[2]
+    with open(root / "loans/locale/en/LC_MESSAGES/django.po", "rb") as f:
+        catalog = read_po(f)
+    english = {m.id: m.string for m in catalog if m.id}
+    wanted = set()
+    for name in ("loans/action_forms.py", "loans/action_views.py"):
+        for node in ast.walk(ast.parse((root / name).read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in ("_", "gettext_lazy")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                wanted.add(node.args[0].value)
+    for path in (root / "templates/loans/actions").glob("*.html"):
+        wanted |= set(re.findall(r'{% translate "([^"]+)" %}', path.read_text()))
+    assert len(wanted) > 50
+    missing = sorted(s for s in wanted if not english.get(s))
+    assert not missing
+
+
+def test_confirmation_back_button_returns_to_the_filled_form(as_user, officers, loan):
+    c = as_user(officers.fund)
+    page = c.get(_url("loan_write_off", loan))
+    data = {**_write_off_data(_key(page), officers), "back": "1", "confirmed": "1"}
+    before = _counts()
+    r = c.post(_url("loan_write_off", loan), data)
+    body = r.content.decode()
+    assert r.status_code == 200 and 'id="action-form"' in body
+    assert "Lũ cuốn trôi cửa hàng" in body  # the values typed are kept
+    assert _counts() == before
+
+
+def test_close_applies_the_savings_and_returns_the_rest(as_user, officers, org, borrower, capital):
+    from loans.restructuring import borrower_savings_balance
+    from loans.tests.factories import LoanProductFactory
+
+    product = LoanProductFactory(
+        fund=org.fund, code="TK10", savings_kind="percent_of_loan", savings_percent=Decimal(10)
+    )
+    loan = disbursed_loan(borrower=borrower, product=product, officers=officers)
+    quote = full_payoff_quote(loan=loan, on=today())
+    repayment_post(
+        loan=loan, amount=quote.total - 1_000_000, paid_on=today(), idempotency_key=new_key("p")
+    )
+    savings = borrower_savings_balance(loan=loan)
+    assert savings == 1_200_000  # 10% of the loan, withheld at disbursement
+    c = as_user(officers.fund)
+    page = c.get(_url("loan_close", loan))
+    assert "1.200.000 ₫" in page.content.decode()  # the savings held, shown before deciding
+    data = {"idempotency_key": _key(page), "closed_on": today().isoformat(), "apply_savings": "on"}
+    assert _confirmed(c, _url("loan_close", loan), data).status_code == 302
+    assert _confirmed(c, _url("loan_close", loan), data).status_code == 302
+    closure = LoanClosure.objects.get(loan=loan)
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.CLOSED and loan.outstanding_principal.amount == 0
+    assert closure.savings_applied.amount == 1_000_000
+    assert closure.savings_returned.amount == 200_000
+    legs = {p.account.code: p.amount.amount for p in closure.refund_entry.postings.all()}
+    assert legs == {"33881": Decimal(200_000), "1121": Decimal(-200_000)}
+    assert borrower_savings_balance(loan=loan) == 0
