@@ -267,8 +267,13 @@ def attainment(
     period: str = "quarter",
     superior_union: SuperiorUnion | None = None,
     grassroots_union: GrassrootsUnion | None = None,
+    compare: bool = True,
 ) -> Attainment:
-    """Planned, achieved, % of plan and growth on the same period last year, for one unit."""
+    """Planned, achieved, % of plan and growth on the same period last year, for one unit.
+
+    ``compare=False`` skips last year (``previous`` and ``previous_planned`` 0, no growth) for
+    callers that do not show it, such as the dashboard.
+    """
     _check_indicator(indicator)
     if period not in PERIODS:
         raise FundError(f"Kỳ không hợp lệ: {period}.", field="period")
@@ -284,11 +289,15 @@ def attainment(
     this_year = planned_by_quarter(fund=fund, year=year, field=field, **unit)
     planned = planned_figure_of(this_year, quarters)
     year_planned = planned_figure_of(this_year, None)
-    previous_planned = planned_figure_of(
-        planned_by_quarter(fund=fund, year=year - 1, field=field, **unit), quarters
-    )
     got = Decimal(achieved(fund=fund, indicator=indicator, start=start, end=end, **unit))
-    prev = Decimal(achieved(fund=fund, indicator=indicator, start=prev_start, end=prev_end, **unit))
+    previous_planned = prev = Decimal(0)
+    if compare:
+        previous_planned = planned_figure_of(
+            planned_by_quarter(fund=fund, year=year - 1, field=field, **unit), quarters
+        )
+        prev = Decimal(
+            achieved(fund=fund, indicator=indicator, start=prev_start, end=prev_end, **unit)
+        )
     return Attainment(
         indicator=indicator,
         period=period,

@@ -139,7 +139,9 @@ def dashboard(request):
     fund = request.user.officer.fund
     today = _today()
     quarter = (today.month - 1) // 3 + 1
-    current = attainment(fund=fund, indicator="disbursed_amount", year=today.year, quarter=quarter)
+    current = attainment(
+        fund=fund, indicator="disbursed_amount", year=today.year, quarter=quarter, compare=False
+    )
     planned = planned_by_quarter(fund=fund, year=today.year, field="disbursed_amount")
     achieved = disbursed_by_quarter(fund=fund, year=today.year)
     bars = [
@@ -151,7 +153,12 @@ def dashboard(request):
         for q in range(1, 5)
     ]
     jobs = attainment(
-        fund=fund, indicator="jobs_created", year=today.year, quarter=quarter, period="ytd"
+        fund=fund,
+        indicator="jobs_created",
+        year=today.year,
+        quarter=quarter,
+        period="ytd",
+        compare=False,
     )
     position = capital_position(fund=fund)
     outstanding = amount_of(position.outstanding)
@@ -168,9 +175,17 @@ def dashboard(request):
         "overdue_rate": (late.principal * 100 / outstanding) if outstanding else None,
         "jobs": jobs,
         "chart": _bar_chart(bars),
-        "waiting_approval": application_list(scope=scope, status=S.REVIEWED).count(),
-        "waiting_disbursement": application_list(scope=scope, status=S.APPROVED).count(),
     }
+    waiting = (
+        application_list(scope=scope)
+        .filter(status__in=(S.REVIEWED, S.APPROVED))
+        .order_by()
+        .aggregate(
+            waiting_approval=Count("id", filter=Q(status=S.REVIEWED)),
+            waiting_disbursement=Count("id", filter=Q(status=S.APPROVED)),
+        )
+    )
+    context.update(waiting)
     return render(request, "loans/dashboard.html", context)
 
 

@@ -104,3 +104,29 @@ def test_planned_by_quarter_gives_the_planned_figures(org):
         )
     a = attainment(fund=org.fund, indicator="disbursed_amount", year=year, quarter=2)
     assert (a.planned, a.year_planned) == (1_500_000_000, 4_000_000_000)
+
+
+def test_attainment_without_last_year_keeps_this_years_figures(org, book):
+    year = today().year
+    annual_plan_set(
+        fund=org.fund,
+        year=year,
+        disbursed_amount=4_000_000_000,
+        borrowers=10,
+        loans=10,
+        grassroots_unions=2,
+        jobs=20,
+    )
+    q = (today().month - 1) // 3 + 1
+    for indicator, period in (("disbursed_amount", "quarter"), ("jobs_created", "ytd")):
+        full = attainment(fund=org.fund, indicator=indicator, year=year, quarter=q, period=period)
+        short = attainment(
+            fund=org.fund, indicator=indicator, year=year, quarter=q, period=period, compare=False
+        )
+        assert (short.planned, short.achieved, short.percent, short.percent_of_year) == (
+            full.planned,
+            full.achieved,
+            full.percent,
+            full.percent_of_year,
+        )
+        assert (short.previous, short.growth_percent) == (0, None)
