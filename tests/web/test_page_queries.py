@@ -16,7 +16,7 @@ from .conftest import disbursed_loan
 pytestmark = pytest.mark.django_db
 
 # Upper bounds with room for the session, the user, the role and the layout's own queries.
-MAX_QUERIES = {"dashboard": 25, "loan_list": 12, "loan_page": 20, "trial_balance": 15}
+MAX_QUERIES = {"dashboard": 20, "loan_list": 10, "loan_page": 16, "trial_balance": 14}
 
 
 def _pages(officers, loan):
