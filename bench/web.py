@@ -337,6 +337,7 @@ def main() -> None:
         conn.close()
         figures.update(measure(pages, cookies))
         figures["clients"] = CLIENTS
+        figures["load_average_1min"] = round(os.getloadavg()[0], 2)  # others on the machine
         for name in pages:
             log(
                 f"{name:>14}: median {figures.get(f'{name}_median_ms')} ms, "
