@@ -20,6 +20,13 @@ Design overview
 * ``PeriodClose`` — nothing may be posted on or before the latest ``closed_through`` date.
 * ``AccountCheckpoint`` — balance of an account (per currency) as of a closed date. Because closed
   periods cannot change, checkpoints never go stale; a balance is the checkpoint plus the delta.
+* ``AccountTurnover`` — debit and credit turnover per account, currency, fund and effective date,
+  written by a database trigger in the same statement that inserts postings (so it can never
+  miss one, whichever way postings are written), as one row per insert; ``ledger_turnover_
+  compact`` later merges a day's rows into one. Balances and trial balances sum these rows (a
+  few per account and day) instead of every posting; rows are only ever added or merged, never
+  edited, so nobody waits on a hot row and the sum equals the postings' sum at every moment
+  (``ledger_turnover_verify`` proves it).
 
 On PostgreSQL the database enforces the rules itself (migration ``0002_ledger_triggers``): an
 unbalanced or one-legged entry cannot commit (deferred constraint trigger, once per entry), posted
@@ -292,4 +299,38 @@ class CommandRecord(models.Model):
         verbose_name_plural = _("lệnh chống trùng")
         constraints = [
             models.UniqueConstraint(fields=["scope", "key"], name="command_record_unique")
+        ]
+
+
+class AccountTurnover(models.Model):
+    """Debit and credit turnover of postings, per account, currency, fund and effective date.
+
+    Written only by the trigger on ``accounting_posting`` (migration ``0006_account_turnover``)
+    and merged by ``ledger_turnover_compact``; the sum of the rows of a key always equals the
+    sum of that key's postings.
+    """
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("tài khoản"), on_delete=models.PROTECT, related_name="+"
+    )
+    currency = models.CharField(_("tiền tệ"), max_length=3)
+    fund_id = models.BigIntegerField(_("quỹ"), null=True, blank=True)
+    effective_date = models.DateField(_("ngày hạch toán"))
+    debit = models.DecimalField(_("phát sinh Nợ"), max_digits=AMOUNT_DIGITS, decimal_places=0)
+    credit = models.DecimalField(_("phát sinh Có"), max_digits=AMOUNT_DIGITS, decimal_places=0)
+    postings = models.BigIntegerField(_("số định khoản"))
+    # False for a row just written by the trigger; the compaction merges them.
+    compacted = models.BooleanField(_("đã gộp"), default=False)
+
+    class Meta:
+        verbose_name = _("phát sinh theo ngày")
+        verbose_name_plural = _("phát sinh theo ngày")
+        indexes = [
+            models.Index(fields=["account", "effective_date"], name="turnover_acct_date"),
+            models.Index(fields=["effective_date"], name="turnover_date"),
+            models.Index(
+                fields=["account", "effective_date"],
+                condition=Q(compacted=False),
+                name="turnover_to_compact",
+            ),
         ]

@@ -11,13 +11,22 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Max, Sum
 
 from .errors import UnknownAccount
-from .models import Account, AccountCheckpoint, ChainLink, JournalEntry, PeriodClose, Posting, Side
+from .models import (
+    Account,
+    AccountCheckpoint,
+    AccountTurnover,
+    ChainLink,
+    JournalEntry,
+    PeriodClose,
+    Posting,
+    Side,
+)
 from .services import GENESIS_HASH, entry_hash, link_hash
 
 ZERO = Decimal(0)
@@ -48,8 +57,9 @@ def account_balance(
 ) -> Decimal:
     """Signed balance (debit - credit) of an account and its subtree at the end of `as_of`.
 
-    Whole-fund balances start from the latest checkpoint; balances of a union or a sub-ledger
-    sum that dimension's postings (indexed).
+    Whole-fund balances start from the latest checkpoint and add the turnover since (a few rows
+    per account and day); balances of a union or a sub-ledger sum that dimension's postings
+    (indexed).
     """
     if isinstance(account, str):
         account = account_get(account)
@@ -80,8 +90,20 @@ def account_balance(
             if fund_id is not None:
                 cps = cps.filter(fund_id=fund_id)
             base = cps.aggregate(s=Sum("balance"))["s"] or ZERO
-            postings = postings.filter(effective_date__gt=cp_date)
+        turnover = _turnover(currency=currency, as_of=as_of, since=cp_date, fund_id=fund_id)
+        agg = turnover.filter(account_id__in=subtree).aggregate(d=Sum("debit"), c=Sum("credit"))
+        return base + (agg["d"] or ZERO) - (agg["c"] or ZERO)
     return base + (postings.aggregate(s=Sum("amount"))["s"] or ZERO)
+
+
+def _turnover(*, currency: str, as_of: date, since: date | None, fund_id: int | None):
+    """Turnover rows dated in (since, as_of], of one fund or all (``AccountTurnover``)."""
+    rows = AccountTurnover.objects.filter(currency=currency, effective_date__lte=as_of)
+    if since is not None:
+        rows = rows.filter(effective_date__gt=since)
+    if fund_id is not None:
+        rows = rows.filter(fund_id=fund_id)
+    return rows.order_by()
 
 
 def _subtree_ids(account: Account) -> list[int]:
@@ -101,17 +123,29 @@ def balances_by_account(
     """
     result: dict[int, Decimal] = defaultdict(lambda: ZERO)
     dims = {k: v for k, v in dims.items() if v is not None}
+    if set(dims) <= {"fund_id"}:
+        # The whole fund (or all funds): the latest checkpoint plus the turnover since.
+        cp_date = None
+        if since is None:
+            cp_date = _checkpoint_date(as_of)
+            if cp_date is not None:
+                for acc, bal in AccountCheckpoint.objects.filter(
+                    as_of=cp_date, currency=currency, **dims
+                ).values_list("account_id", "balance"):
+                    result[acc] += bal
+        rows = _turnover(
+            currency=currency, as_of=as_of, since=since or cp_date, fund_id=dims.get("fund_id")
+        )
+        for acc, d, c in (
+            rows.values("account_id")
+            .annotate(d=Sum("debit"), c=Sum("credit"))
+            .values_list("account_id", "d", "c")
+        ):
+            result[acc] += d - c
+        return result
     postings = Posting.objects.filter(amount_currency=currency, effective_date__lte=as_of, **dims)
     if since is not None:
         postings = postings.filter(effective_date__gt=since)
-    elif set(dims) <= {"fund_id"}:
-        cp_date = _checkpoint_date(as_of)
-        if cp_date is not None:
-            for acc, bal in AccountCheckpoint.objects.filter(
-                as_of=cp_date, currency=currency, **dims
-            ).values_list("account_id", "balance"):
-                result[acc] += bal
-            postings = postings.filter(effective_date__gt=cp_date)
     for acc, s in (
         postings.values("account_id").annotate(s=Sum("amount")).values_list("account_id", "s")
     ):
@@ -495,6 +529,19 @@ def turnover_by_account(
     from django.db.models import Case, DecimalField, Q, Value, When
 
     dims = {k: v for k, v in dims.items() if v is not None}
+    if set(dims) <= {"fund_id"}:
+        rows = (
+            _turnover(
+                currency=currency,
+                as_of=end,
+                since=start - timedelta(days=1),
+                fund_id=dims.get("fund_id"),
+            )
+            .values("account_id")
+            .annotate(d=Sum("debit"), c=Sum("credit"))
+            .values_list("account_id", "d", "c")
+        )
+        return {acc: (d, c) for acc, d, c in rows}
     zero = Value(ZERO, output_field=DecimalField(max_digits=20, decimal_places=0))
     rows = (
         Posting.objects.filter(
@@ -509,3 +556,76 @@ def turnover_by_account(
         .values_list("account_id", "d", "c")
     )
     return {acc: (d or ZERO, -(c or ZERO)) for acc, d, c in rows}
+
+
+@dataclass
+class TurnoverDifference:
+    account_code: str
+    currency: str
+    fund_id: int | None
+    effective_date: date
+    turnover: tuple[Decimal, Decimal, int]  # debit, credit, postings per AccountTurnover
+    actual: tuple[Decimal, Decimal, int]  # the same summed from the postings
+
+    def describe(self) -> str:
+        fund = f", quỹ {self.fund_id}" if self.fund_id is not None else ""
+        return (
+            f"Tài khoản {self.account_code} ({self.currency}{fund}) ngày "
+            f"{self.effective_date:%d/%m/%Y}: phát sinh ghi nhận Nợ {self.turnover[0]} / Có "
+            f"{self.turnover[1]} ({self.turnover[2]} định khoản), tổng định khoản Nợ "
+            f"{self.actual[0]} / Có {self.actual[1]} ({self.actual[2]} định khoản)."
+        )
+
+
+@dataclass
+class TurnoverReport:
+    keys_checked: int
+    differences: list[TurnoverDifference] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def turnover_verify() -> TurnoverReport:
+    """Compare ``AccountTurnover`` with the raw postings, per account, currency, fund and day.
+
+    Both sides are read in one transaction (on PostgreSQL a repeatable-read snapshot when run
+    outside a transaction), so postings committed meanwhile cannot show as a difference.
+    """
+    from django.db import connection, transaction
+    from django.db.models import Case, DecimalField, Q, Value, When
+
+    zero = Value(ZERO, output_field=DecimalField(max_digits=20, decimal_places=0))
+    outer = not connection.in_atomic_block
+    with transaction.atomic():
+        if outer and connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        actual = {
+            (acc, cur, fund, day): (d or ZERO, -(c or ZERO), n)
+            for acc, cur, fund, day, d, c, n in Posting.objects.order_by()
+            .values_list("account_id", "amount_currency", "fund_id", "effective_date")
+            .annotate(
+                d=Sum(Case(When(Q(amount__gt=0), then="amount"), default=zero)),
+                c=Sum(Case(When(Q(amount__lt=0), then="amount"), default=zero)),
+                n=Count("id"),
+            )
+        }
+        kept = {
+            (acc, cur, fund, day): (d, c, n)
+            for acc, cur, fund, day, d, c, n in AccountTurnover.objects.order_by()
+            .values_list("account_id", "currency", "fund_id", "effective_date")
+            .annotate(d=Sum("debit"), c=Sum("credit"), n=Sum("postings"))
+        }
+    codes = dict(Account.objects.values_list("id", "code"))
+    report = TurnoverReport(keys_checked=len(actual.keys() | kept.keys()))
+    none = (ZERO, ZERO, 0)
+    for key in sorted(actual.keys() | kept.keys(), key=lambda k: (k[3], k[0], k[1], k[2] or 0)):
+        a, k = actual.get(key, none), kept.get(key, none)
+        if tuple(a) != tuple(k):
+            acc, cur, fund, day = key
+            report.differences.append(
+                TurnoverDifference(codes.get(acc, str(acc)), cur, fund, day, k, a)
+            )
+    return report

@@ -853,3 +853,70 @@ def ledger_seal(*, batch_size: int = 5000, max_batches: int | None = None) -> in
             sealed += len(links)
             batches += 1
     return sealed
+
+
+# --------------------------------------------------------------------------------------------
+# Turnover per account and day
+
+
+TURNOVER_LOCK_ID = 0x7472_6F77  # one compaction at a time; posters never take it
+
+_TURNOVER_KEY = "account_id, currency, fund_id, effective_date"
+_TURNOVER_MERGE_PG = f"""
+WITH keys AS (
+    SELECT DISTINCT {_TURNOVER_KEY} FROM accounting_accountturnover WHERE NOT compacted
+), merged AS (
+    DELETE FROM accounting_accountturnover t USING keys k
+     WHERE t.account_id = k.account_id AND t.currency = k.currency
+       AND t.fund_id IS NOT DISTINCT FROM k.fund_id AND t.effective_date = k.effective_date
+    RETURNING t.*
+)
+INSERT INTO accounting_accountturnover ({_TURNOVER_KEY}, debit, credit, postings, compacted)
+SELECT {_TURNOVER_KEY}, sum(debit), sum(credit), sum(postings), true
+  FROM merged GROUP BY {_TURNOVER_KEY}
+"""
+_TURNOVER_KEYS_SQLITE = (
+    "SELECT DISTINCT account_id, currency, coalesce(fund_id, -1), effective_date"
+    " FROM accounting_accountturnover WHERE NOT compacted AND id <= %s"
+)
+_TURNOVER_MATCH_SQLITE = (
+    f"id <= %s AND (account_id, currency, coalesce(fund_id, -1), effective_date)"
+    f" IN ({_TURNOVER_KEYS_SQLITE})"
+)
+
+
+def ledger_turnover_compact() -> int:
+    """Merge the turnover rows written since the last compaction into one row per account,
+    currency, fund and day; returns the number of rows merged away.
+
+    Invariant: the sum of a key's rows is the same before and after, at every moment, for every
+    reader: on PostgreSQL the rows deleted and the row inserted are one statement (one
+    snapshot), so a row committed meanwhile by a poster is neither deleted nor counted twice;
+    on SQLite the single writer holds the database for the whole transaction.
+    """
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [TURNOVER_LOCK_ID])
+            if not cur.fetchone()[0]:
+                return 0
+            cur.execute("SELECT count(*) FROM accounting_accountturnover")
+            before = cur.fetchone()[0]
+            cur.execute(_TURNOVER_MERGE_PG)
+            cur.execute("SELECT count(*) FROM accounting_accountturnover")
+            return before - cur.fetchone()[0]
+        cur.execute("SELECT max(id) FROM accounting_accountturnover")
+        top = cur.fetchone()[0]
+        if top is None:
+            return 0
+        cur.execute(
+            f"INSERT INTO accounting_accountturnover ({_TURNOVER_KEY}, debit, credit, postings,"
+            f" compacted) SELECT {_TURNOVER_KEY}, sum(debit), sum(credit), sum(postings), 1"
+            f" FROM accounting_accountturnover WHERE {_TURNOVER_MATCH_SQLITE}"
+            f" GROUP BY {_TURNOVER_KEY}",
+            [top, top],
+        )
+        added = cur.rowcount
+        cur.execute(
+            f"DELETE FROM accounting_accountturnover WHERE {_TURNOVER_MATCH_SQLITE}", [top, top]
+        )
+        return cur.rowcount - added

@@ -143,6 +143,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "accounting.tasks.ledger_seal_task", "schedule": 60.0},
+    "ledger-turnover-compact": {
+        "task": "accounting.tasks.ledger_turnover_compact_task",
+        "schedule": 60.0,
+    },
     # Close of business of the day that ended, for every fund (catching up any missed day).
     "close-of-business": {
         "task": "loans.tasks.close_of_business_daily_task",

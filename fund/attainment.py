@@ -142,9 +142,38 @@ def planned_figure(
     with no rows of its own adds up its grassroots unions' rows. Without a quarter split, the
     unit's year figure stands for any part of the year.
     """
+    by_quarter = planned_by_quarter(
+        fund=fund,
+        year=year,
+        field=field,
+        superior_union=superior_union,
+        grassroots_union=grassroots_union,
+    )
+    return planned_figure_of(by_quarter, quarters)
+
+
+def planned_figure_of(by_quarter: dict[int, Decimal], quarters: tuple[int, ...] | None) -> Decimal:
+    """The plan of the whole year (`quarters` None) or of some quarters, from
+    ``planned_by_quarter``'s rows (the year's figure where the year is not split)."""
+    year_total = by_quarter.get(0, Decimal(0))
+    if quarters is None or not any(q for q in by_quarter):
+        return year_total
+    return sum((by_quarter.get(q, Decimal(0)) for q in quarters), Decimal(0))
+
+
+def planned_by_quarter(
+    *,
+    fund: Fund,
+    year: int,
+    field: str,
+    superior_union: SuperiorUnion | None = None,
+    grassroots_union: GrassrootsUnion | None = None,
+) -> dict[int, Decimal]:
+    """A unit's plan rows as {0: the year, q: quarter q} (quarters only where split), read in
+    two queries; ``planned_figure`` gives the figure of any part of the year from it."""
     plan = AnnualPlan.objects.filter(fund=fund, year=year).first()
     if plan is None:
-        return Decimal(0)
+        return {}
     if superior_union is None and grassroots_union is None:
         by_quarter = dict(_unit_rows(plan, None, None).values_list("quarter", field))
         by_quarter[0] = amount_of(getattr(plan, field))
@@ -152,11 +181,7 @@ def planned_figure(
         by_quarter = _by_quarter(_unit_rows(plan, superior_union, grassroots_union), field)
         if not by_quarter and grassroots_union is None:
             by_quarter = _gu_sum(plan, superior_union, field)
-    by_quarter = {q: Decimal(v) for q, v in by_quarter.items()}
-    year_total = by_quarter.get(0, Decimal(0))
-    if quarters is None or not any(q for q in by_quarter):
-        return year_total
-    return sum((by_quarter.get(q, Decimal(0)) for q in quarters), Decimal(0))
+    return {q: Decimal(v) for q, v in by_quarter.items()}
 
 
 def _by_quarter(rows, field: str) -> dict[int, Decimal]:
@@ -242,8 +267,13 @@ def attainment(
     period: str = "quarter",
     superior_union: SuperiorUnion | None = None,
     grassroots_union: GrassrootsUnion | None = None,
+    compare: bool = True,
 ) -> Attainment:
-    """Planned, achieved, % of plan and growth on the same period last year, for one unit."""
+    """Planned, achieved, % of plan and growth on the same period last year, for one unit.
+
+    ``compare=False`` skips last year (``previous`` and ``previous_planned`` 0, no growth) for
+    callers that do not show it, such as the dashboard.
+    """
     _check_indicator(indicator)
     if period not in PERIODS:
         raise FundError(f"Kỳ không hợp lệ: {period}.", field="period")
@@ -256,13 +286,18 @@ def attainment(
     }[period]
     field = PLAN_FIELD[indicator]
     unit = {"superior_union": superior_union, "grassroots_union": grassroots_union}
-    planned = planned_figure(fund=fund, year=year, field=field, quarters=quarters, **unit)
-    year_planned = planned_figure(fund=fund, year=year, field=field, **unit)
-    previous_planned = planned_figure(
-        fund=fund, year=year - 1, field=field, quarters=quarters, **unit
-    )
+    this_year = planned_by_quarter(fund=fund, year=year, field=field, **unit)
+    planned = planned_figure_of(this_year, quarters)
+    year_planned = planned_figure_of(this_year, None)
     got = Decimal(achieved(fund=fund, indicator=indicator, start=start, end=end, **unit))
-    prev = Decimal(achieved(fund=fund, indicator=indicator, start=prev_start, end=prev_end, **unit))
+    previous_planned = prev = Decimal(0)
+    if compare:
+        previous_planned = planned_figure_of(
+            planned_by_quarter(fund=fund, year=year - 1, field=field, **unit), quarters
+        )
+        prev = Decimal(
+            achieved(fund=fund, indicator=indicator, start=prev_start, end=prev_end, **unit)
+        )
     return Attainment(
         indicator=indicator,
         period=period,

@@ -12,7 +12,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from accounting.money import amount_of
-from accounting.selectors import account_balance
+from accounting.selectors import account_balance, balances_by_account
 
 from .models import (
     AnnualPlan,
@@ -128,6 +128,38 @@ def capital_available(
         capital_total(fund=fund, as_of=as_of)
         - loans_outstanding(fund=fund, as_of=as_of)
         - capital_committed(fund=fund, as_of=as_of)
+    )
+
+
+@dataclass(frozen=True)
+class CapitalPosition:
+    capital: Decimal  # 411, credit balance
+    outstanding: Decimal  # 1283, debit balance
+    committed: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.capital - self.outstanding - self.committed
+
+
+def capital_position(*, fund: Fund, as_of: date | None = None) -> CapitalPosition:
+    """The fund-wide figures of ``capital_available`` read together: both ledger balances
+    from one grouped read of the day's turnover (``balances_by_account``), not one each."""
+    from accounting.models import Account
+
+    as_of = as_of or timezone.localdate()
+    balances = balances_by_account(as_of=as_of, fund_id=fund.pk)
+    accounts = list(Account.objects.values_list("id", "code", "path"))
+    path_of = {code: path for _, code, path in accounts}
+
+    def subtree(code: str) -> Decimal:
+        root = path_of[code]
+        return sum((balances.get(i, ZERO) for i, _, p in accounts if p.startswith(root)), ZERO)
+
+    return CapitalPosition(
+        capital=-subtree(CAPITAL_ACCOUNT),
+        outstanding=subtree(LOANS_ACCOUNT),
+        committed=capital_committed(fund=fund, as_of=as_of),
     )
 
 

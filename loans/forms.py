@@ -172,10 +172,27 @@ class CollectionEntryForm(IdempotentForm):
         return data
 
 
+class GrassrootsUnionFilterField(forms.ModelChoiceField):
+    """A grassroots union to filter by: a select while the scope holds a few hundred unions; a
+    box for the union's code (an id works too) beyond, where a select of thousands of options
+    would be unusable and slow to render (``use_code_box``)."""
+
+    SELECT_LIMIT = 300
+
+    def use_code_box(self) -> None:
+        self.widget = forms.TextInput(attrs={"placeholder": _("Mã công đoàn cơ sở")})
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        by_code = self.queryset.filter(code=str(value).strip()).first()
+        return by_code if by_code is not None else super().to_python(value)
+
+
 class LoanFilterForm(forms.Form):
     q = forms.CharField(label=_("Tìm"), required=False)
     status = forms.ChoiceField(label=_("Trạng thái"), required=False)
-    grassroots_union = forms.ModelChoiceField(
+    grassroots_union = GrassrootsUnionFilterField(
         label=_("Công đoàn cơ sở"), required=False, queryset=None
     )
     debt_group = forms.TypedChoiceField(

@@ -609,9 +609,23 @@ class Loan(models.Model):
             ),
             models.Index(fields=["borrower", "status"], name="loan_borrower_status"),
             # Attainment: loans disbursed in a period, by fund or union as of disbursement.
-            models.Index(fields=["fund", "disbursed_on"], name="loan_fund_disbursed"),
+            # (covering: the dashboard's sums by quarter read the index alone)
+            models.Index(
+                fields=["fund", "disbursed_on"],
+                include=["principal", "planned_jobs"],
+                name="loan_fund_disbursed",
+            ),
             models.Index(fields=["superior_union", "disbursed_on"], name="loan_su_disbursed"),
             models.Index(fields=["grassroots_union", "disbursed_on"], name="loan_gu_disbursed"),
+            # The dashboard's arrears: the late active loans only, their figures in the index.
+            models.Index(
+                fields=["fund"],
+                include=["id", "overdue_principal", "overdue_interest", "penalty_outstanding"],
+                condition=Q(status="active", days_past_due__gt=0),
+                name="loan_active_late",
+            ),
+            # A union officer's loan list, newest first.
+            models.Index(fields=["grassroots_union", "-id"], name="loan_gu_newest"),
         ]
 
     def __str__(self):

@@ -17,16 +17,17 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from accounting.errors import ApplicationError
 from accounting.formatting import quarter_label
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS, access
-from fund.attainment import attainment
+from fund.attainment import attainment, planned_by_quarter, planned_figure_of
 from fund.forms import form_error_apply
 from fund.models import GrassrootsUnion, Role
 from fund.scoping import scope_filter, scoped_get_or_404
-from fund.selectors import capital_available, loans_outstanding
+from fund.selectors import capital_position
 
 from . import repayments, services
 from .collections import (
@@ -64,6 +65,8 @@ from .selectors import (
     amount_of,
     application_list,
     borrower_list,
+    disbursed_by_quarter,
+    loan_book_arrears,
     loan_list,
     reminder_deliveries_failed,
 )
@@ -75,8 +78,22 @@ SUPERIOR = (Role.SUPERIOR_OFFICER,)
 REVIEWERS = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER)
 
 
-def _page(request, qs):
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+class CappedPaginator(Paginator):
+    """Counts the rows only up to ``CAP``: a count of a whole country's loan book on every page
+    would cost more than the page. Beyond it the pager says "more than CAP rows" and offers the
+    first CAP // PAGE_SIZE pages; the filters narrow the list."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        n = self.object_list[: self.CAP + 1].count()
+        self.capped = n > self.CAP
+        return min(n, self.CAP)
+
+
+def _page(request, qs, *, paginator=Paginator):
+    page = paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
@@ -115,41 +132,60 @@ def _bar_chart(bars: list[dict], *, height: int = 160) -> dict:
 
 @access(FUND_OFFICERS)
 def dashboard(request):
+    """A fixed number of indexed queries whatever the size of the loan book: balances from the
+    ledger's daily turnover, the chart's four quarters in one grouped sum, arrears from the
+    figures the close of business keeps on the late loans."""
     scope = request.scope
     fund = request.user.officer.fund
     today = _today()
     quarter = (today.month - 1) // 3 + 1
-    bars = []
-    for q in range(1, 5):
-        a = attainment(fund=fund, indicator="disbursed_amount", year=today.year, quarter=q)
-        bars.append(
-            {
-                "label": quarter_label(q, today.year),
-                "planned": int(a.planned),
-                "achieved": int(a.achieved),
-                "a": a,
-            }
-        )
-    current = bars[quarter - 1]["a"]
-    jobs = attainment(
-        fund=fund, indicator="jobs_created", year=today.year, quarter=quarter, period="ytd"
+    current = attainment(
+        fund=fund, indicator="disbursed_amount", year=today.year, quarter=quarter, compare=False
     )
-    outstanding = amount_of(loans_outstanding(fund=fund))
-    late = overdue_totals(scope=scope, on=today)
+    planned = planned_by_quarter(fund=fund, year=today.year, field="disbursed_amount")
+    achieved = disbursed_by_quarter(fund=fund, year=today.year)
+    bars = [
+        {
+            "label": quarter_label(q, today.year),
+            "planned": int(planned_figure_of(planned, (q,))),
+            "achieved": int(achieved[q]),
+        }
+        for q in range(1, 5)
+    ]
+    jobs = attainment(
+        fund=fund,
+        indicator="jobs_created",
+        year=today.year,
+        quarter=quarter,
+        period="ytd",
+        compare=False,
+    )
+    position = capital_position(fund=fund)
+    outstanding = amount_of(position.outstanding)
+    late = loan_book_arrears(fund_id=fund.pk)
     context = {
         "fund": fund,
         "quarter_label": quarter_label(quarter, today.year),
-        "capital_available": capital_available(fund=fund),
+        "capital_available": position.available,
         "current": current,
         "outstanding": outstanding,
         "overdue": late.amount,
         "overdue_loans": late.loans,
+        "overdue_as_of": late.as_of,
         "overdue_rate": (late.principal * 100 / outstanding) if outstanding else None,
         "jobs": jobs,
         "chart": _bar_chart(bars),
-        "waiting_approval": application_list(scope=scope, status=S.REVIEWED).count(),
-        "waiting_disbursement": application_list(scope=scope, status=S.APPROVED).count(),
     }
+    waiting = (
+        application_list(scope=scope)
+        .filter(status__in=(S.REVIEWED, S.APPROVED))
+        .order_by()
+        .aggregate(
+            waiting_approval=Count("id", filter=Q(status=S.REVIEWED)),
+            waiting_disbursement=Count("id", filter=Q(status=S.APPROVED)),
+        )
+    )
+    context.update(waiting)
     return render(request, "loans/dashboard.html", context)
 
 
@@ -477,9 +513,12 @@ def loan_list_view(request):
     scope = request.scope
     form = LoanFilterForm(request.GET or None)
     form.fields["status"].choices = [("", "—"), *LoanStatus.choices]
-    form.fields["grassroots_union"].queryset = scope_filter(
+    unions = form.fields["grassroots_union"]
+    unions.queryset = scope_filter(
         GrassrootsUnion.objects.order_by("code"), scope, grassroots_field=""
     )
+    if unions.queryset[: unions.SELECT_LIMIT + 1].count() > unions.SELECT_LIMIT:
+        unions.use_code_box()
     qs = loan_list(scope=scope).select_related("borrower", "grassroots_union").order_by("-id")
     if form.is_valid():
         d = form.cleaned_data
@@ -495,7 +534,7 @@ def loan_list_view(request):
             qs = qs.filter(grassroots_union=d["grassroots_union"])
         if d["debt_group"]:
             qs = qs.filter(debt_group=d["debt_group"])
-    page, query = _page(request, qs)
+    page, query = _page(request, qs, paginator=CappedPaginator)
     return render(request, "loans/loan_list.html", {"page": page, "query": query, "form": form})
 
 

@@ -46,6 +46,7 @@ LEDGER_TABLES = [
     "accounting_posting",
     "accounting_journalentry",
     "accounting_commandrecord",
+    "accounting_accountturnover",
 ]
 
 

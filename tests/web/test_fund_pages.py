@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from accounting.models import JournalEntry
 from fund.models import CapitalMovement
+from loans.cob import close_of_business_run
 from loans.models import ApplicationStatus, Loan, LoanApplication, Repayment
 from loans.tests.factories import application_to, today
 
@@ -34,12 +35,23 @@ def _key(response_or_html) -> str:
 
 
 def test_dashboard_figures_and_chart(as_user, officers, loan):
+    close_of_business_run(fund_id=loan.fund_id, business_date=today())
     r = as_user(officers.fund).get(reverse("loans:dashboard"))
     body = r.content.decode()
     assert r.status_code == 200
     assert "12.000.000 ₫" in body  # outstanding: the one loan
     assert "<svg" in body and "Quý I/" in body
     assert "8,33%" in body  # overdue principal: 1 of 12 million (its first installment is late)
+    assert f"theo kết quả cuối ngày {today():%d/%m/%Y}" in body
+
+
+def test_dashboard_arrears_are_the_close_of_business_figures(as_user, officers, loan):
+    """Before any close of business the loan's arrears are not known yet: the dashboard says
+    so; the outstanding balance (the ledger) is exact at once."""
+    body = as_user(officers.fund).get(reverse("loans:dashboard")).content.decode()
+    assert "12.000.000 ₫" in body
+    assert "chưa chạy xử lý cuối ngày" in body
+    assert "8,33%" not in body
 
 
 def test_wrong_role_gets_403(as_user, officers):

@@ -1,0 +1,132 @@
+"""The dashboard's cheap selectors equal the slow exact computations they replace, after
+disbursements, repayments, a reversal and a close of business."""
+
+from datetime import timedelta
+
+import pytest
+
+from fund.attainment import attainment, planned_by_quarter, planned_figure
+from fund.models import Role
+from fund.scoping import Scope
+from fund.selectors import capital_available, capital_position, capital_total, loans_outstanding
+from fund.services import annual_plan_set, plan_split_set
+from loans.cob import close_of_business_run
+from loans.collections import overdue_totals
+from loans.repayments import repayment_post, repayment_reverse
+from loans.selectors import disbursed_amount_between, disbursed_by_quarter, loan_book_arrears
+from loans.tests.factories import BorrowerFactory, new_key, today
+
+from .conftest import disbursed_loan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def book(org, officers, product, loan):
+    """Three loans of different ages, two repayments of which one is reversed."""
+    for i, (gu, days_ago) in enumerate([(org.lb1, 50), (org.hbt1, 5)]):
+        member = BorrowerFactory(grassroots_union=gu, full_name=f"Thành viên {i}")
+        disbursed_loan(borrower=member, product=product, officers=officers, days_ago=days_ago)
+    kept = repayment_post(
+        loan=loan,
+        amount=700_000,
+        paid_on=today() - timedelta(days=3),
+        idempotency_key=new_key("repay"),
+        actor=officers.fund,
+    )
+    wrong = repayment_post(
+        loan=loan,
+        amount=2_000_000,
+        paid_on=today() - timedelta(days=2),
+        idempotency_key=new_key("repay"),
+        actor=officers.fund,
+    )
+    repayment_reverse(
+        repayment=wrong, reason="Nhập nhầm", idempotency_key=new_key("rev"), actor=officers.fund
+    )
+    return kept
+
+
+def test_capital_position_equals_the_separate_selectors(org, book):
+    position = capital_position(fund=org.fund)
+    assert position.outstanding == loans_outstanding(fund=org.fund) > 0
+    assert position.capital == capital_total(fund=org.fund) > 0
+    assert position.available == capital_available(fund=org.fund)
+
+
+def test_loan_book_arrears_equal_the_installments_after_the_close_of_business(org, book):
+    assert loan_book_arrears(fund_id=org.fund.pk).as_of is None
+    close_of_business_run(fund_id=org.fund.pk, business_date=today())
+    fast = loan_book_arrears(fund_id=org.fund.pk)
+    exact = overdue_totals(
+        scope=Scope(user=None, role=Role.FUND_OFFICER, fund_id=org.fund.pk), on=today()
+    )
+    assert fast.as_of == today()
+    assert fast.loans == exact.loans == 2  # the 45- and the 50-day-old loans
+    assert fast.principal == exact.principal > 0
+    # The installments' figure also counts unpaid savings, which do not make a loan late.
+    assert fast.amount > 0
+
+
+def test_disbursed_by_quarter_equals_the_attainment_source(org, book):
+    year = today().year
+    by_q = disbursed_by_quarter(fund=org.fund, year=year)
+    for q in range(1, 5):
+        start = today().replace(month=3 * q - 2, day=1)
+        end = (start + timedelta(days=95)).replace(day=1) - timedelta(days=1)
+        assert by_q[q] == disbursed_amount_between(fund=org.fund, start=start, end=end)
+    assert sum(by_q.values()) == disbursed_amount_between(
+        fund=org.fund, start=today().replace(month=1, day=1), end=today().replace(month=12, day=31)
+    )
+
+
+def test_planned_by_quarter_gives_the_planned_figures(org):
+    year = today().year
+    plan = annual_plan_set(
+        fund=org.fund,
+        year=year,
+        disbursed_amount=4_000_000_000,
+        borrowers=10,
+        loans=10,
+        grassroots_unions=2,
+        jobs=20,
+    )
+    rows = planned_by_quarter(fund=org.fund, year=year, field="disbursed_amount")
+    assert rows == {0: 4_000_000_000}
+    plan_split_set(plan=plan, quarter=2, disbursed_amount=1_500_000_000)
+    rows = planned_by_quarter(fund=org.fund, year=year, field="disbursed_amount")
+    assert rows[2] == 1_500_000_000
+    assert planned_figure(fund=org.fund, year=year, field="disbursed_amount") == 4_000_000_000
+    for quarters, want in (((2,), 1_500_000_000), ((1,), 0), ((1, 2), 1_500_000_000)):
+        assert (
+            planned_figure(fund=org.fund, year=year, field="disbursed_amount", quarters=quarters)
+            == want
+        )
+    a = attainment(fund=org.fund, indicator="disbursed_amount", year=year, quarter=2)
+    assert (a.planned, a.year_planned) == (1_500_000_000, 4_000_000_000)
+
+
+def test_attainment_without_last_year_keeps_this_years_figures(org, book):
+    year = today().year
+    annual_plan_set(
+        fund=org.fund,
+        year=year,
+        disbursed_amount=4_000_000_000,
+        borrowers=10,
+        loans=10,
+        grassroots_unions=2,
+        jobs=20,
+    )
+    q = (today().month - 1) // 3 + 1
+    for indicator, period in (("disbursed_amount", "quarter"), ("jobs_created", "ytd")):
+        full = attainment(fund=org.fund, indicator=indicator, year=year, quarter=q, period=period)
+        short = attainment(
+            fund=org.fund, indicator=indicator, year=year, quarter=q, period=period, compare=False
+        )
+        assert (short.planned, short.achieved, short.percent, short.percent_of_year) == (
+            full.planned,
+            full.achieved,
+            full.percent,
+            full.percent_of_year,
+        )
+        assert (short.previous, short.growth_percent) == (0, None)

@@ -1,0 +1,61 @@
+"""The four pages of the web benchmark (bench/web.py) run a fixed number of queries: more
+loans, more repayments, more ledger lines add none (no N+1, nothing per row of the book)."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from loans.repayments import repayment_post
+from loans.tests.factories import BorrowerFactory, new_key, today
+
+from .conftest import disbursed_loan
+
+pytestmark = pytest.mark.django_db
+
+# Upper bounds with room for the session, the user, the role and the layout's own queries.
+MAX_QUERIES = {"dashboard": 20, "loan_list": 10, "loan_page": 16, "trial_balance": 14}
+
+
+def _pages(officers, loan):
+    return {
+        "dashboard": (officers.fund, reverse("loans:dashboard")),
+        "loan_list": (officers.fund, reverse("loans:loan_list")),
+        "loan_page": (officers.fund, reverse("loans:loan_detail", args=[loan.pk])),
+        "trial_balance": (officers.auditor, reverse("audit:trial_balance")),
+    }
+
+
+def _counts(as_user, officers, loan) -> dict[str, int]:
+    out = {}
+    for name, (user, url) in _pages(officers, loan).items():
+        client = as_user(user)
+        client.get(url)  # first request: session and caches settle
+        with CaptureQueriesContext(connection) as ctx:
+            r = client.get(url)
+        assert r.status_code == 200, (name, r.status_code)
+        out[name] = len(ctx.captured_queries)
+    return out
+
+
+def test_query_counts_do_not_grow_with_the_loan_book(as_user, officers, org, loan, product):
+    before = _counts(as_user, officers, loan)
+    for name, n in before.items():
+        assert n <= MAX_QUERIES[name], (name, n)
+    # More loans in several unions, and repayments (ledger lines, loan-book rows) on the
+    # loan whose page is read.
+    for i, gu in enumerate([org.lb1, org.lb1, org.hbt1]):
+        member = BorrowerFactory(grassroots_union=gu, full_name=f"Thành viên {i}")
+        disbursed_loan(borrower=member, product=product, officers=officers, days_ago=20 + i)
+    for days_ago in (30, 10):
+        repayment_post(
+            loan=loan,
+            amount=600_000,
+            paid_on=today() - timedelta(days=days_ago),
+            idempotency_key=new_key("repay"),
+            actor=officers.fund,
+        )
+    after = _counts(as_user, officers, loan)
+    assert after == before
