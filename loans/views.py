@@ -553,7 +553,10 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
     installments = list(
         loan.installments.filter(schedule_version=loan.schedule_version).order_by("number")
     )
-    arrears = [i for i in installments if i.status != "paid" and i.due_date < today]
+    # Only a loan still owed by the borrower is in arrears: a written-off or closed loan's
+    # unpaid rows are no longer due from them (what remains is recovery, not arrears).
+    in_force = loan.status == LoanStatus.ACTIVE
+    arrears = [i for i in installments if in_force and i.status != "paid" and i.due_date < today]
     for i in installments:
         i.owed = installment_owed(i)
         i.late = i in arrears

@@ -418,6 +418,7 @@ def _write_off_data(key, officers, **extra):
 
 def test_write_off_then_recover(as_user, officers, loan):
     c = as_user(officers.fund)
+    assert 'data-testid="arrears"' in c.get(_url("loan_detail", loan)).content.decode()
     page = c.get(_url("loan_write_off", loan))
     assert page.status_code == 200
     assert "Thiên tai" in page.content.decode()
@@ -437,8 +438,10 @@ def test_write_off_then_recover(as_user, officers, loan):
     assert _confirmed(c, _url("loan_write_off", loan), data).status_code == 302
     assert LoanWriteOff.objects.count() == 1
 
-    # The loan page now offers the recovery, and no longer the write-off.
+    # The loan page now offers the recovery, and no longer the write-off; the overdue first
+    # installment is no longer shown as arrears (it was before the write-off).
     body = c.get(_url("loan_detail", loan)).content.decode()
+    assert 'data-testid="arrears"' not in body
     assert _url("loan_write_off_recovery", loan) in body
     assert _url("loan_write_off", loan) + '"' not in body
     page = c.get(_url("loan_write_off_recovery", loan))
