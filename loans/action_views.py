@@ -79,7 +79,8 @@ def _has_reversible_repayment(loan: Loan) -> bool:
 
 
 def _has_closure(loan: Loan) -> bool:
-    return hasattr(loan, "closure")
+    # ``loan_close`` sets ``closed_on`` with the closure row: no query for a loan never closed.
+    return loan.closed_on is not None and hasattr(loan, "closure")
 
 
 def _recoverable(loan: Loan):
@@ -149,7 +150,15 @@ def _name(user) -> str:
 def loan_decisions(loan: Loan) -> list[Decision]:
     """What was decided on the loan after disbursement, oldest first (the loan page's record)."""
     out = []
-    for r in loan.revisions.select_related("requested_by", "approved_by"):
+    # The loan's own fields say which records can exist (each service sets them with the row):
+    # a rescheduling or a recall starts a new schedule version, a write-off sets
+    # ``written_off_on``; the page then reads only the tables that can hold something.
+    revisions = (
+        loan.revisions.select_related("requested_by", "approved_by")
+        if loan.schedule_version > 1
+        else ()
+    )
+    for r in revisions:
         detail = r.reason
         if r.kind == r.Kind.RESCHEDULE:
             detail = _("%(term)s kỳ từ %(first)s — %(reason)s") % {
@@ -178,7 +187,7 @@ def loan_decisions(loan: Loan) -> list[Decision]:
             )
         )
     try:
-        wo = loan.write_off
+        wo = loan.write_off if loan.written_off_on is not None else None
     except LoanWriteOff.DoesNotExist:
         wo = None
     if wo is not None:
