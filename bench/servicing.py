@@ -11,6 +11,9 @@
 
 Takes DATABASE_URL (the server; default postgres://postgres@127.0.0.1:5432/trovon) and works in a
 scratch database ``<name>_bench_servicing`` on that server, created, migrated and dropped again.
+BENCH_TEMPLATE=<database> keeps the generated book for the next runs: the first run saves the
+scratch database as that template just before the passes, later runs clone it (CREATE DATABASE …
+TEMPLATE), migrate it and measure only the passes (the repayment figures need a fresh run).
 """
 
 from __future__ import annotations
@@ -243,6 +246,49 @@ def arrears_pass(fund, bd: date, label: str) -> dict:
     }
 
 
+def _database_exists(info: dict, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as c:
+        return bool(c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone())
+
+
+def _save_template(info: dict, name: str) -> None:
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{info["dbname"]}"')
+    log(f"saved the generated book as {name}")
+
+
+def _from_template(h, info: dict, template: str, started: float) -> None:
+    import psycopg
+    from django.core.management import call_command
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{info["dbname"]}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{info["dbname"]}" TEMPLATE "{template}"')
+    figures: dict = {"template": template}
+    try:
+        call_command("migrate", verbosity=0)
+        from fund.models import Fund
+
+        fund = Fund.objects.order_by("pk").first()
+        bd = date.today() - timedelta(days=1)
+        figures.update(arrears_pass(fund, bd, "day1"))
+        figures.update(arrears_pass(fund, bd + timedelta(days=1), "day2"))
+        figures["target_60s_met"] = figures["day1_total_s"] < 60
+    finally:
+        if not os.environ.get("BENCH_KEEP"):
+            h.drop_database(info)
+    figures["seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps({"bench": "servicing", "book": N_BOOK, **figures}, ensure_ascii=False))
+
+
 def main() -> None:
     started = time.perf_counter()
     h = _helpers()
@@ -254,6 +300,9 @@ def main() -> None:
     from django.core.management import call_command
 
     figures: dict = {}
+    template = os.environ.get("BENCH_TEMPLATE")
+    if template and _database_exists(info, template):
+        return _from_template(h, info, template, started)
     try:
         call_command("migrate", verbosity=0)
         if os.environ.get("BENCH_SKIP_REPAYMENTS"):
@@ -272,6 +321,8 @@ def main() -> None:
         generate_book(template=loans[-1], gu_ids=gu_ids, start=0, n=N_BOOK, bd=bd)
         figures["generate_s"] = round(time.perf_counter() - t, 1)
         log(f"generated {N_BOOK} loans in {figures['generate_s']} s")
+        if template:
+            _save_template(info, template)
         figures.update(arrears_pass(fund, bd, "day1"))
         figures.update(arrears_pass(fund, bd + timedelta(days=1), "day2"))
         figures["target_60s_met"] = figures["day1_total_s"] < 60

@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from accounting.models import JournalEntry
 from accounting.selectors import account_balance
@@ -239,6 +240,53 @@ def test_other_funds_loans_untouched(loan, org):
     )
     loan.refresh_from_db()
     assert s.loans_processed == 0 and loan.days_past_due == 15
+
+
+def _row_versions(*loans):
+    """PostgreSQL's row version (xmin) of each loan: it changes whenever the row is written."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT id, xmin::text FROM loans_loan WHERE id = ANY(%s)", [[x.pk for x in loans]]
+        )
+        return dict(cur.fetchall())
+
+
+def test_only_changed_rows_are_written(loan, chain):
+    """A second pass on the same date writes nothing; the next day only the loan in arrears
+    (its days past due grow) and its late installment (penalty) are written."""
+    on_time = make_loan(chain)
+    first = inst(loan, 1)
+    repayment_post(
+        loan=on_time,
+        amount=2_000_000,
+        paid_on=first.due_date,
+        idempotency_key=new_key("pay"),
+    )
+    bd = first.due_date + timedelta(days=15)
+    s = classify(loan, bd)
+    assert (s.loans_written, s.installments_written) == (1, 1)
+    assert (s.newly_overdue_installments, s.loans_processed) == (1, 2)
+    pg = connection.vendor == "postgresql"
+    before = _row_versions(loan, on_time) if pg else None
+    figures = Loan.objects.values_list(
+        "pk", "days_past_due", "debt_group", "classified_on", "overdue_principal",
+        "overdue_interest", "penalty_outstanding",
+    )  # fmt: skip
+    book = set(figures)
+    again = classify(loan, bd)
+    assert (again.loans_written, again.installments_written) == (0, 0)
+    assert (again.newly_overdue_installments, again.penalty_accrued) == (0, 0)
+    assert again.groups == s.groups and set(figures) == book
+    if pg:
+        assert _row_versions(loan, on_time) == before
+    nxt = classify(loan, bd + timedelta(days=1))
+    assert (nxt.loans_written, nxt.installments_written) == (1, 1)
+    assert loan.days_past_due == 16 and loan.classified_on == bd + timedelta(days=1)
+    on_time.refresh_from_db()
+    assert on_time.classified_on is None and on_time.days_past_due == 0
+    if pg:
+        after = _row_versions(loan, on_time)
+        assert after[on_time.pk] == before[on_time.pk] and after[loan.pk] != before[loan.pk]
 
 
 # --------------------------------------------------------------------------------------------
