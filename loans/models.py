@@ -607,6 +607,10 @@ class Loan(models.Model):
                 condition=Q(status="active"),
                 name="loan_active_fund_group",
             ),
+            # The daily run finds recalled loans (everything due from the recall) through this.
+            models.Index(
+                fields=["fund"], condition=Q(recalled_on__isnull=False), name="loan_recalled"
+            ),
             models.Index(fields=["borrower", "status"], name="loan_borrower_status"),
             # Attainment: loans disbursed in a period, by fund or union as of disbursement.
             models.Index(fields=["fund", "disbursed_on"], name="loan_fund_disbursed"),
@@ -684,6 +688,12 @@ class Installment(models.Model):
                 fields=["due_date", "loan"],
                 condition=~Q(status="paid"),
                 name="installment_unpaid_due",
+            ),
+            # The daily run's count of overdue installments.
+            models.Index(
+                fields=["loan"],
+                condition=Q(overdue=True) & ~Q(status="paid"),
+                name="installment_overdue_unpaid",
             ),
         ]
 

@@ -114,10 +114,13 @@ class _Dialect:
         return f"{column} = %({name})s"
 
     def tune(self) -> None:
-        """Memory for the pass's hash joins and aggregates, for this transaction only (the
-        server's default of a few MB makes them spill to disk over a large book)."""
+        """Settings for the pass's few large statements, for this transaction only: memory for
+        their hash joins and aggregates (the server's default of a few MB spills to disk over a
+        large book), and no JIT compilation (it took longer than the statements it compiled:
+        several seconds each, measured on a million loans)."""
         if self.pg:
             _execute("SET LOCAL work_mem = '64MB'", [])
+            _execute("SET LOCAL jit = off", [])
 
 
 def _check_date(business_date) -> date:
@@ -188,6 +191,45 @@ _IN_FORCE = (
 )
 
 
+# The loans one pass looks at, copied once from loans_loan into a temporary table (alias l in
+# the pass's statements): the fund's active loans with a late installment (found through the
+# index installment_unpaid_due, not by reading loans), recalled before the business date, or
+# with arrears figures, a group above 1 or a floor. Any other active loan is in group 1 with
+# nothing overdue under any valid table (``validate_debt_groups``: group 1 starts at day 0,
+# later groups at a day > 0, rescheduling floors at 1 or more), so the pass neither reads nor
+# writes it again; the statements then join a table of the loans at risk instead of reading
+# the whole book each time.
+PASS_LOANS = "trovon_pass_loan"
+_PASS_COLUMNS = (
+    "id, fund_id, status, schedule_version, recalled_on, penalty_rate, penalty_rate_period,"
+    " debt_groups, reschedulings, interest_waived_on"
+)
+_CLASSIFY_RISK = (
+    "(l.debt_group > 1 OR l.days_past_due > 0 OR l.overdue_principal > 0"
+    " OR l.overdue_interest > 0 OR l.penalty_outstanding > 0 OR l.reschedulings > 0"
+    " OR l.interest_waived_on IS NOT NULL)"
+)
+
+
+def _pass_loans_create(d: _Dialect, *, params: dict) -> None:
+    _execute(f"DROP TABLE IF EXISTS {PASS_LOANS}", {})
+    _execute(
+        f"CREATE TEMPORARY TABLE {PASS_LOANS} AS SELECT {_PASS_COLUMNS} FROM loans_loan l"
+        f" WHERE l.fund_id = %(fund)s AND l.status = 'active' AND ({_CLASSIFY_RISK}"
+        f" OR (l.recalled_on IS NOT NULL AND l.recalled_on < {d.date()})"
+        " OR l.id IN (SELECT i.loan_id FROM loans_installment i WHERE i.status <> 'paid'"
+        f" AND i.due_date < {d.date()}))",
+        params,
+    )
+    if d.pg:
+        _execute(f"ALTER TABLE {PASS_LOANS} ADD PRIMARY KEY (id)", {})
+        _execute(f"ANALYZE {PASS_LOANS}", {})
+
+
+def _pass_loans_drop() -> None:
+    _execute(f"DROP TABLE IF EXISTS {PASS_LOANS}", {})
+
+
 def _late_branches(d: _Dialect) -> tuple[str, str]:
     """Conditions (aliases i, l) of an installment in force with something unpaid whose
     effective due date is before the business date, split so each branch has an index: due
@@ -251,7 +293,7 @@ def _mark_and_accrue(d: _Dialect, *, params: dict) -> tuple[int, int, Decimal]:
             "SELECT COALESCE(SUM(CASE WHEN i.overdue THEN 0 ELSE 1 END), 0),"
             f" COALESCE(SUM(CASE WHEN {applies} THEN 1 ELSE 0 END), 0),"
             f" COALESCE(SUM(CASE WHEN {applies} THEN {pen} ELSE 0 END), 0)"
-            f" FROM loans_installment i JOIN loans_loan l ON l.id = i.loan_id WHERE {which}",
+            f" FROM loans_installment i JOIN {PASS_LOANS} l ON l.id = i.loan_id WHERE {which}",
             params,
         )[0]
         newly, total = newly + int(n_new), total + _dec(amount)
@@ -261,21 +303,10 @@ def _mark_and_accrue(d: _Dialect, *, params: dict) -> tuple[int, int, Decimal]:
                 f" penalty_due = i.penalty_due + (CASE WHEN {applies} THEN {pen} ELSE 0 END),"
                 f" penalty_accrued_through = (CASE WHEN {applies} THEN {d.date()}"
                 " ELSE i.penalty_accrued_through END)"
-                f" FROM loans_loan l WHERE l.id = i.loan_id AND {which}",
+                f" FROM {PASS_LOANS} l WHERE l.id = i.loan_id AND {which}",
                 params,
             )
     return newly, written, total
-
-
-# A loan the pass must look at even without a late installment: one with arrears figures, a
-# group above 1 or a floor. Any other active loan is in group 1 with nothing overdue under any
-# valid table (``validate_debt_groups``: group 1 starts at day 0, later groups at a day > 0,
-# rescheduling floors at 1 or more), so the pass neither reads nor writes it.
-_CLASSIFY_RISK = (
-    "(l.debt_group > 1 OR l.days_past_due > 0 OR l.overdue_principal > 0"
-    " OR l.overdue_interest > 0 OR l.penalty_outstanding > 0 OR l.reschedulings > 0"
-    " OR l.interest_waived_on IS NOT NULL)"
-)
 
 
 def _late_by_loan(d: _Dialect) -> str:
@@ -287,7 +318,7 @@ def _late_by_loan(d: _Dialect) -> str:
         " i.interest_due - i.interest_paid AS r, i.penalty_due - i.penalty_paid AS pen,"
         " CASE WHEN i.principal_due > i.principal_paid OR i.interest_due > i.interest_paid"
         f" THEN {eff} END AS due"
-        " FROM loans_installment i JOIN loans_loan l ON l.id = i.loan_id WHERE "
+        f" FROM loans_installment i JOIN {PASS_LOANS} l ON l.id = i.loan_id WHERE "
     )
     branches = " UNION ALL ".join(select + late for late in _late_branches(d))
     return (
@@ -296,11 +327,13 @@ def _late_by_loan(d: _Dialect) -> str:
     )
 
 
-def _tables(d: _Dialect, *, params: dict, where: str = "l.status = 'active'") -> list:
-    """The distinct debt-group tables of the fund's loans (alias l) matching `where`: (stored
-    text, parsed table)."""
+def _tables(
+    d: _Dialect, *, params: dict, source: str = "loans_loan", where: str = "l.status = 'active'"
+) -> list:
+    """The distinct debt-group tables of the fund's loans (alias l) in `source` matching
+    `where`: (stored text, parsed table)."""
     rows = _fetch(
-        f"SELECT DISTINCT l.debt_groups FROM loans_loan l WHERE l.fund_id = %(fund)s AND {where}",
+        f"SELECT DISTINCT l.debt_groups FROM {source} l WHERE l.fund_id = %(fund)s AND {where}",
         params,
     )
     out = []
@@ -349,13 +382,7 @@ def _update_arrears_and_groups(d: _Dialect, *, fund_id: int, params: dict) -> in
     written.
     """
     late = _late_by_loan(d)
-    candidates = f"a.loan_id IS NOT NULL OR {_CLASSIFY_RISK}"
-    tables = _tables(
-        d,
-        params=params,
-        where=f"l.status = 'active' AND ({_CLASSIFY_RISK} OR l.id IN"
-        f" (SELECT a.loan_id FROM ({late}) a))",
-    )
+    tables = _tables(d, params=params, source=PASS_LOANS, where="TRUE")
     if not tables:
         return 0
     dpd = f"COALESCE({d.days(d.date(), 'a.oldest')}, 0)"
@@ -363,8 +390,7 @@ def _update_arrears_and_groups(d: _Dialect, *, fund_id: int, params: dict) -> in
     new = (
         f"SELECT l.id, COALESCE(a.op, 0) AS op, COALESCE(a.oi, 0) AS oi,"
         f" COALESCE(a.pen, 0) AS pen, {dpd} AS dpd, {group} AS grp"
-        f" FROM loans_loan l LEFT JOIN ({late}) a ON a.loan_id = l.id"
-        f" WHERE l.fund_id = %(fund)s AND l.status = 'active' AND ({candidates})"
+        f" FROM {PASS_LOANS} l LEFT JOIN ({late}) a ON a.loan_id = l.id"
     )
     arrears_changed = (
         "(loans_loan.overdue_principal <> n.op OR loans_loan.overdue_interest <> n.oi"
@@ -397,10 +423,15 @@ def _summarise(d: _Dialect, summary: ClassifySummary, params: dict) -> None:
         summary.overdue_interest += _dec(oi)
         summary.penalty_outstanding += _dec(pen)
         summary.loans_overdue += int(late)
+    # Counted per loan and schedule version first (index installment_overdue_unpaid), then
+    # checked against the loan once per loan rather than once per installment.
     summary.overdue_installments = int(
         _fetch(
-            "SELECT COUNT(*) FROM loans_installment i JOIN loans_loan l ON l.id = i.loan_id"
-            f" WHERE i.overdue = TRUE AND {_IN_FORCE}",
+            "SELECT COALESCE(SUM(c.n), 0) FROM (SELECT loan_id, schedule_version, COUNT(*) AS n"
+            " FROM loans_installment WHERE overdue = TRUE AND status <> 'paid'"
+            " GROUP BY loan_id, schedule_version) c JOIN loans_loan l ON l.id = c.loan_id"
+            " WHERE l.fund_id = %(fund)s AND l.status = 'active'"
+            " AND l.schedule_version = c.schedule_version",
             params,
         )[0][0]
     )
@@ -427,11 +458,14 @@ def loan_book_classify(*, business_date: date, fund_id: int) -> ClassifySummary:
 
     with transaction.atomic():
         d.tune()
+        _pass_loans_create(d, params=params)
+        lap("loans_at_risk")
         newly, written, accrued = _mark_and_accrue(d, params=params)
         summary.newly_overdue_installments, summary.penalty_accrued = newly, accrued
         summary.installments_written = written
         lap("overdue_and_penalty")
         summary.loans_written = _update_arrears_and_groups(d, fund_id=fund_id, params=params)
+        _pass_loans_drop()
         lap("arrears_and_groups")
         _summarise(d, summary, params)
         lap("summary")
