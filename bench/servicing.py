@@ -225,14 +225,18 @@ def generate_book(*, template, gu_ids: list[int], start: int, n: int, bd: date) 
 
 
 def arrears_pass(fund, bd: date, label: str) -> dict:
+    from django.db import transaction
+
     from loans.servicing import loan_book_classify, loan_provisions_post
 
-    t = time.perf_counter()
-    c = loan_book_classify(business_date=bd, fund_id=fund.pk)
-    classify_s = time.perf_counter() - t
-    t = time.perf_counter()
-    p = loan_provisions_post(business_date=bd, fund_id=fund.pk, idempotency_key=f"prov-{bd}")
-    provisions_s = time.perf_counter() - t
+    # In one transaction, as the close of business runs them (loans.cob).
+    with transaction.atomic():
+        t = time.perf_counter()
+        c = loan_book_classify(business_date=bd, fund_id=fund.pk)
+        classify_s = time.perf_counter() - t
+        t = time.perf_counter()
+        p = loan_provisions_post(business_date=bd, fund_id=fund.pk, idempotency_key=f"prov-{bd}")
+    provisions_s = time.perf_counter() - t  # with the commit
     log(
         f"{label}: classify {classify_s:.1f} s ({c.loans_processed} loans, "
         f"{c.newly_overdue_installments} newly overdue, groups {c.groups}), provisions "

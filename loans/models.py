@@ -689,12 +689,6 @@ class Installment(models.Model):
                 condition=~Q(status="paid"),
                 name="installment_unpaid_due",
             ),
-            # The daily run's count of overdue installments.
-            models.Index(
-                fields=["loan"],
-                condition=Q(overdue=True) & ~Q(status="paid"),
-                name="installment_overdue_unpaid",
-            ),
         ]
 
     def __str__(self):

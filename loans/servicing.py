@@ -158,6 +158,8 @@ class ClassifySummary:
     business_date: date
     loans_processed: int = 0
     newly_overdue_installments: int = 0
+    # In force, something unpaid, effective due date before the business date (all of them
+    # marked overdue by this pass or an earlier one).
     overdue_installments: int = 0
     loans_overdue: int = 0
     overdue_principal: Decimal = ZERO
@@ -277,36 +279,37 @@ def _penalty_applies(d: _Dialect, eff: str) -> str:
     )
 
 
-def _mark_and_accrue(d: _Dialect, *, params: dict) -> tuple[int, int, Decimal]:
+def _mark_and_accrue(d: _Dialect, *, params: dict) -> tuple[int, int, int, Decimal]:
     """Mark the late installments overdue and accrue their penalty, in one write per row.
 
-    Returns (installments newly overdue, installments written, penalty accrued). The accrual
-    date moves even where the day's amount rounds to 0 đồng: rounding is per installment and
-    run, and a day is never counted twice.
+    Returns (installments late, newly overdue, written, penalty accrued). The accrual date
+    moves even where the day's amount rounds to 0 đồng: rounding is per installment and run,
+    and a day is never counted twice. No index has ``overdue`` in it, so that marking one is
+    an update in place (HOT) like the daily penalty.
     """
     eff = _effective_due(d)
     applies, pen = _penalty_applies(d, eff), _penalty_sql(d, eff)
-    newly, written, total = 0, 0, ZERO
+    late_n, newly, written, total = 0, 0, 0, ZERO
     for late in _late_branches(d):
-        which = f"{late} AND (i.overdue = FALSE OR {applies})"
-        n_new, n_accruing, amount = _fetch(
-            "SELECT COALESCE(SUM(CASE WHEN i.overdue THEN 0 ELSE 1 END), 0),"
+        n_late, n_new, n_accruing, amount = _fetch(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN i.overdue THEN 0 ELSE 1 END), 0),"
             f" COALESCE(SUM(CASE WHEN {applies} THEN 1 ELSE 0 END), 0),"
             f" COALESCE(SUM(CASE WHEN {applies} THEN {pen} ELSE 0 END), 0)"
-            f" FROM loans_installment i JOIN {PASS_LOANS} l ON l.id = i.loan_id WHERE {which}",
+            f" FROM loans_installment i JOIN {PASS_LOANS} l ON l.id = i.loan_id WHERE {late}",
             params,
         )[0]
-        newly, total = newly + int(n_new), total + _dec(amount)
+        late_n, newly, total = late_n + int(n_late), newly + int(n_new), total + _dec(amount)
         if n_new or n_accruing:
             written += _execute(
                 "UPDATE loans_installment AS i SET overdue = TRUE,"
                 f" penalty_due = i.penalty_due + (CASE WHEN {applies} THEN {pen} ELSE 0 END),"
                 f" penalty_accrued_through = (CASE WHEN {applies} THEN {d.date()}"
                 " ELSE i.penalty_accrued_through END)"
-                f" FROM {PASS_LOANS} l WHERE l.id = i.loan_id AND {which}",
+                f" FROM {PASS_LOANS} l WHERE l.id = i.loan_id AND {late}"
+                f" AND (i.overdue = FALSE OR {applies})",
                 params,
             )
-    return newly, written, total
+    return late_n, newly, written, total
 
 
 def _late_by_loan(d: _Dialect) -> str:
@@ -423,18 +426,6 @@ def _summarise(d: _Dialect, summary: ClassifySummary, params: dict) -> None:
         summary.overdue_interest += _dec(oi)
         summary.penalty_outstanding += _dec(pen)
         summary.loans_overdue += int(late)
-    # Counted per loan and schedule version first (index installment_overdue_unpaid), then
-    # checked against the loan once per loan rather than once per installment.
-    summary.overdue_installments = int(
-        _fetch(
-            "SELECT COALESCE(SUM(c.n), 0) FROM (SELECT loan_id, schedule_version, COUNT(*) AS n"
-            " FROM loans_installment WHERE overdue = TRUE AND status <> 'paid'"
-            " GROUP BY loan_id, schedule_version) c JOIN loans_loan l ON l.id = c.loan_id"
-            " WHERE l.fund_id = %(fund)s AND l.status = 'active'"
-            " AND l.schedule_version = c.schedule_version",
-            params,
-        )[0][0]
-    )
 
 
 def loan_book_classify(*, business_date: date, fund_id: int) -> ClassifySummary:
@@ -460,7 +451,8 @@ def loan_book_classify(*, business_date: date, fund_id: int) -> ClassifySummary:
         d.tune()
         _pass_loans_create(d, params=params)
         lap("loans_at_risk")
-        newly, written, accrued = _mark_and_accrue(d, params=params)
+        late, newly, written, accrued = _mark_and_accrue(d, params=params)
+        summary.overdue_installments = late
         summary.newly_overdue_installments, summary.penalty_accrued = newly, accrued
         summary.installments_written = written
         lap("overdue_and_penalty")
