@@ -54,6 +54,7 @@ import json
 import logging
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -112,6 +113,28 @@ class _Dialect:
         if self.pg:
             return f"{column} = CAST(%({name})s AS jsonb)"
         return f"{column} = %({name})s"
+
+    def group1_rate(self, column: str) -> str:
+        """The provision rate of the first row (group 1) of a debt-group table."""
+        if self.pg:
+            return f"CAST({column} -> 0 ->> 'provision_rate' AS numeric)"
+        return f"CAST(json_extract({column}, '$[0].provision_rate') AS REAL)"
+
+    @contextmanager
+    def by_index(self):
+        """Within: join by index lookups rather than hashing a whole table. PostgreSQL plans
+        an UPDATE of loans_loan joined to the few loans at risk as a read of every loan (a
+        million rows, seconds) where looking each one up by its key costs a fraction."""
+        if not self.pg:
+            yield
+            return
+        _execute("SET LOCAL enable_hashjoin = off", {})
+        _execute("SET LOCAL enable_mergejoin = off", {})
+        try:
+            yield
+        finally:
+            _execute("SET LOCAL enable_hashjoin TO DEFAULT", {})
+            _execute("SET LOCAL enable_mergejoin TO DEFAULT", {})
 
     def tune(self) -> None:
         """Settings for the pass's few large statements, for this transaction only: memory for
@@ -399,15 +422,16 @@ def _update_arrears_and_groups(d: _Dialect, *, fund_id: int, params: dict) -> in
         "(loans_loan.overdue_principal <> n.op OR loans_loan.overdue_interest <> n.oi"
         " OR loans_loan.penalty_outstanding <> n.pen OR loans_loan.days_past_due <> n.dpd)"
     )
-    return _execute(
-        "UPDATE loans_loan SET overdue_principal = n.op, overdue_interest = n.oi,"
-        " penalty_outstanding = n.pen, days_past_due = n.dpd, debt_group = n.grp,"
-        f" classified_on = (CASE WHEN {arrears_changed} THEN {d.date()}"
-        " ELSE loans_loan.classified_on END)"
-        f" FROM ({new}) n WHERE loans_loan.id = n.id"
-        f" AND ({arrears_changed} OR loans_loan.debt_group <> n.grp)",
-        params,
-    )
+    with d.by_index():
+        return _execute(
+            "UPDATE loans_loan SET overdue_principal = n.op, overdue_interest = n.oi,"
+            " penalty_outstanding = n.pen, days_past_due = n.dpd, debt_group = n.grp,"
+            f" classified_on = (CASE WHEN {arrears_changed} THEN {d.date()}"
+            " ELSE loans_loan.classified_on END)"
+            f" FROM ({new}) n WHERE loans_loan.id = n.id"
+            f" AND ({arrears_changed} OR loans_loan.debt_group <> n.grp)",
+            params,
+        )
 
 
 def _summarise(d: _Dialect, summary: ClassifySummary, params: dict) -> None:
@@ -524,48 +548,55 @@ def _rate4(row: dict) -> int:
     return int((Decimal(str(row["provision_rate"])) * 10000).to_integral_value())
 
 
+PROVISION_LOANS = "trovon_provision_loan"
+
+
 def _provision_changes(d: _Dialect, *, fund_id: int) -> list[tuple]:
     """Bring ``provision_held`` to the required provision where they differ; return the loans
     changed: (loan id, superior union id, grassroots union id, held before, required).
 
-    Active loans are looked at only where the provision can differ: a group above 1 or a
-    provision held, unless some table provisions group 1 (then every active loan). Closed
-    loans release what they hold. On PostgreSQL each changed row is written once (UPDATE …
-    RETURNING the value it replaces; a row changed meanwhile by another transaction is written
-    only if its held amount is still the one read); SQLite reads, then writes.
+    The loans looked at are read in one scan into a temporary table: active loans where the
+    provision can differ (a group above 1, a provision held, or a table that provisions group
+    1) and closed loans that still hold one (they release it). On PostgreSQL each changed row
+    is then written once (UPDATE … RETURNING the value it replaces; a row changed meanwhile by
+    another transaction is written only if its held amount is still the one read); SQLite
+    reads, then writes.
     """
     params: dict = {"fund": fund_id}
-    tables = _tables(d, params=params)
-    required = _by_table(d, tables, lambda t: _required_case(t, d), params, "table")
-    if tables and all(_rate4(t[0]) == 0 for _, t in tables):
-        active = "l.status = 'active' AND (l.debt_group > 1 OR l.provision_held <> 0)"
-    else:
-        active = "l.status = 'active'"
-    which = (
-        f"l.fund_id = %(fund)s AND (({active}) OR (l.status = 'closed' AND l.provision_held <> 0))"
-    )
-    req = f"(CASE WHEN l.status = 'active' THEN {required} ELSE 0 END)" if tables else "0"
-    if d.pg:
-        return _fetch(
-            f"UPDATE loans_loan AS l SET provision_held = {req} FROM (SELECT l.id,"
-            f" l.provision_held AS held FROM loans_loan l WHERE {which}"
-            f" AND l.provision_held <> {req}) o"
-            f" WHERE l.id = o.id AND l.provision_held = o.held AND l.provision_held <> {req}"
-            " RETURNING l.id, l.superior_union_id, l.grassroots_union_id, o.held,"
-            " l.provision_held",
-            params,
-        )
-    rows = _fetch(
-        "SELECT l.id, l.superior_union_id, l.grassroots_union_id, l.provision_held, "
-        f"{req} FROM loans_loan l WHERE {which} AND l.provision_held <> {req}",
+    _execute(f"DROP TABLE IF EXISTS {PROVISION_LOANS}", {})
+    _execute(
+        f"CREATE TEMPORARY TABLE {PROVISION_LOANS} AS SELECT l.id, l.fund_id, l.status,"
+        " l.provision_held AS held, l.debt_groups FROM loans_loan l WHERE l.fund_id = %(fund)s"
+        " AND ((l.status = 'active' AND (l.debt_group > 1 OR l.provision_held <> 0"
+        f" OR {d.group1_rate('l.debt_groups')} <> 0))"
+        " OR (l.status = 'closed' AND l.provision_held <> 0))",
         params,
     )
-    if rows:
-        _execute(
-            f"UPDATE loans_loan AS l SET provision_held = {req}"
-            f" WHERE {which} AND l.provision_held <> {req}",
+    if d.pg:
+        _execute(f"ALTER TABLE {PROVISION_LOANS} ADD PRIMARY KEY (id)", {})
+        _execute(f"ANALYZE {PROVISION_LOANS}", {})
+    tables = _tables(d, params=params, source=PROVISION_LOANS)
+    required = _by_table(d, tables, lambda t: _required_case(t, d), params, "table")
+    req = f"(CASE WHEN l.status = 'active' THEN {required} ELSE 0 END)" if tables else "0"
+    if d.pg:
+        with d.by_index():
+            rows = _fetch(
+                f"UPDATE loans_loan AS l SET provision_held = {req} FROM {PROVISION_LOANS} o"
+                f" WHERE l.id = o.id AND l.provision_held = o.held AND l.provision_held <> {req}"
+                " RETURNING l.id, l.superior_union_id, l.grassroots_union_id, o.held,"
+                " l.provision_held",
+                params,
+            )
+    else:
+        which = f"l.id IN (SELECT id FROM {PROVISION_LOANS}) AND l.provision_held <> {req}"
+        rows = _fetch(
+            "SELECT l.id, l.superior_union_id, l.grassroots_union_id, l.provision_held, "
+            f"{req} FROM loans_loan l WHERE {which}",
             params,
         )
+        if rows:
+            _execute(f"UPDATE loans_loan AS l SET provision_held = {req} WHERE {which}", params)
+    _execute(f"DROP TABLE IF EXISTS {PROVISION_LOANS}", {})
     return rows
 
 

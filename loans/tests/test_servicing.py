@@ -356,6 +356,21 @@ def test_provision_rounding_half_up_and_unchanged_loans_untouched(chain, capital
     assert (s2.loans_changed, s2.entries_posted) == (0, 0)
 
 
+def test_group_one_provisioned_when_its_table_says_so(chain, capital, org):
+    """A table whose group 1 has a rate provisions loans with nothing overdue too."""
+    a = make_loan(chain, amount=12_345_678)
+    Loan.objects.filter(pk=a.pk).update(
+        debt_groups=[{**BANK_TABLE[0], "provision_rate": "1"}, *BANK_TABLE[1:]]
+    )
+    bd = inst(a, 1).due_date - timedelta(days=1)
+    loan_book_classify(business_date=bd, fund_id=org.fund.pk)
+    s = loan_provisions_post(business_date=bd, fund_id=org.fund.pk, idempotency_key="g1")
+    a.refresh_from_db()
+    # 1 % × 12,345,678 = 123,456.78 → 123,457.
+    assert (a.debt_group, dec(a.provision_held)) == (1, 123_457)
+    assert (s.loans_changed, s.increase) == (1, 123_457)
+
+
 def test_reconcile_reports_a_provision_that_does_not_match(loan, org):
     bd = inst(loan, 1).due_date + timedelta(days=30)
     classify(loan, bd)
