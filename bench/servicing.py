@@ -240,8 +240,8 @@ def arrears_pass(fund, bd: date, label: str) -> dict:
     log(
         f"{label}: classify {classify_s:.1f} s ({c.loans_processed} loans, "
         f"{c.newly_overdue_installments} newly overdue, groups {c.groups}), provisions "
-        f"{provisions_s:.1f} s ({p.loans_changed} loans, {p.entries_posted} entries);"
-        f" steps {c.timings}"
+        f"{provisions_s:.1f} s ({p.loans_changed} loans, {p.entries_posted} entries,"
+        f" cumulative {p.timings}, then the commit); classify steps {c.timings}"
     )
     return {
         f"{label}_classify_s": round(classify_s, 2),

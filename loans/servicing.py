@@ -509,6 +509,8 @@ class ProvisionSummary:
     increase: Decimal = ZERO  # Dr 6422 / Cr 2293
     release: Decimal = ZERO  # Dr 2293 / Cr 6422
     replayed: bool = False
+    # Seconds per step, for the benchmark.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def net_change(self) -> Decimal:
@@ -651,10 +653,14 @@ def loan_provisions_post(
 
     def run() -> ProvisionSummary:
         summary = ProvisionSummary(fund_id=fund_id, business_date=bd)
+        clock = time.perf_counter()
         d.tune()
         changes = _provision_changes(d, fund_id=fund_id)
+        summary.timings["loans"] = round(time.perf_counter() - clock, 3)
         specs = _entries(fund_id=fund_id, bd=bd, key=idempotency_key, changes=changes)
+        summary.timings["entries"] = round(time.perf_counter() - clock, 3)
         summary.entries_posted = journal_entries_post_bulk(entries=specs, posted_by=posted_by)
+        summary.timings["posted"] = round(time.perf_counter() - clock, 3)
         summary.loans_changed = len(changes)
         for _, _, _, held, required in changes:
             delta = _dec(required) - _dec(held)
