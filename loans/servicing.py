@@ -54,7 +54,6 @@ import json
 import logging
 import time
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -119,22 +118,6 @@ class _Dialect:
         if self.pg:
             return f"CAST({column} -> 0 ->> 'provision_rate' AS numeric)"
         return f"CAST(json_extract({column}, '$[0].provision_rate') AS REAL)"
-
-    @contextmanager
-    def by_index(self):
-        """Within: join by index lookups rather than hashing a whole table. PostgreSQL plans
-        an UPDATE of loans_loan joined to the few loans at risk as a read of every loan (a
-        million rows, seconds) where looking each one up by its key costs a fraction."""
-        if not self.pg:
-            yield
-            return
-        _execute("SET LOCAL enable_hashjoin = off", {})
-        _execute("SET LOCAL enable_mergejoin = off", {})
-        try:
-            yield
-        finally:
-            _execute("SET LOCAL enable_hashjoin TO DEFAULT", {})
-            _execute("SET LOCAL enable_mergejoin TO DEFAULT", {})
 
     def tune(self) -> None:
         """Settings for the pass's few large statements, for this transaction only: memory for
@@ -422,16 +405,15 @@ def _update_arrears_and_groups(d: _Dialect, *, fund_id: int, params: dict) -> in
         "(loans_loan.overdue_principal <> n.op OR loans_loan.overdue_interest <> n.oi"
         " OR loans_loan.penalty_outstanding <> n.pen OR loans_loan.days_past_due <> n.dpd)"
     )
-    with d.by_index():
-        return _execute(
-            "UPDATE loans_loan SET overdue_principal = n.op, overdue_interest = n.oi,"
-            " penalty_outstanding = n.pen, days_past_due = n.dpd, debt_group = n.grp,"
-            f" classified_on = (CASE WHEN {arrears_changed} THEN {d.date()}"
-            " ELSE loans_loan.classified_on END)"
-            f" FROM ({new}) n WHERE loans_loan.id = n.id"
-            f" AND ({arrears_changed} OR loans_loan.debt_group <> n.grp)",
-            params,
-        )
+    return _execute(
+        "UPDATE loans_loan SET overdue_principal = n.op, overdue_interest = n.oi,"
+        " penalty_outstanding = n.pen, days_past_due = n.dpd, debt_group = n.grp,"
+        f" classified_on = (CASE WHEN {arrears_changed} THEN {d.date()}"
+        " ELSE loans_loan.classified_on END)"
+        f" FROM ({new}) n WHERE loans_loan.id = n.id"
+        f" AND ({arrears_changed} OR loans_loan.debt_group <> n.grp)",
+        params,
+    )
 
 
 def _summarise(d: _Dialect, summary: ClassifySummary, params: dict) -> None:
@@ -581,14 +563,13 @@ def _provision_changes(d: _Dialect, *, fund_id: int) -> list[tuple]:
     required = _by_table(d, tables, lambda t: _required_case(t, d), params, "table")
     req = f"(CASE WHEN l.status = 'active' THEN {required} ELSE 0 END)" if tables else "0"
     if d.pg:
-        with d.by_index():
-            rows = _fetch(
-                f"UPDATE loans_loan AS l SET provision_held = {req} FROM {PROVISION_LOANS} o"
-                f" WHERE l.id = o.id AND l.provision_held = o.held AND l.provision_held <> {req}"
-                " RETURNING l.id, l.superior_union_id, l.grassroots_union_id, o.held,"
-                " l.provision_held",
-                params,
-            )
+        rows = _fetch(
+            f"UPDATE loans_loan AS l SET provision_held = {req} FROM {PROVISION_LOANS} o"
+            f" WHERE l.id = o.id AND l.provision_held = o.held AND l.provision_held <> {req}"
+            " RETURNING l.id, l.superior_union_id, l.grassroots_union_id, o.held,"
+            " l.provision_held",
+            params,
+        )
     else:
         which = f"l.id IN (SELECT id FROM {PROVISION_LOANS}) AND l.provision_held <> {req}"
         rows = _fetch(
