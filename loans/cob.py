@@ -61,6 +61,15 @@ def _check(fund_id, business_date) -> date:
     return business_date
 
 
+def last_closed_run(*, fund_id: int) -> CloseOfBusinessRun | None:
+    """The fund's latest done run (its summary holds the book's figures of that date)."""
+    return (
+        CloseOfBusinessRun.objects.filter(fund_id=fund_id, status=Status.DONE)
+        .order_by("-business_date")
+        .first()
+    )
+
+
 def last_closed_date(*, fund_id: int) -> date | None:
     """The latest business date of the fund with a done run."""
     return (

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounting.formatting import format_vnd
@@ -676,26 +676,25 @@ class LoanBookArrears:
 
 
 def loan_book_arrears(*, fund_id: int) -> LoanBookArrears:
-    """The fund's arrears from the figures the close of business keeps on every loan
-    (``days_past_due``, ``overdue_principal``, ``overdue_interest``, ``penalty_outstanding``),
-    summed over the late active loans only (a partial index holds exactly those rows), so the
-    cost follows the number of late loans, not the size of the book."""
-    from .cob import last_closed_date
+    """The fund's arrears as of its last close of business, read from the figures that run
+    stored when it classified the book (``CloseOfBusinessRun.summary``: late loans, overdue
+    principal and interest, unpaid penalty over the active loans). One indexed row whatever the
+    size of the book, and nothing on the loans themselves: an index over the columns the daily
+    pass rewrites would cost every late loan a new entry in every index of the table each night
+    (no HOT update). No run yet: nothing is classified, every figure is zero."""
+    from .cob import last_closed_run
 
-    agg = (
-        Loan.objects.filter(fund_id=fund_id, status=LoanStatus.ACTIVE, days_past_due__gt=0)
-        .order_by()
-        .aggregate(
-            n=Count("id"),
-            p=Sum("overdue_principal"),
-            a=Sum(F("overdue_principal") + F("overdue_interest") + F("penalty_outstanding")),
-        )
-    )
+    run = last_closed_run(fund_id=fund_id)
+    summary = (run.summary or {}) if run is not None else {}
+
+    def dec(key: str) -> Decimal:
+        return Decimal(summary.get(key) or 0)
+
     return LoanBookArrears(
-        as_of=last_closed_date(fund_id=fund_id),
-        loans=agg["n"],
-        principal=agg["p"] or ZERO,
-        amount=agg["a"] or ZERO,
+        as_of=run.business_date if run is not None else None,
+        loans=int(summary.get("loans_overdue") or 0),
+        principal=dec("overdue_principal"),
+        amount=dec("overdue_principal") + dec("overdue_interest") + dec("penalty_outstanding"),
     )
 
 

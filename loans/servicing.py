@@ -1,11 +1,15 @@
 """The daily arrears pass over the whole loan book, in SQL over all loans at once.
 
 ``loan_book_classify`` and ``loan_provisions_post`` are what the close of business
-(``loans.cob``) runs for a business date. Each is a handful of set-based statements (UPDATE …
-FROM an aggregate, one UPDATE per distinct debt-group table), never a Python loop per loan, so a
-run over a million active loans is a few statements. The SQL is plain enough for both PostgreSQL
-and SQLite; the three spots where the dialects differ (days between two dates, exact integer
-division, a JSON column as text) go through ``_Dialect``.
+(``loans.cob``) runs for a business date. Each is a handful of set-based statements, never a
+Python loop per loan. What keeps them fast over a million loans (measured with
+``bench/servicing.py``): the book is read once per pass, into a temporary table of the loans at
+risk, and the other statements join that; each changed row is written once per statement and
+unchanged rows not at all (a late installment: overdue mark and penalty together; a loan: its
+arrears figures and group together, by table with a CASE); no column the pass changes is in an
+index, so PostgreSQL updates rows in place (HOT, with the room the fillfactor of migration 0009
+leaves). The SQL is plain enough for both PostgreSQL and SQLite; the spots where the dialects
+differ (days between two dates, exact integer division, JSON) go through ``_Dialect``.
 
 Conventions (decisions of this module; DESIGN.md §1 leaves them open):
 
@@ -82,14 +86,15 @@ __all__ = [
 
 
 class _Dialect:
-    """The few SQL spellings PostgreSQL and SQLite do not share."""
+    """The few SQL spellings PostgreSQL and SQLite do not share. The business date is the
+    named parameter %(bd)s."""
 
     def __init__(self):
         self.pg = connection.vendor == "postgresql"
 
     def date(self) -> str:
-        """A date parameter."""
-        return "CAST(%s AS date)" if self.pg else "%s"
+        """The business date."""
+        return "CAST(%(bd)s AS date)" if self.pg else "%(bd)s"
 
     def days(self, later: str, earlier: str) -> str:
         if self.pg:
@@ -105,13 +110,27 @@ class _Dialect:
     def round_int(self, expr: str) -> str:
         return f"ROUND({expr})" if self.pg else f"CAST(ROUND({expr}) AS INTEGER)"
 
-    def json_equals(self, column: str) -> str:
-        """`column` equal to a JSON parameter (jsonb compares by value on PostgreSQL; SQLite
-        compares the stored text, which Django writes the same way for the same table)."""
-        return f"{column} = CAST(%s AS jsonb)" if self.pg else f"{column} = %s"
+    def json_equals(self, column: str, name: str) -> str:
+        """`column` equal to the JSON parameter `name` (jsonb compares by value on PostgreSQL;
+        SQLite compares the stored text, which Django writes the same way for the same table)."""
+        if self.pg:
+            return f"{column} = CAST(%({name})s AS jsonb)"
+        return f"{column} = %({name})s"
 
-    def for_update(self) -> str:
-        return " FOR UPDATE" if self.pg else ""
+    def group1_rate(self, column: str) -> str:
+        """The provision rate of the first row (group 1) of a debt-group table."""
+        if self.pg:
+            return f"CAST({column} -> 0 ->> 'provision_rate' AS numeric)"
+        return f"CAST(json_extract({column}, '$[0].provision_rate') AS REAL)"
+
+    def tune(self) -> None:
+        """Settings for the pass's few large statements, for this transaction only: memory for
+        their hash joins and aggregates (the server's default of a few MB spills to disk over a
+        large book), and no JIT compilation (it took longer than the statements it compiled:
+        several seconds each, measured on a million loans)."""
+        if self.pg:
+            _execute("SET LOCAL work_mem = '64MB'", [])
+            _execute("SET LOCAL jit = off", [])
 
 
 def _check_date(business_date) -> date:
@@ -149,6 +168,8 @@ class ClassifySummary:
     business_date: date
     loans_processed: int = 0
     newly_overdue_installments: int = 0
+    # In force, something unpaid, effective due date before the business date (all of them
+    # marked overdue by this pass or an earlier one).
     overdue_installments: int = 0
     loans_overdue: int = 0
     overdue_principal: Decimal = ZERO
@@ -157,6 +178,9 @@ class ClassifySummary:
     penalty_outstanding: Decimal = ZERO
     # {group: [loans, outstanding principal]}
     groups: dict[int, list] = field(default_factory=dict)
+    # Rows this pass rewrote (a second pass on the same date rewrites none).
+    installments_written: int = 0
+    loans_written: int = 0
     # Seconds per step, for the run's log and the benchmark.
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -170,12 +194,72 @@ class ClassifySummary:
         return data
 
 
-def _effective_due(d: _Dialect) -> str:
-    """SQL of an installment's effective due date (alias i, loan l); one date parameter."""
+# The SQL below names its parameters: %(fund)s the fund's id, and the business date through
+# ``_Dialect.date()`` (%(bd)s).
+
+_IN_FORCE = (
+    "l.fund_id = %(fund)s AND l.status = 'active' AND i.schedule_version = l.schedule_version"
+    " AND i.status <> 'paid'"
+)
+
+
+# The loans one pass looks at, copied once from loans_loan into a temporary table (alias l in
+# the pass's statements): the fund's active loans with a late installment (found through the
+# index installment_unpaid_due, not by reading loans), recalled before the business date, or
+# with arrears figures, a group above 1 or a floor. Any other active loan is in group 1 with
+# nothing overdue under any valid table (``validate_debt_groups``: group 1 starts at day 0,
+# later groups at a day > 0, rescheduling floors at 1 or more), so the pass neither reads nor
+# writes it again; the statements then join a table of the loans at risk instead of reading
+# the whole book each time.
+PASS_LOANS = "trovon_pass_loan"
+_PASS_COLUMNS = (
+    "id, fund_id, status, schedule_version, recalled_on, penalty_rate, penalty_rate_period,"
+    " debt_groups, reschedulings, interest_waived_on"
+)
+_CLASSIFY_RISK = (
+    "(l.debt_group > 1 OR l.days_past_due > 0 OR l.overdue_principal > 0"
+    " OR l.overdue_interest > 0 OR l.penalty_outstanding > 0 OR l.reschedulings > 0"
+    " OR l.interest_waived_on IS NOT NULL)"
+)
+
+
+def _pass_loans_create(d: _Dialect, *, params: dict) -> None:
+    _execute(f"DROP TABLE IF EXISTS {PASS_LOANS}", {})
+    _execute(
+        f"CREATE TEMPORARY TABLE {PASS_LOANS} AS SELECT {_PASS_COLUMNS} FROM loans_loan l"
+        f" WHERE l.fund_id = %(fund)s AND l.status = 'active' AND ({_CLASSIFY_RISK}"
+        f" OR (l.recalled_on IS NOT NULL AND l.recalled_on < {d.date()})"
+        " OR l.id IN (SELECT i.loan_id FROM loans_installment i WHERE i.status <> 'paid'"
+        f" AND i.due_date < {d.date()}))",
+        params,
+    )
+    if d.pg:
+        _execute(f"ALTER TABLE {PASS_LOANS} ADD PRIMARY KEY (id)", {})
+        _execute(f"ANALYZE {PASS_LOANS}", {})
+
+
+def _pass_loans_drop() -> None:
+    _execute(f"DROP TABLE IF EXISTS {PASS_LOANS}", {})
+
+
+def _late_branches(d: _Dialect) -> tuple[str, str]:
+    """Conditions (aliases i, l) of an installment in force with something unpaid whose
+    effective due date is before the business date, split so each branch has an index: due
+    before the date (``installment_unpaid_due``), or due later on a loan recalled before it
+    (``loan_recalled``). The branches are disjoint."""
+    bd = d.date()
     return (
-        "(CASE WHEN l.recalled_on IS NOT NULL AND l.recalled_on <= "
-        + d.date()
-        + " AND l.recalled_on < i.due_date THEN l.recalled_on ELSE i.due_date END)"
+        f"{_IN_FORCE} AND i.due_date < {bd}",
+        f"{_IN_FORCE} AND i.due_date >= {bd}"
+        f" AND l.recalled_on IS NOT NULL AND l.recalled_on < {bd}",
+    )
+
+
+def _effective_due(d: _Dialect) -> str:
+    """SQL of an installment's effective due date (alias i, loan l)."""
+    return (
+        f"(CASE WHEN l.recalled_on IS NOT NULL AND l.recalled_on <= {d.date()}"
+        " AND l.recalled_on < i.due_date THEN l.recalled_on ELSE i.due_date END)"
     )
 
 
@@ -197,105 +281,73 @@ def _penalty_sql(d: _Dialect, eff: str) -> str:
     return d.idiv(num, f"(2 * {den})")
 
 
-def _accrue_penalties(d: _Dialect, *, fund_id: int, bd: date) -> Decimal:
-    eff = _effective_due(d)  # one date parameter
-    start = f"COALESCE(i.penalty_accrued_through, {eff})"
-    where = (
-        "l.fund_id = %s AND l.status = 'active' AND l.penalty_rate > 0"
-        " AND i.schedule_version = l.schedule_version AND i.status <> 'paid'"
-        " AND i.principal_due > i.principal_paid"
-        f" AND {eff} < {d.date()} AND {start} < {d.date()}"
+def _penalty_applies(d: _Dialect, eff: str) -> str:
+    """The late installment (i, l) accrues penalty for some days up to the business date."""
+    return (
+        "(l.penalty_rate > 0 AND i.principal_due > i.principal_paid"
+        f" AND COALESCE(i.penalty_accrued_through, {eff}) < {d.date()})"
     )
-    where_params = [fund_id, bd, bd, bd, bd]
-    pen, pen_params = _penalty_sql(d, eff), [bd, bd]
-    total = _fetch(
-        f"SELECT COALESCE(SUM({pen}), 0) FROM loans_installment i"
-        f" JOIN loans_loan l ON l.id = i.loan_id WHERE {where}",
-        pen_params + where_params,
-    )[0][0]
-    # The accrual date moves even where the day's amount rounds to 0 đồng: rounding is per
-    # installment and run, and a day is never counted twice.
-    _execute(
-        f"UPDATE loans_installment AS i SET penalty_due = i.penalty_due + {pen},"
-        f" penalty_accrued_through = {d.date()}"
-        f" FROM loans_loan l WHERE l.id = i.loan_id AND {where}",
-        pen_params + [bd] + where_params,
-    )
-    return _dec(total)
 
 
-def _mark_overdue(d: _Dialect, *, fund_id: int, bd: date) -> int:
-    in_force = (
-        "SELECT 1 FROM loans_loan l WHERE l.id = loans_installment.loan_id AND l.fund_id = %s"
-        " AND l.status = 'active' AND l.schedule_version = loans_installment.schedule_version"
-    )
-    n = _execute(
-        "UPDATE loans_installment SET overdue = TRUE WHERE overdue = FALSE AND status <> 'paid'"
-        f" AND due_date < {d.date()} AND EXISTS ({in_force})",
-        [bd, fund_id],
-    )
-    n += _execute(
-        "UPDATE loans_installment SET overdue = TRUE WHERE overdue = FALSE AND status <> 'paid'"
-        f" AND EXISTS ({in_force} AND l.recalled_on IS NOT NULL AND l.recalled_on < {d.date()})",
-        [fund_id, bd],
-    )
-    return n
+def _mark_and_accrue(d: _Dialect, *, params: dict) -> tuple[int, int, int, Decimal]:
+    """Mark the late installments overdue and accrue their penalty, in one write per row.
 
-
-def _update_arrears(d: _Dialect, *, fund_id: int, bd: date) -> None:
-    """Rewrite the arrears figures of the loans whose figures change (only those: a loan row
-    written every day for nothing is what makes a daily pass over millions of loans slow).
-
-    Every installment aggregated is late: unpaid with a due date before the business date, or
-    of a loan recalled before it. An unpaid penalty sits on such an installment only.
+    Returns (installments late, newly overdue, written, penalty accrued). The accrual date
+    moves even where the day's amount rounds to 0 đồng: rounding is per installment and run,
+    and a day is never counted twice. No index has ``overdue`` in it, so that marking one is
+    an update in place (HOT) like the daily penalty.
     """
-    eff = _effective_due(d)  # one date parameter
-    unpaid = (
+    eff = _effective_due(d)
+    applies, pen = _penalty_applies(d, eff), _penalty_sql(d, eff)
+    late_n, newly, written, total = 0, 0, 0, ZERO
+    for late in _late_branches(d):
+        n_late, n_new, n_accruing, amount = _fetch(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN i.overdue THEN 0 ELSE 1 END), 0),"
+            f" COALESCE(SUM(CASE WHEN {applies} THEN 1 ELSE 0 END), 0),"
+            f" COALESCE(SUM(CASE WHEN {applies} THEN {pen} ELSE 0 END), 0)"
+            f" FROM loans_installment i JOIN {PASS_LOANS} l ON l.id = i.loan_id WHERE {late}",
+            params,
+        )[0]
+        late_n, newly, total = late_n + int(n_late), newly + int(n_new), total + _dec(amount)
+        if n_new or n_accruing:
+            written += _execute(
+                "UPDATE loans_installment AS i SET overdue = TRUE,"
+                f" penalty_due = i.penalty_due + (CASE WHEN {applies} THEN {pen} ELSE 0 END),"
+                f" penalty_accrued_through = (CASE WHEN {applies} THEN {d.date()}"
+                " ELSE i.penalty_accrued_through END)"
+                f" FROM {PASS_LOANS} l WHERE l.id = i.loan_id AND {late}"
+                f" AND (i.overdue = FALSE OR {applies})",
+                params,
+            )
+    return late_n, newly, written, total
+
+
+def _late_by_loan(d: _Dialect) -> str:
+    """Per loan with a late installment: unpaid principal, interest and penalty on the late
+    installments and the oldest effective due date with principal or interest unpaid."""
+    eff = _effective_due(d)
+    select = (
         "SELECT i.loan_id, i.principal_due - i.principal_paid AS p,"
         " i.interest_due - i.interest_paid AS r, i.penalty_due - i.penalty_paid AS pen,"
-        f" CASE WHEN i.principal_due > i.principal_paid OR i.interest_due > i.interest_paid"
+        " CASE WHEN i.principal_due > i.principal_paid OR i.interest_due > i.interest_paid"
         f" THEN {eff} END AS due"
-        " FROM loans_installment i JOIN loans_loan l ON l.id = i.loan_id"
-        " WHERE l.fund_id = %s AND l.status = 'active' AND i.schedule_version = l.schedule_version"
-        " AND i.status <> 'paid'"
+        f" FROM loans_installment i JOIN {PASS_LOANS} l ON l.id = i.loan_id WHERE "
     )
-    agg = (
-        "SELECT loan_id, SUM(p) AS op, SUM(r) AS oi, SUM(pen) AS pen, MIN(due) AS oldest FROM ("
-        f"{unpaid} AND i.due_date < {d.date()}"
-        f" UNION ALL {unpaid} AND i.due_date >= {d.date()}"
-        f" AND l.recalled_on IS NOT NULL AND l.recalled_on < {d.date()}"
-        ") u GROUP BY loan_id"
-    )
-    agg_params = [bd, fund_id, bd, bd, fund_id, bd, bd]
-    dpd = f"COALESCE({d.days(d.date(), 'a.oldest')}, 0)"
-    _execute(
-        "UPDATE loans_loan SET overdue_principal = a.op, overdue_interest = a.oi,"
-        f" penalty_outstanding = a.pen, days_past_due = {dpd}, classified_on = {d.date()}"
-        f" FROM ({agg}) a WHERE loans_loan.id = a.loan_id"
-        " AND (loans_loan.overdue_principal <> a.op OR loans_loan.overdue_interest <> a.oi"
-        f" OR loans_loan.penalty_outstanding <> a.pen OR loans_loan.days_past_due <> {dpd})",
-        [bd, bd] + agg_params + [bd],
-    )
-    # Loans that had arrears and have none left.
-    _execute(
-        "UPDATE loans_loan SET overdue_principal = 0, overdue_interest = 0,"
-        f" penalty_outstanding = 0, days_past_due = 0, classified_on = {d.date()}"
-        " WHERE fund_id = %s AND status = 'active' AND (overdue_principal <> 0"
-        " OR overdue_interest <> 0 OR penalty_outstanding <> 0 OR days_past_due <> 0)"
-        " AND NOT EXISTS (SELECT 1 FROM loans_installment i WHERE i.loan_id = loans_loan.id"
-        " AND i.schedule_version = loans_loan.schedule_version AND i.status <> 'paid'"
-        f" AND (i.due_date < {d.date()} OR (loans_loan.recalled_on IS NOT NULL"
-        f" AND loans_loan.recalled_on < {d.date()})))",
-        [bd, fund_id, bd, bd],
+    branches = " UNION ALL ".join(select + late for late in _late_branches(d))
+    return (
+        "SELECT loan_id, SUM(p) AS op, SUM(r) AS oi, SUM(pen) AS pen, MIN(due) AS oldest"
+        f" FROM ({branches}) u GROUP BY loan_id"
     )
 
 
-def _tables(d: _Dialect, *, fund_id: int, statuses=("active",)) -> list[tuple[str, list]]:
-    """The distinct debt-group tables of the fund's loans: (stored text, parsed table)."""
-    marks = ", ".join(["%s"] * len(statuses))
+def _tables(
+    d: _Dialect, *, params: dict, source: str = "loans_loan", where: str = "l.status = 'active'"
+) -> list:
+    """The distinct debt-group tables of the fund's loans (alias l) in `source` matching
+    `where`: (stored text, parsed table)."""
     rows = _fetch(
-        f"SELECT DISTINCT debt_groups FROM loans_loan WHERE fund_id = %s AND status IN ({marks})",
-        [fund_id, *statuses],
+        f"SELECT DISTINCT l.debt_groups FROM {source} l WHERE l.fund_id = %(fund)s AND {where}",
+        params,
     )
     out = []
     for (raw,) in rows:
@@ -304,73 +356,86 @@ def _tables(d: _Dialect, *, fund_id: int, statuses=("active",)) -> list[tuple[st
     return out
 
 
-def _group_case(table: list[dict], d: _Dialect, bd: date) -> tuple[str, list]:
-    """CASE giving the group of a loan (columns of loans_loan) under `table`, with floors."""
-    whens, params = [], []
+def _by_table(d: _Dialect, tables: list, expr, params: dict, tag: str) -> str:
+    """CASE choosing ``expr(table, params)`` by the loan's table (alias l); the expression alone
+    when there is one table (the usual case: comparing every loan's JSON is slow)."""
+    if len(tables) == 1:
+        return expr(tables[0][1])
+    whens = []
+    for n, (text, table) in enumerate(tables):
+        params[f"{tag}{n}"] = text
+        whens.append(f"WHEN {d.json_equals('l.debt_groups', f'{tag}{n}')} THEN {expr(table)}")
+    return "(CASE " + " ".join(whens) + " END)"
+
+
+def _group_case(table: list[dict], d: _Dialect, dpd: str) -> str:
+    """CASE giving the group of a loan (alias l, days past due `dpd`) under `table`."""
+    whens = []
     for row in sorted(table, key=lambda r: r["group"], reverse=True):
         if row["group"] == 1:
             continue
-        conds = ["days_past_due >= %s"]
-        params.append(int(row["min_days"]))
+        conds = [f"{dpd} >= {int(row['min_days'])}"]
         if row.get("reschedulings"):
-            conds.append("reschedulings >= %s")
-            params.append(int(row["reschedulings"]))
+            conds.append(f"l.reschedulings >= {int(row['reschedulings'])}")
         if row.get("interest_waived"):
-            conds.append(f"(interest_waived_on IS NOT NULL AND interest_waived_on <= {d.date()})")
-            params.append(bd)
+            conds.append(
+                f"(l.interest_waived_on IS NOT NULL AND l.interest_waived_on <= {d.date()})"
+            )
         whens.append(f"WHEN {' OR '.join(conds)} THEN {int(row['group'])}")
-    return "(CASE " + " ".join(whens) + " ELSE 1 END)", params
+    return "(CASE " + " ".join(whens) + " ELSE 1 END)"
 
 
-def _table_filter(d: _Dialect, tables: list, text: str) -> tuple[str, list]:
-    """The condition picking the loans of one table; none when the fund has a single table
-    (the usual case: reading every loan's JSON as text is the slow part of the pass)."""
-    if len(tables) == 1:
-        return "", []
-    return f" AND {d.json_equals('debt_groups')}", [text]
+def _update_arrears_and_groups(d: _Dialect, *, fund_id: int, params: dict) -> int:
+    """Rewrite the arrears figures and the debt group of the loans where they change, in one
+    write per loan (only those: a loan row written every day for nothing is what makes a daily
+    pass over millions of loans slow). ``classified_on`` moves when the arrears figures change.
+
+    Every installment aggregated is late: unpaid with an effective due date before the
+    business date. An unpaid penalty sits on such an installment only. Returns the loans
+    written.
+    """
+    late = _late_by_loan(d)
+    tables = _tables(d, params=params, source=PASS_LOANS, where="TRUE")
+    if not tables:
+        return 0
+    dpd = f"COALESCE({d.days(d.date(), 'a.oldest')}, 0)"
+    group = _by_table(d, tables, lambda t: _group_case(t, d, dpd), params, "table")
+    new = (
+        f"SELECT l.id, COALESCE(a.op, 0) AS op, COALESCE(a.oi, 0) AS oi,"
+        f" COALESCE(a.pen, 0) AS pen, {dpd} AS dpd, {group} AS grp"
+        f" FROM {PASS_LOANS} l LEFT JOIN ({late}) a ON a.loan_id = l.id"
+    )
+    arrears_changed = (
+        "(loans_loan.overdue_principal <> n.op OR loans_loan.overdue_interest <> n.oi"
+        " OR loans_loan.penalty_outstanding <> n.pen OR loans_loan.days_past_due <> n.dpd)"
+    )
+    return _execute(
+        "UPDATE loans_loan SET overdue_principal = n.op, overdue_interest = n.oi,"
+        " penalty_outstanding = n.pen, days_past_due = n.dpd, debt_group = n.grp,"
+        f" classified_on = (CASE WHEN {arrears_changed} THEN {d.date()}"
+        " ELSE loans_loan.classified_on END)"
+        f" FROM ({new}) n WHERE loans_loan.id = n.id"
+        f" AND ({arrears_changed} OR loans_loan.debt_group <> n.grp)",
+        params,
+    )
 
 
-def _update_groups(d: _Dialect, *, fund_id: int, bd: date) -> None:
-    tables = _tables(d, fund_id=fund_id)
-    for text, table in tables:
-        case, params = _group_case(table, d, bd)
-        which, which_params = _table_filter(d, tables, text)
-        _execute(
-            f"UPDATE loans_loan SET debt_group = {case} WHERE fund_id = %s AND status = 'active'"
-            f"{which} AND debt_group <> {case}",
-            params + [fund_id] + which_params + params,
-        )
-
-
-def _summarise(d: _Dialect, summary: ClassifySummary) -> None:
-    fund_id = summary.fund_id
-    row = _fetch(
-        "SELECT COUNT(*), COALESCE(SUM(overdue_principal), 0), COALESCE(SUM(overdue_interest), 0),"
+def _summarise(d: _Dialect, summary: ClassifySummary, params: dict) -> None:
+    for group, n, s, op, oi, pen, late in _fetch(
+        "SELECT debt_group, COUNT(*), COALESCE(SUM(outstanding_principal), 0),"
+        " COALESCE(SUM(overdue_principal), 0), COALESCE(SUM(overdue_interest), 0),"
         " COALESCE(SUM(penalty_outstanding), 0),"
         " COALESCE(SUM(CASE WHEN days_past_due > 0 THEN 1 ELSE 0 END), 0)"
-        " FROM loans_loan WHERE fund_id = %s AND status = 'active'",
-        [fund_id],
-    )[0]
-    summary.loans_processed = int(row[0])
-    summary.overdue_principal = _dec(row[1])
-    summary.overdue_interest = _dec(row[2])
-    summary.penalty_outstanding = _dec(row[3])
-    summary.loans_overdue = int(row[4])
-    for group, n, s in _fetch(
-        "SELECT debt_group, COUNT(*), COALESCE(SUM(outstanding_principal), 0) FROM loans_loan"
-        " WHERE fund_id = %s AND status = 'active' GROUP BY debt_group ORDER BY debt_group",
-        [fund_id],
+        " FROM loans_loan WHERE fund_id = %(fund)s AND status = 'active'"
+        " GROUP BY debt_group ORDER BY debt_group",
+        params,
     ):
         summary.groups[int(group)] = [int(n), _dec(s)]
-    summary.overdue_installments = int(
-        _fetch(
-            "SELECT COUNT(*) FROM loans_installment i JOIN loans_loan l ON l.id = i.loan_id"
-            " WHERE l.fund_id = %s AND l.status = 'active'"
-            " AND i.schedule_version = l.schedule_version AND i.overdue = TRUE"
-            " AND i.status <> 'paid'",
-            [fund_id],
-        )[0][0]
-    )
+        summary.loans_processed += int(n)
+        summary.overdue_principal += _dec(op)
+        summary.overdue_interest += _dec(oi)
+        summary.penalty_outstanding += _dec(pen)
+        summary.loans_overdue += int(late)
 
 
 def loan_book_classify(*, business_date: date, fund_id: int) -> ClassifySummary:
@@ -379,11 +444,12 @@ def loan_book_classify(*, business_date: date, fund_id: int) -> ClassifySummary:
     In one transaction: installments in force that fell due before the date with something
     unpaid are marked overdue; penalties accrue on their unpaid principal up to the date; each
     loan's overdue principal and interest, unpaid penalty, days past due and debt group are
-    rewritten. Idempotent: re-running the same date leaves the book as it is.
+    rewritten where they change. Idempotent: re-running the same date leaves the book as it is.
     """
     bd = _check_date(business_date)
     d = _Dialect()
     summary = ClassifySummary(fund_id=fund_id, business_date=bd)
+    params = {"fund": fund_id, "bd": bd}
     clock = [time.perf_counter()]
 
     def lap(step: str) -> None:
@@ -392,15 +458,18 @@ def loan_book_classify(*, business_date: date, fund_id: int) -> ClassifySummary:
         clock[0] = now
 
     with transaction.atomic():
-        summary.newly_overdue_installments = _mark_overdue(d, fund_id=fund_id, bd=bd)
-        lap("overdue")
-        summary.penalty_accrued = _accrue_penalties(d, fund_id=fund_id, bd=bd)
-        lap("penalty")
-        _update_arrears(d, fund_id=fund_id, bd=bd)
-        lap("arrears")
-        _update_groups(d, fund_id=fund_id, bd=bd)
-        lap("groups")
-        _summarise(d, summary)
+        d.tune()
+        _pass_loans_create(d, params=params)
+        lap("loans_at_risk")
+        late, newly, written, accrued = _mark_and_accrue(d, params=params)
+        summary.overdue_installments = late
+        summary.newly_overdue_installments, summary.penalty_accrued = newly, accrued
+        summary.installments_written = written
+        lap("overdue_and_penalty")
+        summary.loans_written = _update_arrears_and_groups(d, fund_id=fund_id, params=params)
+        _pass_loans_drop()
+        lap("arrears_and_groups")
+        _summarise(d, summary, params)
         lap("summary")
     logger.info(
         "classify fund=%s date=%s loans=%s newly_overdue=%s penalty=%s",
@@ -426,6 +495,8 @@ class ProvisionSummary:
     increase: Decimal = ZERO  # Dr 6422 / Cr 2293
     release: Decimal = ZERO  # Dr 2293 / Cr 6422
     replayed: bool = False
+    # Seconds per step, for the benchmark.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def net_change(self) -> Decimal:
@@ -447,43 +518,73 @@ class ProvisionSummary:
 
 
 def _required_case(table: list[dict], d: _Dialect) -> str:
-    """CASE giving a loan's required provision under `table`: rate × outstanding, half up."""
+    """CASE giving a loan's (alias l) required provision under `table`: rate × outstanding,
+    half up."""
     whens = []
     for row in table:
-        r4 = int((Decimal(str(row["provision_rate"])) * 10000).to_integral_value())
+        r4 = _rate4(row)
         if r4 == 0:
             continue
-        expr = d.idiv(f"(outstanding_principal * {2 * r4} + 1000000)", "2000000")
+        expr = d.idiv(f"(l.outstanding_principal * {2 * r4} + 1000000)", "2000000")
         whens.append(f"WHEN {int(row['group'])} THEN {expr}")
     if not whens:
         return "0"
-    return "(CASE debt_group " + " ".join(whens) + " ELSE 0 END)"
+    return "(CASE l.debt_group " + " ".join(whens) + " ELSE 0 END)"
 
 
-def _provision_changes(d: _Dialect, *, fund_id: int) -> list[tuple[str, list[tuple]]]:
-    """(required-provision SQL, rows) per debt-group table; the rows are locked on PG.
+def _rate4(row: dict) -> int:
+    return int((Decimal(str(row["provision_rate"])) * 10000).to_integral_value())
 
-    A row: (loan id, superior union id, grassroots union id, held, required).
+
+PROVISION_LOANS = "trovon_provision_loan"
+
+
+def _provision_changes(d: _Dialect, *, fund_id: int) -> list[tuple]:
+    """Bring ``provision_held`` to the required provision where they differ; return the loans
+    changed: (loan id, superior union id, grassroots union id, held before, required).
+
+    The loans looked at are read in one scan into a temporary table: active loans where the
+    provision can differ (a group above 1, a provision held, or a table that provisions group
+    1) and closed loans that still hold one (they release it). On PostgreSQL each changed row
+    is then written once (UPDATE … RETURNING the value it replaces; a row changed meanwhile by
+    another transaction is written only if its held amount is still the one read); SQLite
+    reads, then writes.
     """
-    batches = []
-    tables = _tables(d, fund_id=fund_id)
-    for text, table in tables:
-        req = _required_case(table, d)
-        which, which_params = _table_filter(d, tables, text)
-        rows = _fetch(
-            "SELECT id, superior_union_id, grassroots_union_id, provision_held, "
-            f"{req} FROM loans_loan WHERE fund_id = %s AND status = 'active'{which}"
-            f" AND provision_held <> {req}" + d.for_update(),
-            [fund_id] + which_params,
-        )
-        batches.append((req, rows))
-    rows = _fetch(
-        "SELECT id, superior_union_id, grassroots_union_id, provision_held, 0 FROM loans_loan"
-        " WHERE fund_id = %s AND status = 'closed' AND provision_held <> 0" + d.for_update(),
-        [fund_id],
+    params: dict = {"fund": fund_id}
+    _execute(f"DROP TABLE IF EXISTS {PROVISION_LOANS}", {})
+    _execute(
+        f"CREATE TEMPORARY TABLE {PROVISION_LOANS} AS SELECT l.id, l.fund_id, l.status,"
+        " l.provision_held AS held, l.debt_groups FROM loans_loan l WHERE l.fund_id = %(fund)s"
+        " AND ((l.status = 'active' AND (l.debt_group > 1 OR l.provision_held <> 0"
+        f" OR {d.group1_rate('l.debt_groups')} <> 0))"
+        " OR (l.status = 'closed' AND l.provision_held <> 0))",
+        params,
     )
-    batches.append(("0", rows))
-    return batches
+    if d.pg:
+        _execute(f"ALTER TABLE {PROVISION_LOANS} ADD PRIMARY KEY (id)", {})
+        _execute(f"ANALYZE {PROVISION_LOANS}", {})
+    tables = _tables(d, params=params, source=PROVISION_LOANS)
+    required = _by_table(d, tables, lambda t: _required_case(t, d), params, "table")
+    req = f"(CASE WHEN l.status = 'active' THEN {required} ELSE 0 END)" if tables else "0"
+    if d.pg:
+        rows = _fetch(
+            f"UPDATE loans_loan AS l SET provision_held = {req} FROM {PROVISION_LOANS} o"
+            f" WHERE l.id = o.id AND l.provision_held = o.held AND l.provision_held <> {req}"
+            " RETURNING l.id, l.superior_union_id, l.grassroots_union_id, o.held,"
+            " l.provision_held",
+            params,
+        )
+    else:
+        which = f"l.id IN (SELECT id FROM {PROVISION_LOANS}) AND l.provision_held <> {req}"
+        rows = _fetch(
+            "SELECT l.id, l.superior_union_id, l.grassroots_union_id, l.provision_held, "
+            f"{req} FROM loans_loan l WHERE {which}",
+            params,
+        )
+        if rows:
+            _execute(f"UPDATE loans_loan AS l SET provision_held = {req} WHERE {which}", params)
+    _execute(f"DROP TABLE IF EXISTS {PROVISION_LOANS}", {})
+    return rows
 
 
 def _entries(*, fund_id: int, bd: date, key: str, changes) -> list[EntrySpec]:
@@ -521,15 +622,6 @@ def _entries(*, fund_id: int, bd: date, key: str, changes) -> list[EntrySpec]:
     return specs
 
 
-def _set_held(d: _Dialect, batches) -> None:
-    for req, rows in batches:
-        ids = [r[0] for r in rows]
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            marks = ", ".join(["%s"] * len(chunk))
-            _execute(f"UPDATE loans_loan SET provision_held = {req} WHERE id IN ({marks})", chunk)
-
-
 def loan_provisions_post(
     *, business_date: date, fund_id: int, idempotency_key: str, posted_by=None
 ) -> ProvisionSummary:
@@ -546,11 +638,14 @@ def loan_provisions_post(
 
     def run() -> ProvisionSummary:
         summary = ProvisionSummary(fund_id=fund_id, business_date=bd)
-        batches = _provision_changes(d, fund_id=fund_id)
-        changes = [row for _, rows in batches for row in rows]
+        clock = time.perf_counter()
+        d.tune()
+        changes = _provision_changes(d, fund_id=fund_id)
+        summary.timings["loans"] = round(time.perf_counter() - clock, 3)
         specs = _entries(fund_id=fund_id, bd=bd, key=idempotency_key, changes=changes)
+        summary.timings["entries"] = round(time.perf_counter() - clock, 3)
         summary.entries_posted = journal_entries_post_bulk(entries=specs, posted_by=posted_by)
-        _set_held(d, batches)
+        summary.timings["posted"] = round(time.perf_counter() - clock, 3)
         summary.loans_changed = len(changes)
         for _, _, _, held, required in changes:
             delta = _dec(required) - _dec(held)

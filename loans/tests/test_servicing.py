@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from accounting.models import JournalEntry
 from accounting.selectors import account_balance
@@ -241,6 +242,53 @@ def test_other_funds_loans_untouched(loan, org):
     assert s.loans_processed == 0 and loan.days_past_due == 15
 
 
+def _row_versions(*loans):
+    """PostgreSQL's row version (xmin) of each loan: it changes whenever the row is written."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT id, xmin::text FROM loans_loan WHERE id = ANY(%s)", [[x.pk for x in loans]]
+        )
+        return dict(cur.fetchall())
+
+
+def test_only_changed_rows_are_written(loan, chain):
+    """A second pass on the same date writes nothing; the next day only the loan in arrears
+    (its days past due grow) and its late installment (penalty) are written."""
+    on_time = make_loan(chain)
+    first = inst(loan, 1)
+    repayment_post(
+        loan=on_time,
+        amount=2_000_000,
+        paid_on=first.due_date,
+        idempotency_key=new_key("pay"),
+    )
+    bd = first.due_date + timedelta(days=15)
+    s = classify(loan, bd)
+    assert (s.loans_written, s.installments_written) == (1, 1)
+    assert (s.newly_overdue_installments, s.loans_processed) == (1, 2)
+    pg = connection.vendor == "postgresql"
+    before = _row_versions(loan, on_time) if pg else None
+    figures = Loan.objects.values_list(
+        "pk", "days_past_due", "debt_group", "classified_on", "overdue_principal",
+        "overdue_interest", "penalty_outstanding",
+    )  # fmt: skip
+    book = set(figures)
+    again = classify(loan, bd)
+    assert (again.loans_written, again.installments_written) == (0, 0)
+    assert (again.newly_overdue_installments, again.penalty_accrued) == (0, 0)
+    assert again.groups == s.groups and set(figures) == book
+    if pg:
+        assert _row_versions(loan, on_time) == before
+    nxt = classify(loan, bd + timedelta(days=1))
+    assert (nxt.loans_written, nxt.installments_written) == (1, 1)
+    assert loan.days_past_due == 16 and loan.classified_on == bd + timedelta(days=1)
+    on_time.refresh_from_db()
+    assert on_time.classified_on is None and on_time.days_past_due == 0
+    if pg:
+        after = _row_versions(loan, on_time)
+        assert after[on_time.pk] == before[on_time.pk] and after[loan.pk] != before[loan.pk]
+
+
 # --------------------------------------------------------------------------------------------
 # Provisions
 
@@ -306,6 +354,21 @@ def test_provision_rounding_half_up_and_unchanged_loans_untouched(chain, capital
     # Nothing changed: a new key posts nothing.
     s2 = loan_provisions_post(business_date=bd, fund_id=org.fund.pk, idempotency_key="r2")
     assert (s2.loans_changed, s2.entries_posted) == (0, 0)
+
+
+def test_group_one_provisioned_when_its_table_says_so(chain, capital, org):
+    """A table whose group 1 has a rate provisions loans with nothing overdue too."""
+    a = make_loan(chain, amount=12_345_678)
+    Loan.objects.filter(pk=a.pk).update(
+        debt_groups=[{**BANK_TABLE[0], "provision_rate": "1"}, *BANK_TABLE[1:]]
+    )
+    bd = inst(a, 1).due_date - timedelta(days=1)
+    loan_book_classify(business_date=bd, fund_id=org.fund.pk)
+    s = loan_provisions_post(business_date=bd, fund_id=org.fund.pk, idempotency_key="g1")
+    a.refresh_from_db()
+    # 1 % × 12,345,678 = 123,456.78 → 123,457.
+    assert (a.debt_group, dec(a.provision_held)) == (1, 123_457)
+    assert (s.loans_changed, s.increase) == (1, 123_457)
 
 
 def test_reconcile_reports_a_provision_that_does_not_match(loan, org):
