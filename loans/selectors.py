@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounting.formatting import format_vnd
@@ -71,14 +71,13 @@ def borrower_outstanding(*, borrower: Borrower) -> Decimal:
 def borrower_has_overdue(*, borrower: Borrower, on: date) -> bool:
     """Whether an active loan of the borrower is late: classified past due, or an installment
     fell due before `on` and is not fully paid."""
-    active = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE)
-    if active.filter(days_past_due__gt=0).exists():
-        return True
-    return (
-        Installment.objects.filter(loan__in=active, due_date__lt=on)
-        .exclude(status=InstallmentStatus.PAID)
-        .exists()
-    )
+    # One query: every active loan has installments, so "an active loan past due" is "an
+    # installment of an active loan whose loan is past due, or which is itself late".
+    return Installment.objects.filter(
+        Q(loan__days_past_due__gt=0) | (Q(due_date__lt=on) & ~Q(status=InstallmentStatus.PAID)),
+        loan__borrower=borrower,
+        loan__status=LoanStatus.ACTIVE,
+    ).exists()
 
 
 def certificate_expiry(*, borrower: Borrower, product: LoanProduct) -> date | None:

@@ -232,8 +232,17 @@ def _changes(before: dict, obj) -> dict:
     return {f: [old, after[f]] for f, old in before.items() if after[f] != old}
 
 
-def _full_clean(obj, **kwargs) -> None:
-    """full_clean() with the first problem as a LoanError naming its field."""
+def _full_clean(obj, *, rows_held: bool = False, **kwargs) -> None:
+    """full_clean() with the first problem as a LoanError naming its field.
+
+    `rows_held`: the related rows are instances the service has just read (or locked) in this
+    transaction, so their existence is not checked again (a query per foreign key; the
+    database's foreign keys guard it anyway)."""
+    if rows_held:
+        kwargs["exclude"] = [
+            *kwargs.get("exclude", ()),
+            *(f.name for f in obj._meta.concrete_fields if f.is_relation),
+        ]
     try:
         obj.full_clean(**kwargs)
     except ValidationError as e:
@@ -830,7 +839,7 @@ def application_create(
         Borrower.objects.select_for_update().get(pk=borrower.pk)  # one application at a time
         _require_eligible(app)
         _check_schedule_possible(app)
-        _full_clean(app, validate_constraints=False)
+        _full_clean(app, rows_held=True, validate_constraints=False)
         app.save()
         _event(app, action="create", before="", actor=actor)
     return app
@@ -872,7 +881,13 @@ def _locked(application: LoanApplication) -> LoanApplication:
     # of=("self",): lock the application only, not the product and unions joined to it.
     return (
         LoanApplication.objects.select_for_update(of=("self",))
-        .select_related("borrower", "product", "grassroots_union", "borrower__grassroots_union")
+        # Everything the eligibility check reads comes with it, in the same query.
+        .select_related(
+            "borrower__fund",
+            "borrower__grassroots_union__superior_union",
+            "product",
+            "grassroots_union",
+        )
         .get(pk=application.pk)
     )
 
@@ -1196,7 +1211,11 @@ def loan_disburse(
         fund = fund_capital_lock(fund=application.fund)
         app = _locked(application)
         _require_status(app, (S.APPROVED,), "disburse")
-        borrower = Borrower.objects.select_for_update().get(pk=app.borrower_id)
+        borrower = (
+            Borrower.objects.select_for_update(of=("self",))
+            .select_related("fund", "grassroots_union__superior_union")
+            .get(pk=app.borrower_id)
+        )
         amount = amount_of(app.amount)
         eligibility = borrower_eligibility(
             borrower=borrower,
@@ -1409,7 +1428,7 @@ def followup_visit_record(
             note=note,
             visited_by=_user(actor),
         )
-        _full_clean(visit)
+        _full_clean(visit, rows_held=True)
         visit.save()
         audit_record(
             actor=_user(actor),
