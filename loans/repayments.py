@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounting.errors import ApplicationError
@@ -105,11 +106,18 @@ def _claims(installments: list[Installment], paid_on: date, order: list[str]):
     return claims
 
 
-def _current_installments(loans) -> dict[int, list[Installment]]:
-    """The installments of the loans' current schedules, in order, in one query."""
+def _current_installments(loans, paid_on: date) -> dict[int, list[Installment]]:
+    """The installments of the loans' current schedules a payment on `paid_on` can touch, in
+    order, in one query: all but those fully paid and due before that date (a paid installment
+    has nothing left in any component, so it takes nothing; the ones due from `paid_on` on
+    stay, since the first of them is the current one whatever it still owes)."""
     by_loan: dict[int, list[Installment]] = {loan.pk: [] for loan in loans}
     versions = {loan.pk: loan.schedule_version for loan in loans}
-    rows = Installment.objects.filter(loan_id__in=list(by_loan)).order_by("loan_id", "number")
+    rows = (
+        Installment.objects.filter(loan_id__in=list(by_loan))
+        .filter(~Q(status=InstallmentStatus.PAID) | Q(due_date__gte=paid_on))
+        .order_by("loan_id", "number")
+    )
     for inst in rows:
         if inst.schedule_version == versions[inst.loan_id]:
             by_loan[inst.loan_id].append(inst)
@@ -314,6 +322,29 @@ _INSTALLMENT_PAID_FIELDS = [
 ]
 
 
+def _rows_update(model, objs: list, fields: list[str]) -> None:
+    """``UPDATE … SET fields WHERE id`` for each object, as one prepared statement run for all
+    (``bulk_update`` builds a CASE per field and row, which costs more than it saves here).
+    Values go through each field's own preparation, as ``save()`` would."""
+    if not objs:
+        return
+    meta = model._meta
+    columns = [meta.get_field(f) for f in fields]
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET "
+        + ", ".join(f"{qn(f.column)} = %s" for f in columns)
+        + f" WHERE {qn(meta.pk.column)} = %s"
+    )
+    params = [
+        [f.get_db_prep_save(getattr(obj, f.attname), conn) for f in columns] + [obj.pk]
+        for obj in objs
+    ]
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
 def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> None:
     """Write repayments of distinct loans, their allocations, the installments and the loan
     book: the rows of a whole remittance go in a few statements, not a few per line."""
@@ -332,8 +363,7 @@ def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> N
         for inst in {i.pk: i for i, _, _ in split.lines}.values():
             inst.status = _status(inst)
             inst.paid_on = paid_on if inst.status == InstallmentStatus.PAID else None
-    if touched:
-        Installment.objects.bulk_update(list(touched.values()), _INSTALLMENT_PAID_FIELDS)
+    _rows_update(Installment, list(touched.values()), _INSTALLMENT_PAID_FIELDS)
     for repayment, _split, loan in items:
         principal = amount_of(repayment.principal)
         loan.outstanding_principal = amount_of(loan.outstanding_principal) - principal
@@ -348,8 +378,8 @@ def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> N
             loan.status = LoanStatus.CLOSED
             loan.closed_on = repayment.paid_on
             repayment.closed_loan = True
-    Loan.objects.bulk_update(
-        [loan for _, _, loan in items], ["outstanding_principal", "status", "closed_on"]
+    _rows_update(
+        Loan, [loan for _, _, loan in items], ["outstanding_principal", "status", "closed_on"]
     )
     Repayment.objects.bulk_create([repayment for repayment, _, _ in items])
     RepaymentAllocation.objects.bulk_create(
@@ -764,7 +794,7 @@ def repayment_batch_post(
             )
         splits, credits = [], []
         cash: dict[tuple, Decimal] = {}
-        schedules = _current_installments(locked.values())
+        schedules = _current_installments(locked.values(), paid_on)
         for n, (loan, amount) in enumerate(checked):
             current = locked[loan.pk]
             try:

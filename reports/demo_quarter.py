@@ -18,11 +18,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 
 from accounting.formatting import quarter_label
+from accounting.services import period_close
 from fund.attainment import attainment, growth_display, percent_display
 from fund.models import Fund
 from loans import demo as loans_demo
@@ -59,7 +60,25 @@ def reminders(plan: LendingPlan, day: date) -> None:
     reminders_schedule(fund_id=plan.fund.pk, business_date=day)
 
 
-DAILY_JOBS += [close_of_business, reminders]
+def month_close(plan: LendingPlan, day: date) -> None:
+    """On the first business day of a month, once the night's close of business has run
+    through the month's last calendar day, the accountant closes the month in the ledger:
+    nothing can be posted into it any more, and balances as of later dates start from its
+    checkpoints instead of summing every posting since the fund began."""
+    if day.day > 7:
+        return
+    last_of_previous = day.replace(day=1) - timedelta(days=1)
+    first_business_day = loans_demo.business_days(day.replace(day=1), day)[0]
+    if day != first_business_day or last_of_previous < plan.days()[0]:
+        return
+    period_close(
+        through=last_of_previous,
+        closed_by=plan.actor("accountant"),
+        note=f"Khóa sổ tháng {last_of_previous:%m/%Y}.",
+    )
+
+
+DAILY_JOBS += [close_of_business, month_close, reminders]
 
 
 def demo_year(today: date) -> int:
