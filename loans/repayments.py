@@ -21,7 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connections, router, transaction
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounting.errors import ApplicationError
@@ -107,15 +107,29 @@ def _claims(installments: list[Installment], paid_on: date, order: list[str]):
 
 
 def _current_installments(loans, paid_on: date) -> dict[int, list[Installment]]:
-    """The installments of the loans' current schedules a payment on `paid_on` can touch, in
-    order, in one query: all but those fully paid and due before that date (a paid installment
-    has nothing left in any component, so it takes nothing; the ones due from `paid_on` on
-    stay, since the first of them is the current one whatever it still owes)."""
+    """What a payment on `paid_on` settles first, for each loan, in one query: the installments
+    of the current schedule up to the current one (the first due on or after `paid_on`), less
+    those fully paid before that date (a paid installment has nothing left to take).
+
+    The installments after the current one only take the principal of an early payment, last
+    of all (``_claims``); a split that has money left over is made again on the whole
+    schedule (``_split_checked``)."""
     by_loan: dict[int, list[Installment]] = {loan.pk: [] for loan in loans}
     versions = {loan.pk: loan.schedule_version for loan in loans}
+    current = (
+        Installment.objects.filter(
+            loan_id=OuterRef("loan_id"),
+            schedule_version=OuterRef("schedule_version"),
+            due_date__gte=paid_on,
+        )
+        .order_by("number")
+        .values("number")[:1]
+    )
     rows = (
         Installment.objects.filter(loan_id__in=list(by_loan))
         .filter(~Q(status=InstallmentStatus.PAID) | Q(due_date__gte=paid_on))
+        .annotate(current_number=Subquery(current))
+        .filter(Q(current_number__isnull=True) | Q(number__lte=F("current_number")))
         .order_by("loan_id", "number")
     )
     for inst in rows:
@@ -207,6 +221,9 @@ def _split_checked(
 ) -> Allocation:
     _check_open(loan)
     split = repayment_allocate(loan=loan, amount=amount, paid_on=paid_on, installments=installments)
+    if split.overpayment and installments is not None:
+        # Money left after the installments read up front: the following ones take it.
+        split = repayment_allocate(loan=loan, amount=amount, paid_on=paid_on)
     if split.overpayment and overpayment == "refuse":
         raise LoanError(
             f"Số tiền {format_vnd(amount)} vượt quá số có thể thu của khoản vay #{loan.pk} "
