@@ -1070,11 +1070,16 @@ def application_approve(
         app.terms = terms
         app.approved_by, app.approved_at = actor, timezone.now()
         app.save()
+        # The fund and superior union usually came with the lock (through the borrower's union).
+        fund = app.borrower.fund if app.borrower.fund_id == app.fund_id else app.fund
+        su = app.borrower.grassroots_union.superior_union
+        if su is None or su.pk != app.superior_union_id:
+            su = app.superior_union
         capital_commitment_create(
-            fund=app.fund,
+            fund=fund,
             reference=app.commitment_reference,
             amount=amount_of(app.amount),
-            superior_union=app.superior_union,
+            superior_union=su,
             actor=_user(actor),
         )
         _event(app, action="approve", before=before, actor=actor)
