@@ -1241,7 +1241,10 @@ def loan_disburse(
             superior_union=su,
             releasing_reference=app.commitment_reference,
         )
-        _check_borrower_limit(borrower=borrower, fund=fund, amount=amount)
+        # The eligibility check read the borrower's outstanding principal under the same locks.
+        _check_borrower_limit(
+            borrower=borrower, fund=fund, amount=amount, outstanding=eligibility.outstanding
+        )
         loan = _loan_create(app=app, borrower=borrower, su=su, on=disbursed_on, actor=actor)
         _loan_post(loan=loan, borrower=borrower, cash_account=cash_account, actor=actor)
         capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
@@ -1277,10 +1280,13 @@ def loan_disburse(
         )
 
 
-def _check_borrower_limit(*, borrower: Borrower, fund: Fund, amount: Decimal) -> None:
-    outstanding = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE).aggregate(
-        s=Sum("outstanding_principal")
-    )["s"] or Decimal(0)
+def _check_borrower_limit(
+    *, borrower: Borrower, fund: Fund, amount: Decimal, outstanding: Decimal | None = None
+) -> None:
+    if outstanding is None:
+        outstanding = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE).aggregate(
+            s=Sum("outstanding_principal")
+        )["s"] or Decimal(0)
     limit = amount_of(fund.borrower_outstanding_limit)
     if outstanding + amount > limit:
         raise BorrowerLimitExceeded(
