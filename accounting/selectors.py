@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Subquery, Sum
 
 from .errors import UnknownAccount
 from .models import (
@@ -61,8 +61,6 @@ def account_balance(
     per account and day); balances of a union or a sub-ledger sum that dimension's postings
     (indexed).
     """
-    if isinstance(account, str):
-        account = account_get(account)
     subtree = _subtree_ids(account)
     postings = Posting.objects.filter(
         account_id__in=subtree, amount_currency=currency, effective_date__lte=as_of
@@ -106,8 +104,18 @@ def _turnover(*, currency: str, as_of: date, since: date | None, fund_id: int | 
     return rows.order_by()
 
 
-def _subtree_ids(account: Account) -> list[int]:
-    return list(Account.objects.filter(path__startswith=account.path).values_list("id", flat=True))
+def _subtree_ids(account: Account | str) -> list[int]:
+    """Ids of the account and its descendants; an account code is looked up in the same query
+    (UnknownAccount when there is none)."""
+    if not isinstance(account, str):
+        return list(
+            Account.objects.filter(path__startswith=account.path).values_list("id", flat=True)
+        )
+    path = Account.objects.filter(code=account).values("path")[:1]
+    ids = list(Account.objects.filter(path__startswith=Subquery(path)).values_list("id", flat=True))
+    if not ids:
+        raise UnknownAccount(f"Tài khoản {account} không tồn tại.", field="account")
+    return ids
 
 
 def normal_balance(account: Account, signed: Decimal) -> Decimal:

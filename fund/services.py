@@ -40,8 +40,10 @@ from .models import (
 from .scoping import Scope, scope_for, scope_require_fund_officer, scope_require_write
 from .selectors import (
     capital_available,
+    capital_committed,
     capital_source_balance,
     lending_allocation_in_force,
+    loans_outstanding,
 )
 
 __all__ = [
@@ -196,16 +198,6 @@ def capital_commitment_release(*, reference: str, actor=None) -> None:
         )
 
 
-def _held(reference: str | None, superior_union: SuperiorUnion | None = None) -> Decimal:
-    if not reference:
-        return Decimal(0)
-    qs = CapitalCommitment.objects.filter(reference=reference, status=CapitalCommitment.Status.OPEN)
-    if superior_union is not None:
-        qs = qs.filter(superior_union=superior_union)
-    c = qs.values_list("amount", flat=True).first()
-    return c or Decimal(0)
-
-
 def capital_check(
     *,
     fund: Fund,
@@ -221,7 +213,17 @@ def capital_check(
     fund-wide capital and the union's capacity must cover the amount.
     """
     value = to_dong(amount)
-    held = _held(releasing_reference)
+    # The commitment held under the reference, read once: (amount, superior union id).
+    commitment = (
+        CapitalCommitment.objects.filter(
+            reference=releasing_reference, status=CapitalCommitment.Status.OPEN
+        )
+        .values_list("amount", "superior_union_id")
+        .first()
+        if releasing_reference
+        else None
+    )
+    held = (commitment[0] or Decimal(0)) if commitment else Decimal(0)
     available = capital_available(fund=fund, as_of=as_of) + held
     if value > available:
         raise InsufficientCapital(
@@ -229,11 +231,15 @@ def capital_check(
             f"khoản {format_vnd(value)}.",
         )
     if superior_union is not None:
-        if lending_allocation_in_force(superior_union=superior_union, as_of=as_of) is None:
+        allocation = lending_allocation_in_force(superior_union=superior_union, as_of=as_of)
+        if allocation is None:
             return
-        held_here = _held(releasing_reference, superior_union)
+        held_here = held if commitment and commitment[1] == superior_union.pk else Decimal(0)
         available_here = (
-            capital_available(fund=fund, superior_union=superior_union, as_of=as_of) + held_here
+            allocation
+            - loans_outstanding(fund=fund, superior_union=superior_union, as_of=as_of)
+            - capital_committed(fund=fund, superior_union=superior_union, as_of=as_of)
+            + held_here
         )
         if value > available_here:
             raise InsufficientCapital(

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounting.errors import ApplicationError
@@ -28,7 +29,7 @@ from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
 from accounting.money import to_dong
 from accounting.services import credit, debit, journal_entry_post, journal_entry_reverse
-from fund.audit import audit_record
+from fund.audit import audit_record, audit_record_many
 from fund.errors import PermissionRefused
 
 from .errors import LoanError
@@ -105,12 +106,49 @@ def _claims(installments: list[Installment], paid_on: date, order: list[str]):
     return claims
 
 
-def repayment_allocate(*, loan: Loan, amount: Decimal, paid_on: date) -> Allocation:
-    """How `amount` paid on `paid_on` would be split over the loan's open installments (reads
-    only; the installments are the ones in the database, locked by the caller when it writes)."""
-    installments = list(
-        loan.installments.filter(schedule_version=loan.schedule_version).order_by("number")
+def _current_installments(loans, paid_on: date) -> dict[int, list[Installment]]:
+    """What a payment on `paid_on` settles first, for each loan, in one query: the installments
+    of the current schedule up to the current one (the first due on or after `paid_on`), less
+    those fully paid before that date (a paid installment has nothing left to take).
+
+    The installments after the current one only take the principal of an early payment, last
+    of all (``_claims``); a split that has money left over is made again on the whole
+    schedule (``_split_checked``)."""
+    by_loan: dict[int, list[Installment]] = {loan.pk: [] for loan in loans}
+    versions = {loan.pk: loan.schedule_version for loan in loans}
+    current = (
+        Installment.objects.filter(
+            loan_id=OuterRef("loan_id"),
+            schedule_version=OuterRef("schedule_version"),
+            due_date__gte=paid_on,
+        )
+        .order_by("number")
+        .values("number")[:1]
     )
+    rows = (
+        Installment.objects.filter(loan_id__in=list(by_loan))
+        .filter(~Q(status=InstallmentStatus.PAID) | Q(due_date__gte=paid_on))
+        .annotate(current_number=Subquery(current))
+        .filter(Q(current_number__isnull=True) | Q(number__lte=F("current_number")))
+        .order_by("loan_id", "number")
+    )
+    for inst in rows:
+        if inst.schedule_version == versions[inst.loan_id]:
+            by_loan[inst.loan_id].append(inst)
+    return by_loan
+
+
+def repayment_allocate(
+    *, loan: Loan, amount: Decimal, paid_on: date, installments: list[Installment] | None = None
+) -> Allocation:
+    """How `amount` paid on `paid_on` would be split over the loan's open installments (reads
+    only; the installments are the ones in the database, locked by the caller when it writes).
+    `installments`: the loan's current schedule already read by the caller (a remittance reads
+    all its loans' at once)."""
+    if installments is None:
+        installments = list(
+            loan.installments.filter(schedule_version=loan.schedule_version).order_by("number")
+        )
     result = Allocation()
     left = amount
     for inst, component in _claims(installments, paid_on, list(loan.allocation_order)):
@@ -178,9 +216,14 @@ def _check_open(loan: Loan) -> None:
         )
 
 
-def _split_checked(*, loan: Loan, amount: Decimal, paid_on: date, overpayment: str) -> Allocation:
+def _split_checked(
+    *, loan: Loan, amount: Decimal, paid_on: date, overpayment: str, installments=None
+) -> Allocation:
     _check_open(loan)
-    split = repayment_allocate(loan=loan, amount=amount, paid_on=paid_on)
+    split = repayment_allocate(loan=loan, amount=amount, paid_on=paid_on, installments=installments)
+    if split.overpayment and installments is not None:
+        # Money left after the installments read up front: the following ones take it.
+        split = repayment_allocate(loan=loan, amount=amount, paid_on=paid_on)
     if split.overpayment and overpayment == "refuse":
         raise LoanError(
             f"Số tiền {format_vnd(amount)} vượt quá số có thể thu của khoản vay #{loan.pk} "
@@ -283,69 +326,117 @@ _RELATIONS = ["loan", "batch", "collected_by_grassroots_union", "journal_entry",
 
 def _record(*, repayment: Repayment, split: Allocation, loan: Loan, actor) -> None:
     """Write the repayment, its allocations, the installments and the loan book."""
-    principal = amount_of(repayment.principal)
-    # The related rows are the ones this transaction holds (and the database's foreign keys
-    # guard them): checking each one again would cost a query per relation and line.
-    repayment.full_clean(exclude=_RELATIONS)
-    touched = {}
-    for inst, component, take in split.lines:
-        _, paid = _FIELDS[component]
-        setattr(inst, paid, amount_of(getattr(inst, paid)) + take)
-        touched[inst.pk] = inst
-    for inst in touched.values():
-        inst.status = _status(inst)
-        inst.paid_on = repayment.paid_on if inst.status == InstallmentStatus.PAID else None
-        inst.save(
-            update_fields=[
-                "principal_paid",
-                "interest_paid",
-                "penalty_paid",
-                "savings_paid",
-                "status",
-                "paid_on",
-            ]
-        )
-    loan.outstanding_principal = amount_of(loan.outstanding_principal) - principal
-    # Fully repaid: no principal left and nothing due up to the current installment (the
-    # interest of later installments is not owed once their principal is repaid early).
-    if (
-        not loan.outstanding_principal
-        and not repayment_allocate(
-            loan=loan, amount=Decimal(10) ** 19, paid_on=repayment.paid_on
-        ).lines
-    ):
-        loan.status = LoanStatus.CLOSED
-        loan.closed_on = repayment.paid_on
-        repayment.closed_loan = True
-    loan.save(update_fields=["outstanding_principal", "status", "closed_on"])
-    repayment.save()
+    _record_many(items=[(repayment, split, loan)], actor=actor)
+
+
+_INSTALLMENT_PAID_FIELDS = [
+    "principal_paid",
+    "interest_paid",
+    "penalty_paid",
+    "savings_paid",
+    "status",
+    "paid_on",
+]
+
+
+def _rows_update(model, objs: list, fields: list[str]) -> None:
+    """``UPDATE … SET fields WHERE id`` for each object, as one prepared statement run for all
+    (``bulk_update`` builds a CASE per field and row, which costs more than it saves here).
+    Values go through each field's own preparation, as ``save()`` would."""
+    if not objs:
+        return
+    meta = model._meta
+    columns = [meta.get_field(f) for f in fields]
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET "
+        + ", ".join(f"{qn(f.column)} = %s" for f in columns)
+        + f" WHERE {qn(meta.pk.column)} = %s"
+    )
+    params = [
+        [f.get_db_prep_save(getattr(obj, f.attname), conn) for f in columns] + [obj.pk]
+        for obj in objs
+    ]
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> None:
+    """Write repayments of distinct loans, their allocations, the installments and the loan
+    book: the rows of a whole remittance go in a few statements, not a few per line."""
+    touched: dict[int, Installment] = {}
+    for repayment, split, _loan in items:
+        # The related rows are the ones this transaction holds (and the database's foreign keys
+        # guard them): checking each one again would cost a query per relation and line. The
+        # same for the CHECK constraints: the database enforces them, and validating them here
+        # costs one query each per repayment.
+        repayment.full_clean(exclude=_RELATIONS, validate_constraints=False)
+        for inst, component, take in split.lines:
+            _, paid = _FIELDS[component]
+            setattr(inst, paid, amount_of(getattr(inst, paid)) + take)
+            touched[inst.pk] = inst
+        paid_on = repayment.paid_on
+        for inst in {i.pk: i for i, _, _ in split.lines}.values():
+            inst.status = _status(inst)
+            inst.paid_on = paid_on if inst.status == InstallmentStatus.PAID else None
+    _rows_update(Installment, list(touched.values()), _INSTALLMENT_PAID_FIELDS)
+    for repayment, _split, loan in items:
+        principal = amount_of(repayment.principal)
+        loan.outstanding_principal = amount_of(loan.outstanding_principal) - principal
+        # Fully repaid: no principal left and nothing due up to the current installment (the
+        # interest of later installments is not owed once their principal is repaid early).
+        if (
+            not loan.outstanding_principal
+            and not repayment_allocate(
+                loan=loan, amount=Decimal(10) ** 19, paid_on=repayment.paid_on
+            ).lines
+        ):
+            loan.status = LoanStatus.CLOSED
+            loan.closed_on = repayment.paid_on
+            repayment.closed_loan = True
+    _rows_update(
+        Loan, [loan for _, _, loan in items], ["outstanding_principal", "status", "closed_on"]
+    )
+    Repayment.objects.bulk_create([repayment for repayment, _, _ in items])
     RepaymentAllocation.objects.bulk_create(
         [
             RepaymentAllocation(repayment=repayment, installment=inst, component=c, amount=take)
+            for repayment, split, _ in items
             for inst, c, take in split.lines
         ]
     )
-    LoanTransaction.objects.create(
-        loan=loan,
-        kind=LoanTransaction.Kind.REPAYMENT,
-        effective_date=repayment.paid_on,
-        principal_change=-principal,
-        interest=amount_of(repayment.interest),
-        penalty=amount_of(repayment.penalty),
-        savings=amount_of(repayment.savings) + amount_of(repayment.overpayment_savings),
-        journal_entry=repayment.journal_entry,
-        created_by=_user(actor),
+    LoanTransaction.objects.bulk_create(
+        [
+            LoanTransaction(
+                loan=loan,
+                kind=LoanTransaction.Kind.REPAYMENT,
+                effective_date=repayment.paid_on,
+                principal_change=-amount_of(repayment.principal),
+                interest=amount_of(repayment.interest),
+                penalty=amount_of(repayment.penalty),
+                savings=amount_of(repayment.savings) + amount_of(repayment.overpayment_savings),
+                journal_entry=repayment.journal_entry,
+                created_by=_user(actor),
+            )
+            for repayment, _, loan in items
+        ]
     )
-    audit_record(
+    audit_record_many(
         actor=_user(actor),
-        action="repay",
-        obj=loan,
-        changes={
-            "repayment": [None, repayment.pk],
-            "amount": [None, str(amount_of(repayment.amount))],
-            "principal": [None, str(principal)],
-            "journal_entry": [None, repayment.journal_entry_id],
-        },
+        records=[
+            (
+                "repay",
+                loan,
+                {
+                    "repayment": [None, repayment.pk],
+                    "amount": [None, str(amount_of(repayment.amount))],
+                    "principal": [None, str(amount_of(repayment.principal))],
+                    "journal_entry": [None, repayment.journal_entry_id],
+                },
+            )
+            for repayment, _, loan in items
+        ],
     )
 
 
@@ -720,11 +811,16 @@ def repayment_batch_post(
             )
         splits, credits = [], []
         cash: dict[tuple, Decimal] = {}
+        schedules = _current_installments(locked.values(), paid_on)
         for n, (loan, amount) in enumerate(checked):
             current = locked[loan.pk]
             try:
                 split = _split_checked(
-                    loan=current, amount=amount, paid_on=paid_on, overpayment=overpayment
+                    loan=current,
+                    amount=amount,
+                    paid_on=paid_on,
+                    overpayment=overpayment,
+                    installments=schedules[current.pk],
                 )
             except LoanError as e:
                 raise LoanError(f"Dòng {n + 1}: {e}", field=f"lines[{n}].{e.field}") from None
@@ -755,18 +851,26 @@ def repayment_batch_post(
         )
         batch.full_clean()
         batch.save()
-        for current, amount, split in splits:
-            repayment = _repayment(
-                loan=current,
-                split=split,
-                amount=amount,
-                paid_on=paid_on,
-                entry=entry,
-                collected_by=grassroots_union,
-                actor=actor,
-                batch=batch,
-            )
-            _record(repayment=repayment, split=split, loan=current, actor=actor)
+        _record_many(
+            items=[
+                (
+                    _repayment(
+                        loan=current,
+                        split=split,
+                        amount=amount,
+                        paid_on=paid_on,
+                        entry=entry,
+                        collected_by=grassroots_union,
+                        actor=actor,
+                        batch=batch,
+                    ),
+                    split,
+                    current,
+                )
+                for current, amount, split in splits
+            ],
+            actor=actor,
+        )
         return batch
 
     payload = {

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounting.formatting import format_vnd
@@ -71,14 +71,27 @@ def borrower_outstanding(*, borrower: Borrower) -> Decimal:
 def borrower_has_overdue(*, borrower: Borrower, on: date) -> bool:
     """Whether an active loan of the borrower is late: classified past due, or an installment
     fell due before `on` and is not fully paid."""
-    active = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE)
-    if active.filter(days_past_due__gt=0).exists():
-        return True
-    return (
-        Installment.objects.filter(loan__in=active, due_date__lt=on)
-        .exclude(status=InstallmentStatus.PAID)
-        .exists()
+    # One query: every active loan has installments, so "an active loan past due" is "an
+    # installment of an active loan whose loan is past due, or which is itself late".
+    return Installment.objects.filter(
+        Q(loan__days_past_due__gt=0) | (Q(due_date__lt=on) & ~Q(status=InstallmentStatus.PAID)),
+        loan__borrower=borrower,
+        loan__status=LoanStatus.ACTIVE,
+    ).exists()
+
+
+def _outstanding_and_overdue(*, borrower: Borrower, on: date) -> tuple[Decimal, bool]:
+    """``borrower_outstanding`` and ``borrower_has_overdue`` in one query over the borrower's
+    active loans (a loan is late when classified past due or when one of its installments fell
+    due before `on` and is not fully paid)."""
+    late_installment = Installment.objects.filter(loan=OuterRef("pk"), due_date__lt=on).exclude(
+        status=InstallmentStatus.PAID
     )
+    row = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE).aggregate(
+        s=Sum("outstanding_principal"),
+        late=Count("pk", filter=Q(days_past_due__gt=0) | Q(Exists(late_installment))),
+    )
+    return row["s"] or ZERO, bool(row["late"])
 
 
 def certificate_expiry(*, borrower: Borrower, product: LoanProduct) -> date | None:
@@ -212,7 +225,7 @@ def borrower_eligibility(
         )
     if not at_disbursement:
         reasons += _product_reasons(borrower=borrower, product=product, amount=amount, term=term)
-    outstanding = borrower_outstanding(borrower=borrower)
+    outstanding, late = _outstanding_and_overdue(borrower=borrower, on=on)
     limit = amount_of(fund.borrower_outstanding_limit)
     if not at_disbursement and outstanding + amount > limit:
         reasons.append(
@@ -223,7 +236,7 @@ def borrower_eligibility(
                 f"{format_vnd(amount)} vượt mức tối đa {format_vnd(limit)} mỗi thành viên.",
             )
         )
-    if borrower_has_overdue(borrower=borrower, on=on):
+    if late:
         reasons.append(
             Reason("overdue_loan", "borrower", "Thành viên đang có khoản vay quá hạn chưa trả.")
         )

@@ -27,7 +27,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from djmoney.money import Money
@@ -232,8 +232,17 @@ def _changes(before: dict, obj) -> dict:
     return {f: [old, after[f]] for f, old in before.items() if after[f] != old}
 
 
-def _full_clean(obj, **kwargs) -> None:
-    """full_clean() with the first problem as a LoanError naming its field."""
+def _full_clean(obj, *, rows_held: bool = False, **kwargs) -> None:
+    """full_clean() with the first problem as a LoanError naming its field.
+
+    `rows_held`: the related rows are instances the service has just read (or locked) in this
+    transaction, so their existence is not checked again (a query per foreign key; the
+    database's foreign keys guard it anyway)."""
+    if rows_held:
+        kwargs["exclude"] = [
+            *kwargs.get("exclude", ()),
+            *(f.name for f in obj._meta.concrete_fields if f.is_relation),
+        ]
     try:
         obj.full_clean(**kwargs)
     except ValidationError as e:
@@ -830,7 +839,7 @@ def application_create(
         Borrower.objects.select_for_update().get(pk=borrower.pk)  # one application at a time
         _require_eligible(app)
         _check_schedule_possible(app)
-        _full_clean(app, validate_constraints=False)
+        _full_clean(app, rows_held=True, validate_constraints=False)
         app.save()
         _event(app, action="create", before="", actor=actor)
     return app
@@ -872,7 +881,13 @@ def _locked(application: LoanApplication) -> LoanApplication:
     # of=("self",): lock the application only, not the product and unions joined to it.
     return (
         LoanApplication.objects.select_for_update(of=("self",))
-        .select_related("borrower", "product", "grassroots_union", "borrower__grassroots_union")
+        # Everything the eligibility check reads comes with it, in the same query.
+        .select_related(
+            "borrower__fund",
+            "borrower__grassroots_union__superior_union",
+            "product",
+            "grassroots_union",
+        )
         .get(pk=application.pk)
     )
 
@@ -1055,11 +1070,16 @@ def application_approve(
         app.terms = terms
         app.approved_by, app.approved_at = actor, timezone.now()
         app.save()
+        # The fund and superior union usually came with the lock (through the borrower's union).
+        fund = app.borrower.fund if app.borrower.fund_id == app.fund_id else app.fund
+        su = app.borrower.grassroots_union.superior_union
+        if su is None or su.pk != app.superior_union_id:
+            su = app.superior_union
         capital_commitment_create(
-            fund=app.fund,
+            fund=fund,
             reference=app.commitment_reference,
             amount=amount_of(app.amount),
-            superior_union=app.superior_union,
+            superior_union=su,
             actor=_user(actor),
         )
         _event(app, action="approve", before=before, actor=actor)
@@ -1196,7 +1216,11 @@ def loan_disburse(
         fund = fund_capital_lock(fund=application.fund)
         app = _locked(application)
         _require_status(app, (S.APPROVED,), "disburse")
-        borrower = Borrower.objects.select_for_update().get(pk=app.borrower_id)
+        borrower = (
+            Borrower.objects.select_for_update(of=("self",))
+            .select_related("fund", "grassroots_union__superior_union")
+            .get(pk=app.borrower_id)
+        )
         amount = amount_of(app.amount)
         eligibility = borrower_eligibility(
             borrower=borrower,
@@ -1217,7 +1241,10 @@ def loan_disburse(
             superior_union=su,
             releasing_reference=app.commitment_reference,
         )
-        _check_borrower_limit(borrower=borrower, fund=fund, amount=amount)
+        # The eligibility check read the borrower's outstanding principal under the same locks.
+        _check_borrower_limit(
+            borrower=borrower, fund=fund, amount=amount, outstanding=eligibility.outstanding
+        )
         loan = _loan_create(app=app, borrower=borrower, su=su, on=disbursed_on, actor=actor)
         _loan_post(loan=loan, borrower=borrower, cash_account=cash_account, actor=actor)
         capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
@@ -1253,10 +1280,13 @@ def loan_disburse(
         )
 
 
-def _check_borrower_limit(*, borrower: Borrower, fund: Fund, amount: Decimal) -> None:
-    outstanding = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE).aggregate(
-        s=Sum("outstanding_principal")
-    )["s"] or Decimal(0)
+def _check_borrower_limit(
+    *, borrower: Borrower, fund: Fund, amount: Decimal, outstanding: Decimal | None = None
+) -> None:
+    if outstanding is None:
+        outstanding = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE).aggregate(
+            s=Sum("outstanding_principal")
+        )["s"] or Decimal(0)
     limit = amount_of(fund.borrower_outstanding_limit)
     if outstanding + amount > limit:
         raise BorrowerLimitExceeded(
@@ -1305,7 +1335,8 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
         if terms["savings_kind"] == SavingsKind.FIXED_PER_INSTALLMENT
         else Decimal(0)
     )
-    Installment.objects.bulk_create(
+    _rows_insert(
+        Installment,
         [
             Installment(
                 loan=loan,
@@ -1317,9 +1348,40 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
                 balance_after=r.balance_after,
             )
             for r in rows
-        ]
+        ],
     )
     return loan
+
+
+def _rows_insert(model, objs: list) -> None:
+    """``INSERT`` the objects as one prepared statement run for all rows, without reading their
+    ids back (``bulk_create`` compiles every value of every row through the query compiler, which
+    for a schedule's money columns costs more than the insert itself). Values go through each
+    field's own preparation, as ``save()`` would; database constraints apply as usual."""
+    if not objs:
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ("
+        + ", ".join(qn(f.column) for f in fields)
+        + ") VALUES ("
+        + ", ".join(["%s"] * len(fields))
+        + ")"
+    )
+    params = [
+        [_plain_param(f.get_db_prep_save(getattr(obj, f.attname), conn)) for f in fields]
+        for obj in objs
+    ]
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _plain_param(value):
+    # A choices member (a str subclass) is sent as its plain value, as Django's compiler does.
+    return str(value) if isinstance(value, str) and type(value) is not str else value
 
 
 def _loan_post(*, loan: Loan, borrower: Borrower, cash_account: str, actor) -> None:
@@ -1445,7 +1507,7 @@ def _visit_record(
             note=note,
             visited_by=_user(actor),
         )
-        _full_clean(visit)
+        _full_clean(visit, rows_held=True)
         visit.save()
         audit_record(
             actor=_user(actor),

@@ -21,6 +21,7 @@ from loans.models import (
     Installment,
     Loan,
     LoanApplication,
+    LoanStatus,
     LoanTransaction,
 )
 from loans.schedules import ScheduleTerms, schedule_generate
@@ -307,6 +308,37 @@ def test_beyond_the_borrower_limit_is_refused_at_disbursement(org, officers, cha
     assert "30.000.000" in e.value.message and "50.000.000" in e.value.message
     assert counts() == n
     assert first_loan.pk
+
+
+def test_eligibility_reads_outstanding_and_lateness_of_active_loans_only(officers, chain, capital):
+    from loans.selectors import borrower_eligibility
+
+    app = application_to(
+        "approved",
+        borrower=chain.borrower,
+        product=chain.product,
+        maker=chain.maker,
+        reviewer=chain.reviewer,
+        approver=chain.approver,
+        amount=10_000_000,
+    )
+    loan = disburse(app, officers.fund)
+
+    def check():
+        return borrower_eligibility(
+            borrower=chain.borrower, product=chain.product, amount=Decimal(5_000_000), term=12
+        )
+
+    # Nothing due yet: not late; the new loan's principal is outstanding.
+    result = check()
+    assert "overdue_loan" not in result.codes and result.outstanding == 10_000_000
+    # Classified past due by the close of business: late, though no installment is.
+    Loan.objects.filter(pk=loan.pk).update(days_past_due=3)
+    assert "overdue_loan" in check().codes
+    # A loan no longer active counts for neither.
+    Loan.objects.filter(pk=loan.pk).update(status=LoanStatus.CLOSED)
+    result = check()
+    assert "overdue_loan" not in result.codes and result.outstanding == 0
 
 
 def test_an_unpaid_installment_past_due_makes_the_member_ineligible_again(officers, chain, capital):

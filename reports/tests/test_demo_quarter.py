@@ -2,13 +2,14 @@
 through the services and the figures come out as declared (loans.demo.TARGETS["small"])."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounting.models import AccountCheckpoint, PeriodClose
 from accounting.selectors import ledger_verify, trial_balance
 from fund.attainment import attainment
 from fund.models import Fund
@@ -87,6 +88,14 @@ def test_demo_small_runs_both_quarters_and_states_the_declared_figures():
     assert "Sổ cho vay khớp sổ cái" in text
     assert "make run" in text and "kiemtoan" in text
     assert "100%" in err.getvalue()  # the progress bar reached the end
+
+    # The accountant closed each month on the next month's first business day, January of
+    # last year through February of this year, each close with its balance checkpoints.
+    months = [(year - 1, m) for m in range(1, 13)] + [(year, 1), (year, 2)]
+    last_days = [date(y + m // 12, m % 12 + 1, 1) - timedelta(days=1) for y, m in months]
+    closes = PeriodClose.objects.order_by("closed_through")
+    assert [c.closed_through for c in closes] == last_days
+    assert AccountCheckpoint.objects.filter(as_of=last_days[-1]).exists()
 
     end = date(year, 3, 31)
     tb = trial_balance(as_of=end)
