@@ -105,12 +105,17 @@ def _claims(installments: list[Installment], paid_on: date, order: list[str]):
     return claims
 
 
-def repayment_allocate(*, loan: Loan, amount: Decimal, paid_on: date) -> Allocation:
+def repayment_allocate(
+    *, loan: Loan, amount: Decimal, paid_on: date, installments=None
+) -> Allocation:
     """How `amount` paid on `paid_on` would be split over the loan's open installments (reads
-    only; the installments are the ones in the database, locked by the caller when it writes)."""
-    installments = list(
-        loan.installments.filter(schedule_version=loan.schedule_version).order_by("number")
-    )
+    only; the installments are the ones in the database, locked by the caller when it writes).
+
+    `installments`: the loan's installments of its current schedule in number order, when the
+    caller has just read them (a page showing them); read here otherwise."""
+    if installments is None:
+        installments = loan.installments.filter(schedule_version=loan.schedule_version)
+        installments = list(installments.order_by("number"))
     result = Allocation()
     left = amount
     for inst, component in _claims(installments, paid_on, list(loan.allocation_order)):
@@ -607,17 +612,20 @@ class PayoffQuote:
         return self.principal + self.interest + self.penalty + self.savings
 
 
-def full_payoff_quote(*, loan: Loan, on: date) -> PayoffQuote:
+def full_payoff_quote(*, loan: Loan, on: date, installments=None) -> PayoffQuote:
     """The amount that closes `loan` if paid on `on`: every principal still outstanding, the
     penalty accrued, the interest and savings of the overdue installments and of the current one
     (the interest of the current period as scheduled, whatever the method: the schedule already
     computed it on the balance the method uses), and no interest of the later installments.
 
     Paying exactly ``total`` with ``repayment_post`` on the same date closes the loan.
+    `installments`: as for ``repayment_allocate``.
     """
     _check_open(loan)
     on = _paid_on(on, loan)
-    split = repayment_allocate(loan=loan, amount=Decimal(10) ** 19, paid_on=on)
+    split = repayment_allocate(
+        loan=loan, amount=Decimal(10) ** 19, paid_on=on, installments=installments
+    )
     return PayoffQuote(
         loan_id=loan.pk,
         on=on,

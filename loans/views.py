@@ -588,7 +588,9 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
     if request.scope.role == Role.FUND_OFFICER and loan.status == LoanStatus.ACTIVE:
         context["repay_form"] = repay_form or RepaymentForm(initial={"paid_on": today})
         try:
-            context["payoff"] = repayments.full_payoff_quote(loan=loan, on=today)
+            context["payoff"] = repayments.full_payoff_quote(
+                loan=loan, on=today, installments=installments
+            )
         except ApplicationError:
             context["payoff"] = None
     return render(request, "loans/loan_detail.html", context, status=status)
