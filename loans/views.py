@@ -139,10 +139,15 @@ def dashboard(request):
     fund = request.user.officer.fund
     today = _today()
     quarter = (today.month - 1) // 3 + 1
-    current = attainment(
-        fund=fund, indicator="disbursed_amount", year=today.year, quarter=quarter, compare=False
-    )
     planned = planned_by_quarter(fund=fund, year=today.year, field="disbursed_amount")
+    current = attainment(
+        fund=fund,
+        indicator="disbursed_amount",
+        year=today.year,
+        quarter=quarter,
+        compare=False,
+        plan_of_year=planned,
+    )
     achieved = disbursed_by_quarter(fund=fund, year=today.year)
     bars = [
         {
@@ -561,6 +566,13 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
         i.owed = installment_owed(i)
         i.late = i in arrears
     days_past_due = (today - arrears[0].due_date).days if arrears else 0
+    # Read once for the page, its actions (a repayment to reverse?) and its decisions (the
+    # reversed ones): see loans.action_views._read_repayments.
+    loan.page_repayments = list(
+        loan.repayments.select_related("batch", "journal_entry", "reversal_entry").order_by(
+            "paid_on", "id"
+        )
+    )
     transactions = (
         LoanTransaction.objects.filter(loan=loan)
         .select_related("journal_entry")
@@ -578,9 +590,7 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
             ),
             "count": len(arrears),
         },
-        "repayments": loan.repayments.select_related("batch", "journal_entry").order_by(
-            "paid_on", "id"
-        ),
+        "repayments": loan.page_repayments,
         "transactions": transactions,
         "visits": loan.visits.order_by("visited_on"),
         "events": loan.application.events.select_related("actor").order_by("at", "id"),
