@@ -524,7 +524,25 @@ def loan_list_view(request):
     )
     if unions.queryset[: unions.SELECT_LIMIT + 1].count() > unions.SELECT_LIMIT:
         unions.use_code_box()
-    qs = loan_list(scope=scope).select_related("borrower", "grassroots_union").order_by("-id")
+    # Only the columns the list shows: a loan row is wide and each row of the page built a
+    # full Loan, Borrower and union.
+    qs = (
+        loan_list(scope=scope)
+        .select_related("borrower", "grassroots_union")
+        .only(
+            "id",
+            "status",
+            "debt_group",
+            "disbursed_on",
+            "principal",
+            "principal_currency",
+            "outstanding_principal",
+            "outstanding_principal_currency",
+            "borrower__full_name",
+            "grassroots_union__name",
+        )
+        .order_by("-id")
+    )
     if form.is_valid():
         d = form.cleaned_data
         if d["q"]:
