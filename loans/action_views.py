@@ -77,6 +77,13 @@ def _read_repayments(loan: Loan):
     return getattr(loan, "page_repayments", None)
 
 
+def _has_unverified_visit(loan: Loan) -> bool:
+    read = getattr(loan, "page_visits", None)  # the loan page's list of follow-up visits
+    if read is not None:
+        return any(not v.purpose_verified for v in read)
+    return loan.visits.filter(purpose_verified=False).exists()
+
+
 def _has_reversible_repayment(loan: Loan) -> bool:
     read = _read_repayments(loan)
     if read is not None:
@@ -120,11 +127,7 @@ def _applies(name: str, loan: Loan, scope: Scope) -> bool:
     if name == "waive":
         return active
     if name == "recall":
-        return (
-            active
-            and loan.recalled_on is None
-            and loan.visits.filter(purpose_verified=False).exists()
-        )
+        return active and loan.recalled_on is None and _has_unverified_visit(loan)
     if name == "close":
         return loan.status in (LoanStatus.ACTIVE, LoanStatus.CLOSED) and not _has_closure(loan)
     if name == "recovery":

@@ -591,6 +591,8 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
             "paid_on", "id"
         )
     )
+    # Also for the recall action (an unverified visit?); each line names the visiting officer.
+    loan.page_visits = list(loan.visits.select_related("visited_by").order_by("visited_on"))
     transactions = (
         LoanTransaction.objects.filter(loan=loan)
         .select_related("journal_entry")
@@ -610,7 +612,7 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
         },
         "repayments": loan.page_repayments,
         "transactions": transactions,
-        "visits": loan.visits.order_by("visited_on"),
+        "visits": loan.page_visits,
         "events": loan.application.events.select_related("actor").order_by("at", "id"),
     }
     if request.scope.role == Role.FUND_OFFICER and loan.status == LoanStatus.ACTIVE:
