@@ -189,8 +189,9 @@ class TrialBalance:
         return self.total_debit == self.total_credit
 
 
-def _rollup(leaf_balances: dict[int, Decimal]) -> list[BalanceRow]:
-    accounts = list(Account.objects.order_by("path"))
+def _rollup(leaf_balances: dict[int, Decimal], accounts=None) -> list[BalanceRow]:
+    if accounts is None:
+        accounts = list(Account.objects.order_by("path"))
     parents = {a.parent_id for a in accounts if a.parent_id}
     by_id = {a.pk: a for a in accounts}
     totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
@@ -204,9 +205,14 @@ def _rollup(leaf_balances: dict[int, Decimal]) -> list[BalanceRow]:
     ]
 
 
-def trial_balance(*, as_of: date, currency: str = "VND", **dims) -> TrialBalance:
-    """Every account's balance at the end of `as_of`; leaf debits equal leaf credits."""
-    rows = _rollup(balances_by_account(as_of=as_of, currency=currency, **dims))
+def trial_balance(
+    *, as_of: date, currency: str = "VND", accounts: list[Account] | None = None, **dims
+) -> TrialBalance:
+    """Every account's balance at the end of `as_of`; leaf debits equal leaf credits.
+
+    `accounts`: the chart in path order, when the caller has already read it (two trial
+    balances of one report share it); read here otherwise."""
+    rows = _rollup(balances_by_account(as_of=as_of, currency=currency, **dims), accounts)
     leaves = [r for r in rows if r.is_leaf]
     return TrialBalance(
         as_of=as_of,

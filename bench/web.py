@@ -189,6 +189,11 @@ def save_template(info: dict, template: str) -> None:
 def start_server() -> subprocess.Popen:
     env = dict(os.environ, DEBUG="0", ALLOWED_HOSTS="127.0.0.1,localhost")
     env.setdefault("SECURE_SSL_REDIRECT", "0")  # plain HTTP on loopback, behind no proxy
+    # A Redis cache like production's (sessions and the login throttle live there); BENCH_CACHE_URL
+    # picks the Redis database, "" runs without one.
+    cache_url = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/0")
+    if cache_url:
+        env["CACHE_URL"] = cache_url
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
 from fund.models import Role
@@ -75,17 +78,37 @@ def _resolves(url_name: str) -> str | None:
         return None
 
 
+# Resolved entries per (role, URL conf, script prefix): reverse() for every entry on every
+# request was a visible share of each page's time. Labels stay lazy (translated at render).
+_RESOLVED: dict[tuple, tuple[tuple, ...]] = {}
+
+
+def _resolved_for(role: str) -> tuple[tuple, ...]:
+    key = (role, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    found = _RESOLVED.get(key)
+    if found is None:
+        found = tuple(
+            (entry.label, url, entry.url_name)
+            for entry in NAVIGATION
+            if role in entry.roles and (url := _resolves(entry.url_name)) is not None
+        )
+        _RESOLVED[key] = found
+    return found
+
+
+@receiver(setting_changed)
+def _forget_resolved(**kwargs) -> None:
+    _RESOLVED.clear()
+
+
 def navigation_for(role: str | None) -> list[dict]:
-    """The entries of `role` whose pages exist: [{"label", "url", "url_name"}]."""
+    """The entries of `role` whose pages exist: [{"label", "url", "url_name"}] (fresh dicts)."""
     if role is None:
         return []
-    items = []
-    for entry in NAVIGATION:
-        if role in entry.roles:
-            url = _resolves(entry.url_name)
-            if url is not None:
-                items.append({"label": entry.label, "url": url, "url_name": entry.url_name})
-    return items
+    return [
+        {"label": label, "url": url, "url_name": url_name}
+        for label, url, url_name in _resolved_for(role)
+    ]
 
 
 def start_page_for(role: str | None) -> str:

@@ -268,11 +268,13 @@ def attainment(
     superior_union: SuperiorUnion | None = None,
     grassroots_union: GrassrootsUnion | None = None,
     compare: bool = True,
+    plan_of_year: dict[int, Decimal] | None = None,
 ) -> Attainment:
     """Planned, achieved, % of plan and growth on the same period last year, for one unit.
 
     ``compare=False`` skips last year (``previous`` and ``previous_planned`` 0, no growth) for
-    callers that do not show it, such as the dashboard.
+    callers that do not show it, such as the dashboard. ``plan_of_year``: the unit's
+    ``planned_by_quarter`` of `year` for the indicator's plan field, when the caller has it.
     """
     _check_indicator(indicator)
     if period not in PERIODS:
@@ -286,7 +288,9 @@ def attainment(
     }[period]
     field = PLAN_FIELD[indicator]
     unit = {"superior_union": superior_union, "grassroots_union": grassroots_union}
-    this_year = planned_by_quarter(fund=fund, year=year, field=field, **unit)
+    this_year = plan_of_year
+    if this_year is None:
+        this_year = planned_by_quarter(fund=fund, year=year, field=field, **unit)
     planned = planned_figure_of(this_year, quarters)
     year_planned = planned_figure_of(this_year, None)
     got = Decimal(achieved(fund=fund, indicator=indicator, start=start, end=end, **unit))

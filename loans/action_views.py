@@ -71,7 +71,26 @@ def _get_loan(request, pk) -> Loan:
 # Which actions apply to a loan, for whom (the loan page's "actions" block and the GET guard)
 
 
+def _read_repayments(loan: Loan):
+    """The loan's repayments when the loan page has already read them all (with their reversal
+    entries), so that the actions and the decisions need not read them again; else None."""
+    return getattr(loan, "page_repayments", None)
+
+
+def _has_unverified_visit(loan: Loan) -> bool:
+    read = getattr(loan, "page_visits", None)  # the loan page's list of follow-up visits
+    if read is not None:
+        return any(not v.purpose_verified for v in read)
+    return loan.visits.filter(purpose_verified=False).exists()
+
+
 def _has_reversible_repayment(loan: Loan) -> bool:
+    read = _read_repayments(loan)
+    if read is not None:
+        return any(
+            rep.reversal_entry_id is None and (loan.status != LoanStatus.CLOSED or rep.closed_loan)
+            for rep in read
+        )
     reps = loan.repayments.filter(reversal_entry__isnull=True)
     if loan.status == LoanStatus.CLOSED:
         reps = reps.filter(closed_loan=True)
@@ -108,11 +127,7 @@ def _applies(name: str, loan: Loan, scope: Scope) -> bool:
     if name == "waive":
         return active
     if name == "recall":
-        return (
-            active
-            and loan.recalled_on is None
-            and loan.visits.filter(purpose_verified=False).exists()
-        )
+        return active and loan.recalled_on is None and _has_unverified_visit(loan)
     if name == "close":
         return loan.status in (LoanStatus.ACTIVE, LoanStatus.CLOSED) and not _has_closure(loan)
     if name == "recovery":
@@ -175,9 +190,13 @@ def loan_decisions(loan: Loan) -> list[Decision]:
             "reason": w.reason,
         }
         out.append(Decision(w.waived_on, _("Miễn giảm lãi"), detail, None, _name(w.created_by)))
-    for rep in loan.repayments.filter(reversal_entry__isnull=False).select_related(
-        "reversal_entry"
-    ):
+    read = _read_repayments(loan)
+    reversed_reps = (
+        loan.repayments.filter(reversal_entry__isnull=False).select_related("reversal_entry")
+        if read is None
+        else [rep for rep in read if rep.reversal_entry_id is not None]
+    )
+    for rep in reversed_reps:
         out.append(
             Decision(
                 rep.reversal_entry.effective_date,

@@ -698,17 +698,20 @@ class PayoffQuote:
         return self.principal + self.interest + self.penalty + self.savings
 
 
-def full_payoff_quote(*, loan: Loan, on: date) -> PayoffQuote:
+def full_payoff_quote(*, loan: Loan, on: date, installments=None) -> PayoffQuote:
     """The amount that closes `loan` if paid on `on`: every principal still outstanding, the
     penalty accrued, the interest and savings of the overdue installments and of the current one
     (the interest of the current period as scheduled, whatever the method: the schedule already
     computed it on the balance the method uses), and no interest of the later installments.
 
     Paying exactly ``total`` with ``repayment_post`` on the same date closes the loan.
+    `installments`: as for ``repayment_allocate``.
     """
     _check_open(loan)
     on = _paid_on(on, loan)
-    split = repayment_allocate(loan=loan, amount=Decimal(10) ** 19, paid_on=on)
+    split = repayment_allocate(
+        loan=loan, amount=Decimal(10) ** 19, paid_on=on, installments=installments
+    )
     return PayoffQuote(
         loan_id=loan.pk,
         on=on,

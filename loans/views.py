@@ -139,10 +139,15 @@ def dashboard(request):
     fund = request.user.officer.fund
     today = _today()
     quarter = (today.month - 1) // 3 + 1
-    current = attainment(
-        fund=fund, indicator="disbursed_amount", year=today.year, quarter=quarter, compare=False
-    )
     planned = planned_by_quarter(fund=fund, year=today.year, field="disbursed_amount")
+    current = attainment(
+        fund=fund,
+        indicator="disbursed_amount",
+        year=today.year,
+        quarter=quarter,
+        compare=False,
+        plan_of_year=planned,
+    )
     achieved = disbursed_by_quarter(fund=fund, year=today.year)
     bars = [
         {
@@ -519,7 +524,25 @@ def loan_list_view(request):
     )
     if unions.queryset[: unions.SELECT_LIMIT + 1].count() > unions.SELECT_LIMIT:
         unions.use_code_box()
-    qs = loan_list(scope=scope).select_related("borrower", "grassroots_union").order_by("-id")
+    # Only the columns the list shows: a loan row is wide and each row of the page built a
+    # full Loan, Borrower and union.
+    qs = (
+        loan_list(scope=scope)
+        .select_related("borrower", "grassroots_union")
+        .only(
+            "id",
+            "status",
+            "debt_group",
+            "disbursed_on",
+            "principal",
+            "principal_currency",
+            "outstanding_principal",
+            "outstanding_principal_currency",
+            "borrower__full_name",
+            "grassroots_union__name",
+        )
+        .order_by("-id")
+    )
     if form.is_valid():
         d = form.cleaned_data
         if d["q"]:
@@ -561,6 +584,15 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
         i.owed = installment_owed(i)
         i.late = i in arrears
     days_past_due = (today - arrears[0].due_date).days if arrears else 0
+    # Read once for the page, its actions (a repayment to reverse?) and its decisions (the
+    # reversed ones): see loans.action_views._read_repayments.
+    loan.page_repayments = list(
+        loan.repayments.select_related("batch", "journal_entry", "reversal_entry").order_by(
+            "paid_on", "id"
+        )
+    )
+    # Also for the recall action (an unverified visit?); each line names the visiting officer.
+    loan.page_visits = list(loan.visits.select_related("visited_by").order_by("visited_on"))
     transactions = (
         LoanTransaction.objects.filter(loan=loan)
         .select_related("journal_entry")
@@ -578,17 +610,17 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
             ),
             "count": len(arrears),
         },
-        "repayments": loan.repayments.select_related("batch", "journal_entry").order_by(
-            "paid_on", "id"
-        ),
+        "repayments": loan.page_repayments,
         "transactions": transactions,
-        "visits": loan.visits.order_by("visited_on"),
+        "visits": loan.page_visits,
         "events": loan.application.events.select_related("actor").order_by("at", "id"),
     }
     if request.scope.role == Role.FUND_OFFICER and loan.status == LoanStatus.ACTIVE:
         context["repay_form"] = repay_form or RepaymentForm(initial={"paid_on": today})
         try:
-            context["payoff"] = repayments.full_payoff_quote(loan=loan, on=today)
+            context["payoff"] = repayments.full_payoff_quote(
+                loan=loan, on=today, installments=installments
+            )
         except ApplicationError:
             context["payoff"] = None
     return render(request, "loans/loan_detail.html", context, status=status)

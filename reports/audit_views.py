@@ -160,6 +160,10 @@ def _page(request, template: str, context: dict, *, period: Period | None = None
 
 
 def _fund(request) -> Fund:
+    # The officer profile comes with its fund (config.auth_backend): no query of its own.
+    officer = getattr(request.user, "officer", None)
+    if officer is not None and officer.fund_id == request.scope.fund_id:
+        return officer.fund
     return Fund.objects.get(pk=request.scope.fund_id)
 
 
@@ -192,8 +196,9 @@ def _split(balance: Decimal) -> tuple[Decimal, Decimal]:
 
 def trial_balance_rows(*, fund_id: int, start: date, end: date):
     """Opening balances, debit and credit movement and closing balances of every account."""
-    opening = trial_balance(as_of=start - timedelta(days=1), fund_id=fund_id)
-    closing = trial_balance(as_of=end, fund_id=fund_id)
+    accounts = list(Account.objects.order_by("path"))
+    opening = trial_balance(as_of=start - timedelta(days=1), fund_id=fund_id, accounts=accounts)
+    closing = trial_balance(as_of=end, fund_id=fund_id, accounts=accounts)
     leaf_turnover = turnover_by_account(start=start, end=end, fund_id=fund_id)
     parents = {r.account.pk: r.account.parent_id for r in closing.rows}
     turnover: dict[int, list[Decimal]] = {}

@@ -15,9 +15,10 @@ from .conftest import disbursed_loan
 
 pytestmark = pytest.mark.django_db
 
-# Upper bounds with room for the session, the user, the role and the layout's own queries; the
-# loan page also reads its actions and its record of decisions (about 7 small queries by key).
-MAX_QUERIES = {"dashboard": 20, "loan_list": 10, "loan_page": 22, "trial_balance": 14}
+# Upper bounds with room for the session (read from the database here: no Redis cache in the
+# tests) and the user with their officer profile and unit (one query); the loan page also reads
+# its actions and its record of decisions (a few small queries by key).
+MAX_QUERIES = {"dashboard": 16, "loan_list": 8, "loan_page": 13, "trial_balance": 10}
 
 
 def _pages(officers, loan):
@@ -60,3 +61,23 @@ def test_query_counts_do_not_grow_with_the_loan_book(as_user, officers, org, loa
         )
     after = _counts(as_user, officers, loan)
     assert after == before
+
+
+def test_the_officer_profile_and_unit_are_read_with_the_user(as_user, officers, loan):
+    """The user, their officer profile and its unit come in one query, not one each."""
+    for user, url in (
+        (officers.fund, reverse("loans:loan_list")),
+        (officers.grassroots, reverse("loans:collections")),
+    ):
+        client = as_user(user)
+        client.get(url)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        sqls = [q["sql"] for q in ctx.captured_queries]
+        lookups = [
+            'FROM "fund_officerprofile" WHERE "fund_officerprofile"."user_id" =',
+            'FROM "fund_fund" WHERE "fund_fund"."id" =',
+            'FROM "fund_grassrootsunion" WHERE "fund_grassrootsunion"."id" =',
+        ]
+        for lookup in lookups:
+            assert not any(lookup in sql for sql in sqls), (lookup, sqls)
