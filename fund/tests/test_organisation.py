@@ -15,7 +15,12 @@ from fund.services import (
 )
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+
+
+def _today():
+    """The day the test runs (not the day the module was imported: midnight in Hà Nội is 17:00
+    UTC, and a run can cross it)."""
+    return timezone.localdate()
 
 
 def test_create_opens_the_affiliation_history(org, officers):
@@ -57,7 +62,7 @@ def test_create_validates(org):
 
 
 def test_move_keeps_history(org, officers):
-    move_day = TODAY - timedelta(days=30)
+    move_day = _today() - timedelta(days=30)
     grassroots_union_move(
         grassroots_union=org.lb1,
         superior_union=org.hbt,
@@ -85,29 +90,31 @@ def test_move_keeps_history(org, officers):
 
 def test_move_refusals(org, officers):
     with pytest.raises(FundError):
-        grassroots_union_move(grassroots_union=org.lb1, superior_union=org.lb, effective_date=TODAY)
+        grassroots_union_move(
+            grassroots_union=org.lb1, superior_union=org.lb, effective_date=_today()
+        )
     with pytest.raises(FundError):
         grassroots_union_move(
-            grassroots_union=org.lb1, superior_union=org.other_su, effective_date=TODAY
+            grassroots_union=org.lb1, superior_union=org.other_su, effective_date=_today()
         )
     with pytest.raises(FundError):
         grassroots_union_move(
             grassroots_union=org.lb1,
             superior_union=org.hbt,
-            effective_date=TODAY + timedelta(1),
+            effective_date=_today() + timedelta(1),
         )
-    grassroots_union_move(grassroots_union=org.lb1, superior_union=org.hbt, effective_date=TODAY)
+    grassroots_union_move(grassroots_union=org.lb1, superior_union=org.hbt, effective_date=_today())
     with pytest.raises(FundError, match="phải sau ngày bắt đầu"):
         grassroots_union_move(
             grassroots_union=org.lb1,
             superior_union=org.lb,
-            effective_date=TODAY - timedelta(1),
+            effective_date=_today() - timedelta(1),
         )
     with pytest.raises(PermissionRefused):
         grassroots_union_move(
             grassroots_union=org.lb2,
             superior_union=org.hbt,
-            effective_date=TODAY,
+            effective_date=_today(),
             actor=officers.superior,
         )
 

@@ -38,6 +38,26 @@ def today() -> date:
     return timezone.localdate()
 
 
+class DaysFromToday:
+    """A date given as days from the day a test runs, for parametrize lists: those are built
+    when the tests are collected, which can be the day before (midnight in Hà Nội is 17:00 UTC,
+    and a run that crosses it would see a "future" date become today)."""
+
+    def __init__(self, days: int):
+        self.days = days
+
+    def __repr__(self) -> str:
+        return f"today{self.days:+d}"
+
+
+def on_run_day(values: dict) -> dict:
+    """`values` with each ``DaysFromToday`` turned into the date of the day the test runs."""
+    return {
+        k: today() + timedelta(days=v.days) if isinstance(v, DaysFromToday) else v
+        for k, v in values.items()
+    }
+
+
 class BorrowerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Borrower

@@ -13,7 +13,15 @@ from loans.models import Installment, Loan, LoanTransaction, Repayment, Repaymen
 from loans.repayments import repayment_post
 from loans.selectors import loan_book_reconcile
 
-from .factories import BorrowerFactory, LoanProductFactory, application_to, new_key, today
+from .factories import (
+    BorrowerFactory,
+    DaysFromToday,
+    LoanProductFactory,
+    application_to,
+    new_key,
+    on_run_day,
+    today,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -221,7 +229,7 @@ def test_same_key_returns_the_same_repayment_and_another_request_is_refused(loan
         ({"amount": 0}, "amount"),
         ({"amount": -5}, "amount"),
         ({"amount": 1000.0}, "amount"),
-        ({"paid_on": today() + timedelta(days=1)}, "paid_on"),
+        ({"paid_on": DaysFromToday(1)}, "paid_on"),
         ({"paid_on": DISBURSED - timedelta(days=1)}, "paid_on"),
         ({"amount": 10**12}, "amount"),
         ({"overpayment": "keep"}, "overpayment"),
@@ -229,7 +237,7 @@ def test_same_key_returns_the_same_repayment_and_another_request_is_refused(loan
 )
 def test_refusals_name_the_field_and_write_nothing(loan, kwargs, field):
     before, keys = counts(), CommandRecord.objects.count()
-    args = {"amount": 1_000_000, "paid_on": today(), **kwargs}
+    args = {"amount": 1_000_000, "paid_on": today(), **on_run_day(kwargs)}
     with pytest.raises(LoanError) as e:
         repayment_post(loan=loan, idempotency_key=new_key("bad"), **args)
     assert e.value.field == field

@@ -14,7 +14,7 @@ from fund.services import grassroots_union_move
 from loans import services
 from loans.errors import LoanError
 
-from .factories import BorrowerFactory, application_to, new_key, today
+from .factories import BorrowerFactory, DaysFromToday, application_to, new_key, on_run_day, today
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,7 @@ def test_attainment_against_the_year_plan(org, disbursed):
 @pytest.mark.parametrize(
     "kwargs, field",
     [
-        ({"visited_on": today() + timedelta(days=1)}, "visited_on"),
+        ({"visited_on": DaysFromToday(1)}, "visited_on"),
         ({"visited_on": D1 - timedelta(days=1)}, "visited_on"),
         ({"jobs_confirmed": -1}, "jobs_confirmed"),
         ({"purpose_verified": "yes"}, "purpose_verified"),
@@ -121,7 +121,12 @@ def test_bad_visits_are_refused(disbursed, kwargs, field):
     with pytest.raises(LoanError) as e:
         services.followup_visit_record(
             loan=a,
-            **{"visited_on": today(), "purpose_verified": True, "jobs_confirmed": 1, **kwargs},
+            **{
+                "visited_on": today(),
+                "purpose_verified": True,
+                "jobs_confirmed": 1,
+                **on_run_day(kwargs),
+            },
         )
     assert e.value.field == field
     assert a.visits.count() == 0

@@ -10,7 +10,7 @@ from loans import services
 from loans.errors import LoanError
 from loans.models import Borrower, BorrowerMembership
 
-from .factories import BorrowerFactory, application_draft, today
+from .factories import BorrowerFactory, DaysFromToday, application_draft, on_run_day, today
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +58,8 @@ def test_a_member_is_registered_with_a_normalised_cccd_and_a_membership(org, off
         ({"household_status": "rich"}, "household_status"),
         ({"full_name": " "}, "full_name"),
         ({"date_of_birth": "1988-07-14"}, "date_of_birth"),
-        ({"date_of_birth": date.today() + timedelta(days=1)}, "date_of_birth"),
-        ({"certificate_date": date.today() + timedelta(days=3)}, "certificate_date"),
+        ({"date_of_birth": DaysFromToday(1)}, "date_of_birth"),
+        ({"certificate_date": DaysFromToday(3)}, "certificate_date"),
         ({"certificate_valid_to": date(2024, 1, 1)}, "certificate_valid_to"),
         ({"phone": "0" * 40}, "phone"),
     ],
@@ -67,7 +67,9 @@ def test_a_member_is_registered_with_a_normalised_cccd_and_a_membership(org, off
 def test_bad_member_data_names_the_field_and_writes_nothing(org, change, field):
     n = counts()
     with pytest.raises(LoanError) as e:
-        services.borrower_create(fund=org.fund, grassroots_union=org.lb1, **{**HOA, **change})
+        services.borrower_create(
+            fund=org.fund, grassroots_union=org.lb1, **{**HOA, **on_run_day(change)}
+        )
     assert e.value.field == field
     assert counts() == n
 
