@@ -21,7 +21,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from accounting.errors import ApplicationError
-from accounting.formatting import quarter_label
+from accounting.formatting import format_date_vi, format_vnd, quarter_label
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS, access
 from fund.attainment import attainment, planned_by_quarter, planned_figure_of
 from fund.forms import form_error_apply
@@ -67,6 +67,7 @@ from .selectors import (
     borrower_list,
     disbursed_by_quarter,
     loan_book_arrears,
+    loan_ledger_lines,
     loan_list,
     reminder_deliveries_failed,
 )
@@ -571,6 +572,40 @@ def _get_loan(request, pk):
     )
 
 
+def _schedule_rows(installments) -> list[tuple]:
+    """The schedule table's cells, formatted once here rather than by a filter per cell."""
+    return [
+        (
+            i.number,
+            format_date_vi(i.due_date),
+            *(
+                format_vnd(v, symbol=False)
+                for v in (i.principal_due, i.interest_due, i.savings_due, i.penalty_due, i.owed)
+            ),
+            i.get_status_display(),
+            i.late,
+        )
+        for i in installments
+    ]
+
+
+def _ledger_rows(loan) -> list[tuple]:
+    """The ledger table's cells: date, entry, kind, memo, account, debit, credit."""
+    kinds = dict(LoanTransaction.Kind.choices)
+    return [
+        (
+            format_date_vi(line.effective_date),
+            line.entry_id,
+            kinds.get(line.kind, line.kind),
+            line.memo,
+            f"{line.account_code} {line.account_name}",
+            format_vnd(line.amount, symbol=False) if line.amount > 0 else "",
+            format_vnd(-line.amount, symbol=False) if line.amount < 0 else "",
+        )
+        for line in loan_ledger_lines(loan_id=loan.pk)
+    ]
+
+
 def _loan_page(request, loan, *, repay_form=None, status=200):
     today = _today()
     installments = list(
@@ -593,15 +628,9 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
     )
     # Also for the recall action (an unverified visit?); each line names the visiting officer.
     loan.page_visits = list(loan.visits.select_related("visited_by").order_by("visited_on"))
-    transactions = (
-        LoanTransaction.objects.filter(loan=loan)
-        .select_related("journal_entry")
-        .prefetch_related("journal_entry__postings__account")
-        .order_by("effective_date", "id")
-    )
     context = {
         "loan": loan,
-        "installments": installments,
+        "schedule": _schedule_rows(installments),
         "arrears": {
             "days_past_due": days_past_due,
             "amount": sum((i.owed for i in arrears), 0),
@@ -611,7 +640,7 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
             "count": len(arrears),
         },
         "repayments": loan.page_repayments,
-        "transactions": transactions,
+        "ledger": _ledger_rows(loan),
         "visits": loan.page_visits,
         "events": loan.application.events.select_related("actor").order_by("at", "id"),
     }
