@@ -4,8 +4,13 @@ Writes are POSTs to an operation's own URL (``…/create/``, ``…/<id>/approve/
 operation, so that each carries its own access rule and its own request and response schema.
 """
 
+from django.conf import settings
 from django.urls import path, re_path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from fund import api as fund_api
 from fund.access import PUBLIC
@@ -37,19 +42,28 @@ class SchemaApi(SpectacularAPIView):
     permission_classes = [AccessRolePermission]
 
 
-class SwaggerApi(SpectacularSwaggerView):
-    """Swagger UI, its scripts and styles served from our static files (sidecar), no CDN."""
+class DocsPolicy:
+    """The looser Content Security Policy of the bundled docs UIs (inline styles, Redoc's
+    worker); their scripts still come only from our static files."""
 
     access_roles = PUBLIC
     permission_classes = [AccessRolePermission]
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY_API_DOCS
+        return response
 
-class RedocApi(SpectacularRedocView):
+
+class SwaggerApi(DocsPolicy, SpectacularSwaggerSplitView):
+    """Swagger UI, its scripts and styles served from our static files (sidecar), no CDN; its
+    start-up script is fetched from this same URL (?script), not written inline."""
+
+
+class RedocApi(DocsPolicy, SpectacularRedocView):
     """Redoc from our static files, without the third-party fonts of the stock template."""
 
     template_name = "api/redoc.html"
-    access_roles = PUBLIC
-    permission_classes = [AccessRolePermission]
 
 
 app_name = "api"

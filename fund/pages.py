@@ -33,6 +33,7 @@ from .models import (
     AnnualPlan,
     CapitalMovement,
     CapitalSource,
+    GrassrootsUnion,
     LendingAllocation,
     SuperiorUnion,
 )
@@ -277,14 +278,34 @@ class PlanSplitForm(PlanFiguresForm):
         required=False,
         empty_label=_l("— Cả quỹ (phân bổ theo quý) —"),
     )
+    # A code box, not a list: a federation has thousands of grassroots unions.
+    grassroots_code = forms.CharField(
+        label=_l("Mã công đoàn cơ sở"),
+        max_length=32,
+        required=False,
+        help_text=_l("Để trống khi phân bổ cho cả quỹ hoặc cho công đoàn cấp trên."),
+    )
     quarter = forms.TypedChoiceField(label=_l("Kỳ"), choices=QUARTER_CHOICES, coerce=int, initial=0)
-    field_order = ["superior_union", "quarter", *FIGURE_FIELDS, "reason"]
+    field_order = ["superior_union", "grassroots_code", "quarter", *FIGURE_FIELDS, "reason"]
 
     def __init__(self, *args, fund, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fund = fund
         self.fields["superior_union"].queryset = SuperiorUnion.objects.filter(fund=fund).order_by(
             "code"
         )
+
+    def clean_grassroots_code(self):
+        """The grassroots union of this fund with that code (None when left empty)."""
+        code = self.cleaned_data["grassroots_code"].strip()
+        if not code:
+            return None
+        union = GrassrootsUnion.objects.filter(fund=self.fund, code__iexact=code).first()
+        if union is None:
+            raise forms.ValidationError(
+                _("Quỹ không có công đoàn cơ sở mã %(code)s.") % {"code": code}
+            )
+        return union
 
 
 @access(FUND_OFFICERS)
@@ -296,18 +317,24 @@ def plan_split_edit(request, year: int):
     if plan is None:
         raise Http404(_("Chưa có kế hoạch năm này."))
     initial = {}
-    su_id, q = request.GET.get("superior_union"), request.GET.get("quarter")
+    g = request.GET
+    su_id, gu_id, q = g.get("superior_union"), g.get("grassroots_union"), g.get("quarter")
     if q in {"0", "1", "2", "3", "4"}:
         initial["quarter"] = int(q)
         lookup = {"quarter": int(q), "grassroots_union": None}
-        if su_id and su_id.isdigit():
+        if gu_id and gu_id.isdigit():
+            lookup["grassroots_union"] = int(gu_id)
+        elif su_id and su_id.isdigit():
             lookup["superior_union_id"] = int(su_id)
             initial["superior_union"] = int(su_id)
         else:
             lookup["superior_union"] = None
-        split = plan.splits.filter(**lookup).first()
+        split = plan.splits.filter(**lookup).select_related("grassroots_union").first()
         if split is not None:
             initial.update(_figures_of(split))
+            if split.grassroots_union is not None:
+                initial["grassroots_code"] = split.grassroots_union.code
+                initial["superior_union"] = split.superior_union_id
     form = PlanSplitForm(request.POST or None, fund=fund, initial=initial)
     status = 200
     if request.method == "POST":
@@ -318,13 +345,14 @@ def plan_split_edit(request, year: int):
                     plan=plan,
                     quarter=d["quarter"],
                     superior_union=d["superior_union"],
+                    grassroots_union=d["grassroots_code"],
                     reason=d["reason"] or None,
                     require_reason=True,
                     actor=request.user,
                     **form.figures(),
                 )
             except ApplicationError as e:
-                form_error_apply(form, e)
+                form_error_apply(form, e, field_map={"grassroots_union": "grassroots_code"})
             else:
                 messages.success(request, _("Đã lưu phân bổ kế hoạch."))
                 return redirect(_plans_url(plan.year))

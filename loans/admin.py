@@ -572,6 +572,10 @@ class LoanClosureInline(ReadOnlyInline):
 @admin.register(Loan)
 class LoanAdmin(ReadOnlyAdmin):
     scope_kind, scope_field = "grassroots", "grassroots_union"
+
+    class Media:
+        css = {"all": ["css/admin.css"]}  # a class, not a style attribute: the CSP forbids those
+
     list_display = [
         "id",
         "borrower",
@@ -678,7 +682,7 @@ class LoanAdmin(ReadOnlyAdmin):
         body = format_html_join(
             "",
             '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{}</td><td>{}</td>'
-            '<td style="text-align:right">{}</td><td style="text-align:right">{}</td></tr>',
+            '<td class="trovon-num">{}</td><td class="trovon-num">{}</td></tr>',
             rows,
         )
         return format_html(

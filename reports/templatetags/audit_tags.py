@@ -39,10 +39,15 @@ def datetime_vi(value):
     return f"{format_date_vi(local)} {local:%H:%M:%S}"
 
 
+MAX_INDENT = 6
+
+
 @register.filter
 def indent(depth):
-    """Left padding of an account row by its depth in the chart."""
+    """CSS class that indents an account row by its depth in the chart ("depth-0" … "depth-6";
+    deeper accounts share the last step). A class, not a style attribute: the Content Security
+    Policy allows no inline styles."""
     try:
-        return f"{max(int(depth), 0) * 1.2:.1f}em"
+        return f"depth-{min(max(int(depth), 0), MAX_INDENT)}"
     except (TypeError, ValueError):
-        return "0"
+        return "depth-0"

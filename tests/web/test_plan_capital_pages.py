@@ -297,3 +297,61 @@ def test_allocation_set_and_remove(as_user, officers, org, capital):
         assert other.get(url).status_code == 403
         assert other.post(url, {**data, "amount": "1"}).status_code == 403
     assert lending_allocation_in_force(superior_union=org.lb) is None
+
+
+def test_plan_split_for_a_grassroots_union_by_its_code(as_user, officers, org):
+    """A grassroots union's part is set on the same page, named by its code (a federation has
+    thousands: no list); a bad code, another fund's union or a part beyond its superior union's
+    is refused next to the field and writes nothing."""
+    year = today().year
+    plan = annual_plan_set(fund=org.fund, year=year, disbursed_amount=10 * BN, borrowers=100)
+    c = as_user(officers.fund)
+    url = reverse("fundweb:plan_split_set", args=[year])
+    lb = {"superior_union": org.lb.pk, "quarter": "0", "disbursed_amount": "4.000.000.000"}
+    assert c.post(url, lb).status_code == 302
+    before = (PlanSplit.objects.count(), AuditLog.objects.count())
+
+    for code, field in [
+        ("LB-999", "grassroots_code"),  # no such union
+        (org.other_gu.code, "grassroots_code"),  # another fund's
+    ]:
+        r = c.post(url, {"grassroots_code": code, "quarter": "0", "disbursed_amount": "1"})
+        assert r.status_code == 400 and field in _errors(r), code
+    r = c.post(url, {"grassroots_code": "LB-999", "quarter": "0", "disbursed_amount": "1"})
+    assert "Quỹ không có công đoàn cơ sở mã LB-999." in r.content.decode()
+    # Beyond what its superior union was given.
+    r = c.post(
+        url, {"grassroots_code": org.lb1.code, "quarter": "0", "disbursed_amount": "5.000.000.000"}
+    )
+    assert r.status_code == 400 and "disbursed_amount" in _errors(r)
+    # Named under another superior union.
+    r = c.post(
+        url,
+        {
+            "superior_union": org.hbt.pk,
+            "grassroots_code": org.lb1.code,
+            "quarter": "0",
+            "disbursed_amount": "1.000.000.000",
+        },
+    )
+    assert r.status_code == 400 and "superior_union" in _errors(r)
+    assert (PlanSplit.objects.count(), AuditLog.objects.count()) == before
+
+    # Accepted, the code typed in lower case; shown on the plans page with its edit link.
+    ok = {"grassroots_code": org.lb1.code.lower(), "quarter": "1"}
+    assert c.post(url, {**ok, "disbursed_amount": "1.500.000.000"}).status_code == 302
+    split = PlanSplit.objects.get(plan=plan, grassroots_union=org.lb1, quarter=1)
+    assert split.superior_union_id == org.lb.pk
+    assert amount_of(split.disbursed_amount) == Decimal(1_500_000_000)
+    page = c.get(reverse("fundweb:plans"), {"year": year}).content.decode()
+    edit = f"?quarter=1&amp;grassroots_union={org.lb1.pk}"
+    assert org.lb1.name in page and edit in page
+
+    # The edit link opens the form with the union's code and figures; a change needs a reason.
+    form = c.get(url, {"quarter": 1, "grassroots_union": org.lb1.pk}).content.decode()
+    assert f'value="{org.lb1.code}"' in form and 'value="1500000000"' in form
+    change = {**ok, "disbursed_amount": "2.000.000.000"}
+    assert "reason" in _errors(c.post(url, change))
+    assert c.post(url, {**change, "reason": "Thêm hộ vay"}).status_code == 302
+    split.refresh_from_db()
+    assert amount_of(split.disbursed_amount) == 2 * BN
