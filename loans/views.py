@@ -525,22 +525,7 @@ def loan_list_view(request):
     )
     if unions.queryset[: unions.SELECT_LIMIT + 1].count() > unions.SELECT_LIMIT:
         unions.use_code_box()
-    # Only the columns the list shows, as plain values: a loan row is wide, and building a Loan,
-    # a Borrower and a union for each row of the page cost more than the query.
-    qs = (
-        loan_list(scope=scope)
-        .order_by("-id")
-        .values_list(
-            "id",
-            "borrower__full_name",
-            "grassroots_union__name",
-            "disbursed_on",
-            "principal",
-            "outstanding_principal",
-            "debt_group",
-            "status",
-        )
-    )
+    qs = loan_list(scope=scope).order_by("-id")
     if form.is_valid():
         d = form.cleaned_data
         if d["q"]:
@@ -563,9 +548,25 @@ def loan_list_view(request):
     )
 
 
-def _loan_rows(values) -> list[tuple]:
+LOAN_LIST_COLUMNS = (
+    "id",
+    "borrower__full_name",
+    "grassroots_union__name",
+    "disbursed_on",
+    "principal",
+    "outstanding_principal",
+    "debt_group",
+    "status",
+)
+
+
+def _loan_rows(page_of_loans) -> list[tuple]:
     """The loan list's cells, formatted once: link, number, borrower, union, disbursed on,
-    principal, outstanding, debt group, status; and whether the row shows as overdue."""
+    principal, outstanding, debt group, status; and whether the row shows as overdue.
+
+    Only the columns the list shows, as plain values: a loan row is wide, and building a Loan,
+    a Borrower and a union for each row cost more than the query. (The values are taken from
+    the page's slice, so that the pager's count does not join the borrowers and unions.)"""
     # One reverse() for the page, not one per row: the link of loan 0, split around its number.
     head, tail = reverse("loans:loan_detail", args=[0]).rsplit("0", 1)
     statuses = dict(LoanStatus.choices)
@@ -582,7 +583,9 @@ def _loan_rows(values) -> list[tuple]:
             statuses.get(status, status),
             debt_group > 1,
         )
-        for pk, borrower, union, disbursed_on, principal, outstanding, debt_group, status in values
+        for pk, borrower, union, disbursed_on, principal, outstanding, debt_group, status in (
+            page_of_loans.values_list(*LOAN_LIST_COLUMNS)
+        )
     ]
 
 
