@@ -51,6 +51,7 @@ from .forms import (
     ReviewForm,
 )
 from .models import (
+    ApplicationEvent,
     ApplicationStatus,
     Borrower,
     Loan,
@@ -591,9 +592,9 @@ def _loan_rows(page_of_loans) -> list[tuple]:
 
 def _get_loan(request, pk):
     return scoped_get_or_404(
-        loan_list(scope=request.scope).select_related(
-            "application", "product", "superior_union", "disbursed_by"
-        ),
+        # The page shows the superior union's name; the application, product and disbursing
+        # officer are not shown (a wide join PostgreSQL spent milliseconds planning).
+        loan_list(scope=request.scope).select_related("superior_union"),
         request.scope,
         pk=pk,
     )
@@ -649,7 +650,7 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
     # Read once for the page, its actions (a repayment to reverse?) and its decisions (the
     # reversed ones): see loans.action_views._read_repayments.
     loan.page_repayments = list(
-        loan.repayments.select_related("batch", "journal_entry", "reversal_entry").order_by(
+        loan.repayments.select_related("batch", "reversal_entry").order_by(
             "paid_on", "id"
         )
     )
@@ -669,7 +670,9 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
         "repayments": loan.page_repayments,
         "ledger": _ledger_rows(loan),
         "visits": loan.page_visits,
-        "events": loan.application.events.select_related("actor").order_by("at", "id"),
+        "events": ApplicationEvent.objects.filter(application_id=loan.application_id)
+        .select_related("actor")
+        .order_by("at", "id"),
     }
     if request.scope.role == Role.FUND_OFFICER and loan.status == LoanStatus.ACTIVE:
         context["repay_form"] = repay_form or RepaymentForm(initial={"paid_on": today})
