@@ -705,17 +705,26 @@ def jobs_confirmed_between(
 def disbursed_by_quarter(*, fund: Fund, year: int) -> dict[int, Decimal]:
     """{quarter: principal disbursed} of the fund's loans in `year`, in one query (the
     dashboard's chart; the same loans as ``disbursed_amount_between``)."""
+    return {
+        q: amount for q, (amount, _jobs) in disbursements_by_quarter(fund=fund, year=year).items()
+    }
+
+
+def disbursements_by_quarter(*, fund: Fund, year: int) -> dict[int, tuple[Decimal, int]]:
+    """{quarter: (principal disbursed, jobs planned)} of the fund's loans disbursed in `year`,
+    in one grouped read of the covering index: per quarter the figures of
+    ``disbursed_amount_between`` and ``jobs_created_between``."""
     from django.db.models.functions import ExtractQuarter
 
     rows = (
         _disbursed(fund=fund, start=date(year, 1, 1), end=date(year, 12, 31))
         .annotate(q=ExtractQuarter("disbursed_on"))
         .values("q")
-        .annotate(s=Sum("principal"))
-        .values_list("q", "s")
+        .annotate(s=Sum("principal"), j=Sum("planned_jobs"))
+        .values_list("q", "s", "j")
     )
-    out = {q: ZERO for q in range(1, 5)}
-    out.update({int(q): s for q, s in rows})
+    out = {q: (ZERO, 0) for q in range(1, 5)}
+    out.update({int(q): (s, j) for q, s, j in rows})
     return out
 
 

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 from accounting.errors import ApplicationError
 from accounting.formatting import format_date_vi, format_vnd, quarter_label
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS, access
-from fund.attainment import attainment, planned_by_quarter, planned_figure_of
+from fund.attainment import attainment, fund_plan_by_quarter, planned_figure_of
 from fund.forms import form_error_apply
-from fund.models import GrassrootsUnion, Role
+from fund.models import AnnualPlan, GrassrootsUnion, Role
 from fund.scoping import scope_filter, scoped_get_or_404
 from fund.selectors import capital_position
 
@@ -66,7 +66,7 @@ from .selectors import (
     amount_of,
     application_list,
     borrower_list,
-    disbursed_by_quarter,
+    disbursements_by_quarter,
     loan_book_arrears,
     loan_ledger_lines,
     loan_list,
@@ -141,21 +141,27 @@ def dashboard(request):
     fund = request.user.officer.fund
     today = _today()
     quarter = (today.month - 1) // 3 + 1
-    planned = planned_by_quarter(fund=fund, year=today.year, field="disbursed_amount")
+    plans = fund_plan_by_quarter(
+        plan=AnnualPlan.objects.filter(fund=fund, year=today.year).first(),
+        fields=("disbursed_amount", "jobs"),
+    )
+    # The year's loans by quarter in one grouped read: the chart, this quarter's disbursement
+    # and the jobs planned on the loans disbursed since January.
+    by_quarter = disbursements_by_quarter(fund=fund, year=today.year)
     current = attainment(
         fund=fund,
         indicator="disbursed_amount",
         year=today.year,
         quarter=quarter,
         compare=False,
-        plan_of_year=planned,
+        plan_of_year=plans["disbursed_amount"],
+        achieved_figure=by_quarter[quarter][0],
     )
-    achieved = disbursed_by_quarter(fund=fund, year=today.year)
     bars = [
         {
             "label": quarter_label(q, today.year),
-            "planned": int(planned_figure_of(planned, (q,))),
-            "achieved": int(achieved[q]),
+            "planned": int(planned_figure_of(plans["disbursed_amount"], (q,))),
+            "achieved": int(by_quarter[q][0]),
         }
         for q in range(1, 5)
     ]
@@ -166,6 +172,8 @@ def dashboard(request):
         quarter=quarter,
         period="ytd",
         compare=False,
+        plan_of_year=plans["jobs"],
+        achieved_figure=sum(by_quarter[q][1] for q in range(1, quarter + 1)),
     )
     position = capital_position(fund=fund)
     outstanding = amount_of(position.outstanding)
@@ -650,9 +658,7 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
     # Read once for the page, its actions (a repayment to reverse?) and its decisions (the
     # reversed ones): see loans.action_views._read_repayments.
     loan.page_repayments = list(
-        loan.repayments.select_related("batch", "reversal_entry").order_by(
-            "paid_on", "id"
-        )
+        loan.repayments.select_related("batch", "reversal_entry").order_by("paid_on", "id")
     )
     # Also for the recall action (an unverified visit?); each line names the visiting officer.
     loan.page_visits = list(loan.visits.select_related("visited_by").order_by("visited_on"))
