@@ -98,18 +98,22 @@ def test_disbursements_by_quarter_equal_the_attainment_sources(org, book):
         assert by_q[q] == (disbursed_amount_between(**period), jobs_created_between(**period))
 
 
-def test_fund_plan_by_quarter_reads_several_fields_as_planned_by_quarter_does(org):
-    year = today().year
-    assert fund_plan_by_quarter(plan=None, fields=("jobs",)) == {"jobs": {}}
-    plan = annual_plan_set(
+def _this_years_plan(org):
+    return annual_plan_set(
         fund=org.fund,
-        year=year,
+        year=today().year,
         disbursed_amount=4_000_000_000,
         borrowers=10,
         loans=10,
         grassroots_unions=2,
         jobs=20,
     )
+
+
+def test_fund_plan_by_quarter_reads_several_fields_as_planned_by_quarter_does(org):
+    year = today().year
+    assert fund_plan_by_quarter(plan=None, fields=("jobs",)) == {"jobs": {}}
+    plan = _this_years_plan(org)
     plan_split_set(plan=plan, quarter=2, disbursed_amount=1_500_000_000, jobs=7)
     both = fund_plan_by_quarter(
         plan=AnnualPlan.objects.get(pk=plan.pk), fields=("disbursed_amount", "jobs")
@@ -121,15 +125,7 @@ def test_fund_plan_by_quarter_reads_several_fields_as_planned_by_quarter_does(or
 
 def test_planned_by_quarter_gives_the_planned_figures(org):
     year = today().year
-    plan = annual_plan_set(
-        fund=org.fund,
-        year=year,
-        disbursed_amount=4_000_000_000,
-        borrowers=10,
-        loans=10,
-        grassroots_unions=2,
-        jobs=20,
-    )
+    plan = _this_years_plan(org)
     rows = planned_by_quarter(fund=org.fund, year=year, field="disbursed_amount")
     assert rows == {0: 4_000_000_000}
     plan_split_set(plan=plan, quarter=2, disbursed_amount=1_500_000_000)
