@@ -186,12 +186,26 @@ urlpatterns = [
     *[
         path(f"loans/<id:pk>/{route}/", view.as_view(), name=name)
         for route, view, name in [
-            ("reschedule", loan_actions.LoanRescheduleApi, "loan_reschedule"),
+            ("reschedule-requests", loan_actions.LoanRescheduleRequestApi, "loan_reschedule"),
             ("interest-waiver", loan_actions.LoanInterestWaiveApi, "loan_interest_waive"),
-            ("write-off", loan_actions.LoanWriteOffApi, "loan_write_off"),
+            ("write-off-requests", loan_actions.LoanWriteOffRequestApi, "loan_write_off"),
             ("write-off-recovery", loan_actions.LoanWriteOffRecoveryApi, "loan_write_off_recovery"),
             ("close", loan_actions.LoanCloseApi, "loan_close"),
             ("recall", loan_actions.LoanRecallApi, "loan_recall"),
+        ]
+    ],
+    path(
+        "change-requests/",
+        loan_actions.ChangeRequestListApi.as_view(),
+        name="change_request_list",
+    ),
+    *[
+        path(f"change-requests/<id:pk>/{route}", view.as_view(), name=name)
+        for route, view, name in [
+            ("", loan_actions.ChangeRequestDetailApi, "change_request_detail"),
+            ("approve/", loan_actions.ChangeRequestApproveApi, "change_request_approve"),
+            ("reject/", loan_actions.ChangeRequestRejectApi, "change_request_reject"),
+            ("withdraw/", loan_actions.ChangeRequestWithdrawApi, "change_request_withdraw"),
         ]
     ],
     path("repayments/", loans_api.RepaymentListApi.as_view(), name="repayment_list"),

@@ -1,102 +1,58 @@
-"""REST API of a loan's life after disbursement (``/api/v1/loans/<id>/…/``): rescheduling,
-interest waiver, write-off, recovery after write-off, closure and recall — the decisions the
-loan page offers a fund officer (``loans.action_views``), through the same services
-(``loans.restructuring``).
+"""REST API of a loan's life after disbursement: interest waiver, recovery after write-off,
+closure and recall (``/api/v1/loans/<id>/…/``) — the decisions the loan page offers a fund
+officer (``loans.action_views``), through the same services (``loans.restructuring``) — and the
+requests for a rescheduling or a write-off (``loans.change_requests``): any officer in charge of
+the loan asks (``…/reschedule-requests/``, ``…/write-off-requests/``), another fund officer
+approves or rejects (``/api/v1/change-requests/<id>/…``), the requester may withdraw.
 
-Each is a POST that moves money or the schedule, so each needs an ``Idempotency-Key`` header (a
-retry answers with the first result). Rescheduling and write-off are four-eyes decisions: the
-caller approves, and ``requested_by`` names the officer who asked (another officer in charge of
-the loan). Loans outside the caller's scope answer 404.
+Every POST that moves money or the schedule needs an ``Idempotency-Key`` header (a retry answers
+with the first result). Loans and requests outside the caller's scope answer 404.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from accounting.errors import ApplicationError
-from fund.access import FUND_OFFICERS
-from fund.api_base import ApiView, get_in_scope, idempotency_key, money_post
-from fund.errors import PermissionRefused
+from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS
+from fund.api_base import ApiView, get_in_scope, idempotency_key, money_post, paged
+from fund.scoping import scope_filter
 
 from . import api_serializers as s
-from . import restructuring
+from . import change_requests, restructuring
 from .errors import LoanError
-from .models import Loan
+from .models import Loan, LoanChangeRequest
 
 
 def _loan(view: ApiView, pk: int) -> Loan:
     return get_in_scope(Loan.objects.select_related("borrower"), view.scope, pk)
 
 
-def _requester(loan: Loan, pk: int):
-    """The officer of the loan's fund named as the one who asked; the service checks that they
-    are in charge of the loan and are not the caller."""
-    user = (
-        get_user_model()
-        .objects.filter(pk=pk, is_active=True, officer__fund_id=loan.fund_id)
-        .select_related("officer")
-        .first()
-    )
-    if user is None:
-        raise LoanError(_("Không có cán bộ này trong quỹ."), field="requested_by")
-    return user
-
-
-@contextmanager
-def _four_eyes_on_requested_by():
-    """Refusals about the requester as bad input on ``requested_by`` (400): the services blame
-    ``actor`` when the caller would approve their own request (the caller is implicit here),
-    and refuse a requester not in charge of the loan as a permission matter, in words meant for
-    the signed-in user."""
-    try:
-        yield
-    except PermissionRefused as e:
-        if e.field != "requested_by":
-            raise
-        raise LoanError(
-            _("Người đề nghị không phụ trách khoản vay này."),
-            field="requested_by",
-            code="requester_not_in_charge",
-        ) from e
-    except ApplicationError as e:
-        if e.field == "actor" and e.code == "maker_checker":
-            e.field = "requested_by"
-        raise
-
-
 def _created(serializer, row) -> Response:
     return Response(serializer(row).data, status=status.HTTP_201_CREATED)
 
 
-class LoanRescheduleApi(ApiView):
-    access_roles = FUND_OFFICERS
+class LoanRescheduleRequestApi(ApiView):
+    access_roles = WRITERS
 
     @money_post(
         request=s.RescheduleInput,
-        responses={201: s.ScheduleRevisionOutput},
-        summary="Cơ cấu lại thời hạn trả nợ (lịch mới, lịch cũ giữ lại; bốn mắt)",
+        responses={201: s.ChangeRequestOutput},
+        summary="Đề nghị cơ cấu lại thời hạn trả nợ (một cán bộ quỹ khác duyệt)",
     )
     def post(self, request, pk: int):
         loan = _loan(self, pk)
         data = self.input(s.RescheduleInput)
-        with _four_eyes_on_requested_by():
-            revision = restructuring.loan_reschedule(
-                loan=loan,
-                effective_date=data["effective_date"],
-                term=data["term"],
-                method=data.get("method"),
-                first_due_date=data.get("first_due_date"),
-                reason=data["reason"],
-                requested_by=_requester(loan, data["requested_by"]),
-                idempotency_key=idempotency_key(request),
-                actor=request.user,
-            )
-        return _created(s.ScheduleRevisionOutput, revision)
+        req = change_requests.change_request_file(
+            loan=loan,
+            kind=LoanChangeRequest.Kind.RESCHEDULE,
+            idempotency_key=idempotency_key(request),
+            actor=request.user,
+            **data,
+        )
+        return _created(s.ChangeRequestOutput, req)
 
 
 class LoanInterestWaiveApi(ApiView):
@@ -116,28 +72,25 @@ class LoanInterestWaiveApi(ApiView):
         return _created(s.InterestWaiverOutput, waiver)
 
 
-class LoanWriteOffApi(ApiView):
-    access_roles = FUND_OFFICERS
+class LoanWriteOffRequestApi(ApiView):
+    access_roles = WRITERS
 
     @money_post(
         request=s.WriteOffInput,
-        responses={201: s.WriteOffOutput},
-        summary="Xử lý rủi ro: xóa gốc còn nợ bằng dự phòng (bốn mắt)",
+        responses={201: s.ChangeRequestOutput},
+        summary="Đề nghị xử lý rủi ro (một cán bộ quỹ khác duyệt)",
     )
     def post(self, request, pk: int):
         loan = _loan(self, pk)
         data = self.input(s.WriteOffInput)
-        with _four_eyes_on_requested_by():
-            write_off = restructuring.loan_write_off(
-                loan=loan,
-                written_off_on=data["written_off_on"],
-                cause=data["cause"],
-                note=data["note"],
-                requested_by=_requester(loan, data["requested_by"]),
-                idempotency_key=idempotency_key(request),
-                actor=request.user,
-            )
-        return _created(s.WriteOffOutput, write_off)
+        req = change_requests.change_request_file(
+            loan=loan,
+            kind=LoanChangeRequest.Kind.WRITE_OFF,
+            idempotency_key=idempotency_key(request),
+            actor=request.user,
+            **data,
+        )
+        return _created(s.ChangeRequestOutput, req)
 
 
 class LoanWriteOffRecoveryApi(ApiView):
@@ -199,3 +152,92 @@ class LoanRecallApi(ApiView):
             actor=request.user,
         )
         return _created(s.ScheduleRevisionOutput, revision)
+
+
+# --------------------------------------------------------------------------------------------
+# Requests to change a loan's terms: the list, one request, its decision
+
+
+def _change_request(view: ApiView, pk: int) -> LoanChangeRequest:
+    return get_in_scope(
+        LoanChangeRequest.objects.select_related("loan"),
+        view.scope,
+        pk,
+        grassroots_field="loan__grassroots_union",
+    )
+
+
+class ChangeRequestListApi(ApiView):
+    access_roles = ALL_ROLES
+
+    @extend_schema(
+        parameters=[s.ChangeRequestFilter],
+        responses=paged(s.ChangeRequestOutput),
+        summary="Đề nghị cơ cấu lại, xử lý rủi ro trong phạm vi (lọc theo trạng thái, loại)",
+    )
+    def get(self, request):
+        f = self.query(s.ChangeRequestFilter)
+        qs = scope_filter(
+            LoanChangeRequest.objects.all(), self.scope, grassroots_field="loan__grassroots_union"
+        )
+        for name in ("status", "kind"):
+            if name in f:
+                qs = qs.filter(**{name: f[name]})
+        if "loan" in f:
+            qs = qs.filter(loan_id=f["loan"])
+        return self.page(qs.order_by("-requested_at", "-pk"), s.ChangeRequestOutput)
+
+
+class ChangeRequestDetailApi(ApiView):
+    access_roles = ALL_ROLES
+
+    @extend_schema(responses=s.ChangeRequestOutput, summary="Một đề nghị thay đổi khoản vay")
+    def get(self, request, pk: int):
+        return Response(s.ChangeRequestOutput(_change_request(self, pk)).data)
+
+
+class ChangeRequestApproveApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @money_post(
+        request=None,
+        responses={200: s.ChangeRequestOutput},
+        summary="Duyệt đề nghị (cán bộ quỹ khác người đề nghị): quyết định có hiệu lực",
+    )
+    def post(self, request, pk: int):
+        req = change_requests.change_request_approve(
+            request=_change_request(self, pk),
+            actor=request.user,
+            idempotency_key=idempotency_key(request),
+        )
+        return Response(s.ChangeRequestOutput(req).data)
+
+
+class ChangeRequestRejectApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @extend_schema(
+        request=s.NoteInput,
+        responses={200: s.ChangeRequestOutput},
+        summary="Từ chối đề nghị, ghi lý do",
+    )
+    def post(self, request, pk: int):
+        req = _change_request(self, pk)
+        data = self.input(s.NoteInput)
+        req = change_requests.change_request_reject(
+            request=req, actor=request.user, note=data["note"]
+        )
+        return Response(s.ChangeRequestOutput(req).data)
+
+
+class ChangeRequestWithdrawApi(ApiView):
+    access_roles = WRITERS
+
+    @extend_schema(
+        request=None, responses={200: s.ChangeRequestOutput}, summary="Rút đề nghị của mình"
+    )
+    def post(self, request, pk: int):
+        req = change_requests.change_request_withdraw(
+            request=_change_request(self, pk), actor=request.user
+        )
+        return Response(s.ChangeRequestOutput(req).data)

@@ -16,6 +16,7 @@ from .models import (
     ApplicationStatus,
     HouseholdStatus,
     InstallmentStatus,
+    LoanChangeRequest,
     LoanStatus,
     PurposeKind,
     SecurityKind,
@@ -410,9 +411,35 @@ class RescheduleInput(serializers.Serializer):
     effective_date = BusinessDateField()
     term = serializers.IntegerField(min_value=1, max_value=600, help_text="Số kỳ trả nợ mới")
     method = serializers.ChoiceField(choices=METHOD_CHOICES, required=False)
-    first_due_date = BusinessDateField(required=False, help_text="Mặc định: một kỳ sau")
+    first_due_date = BusinessDateField(
+        required=False, allow_null=True, help_text="Mặc định: một kỳ sau"
+    )
     reason = serializers.CharField(max_length=500)
-    requested_by = IdField(help_text="Cán bộ đề nghị (khác người gọi: bốn mắt)")
+
+
+class ChangeRequestOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=LoanChangeRequest.Kind.choices)
+    status = serializers.ChoiceField(choices=LoanChangeRequest.Status.choices)
+    terms = serializers.DictField(help_text="Nội dung đề nghị (ngày dạng YYYY-MM-DD)")
+    requested_by_id = serializers.IntegerField()
+    requested_at = serializers.DateTimeField()
+    decided_by_id = serializers.IntegerField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_note = serializers.CharField(allow_blank=True)
+    revision_id = serializers.IntegerField(allow_null=True)
+    write_off_id = serializers.IntegerField(allow_null=True)
+
+
+class ChangeRequestFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=LoanChangeRequest.Status.choices, required=False)
+    kind = serializers.ChoiceField(choices=LoanChangeRequest.Kind.choices, required=False)
+    loan = IdField(required=False)
+
+
+class NoteInput(serializers.Serializer):
+    note = serializers.CharField(max_length=500)
 
 
 class ScheduleRevisionOutput(serializers.Serializer):
@@ -454,22 +481,6 @@ class WriteOffInput(serializers.Serializer):
     written_off_on = BusinessDateField()
     cause = serializers.ChoiceField(choices=WriteOffCause.choices)
     note = _text(500, default="")
-    requested_by = IdField(help_text="Cán bộ đề nghị (khác người gọi: bốn mắt)")
-
-
-class WriteOffOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    loan_id = serializers.IntegerField()
-    written_off_on = serializers.DateField()
-    cause = serializers.CharField()
-    note = serializers.CharField(allow_blank=True)
-    principal = MoneyField(allow_zero=True)
-    provision_used = MoneyField(allow_zero=True)
-    expense = MoneyField(allow_zero=True)
-    provision_released = MoneyField(allow_zero=True)
-    journal_entry_id = serializers.IntegerField()
-    requested_by_id = serializers.IntegerField(allow_null=True)
-    approved_by_id = serializers.IntegerField(allow_null=True)
 
 
 class RecoveryInput(serializers.Serializer):
