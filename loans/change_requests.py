@@ -159,6 +159,20 @@ def _require_decider(req: LoanChangeRequest, actor) -> None:
         )
 
 
+def _close(req: LoanChangeRequest, actor, status: str, action: str, **fields) -> None:
+    """Record the decision on `req` (its new status, who and when, `fields`) and audit it."""
+    req.status = status
+    req.decided_by = _user(actor)
+    req.decided_at = timezone.now()
+    for name, value in fields.items():
+        setattr(req, name, value)
+    req.save(update_fields=["status", "decided_by", "decided_at", *fields])
+    changes = {"status": [Status.PENDING.value, status]}
+    if fields.get("decision_note"):
+        changes["note"] = [None, fields["decision_note"]]
+    audit_record(actor=_user(actor), action=action, obj=req, changes=changes)
+
+
 def change_request_approve(
     *, request: LoanChangeRequest, actor, idempotency_key: str
 ) -> LoanChangeRequest:
@@ -169,33 +183,19 @@ def change_request_approve(
         req = _locked_request(request)
         _require_pending(req)
         _require_decider(req, actor)
-        terms = _loaded(req)
-        if req.kind == Kind.RESCHEDULE:
-            req.revision = restructuring.loan_reschedule(
-                loan=req.loan,
-                requested_by=req.requested_by,
-                actor=actor,
-                idempotency_key=f"request:{req.pk}",
-                **terms,
-            )
-        else:
-            req.write_off = restructuring.loan_write_off(
-                loan=req.loan,
-                requested_by=req.requested_by,
-                actor=actor,
-                idempotency_key=f"request:{req.pk}",
-                **terms,
-            )
-        req.status = Status.APPROVED
-        req.decided_by = _user(actor)
-        req.decided_at = timezone.now()
-        req.save(update_fields=["status", "decided_by", "decided_at", "revision", "write_off"])
-        audit_record(
-            actor=_user(actor),
-            action="approve",
-            obj=req,
-            changes={"status": ["pending", "approved"]},
+        decide, result = (
+            (restructuring.loan_reschedule, "revision")
+            if req.kind == Kind.RESCHEDULE
+            else (restructuring.loan_write_off, "write_off")
         )
+        done = decide(
+            loan=req.loan,
+            requested_by=req.requested_by,
+            actor=actor,
+            idempotency_key=f"request:{req.pk}",
+            **_loaded(req),
+        )
+        _close(req, actor, Status.APPROVED, "approve", **{result: done})
         return req
 
     with transaction.atomic():
@@ -215,17 +215,7 @@ def change_request_reject(*, request: LoanChangeRequest, actor, note: str) -> Lo
         req = _locked_request(request)
         _require_pending(req)
         _require_decider(req, actor)
-        req.status = Status.REJECTED
-        req.decided_by = _user(actor)
-        req.decided_at = timezone.now()
-        req.decision_note = note
-        req.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        audit_record(
-            actor=_user(actor),
-            action="reject",
-            obj=req,
-            changes={"status": ["pending", "rejected"], "note": [None, note]},
-        )
+        _close(req, actor, Status.REJECTED, "reject", decision_note=note)
     return req
 
 
@@ -238,14 +228,5 @@ def change_request_withdraw(*, request: LoanChangeRequest, actor) -> LoanChangeR
             raise PermissionRefused(
                 "Chỉ người đề nghị được rút đề nghị của mình.", field="actor", code="not_requester"
             )
-        req.status = Status.WITHDRAWN
-        req.decided_by = _user(actor)
-        req.decided_at = timezone.now()
-        req.save(update_fields=["status", "decided_by", "decided_at"])
-        audit_record(
-            actor=_user(actor),
-            action="withdraw",
-            obj=req,
-            changes={"status": ["pending", "withdrawn"]},
-        )
+        _close(req, actor, Status.WITHDRAWN, "withdraw")
     return req
