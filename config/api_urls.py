@@ -17,6 +17,7 @@ from fund.access import PUBLIC
 from fund.api_base import MAX_ID, NotFoundApi
 from fund.api_permissions import AccessRolePermission
 from loans import api as loans_api
+from loans import api_actions as loan_actions
 
 
 class IdConverter:
@@ -181,6 +182,32 @@ urlpatterns = [
         loans_api.LoanFollowUpVisitCreateApi.as_view(),
         name="loan_follow_up_visit_create",
     ),
+    # A loan's life after disbursement (loans.api_actions)
+    *[
+        path(f"loans/<id:pk>/{route}/", view.as_view(), name=name)
+        for route, view, name in [
+            ("reschedule-requests", loan_actions.LoanRescheduleRequestApi, "loan_reschedule"),
+            ("interest-waiver", loan_actions.LoanInterestWaiveApi, "loan_interest_waive"),
+            ("write-off-requests", loan_actions.LoanWriteOffRequestApi, "loan_write_off"),
+            ("write-off-recovery", loan_actions.LoanWriteOffRecoveryApi, "loan_write_off_recovery"),
+            ("close", loan_actions.LoanCloseApi, "loan_close"),
+            ("recall", loan_actions.LoanRecallApi, "loan_recall"),
+        ]
+    ],
+    path(
+        "change-requests/",
+        loan_actions.ChangeRequestListApi.as_view(),
+        name="change_request_list",
+    ),
+    *[
+        path(f"change-requests/<id:pk>/{route}", view.as_view(), name=name)
+        for route, view, name in [
+            ("", loan_actions.ChangeRequestDetailApi, "change_request_detail"),
+            ("approve/", loan_actions.ChangeRequestApproveApi, "change_request_approve"),
+            ("reject/", loan_actions.ChangeRequestRejectApi, "change_request_reject"),
+            ("withdraw/", loan_actions.ChangeRequestWithdrawApi, "change_request_withdraw"),
+        ]
+    ],
     path("repayments/", loans_api.RepaymentListApi.as_view(), name="repayment_list"),
     path("repayments/create/", loans_api.RepaymentCreateApi.as_view(), name="repayment_create"),
     path("repayments/<id:pk>/", loans_api.RepaymentDetailApi.as_view(), name="repayment_detail"),

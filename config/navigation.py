@@ -36,6 +36,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(_("Tổng quan"), "loans:dashboard", (FUND,)),
     NavEntry(_("Chờ phê duyệt"), "loans:approvals", (FUND,)),
     NavEntry(_("Chờ giải ngân"), "loans:disbursements", (FUND,)),
+    NavEntry(_("Đề nghị thay đổi"), "loans:change_request_list", (FUND, SUPERIOR, GRASSROOTS)),
     NavEntry(_("Khoản vay"), "loans:loan_list", (FUND, SUPERIOR)),
     NavEntry(_("Thành viên vay"), "loans:borrower_list", (FUND, SUPERIOR)),
     NavEntry(_("Nộp tiền theo đợt"), "loans:remittance", (FUND,)),

@@ -9,8 +9,6 @@ show next to the field they name. Each form carries an idempotency key (``Idempo
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fund.forms import IdempotentForm, amount_field, date_field
@@ -39,35 +37,6 @@ def _reason_field(label=None, *, required=True) -> forms.CharField:
         required=required,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Phải ghi lý do.")},
-    )
-
-
-class OfficerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, user):
-        name = user.get_full_name() or user.get_username()
-        return f"{name} — {user.officer.get_role_display()}"
-
-
-def loan_requesters(loan: Loan, *, exclude):
-    """Who may ask for a decision on `loan` (``loans.services.loan_require_servicer``): the fund's
-    officers, the superior union's and the grassroots union's — the approver excluded (four
-    eyes)."""
-    unions = {loan.grassroots_union_id, loan.borrower.grassroots_union_id}
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, officer__fund_id=loan.fund_id)
-        .filter(
-            Q(officer__role=Role.FUND_OFFICER)
-            | Q(
-                officer__role=Role.SUPERIOR_OFFICER,
-                officer__superior_union__grassroots_unions__in=unions,
-            )
-            | Q(officer__role=Role.GRASSROOTS_OFFICER, officer__grassroots_union__in=unions)
-        )
-        .exclude(pk=exclude.pk)
-        .select_related("officer")
-        .distinct()
-        .order_by("officer__role", "last_name", "first_name", "username")
     )
 
 
@@ -177,12 +146,6 @@ def _method_choices():
 
 
 class RescheduleForm(LoanActionForm):
-    requested_by = OfficerChoiceField(
-        label=_("Người đề nghị cơ cấu lại"),
-        queryset=None,
-        help_text=_("Bạn là người phê duyệt; người đề nghị phải là một cán bộ khác."),
-        error_messages={"required": _("Chọn người đề nghị.")},
-    )
     effective_date = date_field(_("Ngày hiệu lực"))
     term = forms.IntegerField(label=_("Số kỳ trả nợ mới"), min_value=1, max_value=600)
     method = forms.ChoiceField(label=_("Phương thức tính lãi"), choices=())
@@ -195,7 +158,6 @@ class RescheduleForm(LoanActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["requested_by"].queryset = loan_requesters(self.loan, exclude=self.user)
         self.fields["method"].choices = _method_choices()
         self.initial.setdefault("method", self.loan.method)
 
@@ -214,21 +176,11 @@ class InterestWaiveForm(LoanActionForm):
 
 
 class WriteOffForm(LoanActionForm):
-    requested_by = OfficerChoiceField(
-        label=_("Người đề nghị xử lý rủi ro"),
-        queryset=None,
-        help_text=_("Bạn là người phê duyệt; người đề nghị phải là một cán bộ khác."),
-        error_messages={"required": _("Chọn người đề nghị.")},
-    )
     written_off_on = date_field(_("Ngày xử lý rủi ro"))
     cause = forms.ChoiceField(
         label=_("Nguyên nhân"), choices=WriteOffCause.choices, widget=forms.RadioSelect
     )
     note = _reason_field(_("Ghi chú (bắt buộc với nguyên nhân khác)"), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["requested_by"].queryset = loan_requesters(self.loan, exclude=self.user)
 
     def clean(self):
         data = super().clean()
@@ -271,3 +223,7 @@ class LoanRecallForm(LoanActionForm):
         self.fields["visit"].label_from_instance = lambda v: (
             f"{v.visited_on:%d/%m/%Y}" + (f" — {v.note}" if v.note else "")
         )
+
+
+class ChangeRequestRejectForm(forms.Form):
+    note = _reason_field(_("Lý do từ chối"))

@@ -15,9 +15,9 @@ Thin views over the services (``loans.services``, ``loans.repayments``,
 The idempotency key of the form is the service's: a double submit (or a reload of the
 confirmation) posts once and lands on the loan page again.
 
-Four eyes (rescheduling, write-off): the officer signed in approves; the form names the officer
-who asked for it (the grassroots union's, the superior union's or another fund officer), whom
-the service checks may service the loan and is not the approver.
+Four eyes (rescheduling, write-off): these two pages file a request (``loans.change_requests``)
+— any officer in charge of the loan may ask — which another fund officer then approves or
+rejects on the request's page (``loans.request_views``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from fund.forms import form_error_apply
 from fund.models import Role
 from fund.scoping import Scope, scoped_get_or_404
 
-from . import repayments, restructuring, services
+from . import change_requests, repayments, restructuring, services
 from .action_forms import (
     FollowUpVisitForm,
     InterestWaiveForm,
@@ -51,7 +51,7 @@ from .action_forms import (
     WriteOffForm,
     WriteOffRecoveryForm,
 )
-from .models import Loan, LoanStatus, LoanWriteOff
+from .models import Loan, LoanChangeRequest, LoanStatus, LoanWriteOff
 from .selectors import amount_of, loan_list
 
 
@@ -113,17 +113,17 @@ def _recoverable(loan: Loan):
 def _applies(name: str, loan: Loan, scope: Scope) -> bool:
     role = scope.role
     active = loan.status == LoanStatus.ACTIVE
+    owes = amount_of(loan.outstanding_principal) > 0
     if name == "visit":
         return role in WRITERS and loan.status in (LoanStatus.ACTIVE, LoanStatus.CLOSED)
+    if name in ("reschedule", "write_off"):  # a request: any officer in charge may ask
+        return role in WRITERS and active and owes and name not in pending_request_kinds(loan)
     if role != Role.FUND_OFFICER:
         return False
-    owes = amount_of(loan.outstanding_principal) > 0
     if name == "reverse":
         return (
             active or (loan.status == LoanStatus.CLOSED and not _has_closure(loan))
         ) and _has_reversible_repayment(loan)
-    if name in ("reschedule", "write_off"):
-        return active and owes
     if name == "waive":
         return active
     if name == "recall":
@@ -133,6 +133,22 @@ def _applies(name: str, loan: Loan, scope: Scope) -> bool:
     if name == "recovery":
         return loan.status == LoanStatus.WRITTEN_OFF and _recoverable(loan) > 0
     return False
+
+
+def pending_requests(loan: Loan) -> list[LoanChangeRequest]:
+    """The loan's requests waiting for a decision (read once per page: ``page_requests``)."""
+    read = getattr(loan, "page_requests", None)
+    if read is None:
+        read = loan.page_requests = list(
+            loan.change_requests.filter(status=LoanChangeRequest.Status.PENDING)
+            .select_related("requested_by")
+            .order_by("requested_at")
+        )
+    return read
+
+
+def pending_request_kinds(loan: Loan) -> set[str]:
+    return {r.kind for r in pending_requests(loan)}
 
 
 def loan_actions(loan: Loan, scope: Scope) -> list[dict]:
@@ -335,15 +351,15 @@ def _reverse(request, loan, d):
 
 
 def _reschedule(request, loan, d):
-    return restructuring.loan_reschedule(
+    return change_requests.change_request_file(
         loan=loan,
+        kind=LoanChangeRequest.Kind.RESCHEDULE,
         effective_date=d["effective_date"],
         term=d["term"],
         method=d["method"],
         first_due_date=d["first_due_date"],
         reason=d["reason"],
         idempotency_key=d["idempotency_key"],
-        requested_by=d["requested_by"],
         actor=request.user,
     )
 
@@ -361,13 +377,13 @@ def _waive(request, loan, d):
 
 
 def _write_off(request, loan, d):
-    return restructuring.loan_write_off(
+    return change_requests.change_request_file(
         loan=loan,
+        kind=LoanChangeRequest.Kind.WRITE_OFF,
         written_off_on=d["written_off_on"],
         cause=d["cause"],
         note=d["note"],
         idempotency_key=d["idempotency_key"],
-        requested_by=d["requested_by"],
         actor=request.user,
     )
 
@@ -498,18 +514,17 @@ ACTIONS: dict[str, Action] = {
     "reschedule": Action(
         url_name="loan_reschedule",
         form_class=RescheduleForm,
-        title=gettext_lazy("Cơ cấu lại thời hạn trả nợ"),
-        submit=gettext_lazy("Tiếp tục"),
-        done=gettext_lazy("Đã cơ cấu lại thời hạn trả nợ; lịch trả nợ mới đã có hiệu lực."),
+        title=gettext_lazy("Đề nghị cơ cấu lại thời hạn trả nợ"),
+        submit=gettext_lazy("Gửi đề nghị"),
+        done=gettext_lazy("Đã gửi đề nghị cơ cấu lại; chờ một cán bộ quỹ khác duyệt."),
         run=_reschedule,
         initial=_today_as("effective_date"),
-        confirm=True,
-        warning=gettext_lazy(
-            "Dư nợ gốc được chia lại theo lịch mới; lãi và lãi phạt đã đến hạn chưa trả dồn vào "
-            "kỳ đầu. Lần cơ cấu được tính vào phân loại nhóm nợ."
+        intro=gettext_lazy(
+            "Đề nghị chia lại dư nợ gốc theo lịch mới. Lịch chỉ thay đổi khi một cán bộ quỹ khác "
+            "duyệt đề nghị; lãi và lãi phạt đã đến hạn chưa trả dồn vào kỳ đầu, lần cơ cấu được "
+            "tính vào phân loại nhóm nợ."
         ),
         facts=lambda loan: _outstanding(loan) + _payoff(loan),
-        field_map={"actor": "requested_by"},
     ),
     "waive": Action(
         url_name="loan_interest_waive",
@@ -529,18 +544,16 @@ ACTIONS: dict[str, Action] = {
     "write_off": Action(
         url_name="loan_write_off",
         form_class=WriteOffForm,
-        title=gettext_lazy("Xử lý rủi ro (xóa nợ)"),
-        submit=gettext_lazy("Tiếp tục"),
-        done=gettext_lazy("Đã xử lý rủi ro khoản vay; bút toán đã được ghi sổ."),
+        title=gettext_lazy("Đề nghị xử lý rủi ro (xóa nợ)"),
+        submit=gettext_lazy("Gửi đề nghị"),
+        done=gettext_lazy("Đã gửi đề nghị xử lý rủi ro; chờ một cán bộ quỹ khác duyệt."),
         run=_write_off,
         initial=_today_as("written_off_on"),
-        confirm=True,
-        warning=gettext_lazy(
-            "Toàn bộ dư nợ gốc được xử lý bằng dự phòng rủi ro (phần thiếu hạch toán chi phí); "
-            "khoản vay chuyển sang trạng thái đã xử lý rủi ro. Không hoàn tác được."
+        intro=gettext_lazy(
+            "Đề nghị xử lý toàn bộ dư nợ gốc bằng dự phòng rủi ro (phần thiếu hạch toán chi "
+            "phí). Khoản vay chỉ được xử lý khi một cán bộ quỹ khác duyệt đề nghị."
         ),
         facts=_write_off_facts,
-        field_map={"actor": "requested_by"},
     ),
     "recovery": Action(
         url_name="loan_write_off_recovery",
@@ -601,7 +614,7 @@ def loan_repayment_reverse(request, pk):
     return _perform(request, pk, "reverse")
 
 
-@access(FUND_OFFICERS)
+@access(WRITERS)
 def loan_reschedule(request, pk):
     return _perform(request, pk, "reschedule")
 
@@ -611,7 +624,7 @@ def loan_interest_waive(request, pk):
     return _perform(request, pk, "waive")
 
 
-@access(FUND_OFFICERS)
+@access(WRITERS)
 def loan_write_off(request, pk):
     return _perform(request, pk, "write_off")
 

@@ -33,6 +33,7 @@ from .models import (
     InterestWaiver,
     Loan,
     LoanApplication,
+    LoanChangeRequest,
     LoanClosure,
     LoanProduct,
     LoanStatus,
@@ -770,6 +771,31 @@ class ReminderDeliveryAdmin(ReadOnlyAdmin):
                 self.message_user(request, f"{delivery}: {e.message}", messages.WARNING)
         if done:
             self.message_user(request, _("Đã xếp lịch gửi lại %(n)d lượt nhắc.") % {"n": done})
+
+
+@admin.register(LoanChangeRequest)
+class LoanChangeRequestAdmin(ReadOnlyAdmin):
+    """Requests for a rescheduling or a write-off and their decisions (loans.change_requests):
+    read only; they are asked for and decided on the loan pages."""
+
+    scope_kind, scope_field = "grassroots", "loan__grassroots_union"
+    list_display = ["id", "loan", "kind", "status", "requested_by", "requested_at", "decided_by"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["loan", "requested_by", "decided_by"]
+    date_hierarchy = "requested_at"
+    readonly_fields = [
+        "loan",
+        "kind",
+        "status",
+        "terms",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "revision",
+        "write_off",
+    ]
 
 
 @admin.register(CloseOfBusinessRun)

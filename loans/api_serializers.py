@@ -12,13 +12,16 @@ from rest_framework import serializers
 from fund.api_base import BusinessDateField, IdField, MoneyField
 
 from .models import (
+    METHOD_CHOICES,
     ApplicationStatus,
     HouseholdStatus,
     InstallmentStatus,
+    LoanChangeRequest,
     LoanStatus,
     PurposeKind,
     SecurityKind,
     Sex,
+    WriteOffCause,
 )
 from .repayments import OVERPAYMENT_CHOICES
 from .services import CASH_ACCOUNTS, MAX_PLANNED_JOBS, REVIEW_DECISIONS
@@ -398,3 +401,123 @@ class RepaymentBatchOutput(serializers.Serializer):
 
 class RepaymentBatchDetailOutput(RepaymentBatchOutput):
     repayments = RepaymentOutput(many=True, source="repayments.all")
+
+
+# --------------------------------------------------------------------------------------------
+# A loan's life after disbursement (``loans.api_actions``): the same decisions as the loan page
+
+
+class RescheduleInput(serializers.Serializer):
+    effective_date = BusinessDateField()
+    term = serializers.IntegerField(min_value=1, max_value=600, help_text="Số kỳ trả nợ mới")
+    method = serializers.ChoiceField(choices=METHOD_CHOICES, required=False)
+    first_due_date = BusinessDateField(
+        required=False, allow_null=True, help_text="Mặc định: một kỳ sau"
+    )
+    reason = serializers.CharField(max_length=500)
+
+
+class ChangeRequestOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=LoanChangeRequest.Kind.choices)
+    status = serializers.ChoiceField(choices=LoanChangeRequest.Status.choices)
+    terms = serializers.DictField(help_text="Nội dung đề nghị (ngày dạng YYYY-MM-DD)")
+    requested_by_id = serializers.IntegerField()
+    requested_at = serializers.DateTimeField()
+    decided_by_id = serializers.IntegerField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_note = serializers.CharField(allow_blank=True)
+    revision_id = serializers.IntegerField(allow_null=True)
+    write_off_id = serializers.IntegerField(allow_null=True)
+
+
+class ChangeRequestFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=LoanChangeRequest.Status.choices, required=False)
+    kind = serializers.ChoiceField(choices=LoanChangeRequest.Kind.choices, required=False)
+    loan = IdField(required=False)
+
+
+class NoteInput(serializers.Serializer):
+    note = serializers.CharField(max_length=500)
+
+
+class ScheduleRevisionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_id = serializers.IntegerField()
+    kind = serializers.CharField()
+    effective_date = serializers.DateField()
+    from_version = serializers.IntegerField()
+    to_version = serializers.IntegerField()
+    principal = MoneyField(allow_zero=True)
+    term = serializers.IntegerField()
+    method = serializers.CharField()
+    first_due_date = serializers.DateField()
+    interest_carried = MoneyField(allow_zero=True)
+    penalty_carried = MoneyField(allow_zero=True)
+    reason = serializers.CharField()
+    visit_id = serializers.IntegerField(allow_null=True)
+    requested_by_id = serializers.IntegerField(allow_null=True)
+    approved_by_id = serializers.IntegerField(allow_null=True)
+
+
+class InterestWaiveInput(serializers.Serializer):
+    waived_on = BusinessDateField()
+    interest = serializers.BooleanField(default=True, help_text="Miễn lãi đến hạn chưa trả")
+    penalty = serializers.BooleanField(default=True, help_text="Miễn lãi phạt chưa trả")
+    reason = serializers.CharField(max_length=500)
+
+
+class InterestWaiverOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_id = serializers.IntegerField()
+    waived_on = serializers.DateField()
+    interest = MoneyField(allow_zero=True)
+    penalty = MoneyField(allow_zero=True)
+    reason = serializers.CharField()
+
+
+class WriteOffInput(serializers.Serializer):
+    written_off_on = BusinessDateField()
+    cause = serializers.ChoiceField(choices=WriteOffCause.choices)
+    note = _text(500, default="")
+
+
+class RecoveryInput(serializers.Serializer):
+    amount = MoneyField()
+    received_on = BusinessDateField()
+
+
+class RecoveryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_id = serializers.IntegerField()
+    received_on = serializers.DateField()
+    amount = MoneyField()
+    journal_entry_id = serializers.IntegerField()
+
+
+class CloseInput(serializers.Serializer):
+    closed_on = BusinessDateField()
+    apply_savings = serializers.BooleanField(
+        default=False, help_text="Trừ tiết kiệm bắt buộc vào nợ (không: hoàn trả thành viên)"
+    )
+
+
+class ClosureOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    loan_id = serializers.IntegerField()
+    closed_on = serializers.DateField()
+    savings_applied = MoneyField(allow_zero=True)
+    savings_returned = MoneyField(allow_zero=True)
+    repayment_id = serializers.IntegerField(allow_null=True)
+    refund_entry_id = serializers.IntegerField(allow_null=True)
+
+
+class RecallInput(serializers.Serializer):
+    recalled_on = BusinessDateField()
+    reason = serializers.CharField(max_length=500)
+    visit = IdField(
+        required=False,
+        allow_null=True,
+        help_text="Lần kiểm tra phát hiện sai mục đích (mặc định: lần gần nhất)",
+    )

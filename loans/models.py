@@ -1478,3 +1478,94 @@ class CloseOfBusinessRun(models.Model):
 
     def __str__(self):
         return f"Khóa sổ {self.business_date:%d/%m/%Y} ({self.get_status_display()})"
+
+
+class LoanChangeRequest(models.Model):
+    """A request to change a loan's terms — a rescheduling or a write-off — filed by an officer in
+    charge of the loan and decided by another, a fund officer (four eyes, as for applications).
+
+    The requester's own act is on record (who asked, when, with which terms); the approval runs
+    the decision (``loans.restructuring``) with those terms and links its result. A loan has at
+    most one pending request of each kind.
+    """
+
+    class Kind(models.TextChoices):
+        RESCHEDULE = "reschedule", _("Cơ cấu lại thời hạn trả nợ")
+        WRITE_OFF = "write_off", _("Xử lý rủi ro")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Chờ duyệt")
+        APPROVED = "approved", _("Đã duyệt")
+        REJECTED = "rejected", _("Từ chối")
+        WITHDRAWN = "withdrawn", _("Đã rút")
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("khoản vay"), on_delete=models.PROTECT, related_name="change_requests"
+    )
+    kind = models.CharField(_("loại"), max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        _("trạng thái"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    # The terms asked for, as the decision's service takes them (dates as ISO strings).
+    terms = models.JSONField(_("nội dung đề nghị"), default=dict)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người đề nghị"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("thời điểm đề nghị"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người quyết định"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("thời điểm quyết định"), null=True, blank=True)
+    decision_note = models.CharField(_("ý kiến"), max_length=500, blank=True)
+    revision = models.OneToOneField(
+        ScheduleRevision,
+        verbose_name=_("lịch cơ cấu lại"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="request",
+    )
+    write_off = models.OneToOneField(
+        LoanWriteOff,
+        verbose_name=_("xử lý rủi ro"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="request",
+    )
+
+    class Meta:
+        verbose_name = _("đề nghị thay đổi khoản vay")
+        verbose_name_plural = _("đề nghị thay đổi khoản vay")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan", "kind"],
+                condition=Q(status="pending"),
+                name="change_request_one_pending_per_kind",
+            ),
+            models.CheckConstraint(
+                name="change_request_decided",
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "requested_at"],
+                name="change_request_pending",
+                condition=Q(status="pending"),
+            )
+        ]
+
+    def __str__(self):
+        kind, status = self.get_kind_display(), self.get_status_display()
+        return f"{kind} — khoản vay #{self.loan_id} ({status})"

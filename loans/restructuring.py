@@ -261,6 +261,34 @@ def _period_after(day: date, frequency: str) -> date:
     return day + timedelta(days=7) if frequency == Frequency.WEEKLY else add_months(day, 1)
 
 
+def reschedule_terms_check(
+    *, loan: Loan, effective_date, term, reason, method=None, first_due_date=None
+) -> dict:
+    """The terms of a rescheduling checked (each refusal names its field) and normalised: the
+    method defaults to the loan's, the reason is trimmed. Used when it is asked for
+    (``loans.change_requests``) and again when it is decided."""
+    effective_date = _day(effective_date, loan=loan, field="effective_date", label="Ngày hiệu lực")
+    if isinstance(term, bool) or not isinstance(term, int) or not 1 <= term <= MAX_TERM:
+        raise LoanError(f"Số kỳ mới phải từ 1 đến {MAX_TERM}, nhận được {term!r}.", field="term")
+    method = method or loan.method
+    if method not in {m.value for m in Method}:
+        raise LoanError(f"Phương thức tính lãi không hợp lệ: {method!r}.", field="method")
+    if first_due_date is not None:
+        if isinstance(first_due_date, datetime) or not isinstance(first_due_date, date):
+            raise LoanError("Ngày đến hạn kỳ đầu phải là một ngày.", field="first_due_date")
+        if first_due_date <= effective_date:
+            raise LoanError(
+                "Ngày đến hạn kỳ đầu phải sau ngày hiệu lực cơ cấu.", field="first_due_date"
+            )
+    return {
+        "effective_date": effective_date,
+        "term": term,
+        "method": method,
+        "first_due_date": first_due_date,
+        "reason": _reason(reason),
+    }
+
+
 def loan_reschedule(
     *,
     loan: Loan,
@@ -284,20 +312,15 @@ def loan_reschedule(
     fund officer.
     """
     _four_eyes(loan=loan, requested_by=requested_by, actor=actor, what="Cơ cấu lại nợ")
-    effective_date = _day(effective_date, loan=loan, field="effective_date", label="Ngày hiệu lực")
-    if isinstance(term, bool) or not isinstance(term, int) or not 1 <= term <= MAX_TERM:
-        raise LoanError(f"Số kỳ mới phải từ 1 đến {MAX_TERM}, nhận được {term!r}.", field="term")
-    method = method or loan.method
-    if method not in {m.value for m in Method}:
-        raise LoanError(f"Phương thức tính lãi không hợp lệ: {method!r}.", field="method")
-    if first_due_date is not None:
-        if isinstance(first_due_date, datetime) or not isinstance(first_due_date, date):
-            raise LoanError("Ngày đến hạn kỳ đầu phải là một ngày.", field="first_due_date")
-        if first_due_date <= effective_date:
-            raise LoanError(
-                "Ngày đến hạn kỳ đầu phải sau ngày hiệu lực cơ cấu.", field="first_due_date"
-            )
-    reason = _reason(reason)
+    terms = reschedule_terms_check(
+        loan=loan,
+        effective_date=effective_date,
+        term=term,
+        method=method,
+        first_due_date=first_due_date,
+        reason=reason,
+    )
+    effective_date, method, reason = terms["effective_date"], terms["method"], terms["reason"]
 
     def run():
         locked = _locked(loan)
@@ -643,6 +666,18 @@ def loan_interest_waive(
 # Write-off and recovery
 
 
+def write_off_terms_check(*, loan: Loan, written_off_on, cause, note="") -> dict:
+    """The terms of a write-off checked (each refusal names its field) and normalised; a note is
+    required when the cause is "other". Used when it is asked for and when it is decided."""
+    written_off_on = _day(
+        written_off_on, loan=loan, field="written_off_on", label="Ngày xử lý rủi ro"
+    )
+    if not isinstance(cause, str) or cause not in WriteOffCause.values:
+        raise LoanError(f"Nguyên nhân xử lý rủi ro không hợp lệ: {cause!r}.", field="cause")
+    note = _reason(note, field="note", required=cause == WriteOffCause.OTHER)
+    return {"written_off_on": written_off_on, "cause": cause, "note": note}
+
+
 def loan_write_off(
     *,
     loan: Loan,
@@ -664,12 +699,8 @@ def loan_write_off(
     ``LoanWriteOff``. Four eyes: a fund officer approves what another officer requested.
     """
     _four_eyes(loan=loan, requested_by=requested_by, actor=actor, what="Xử lý rủi ro")
-    written_off_on = _day(
-        written_off_on, loan=loan, field="written_off_on", label="Ngày xử lý rủi ro"
-    )
-    if not isinstance(cause, str) or cause not in WriteOffCause.values:
-        raise LoanError(f"Nguyên nhân xử lý rủi ro không hợp lệ: {cause!r}.", field="cause")
-    note = _reason(note, field="note", required=cause == WriteOffCause.OTHER)
+    terms = write_off_terms_check(loan=loan, written_off_on=written_off_on, cause=cause, note=note)
+    written_off_on, note = terms["written_off_on"], terms["note"]
 
     def run():
         locked = _locked(loan)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import action_views, views
+from . import action_views, request_views, views
 
 app_name = "loans"
 urlpatterns = [
@@ -27,6 +27,8 @@ urlpatterns = [
     ),
     path("<int:pk>/close/", action_views.loan_close, name="loan_close"),
     path("<int:pk>/recall/", action_views.loan_recall, name="loan_recall"),
+    path("requests/", request_views.change_request_list, name="change_request_list"),
+    path("requests/<int:pk>/", request_views.change_request_detail, name="change_request_detail"),
     path("borrowers/", views.borrower_list_view, name="borrower_list"),
     path("borrowers/<int:pk>/", views.borrower_detail, name="borrower_detail"),
     path("borrowers/<int:pk>/apply/", views.borrower_apply, name="borrower_apply"),

@@ -9,9 +9,14 @@ register = template.Library()
 @register.inclusion_tag("loans/actions/_block.html", takes_context=True)
 def loan_actions(context, loan):
     from loans.action_views import loan_actions as actions_for
+    from loans.action_views import pending_requests
 
     scope = getattr(context.get("request"), "scope", None)
-    return {"loan": loan, "actions": actions_for(loan, scope) if scope else []}
+    return {
+        "loan": loan,
+        "actions": actions_for(loan, scope) if scope else [],
+        "requests": pending_requests(loan) if loan.status == "active" else [],
+    }
 
 
 @register.inclusion_tag("loans/actions/_decisions.html")

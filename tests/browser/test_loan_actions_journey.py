@@ -1,7 +1,7 @@
 """A fund officer's work on a loan after disbursement, in real headless Chromium: a follow-up
 visit, the reversal of a repayment entered by mistake, and the write-off of the loan after a
-natural disaster (asked for by the superior union, approved by the officer signed in), with a
-screenshot at each step (test-artifacts/browser/).
+natural disaster (asked for by the superior union's officer in the browser, then approved by the
+fund officer), with a screenshot at each step (test-artifacts/browser/).
 """
 
 from datetime import timedelta
@@ -92,9 +92,12 @@ def test_fund_officer_visits_reverses_a_repayment_and_writes_off(
     assert "15.000.000 ₫" in outstanding
     screenshot("5-reversed")
 
-    # 3. The write-off: a bad first try (other cause without a note) shows the field's error.
+    # 3. The write-off, asked for by the superior union's officer: a bad first try (other cause
+    # without a note) shows the field's error.
+    browser.delete_all_cookies()
+    login_as(officers.superior)
+    browser.get(f"{live_server.url}/loans/{loan.pk}/")
     click_through(browser.find_element(By.ID, "action-write_off"))
-    _set(browser, "requested_by", officers.superior.pk)
     browser.find_element(By.CSS_SELECTOR, "input[name=cause][value=other]").click()
     click_through(browser.find_element(By.ID, "action-submit"))
     error = browser.find_element(By.CSS_SELECTOR, ".error[data-field=note]").text
@@ -103,10 +106,22 @@ def test_fund_officer_visits_reverses_a_repayment_and_writes_off(
     browser.find_element(By.CSS_SELECTOR, "input[name=cause][value=natural_disaster]").click()
     _set(browser, "note", "Bão số 3 cuốn trôi xưởng may")
     click_through(browser.find_element(By.ID, "action-submit"))
-    screenshot("7-write-off-confirm")
-    click_through(browser.find_element(By.ID, "confirm-submit"))
-    _wait_for(browser, "Đã xử lý rủi ro khoản vay")
-    screenshot("8-written-off")
+    _wait_for(browser, "Đã gửi đề nghị xử lý rủi ro")
+    assert loan.status == LoanStatus.ACTIVE  # nothing happens until the fund decides
+    screenshot("7-write-off-requested")
+
+    # 4. The fund officer opens the request from the loan page and approves it.
+    browser.delete_all_cookies()
+    login_as(officers.fund)
+    browser.get(f"{live_server.url}/loans/{loan.pk}/")
+    pending = browser.find_element(By.CSS_SELECTOR, "[data-testid=pending-requests]")
+    assert "Xử lý rủi ro" in pending.text
+    click_through(pending.find_element(By.TAG_NAME, "a"))
+    assert "Bão số 3" in browser.find_element(By.CSS_SELECTOR, "[data-testid=request]").text
+    screenshot("8-request")
+    click_through(browser.find_element(By.ID, "approve-submit"))
+    _wait_for(browser, "Đã duyệt đề nghị")
+    screenshot("9-written-off")
     loan.refresh_from_db()
     assert loan.status == LoanStatus.WRITTEN_OFF
     write_off = LoanWriteOff.objects.get(loan=loan)

@@ -17,6 +17,7 @@ from accounting.models import JournalEntry, Posting
 from loans.models import (
     FollowUpVisit,
     InterestWaiver,
+    LoanChangeRequest,
     LoanClosure,
     LoanStatus,
     LoanWriteOff,
@@ -93,9 +94,13 @@ def test_loan_page_offers_the_actions_of_the_state_and_role(as_user, officers, l
     for name in ("loan_repayment_reverse", "loan_recall", "loan_write_off_recovery"):
         assert _url(name, loan) not in body, name
 
+    # A union officer in charge may record a visit and ask for a rescheduling or a write-off;
+    # the fund's own decisions are not offered.
     union = as_user(officers.grassroots).get(_url("loan_detail", loan)).content.decode()
-    assert _url("loan_visit", loan) in union
-    assert _url("loan_write_off", loan) not in union
+    for name in ("loan_visit", "loan_reschedule", "loan_write_off"):
+        assert _url(name, loan) in union, name
+    for name in ("loan_close", "loan_interest_waive", "loan_recall"):
+        assert _url(name, loan) not in union, name
     auditor = as_user(officers.auditor).get(_url("loan_detail", loan)).content.decode()
     assert 'data-testid="loan-actions"' not in auditor
 
@@ -300,17 +305,18 @@ def test_reverse_is_the_funds_job(as_user, officers, loan, other_loan):
 # Rescheduling (four eyes) and interest waiver
 
 
-def test_reschedule_named_requester_approved_by_me(as_user, officers, loan):
-    c = as_user(officers.fund)
-    page = c.get(_url("loan_reschedule", loan))
+def _request_page(loan) -> str:
+    req = LoanChangeRequest.objects.get(loan=loan, status="pending")
+    return reverse("loans:change_request_detail", args=[req.pk])
+
+
+def test_reschedule_asked_by_the_union_approved_by_the_fund(as_user, officers, loan):
+    union = as_user(officers.grassroots)
+    page = union.get(_url("loan_reschedule", loan))
     body = page.content.decode()
-    assert page.status_code == 200
-    assert f'<option value="{officers.grassroots.pk}"' in body
-    assert f'<option value="{officers.fund.pk}"' not in body  # not the approver
-    assert f'<option value="{officers.grassroots_lb2.pk}"' not in body  # another union's
+    assert page.status_code == 200 and 'name="requested_by"' not in body
     data = {
         "idempotency_key": _key(page),
-        "requested_by": officers.grassroots.pk,
         "effective_date": today().isoformat(),
         "term": "18",
         "method": loan.method,
@@ -318,20 +324,78 @@ def test_reschedule_named_requester_approved_by_me(as_user, officers, loan):
         "reason": "Người vay ốm dài ngày, thu nhập giảm",
     }
     entries = JournalEntry.objects.count()
-    r = _confirmed(c, _url("loan_reschedule", loan), data)
-    assert r.status_code == 302
+    r = union.post(_url("loan_reschedule", loan), data)
+    assert r.status_code == 302 and r["Location"] == _url("loan_detail", loan)
+    assert union.post(_url("loan_reschedule", loan), data).status_code == 302  # double submit
+    req = LoanChangeRequest.objects.get(loan=loan)
+    assert (req.status, req.requested_by, req.terms["term"]) == ("pending", officers.grassroots, 18)
+    loan.refresh_from_db()
+    assert loan.schedule_version == 1  # nothing changes until a fund officer approves
+
+    # The loan page shows the pending request and no longer offers to ask again.
+    body = union.get(_url("loan_detail", loan)).content.decode()
+    assert 'data-testid="pending-requests"' in body and _request_page(loan) in body
+    assert _url("loan_reschedule", loan) not in body
+    # The requester can only withdraw; a fund officer decides, from the list or the loan.
+    own = union.get(_request_page(loan)).content.decode()
+    assert 'id="withdraw-form"' in own and 'id="approve-form"' not in own
+    fund = as_user(officers.fund)
+    listed = fund.get(reverse("loans:change_request_list")).content.decode()
+    assert f'data-request="{req.pk}"' in listed
+    page = fund.get(_request_page(loan))
+    body = page.content.decode()
+    assert 'id="approve-form"' in body and "Người vay ốm dài ngày" in body
+    approve = {"decision": "approve", "idempotency_key": _key(page)}
+    r = fund.post(_request_page(loan), approve)
+    assert r.status_code == 302 and r["Location"] == _url("loan_detail", loan)
+    assert fund.post(
+        reverse("loans:change_request_detail", args=[req.pk]), approve
+    ).status_code in (
+        302,
+        400,
+    )
     loan.refresh_from_db()
     revision = ScheduleRevision.objects.get(loan=loan)
     assert (loan.schedule_version, loan.reschedulings, revision.term) == (2, 1, 18)
     assert (revision.requested_by, revision.approved_by) == (officers.grassroots, officers.fund)
     assert loan.installments.filter(schedule_version=2).count() == 18
     assert JournalEntry.objects.count() == entries  # no money moves
-    assert _confirmed(c, _url("loan_reschedule", loan), data).status_code == 302
-    assert ScheduleRevision.objects.filter(loan=loan).count() == 1
-    body = c.get(_url("loan_detail", loan)).content.decode()
+    req.refresh_from_db()
+    assert (req.status, req.revision) == ("approved", revision)
+    body = fund.get(_url("loan_detail", loan)).content.decode()
     decisions = body.split('data-testid="decisions"', 1)[1].split("</table>", 1)[0]
     assert "Cơ cấu lại thời hạn trả nợ" in decisions and "18 kỳ từ" in decisions
     assert "cdcs_lb1 → quy_lap" in decisions
+
+
+def test_a_request_is_not_decided_by_its_requester_and_can_be_rejected(as_user, officers, loan):
+    me = as_user(officers.fund)
+    page = me.get(_url("loan_write_off", loan))
+    r = me.post(_url("loan_write_off", loan), _write_off_data(_key(page), officers))
+    assert r.status_code == 302
+    url = _request_page(loan)
+    own = me.get(url)
+    assert 'id="approve-form"' not in own.content.decode()
+    # Forced anyway: refused, nothing written.
+    before = _counts()
+    r = me.post(url, {"decision": "approve", "idempotency_key": "x-1"})
+    assert r.status_code == 400 and "cần một cán bộ quỹ khác" in r.content.decode()
+    assert _counts() == before
+    # Another fund officer rejects: a reason is required, then the requester reads it.
+    checker = as_user(officers.checker)
+    r = checker.post(url, {"decision": "reject", "note": ""})
+    assert r.status_code == 400 and 'data-field="note"' in r.content.decode()
+    assert _counts() == before
+    r = checker.post(url, {"decision": "reject", "note": "Chưa đủ hồ sơ chứng minh thiệt hại"})
+    assert r.status_code == 302
+    body = me.get(url).content.decode()
+    assert "Chưa đủ hồ sơ chứng minh thiệt hại" in body and "Từ chối" in body
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.ACTIVE and not LoanWriteOff.objects.exists()
+    # Others' requests are out of sight: another union's officer gets 404, auditors read only.
+    assert as_user(officers.grassroots_lb2).get(url).status_code == 404
+    auditor = as_user(officers.auditor).get(url)
+    assert auditor.status_code == 200 and 'id="approve-form"' not in auditor.content.decode()
 
 
 def test_reschedule_refusals_by_field(as_user, officers, loan):
@@ -340,7 +404,6 @@ def test_reschedule_refusals_by_field(as_user, officers, loan):
     before = _counts()
     base = {
         "idempotency_key": key,
-        "requested_by": officers.checker.pk,
         "effective_date": today().isoformat(),
         "term": "12",
         "method": loan.method,
@@ -349,8 +412,6 @@ def test_reschedule_refusals_by_field(as_user, officers, loan):
     }
     r = c.post(_url("loan_reschedule", loan), {**base, "first_due_date": today().isoformat()})
     assert "sau ngày hiệu lực" in _error_on(r, "first_due_date")
-    r = c.post(_url("loan_reschedule", loan), {**base, "requested_by": officers.fund.pk})
-    _error_on(r, "requested_by")  # I cannot be my own requester
     r = c.post(_url("loan_reschedule", loan), {**base, "term": "0", "reason": ""})
     _error_on(r, "term")
     _error_on(r, "reason")
@@ -408,7 +469,6 @@ def test_waive_nothing_chosen_or_nothing_due(as_user, officers, loan, other_loan
 def _write_off_data(key, officers, **extra):
     return {
         "idempotency_key": key,
-        "requested_by": officers.superior.pk,
         "written_off_on": today().isoformat(),
         "cause": "natural_disaster",
         "note": "Lũ cuốn trôi cửa hàng",
@@ -419,11 +479,17 @@ def _write_off_data(key, officers, **extra):
 def test_write_off_then_recover(as_user, officers, loan):
     c = as_user(officers.fund)
     assert 'data-testid="arrears"' in c.get(_url("loan_detail", loan)).content.decode()
-    page = c.get(_url("loan_write_off", loan))
+    # The superior union asks; the fund officer approves.
+    union = as_user(officers.superior)
+    page = union.get(_url("loan_write_off", loan))
     assert page.status_code == 200
     assert "Thiên tai" in page.content.decode()
     data = _write_off_data(_key(page), officers)
-    r = _confirmed(c, _url("loan_write_off", loan), data)
+    assert union.post(_url("loan_write_off", loan), data).status_code == 302
+    page = c.get(_request_page(loan))
+    assert "Dự phòng rủi ro đã trích" in page.content.decode()
+    approve = {"decision": "approve", "idempotency_key": _key(page)}
+    r = c.post(_request_page(loan), approve)
     assert r.status_code == 302
     loan.refresh_from_db()
     assert loan.status == LoanStatus.WRITTEN_OFF and loan.outstanding_principal.amount == 0
@@ -435,7 +501,6 @@ def test_write_off_then_recover(as_user, officers, loan):
         for p in Posting.objects.filter(entry=write_off.journal_entry)
     }
     assert legs["1283"] == Decimal(-12_000_000)
-    assert _confirmed(c, _url("loan_write_off", loan), data).status_code == 302
     assert LoanWriteOff.objects.count() == 1
 
     # The loan page now offers the recovery, and no longer the write-off; the overdue first
@@ -486,7 +551,7 @@ def test_write_off_refusals_by_field(as_user, officers, loan):
     )
     assert "sau ngày hôm nay" in _error_on(r, "written_off_on")
     assert _counts() == before
-    assert as_user(officers.superior).get(_url("loan_write_off", loan)).status_code == 403
+    assert as_user(officers.auditor).get(_url("loan_write_off", loan)).status_code == 403
 
 
 # --------------------------------------------------------------------------------------------
@@ -582,10 +647,10 @@ def test_the_pages_in_english(as_user, officers, loan):
     c = as_user(officers.fund)
     c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     body = c.get(_url("loan_write_off", loan)).content.decode()
-    assert "Write-off requested by" in body and "Provision held" in body
-    assert "Người đề nghị xử lý rủi ro" not in body
+    assert "Request a write-off" in body and "Provision held" in body
+    assert "Đề nghị xử lý rủi ro" not in body
     body = c.get(_url("loan_detail", loan)).content.decode()
-    assert "Follow-up visit" in body and "Reschedule the loan" in body
+    assert "Follow-up visit" in body and "Request a rescheduling" in body
 
 
 def test_every_string_of_these_pages_has_its_english():
@@ -602,7 +667,7 @@ def test_every_string_of_these_pages_has_its_english():
         catalog = read_po(f)
     english = {m.id: m.string for m in catalog if m.id}
     wanted = set()
-    for name in ("loans/action_forms.py", "loans/action_views.py"):
+    for name in ("loans/action_forms.py", "loans/action_views.py", "loans/request_views.py"):
         for node in ast.walk(ast.parse((root / name).read_text())):
             if (
                 isinstance(node, ast.Call)
@@ -611,7 +676,10 @@ def test_every_string_of_these_pages_has_its_english():
                 and isinstance(node.args[0], ast.Constant)
             ):
                 wanted.add(node.args[0].value)
-    for path in (root / "templates/loans/actions").glob("*.html"):
+    for path in [
+        *(root / "templates/loans/actions").glob("*.html"),
+        *(root / "templates/loans/requests").glob("*.html"),
+    ]:
         wanted |= set(re.findall(r'{% translate "([^"]+)" %}', path.read_text()))
     assert len(wanted) > 50
     missing = sorted(s for s in wanted if not english.get(s))
@@ -620,10 +688,17 @@ def test_every_string_of_these_pages_has_its_english():
 
 def test_confirmation_back_button_returns_to_the_filled_form(as_user, officers, loan):
     c = as_user(officers.fund)
-    page = c.get(_url("loan_write_off", loan))
-    data = {**_write_off_data(_key(page), officers), "back": "1", "confirmed": "1"}
+    page = c.get(_url("loan_interest_waive", loan))
+    data = {
+        "idempotency_key": _key(page),
+        "waived_on": today().isoformat(),
+        "interest": "on",
+        "reason": "Lũ cuốn trôi cửa hàng",
+        "back": "1",
+        "confirmed": "1",
+    }
     before = _counts()
-    r = c.post(_url("loan_write_off", loan), data)
+    r = c.post(_url("loan_interest_waive", loan), data)
     body = r.content.decode()
     assert r.status_code == 200 and 'id="action-form"' in body
     assert "Lũ cuốn trôi cửa hàng" in body  # the values typed are kept
