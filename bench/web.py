@@ -8,7 +8,9 @@ federation's balances stay), the app is served by gunicorn exactly as in
 production (DEBUG off) and 8 concurrent clients, each signed in with its own session, request
 the fund officer's dashboard, the loan list, a loan page (a random loan each time) and the
 auditor's trial balance in turn. Printed: median and p95 latency per page (target p95 under
-300 ms). Then bench/web_api.py measures API repayments posted per second.
+300 ms), and the CPU per request of the gunicorn workers and of the PostgreSQL backends (read
+from /proc, so the database must run on this host; far steadier than latency while others
+share the machine). Then bench/web_api.py measures API repayments posted per second.
 
 The database named in BENCH_DATABASE_URL (default trovon_bench_web) is dropped, created,
 migrated and dropped again at the end. Sizes: BENCH_REPORT_LOANS (100,000 loans),
@@ -224,6 +226,54 @@ def start_server() -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far, from /proc (0 once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def cpu_snapshot(server: subprocess.Popen, info: dict) -> dict[str, dict[int, float]]:
+    """CPU used so far by the gunicorn workers and by the PostgreSQL backends serving the
+    benchmark's database (both on this host): the work per request, which the latencies of a
+    shared two-core machine only hint at."""
+    import psycopg
+
+    with psycopg.connect(**info, autocommit=True) as c:
+        pids = [
+            r[0]
+            for r in c.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+        ]
+    return {
+        "app": {p: _cpu_seconds(p) for p in [server.pid, *_children(server.pid)]},
+        "db": {p: _cpu_seconds(p) for p in pids},
+    }
+
+
+def cpu_per_request(before: dict, after: dict, requests: int) -> dict:
+    out = {}
+    for side in ("app", "db"):
+        used = sum(t - before[side].get(p, 0.0) for p, t in after[side].items())
+        out[f"cpu_ms_per_request_{side}"] = round(used * 1000 / max(requests, 1), 1)
+    return out
+
+
 def fetch(conn: http.client.HTTPConnection, path: str, cookie: str) -> float:
     headers = {
         "Cookie": cookie,
@@ -340,7 +390,15 @@ def main() -> None:
         for name, path in pages.items():
             fetch(conn, path(random.Random(0)) if callable(path) else path, cookies[name])
         conn.close()
+        cpu_before, clients_cpu = cpu_snapshot(server, info), time.process_time()
         figures.update(measure(pages, cookies))
+        clients_cpu = time.process_time() - clients_cpu
+        # Backends opened during the run count from zero; those that closed are missed (none
+        # should: CONN_MAX_AGE keeps each thread's connection).
+        figures.update(cpu_per_request(cpu_before, cpu_snapshot(server, info), figures["requests"]))
+        figures["cpu_ms_per_request_clients"] = round(
+            clients_cpu * 1000 / max(figures["requests"], 1), 1
+        )
         figures["clients"] = CLIENTS
         figures["load_average_1min"] = round(os.getloadavg()[0], 2)  # others on the machine
         for name in pages:

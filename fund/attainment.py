@@ -175,13 +175,27 @@ def planned_by_quarter(
     if plan is None:
         return {}
     if superior_union is None and grassroots_union is None:
-        by_quarter = dict(_unit_rows(plan, None, None).values_list("quarter", field))
-        by_quarter[0] = amount_of(getattr(plan, field))
-    else:
-        by_quarter = _by_quarter(_unit_rows(plan, superior_union, grassroots_union), field)
-        if not by_quarter and grassroots_union is None:
-            by_quarter = _gu_sum(plan, superior_union, field)
+        return fund_plan_by_quarter(plan=plan, fields=(field,))[field]
+    by_quarter = _by_quarter(_unit_rows(plan, superior_union, grassroots_union), field)
+    if not by_quarter and grassroots_union is None:
+        by_quarter = _gu_sum(plan, superior_union, field)
     return {q: Decimal(v) for q, v in by_quarter.items()}
+
+
+def fund_plan_by_quarter(
+    *, plan: AnnualPlan | None, fields: tuple[str, ...]
+) -> dict[str, dict[int, Decimal]]:
+    """``planned_by_quarter`` of the whole fund for several plan fields at once: {field: {0: the
+    year, q: quarter q}}, the quarters read in one query ({} for each field without a plan)."""
+    if plan is None:
+        return {f: {} for f in fields}
+    out: dict[str, dict[int, Decimal]] = {f: {} for f in fields}
+    for quarter, *values in _unit_rows(plan, None, None).values_list("quarter", *fields):
+        for f, v in zip(fields, values, strict=True):
+            out[f][quarter] = Decimal(v)
+    for f in fields:
+        out[f][0] = Decimal(amount_of(getattr(plan, f)))
+    return out
 
 
 def _by_quarter(rows, field: str) -> dict[int, Decimal]:
@@ -269,12 +283,14 @@ def attainment(
     grassroots_union: GrassrootsUnion | None = None,
     compare: bool = True,
     plan_of_year: dict[int, Decimal] | None = None,
+    achieved_figure: Decimal | int | None = None,
 ) -> Attainment:
     """Planned, achieved, % of plan and growth on the same period last year, for one unit.
 
     ``compare=False`` skips last year (``previous`` and ``previous_planned`` 0, no growth) for
     callers that do not show it, such as the dashboard. ``plan_of_year``: the unit's
-    ``planned_by_quarter`` of `year` for the indicator's plan field, when the caller has it.
+    ``planned_by_quarter`` of `year` for the indicator's plan field, when the caller has it;
+    ``achieved_figure``: the period's achieved figure, when the caller read it with others.
     """
     _check_indicator(indicator)
     if period not in PERIODS:
@@ -293,7 +309,9 @@ def attainment(
         this_year = planned_by_quarter(fund=fund, year=year, field=field, **unit)
     planned = planned_figure_of(this_year, quarters)
     year_planned = planned_figure_of(this_year, None)
-    got = Decimal(achieved(fund=fund, indicator=indicator, start=start, end=end, **unit))
+    if achieved_figure is None:
+        achieved_figure = achieved(fund=fund, indicator=indicator, start=start, end=end, **unit)
+    got = Decimal(achieved_figure)
     previous_planned = prev = Decimal(0)
     if compare:
         previous_planned = planned_figure_of(

@@ -331,6 +331,47 @@ def loan_postings(*, loan: Loan) -> QuerySet:
     )
 
 
+@dataclass(frozen=True)
+class LedgerLine:
+    """One posting of the loan's journal as the loan page lists it."""
+
+    effective_date: date
+    entry_id: int
+    kind: str  # LoanTransaction.Kind value
+    memo: str | None  # on the first posting of each entry only
+    account_code: str
+    account_name: str
+    amount: Decimal  # signed: debit > 0
+
+
+def loan_ledger_lines(*, loan_id: int) -> list[LedgerLine]:
+    """The postings of the entries behind the loan's transactions (its journal), in the order of
+    the transactions, then of the postings: one query of plain values, no model instances."""
+    rows = (
+        LoanTransaction.objects.filter(loan_id=loan_id)
+        .order_by("effective_date", "id", "journal_entry__postings__id")
+        .values_list(
+            "id",
+            "effective_date",
+            "journal_entry_id",
+            "kind",
+            "journal_entry__memo",
+            "journal_entry__postings__account__code",
+            "journal_entry__postings__account__name",
+            "journal_entry__postings__amount",
+        )
+    )
+    lines, previous = [], None
+    for txn, on, entry, kind, memo, code, name, amount in rows:
+        if code is None:  # an entry without postings cannot be posted; nothing to list
+            continue
+        lines.append(
+            LedgerLine(on, entry, kind, memo if txn != previous else None, code, name, amount)
+        )
+        previous = txn
+    return lines
+
+
 # --------------------------------------------------------------------------------------------
 # Loan book against the ledger
 
@@ -664,17 +705,26 @@ def jobs_confirmed_between(
 def disbursed_by_quarter(*, fund: Fund, year: int) -> dict[int, Decimal]:
     """{quarter: principal disbursed} of the fund's loans in `year`, in one query (the
     dashboard's chart; the same loans as ``disbursed_amount_between``)."""
+    return {
+        q: amount for q, (amount, _jobs) in disbursements_by_quarter(fund=fund, year=year).items()
+    }
+
+
+def disbursements_by_quarter(*, fund: Fund, year: int) -> dict[int, tuple[Decimal, int]]:
+    """{quarter: (principal disbursed, jobs planned)} of the fund's loans disbursed in `year`,
+    in one grouped read of the covering index: per quarter the figures of
+    ``disbursed_amount_between`` and ``jobs_created_between``."""
     from django.db.models.functions import ExtractQuarter
 
     rows = (
         _disbursed(fund=fund, start=date(year, 1, 1), end=date(year, 12, 31))
         .annotate(q=ExtractQuarter("disbursed_on"))
         .values("q")
-        .annotate(s=Sum("principal"))
-        .values_list("q", "s")
+        .annotate(s=Sum("principal"), j=Sum("planned_jobs"))
+        .values_list("q", "s", "j")
     )
-    out = {q: ZERO for q in range(1, 5)}
-    out.update({int(q): s for q, s in rows})
+    out = {q: (ZERO, 0) for q in range(1, 5)}
+    out.update({int(q): (s, j) for q, s, j in rows})
     return out
 
 

@@ -21,11 +21,11 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from accounting.errors import ApplicationError
-from accounting.formatting import quarter_label
+from accounting.formatting import format_date_vi, format_vnd, quarter_label
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS, access
-from fund.attainment import attainment, planned_by_quarter, planned_figure_of
+from fund.attainment import attainment, fund_plan_by_quarter, planned_figure_of
 from fund.forms import form_error_apply
-from fund.models import GrassrootsUnion, Role
+from fund.models import AnnualPlan, GrassrootsUnion, Role
 from fund.scoping import scope_filter, scoped_get_or_404
 from fund.selectors import capital_position
 
@@ -51,6 +51,7 @@ from .forms import (
     ReviewForm,
 )
 from .models import (
+    ApplicationEvent,
     ApplicationStatus,
     Borrower,
     Loan,
@@ -65,8 +66,9 @@ from .selectors import (
     amount_of,
     application_list,
     borrower_list,
-    disbursed_by_quarter,
+    disbursements_by_quarter,
     loan_book_arrears,
+    loan_ledger_lines,
     loan_list,
     reminder_deliveries_failed,
 )
@@ -139,21 +141,27 @@ def dashboard(request):
     fund = request.user.officer.fund
     today = _today()
     quarter = (today.month - 1) // 3 + 1
-    planned = planned_by_quarter(fund=fund, year=today.year, field="disbursed_amount")
+    plans = fund_plan_by_quarter(
+        plan=AnnualPlan.objects.filter(fund=fund, year=today.year).first(),
+        fields=("disbursed_amount", "jobs"),
+    )
+    # The year's loans by quarter in one grouped read: the chart, this quarter's disbursement
+    # and the jobs planned on the loans disbursed since January.
+    by_quarter = disbursements_by_quarter(fund=fund, year=today.year)
     current = attainment(
         fund=fund,
         indicator="disbursed_amount",
         year=today.year,
         quarter=quarter,
         compare=False,
-        plan_of_year=planned,
+        plan_of_year=plans["disbursed_amount"],
+        achieved_figure=by_quarter[quarter][0],
     )
-    achieved = disbursed_by_quarter(fund=fund, year=today.year)
     bars = [
         {
             "label": quarter_label(q, today.year),
-            "planned": int(planned_figure_of(planned, (q,))),
-            "achieved": int(achieved[q]),
+            "planned": int(planned_figure_of(plans["disbursed_amount"], (q,))),
+            "achieved": int(by_quarter[q][0]),
         }
         for q in range(1, 5)
     ]
@@ -164,6 +172,8 @@ def dashboard(request):
         quarter=quarter,
         period="ytd",
         compare=False,
+        plan_of_year=plans["jobs"],
+        achieved_figure=sum(by_quarter[q][1] for q in range(1, quarter + 1)),
     )
     position = capital_position(fund=fund)
     outstanding = amount_of(position.outstanding)
@@ -524,25 +534,7 @@ def loan_list_view(request):
     )
     if unions.queryset[: unions.SELECT_LIMIT + 1].count() > unions.SELECT_LIMIT:
         unions.use_code_box()
-    # Only the columns the list shows: a loan row is wide and each row of the page built a
-    # full Loan, Borrower and union.
-    qs = (
-        loan_list(scope=scope)
-        .select_related("borrower", "grassroots_union")
-        .only(
-            "id",
-            "status",
-            "debt_group",
-            "disbursed_on",
-            "principal",
-            "principal_currency",
-            "outstanding_principal",
-            "outstanding_principal_currency",
-            "borrower__full_name",
-            "grassroots_union__name",
-        )
-        .order_by("-id")
-    )
+    qs = loan_list(scope=scope).order_by("-id")
     if form.is_valid():
         d = form.cleaned_data
         if d["q"]:
@@ -558,17 +550,96 @@ def loan_list_view(request):
         if d["debt_group"]:
             qs = qs.filter(debt_group=d["debt_group"])
     page, query = _page(request, qs, paginator=CappedPaginator)
-    return render(request, "loans/loan_list.html", {"page": page, "query": query, "form": form})
+    return render(
+        request,
+        "loans/loan_list.html",
+        {"page": page, "query": query, "form": form, "rows": _loan_rows(page.object_list)},
+    )
+
+
+LOAN_LIST_COLUMNS = (
+    "id",
+    "borrower__full_name",
+    "grassroots_union__name",
+    "disbursed_on",
+    "principal",
+    "outstanding_principal",
+    "debt_group",
+    "status",
+)
+
+
+def _loan_rows(page_of_loans) -> list[tuple]:
+    """The loan list's cells, formatted once: link, number, borrower, union, disbursed on,
+    principal, outstanding, debt group, status; and whether the row shows as overdue.
+
+    Only the columns the list shows, as plain values: a loan row is wide, and building a Loan,
+    a Borrower and a union for each row cost more than the query. (The values are taken from
+    the page's slice, so that the pager's count does not join the borrowers and unions.)"""
+    # One reverse() for the page, not one per row: the link of loan 0, split around its number.
+    head, tail = reverse("loans:loan_detail", args=[0]).rsplit("0", 1)
+    statuses = dict(LoanStatus.choices)
+    return [
+        (
+            f"{head}{pk}{tail}",
+            pk,
+            borrower,
+            union,
+            format_date_vi(disbursed_on),
+            format_vnd(principal),
+            format_vnd(outstanding),
+            debt_group,
+            statuses.get(status, status),
+            debt_group > 1,
+        )
+        for pk, borrower, union, disbursed_on, principal, outstanding, debt_group, status in (
+            page_of_loans.values_list(*LOAN_LIST_COLUMNS)
+        )
+    ]
 
 
 def _get_loan(request, pk):
     return scoped_get_or_404(
-        loan_list(scope=request.scope).select_related(
-            "application", "product", "superior_union", "disbursed_by"
-        ),
+        # The page shows the superior union's name; the application, product and disbursing
+        # officer are not shown (a wide join PostgreSQL spent milliseconds planning).
+        loan_list(scope=request.scope).select_related("superior_union"),
         request.scope,
         pk=pk,
     )
+
+
+def _schedule_rows(installments) -> list[tuple]:
+    """The schedule table's cells, formatted once here rather than by a filter per cell."""
+    return [
+        (
+            i.number,
+            format_date_vi(i.due_date),
+            *(
+                format_vnd(v, symbol=False)
+                for v in (i.principal_due, i.interest_due, i.savings_due, i.penalty_due, i.owed)
+            ),
+            i.get_status_display(),
+            i.late,
+        )
+        for i in installments
+    ]
+
+
+def _ledger_rows(loan) -> list[tuple]:
+    """The ledger table's cells: date, entry, kind, memo, account, debit, credit."""
+    kinds = dict(LoanTransaction.Kind.choices)
+    return [
+        (
+            format_date_vi(line.effective_date),
+            line.entry_id,
+            kinds.get(line.kind, line.kind),
+            line.memo,
+            f"{line.account_code} {line.account_name}",
+            format_vnd(line.amount, symbol=False) if line.amount > 0 else "",
+            format_vnd(-line.amount, symbol=False) if line.amount < 0 else "",
+        )
+        for line in loan_ledger_lines(loan_id=loan.pk)
+    ]
 
 
 def _loan_page(request, loan, *, repay_form=None, status=200):
@@ -587,21 +658,13 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
     # Read once for the page, its actions (a repayment to reverse?) and its decisions (the
     # reversed ones): see loans.action_views._read_repayments.
     loan.page_repayments = list(
-        loan.repayments.select_related("batch", "journal_entry", "reversal_entry").order_by(
-            "paid_on", "id"
-        )
+        loan.repayments.select_related("batch", "reversal_entry").order_by("paid_on", "id")
     )
     # Also for the recall action (an unverified visit?); each line names the visiting officer.
     loan.page_visits = list(loan.visits.select_related("visited_by").order_by("visited_on"))
-    transactions = (
-        LoanTransaction.objects.filter(loan=loan)
-        .select_related("journal_entry")
-        .prefetch_related("journal_entry__postings__account")
-        .order_by("effective_date", "id")
-    )
     context = {
         "loan": loan,
-        "installments": installments,
+        "schedule": _schedule_rows(installments),
         "arrears": {
             "days_past_due": days_past_due,
             "amount": sum((i.owed for i in arrears), 0),
@@ -611,9 +674,11 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
             "count": len(arrears),
         },
         "repayments": loan.page_repayments,
-        "transactions": transactions,
+        "ledger": _ledger_rows(loan),
         "visits": loan.page_visits,
-        "events": loan.application.events.select_related("actor").order_by("at", "id"),
+        "events": ApplicationEvent.objects.filter(application_id=loan.application_id)
+        .select_related("actor")
+        .order_by("at", "id"),
     }
     if request.scope.role == Role.FUND_OFFICER and loan.status == LoanStatus.ACTIVE:
         context["repay_form"] = repay_form or RepaymentForm(initial={"paid_on": today})

@@ -5,15 +5,21 @@ from datetime import timedelta
 
 import pytest
 
-from fund.attainment import attainment, planned_by_quarter, planned_figure
-from fund.models import Role
+from fund.attainment import attainment, fund_plan_by_quarter, planned_by_quarter, planned_figure
+from fund.models import AnnualPlan, Role
 from fund.scoping import Scope
 from fund.selectors import capital_available, capital_position, capital_total, loans_outstanding
 from fund.services import annual_plan_set, plan_split_set
 from loans.cob import close_of_business_run
 from loans.collections import overdue_totals
 from loans.repayments import repayment_post, repayment_reverse
-from loans.selectors import disbursed_amount_between, disbursed_by_quarter, loan_book_arrears
+from loans.selectors import (
+    disbursed_amount_between,
+    disbursed_by_quarter,
+    disbursements_by_quarter,
+    jobs_created_between,
+    loan_book_arrears,
+)
 from loans.tests.factories import BorrowerFactory, new_key, today
 
 from .conftest import disbursed_loan
@@ -80,17 +86,46 @@ def test_disbursed_by_quarter_equals_the_attainment_source(org, book):
     )
 
 
-def test_planned_by_quarter_gives_the_planned_figures(org):
+def test_disbursements_by_quarter_equal_the_attainment_sources(org, book):
+    """The dashboard's one grouped read gives each quarter's disbursement and planned jobs."""
     year = today().year
-    plan = annual_plan_set(
+    by_q = disbursements_by_quarter(fund=org.fund, year=year)
+    assert sum(j for _, j in by_q.values()) > 0
+    for q in range(1, 5):
+        start = today().replace(month=3 * q - 2, day=1)
+        end = (start + timedelta(days=95)).replace(day=1) - timedelta(days=1)
+        period = {"fund": org.fund, "start": start, "end": end}
+        assert by_q[q] == (disbursed_amount_between(**period), jobs_created_between(**period))
+
+
+def _this_years_plan(org):
+    return annual_plan_set(
         fund=org.fund,
-        year=year,
+        year=today().year,
         disbursed_amount=4_000_000_000,
         borrowers=10,
         loans=10,
         grassroots_unions=2,
         jobs=20,
     )
+
+
+def test_fund_plan_by_quarter_reads_several_fields_as_planned_by_quarter_does(org):
+    year = today().year
+    assert fund_plan_by_quarter(plan=None, fields=("jobs",)) == {"jobs": {}}
+    plan = _this_years_plan(org)
+    plan_split_set(plan=plan, quarter=2, disbursed_amount=1_500_000_000, jobs=7)
+    both = fund_plan_by_quarter(
+        plan=AnnualPlan.objects.get(pk=plan.pk), fields=("disbursed_amount", "jobs")
+    )
+    for field in ("disbursed_amount", "jobs"):
+        assert both[field] == planned_by_quarter(fund=org.fund, year=year, field=field)
+    assert both["jobs"][0] == 20 and both["jobs"][2] == 7
+
+
+def test_planned_by_quarter_gives_the_planned_figures(org):
+    year = today().year
+    plan = _this_years_plan(org)
     rows = planned_by_quarter(fund=org.fund, year=year, field="disbursed_amount")
     assert rows == {0: 4_000_000_000}
     plan_split_set(plan=plan, quarter=2, disbursed_amount=1_500_000_000)
