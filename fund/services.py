@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from accounting.errors import IdempotencyConflict
@@ -40,7 +41,8 @@ from .models import (
 from .scoping import Scope, scope_for, scope_require_fund_officer, scope_require_write
 from .selectors import (
     capital_available,
-    capital_committed,
+    capital_committed_filter,
+    capital_position,
     capital_source_balance,
     lending_allocation_in_force,
     loans_outstanding,
@@ -106,13 +108,14 @@ def _full_clean(obj, **kwargs) -> None:
 # Capital: commitments and the check disbursement makes
 
 
-def capital_lock(*, fund: Fund) -> Fund:
+def capital_lock(*, fund: Fund | None = None, fund_id: int | None = None) -> Fund:
     """Lock the fund row until the caller's transaction ends (serialises capital checks).
 
     Call it inside ``transaction.atomic()`` before ``capital_check`` and the posting it guards,
     so that two disbursements cannot both pass the check on the same available capital.
+    `fund_id` instead of `fund`: a caller that holds only the id (read with the lock).
     """
-    return Fund.objects.select_for_update().get(pk=fund.pk)
+    return Fund.objects.select_for_update().get(pk=fund.pk if fund is not None else fund_id)
 
 
 def capital_commitment_create(
@@ -213,18 +216,21 @@ def capital_check(
     fund-wide capital and the union's capacity must cover the amount.
     """
     value = to_dong(amount)
-    # The commitment held under the reference, read once: (amount, superior union id).
-    commitment = (
-        CapitalCommitment.objects.filter(
-            reference=releasing_reference, status=CapitalCommitment.Status.OPEN
-        )
-        .values_list("amount", "superior_union_id")
-        .first()
-        if releasing_reference
-        else None
+    su_id = superior_union.pk if superior_union is not None else None
+    # Every figure of the commitments in one read: those that count as committed (fund-wide and
+    # the union's) and the one held under the reference (with the union it was held for).
+    committed = capital_committed_filter(as_of=as_of)
+    holding = Q(reference=releasing_reference or "", status=CapitalCommitment.Status.OPEN)
+    sums = CapitalCommitment.objects.filter(fund=fund).aggregate(
+        committed=Sum("amount", filter=committed),
+        committed_here=Sum("amount", filter=committed & Q(superior_union_id=su_id)),
+        held=Sum("amount", filter=holding),
+        held_here=Sum("amount", filter=holding & Q(superior_union_id=su_id)),
     )
-    held = (commitment[0] or Decimal(0)) if commitment else Decimal(0)
-    available = capital_available(fund=fund, as_of=as_of) + held
+    held = (sums["held"] or Decimal(0)) if releasing_reference else Decimal(0)
+    # Capital and loans outstanding from one grouped read of the ledger (not one read each).
+    position = capital_position(fund=fund, as_of=as_of, committed=sums["committed"] or Decimal(0))
+    available = position.available + held
     if value > available:
         raise InsufficientCapital(
             f"Vốn khả dụng của quỹ chỉ còn {format_vnd(max(available, 0))}, không đủ cho "
@@ -234,11 +240,11 @@ def capital_check(
         allocation = lending_allocation_in_force(superior_union=superior_union, as_of=as_of)
         if allocation is None:
             return
-        held_here = held if commitment and commitment[1] == superior_union.pk else Decimal(0)
+        held_here = (sums["held_here"] or Decimal(0)) if releasing_reference else Decimal(0)
         available_here = (
             allocation
             - loans_outstanding(fund=fund, superior_union=superior_union, as_of=as_of)
-            - capital_committed(fund=fund, superior_union=superior_union, as_of=as_of)
+            - (sums["committed_here"] or Decimal(0))
             + held_here
         )
         if value > available_here:

@@ -474,7 +474,10 @@ def _members_register(plan: LendingPlan) -> None:
             fund=plan.fund, national_id__in=[p.national_id for p in plan.loans]
         ).values_list("national_id", "pk")
     )
-    borrowers = Borrower.objects.in_bulk(list(ids.values()))
+    # With what the chain reads of each borrower (fund, union, superior union) in the same query.
+    borrowers = Borrower.objects.select_related("fund", "grassroots_union__superior_union").in_bulk(
+        list(ids.values())
+    )
     for p in plan.loans:
         p.borrower = borrowers[ids[p.national_id]]
 

@@ -37,7 +37,7 @@ from accounting.idempotency import command_once
 from accounting.money import to_dong
 from accounting.services import credit, debit, journal_entry_post
 from fund import scoping
-from fund.audit import audit_record
+from fund.audit import audit_record, audit_record_many
 from fund.errors import PermissionRefused
 from fund.models import Fund, GrassrootsUnion, Role
 from fund.scoping import Scope, scope_for
@@ -772,7 +772,11 @@ def _require_eligible(app: LoanApplication, *, on: date | None = None) -> None:
         raise IneligibleBorrower(result.reasons)
 
 
-def _event(app: LoanApplication, *, action: str, before: str, actor, note: str = "") -> None:
+def _event(
+    app: LoanApplication, *, action: str, before: str, actor, note: str = "", also=()
+) -> None:
+    """The application's event and its audit entry; `also`: more audit entries ``(action, obj,
+    changes)`` of the same move, written with it in one statement."""
     ApplicationEvent.objects.create(
         application=app,
         action=action,
@@ -784,7 +788,10 @@ def _event(app: LoanApplication, *, action: str, before: str, actor, note: str =
     changes = {"status": [before or None, app.status]}
     if note:
         changes["note"] = [None, note]
-    audit_record(actor=_user(actor), action=action, obj=app, changes=changes)
+    if also:
+        audit_record_many(actor=_user(actor), records=[(action, app, changes), *also])
+    else:
+        audit_record(actor=_user(actor), action=action, obj=app, changes=changes)
 
 
 def application_create(
@@ -913,14 +920,15 @@ def _transition(
 ):
     """Run a move of the chain once per idempotency key, in one transaction."""
     payload = {"application": application.pk, "actor": getattr(_user(actor), "pk", None), **payload}
-    with transaction.atomic():
-        return command_once(
-            scope=f"loans.{name}",
-            key=key,
-            payload=payload,
-            run=run,
-            load=lambda pk: LoanApplication.objects.get(pk=pk),
-        )
+    # command_once runs the move and records the key in one transaction (a savepoint inside the
+    # caller's): no transaction of its own is needed around it.
+    return command_once(
+        scope=f"loans.{name}",
+        key=key,
+        payload=payload,
+        run=run,
+        load=lambda pk: LoanApplication.objects.get(pk=pk),
+    )
 
 
 def _reason(value, *, field: str = "reason") -> str:
@@ -1213,7 +1221,7 @@ def loan_disburse(
         _require_fund_officer(actor, fund_id=application.fund_id)
 
     def run():
-        fund = fund_capital_lock(fund=application.fund)
+        fund = fund_capital_lock(fund_id=application.fund_id)
         app = _locked(application)
         _require_status(app, (S.APPROVED,), "disburse")
         borrower = (
@@ -1251,16 +1259,18 @@ def loan_disburse(
         before = app.status
         app.status = S.DISBURSED
         app.save(update_fields=["status", "updated_at"])
-        _event(app, action="disburse", before=before, actor=actor, note=f"Khoản vay #{loan.pk}")
-        audit_record(
-            actor=_user(actor),
+        loan_changes = {
+            "principal": [None, str(amount)],
+            "disbursed_on": [None, disbursed_on.isoformat()],
+            "journal_entry": [None, loan.disbursement_entry_id],
+        }
+        _event(
+            app,
             action="disburse",
-            obj=loan,
-            changes={
-                "principal": [None, str(amount)],
-                "disbursed_on": [None, disbursed_on.isoformat()],
-                "journal_entry": [None, loan.disbursement_entry_id],
-            },
+            before=before,
+            actor=actor,
+            note=f"Khoản vay #{loan.pk}",
+            also=[("disburse", loan, loan_changes)],
         )
         return loan
 
@@ -1270,14 +1280,13 @@ def loan_disburse(
         "cash_account": cash_account,
         "actor": getattr(_user(actor), "pk", None),
     }
-    with transaction.atomic():
-        return command_once(
-            scope="loans.loan_disburse",
-            key=idempotency_key,
-            payload=payload,
-            run=run,
-            load=lambda pk: Loan.objects.get(pk=pk),
-        )
+    return command_once(
+        scope="loans.loan_disburse",
+        key=idempotency_key,
+        payload=payload,
+        run=run,
+        load=lambda pk: Loan.objects.get(pk=pk),
+    )
 
 
 def _check_borrower_limit(
@@ -1371,16 +1380,19 @@ def _rows_insert(model, objs: list) -> None:
         + ", ".join(["%s"] * len(fields))
         + ")"
     )
-    params = [
-        [_plain_param(f.get_db_prep_save(getattr(obj, f.attname), conn)) for f in fields]
-        for obj in objs
-    ]
+    params = [[_db_value(f, getattr(obj, f.attname), conn) for f in fields] for obj in objs]
     with conn.cursor() as cursor:
         cursor.executemany(sql, params)
 
 
-def _plain_param(value):
-    # A choices member (a str subclass) is sent as its plain value, as Django's compiler does.
+def _db_value(field, value, conn):
+    """`value` as ``save()`` would send it for `field`. Plain ints, strings and None go as they
+    are (every field's preparation returns them unchanged); a choices member (a str subclass) is
+    sent as its plain value, as Django's compiler does."""
+    kind = type(value)
+    if kind is int or kind is str or value is None:
+        return value
+    value = field.get_db_prep_save(value, conn)
     return str(value) if isinstance(value, str) and type(value) is not str else value
 
 
