@@ -27,7 +27,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from djmoney.money import Money
@@ -690,7 +690,7 @@ def _clean_application(app: LoanApplication, fields: dict) -> None:
     for f, v in fields.items():
         if f == "product":
             # The product as stored now, whatever copy the caller holds.
-            v = LoanProduct.objects.select_related("fund").get(pk=v.pk)
+            v = LoanProduct.objects.get(pk=v.pk)
         elif f == "amount":
             v = _positive_dong(v, field="amount", label="Số tiền vay")
         elif f == "term":
@@ -884,19 +884,29 @@ _ACTION_LABELS = {
 }
 
 
-def _locked(application: LoanApplication) -> LoanApplication:
+_WITH_BORROWER = (
+    "borrower__fund",
+    "borrower__grassroots_union__superior_union",
+    "product",
+    "grassroots_union",
+)
+
+
+def _locked(application: LoanApplication, *, related=_WITH_BORROWER) -> LoanApplication:
     # of=("self",): lock the application only, not the product and unions joined to it.
+    # Everything the eligibility check reads comes with it, in the same query (`related`: less
+    # for a caller that reads the borrower under a lock of its own).
     return (
         LoanApplication.objects.select_for_update(of=("self",))
-        # Everything the eligibility check reads comes with it, in the same query.
-        .select_related(
-            "borrower__fund",
-            "borrower__grassroots_union__superior_union",
-            "product",
-            "grassroots_union",
-        )
+        .select_related(*related)
         .get(pk=application.pk)
     )
+
+
+# What a move of the chain writes (the row was read under lock; only these columns change).
+_MOVE_FIELDS = ("status", "updated_at")
+_DECISION_FIELDS = ("decided_by", "decided_at", "decision_reason")
+_REVIEW_FIELDS = ("reviewed_by", "reviewed_at", "review_note")
 
 
 def _require_status(app: LoanApplication, allowed, action: str) -> None:
@@ -928,6 +938,7 @@ def _transition(
         payload=payload,
         run=run,
         load=lambda pk: LoanApplication.objects.get(pk=pk),
+        result_id=application.pk,  # a move returns the application it moved
     )
 
 
@@ -957,7 +968,7 @@ def application_submit(
         app.status = S.SUBMITTED
         app.superior_union_id = app.grassroots_union.superior_union_id
         app.submitted_by, app.submitted_at = _user(actor), timezone.now()
-        app.save()
+        app.save(update_fields=[*_MOVE_FIELDS, "superior_union", "submitted_by", "submitted_at"])
         _event(app, action="submit", before=before, actor=actor)
         return app
 
@@ -1026,7 +1037,7 @@ def application_review(
             app.status = S.REJECTED
             app.decided_by, app.decided_at, app.decision_reason = _user(actor), now, note
         app.reviewed_by, app.reviewed_at, app.review_note = _user(actor), now, note
-        app.save()
+        app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS, *_REVIEW_FIELDS])
         _event(app, action=f"review_{decision}", before=before, actor=actor, note=note)
         return app
 
@@ -1077,7 +1088,7 @@ def application_approve(
         app.status = S.APPROVED
         app.terms = terms
         app.approved_by, app.approved_at = actor, timezone.now()
-        app.save()
+        app.save(update_fields=[*_MOVE_FIELDS, "terms", "approved_by", "approved_at"])
         # The fund and superior union usually came with the lock (through the borrower's union).
         fund = app.borrower.fund if app.borrower.fund_id == app.fund_id else app.fund
         su = app.borrower.grassroots_union.superior_union
@@ -1124,7 +1135,7 @@ def application_reject(
         before = app.status
         app.status = S.REJECTED
         app.decided_by, app.decided_at, app.decision_reason = _user(actor), timezone.now(), reason
-        app.save()
+        app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
         capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
         _event(app, action="reject", before=before, actor=actor, note=reason)
         return app
@@ -1158,7 +1169,7 @@ def application_cancel(
         before = app.status
         app.status = S.CANCELLED
         app.decided_by, app.decided_at, app.decision_reason = _user(actor), timezone.now(), reason
-        app.save()
+        app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
         capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
         _event(app, action="cancel", before=before, actor=actor, note=reason)
         return app
@@ -1222,13 +1233,14 @@ def loan_disburse(
 
     def run():
         fund = fund_capital_lock(fund_id=application.fund_id)
-        app = _locked(application)
+        app = _locked(application, related=("product", "grassroots_union"))
         _require_status(app, (S.APPROVED,), "disburse")
         borrower = (
             Borrower.objects.select_for_update(of=("self",))
             .select_related("fund", "grassroots_union__superior_union")
             .get(pk=app.borrower_id)
         )
+        app.borrower = borrower  # the copy read under the lock (the audit entry names them)
         amount = amount_of(app.amount)
         eligibility = borrower_eligibility(
             borrower=borrower,
@@ -1347,30 +1359,33 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
     _rows_insert(
         Installment,
         [
-            Installment(
-                loan=loan,
-                number=r.number,
-                due_date=r.due_date,
-                principal_due=r.principal,
-                interest_due=r.interest,
-                savings_due=per_installment,
-                balance_after=r.balance_after,
-            )
+            {
+                "loan_id": loan.pk,
+                "number": r.number,
+                "due_date": r.due_date,
+                "principal_due": r.principal,
+                "interest_due": r.interest,
+                "savings_due": per_installment,
+                "balance_after": r.balance_after,
+            }
             for r in rows
         ],
     )
     return loan
 
 
-def _rows_insert(model, objs: list) -> None:
-    """``INSERT`` the objects as one prepared statement run for all rows, without reading their
-    ids back (``bulk_create`` compiles every value of every row through the query compiler, which
-    for a schedule's money columns costs more than the insert itself). Values go through each
-    field's own preparation, as ``save()`` would; database constraints apply as usual."""
-    if not objs:
+def _rows_insert(model, rows: list[dict]) -> None:
+    """``INSERT`` the rows (``{attname: value}``; a field not named takes its default) as one
+    prepared statement run for all rows, without reading their ids back. Neither model
+    instances (a money field's value is a new ``Money`` at each read) nor ``bulk_create`` (which
+    compiles every value of every row through the query compiler, for a schedule's money columns
+    more than the insert itself costs). Values go through each field's own preparation, as
+    ``save()`` would; database constraints apply as usual."""
+    if not rows:
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}
     conn = connections[router.db_for_write(model)]
     qn = conn.ops.quote_name
     sql = (
@@ -1380,19 +1395,31 @@ def _rows_insert(model, objs: list) -> None:
         + ", ".join(["%s"] * len(fields))
         + ")"
     )
-    params = [[_db_value(f, getattr(obj, f.attname), conn) for f in fields] for obj in objs]
+    params = [
+        [
+            _db_value(f, row[f.attname] if f.attname in row else defaults[f.attname], conn)
+            for f in fields
+        ]
+        for row in rows
+    ]
     with conn.cursor() as cursor:
         cursor.executemany(sql, params)
 
 
 def _db_value(field, value, conn):
     """`value` as ``save()`` would send it for `field`. Plain ints, strings and None go as they
-    are (every field's preparation returns them unchanged); a choices member (a str subclass) is
-    sent as its plain value, as Django's compiler does."""
+    are (every field's preparation returns them unchanged); a money amount as its decimal
+    (what the money field's preparation does first); a choices member (a str subclass) as its
+    plain value, as Django's compiler does."""
     kind = type(value)
     if kind is int or kind is str or value is None:
         return value
-    value = field.get_db_prep_save(value, conn)
+    if isinstance(value, Money):
+        value = value.amount
+    if type(value) is Decimal and isinstance(field, models.DecimalField):
+        value = models.DecimalField.get_db_prep_save(field, value, conn)
+    else:
+        value = field.get_db_prep_save(value, conn)
     return str(value) if isinstance(value, str) and type(value) is not str else value
 
 
