@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db import connections, router
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounting.formatting import format_vnd
@@ -83,15 +84,38 @@ def borrower_has_overdue(*, borrower: Borrower, on: date) -> bool:
 def _outstanding_and_overdue(*, borrower: Borrower, on: date) -> tuple[Decimal, bool]:
     """``borrower_outstanding`` and ``borrower_has_overdue`` in one query over the borrower's
     active loans (a loan is late when classified past due or when one of its installments fell
-    due before `on` and is not fully paid)."""
-    late_installment = Installment.objects.filter(loan=OuterRef("pk"), due_date__lt=on).exclude(
-        status=InstallmentStatus.PAID
+    due before `on` and is not fully paid).
+
+    The eligibility check runs it at every step of the approval chain (five times a loan), so it
+    is written once as SQL: the ORM spends more building the query than the database running
+    it. Tested equal to the two selectors above."""
+    loan, inst = Loan._meta, Installment._meta
+    conn = connections[router.db_for_read(Loan)]
+    qn = conn.ops.quote_name
+
+    def col(meta, name):
+        return qn(meta.get_field(name).column)
+
+    sql = (
+        f"SELECT SUM(l.{col(loan, 'outstanding_principal')}), COUNT(CASE WHEN "
+        f"l.{col(loan, 'days_past_due')} > 0 OR EXISTS (SELECT 1 FROM {qn(inst.db_table)} i "
+        f"WHERE i.{col(inst, 'loan')} = l.{col(loan, 'id')} AND i.{col(inst, 'due_date')} < %s "
+        f"AND i.{col(inst, 'status')} <> %s) THEN 1 END) "
+        f"FROM {qn(loan.db_table)} l WHERE l.{col(loan, 'borrower')} = %s "
+        f"AND l.{col(loan, 'status')} = %s"
     )
-    row = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE).aggregate(
-        s=Sum("outstanding_principal"),
-        late=Count("pk", filter=Q(days_past_due__gt=0) | Q(Exists(late_installment))),
-    )
-    return row["s"] or ZERO, bool(row["late"])
+    params = [
+        conn.ops.adapt_datefield_value(on),
+        str(InstallmentStatus.PAID),
+        borrower.pk,
+        str(LoanStatus.ACTIVE),
+    ]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        total, late = cursor.fetchone()
+    if total is None:
+        return ZERO, bool(late)
+    return (total if isinstance(total, Decimal) else Decimal(str(total))), bool(late)
 
 
 def certificate_expiry(*, borrower: Borrower, product: LoanProduct) -> date | None:

@@ -142,3 +142,57 @@ def test_another_open_application_but_not_this_one(borrower, product):
     app = application_draft(borrower=borrower, product=product)
     assert check(borrower, product).codes == ["open_application"]
     assert check(borrower, product, application=app).eligible
+
+
+def test_the_outstanding_and_late_figures_equal_the_two_selectors(chain, capital, officers, org):
+    """``_outstanding_and_overdue`` (written as SQL) against ``borrower_outstanding`` and
+    ``borrower_has_overdue`` (the ORM), for a member without loans, with two loans before and
+    after a due date, with a loan classified past due, after a repayment in full of an
+    installment and once a loan is no longer active."""
+    from loans import services
+    from loans.models import Installment, Loan
+    from loans.selectors import _outstanding_and_overdue, borrower_has_overdue, borrower_outstanding
+
+    from .factories import application_to, new_key
+
+    member = chain.borrower
+
+    def both(on):
+        expected = (
+            borrower_outstanding(borrower=member),
+            borrower_has_overdue(borrower=member, on=on),
+        )
+        got = _outstanding_and_overdue(borrower=member, on=on)
+        assert got == expected and isinstance(got[0], Decimal)
+        return got
+
+    assert both(today()) == (0, False)
+    loans = []
+    for amount in (20_000_000, 15_000_000):
+        app = application_to(
+            "approved",
+            borrower=member,
+            product=chain.product,
+            maker=chain.maker,
+            reviewer=chain.reviewer,
+            approver=chain.approver,
+            amount=amount,
+        )
+        loans.append(
+            services.loan_disburse(
+                application=app,
+                disbursed_on=today(),
+                idempotency_key=new_key("disburse"),
+                actor=officers.fund,
+            )
+        )
+    first_due = Installment.objects.filter(loan=loans[0]).order_by("number").first().due_date
+    assert both(today()) == (35_000_000, False)
+    assert both(first_due) == (35_000_000, False)
+    assert both(first_due + timedelta(days=1)) == (35_000_000, True)
+    Installment.objects.filter(loan__in=loans, due_date=first_due).update(status="paid")
+    assert both(first_due + timedelta(days=1)) == (35_000_000, False)
+    Loan.objects.filter(pk=loans[1].pk).update(days_past_due=3)
+    assert both(today()) == (35_000_000, True)
+    Loan.objects.filter(pk=loans[1].pk).update(status="closed")
+    assert both(today()) == (20_000_000, False)
