@@ -43,6 +43,7 @@ from fund.models import Fund, GrassrootsUnion, Role
 from fund.scoping import Scope, scope_for
 from fund.selectors import superior_union_on
 from fund.services import (
+    CapitalLedger,
     capital_check,
     capital_commitment_create,
     capital_commitment_release,
@@ -98,6 +99,7 @@ __all__ = [
     "borrower_update",
     "followup_visit_record",
     "loan_disburse",
+    "loan_disburse_many",
     "loan_require_fund_officer",
     "loan_require_servicer",
     "loan_product_create",
@@ -1216,6 +1218,31 @@ def loan_disburse(
     the commitment is released. An application is disbursed at most once, whatever the retries
     or concurrent requests: the same key returns the same loan, another key is refused.
     """
+    return loan_disburse_many(
+        applications=[application],
+        disbursed_on=disbursed_on,
+        idempotency_keys=[idempotency_key],
+        actor=actor,
+        cash_account=cash_account,
+    )[0]
+
+
+def loan_disburse_many(
+    *,
+    applications: list[LoanApplication],
+    disbursed_on: date,
+    idempotency_keys: list[str],
+    actor=None,
+    cash_account: str = "1121",
+) -> list[Loan]:
+    """``loan_disburse`` for several applications paid out on the same date (a union's loans of
+    the day), in one transaction: all of them or, at the first refusal, none.
+
+    Each application is disbursed exactly as ``loan_disburse`` does it, once per its own key;
+    the fund is locked once and the ledger's capital figures are read once, then advanced by
+    each loan as it is posted (``fund.services.CapitalLedger``), so that every check sees what
+    a fresh read would.
+    """
     disbursed_on = _date(disbursed_on, field="disbursed_on", label="Ngày giải ngân")
     # An earlier date is accepted: the date is the business date of the payment voucher, and a
     # loan book taken over from paper is entered after the fact (the ledger still refuses a
@@ -1226,13 +1253,43 @@ def loan_disburse(
         raise LoanError(
             "Tài khoản chi giải ngân phải là tiền gửi hoặc tiền mặt.", field="cash_account"
         )
+    if len(applications) != len(idempotency_keys):
+        raise LoanError("Mỗi hồ sơ cần một khóa chống trùng.", field="idempotency_keys")
     scope = _actor_scope(actor)
     if scope is not None:
         _require_write(scope)
-        _require_fund_officer(actor, fund_id=application.fund_id)
+        for application in applications:
+            _require_fund_officer(actor, fund_id=application.fund_id)
+    ledgers: dict[int, CapitalLedger] = {}  # fund id -> figures, under the fund's lock
 
+    def disburse_all():
+        return [
+            _disburse_once(
+                application=application,
+                disbursed_on=disbursed_on,
+                idempotency_key=key,
+                actor=actor,
+                cash_account=cash_account,
+                ledgers=ledgers,
+            )
+            for application, key in zip(applications, idempotency_keys, strict=True)
+        ]
+
+    if len(applications) == 1:
+        return disburse_all()  # command_once's own transaction is the whole of it
+    with transaction.atomic():
+        return disburse_all()
+
+
+def _disburse_once(
+    *, application, disbursed_on, idempotency_key, actor, cash_account, ledgers
+) -> Loan:
     def run():
-        fund = fund_capital_lock(fund_id=application.fund_id)
+        ledger = ledgers.get(application.fund_id)
+        if ledger is None:
+            fund = fund_capital_lock(fund_id=application.fund_id)
+            ledger = ledgers[fund.pk] = CapitalLedger(fund=fund)
+        fund = ledger.fund
         app = _locked(application, related=("product", "grassroots_union"))
         _require_status(app, (S.APPROVED,), "disburse")
         borrower = (
@@ -1260,6 +1317,7 @@ def loan_disburse(
             amount=amount,
             superior_union=su,
             releasing_reference=app.commitment_reference,
+            ledger=ledger,
         )
         # The eligibility check read the borrower's outstanding principal under the same locks.
         _check_borrower_limit(
@@ -1267,6 +1325,7 @@ def loan_disburse(
         )
         loan = _loan_create(app=app, borrower=borrower, su=su, on=disbursed_on, actor=actor)
         _loan_post(loan=loan, borrower=borrower, cash_account=cash_account, actor=actor)
+        ledger.lent(amount=amount, superior_union_id=loan.superior_union_id)
         capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
         before = app.status
         app.status = S.DISBURSED
