@@ -1433,17 +1433,19 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
     return loan
 
 
-def _rows_insert(model, rows: list[dict]) -> None:
-    """``INSERT`` the rows (``{attname: value}``; a field not named takes its default) as one
-    prepared statement run for all rows, without reading their ids back. Neither model
-    instances (a money field's value is a new ``Money`` at each read) nor ``bulk_create`` (which
-    compiles every value of every row through the query compiler, for a schedule's money columns
-    more than the insert itself costs). Values go through each field's own preparation, as
-    ``save()`` would; database constraints apply as usual."""
+def _rows_insert(model, rows: list) -> None:
+    """``INSERT`` the rows as one prepared statement run for all rows, without reading their ids
+    back. A row is ``{attname: value}`` (a field not named takes its default): no model
+    instance to build (a money field's value is a new ``Money`` at each read); instances are
+    taken too. Not ``bulk_create``, which compiles every value of every row through the query
+    compiler (for a schedule's money columns more than the insert itself costs). Values go
+    through each field's own preparation, as ``save()`` would; database constraints apply as
+    usual."""
     if not rows:
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
+    names = [f.attname for f in fields]
     defaults = {f.attname: f.get_default() for f in fields}
     conn = connections[router.db_for_write(model)]
     qn = conn.ops.quote_name
@@ -1454,12 +1456,17 @@ def _rows_insert(model, rows: list[dict]) -> None:
         + ", ".join(["%s"] * len(fields))
         + ")"
     )
+
+    def values(row) -> list:
+        if isinstance(row, models.Model):
+            return [getattr(row, name) for name in names]
+        unknown = row.keys() - defaults.keys()
+        if unknown:
+            raise ValueError(f"{meta.label} has no field {', '.join(sorted(unknown))}")
+        return [row[name] if name in row else defaults[name] for name in names]
+
     params = [
-        [
-            _db_value(f, row[f.attname] if f.attname in row else defaults[f.attname], conn)
-            for f in fields
-        ]
-        for row in rows
+        [_db_value(f, v, conn) for f, v in zip(fields, values(row), strict=True)] for row in rows
     ]
     with conn.cursor() as cursor:
         cursor.executemany(sql, params)
