@@ -34,11 +34,15 @@ def command_once(
     payload,
     run: Callable[[], T],
     load: Callable[[str], T],
+    result_id=None,
 ) -> T:
     """Run `run()` once per (scope, key); later calls return `load(result_id)`.
 
     `run` returns a model instance (its pk is recorded) or a string id. The record and the
-    command's writes commit together or not at all.
+    command's writes commit together or not at all; the caller needs no transaction of its own.
+    `result_id`: the result's id when it is known before running (a command that moves an
+    existing row and returns it), recorded with the key at once instead of afterwards; `run`
+    must then return that result (ApplicationError otherwise, and nothing is written).
     """
     if not key or not str(key).strip():
         raise ApplicationError("Thiếu khóa chống trùng (idempotency key).", field="idempotency_key")
@@ -47,10 +51,19 @@ def command_once(
     if existing is None:
         try:
             with transaction.atomic():
-                record = CommandRecord.objects.create(scope=scope, key=key, request_hash=digest)
+                known = "" if result_id is None else str(result_id)
+                record = CommandRecord.objects.create(
+                    scope=scope, key=key, request_hash=digest, result_id=known
+                )
                 result = run()
-                record.result_id = str(getattr(result, "pk", result))
-                record.save(update_fields=["result_id"])
+                got = str(getattr(result, "pk", result))
+                if result_id is None:
+                    record.result_id = got
+                    record.save(update_fields=["result_id"])
+                elif got != known:
+                    raise ApplicationError(
+                        f"Lệnh {scope} trả về #{got}, không phải #{known} như đã ghi nhận."
+                    )
                 return result
         except IntegrityError:
             existing = CommandRecord.objects.filter(scope=scope, key=key).first()

@@ -76,6 +76,16 @@ def loans_outstanding(
     )
 
 
+def capital_committed_filter(*, as_of: date | None = None) -> Q:
+    """The commitments that count as committed: open now, or open then for a past date."""
+    if as_of is None or as_of >= timezone.localdate():
+        return Q(status=CapitalCommitment.Status.OPEN)
+    end = datetime.combine(as_of, time.max, tzinfo=timezone.get_current_timezone())
+    return Q(created_at__lte=end) & (
+        Q(status=CapitalCommitment.Status.OPEN) | Q(released_at__gt=end)
+    )
+
+
 def capital_committed(
     *, fund: Fund, superior_union: SuperiorUnion | None = None, as_of: date | None = None
 ) -> Decimal:
@@ -83,13 +93,7 @@ def capital_committed(
     qs = CapitalCommitment.objects.filter(fund=fund)
     if superior_union is not None:
         qs = qs.filter(superior_union=superior_union)
-    if as_of is None or as_of >= timezone.localdate():
-        qs = qs.filter(status=CapitalCommitment.Status.OPEN)
-    else:
-        end = datetime.combine(as_of, time.max, tzinfo=timezone.get_current_timezone())
-        qs = qs.filter(created_at__lte=end).filter(
-            Q(status=CapitalCommitment.Status.OPEN) | Q(released_at__gt=end)
-        )
+    qs = qs.filter(capital_committed_filter(as_of=as_of))
     return qs.aggregate(s=Sum("amount"))["s"] or ZERO
 
 
@@ -142,9 +146,12 @@ class CapitalPosition:
         return self.capital - self.outstanding - self.committed
 
 
-def capital_position(*, fund: Fund, as_of: date | None = None) -> CapitalPosition:
+def capital_position(
+    *, fund: Fund, as_of: date | None = None, committed: Decimal | None = None
+) -> CapitalPosition:
     """The fund-wide figures of ``capital_available`` read together: both ledger balances
-    from one grouped read of the day's turnover (``balances_by_account``), not one each."""
+    from one grouped read of the day's turnover (``balances_by_account``), not one each.
+    `committed`: the caller has already summed the commitments (``capital_check``)."""
     from accounting.models import Account
 
     as_of = as_of or timezone.localdate()
@@ -159,7 +166,7 @@ def capital_position(*, fund: Fund, as_of: date | None = None) -> CapitalPositio
     return CapitalPosition(
         capital=-subtree(CAPITAL_ACCOUNT),
         outstanding=subtree(LOANS_ACCOUNT),
-        committed=capital_committed(fund=fund, as_of=as_of),
+        committed=capital_committed(fund=fund, as_of=as_of) if committed is None else committed,
     )
 
 

@@ -9,11 +9,13 @@ Services that take an ``actor`` check the actor's role through ``fund.scoping`` 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from accounting.errors import IdempotencyConflict
@@ -40,7 +42,8 @@ from .models import (
 from .scoping import Scope, scope_for, scope_require_fund_officer, scope_require_write
 from .selectors import (
     capital_available,
-    capital_committed,
+    capital_committed_filter,
+    capital_position,
     capital_source_balance,
     lending_allocation_in_force,
     loans_outstanding,
@@ -49,6 +52,7 @@ from .selectors import (
 __all__ = [
     "annual_plan_set",
     "capital_available",
+    "CapitalLedger",
     "capital_check",
     "capital_commitment_create",
     "capital_commitment_release",
@@ -106,13 +110,14 @@ def _full_clean(obj, **kwargs) -> None:
 # Capital: commitments and the check disbursement makes
 
 
-def capital_lock(*, fund: Fund) -> Fund:
+def capital_lock(*, fund: Fund | None = None, fund_id: int | None = None) -> Fund:
     """Lock the fund row until the caller's transaction ends (serialises capital checks).
 
     Call it inside ``transaction.atomic()`` before ``capital_check`` and the posting it guards,
     so that two disbursements cannot both pass the check on the same available capital.
+    `fund_id` instead of `fund`: a caller that holds only the id (read with the lock).
     """
-    return Fund.objects.select_for_update().get(pk=fund.pk)
+    return Fund.objects.select_for_update().get(pk=fund.pk if fund is not None else fund_id)
 
 
 def capital_commitment_create(
@@ -198,6 +203,51 @@ def capital_commitment_release(*, reference: str, actor=None) -> None:
         )
 
 
+@dataclasses.dataclass
+class CapitalLedger:
+    """The ledger figures ``capital_check`` compares against: the fund's capital (411) and loans
+    outstanding (1283), and per superior union its lending capacity in force and its loans
+    outstanding, read when first needed.
+
+    A caller that disburses several loans under one capital lock reads them once and tells the
+    ledger of each loan it lends (``lent``), so that every check sees what the ledger holds by
+    then, as a fresh read would."""
+
+    fund: Fund
+    as_of: date | None = None
+    capital: Decimal | None = None
+    outstanding: Decimal | None = None
+    unions: dict = dataclasses.field(
+        default_factory=dict
+    )  # superior union id -> [capacity, outstanding]
+
+    def available(self, *, committed: Decimal) -> Decimal:
+        if self.capital is None:
+            position = capital_position(fund=self.fund, as_of=self.as_of, committed=committed)
+            self.capital, self.outstanding = position.capital, position.outstanding
+        return self.capital - self.outstanding - committed
+
+    def union(self, superior_union: SuperiorUnion) -> list:
+        """[capacity in force or None, loans outstanding] of the union."""
+        if superior_union.pk not in self.unions:
+            capacity = lending_allocation_in_force(superior_union=superior_union, as_of=self.as_of)
+            outstanding = (
+                loans_outstanding(fund=self.fund, superior_union=superior_union, as_of=self.as_of)
+                if capacity is not None
+                else None
+            )
+            self.unions[superior_union.pk] = [capacity, outstanding]
+        return self.unions[superior_union.pk]
+
+    def lent(self, *, amount: Decimal, superior_union_id: int | None) -> None:
+        """A loan of `amount` was posted to 1283 (for that superior union), dated by `as_of`."""
+        if self.outstanding is not None:
+            self.outstanding += amount
+        union = self.unions.get(superior_union_id)
+        if union is not None and union[1] is not None:
+            union[1] += amount
+
+
 def capital_check(
     *,
     fund: Fund,
@@ -205,41 +255,46 @@ def capital_check(
     superior_union: SuperiorUnion | None = None,
     releasing_reference: str | None = None,
     as_of: date | None = None,
+    ledger: CapitalLedger | None = None,
 ) -> None:
     """Refuse (InsufficientCapital) lending `amount` beyond the capital available.
 
     The commitment held under `releasing_reference` counts as available: the disbursement
     converts it into a loan. With a superior union that has a lending capacity in force, both the
-    fund-wide capital and the union's capacity must cover the amount.
+    fund-wide capital and the union's capacity must cover the amount. `ledger`: the ledger
+    figures as the caller keeps them (``CapitalLedger``; its fund and date then apply), else
+    read now; the commitments are read at every check.
     """
     value = to_dong(amount)
-    # The commitment held under the reference, read once: (amount, superior union id).
-    commitment = (
-        CapitalCommitment.objects.filter(
-            reference=releasing_reference, status=CapitalCommitment.Status.OPEN
-        )
-        .values_list("amount", "superior_union_id")
-        .first()
-        if releasing_reference
-        else None
+    if ledger is None:
+        ledger = CapitalLedger(fund=fund, as_of=as_of)
+    fund, as_of = ledger.fund, ledger.as_of
+    su_id = superior_union.pk if superior_union is not None else None
+    # Every figure of the commitments in one read: those that count as committed (fund-wide and
+    # the union's) and the one held under the reference (with the union it was held for).
+    committed = capital_committed_filter(as_of=as_of)
+    holding = Q(reference=releasing_reference or "", status=CapitalCommitment.Status.OPEN)
+    sums = CapitalCommitment.objects.filter(fund=fund).aggregate(
+        committed=Sum("amount", filter=committed),
+        committed_here=Sum("amount", filter=committed & Q(superior_union_id=su_id)),
+        held=Sum("amount", filter=holding),
+        held_here=Sum("amount", filter=holding & Q(superior_union_id=su_id)),
     )
-    held = (commitment[0] or Decimal(0)) if commitment else Decimal(0)
-    available = capital_available(fund=fund, as_of=as_of) + held
+    held = (sums["held"] or Decimal(0)) if releasing_reference else Decimal(0)
+    # Capital and loans outstanding from one grouped read of the ledger (not one read each).
+    available = ledger.available(committed=sums["committed"] or Decimal(0)) + held
     if value > available:
         raise InsufficientCapital(
             f"Vốn khả dụng của quỹ chỉ còn {format_vnd(max(available, 0))}, không đủ cho "
             f"khoản {format_vnd(value)}.",
         )
     if superior_union is not None:
-        allocation = lending_allocation_in_force(superior_union=superior_union, as_of=as_of)
+        allocation, outstanding_here = ledger.union(superior_union)
         if allocation is None:
             return
-        held_here = held if commitment and commitment[1] == superior_union.pk else Decimal(0)
+        held_here = (sums["held_here"] or Decimal(0)) if releasing_reference else Decimal(0)
         available_here = (
-            allocation
-            - loans_outstanding(fund=fund, superior_union=superior_union, as_of=as_of)
-            - capital_committed(fund=fund, superior_union=superior_union, as_of=as_of)
-            + held_here
+            allocation - outstanding_here - (sums["committed_here"] or Decimal(0)) + held_here
         )
         if value > available_here:
             raise InsufficientCapital(

@@ -51,7 +51,7 @@ from .services import (
     application_review,
     application_submit,
     followup_visit_record,
-    loan_disburse,
+    loan_disburse_many,
     loan_product_create,
 )
 
@@ -474,7 +474,10 @@ def _members_register(plan: LendingPlan) -> None:
             fund=plan.fund, national_id__in=[p.national_id for p in plan.loans]
         ).values_list("national_id", "pk")
     )
-    borrowers = Borrower.objects.in_bulk(list(ids.values()))
+    # With what the chain reads of each borrower (fund, union, superior union) in the same query.
+    borrowers = Borrower.objects.select_related("fund", "grassroots_union__superior_union").in_bulk(
+        list(ids.values())
+    )
     for p in plan.loans:
         p.borrower = borrowers[ids[p.national_id]]
 
@@ -535,16 +538,19 @@ def loans_disburse(plan: LendingPlan, day: date) -> None:
     """The fund's accountant pays out the approved loans of the day; their repayments are then
     put in the calendar."""
     todays = plan.by_day["disburse"].get(day, ())
-    for p in todays:
-        p.loan = loan_disburse(
-            application=p.application,
-            disbursed_on=day,
-            idempotency_key=_key(plan, "disburse", p.ref),
-            actor=plan.actor("accountant"),
-        )
+    if not todays:
+        return
+    # One union's loans of the day, paid out together (under one capital lock and read).
+    loans = loan_disburse_many(
+        applications=[p.application for p in todays],
+        disbursed_on=day,
+        idempotency_keys=[_key(plan, "disburse", p.ref) for p in todays],
+        actor=plan.actor("accountant"),
+    )
+    for p, loan in zip(todays, loans, strict=True):
+        p.loan = loan
         plan.counts["loans"] += 1
-    if todays:
-        _payments_schedule(plan, todays)
+    _payments_schedule(plan, todays)
 
 
 def followups_record(plan: LendingPlan, day: date) -> None:

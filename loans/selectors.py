@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db import connections, router
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounting.formatting import format_vnd
@@ -80,18 +81,60 @@ def borrower_has_overdue(*, borrower: Borrower, on: date) -> bool:
     ).exists()
 
 
-def _outstanding_and_overdue(*, borrower: Borrower, on: date) -> tuple[Decimal, bool]:
-    """``borrower_outstanding`` and ``borrower_has_overdue`` in one query over the borrower's
-    active loans (a loan is late when classified past due or when one of its installments fell
-    due before `on` and is not fully paid)."""
-    late_installment = Installment.objects.filter(loan=OuterRef("pk"), due_date__lt=on).exclude(
-        status=InstallmentStatus.PAID
+@dataclass(frozen=True)
+class Standing:
+    """What the eligibility rules read of a member's loans and applications."""
+
+    outstanding: Decimal  # principal owed on the active loans
+    late: bool  # an active loan classified past due, or with an installment late
+    other_open: int | None  # the oldest application in progress (not the one checked), if any
+
+
+def borrower_standing(
+    *, borrower: Borrower, on: date, open_except: int | None = None, with_open: bool = True
+) -> Standing:
+    """``borrower_outstanding``, ``borrower_has_overdue`` and the oldest application of the
+    member in progress other than `open_except` (not read when not `with_open`), in one query.
+
+    The eligibility check runs it at every step of the approval chain (five times a loan), so it
+    is written once as SQL: the ORM spent more building these queries than the database running
+    them. Tested equal to the ORM selectors."""
+    loan, inst, app = Loan._meta, Installment._meta, LoanApplication._meta
+    conn = connections[router.db_for_read(Loan)]
+    qn = conn.ops.quote_name
+
+    def col(meta, name):
+        return qn(meta.get_field(name).column)
+
+    params: list = [conn.ops.adapt_datefield_value(on), str(InstallmentStatus.PAID)]
+    open_sql = ", NULL"
+    if with_open:
+        statuses = [str(st) for st in LoanApplication.OPEN_STATUSES]
+        open_sql = (
+            f", (SELECT MIN(a.{col(app, 'id')}) FROM {qn(app.db_table)} a "
+            f"WHERE a.{col(app, 'borrower')} = %s AND a.{col(app, 'status')} IN "
+            f"({', '.join(['%s'] * len(statuses))})"
+            + (f" AND a.{col(app, 'id')} <> %s" if open_except is not None else "")
+            + ")"
+        )
+        params += [borrower.pk, *statuses] + ([open_except] if open_except is not None else [])
+    sql = (
+        f"SELECT SUM(l.{col(loan, 'outstanding_principal')}), COUNT(CASE WHEN "
+        f"l.{col(loan, 'days_past_due')} > 0 OR EXISTS (SELECT 1 FROM {qn(inst.db_table)} i "
+        f"WHERE i.{col(inst, 'loan')} = l.{col(loan, 'id')} AND i.{col(inst, 'due_date')} < %s "
+        f"AND i.{col(inst, 'status')} <> %s) THEN 1 END){open_sql} "
+        f"FROM {qn(loan.db_table)} l WHERE l.{col(loan, 'borrower')} = %s "
+        f"AND l.{col(loan, 'status')} = %s"
     )
-    row = Loan.objects.filter(borrower=borrower, status=LoanStatus.ACTIVE).aggregate(
-        s=Sum("outstanding_principal"),
-        late=Count("pk", filter=Q(days_past_due__gt=0) | Q(Exists(late_installment))),
-    )
-    return row["s"] or ZERO, bool(row["late"])
+    params += [borrower.pk, str(LoanStatus.ACTIVE)]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        total, late, other = cursor.fetchone()
+    if total is None:
+        total = ZERO
+    elif not isinstance(total, Decimal):
+        total = Decimal(str(total))
+    return Standing(total, bool(late), other)
 
 
 def certificate_expiry(*, borrower: Borrower, product: LoanProduct) -> date | None:
@@ -225,7 +268,13 @@ def borrower_eligibility(
         )
     if not at_disbursement:
         reasons += _product_reasons(borrower=borrower, product=product, amount=amount, term=term)
-    outstanding, late = _outstanding_and_overdue(borrower=borrower, on=on)
+    standing = borrower_standing(
+        borrower=borrower,
+        on=on,
+        open_except=application.pk if application is not None and application.pk else None,
+        with_open=not at_disbursement,
+    )
+    outstanding = standing.outstanding
     limit = amount_of(fund.borrower_outstanding_limit)
     if not at_disbursement and outstanding + amount > limit:
         reasons.append(
@@ -236,26 +285,20 @@ def borrower_eligibility(
                 f"{format_vnd(amount)} vượt mức tối đa {format_vnd(limit)} mỗi thành viên.",
             )
         )
-    if late:
+    if standing.late:
         reasons.append(
             Reason("overdue_loan", "borrower", "Thành viên đang có khoản vay quá hạn chưa trả.")
         )
-    if not at_disbursement:
-        others = LoanApplication.objects.filter(
-            borrower=borrower, status__in=LoanApplication.OPEN_STATUSES
-        )
-        if application is not None and application.pk:
-            others = others.exclude(pk=application.pk)
-        other = others.order_by("pk").first()
-        if other is not None:
-            reasons.append(
-                Reason(
-                    "open_application",
-                    "borrower",
-                    f"Thành viên đang có hồ sơ vay #{other.pk} chưa xử lý xong "
-                    f"({other.get_status_display().lower()}).",
-                )
+    if standing.other_open is not None:
+        other = LoanApplication.objects.get(pk=standing.other_open)  # for its status, rarely
+        reasons.append(
+            Reason(
+                "open_application",
+                "borrower",
+                f"Thành viên đang có hồ sơ vay #{other.pk} chưa xử lý xong "
+                f"({other.get_status_display().lower()}).",
             )
+        )
     return Eligibility(tuple(reasons), outstanding, limit, on)
 
 

@@ -27,7 +27,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from djmoney.money import Money
@@ -37,12 +37,13 @@ from accounting.idempotency import command_once
 from accounting.money import to_dong
 from accounting.services import credit, debit, journal_entry_post
 from fund import scoping
-from fund.audit import audit_record
+from fund.audit import audit_record, audit_record_many
 from fund.errors import PermissionRefused
 from fund.models import Fund, GrassrootsUnion, Role
 from fund.scoping import Scope, scope_for
 from fund.selectors import superior_union_on
 from fund.services import (
+    CapitalLedger,
     capital_check,
     capital_commitment_create,
     capital_commitment_release,
@@ -98,6 +99,7 @@ __all__ = [
     "borrower_update",
     "followup_visit_record",
     "loan_disburse",
+    "loan_disburse_many",
     "loan_require_fund_officer",
     "loan_require_servicer",
     "loan_product_create",
@@ -690,7 +692,7 @@ def _clean_application(app: LoanApplication, fields: dict) -> None:
     for f, v in fields.items():
         if f == "product":
             # The product as stored now, whatever copy the caller holds.
-            v = LoanProduct.objects.select_related("fund").get(pk=v.pk)
+            v = LoanProduct.objects.get(pk=v.pk)
         elif f == "amount":
             v = _positive_dong(v, field="amount", label="Số tiền vay")
         elif f == "term":
@@ -772,7 +774,11 @@ def _require_eligible(app: LoanApplication, *, on: date | None = None) -> None:
         raise IneligibleBorrower(result.reasons)
 
 
-def _event(app: LoanApplication, *, action: str, before: str, actor, note: str = "") -> None:
+def _event(
+    app: LoanApplication, *, action: str, before: str, actor, note: str = "", also=()
+) -> None:
+    """The application's event and its audit entry; `also`: more audit entries ``(action, obj,
+    changes)`` of the same move, written with it in one statement."""
     ApplicationEvent.objects.create(
         application=app,
         action=action,
@@ -784,7 +790,10 @@ def _event(app: LoanApplication, *, action: str, before: str, actor, note: str =
     changes = {"status": [before or None, app.status]}
     if note:
         changes["note"] = [None, note]
-    audit_record(actor=_user(actor), action=action, obj=app, changes=changes)
+    if also:
+        audit_record_many(actor=_user(actor), records=[(action, app, changes), *also])
+    else:
+        audit_record(actor=_user(actor), action=action, obj=app, changes=changes)
 
 
 def application_create(
@@ -877,19 +886,29 @@ _ACTION_LABELS = {
 }
 
 
-def _locked(application: LoanApplication) -> LoanApplication:
+_WITH_BORROWER = (
+    "borrower__fund",
+    "borrower__grassroots_union__superior_union",
+    "product",
+    "grassroots_union",
+)
+
+
+def _locked(application: LoanApplication, *, related=_WITH_BORROWER) -> LoanApplication:
     # of=("self",): lock the application only, not the product and unions joined to it.
+    # Everything the eligibility check reads comes with it, in the same query (`related`: less
+    # for a caller that reads the borrower under a lock of its own).
     return (
         LoanApplication.objects.select_for_update(of=("self",))
-        # Everything the eligibility check reads comes with it, in the same query.
-        .select_related(
-            "borrower__fund",
-            "borrower__grassroots_union__superior_union",
-            "product",
-            "grassroots_union",
-        )
+        .select_related(*related)
         .get(pk=application.pk)
     )
+
+
+# What a move of the chain writes (the row was read under lock; only these columns change).
+_MOVE_FIELDS = ("status", "updated_at")
+_DECISION_FIELDS = ("decided_by", "decided_at", "decision_reason")
+_REVIEW_FIELDS = ("reviewed_by", "reviewed_at", "review_note")
 
 
 def _require_status(app: LoanApplication, allowed, action: str) -> None:
@@ -913,14 +932,16 @@ def _transition(
 ):
     """Run a move of the chain once per idempotency key, in one transaction."""
     payload = {"application": application.pk, "actor": getattr(_user(actor), "pk", None), **payload}
-    with transaction.atomic():
-        return command_once(
-            scope=f"loans.{name}",
-            key=key,
-            payload=payload,
-            run=run,
-            load=lambda pk: LoanApplication.objects.get(pk=pk),
-        )
+    # command_once runs the move and records the key in one transaction (a savepoint inside the
+    # caller's): no transaction of its own is needed around it.
+    return command_once(
+        scope=f"loans.{name}",
+        key=key,
+        payload=payload,
+        run=run,
+        load=lambda pk: LoanApplication.objects.get(pk=pk),
+        result_id=application.pk,  # a move returns the application it moved
+    )
 
 
 def _reason(value, *, field: str = "reason") -> str:
@@ -949,7 +970,7 @@ def application_submit(
         app.status = S.SUBMITTED
         app.superior_union_id = app.grassroots_union.superior_union_id
         app.submitted_by, app.submitted_at = _user(actor), timezone.now()
-        app.save()
+        app.save(update_fields=[*_MOVE_FIELDS, "superior_union", "submitted_by", "submitted_at"])
         _event(app, action="submit", before=before, actor=actor)
         return app
 
@@ -1018,7 +1039,7 @@ def application_review(
             app.status = S.REJECTED
             app.decided_by, app.decided_at, app.decision_reason = _user(actor), now, note
         app.reviewed_by, app.reviewed_at, app.review_note = _user(actor), now, note
-        app.save()
+        app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS, *_REVIEW_FIELDS])
         _event(app, action=f"review_{decision}", before=before, actor=actor, note=note)
         return app
 
@@ -1069,7 +1090,7 @@ def application_approve(
         app.status = S.APPROVED
         app.terms = terms
         app.approved_by, app.approved_at = actor, timezone.now()
-        app.save()
+        app.save(update_fields=[*_MOVE_FIELDS, "terms", "approved_by", "approved_at"])
         # The fund and superior union usually came with the lock (through the borrower's union).
         fund = app.borrower.fund if app.borrower.fund_id == app.fund_id else app.fund
         su = app.borrower.grassroots_union.superior_union
@@ -1116,7 +1137,7 @@ def application_reject(
         before = app.status
         app.status = S.REJECTED
         app.decided_by, app.decided_at, app.decision_reason = _user(actor), timezone.now(), reason
-        app.save()
+        app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
         capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
         _event(app, action="reject", before=before, actor=actor, note=reason)
         return app
@@ -1150,7 +1171,7 @@ def application_cancel(
         before = app.status
         app.status = S.CANCELLED
         app.decided_by, app.decided_at, app.decision_reason = _user(actor), timezone.now(), reason
-        app.save()
+        app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
         capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
         _event(app, action="cancel", before=before, actor=actor, note=reason)
         return app
@@ -1197,6 +1218,31 @@ def loan_disburse(
     the commitment is released. An application is disbursed at most once, whatever the retries
     or concurrent requests: the same key returns the same loan, another key is refused.
     """
+    return loan_disburse_many(
+        applications=[application],
+        disbursed_on=disbursed_on,
+        idempotency_keys=[idempotency_key],
+        actor=actor,
+        cash_account=cash_account,
+    )[0]
+
+
+def loan_disburse_many(
+    *,
+    applications: list[LoanApplication],
+    disbursed_on: date,
+    idempotency_keys: list[str],
+    actor=None,
+    cash_account: str = "1121",
+) -> list[Loan]:
+    """``loan_disburse`` for several applications paid out on the same date (a union's loans of
+    the day), in one transaction: all of them or, at the first refusal, none.
+
+    Each application is disbursed exactly as ``loan_disburse`` does it, once per its own key;
+    the fund is locked once and the ledger's capital figures are read once, then advanced by
+    each loan as it is posted (``fund.services.CapitalLedger``), so that every check sees what
+    a fresh read would.
+    """
     disbursed_on = _date(disbursed_on, field="disbursed_on", label="Ngày giải ngân")
     # An earlier date is accepted: the date is the business date of the payment voucher, and a
     # loan book taken over from paper is entered after the fact (the ledger still refuses a
@@ -1207,20 +1253,51 @@ def loan_disburse(
         raise LoanError(
             "Tài khoản chi giải ngân phải là tiền gửi hoặc tiền mặt.", field="cash_account"
         )
+    if len(applications) != len(idempotency_keys):
+        raise LoanError("Mỗi hồ sơ cần một khóa chống trùng.", field="idempotency_keys")
     scope = _actor_scope(actor)
     if scope is not None:
         _require_write(scope)
-        _require_fund_officer(actor, fund_id=application.fund_id)
+        for application in applications:
+            _require_fund_officer(actor, fund_id=application.fund_id)
+    ledgers: dict[int, CapitalLedger] = {}  # fund id -> figures, under the fund's lock
 
+    def disburse_all():
+        return [
+            _disburse_once(
+                application=application,
+                disbursed_on=disbursed_on,
+                idempotency_key=key,
+                actor=actor,
+                cash_account=cash_account,
+                ledgers=ledgers,
+            )
+            for application, key in zip(applications, idempotency_keys, strict=True)
+        ]
+
+    if len(applications) == 1:
+        return disburse_all()  # command_once's own transaction is the whole of it
+    with transaction.atomic():
+        return disburse_all()
+
+
+def _disburse_once(
+    *, application, disbursed_on, idempotency_key, actor, cash_account, ledgers
+) -> Loan:
     def run():
-        fund = fund_capital_lock(fund=application.fund)
-        app = _locked(application)
+        ledger = ledgers.get(application.fund_id)
+        if ledger is None:
+            fund = fund_capital_lock(fund_id=application.fund_id)
+            ledger = ledgers[fund.pk] = CapitalLedger(fund=fund)
+        fund = ledger.fund
+        app = _locked(application, related=("product", "grassroots_union"))
         _require_status(app, (S.APPROVED,), "disburse")
         borrower = (
             Borrower.objects.select_for_update(of=("self",))
             .select_related("fund", "grassroots_union__superior_union")
             .get(pk=app.borrower_id)
         )
+        app.borrower = borrower  # the copy read under the lock (the audit entry names them)
         amount = amount_of(app.amount)
         eligibility = borrower_eligibility(
             borrower=borrower,
@@ -1240,6 +1317,7 @@ def loan_disburse(
             amount=amount,
             superior_union=su,
             releasing_reference=app.commitment_reference,
+            ledger=ledger,
         )
         # The eligibility check read the borrower's outstanding principal under the same locks.
         _check_borrower_limit(
@@ -1247,20 +1325,23 @@ def loan_disburse(
         )
         loan = _loan_create(app=app, borrower=borrower, su=su, on=disbursed_on, actor=actor)
         _loan_post(loan=loan, borrower=borrower, cash_account=cash_account, actor=actor)
+        ledger.lent(amount=amount, superior_union_id=loan.superior_union_id)
         capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
         before = app.status
         app.status = S.DISBURSED
         app.save(update_fields=["status", "updated_at"])
-        _event(app, action="disburse", before=before, actor=actor, note=f"Khoản vay #{loan.pk}")
-        audit_record(
-            actor=_user(actor),
+        loan_changes = {
+            "principal": [None, str(amount)],
+            "disbursed_on": [None, disbursed_on.isoformat()],
+            "journal_entry": [None, loan.disbursement_entry_id],
+        }
+        _event(
+            app,
             action="disburse",
-            obj=loan,
-            changes={
-                "principal": [None, str(amount)],
-                "disbursed_on": [None, disbursed_on.isoformat()],
-                "journal_entry": [None, loan.disbursement_entry_id],
-            },
+            before=before,
+            actor=actor,
+            note=f"Khoản vay #{loan.pk}",
+            also=[("disburse", loan, loan_changes)],
         )
         return loan
 
@@ -1270,14 +1351,13 @@ def loan_disburse(
         "cash_account": cash_account,
         "actor": getattr(_user(actor), "pk", None),
     }
-    with transaction.atomic():
-        return command_once(
-            scope="loans.loan_disburse",
-            key=idempotency_key,
-            payload=payload,
-            run=run,
-            load=lambda pk: Loan.objects.get(pk=pk),
-        )
+    return command_once(
+        scope="loans.loan_disburse",
+        key=idempotency_key,
+        payload=payload,
+        run=run,
+        load=lambda pk: Loan.objects.get(pk=pk),
+    )
 
 
 def _check_borrower_limit(
@@ -1338,30 +1418,35 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
     _rows_insert(
         Installment,
         [
-            Installment(
-                loan=loan,
-                number=r.number,
-                due_date=r.due_date,
-                principal_due=r.principal,
-                interest_due=r.interest,
-                savings_due=per_installment,
-                balance_after=r.balance_after,
-            )
+            {
+                "loan_id": loan.pk,
+                "number": r.number,
+                "due_date": r.due_date,
+                "principal_due": r.principal,
+                "interest_due": r.interest,
+                "savings_due": per_installment,
+                "balance_after": r.balance_after,
+            }
             for r in rows
         ],
     )
     return loan
 
 
-def _rows_insert(model, objs: list) -> None:
-    """``INSERT`` the objects as one prepared statement run for all rows, without reading their
-    ids back (``bulk_create`` compiles every value of every row through the query compiler, which
-    for a schedule's money columns costs more than the insert itself). Values go through each
-    field's own preparation, as ``save()`` would; database constraints apply as usual."""
-    if not objs:
+def _rows_insert(model, rows: list) -> None:
+    """``INSERT`` the rows as one prepared statement run for all rows, without reading their ids
+    back. A row is ``{attname: value}`` (a field not named takes its default): no model
+    instance to build (a money field's value is a new ``Money`` at each read); instances are
+    taken too. Not ``bulk_create``, which compiles every value of every row through the query
+    compiler (for a schedule's money columns more than the insert itself costs). Values go
+    through each field's own preparation, as ``save()`` would; database constraints apply as
+    usual."""
+    if not rows:
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
+    names = [f.attname for f in fields]
+    defaults = {f.attname: f.get_default() for f in fields}
     conn = connections[router.db_for_write(model)]
     qn = conn.ops.quote_name
     sql = (
@@ -1371,16 +1456,36 @@ def _rows_insert(model, objs: list) -> None:
         + ", ".join(["%s"] * len(fields))
         + ")"
     )
+
+    def values(row) -> list:
+        if isinstance(row, models.Model):
+            return [getattr(row, name) for name in names]
+        unknown = row.keys() - defaults.keys()
+        if unknown:
+            raise ValueError(f"{meta.label} has no field {', '.join(sorted(unknown))}")
+        return [row[name] if name in row else defaults[name] for name in names]
+
     params = [
-        [_plain_param(f.get_db_prep_save(getattr(obj, f.attname), conn)) for f in fields]
-        for obj in objs
+        [_db_value(f, v, conn) for f, v in zip(fields, values(row), strict=True)] for row in rows
     ]
     with conn.cursor() as cursor:
         cursor.executemany(sql, params)
 
 
-def _plain_param(value):
-    # A choices member (a str subclass) is sent as its plain value, as Django's compiler does.
+def _db_value(field, value, conn):
+    """`value` as ``save()`` would send it for `field`. Plain ints, strings and None go as they
+    are (every field's preparation returns them unchanged); a money amount as its decimal
+    (what the money field's preparation does first); a choices member (a str subclass) as its
+    plain value, as Django's compiler does."""
+    kind = type(value)
+    if kind is int or kind is str or value is None:
+        return value
+    if isinstance(value, Money):
+        value = value.amount
+    if type(value) is Decimal and isinstance(field, models.DecimalField):
+        value = models.DecimalField.get_db_prep_save(field, value, conn)
+    else:
+        value = field.get_db_prep_save(value, conn)
     return str(value) if isinstance(value, str) and type(value) is not str else value
 
 

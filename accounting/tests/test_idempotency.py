@@ -42,3 +42,15 @@ def test_a_failed_command_leaves_no_record():
 def test_a_key_is_required():
     with pytest.raises(ApplicationError, match="khóa chống trùng"):
         command_once(scope="s", key=" ", payload={}, run=lambda: "x", load=str)
+
+
+def test_a_result_known_beforehand_is_recorded_with_the_key():
+    first = command_once(scope="s", key="k", payload={}, run=lambda: "7", load=int, result_id=7)
+    assert first == "7" and CommandRecord.objects.get().result_id == "7"
+    assert command_once(scope="s", key="k", payload={}, run=lambda: "8", load=int, result_id=7) == 7
+
+
+def test_a_command_returning_another_result_than_announced_writes_nothing():
+    with pytest.raises(ApplicationError, match="#8"):
+        command_once(scope="s", key="k", payload={}, run=lambda: "8", load=int, result_id=7)
+    assert not CommandRecord.objects.exists()

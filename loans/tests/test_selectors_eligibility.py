@@ -142,3 +142,74 @@ def test_another_open_application_but_not_this_one(borrower, product):
     app = application_draft(borrower=borrower, product=product)
     assert check(borrower, product).codes == ["open_application"]
     assert check(borrower, product, application=app).eligible
+
+
+def test_the_standing_equals_the_orm_selectors(chain, capital, officers, org):
+    """``borrower_standing`` (written as SQL) against ``borrower_outstanding``,
+    ``borrower_has_overdue`` and the applications in progress read through the ORM: a member
+    without loans, with an application in progress, with two loans before and after a due date,
+    with a loan classified past due, after an installment paid and once a loan is closed."""
+    from loans import services
+    from loans.models import Installment, Loan, LoanApplication
+    from loans.selectors import borrower_has_overdue, borrower_outstanding, borrower_standing
+
+    from .factories import new_key
+
+    member = chain.borrower
+
+    def both(on, open_except=None):
+        others = LoanApplication.objects.filter(
+            borrower=member, status__in=LoanApplication.OPEN_STATUSES
+        )
+        if open_except is not None:
+            others = others.exclude(pk=open_except)
+        expected = (
+            borrower_outstanding(borrower=member),
+            borrower_has_overdue(borrower=member, on=on),
+            others.order_by("pk").values_list("pk", flat=True).first(),
+        )
+        got = borrower_standing(borrower=member, on=on, open_except=open_except)
+        assert (got.outstanding, got.late, got.other_open) == expected
+        assert isinstance(got.outstanding, Decimal)
+        without = borrower_standing(borrower=member, on=on, with_open=False)
+        assert (without.outstanding, without.late, without.other_open) == (*expected[:2], None)
+        return expected
+
+    assert both(today()) == (0, False, None)
+    loans = []
+    for amount in (20_000_000, 15_000_000):
+        app = application_draft(
+            borrower=member, product=chain.product, actor=chain.maker, amount=amount
+        )
+        assert both(today()) == (sum(a.principal.amount for a in loans), False, app.pk)
+        assert both(today(), open_except=app.pk)[2] is None
+        app = services.application_submit(
+            application=app, idempotency_key=new_key("submit"), actor=chain.maker
+        )
+        app = services.application_review(
+            application=app,
+            decision="approve",
+            idempotency_key=new_key("review"),
+            actor=chain.reviewer,
+        )
+        app = services.application_approve(
+            application=app, idempotency_key=new_key("approve"), actor=chain.approver
+        )
+        loans.append(
+            services.loan_disburse(
+                application=app,
+                disbursed_on=today(),
+                idempotency_key=new_key("disburse"),
+                actor=officers.fund,
+            )
+        )
+    first_due = Installment.objects.filter(loan=loans[0]).order_by("number").first().due_date
+    assert both(today()) == (35_000_000, False, None)
+    assert both(first_due) == (35_000_000, False, None)
+    assert both(first_due + timedelta(days=1)) == (35_000_000, True, None)
+    Installment.objects.filter(loan__in=loans, due_date=first_due).update(status="paid")
+    assert both(first_due + timedelta(days=1)) == (35_000_000, False, None)
+    Loan.objects.filter(pk=loans[1].pk).update(days_past_due=3)
+    assert both(today()) == (35_000_000, True, None)
+    Loan.objects.filter(pk=loans[1].pk).update(status="closed")
+    assert both(today()) == (20_000_000, False, None)
