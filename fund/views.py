@@ -20,9 +20,9 @@ from accounting.errors import ApplicationError
 
 from . import services
 from .access import ALL_ROLES
+from .api_base import refusal_status
 from .attainment import attainment
 from .audit import audit_log_list
-from .errors import PermissionRefused
 from .models import Fund, GrassrootsUnion, SuperiorUnion
 from .scoping import (
     Scope,
@@ -57,10 +57,8 @@ def scoped_view(view):
             return JsonResponse({"code": "forbidden", "message": str(e)}, status=403)
         try:
             return view(request, scope, *args, **kwargs)
-        except PermissionRefused as e:
-            return _error(e, 403)
         except ApplicationError as e:
-            return _error(e, 400)
+            return _error(e, refusal_status(e))
 
     wrapper.access_rule = ALL_ROLES  # scoped per role below; see fund.access
     return wrapper
