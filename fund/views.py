@@ -14,6 +14,7 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounting.errors import ApplicationError
@@ -328,7 +329,7 @@ def attainment_view(request, scope: Scope):
     a = attainment(
         fund=Fund.objects.get(pk=scope.fund_id),
         indicator=g.get("indicator", "disbursed_amount"),
-        year=_int(g.get("year"), "year") or date.today().year,
+        year=_int(g.get("year"), "year") or timezone.localdate().year,
         quarter=_int(g.get("quarter"), "quarter"),
         period=g.get("period", "quarter"),
         superior_union=su,
