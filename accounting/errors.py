@@ -3,23 +3,80 @@
 Every refusal a user can cause is an `ApplicationError` subclass with a Vietnamese message and,
 where one input is to blame, the name of that `field`, so forms and the API can show it next to
 the field. Other layers subclass `ApplicationError` (``FundError``, ``LoanError``...).
+
+Messages are translatable: the Vietnamese text is the msgid, marked with ``gettext_lazy`` and
+its variable parts given as named `params` (``%(amount)s``), so the message is put together
+in the language active where it is shown (a page in English, the API with
+``Accept-Language: en``), not where it was raised. The `code` never changes with the language.
 """
+
+from __future__ import annotations
+
+from django.utils.functional import Promise, lazy
+
+
+def _interpolate(message, params: dict) -> str:
+    return str(message) % params
+
+
+_lazy_interpolate = lazy(_interpolate, str)
+_DEFAULT = object()
+
+
+def translatable(message, params: dict | None = None):
+    """`message` (a lazy msgid) with its `params`, translated and filled in when shown."""
+    if not params:
+        return message
+    return _lazy_interpolate(message, params)
+
+
+def _join(separator: str, items) -> str:
+    return separator.join(str(item) for item in items)
+
+
+# Translatable parts joined when shown (a list of reasons, each in the active language).
+lazy_join = lazy(_join, str)
+
+
+def _lower(value) -> str:
+    return str(value).lower()
+
+
+# A translatable label in lower case, inside a sentence (a status, a household kind).
+lazy_lower = lazy(_lower, str)
 
 
 class ApplicationError(Exception):
-    """A refusal caused by the request, not a bug: shown to the user, never a 500."""
+    """A refusal caused by the request, not a bug: shown to the user, never a 500.
+
+    `message`: a Vietnamese sentence, preferably ``gettext_lazy`` with named placeholders
+    filled from `params`; ``self.message`` then renders in the active language when shown.
+    """
 
     code = "invalid"
+    # The input to blame when the raiser names none (`field=None` names none on purpose).
+    default_field: str | None = None
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    def __init__(
+        self,
+        message: str | Promise,
+        *,
+        field: str | None | object = _DEFAULT,
+        code: str | None = None,
+        params: dict | None = None,
+    ):
+        self.params = params or {}
+        self.message = translatable(message, self.params)
+        super().__init__(self.message)
+        self.field = self.default_field if field is _DEFAULT else field
         if code:
             self.code = code
 
+    def __str__(self) -> str:
+        return str(self.message)
+
     def as_dict(self) -> dict:
-        return {"code": self.code, "field": self.field, "message": self.message}
+        return {"code": self.code, "field": self.field, "message": str(self.message)}
 
 
 class LedgerError(ApplicationError):

@@ -151,13 +151,13 @@ def idempotency_key(request, *, required: bool = True) -> str | None:
         if not required:
             return None
         raise ApplicationError(
-            str(_("Thiếu tiêu đề Idempotency-Key (khóa chống trùng) cho thao tác chuyển tiền.")),
+            _("Thiếu tiêu đề Idempotency-Key (khóa chống trùng) cho thao tác chuyển tiền."),
             field=IDEMPOTENCY_HEADER,
             code="idempotency_key_required",
         )
     if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
         raise ApplicationError(
-            str(_("Idempotency-Key phải là chuỗi in được, tối đa 100 ký tự.")),
+            _("Idempotency-Key phải là chuỗi in được, tối đa 100 ký tự."),
             field=IDEMPOTENCY_HEADER,
             code="idempotency_key_invalid",
         )

@@ -11,9 +11,7 @@ class InsufficientCapital(FundError):
     """Lending (or committing, or withdrawing) more than the capital available."""
 
     code = "insufficient_capital"
-
-    def __init__(self, message: str, *, field: str | None = "amount", code: str | None = None):
-        super().__init__(message, field=field, code=code)
+    default_field = "amount"
 
 
 class PermissionRefused(FundError):

@@ -1,0 +1,48 @@
+"""A service's refusal through the API: the message in the caller's language
+(``Accept-Language``), Vietnamese by default; the code the same in every language."""
+
+import pytest
+
+from fund.models import CapitalSource
+from fund.services import capital_contribution_post
+
+from .conftest import money, today
+
+pytestmark = pytest.mark.django_db
+
+
+def test_refusal_message_follows_accept_language_and_the_code_does_not(api, officers, org):
+    source = CapitalSource.objects.create(
+        fund=org.fund, code="CD", name="Quỹ công đoàn", kind=CapitalSource.Kind.UNION_FUNDS
+    )
+    capital_contribution_post(
+        fund=org.fund,
+        source=source,
+        amount=500_000_000,
+        effective_date=today(),
+        idempotency_key="von-1",
+    )
+    body = {"source": source.pk, "amount": money(600_000_000), "effective_date": str(today())}
+    url = "/api/v1/capital/withdrawals/create/"
+    c = api(officers.fund)
+    answers = {
+        lang: c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=f"rut-{lang}", **headers)
+        for lang, headers in {
+            "default": {},
+            "vi": {"HTTP_ACCEPT_LANGUAGE": "vi"},
+            "en": {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"},
+        }.items()
+    }
+    for r in answers.values():
+        assert r.status_code == 400
+        assert (r.json()["code"], r.json()["field"]) == ("insufficient_capital", "amount")
+    vietnamese = "Nguồn Quỹ công đoàn chỉ còn 500.000.000 ₫, không rút được 600.000.000 ₫."
+    assert answers["default"].json()["message"] == vietnamese
+    assert answers["vi"].json()["message"] == vietnamese
+    assert answers["en"].json()["message"] == (
+        "Source Quỹ công đoàn holds only 500.000.000 ₫; 600.000.000 ₫ cannot be withdrawn."
+    )
+    # A refusal of the API layer itself (no key) follows the language too.
+    r = c.post(url, body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.json()["code"] == "idempotency_key_required"
+    assert "Idempotency-Key" in r.json()["message"] and "Thiếu" not in r.json()["message"]
