@@ -46,3 +46,20 @@ def test_refusal_message_follows_accept_language_and_the_code_does_not(api, offi
     r = c.post(url, body, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert r.json()["code"] == "idempotency_key_required"
     assert "Idempotency-Key" in r.json()["message"] and "Thiếu" not in r.json()["message"]
+
+
+def test_an_illegal_move_in_each_language(api, officers, loan):
+    """A move the application's state does not allow: the action, the state and the loan named
+    in the caller's language; the code and field the same."""
+    url = f"/api/v1/applications/{loan.application_id}/approve/"
+    c = api(officers.checker)
+    vi = c.post(url, HTTP_IDEMPOTENCY_KEY="duyet-1").json()
+    en = c.post(url, HTTP_IDEMPOTENCY_KEY="duyet-2", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert (
+        (vi["code"], vi["field"]) == (en["code"], en["field"]) == ("illegal_transition", "status")
+    )
+    assert vi["message"].startswith(f"Không thể phê duyệt hồ sơ #{loan.application_id}:")
+    assert f"(khoản vay #{loan.pk})" in vi["message"]
+    assert en["message"].startswith(f"Cannot approve application #{loan.application_id}: its ")
+    assert f"(loan #{loan.pk}); approve is possible only when the application is " in en["message"]
+    assert "hồ sơ" not in en["message"]
