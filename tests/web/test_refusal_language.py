@@ -1,6 +1,8 @@
 """A service's refusal shown on a page in the language the user chose: next to its field, in
 English after the language switch, in Vietnamese (the default) otherwise."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -8,6 +10,7 @@ from fund.services import annual_plan_set
 from loans.models import LoanApplication
 from loans.tests.factories import today
 
+from .test_loan_actions import _error_on, _url, _write_off_data
 from .test_plan_capital_pages import _errors, _plan_data
 from .test_union_pages import _key, _proposal
 
@@ -56,3 +59,20 @@ def test_ineligible_amount_in_each_language(as_user, officers, product):
     assert "The amount 90.000.000 ₫ is outside the range" in body
     assert f"of product {product.code}." in body and "ngoài khoảng" not in body
     assert not LoanApplication.objects.exists()
+
+
+def test_loan_action_refusals_in_each_language(as_user, officers, loan):
+    """A refusal built from parts (here the field's label) in the language of the page."""
+    future = (today() + timedelta(days=1)).isoformat()
+    url = _url("loan_write_off", loan)
+    vi = as_user(officers.fund)
+    late = {"written_off_on": future, "confirmed": "1"}
+    r = vi.post(url, _write_off_data(_key(vi.get(url)), officers, **late))
+    assert (
+        _error_on(r, "written_off_on").strip() == "Ngày xử lý rủi ro không được sau ngày hôm nay."
+    )
+
+    en = _english(as_user(officers.fund))
+    key = _key(en.get(url))
+    r = en.post(url, _write_off_data(key, officers, **late))
+    assert _error_on(r, "written_off_on").strip() == "Write-off date cannot be after today."
