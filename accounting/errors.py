@@ -13,6 +13,7 @@ in the language active where it is shown (a page in English, the API with
 from __future__ import annotations
 
 from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext_lazy as _
 
 
 def _interpolate(message, params: dict) -> str:
@@ -77,6 +78,39 @@ class ApplicationError(Exception):
 
     def as_dict(self) -> dict:
         return {"code": self.code, "field": self.field, "message": str(self.message)}
+
+
+class RowsRejected(ApplicationError):
+    """A file with at least one wrong row: nothing was imported.
+
+    ``errors`` lists every wrong row as ``RowError(row, column, message)``; ``row`` is the row
+    number as a spreadsheet shows it (the header is row 1). The message names the first
+    `SHOWN` of them.
+    """
+
+    code = "import_rejected"
+    default_field = "file"
+    SHOWN = 20
+
+    def __init__(self, errors, *, field: str | None | object = _DEFAULT):
+        self.errors = list(errors)
+        more = len(self.errors) - self.SHOWN
+        super().__init__(
+            _("Không nhập được tệp: %(count)s lỗi, chưa nhập dòng nào. %(rows)s%(more)s"),
+            field=field,
+            params={
+                "count": len(self.errors),
+                "rows": lazy_join("; ", self.errors[: self.SHOWN]),
+                "more": translatable(_(" (và %(more)s lỗi khác)"), {"more": more})
+                if more > 0
+                else "",
+            },
+        )
+
+    def as_dict(self) -> dict:
+        data = super().as_dict()
+        data["errors"] = [{**e._asdict(), "message": str(e.message)} for e in self.errors]
+        return data
 
 
 class LedgerError(ApplicationError):

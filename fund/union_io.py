@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .audit import audit_record_many
 from .errors import FundError, ImportRejected
@@ -79,8 +80,10 @@ class RowError(NamedTuple):
     message: str
 
     def __str__(self):
-        where = f"Dòng {self.row}" + (f", cột {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
+        params = {"row": self.row, "column": self.column, "message": self.message}
+        if self.column:
+            return gettext("Dòng %(row)s, cột %(column)s: %(message)s") % params
+        return gettext("Dòng %(row)s: %(message)s") % params
 
 
 @dataclass

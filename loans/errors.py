@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext_lazy as _
 
-from accounting.errors import ApplicationError, lazy_join
+from accounting.errors import ApplicationError, RowsRejected, lazy_join
 
 
 class LoanError(ApplicationError):
@@ -65,25 +65,7 @@ class BorrowerLimitExceeded(LoanError):
     default_field = "amount"
 
 
-class MemberImportRejected(LoanError):
-    """A member file with at least one wrong row: nothing was imported.
-
-    ``errors`` lists every wrong row as ``RowError(row, column, message)``; ``row`` is the row
-    number as a spreadsheet shows it (the header is row 1).
-    """
+class MemberImportRejected(LoanError, RowsRejected):
+    """A member file with at least one wrong row: nothing was imported (``RowsRejected``)."""
 
     code = "import_rejected"
-
-    def __init__(self, errors, *, field: str | None = "file"):
-        self.errors = list(errors)
-        shown = "; ".join(str(e) for e in self.errors[:20])
-        more = f" (và {len(self.errors) - 20} lỗi khác)" if len(self.errors) > 20 else ""
-        super().__init__(
-            f"Không nhập được tệp: {len(self.errors)} lỗi, chưa nhập dòng nào. {shown}{more}",
-            field=field,
-        )
-
-    def as_dict(self) -> dict:
-        data = super().as_dict()
-        data["errors"] = [e._asdict() for e in self.errors]
-        return data

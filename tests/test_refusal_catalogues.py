@@ -19,6 +19,7 @@ MODULES = (
     "fund/api_base.py",
     "fund/scoping.py",
     "fund/services.py",
+    "fund/union_io.py",
     "loans/errors.py",
     "loans/restructuring.py",
     "loans/selectors.py",
@@ -43,7 +44,7 @@ def _marked(path: Path):
             continue
         name = getattr(node.func, "id", None)
         texts = [a.value if isinstance(a, ast.Constant) else None for a in node.args[:2]]
-        if name in ("_", "gettext_lazy") and isinstance(texts[0], str):
+        if name in ("_", "gettext", "gettext_lazy") and isinstance(texts[0], str):
             yield None, texts[0], node.lineno
         elif name == "pgettext_lazy" and len(texts) == 2 and all(texts):
             yield texts[0], texts[1], node.lineno
