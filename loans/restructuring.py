@@ -964,7 +964,9 @@ def loan_close(
             )
         if locked.status == LoanStatus.WRITTEN_OFF:
             raise LoanError(
-                f"Khoản vay #{locked.pk} đã xử lý rủi ro, không tất toán được.", field="loan"
+                _("Khoản vay #%(loan)s đã xử lý rủi ro, không tất toán được."),
+                field="loan",
+                params={"loan": locked.pk},
             )
         repayment = None
         applied = ZERO
@@ -972,17 +974,27 @@ def loan_close(
         if locked.status == LoanStatus.ACTIVE:
             if not apply_savings:
                 raise LoanError(
-                    f"Khoản vay #{locked.pk} chưa trả hết nợ; hãy thu nợ trước hoặc trừ tiết "
-                    "kiệm bắt buộc vào nợ.",
+                    _(
+                        "Khoản vay #%(loan)s chưa trả hết nợ; hãy thu nợ trước hoặc trừ tiết kiệm "
+                        "bắt buộc vào nợ."
+                    ),
                     field="apply_savings",
+                    params={"loan": locked.pk},
                 )
             quote = repayments.full_payoff_quote(loan=locked, on=closed_on)
             applied = quote.total - quote.savings
             if applied > balance:
                 raise LoanError(
-                    f"Tiết kiệm bắt buộc {format_vnd(balance)} không đủ trả nợ "
-                    f"{format_vnd(applied)}; còn thiếu {format_vnd(applied - balance)}.",
+                    _(
+                        "Tiết kiệm bắt buộc %(savings)s không đủ trả nợ %(owed)s; còn thiếu "
+                        "%(short)s."
+                    ),
                     field="apply_savings",
+                    params={
+                        "savings": format_vnd(balance),
+                        "owed": format_vnd(applied),
+                        "short": format_vnd(applied - balance),
+                    },
                 )
             if applied:
                 repayment = repayments._post_one(

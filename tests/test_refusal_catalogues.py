@@ -20,6 +20,7 @@ MODULES = (
     "fund/scoping.py",
     "fund/services.py",
     "fund/union_io.py",
+    "loans/cccd.py",
     "loans/errors.py",
     "loans/restructuring.py",
     "loans/selectors.py",

@@ -63,3 +63,26 @@ def test_an_illegal_move_in_each_language(api, officers, loan):
     assert en["message"].startswith(f"Cannot approve application #{loan.application_id}: its ")
     assert f"(loan #{loan.pk}); approve is possible only when the application is " in en["message"]
     assert "hồ sơ" not in en["message"]
+
+
+def test_a_cccd_refusal_in_each_language(api, officers, org):
+    """The CCCD check's refusal (here the 4th digit against the sex and year of birth)."""
+    body = {
+        "grassroots_union": org.lb1.pk,
+        "full_name": "Trần Thị Mai",
+        "date_of_birth": "1990-01-02",
+        "sex": "female",
+        "national_id": "001090424242",  # 4th digit 0: a man born in the 1900s
+        "household_status": "near_poor",
+        "phone": "0987654321",
+    }
+    c = api(officers.grassroots)
+    vi = c.post("/api/v1/borrowers/create/", body, format="json").json()
+    en = c.post("/api/v1/borrowers/create/", body, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert vi["field"] == en["field"] == "national_id" and vi["code"] == en["code"]
+    assert vi["message"] == (
+        "Số CCCD 001090424242: chữ số thứ 4 là '0' nhưng người nữ sinh năm 1990 phải có '1'."
+    )
+    assert en["message"] == (
+        "CCCD number 001090424242: the 4th digit is '0' but a woman born in 1990 must have '1'."
+    )
