@@ -12,15 +12,34 @@ in the language active where it is shown (a page in English, the API with
 
 from __future__ import annotations
 
-from django.utils.functional import Promise, lazy
-from django.utils.translation import gettext_lazy as _
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.utils.functional import Promise
+
+
+@cache
+def _lazy(func):
+    # Django is imported when the first message is made, not with this module: pure modules
+    # (loans.schedules) raise these errors and must import without Django.
+    from django.utils.functional import lazy
+
+    return lazy(func, str)
 
 
 def _interpolate(message, params: dict) -> str:
     return str(message) % params
 
 
-_lazy_interpolate = lazy(_interpolate, str)
+def _join(separator: str, items) -> str:
+    return separator.join(str(item) for item in items)
+
+
+def _lower(value) -> str:
+    return str(value).lower()
+
+
 _DEFAULT = object()
 
 
@@ -28,23 +47,17 @@ def translatable(message, params: dict | None = None):
     """`message` (a lazy msgid) with its `params`, translated and filled in when shown."""
     if not params:
         return message
-    return _lazy_interpolate(message, params)
+    return _lazy(_interpolate)(message, params)
 
 
-def _join(separator: str, items) -> str:
-    return separator.join(str(item) for item in items)
+def lazy_join(separator: str, items):
+    """Translatable parts joined when shown (a list of reasons, each in the active language)."""
+    return _lazy(_join)(separator, items)
 
 
-# Translatable parts joined when shown (a list of reasons, each in the active language).
-lazy_join = lazy(_join, str)
-
-
-def _lower(value) -> str:
-    return str(value).lower()
-
-
-# A translatable label in lower case, inside a sentence (a status, a household kind).
-lazy_lower = lazy(_lower, str)
+def lazy_lower(value):
+    """A translatable label in lower case, inside a sentence (a status, a household kind)."""
+    return _lazy(_lower)(value)
 
 
 class ApplicationError(Exception):
@@ -93,6 +106,8 @@ class RowsRejected(ApplicationError):
     SHOWN = 20
 
     def __init__(self, errors, *, field: str | None | object = _DEFAULT):
+        from django.utils.translation import gettext_lazy as _
+
         self.errors = list(errors)
         more = len(self.errors) - self.SHOWN
         super().__init__(
