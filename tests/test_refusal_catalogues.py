@@ -16,6 +16,7 @@ MODULES = (
     "accounting/money.py",
     "accounting/services.py",
     "fund/access.py",
+    "fund/attainment.py",
     "fund/api_base.py",
     "fund/scoping.py",
     "fund/services.py",
@@ -45,7 +46,7 @@ def _marked(path: Path):
             continue
         name = getattr(node.func, "id", None)
         texts = [a.value if isinstance(a, ast.Constant) else None for a in node.args[:2]]
-        if name in ("_", "gettext", "gettext_lazy") and isinstance(texts[0], str):
+        if name in ("_", "_l", "gettext", "gettext_lazy") and isinstance(texts[0], str):
             yield None, texts[0], node.lineno
         elif name == "pgettext_lazy" and len(texts) == 2 and all(texts):
             yield texts[0], texts[1], node.lineno
