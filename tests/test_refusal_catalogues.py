@@ -23,6 +23,7 @@ MODULES = (
     "fund/union_io.py",
     "loans/cccd.py",
     "loans/errors.py",
+    "loans/member_io.py",
     "loans/restructuring.py",
     "loans/selectors.py",
     "loans/services.py",
