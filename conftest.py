@@ -6,6 +6,7 @@ SQLite they are skipped with a reason that says so, and the run ends by listing 
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 PG_REASON = (
     "needs PostgreSQL (DATABASE_URL is not set, running on the embedded SQLite); "
@@ -42,6 +43,15 @@ def purge_ledger_after(transactional_db):
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SET session_replication_role = replica")
+
+
+@pytest.fixture(autouse=True)
+def _language_back_to_default():
+    """A request in English leaves English active in the thread (LocaleMiddleware activates
+    the request's language and nothing resets it between tests): back to the default after
+    each test, so that the next one sees messages in Vietnamese as a fresh process would."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

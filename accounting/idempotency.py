@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from .errors import ApplicationError, IdempotencyConflict
 from .models import CommandRecord
@@ -45,7 +46,9 @@ def command_once(
     must then return that result (ApplicationError otherwise, and nothing is written).
     """
     if not key or not str(key).strip():
-        raise ApplicationError("Thiếu khóa chống trùng (idempotency key).", field="idempotency_key")
+        raise ApplicationError(
+            _("Thiếu khóa chống trùng (idempotency key)."), field="idempotency_key"
+        )
     digest = fingerprint(payload)
     existing = CommandRecord.objects.filter(scope=scope, key=key).first()
     if existing is None:
@@ -71,6 +74,8 @@ def command_once(
                 raise
     if existing.request_hash != digest:
         raise IdempotencyConflict(
-            f"Khóa chống trùng '{key}' đã được dùng cho một yêu cầu khác.", field="idempotency_key"
+            _("Khóa chống trùng '%(key)s' đã được dùng cho một yêu cầu khác."),
+            field="idempotency_key",
+            params={"key": key},
         )
     return load(existing.result_id)

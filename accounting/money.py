@@ -7,6 +7,7 @@ refused, never rounded: rounding is a business rule that belongs to the schedule
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 
@@ -28,24 +29,36 @@ def to_dong(value, *, field: str = "amount", currency: str = CURRENCY) -> Decima
     if isinstance(value, Money):
         if str(value.currency) != currency:
             raise WrongCurrency(
-                f"Tiền tệ {value.currency} không hợp lệ, chỉ nhận {currency}.", field=field
+                _("Tiền tệ %(currency)s không hợp lệ, chỉ nhận %(accepted)s."),
+                field=field,
+                params={"currency": str(value.currency), "accepted": currency},
             )
         value = value.amount
     if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidAmount("Số tiền phải là số nguyên đồng, không dùng số thực.", field=field)
+        raise InvalidAmount(_("Số tiền phải là số nguyên đồng, không dùng số thực."), field=field)
     try:
         amount = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
     except (InvalidOperation, ValueError):
-        raise InvalidAmount(f"Số tiền không hợp lệ: {value!r}.", field=field) from None
+        raise _invalid(value, field) from None
     if not amount.is_finite():
-        raise InvalidAmount(f"Số tiền không hợp lệ: {value!r}.", field=field)
+        raise _invalid(value, field)
     if abs(amount) > MAX_AMOUNT:
-        raise InvalidAmount(f"Số tiền {value} vượt quá 20 chữ số.", field=field)
+        raise InvalidAmount(
+            _("Số tiền %(value)s vượt quá 20 chữ số."), field=field, params={"value": value}
+        )
     if amount != amount.to_integral_value():
         raise InvalidAmount(
-            f"Số tiền {value} có phần lẻ của đồng; VND không có đơn vị nhỏ hơn đồng.", field=field
+            _("Số tiền %(value)s có phần lẻ của đồng; VND không có đơn vị nhỏ hơn đồng."),
+            field=field,
+            params={"value": value},
         )
     return amount.quantize(Decimal(1))
+
+
+def _invalid(value, field: str) -> InvalidAmount:
+    return InvalidAmount(
+        _("Số tiền không hợp lệ: %(value)s."), field=field, params={"value": repr(value)}
+    )
 
 
 def vnd(value) -> Money:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from .chart import load_chart, read_chart_rows
@@ -180,16 +181,16 @@ def _validate(spec: EntrySpec, *, closed_through: date | None) -> EntrySpec:
     """
     key = spec.idempotency_key
     if not isinstance(key, str) or not key.strip():
-        raise LedgerError("Thiếu khóa chống trùng (idempotency key).", field="idempotency_key")
+        raise LedgerError(_("Thiếu khóa chống trùng (idempotency key)."), field="idempotency_key")
     if len(key) > 200:
-        raise LedgerError("Khóa chống trùng dài quá 200 ký tự.", field="idempotency_key")
+        raise LedgerError(_("Khóa chống trùng dài quá 200 ký tự."), field="idempotency_key")
     if isinstance(spec.effective_date, datetime) or not isinstance(spec.effective_date, date):
         raise LedgerError(
             f"Ngày hạch toán phải là một ngày (date), nhận được {spec.effective_date!r}.",
             field="effective_date",
         )
     if not isinstance(spec.memo, str) or not spec.memo.strip():
-        raise LedgerError("Bút toán phải có diễn giải.", field="memo")
+        raise LedgerError(_("Bút toán phải có diễn giải."), field="memo")
     for name, value, limit in (
         ("memo", spec.memo, 500),
         ("document_type", spec.document_type, 64),
@@ -214,12 +215,19 @@ def _validate(spec: EntrySpec, *, closed_through: date | None) -> EntrySpec:
     for i, leg in enumerate(legs):
         info = accounts.get(leg.account)
         if info is None:
-            raise UnknownAccount(f"Tài khoản {leg.account} không tồn tại.", field=f"legs[{i}]")
+            raise UnknownAccount(
+                _("Tài khoản %(account)s không tồn tại."),
+                field=f"legs[{i}]",
+                params={"account": leg.account},
+            )
         if not info.postable:
             raise AccountNotPostable(
-                f"Tài khoản {leg.account} là tài khoản tổng hợp; chỉ được ghi vào tài khoản chi "
-                "tiết.",
+                _(
+                    "Tài khoản %(account)s là tài khoản tổng hợp; chỉ được ghi vào tài khoản chi "
+                    "tiết."
+                ),
                 field=f"legs[{i}]",
+                params={"account": leg.account},
             )
         amount = to_dong(leg.amount, field=f"legs[{i}].amount", currency=leg.currency)
         if amount == 0:
@@ -250,10 +258,15 @@ def _validate(spec: EntrySpec, *, closed_through: date | None) -> EntrySpec:
     spec.legs = legs
     for cur, total in totals.items():
         if total != 0:
-            side = "Nợ lớn hơn Có" if total > 0 else "Có lớn hơn Nợ"
+            side = _("Nợ lớn hơn Có") if total > 0 else _("Có lớn hơn Nợ")
             raise UnbalancedEntry(
-                f"Bút toán không cân: tổng {side} {abs(total):,.0f} {cur}.".replace(",", "."),
+                _("Bút toán không cân: tổng %(side)s %(total)s %(currency)s."),
                 field="legs",
+                params={
+                    "side": side,
+                    "total": f"{abs(total):,.0f}".replace(",", "."),
+                    "currency": cur,
+                },
             )
     spec._hash = _request_hash(spec)
     if closed_through is not None and spec.effective_date <= closed_through:
@@ -263,9 +276,9 @@ def _validate(spec: EntrySpec, *, closed_through: date | None) -> EntrySpec:
 
 def _period_closed(closed_through: date, day: date) -> PeriodClosed:
     return PeriodClosed(
-        f"Kỳ kế toán đã khóa sổ đến ngày {closed_through:%d/%m/%Y}; không thể ghi sổ vào "
-        f"ngày {day:%d/%m/%Y}.",
+        _("Kỳ kế toán đã khóa sổ đến ngày %(closed)s; không thể ghi sổ vào ngày %(day)s."),
         field="effective_date",
+        params={"closed": f"{closed_through:%d/%m/%Y}", "day": f"{day:%d/%m/%Y}"},
     )
 
 
@@ -336,9 +349,9 @@ def _replay(spec: EntrySpec, error: Exception) -> JournalEntry:
         raise translated from error
     if existing.request_hash != spec._hash:
         raise IdempotencyConflict(
-            f"Khóa chống trùng '{spec.idempotency_key}' đã dùng cho một bút toán khác "
-            f"(#{existing.pk}).",
+            _("Khóa chống trùng '%(key)s' đã dùng cho một bút toán khác (#%(entry)s)."),
             field="idempotency_key",
+            params={"key": spec.idempotency_key, "entry": existing.pk},
         )
     return existing
 
@@ -361,10 +374,7 @@ def journal_entry_post(
     reversal (``reversal_of``) never reverses a reversal.
     """
     if reversal_of is not None and reversal_of.reversal_of_id is not None:
-        raise ReversalRefused(
-            f"Bút toán #{reversal_of.pk} là bút toán đảo; không đảo một bút toán đảo.",
-            field="reversal_of",
-        )
+        raise _reversal_of_reversal(reversal_of.pk, "reversal_of")
     spec = EntrySpec(
         effective_date=effective_date,
         legs=list(legs),
@@ -525,8 +535,9 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
             if s.idempotency_key in existing:
                 if existing[s.idempotency_key] != s._hash:
                     raise IdempotencyConflict(
-                        f"Khóa chống trùng '{s.idempotency_key}' đã dùng cho một bút toán khác.",
+                        _("Khóa chống trùng '%(key)s' đã dùng cho một bút toán khác."),
                         field="idempotency_key",
+                        params={"key": s.idempotency_key},
                     )
             else:
                 todo.append(s)
@@ -581,7 +592,7 @@ def _check_bulk_reversals(specs: list[EntrySpec]) -> None:
     if not targets:
         return
     if len(set(targets)) != len(targets):
-        raise ReversalRefused("Lô bút toán đảo cùng một bút toán hai lần.", field="entries")
+        raise ReversalRefused(_("Lô bút toán đảo cùng một bút toán hai lần."), field="entries")
     found = dict(JournalEntry.objects.filter(pk__in=targets).values_list("pk", "reversal_of_id"))
     reversed_by = dict(
         JournalEntry.objects.filter(reversal_of_id__in=targets).values_list(
@@ -593,13 +604,29 @@ def _check_bulk_reversals(specs: list[EntrySpec]) -> None:
         if t is None:
             continue
         if t not in found:
-            raise ReversalRefused(f"Bút toán #{t} cần đảo không tồn tại.", field="entries")
-        if found[t] is not None:
             raise ReversalRefused(
-                f"Bút toán #{t} là bút toán đảo; không đảo một bút toán đảo.", field="entries"
+                _("Bút toán #%(entry)s cần đảo không tồn tại."),
+                field="entries",
+                params={"entry": t},
             )
+        if found[t] is not None:
+            raise _reversal_of_reversal(t, "entries")
         if t in reversed_by and reversed_by[t] != s.idempotency_key:
-            raise ReversalRefused(f"Bút toán #{t} đã được đảo.", field="entries")
+            raise _already_reversed(t, "entries")
+
+
+def _reversal_of_reversal(entry_id: int, field: str) -> ReversalRefused:
+    return ReversalRefused(
+        _("Bút toán #%(entry)s là bút toán đảo; không đảo một bút toán đảo."),
+        field=field,
+        params={"entry": entry_id},
+    )
+
+
+def _already_reversed(entry_id: int, field: str) -> ReversalRefused:
+    return ReversalRefused(
+        _("Bút toán #%(entry)s đã được đảo."), field=field, params={"entry": entry_id}
+    )
 
 
 def _copy_entries(specs: list[EntrySpec], posted_by) -> None:
@@ -665,13 +692,13 @@ def journal_entry_reverse(
 ) -> JournalEntry:
     """Post the mirror image of `entry`. A reversal is never reversed; an entry at most once."""
     if entry.reversal_of_id is not None:
-        raise ReversalRefused(
-            f"Bút toán #{entry.pk} là bút toán đảo; không đảo một bút toán đảo.", field="entry"
-        )
+        raise _reversal_of_reversal(entry.pk, "entry")
     prior = JournalEntry.objects.filter(reversal_of=entry).first()
     if prior is not None and prior.idempotency_key != idempotency_key:
         raise ReversalRefused(
-            f"Bút toán #{entry.pk} đã được đảo bởi bút toán #{prior.pk}.", field="entry"
+            _("Bút toán #%(entry)s đã được đảo bởi bút toán #%(reversal)s."),
+            field="entry",
+            params={"entry": entry.pk, "reversal": prior.pk},
         )
     legs = [
         Leg(
@@ -697,7 +724,7 @@ def journal_entry_reverse(
             reversal_of=entry,
         )
     except IntegrityError:  # pragma: no cover - concurrent reversal under another key
-        raise ReversalRefused(f"Bút toán #{entry.pk} đã được đảo.", field="entry") from None
+        raise _already_reversed(entry.pk, "entry") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -718,9 +745,9 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
     today = timezone.localdate()
     if through > today:
         raise PeriodClosed(
-            f"Không khóa sổ đến ngày {through:%d/%m/%Y}: ngày đó chưa đến "
-            f"(hôm nay {today:%d/%m/%Y}).",
+            _("Không khóa sổ đến ngày %(through)s: ngày đó chưa đến (hôm nay %(today)s)."),
             field="through",
+            params={"through": f"{through:%d/%m/%Y}", "today": f"{today:%d/%m/%Y}"},
         )
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -732,8 +759,9 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
         last = _closed_through()
         if last is not None and through <= last:
             raise PeriodClosed(
-                f"Sổ đã khóa đến ngày {last:%d/%m/%Y}; ngày khóa mới phải sau ngày đó.",
+                _("Sổ đã khóa đến ngày %(last)s; ngày khóa mới phải sau ngày đó."),
                 field="through",
+                params={"last": f"{last:%d/%m/%Y}"},
             )
         pc = PeriodClose.objects.create(closed_through=through, closed_by=closed_by, note=note)
         prev = (

@@ -17,6 +17,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 from .models import Role
 from .scoping import scope_for
@@ -52,7 +53,7 @@ def access(rule):
                 return redirect_to_login(request.get_full_path())
             scope = scope_for(request.user)  # PermissionDenied (403) without a profile
             if scope.role not in rule:
-                raise PermissionDenied("Vai trò của bạn không được mở trang này.")
+                raise PermissionDenied(_("Vai trò của bạn không được mở trang này."))
             request.scope = scope
             return view(request, *args, **kwargs)
 

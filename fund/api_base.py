@@ -17,7 +17,9 @@ result and the same key with another request is refused (409).
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
+from functools import wraps
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -149,13 +151,13 @@ def idempotency_key(request, *, required: bool = True) -> str | None:
         if not required:
             return None
         raise ApplicationError(
-            str(_("Thiếu tiêu đề Idempotency-Key (khóa chống trùng) cho thao tác chuyển tiền.")),
+            _("Thiếu tiêu đề Idempotency-Key (khóa chống trùng) cho thao tác chuyển tiền."),
             field=IDEMPOTENCY_HEADER,
             code="idempotency_key_required",
         )
     if len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
         raise ApplicationError(
-            str(_("Idempotency-Key phải là chuỗi in được, tối đa 100 ký tự.")),
+            _("Idempotency-Key phải là chuỗi in được, tối đa 100 ký tự."),
             field=IDEMPOTENCY_HEADER,
             code="idempotency_key_invalid",
         )
@@ -181,11 +183,27 @@ OPTIONAL_IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
-def money_post(**kwargs):
-    """``extend_schema`` for a POST that moves money: the Idempotency-Key header is required."""
-    return extend_schema(
-        parameters=[IDEMPOTENCY_PARAMETER, *kwargs.pop("parameters", [])], **kwargs
-    )
+def idempotent_post(*, required: bool = True, **schema):
+    """Decorate an API view's ``post``: the ``Idempotency-Key`` header is documented in the
+    schema, read and checked before the method runs, and handed to it, namespaced, as ``key``.
+
+    Required (the default) on every POST that moves money: without one the request is refused
+    (400 naming the header) before anything else is looked at. Optional on the other moves of
+    a chain: without one the method gets a fresh key, and a retry is refused by the service's
+    state check (the move was already made). `schema`: the rest of ``extend_schema``.
+    """
+    parameter = IDEMPOTENCY_PARAMETER if required else OPTIONAL_IDEMPOTENCY_PARAMETER
+    schema["parameters"] = [parameter, *schema.get("parameters", [])]
+
+    def decorate(post):
+        @wraps(post)
+        def keyed_post(self, request, *args, **kwargs):
+            key = idempotency_key(request, required=required) or f"api:{uuid.uuid4()}"
+            return post(self, request, *args, key=key, **kwargs)
+
+        return extend_schema(**schema)(keyed_post)
+
+    return decorate
 
 
 # --------------------------------------------------------------------------------------------
@@ -329,16 +347,19 @@ def _body(code: str, message, field=None, **extra) -> dict:
     return {"code": code, "field": field, "message": str(message), **extra}
 
 
+def refusal_status(exc: ApplicationError) -> int:
+    """The HTTP status of a service's refusal (the JSON API of ``fund.views`` answers the same)."""
+    if isinstance(exc, PermissionRefused):
+        return status.HTTP_403_FORBIDDEN
+    if isinstance(exc, IdempotencyConflict):
+        return status.HTTP_409_CONFLICT
+    return status.HTTP_400_BAD_REQUEST
+
+
 def api_exception_handler(exc, context):
     """Every refusal as JSON with a code, the field to blame and a Vietnamese message."""
     if isinstance(exc, ApplicationError):
-        if isinstance(exc, PermissionRefused):
-            code = status.HTTP_403_FORBIDDEN
-        elif isinstance(exc, IdempotencyConflict):
-            code = status.HTTP_409_CONFLICT
-        else:
-            code = status.HTTP_400_BAD_REQUEST
-        return Response(exc.as_dict(), status=code)
+        return Response(exc.as_dict(), status=refusal_status(exc))
     if isinstance(exc, Http404 | exceptions.NotFound):
         return Response(_body("not_found", _("Không tìm thấy.")), status=404)
     if isinstance(exc, DjangoPermissionDenied):

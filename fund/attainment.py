@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext_lazy as _
+
 from accounting.formatting import format_percent
 from accounting.money import amount_of
 
@@ -93,7 +95,11 @@ def achieved(
 
 def _check_indicator(indicator: str) -> None:
     if indicator not in INDICATORS:
-        raise FundError(f"Chỉ tiêu không hợp lệ: {indicator}.", field="indicator")
+        raise FundError(
+            _("Chỉ tiêu không hợp lệ: %(indicator)s."),
+            field="indicator",
+            params={"indicator": indicator},
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,12 +116,16 @@ def period_bounds(year: int, period: str, quarter: int | None) -> tuple[date, da
     if period == "year":
         return date(year, 1, 1), date(year, 12, 31)
     if quarter not in (1, 2, 3, 4):
-        raise FundError("Kỳ quý hoặc lũy kế cần số quý từ 1 đến 4.", field="quarter")
+        raise FundError(_("Kỳ quý hoặc lũy kế cần số quý từ 1 đến 4."), field="quarter")
     if period == "quarter":
         return quarter_bounds(year, quarter)
     if period == "ytd":
         return date(year, 1, 1), quarter_bounds(year, quarter)[1]
-    raise FundError(f"Kỳ không hợp lệ: {period}.", field="period")
+    raise _bad_period(period)
+
+
+def _bad_period(period) -> FundError:
+    return FundError(_("Kỳ không hợp lệ: %(period)s."), field="period", params={"period": period})
 
 
 def _unit_rows(plan: AnnualPlan, superior_union, grassroots_union):
@@ -294,7 +304,7 @@ def attainment(
     """
     _check_indicator(indicator)
     if period not in PERIODS:
-        raise FundError(f"Kỳ không hợp lệ: {period}.", field="period")
+        raise _bad_period(period)
     start, end = period_bounds(year, period, quarter)
     prev_start, prev_end = period_bounds(year - 1, period, quarter)
     quarters = {

@@ -12,6 +12,8 @@ key, so a double click on either posts once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import messages
 from django.forms.utils import ErrorDict
@@ -371,10 +373,20 @@ def plan_split_edit(request, year: int):
 
 
 class _CapitalForm(IdempotentForm):
+    """A capital movement: the fields all kinds share, the confirmation rows and the post.
+
+    A kind names its movement (`kind`), the service that posts it (`service`) and the fields
+    it adds to the shared ones (`extra_fields`, passed to the service by name).
+    """
+
     source = forms.ModelChoiceField(label=_l("Nguồn vốn"), queryset=CapitalSource.objects.none())
     amount = amount_field(_l("Số tiền (đồng)"))
     effective_date = date_field(_l("Ngày hạch toán"))
     memo = forms.CharField(label=_l("Diễn giải"), max_length=500, required=False)
+
+    kind: CapitalMovement.Kind
+    service: Callable[..., CapitalMovement]
+    extra_fields: tuple[str, ...] = ()
 
     def __init__(self, *args, fund, **kwargs):
         super().__init__(*args, **kwargs)
@@ -389,22 +401,29 @@ class _CapitalForm(IdempotentForm):
     def balance_check(self) -> None:
         """Refuse early what the service would refuse (it checks again when confirmed)."""
 
+    def source_rows(self) -> list[tuple[str, str]]:
+        return [(_("Nguồn vốn"), _source_label(self.cleaned_data["source"]))]
 
-class ContributionForm(_CapitalForm):
+    def detail_rows(self) -> list[tuple[str, str]]:
+        """Rows of the kind's own fields, between the date and the memo."""
+        return []
+
     def summary(self) -> list[tuple[str, str]]:
+        """The confirmation page's rows: what will be posted, the amount also in words."""
         d = self.cleaned_data
         return [
-            (_("Nghiệp vụ"), str(CapitalMovement.Kind.CONTRIBUTION.label)),
-            (_("Nguồn vốn"), f"{d['source'].code} {d['source'].name}"),
+            (_("Nghiệp vụ"), str(self.kind.label)),
+            *self.source_rows(),
             (_("Số tiền"), format_vnd(d["amount"])),
             (_("Bằng chữ"), amount_in_words(int(d["amount"]))),
             (_("Ngày hạch toán"), d["effective_date"].strftime("%d/%m/%Y")),
+            *self.detail_rows(),
             (_("Diễn giải"), d["memo"] or "—"),
         ]
 
-    def post(self, actor):
+    def post(self, actor) -> CapitalMovement:
         d = self.cleaned_data
-        return capital_contribution_post(
+        return self.service(
             fund=self.fund,
             source=d["source"],
             amount=d["amount"],
@@ -412,7 +431,17 @@ class ContributionForm(_CapitalForm):
             memo=d["memo"],
             idempotency_key=d["idempotency_key"],
             actor=actor,
+            **{name: d[name] for name in self.extra_fields},
         )
+
+
+def _source_label(source: CapitalSource) -> str:
+    return f"{source.code} {source.name}"
+
+
+class ContributionForm(_CapitalForm):
+    kind = CapitalMovement.Kind.CONTRIBUTION
+    service = staticmethod(capital_contribution_post)
 
 
 def _confirmed_post(request, form, *, title: str, form_page, done: str):
@@ -501,31 +530,12 @@ class WithdrawalForm(_CapitalOutForm):
         initial="1121",
     )
     field_order = ["source", "amount", "effective_date", "cash_account", "memo"]
+    kind = CapitalMovement.Kind.WITHDRAWAL
+    service = staticmethod(capital_withdrawal_post)
+    extra_fields = ("cash_account",)
 
-    def summary(self) -> list[tuple[str, str]]:
-        d = self.cleaned_data
-        return [
-            (_("Nghiệp vụ"), str(CapitalMovement.Kind.WITHDRAWAL.label)),
-            (_("Nguồn vốn"), f"{d['source'].code} {d['source'].name}"),
-            (_("Số tiền"), format_vnd(d["amount"])),
-            (_("Bằng chữ"), amount_in_words(int(d["amount"]))),
-            (_("Ngày hạch toán"), d["effective_date"].strftime("%d/%m/%Y")),
-            (_("Chi từ tài khoản"), d["cash_account"]),
-            (_("Diễn giải"), d["memo"] or "—"),
-        ]
-
-    def post(self, actor):
-        d = self.cleaned_data
-        return capital_withdrawal_post(
-            fund=self.fund,
-            source=d["source"],
-            amount=d["amount"],
-            effective_date=d["effective_date"],
-            cash_account=d["cash_account"],
-            memo=d["memo"],
-            idempotency_key=d["idempotency_key"],
-            actor=actor,
-        )
+    def detail_rows(self) -> list[tuple[str, str]]:
+        return [(_("Chi từ tài khoản"), self.cleaned_data["cash_account"])]
 
 
 class TransferForm(_CapitalOutForm):
@@ -533,6 +543,9 @@ class TransferForm(_CapitalOutForm):
         label=_l("Chuyển sang nguồn vốn"), queryset=CapitalSource.objects.none()
     )
     field_order = ["source", "target_source", "amount", "effective_date", "memo"]
+    kind = CapitalMovement.Kind.TRANSFER
+    service = staticmethod(capital_transfer_post)
+    extra_fields = ("target_source",)
 
     def clean(self):
         data = super().clean()
@@ -540,30 +553,12 @@ class TransferForm(_CapitalOutForm):
             self.add_error("target_source", _("Nguồn chuyển và nguồn nhận phải khác nhau."))
         return data
 
-    def summary(self) -> list[tuple[str, str]]:
+    def source_rows(self) -> list[tuple[str, str]]:
         d = self.cleaned_data
         return [
-            (_("Nghiệp vụ"), str(CapitalMovement.Kind.TRANSFER.label)),
-            (_("Từ nguồn"), f"{d['source'].code} {d['source'].name}"),
-            (_("Sang nguồn"), f"{d['target_source'].code} {d['target_source'].name}"),
-            (_("Số tiền"), format_vnd(d["amount"])),
-            (_("Bằng chữ"), amount_in_words(int(d["amount"]))),
-            (_("Ngày hạch toán"), d["effective_date"].strftime("%d/%m/%Y")),
-            (_("Diễn giải"), d["memo"] or "—"),
+            (_("Từ nguồn"), _source_label(d["source"])),
+            (_("Sang nguồn"), _source_label(d["target_source"])),
         ]
-
-    def post(self, actor):
-        d = self.cleaned_data
-        return capital_transfer_post(
-            fund=self.fund,
-            source=d["source"],
-            target_source=d["target_source"],
-            amount=d["amount"],
-            effective_date=d["effective_date"],
-            memo=d["memo"],
-            idempotency_key=d["idempotency_key"],
-            actor=actor,
-        )
 
 
 def _capital_out(request, *, form_class, title: str, done: str):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from .errors import PermissionRefused
 from .models import GrassrootsUnion, OfficerProfile, Role
@@ -73,11 +74,11 @@ class Scope:
 def scope_for(user) -> Scope:
     """The scope of a signed-in user's officer profile; PermissionDenied without one."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        raise PermissionDenied("Bạn chưa đăng nhập hoặc tài khoản đã bị khóa.")
+        raise PermissionDenied(_("Bạn chưa đăng nhập hoặc tài khoản đã bị khóa."))
     try:
         officer: OfficerProfile = user.officer
     except ObjectDoesNotExist:
-        raise PermissionDenied("Tài khoản chưa được phân công vai trò trong quỹ.") from None
+        raise PermissionDenied(_("Tài khoản chưa được phân công vai trò trong quỹ.")) from None
     role = officer.role
     return Scope(
         user=user,
@@ -130,23 +131,23 @@ def scoped_get_or_404(
     try:
         return scope_filter(qs, scope, grassroots_field=grassroots_field).get(pk=pk)
     except (qs.model.DoesNotExist, ValueError, TypeError):
-        raise Http404("Không tìm thấy.") from None
+        raise Http404(_("Không tìm thấy.")) from None
 
 
 def scope_require_write(scope: Scope) -> None:
     if not scope.can_write:
         raise PermissionRefused(
-            "Kiểm toán viên chỉ được xem, không được thay đổi dữ liệu.", code="read_only"
+            _("Kiểm toán viên chỉ được xem, không được thay đổi dữ liệu."), code="read_only"
         )
 
 
 def scope_require_approver(scope: Scope) -> None:
     if not scope.can_approve:
-        raise PermissionRefused("Chỉ cán bộ quỹ được phê duyệt.", code="approver_only")
+        raise PermissionRefused(_("Chỉ cán bộ quỹ được phê duyệt."), code="approver_only")
 
 
 def scope_require_fund_officer(scope: Scope) -> None:
     """Changes to the organisation, capital and plans are the fund officers' job."""
     scope_require_write(scope)
     if scope.role != Role.FUND_OFFICER:
-        raise PermissionRefused("Chỉ cán bộ quỹ được thực hiện thao tác này.", code="fund_only")
+        raise PermissionRefused(_("Chỉ cán bộ quỹ được thực hiện thao tác này."), code="fund_only")

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounting.errors import IdempotencyConflict
 from accounting.formatting import format_vnd
@@ -88,7 +89,7 @@ def _require_fund_officer(actor, fund_id: int | None = None) -> None:
         return
     scope_require_fund_officer(scope)
     if fund_id is not None and scope.fund_id != fund_id:
-        raise PermissionRefused("Bạn không thuộc quỹ này.", code="other_fund")
+        raise PermissionRefused(_("Bạn không thuộc quỹ này."), code="other_fund")
 
 
 def _user(actor):
@@ -137,11 +138,11 @@ def capital_commitment_create(
     """
     value = to_dong(amount)
     if value <= 0:
-        raise FundError("Số tiền cam kết phải lớn hơn 0.", field="amount")
+        raise FundError(_("Số tiền cam kết phải lớn hơn 0."), field="amount")
     if not reference or len(reference) > 100:
-        raise FundError("Tham chiếu cam kết vốn không hợp lệ.", field="reference")
+        raise FundError(_("Tham chiếu cam kết vốn không hợp lệ."), field="reference")
     if superior_union is not None and superior_union.fund_id != fund.pk:
-        raise FundError("Công đoàn cấp trên không thuộc quỹ này.", field="superior_union")
+        raise FundError(_("Công đoàn cấp trên không thuộc quỹ này."), field="superior_union")
     with transaction.atomic():
         existing = CapitalCommitment.objects.select_for_update().filter(reference=reference).first()
         if existing is None:
@@ -166,7 +167,9 @@ def capital_commitment_create(
             return commitment
         if existing.fund_id != fund.pk:
             raise IdempotencyConflict(
-                f"Tham chiếu '{reference}' đã dùng cho quỹ khác.", field="reference"
+                _("Tham chiếu '%(reference)s' đã dùng cho quỹ khác."),
+                field="reference",
+                params={"reference": reference},
             )
         before = audit_snapshot(existing, ["amount", "status", "superior_union_id"])
         existing.amount = value
@@ -285,8 +288,8 @@ def capital_check(
     available = ledger.available(committed=sums["committed"] or Decimal(0)) + held
     if value > available:
         raise InsufficientCapital(
-            f"Vốn khả dụng của quỹ chỉ còn {format_vnd(max(available, 0))}, không đủ cho "
-            f"khoản {format_vnd(value)}.",
+            _("Vốn khả dụng của quỹ chỉ còn %(available)s, không đủ cho khoản %(amount)s."),
+            params={"available": format_vnd(max(available, 0)), "amount": format_vnd(value)},
         )
     if superior_union is not None:
         allocation, outstanding_here = ledger.union(superior_union)
@@ -298,8 +301,15 @@ def capital_check(
         )
         if value > available_here:
             raise InsufficientCapital(
-                f"Hạn mức cho vay còn lại của {superior_union.name} chỉ còn "
-                f"{format_vnd(max(available_here, 0))}, không đủ cho khoản {format_vnd(value)}.",
+                _(
+                    "Hạn mức cho vay còn lại của %(union)s chỉ còn %(available)s, không đủ cho "
+                    "khoản %(amount)s."
+                ),
+                params={
+                    "union": superior_union.name,
+                    "available": format_vnd(max(available_here, 0)),
+                    "amount": format_vnd(value),
+                },
             )
 
 
@@ -317,8 +327,9 @@ def capital_source_create(
         if existing is not None:
             if existing.kind != kind:
                 raise FundError(
-                    f"Nguồn vốn mã {code} đã có với loại khác ({existing.get_kind_display()}).",
+                    _("Nguồn vốn mã %(code)s đã có với loại khác (%(kind)s)."),
                     field="kind",
+                    params={"code": code, "kind": existing.get_kind_display()},
                 )
             return existing
         source = CapitalSource(fund=fund, code=code, name=name, kind=kind, note=note)
@@ -363,8 +374,9 @@ def _movement(
         stored["amount"] = amount_of(stored["amount"])
         if stored != request:
             raise IdempotencyConflict(
-                f"Khóa chống trùng '{idempotency_key}' đã dùng cho một nghiệp vụ vốn khác.",
+                _("Khóa chống trùng '%(key)s' đã dùng cho một nghiệp vụ vốn khác."),
                 field="idempotency_key",
+                params={"key": idempotency_key},
             )
         return existing
     with transaction.atomic():
@@ -405,13 +417,17 @@ def _movement(
 
 def _check_source(fund: Fund, source: CapitalSource, field: str = "source") -> None:
     if source.fund_id != fund.pk:
-        raise FundError("Nguồn vốn không thuộc quỹ này.", field=field)
+        raise FundError(_("Nguồn vốn không thuộc quỹ này."), field=field)
+
+
+def _source_params(source: CapitalSource, balance, amount) -> dict:
+    return {"source": source.name, "balance": format_vnd(balance), "amount": format_vnd(amount)}
 
 
 def _positive(amount) -> Decimal:
     value = to_dong(amount)
     if value <= 0:
-        raise FundError("Số tiền phải lớn hơn 0.", field="amount")
+        raise FundError(_("Số tiền phải lớn hơn 0."), field="amount")
     return value
 
 
@@ -435,7 +451,9 @@ def capital_contribution_post(
     _check_source(fund, source)
     value = _positive(amount)
     if cash_account not in CASH_ACCOUNTS:
-        raise FundError("Tài khoản nhận vốn phải là tiền mặt hoặc tiền gửi.", field="cash_account")
+        raise FundError(
+            _("Tài khoản nhận vốn phải là tiền mặt hoặc tiền gửi."), field="cash_account"
+        )
     memo = memo or f"Tiếp nhận vốn từ {source.name}"
     return _movement(
         kind=CapitalMovement.Kind.CONTRIBUTION,
@@ -475,7 +493,7 @@ def capital_withdrawal_post(
     value = _positive(amount)
     if cash_account not in CASH_ACCOUNTS:
         raise FundError(
-            "Tài khoản chi trả vốn phải là tiền mặt hoặc tiền gửi.", field="cash_account"
+            _("Tài khoản chi trả vốn phải là tiền mặt hoặc tiền gửi."), field="cash_account"
         )
     with transaction.atomic():
         existing = CapitalMovement.objects.filter(idempotency_key=idempotency_key).first()
@@ -484,8 +502,8 @@ def capital_withdrawal_post(
             balance = capital_source_balance(source=source, as_of=effective_date)
             if value > balance:
                 raise InsufficientCapital(
-                    f"Nguồn {source.name} chỉ còn {format_vnd(balance)}, không rút được "
-                    f"{format_vnd(value)}."
+                    _("Nguồn %(source)s chỉ còn %(balance)s, không rút được %(amount)s."),
+                    params=_source_params(source, balance, value),
                 )
             capital_check(fund=fund, amount=value)
         return _movement(
@@ -524,7 +542,7 @@ def capital_transfer_post(
     _check_source(fund, source)
     _check_source(fund, target_source, "target_source")
     if source.pk == target_source.pk:
-        raise FundError("Nguồn chuyển và nguồn nhận phải khác nhau.", field="target_source")
+        raise FundError(_("Nguồn chuyển và nguồn nhận phải khác nhau."), field="target_source")
     value = _positive(amount)
     with transaction.atomic():
         existing = CapitalMovement.objects.filter(idempotency_key=idempotency_key).first()
@@ -533,8 +551,8 @@ def capital_transfer_post(
             balance = capital_source_balance(source=source, as_of=effective_date)
             if value > balance:
                 raise InsufficientCapital(
-                    f"Nguồn {source.name} chỉ còn {format_vnd(balance)}, không chuyển được "
-                    f"{format_vnd(value)}."
+                    _("Nguồn %(source)s chỉ còn %(balance)s, không chuyển được %(amount)s."),
+                    params=_source_params(source, balance, value),
                 )
         return _movement(
             kind=CapitalMovement.Kind.TRANSFER,
@@ -577,7 +595,7 @@ def lending_allocation_set(
     _require_fund_officer(actor, superior_union.fund_id)
     value = None if amount is None else to_dong(amount)
     if value is not None and value < 0:
-        raise FundError("Hạn mức không được âm.", field="amount")
+        raise FundError(_("Hạn mức không được âm."), field="amount")
     with transaction.atomic():
         row = LendingAllocation.objects.filter(
             superior_union=superior_union, valid_from=valid_from
@@ -633,19 +651,27 @@ AFFILIATION_SINCE_ALWAYS = date(1900, 1, 1)
 
 def _check_union_dates(obj) -> None:
     if obj.active_from and obj.active_to and obj.active_to <= obj.active_from:
-        raise FundError("Ngày ngừng hoạt động phải sau ngày bắt đầu hoạt động.", field="active_to")
+        raise FundError(
+            _("Ngày ngừng hoạt động phải sau ngày bắt đầu hoạt động."), field="active_to"
+        )
 
 
 def _check_code_free(obj) -> None:
     taken = type(obj).objects.filter(fund_id=obj.fund_id, code=obj.code).exclude(pk=obj.pk).exists()
     if taken:
-        raise FundError(f"Mã {obj.code} đã được dùng cho đơn vị khác.", field="code")
+        raise FundError(
+            _("Mã %(code)s đã được dùng cho đơn vị khác."), field="code", params={"code": obj.code}
+        )
 
 
 def _apply(obj, fields: dict, allowed: tuple[str, ...]) -> None:
     unknown = set(fields) - set(allowed)
     if unknown:
-        raise FundError(f"Không sửa được trường: {', '.join(sorted(unknown))}.", field=None)
+        raise FundError(
+            _("Không sửa được trường: %(fields)s."),
+            field=None,
+            params={"fields": ", ".join(sorted(unknown))},
+        )
     for k, v in fields.items():
         setattr(obj, k, "" if v is None and k not in ("active_from", "active_to") else v)
 
@@ -675,9 +701,9 @@ def superior_union_update(*, superior_union: SuperiorUnion, actor=None, **fields
     if scope is not None:
         scope_require_write(scope)
         if not scope.allows_superior_union(superior_union):
-            raise PermissionRefused("Công đoàn cấp trên này không thuộc phạm vi của bạn.")
+            raise PermissionRefused(_("Công đoàn cấp trên này không thuộc phạm vi của bạn."))
         if scope.role != Role.FUND_OFFICER and not set(fields) <= CONTACT_FIELDS:
-            raise PermissionRefused("Bạn chỉ được sửa địa chỉ và thông tin liên hệ.")
+            raise PermissionRefused(_("Bạn chỉ được sửa địa chỉ và thông tin liên hệ."))
     with transaction.atomic():
         su = SuperiorUnion.objects.select_for_update().get(pk=superior_union.pk)
         before = audit_snapshot(su, UNION_FIELDS)
@@ -711,7 +737,7 @@ def grassroots_union_create(
         if scope.role not in (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER) or not (
             scope.allows_superior_union(superior_union)
         ):
-            raise PermissionRefused("Bạn không được đăng ký công đoàn cơ sở ở đơn vị này.")
+            raise PermissionRefused(_("Bạn không được đăng ký công đoàn cơ sở ở đơn vị này."))
     gu = GrassrootsUnion(fund_id=superior_union.fund_id, superior_union=superior_union)
     _apply(gu, fields, UNION_FIELDS)
     _check_union_dates(gu)
@@ -741,7 +767,7 @@ def grassroots_union_update(
     if scope is not None:
         scope_require_write(scope)
         if not scope.allows_grassroots_union(grassroots_union):
-            raise PermissionRefused("Công đoàn cơ sở này không thuộc phạm vi của bạn.")
+            raise PermissionRefused(_("Công đoàn cơ sở này không thuộc phạm vi của bạn."))
         allowed = {
             Role.FUND_OFFICER: set(UNION_FIELDS),
             Role.SUPERIOR_OFFICER: SUPERIOR_EDITABLE,
@@ -750,7 +776,9 @@ def grassroots_union_update(
         refused = set(fields) - allowed
         if refused:
             raise PermissionRefused(
-                f"Bạn không được sửa: {', '.join(sorted(refused))}.", field=sorted(refused)[0]
+                _("Bạn không được sửa: %(fields)s."),
+                field=sorted(refused)[0],
+                params={"fields": ", ".join(sorted(refused))},
             )
     with transaction.atomic():
         gu = GrassrootsUnion.objects.select_for_update().get(pk=grassroots_union.pk)
@@ -782,19 +810,21 @@ def grassroots_union_move(
     """
     _require_fund_officer(actor, grassroots_union.fund_id)
     if superior_union.fund_id != grassroots_union.fund_id:
-        raise FundError("Công đoàn cấp trên mới thuộc quỹ khác.", field="superior_union")
+        raise FundError(_("Công đoàn cấp trên mới thuộc quỹ khác."), field="superior_union")
     if effective_date > timezone.localdate():
-        raise FundError("Ngày chuyển không được sau ngày hôm nay.", field="effective_date")
+        raise FundError(_("Ngày chuyển không được sau ngày hôm nay."), field="effective_date")
     with transaction.atomic():
         gu = GrassrootsUnion.objects.select_for_update().get(pk=grassroots_union.pk)
         if gu.superior_union_id == superior_union.pk:
             raise FundError(
-                f"{gu.name} đã trực thuộc {superior_union.name}.", field="superior_union"
+                _("%(union)s đã trực thuộc %(superior)s."),
+                field="superior_union",
+                params={"union": gu.name, "superior": superior_union.name},
             )
         dated_history_advance(
             history=GrassrootsUnionAffiliation.objects.filter(grassroots_union=gu),
             effective_date=effective_date,
-            what="trực thuộc",
+            what=_("trực thuộc"),
             error_class=FundError,
             open_next=lambda: GrassrootsUnionAffiliation.objects.create(
                 grassroots_union=gu, superior_union=superior_union, valid_from=effective_date
@@ -834,11 +864,12 @@ def officer_profile_set(
     role = Role(role)
     if role == Role.SUPERIOR_OFFICER and superior_union is None:
         raise FundError(
-            "Cán bộ công đoàn cấp trên phải gắn với một công đoàn cấp trên.", field="superior_union"
+            _("Cán bộ công đoàn cấp trên phải gắn với một công đoàn cấp trên."),
+            field="superior_union",
         )
     if role == Role.GRASSROOTS_OFFICER and grassroots_union is None:
         raise FundError(
-            "Cán bộ công đoàn cơ sở phải gắn với một công đoàn cơ sở.", field="grassroots_union"
+            _("Cán bộ công đoàn cơ sở phải gắn với một công đoàn cơ sở."), field="grassroots_union"
         )
     if role != Role.SUPERIOR_OFFICER:
         superior_union = None
@@ -846,7 +877,7 @@ def officer_profile_set(
         grassroots_union = None
     for unit, name in ((superior_union, "superior_union"), (grassroots_union, "grassroots_union")):
         if unit is not None and unit.fund_id != fund.pk:
-            raise FundError("Đơn vị không thuộc quỹ này.", field=name)
+            raise FundError(_("Đơn vị không thuộc quỹ này."), field=name)
     fields = ("fund_id", "role", "superior_union_id", "grassroots_union_id", "phone")
     with transaction.atomic():
         profile = OfficerProfile.objects.select_for_update().filter(user=user).first()
@@ -881,7 +912,7 @@ def _figures(values: dict) -> dict:
             continue
         v = to_dong(values[f], field=f) if f == "disbursed_amount" else values[f]
         if not isinstance(v, int | Decimal) or isinstance(v, bool) or v < 0:
-            raise FundError("Chỉ tiêu kế hoạch phải là số không âm.", field=f)
+            raise FundError(_("Chỉ tiêu kế hoạch phải là số không âm."), field=f)
         out[f] = v
     return out
 
@@ -894,18 +925,26 @@ def _check_split_fits(plan: AnnualPlan) -> None:
         if over:
             f = over[0]
             raise FundError(
-                f"Phân bổ vượt kế hoạch ({gap.label}): chỉ tiêu {PLAN_FIGURE_LABELS[f]} đã phân "
-                f"bổ {gap.allocated[f]:,.0f}, kế hoạch {gap.total[f]:,.0f}.".replace(",", "."),
+                _(
+                    "Phân bổ vượt kế hoạch (%(part)s): chỉ tiêu %(figure)s đã phân bổ "
+                    "%(allocated)s, kế hoạch %(planned)s."
+                ),
                 field=f,
+                params={
+                    "part": gap.label,
+                    "figure": PLAN_FIGURE_LABELS[f],
+                    "allocated": f"{gap.allocated[f]:,.0f}".replace(",", "."),
+                    "planned": f"{gap.total[f]:,.0f}".replace(",", "."),
+                },
             )
 
 
 PLAN_FIGURE_LABELS = {
-    "disbursed_amount": "doanh số cho vay",
-    "borrowers": "số lượt thành viên vay",
-    "loans": "số khoản vay",
-    "grassroots_unions": "số CĐCS có thành viên vay",
-    "jobs": "số việc làm tạo mới",
+    "disbursed_amount": _("doanh số cho vay"),
+    "borrowers": _("số lượt thành viên vay"),
+    "loans": _("số khoản vay"),
+    "grassroots_unions": _("số CĐCS có thành viên vay"),
+    "jobs": _("số việc làm tạo mới"),
 }
 
 
@@ -918,9 +957,13 @@ def _reason(reason: str | None) -> str | None:
         return None
     reason = " ".join(str(reason).split())
     if not reason:
-        raise FundError("Nhập lý do điều chỉnh kế hoạch.", field="reason")
+        raise FundError(_("Nhập lý do điều chỉnh kế hoạch."), field="reason")
     if len(reason) > PLAN_REASON_MAX:
-        raise FundError(f"Lý do điều chỉnh dài tối đa {PLAN_REASON_MAX} ký tự.", field="reason")
+        raise FundError(
+            _("Lý do điều chỉnh dài tối đa %(max)s ký tự."),
+            field="reason",
+            params={"max": PLAN_REASON_MAX},
+        )
     return reason
 
 
@@ -971,7 +1014,7 @@ def annual_plan_set(
         else:
             changes = audit_changes(before, plan)
             if changes and require_reason and not reason:
-                raise FundError("Nhập lý do điều chỉnh kế hoạch.", field="reason")
+                raise FundError(_("Nhập lý do điều chỉnh kế hoạch."), field="reason")
             if changes:
                 plan.save()
                 if reason:
@@ -1002,21 +1045,21 @@ def plan_split_set(
     _require_fund_officer(actor, plan.fund_id)
     reason = _reason(reason)
     if quarter not in (0, 1, 2, 3, 4):
-        raise FundError("Quý phải từ 1 đến 4 (0: cả năm).", field="quarter")
+        raise FundError(_("Quý phải từ 1 đến 4 (0: cả năm)."), field="quarter")
     if grassroots_union is not None:
         if superior_union is not None and superior_union.pk != grassroots_union.superior_union_id:
             raise FundError(
-                "Công đoàn cơ sở không trực thuộc công đoàn cấp trên này.",
+                _("Công đoàn cơ sở không trực thuộc công đoàn cấp trên này."),
                 field="superior_union",
             )
         superior_union = grassroots_union.superior_union
     if superior_union is None and quarter == 0:
         raise FundError(
-            "Chỉ tiêu cả năm của quỹ là kế hoạch năm; phân bổ của quỹ là theo quý.",
+            _("Chỉ tiêu cả năm của quỹ là kế hoạch năm; phân bổ của quỹ là theo quý."),
             field="quarter",
         )
     if superior_union is not None and superior_union.fund_id != plan.fund_id:
-        raise FundError("Đơn vị không thuộc quỹ của kế hoạch.", field="superior_union")
+        raise FundError(_("Đơn vị không thuộc quỹ của kế hoạch."), field="superior_union")
     values = _figures(figures)
     with transaction.atomic():
         AnnualPlan.objects.select_for_update().filter(pk=plan.pk).first()
@@ -1043,7 +1086,7 @@ def plan_split_set(
             else audit_changes(before, split)
         )
         if changes and not created and require_reason and not reason:
-            raise FundError("Nhập lý do điều chỉnh kế hoạch.", field="reason")
+            raise FundError(_("Nhập lý do điều chỉnh kế hoạch."), field="reason")
         if changes:
             split.save()
             if reason and not created:
@@ -1078,9 +1121,9 @@ def dated_history_advance(*, history, effective_date: date, what: str, error_cla
     if current is not None:
         if effective_date <= current.valid_from:
             raise error_class(
-                f"Ngày chuyển phải sau ngày bắt đầu {what} hiện tại "
-                f"({current.valid_from:%d/%m/%Y}).",
+                _("Ngày chuyển phải sau ngày bắt đầu %(what)s hiện tại (%(since)s)."),
                 field="effective_date",
+                params={"what": what, "since": f"{current.valid_from:%d/%m/%Y}"},
             )
         current.valid_to = effective_date
         current.save(update_fields=["valid_to"])

@@ -25,6 +25,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _l
+
+from accounting.errors import translatable
 
 from .audit import audit_record_many
 from .errors import FundError, ImportRejected
@@ -79,8 +83,10 @@ class RowError(NamedTuple):
     message: str
 
     def __str__(self):
-        where = f"Dòng {self.row}" + (f", cột {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
+        params = {"row": self.row, "column": self.column, "message": self.message}
+        if self.column:
+            return gettext("Dòng %(row)s, cột %(column)s: %(message)s") % params
+        return gettext("Dòng %(row)s: %(message)s") % params
 
 
 @dataclass
@@ -171,7 +177,7 @@ def read_table(data: bytes, fmt: str, *, rejected=ImportRejected) -> list[list]:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise rejected([RowError(1, "", "Tệp CSV phải mã hóa UTF-8.")]) from None
+            raise rejected([RowError(1, "", _l("Tệp CSV phải mã hóa UTF-8."))]) from None
         sample = text[:4096]
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
         return list(csv.reader(io.StringIO(text), delimiter=delimiter))
@@ -181,12 +187,14 @@ def read_table(data: bytes, fmt: str, *, rejected=ImportRejected) -> list[list]:
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception:  # openpyxl raises many kinds on a file that is not a workbook
-            raise rejected([RowError(1, "", "Tệp không phải bảng tính XLSX hợp lệ.")]) from None
+            raise rejected([RowError(1, "", _l("Tệp không phải bảng tính XLSX hợp lệ."))]) from None
         try:
             return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
         finally:
             wb.close()
-    raise FundError(f"Định dạng tệp không hỗ trợ: {fmt}.", field="format")
+    raise FundError(
+        _l("Định dạng tệp không hỗ trợ: %(format)s."), field="format", params={"format": fmt}
+    )
 
 
 @dataclass
@@ -198,7 +206,7 @@ class _Row:
 def _parse(level: str, table: list[list]) -> tuple[list[_Row], list[RowError]]:
     errors: list[RowError] = []
     if not table:
-        return [], [RowError(1, "", "Tệp trống.")]
+        return [], [RowError(1, "", _l("Tệp trống."))]
     hmap = _header_map(level)
     index: dict[str, int] = {}
     for i, h in enumerate(table[0]):
@@ -206,15 +214,15 @@ def _parse(level: str, table: list[list]) -> tuple[list[_Row], list[RowError]]:
             continue
         name = hmap.get(fold_text(cell_text(h)))
         if name is None:
-            errors.append(RowError(1, cell_text(h), "Cột không xác định."))
+            errors.append(RowError(1, cell_text(h), _l("Cột không xác định.")))
         elif name in index:
-            errors.append(RowError(1, cell_text(h), "Cột bị lặp."))
+            errors.append(RowError(1, cell_text(h), _l("Cột bị lặp.")))
         else:
             index[name] = i
     labels = {name: header for name, header, _, _ in COLUMNS[level]}
     for name, header, required, _ in COLUMNS[level]:
         if required and name not in index:
-            errors.append(RowError(1, header, "Thiếu cột bắt buộc."))
+            errors.append(RowError(1, header, _l("Thiếu cột bắt buộc.")))
     if errors:
         return [], errors
     kinds = _kinds(level)
@@ -234,39 +242,44 @@ def _parse(level: str, table: list[list]) -> tuple[list[_Row], list[RowError]]:
                 try:
                     values[name] = parse_date(value)
                 except ValueError:
-                    errors.append(
-                        RowError(n, label, f"Ngày không hợp lệ: '{value}' (dùng dd/mm/yyyy).")
-                    )
+                    bad_date = _l("Ngày không hợp lệ: '%(value)s' (dùng dd/mm/yyyy).")
+                    errors.append(RowError(n, label, translatable(bad_date, {"value": value})))
                 continue
             text = cell_text(value)
             if required and not text:
-                errors.append(RowError(n, label, "Không được để trống."))
+                errors.append(RowError(n, label, _l("Không được để trống.")))
                 continue
             if max_len and len(text) > max_len:
-                errors.append(RowError(n, label, f"Dài quá {max_len} ký tự."))
+                too_long = translatable(_l("Dài quá %(max)s ký tự."), {"max": max_len})
+                errors.append(RowError(n, label, too_long))
                 continue
             if name == "kind":
                 kind = kinds.get(fold_text(text))
                 if kind is None:
-                    errors.append(RowError(n, label, f"Loại không hợp lệ: '{text}'."))
+                    bad_kind = translatable(_l("Loại không hợp lệ: '%(kind)s'."), {"kind": text})
+                    errors.append(RowError(n, label, bad_kind))
                     continue
                 text = kind
             if name == "contact_email" and text:
                 try:
                     validate_email(text)
                 except ValidationError:
-                    errors.append(RowError(n, label, f"Địa chỉ thư không hợp lệ: '{text}'."))
+                    bad_email = _l("Địa chỉ thư không hợp lệ: '%(email)s'.")
+                    errors.append(RowError(n, label, translatable(bad_email, {"email": text})))
                     continue
             values[name] = text
         start, end = values.get("active_from"), values.get("active_to")
         if start and end and end <= start:
             errors.append(
-                RowError(n, labels["active_to"], "Ngày ngừng hoạt động phải sau ngày hoạt động.")
+                RowError(
+                    n, labels["active_to"], _l("Ngày ngừng hoạt động phải sau ngày hoạt động.")
+                )
             )
         code = values.get("code")
         if code:
             if code in seen:
-                errors.append(RowError(n, labels["code"], f"Trùng mã với dòng {seen[code]}."))
+                same = translatable(_l("Trùng mã với dòng %(row)s."), {"row": seen[code]})
+                errors.append(RowError(n, labels["code"], same))
             else:
                 seen[code] = n
         rows.append(_Row(n, values))
@@ -383,7 +396,11 @@ def _import_grassroots(fund: Fund, rows: list[_Row], actor, effective_date: date
     result = ImportResult(GRASSROOTS, rows=len(rows))
     superiors = {su.code: su for su in SuperiorUnion.objects.filter(fund=fund)}
     errors = [
-        RowError(r.number, "Mã công đoàn cấp trên", f"Không có công đoàn cấp trên mã '{code}'.")
+        RowError(
+            r.number,
+            "Mã công đoàn cấp trên",
+            translatable(_l("Không có công đoàn cấp trên mã '%(code)s'."), {"code": code}),
+        )
         for r in rows
         if (code := r.values["superior_code"]) not in superiors
     ]

@@ -14,15 +14,16 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounting.errors import ApplicationError
 
 from . import services
 from .access import ALL_ROLES
+from .api_base import refusal_status
 from .attainment import attainment
 from .audit import audit_log_list
-from .errors import PermissionRefused
 from .models import Fund, GrassrootsUnion, SuperiorUnion
 from .scoping import (
     Scope,
@@ -57,10 +58,8 @@ def scoped_view(view):
             return JsonResponse({"code": "forbidden", "message": str(e)}, status=403)
         try:
             return view(request, scope, *args, **kwargs)
-        except PermissionRefused as e:
-            return _error(e, 403)
         except ApplicationError as e:
-            return _error(e, 400)
+            return _error(e, refusal_status(e))
 
     wrapper.access_rule = ALL_ROLES  # scoped per role below; see fund.access
     return wrapper
@@ -330,7 +329,7 @@ def attainment_view(request, scope: Scope):
     a = attainment(
         fund=Fund.objects.get(pk=scope.fund_id),
         indicator=g.get("indicator", "disbursed_amount"),
-        year=_int(g.get("year"), "year") or date.today().year,
+        year=_int(g.get("year"), "year") or timezone.localdate().year,
         quarter=_int(g.get("quarter"), "quarter"),
         period=g.get("period", "quarter"),
         superior_union=su,

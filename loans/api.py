@@ -10,8 +10,6 @@ chain's other moves accept one (a retry then returns the first result).
 
 from __future__ import annotations
 
-import uuid
-
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
@@ -21,12 +19,10 @@ from rest_framework.response import Response
 
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS
 from fund.api_base import (
-    OPTIONAL_IDEMPOTENCY_PARAMETER,
     ApiView,
     check_id,
     get_in_scope,
-    idempotency_key,
-    money_post,
+    idempotent_post,
     paged,
 )
 from fund.models import Fund, GrassrootsUnion, Role
@@ -278,122 +274,71 @@ class ApplicationUpdateApi(ApiView):
         return Response(_application_out(app))
 
 
-def _transition_key(request) -> str:
-    # Without a key a retry is refused by the state check (the move was already made).
-    return idempotency_key(request, required=False) or f"api:{uuid.uuid4()}"
+# One move of an application along the chain, through the move's `service`. (A comment: a
+# docstring would become the description of each operation in the schema.)
+class _TransitionApi(ApiView):
+    service = None
 
-
-class ApplicationSubmitApi(ApiView):
-    access_roles = WRITERS
-
-    @extend_schema(
-        request=None,
-        parameters=[OPTIONAL_IDEMPOTENCY_PARAMETER],
-        responses=s.ApplicationDetailOutput,
-        summary="Gửi hồ sơ lên công đoàn cấp trên",
-    )
-    def post(self, request, pk: int):
-        app = services.application_submit(
-            application=_application(self.scope, pk),
-            idempotency_key=_transition_key(request),
-            actor=request.user,
-        )
-        return Response(_application_out(app))
-
-
-class ApplicationReviewApi(ApiView):
-    access_roles = REVIEWERS
-
-    @extend_schema(
-        request=s.ReviewInput,
-        parameters=[OPTIONAL_IDEMPOTENCY_PARAMETER],
-        responses=s.ApplicationDetailOutput,
-        summary="Thẩm định của cấp trên: chuyển quỹ, trả lại hoặc từ chối",
-    )
-    def post(self, request, pk: int):
+    def transition_post(self, request, pk: int, key: str, input_class) -> Response:
         app = _application(self.scope, pk)
-        data = self.input(s.ReviewInput)
-        app = services.application_review(
-            application=app,
-            idempotency_key=_transition_key(request),
-            actor=request.user,
-            **data,
-        )
+        data = self.input(input_class) if input_class else {}
+        app = self.service(application=app, idempotency_key=key, actor=request.user, **data)
         return Response(_application_out(app))
 
 
-class ApplicationApproveApi(ApiView):
+def _transition_post(summary: str, input_class=None):
+    @idempotent_post(
+        required=False, request=input_class, responses=s.ApplicationDetailOutput, summary=summary
+    )
+    def post(self, request, pk: int, key: str):
+        return self.transition_post(request, pk, key, input_class)
+
+    return post
+
+
+class ApplicationSubmitApi(_TransitionApi):
+    access_roles = WRITERS
+    service = staticmethod(services.application_submit)
+    post = _transition_post("Gửi hồ sơ lên công đoàn cấp trên")
+
+
+class ApplicationReviewApi(_TransitionApi):
+    access_roles = REVIEWERS
+    service = staticmethod(services.application_review)
+    post = _transition_post(
+        "Thẩm định của cấp trên: chuyển quỹ, trả lại hoặc từ chối", s.ReviewInput
+    )
+
+
+class ApplicationApproveApi(_TransitionApi):
     access_roles = FUND_OFFICERS
-
-    @extend_schema(
-        request=None,
-        parameters=[OPTIONAL_IDEMPOTENCY_PARAMETER],
-        responses=s.ApplicationDetailOutput,
-        summary="Quỹ phê duyệt (người duyệt khác người lập, gửi, thẩm định)",
-    )
-    def post(self, request, pk: int):
-        app = services.application_approve(
-            application=_application(self.scope, pk),
-            idempotency_key=_transition_key(request),
-            actor=request.user,
-        )
-        return Response(_application_out(app))
+    service = staticmethod(services.application_approve)
+    post = _transition_post("Quỹ phê duyệt (người duyệt khác người lập, gửi, thẩm định)")
 
 
-class ApplicationRejectApi(ApiView):
+class ApplicationRejectApi(_TransitionApi):
     access_roles = REVIEWERS
-
-    @extend_schema(
-        request=s.ReasonInput,
-        parameters=[OPTIONAL_IDEMPOTENCY_PARAMETER],
-        responses=s.ApplicationDetailOutput,
-        summary="Từ chối hồ sơ (kèm lý do)",
-    )
-    def post(self, request, pk: int):
-        app = _application(self.scope, pk)
-        data = self.input(s.ReasonInput)
-        app = services.application_reject(
-            application=app,
-            reason=data["reason"],
-            idempotency_key=_transition_key(request),
-            actor=request.user,
-        )
-        return Response(_application_out(app))
+    service = staticmethod(services.application_reject)
+    post = _transition_post("Từ chối hồ sơ (kèm lý do)", s.ReasonInput)
 
 
-class ApplicationCancelApi(ApiView):
+class ApplicationCancelApi(_TransitionApi):
     access_roles = WRITERS
-
-    @extend_schema(
-        request=s.ReasonInput,
-        parameters=[OPTIONAL_IDEMPOTENCY_PARAMETER],
-        responses=s.ApplicationDetailOutput,
-        summary="Hủy hồ sơ trước khi giải ngân (kèm lý do)",
-    )
-    def post(self, request, pk: int):
-        app = _application(self.scope, pk)
-        data = self.input(s.ReasonInput)
-        app = services.application_cancel(
-            application=app,
-            reason=data["reason"],
-            idempotency_key=_transition_key(request),
-            actor=request.user,
-        )
-        return Response(_application_out(app))
+    service = staticmethod(services.application_cancel)
+    post = _transition_post("Hủy hồ sơ trước khi giải ngân (kèm lý do)", s.ReasonInput)
 
 
 class ApplicationDisburseApi(ApiView):
     access_roles = FUND_OFFICERS
 
-    @money_post(
+    @idempotent_post(
         request=s.DisburseInput,
         responses={201: s.LoanOutput},
         summary="Giải ngân hồ sơ đã phê duyệt (tạo khoản vay, lịch trả nợ, bút toán)",
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: int, key: str):
         app = _application(self.scope, pk)
         data = self.input(s.DisburseInput)
-        key = idempotency_key(request)
         loan = services.loan_disburse(
             application=app,
             disbursed_on=data.get("disbursed_on") or timezone.localdate(),
@@ -558,14 +503,13 @@ def _repayment_out(pk: int) -> dict:
 class RepaymentCreateApi(ApiView):
     access_roles = WRITERS
 
-    @money_post(
+    @idempotent_post(
         request=s.RepaymentInput,
         responses={201: s.RepaymentOutput},
         summary="Ghi một lần trả nợ (phân bổ theo thứ tự của khoản vay, một bút toán)",
     )
-    def post(self, request):
+    def post(self, request, key: str):
         data = dict(self.input(s.RepaymentInput))
-        key = idempotency_key(request)
         loan = _loan(self.scope, data.pop("loan"))
         gu_id = data.pop("collected_by_grassroots_union", None)
         rep = repayments.repayment_post(
@@ -581,17 +525,16 @@ class RepaymentCreateApi(ApiView):
 class RepaymentReverseApi(ApiView):
     access_roles = FUND_OFFICERS
 
-    @money_post(
+    @idempotent_post(
         request=s.ReasonInput,
         responses={201: s.RepaymentOutput},
         summary="Hủy một lần trả nợ (bút toán đảo, trả lại từng kỳ)",
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: int, key: str):
         rep = get_in_scope(
             Repayment.objects.all(), self.scope, pk, grassroots_field="loan__grassroots_union"
         )
         data = self.input(s.ReasonInput)
-        key = idempotency_key(request)
         rep = repayments.repayment_reverse(
             repayment=rep, reason=data["reason"], idempotency_key=key, actor=request.user
         )
@@ -641,14 +584,13 @@ def _batch_out(pk: int) -> dict:
 class RepaymentBatchCreateApi(ApiView):
     access_roles = WRITERS
 
-    @money_post(
+    @idempotent_post(
         request=s.RepaymentBatchInput,
         responses={201: s.RepaymentBatchDetailOutput},
         summary="Ghi một đợt nộp của CĐCS: nhiều người vay, một chứng từ, tất cả hoặc không",
     )
-    def post(self, request):
+    def post(self, request, key: str):
         data = self.input(s.RepaymentBatchInput)
-        key = idempotency_key(request)
         gu = _gu(self.scope, data["grassroots_union"])
         loans = {
             x.pk: x

@@ -11,13 +11,13 @@ with the first result). Loans and requests outside the caller's scope answer 404
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS
-from fund.api_base import ApiView, get_in_scope, idempotency_key, money_post, paged
+from fund.api_base import ApiView, get_in_scope, idempotent_post, paged
 from fund.scoping import scope_filter
 
 from . import api_serializers as s
@@ -37,18 +37,18 @@ def _created(serializer, row) -> Response:
 class LoanRescheduleRequestApi(ApiView):
     access_roles = WRITERS
 
-    @money_post(
+    @idempotent_post(
         request=s.RescheduleInput,
         responses={201: s.ChangeRequestOutput},
         summary="Đề nghị cơ cấu lại thời hạn trả nợ (một cán bộ quỹ khác duyệt)",
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: int, key: str):
         loan = _loan(self, pk)
         data = self.input(s.RescheduleInput)
         req = change_requests.change_request_file(
             loan=loan,
             kind=LoanChangeRequest.Kind.RESCHEDULE,
-            idempotency_key=idempotency_key(request),
+            idempotency_key=key,
             actor=request.user,
             **data,
         )
@@ -58,16 +58,16 @@ class LoanRescheduleRequestApi(ApiView):
 class LoanInterestWaiveApi(ApiView):
     access_roles = FUND_OFFICERS
 
-    @money_post(
+    @idempotent_post(
         request=s.InterestWaiveInput,
         responses={201: s.InterestWaiverOutput},
         summary="Miễn giảm lãi, lãi phạt đến hạn chưa trả",
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: int, key: str):
         loan = _loan(self, pk)
         data = self.input(s.InterestWaiveInput)
         waiver = restructuring.loan_interest_waive(
-            loan=loan, idempotency_key=idempotency_key(request), actor=request.user, **data
+            loan=loan, idempotency_key=key, actor=request.user, **data
         )
         return _created(s.InterestWaiverOutput, waiver)
 
@@ -75,18 +75,18 @@ class LoanInterestWaiveApi(ApiView):
 class LoanWriteOffRequestApi(ApiView):
     access_roles = WRITERS
 
-    @money_post(
+    @idempotent_post(
         request=s.WriteOffInput,
         responses={201: s.ChangeRequestOutput},
         summary="Đề nghị xử lý rủi ro (một cán bộ quỹ khác duyệt)",
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: int, key: str):
         loan = _loan(self, pk)
         data = self.input(s.WriteOffInput)
         req = change_requests.change_request_file(
             loan=loan,
             kind=LoanChangeRequest.Kind.WRITE_OFF,
-            idempotency_key=idempotency_key(request),
+            idempotency_key=key,
             actor=request.user,
             **data,
         )
@@ -96,16 +96,16 @@ class LoanWriteOffRequestApi(ApiView):
 class LoanWriteOffRecoveryApi(ApiView):
     access_roles = FUND_OFFICERS
 
-    @money_post(
+    @idempotent_post(
         request=s.RecoveryInput,
         responses={201: s.RecoveryOutput},
         summary="Thu hồi nợ đã xử lý rủi ro (thu nhập khác)",
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: int, key: str):
         loan = _loan(self, pk)
         data = self.input(s.RecoveryInput)
         recovery = restructuring.write_off_recovery_post(
-            loan=loan, idempotency_key=idempotency_key(request), actor=request.user, **data
+            loan=loan, idempotency_key=key, actor=request.user, **data
         )
         return _created(s.RecoveryOutput, recovery)
 
@@ -113,16 +113,16 @@ class LoanWriteOffRecoveryApi(ApiView):
 class LoanCloseApi(ApiView):
     access_roles = FUND_OFFICERS
 
-    @money_post(
+    @idempotent_post(
         request=s.CloseInput,
         responses={201: s.ClosureOutput},
         summary="Tất toán: tiết kiệm bắt buộc trừ vào nợ hoặc hoàn trả thành viên",
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: int, key: str):
         loan = _loan(self, pk)
         data = self.input(s.CloseInput)
         closure = restructuring.loan_close(
-            loan=loan, idempotency_key=idempotency_key(request), actor=request.user, **data
+            loan=loan, idempotency_key=key, actor=request.user, **data
         )
         return _created(s.ClosureOutput, closure)
 
@@ -130,12 +130,12 @@ class LoanCloseApi(ApiView):
 class LoanRecallApi(ApiView):
     access_roles = FUND_OFFICERS
 
-    @money_post(
+    @idempotent_post(
         request=s.RecallInput,
         responses={201: s.ScheduleRevisionOutput},
         summary="Thu hồi trước hạn khi vốn dùng sai mục đích (mọi khoản còn nợ đến hạn)",
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: int, key: str):
         loan = _loan(self, pk)
         data = self.input(s.RecallInput)
         visit = None
@@ -148,7 +148,7 @@ class LoanRecallApi(ApiView):
             recalled_on=data["recalled_on"],
             reason=data["reason"],
             visit=visit,
-            idempotency_key=idempotency_key(request),
+            idempotency_key=key,
             actor=request.user,
         )
         return _created(s.ScheduleRevisionOutput, revision)
@@ -199,16 +199,16 @@ class ChangeRequestDetailApi(ApiView):
 class ChangeRequestApproveApi(ApiView):
     access_roles = FUND_OFFICERS
 
-    @money_post(
+    @idempotent_post(
         request=None,
         responses={200: s.ChangeRequestOutput},
         summary="Duyệt đề nghị (cán bộ quỹ khác người đề nghị): quyết định có hiệu lực",
     )
-    def post(self, request, pk: int):
+    def post(self, request, pk: int, key: str):
         req = change_requests.change_request_approve(
             request=_change_request(self, pk),
             actor=request.user,
-            idempotency_key=idempotency_key(request),
+            idempotency_key=key,
         )
         return Response(s.ChangeRequestOutput(req).data)
 

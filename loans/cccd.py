@@ -12,12 +12,17 @@ the structure: ``PPP G YY NNNNNN``
 
 A number is refused when it is not 12 digits, its province code is not one of the 63, or its
 century/sex digit and year digits contradict the date of birth and sex given with it. Pure
-functions: no Django, so the import and the tests call them directly.
+functions (no database), so the import and the tests call them directly; the refusal's message
+is translatable and put together in the language active where it is shown.
 """
 
 from __future__ import annotations
 
 from datetime import date
+
+from django.utils.translation import gettext_lazy as _
+
+from accounting.errors import translatable
 
 # The province codes of Circular 07/2016/TT-BCA's appendix (place of birth registration).
 PROVINCE_CODES = {
@@ -106,7 +111,12 @@ def gender_century_digit(*, sex: str, year: int) -> str:
     """The 4th digit for a person of `sex` born in `year`."""
     century = year // 100 * 100
     if not FIRST_CENTURY <= century <= LAST_CENTURY:
-        raise CCCDInvalid(f"Năm sinh {year} nằm ngoài các thế kỷ mà số CCCD mã hóa (1900–2399).")
+        raise CCCDInvalid(
+            translatable(
+                _("Năm sinh %(year)s nằm ngoài các thế kỷ mà số CCCD mã hóa (1900–2399)."),
+                {"year": year},
+            )
+        )
     return str((century - FIRST_CENTURY) // 100 * 2 + (1 if sex == FEMALE else 0))
 
 
@@ -118,25 +128,49 @@ def cccd_validate(value, *, date_of_birth: date | None = None, sex: str | None =
     """
     number = cccd_normalise(value)
     if len(number) != 12 or not number.isascii() or not number.isdigit():
-        raise CCCDInvalid(f"Số CCCD phải gồm đúng 12 chữ số, nhận được '{value}'.")
+        raise CCCDInvalid(
+            translatable(
+                _("Số CCCD phải gồm đúng 12 chữ số, nhận được '%(value)s'."), {"value": value}
+            )
+        )
     province = number[:3]
     if province not in PROVINCE_CODES:
         raise CCCDInvalid(
-            f"Số CCCD {number}: mã tỉnh nơi đăng ký khai sinh '{province}' không tồn tại "
-            "(chỉ có 63 mã từ 001 đến 096)."
+            translatable(
+                _(
+                    "Số CCCD %(number)s: mã tỉnh nơi đăng ký khai sinh '%(province)s' không tồn "
+                    "tại (chỉ có 63 mã từ 001 đến 096)."
+                ),
+                {"number": number, "province": province},
+            )
         )
     if date_of_birth is not None and sex is not None:
         expected = gender_century_digit(sex=sex, year=date_of_birth.year)
         if number[3] != expected:
-            who = "nữ" if sex == FEMALE else "nam"
             raise CCCDInvalid(
-                f"Số CCCD {number}: chữ số thứ 4 là '{number[3]}' nhưng người {who} sinh năm "
-                f"{date_of_birth.year} phải có '{expected}'."
+                translatable(
+                    _(
+                        "Số CCCD %(number)s: chữ số thứ 4 là '%(digit)s' nhưng người %(sex)s sinh "
+                        "năm %(year)s phải có '%(expected)s'."
+                    ),
+                    {
+                        "number": number,
+                        "digit": number[3],
+                        "sex": _("nữ") if sex == FEMALE else _("nam"),
+                        "year": date_of_birth.year,
+                        "expected": expected,
+                    },
+                )
             )
         if number[4:6] != f"{date_of_birth.year % 100:02d}":
             raise CCCDInvalid(
-                f"Số CCCD {number}: chữ số thứ 5–6 là '{number[4:6]}' nhưng năm sinh là "
-                f"{date_of_birth.year}."
+                translatable(
+                    _(
+                        "Số CCCD %(number)s: chữ số thứ 5–6 là '%(digits)s' nhưng năm sinh là "
+                        "%(year)s."
+                    ),
+                    {"number": number, "digits": number[4:6], "year": date_of_birth.year},
+                )
             )
     return number
 
@@ -144,6 +178,8 @@ def cccd_validate(value, *, date_of_birth: date | None = None, sex: str | None =
 def cccd_build(*, province: str, sex: str, date_of_birth: date, serial: int) -> str:
     """A well-formed number (test data, demos): province code, sex, year and a 6-digit serial."""
     if province not in PROVINCE_CODES:
-        raise CCCDInvalid(f"Mã tỉnh '{province}' không tồn tại.")
+        raise CCCDInvalid(
+            translatable(_("Mã tỉnh '%(province)s' không tồn tại."), {"province": province})
+        )
     digit = gender_century_digit(sex=sex, year=date_of_birth.year)
     return f"{province}{digit}{date_of_birth.year % 100:02d}{serial % 1_000_000:06d}"

@@ -22,7 +22,9 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from accounting.errors import lazy_lower
 from accounting.idempotency import command_once
 from fund.audit import audit_record
 from fund.errors import PermissionRefused
@@ -54,14 +56,22 @@ def _check_terms(loan: Loan, kind: str, terms: dict) -> dict:
         allowed = {"written_off_on", "cause", "note"}
         check = restructuring.write_off_terms_check
     else:
-        raise LoanError(f"Loại đề nghị không hợp lệ: {kind!r}.", field="kind")
+        raise LoanError(
+            _("Loại đề nghị không hợp lệ: %(kind)s."), field="kind", params={"kind": repr(kind)}
+        )
     unknown = set(terms) - allowed
     if unknown:
-        raise LoanError(f"Không có mục {sorted(unknown)[0]!r} trong đề nghị này.", field="kind")
+        raise LoanError(
+            _("Không có mục %(name)s trong đề nghị này."),
+            field="kind",
+            params={"name": repr(sorted(unknown)[0])},
+        )
     try:
         return check(loan=loan, **terms)
     except TypeError as e:  # a required term missing
-        raise LoanError(f"Đề nghị thiếu nội dung: {e}.", field="kind") from None
+        raise LoanError(
+            _("Đề nghị thiếu nội dung: %(error)s."), field="kind", params={"error": str(e)}
+        ) from None
 
 
 def _stored(terms: dict) -> dict:
@@ -76,15 +86,20 @@ def _loaded(req: LoanChangeRequest) -> dict:
 
 
 def _require_open_loan(loan: Loan, kind: str) -> None:
-    what = Kind(kind).label
     if loan.status != LoanStatus.ACTIVE:
         raise LoanError(
-            f"Khoản vay #{loan.pk} đang ở trạng thái “{loan.get_status_display()}”, không đề "
-            f"nghị {str(what).lower()} được.",
+            _("Khoản vay #%(id)s đang ở trạng thái “%(status)s”, không đề nghị %(what)s được."),
             field="loan",
+            params={
+                "id": loan.pk,
+                "status": loan.get_status_display(),
+                "what": lazy_lower(Kind(kind).label),
+            },
         )
     if amount_of(loan.outstanding_principal) <= 0:
-        raise LoanError(f"Khoản vay #{loan.pk} không còn dư nợ gốc.", field="loan")
+        raise LoanError(
+            _("Khoản vay #%(id)s không còn dư nợ gốc."), field="loan", params={"id": loan.pk}
+        )
 
 
 def change_request_file(
@@ -96,7 +111,7 @@ def change_request_file(
     wrong (by field), or a request of that kind is already pending."""
     loan_require_servicer(actor, loan=loan, field="actor")
     if _user(actor) is None:
-        raise LoanError("Phải có người đề nghị.", field="actor")
+        raise LoanError(_("Phải có người đề nghị."), field="actor")
     checked = _check_terms(loan, kind, terms)
     stored = _stored(checked)
 
@@ -105,10 +120,10 @@ def change_request_file(
         _require_open_loan(locked, kind)
         if LoanChangeRequest.objects.filter(loan=locked, kind=kind, status=Status.PENDING).exists():
             raise LoanError(
-                f"Khoản vay #{locked.pk} đã có một đề nghị {str(Kind(kind).label).lower()} "
-                "đang chờ duyệt.",
+                _("Khoản vay #%(id)s đã có một đề nghị %(what)s đang chờ duyệt."),
                 field="kind",
                 code="request_pending",
+                params={"id": locked.pk, "what": lazy_lower(Kind(kind).label)},
             )
         req = LoanChangeRequest.objects.create(
             loan=locked, kind=kind, terms=stored, requested_by=_user(actor)
@@ -142,20 +157,20 @@ def _locked_request(request: LoanChangeRequest) -> LoanChangeRequest:
 def _require_pending(req: LoanChangeRequest) -> None:
     if req.status != Status.PENDING:
         raise LoanError(
-            f"Đề nghị #{req.pk} đã {str(req.get_status_display()).lower()}, không quyết định "
-            "lại được.",
+            _("Đề nghị #%(id)s đã %(status)s, không quyết định lại được."),
             field="status",
             code="request_decided",
+            params={"id": req.pk, "status": lazy_lower(req.get_status_display())},
         )
 
 
 def _require_decider(req: LoanChangeRequest, actor) -> None:
     loan_require_fund_officer(actor, loan=req.loan)
     if _user(actor) is None:
-        raise MakerChecker("Đề nghị phải do một cán bộ quỹ quyết định.")
+        raise MakerChecker(_("Đề nghị phải do một cán bộ quỹ quyết định."))
     if req.requested_by_id == _user(actor).pk:
         raise MakerChecker(
-            "Người đề nghị không được tự quyết định đề nghị của mình; cần một cán bộ quỹ khác."
+            _("Người đề nghị không được tự quyết định đề nghị của mình; cần một cán bộ quỹ khác.")
         )
 
 
@@ -226,7 +241,9 @@ def change_request_withdraw(*, request: LoanChangeRequest, actor) -> LoanChangeR
         _require_pending(req)
         if _user(actor) is None or req.requested_by_id != _user(actor).pk:
             raise PermissionRefused(
-                "Chỉ người đề nghị được rút đề nghị của mình.", field="actor", code="not_requester"
+                _("Chỉ người đề nghị được rút đề nghị của mình."),
+                field="actor",
+                code="not_requester",
             )
         _close(req, actor, Status.WITHDRAWN, "withdraw")
     return req

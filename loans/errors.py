@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from accounting.errors import ApplicationError
+from django.utils.translation import gettext_lazy as _
+
+from accounting.errors import ApplicationError, RowsRejected, lazy_join
 
 
 class LoanError(ApplicationError):
@@ -15,18 +17,14 @@ class IllegalTransition(LoanError):
     """An application asked to move to a state its current state does not lead to."""
 
     code = "illegal_transition"
-
-    def __init__(self, message: str, *, field: str | None = "status", code: str | None = None):
-        super().__init__(message, field=field, code=code)
+    default_field = "status"
 
 
 class MakerChecker(LoanError):
     """The approver entered the application (or reviewed it): four eyes are required."""
 
     code = "maker_checker"
-
-    def __init__(self, message: str, *, field: str | None = "actor", code: str | None = None):
-        super().__init__(message, field=field, code=code)
+    default_field = "actor"
 
 
 class Reason(NamedTuple):
@@ -48,15 +46,15 @@ class IneligibleBorrower(LoanError):
 
     def __init__(self, reasons):
         self.reasons = list(reasons)
-        text = "; ".join(r.message for r in self.reasons)
         super().__init__(
-            f"Không đủ điều kiện vay: {text}",
+            _("Không đủ điều kiện vay: %(reasons)s"),
             field=self.reasons[0].field if self.reasons else None,
+            params={"reasons": lazy_join("; ", [r.message for r in self.reasons])},
         )
 
     def as_dict(self) -> dict:
         data = super().as_dict()
-        data["reasons"] = [r._asdict() for r in self.reasons]
+        data["reasons"] = [{**r._asdict(), "message": str(r.message)} for r in self.reasons]
         return data
 
 
@@ -64,30 +62,10 @@ class BorrowerLimitExceeded(LoanError):
     """The borrower's outstanding principal would go beyond the fund's per-borrower limit."""
 
     code = "borrower_limit"
-
-    def __init__(self, message: str, *, field: str | None = "amount", code: str | None = None):
-        super().__init__(message, field=field, code=code)
+    default_field = "amount"
 
 
-class MemberImportRejected(LoanError):
-    """A member file with at least one wrong row: nothing was imported.
-
-    ``errors`` lists every wrong row as ``RowError(row, column, message)``; ``row`` is the row
-    number as a spreadsheet shows it (the header is row 1).
-    """
+class MemberImportRejected(LoanError, RowsRejected):
+    """A member file with at least one wrong row: nothing was imported (``RowsRejected``)."""
 
     code = "import_rejected"
-
-    def __init__(self, errors, *, field: str | None = "file"):
-        self.errors = list(errors)
-        shown = "; ".join(str(e) for e in self.errors[:20])
-        more = f" (và {len(self.errors) - 20} lỗi khác)" if len(self.errors) > 20 else ""
-        super().__init__(
-            f"Không nhập được tệp: {len(self.errors)} lỗi, chưa nhập dòng nào. {shown}{more}",
-            field=field,
-        )
-
-    def as_dict(self) -> dict:
-        data = super().as_dict()
-        data["errors"] = [e._asdict() for e in self.errors]
-        return data

@@ -22,7 +22,9 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _l
 
+from accounting.errors import translatable
 from fund.audit import audit_record_many
 from fund.errors import PermissionRefused
 from fund.models import Fund, GrassrootsUnion
@@ -128,9 +130,15 @@ def _national_id(value) -> str:
     return cell_text(value)
 
 
+def _bad_format(fmt) -> LoanError:
+    return LoanError(
+        _l("Định dạng tệp không hỗ trợ: %(format)s."), field="format", params={"format": fmt}
+    )
+
+
 def _read_rows(data: bytes, fmt: str) -> list[list]:
     if fmt not in ("csv", "xlsx"):
-        raise LoanError(f"Định dạng tệp không hỗ trợ: {fmt}.", field="format")
+        raise _bad_format(fmt)
     return read_table(data, fmt, rejected=MemberImportRejected)
 
 
@@ -142,7 +150,7 @@ class _Row:
 
 def _parse(table: list[list], *, today: date) -> tuple[list[_Row], list[RowError]]:
     if not table:
-        return [], [RowError(1, "", "Tệp trống.")]
+        return [], [RowError(1, "", _l("Tệp trống."))]
     hmap = _header_map()
     index: dict[str, int] = {}
     errors: list[RowError] = []
@@ -151,18 +159,19 @@ def _parse(table: list[list], *, today: date) -> tuple[list[_Row], list[RowError
             continue
         name = hmap.get(fold_text(cell_text(h)))
         if name is None:
-            errors.append(RowError(1, cell_text(h), "Cột không xác định."))
+            errors.append(RowError(1, cell_text(h), _l("Cột không xác định.")))
         elif name in index:
-            errors.append(RowError(1, cell_text(h), "Cột bị lặp."))
+            errors.append(RowError(1, cell_text(h), _l("Cột bị lặp.")))
         else:
             index[name] = i
     for name, header, required, _ in COLUMNS:
         if required and name not in index:
-            errors.append(RowError(1, header, "Thiếu cột bắt buộc."))
+            errors.append(RowError(1, header, _l("Thiếu cột bắt buộc.")))
     if errors:
         return [], errors
     if len(table) - 1 > MAX_ROWS:
-        return [], [RowError(1, "", f"Tệp có quá {MAX_ROWS} dòng; hãy chia nhỏ.")]
+        too_many = translatable(_l("Tệp có quá %(max)s dòng; hãy chia nhỏ."), {"max": MAX_ROWS})
+        return [], [RowError(1, "", too_many)]
     rows: list[_Row] = []
     seen: dict[str, int] = {}
     for n, raw in enumerate(table[1:], start=2):
@@ -174,9 +183,8 @@ def _parse(table: list[list], *, today: date) -> tuple[list[_Row], list[RowError
         nid = values.get("national_id")
         if nid:
             if nid in seen:
-                errors.append(
-                    RowError(n, LABELS["national_id"], f"Trùng số CCCD với dòng {seen[nid]}.")
-                )
+                same = translatable(_l("Trùng số CCCD với dòng %(row)s."), {"row": seen[nid]})
+                errors.append(RowError(n, LABELS["national_id"], same))
             else:
                 seen[nid] = n
         if not row_errors:
@@ -195,33 +203,37 @@ def _parse_row(n: int, cells: dict, *, today: date) -> tuple[dict, list[RowError
             try:
                 values[name] = parse_date(raw)
             except ValueError:
-                errors.append(RowError(n, header, f"Ngày không hợp lệ: '{raw}' (dùng dd/mm/yyyy)."))
+                bad_date = _l("Ngày không hợp lệ: '%(value)s' (dùng dd/mm/yyyy).")
+                errors.append(RowError(n, header, translatable(bad_date, {"value": raw})))
                 continue
             if required and values[name] is None:
-                errors.append(RowError(n, header, "Không được để trống."))
+                errors.append(RowError(n, header, _l("Không được để trống.")))
             elif values[name] is not None and values[name] > today:
                 if name != "certificate_valid_to":
-                    errors.append(RowError(n, header, "Ngày không được sau ngày hôm nay."))
+                    errors.append(RowError(n, header, _l("Ngày không được sau ngày hôm nay.")))
             continue
         text = _national_id(raw) if name == "national_id" else cell_text(raw)
         text = " ".join(text.split()) if name not in ("notes",) else text
         if required and not text:
-            errors.append(RowError(n, header, "Không được để trống."))
+            errors.append(RowError(n, header, _l("Không được để trống.")))
             continue
         if name == "sex":
             value = _SEXES.get(fold_text(text))
             if value is None:
-                errors.append(RowError(n, header, f"Giới tính không hợp lệ: '{text}' (Nam/Nữ)."))
+                bad_sex = _l("Giới tính không hợp lệ: '%(value)s' (Nam/Nữ).")
+                errors.append(RowError(n, header, translatable(bad_sex, {"value": text})))
                 continue
             text = value
         elif name == "household_status":
             value = _STATUSES.get(fold_text(text))
             if value is None:
-                errors.append(RowError(n, header, f"Hoàn cảnh hộ không hợp lệ: '{text}'."))
+                bad_status = _l("Hoàn cảnh hộ không hợp lệ: '%(value)s'.")
+                errors.append(RowError(n, header, translatable(bad_status, {"value": text})))
                 continue
             text = value
         elif name != "national_id" and max_len and len(text) > max_len:
-            errors.append(RowError(n, header, f"Dài quá {max_len} ký tự."))
+            too_long = translatable(_l("Dài quá %(max)s ký tự."), {"max": max_len})
+            errors.append(RowError(n, header, too_long))
             continue
         values[name] = text
     if not errors and "national_id" in values:
@@ -230,11 +242,11 @@ def _parse_row(n: int, cells: dict, *, today: date) -> tuple[dict, list[RowError
                 values["national_id"], date_of_birth=values["date_of_birth"], sex=values["sex"]
             )
         except CCCDInvalid as e:
-            errors.append(RowError(n, LABELS["national_id"], str(e)))
+            errors.append(RowError(n, LABELS["national_id"], e.args[0]))
     issued, valid_to = values.get("certificate_date"), values.get("certificate_valid_to")
     if issued and valid_to and valid_to < issued:
         errors.append(
-            RowError(n, LABELS["certificate_valid_to"], "Ngày hết hiệu lực phải sau ngày cấp.")
+            RowError(n, LABELS["certificate_valid_to"], _l("Ngày hết hiệu lực phải sau ngày cấp."))
         )
     return values, errors
 
@@ -254,16 +266,16 @@ def members_import(
     (default today) starts the memberships of new members and dates the transfers.
     """
     if format not in FORMATS:
-        raise LoanError(f"Định dạng tệp không hỗ trợ: {format}.", field="format")
+        raise _bad_format(format)
     today = timezone.localdate()
     effective_date = effective_date or today
     if effective_date > today:
-        raise LoanError("Ngày hiệu lực không được sau ngày hôm nay.", field="effective_date")
+        raise LoanError(_l("Ngày hiệu lực không được sau ngày hôm nay."), field="effective_date")
     scope = _actor_scope(actor)
     if scope is not None:
         _require_write(scope)
         if scope.fund_id != fund.pk:
-            raise PermissionRefused("Bạn không thuộc quỹ này.", field="fund", code="other_fund")
+            raise PermissionRefused(_l("Bạn không thuộc quỹ này."), field="fund", code="other_fund")
     rows, errors = _parse(_read_rows(data, format), today=today)
     if errors:
         raise MemberImportRejected(errors)
@@ -273,14 +285,20 @@ def members_import(
         gu = unions.get(code)
         if gu is None:
             errors.append(
-                RowError(row.number, LABELS["grassroots_code"], f"Không có CĐCS mã '{code}'.")
+                RowError(
+                    row.number,
+                    LABELS["grassroots_code"],
+                    translatable(_l("Không có CĐCS mã '%(code)s'."), {"code": code}),
+                )
             )
         elif scope is not None and not (scope.can_write and scope.allows_grassroots_union(gu)):
             errors.append(
                 RowError(
                     row.number,
                     LABELS["grassroots_code"],
-                    f"{gu.name} không thuộc phạm vi quản lý của bạn.",
+                    translatable(
+                        _l("%(union)s không thuộc phạm vi quản lý của bạn."), {"union": gu.name}
+                    ),
                 )
             )
     if errors:
@@ -349,8 +367,10 @@ def _import(fund, rows, unions, scope, actor, effective_date) -> MemberImportRes
                     RowError(
                         row.number,
                         LABELS["national_id"],
-                        "Số CCCD đã được đăng ký cho thành viên của một CĐCS ngoài phạm vi quản "
-                        "lý của bạn.",
+                        _l(
+                            "Số CCCD đã được đăng ký cho thành viên của một CĐCS ngoài phạm vi "
+                            "quản lý của bạn."
+                        ),
                     )
                 )
             elif b.pk in busy:
@@ -358,7 +378,7 @@ def _import(fund, rows, unions, scope, actor, effective_date) -> MemberImportRes
                     RowError(
                         row.number,
                         LABELS["grassroots_code"],
-                        "Thành viên đang có hồ sơ vay chưa xử lý xong; chưa chuyển CĐCS được.",
+                        _l("Thành viên đang có hồ sơ vay chưa xử lý xong; chưa chuyển CĐCS được."),
                     )
                 )
             elif m is not None and m.valid_from >= effective_date:
@@ -366,8 +386,13 @@ def _import(fund, rows, unions, scope, actor, effective_date) -> MemberImportRes
                     RowError(
                         row.number,
                         LABELS["grassroots_code"],
-                        f"Không chuyển được vào ngày {effective_date:%d/%m/%Y}: đang sinh hoạt "
-                        f"từ {m.valid_from:%d/%m/%Y}.",
+                        translatable(
+                            _l("Không chuyển được vào ngày %(day)s: đang sinh hoạt từ %(since)s."),
+                            {
+                                "day": f"{effective_date:%d/%m/%Y}",
+                                "since": f"{m.valid_from:%d/%m/%Y}",
+                            },
+                        ),
                     )
                 )
     if errors:

@@ -62,8 +62,10 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from accounting.errors import ApplicationError
+from accounting.errors import ApplicationError, lazy_lower
 from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
 from accounting.money import to_dong
@@ -131,12 +133,20 @@ def _uid(actor):
 
 def _day(value, *, loan: Loan, field: str, label: str) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise LoanError(f"{label} phải là một ngày, nhận được {value!r}.", field=field)
+        raise LoanError(
+            _("%(label)s phải là một ngày, nhận được %(value)s."),
+            field=field,
+            params={"label": label, "value": repr(value)},
+        )
     if value > timezone.localdate():
-        raise LoanError(f"{label} không được sau ngày hôm nay.", field=field)
+        raise LoanError(
+            _("%(label)s không được sau ngày hôm nay."), field=field, params={"label": label}
+        )
     if value < loan.disbursed_on:
         raise LoanError(
-            f"{label} không được trước ngày giải ngân {loan.disbursed_on:%d/%m/%Y}.", field=field
+            _("%(label)s không được trước ngày giải ngân %(disbursed)s."),
+            field=field,
+            params={"label": label, "disbursed": f"{loan.disbursed_on:%d/%m/%Y}"},
         )
     return value
 
@@ -145,12 +155,12 @@ def _reason(value, *, field: str = "reason", required: bool = True) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise LoanError("Lý do phải là chuỗi ký tự.", field=field)
+        raise LoanError(_("Lý do phải là chuỗi ký tự."), field=field)
     value = " ".join(value.split())
     if required and not value:
-        raise LoanError("Phải ghi lý do.", field=field)
+        raise LoanError(_("Phải ghi lý do."), field=field)
     if len(value) > 500:
-        raise LoanError("Lý do dài quá 500 ký tự.", field=field)
+        raise LoanError(_("Lý do dài quá 500 ký tự."), field=field)
     return value
 
 
@@ -160,16 +170,16 @@ def _positive(value, *, field: str, label: str) -> Decimal:
     except ApplicationError as e:
         raise LoanError(str(e), field=field) from None
     if amount <= 0:
-        raise LoanError(f"{label} phải lớn hơn 0.", field=field)
+        raise LoanError(_("%(label)s phải lớn hơn 0."), field=field, params={"label": label})
     return amount
 
 
 def _require_active(loan: Loan, what: str) -> None:
     if loan.status != LoanStatus.ACTIVE:
         raise LoanError(
-            f"Khoản vay #{loan.pk} đang ở trạng thái “{loan.get_status_display()}”, không "
-            f"{what} được.",
+            _("Khoản vay #%(loan)s đang ở trạng thái “%(status)s”, không %(action)s được."),
             field="loan",
+            params={"loan": loan.pk, "status": LoanStatus(loan.status).label, "action": what},
         )
 
 
@@ -177,14 +187,15 @@ def _four_eyes(*, loan: Loan, requested_by, actor, what: str) -> None:
     """A decision on a loan's terms: approved by a fund officer (a person) who is not the
     officer who asked for it; the requester must be allowed to service the loan."""
     if _user(actor) is None:
-        raise MakerChecker(f"{what} phải do một cán bộ quỹ phê duyệt.")
+        raise MakerChecker(_("%(what)s phải do một cán bộ quỹ phê duyệt."), params={"what": what})
     loan_require_fund_officer(actor, loan=loan)
     if _user(requested_by) is None:
-        raise LoanError("Phải ghi người đề nghị.", field="requested_by")
+        raise LoanError(_("Phải ghi người đề nghị."), field="requested_by")
     loan_require_servicer(requested_by, loan=loan, field="requested_by")
     if requested_by.pk == actor.pk:
         raise MakerChecker(
-            f"Người đề nghị không được tự phê duyệt {what.lower()}; cần một cán bộ quỹ khác."
+            _("Người đề nghị không được tự phê duyệt %(what)s; cần một cán bộ quỹ khác."),
+            params={"what": lazy_lower(what)},
         )
 
 
@@ -267,18 +278,28 @@ def reschedule_terms_check(
     """The terms of a rescheduling checked (each refusal names its field) and normalised: the
     method defaults to the loan's, the reason is trimmed. Used when it is asked for
     (``loans.change_requests``) and again when it is decided."""
-    effective_date = _day(effective_date, loan=loan, field="effective_date", label="Ngày hiệu lực")
+    effective_date = _day(
+        effective_date, loan=loan, field="effective_date", label=_("Ngày hiệu lực")
+    )
     if isinstance(term, bool) or not isinstance(term, int) or not 1 <= term <= MAX_TERM:
-        raise LoanError(f"Số kỳ mới phải từ 1 đến {MAX_TERM}, nhận được {term!r}.", field="term")
+        raise LoanError(
+            _("Số kỳ mới phải từ 1 đến %(max)s, nhận được %(term)s."),
+            field="term",
+            params={"max": MAX_TERM, "term": repr(term)},
+        )
     method = method or loan.method
     if method not in {m.value for m in Method}:
-        raise LoanError(f"Phương thức tính lãi không hợp lệ: {method!r}.", field="method")
+        raise LoanError(
+            _("Phương thức tính lãi không hợp lệ: %(method)s."),
+            field="method",
+            params={"method": repr(method)},
+        )
     if first_due_date is not None:
         if isinstance(first_due_date, datetime) or not isinstance(first_due_date, date):
-            raise LoanError("Ngày đến hạn kỳ đầu phải là một ngày.", field="first_due_date")
+            raise LoanError(_("Ngày đến hạn kỳ đầu phải là một ngày."), field="first_due_date")
         if first_due_date <= effective_date:
             raise LoanError(
-                "Ngày đến hạn kỳ đầu phải sau ngày hiệu lực cơ cấu.", field="first_due_date"
+                _("Ngày đến hạn kỳ đầu phải sau ngày hiệu lực cơ cấu."), field="first_due_date"
             )
     return {
         "effective_date": effective_date,
@@ -311,7 +332,7 @@ def loan_reschedule(
     first due date not after the effective date, or an approver who is the requester or not a
     fund officer.
     """
-    _four_eyes(loan=loan, requested_by=requested_by, actor=actor, what="Cơ cấu lại nợ")
+    _four_eyes(loan=loan, requested_by=requested_by, actor=actor, what=_("Cơ cấu lại nợ"))
     terms = reschedule_terms_check(
         loan=loan,
         effective_date=effective_date,
@@ -324,11 +345,13 @@ def loan_reschedule(
 
     def run():
         locked = _locked(loan)
-        _require_active(locked, "cơ cấu lại")
+        _require_active(locked, pgettext_lazy("không … được", "cơ cấu lại"))
         outstanding = amount_of(locked.outstanding_principal)
         if outstanding <= 0:
             raise LoanError(
-                f"Khoản vay #{locked.pk} không còn dư nợ gốc để cơ cấu lại.", field="loan"
+                _("Khoản vay #%(loan)s không còn dư nợ gốc để cơ cấu lại."),
+                field="loan",
+                params={"loan": locked.pk},
             )
         old = _in_force(locked)
         fallen_due = [i for i in old if i.due_date <= effective_date]
@@ -449,22 +472,22 @@ def loan_recall(
     nothing is posted to the ledger.
     """
     loan_require_fund_officer(actor, loan=loan)
-    recalled_on = _day(recalled_on, loan=loan, field="recalled_on", label="Ngày thu hồi")
+    recalled_on = _day(recalled_on, loan=loan, field="recalled_on", label=_("Ngày thu hồi"))
     reason = _reason(reason)
     if visit is not None and (visit.loan_id != loan.pk or visit.purpose_verified):
         raise LoanError(
-            "Lần kiểm tra phải là của khoản vay này và ghi nhận sử dụng vốn sai mục đích.",
+            _("Lần kiểm tra phải là của khoản vay này và ghi nhận sử dụng vốn sai mục đích."),
             field="visit",
         )
 
     def run():
         locked = _locked(loan)
-        _require_active(locked, "thu hồi trước hạn")
+        _require_active(locked, pgettext_lazy("không … được", "thu hồi trước hạn"))
         if locked.recalled_on is not None:
             raise LoanError(
-                f"Khoản vay #{locked.pk} đã bị thu hồi trước hạn từ ngày "
-                f"{locked.recalled_on:%d/%m/%Y}.",
+                _("Khoản vay #%(loan)s đã bị thu hồi trước hạn từ ngày %(since)s."),
                 field="loan",
+                params={"loan": locked.pk, "since": f"{locked.recalled_on:%d/%m/%Y}"},
             )
         found = visit or (
             FollowUpVisit.objects.filter(loan=locked, purpose_verified=False)
@@ -473,8 +496,10 @@ def loan_recall(
         )
         if found is None:
             raise LoanError(
-                "Chưa có lần kiểm tra nào ghi nhận sử dụng vốn sai mục đích; không thu hồi "
-                "trước hạn được.",
+                _(
+                    "Chưa có lần kiểm tra nào ghi nhận sử dụng vốn sai mục đích; không thu hồi "
+                    "trước hạn được."
+                ),
                 field="visit",
             )
         old = _in_force(locked)
@@ -484,7 +509,11 @@ def loan_recall(
         penalty = sum((_unpaid(i, "penalty") for i in old), ZERO)
         outstanding = amount_of(locked.outstanding_principal)
         if not outstanding and not interest and not penalty:
-            raise LoanError(f"Khoản vay #{locked.pk} không còn gì để thu hồi.", field="loan")
+            raise LoanError(
+                _("Khoản vay #%(loan)s không còn gì để thu hồi."),
+                field="loan",
+                params={"loan": locked.pk},
+            )
         from_version = locked.schedule_version
         inst = Installment(
             loan=locked,
@@ -586,14 +615,14 @@ def loan_interest_waive(
     there is nothing to waive.
     """
     loan_require_fund_officer(actor, loan=loan)
-    waived_on = _day(waived_on, loan=loan, field="waived_on", label="Ngày miễn giảm")
+    waived_on = _day(waived_on, loan=loan, field="waived_on", label=_("Ngày miễn giảm"))
     reason = _reason(reason)
     if not isinstance(interest, bool) or not isinstance(penalty, bool) or not (interest or penalty):
-        raise LoanError("Phải chọn miễn lãi, lãi phạt hoặc cả hai.", field="interest")
+        raise LoanError(_("Phải chọn miễn lãi, lãi phạt hoặc cả hai."), field="interest")
 
     def run():
         locked = _locked(loan)
-        _require_active(locked, "miễn giảm lãi")
+        _require_active(locked, pgettext_lazy("không … được", "miễn giảm lãi"))
         lines = []
         total_interest = total_penalty = ZERO
         for inst in _in_force(locked):
@@ -614,8 +643,9 @@ def loan_interest_waive(
             total_penalty += p
         if not lines:
             raise LoanError(
-                f"Khoản vay #{locked.pk} không có lãi hoặc lãi phạt đến hạn chưa trả để miễn giảm.",
+                _("Khoản vay #%(loan)s không có lãi hoặc lãi phạt đến hạn chưa trả để miễn giảm."),
                 field="interest" if interest else "penalty",
+                params={"loan": locked.pk},
             )
         before_waived = locked.interest_waived_on
         if total_interest and locked.interest_waived_on is None:
@@ -670,10 +700,14 @@ def write_off_terms_check(*, loan: Loan, written_off_on, cause, note="") -> dict
     """The terms of a write-off checked (each refusal names its field) and normalised; a note is
     required when the cause is "other". Used when it is asked for and when it is decided."""
     written_off_on = _day(
-        written_off_on, loan=loan, field="written_off_on", label="Ngày xử lý rủi ro"
+        written_off_on, loan=loan, field="written_off_on", label=_("Ngày xử lý rủi ro")
     )
     if not isinstance(cause, str) or cause not in WriteOffCause.values:
-        raise LoanError(f"Nguyên nhân xử lý rủi ro không hợp lệ: {cause!r}.", field="cause")
+        raise LoanError(
+            _("Nguyên nhân xử lý rủi ro không hợp lệ: %(cause)s."),
+            field="cause",
+            params={"cause": repr(cause)},
+        )
     note = _reason(note, field="note", required=cause == WriteOffCause.OTHER)
     return {"written_off_on": written_off_on, "cause": cause, "note": note}
 
@@ -698,17 +732,19 @@ def loan_write_off(
     principal written off; the unpaid interest and penalty kept off the balance sheet on the
     ``LoanWriteOff``. Four eyes: a fund officer approves what another officer requested.
     """
-    _four_eyes(loan=loan, requested_by=requested_by, actor=actor, what="Xử lý rủi ro")
+    _four_eyes(loan=loan, requested_by=requested_by, actor=actor, what=_("Xử lý rủi ro"))
     terms = write_off_terms_check(loan=loan, written_off_on=written_off_on, cause=cause, note=note)
     written_off_on, note = terms["written_off_on"], terms["note"]
 
     def run():
         locked = _locked(loan)
-        _require_active(locked, "xử lý rủi ro")
+        _require_active(locked, pgettext_lazy("không … được", "xử lý rủi ro"))
         outstanding = amount_of(locked.outstanding_principal)
         if outstanding <= 0:
             raise LoanError(
-                f"Khoản vay #{locked.pk} không còn dư nợ gốc để xử lý rủi ro.", field="loan"
+                _("Khoản vay #%(loan)s không còn dư nợ gốc để xử lý rủi ro."),
+                field="loan",
+                params={"loan": locked.pk},
             )
         held = amount_of(locked.provision_held)
         used = min(held, outstanding)
@@ -836,29 +872,30 @@ def write_off_recovery_post(
     repayments.
     """
     loan_require_servicer(actor, loan=loan)
-    amount = _positive(amount, field="amount", label="Số tiền thu hồi")
-    received_on = _day(received_on, loan=loan, field="received_on", label="Ngày thu hồi")
+    amount = _positive(amount, field="amount", label=_("Số tiền thu hồi"))
+    received_on = _day(received_on, loan=loan, field="received_on", label=_("Ngày thu hồi"))
 
     def run():
         locked = _locked(loan)
         if locked.status != LoanStatus.WRITTEN_OFF:
             raise LoanError(
-                f"Khoản vay #{locked.pk} chưa được xử lý rủi ro; hãy ghi trả nợ thông thường.",
+                _("Khoản vay #%(loan)s chưa được xử lý rủi ro; hãy ghi trả nợ thông thường."),
                 field="loan",
+                params={"loan": locked.pk},
             )
         write_off = LoanWriteOff.objects.get(loan=locked)
         if received_on < write_off.written_off_on:
             raise LoanError(
-                f"Ngày thu hồi không được trước ngày xử lý rủi ro "
-                f"{write_off.written_off_on:%d/%m/%Y}.",
+                _("Ngày thu hồi không được trước ngày xử lý rủi ro %(written_off)s."),
                 field="received_on",
+                params={"written_off": f"{write_off.written_off_on:%d/%m/%Y}"},
             )
         left = write_off_recoverable(write_off=write_off)
         if amount > left:
             raise LoanError(
-                f"Số tiền {format_vnd(amount)} vượt quá số nợ đã xử lý còn có thể thu hồi "
-                f"({format_vnd(left)}).",
+                _("Số tiền %(amount)s vượt quá số nợ đã xử lý còn có thể thu hồi (%(left)s)."),
                 field="amount",
+                params={"amount": format_vnd(amount), "left": format_vnd(left)},
             )
         dims, sub = _dims(locked), locked.subledger
         n = write_off.recoveries.count() + 1
@@ -946,17 +983,21 @@ def loan_close(
     loan book and ledger reconcile afterwards.
     """
     loan_require_fund_officer(actor, loan=loan)
-    closed_on = _day(closed_on, loan=loan, field="closed_on", label="Ngày tất toán")
+    closed_on = _day(closed_on, loan=loan, field="closed_on", label=_("Ngày tất toán"))
     if not isinstance(apply_savings, bool):
-        raise LoanError("Trừ tiết kiệm vào nợ phải là có hoặc không.", field="apply_savings")
+        raise LoanError(_("Trừ tiết kiệm vào nợ phải là có hoặc không."), field="apply_savings")
 
     def run():
         locked = _locked(loan)
         if hasattr(locked, "closure"):
-            raise LoanError(f"Khoản vay #{locked.pk} đã tất toán.", field="loan")
+            raise LoanError(
+                _("Khoản vay #%(loan)s đã tất toán."), field="loan", params={"loan": locked.pk}
+            )
         if locked.status == LoanStatus.WRITTEN_OFF:
             raise LoanError(
-                f"Khoản vay #{locked.pk} đã xử lý rủi ro, không tất toán được.", field="loan"
+                _("Khoản vay #%(loan)s đã xử lý rủi ro, không tất toán được."),
+                field="loan",
+                params={"loan": locked.pk},
             )
         repayment = None
         applied = ZERO
@@ -964,17 +1005,27 @@ def loan_close(
         if locked.status == LoanStatus.ACTIVE:
             if not apply_savings:
                 raise LoanError(
-                    f"Khoản vay #{locked.pk} chưa trả hết nợ; hãy thu nợ trước hoặc trừ tiết "
-                    "kiệm bắt buộc vào nợ.",
+                    _(
+                        "Khoản vay #%(loan)s chưa trả hết nợ; hãy thu nợ trước hoặc trừ tiết kiệm "
+                        "bắt buộc vào nợ."
+                    ),
                     field="apply_savings",
+                    params={"loan": locked.pk},
                 )
             quote = repayments.full_payoff_quote(loan=locked, on=closed_on)
             applied = quote.total - quote.savings
             if applied > balance:
                 raise LoanError(
-                    f"Tiết kiệm bắt buộc {format_vnd(balance)} không đủ trả nợ "
-                    f"{format_vnd(applied)}; còn thiếu {format_vnd(applied - balance)}.",
+                    _(
+                        "Tiết kiệm bắt buộc %(savings)s không đủ trả nợ %(owed)s; còn thiếu "
+                        "%(short)s."
+                    ),
                     field="apply_savings",
+                    params={
+                        "savings": format_vnd(balance),
+                        "owed": format_vnd(applied),
+                        "short": format_vnd(applied - balance),
+                    },
                 )
             if applied:
                 repayment = repayments._post_one(
@@ -993,7 +1044,7 @@ def loan_close(
                 locked.status, locked.closed_on = LoanStatus.CLOSED, closed_on
                 locked.save(update_fields=["status", "closed_on"])
             if locked.status != LoanStatus.CLOSED:  # pragma: no cover - the quote closes it
-                raise LoanError("Trừ tiết kiệm không tất toán được khoản vay.", field="loan")
+                raise LoanError(_("Trừ tiết kiệm không tất toán được khoản vay."), field="loan")
             balance -= applied
         others = (
             Loan.objects.filter(borrower_id=locked.borrower_id, status=LoanStatus.ACTIVE)

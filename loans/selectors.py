@@ -12,7 +12,9 @@ from decimal import Decimal
 from django.db import connections, router
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from accounting.errors import lazy_lower, translatable
 from accounting.formatting import format_vnd
 from accounting.models import Account, Posting
 from accounting.money import amount_of
@@ -209,7 +211,10 @@ def borrower_eligibility(
             Reason(
                 "certificate_missing",
                 "certificate_number",
-                f"Chưa có số và ngày cấp giấy chứng nhận {str(status_label).lower()}.",
+                translatable(
+                    _("Chưa có số và ngày cấp giấy chứng nhận %(household)s."),
+                    {"household": lazy_lower(status_label)},
+                ),
             )
         )
     elif borrower.certificate_date > on:
@@ -217,8 +222,10 @@ def borrower_eligibility(
             Reason(
                 "certificate_not_yet_issued",
                 "certificate_date",
-                f"Giấy chứng nhận hộ cấp ngày {borrower.certificate_date:%d/%m/%Y}, sau ngày "
-                f"{on:%d/%m/%Y}.",
+                translatable(
+                    _("Giấy chứng nhận hộ cấp ngày %(issued)s, sau ngày %(on)s."),
+                    {"issued": f"{borrower.certificate_date:%d/%m/%Y}", "on": f"{on:%d/%m/%Y}"},
+                ),
             )
         )
     elif expiry is not None and expiry < on:
@@ -226,8 +233,17 @@ def borrower_eligibility(
             Reason(
                 "certificate_expired",
                 "certificate_date",
-                f"Giấy chứng nhận {str(status_label).lower()} số {borrower.certificate_number} "
-                f"hết hiệu lực từ ngày {expiry + timedelta(days=1):%d/%m/%Y}.",
+                translatable(
+                    _(
+                        "Giấy chứng nhận %(household)s số %(number)s hết hiệu lực từ ngày "
+                        "%(since)s."
+                    ),
+                    {
+                        "household": lazy_lower(status_label),
+                        "number": borrower.certificate_number,
+                        "since": f"{expiry + timedelta(days=1):%d/%m/%Y}",
+                    },
+                ),
             )
         )
     age = age_on(borrower.date_of_birth, on)
@@ -236,8 +252,10 @@ def borrower_eligibility(
             Reason(
                 "too_young",
                 "date_of_birth",
-                f"Thành viên {age} tuổi, chưa đủ {product.min_age} tuổi theo sản phẩm "
-                f"{product.code}.",
+                translatable(
+                    _("Thành viên %(age)s tuổi, chưa đủ %(min)s tuổi theo sản phẩm %(product)s."),
+                    {"age": age, "min": product.min_age, "product": product.code},
+                ),
             )
         )
     elif age > product.max_age:
@@ -245,7 +263,10 @@ def borrower_eligibility(
             Reason(
                 "too_old",
                 "date_of_birth",
-                f"Thành viên {age} tuổi, quá {product.max_age} tuổi theo sản phẩm {product.code}.",
+                translatable(
+                    _("Thành viên %(age)s tuổi, quá %(max)s tuổi theo sản phẩm %(product)s."),
+                    {"age": age, "max": product.max_age, "product": product.code},
+                ),
             )
         )
     gu: GrassrootsUnion = borrower.grassroots_union
@@ -254,7 +275,10 @@ def borrower_eligibility(
             Reason(
                 "union_inactive",
                 "grassroots_union",
-                f"{gu.name} không hoạt động vào ngày {on:%d/%m/%Y}.",
+                translatable(
+                    _("%(union)s không hoạt động vào ngày %(on)s."),
+                    {"union": gu.name, "on": f"{on:%d/%m/%Y}"},
+                ),
             )
         )
     elif not _union_active(gu.superior_union, on):
@@ -262,8 +286,10 @@ def borrower_eligibility(
             Reason(
                 "union_inactive",
                 "grassroots_union",
-                f"{gu.superior_union.name} (cấp trên của {gu.name}) không hoạt động vào ngày "
-                f"{on:%d/%m/%Y}.",
+                translatable(
+                    _("%(superior)s (cấp trên của %(union)s) không hoạt động vào ngày %(on)s."),
+                    {"superior": gu.superior_union.name, "union": gu.name, "on": f"{on:%d/%m/%Y}"},
+                ),
             )
         )
     if not at_disbursement:
@@ -281,13 +307,22 @@ def borrower_eligibility(
             Reason(
                 "borrower_limit",
                 "amount",
-                f"Dư nợ hiện tại {format_vnd(outstanding)} cộng khoản đề nghị "
-                f"{format_vnd(amount)} vượt mức tối đa {format_vnd(limit)} mỗi thành viên.",
+                translatable(
+                    _(
+                        "Dư nợ hiện tại %(outstanding)s cộng khoản đề nghị %(amount)s vượt mức "
+                        "tối đa %(limit)s mỗi thành viên."
+                    ),
+                    {
+                        "outstanding": format_vnd(outstanding),
+                        "amount": format_vnd(amount),
+                        "limit": format_vnd(limit),
+                    },
+                ),
             )
         )
     if standing.late:
         reasons.append(
-            Reason("overdue_loan", "borrower", "Thành viên đang có khoản vay quá hạn chưa trả.")
+            Reason("overdue_loan", "borrower", _("Thành viên đang có khoản vay quá hạn chưa trả."))
         )
     if standing.other_open is not None:
         other = LoanApplication.objects.get(pk=standing.other_open)  # for its status, rarely
@@ -295,8 +330,10 @@ def borrower_eligibility(
             Reason(
                 "open_application",
                 "borrower",
-                f"Thành viên đang có hồ sơ vay #{other.pk} chưa xử lý xong "
-                f"({other.get_status_display().lower()}).",
+                translatable(
+                    _("Thành viên đang có hồ sơ vay #%(id)s chưa xử lý xong (%(status)s)."),
+                    {"id": other.pk, "status": lazy_lower(other.get_status_display())},
+                ),
             )
         )
     return Eligibility(tuple(reasons), outstanding, limit, on)
@@ -307,10 +344,16 @@ def _product_reasons(
 ) -> list[Reason]:
     reasons = []
     if product.fund_id != borrower.fund_id:
-        return [Reason("product_other_fund", "product", "Sản phẩm vay thuộc quỹ khác.")]
+        return [Reason("product_other_fund", "product", _("Sản phẩm vay thuộc quỹ khác."))]
     if not product.active:
         reasons.append(
-            Reason("product_inactive", "product", f"Sản phẩm {product.code} đã ngừng áp dụng.")
+            Reason(
+                "product_inactive",
+                "product",
+                translatable(
+                    _("Sản phẩm %(product)s đã ngừng áp dụng."), {"product": product.code}
+                ),
+            )
         )
     low, high = amount_of(product.min_amount), amount_of(product.max_amount)
     if not low <= amount <= high:
@@ -318,18 +361,39 @@ def _product_reasons(
             Reason(
                 "amount_out_of_range",
                 "amount",
-                f"Số tiền {format_vnd(amount)} ngoài khoảng {format_vnd(low)} – "
-                f"{format_vnd(high)} của sản phẩm {product.code}.",
+                translatable(
+                    _(
+                        "Số tiền %(amount)s ngoài khoảng %(low)s – %(high)s của sản phẩm "
+                        "%(product)s."
+                    ),
+                    {
+                        "amount": format_vnd(amount),
+                        "low": format_vnd(low),
+                        "high": format_vnd(high),
+                        "product": product.code,
+                    },
+                ),
             )
         )
     if not product.min_term <= term <= product.max_term:
-        unit = "tuần" if product.frequency == "weekly" else "tháng"
+        unit = _("tuần") if product.frequency == "weekly" else _("tháng")
         reasons.append(
             Reason(
                 "term_out_of_range",
                 "term",
-                f"Thời hạn {term} {unit} ngoài khoảng {product.min_term} – {product.max_term} "
-                f"{unit} của sản phẩm {product.code}.",
+                translatable(
+                    _(
+                        "Thời hạn %(term)s %(unit)s ngoài khoảng %(min)s – %(max)s %(unit)s của "
+                        "sản phẩm %(product)s."
+                    ),
+                    {
+                        "term": term,
+                        "unit": unit,
+                        "min": product.min_term,
+                        "max": product.max_term,
+                        "product": product.code,
+                    },
+                ),
             )
         )
     return reasons

@@ -30,8 +30,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from accounting.errors import lazy_join, lazy_lower, translatable
 from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
 from accounting.money import to_dong
@@ -151,12 +153,13 @@ def _require_unit(
         return None
     _require_write(scope)
     if scope.fund_id != fund_id:
-        raise PermissionRefused("Bạn không thuộc quỹ này.", field=field, code="other_fund")
+        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
     if not scope.allows_grassroots_union(grassroots_union):
         raise PermissionRefused(
-            f"{grassroots_union.name} không thuộc phạm vi quản lý của bạn.",
+            _("%(union)s không thuộc phạm vi quản lý của bạn."),
             field=field,
             code="other_unit",
+            params={"union": grassroots_union.name},
         )
     return scope
 
@@ -167,9 +170,9 @@ def _require_fund_officer(actor, *, fund_id: int, field: str = "actor") -> Scope
         return None
     _require_write(scope)
     if scope.role != Role.FUND_OFFICER:
-        raise PermissionRefused("Chỉ cán bộ quỹ được thực hiện thao tác này.", code="fund_only")
+        raise PermissionRefused(_("Chỉ cán bộ quỹ được thực hiện thao tác này."), code="fund_only")
     if scope.fund_id != fund_id:
-        raise PermissionRefused("Bạn không thuộc quỹ này.", field=field, code="other_fund")
+        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
     return scope
 
 
@@ -183,14 +186,14 @@ def loan_require_servicer(actor, *, loan: Loan, field: str = "loan") -> Scope | 
         return None
     _require_write(scope)
     if scope.fund_id != loan.fund_id:
-        raise PermissionRefused("Bạn không thuộc quỹ này.", field=field, code="other_fund")
+        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
     unions = [loan.grassroots_union, loan.borrower.grassroots_union]
     if not any(scope.allows_grassroots_union(gu) for gu in unions):
         raise PermissionRefused(
-            f"Khoản vay #{loan.pk} của {loan.grassroots_union.name} không thuộc phạm vi quản lý "
-            "của bạn.",
+            _("Khoản vay #%(loan)s của %(union)s không thuộc phạm vi quản lý của bạn."),
             field=field,
             code="other_unit",
+            params={"loan": loan.pk, "union": loan.grassroots_union.name},
         )
     return scope
 
@@ -204,10 +207,10 @@ def loan_require_fund_officer(actor, *, loan: Loan) -> Scope | None:
     _require_write(scope)
     if scope.role != Role.FUND_OFFICER:
         raise PermissionRefused(
-            "Chỉ cán bộ quỹ được thực hiện thao tác này.", field="actor", code="fund_only"
+            _("Chỉ cán bộ quỹ được thực hiện thao tác này."), field="actor", code="fund_only"
         )
     if scope.fund_id != loan.fund_id:
-        raise PermissionRefused("Bạn không thuộc quỹ này.", field="actor", code="other_fund")
+        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
     return scope
 
 
@@ -876,13 +879,13 @@ def application_update(*, application: LoanApplication, actor=None, **fields) ->
 # Applications: the chain
 
 _ACTION_LABELS = {
-    "submit": "gửi đề nghị",
-    "review": "thẩm định",
-    "approve": "phê duyệt",
-    "reject": "từ chối",
-    "cancel": "hủy",
-    "disburse": "giải ngân",
-    "sửa": "sửa",
+    "submit": _("gửi đề nghị"),
+    "review": _("thẩm định"),
+    "approve": _("phê duyệt"),
+    "reject": _("từ chối"),
+    "cancel": _("hủy"),
+    "disburse": _("giải ngân"),
+    "sửa": _("sửa"),
 }
 
 
@@ -914,16 +917,23 @@ _REVIEW_FIELDS = ("reviewed_by", "reviewed_at", "review_note")
 def _require_status(app: LoanApplication, allowed, action: str) -> None:
     if app.status in allowed:
         return
-    label = _ACTION_LABELS.get(action, action)
     extra = ""
     if app.status == S.DISBURSED:
         loan_id = Loan.objects.filter(application=app).values_list("pk", flat=True).first()
-        extra = f" (khoản vay #{loan_id})"
-    allowed_text = ", ".join(str(S(s).label).lower() for s in allowed)
+        extra = translatable(_(" (khoản vay #%(loan)s)"), {"loan": loan_id})
     raise IllegalTransition(
-        f"Không thể {label} hồ sơ #{app.pk}: hồ sơ đang ở trạng thái "
-        f"'{app.get_status_display()}'{extra}; chỉ {label} được khi hồ sơ {allowed_text}.",
+        _(
+            "Không thể %(action)s hồ sơ #%(id)s: hồ sơ đang ở trạng thái '%(status)s'%(loan)s; "
+            "chỉ %(action)s được khi hồ sơ %(allowed)s."
+        ),
         code="illegal_transition",
+        params={
+            "action": _ACTION_LABELS.get(action, action),
+            "id": app.pk,
+            "status": S(app.status).label,
+            "loan": extra,
+            "allowed": lazy_join(", ", [lazy_lower(S(s).label) for s in allowed]),
+        },
     )
 
 

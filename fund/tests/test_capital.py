@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -26,7 +26,7 @@ from fund.services import (
 )
 
 pytestmark = pytest.mark.django_db
-D = date.today() - timedelta(days=3)  # recent, so commitments made now count
+D = timezone.localdate() - timedelta(days=3)  # recent, so commitments made now count
 
 
 @pytest.fixture

@@ -3,14 +3,14 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 
 from fund.errors import ImportRejected, PermissionRefused
 from fund.models import AuditLog, GrassrootsUnion, GrassrootsUnionAffiliation, SuperiorUnion
 from fund.scoping import scope_for
 from fund.selectors import superior_union_on
-from fund.union_io import unions_export, unions_import
+from fund.union_io import RowError, unions_export, unions_import
 
 pytestmark = pytest.mark.django_db
 
@@ -227,3 +227,16 @@ def test_export_is_scoped_and_reimports_unchanged(org, officers, fmt):
     assert not r.changed and r.unchanged == 7
     sup = unions_export(scope=scope_for(officers.auditor), level="superior", format=fmt)
     assert not unions_import(fund=org.fund, data=sup, format=fmt, level="superior").changed
+
+
+def test_import_refusal_is_put_together_in_the_language_it_is_shown_in():
+    e = ImportRejected([RowError(2, "Mã", "x"), *(RowError(n, "", "y") for n in range(3, 24))])
+    assert e.field == "file" and e.as_dict()["code"] == "import_rejected"
+    assert len(e.as_dict()["errors"]) == 22
+    vi = str(e)
+    assert vi.startswith("Không nhập được tệp: 22 lỗi, chưa nhập dòng nào. Dòng 2, cột Mã: x; ")
+    assert vi.endswith("Dòng 21: y (và 2 lỗi khác)")
+    with translation.override("en"):
+        en = str(e)
+    assert en.startswith("The file was not imported: 22 errors, no row was imported. Row 2, ")
+    assert en.endswith("Row 21: y (and 2 more errors)")

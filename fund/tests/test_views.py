@@ -2,9 +2,11 @@
 
 import io
 import json
+from datetime import UTC, date, datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fund.models import AuditLog, GrassrootsUnion
 from fund.services import annual_plan_set
@@ -148,3 +150,14 @@ def test_capital_and_attainment_views_are_scoped(client, org, officers):
     assert c.get(url + f"?year=2025&period=year&superior_union={org.hbt.pk}").status_code == 404
     assert c.get(url + f"?year=2025&period=year&superior_union={org.lb.pk}").status_code == 200
     assert c.get(url + f"?year=2025&period=year&grassroots_union={org.hbt1.pk}").status_code == 404
+
+
+def test_attainment_defaults_to_the_year_in_ha_noi(client, org, officers, monkeypatch):
+    """At 18:00 UTC on 31 December it is already 1 January in Hà Nội (UTC+7): without a year
+    the attainment is the new year's, whatever the server's own clock says."""
+    evening = datetime(2099, 12, 31, 18, 0, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: evening)
+    assert timezone.localdate() == date(2100, 1, 1)
+    r = as_(client, officers.fund).get(reverse("fund:attainment") + "?period=year")
+    assert r.status_code == 200
+    assert (r.json()["start"], r.json()["end"]) == ("2100-01-01", "2100-12-31")

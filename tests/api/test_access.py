@@ -105,6 +105,27 @@ def test_the_schema_is_openapi_json(api, org):
     assert "409" in disburse["responses"]
 
 
+def test_every_post_documented_with_a_required_key_refuses_one_without_it(api, org, officers):
+    """What the schema promises about Idempotency-Key is what each money POST enforces: no key,
+    nothing done (the key is checked before the body or the row)."""
+    schema = api(None).get("/api/v1/schema/?format=json").json()
+    keyed = [
+        path
+        for path, item in schema["paths"].items()
+        if any(
+            p["name"] == "Idempotency-Key" and p.get("required")
+            for p in item.get("post", {}).get("parameters", [])
+        )
+    ]
+    # disburse, repayment, reversal, remittance, three capital moves, and a loan's life after
+    # disbursement: two requests, their approval, waiver, recovery, closure, recall
+    assert len(keyed) == 14
+    for path in keyed:
+        r = api(officers.fund).post(path.replace("{id}", "1"), {}, format="json")
+        assert (r.status_code, r.json()["code"]) == (400, "idempotency_key_required"), path
+        assert r.json()["field"] == "Idempotency-Key"
+
+
 def test_the_catch_all_keeps_reverse_working_and_answers_json(api, org):
     from django.urls import reverse
 

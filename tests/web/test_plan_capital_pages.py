@@ -239,6 +239,58 @@ def test_transfer_between_sources(as_user, officers, org, capital, donors):
     assert "Ngân sách thành phố → Tài trợ doanh nghiệp" in body
 
 
+def _confirmation_rows(response) -> list[tuple[str, str]]:
+    html = response.content.decode().split('<dl class="facts">', 1)[1].split("</dl>", 1)[0]
+    return [
+        (part.split("</dt>", 1)[0], part.split("<dd>", 1)[1].split("</dd>", 1)[0])
+        for part in html.split("<dt>")[1:]
+    ]
+
+
+def test_confirmation_rows_of_each_capital_movement(as_user, officers, capital, donors):
+    """The three movements confirm the same facts in the same order, each with its own rows."""
+    source = capital.source
+    c = as_user(officers.fund)
+    day = today()
+    common = {"amount": "100.000.000", "effective_date": day.isoformat(), "memo": ""}
+    shared = [
+        ("Số tiền", "100.000.000 ₫"),
+        ("Bằng chữ", "Một trăm triệu đồng"),
+        ("Ngày hạch toán", day.strftime("%d/%m/%Y")),
+    ]
+    ns, td = f"{source.code} {source.name}", f"{donors.code} {donors.name}"
+    cases = [
+        ("fundweb:capital", {}, [("Nghiệp vụ", "Góp, bổ sung vốn"), ("Nguồn vốn", ns), *shared]),
+        (
+            "fundweb:capital_withdraw",
+            {"cash_account": "1111"},
+            [
+                ("Nghiệp vụ", "Rút, hoàn trả vốn"),
+                ("Nguồn vốn", ns),
+                *shared,
+                ("Chi từ tài khoản", "1111"),
+            ],
+        ),
+        (
+            "fundweb:capital_transfer",
+            {"target_source": donors.pk},
+            [
+                ("Nghiệp vụ", "Điều chuyển giữa các nguồn vốn"),
+                ("Từ nguồn", ns),
+                ("Sang nguồn", td),
+                *shared,
+            ],
+        ),
+    ]
+    for name, extra, rows in cases:
+        url = reverse(name)
+        data = {"idempotency_key": _key(c.get(url)), "source": source.pk, **common, **extra}
+        r = c.post(url, data)
+        assert r.status_code == 200
+        assert _confirmation_rows(r) == [*rows, ("Diễn giải", "—")]
+    assert not CapitalMovement.objects.exclude(kind="contribution").exists()
+
+
 def test_capital_pages_refuse_other_roles(as_user, officers, capital, donors):
     source = capital.source
     movements = CapitalMovement.objects.count()

@@ -1,0 +1,88 @@
+"""A service's refusal through the API: the message in the caller's language
+(``Accept-Language``), Vietnamese by default; the code the same in every language."""
+
+import pytest
+
+from fund.models import CapitalSource
+from fund.services import capital_contribution_post
+
+from .conftest import money, today
+
+pytestmark = pytest.mark.django_db
+
+
+def test_refusal_message_follows_accept_language_and_the_code_does_not(api, officers, org):
+    source = CapitalSource.objects.create(
+        fund=org.fund, code="CD", name="Quỹ công đoàn", kind=CapitalSource.Kind.UNION_FUNDS
+    )
+    capital_contribution_post(
+        fund=org.fund,
+        source=source,
+        amount=500_000_000,
+        effective_date=today(),
+        idempotency_key="von-1",
+    )
+    body = {"source": source.pk, "amount": money(600_000_000), "effective_date": str(today())}
+    url = "/api/v1/capital/withdrawals/create/"
+    c = api(officers.fund)
+    answers = {
+        lang: c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=f"rut-{lang}", **headers)
+        for lang, headers in {
+            "default": {},
+            "vi": {"HTTP_ACCEPT_LANGUAGE": "vi"},
+            "en": {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"},
+        }.items()
+    }
+    for r in answers.values():
+        assert r.status_code == 400
+        assert (r.json()["code"], r.json()["field"]) == ("insufficient_capital", "amount")
+    vietnamese = "Nguồn Quỹ công đoàn chỉ còn 500.000.000 ₫, không rút được 600.000.000 ₫."
+    assert answers["default"].json()["message"] == vietnamese
+    assert answers["vi"].json()["message"] == vietnamese
+    assert answers["en"].json()["message"] == (
+        "Source Quỹ công đoàn holds only 500.000.000 ₫; 600.000.000 ₫ cannot be withdrawn."
+    )
+    # A refusal of the API layer itself (no key) follows the language too.
+    r = c.post(url, body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.json()["code"] == "idempotency_key_required"
+    assert "Idempotency-Key" in r.json()["message"] and "Thiếu" not in r.json()["message"]
+
+
+def test_an_illegal_move_in_each_language(api, officers, loan):
+    """A move the application's state does not allow: the action, the state and the loan named
+    in the caller's language; the code and field the same."""
+    url = f"/api/v1/applications/{loan.application_id}/approve/"
+    c = api(officers.checker)
+    vi = c.post(url, HTTP_IDEMPOTENCY_KEY="duyet-1").json()
+    en = c.post(url, HTTP_IDEMPOTENCY_KEY="duyet-2", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert (
+        (vi["code"], vi["field"]) == (en["code"], en["field"]) == ("illegal_transition", "status")
+    )
+    assert vi["message"].startswith(f"Không thể phê duyệt hồ sơ #{loan.application_id}:")
+    assert f"(khoản vay #{loan.pk})" in vi["message"]
+    assert en["message"].startswith(f"Cannot approve application #{loan.application_id}: its ")
+    assert f"(loan #{loan.pk}); approve is possible only when the application is " in en["message"]
+    assert "hồ sơ" not in en["message"]
+
+
+def test_a_cccd_refusal_in_each_language(api, officers, org):
+    """The CCCD check's refusal (here the 4th digit against the sex and year of birth)."""
+    body = {
+        "grassroots_union": org.lb1.pk,
+        "full_name": "Trần Thị Mai",
+        "date_of_birth": "1990-01-02",
+        "sex": "female",
+        "national_id": "001090424242",  # 4th digit 0: a man born in the 1900s
+        "household_status": "near_poor",
+        "phone": "0987654321",
+    }
+    c = api(officers.grassroots)
+    vi = c.post("/api/v1/borrowers/create/", body, format="json").json()
+    en = c.post("/api/v1/borrowers/create/", body, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert vi["field"] == en["field"] == "national_id" and vi["code"] == en["code"]
+    assert vi["message"] == (
+        "Số CCCD 001090424242: chữ số thứ 4 là '0' nhưng người nữ sinh năm 1990 phải có '1'."
+    )
+    assert en["message"] == (
+        "CCCD number 001090424242: the 4th digit is '0' but a woman born in 1990 must have '1'."
+    )

@@ -1,0 +1,78 @@
+"""A service's refusal shown on a page in the language the user chose: next to its field, in
+English after the language switch, in Vietnamese (the default) otherwise."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from fund.services import annual_plan_set
+from loans.models import LoanApplication
+from loans.tests.factories import today
+
+from .test_loan_actions import _error_on, _url, _write_off_data
+from .test_plan_capital_pages import _errors, _plan_data
+from .test_union_pages import _key, _proposal
+
+pytestmark = pytest.mark.django_db
+
+
+def _english(client):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    return client
+
+
+def test_plan_change_without_a_reason_in_each_language(as_user, officers, org):
+    year = today().year
+    annual_plan_set(fund=org.fund, year=year, jobs=2300)
+    url = reverse("fundweb:plan_set")
+    vi = as_user(officers.fund).post(url, _plan_data(year, jobs="2500"))
+    assert vi.status_code == 400 and "reason" in _errors(vi)
+    assert "Nhập lý do điều chỉnh kế hoạch." in vi.content.decode()
+
+    en = _english(as_user(officers.fund)).post(url, _plan_data(year, jobs="2500"))
+    assert en.status_code == 400 and "reason" in _errors(en)
+    body = en.content.decode()
+    assert "Enter the reason for changing the plan." in body
+    assert "Nhập lý do điều chỉnh kế hoạch." not in body
+
+
+def test_ineligible_amount_in_each_language(as_user, officers, product):
+    """The eligibility reason (with its figures filled in) next to the amount."""
+    data = {"amount": "90.000.000"}
+    vi = as_user(officers.grassroots)
+    r = vi.post(
+        reverse("loans:propose"), _proposal(_key(vi.get(reverse("loans:propose"))), product, **data)
+    )
+    assert r.status_code == 400 and 'data-field="amount"' in r.content.decode()
+    assert (
+        "ngoài khoảng" in r.content.decode()
+        and f"của sản phẩm {product.code}" in r.content.decode()
+    )
+
+    en = _english(as_user(officers.grassroots))
+    r = en.post(
+        reverse("loans:propose"), _proposal(_key(en.get(reverse("loans:propose"))), product, **data)
+    )
+    body = r.content.decode()
+    assert r.status_code == 400 and 'data-field="amount"' in body
+    assert "The amount 90.000.000 ₫ is outside the range" in body
+    assert f"of product {product.code}." in body and "ngoài khoảng" not in body
+    assert not LoanApplication.objects.exists()
+
+
+def test_loan_action_refusals_in_each_language(as_user, officers, loan):
+    """A refusal built from parts (here the field's label) in the language of the page."""
+    future = (today() + timedelta(days=1)).isoformat()
+    url = _url("loan_write_off", loan)
+    vi = as_user(officers.fund)
+    late = {"written_off_on": future, "confirmed": "1"}
+    r = vi.post(url, _write_off_data(_key(vi.get(url)), officers, **late))
+    assert (
+        _error_on(r, "written_off_on").strip() == "Ngày xử lý rủi ro không được sau ngày hôm nay."
+    )
+
+    en = _english(as_user(officers.fund))
+    key = _key(en.get(url))
+    r = en.post(url, _write_off_data(key, officers, **late))
+    assert _error_on(r, "written_off_on").strip() == "Write-off date cannot be after today."
