@@ -48,6 +48,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from django.conf import settings
 from django.db import connections, router, transaction
@@ -63,8 +64,10 @@ from fund.scoping import scope_for
 from .errors import LoanError
 from .models import (
     DIGEST_STAGE,
+    Borrower,
     Installment,
     InstallmentStatus,
+    Loan,
     LoanStatus,
     ReminderChannel,
     ReminderDelivery,
@@ -412,8 +415,51 @@ class _Composer:
         }
 
 
+def _outcome_write(pk: int, *, only_if: list[str] | None = None, **values) -> None:
+    """Write one delivery's outcome: ``UPDATE … SET values WHERE id = pk [AND status IN
+    only_if]``, run straight on the cursor. One per message, right after it went (a worker that
+    dies leaves one message in doubt, not a batch), so it must not cost a query compilation
+    each; the values go through each field's own preparation, as the ORM's would."""
+    meta = ReminderDelivery._meta
+    conn = connections[router.db_for_write(ReminderDelivery)]
+    qn = conn.ops.quote_name
+    fields = [meta.get_field(name) for name in values]
+    params = [_plain(f.get_db_prep_save(values[f.name], conn)) for f in fields] + [pk]
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET "
+        + ", ".join(f"{qn(f.column)} = %s" for f in fields)
+        + f" WHERE {qn(meta.pk.column)} = %s"
+    )
+    if only_if:
+        sql += f" AND {qn(meta.get_field('status').column)} IN ({', '.join(['%s'] * len(only_if))})"
+        params += [str(status) for status in only_if]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _plain(value):
+    # A choices member (a str subclass) is sent as its plain value, as the ORM does.
+    return str(value) if isinstance(value, str) else value
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=settings.REMINDER_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+
+
+@cache
+def _UNUSED_COLUMNS() -> list[str]:  # noqa: N802 - a constant, worked out once
+    """The loan's and borrower's columns a message does not use (a loan row has some forty)."""
+    keep = {
+        "installment__loan": {"id", "status", "schedule_version", "borrower"},
+        "installment__loan__borrower": {"id", "full_name", "grassroots_union"},
+    }
+    models = {"installment__loan": Loan, "installment__loan__borrower": Borrower}
+    return [
+        f"{path}__{f.name}"
+        for path, model in models.items()
+        for f in model._meta.concrete_fields
+        if f.name not in keep[path]
+    ]
 
 
 def reminder_deliveries_send(*, ids, now: datetime | None = None) -> SendReport:
@@ -430,11 +476,15 @@ def reminder_deliveries_send(*, ids, now: datetime | None = None) -> SendReport:
     report.not_claimed = len(ids) - len(claimed)
     if not claimed:
         return report
-    rows = ReminderDelivery.objects.filter(pk__in=claimed).select_related(
-        "fund",
-        "officer",
-        "grassroots_union",
-        "installment__loan__borrower__grassroots_union",
+    rows = (
+        ReminderDelivery.objects.filter(pk__in=claimed)
+        .select_related(
+            "fund",
+            "officer",
+            "grassroots_union",
+            "installment__loan__borrower__grassroots_union",
+        )
+        .defer(*_UNUSED_COLUMNS())
     )
     composers: dict[int, _Composer] = {}
     for d in rows.order_by("pk"):
@@ -450,14 +500,13 @@ def reminder_deliveries_send(*, ids, now: datetime | None = None) -> SendReport:
                 key=f"reminder-{d.pk}",
             )
         except _Skip as skip:
-            ReminderDelivery.objects.filter(pk=d.pk).update(
-                status=Status.SKIPPED, last_error=str(skip)
-            )
+            _outcome_write(d.pk, status=Status.SKIPPED, last_error=str(skip))
             report.skipped += 1
         except Exception as exc:  # noqa: BLE001 - every failure is kept on the row, retried
             logger.warning("reminder %s: send failed: %s", d.pk, exc)
             final = d.attempts >= settings.REMINDER_MAX_ATTEMPTS  # counted by the claim
-            ReminderDelivery.objects.filter(pk=d.pk).update(
+            _outcome_write(
+                d.pk,
                 status=Status.FAILED if final else Status.RETRY,
                 next_attempt_at=now + _backoff(d.attempts),
                 last_error=f"{type(exc).__name__}: {exc}"[:2000],
@@ -470,9 +519,9 @@ def reminder_deliveries_send(*, ids, now: datetime | None = None) -> SendReport:
                 report.retry += 1
         else:
             # Also from "uncertain" or "retry": a slow worker's real outcome wins over a guess.
-            ReminderDelivery.objects.filter(
-                pk=d.pk, status__in=[Status.SENDING, Status.UNCERTAIN, Status.RETRY]
-            ).update(
+            _outcome_write(
+                d.pk,
+                only_if=[Status.SENDING, Status.UNCERTAIN, Status.RETRY],
                 status=Status.SENT,
                 sent_at=timezone.now(),
                 subject=subject[:255],
