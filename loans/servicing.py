@@ -123,6 +123,15 @@ class _Dialect:
             return f"CAST({column} -> 0 ->> 'provision_rate' AS numeric)"
         return f"CAST(json_extract({column}, '$[0].provision_rate') AS REAL)"
 
+    def installments_of_pass(self) -> str:
+        """FROM the installments (alias i) of the pass's loans (alias l). SQLite's planner,
+        without statistics on the temporary table, reads every installment and looks its loan
+        up; CROSS JOIN makes it go the other way (SQLite keeps the written order of a CROSS
+        JOIN): the few loans at risk, then their installments by the loan_id index."""
+        if self.pg:
+            return f"loans_installment i JOIN {PASS_LOANS} l ON l.id = i.loan_id"
+        return f"{PASS_LOANS} l CROSS JOIN loans_installment i ON l.id = i.loan_id"
+
     def tune(self) -> None:
         """Settings for the pass's few large statements, for this transaction only: memory for
         their hash joins and aggregates (the server's default of a few MB spills to disk over a
@@ -325,7 +334,7 @@ def _mark_and_accrue(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN i.overdue THEN 0 ELSE 1 END), 0),"
             f" COALESCE(SUM(CASE WHEN {applies} THEN 1 ELSE 0 END), 0),"
             f" COALESCE(SUM(CASE WHEN {applies} THEN {pen} ELSE 0 END), 0)"
-            f" FROM loans_installment i JOIN {PASS_LOANS} l ON l.id = i.loan_id WHERE {late}",
+            f" FROM {d.installments_of_pass()} WHERE {late}",
             params,
         )[0]
         late_n, newly, total = late_n + int(n_late), newly + int(n_new), total + _dec(amount)
@@ -351,7 +360,7 @@ def _late_by_loan(d: _Dialect, *, recalled: bool = True) -> str:
         " i.interest_due - i.interest_paid AS r, i.penalty_due - i.penalty_paid AS pen,"
         " CASE WHEN i.principal_due > i.principal_paid OR i.interest_due > i.interest_paid"
         f" THEN {eff} END AS due"
-        f" FROM loans_installment i JOIN {PASS_LOANS} l ON l.id = i.loan_id WHERE "
+        f" FROM {d.installments_of_pass()} WHERE "
     )
     branches = " UNION ALL ".join(select + late for late in _late_branches(d, recalled=recalled))
     return (
