@@ -98,13 +98,19 @@ class Stage:
 
 def reminder_stages(*, fund_id: int) -> list[Stage]:
     """The fund's stages in force (its own when it has any, else the defaults), by day."""
-    own = ReminderStage.objects.filter(fund_id=fund_id)
-    rows = own if own.exists() else ReminderStage.objects.filter(fund__isnull=True)
-    if not own.exists() and not rows.exists():
+    rows = list(
+        ReminderStage.objects.filter(Q(fund_id=fund_id) | Q(fund__isnull=True))
+        .order_by("days_from_due", "code")
+        .values_list("fund_id", "code", "days_from_due", "catch_up_days", "active")
+    )
+    if not rows:
         return [Stage(code, days, catch_up) for code, _, days, catch_up in DEFAULT_STAGES]
+    # The fund's own stages when it has any (even all inactive), else the defaults.
+    owner = fund_id if any(r[0] == fund_id for r in rows) else None
     return [
-        Stage(r.code, r.days_from_due, r.catch_up_days)
-        for r in rows.filter(active=True).order_by("days_from_due", "code")
+        Stage(code, days, catch_up)
+        for fund, code, days, catch_up, active in rows
+        if fund == owner and active
     ]
 
 
