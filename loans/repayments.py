@@ -44,7 +44,7 @@ from .models import (
     RepaymentBatch,
 )
 from .selectors import amount_of
-from .services import _actor_scope, _require_write, loan_require_servicer
+from .services import _actor_scope, _plain_param, _require_write, loan_require_servicer
 
 LOANS_ACCOUNT = "1283"
 BANK_ACCOUNT = "1121"
@@ -379,15 +379,11 @@ def _rows_insert(model, objs: list) -> None:
         f" VALUES ({', '.join(['%s'] * len(fields))})"
     )
     params = [
-        [_plain(f.get_db_prep_save(f.pre_save(obj, True), conn)) for f in fields] for obj in objs
+        [_plain_param(f.get_db_prep_save(f.pre_save(obj, True), conn)) for f in fields]
+        for obj in objs
     ]
     with conn.cursor() as cursor:
         cursor.executemany(sql, params)
-
-
-def _plain(value):
-    # A choices member (a str subclass) is sent as its plain value, as Django's compiler does.
-    return str(value) if isinstance(value, str) and type(value) is not str else value
 
 
 def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> None:
