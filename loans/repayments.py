@@ -21,7 +21,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connections, router, transaction
-from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounting.errors import ApplicationError
@@ -116,23 +115,27 @@ def _current_installments(loans, paid_on: date) -> dict[int, list[Installment]]:
     schedule (``_split_checked``)."""
     by_loan: dict[int, list[Installment]] = {loan.pk: [] for loan in loans}
     versions = {loan.pk: loan.schedule_version for loan in loans}
-    current = (
-        Installment.objects.filter(
-            loan_id=OuterRef("loan_id"),
-            schedule_version=OuterRef("schedule_version"),
-            due_date__gte=paid_on,
-        )
-        .order_by("number")
-        .values("number")[:1]
+    if not by_loan:
+        return by_loan
+    # Written out once rather than compiled from a queryset with a subquery on every call (the
+    # compilation cost more than the query). The current one: the lowest number due on or
+    # after the date in the same schedule; none (all due before) keeps every open one.
+    conn = connections[router.db_for_read(Installment)]
+    qn = conn.ops.quote_name
+    meta = Installment._meta
+    table = qn(meta.db_table)
+    day = conn.ops.adapt_datefield_value(paid_on)
+    sql = (
+        f"SELECT {', '.join(f'i.{qn(f.column)}' for f in meta.concrete_fields)}"
+        f" FROM {table} i WHERE i.loan_id IN ({', '.join(['%s'] * len(by_loan))})"
+        " AND (NOT (i.status = %s) OR i.due_date >= %s)"
+        " AND i.number <= COALESCE((SELECT c.number FROM"
+        f" {table} c WHERE c.loan_id = i.loan_id AND c.schedule_version = i.schedule_version"
+        " AND c.due_date >= %s ORDER BY c.number LIMIT 1), i.number)"
+        " ORDER BY i.loan_id, i.number"
     )
-    rows = (
-        Installment.objects.filter(loan_id__in=list(by_loan))
-        .filter(~Q(status=InstallmentStatus.PAID) | Q(due_date__gte=paid_on))
-        .annotate(current_number=Subquery(current))
-        .filter(Q(current_number__isnull=True) | Q(number__lte=F("current_number")))
-        .order_by("loan_id", "number")
-    )
-    for inst in rows:
+    params = [*by_loan, str(InstallmentStatus.PAID), day, day]
+    for inst in Installment.objects.raw(sql, params):
         if inst.schedule_version == versions[inst.loan_id]:
             by_loan[inst.loan_id].append(inst)
     return by_loan
