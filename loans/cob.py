@@ -158,6 +158,13 @@ def close_of_business_run(
     ``cob_gap``) while the previous date is not closed, except for the fund's first run.
     """
     bd = _check(fund_id, business_date)
+    return _run(fund_id=fund_id, bd=bd, triggered_by=triggered_by, previous_closed=False)
+
+
+def _run(*, fund_id: int, bd: date, triggered_by, previous_closed: bool) -> CloseOfBusinessRun:
+    """`close_of_business_run` of a checked date. `previous_closed`: the caller has seen the
+    day before done (or the fund never closed), so it is not read again: a done run stays
+    done, nothing ever reopens it."""
     progress = _Progress(fund_id, bd)
     try:
         with transaction.atomic():
@@ -166,7 +173,8 @@ def close_of_business_run(
             )
             if run.status == Status.DONE:
                 return run
-            _check_previous(fund_id, bd)
+            if not previous_closed:
+                _check_previous(fund_id, bd)
             started = timezone.now()
             run.status, run.started_at, run.error = Status.RUNNING, started, ""
             run.triggered_by = _user(triggered_by)
@@ -212,8 +220,8 @@ def close_of_business_catch_up(
     runs = []
     day = start
     while day <= through_date:
-        runs.append(
-            close_of_business_run(fund_id=fund_id, business_date=day, triggered_by=triggered_by)
-        )
+        # Each date's previous one is `last` or the date this loop has just closed (the
+        # fund's first date has none): the gap check would only read it again.
+        runs.append(_run(fund_id=fund_id, bd=day, triggered_by=triggered_by, previous_closed=True))
         day += timedelta(days=1)
     return runs

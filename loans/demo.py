@@ -609,11 +609,22 @@ def _owed_through(loan_ids, through: dict[int, date]) -> dict[int, Decimal]:
         loan_id__in=loan_ids,
         loan__status=LoanStatus.ACTIVE,
         schedule_version=F("loan__schedule_version"),
+        due_date__lte=max(through.values()),
     ).values_list("loan_id", "due_date", *parts)
     for loan_id, due, *amounts in rows:
         if due <= through[loan_id]:
             owed[loan_id] += sum(amounts[0::2]) - sum(amounts[1::2])
     return owed
+
+
+def _with_unions(p: PlannedLoan) -> Loan:
+    """The planned loan's row with its unions at hand for the services' permission checks: the
+    union the loan is recorded on and the borrower's are both ``p.gu`` (the member file put the
+    borrower there), so they are not read again for every payment."""
+    p.borrower.grassroots_union = p.gu
+    p.loan.borrower = p.borrower
+    p.loan.grassroots_union = p.gu
+    return p.loan
 
 
 def repayments_collect(plan: LendingPlan, day: date) -> None:
@@ -624,13 +635,12 @@ def repayments_collect(plan: LendingPlan, day: date) -> None:
         return
     through = {x.planned.loan.pk: x.through for x in todays}
     owed = _owed_through(list(through), through)
-    loans = Loan.objects.select_related("grassroots_union", "borrower__grassroots_union").in_bulk(
-        [pk for pk, amount in owed.items() if amount > 0]
-    )
     by_union = defaultdict(list)
     for x in todays:
-        loan = loans.get(x.planned.loan.pk)
-        if loan is None:
+        # The loan as disbursed, with its unions (``loans_disburse``): the services read and
+        # lock the current row themselves; a loan owing nothing (repaid, or closed) is left out.
+        loan = _with_unions(x.planned)
+        if owed.get(loan.pk, 0) <= 0:
             continue
         if x.planned.pays_alone:
             repayment_post(

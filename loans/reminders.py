@@ -48,6 +48,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from django.conf import settings
 from django.db import connections, router, transaction
@@ -63,8 +64,10 @@ from fund.scoping import scope_for
 from .errors import LoanError
 from .models import (
     DIGEST_STAGE,
+    Borrower,
     Installment,
     InstallmentStatus,
+    Loan,
     LoanStatus,
     ReminderChannel,
     ReminderDelivery,
@@ -75,6 +78,7 @@ from .notify import DeliveryError, channel_is_idempotent, message_send
 from .reminder_defaults import STAGES as DEFAULT_STAGES
 from .reminder_defaults import TEMPLATES as DEFAULT_TEMPLATES
 from .selectors import amount_of
+from .services import _plain_param
 
 logger = logging.getLogger(__name__)
 
@@ -95,13 +99,19 @@ class Stage:
 
 def reminder_stages(*, fund_id: int) -> list[Stage]:
     """The fund's stages in force (its own when it has any, else the defaults), by day."""
-    own = ReminderStage.objects.filter(fund_id=fund_id)
-    rows = own if own.exists() else ReminderStage.objects.filter(fund__isnull=True)
-    if not own.exists() and not rows.exists():
+    rows = list(
+        ReminderStage.objects.filter(Q(fund_id=fund_id) | Q(fund__isnull=True))
+        .order_by("days_from_due", "code")
+        .values_list("fund_id", "code", "days_from_due", "catch_up_days", "active")
+    )
+    if not rows:
         return [Stage(code, days, catch_up) for code, _, days, catch_up in DEFAULT_STAGES]
+    # The fund's own stages when it has any (even all inactive), else the defaults.
+    owner = fund_id if any(r[0] == fund_id for r in rows) else None
     return [
-        Stage(r.code, r.days_from_due, r.catch_up_days)
-        for r in rows.filter(active=True).order_by("days_from_due", "code")
+        Stage(code, days, catch_up)
+        for fund, code, days, catch_up, active in rows
+        if fund == owner and active
     ]
 
 
@@ -412,8 +422,46 @@ class _Composer:
         }
 
 
+def _outcome_write(pk: int, *, only_if: list[str] | None = None, **values) -> None:
+    """Write one delivery's outcome: ``UPDATE … SET values WHERE id = pk [AND status IN
+    only_if]``, run straight on the cursor. One per message, right after it went (a worker that
+    dies leaves one message in doubt, not a batch), so it must not cost a query compilation
+    each; the values go through each field's own preparation, as the ORM's would."""
+    meta = ReminderDelivery._meta
+    conn = connections[router.db_for_write(ReminderDelivery)]
+    qn = conn.ops.quote_name
+    fields = [meta.get_field(name) for name in values]
+    params = [_plain_param(f.get_db_prep_save(values[f.name], conn)) for f in fields] + [pk]
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET "
+        + ", ".join(f"{qn(f.column)} = %s" for f in fields)
+        + f" WHERE {qn(meta.pk.column)} = %s"
+    )
+    if only_if:
+        sql += f" AND {qn(meta.get_field('status').column)} IN ({', '.join(['%s'] * len(only_if))})"
+        params += [str(status) for status in only_if]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=settings.REMINDER_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+
+
+@cache
+def _UNUSED_COLUMNS() -> list[str]:  # noqa: N802 - a constant, worked out once
+    """The loan's and borrower's columns a message does not use (a loan row has some forty)."""
+    keep = {
+        "installment__loan": {"id", "status", "schedule_version", "borrower"},
+        "installment__loan__borrower": {"id", "full_name", "grassroots_union"},
+    }
+    models = {"installment__loan": Loan, "installment__loan__borrower": Borrower}
+    return [
+        f"{path}__{f.name}"
+        for path, model in models.items()
+        for f in model._meta.concrete_fields
+        if f.name not in keep[path]
+    ]
 
 
 def reminder_deliveries_send(*, ids, now: datetime | None = None) -> SendReport:
@@ -430,11 +478,15 @@ def reminder_deliveries_send(*, ids, now: datetime | None = None) -> SendReport:
     report.not_claimed = len(ids) - len(claimed)
     if not claimed:
         return report
-    rows = ReminderDelivery.objects.filter(pk__in=claimed).select_related(
-        "fund",
-        "officer",
-        "grassroots_union",
-        "installment__loan__borrower__grassroots_union",
+    rows = (
+        ReminderDelivery.objects.filter(pk__in=claimed)
+        .select_related(
+            "fund",
+            "officer",
+            "grassroots_union",
+            "installment__loan__borrower__grassroots_union",
+        )
+        .defer(*_UNUSED_COLUMNS())
     )
     composers: dict[int, _Composer] = {}
     for d in rows.order_by("pk"):
@@ -450,14 +502,13 @@ def reminder_deliveries_send(*, ids, now: datetime | None = None) -> SendReport:
                 key=f"reminder-{d.pk}",
             )
         except _Skip as skip:
-            ReminderDelivery.objects.filter(pk=d.pk).update(
-                status=Status.SKIPPED, last_error=str(skip)
-            )
+            _outcome_write(d.pk, status=Status.SKIPPED, last_error=str(skip))
             report.skipped += 1
         except Exception as exc:  # noqa: BLE001 - every failure is kept on the row, retried
             logger.warning("reminder %s: send failed: %s", d.pk, exc)
             final = d.attempts >= settings.REMINDER_MAX_ATTEMPTS  # counted by the claim
-            ReminderDelivery.objects.filter(pk=d.pk).update(
+            _outcome_write(
+                d.pk,
                 status=Status.FAILED if final else Status.RETRY,
                 next_attempt_at=now + _backoff(d.attempts),
                 last_error=f"{type(exc).__name__}: {exc}"[:2000],
@@ -470,9 +521,9 @@ def reminder_deliveries_send(*, ids, now: datetime | None = None) -> SendReport:
                 report.retry += 1
         else:
             # Also from "uncertain" or "retry": a slow worker's real outcome wins over a guess.
-            ReminderDelivery.objects.filter(
-                pk=d.pk, status__in=[Status.SENDING, Status.UNCERTAIN, Status.RETRY]
-            ).update(
+            _outcome_write(
+                d.pk,
+                only_if=[Status.SENDING, Status.UNCERTAIN, Status.RETRY],
                 status=Status.SENT,
                 sent_at=timezone.now(),
                 subject=subject[:255],

@@ -123,6 +123,15 @@ class _Dialect:
             return f"CAST({column} -> 0 ->> 'provision_rate' AS numeric)"
         return f"CAST(json_extract({column}, '$[0].provision_rate') AS REAL)"
 
+    def installments_of_pass(self) -> str:
+        """FROM the installments (alias i) of the pass's loans (alias l). SQLite's planner,
+        without statistics on the temporary table, reads every installment and looks its loan
+        up; CROSS JOIN makes it go the other way (SQLite keeps the written order of a CROSS
+        JOIN): the few loans at risk, then their installments by the loan_id index."""
+        if self.pg:
+            return f"loans_installment i JOIN {PASS_LOANS} l ON l.id = i.loan_id"
+        return f"{PASS_LOANS} l CROSS JOIN loans_installment i ON l.id = i.loan_id"
+
     def tune(self) -> None:
         """Settings for the pass's few large statements, for this transaction only: memory for
         their hash joins and aggregates (the server's default of a few MB spills to disk over a
@@ -197,9 +206,13 @@ class ClassifySummary:
 # The SQL below names its parameters: %(fund)s the fund's id, and the business date through
 # ``_Dialect.date()`` (%(bd)s).
 
+# "NOT (i.status = 'paid')" is the predicate of the partial index installment_unpaid_due as
+# written: SQLite uses a partial index only for a condition that matches its own, and does not
+# read "<>" as the same thing (PostgreSQL rewrites one into the other, so it sees no difference).
+_UNPAID = "NOT (i.status = 'paid')"
 _IN_FORCE = (
     "l.fund_id = %(fund)s AND l.status = 'active' AND i.schedule_version = l.schedule_version"
-    " AND i.status <> 'paid'"
+    f" AND {_UNPAID}"
 )
 
 
@@ -223,33 +236,47 @@ _CLASSIFY_RISK = (
 )
 
 
-def _pass_loans_create(d: _Dialect, *, params: dict) -> None:
+def _pass_loans_create(d: _Dialect, *, params: dict) -> tuple[int, int]:
+    """Fill the pass's table of loans at risk; return (loans in it, those recalled before the
+    business date). With none, the pass has nothing to read or write; with none recalled, the
+    statements leave out the branch of installments due later on recalled loans."""
     _execute(f"DROP TABLE IF EXISTS {PASS_LOANS}", {})
-    _execute(
+    created = _execute(
         f"CREATE TEMPORARY TABLE {PASS_LOANS} AS SELECT {_PASS_COLUMNS} FROM loans_loan l"
         f" WHERE l.fund_id = %(fund)s AND l.status = 'active' AND ({_CLASSIFY_RISK}"
         f" OR (l.recalled_on IS NOT NULL AND l.recalled_on < {d.date()})"
-        " OR l.id IN (SELECT i.loan_id FROM loans_installment i WHERE i.status <> 'paid'"
+        f" OR l.id IN (SELECT i.loan_id FROM loans_installment i WHERE {_UNPAID}"
         f" AND i.due_date < {d.date()}))",
         params,
     )
     if d.pg:
+        if created == 0:  # PostgreSQL counts the rows it copied
+            return 0, 0
         _execute(f"ALTER TABLE {PASS_LOANS} ADD PRIMARY KEY (id)", {})
         _execute(f"ANALYZE {PASS_LOANS}", {})
+    loans, recalled = _fetch(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN l.recalled_on IS NOT NULL"
+        f" AND l.recalled_on < {d.date()} THEN 1 ELSE 0 END), 0) FROM {PASS_LOANS} l",
+        params,
+    )[0]
+    return int(loans), int(recalled)
 
 
 def _pass_loans_drop() -> None:
     _execute(f"DROP TABLE IF EXISTS {PASS_LOANS}", {})
 
 
-def _late_branches(d: _Dialect) -> tuple[str, str]:
+def _late_branches(d: _Dialect, *, recalled: bool = True) -> tuple[str, ...]:
     """Conditions (aliases i, l) of an installment in force with something unpaid whose
     effective due date is before the business date, split so each branch has an index: due
     before the date (``installment_unpaid_due``), or due later on a loan recalled before it
-    (``loan_recalled``). The branches are disjoint."""
+    (``loan_recalled``; left out when the pass has no such loan). The branches are disjoint."""
     bd = d.date()
+    due = f"{_IN_FORCE} AND i.due_date < {bd}"
+    if not recalled:
+        return (due,)
     return (
-        f"{_IN_FORCE} AND i.due_date < {bd}",
+        due,
         f"{_IN_FORCE} AND i.due_date >= {bd}"
         f" AND l.recalled_on IS NOT NULL AND l.recalled_on < {bd}",
     )
@@ -289,7 +316,9 @@ def _penalty_applies(d: _Dialect, eff: str) -> str:
     )
 
 
-def _mark_and_accrue(d: _Dialect, *, params: dict) -> tuple[int, int, int, Decimal]:
+def _mark_and_accrue(
+    d: _Dialect, *, params: dict, recalled: bool = True
+) -> tuple[int, int, int, Decimal]:
     """Mark the late installments overdue and accrue their penalty, in one write per row.
 
     Returns (installments late, newly overdue, written, penalty accrued). The accrual date
@@ -300,12 +329,12 @@ def _mark_and_accrue(d: _Dialect, *, params: dict) -> tuple[int, int, int, Decim
     eff = _effective_due(d)
     applies, pen = _penalty_applies(d, eff), _penalty_sql(d, eff)
     late_n, newly, written, total = 0, 0, 0, ZERO
-    for late in _late_branches(d):
+    for late in _late_branches(d, recalled=recalled):
         n_late, n_new, n_accruing, amount = _fetch(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN i.overdue THEN 0 ELSE 1 END), 0),"
             f" COALESCE(SUM(CASE WHEN {applies} THEN 1 ELSE 0 END), 0),"
             f" COALESCE(SUM(CASE WHEN {applies} THEN {pen} ELSE 0 END), 0)"
-            f" FROM loans_installment i JOIN {PASS_LOANS} l ON l.id = i.loan_id WHERE {late}",
+            f" FROM {d.installments_of_pass()} WHERE {late}",
             params,
         )[0]
         late_n, newly, total = late_n + int(n_late), newly + int(n_new), total + _dec(amount)
@@ -322,7 +351,7 @@ def _mark_and_accrue(d: _Dialect, *, params: dict) -> tuple[int, int, int, Decim
     return late_n, newly, written, total
 
 
-def _late_by_loan(d: _Dialect) -> str:
+def _late_by_loan(d: _Dialect, *, recalled: bool = True) -> str:
     """Per loan with a late installment: unpaid principal, interest and penalty on the late
     installments and the oldest effective due date with principal or interest unpaid."""
     eff = _effective_due(d)
@@ -331,9 +360,9 @@ def _late_by_loan(d: _Dialect) -> str:
         " i.interest_due - i.interest_paid AS r, i.penalty_due - i.penalty_paid AS pen,"
         " CASE WHEN i.principal_due > i.principal_paid OR i.interest_due > i.interest_paid"
         f" THEN {eff} END AS due"
-        f" FROM loans_installment i JOIN {PASS_LOANS} l ON l.id = i.loan_id WHERE "
+        f" FROM {d.installments_of_pass()} WHERE "
     )
-    branches = " UNION ALL ".join(select + late for late in _late_branches(d))
+    branches = " UNION ALL ".join(select + late for late in _late_branches(d, recalled=recalled))
     return (
         "SELECT loan_id, SUM(p) AS op, SUM(r) AS oi, SUM(pen) AS pen, MIN(due) AS oldest"
         f" FROM ({branches}) u GROUP BY loan_id"
@@ -385,7 +414,9 @@ def _group_case(table: list[dict], d: _Dialect, dpd: str) -> str:
     return "(CASE " + " ".join(whens) + " ELSE 1 END)"
 
 
-def _update_arrears_and_groups(d: _Dialect, *, fund_id: int, params: dict) -> int:
+def _update_arrears_and_groups(
+    d: _Dialect, *, fund_id: int, params: dict, recalled: bool = True
+) -> int:
     """Rewrite the arrears figures and the debt group of the loans where they change, in one
     write per loan (only those: a loan row written every day for nothing is what makes a daily
     pass over millions of loans slow). ``classified_on`` moves when the arrears figures change.
@@ -394,7 +425,7 @@ def _update_arrears_and_groups(d: _Dialect, *, fund_id: int, params: dict) -> in
     business date. An unpaid penalty sits on such an installment only. Returns the loans
     written.
     """
-    late = _late_by_loan(d)
+    late = _late_by_loan(d, recalled=recalled)
     tables = _tables(d, params=params, source=PASS_LOANS, where="TRUE")
     if not tables:
         return 0
@@ -459,14 +490,22 @@ def loan_book_classify(*, business_date: date, fund_id: int) -> ClassifySummary:
 
     with transaction.atomic():
         d.tune()
-        _pass_loans_create(d, params=params)
+        at_risk, recalled = _pass_loans_create(d, params=params)
         lap("loans_at_risk")
-        late, newly, written, accrued = _mark_and_accrue(d, params=params)
-        summary.overdue_installments = late
-        summary.newly_overdue_installments, summary.penalty_accrued = newly, accrued
-        summary.installments_written = written
+        if at_risk:
+            # (No loan at risk: every statement below joins the empty table, and would read
+            # and write nothing.)
+            late, newly, written, accrued = _mark_and_accrue(
+                d, params=params, recalled=bool(recalled)
+            )
+            summary.overdue_installments = late
+            summary.newly_overdue_installments, summary.penalty_accrued = newly, accrued
+            summary.installments_written = written
         lap("overdue_and_penalty")
-        summary.loans_written = _update_arrears_and_groups(d, fund_id=fund_id, params=params)
+        if at_risk:
+            summary.loans_written = _update_arrears_and_groups(
+                d, fund_id=fund_id, params=params, recalled=bool(recalled)
+            )
         _pass_loans_drop()
         lap("arrears_and_groups")
         _summarise(d, summary, params)
@@ -543,39 +582,29 @@ def _provision_changes(d: _Dialect, *, fund_id: int) -> list[tuple]:
     """Bring ``provision_held`` to the required provision where they differ; return the loans
     changed: (loan id, superior union id, grassroots union id, held before, required).
 
-    The loans looked at are read in one scan into a temporary table: active loans where the
-    provision can differ (a group above 1, a provision held, or a table that provisions group
-    1) and closed loans that still hold one (they release it). On PostgreSQL each changed row
-    is then written once (UPDATE … RETURNING the value it replaces; a row changed meanwhile by
-    another transaction is written only if its held amount is still the one read); SQLite
-    reads, then writes.
+    The loans looked at: active loans where the provision can differ (a group above 1, a
+    provision held, or a table that provisions group 1) and closed loans that still hold one
+    (they release it). On PostgreSQL they are read in one scan into a temporary table, then
+    each changed row is written once (UPDATE … RETURNING the value it replaces; a row changed
+    meanwhile by another transaction is written only if its held amount is still the one
+    read); SQLite reads them in place, then writes.
     """
     params: dict = {"fund": fund_id}
-    _execute(f"DROP TABLE IF EXISTS {PROVISION_LOANS}", {})
-    _execute(
-        f"CREATE TEMPORARY TABLE {PROVISION_LOANS} AS SELECT l.id, l.fund_id, l.status,"
-        " l.provision_held AS held, l.debt_groups FROM loans_loan l WHERE l.fund_id = %(fund)s"
-        " AND ((l.status = 'active' AND (l.debt_group > 1 OR l.provision_held <> 0"
-        f" OR {d.group1_rate('l.debt_groups')} <> 0))"
-        " OR (l.status = 'closed' AND l.provision_held <> 0))",
-        params,
+    looked_at = (
+        "l.fund_id = %(fund)s AND ((l.status = 'active' AND (l.debt_group > 1"
+        f" OR l.provision_held <> 0 OR {d.group1_rate('l.debt_groups')} <> 0))"
+        " OR (l.status = 'closed' AND l.provision_held <> 0))"
     )
-    if d.pg:
-        _execute(f"ALTER TABLE {PROVISION_LOANS} ADD PRIMARY KEY (id)", {})
-        _execute(f"ANALYZE {PROVISION_LOANS}", {})
-    tables = _tables(d, params=params, source=PROVISION_LOANS)
-    required = _by_table(d, tables, lambda t: _required_case(t, d), params, "table")
-    req = f"(CASE WHEN l.status = 'active' THEN {required} ELSE 0 END)" if tables else "0"
-    if d.pg:
-        rows = _fetch(
-            f"UPDATE loans_loan AS l SET provision_held = {req} FROM {PROVISION_LOANS} o"
-            f" WHERE l.id = o.id AND l.provision_held = o.held AND l.provision_held <> {req}"
-            " RETURNING l.id, l.superior_union_id, l.grassroots_union_id, o.held,"
-            " l.provision_held",
-            params,
-        )
-    else:
-        which = f"l.id IN (SELECT id FROM {PROVISION_LOANS}) AND l.provision_held <> {req}"
+
+    def required(tables) -> str:
+        case = _by_table(d, tables, lambda t: _required_case(t, d), params, "table")
+        return f"(CASE WHEN l.status = 'active' THEN {case} ELSE 0 END)" if tables else "0"
+
+    if not d.pg:
+        # The embedded database, one writer and a small book: the loans are read where they
+        # are (a temporary table would cost four more statements a day than it saves).
+        req = required(_tables(d, params=params, where=f"l.status = 'active' AND {looked_at}"))
+        which = f"{looked_at} AND l.provision_held <> {req}"
         rows = _fetch(
             "SELECT l.id, l.superior_union_id, l.grassroots_union_id, l.provision_held, "
             f"{req} FROM loans_loan l WHERE {which}",
@@ -583,6 +612,26 @@ def _provision_changes(d: _Dialect, *, fund_id: int) -> list[tuple]:
         )
         if rows:
             _execute(f"UPDATE loans_loan AS l SET provision_held = {req} WHERE {which}", params)
+        return rows
+    _execute(f"DROP TABLE IF EXISTS {PROVISION_LOANS}", {})
+    created = _execute(
+        f"CREATE TEMPORARY TABLE {PROVISION_LOANS} AS SELECT l.id, l.fund_id, l.status,"
+        f" l.provision_held AS held, l.debt_groups FROM loans_loan l WHERE {looked_at}",
+        params,
+    )
+    if created == 0:  # no loan to look at: nothing to provision or release
+        _execute(f"DROP TABLE IF EXISTS {PROVISION_LOANS}", {})
+        return []
+    _execute(f"ALTER TABLE {PROVISION_LOANS} ADD PRIMARY KEY (id)", {})
+    _execute(f"ANALYZE {PROVISION_LOANS}", {})
+    req = required(_tables(d, params=params, source=PROVISION_LOANS))
+    rows = _fetch(
+        f"UPDATE loans_loan AS l SET provision_held = {req} FROM {PROVISION_LOANS} o"
+        f" WHERE l.id = o.id AND l.provision_held = o.held AND l.provision_held <> {req}"
+        " RETURNING l.id, l.superior_union_id, l.grassroots_union_id, o.held,"
+        " l.provision_held",
+        params,
+    )
     _execute(f"DROP TABLE IF EXISTS {PROVISION_LOANS}", {})
     return rows
 
@@ -644,7 +693,8 @@ def loan_provisions_post(
         summary.timings["loans"] = round(time.perf_counter() - clock, 3)
         specs = _entries(fund_id=fund_id, bd=bd, key=idempotency_key, changes=changes)
         summary.timings["entries"] = round(time.perf_counter() - clock, 3)
-        summary.entries_posted = journal_entries_post_bulk(entries=specs, posted_by=posted_by)
+        if specs:
+            summary.entries_posted = journal_entries_post_bulk(entries=specs, posted_by=posted_by)
         summary.timings["posted"] = round(time.perf_counter() - clock, 3)
         summary.loans_changed = len(changes)
         for _, _, _, held, required in changes:

@@ -171,3 +171,114 @@ def test_concurrent_runs_of_one_date_run_once(purge_ledger_after, org, chain, ca
     assert CloseOfBusinessRun.objects.get().summary["penalty_accrued"] == 1_375
     assert JournalEntry.objects.filter(document_type="loan_provision").count() == 1
     assert dec(inst(loan, 1).penalty_due) == 1_375
+
+
+# --------------------------------------------------------------------------------------------
+# Quiet dates and the cost of a date
+
+
+def _book_state(fund_id):
+    """Everything a close of business can change, without the run's clock readings."""
+    from accounting.models import CommandRecord, Posting
+    from loans.models import Loan
+
+    runs = []
+    for r in CloseOfBusinessRun.objects.filter(fund_id=fund_id).order_by("business_date"):
+        summary = {k: v for k, v in r.summary.items() if k not in ("timings", "seconds")}
+        runs.append((r.business_date, r.status, summary))
+    return {
+        "loans": list(Loan.objects.order_by("pk").values()),
+        "installments": list(Installment.objects.order_by("pk").values()),
+        "entries": list(JournalEntry.objects.order_by("pk").values_list("idempotency_key", "memo")),
+        "postings": list(
+            Posting.objects.order_by("pk").values_list(
+                "entry__idempotency_key", "account__code", "subledger", "amount"
+            )
+        ),
+        "commands": list(
+            CommandRecord.objects.order_by("pk").values_list("scope", "key", "result_id")
+        ),
+        "runs": runs,
+    }
+
+
+def _full_pass(monkeypatch):
+    """Make the pass run every statement, as if some loan were at risk and recalled."""
+    from loans import servicing
+
+    real = servicing._pass_loans_create
+    monkeypatch.setattr(servicing, "_pass_loans_create", lambda d, **kw: (real(d, **kw), (1, 1))[1])
+
+
+@pytest.mark.parametrize("on", ["quiet", "late", "recalled"])
+def test_a_date_with_nothing_at_risk_leaves_the_state_a_full_pass_leaves(
+    loan, day, org, monkeypatch, on
+):
+    from django.db import transaction
+
+    from loans.models import Loan
+
+    if on == "quiet":  # the day after disbursement: nothing due, nothing late
+        bd = loan.disbursed_on + timedelta(days=1)
+    else:
+        bd = day
+    if on == "recalled":
+        Loan.objects.filter(pk=loan.pk).update(recalled_on=bd - timedelta(days=3))
+    states = []
+    for full in (False, True):
+        with transaction.atomic():
+            if full:
+                _full_pass(monkeypatch)
+            close_of_business_run(fund_id=org.fund.pk, business_date=bd)
+            close_of_business_catch_up(fund_id=org.fund.pk, through_date=bd + timedelta(days=2))
+            states.append(_book_state(org.fund.pk))
+            monkeypatch.undo()
+            transaction.set_rollback(True)
+    assert states[0] == states[1]
+    assert len(states[0]["runs"]) == 3
+    if on == "quiet":
+        assert states[0]["runs"][0][2]["overdue_installments"] == 0
+    else:
+        assert states[0]["runs"][0][2]["loans_overdue"] == 1
+
+
+def _queries_per_date(org, first, days):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    close_of_business_run(fund_id=org.fund.pk, business_date=first)
+    with CaptureQueriesContext(connection) as q:
+        close_of_business_catch_up(fund_id=org.fund.pk, through_date=first + timedelta(days=days))
+    statements = [x["sql"] for x in q.captured_queries]
+    return len([s for s in statements if "SAVEPOINT" not in s]) / days
+
+
+def test_a_quiet_date_costs_a_handful_of_queries_whatever_the_book(chain, capital, org):
+    from django.db import connection
+
+    from .test_servicing import make_loan
+
+    first = make_loan(chain)
+    quiet = first.disbursed_on + timedelta(days=1)
+    one = _queries_per_date(org, quiet, 5)
+    # (PostgreSQL: and four SET LOCALs, two temporary tables created and dropped)
+    per_date = 19 if connection.vendor == "postgresql" else 13
+    assert one <= per_date + 2 / 5  # and two for the catch-up: the fund, its last closed date
+    for _ in range(3):
+        make_loan(chain)
+    CloseOfBusinessRun.objects.all().delete()
+    assert _queries_per_date(org, quiet + timedelta(days=10), 5) == one
+
+
+def test_a_date_with_loans_in_arrears_costs_the_same_whatever_their_number(
+    chain, capital, org, day
+):
+    from .test_servicing import make_loan
+
+    make_loan(chain)
+    one = _queries_per_date(org, day, 3)
+    assert one <= 35
+    for _ in range(3):
+        make_loan(chain)
+    CloseOfBusinessRun.objects.all().delete()
+    assert _queries_per_date(org, day + timedelta(days=10), 3) <= one

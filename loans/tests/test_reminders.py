@@ -437,3 +437,34 @@ def test_the_daily_task_gives_the_same_result_as_the_command(
     assert run["prepared"] == 1 and run["business_date"] == on.isoformat()
     assert ReminderDelivery.objects.get().status == S.SENT
     assert len(sms_files(sms_dir)) == 1
+
+
+def test_sending_costs_the_same_queries_whatever_the_number_of_messages(
+    chain, capital, sms_dir, django_assert_max_num_queries
+):
+    """One claim, one read of the rows with their loans, borrowers and unions, the templates
+    once, then one write per message (its outcome, as soon as it went)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    loans = [make_loan(chain, phone=f"09123456{n:02d}") for n in range(4)]
+    due = first(loans[0]).due_date
+    reminders_prepare(fund_id=loans[0].fund_id, business_date=due)
+
+    def send(ids):
+        with CaptureQueriesContext(connection) as q:
+            report = reminder_deliveries_send(ids=ids)
+        writes = [x for x in q.captured_queries if x["sql"].startswith("UPDATE")]
+        return report, len(q) - len(writes), len(writes)
+
+    ids = pending_ids(business_date=due)
+    assert len(ids) == 4
+    report, reads, writes = send(ids[:1])
+    assert report.sent == 1 and writes == 2  # the claim, the outcome
+    report, more_reads, writes = send(ids[1:])
+    assert report.sent == 3 and writes == 1 + 3
+    assert more_reads == reads
+    assert len(sms_files(sms_dir)) == 4
+    row = ReminderDelivery.objects.get(pk=ids[1])
+    assert row.status == S.SENT and row.sent_at is not None and row.recipient.startswith("091")
+    assert row.body and row.provider_id
