@@ -78,7 +78,7 @@ from .notify import DeliveryError, channel_is_idempotent, message_send
 from .reminder_defaults import STAGES as DEFAULT_STAGES
 from .reminder_defaults import TEMPLATES as DEFAULT_TEMPLATES
 from .selectors import amount_of
-from .services import _plain_param
+from .services import _db_value
 
 logger = logging.getLogger(__name__)
 
@@ -431,7 +431,7 @@ def _outcome_write(pk: int, *, only_if: list[str] | None = None, **values) -> No
     conn = connections[router.db_for_write(ReminderDelivery)]
     qn = conn.ops.quote_name
     fields = [meta.get_field(name) for name in values]
-    params = [_plain_param(f.get_db_prep_save(values[f.name], conn)) for f in fields] + [pk]
+    params = [_db_value(f, values[f.name], conn) for f in fields] + [pk]
     sql = (
         f"UPDATE {qn(meta.db_table)} SET "
         + ", ".join(f"{qn(f.column)} = %s" for f in fields)

@@ -43,7 +43,7 @@ from .models import (
     RepaymentBatch,
 )
 from .selectors import amount_of
-from .services import _actor_scope, _plain_param, _require_write, loan_require_servicer
+from .services import _actor_scope, _require_write, _rows_insert, loan_require_servicer
 
 LOANS_ACCOUNT = "1283"
 BANK_ACCOUNT = "1121"
@@ -359,30 +359,6 @@ def _rows_update(model, objs: list, fields: list[str]) -> None:
     )
     params = [
         [f.get_db_prep_save(getattr(obj, f.attname), conn) for f in columns] + [obj.pk]
-        for obj in objs
-    ]
-    with conn.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
-def _rows_insert(model, objs: list) -> None:
-    """``INSERT`` the objects as one prepared statement run for all rows, for rows whose ids
-    nobody reads back (``bulk_create`` compiles every value of every row through the query
-    compiler, which for their money columns costs more than the insert). Values go through each
-    field's ``pre_save`` (``auto_now_add``) and own preparation, as ``save()`` would; the
-    database's constraints apply as usual."""
-    if not objs:
-        return
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    conn = connections[router.db_for_write(model)]
-    qn = conn.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"
-        f" VALUES ({', '.join(['%s'] * len(fields))})"
-    )
-    params = [
-        [_plain_param(f.get_db_prep_save(f.pre_save(obj, True), conn)) for f in fields]
         for obj in objs
     ]
     with conn.cursor() as cursor:

@@ -1447,10 +1447,10 @@ def _rows_insert(model, rows: list) -> None:
     """``INSERT`` the rows as one prepared statement run for all rows, without reading their ids
     back. A row is ``{attname: value}`` (a field not named takes its default): no model
     instance to build (a money field's value is a new ``Money`` at each read); instances are
-    taken too. Not ``bulk_create``, which compiles every value of every row through the query
-    compiler (for a schedule's money columns more than the insert itself costs). Values go
-    through each field's own preparation, as ``save()`` would; database constraints apply as
-    usual."""
+    taken too, their values through each field's ``pre_save`` (``auto_now_add``). Not
+    ``bulk_create``, which compiles every value of every row through the query compiler (for a
+    schedule's money columns more than the insert itself costs). Values go through each field's
+    own preparation, as ``save()`` would; database constraints apply as usual."""
     if not rows:
         return
     meta = model._meta
@@ -1468,8 +1468,8 @@ def _rows_insert(model, rows: list) -> None:
     )
 
     def values(row) -> list:
-        if isinstance(row, models.Model):
-            return [getattr(row, name) for name in names]
+        if isinstance(row, models.Model):  # pre_save: auto_now_add and the like, as save()
+            return [f.pre_save(row, True) for f in fields]
         unknown = row.keys() - defaults.keys()
         if unknown:
             raise ValueError(f"{meta.label} has no field {', '.join(sorted(unknown))}")
