@@ -148,8 +148,8 @@ def data_table(
 
 def bar_chart(
     labels: Sequence[str],
-    planned: Sequence[float],
-    achieved: Sequence[float],
+    planned: Sequence[int],
+    achieved: Sequence[int],
     *,
     title: str,
     unit: str,

@@ -304,11 +304,16 @@ def render_pdf(target, f: QuarterlyFigures, *, generated_at: datetime, chain_sta
     story.append(PageBreak())
     story.append(Paragraph("Biểu đồ kế hoạch và thực hiện", st["h2"]))
     bn = Decimal(1_000_000)
+
+    def millions(amount) -> int:
+        # Bar heights only (the figures printed come from the exact amounts): whole millions.
+        return int((Decimal(amount) / bn).to_integral_value())
+
     story.append(
         bar_chart(
             [q.label for q in f.quarters],
-            [float(q.planned / bn) for q in f.quarters],
-            [float(q.achieved / bn) for q in f.quarters],
+            [millions(q.planned) for q in f.quarters],
+            [millions(q.achieved) for q in f.quarters],
             title="Doanh số cho vay theo quý"
             + ("" if any(q.planned for q in f.quarters) else " (kế hoạch chưa phân bổ theo quý)"),
             unit="triệu đồng",
@@ -326,8 +331,8 @@ def render_pdf(target, f: QuarterlyFigures, *, generated_at: datetime, chain_sta
         story.append(
             bar_chart(
                 [u.code for u in shown],
-                [float(u.plan_year / bn) for u in shown],
-                [float(u.ytd_disbursed / bn) for u in shown],
+                [millions(u.plan_year) for u in shown],
+                [millions(u.ytd_disbursed) for u in shown],
                 title=(
                     "Kế hoạch năm và lũy kế thực hiện theo "
                     + ("công đoàn cấp trên" if f.unit_kind == "superior_union" else "CĐCS")
@@ -390,8 +395,8 @@ def render_xlsx(target, f: QuarterlyFigures, *, generated_at: datetime, chain_st
                 elif k == "count":
                     cell.value = int(v)
                     cell.number_format = COUNT_FORMAT
-                else:
-                    cell.value = float(v)
+                else:  # a ratio, kept exact: openpyxl writes a Decimal as a number
+                    cell.value = v
                     cell.number_format = PERCENT_FORMAT
         for c, k in enumerate(kinds[0] if kinds else [], start=1):
             ws.column_dimensions[get_column_letter(c)].width = {
