@@ -11,6 +11,8 @@ with the first result). Loans and requests outside the caller's scope answer 404
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -34,124 +36,90 @@ def _created(serializer, row) -> Response:
     return Response(serializer(row).data, status=status.HTTP_201_CREATED)
 
 
-class LoanRescheduleRequestApi(ApiView):
+def _loan_post(service, input_class, output_class, summary: str):
+    """The POST of one decision on a loan: its input checked, `service` run on the loan in
+    scope under the caller's Idempotency-Key, the row it made answered with 201."""
+
+    @idempotent_post(request=input_class, responses={201: output_class}, summary=summary)
+    def post(self, request, pk: int, key: str):
+        loan = _loan(self, pk)
+        arguments = self.arguments(loan, self.input(input_class))
+        row = service(loan=loan, idempotency_key=key, actor=request.user, **arguments)
+        return _created(output_class, row)
+
+    return post
+
+
+class _LoanPostApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    def arguments(self, loan: Loan, data: dict) -> dict:
+        """The service's arguments from the checked input (ids resolved on the loan)."""
+        return data
+
+
+class LoanRescheduleRequestApi(_LoanPostApi):
     access_roles = WRITERS
-
-    @idempotent_post(
-        request=s.RescheduleInput,
-        responses={201: s.ChangeRequestOutput},
-        summary="Đề nghị cơ cấu lại thời hạn trả nợ (một cán bộ quỹ khác duyệt)",
+    post = _loan_post(
+        partial(change_requests.change_request_file, kind=LoanChangeRequest.Kind.RESCHEDULE),
+        s.RescheduleInput,
+        s.ChangeRequestOutput,
+        "Đề nghị cơ cấu lại thời hạn trả nợ (một cán bộ quỹ khác duyệt)",
     )
-    def post(self, request, pk: int, key: str):
-        loan = _loan(self, pk)
-        data = self.input(s.RescheduleInput)
-        req = change_requests.change_request_file(
-            loan=loan,
-            kind=LoanChangeRequest.Kind.RESCHEDULE,
-            idempotency_key=key,
-            actor=request.user,
-            **data,
-        )
-        return _created(s.ChangeRequestOutput, req)
 
 
-class LoanInterestWaiveApi(ApiView):
-    access_roles = FUND_OFFICERS
-
-    @idempotent_post(
-        request=s.InterestWaiveInput,
-        responses={201: s.InterestWaiverOutput},
-        summary="Miễn giảm lãi, lãi phạt đến hạn chưa trả",
-    )
-    def post(self, request, pk: int, key: str):
-        loan = _loan(self, pk)
-        data = self.input(s.InterestWaiveInput)
-        waiver = restructuring.loan_interest_waive(
-            loan=loan, idempotency_key=key, actor=request.user, **data
-        )
-        return _created(s.InterestWaiverOutput, waiver)
-
-
-class LoanWriteOffRequestApi(ApiView):
+class LoanWriteOffRequestApi(_LoanPostApi):
     access_roles = WRITERS
-
-    @idempotent_post(
-        request=s.WriteOffInput,
-        responses={201: s.ChangeRequestOutput},
-        summary="Đề nghị xử lý rủi ro (một cán bộ quỹ khác duyệt)",
+    post = _loan_post(
+        partial(change_requests.change_request_file, kind=LoanChangeRequest.Kind.WRITE_OFF),
+        s.WriteOffInput,
+        s.ChangeRequestOutput,
+        "Đề nghị xử lý rủi ro (một cán bộ quỹ khác duyệt)",
     )
-    def post(self, request, pk: int, key: str):
-        loan = _loan(self, pk)
-        data = self.input(s.WriteOffInput)
-        req = change_requests.change_request_file(
-            loan=loan,
-            kind=LoanChangeRequest.Kind.WRITE_OFF,
-            idempotency_key=key,
-            actor=request.user,
-            **data,
-        )
-        return _created(s.ChangeRequestOutput, req)
 
 
-class LoanWriteOffRecoveryApi(ApiView):
-    access_roles = FUND_OFFICERS
-
-    @idempotent_post(
-        request=s.RecoveryInput,
-        responses={201: s.RecoveryOutput},
-        summary="Thu hồi nợ đã xử lý rủi ro (thu nhập khác)",
+class LoanInterestWaiveApi(_LoanPostApi):
+    post = _loan_post(
+        restructuring.loan_interest_waive,
+        s.InterestWaiveInput,
+        s.InterestWaiverOutput,
+        "Miễn giảm lãi, lãi phạt đến hạn chưa trả",
     )
-    def post(self, request, pk: int, key: str):
-        loan = _loan(self, pk)
-        data = self.input(s.RecoveryInput)
-        recovery = restructuring.write_off_recovery_post(
-            loan=loan, idempotency_key=key, actor=request.user, **data
-        )
-        return _created(s.RecoveryOutput, recovery)
 
 
-class LoanCloseApi(ApiView):
-    access_roles = FUND_OFFICERS
-
-    @idempotent_post(
-        request=s.CloseInput,
-        responses={201: s.ClosureOutput},
-        summary="Tất toán: tiết kiệm bắt buộc trừ vào nợ hoặc hoàn trả thành viên",
+class LoanWriteOffRecoveryApi(_LoanPostApi):
+    post = _loan_post(
+        restructuring.write_off_recovery_post,
+        s.RecoveryInput,
+        s.RecoveryOutput,
+        "Thu hồi nợ đã xử lý rủi ro (thu nhập khác)",
     )
-    def post(self, request, pk: int, key: str):
-        loan = _loan(self, pk)
-        data = self.input(s.CloseInput)
-        closure = restructuring.loan_close(
-            loan=loan, idempotency_key=key, actor=request.user, **data
-        )
-        return _created(s.ClosureOutput, closure)
 
 
-class LoanRecallApi(ApiView):
-    access_roles = FUND_OFFICERS
-
-    @idempotent_post(
-        request=s.RecallInput,
-        responses={201: s.ScheduleRevisionOutput},
-        summary="Thu hồi trước hạn khi vốn dùng sai mục đích (mọi khoản còn nợ đến hạn)",
+class LoanCloseApi(_LoanPostApi):
+    post = _loan_post(
+        restructuring.loan_close,
+        s.CloseInput,
+        s.ClosureOutput,
+        "Tất toán: tiết kiệm bắt buộc trừ vào nợ hoặc hoàn trả thành viên",
     )
-    def post(self, request, pk: int, key: str):
-        loan = _loan(self, pk)
-        data = self.input(s.RecallInput)
+
+
+class LoanRecallApi(_LoanPostApi):
+    post = _loan_post(
+        restructuring.loan_recall,
+        s.RecallInput,
+        s.ScheduleRevisionOutput,
+        "Thu hồi trước hạn khi vốn dùng sai mục đích (mọi khoản còn nợ đến hạn)",
+    )
+
+    def arguments(self, loan: Loan, data: dict) -> dict:
         visit = None
         if data.get("visit") is not None:
             visit = loan.visits.filter(pk=data["visit"]).first()
             if visit is None:
                 raise LoanError(_("Không có lần kiểm tra này của khoản vay."), field="visit")
-        revision = restructuring.loan_recall(
-            loan=loan,
-            recalled_on=data["recalled_on"],
-            reason=data["reason"],
-            visit=visit,
-            idempotency_key=key,
-            actor=request.user,
-        )
-        return _created(s.ScheduleRevisionOutput, revision)
+        return {**data, "visit": visit}
 
 
 # --------------------------------------------------------------------------------------------
