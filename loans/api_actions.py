@@ -20,12 +20,12 @@ from rest_framework.response import Response
 
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS
 from fund.api_base import ApiView, get_in_scope, idempotent_post, paged
-from fund.scoping import scope_filter
 
 from . import api_serializers as s
 from . import change_requests, restructuring
 from .errors import LoanError
 from .models import Loan, LoanChangeRequest
+from .selectors import change_request_list
 
 
 def _loan(view: ApiView, pk: int) -> Loan:
@@ -145,12 +145,9 @@ class ChangeRequestListApi(ApiView):
     )
     def get(self, request):
         f = self.query(s.ChangeRequestFilter)
-        qs = scope_filter(
-            LoanChangeRequest.objects.all(), self.scope, grassroots_field="loan__grassroots_union"
-        )
-        for name in ("status", "kind"):
-            if name in f:
-                qs = qs.filter(**{name: f[name]})
+        qs = change_request_list(scope=self.scope, status=f.get("status"))
+        if "kind" in f:
+            qs = qs.filter(kind=f["kind"])
         if "loan" in f:
             qs = qs.filter(loan_id=f["loan"])
         return self.page(qs.order_by("-requested_at", "-pk"), s.ChangeRequestOutput)

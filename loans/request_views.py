@@ -20,11 +20,10 @@ from fund.access import ALL_ROLES, access
 from fund.forms import IdempotentForm, form_error_apply
 from fund.models import Role
 
-from . import change_requests
+from . import change_requests, selectors
 from .action_forms import ChangeRequestRejectForm
 from .action_views import _get_loan, _outstanding, _payoff, _write_off_facts
 from .models import Loan, LoanChangeRequest, LoanWriteOff, WriteOffCause
-from .selectors import loan_list
 
 Status = LoanChangeRequest.Status
 PAGE_SIZE = 50
@@ -85,9 +84,7 @@ def change_request_list(request):
     if status not in Status.values:
         status = Status.PENDING
     qs = (
-        LoanChangeRequest.objects.filter(
-            status=status, loan__in=loan_list(scope=request.scope).values("pk")
-        )
+        selectors.change_request_list(scope=request.scope, status=status)
         .select_related("loan__borrower", "loan__grassroots_union", "requested_by", "decided_by")
         .order_by("requested_at" if status == Status.PENDING else "-decided_at", "pk")
     )

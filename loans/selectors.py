@@ -31,6 +31,7 @@ from .models import (
     InstallmentStatus,
     Loan,
     LoanApplication,
+    LoanChangeRequest,
     LoanProduct,
     LoanStatus,
     LoanTransaction,
@@ -422,6 +423,17 @@ def application_list(*, scope: Scope, status: str | None = None) -> QuerySet:
 def loan_list(*, scope: Scope, status: str | None = None) -> QuerySet:
     """Loans the scope may see, by the grassroots union recorded at disbursement."""
     qs = _own_fund_first(Loan.objects.all(), scope).select_related("borrower", "grassroots_union")
+    return qs.filter(status=status) if status else qs
+
+
+def change_request_list(*, scope: Scope, status: str | None = None) -> QuerySet:
+    """Requests to change the terms of the loans the scope may see (``loan_list``)."""
+    if scope.is_fund_wide:
+        qs = LoanChangeRequest.objects.filter(loan__fund_id=scope.fund_id)
+    else:
+        qs = scope_filter(
+            LoanChangeRequest.objects.all(), scope, grassroots_field="loan__grassroots_union"
+        )
     return qs.filter(status=status) if status else qs
 
 

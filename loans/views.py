@@ -56,6 +56,7 @@ from .models import (
     Borrower,
     Loan,
     LoanApplication,
+    LoanChangeRequest,
     LoanStatus,
     LoanTransaction,
     ReminderDelivery,
@@ -66,6 +67,7 @@ from .selectors import (
     amount_of,
     application_list,
     borrower_list,
+    change_request_list,
     disbursements_by_quarter,
     loan_book_arrears,
     loan_ledger_lines,
@@ -201,6 +203,9 @@ def dashboard(request):
         )
     )
     context.update(waiting)
+    context["waiting_change_requests"] = change_request_list(
+        scope=scope, status=LoanChangeRequest.Status.PENDING
+    ).count()
     return render(request, "loans/dashboard.html", context)
 
 

@@ -340,6 +340,8 @@ def test_reschedule_asked_by_the_union_approved_by_the_fund(as_user, officers, l
     own = union.get(_request_page(loan)).content.decode()
     assert 'id="withdraw-form"' in own and 'id="approve-form"' not in own
     fund = as_user(officers.fund)
+    dashboard = fund.get(reverse("loans:dashboard")).content.decode()
+    assert 'data-testid="waiting-change-requests">1</a>' in dashboard
     listed = fund.get(reverse("loans:change_request_list")).content.decode()
     assert f'data-request="{req.pk}"' in listed
     page = fund.get(_request_page(loan))
