@@ -28,6 +28,23 @@ def _lazy(func):
     return lazy(func, str)
 
 
+def _gettext(message: str) -> str:
+    from django.conf import settings
+
+    if not settings.configured:
+        return message  # used without Django (a script on loans.schedules): the Vietnamese
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
+def gettext_lazy(message: str):
+    """Django's ``gettext_lazy`` for the pure modules (loans.schedules): Django is imported when
+    a message is made, not when the module is, and without configured settings the message
+    stays in Vietnamese, the source language."""
+    return _lazy(_gettext)(message)
+
+
 def _interpolate(message, params: dict) -> str:
     return str(message) % params
 

@@ -15,6 +15,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounting.errors import ApplicationError
@@ -73,9 +74,11 @@ def _body(request) -> dict:
     try:
         data = json.loads(request.body or b"{}")
     except ValueError:
-        raise ApplicationError("Nội dung yêu cầu không phải JSON hợp lệ.", field="body") from None
+        raise ApplicationError(
+            _("Nội dung yêu cầu không phải JSON hợp lệ."), field="body"
+        ) from None
     if not isinstance(data, dict):
-        raise ApplicationError("Nội dung yêu cầu phải là một đối tượng JSON.", field="body")
+        raise ApplicationError(_("Nội dung yêu cầu phải là một đối tượng JSON."), field="body")
     return data
 
 
@@ -85,7 +88,9 @@ def _date(value, field: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise ApplicationError(f"Ngày không hợp lệ: {value} (YYYY-MM-DD).", field=field) from None
+        raise ApplicationError(
+            _("Ngày không hợp lệ: %(value)s (YYYY-MM-DD)."), field=field, params={"value": value}
+        ) from None
 
 
 def _int(value, field: str) -> int | None:
@@ -94,7 +99,9 @@ def _int(value, field: str) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise ApplicationError(f"Giá trị không hợp lệ: {value}.", field=field) from None
+        raise ApplicationError(
+            _("Giá trị không hợp lệ: %(value)s."), field=field, params={"value": value}
+        ) from None
 
 
 # Output serializers ---------------------------------------------------------------------------
@@ -139,7 +146,9 @@ def _update_in(data: dict) -> dict:
     unknown = set(data) - UPDATE_FIELDS
     if unknown:
         raise ApplicationError(
-            f"Trường không hợp lệ: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0]
+            _("Trường không hợp lệ: %(fields)s."),
+            field=sorted(unknown)[0],
+            params={"fields": ", ".join(sorted(unknown))},
         )
     out = dict(data)
     for f in ("active_from", "active_to"):
@@ -186,7 +195,7 @@ def grassroots_union_move(request, scope: Scope, pk):
         pk=_int(data.get("superior_union"), "superior_union"), fund_id=scope.fund_id
     ).first()
     if target is None:
-        raise Http404("Không tìm thấy.")
+        raise Http404(_("Không tìm thấy."))
     gu = services.grassroots_union_move(
         grassroots_union=gu,
         superior_union=target,
@@ -202,7 +211,7 @@ def superior_union_detail(request, scope: Scope, pk):
     qs = superior_union_scope_filter(SuperiorUnion.objects.all(), scope)
     su = qs.filter(pk=_int(pk, "pk")).first()
     if su is None:
-        raise Http404("Không tìm thấy.")
+        raise Http404(_("Không tìm thấy."))
     return _json(_union_out(su))
 
 
@@ -228,7 +237,7 @@ def unions_export_view(request, scope: Scope):
 def unions_import_view(request, scope: Scope):
     upload = request.FILES.get("file")
     if upload is None:
-        raise ApplicationError("Chưa chọn tệp.", field="file")
+        raise ApplicationError(_("Chưa chọn tệp."), field="file")
     fmt = "xlsx" if upload.name.lower().endswith(".xlsx") else "csv"
     result = unions_import(
         fund=Fund.objects.get(pk=scope.fund_id),
@@ -298,7 +307,7 @@ def capital_view(request, scope: Scope):
             }
         )
     if scope.superior_union_id is None:
-        raise Http404("Không tìm thấy.")
+        raise Http404(_("Không tìm thấy."))
     su = SuperiorUnion.objects.get(pk=scope.superior_union_id)
     allocation = lending_allocation_in_force(superior_union=su)
     return _json(
@@ -323,9 +332,9 @@ def attainment_view(request, scope: Scope):
             superior_union_scope_filter(SuperiorUnion.objects.all(), scope).filter(pk=su_id).first()
         )
         if su is None:
-            raise Http404("Không tìm thấy.")
+            raise Http404(_("Không tìm thấy."))
     elif not scope.is_fund_wide:
-        raise Http404("Không tìm thấy.")
+        raise Http404(_("Không tìm thấy."))
     a = attainment(
         fund=Fund.objects.get(pk=scope.fund_id),
         indicator=g.get("indicator", "disbursed_amount"),

@@ -54,6 +54,9 @@ from math import gcd
 
 from accounting.errors import ApplicationError
 
+# accounting.errors' gettext_lazy, not Django's: this module must import without Django.
+from accounting.errors import gettext_lazy as _
+
 # The ledger holds at most 20 digits per amount (accounting.money.MAX_AMOUNT); a schedule never
 # needs more. Kept here as a literal so this module stays free of Django imports.
 MAX_PRINCIPAL = Decimal(10) ** 20 - 1
@@ -202,7 +205,7 @@ def _annuity_payment(principal: int, periods: int, num: int, den: int) -> int:
 
 def _whole_count(value, *, field: str, label: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ScheduleError(f"{label} phải là số nguyên.", field=field)
+        raise ScheduleError(_("%(label)s phải là số nguyên."), field=field, params={"label": label})
     return value
 
 
@@ -210,11 +213,17 @@ def _decimal(value, *, field: str, label: str) -> Decimal:
     # Floats are refused: a float cannot be trusted to hold an amount or a rate exactly.
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise ScheduleError(
-            f"{label} phải là số thập phân (Decimal), không dùng số thực.", field=field
+            _("%(label)s phải là số thập phân (Decimal), không dùng số thực."),
+            field=field,
+            params={"label": label},
         )
     value = Decimal(value)
     if not value.is_finite():
-        raise ScheduleError(f"{label} không hợp lệ: {value}.", field=field)
+        raise ScheduleError(
+            _("%(label)s không hợp lệ: %(value)s."),
+            field=field,
+            params={"label": label, "value": value},
+        )
     return value
 
 
@@ -227,51 +236,67 @@ def schedule_validate(terms: ScheduleTerms) -> None:
     is not a plain `date`; negative grace periods or grace periods that leave no installment
     (grace ≥ installments); due dates beyond the calendar (year 9999).
     """
-    principal = _decimal(terms.principal, field="principal", label="Số tiền vay")
+    principal = _decimal(terms.principal, field="principal", label=_("Số tiền vay"))
     if principal != principal.to_integral_value():
         raise ScheduleError(
-            f"Số tiền vay {principal} có phần lẻ của đồng; VND không có đơn vị nhỏ hơn đồng.",
+            _("Số tiền vay %(principal)s có phần lẻ của đồng; VND không có đơn vị nhỏ hơn đồng."),
             field="principal",
+            params={"principal": principal},
         )
     if principal <= 0:
-        raise ScheduleError("Số tiền vay phải lớn hơn 0.", field="principal")
+        raise ScheduleError(_("Số tiền vay phải lớn hơn 0."), field="principal")
     if principal > MAX_PRINCIPAL:
-        raise ScheduleError("Số tiền vay vượt quá 20 chữ số.", field="principal")
+        raise ScheduleError(_("Số tiền vay vượt quá 20 chữ số."), field="principal")
 
-    count = _whole_count(terms.installments, field="installments", label="Số kỳ trả nợ")
+    count = _whole_count(terms.installments, field="installments", label=_("Số kỳ trả nợ"))
     if count < 1:
-        raise ScheduleError("Số kỳ trả nợ phải từ 1 trở lên.", field="installments")
+        raise ScheduleError(_("Số kỳ trả nợ phải từ 1 trở lên."), field="installments")
     if count > MAX_INSTALLMENTS:
         raise ScheduleError(
-            f"Số kỳ trả nợ {count} vượt quá giới hạn {MAX_INSTALLMENTS} kỳ.", field="installments"
+            _("Số kỳ trả nợ %(count)s vượt quá giới hạn %(max)s kỳ."),
+            field="installments",
+            params={"count": count, "max": MAX_INSTALLMENTS},
         )
 
-    rate = _decimal(terms.rate, field="rate", label="Lãi suất")
+    rate = _decimal(terms.rate, field="rate", label=_("Lãi suất"))
     if rate < 0:
-        raise ScheduleError("Lãi suất không được âm.", field="rate")
+        raise ScheduleError(_("Lãi suất không được âm."), field="rate")
     if rate > MAX_RATE:
-        raise ScheduleError(f"Lãi suất {rate}% vượt quá {MAX_RATE}% một kỳ.", field="rate")
+        raise ScheduleError(
+            _("Lãi suất %(rate)s%% vượt quá %(max)s%% một kỳ."),
+            field="rate",
+            params={"rate": rate, "max": MAX_RATE},
+        )
 
     for field, enum, label in (
-        ("method", Method, "Phương thức tính lãi"),
-        ("rate_period", RatePeriod, "Kỳ lãi suất"),
-        ("frequency", Frequency, "Định kỳ trả nợ"),
+        ("method", Method, _("Phương thức tính lãi")),
+        ("rate_period", RatePeriod, _("Kỳ lãi suất")),
+        ("frequency", Frequency, _("Định kỳ trả nợ")),
     ):
         value = getattr(terms, field)
         if not isinstance(value, str) or value not in {member.value for member in enum}:
-            raise ScheduleError(f"{label} không hợp lệ: {value!r}.", field=field)
+            raise ScheduleError(
+                _("%(label)s không hợp lệ: %(value)s."),
+                field=field,
+                params={"label": label, "value": repr(value)},
+            )
 
-    for field, label in (("principal_grace", "Ân hạn gốc"), ("interest_grace", "Ân hạn lãi")):
-        grace = _whole_count(getattr(terms, field), field=field, label=f"{label} (số kỳ)")
+    for field, label, label_count in (
+        ("principal_grace", _("Ân hạn gốc"), _("Ân hạn gốc (số kỳ)")),
+        ("interest_grace", _("Ân hạn lãi"), _("Ân hạn lãi (số kỳ)")),
+    ):
+        grace = _whole_count(getattr(terms, field), field=field, label=label_count)
         if grace < 0:
-            raise ScheduleError(f"{label} không được âm.", field=field)
+            raise ScheduleError(_("%(label)s không được âm."), field=field, params={"label": label})
         if grace >= count:
             raise ScheduleError(
-                f"{label} {grace} kỳ phải ít hơn số kỳ trả nợ ({count}).", field=field
+                _("%(label)s %(grace)s kỳ phải ít hơn số kỳ trả nợ (%(count)s)."),
+                field=field,
+                params={"label": label, "grace": grace, "count": count},
             )
 
     if isinstance(terms.disbursed_on, datetime) or not isinstance(terms.disbursed_on, date):
-        raise ScheduleError("Ngày giải ngân phải là một ngày (date).", field="disbursed_on")
+        raise ScheduleError(_("Ngày giải ngân phải là một ngày (date)."), field="disbursed_on")
     try:
         due_dates(start=terms.disbursed_on, count=1, frequency=terms.frequency)
         if Frequency(terms.frequency) is Frequency.WEEKLY:
@@ -280,7 +305,7 @@ def schedule_validate(terms: ScheduleTerms) -> None:
             _add_months(terms.disbursed_on, count)
     except (OverflowError, ValueError):
         raise ScheduleError(
-            "Ngày đến hạn cuối cùng vượt quá lịch (năm 9999).", field="disbursed_on"
+            _("Ngày đến hạn cuối cùng vượt quá lịch (năm 9999)."), field="disbursed_on"
         ) from None
 
 

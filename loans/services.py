@@ -122,7 +122,7 @@ def _actor_scope(actor) -> Scope | None:
     try:
         return scope_for(actor)
     except PermissionDenied as e:
-        raise PermissionRefused(str(e), field="actor", code="no_role") from None
+        raise PermissionRefused(e.args[0], field="actor", code="no_role") from None
 
 
 def _require_write(scope: Scope) -> None:
@@ -251,9 +251,11 @@ def _full_clean(obj, *, rows_held: bool = False, **kwargs) -> None:
     try:
         obj.full_clean(**kwargs)
     except ValidationError as e:
-        field, messages = next(iter(e.message_dict.items()))
+        # The messages as Django keeps them (lazy, with their params), put together when shown.
+        field, errors = next(iter(e.error_dict.items()))
         raise LoanError(
-            " ".join(str(m) for m in messages), field=None if field == "__all__" else field
+            lazy_join(" ", [translatable(err.message, err.params) for err in errors]),
+            field=None if field == "__all__" else field,
         ) from None
 
 
@@ -261,12 +263,16 @@ def _text(value, *, field: str, label: str, required: bool = False, max_length: 
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise LoanError(f"{label} phải là chuỗi ký tự.", field=field)
+        raise LoanError(_("%(label)s phải là chuỗi ký tự."), field=field, params={"label": label})
     value = " ".join(value.split())
     if required and not value:
-        raise LoanError(f"{label} không được để trống.", field=field)
+        raise LoanError(_("%(label)s không được để trống."), field=field, params={"label": label})
     if len(value) > max_length:
-        raise LoanError(f"{label} dài quá {max_length} ký tự.", field=field)
+        raise LoanError(
+            _("%(label)s dài quá %(max)s ký tự."),
+            field=field,
+            params={"label": label, "max": max_length},
+        )
     return value
 
 
@@ -274,30 +280,60 @@ def _date(value, *, field: str, label: str, required: bool = True) -> date | Non
     if value is None and not required:
         return None
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise LoanError(f"{label} phải là một ngày, nhận được {value!r}.", field=field)
+        raise LoanError(
+            _("%(label)s phải là một ngày, nhận được %(value)s."),
+            field=field,
+            params={"label": label, "value": repr(value)},
+        )
     return value
 
 
 def _count(value, *, field: str, label: str, minimum: int = 0, maximum: int = 32767) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise LoanError(f"{label} phải là số nguyên, nhận được {value!r}.", field=field)
+        raise LoanError(
+            _("%(label)s phải là số nguyên, nhận được %(value)s."),
+            field=field,
+            params={"label": label, "value": repr(value)},
+        )
     if not minimum <= value <= maximum:
-        raise LoanError(f"{label} phải từ {minimum} đến {maximum}.", field=field)
+        raise LoanError(
+            _("%(label)s phải từ %(min)s đến %(max)s."),
+            field=field,
+            params={"label": label, "min": minimum, "max": maximum},
+        )
     return value
 
 
 def _positive_dong(value, *, field: str, label: str) -> Decimal:
     amount = to_dong(value, field=field)
     if amount <= 0:
-        raise LoanError(f"{label} phải lớn hơn 0, nhận được {value}.", field=field)
+        raise LoanError(
+            _("%(label)s phải lớn hơn 0, nhận được %(value)s."),
+            field=field,
+            params={"label": label, "value": value},
+        )
     return amount
 
 
 def _choice(value, choices, *, field: str, label: str) -> str:
     values = {c.value if hasattr(c, "value") else c[0] for c in choices}
     if not isinstance(value, str) or value not in values:
-        raise LoanError(f"{label} không hợp lệ: {value!r}.", field=field)
+        raise LoanError(
+            _("%(label)s không hợp lệ: %(value)s."),
+            field=field,
+            params={"label": label, "value": repr(value)},
+        )
     return value
+
+
+def _refuse_unknown(values: dict, known) -> None:
+    """A service's ``**fields`` hold only fields it can change."""
+    if unknown := set(values) - set(known):
+        raise LoanError(
+            _("Trường không sửa được: %(fields)s."),
+            field="fields",
+            params={"fields": ", ".join(sorted(unknown))},
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,41 +357,42 @@ BORROWER_FIELDS = (
 def _clean_borrower_fields(values: dict, *, today: date) -> dict:
     """Validate and normalise borrower fields (only those given)."""
     out = dict(values)
-    unknown = set(out) - set(BORROWER_FIELDS)
-    if unknown:
-        raise LoanError(f"Trường không sửa được: {', '.join(sorted(unknown))}.", field="fields")
+    _refuse_unknown(out, BORROWER_FIELDS)
     if "full_name" in out:
         out["full_name"] = _text(
-            out["full_name"], field="full_name", label="Họ và tên", required=True
+            out["full_name"], field="full_name", label=_("Họ và tên"), required=True
         )
     if "date_of_birth" in out:
-        dob = _date(out["date_of_birth"], field="date_of_birth", label="Ngày sinh")
+        dob = _date(out["date_of_birth"], field="date_of_birth", label=_("Ngày sinh"))
         if dob > today:
-            raise LoanError("Ngày sinh không được sau ngày hôm nay.", field="date_of_birth")
+            raise LoanError(_("Ngày sinh không được sau ngày hôm nay."), field="date_of_birth")
     if "sex" in out:
-        _choice(out["sex"], Sex, field="sex", label="Giới tính")
+        _choice(out["sex"], Sex, field="sex", label=_("Giới tính"))
     if "household_status" in out:
         _choice(
-            out["household_status"], HouseholdStatus, field="household_status", label="Hoàn cảnh hộ"
+            out["household_status"],
+            HouseholdStatus,
+            field="household_status",
+            label=_("Hoàn cảnh hộ"),
         )
     for f, label, length in (
-        ("phone", "Điện thoại", 32),
-        ("address", "Địa chỉ", 255),
-        ("certificate_number", "Số giấy chứng nhận hộ", 64),
+        ("phone", _("Điện thoại"), 32),
+        ("address", _("Địa chỉ"), 255),
+        ("certificate_number", _("Số giấy chứng nhận hộ"), 64),
     ):
         if f in out:
             out[f] = _text(out[f], field=f, label=label, max_length=length)
     if "notes" in out:
-        out["notes"] = _text(out["notes"], field="notes", label="Ghi chú", max_length=5000)
+        out["notes"] = _text(out["notes"], field="notes", label=_("Ghi chú"), max_length=5000)
     for f, label in (
-        ("certificate_date", "Ngày cấp giấy chứng nhận"),
-        ("certificate_valid_to", "Ngày hết hiệu lực giấy chứng nhận"),
+        ("certificate_date", _("Ngày cấp giấy chứng nhận")),
+        ("certificate_valid_to", _("Ngày hết hiệu lực giấy chứng nhận")),
     ):
         if f in out:
             out[f] = _date(out[f], field=f, label=label, required=False)
     if out.get("certificate_date") and out["certificate_date"] > today:
         raise LoanError(
-            "Ngày cấp giấy chứng nhận không được sau ngày hôm nay.", field="certificate_date"
+            _("Ngày cấp giấy chứng nhận không được sau ngày hôm nay."), field="certificate_date"
         )
     return out
 
@@ -365,14 +402,14 @@ def _check_borrower_consistency(b: Borrower) -> None:
     try:
         b.national_id = cccd_validate(b.national_id, date_of_birth=b.date_of_birth, sex=b.sex)
     except CCCDInvalid as e:
-        raise LoanError(str(e), field="national_id") from None
+        raise LoanError(e.args[0], field="national_id") from None
     if (
         b.certificate_valid_to
         and b.certificate_date
         and b.certificate_valid_to < b.certificate_date
     ):
         raise LoanError(
-            "Ngày hết hiệu lực giấy chứng nhận phải sau ngày cấp.", field="certificate_valid_to"
+            _("Ngày hết hiệu lực giấy chứng nhận phải sau ngày cấp."), field="certificate_valid_to"
         )
 
 
@@ -382,9 +419,10 @@ def _check_cccd_free(b: Borrower) -> None:
         taken = taken.exclude(pk=b.pk)
     if taken.exists():
         raise LoanError(
-            f"Số CCCD {b.national_id} đã được đăng ký cho một thành viên khác của quỹ.",
+            _("Số CCCD %(number)s đã được đăng ký cho một thành viên khác của quỹ."),
             field="national_id",
             code="duplicate_national_id",
+            params={"number": b.national_id},
         )
 
 
@@ -412,7 +450,7 @@ def borrower_create(
     the fund; the membership history starts on `member_since` (default today).
     """
     if grassroots_union.fund_id != fund.pk:
-        raise LoanError("Công đoàn cơ sở không thuộc quỹ này.", field="grassroots_union")
+        raise LoanError(_("Công đoàn cơ sở không thuộc quỹ này."), field="grassroots_union")
     _require_unit(actor, fund_id=fund.pk, grassroots_union=grassroots_union)
     today = timezone.localdate()
     values = _clean_borrower_fields(
@@ -431,7 +469,7 @@ def borrower_create(
         },
         today=today,
     )
-    since = _date(member_since or today, field="member_since", label="Ngày bắt đầu sinh hoạt")
+    since = _date(member_since or today, field="member_since", label=_("Ngày bắt đầu sinh hoạt"))
     borrower = Borrower(fund=fund, grassroots_union=grassroots_union, **values)
     _check_borrower_consistency(borrower)
     with transaction.atomic():
@@ -488,18 +526,20 @@ def borrower_transfer(
     progress (it belongs to the old union), into the future, or on or before the current
     membership's start.
     """
-    effective_date = _date(effective_date, field="effective_date", label="Ngày chuyển")
+    effective_date = _date(effective_date, field="effective_date", label=_("Ngày chuyển"))
     if grassroots_union.fund_id != borrower.fund_id:
-        raise LoanError("Công đoàn cơ sở mới thuộc quỹ khác.", field="grassroots_union")
+        raise LoanError(_("Công đoàn cơ sở mới thuộc quỹ khác."), field="grassroots_union")
     _require_unit(actor, fund_id=borrower.fund_id, grassroots_union=borrower.grassroots_union)
     _require_unit(actor, fund_id=borrower.fund_id, grassroots_union=grassroots_union)
     if effective_date > timezone.localdate():
-        raise LoanError("Ngày chuyển không được sau ngày hôm nay.", field="effective_date")
+        raise LoanError(_("Ngày chuyển không được sau ngày hôm nay."), field="effective_date")
     with transaction.atomic():
         b = Borrower.objects.select_for_update().get(pk=borrower.pk)
         if b.grassroots_union_id == grassroots_union.pk:
             raise LoanError(
-                f"Thành viên đã sinh hoạt tại {grassroots_union.name}.", field="grassroots_union"
+                _("Thành viên đã sinh hoạt tại %(union)s."),
+                field="grassroots_union",
+                params={"union": grassroots_union.name},
             )
         pending = (
             LoanApplication.objects.filter(borrower=b, status__in=LoanApplication.OPEN_STATUSES)
@@ -508,14 +548,17 @@ def borrower_transfer(
         )
         if pending is not None:
             raise LoanError(
-                f"Thành viên đang có hồ sơ vay #{pending.pk} chưa xử lý xong; hãy hoàn tất hoặc "
-                "hủy hồ sơ trước khi chuyển công đoàn.",
+                _(
+                    "Thành viên đang có hồ sơ vay #%(id)s chưa xử lý xong; hãy hoàn tất hoặc "
+                    "hủy hồ sơ trước khi chuyển công đoàn."
+                ),
                 field="borrower",
+                params={"id": pending.pk},
             )
         dated_history_advance(
             history=BorrowerMembership.objects.select_for_update().filter(borrower=b),
             effective_date=effective_date,
-            what="sinh hoạt",
+            what=_("sinh hoạt"),
             error_class=LoanError,
             open_next=lambda: BorrowerMembership.objects.create(
                 borrower=b, grassroots_union=grassroots_union, valid_from=effective_date
@@ -559,27 +602,31 @@ _PRODUCT_RATES = {"rate", "penalty_rate", "savings_percent"}
 
 def _rate(value, *, field: str) -> Decimal:
     if isinstance(value, bool) or isinstance(value, float):
-        raise LoanError("Lãi suất, tỷ lệ phải là số thập phân, không dùng số thực.", field=field)
+        raise LoanError(_("Lãi suất, tỷ lệ phải là số thập phân, không dùng số thực."), field=field)
     try:
         rate = Decimal(str(value).strip().replace(",", "."))
     except Exception:
-        raise LoanError(f"Tỷ lệ không hợp lệ: {value!r}.", field=field) from None
+        raise LoanError(
+            _("Tỷ lệ không hợp lệ: %(value)s."), field=field, params={"value": repr(value)}
+        ) from None
     if not rate.is_finite() or rate < 0 or rate > 100:
-        raise LoanError(f"Tỷ lệ phải từ 0 đến 100%, nhận được {value}.", field=field)
+        raise LoanError(
+            _("Tỷ lệ phải từ 0 đến 100%%, nhận được %(value)s."),
+            field=field,
+            params={"value": value},
+        )
     if rate != rate.quantize(Decimal("0.0001")):
-        raise LoanError("Tỷ lệ có tối đa 4 chữ số thập phân.", field=field)
+        raise LoanError(_("Tỷ lệ có tối đa 4 chữ số thập phân."), field=field)
     return rate
 
 
 def _apply_product(product: LoanProduct, fields: dict) -> None:
-    unknown = set(fields) - set(PRODUCT_FIELDS)
-    if unknown:
-        raise LoanError(f"Trường không sửa được: {', '.join(sorted(unknown))}.", field="fields")
+    _refuse_unknown(fields, PRODUCT_FIELDS)
     for f, v in fields.items():
         if f in _PRODUCT_AMOUNTS:
             v = to_dong(v, field=f)
             if v < 0:
-                raise LoanError("Số tiền không được âm.", field=f)
+                raise LoanError(_("Số tiền không được âm."), field=f)
         elif f in _PRODUCT_RATES:
             v = _rate(v, field=f)
         setattr(product, f, v)
@@ -589,29 +636,29 @@ def _check_product(product: LoanProduct) -> None:
     """Rules across fields, named by the field to change."""
     low, high = amount_of(product.min_amount), amount_of(product.max_amount)
     if low <= 0:
-        raise LoanError("Số tiền vay tối thiểu phải lớn hơn 0.", field="min_amount")
+        raise LoanError(_("Số tiền vay tối thiểu phải lớn hơn 0."), field="min_amount")
     if high < low:
-        raise LoanError("Số tiền vay tối đa phải từ mức tối thiểu trở lên.", field="max_amount")
+        raise LoanError(_("Số tiền vay tối đa phải từ mức tối thiểu trở lên."), field="max_amount")
     if high > amount_of(product.fund.borrower_outstanding_limit):
         raise LoanError(
-            f"Số tiền vay tối đa vượt mức dư nợ tối đa mỗi thành viên của quỹ "
-            f"({format_vnd(product.fund.borrower_outstanding_limit)}).",
+            _("Số tiền vay tối đa vượt mức dư nợ tối đa mỗi thành viên của quỹ (%(limit)s)."),
             field="max_amount",
+            params={"limit": format_vnd(product.fund.borrower_outstanding_limit)},
         )
     if not 1 <= product.min_term <= product.max_term:
-        raise LoanError("Thời hạn tối thiểu phải từ 1 kỳ và không quá tối đa.", field="min_term")
+        raise LoanError(_("Thời hạn tối thiểu phải từ 1 kỳ và không quá tối đa."), field="min_term")
     for f in ("principal_grace", "interest_grace"):
         if getattr(product, f) >= product.min_term:
-            raise LoanError("Số kỳ ân hạn phải ít hơn thời hạn tối thiểu của sản phẩm.", field=f)
+            raise LoanError(_("Số kỳ ân hạn phải ít hơn thời hạn tối thiểu của sản phẩm."), field=f)
     if product.min_age >= product.max_age:
-        raise LoanError("Tuổi tối thiểu phải nhỏ hơn tuổi tối đa.", field="min_age")
+        raise LoanError(_("Tuổi tối thiểu phải nhỏ hơn tuổi tối đa."), field="min_age")
     kind = product.savings_kind
     if kind == SavingsKind.PERCENT_OF_LOAN and not 0 < product.savings_percent < 100:
         raise LoanError(
-            "Tỷ lệ tiết kiệm bắt buộc phải lớn hơn 0 và nhỏ hơn 100%.", field="savings_percent"
+            _("Tỷ lệ tiết kiệm bắt buộc phải lớn hơn 0 và nhỏ hơn 100%."), field="savings_percent"
         )
     if kind == SavingsKind.FIXED_PER_INSTALLMENT and amount_of(product.savings_amount) <= 0:
-        raise LoanError("Số tiền tiết kiệm mỗi kỳ phải lớn hơn 0.", field="savings_amount")
+        raise LoanError(_("Số tiền tiết kiệm mỗi kỳ phải lớn hơn 0."), field="savings_amount")
     if kind == SavingsKind.NONE:
         product.savings_percent, product.savings_amount = Decimal(0), Decimal(0)
     elif kind == SavingsKind.PERCENT_OF_LOAN:
@@ -623,12 +670,12 @@ def _check_product(product: LoanProduct) -> None:
 def loan_product_create(*, fund: Fund, code: str, name: str, actor=None, **fields) -> LoanProduct:
     """Create a loan product (fund officers only). Loans copy its terms when granted."""
     _require_fund_officer(actor, fund_id=fund.pk)
-    code = _text(code, field="code", label="Mã sản phẩm", required=True, max_length=32)
+    code = _text(code, field="code", label=_("Mã sản phẩm"), required=True, max_length=32)
     product = LoanProduct(fund=fund, code=code, name=name)
     _apply_product(product, fields)
     with transaction.atomic():
         if LoanProduct.objects.filter(fund=fund, code=code).exists():
-            raise LoanError(f"Đã có sản phẩm mã {code}.", field="code")
+            raise LoanError(_("Đã có sản phẩm mã %(code)s."), field="code", params={"code": code})
         _full_clean(product, validate_constraints=False)
         _check_product(product)
         product.save()
@@ -689,45 +736,52 @@ APPLICATION_FIELDS = (
 
 
 def _clean_application(app: LoanApplication, fields: dict) -> None:
-    unknown = set(fields) - set(APPLICATION_FIELDS)
-    if unknown:
-        raise LoanError(f"Trường không sửa được: {', '.join(sorted(unknown))}.", field="fields")
+    _refuse_unknown(fields, APPLICATION_FIELDS)
     for f, v in fields.items():
         if f == "product":
             # The product as stored now, whatever copy the caller holds.
             v = LoanProduct.objects.get(pk=v.pk)
         elif f == "amount":
-            v = _positive_dong(v, field="amount", label="Số tiền vay")
+            v = _positive_dong(v, field="amount", label=_("Số tiền vay"))
         elif f == "term":
-            v = _count(v, field="term", label="Thời hạn vay (số kỳ)", minimum=1, maximum=600)
+            v = _count(v, field="term", label=_("Thời hạn vay (số kỳ)"), minimum=1, maximum=600)
         elif f == "planned_jobs":
             v = _count(
-                v, field="planned_jobs", label="Số việc làm mới dự kiến", maximum=MAX_PLANNED_JOBS
+                v,
+                field="planned_jobs",
+                label=_("Số việc làm mới dự kiến"),
+                maximum=MAX_PLANNED_JOBS,
             )
         elif f == "purpose_kind":
-            _choice(v, PurposeKind, field=f, label="Lĩnh vực sử dụng vốn")
+            _choice(v, PurposeKind, field=f, label=_("Lĩnh vực sử dụng vốn"))
         elif f == "security_kind":
-            _choice(v, SecurityKind, field=f, label="Hình thức bảo đảm")
+            _choice(v, SecurityKind, field=f, label=_("Hình thức bảo đảm"))
         elif f == "purpose":
-            v = _text(v, field=f, label="Mục đích sử dụng vốn", required=True, max_length=500)
+            v = _text(v, field=f, label=_("Mục đích sử dụng vốn"), required=True, max_length=500)
         elif f != "product":
-            v = _text(v, field=f, label=str(LoanApplication._meta.get_field(f).verbose_name))
+            v = _text(v, field=f, label=LoanApplication._meta.get_field(f).verbose_name)
         setattr(app, f, v)
     if app.product.fund_id != app.fund_id:
-        raise LoanError("Sản phẩm vay thuộc quỹ khác.", field="product")
+        raise LoanError(_("Sản phẩm vay thuộc quỹ khác."), field="product")
     if app.security_kind == SecurityKind.GUARANTOR:
         if not app.guarantor_name:
-            raise LoanError("Thiếu họ tên người bảo lãnh.", field="guarantor_name")
+            raise LoanError(_("Thiếu họ tên người bảo lãnh."), field="guarantor_name")
         try:
             app.guarantor_national_id = cccd_validate(app.guarantor_national_id)
         except CCCDInvalid as e:
-            raise LoanError(f"Người bảo lãnh: {e}", field="guarantor_national_id") from None
+            raise LoanError(
+                _("Người bảo lãnh: %(reason)s"),
+                field="guarantor_national_id",
+                params={"reason": e.args[0]},
+            ) from None
         if app.guarantor_national_id == app.borrower.national_id:
-            raise LoanError("Người vay không tự bảo lãnh cho mình.", field="guarantor_national_id")
+            raise LoanError(
+                _("Người vay không tự bảo lãnh cho mình."), field="guarantor_national_id"
+            )
         app.group_name = ""
     else:
         if not app.group_name:
-            raise LoanError("Thiếu tên tổ, nhóm vay vốn bảo lãnh.", field="group_name")
+            raise LoanError(_("Thiếu tên tổ, nhóm vay vốn bảo lãnh."), field="group_name")
         app.guarantor_name = app.guarantor_national_id = ""
         app.guarantor_phone = app.guarantor_relationship = ""
 
@@ -955,7 +1009,7 @@ def _transition(
 
 
 def _reason(value, *, field: str = "reason") -> str:
-    return _text(value, field=field, label="Lý do", required=True, max_length=500)
+    return _text(value, field=field, label=_("Lý do"), required=True, max_length=500)
 
 
 def application_submit(
@@ -972,7 +1026,7 @@ def application_submit(
         _require_status(app, (S.DRAFT, S.RETURNED), "submit")
         if app.borrower.grassroots_union_id != app.grassroots_union_id:
             raise LoanError(
-                "Thành viên đã chuyển sang công đoàn cơ sở khác; hãy hủy hồ sơ này.",
+                _("Thành viên đã chuyển sang công đoàn cơ sở khác; hãy hủy hồ sơ này."),
                 field="borrower",
             )
         _require_eligible(app)
@@ -1003,13 +1057,13 @@ def _require_reviewer(actor, app: LoanApplication) -> None:
         return
     _require_write(scope)
     if scope.fund_id != app.fund_id:
-        raise PermissionRefused("Bạn không thuộc quỹ này.", field="actor", code="other_fund")
+        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
     if scope.role == Role.FUND_OFFICER:
         return
     if scope.role == Role.SUPERIOR_OFFICER and scope.superior_union_id == app.superior_union_id:
         return
     raise PermissionRefused(
-        "Chỉ công đoàn cấp trên trực tiếp của công đoàn cơ sở (hoặc cán bộ quỹ) được thẩm định.",
+        _("Chỉ công đoàn cấp trên trực tiếp của công đoàn cơ sở (hoặc cán bộ quỹ) được thẩm định."),
         field="actor",
         code="reviewer_only",
     )
@@ -1027,12 +1081,14 @@ def application_review(
     return (back to the grassroots union to complete) or reject (a reason is required)."""
     if decision not in REVIEW_DECISIONS:
         raise LoanError(
-            f"Ý kiến thẩm định phải là một trong {', '.join(REVIEW_DECISIONS)}.", field="decision"
+            _("Ý kiến thẩm định phải là một trong %(choices)s."),
+            field="decision",
+            params={"choices": ", ".join(REVIEW_DECISIONS)},
         )
     if decision in ("return", "reject"):
         note = _reason(note, field="note")
     else:
-        note = _text(note, field="note", label="Ý kiến thẩm định", max_length=500)
+        note = _text(note, field="note", label=_("Ý kiến thẩm định"), max_length=500)
     _require_reviewer(actor, application)
 
     def run():
@@ -1074,25 +1130,32 @@ def application_approve(
     (``application:<id>``) until disbursement, rejection or cancellation.
     """
     if _user(actor) is None:
-        raise MakerChecker("Phê duyệt phải do một cán bộ quỹ thực hiện.")
+        raise MakerChecker(_("Phê duyệt phải do một cán bộ quỹ thực hiện."))
     scope = _actor_scope(actor)
     if scope is not None:
         _require_approver(scope)
         if scope.fund_id != application.fund_id:
-            raise PermissionRefused("Bạn không thuộc quỹ này.", field="actor", code="other_fund")
+            raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
 
     def run():
         app = _locked(application)
         _require_status(app, (S.REVIEWED,), "approve")
-        for who, role in (
-            (app.created_by_id, "lập"),
-            (app.submitted_by_id, "gửi đề nghị"),
-            (app.reviewed_by_id, "thẩm định"),
+        for who, refusal in (
+            (
+                app.created_by_id,
+                _("Người lập hồ sơ không được tự phê duyệt; cần một cán bộ quỹ khác."),
+            ),
+            (
+                app.submitted_by_id,
+                _("Người gửi đề nghị hồ sơ không được tự phê duyệt; cần một cán bộ quỹ khác."),
+            ),
+            (
+                app.reviewed_by_id,
+                _("Người thẩm định hồ sơ không được tự phê duyệt; cần một cán bộ quỹ khác."),
+            ),
         ):
             if who == actor.pk:
-                raise MakerChecker(
-                    f"Người {role} hồ sơ không được tự phê duyệt; cần một cán bộ quỹ khác."
-                )
+                raise MakerChecker(refusal)
         _require_eligible(app)
         terms = product_terms(app.product)
         _check_schedule_possible(app, terms)
@@ -1253,18 +1316,18 @@ def loan_disburse_many(
     each loan as it is posted (``fund.services.CapitalLedger``), so that every check sees what
     a fresh read would.
     """
-    disbursed_on = _date(disbursed_on, field="disbursed_on", label="Ngày giải ngân")
+    disbursed_on = _date(disbursed_on, field="disbursed_on", label=_("Ngày giải ngân"))
     # An earlier date is accepted: the date is the business date of the payment voucher, and a
     # loan book taken over from paper is entered after the fact (the ledger still refuses a
     # closed period).
     if disbursed_on > timezone.localdate():
-        raise LoanError("Ngày giải ngân không được sau ngày hôm nay.", field="disbursed_on")
+        raise LoanError(_("Ngày giải ngân không được sau ngày hôm nay."), field="disbursed_on")
     if cash_account not in CASH_ACCOUNTS:
         raise LoanError(
-            "Tài khoản chi giải ngân phải là tiền gửi hoặc tiền mặt.", field="cash_account"
+            _("Tài khoản chi giải ngân phải là tiền gửi hoặc tiền mặt."), field="cash_account"
         )
     if len(applications) != len(idempotency_keys):
-        raise LoanError("Mỗi hồ sơ cần một khóa chống trùng.", field="idempotency_keys")
+        raise LoanError(_("Mỗi hồ sơ cần một khóa chống trùng."), field="idempotency_keys")
     scope = _actor_scope(actor)
     if scope is not None:
         _require_write(scope)
@@ -1380,8 +1443,16 @@ def _check_borrower_limit(
     limit = amount_of(fund.borrower_outstanding_limit)
     if outstanding + amount > limit:
         raise BorrowerLimitExceeded(
-            f"Dư nợ của {borrower.full_name} đang là {format_vnd(outstanding)}; thêm "
-            f"{format_vnd(amount)} sẽ vượt mức tối đa {format_vnd(limit)} mỗi thành viên."
+            _(
+                "Dư nợ của %(borrower)s đang là %(outstanding)s; thêm %(amount)s sẽ vượt mức "
+                "tối đa %(limit)s mỗi thành viên."
+            ),
+            params={
+                "borrower": borrower.full_name,
+                "outstanding": format_vnd(outstanding),
+                "amount": format_vnd(amount),
+                "limit": format_vnd(limit),
+            },
         )
 
 
@@ -1567,20 +1638,20 @@ def followup_visit_record(
     visit once and returns it again; another request under that key is refused.
     """
     _require_unit(actor, fund_id=loan.fund_id, grassroots_union=loan.grassroots_union)
-    visited_on = _date(visited_on, field="visited_on", label="Ngày kiểm tra")
+    visited_on = _date(visited_on, field="visited_on", label=_("Ngày kiểm tra"))
     if visited_on < loan.disbursed_on or visited_on > timezone.localdate():
-        raise LoanError("Ngày kiểm tra phải từ ngày giải ngân đến hôm nay.", field="visited_on")
+        raise LoanError(_("Ngày kiểm tra phải từ ngày giải ngân đến hôm nay."), field="visited_on")
     if not isinstance(purpose_verified, bool):
         raise LoanError(
-            "Kết quả kiểm tra mục đích phải là có hoặc không.", field="purpose_verified"
+            _("Kết quả kiểm tra mục đích phải là có hoặc không."), field="purpose_verified"
         )
     jobs = _count(
         jobs_confirmed,
         field="jobs_confirmed",
-        label="Số việc làm xác nhận",
+        label=_("Số việc làm xác nhận"),
         maximum=MAX_PLANNED_JOBS,
     )
-    note = _text(note, field="note", label="Ghi chú", max_length=500)
+    note = _text(note, field="note", label=_("Ghi chú"), max_length=500)
     values = {
         "loan": loan,
         "visited_on": visited_on,

@@ -2,8 +2,8 @@
 
 Both live on the product as JSON and are copied onto each loan when it is granted, so that a
 product change never alters an existing loan. Validators raise Django's ``ValidationError`` (the
-models' ``full_clean`` calls them); ``debt_group_for`` and ``provision_rate_for`` are what the
-daily classification reads.
+models' ``full_clean`` calls them) with a translatable message and its ``params``;
+``debt_group_for`` and ``provision_rate_for`` are what the daily classification reads.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 # Buckets a repayment is allocated to, and the default order (penalty first, current principal
 # last): overdue amounts are cleared before current ones, interest before principal.
@@ -54,10 +55,9 @@ _DEBT_GROUP_KEYS = {"group", "min_days", "provision_rate", "reschedulings", "int
 def validate_allocation_order(value) -> None:
     if not isinstance(value, list) or sorted(value) != sorted(ALLOCATION_BUCKETS):
         raise ValidationError(
-            "Thứ tự phân bổ tiền trả nợ phải gồm đúng một lần mỗi khoản: "
-            + ", ".join(ALLOCATION_BUCKETS)
-            + ".",
+            _("Thứ tự phân bổ tiền trả nợ phải gồm đúng một lần mỗi khoản: %(buckets)s."),
             code="allocation_order",
+            params={"buckets": ", ".join(ALLOCATION_BUCKETS)},
         )
 
 
@@ -66,44 +66,68 @@ def _rate(value, n: int) -> Decimal:
         rate = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise ValidationError(
-            f"Nhóm nợ dòng {n}: tỷ lệ trích lập '{value}' không hợp lệ."
+            _("Nhóm nợ dòng %(row)s: tỷ lệ trích lập '%(value)s' không hợp lệ."),
+            params={"row": n, "value": value},
         ) from None
     if not rate.is_finite() or not 0 <= rate <= 100:
-        raise ValidationError(f"Nhóm nợ dòng {n}: tỷ lệ trích lập phải từ 0 đến 100%.")
+        raise ValidationError(
+            _("Nhóm nợ dòng %(row)s: tỷ lệ trích lập phải từ 0 đến 100%%."), params={"row": n}
+        )
     return rate
 
 
 def validate_debt_groups(value) -> None:
     """Groups 1, 2, … in order; the first starts at day 0; days and rates never decrease."""
     if not isinstance(value, list) or not 2 <= len(value) <= 10:
-        raise ValidationError("Bảng nhóm nợ phải là danh sách từ 2 đến 10 nhóm.")
+        raise ValidationError(_("Bảng nhóm nợ phải là danh sách từ 2 đến 10 nhóm."))
     prev_days, prev_rate = -1, Decimal(-1)
     for n, row in enumerate(value, start=1):
         if not isinstance(row, dict) or not {"group", "min_days", "provision_rate"} <= set(row):
-            raise ValidationError(f"Nhóm nợ dòng {n} phải có group, min_days và provision_rate.")
+            raise ValidationError(
+                _("Nhóm nợ dòng %(row)s phải có group, min_days và provision_rate."),
+                params={"row": n},
+            )
         if set(row) - _DEBT_GROUP_KEYS:
             raise ValidationError(
-                f"Nhóm nợ dòng {n}: khóa không xác định {sorted(set(row) - _DEBT_GROUP_KEYS)}."
+                _("Nhóm nợ dòng %(row)s: khóa không xác định %(keys)s."),
+                params={"row": n, "keys": sorted(set(row) - _DEBT_GROUP_KEYS)},
             )
         if row["group"] != n:
-            raise ValidationError(f"Nhóm nợ dòng {n} phải là nhóm {n}.")
+            raise ValidationError(
+                _("Nhóm nợ dòng %(row)s phải là nhóm %(row)s."), params={"row": n}
+            )
         days = row["min_days"]
         if isinstance(days, bool) or not isinstance(days, int) or days < 0:
-            raise ValidationError(f"Nhóm nợ {n}: số ngày quá hạn phải là số nguyên không âm.")
+            raise ValidationError(
+                _("Nhóm nợ %(group)s: số ngày quá hạn phải là số nguyên không âm."),
+                params={"group": n},
+            )
         if n == 1 and days != 0:
-            raise ValidationError("Nhóm nợ 1 phải bắt đầu từ 0 ngày quá hạn.")
+            raise ValidationError(_("Nhóm nợ 1 phải bắt đầu từ 0 ngày quá hạn."))
         if days <= prev_days:
-            raise ValidationError(f"Nhóm nợ {n}: số ngày quá hạn phải lớn hơn nhóm trước.")
+            raise ValidationError(
+                _("Nhóm nợ %(group)s: số ngày quá hạn phải lớn hơn nhóm trước."),
+                params={"group": n},
+            )
         rate = _rate(row["provision_rate"], n)
         if rate < prev_rate:
-            raise ValidationError(f"Nhóm nợ {n}: tỷ lệ trích lập không được nhỏ hơn nhóm trước.")
+            raise ValidationError(
+                _("Nhóm nợ %(group)s: tỷ lệ trích lập không được nhỏ hơn nhóm trước."),
+                params={"group": n},
+            )
         resched = row.get("reschedulings")
         if resched is not None and (
             isinstance(resched, bool) or not isinstance(resched, int) or resched < 1
         ):
-            raise ValidationError(f"Nhóm nợ {n}: số lần cơ cấu lại phải là số nguyên dương.")
+            raise ValidationError(
+                _("Nhóm nợ %(group)s: số lần cơ cấu lại phải là số nguyên dương."),
+                params={"group": n},
+            )
         if not isinstance(row.get("interest_waived", False), bool):
-            raise ValidationError(f"Nhóm nợ {n}: interest_waived phải là true hoặc false.")
+            raise ValidationError(
+                _("Nhóm nợ %(group)s: interest_waived phải là true hoặc false."),
+                params={"group": n},
+            )
         prev_days, prev_rate = days, rate
 
 

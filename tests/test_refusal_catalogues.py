@@ -21,14 +21,17 @@ MODULES = (
     "fund/scoping.py",
     "fund/services.py",
     "fund/union_io.py",
+    "fund/views.py",
     "loans/api_actions.py",
     "loans/cccd.py",
     "loans/change_requests.py",
     "loans/errors.py",
     "loans/member_io.py",
     "loans/restructuring.py",
+    "loans/schedules.py",
     "loans/selectors.py",
     "loans/services.py",
+    "loans/terms.py",
 )
 
 
