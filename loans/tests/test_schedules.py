@@ -6,8 +6,10 @@ out on paper (the working is in the comments).
 """
 
 import calendar
+import os
 import subprocess
 import sys
+import textwrap
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -368,6 +370,47 @@ def test_module_is_pure_python_without_django():
     code = "import sys, loans.schedules; print(any(m.startswith('django') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_a_refusal_is_put_together_in_the_language_where_it_is_shown():
+    from django.utils import translation
+
+    with pytest.raises(ScheduleError) as excinfo:
+        schedule_validate(make_terms(principal_grace=12))
+    error = excinfo.value
+    with translation.override("vi"):
+        assert str(error) == "Ân hạn gốc 12 kỳ phải ít hơn số kỳ trả nợ (12)."
+    with translation.override("en"):
+        assert str(error) == (
+            "Principal grace of 12 installments must be shorter than the number of "
+            "installments (12)."
+        )
+        assert error.as_dict()["field"] == "principal_grace"
+
+
+def test_without_django_a_refusal_stays_in_vietnamese():
+    """The lazy message needs no settings: a script on the pure module gets the source text."""
+    code = textwrap.dedent(
+        """
+        from datetime import date
+        from decimal import Decimal
+        import loans.schedules as s
+
+        terms = s.ScheduleTerms(
+            principal=Decimal(1), installments=0, method="flat", rate=Decimal(1),
+            rate_period="month", frequency="monthly", disbursed_on=date(2026, 1, 1),
+        )
+        try:
+            s.schedule_validate(terms)
+        except s.ScheduleError as e:
+            print(e)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.stdout.strip() == "Số kỳ trả nợ phải từ 1 trở lên.", result.stderr
 
 
 # --- properties ----------------------------------------------------------------------------------

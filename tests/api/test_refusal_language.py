@@ -86,3 +86,51 @@ def test_a_cccd_refusal_in_each_language(api, officers, org):
     assert en["message"] == (
         "CCCD number 001090424242: the 4th digit is '0' but a woman born in 1990 must have '1'."
     )
+
+
+def test_a_borrower_service_refusal_in_each_language(api, officers, org, borrower):
+    """A refusal of the borrower service itself (a CCCD already registered in the fund)."""
+    body = {
+        "grassroots_union": org.lb1.pk,
+        "full_name": borrower.full_name,
+        "date_of_birth": borrower.date_of_birth.isoformat(),
+        "sex": borrower.sex,
+        "national_id": borrower.national_id,
+        "household_status": "near_poor",
+    }
+    c = api(officers.grassroots)
+    vi = c.post("/api/v1/borrowers/create/", body, format="json")
+    en = c.post("/api/v1/borrowers/create/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert vi.status_code == en.status_code == 400
+    vi, en = vi.json(), en.json()
+    assert (vi["code"], vi["field"]) == (en["code"], en["field"])
+    assert (vi["code"], vi["field"]) == ("duplicate_national_id", "national_id")
+    assert vi["message"] == (
+        f"Số CCCD {borrower.national_id} đã được đăng ký cho một thành viên khác của quỹ."
+    )
+    assert en["message"] == (
+        f"CCCD number {borrower.national_id} is already registered for another member of the fund."
+    )
+
+
+def test_the_fund_json_api_refusals_in_each_language(client, officers, org):
+    """The older fund API (/api/fund/) answers in the caller's language too."""
+    client.force_login(officers.fund)
+    url = f"/api/fund/grassroots-unions/{org.lb1.pk}/"
+    answers = {
+        lang: client.post(url, data, content_type="application/json", **headers)
+        for data, lang, headers in (
+            ('{"colour": "red", "code": "X"}', "vi", {}),
+            ('{"colour": "red", "code": "X"}', "en", {"HTTP_ACCEPT_LANGUAGE": "en"}),
+            ("{not json", "vi-body", {}),
+            ("{not json", "en-body", {"HTTP_ACCEPT_LANGUAGE": "en"}),
+        )
+    }
+    assert {r.status_code for r in answers.values()} == {400}
+    got = {lang: (r.json()["field"], r.json()["message"]) for lang, r in answers.items()}
+    assert got == {
+        "vi": ("colour", "Trường không hợp lệ: colour."),
+        "en": ("colour", "Unknown fields: colour."),
+        "vi-body": ("body", "Nội dung yêu cầu không phải JSON hợp lệ."),
+        "en-body": ("body", "The request body is not valid JSON."),
+    }

@@ -1,6 +1,7 @@
 """A service's refusal shown on a page in the language the user chose: next to its field, in
 English after the language switch, in Vietnamese (the default) otherwise."""
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -76,3 +77,32 @@ def test_loan_action_refusals_in_each_language(as_user, officers, loan):
     key = _key(en.get(url))
     r = en.post(url, _write_off_data(key, officers, **late))
     assert _error_on(r, "written_off_on").strip() == "Write-off date cannot be after today."
+
+
+def test_guarantor_refusal_in_each_language(as_user, officers, product):
+    """A loan service's refusal built from two translated parts (the guarantor's CCCD check
+    inside the application's), next to the guarantor's CCCD."""
+    data = {
+        "security_kind": "guarantor",
+        "group_name": "",
+        "guarantor_name": "Lê Văn An",
+        "guarantor_national_id": "003185100998",  # 003: a province code the circular skips
+    }
+    vi = as_user(officers.grassroots)
+    r = vi.post(
+        reverse("loans:propose"), _proposal(_key(vi.get(reverse("loans:propose"))), product, **data)
+    )
+    assert html.unescape(_error_on(r, "guarantor_national_id")).strip() == (
+        "Người bảo lãnh: Số CCCD 003185100998: mã tỉnh nơi đăng ký khai sinh '003' không tồn "
+        "tại (chỉ có 63 mã từ 001 đến 096)."
+    )
+
+    en = _english(as_user(officers.grassroots))
+    r = en.post(
+        reverse("loans:propose"), _proposal(_key(en.get(reverse("loans:propose"))), product, **data)
+    )
+    assert html.unescape(_error_on(r, "guarantor_national_id")).strip() == (
+        "Guarantor: CCCD number 003185100998: birth-registration province code '003' does not "
+        "exist (there are only 63 codes, 001 to 096)."
+    )
+    assert not LoanApplication.objects.exists()
