@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from django.db import transaction
 
 from accounting.formatting import quarter_label
-from accounting.services import period_close
+from accounting.services import ledger_seal, period_close
 from fund.attainment import attainment, growth_display, percent_display
 from fund.models import Fund
 from loans import demo as loans_demo
@@ -163,7 +163,10 @@ def demo_report_produce(plan: LendingPlan):
     """The quarterly plan-attainment report of the current quarter (PDF and XLSX).
 
     The same service the beat runs after a quarter closes; the files are stored under
-    MEDIA_ROOT (var/media by default)."""
+    MEDIA_ROOT (var/media by default). The quarter's entries are sealed first, as the beat's
+    sealing job would have done by then, so the report states the head of the chain it was
+    drawn from (an auditor ties the PDF to the sealed ledger)."""
+    ledger_seal()
     return quarterly_report_generate(fund_id=plan.fund.pk, year=plan.year, quarter=1)
 
 

@@ -97,6 +97,14 @@ def test_demo_small_runs_both_quarters_and_states_the_declared_figures():
     assert [c.closed_through for c in closes] == last_days
     assert AccountCheckpoint.objects.filter(as_of=last_days[-1]).exists()
 
+    # The report was drawn from a sealed ledger and says which head of the chain.
+    from accounting.selectors import ledger_chain_head
+    from reports.models import QuarterlyReport
+
+    report = QuarterlyReport.objects.get(year=year, quarter=1, superior_union=None)
+    assert (report.chain_seq, report.chain_hash) == ledger_chain_head()
+    assert report.chain_seq > 0
+
     end = date(year, 3, 31)
     tb = trial_balance(as_of=end)
     assert tb.total_debit == tb.total_credit
