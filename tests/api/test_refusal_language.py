@@ -168,3 +168,22 @@ def test_a_repayment_refusal_in_each_language(api, officers, loan):
         f"The amount 10.000.000.000 ₫ is more than can be collected on loan #{loan.pk} ("
     )
     assert vi["message"].split("(")[1] == en["message"].split("(")[1]  # the same figure
+
+
+def test_a_remittance_line_refusal_in_each_language(api, officers, loan, org):
+    """A line's refusal wrapped with its line number: both parts in the caller's language."""
+    body = {
+        "grassroots_union": org.lb1.pk,
+        "receipt_number": "UNC-9",
+        "paid_on": today().isoformat(),
+        "lines": [{"loan": loan.pk, "amount": money(10_000_000_000)}],
+    }
+    url = "/api/v1/repayment-batches/create/"
+    c = api(officers.grassroots)
+    vi = c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="dot-vi")
+    en = c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="dot-en", HTTP_ACCEPT_LANGUAGE="en")
+    assert vi.status_code == en.status_code == 400
+    vi, en = vi.json(), en.json()
+    assert vi["field"] == en["field"] == "lines[0].amount" and vi["code"] == en["code"]
+    assert vi["message"].startswith("Dòng 1: Số tiền 10.000.000.000 ₫ vượt quá số có thể thu ")
+    assert en["message"].startswith("Row 1: The amount 10.000.000.000 ₫ is more than can be ")
