@@ -27,6 +27,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounting.formatting import format_date_vi, format_vnd
 from fund.models import Fund
@@ -48,16 +49,18 @@ def _user(actor):
 def _check(fund_id, business_date) -> date:
     if not isinstance(business_date, date):
         raise LoanError(
-            f"Ngày nghiệp vụ phải là một ngày, nhận được {business_date!r}.",
+            _("Ngày nghiệp vụ phải là một ngày, nhận được %(value)s."),
             field="business_date",
+            params={"value": repr(business_date)},
         )
     if business_date > timezone.localdate():
         raise LoanError(
-            f"Không khóa sổ trước cho ngày {format_date_vi(business_date)} (sau hôm nay).",
+            _("Không khóa sổ trước cho ngày %(date)s (sau hôm nay)."),
             field="business_date",
+            params={"date": format_date_vi(business_date)},
         )
     if not Fund.objects.filter(pk=fund_id).exists():
-        raise LoanError(f"Không có quỹ #{fund_id}.", field="fund")
+        raise LoanError(_("Không có quỹ #%(fund)s."), field="fund", params={"fund": fund_id})
     return business_date
 
 
@@ -88,11 +91,17 @@ def _check_previous(fund_id: int, bd: date) -> None:
     if not done.filter(business_date=prev).exists():
         last = last_closed_date(fund_id=fund_id)
         raise LoanError(
-            f"Chưa khóa sổ ngày {format_date_vi(prev)} (ngày đã khóa gần nhất: "
-            f"{format_date_vi(last)}); chạy bù các ngày còn thiếu theo thứ tự trước khi khóa sổ "
-            f"ngày {format_date_vi(bd)}.",
+            _(
+                "Chưa khóa sổ ngày %(missing)s (ngày đã khóa gần nhất: %(last)s); chạy bù các "
+                "ngày còn thiếu theo thứ tự trước khi khóa sổ ngày %(date)s."
+            ),
             field="business_date",
             code="cob_gap",
+            params={
+                "missing": format_date_vi(prev),
+                "last": format_date_vi(last),
+                "date": format_date_vi(bd),
+            },
         )
 
 

@@ -55,6 +55,7 @@ from django.db import connections, router, transaction
 from django.db.models import Case, CharField, DateField, F, IntegerField, Q, Value, When
 from django.template import Context, Engine
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounting.formatting import format_date_vi, format_vnd
 from fund.models import Fund, OfficerProfile, Role
@@ -662,14 +663,14 @@ def reminder_delivery_requeue(*, delivery: ReminderDelivery, actor=None) -> Remi
         scope = scope_for(actor)
         if not scope.can_write or not scope.allows_grassroots_union(delivery.grassroots_union):
             raise LoanError(
-                "Bạn không có quyền gửi lại lượt nhắc nợ này.", field="actor", code="forbidden"
+                _("Bạn không có quyền gửi lại lượt nhắc nợ này."), field="actor", code="forbidden"
             )
     allowed = [Status.FAILED, Status.UNCERTAIN, Status.RETRY]
     with transaction.atomic():
         locked = ReminderDelivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.status not in allowed:
             raise LoanError(
-                "Chỉ gửi lại được lượt nhắc gửi lỗi hoặc chưa rõ kết quả.",
+                _("Chỉ gửi lại được lượt nhắc gửi lỗi hoặc chưa rõ kết quả."),
                 field="status",
                 code="not_requeueable",
             )

@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from django.db import connections, router, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
@@ -187,21 +188,26 @@ def _amount(value) -> Decimal:
     try:
         amount = to_dong(value, field="amount")
     except ApplicationError as e:
-        raise LoanError(str(e), field="amount") from None
+        raise LoanError(e.message, field="amount") from None
     if amount <= 0:
-        raise LoanError("Số tiền trả nợ phải lớn hơn 0.", field="amount")
+        raise LoanError(_("Số tiền trả nợ phải lớn hơn 0."), field="amount")
     return amount
 
 
 def _paid_on(value, loan: Loan) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise LoanError(f"Ngày trả nợ phải là một ngày, nhận được {value!r}.", field="paid_on")
+        raise LoanError(
+            _("Ngày trả nợ phải là một ngày, nhận được %(value)s."),
+            field="paid_on",
+            params={"value": repr(value)},
+        )
     if value > timezone.localdate():
-        raise LoanError("Ngày trả nợ không được sau ngày hôm nay.", field="paid_on")
+        raise LoanError(_("Ngày trả nợ không được sau ngày hôm nay."), field="paid_on")
     if value < loan.disbursed_on:
         raise LoanError(
-            f"Ngày trả nợ không được trước ngày giải ngân {loan.disbursed_on:%d/%m/%Y}.",
+            _("Ngày trả nợ không được trước ngày giải ngân %(disbursed)s."),
             field="paid_on",
+            params={"disbursed": f"{loan.disbursed_on:%d/%m/%Y}"},
         )
     return value
 
@@ -213,9 +219,9 @@ def _user(actor):
 def _check_open(loan: Loan) -> None:
     if loan.status != LoanStatus.ACTIVE:
         raise LoanError(
-            f"Khoản vay #{loan.pk} đang ở trạng thái “{loan.get_status_display()}”, "
-            "không nhận trả nợ.",
+            _("Khoản vay #%(loan)s đang ở trạng thái “%(status)s”, không nhận trả nợ."),
             field="loan",
+            params={"loan": loan.pk, "status": LoanStatus(loan.status).label},
         )
 
 
@@ -229,9 +235,13 @@ def _split_checked(
         split = repayment_allocate(loan=loan, amount=amount, paid_on=paid_on)
     if split.overpayment and overpayment == "refuse":
         raise LoanError(
-            f"Số tiền {format_vnd(amount)} vượt quá số có thể thu của khoản vay #{loan.pk} "
-            f"({format_vnd(amount - split.overpayment)}).",
+            _("Số tiền %(amount)s vượt quá số có thể thu của khoản vay #%(loan)s (%(due)s)."),
             field="amount",
+            params={
+                "amount": format_vnd(amount),
+                "loan": loan.pk,
+                "due": format_vnd(amount - split.overpayment),
+            },
         )
     return split
 
@@ -471,7 +481,7 @@ def repayment_post(
     amount = _amount(amount)
     if overpayment not in OVERPAYMENT_CHOICES:
         raise LoanError(
-            "Xử lý tiền trả thừa phải là “refuse” (từ chối) hoặc “savings” (chuyển tiết kiệm).",
+            _("Xử lý tiền trả thừa phải là “refuse” (từ chối) hoặc “savings” (chuyển tiết kiệm)."),
             field="overpayment",
         )
     _check_open(loan)
@@ -480,7 +490,7 @@ def repayment_post(
     gu = collected_by_grassroots_union
     if gu is not None and gu.fund_id != loan.fund_id:
         raise LoanError(
-            "Công đoàn cơ sở thu hộ không thuộc quỹ của khoản vay.",
+            _("Công đoàn cơ sở thu hộ không thuộc quỹ của khoản vay."),
             field="collected_by_grassroots_union",
         )
 
@@ -556,16 +566,20 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
     """
     reason = (reason or "").strip()
     if not reason:
-        raise LoanError("Phải ghi lý do hủy lần trả nợ.", field="reason")
+        raise LoanError(_("Phải ghi lý do hủy lần trả nợ."), field="reason")
     if len(reason) > 500:
-        raise LoanError("Lý do hủy dài quá 500 ký tự.", field="reason")
+        raise LoanError(_("Lý do hủy dài quá 500 ký tự."), field="reason")
     loan_require_servicer(actor, loan=repayment.loan, field="repayment")
 
     def run():
         loan = Loan.objects.select_for_update().get(pk=repayment.loan_id)
         rep = Repayment.objects.select_for_update().get(pk=repayment.pk)
         if rep.reversal_entry_id is not None:
-            raise LoanError(f"Lần trả nợ #{rep.pk} đã bị hủy.", field="repayment")
+            raise LoanError(
+                _("Lần trả nợ #%(repayment)s đã bị hủy."),
+                field="repayment",
+                params={"repayment": rep.pk},
+            )
         later = (
             Repayment.objects.filter(loan=loan, reversal_entry__isnull=True)
             .exclude(pk=rep.pk)
@@ -575,29 +589,39 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
         )
         if later is not None:
             raise LoanError(
-                f"Phải hủy lần trả nợ #{later.pk} (ghi sau) trước lần trả nợ #{rep.pk}.",
+                _("Phải hủy lần trả nợ #%(later)s (ghi sau) trước lần trả nợ #%(repayment)s."),
                 field="repayment",
+                params={"later": later.pk, "repayment": rep.pk},
             )
         if loan.status not in (LoanStatus.ACTIVE, LoanStatus.CLOSED) or (
             loan.status == LoanStatus.CLOSED and not rep.closed_loan
         ):
             raise LoanError(
-                f"Khoản vay #{loan.pk} đang ở trạng thái “{loan.get_status_display()}”, "
-                "không hủy được lần trả nợ này.",
+                _(
+                    "Khoản vay #%(loan)s đang ở trạng thái “%(status)s”, "
+                    "không hủy được lần trả nợ này."
+                ),
                 field="repayment",
+                params={"loan": loan.pk, "status": LoanStatus(loan.status).label},
             )
         if hasattr(loan, "closure"):
             raise LoanError(
-                f"Khoản vay #{loan.pk} đã tất toán với tiết kiệm bắt buộc; không hủy được lần "
-                "trả nợ.",
+                _(
+                    "Khoản vay #%(loan)s đã tất toán với tiết kiệm bắt buộc; không hủy được lần "
+                    "trả nợ."
+                ),
                 field="repayment",
+                params={"loan": loan.pk},
             )
         allocations = list(rep.allocations.select_related("installment"))
         if any(a.installment.schedule_version != loan.schedule_version for a in allocations):
             raise LoanError(
-                f"Lần trả nợ #{rep.pk} đã phân bổ vào lịch trả nợ cũ (trước khi cơ cấu lại hoặc "
-                "thu hồi); không hủy được.",
+                _(
+                    "Lần trả nợ #%(repayment)s đã phân bổ vào lịch trả nợ cũ (trước khi cơ cấu "
+                    "lại hoặc thu hồi); không hủy được."
+                ),
                 field="repayment",
+                params={"repayment": rep.pk},
             )
         memo = f"Hủy lần trả nợ #{rep.pk} khoản vay #{loan.pk}: {reason}"[:500]
         if rep.batch_id is None:
@@ -620,7 +644,7 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
         touched = {}
         for a in allocations:
             inst = touched.setdefault(a.installment_id, a.installment)
-            _, paid = _FIELDS[a.component]
+            _due, paid = _FIELDS[a.component]
             setattr(inst, paid, amount_of(getattr(inst, paid)) - amount_of(a.amount))
         for inst in touched.values():
             inst.status = _status(inst)
@@ -727,6 +751,14 @@ def full_payoff_quote(*, loan: Loan, on: date, installments=None) -> PayoffQuote
     )
 
 
+# A remittance line's refusal: the line number, then the refusal (in the language shown).
+_LINE = _("Dòng %(row)s: %(message)s")
+
+
+def _line(n: int, e) -> dict:
+    return {"row": n + 1, "message": e.message}
+
+
 def _require_batch_unit(actor, grassroots_union) -> None:
     """A remittance is entered by an officer whose scope holds the remitting union."""
     scope = _actor_scope(actor)
@@ -735,9 +767,10 @@ def _require_batch_unit(actor, grassroots_union) -> None:
     _require_write(scope)
     if not scope.allows_grassroots_union(grassroots_union):
         raise PermissionRefused(
-            f"{grassroots_union.name} không thuộc phạm vi quản lý của bạn.",
+            _("%(unit)s không thuộc phạm vi quản lý của bạn."),
             field="grassroots_union",
             code="other_unit",
+            params={"unit": grassroots_union.name},
         )
 
 
@@ -760,15 +793,17 @@ def repayment_batch_post(
     """
     receipt_number = (receipt_number or "").strip()
     if not receipt_number or len(receipt_number) > 64:
-        raise LoanError("Số chứng từ ngân hàng phải có, tối đa 64 ký tự.", field="receipt_number")
+        raise LoanError(
+            _("Số chứng từ ngân hàng phải có, tối đa 64 ký tự."), field="receipt_number"
+        )
     if overpayment not in OVERPAYMENT_CHOICES:
         raise LoanError(
-            "Xử lý tiền trả thừa phải là “refuse” (từ chối) hoặc “savings” (chuyển tiết kiệm).",
+            _("Xử lý tiền trả thừa phải là “refuse” (từ chối) hoặc “savings” (chuyển tiết kiệm)."),
             field="overpayment",
         )
     lines = list(lines or [])
     if not lines:
-        raise LoanError("Đợt nộp phải có ít nhất một dòng.", field="lines")
+        raise LoanError(_("Đợt nộp phải có ít nhất một dòng."), field="lines")
     _require_batch_unit(actor, grassroots_union)
     checked = []
     seen = set()
@@ -776,24 +811,30 @@ def repayment_batch_post(
         try:
             loan, amount = line
             if not isinstance(loan, Loan):
-                raise LoanError("Dòng phải là (khoản vay, số tiền).", field="loan")
+                raise LoanError(_("Dòng phải là (khoản vay, số tiền)."), field="loan")
             if loan.pk in seen:
-                raise LoanError(f"Khoản vay #{loan.pk} có hai dòng trong đợt nộp.", field="loan")
+                raise LoanError(
+                    _("Khoản vay #%(loan)s có hai dòng trong đợt nộp."),
+                    field="loan",
+                    params={"loan": loan.pk},
+                )
             if loan.fund_id != grassroots_union.fund_id:
-                raise LoanError("Khoản vay không thuộc quỹ của công đoàn cơ sở.", field="loan")
+                raise LoanError(_("Khoản vay không thuộc quỹ của công đoàn cơ sở."), field="loan")
             amount = _amount(amount)
             _check_open(loan)
             _paid_on(paid_on, loan)
             loan_require_servicer(actor, loan=loan)
         except PermissionRefused as e:
             raise PermissionRefused(
-                f"Dòng {n + 1}: {e}", field=f"lines[{n}].loan", code=e.code
+                _LINE, field=f"lines[{n}].loan", code=e.code, params=_line(n, e)
             ) from None
         except LoanError as e:
-            raise LoanError(f"Dòng {n + 1}: {e}", field=f"lines[{n}].{e.field}") from None
+            raise LoanError(_LINE, field=f"lines[{n}].{e.field}", params=_line(n, e)) from None
         except (TypeError, ValueError):
             raise LoanError(
-                f"Dòng {n + 1} phải là (khoản vay, số tiền).", field=f"lines[{n}]"
+                _("Dòng %(row)s phải là (khoản vay, số tiền)."),
+                field=f"lines[{n}]",
+                params={"row": n + 1},
             ) from None
         seen.add(loan.pk)
         checked.append((loan, amount))
@@ -813,9 +854,13 @@ def repayment_batch_post(
         ).first()
         if prior is not None:
             raise LoanError(
-                f"Chứng từ {receipt_number} của {grassroots_union.name} đã được ghi "
-                f"(đợt nộp #{prior.pk}).",
+                _("Chứng từ %(receipt)s của %(unit)s đã được ghi (đợt nộp #%(batch)s)."),
                 field="receipt_number",
+                params={
+                    "receipt": receipt_number,
+                    "unit": grassroots_union.name,
+                    "batch": prior.pk,
+                },
             )
         splits, credits = [], []
         cash: dict[tuple, Decimal] = {}
@@ -831,7 +876,7 @@ def repayment_batch_post(
                     installments=schedules[current.pk],
                 )
             except LoanError as e:
-                raise LoanError(f"Dòng {n + 1}: {e}", field=f"lines[{n}].{e.field}") from None
+                raise LoanError(_LINE, field=f"lines[{n}].{e.field}", params=_line(n, e)) from None
             splits.append((current, amount, split))
             credits += _credit_legs(loan=current, split=split)
             key = tuple(sorted(_dims(current).items()))

@@ -134,3 +134,56 @@ def test_the_fund_json_api_refusals_in_each_language(client, officers, org):
         "vi-body": ("body", "Nội dung yêu cầu không phải JSON hợp lệ."),
         "en-body": ("body", "The request body is not valid JSON."),
     }
+
+
+def test_a_repayment_refusal_in_each_language(api, officers, loan):
+    """The repayment service's refusals (a paid_on after today, an amount over what the loan
+    can take): the same code and field, the message in the caller's language."""
+    from datetime import timedelta
+
+    c = api(officers.grassroots)
+
+    def pay(amount, paid_on, key, **headers):
+        body = {"loan": loan.pk, "amount": money(amount), "paid_on": paid_on.isoformat()}
+        r = c.post(
+            "/api/v1/repayments/create/", body, format="json", HTTP_IDEMPOTENCY_KEY=key, **headers
+        )
+        assert r.status_code == 400
+        return r.json()
+
+    tomorrow = today() + timedelta(days=1)
+    vi = pay(1_000_000, tomorrow, "mai-vi")
+    en = pay(1_000_000, tomorrow, "mai-en", HTTP_ACCEPT_LANGUAGE="en")
+    assert (vi["code"], vi["field"]) == (en["code"], en["field"]) == ("loan_error", "paid_on")
+    assert vi["message"] == "Ngày trả nợ không được sau ngày hôm nay."
+    assert en["message"] == "The repayment date cannot be after today."
+
+    vi = pay(10_000_000_000, today(), "thua-vi")
+    en = pay(10_000_000_000, today(), "thua-en", HTTP_ACCEPT_LANGUAGE="en")
+    assert (vi["code"], vi["field"]) == (en["code"], en["field"]) == ("loan_error", "amount")
+    assert vi["message"].startswith(
+        f"Số tiền 10.000.000.000 ₫ vượt quá số có thể thu của khoản vay #{loan.pk} ("
+    )
+    assert en["message"].startswith(
+        f"The amount 10.000.000.000 ₫ is more than can be collected on loan #{loan.pk} ("
+    )
+    assert vi["message"].split("(")[1] == en["message"].split("(")[1]  # the same figure
+
+
+def test_a_remittance_line_refusal_in_each_language(api, officers, loan, org):
+    """A line's refusal wrapped with its line number: both parts in the caller's language."""
+    body = {
+        "grassroots_union": org.lb1.pk,
+        "receipt_number": "UNC-9",
+        "paid_on": today().isoformat(),
+        "lines": [{"loan": loan.pk, "amount": money(10_000_000_000)}],
+    }
+    url = "/api/v1/repayment-batches/create/"
+    c = api(officers.grassroots)
+    vi = c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="dot-vi")
+    en = c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="dot-en", HTTP_ACCEPT_LANGUAGE="en")
+    assert vi.status_code == en.status_code == 400
+    vi, en = vi.json(), en.json()
+    assert vi["field"] == en["field"] == "lines[0].amount" and vi["code"] == en["code"]
+    assert vi["message"].startswith("Dòng 1: Số tiền 10.000.000.000 ₫ vượt quá số có thể thu ")
+    assert en["message"].startswith("Row 1: The amount 10.000.000.000 ₫ is more than can be ")
