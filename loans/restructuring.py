@@ -168,7 +168,7 @@ def _positive(value, *, field: str, label: str) -> Decimal:
     try:
         amount = to_dong(value, field=field)
     except ApplicationError as e:
-        raise LoanError(str(e), field=field) from None
+        raise LoanError(e.message, field=field) from None
     if amount <= 0:
         raise LoanError(_("%(label)s phải lớn hơn 0."), field=field, params={"label": label})
     return amount
