@@ -129,6 +129,44 @@ class DisburseForm(IdempotentForm):
     disbursed_on = date_field(_("Ngày giải ngân"))
 
 
+MAX_BATCH_DISBURSEMENTS = 500
+
+
+class BatchDisburseForm(DisburseForm):
+    """Several approved applications paid out on one date (``loan_disburse_many``); each takes
+    its own key, derived from the form's."""
+
+    cash_account = forms.ChoiceField(
+        label=_("Chi từ tài khoản"),
+        choices=[("1121", _("1121 — Tiền gửi ngân hàng")), ("1111", _("1111 — Tiền mặt"))],
+        initial="1121",
+    )
+    applications = forms.ModelMultipleChoiceField(
+        label=_("Hồ sơ"),
+        queryset=None,
+        error_messages={
+            "required": _("Chọn ít nhất một hồ sơ để giải ngân."),
+            "invalid_choice": _("Hồ sơ %(value)s không còn chờ giải ngân trong phạm vi của bạn."),
+        },
+    )
+
+    def __init__(self, *args, applications, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["applications"].queryset = applications
+
+    def clean_applications(self):
+        apps = sorted(self.cleaned_data["applications"], key=lambda a: a.pk)
+        if len(apps) > MAX_BATCH_DISBURSEMENTS:
+            raise forms.ValidationError(
+                _("Mỗi lần giải ngân tối đa %(n)s hồ sơ.") % {"n": MAX_BATCH_DISBURSEMENTS}
+            )
+        return apps
+
+    def keys(self) -> list[str]:
+        key = self.cleaned_data["idempotency_key"]
+        return [f"{key}:{a.pk}" for a in self.cleaned_data["applications"]]
+
+
 class RepaymentForm(IdempotentForm):
     amount = amount_field(_("Số tiền trả (đồng)"))
     paid_on = date_field(_("Ngày trả"))

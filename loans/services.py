@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from accounting.errors import lazy_join, lazy_lower, translatable
+from accounting.errors import ApplicationError, lazy_join, lazy_lower, translatable
 from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
 from accounting.money import to_dong
@@ -1336,17 +1336,23 @@ def loan_disburse_many(
     ledgers: dict[int, CapitalLedger] = {}  # fund id -> figures, under the fund's lock
 
     def disburse_all():
-        return [
-            _disburse_once(
-                application=application,
-                disbursed_on=disbursed_on,
-                idempotency_key=key,
-                actor=actor,
-                cash_account=cash_account,
-                ledgers=ledgers,
-            )
-            for application, key in zip(applications, idempotency_keys, strict=True)
-        ]
+        loans = []
+        for application, key in zip(applications, idempotency_keys, strict=True):
+            try:
+                loans.append(
+                    _disburse_once(
+                        application=application,
+                        disbursed_on=disbursed_on,
+                        idempotency_key=key,
+                        actor=actor,
+                        cash_account=cash_account,
+                        ledgers=ledgers,
+                    )
+                )
+            except ApplicationError as e:
+                e.application_id = application.pk  # which one of the batch was refused
+                raise
+        return loans
 
     if len(applications) == 1:
         return disburse_all()  # command_once's own transaction is the whole of it

@@ -41,6 +41,7 @@ from .collections import (
 )
 from .forms import (
     ApproveForm,
+    BatchDisburseForm,
     CollectionEntryForm,
     DisburseForm,
     LoanFilterForm,
@@ -318,13 +319,19 @@ def borrower_apply(request, pk):
 
 
 def _applications(
-    request, *, status=None, title, template="loans/application_list.html", extra=None
+    request,
+    *,
+    status=None,
+    title,
+    template="loans/application_list.html",
+    extra=None,
+    response_status=200,
 ):
     qs = application_list(scope=request.scope, status=status).order_by("-created_at", "-id")
     page, query = _page(request, qs)
     context = {"page": page, "query": query, "title": title, "status": status}
     context.update(extra or {})
-    return render(request, template, context)
+    return render(request, template, context, status=response_status)
 
 
 @access(WRITERS)
@@ -363,11 +370,67 @@ def approvals(request):
 
 @access(FUND_OFFICERS)
 def disbursements(request):
+    """The approved applications waiting; the officer ticks several and pays them out on one
+    date (``loans.services.loan_disburse_many``: one transaction, all or none, each under its
+    own key), after a confirmation page with the count and the total."""
+    form = BatchDisburseForm(
+        request.POST or None,
+        # Disbursed ones too: a repeated submit finds them, and the service answers it (the
+        # same key: the loans already made; another key: refused, by the application's status).
+        applications=application_list(scope=request.scope).filter(
+            status__in=(S.APPROVED, S.DISBURSED)
+        ),
+        initial={"disbursed_on": _today()},
+    )
+    response_status = 200
+    if request.method == "POST":
+        back = bool(request.POST.get("back"))  # from the confirmation page, to change the choice
+        if form.is_valid() and not back:
+            d = form.cleaned_data
+            if not request.POST.get("confirmed"):
+                return render(
+                    request,
+                    "loans/disburse_confirm.html",
+                    {
+                        "form": form,
+                        "apps": d["applications"],
+                        "total": sum(amount_of(a.amount) for a in d["applications"]),
+                    },
+                )
+            try:
+                loans = services.loan_disburse_many(
+                    applications=d["applications"],
+                    disbursed_on=d["disbursed_on"],
+                    idempotency_keys=form.keys(),
+                    actor=request.user,
+                    cash_account=d["cash_account"],
+                )
+            except ApplicationError as e:
+                refused = getattr(e, "application_id", None)
+                if refused is None:
+                    form_error_apply(form, e)
+                else:
+                    params = {"id": refused, "message": e.message}
+                    form.add_error(None, _("Hồ sơ #%(id)s: %(message)s") % params)
+            else:
+                total = format_vnd(sum(amount_of(x.principal) for x in loans))
+                messages.success(
+                    request,
+                    _("Đã giải ngân %(n)s khoản vay, tổng %(total)s.")
+                    % {"n": len(loans), "total": total},
+                )
+                return redirect("loans:disbursements")
+        response_status = 200 if back else 400
     return _applications(
         request,
         status=S.APPROVED,
         title=_("Hồ sơ chờ giải ngân"),
-        extra={"queue": "disbursements"},
+        extra={
+            "queue": "disbursements",
+            "batch_form": form,
+            "selected": {str(v) for v in request.POST.getlist("applications")},
+        },
+        response_status=response_status,
     )
 
 

@@ -37,6 +37,8 @@ def test_no_page_reports_a_policy_violation(browser, live_server, login_as, scre
     pages = {
         books.officers.fund: [
             reverse("loans:dashboard"),
+            reverse("loans:disbursements"),
+            reverse("loans:change_request_list"),
             reverse("loans:loan_list"),
             reverse("loans:loan_detail", args=[loan.pk]),
             reverse("loans:loan_visit", args=[loan.pk]),
