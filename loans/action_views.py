@@ -37,7 +37,6 @@ from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
 from fund.access import FUND_OFFICERS, WRITERS, access
 from fund.forms import form_error_apply
-from fund.models import Role
 from fund.scoping import Scope, scoped_get_or_404
 
 from . import change_requests, repayments, restructuring, services
@@ -114,12 +113,12 @@ def _applies(name: str, loan: Loan, scope: Scope) -> bool:
     role = scope.role
     active = loan.status == LoanStatus.ACTIVE
     owes = amount_of(loan.outstanding_principal) > 0
-    if name == "visit":
-        return role in WRITERS and loan.status in (LoanStatus.ACTIVE, LoanStatus.CLOSED)
-    if name in ("reschedule", "write_off"):  # a request: any officer in charge may ask
-        return role in WRITERS and active and owes and name not in pending_request_kinds(loan)
-    if role != Role.FUND_OFFICER:
+    if role not in ACTIONS[name].roles:
         return False
+    if name == "visit":
+        return loan.status in (LoanStatus.ACTIVE, LoanStatus.CLOSED)
+    if name in ("reschedule", "write_off"):  # a request: any officer in charge may ask
+        return active and owes and name not in pending_request_kinds(loan)
     if name == "reverse":
         return (
             active or (loan.status == LoanStatus.CLOSED and not _has_closure(loan))
@@ -256,6 +255,8 @@ def loan_decisions(loan: Loan) -> list[Decision]:
 @dataclass(frozen=True)
 class Action:
     url_name: str
+    # Who may open the page; the fund's own decisions are its officers'.
+    roles: tuple
     form_class: type
     title: str
     submit: str
@@ -477,6 +478,7 @@ def _today_as(name):
 ACTIONS: dict[str, Action] = {
     "visit": Action(
         url_name="loan_visit",
+        roles=WRITERS,
         form_class=FollowUpVisitForm,
         title=gettext_lazy("Kiểm tra sau giải ngân"),
         submit=gettext_lazy("Ghi kết quả kiểm tra"),
@@ -495,6 +497,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "reverse": Action(
         url_name="loan_repayment_reverse",
+        roles=FUND_OFFICERS,
         form_class=RepaymentReverseForm,
         title=gettext_lazy("Hủy lần trả nợ"),
         submit=gettext_lazy("Tiếp tục"),
@@ -513,6 +516,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "reschedule": Action(
         url_name="loan_reschedule",
+        roles=WRITERS,
         form_class=RescheduleForm,
         title=gettext_lazy("Đề nghị cơ cấu lại thời hạn trả nợ"),
         submit=gettext_lazy("Gửi đề nghị"),
@@ -528,6 +532,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "waive": Action(
         url_name="loan_interest_waive",
+        roles=FUND_OFFICERS,
         form_class=InterestWaiveForm,
         title=gettext_lazy("Miễn giảm lãi"),
         submit=gettext_lazy("Tiếp tục"),
@@ -543,6 +548,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "write_off": Action(
         url_name="loan_write_off",
+        roles=WRITERS,
         form_class=WriteOffForm,
         title=gettext_lazy("Đề nghị xử lý rủi ro (xóa nợ)"),
         submit=gettext_lazy("Gửi đề nghị"),
@@ -557,6 +563,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "recovery": Action(
         url_name="loan_write_off_recovery",
+        roles=FUND_OFFICERS,
         form_class=WriteOffRecoveryForm,
         title=gettext_lazy("Thu hồi nợ đã xử lý rủi ro"),
         submit=gettext_lazy("Ghi thu hồi"),
@@ -567,6 +574,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "close": Action(
         url_name="loan_close",
+        roles=FUND_OFFICERS,
         form_class=LoanCloseForm,
         title=gettext_lazy("Tất toán khoản vay"),
         submit=gettext_lazy("Tiếp tục"),
@@ -582,6 +590,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "recall": Action(
         url_name="loan_recall",
+        roles=FUND_OFFICERS,
         form_class=LoanRecallForm,
         title=gettext_lazy("Thu hồi nợ trước hạn"),
         submit=gettext_lazy("Tiếp tục"),
@@ -599,46 +608,25 @@ ACTIONS: dict[str, Action] = {
 
 
 # --------------------------------------------------------------------------------------------
-# The views (one per action, each with its access rule)
+# The views: one per action (its own URL), each with the action's access rule
 
 
-@access(WRITERS)
-def loan_visit(request, pk):
-    """Follow-up visit: the grassroots and superior unions' officers for their own members, the
-    fund's officers for any loan; only the fund's may recall the loan from the same form."""
-    return _perform(request, pk, "visit")
+def _view(name: str):
+    action = ACTIONS[name]
+
+    def view(request, pk):
+        return _perform(request, pk, name)
+
+    view.__name__ = view.__qualname__ = action.url_name
+    view.__doc__ = f"The page of the action {name!r} (ACTIONS): form, confirmation, service."
+    return access(action.roles)(view)
 
 
-@access(FUND_OFFICERS)
-def loan_repayment_reverse(request, pk):
-    return _perform(request, pk, "reverse")
-
-
-@access(WRITERS)
-def loan_reschedule(request, pk):
-    return _perform(request, pk, "reschedule")
-
-
-@access(FUND_OFFICERS)
-def loan_interest_waive(request, pk):
-    return _perform(request, pk, "waive")
-
-
-@access(WRITERS)
-def loan_write_off(request, pk):
-    return _perform(request, pk, "write_off")
-
-
-@access(FUND_OFFICERS)
-def loan_write_off_recovery(request, pk):
-    return _perform(request, pk, "recovery")
-
-
-@access(FUND_OFFICERS)
-def loan_close(request, pk):
-    return _perform(request, pk, "close")
-
-
-@access(FUND_OFFICERS)
-def loan_recall(request, pk):
-    return _perform(request, pk, "recall")
+loan_visit = _view("visit")
+loan_repayment_reverse = _view("reverse")
+loan_reschedule = _view("reschedule")
+loan_interest_waive = _view("waive")
+loan_write_off = _view("write_off")
+loan_write_off_recovery = _view("recovery")
+loan_close = _view("close")
+loan_recall = _view("recall")
