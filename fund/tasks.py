@@ -3,7 +3,7 @@ from celery import shared_task
 from .outbox import outbox_relay
 
 
-@shared_task(acks_late=True)
+@shared_task(name="fund.tasks.outbox_relay_task", acks_late=True)
 def outbox_relay_task() -> int:
     """Publish outbox rows left pending while the broker was down (beat, every minute)."""
     return outbox_relay()

@@ -10,7 +10,12 @@ TRANSIENT = (OperationalError, InterfaceError)
 
 
 @shared_task(
-    acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5, retry_jitter=True
+    name="loans.tasks.close_of_business_task",
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+    retry_jitter=True,
 )
 def close_of_business_task(fund_id: int, business_date: str) -> dict:
     """Close one business date of one fund (``loans.cob.close_of_business_run``)."""
@@ -21,7 +26,12 @@ def close_of_business_task(fund_id: int, business_date: str) -> dict:
 
 
 @shared_task(
-    acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5, retry_jitter=True
+    name="loans.tasks.close_of_business_catch_up_task",
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+    retry_jitter=True,
 )
 def close_of_business_catch_up_task(fund_id: int, through_date: str) -> list[int]:
     """Close every missed date of one fund through `through_date`, in order."""
@@ -33,7 +43,7 @@ def close_of_business_catch_up_task(fund_id: int, through_date: str) -> list[int
     return [r.pk for r in runs]
 
 
-@shared_task(acks_late=True)
+@shared_task(name="loans.tasks.close_of_business_daily_task", acks_late=True)
 def close_of_business_daily_task() -> int:
     """Beat entry: enqueue the catch-up through yesterday (the day that ended) for each fund."""
     from fund.models import Fund

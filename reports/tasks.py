@@ -13,7 +13,13 @@ from fund.models import Fund, SuperiorUnion
 from .services import previous_quarter, quarterly_report_generate_and_email
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="reports.tasks.quarterly_report_task",
+    acks_late=True,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def quarterly_report_task(fund_id, year, quarter, superior_union_id=None):
     """Generate, store and e-mail one quarterly report; returns the report's id."""
     report = quarterly_report_generate_and_email(
@@ -32,7 +38,7 @@ def quarterly_reports_signature(*, fund_id: int, year: int, quarter: int):
     return chain(fund_task, group(su_tasks)) if su_tasks else fund_task
 
 
-@shared_task(acks_late=True)
+@shared_task(name="reports.tasks.quarterly_reports_after_close_task", acks_late=True)
 def quarterly_reports_after_close_task(year=None, quarter=None):
     """Every fund's reports of the quarter that has just closed (or of `year`/`quarter`)."""
     if year is None or quarter is None:
