@@ -7,8 +7,8 @@ here can add, change or delete anything; every list is for reading and searching
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .formatting import format_vnd
-from .models import (
+from accounting.formatting import format_vnd
+from accounting.models import (
     Account,
     AccountCheckpoint,
     ChainLink,

@@ -13,9 +13,9 @@ def _chart_after_migrate(sender, using="default", **kwargs):
     """
     from django.db import connections, transaction
 
-    from .chart import load_chart
-    from .models import Account
-    from .services import chart_cache_clear
+    from accounting.chart import load_chart
+    from accounting.models import Account
+    from accounting.services import chart_cache_clear
 
     chart_cache_clear()
     connection = connections[using]

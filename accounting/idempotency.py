@@ -16,8 +16,8 @@ from typing import TypeVar
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from .errors import ApplicationError, IdempotencyConflict
-from .models import CommandRecord
+from accounting.errors import ApplicationError, IdempotencyConflict
+from accounting.models import CommandRecord
 
 T = TypeVar("T")
 

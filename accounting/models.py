@@ -41,7 +41,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
-from .errors import PostedRowImmutable
+from accounting.errors import PostedRowImmutable
 
 AMOUNT_DIGITS = 20
 

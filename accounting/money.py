@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 
-from .errors import InvalidAmount, WrongCurrency
+from accounting.errors import InvalidAmount, WrongCurrency
 
 CURRENCY = "VND"
 ZERO = Decimal(0)

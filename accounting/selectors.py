@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Subquery, Sum
 
-from .errors import UnknownAccount
-from .models import (
+from accounting.errors import UnknownAccount
+from accounting.models import (
     Account,
     AccountCheckpoint,
     AccountTurnover,
@@ -27,7 +27,7 @@ from .models import (
     Posting,
     Side,
 )
-from .services import GENESIS_HASH, entry_hash, link_hash
+from accounting.services import GENESIS_HASH, entry_hash, link_hash
 
 ZERO = Decimal(0)
 

@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from .chart import load_chart, read_chart_rows
-from .errors import (
+from accounting.chart import load_chart, read_chart_rows
+from accounting.errors import (
     AccountNotPostable,
     IdempotencyConflict,
     InvalidAmount,
@@ -35,7 +35,7 @@ from .errors import (
     UnknownAccount,
     WrongCurrency,
 )
-from .models import (
+from accounting.models import (
     Account,
     AccountCheckpoint,
     ChainLink,
@@ -43,7 +43,7 @@ from .models import (
     PeriodClose,
     Posting,
 )
-from .money import CURRENCY, to_dong
+from accounting.money import CURRENCY, to_dong
 
 GENESIS_HASH = "0" * 64
 

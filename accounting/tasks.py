@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import ledger_seal
+from accounting.services import ledger_seal
 
 
 @shared_task(name="accounting.tasks.ledger_seal_task", acks_late=True)
@@ -12,6 +12,6 @@ def ledger_seal_task() -> int:
 @shared_task(name="accounting.tasks.ledger_turnover_compact_task", acks_late=True)
 def ledger_turnover_compact_task() -> int:
     """Merge the day's new turnover rows (beat runs it every minute), keeping balances cheap."""
-    from .services import ledger_turnover_compact
+    from accounting.services import ledger_turnover_compact
 
     return ledger_turnover_compact()

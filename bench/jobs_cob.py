@@ -48,7 +48,7 @@ def main() -> None:
     try:
         call_command("migrate", verbosity=0)
         from fund.models import GrassrootsUnion
-        from loans.cob import close_of_business_run
+        from loans.servicing.close_of_business import close_of_business_run
 
         fund, gu, loans = s.service_loans(h, 1)
         gu_ids = list(

@@ -235,7 +235,7 @@ def main() -> None:
         log(f"generated {N_INSTALLMENTS} installments in {time.perf_counter() - t:.1f} s")
 
         from loans.models import Installment, ReminderDelivery
-        from loans.reminders import (
+        from loans.reminders.planning import (
             reminder_deliveries_send,
             reminder_digests_prepare,
             reminders_prepare,

@@ -130,7 +130,7 @@ def setup_fund():
         officer_profile_set,
         superior_union_create,
     )
-    from loans.services import loan_product_create
+    from loans.origination.services import loan_product_create
 
     User = get_user_model()
     fund = Fund.objects.create(code="BENCH", name="Quỹ thử tải", federation_name="LĐLĐ")
@@ -184,7 +184,7 @@ def setup_fund():
 
 
 def members_csv(gus, n: int) -> bytes:
-    from loans.cccd import cccd_build
+    from loans.origination.cccd import cccd_build
 
     issued = (date.today() - timedelta(days=30)).strftime("%d/%m/%Y")
     lines = ["Số CCCD;Họ và tên;Ngày sinh;Giới tính;Mã CĐCS;Hoàn cảnh hộ;Số GCN;Ngày cấp GCN"]
@@ -200,7 +200,7 @@ def members_csv(gus, n: int) -> bytes:
 
 
 def through_the_chain(borrowers, product, people, makers) -> list:
-    from loans import services
+    from loans.origination import services
 
     apps = []
     for i, b in enumerate(borrowers):
@@ -237,7 +237,7 @@ def disburse_all(apps, approver, *, threads: int = 1) -> tuple[int, int]:
     """Disburse every application, one per transaction, in `threads` threads."""
     from django.db import connection
 
-    from loans import services
+    from loans.origination import services
 
     on = date.today()
     done, errors = [0], []
@@ -287,9 +287,9 @@ def main() -> None:
 
     try:
         call_command("migrate", verbosity=0)
-        from loans.member_io import members_import
         from loans.models import Borrower, Installment, Loan
-        from loans.selectors import loan_book_reconcile
+        from loans.origination.member_import import members_import
+        from loans.origination.selectors import loan_book_reconcile
 
         fund, gus, people, makers, product = setup_fund()
         total = 2 * N_LOANS

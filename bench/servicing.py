@@ -64,8 +64,8 @@ def log(msg: str) -> None:
 
 def service_loans(h, n: int):
     """`n` loans of one grassroots union made by the services; returns (fund, gu, loans)."""
-    from loans.member_io import members_import
     from loans.models import Borrower, Loan
+    from loans.origination.member_import import members_import
 
     fund, gus, people, makers, product = h.setup_fund()
     members_import(fund=fund, data=h.members_csv(gus[:1], n), format="csv")
@@ -76,7 +76,7 @@ def service_loans(h, n: int):
 
 
 def repayments_per_second(gu, loans) -> dict:
-    from loans.repayments import repayment_batch_post, repayment_post
+    from loans.servicing.repayments import repayment_batch_post, repayment_post
 
     today = date.today()
     t = time.perf_counter()
@@ -227,9 +227,9 @@ def generate_book(*, template, gu_ids: list[int], start: int, n: int, bd: date) 
 def arrears_pass(fund, bd: date, label: str) -> dict:
     from django.db import transaction
 
-    from loans.servicing import loan_book_classify, loan_provisions_post
+    from loans.servicing.arrears import loan_book_classify, loan_provisions_post
 
-    # In one transaction, as the close of business runs them (loans.cob).
+    # In one transaction, as the close of business runs them (loans.servicing.close_of_business).
     with transaction.atomic():
         t = time.perf_counter()
         c = loan_book_classify(business_date=bd, fund_id=fund.pk)

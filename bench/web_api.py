@@ -121,8 +121,8 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         from rest_framework.authtoken.models import Token
 
-        from loans.member_io import members_import
         from loans.models import Borrower, Loan, Repayment
+        from loans.origination.member_import import members_import
 
         fund, gus, people, makers, product = loans_bench.setup_fund()
         members_import(fund=fund, data=loans_bench.members_csv(gus, N_LOANS), format="csv")

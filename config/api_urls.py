@@ -1,4 +1,4 @@
-"""The REST API, mounted at ``/api/v1/`` (see ``fund.api_base`` for its conventions).
+"""The REST API, mounted at ``/api/v1/`` (see ``apicommon.base`` for its conventions).
 
 Writes are POSTs to an operation's own URL (``…/create/``, ``…/<id>/approve/``), one view per
 operation, so that each carries its own access rule and its own request and response schema.
@@ -12,13 +12,13 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from fund import api as fund_api
+from apicommon.base import MAX_ID, NotFoundApi
+from apicommon.permissions import AccessRolePermission
+from apicommon.schema import operation_name
 from fund.access import PUBLIC
-from fund.api_base import MAX_ID, NotFoundApi
-from fund.api_permissions import AccessRolePermission
-from fund.api_schema import operation_name
-from loans import api as loans_api
-from loans import api_actions as loan_actions
+from fund.api import views as fund_api
+from loans.api import actions as loan_actions
+from loans.api import views as loans_api
 
 
 class IdConverter:
@@ -115,7 +115,7 @@ urlpatterns = [
     op("loans/<id:pk>/payoff-quote/", loans_api.LoanPayoffQuoteApi),
     op("loans/<id:pk>/follow-up-visits/", loans_api.LoanFollowUpVisitListApi),
     op("loans/<id:pk>/follow-up-visits/create/", loans_api.LoanFollowUpVisitCreateApi),
-    # A loan's life after disbursement (loans.api_actions)
+    # A loan's life after disbursement (loans.api.actions)
     op("loans/<id:pk>/reschedule-requests/", loan_actions.LoanRescheduleRequestApi),
     op("loans/<id:pk>/interest-waiver/", loan_actions.LoanInterestWaiveApi),
     op("loans/<id:pk>/write-off-requests/", loan_actions.LoanWriteOffRequestApi),

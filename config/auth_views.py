@@ -18,9 +18,8 @@ from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
+from config.navigation import start_page_for
 from fund.access import ALL_ROLES, PUBLIC, access
-
-from .navigation import start_page_for
 
 
 def _limit() -> int:

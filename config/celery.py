@@ -14,4 +14,3 @@ app = Celery("trovon")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Reminder tasks live beside loans.tasks (close of business) in their own module.
-app.autodiscover_tasks(related_name="reminder_tasks")

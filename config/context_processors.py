@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
 
-from .navigation import navigation_for
+from config.navigation import navigation_for
 
 
 def officer(request):

@@ -42,6 +42,10 @@ INSTALLED_APPS = [
     "loans",
     "reports",
 ]
+# The demo fund (`manage.py demo`): data and command for development and the tests, never loaded
+# in production (DEBUG off) unless asked for.
+if env.bool("TROVON_DEMO", default=DEBUG):
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -177,18 +181,18 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # The REST API (/api/v1/, config/api_urls.py): token or session sign-in, one access rule per
-# view (fund.api_base.AccessRolePermission), errors as JSON with a code and the field.
+# view (apicommon.base.AccessRolePermission), errors as JSON with a code and the field.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["fund.api_permissions.AccessRolePermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["apicommon.permissions.AccessRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "fund.api_permissions.ApiPagination",
-    "DEFAULT_SCHEMA_CLASS": "fund.api_schema.ApiAutoSchema",
-    "EXCEPTION_HANDLER": "fund.api_base.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "apicommon.permissions.ApiPagination",
+    "DEFAULT_SCHEMA_CLASS": "apicommon.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "apicommon.base.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env.str("API_LOGIN_RATE", default="20/min")},
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -205,7 +209,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "fund.api_base.add_error_responses",
+        "apicommon.base.add_error_responses",
     ],
     # The docs pages load Swagger UI and Redoc from our static files (drf-spectacular-sidecar):
     # no third-party origin in the page, so a strict Content-Security-Policy can stay strict.
@@ -222,14 +226,16 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="quy-tro-von@localhost")
 
-# SMS (loans.notify): console by default; FileSmsBackend or HttpSmsBackend (a JSON gateway).
-SMS_BACKEND = env.str("SMS_BACKEND", default="loans.notify.ConsoleSmsBackend")
+# SMS (loans.reminders.channels): console by default; FileSmsBackend or HttpSmsBackend (a JSON
+# gateway).
+SMS_BACKEND = env.str("SMS_BACKEND", default="loans.reminders.channels.ConsoleSmsBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms"))
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
 
-# Reminders (loans.reminders): failed sends retried after 5, 10, 20, 40, 80 minutes, then left
+# Reminders (loans.reminders.planning): failed sends retried after 5, 10, 20, 40, 80 minutes, then
+# left
 # for an officer; a send still "sending" after the lease is treated as interrupted.
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=300)
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=6)

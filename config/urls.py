@@ -2,10 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from config import auth_views
 from fund.access import PUBLIC, access
 from reports import sheets
-
-from . import auth_views
 
 urlpatterns = [
     path("", auth_views.home, name="home"),
@@ -20,11 +19,11 @@ urlpatterns = [
     # The language switch (vi/en) in the header; a plain form post, open to everyone.
     path("i18n/setlang/", access(PUBLIC)(set_language), name="set_language"),
     path("admin/", admin.site.urls),
-    path("api/fund/", include("fund.urls")),
-    path("audit/", include("reports.audit_urls")),
-    path("reports/", include("reports.urls")),
-    path("fund/", include("fund.page_urls")),
-    path("loans/", include("loans.urls")),
+    path("api/fund/", include("fund.web.urls")),
+    path("audit/", include("reports.web.audit_urls")),
+    path("reports/", include("reports.web.urls")),
+    path("fund/", include("fund.web.page_urls")),
+    path("loans/", include("loans.web.urls")),
     # The month's collection sheet (PDF) of a grassroots union: the reports layer builds it.
     path(
         "collections/sheet.pdf",

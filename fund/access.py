@@ -19,8 +19,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role
-from .scoping import scope_for
+from fund.models import Role
+from fund.scoping import scope_for
 
 PUBLIC = "public"
 ALL_ROLES: tuple[str, ...] = tuple(Role.values)

@@ -18,10 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
-
-from . import services
-from .audit import audit_changes, audit_record, audit_scope_filter, audit_snapshot
-from .models import (
+from fund import services
+from fund.audit import audit_changes, audit_record, audit_scope_filter, audit_snapshot
+from fund.models import (
     AnnualPlan,
     AuditLog,
     CapitalCommitment,
@@ -36,8 +35,8 @@ from .models import (
     PlanSplit,
     SuperiorUnion,
 )
-from .scoping import scope_filter, scope_for, superior_union_scope_filter
-from .selectors import capital_available, capital_source_balance, plan_split_summary
+from fund.scoping import scope_filter, scope_for, superior_union_scope_filter
+from fund.selectors import capital_available, capital_source_balance, plan_split_summary
 
 if admin.site.site_header == "Django administration":
     admin.site.site_header = "Quỹ Trợ vốn CNVCLĐ nghèo"

@@ -26,9 +26,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.formatting import format_percent
 from accounting.money import amount_of
-
-from .errors import FundError
-from .models import AnnualPlan, Fund, GrassrootsUnion, PlanSplit, SuperiorUnion
+from fund.errors import FundError
+from fund.models import AnnualPlan, Fund, GrassrootsUnion, PlanSplit, SuperiorUnion
 
 INDICATORS = (
     "disbursed_amount",

@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from .models import AuditLog, Fund, GrassrootsUnion, Role, SuperiorUnion
+from fund.models import AuditLog, Fund, GrassrootsUnion, Role, SuperiorUnion
 
 
 def _text(value):

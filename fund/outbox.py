@@ -27,7 +27,7 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import OutboxMessage
+from fund.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 

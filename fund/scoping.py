@@ -22,8 +22,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from .errors import PermissionRefused
-from .models import GrassrootsUnion, OfficerProfile, Role
+from fund.errors import PermissionRefused
+from fund.models import GrassrootsUnion, OfficerProfile, Role
 
 
 @dataclass(frozen=True)

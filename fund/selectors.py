@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from accounting.money import amount_of
 from accounting.selectors import account_balance, balances_by_account
-
-from .models import (
+from fund.models import (
     AnnualPlan,
     AuditLog,
     CapitalCommitment,

@@ -23,10 +23,9 @@ from accounting.errors import IdempotencyConflict
 from accounting.formatting import format_vnd
 from accounting.money import amount_of, to_dong
 from accounting.services import credit, debit, journal_entry_post
-
-from .audit import audit_changes, audit_record, audit_snapshot
-from .errors import FundError, InsufficientCapital, PermissionRefused
-from .models import (
+from fund.audit import audit_changes, audit_record, audit_snapshot
+from fund.errors import FundError, InsufficientCapital, PermissionRefused
+from fund.models import (
     AnnualPlan,
     CapitalCommitment,
     CapitalMovement,
@@ -40,8 +39,8 @@ from .models import (
     Role,
     SuperiorUnion,
 )
-from .scoping import Scope, scope_for, scope_require_fund_officer, scope_require_write
-from .selectors import (
+from fund.scoping import Scope, scope_for, scope_require_fund_officer, scope_require_write
+from fund.selectors import (
     capital_available,
     capital_committed_filter,
     capital_position,
@@ -918,7 +917,7 @@ def _figures(values: dict) -> dict:
 
 
 def _check_split_fits(plan: AnnualPlan) -> None:
-    from .selectors import plan_split_summary
+    from fund.selectors import plan_split_summary
 
     for gap in plan_split_summary(plan=plan):
         over = [f for f, v in gap.unallocated.items() if v < 0]

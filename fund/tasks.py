@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .outbox import outbox_relay
+from fund.outbox import outbox_relay
 
 
 @shared_task(name="fund.tasks.outbox_relay_task", acks_late=True)

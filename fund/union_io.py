@@ -29,12 +29,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _l
 
 from accounting.errors import translatable
-
-from .audit import audit_record_many
-from .errors import FundError, ImportRejected
-from .models import Fund, GrassrootsUnion, GrassrootsUnionAffiliation, SuperiorUnion
-from .scoping import Scope, scope_filter, superior_union_scope_filter
-from .services import AFFILIATION_SINCE_ALWAYS, _require_fund_officer
+from fund.audit import audit_record_many
+from fund.errors import FundError, ImportRejected
+from fund.models import Fund, GrassrootsUnion, GrassrootsUnionAffiliation, SuperiorUnion
+from fund.scoping import Scope, scope_filter, superior_union_scope_filter
+from fund.services import AFFILIATION_SINCE_ALWAYS, _require_fund_officer
 
 SUPERIOR = "superior"
 GRASSROOTS = "grassroots"

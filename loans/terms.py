@@ -38,7 +38,7 @@ def default_allocation_order() -> list[str]:
 # Circular 14/2024/TT-NHNN (microfinance) thresholds with the provision rates of Decree
 # 86/2024/NĐ-CP. ``min_days``: the first day past due of the group; ``reschedulings``: the
 # rescheduling that puts a loan in the group at least; ``interest_waived``: a loan whose interest
-# was waived is at least in this group (``loans.servicing`` applies both floors).
+# was waived is at least in this group (``loans.servicing.arrears`` applies both floors).
 def default_debt_groups() -> list[dict]:
     return [
         {"group": 1, "min_days": 0, "provision_rate": "0"},

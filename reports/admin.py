@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import QuarterlyReport
+from reports.models import QuarterlyReport
 
 
 @admin.register(QuarterlyReport)

@@ -19,9 +19,8 @@ from reportlab.platypus import PageBreak, Paragraph, Table, TableStyle
 
 from accounting.formatting import format_date_vi, format_vnd
 from fund.attainment import growth_display, percent_display
-
-from .pdf import FONT, PageInfo, bar_chart, build_pdf, data_table, spacer, styles
-from .quarterly import MONEY_INDICATORS, QuarterlyFigures
+from reports.pdf import FONT, PageInfo, bar_chart, build_pdf, data_table, spacer, styles
+from reports.quarterly import MONEY_INDICATORS, QuarterlyFigures
 
 VND_FORMAT = '#,##0 "₫"'
 COUNT_FORMAT = "#,##0"

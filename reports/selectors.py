@@ -12,8 +12,7 @@ from django.http import Http404
 
 from fund.models import Role
 from fund.scoping import Scope
-
-from .models import QuarterlyReport
+from reports.models import QuarterlyReport
 
 
 def quarterly_report_list(*, scope: Scope):

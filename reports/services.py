@@ -22,10 +22,9 @@ from django.utils import timezone
 from accounting.formatting import format_date_vi
 from accounting.selectors import ledger_chain_head
 from fund.models import OfficerProfile, Role, SuperiorUnion
-
-from .models import QuarterlyReport
-from .quarterly import quarterly_report_figures
-from .quarterly_render import chain_state_text, render_pdf, render_xlsx, report_title
+from reports.models import QuarterlyReport
+from reports.quarterly import quarterly_report_figures
+from reports.quarterly_render import chain_state_text, render_pdf, render_xlsx, report_title
 
 log = logging.getLogger(__name__)
 

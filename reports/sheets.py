@@ -19,13 +19,13 @@ from accounting.formatting import format_vnd
 from fund.access import access
 from fund.models import GrassrootsUnion, Role
 from fund.scoping import scoped_get_or_404
-from loans.collections import collection_sheet
-
-from .pdf import PageInfo, build_pdf, data_table, spacer, styles
+from loans.servicing.collection_sheets import collection_sheet
+from reports.pdf import PageInfo, build_pdf, data_table, spacer, styles
 
 
 def collection_sheet_pdf(*, union, year: int, month: int, lines, target) -> None:
-    """Write the sheet of `lines` (``loans.collections.CollectionLine``) to `target`."""
+    """Write the sheet of `lines` (``loans.servicing.collection_sheets.CollectionLine``) to
+    `target`."""
     st = styles()
     story = [
         Paragraph(union.name.upper(), st["base"]),

@@ -9,8 +9,7 @@ from celery import chain, group, shared_task
 from django.utils import timezone
 
 from fund.models import Fund, SuperiorUnion
-
-from .services import previous_quarter, quarterly_report_generate_and_email
+from reports.services import previous_quarter, quarterly_report_generate_and_email
 
 
 @shared_task(

@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from fund.demo import demo_federation_load
+from demo.fund import demo_federation_load
 
 
 @pytest.fixture

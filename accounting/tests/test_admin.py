@@ -16,8 +16,7 @@ from accounting.models import (
     Posting,
 )
 from accounting.services import ledger_seal, period_close
-
-from .factories import UserFactory, entry_post
+from accounting.tests.factories import UserFactory, entry_post
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounting.models import AccountCheckpoint, PeriodClose
-
-from .conftest import tamper
-from .factories import entry_post
+from accounting.tests.conftest import tamper
+from accounting.tests.factories import entry_post
 
 pytestmark = pytest.mark.django_db
 

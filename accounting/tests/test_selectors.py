@@ -32,9 +32,8 @@ from accounting.services import (
     ledger_seal,
     period_close,
 )
-
-from .conftest import tamper
-from .factories import entry_post, new_key
+from accounting.tests.conftest import tamper
+from accounting.tests.factories import entry_post, new_key
 
 pytestmark = pytest.mark.django_db
 

@@ -45,8 +45,7 @@ from accounting.services import (
     link_hash,
     period_close,
 )
-
-from .factories import DAY, UserFactory, account_add, entry_post, new_key
+from accounting.tests.factories import DAY, UserFactory, account_add, entry_post, new_key
 
 pytestmark = pytest.mark.django_db
 

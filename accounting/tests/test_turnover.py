@@ -30,8 +30,7 @@ from accounting.services import (
     ledger_turnover_compact,
     period_close,
 )
-
-from .factories import entry_post, new_key
+from accounting.tests.factories import entry_post, new_key
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from fund.models import Role
-
-from .factories import (
+from fund.tests.factories import (
     FundFactory,
     GrassrootsUnionFactory,
     OfficerFactory,

@@ -10,8 +10,7 @@ from django.urls import reverse
 from accounting.models import JournalEntry
 from fund.models import AuditLog, CapitalMovement, CapitalSource, GrassrootsUnion
 from fund.services import capital_source_create
-
-from .factories import UserFactory
+from fund.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -189,8 +189,7 @@ def test_superior_union_services_and_roles(org, officers):
 def test_officer_profiles_are_set_through_the_service_and_audited(org, officers):
     from fund.models import Role
     from fund.services import officer_profile_set
-
-    from .factories import UserFactory
+    from fund.tests.factories import UserFactory
 
     user = UserFactory(username="moi")
     p = officer_profile_set(

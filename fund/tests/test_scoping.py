@@ -13,8 +13,7 @@ from fund.scoping import (
     scoped_get_or_404,
     superior_union_scope_filter,
 )
-
-from .factories import UserFactory
+from fund.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

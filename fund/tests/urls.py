@@ -1,3 +1,3 @@
 from django.urls import include, path
 
-urlpatterns = [path("api/fund/", include("fund.urls"))]
+urlpatterns = [path("api/fund/", include("fund.web.urls"))]

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from loans.reminder_defaults import STAGES, TEMPLATES
+from loans.reminders.defaults import STAGES, TEMPLATES
 
 
 def seed(apps, schema_editor):

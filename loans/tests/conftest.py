@@ -7,8 +7,7 @@ import pytest
 from accounting.models import Account
 from accounting.services import chart_cache_clear, chart_load
 from fund.models import Role
-
-from .factories import (
+from loans.tests.factories import (
     BorrowerFactory,
     FundFactory,
     GrassrootsUnionFactory,

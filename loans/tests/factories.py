@@ -23,9 +23,9 @@ from fund.tests.factories import (  # noqa: F401  (re-exported for the loan test
     SuperiorUnionFactory,
     UserFactory,
 )
-from loans import services
-from loans.cccd import cccd_build
 from loans.models import Borrower, BorrowerMembership, LoanApplication, LoanProduct
+from loans.origination import services
+from loans.origination.cccd import cccd_build
 
 _keys = itertools.count(1)
 

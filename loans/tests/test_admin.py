@@ -8,10 +8,9 @@ from django.urls import reverse
 
 from accounting.models import JournalEntry
 from fund.models import Role
-from loans import services
 from loans.models import Borrower, LoanApplication, LoanProduct
-
-from .factories import (
+from loans.origination import services
+from loans.tests.factories import (
     OfficerFactory,
     UserFactory,
     application_draft,
@@ -225,7 +224,7 @@ def test_the_approver_cannot_approve_what_they_entered_from_the_admin(client, or
 
 
 def test_an_officer_sees_only_their_union_s_applications(client, org, officers, chain):
-    from .factories import BorrowerFactory
+    from loans.tests.factories import BorrowerFactory
 
     mine = application_draft(borrower=chain.borrower, product=chain.product)
     theirs = application_draft(

@@ -14,11 +14,10 @@ from accounting.selectors import account_balance
 from fund.errors import InsufficientCapital
 from fund.selectors import capital_available
 from fund.services import capital_commitment_release
-from loans import services
 from loans.errors import IllegalTransition
 from loans.models import Installment, Loan
-
-from .factories import BorrowerFactory, application_to, fund_capital, today
+from loans.origination import services
+from loans.tests.factories import BorrowerFactory, application_to, fund_capital, today
 
 pytestmark = pytest.mark.postgres
 

@@ -6,10 +6,9 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from loans import services
 from loans.models import Borrower, Installment, Loan
-
-from .factories import BorrowerFactory, application_to, new_key, today
+from loans.origination import services
+from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 
 pytestmark = pytest.mark.django_db
 

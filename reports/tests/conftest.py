@@ -13,7 +13,7 @@ from fund.services import (
     capital_source_create,
     plan_split_set,
 )
-from loans import services as loan_services
+from loans.origination import services as loan_services
 from loans.tests import conftest as loan_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key
 

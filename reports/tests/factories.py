@@ -13,8 +13,8 @@ from types import SimpleNamespace
 from accounting.models import Account
 from accounting.services import chart_cache_clear, chart_load, ledger_seal
 from fund.models import Role
-from loans import services
-from loans.repayments import repayment_post
+from loans.origination import services
+from loans.servicing.repayments import repayment_post
 from loans.tests.factories import (
     BorrowerFactory,
     FundFactory,

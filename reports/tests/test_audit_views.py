@@ -15,11 +15,11 @@ from accounting.models import JournalEntry
 from accounting.selectors import account_balance, balance_sheet, income_statement, trial_balance
 from accounting.tests.conftest import tamper
 from fund.models import AuditLog
-from loans.repayments import repayment_reverse
+from loans.servicing.repayments import repayment_reverse
 from loans.tests.factories import new_key, today
-from reports import audit_views
-from reports.audit_views import document_reference, quarter_of
 from reports.exports import VND_NUMBER_FORMAT
+from reports.web import audit as audit_views
+from reports.web.audit import document_reference, quarter_of
 
 pytestmark = pytest.mark.django_db
 

@@ -17,11 +17,10 @@ from fund.attainment import attainment
 from fund.errors import FundError
 from fund.services import plan_split_set
 from fund.tests.factories import GrassrootsUnionFactory, SuperiorUnionFactory
-from loans import services as loan_services
 from loans.models import Loan
+from loans.origination import services as loan_services
 from reports.quarterly import quarterly_report_figures
-
-from .conftest import lend
+from reports.tests.conftest import lend
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000

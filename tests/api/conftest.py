@@ -7,7 +7,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from loans import services
+from loans.origination import services
 from loans.tests import conftest as loan_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 

@@ -4,8 +4,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.views import APIView
 
+from apicommon.permissions import AccessRolePermission
 from fund.access import PUBLIC, view_access_rule
-from fund.api_permissions import AccessRolePermission
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_every_api_view_has_an_access_rule_enforced_by_the_permission_class():
 
 
 def test_a_view_without_a_rule_is_refused(rf, officers):
-    from fund.api_base import ApiView
+    from apicommon.base import ApiView
 
     class Open(ApiView):
         def get(self, request):  # pragma: no cover - never reached

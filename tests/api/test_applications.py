@@ -6,10 +6,9 @@ from datetime import date, timedelta
 import pytest
 
 from accounting.models import CommandRecord
-from loans.cccd import cccd_build
 from loans.models import Loan
-
-from .conftest import money, today
+from loans.origination.cccd import cccd_build
+from tests.api.conftest import money, today
 
 pytestmark = pytest.mark.django_db
 

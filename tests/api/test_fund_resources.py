@@ -3,8 +3,7 @@
 import pytest
 
 from fund.models import CapitalMovement, CapitalSource
-
-from .conftest import money, today
+from tests.api.conftest import money, today
 
 pytestmark = pytest.mark.django_db
 

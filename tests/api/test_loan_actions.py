@@ -1,4 +1,4 @@
-"""A loan's life after disbursement through the API (loans.api_actions): the decisions of the
+"""A loan's life after disbursement through the API (loans.api.actions): the decisions of the
 loan page — interest waiver, recovery, closure and recall — and the requests for a rescheduling
 or a write-off, asked by an officer in charge and decided by another fund officer; each once per
 Idempotency-Key, refused with the field named and nothing written, only within the scope."""
@@ -18,11 +18,10 @@ from loans.models import (
     ScheduleRevision,
     WriteOffRecovery,
 )
-from loans.repayments import full_payoff_quote, repayment_post
-from loans.services import followup_visit_record
+from loans.origination.services import followup_visit_record
+from loans.servicing.repayments import full_payoff_quote, repayment_post
 from loans.tests.factories import new_key
-
-from .conftest import money, today
+from tests.api.conftest import money, today
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,7 @@ import pytest
 from fund.models import AuditLog, CapitalMovement, CapitalSource
 from fund.selectors import capital_source_balance
 from fund.services import capital_source_create
-
-from .conftest import money, today
+from tests.api.conftest import money, today
 
 pytestmark = pytest.mark.django_db
 

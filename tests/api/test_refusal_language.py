@@ -5,8 +5,7 @@ import pytest
 
 from fund.models import CapitalSource
 from fund.services import capital_contribution_post
-
-from .conftest import money, today
+from tests.api.conftest import money, today
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,7 @@ named, reversal, and a grassroots union's batch remittance."""
 import pytest
 
 from loans.models import Repayment
-
-from .conftest import money, today
+from tests.api.conftest import money, today
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/repayments/create/"
@@ -120,7 +119,7 @@ def test_payoff_quote_then_full_payment_closes_the_loan(api, officers, loan):
 
 
 def test_batch_remittance(api, officers, chain, capital, org):
-    from .conftest import make_loan
+    from tests.api.conftest import make_loan
 
     a, b = make_loan(chain), make_loan(chain)
     c = api(officers.grassroots)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import money, today
+from tests.api.conftest import money, today
 
 pytestmark = pytest.mark.django_db
 

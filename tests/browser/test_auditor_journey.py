@@ -48,8 +48,8 @@ def test_auditor_checks_the_trial_balance_exports_it_and_verifies_the_chain(
     browser, live_server, login_as, screenshot, downloads, purge_ledger_after, click_through
 ):
     from loans.tests.factories import today
-    from reports.audit_views import quarter_of
     from reports.tests.factories import two_funds
+    from reports.web.audit import quarter_of
 
     books = two_funds()
     login_as(books.main.officers.auditor)

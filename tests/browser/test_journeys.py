@@ -13,8 +13,8 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from loans import services
 from loans.models import ApplicationStatus, Loan, LoanApplication, RepaymentBatch
+from loans.origination import services
 from loans.tests import conftest as loans_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 

@@ -10,13 +10,12 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from accounting.models import Posting
-from loans import services
 from loans.models import FollowUpVisit, LoanStatus, LoanWriteOff
-from loans.repayments import repayment_post
+from loans.origination import services
+from loans.servicing.repayments import repayment_post
 from loans.tests import conftest as loans_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
-
-from .test_journeys import _set, _wait_for
+from tests.browser.test_journeys import _set, _wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from loans.models import CloseOfBusinessRun, Loan
-from loans.selectors import loan_book_reconcile
+from loans.origination.selectors import loan_book_reconcile
 from loans.tasks import close_of_business_task
 from loans.tests.conftest import (  # noqa: F401 - fixtures
     _fresh_chart_cache,
@@ -16,7 +16,7 @@ from loans.tests.conftest import (  # noqa: F401 - fixtures
     org,
     product,
 )
-from loans.tests.test_servicing import inst, make_loan
+from loans.tests.servicing.test_arrears import inst, make_loan
 
 pytestmark = [pytest.mark.postgres]
 

@@ -15,11 +15,10 @@ import loans.tests.conftest as loan_fixtures
 from fund.models import OutboxMessage
 from fund.outbox import outbox_relay
 from loans.models import ReminderDelivery
-from loans.reminder_tasks import reminder_deliveries_send_task
-from loans.reminders import reminders_prepare, reminders_schedule
-from loans.tests.test_reminders import first, make_loan
-
-from .conftest import _reconfigure
+from loans.reminders.planning import reminders_prepare, reminders_schedule
+from loans.tasks import reminder_deliveries_send_task
+from loans.tests.reminders.test_planning import first, make_loan
+from tests.integration.conftest import _reconfigure
 
 # The loan tests' fixtures (a fund with unions, officers, a product, capital), used here too.
 _fresh_chart_cache = loan_fixtures._fresh_chart_cache
@@ -35,7 +34,7 @@ def notify_files(tmp_path, monkeypatch, settings):
     env = {
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-        "SMS_BACKEND": "loans.notify.FileSmsBackend",
+        "SMS_BACKEND": "loans.reminders.channels.FileSmsBackend",
         "SMS_FILE_PATH": str(tmp_path / "sms"),
     }
     for name, value in env.items():

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from loans import services
+from loans.origination import services
 from loans.tests import conftest as loans_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 

@@ -8,8 +8,8 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from loans import services
 from loans.models import Loan, LoanApplication
+from loans.origination import services
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 
 pytestmark = pytest.mark.django_db

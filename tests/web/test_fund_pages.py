@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from accounting.models import JournalEntry
 from fund.models import CapitalMovement
-from loans.cob import close_of_business_run
 from loans.models import ApplicationStatus, Loan, LoanApplication, Repayment
+from loans.servicing.close_of_business import close_of_business_run
 from loans.tests.factories import application_to, today
 
 pytestmark = pytest.mark.django_db

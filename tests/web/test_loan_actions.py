@@ -1,4 +1,4 @@
-"""The pages of a loan's life after disbursement (loans.action_views): follow-up visit, reversal
+"""The pages of a loan's life after disbursement (loans.web.actions): follow-up visit, reversal
 of a repayment, rescheduling, interest waiver, write-off, recovery, closure and recall.
 
 Per page: GET renders; a POST changes the loan and the ledger as the service says; bad input
@@ -25,11 +25,10 @@ from loans.models import (
     ScheduleRevision,
     WriteOffRecovery,
 )
-from loans.repayments import full_payoff_quote, repayment_batch_post, repayment_post
-from loans.services import followup_visit_record
+from loans.origination.services import followup_visit_record
+from loans.servicing.repayments import full_payoff_quote, repayment_batch_post, repayment_post
 from loans.tests.factories import BorrowerFactory, new_key, today
-
-from .conftest import disbursed_loan
+from tests.web.conftest import disbursed_loan
 
 pytestmark = pytest.mark.django_db
 
@@ -669,7 +668,11 @@ def test_every_string_of_these_pages_has_its_english():
         catalog = read_po(f)
     english = {m.id: m.string for m in catalog if m.id}
     wanted = set()
-    for name in ("loans/action_forms.py", "loans/action_views.py", "loans/request_views.py"):
+    for name in (
+        "loans/web/action_forms.py",
+        "loans/web/actions.py",
+        "loans/web/change_requests.py",
+    ):
         for node in ast.walk(ast.parse((root / name).read_text())):
             if (
                 isinstance(node, ast.Call)
@@ -708,7 +711,7 @@ def test_confirmation_back_button_returns_to_the_filled_form(as_user, officers, 
 
 
 def test_close_applies_the_savings_and_returns_the_rest(as_user, officers, org, borrower, capital):
-    from loans.restructuring import borrower_savings_balance
+    from loans.restructuring.decisions import borrower_savings_balance
     from loans.tests.factories import LoanProductFactory
 
     product = LoanProductFactory(

@@ -4,8 +4,8 @@ unions, and the pager counts only up to a cap."""
 import pytest
 from django.urls import reverse
 
-from loans.forms import GrassrootsUnionFilterField
-from loans.views import CappedPaginator
+from loans.web.forms import GrassrootsUnionFilterField
+from loans.web.views import CappedPaginator
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from loans.repayments import repayment_post
+from loans.servicing.repayments import repayment_post
 from loans.tests.factories import BorrowerFactory, new_key, today
-
-from .conftest import disbursed_loan
+from tests.web.conftest import disbursed_loan
 
 pytestmark = pytest.mark.django_db
 

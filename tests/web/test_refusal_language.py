@@ -10,10 +10,9 @@ from django.urls import reverse
 from fund.services import annual_plan_set
 from loans.models import LoanApplication
 from loans.tests.factories import today
-
-from .test_loan_actions import _error_on, _url, _write_off_data
-from .test_plan_capital_pages import _errors, _plan_data
-from .test_union_pages import _key, _proposal
+from tests.web.test_loan_actions import _error_on, _url, _write_off_data
+from tests.web.test_plan_capital_pages import _errors, _plan_data
+from tests.web.test_union_pages import _key, _proposal
 
 pytestmark = pytest.mark.django_db
 

@@ -123,7 +123,7 @@ def test_collections_service_refusal_is_shown(as_user, officers, loan):
 
 def test_overdue_list_of_the_union(as_user, officers, loan, other_loan):
     from fund.scoping import scope_for
-    from loans.collections import installment_owed, overdue_totals
+    from loans.servicing.collection_sheets import installment_owed, overdue_totals
 
     body = as_user(officers.grassroots).get(reverse("loans:overdue")).content.decode()
     assert loan.borrower.full_name in body

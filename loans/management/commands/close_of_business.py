@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounting.errors import ApplicationError
 from fund.models import Fund
-from loans.cob import close_of_business_catch_up, close_of_business_run
+from loans.servicing.close_of_business import close_of_business_catch_up, close_of_business_run
 
 
 class Command(BaseCommand):

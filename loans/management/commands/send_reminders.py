@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from fund.models import Fund
-from loans.reminders import reminders_run
+from loans.reminders.planning import reminders_run
 
 
 class Command(BaseCommand):

@@ -1,0 +1,53 @@
+"""The API's access rule and paging, loaded by Django REST framework's settings.
+
+Kept apart from ``apicommon.base`` because DRF imports these while it is itself still loading
+(``DEFAULT_PERMISSION_CLASSES``, ``DEFAULT_PAGINATION_CLASS``): they must not import its views.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import BasePermission
+
+from fund.access import PUBLIC
+from fund.scoping import scope_for
+
+
+class AccessRolePermission(BasePermission):
+    """Enforce ``view.access_roles``: ``PUBLIC`` or a tuple of ``fund.models.Role`` values.
+
+    A view without the attribute is refused for everyone (a test also fails on it). For a role
+    rule, the user's scope is put on ``request.scope`` for the view to filter with.
+    """
+
+    message = _("Vai trò của bạn không được dùng chức năng này.")
+
+    def has_permission(self, request, view) -> bool:
+        rule = getattr(view, "access_roles", None)
+        if rule == PUBLIC:
+            return True
+        if not (isinstance(rule, tuple) and rule):
+            return False
+        user = request.user
+        if user is None or not user.is_authenticated:
+            raise exceptions.NotAuthenticated()
+        try:
+            scope = scope_for(user)
+        except DjangoPermissionDenied as e:
+            raise exceptions.PermissionDenied(str(e)) from None
+        if scope.role not in rule:
+            return False
+        request.scope = scope
+        return True
+
+
+class ApiPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500
+
+    def get_offset(self, request):
+        # The database refuses an OFFSET beyond 64 bits; no list is anywhere near this long.
+        return min(super().get_offset(request), 10**12)

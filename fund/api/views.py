@@ -1,0 +1,865 @@
+"""REST API of the fund (``/api/v1/``): who am I, unions, capital, plans, attainment, ledger.
+
+One view per operation; input and output serializers are separate; views only resolve rows
+within the user's scope (``fund.scoping``: other units' ids → 404) and call the services and
+selectors. Conventions (errors, money, Idempotency-Key) in ``apicommon.base``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from accounting.models import Account, JournalEntry
+from accounting.selectors import (
+    balance_sheet,
+    general_ledger,
+    income_statement,
+    ledger_verify,
+    trial_balance,
+)
+from apicommon.base import (
+    ApiView,
+    BusinessDateField,
+    IdField,
+    MoneyField,
+    check_id,
+    get_in_scope,
+    idempotent_post,
+    paged,
+)
+from apicommon.permissions import AccessRolePermission
+from fund import services
+from fund.access import ALL_ROLES, FUND_OFFICERS, PUBLIC, READERS_FUND_WIDE
+from fund.attainment import INDICATORS, PERIODS, attainment
+from fund.models import (
+    AnnualPlan,
+    CapitalMovement,
+    CapitalSource,
+    Fund,
+    GrassrootsUnion,
+    SuperiorUnion,
+)
+from fund.scoping import scope_filter, superior_union_scope_filter
+from fund.selectors import (
+    capital_available,
+    capital_by_source,
+    capital_committed,
+    capital_source_balance,
+    capital_total,
+    lending_allocation_in_force,
+    loans_outstanding,
+    plan_split_summary,
+)
+
+MAX_COUNT = 2_000_000_000
+
+
+def _fund(scope) -> Fund:
+    return Fund.objects.get(pk=scope.fund_id)
+
+
+# --------------------------------------------------------------------------------------------
+# Sign-in and the user's role
+
+
+class TokenObtainApi(ObtainAuthToken):
+    """Exchange a username and password for an API token (throttled: `login`)."""
+
+    access_roles = PUBLIC
+    permission_classes = [AccessRolePermission]
+    throttle_scope = "login"
+    throttle_classes = [ScopedRateThrottle]
+
+
+class MeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    role = serializers.CharField()
+    role_display = serializers.CharField()
+    fund_id = serializers.IntegerField()
+    superior_union_id = serializers.IntegerField(allow_null=True)
+    grassroots_union_id = serializers.IntegerField(allow_null=True)
+
+
+class MeApi(ApiView):
+    access_roles = ALL_ROLES
+
+    @extend_schema(responses=MeOutput, summary="Người dùng hiện tại, vai trò và đơn vị")
+    def get(self, request):
+        s = self.scope
+        user = request.user
+        return Response(
+            MeOutput(
+                {
+                    "id": user.pk,
+                    "username": user.get_username(),
+                    "full_name": user.get_full_name(),
+                    "role": s.role,
+                    "role_display": str(user.officer.get_role_display()),
+                    "fund_id": s.fund_id,
+                    "superior_union_id": s.superior_union_id,
+                    "grassroots_union_id": s.grassroots_union_id,
+                }
+            ).data
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Unions
+
+
+class UnionFilter(serializers.Serializer):
+    q = serializers.CharField(required=False, max_length=100, help_text="Tìm theo mã hoặc tên")
+
+
+class GrassrootsUnionFilter(UnionFilter):
+    superior_union = IdField(required=False)
+    kind = serializers.ChoiceField(choices=GrassrootsUnion.Kind.choices, required=False)
+
+
+class SuperiorUnionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField(source="get_kind_display")
+    address = serializers.CharField()
+    contact_name = serializers.CharField()
+    contact_phone = serializers.CharField()
+    contact_email = serializers.CharField()
+    active_from = serializers.DateField(allow_null=True)
+    active_to = serializers.DateField(allow_null=True)
+
+
+class GrassrootsUnionOutput(SuperiorUnionOutput):
+    superior_union_id = serializers.IntegerField()
+
+
+def _search(qs, q: str | None):
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q))
+    return qs
+
+
+class SuperiorUnionListApi(ApiView):
+    access_roles = ALL_ROLES
+
+    @extend_schema(
+        parameters=[UnionFilter],
+        responses=paged(SuperiorUnionOutput),
+        summary="Công đoàn cấp trên trong phạm vi",
+    )
+    def get(self, request):
+        f = self.query(UnionFilter)
+        qs = superior_union_scope_filter(SuperiorUnion.objects.all(), self.scope)
+        return self.page(_search(qs, f.get("q")).order_by("code", "pk"), SuperiorUnionOutput)
+
+
+class SuperiorUnionDetailApi(ApiView):
+    access_roles = ALL_ROLES
+
+    @extend_schema(responses=SuperiorUnionOutput, summary="Một công đoàn cấp trên")
+    def get(self, request, pk: int):
+        qs = superior_union_scope_filter(SuperiorUnion.objects.all(), self.scope)
+        su = qs.filter(pk=check_id(pk)).first()
+        if su is None:
+            raise Http404()
+        return Response(SuperiorUnionOutput(su).data)
+
+
+class GrassrootsUnionListApi(ApiView):
+    access_roles = ALL_ROLES
+
+    @extend_schema(
+        parameters=[GrassrootsUnionFilter],
+        responses=paged(GrassrootsUnionOutput),
+        summary="Công đoàn cơ sở trong phạm vi",
+    )
+    def get(self, request):
+        f = self.query(GrassrootsUnionFilter)
+        qs = scope_filter(GrassrootsUnion.objects.all(), self.scope, grassroots_field="")
+        if "superior_union" in f:
+            qs = qs.filter(superior_union_id=f["superior_union"])
+        if "kind" in f:
+            qs = qs.filter(kind=f["kind"])
+        return self.page(_search(qs, f.get("q")).order_by("code", "pk"), GrassrootsUnionOutput)
+
+
+class GrassrootsUnionDetailApi(ApiView):
+    access_roles = ALL_ROLES
+
+    @extend_schema(responses=GrassrootsUnionOutput, summary="Một công đoàn cơ sở")
+    def get(self, request, pk: int):
+        gu = get_in_scope(GrassrootsUnion.objects.all(), self.scope, pk, grassroots_field="")
+        return Response(GrassrootsUnionOutput(gu).data)
+
+
+# --------------------------------------------------------------------------------------------
+# Capital
+
+
+class CapitalSummaryOutput(serializers.Serializer):
+    total = MoneyField()
+    available = MoneyField(allow_negative=True)
+    outstanding = MoneyField()
+    committed = MoneyField()
+    by_source = serializers.DictField(child=MoneyField(allow_negative=True))
+
+
+class CapitalSummaryApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(responses=CapitalSummaryOutput, summary="Nguồn vốn: tổng, khả dụng, dư nợ")
+    def get(self, request):
+        fund = _fund(self.scope)
+        return Response(
+            CapitalSummaryOutput(
+                {
+                    "total": capital_total(fund=fund),
+                    "available": capital_available(fund=fund),
+                    "outstanding": loans_outstanding(fund=fund),
+                    "committed": capital_committed(fund=fund),
+                    "by_source": {s.code: v for s, v in capital_by_source(fund=fund).items()},
+                }
+            ).data
+        )
+
+
+class CapitalSourceOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField(source="get_kind_display")
+    account_code = serializers.CharField()
+    balance = MoneyField(allow_negative=True)
+
+
+class CapitalSourceListApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(responses=CapitalSourceOutput(many=True), summary="Các nguồn vốn và số dư")
+    def get(self, request):
+        sources = CapitalSource.objects.filter(fund_id=self.scope.fund_id).order_by("code")
+        for s in sources:
+            s.balance = capital_source_balance(source=s)
+        return Response(CapitalSourceOutput(sources, many=True).data)
+
+
+class CapitalMovementOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField(source="get_kind_display")
+    source_id = serializers.IntegerField()
+    target_source_id = serializers.IntegerField(allow_null=True)
+    amount = MoneyField()
+    effective_date = serializers.DateField()
+    memo = serializers.CharField()
+    journal_entry_id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class CapitalMovementFilter(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=CapitalMovement.Kind.choices, required=False)
+    source = IdField(required=False)
+
+
+class CapitalMovementListApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(
+        parameters=[CapitalMovementFilter],
+        responses=paged(CapitalMovementOutput),
+        summary="Nghiệp vụ vốn (tiếp nhận, hoàn trả, điều chuyển)",
+    )
+    def get(self, request):
+        f = self.query(CapitalMovementFilter)
+        qs = CapitalMovement.objects.filter(fund_id=self.scope.fund_id)
+        if "kind" in f:
+            qs = qs.filter(kind=f["kind"])
+        if "source" in f:
+            qs = qs.filter(source_id=f["source"])
+        return self.page(qs.order_by("-effective_date", "-pk"), CapitalMovementOutput)
+
+
+class CapitalMovementInput(serializers.Serializer):
+    source = IdField()
+    amount = MoneyField()
+    effective_date = BusinessDateField()
+    memo = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    cash_account = serializers.ChoiceField(choices=["1121", "1111"], default="1121")
+
+
+class CapitalTransferInput(serializers.Serializer):
+    source = IdField(help_text="Nguồn chuyển đi")
+    target_source = IdField(help_text="Nguồn nhận")
+    amount = MoneyField()
+    effective_date = BusinessDateField()
+    memo = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+# One capital movement, posted through the kind's `service`; the capital sources named by
+# `source_fields` must be the fund's (404 otherwise). (A comment, not a docstring: the schema
+# would show it as the description of each operation.)
+class _CapitalMovementApi(ApiView):
+    access_roles = FUND_OFFICERS
+    service = None
+    source_fields: tuple[str, ...] = ("source",)
+
+    def movement_post(self, request, key: str, input_class) -> Response:
+        data = dict(self.input(input_class))
+        fund = _fund(self.scope)
+        sources = CapitalSource.objects.filter(fund=fund)
+        for name in self.source_fields:
+            data[name] = sources.filter(pk=data[name]).first()
+        if any(data[name] is None for name in self.source_fields):
+            raise Http404()
+        movement = self.service(fund=fund, idempotency_key=key, actor=request.user, **data)
+        return Response(CapitalMovementOutput(movement).data, status=status.HTTP_201_CREATED)
+
+
+def _movement_post(summary: str, input_class=CapitalMovementInput):
+    @idempotent_post(request=input_class, responses={201: CapitalMovementOutput}, summary=summary)
+    def post(self, request, key):
+        return self.movement_post(request, key, input_class)
+
+    return post
+
+
+class CapitalContributionCreateApi(_CapitalMovementApi):
+    service = staticmethod(services.capital_contribution_post)
+    post = _movement_post("Tiếp nhận vốn từ một nguồn")
+
+
+class CapitalWithdrawalCreateApi(_CapitalMovementApi):
+    service = staticmethod(services.capital_withdrawal_post)
+    post = _movement_post("Hoàn trả vốn cho một nguồn")
+
+
+class CapitalTransferCreateApi(_CapitalMovementApi):
+    service = staticmethod(services.capital_transfer_post)
+    source_fields = ("source", "target_source")
+    post = _movement_post("Điều chuyển vốn giữa hai nguồn", CapitalTransferInput)
+
+
+class LendingAllocationOutput(serializers.Serializer):
+    superior_union_id = serializers.IntegerField()
+    allocation = MoneyField(allow_null=True, allow_zero=True)
+    available = MoneyField(allow_negative=True)
+    outstanding = MoneyField()
+
+
+class SuperiorUnionCapitalApi(ApiView):
+    access_roles = (*READERS_FUND_WIDE, "superior_officer")
+
+    @extend_schema(responses=LendingAllocationOutput, summary="Hạn mức và dư nợ của cấp trên")
+    def get(self, request, pk: int):
+        su = superior_union_scope_filter(SuperiorUnion.objects.all(), self.scope)
+        su = su.filter(pk=check_id(pk)).first()
+        if su is None:
+            raise Http404()
+        fund = _fund(self.scope)
+        return Response(
+            LendingAllocationOutput(
+                {
+                    "superior_union_id": su.pk,
+                    "allocation": lending_allocation_in_force(superior_union=su),
+                    "available": capital_available(fund=fund, superior_union=su),
+                    "outstanding": loans_outstanding(fund=fund, superior_union=su),
+                }
+            ).data
+        )
+
+
+class LendingAllocationSetInput(serializers.Serializer):
+    amount = MoneyField(
+        allow_null=True, allow_zero=True, help_text="Hạn mức; null: bỏ hạn mức từ ngày này."
+    )
+    valid_from = BusinessDateField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+
+
+class SuperiorUnionCapitalSetApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @extend_schema(
+        request=LendingAllocationSetInput,
+        responses=LendingAllocationOutput,
+        summary="Đặt hạn mức cho vay của cấp trên từ một ngày",
+    )
+    def post(self, request, pk: int):
+        su = SuperiorUnion.objects.filter(fund_id=self.scope.fund_id, pk=check_id(pk)).first()
+        if su is None:
+            raise Http404()
+        data = self.input(LendingAllocationSetInput)
+        services.lending_allocation_set(
+            superior_union=su,
+            amount=data["amount"],
+            valid_from=data["valid_from"],
+            note=data["note"],
+            actor=request.user,
+        )
+        fund = _fund(self.scope)
+        return Response(
+            LendingAllocationOutput(
+                {
+                    "superior_union_id": su.pk,
+                    "allocation": lending_allocation_in_force(superior_union=su),
+                    "available": capital_available(fund=fund, superior_union=su),
+                    "outstanding": loans_outstanding(fund=fund, superior_union=su),
+                }
+            ).data
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Plans
+
+
+class PlanFiguresInput(serializers.Serializer):
+    disbursed_amount = MoneyField(required=False, allow_zero=True)
+    borrowers = serializers.IntegerField(required=False, min_value=0, max_value=MAX_COUNT)
+    loans = serializers.IntegerField(required=False, min_value=0, max_value=MAX_COUNT)
+    grassroots_unions = serializers.IntegerField(required=False, min_value=0, max_value=MAX_COUNT)
+    jobs = serializers.IntegerField(required=False, min_value=0, max_value=MAX_COUNT)
+
+
+class PlanFiguresOutput(serializers.Serializer):
+    disbursed_amount = MoneyField(allow_zero=True)
+    borrowers = serializers.IntegerField()
+    loans = serializers.IntegerField()
+    grassroots_unions = serializers.IntegerField()
+    jobs = serializers.IntegerField()
+
+
+class PlanSplitOutput(PlanFiguresOutput):
+    id = serializers.IntegerField()
+    quarter = serializers.IntegerField()
+    superior_union_id = serializers.IntegerField(allow_null=True)
+    grassroots_union_id = serializers.IntegerField(allow_null=True)
+
+
+class SplitGapOutput(serializers.Serializer):
+    label = serializers.CharField()
+    kind = serializers.CharField()
+    superior_union_id = serializers.IntegerField(allow_null=True)
+    grassroots_union_id = serializers.IntegerField(allow_null=True)
+    adds_up = serializers.BooleanField()
+    unallocated_amount = MoneyField(allow_negative=True)
+
+
+class PlanOutput(PlanFiguresOutput):
+    id = serializers.IntegerField()
+    year = serializers.IntegerField()
+    note = serializers.CharField()
+
+
+class PlanDetailOutput(PlanOutput):
+    splits = PlanSplitOutput(many=True, source="split_rows")
+    gaps = SplitGapOutput(many=True, source="gap_rows")
+
+
+def _plan_detail(plan: AnnualPlan) -> dict:
+    plan.gap_rows = [
+        {
+            "label": g.label,
+            "kind": g.kind,
+            "superior_union_id": getattr(g.superior_union, "pk", None),
+            "grassroots_union_id": getattr(g.grassroots_union, "pk", None),
+            "adds_up": g.adds_up,
+            "unallocated_amount": g.unallocated["disbursed_amount"],
+        }
+        for g in plan_split_summary(plan=plan)
+    ]
+    plan.split_rows = plan.splits.order_by(
+        "quarter", "superior_union_id", "grassroots_union_id", "pk"
+    )
+    return PlanDetailOutput(plan).data
+
+
+class PlanListApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(responses=paged(PlanOutput), summary="Kế hoạch các năm")
+    def get(self, request):
+        qs = AnnualPlan.objects.filter(fund_id=self.scope.fund_id).order_by("-year")
+        return self.page(qs, PlanOutput)
+
+
+def _plan_of(scope, year: int) -> AnnualPlan:
+    plan = AnnualPlan.objects.filter(fund_id=scope.fund_id, year=check_id(year)).first()
+    if plan is None:
+        raise Http404()
+    return plan
+
+
+class PlanDetailApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(responses=PlanDetailOutput, summary="Kế hoạch một năm, phân bổ và phần dư")
+    def get(self, request, year: int):
+        return Response(_plan_detail(_plan_of(self.scope, year)))
+
+
+class PlanReasonInput(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Lý do điều chỉnh; bắt buộc khi thay đổi kế hoạch đã có (ghi vào nhật ký).",
+    )
+
+
+class PlanSetInput(PlanFiguresInput, PlanReasonInput):
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class PlanSetApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @extend_schema(
+        request=PlanSetInput, responses=PlanDetailOutput, summary="Đặt kế hoạch năm của quỹ"
+    )
+    def post(self, request):
+        data = dict(self.input(PlanSetInput))
+        plan = services.annual_plan_set(
+            fund=_fund(self.scope),
+            year=data.pop("year"),
+            note=data.pop("note", None),
+            reason=data.pop("reason", None) or None,
+            require_reason=True,
+            actor=request.user,
+            **data,
+        )
+        return Response(_plan_detail(plan))
+
+
+class PlanSplitSetInput(PlanFiguresInput, PlanReasonInput):
+    quarter = serializers.IntegerField(min_value=0, max_value=4, default=0)
+    superior_union = IdField(required=False, allow_null=True)
+    grassroots_union = IdField(required=False, allow_null=True)
+
+
+class PlanSplitSetApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @extend_schema(
+        request=PlanSplitSetInput,
+        responses=PlanDetailOutput,
+        summary="Đặt một phần phân bổ của kế hoạch (quý, cấp trên, cơ sở)",
+    )
+    def post(self, request, year: int):
+        plan = _plan_of(self.scope, year)
+        data = dict(self.input(PlanSplitSetInput))
+        su = gu = None
+        if su_id := data.pop("superior_union", None):
+            su = SuperiorUnion.objects.filter(fund_id=plan.fund_id, pk=su_id).first()
+            if su is None:
+                raise Http404()
+        if gu_id := data.pop("grassroots_union", None):
+            gu = get_in_scope(GrassrootsUnion.objects.all(), self.scope, gu_id, grassroots_field="")
+        services.plan_split_set(
+            plan=plan,
+            superior_union=su,
+            grassroots_union=gu,
+            reason=data.pop("reason", None) or None,
+            require_reason=True,
+            actor=request.user,
+            **data,
+        )
+        return Response(_plan_detail(plan))
+
+
+# --------------------------------------------------------------------------------------------
+# Attainment
+
+
+class AttainmentFilter(serializers.Serializer):
+    indicator = serializers.ChoiceField(choices=INDICATORS, default="disbursed_amount")
+    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+    quarter = serializers.IntegerField(min_value=1, max_value=4, required=False)
+    period = serializers.ChoiceField(choices=PERIODS, default="quarter")
+    superior_union = IdField(required=False)
+    grassroots_union = IdField(required=False)
+
+
+class AttainmentOutput(serializers.Serializer):
+    indicator = serializers.CharField()
+    period = serializers.CharField()
+    year = serializers.IntegerField()
+    quarter = serializers.IntegerField(allow_null=True)
+    start = serializers.DateField()
+    end = serializers.DateField()
+    planned = serializers.DecimalField(max_digits=24, decimal_places=0)
+    achieved = serializers.DecimalField(max_digits=24, decimal_places=0)
+    percent = serializers.DecimalField(max_digits=24, decimal_places=2, allow_null=True)
+    percent_display = serializers.CharField()
+    previous = serializers.DecimalField(max_digits=24, decimal_places=0)
+    growth_percent = serializers.DecimalField(max_digits=24, decimal_places=2, allow_null=True)
+    growth_display = serializers.CharField()
+    year_planned = serializers.DecimalField(max_digits=24, decimal_places=0)
+    percent_of_year = serializers.DecimalField(max_digits=24, decimal_places=2, allow_null=True)
+    percent_of_year_display = serializers.CharField()
+
+
+class AttainmentApi(ApiView):
+    """Planned against achieved; ``quarter`` defaults to the current one for quarter and
+    year-to-date periods."""
+
+    access_roles = ALL_ROLES
+
+    @extend_schema(
+        parameters=[AttainmentFilter],
+        responses=AttainmentOutput,
+        summary="Kết quả thực hiện kế hoạch (so kế hoạch, so cùng kỳ)",
+    )
+    def get(self, request):
+        f = self.query(AttainmentFilter)
+        scope = self.scope
+        su = gu = None
+        if "grassroots_union" in f:
+            gu = get_in_scope(
+                GrassrootsUnion.objects.all(), scope, f["grassroots_union"], grassroots_field=""
+            )
+        elif "superior_union" in f:
+            su = superior_union_scope_filter(SuperiorUnion.objects.all(), scope)
+            su = su.filter(pk=f["superior_union"]).first()
+            if su is None:
+                raise Http404()
+        elif not scope.is_fund_wide:
+            raise Http404()
+        today = timezone.localdate()
+        a = attainment(
+            fund=_fund(scope),
+            indicator=f["indicator"],
+            year=f.get("year", today.year),
+            quarter=f.get("quarter", (today.month - 1) // 3 + 1),
+            period=f["period"],
+            superior_union=su,
+            grassroots_union=gu,
+        )
+        return Response(AttainmentOutput(a).data)
+
+
+# --------------------------------------------------------------------------------------------
+# Ledger (read-only, fund-wide: fund officers and auditors)
+
+
+class AsOfFilter(serializers.Serializer):
+    as_of = BusinessDateField(required=False, help_text="Mặc định: hôm nay")
+
+
+class PeriodFilter(serializers.Serializer):
+    start = BusinessDateField(required=False, help_text="Mặc định: đầu năm")
+    end = BusinessDateField(required=False, help_text="Mặc định: hôm nay")
+
+    def validate(self, attrs):
+        today = timezone.localdate()
+        attrs.setdefault("end", today)
+        attrs.setdefault("start", attrs["end"].replace(month=1, day=1))
+        if attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError(
+                {"start": "Ngày bắt đầu phải trước hoặc bằng ngày kết thúc."}
+            )
+        return attrs
+
+
+class GeneralLedgerFilter(PeriodFilter):
+    account = serializers.CharField(max_length=32, help_text="Số hiệu tài khoản, ví dụ 1283")
+
+
+class TrialBalanceRowOutput(serializers.Serializer):
+    code = serializers.CharField(source="account.code")
+    name = serializers.CharField(source="account.name")
+    account_type = serializers.CharField(source="account.account_type")
+    depth = serializers.IntegerField()
+    is_leaf = serializers.BooleanField()
+    debit = MoneyField(allow_zero=True)
+    credit = MoneyField(allow_zero=True)
+
+
+class TrialBalanceOutput(serializers.Serializer):
+    as_of = serializers.DateField()
+    balanced = serializers.BooleanField()
+    total_debit = MoneyField(allow_zero=True)
+    total_credit = MoneyField(allow_zero=True)
+    rows = TrialBalanceRowOutput(many=True)
+
+
+class TrialBalanceApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(
+        parameters=[AsOfFilter], responses=TrialBalanceOutput, summary="Bảng cân đối tài khoản"
+    )
+    def get(self, request):
+        f = self.query(AsOfFilter)
+        tb = trial_balance(as_of=f.get("as_of") or timezone.localdate(), fund_id=self.scope.fund_id)
+        return Response(TrialBalanceOutput(tb).data)
+
+
+class LedgerLineOutput(serializers.Serializer):
+    entry_id = serializers.IntegerField()
+    effective_date = serializers.DateField()
+    memo = serializers.CharField()
+    document_type = serializers.CharField()
+    document_id = serializers.CharField()
+    debit = MoneyField(allow_zero=True)
+    credit = MoneyField(allow_zero=True)
+    balance = MoneyField(allow_negative=True)
+
+
+class GeneralLedgerOutput(serializers.Serializer):
+    account = serializers.CharField(source="account.code")
+    account_name = serializers.CharField(source="account.name")
+    start = serializers.DateField()
+    end = serializers.DateField()
+    opening = MoneyField(allow_negative=True)
+    total_debit = MoneyField(allow_zero=True)
+    total_credit = MoneyField(allow_zero=True)
+    closing = MoneyField(allow_negative=True)
+    lines = LedgerLineOutput(many=True)
+
+
+class GeneralLedgerApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(
+        parameters=[GeneralLedgerFilter],
+        responses=GeneralLedgerOutput,
+        summary="Sổ cái một tài khoản trong kỳ",
+    )
+    def get(self, request):
+        f = self.query(GeneralLedgerFilter)
+        account = Account.objects.filter(code=f["account"]).first()
+        if account is None:
+            raise Http404()
+        gl = general_ledger(
+            account=account, start=f["start"], end=f["end"], fund_id=self.scope.fund_id
+        )
+        return Response(GeneralLedgerOutput(gl).data)
+
+
+class StatementLineOutput(serializers.Serializer):
+    code = serializers.CharField(allow_blank=True)
+    name = serializers.CharField()
+    amount = MoneyField(allow_negative=True)
+
+
+class BalanceSheetOutput(serializers.Serializer):
+    as_of = serializers.DateField()
+    asset = StatementLineOutput(many=True)
+    liability = StatementLineOutput(many=True)
+    equity = StatementLineOutput(many=True)
+
+
+class BalanceSheetApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(parameters=[AsOfFilter], responses=BalanceSheetOutput, summary="Bảng cân đối")
+    def get(self, request):
+        f = self.query(AsOfFilter)
+        as_of = f.get("as_of") or timezone.localdate()
+        bs = balance_sheet(as_of=as_of, fund_id=self.scope.fund_id)
+        return Response(BalanceSheetOutput({"as_of": as_of, **bs}).data)
+
+
+class IncomeStatementOutput(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    income = StatementLineOutput(many=True)
+    expense = StatementLineOutput(many=True)
+    total_income = MoneyField(allow_negative=True)
+    total_expense = MoneyField(allow_negative=True)
+    surplus = MoneyField(allow_negative=True)
+
+
+class IncomeStatementApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(
+        parameters=[PeriodFilter], responses=IncomeStatementOutput, summary="Báo cáo thu chi"
+    )
+    def get(self, request):
+        f = self.query(PeriodFilter)
+        result = income_statement(start=f["start"], end=f["end"], fund_id=self.scope.fund_id)
+        return Response(
+            IncomeStatementOutput({"start": f["start"], "end": f["end"], **result}).data
+        )
+
+
+class LedgerVerifyOutput(serializers.Serializer):
+    ok = serializers.BooleanField()
+    links_checked = serializers.IntegerField()
+    unsealed_entries = serializers.IntegerField()
+    head_seq = serializers.IntegerField()
+    head_hash = serializers.CharField()
+    first_broken_seq = serializers.IntegerField(allow_null=True)
+    first_broken_entry_id = serializers.IntegerField(allow_null=True)
+    problem = serializers.CharField(allow_blank=True)
+
+
+class LedgerVerifyApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(responses=LedgerVerifyOutput, summary="Kiểm tra chuỗi băm của sổ cái")
+    def get(self, request):
+        return Response(LedgerVerifyOutput(ledger_verify()).data)
+
+
+class PostingOutput(serializers.Serializer):
+    account = serializers.CharField(source="account.code")
+    account_name = serializers.CharField(source="account.name")
+    amount = MoneyField(allow_negative=True)
+    subledger = serializers.CharField(allow_blank=True)
+    superior_union_id = serializers.IntegerField(allow_null=True)
+    grassroots_union_id = serializers.IntegerField(allow_null=True)
+
+
+class JournalEntryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    effective_date = serializers.DateField()
+    recorded_at = serializers.DateTimeField()
+    memo = serializers.CharField()
+    document_type = serializers.CharField(allow_blank=True)
+    document_id = serializers.CharField(allow_blank=True)
+    reversal_of_id = serializers.IntegerField(allow_null=True)
+    postings = PostingOutput(many=True)
+
+
+class JournalEntryDetailApi(ApiView):
+    """One entry of the fund with its postings (the drill-down from the general ledger)."""
+
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(responses=JournalEntryOutput, summary="Một bút toán và các dòng định khoản")
+    def get(self, request, pk: int):
+        entry = JournalEntry.objects.filter(
+            pk=check_id(pk), postings__fund_id=self.scope.fund_id
+        ).first()
+        if entry is None:
+            raise Http404()
+        entry.postings_list = list(entry.postings.select_related("account").order_by("pk"))
+        return Response(
+            JournalEntryOutput(
+                {
+                    "id": entry.pk,
+                    "effective_date": entry.effective_date,
+                    "recorded_at": entry.recorded_at,
+                    "memo": entry.memo,
+                    "document_type": entry.document_type,
+                    "document_id": entry.document_id,
+                    "reversal_of_id": entry.reversal_of_id,
+                    "postings": entry.postings_list,
+                }
+            ).data
+        )

@@ -1,0 +1,690 @@
+"""The fund officers' web pages of the fund layer: plans and capital.
+
+(``fund/web/views.py`` is the JSON API.) Thin views: figures from ``fund.selectors`` and
+``fund.attainment``, writes through ``fund.services`` with the form's idempotency key.
+
+Setting a plan is idempotent by nature (the same figures again change and log nothing); a
+change of an existing plan or split needs a reason, kept in the audit log, which the plans page
+shows as the plan's history. Money leaving or moving between capital sources (withdrawal,
+transfer) is asked twice: the form, then a confirmation page that carries the same idempotency
+key, so a double click on either posts once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import messages
+from django.forms.utils import ErrorDict
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from accounting.errors import ApplicationError
+from accounting.formatting import amount_in_words, format_vnd
+from accounting.money import amount_of
+from fund.access import FUND_OFFICERS, access
+from fund.attainment import INDICATOR_LABELS, attainment
+from fund.models import (
+    AnnualPlan,
+    CapitalMovement,
+    CapitalSource,
+    GrassrootsUnion,
+    LendingAllocation,
+    SuperiorUnion,
+)
+from fund.selectors import (
+    capital_available,
+    capital_by_source,
+    capital_committed,
+    capital_source_balance,
+    capital_total,
+    lending_allocation_in_force,
+    loans_outstanding,
+    plan_history,
+    plan_split_summary,
+)
+from fund.services import (
+    PLAN_REASON_MAX,
+    annual_plan_set,
+    capital_contribution_post,
+    capital_transfer_post,
+    capital_withdrawal_post,
+    lending_allocation_set,
+    plan_split_set,
+)
+from fund.web.forms import IdempotentForm, VndField, amount_field, date_field, form_error_apply
+
+PLAN_INDICATORS = ("disbursed_amount", "borrowers", "loans", "grassroots_unions", "jobs_created")
+
+
+@access(FUND_OFFICERS)
+def plans(request):
+    """Each year's plan and, for the chosen year, attainment per indicator (quarter and YTD)."""
+    fund = request.user.officer.fund
+    today = timezone.localdate()
+    year = _year_arg(request.GET.get("year"), today.year)
+    quarter = (today.month - 1) // 3 + 1 if year == today.year else 4
+    rows = []
+    for indicator in PLAN_INDICATORS:
+        rows.append(
+            {
+                "label": INDICATOR_LABELS[indicator],
+                "money": indicator == "disbursed_amount",
+                "quarter": attainment(fund=fund, indicator=indicator, year=year, quarter=quarter),
+                "ytd": attainment(
+                    fund=fund, indicator=indicator, year=year, quarter=quarter, period="ytd"
+                ),
+            }
+        )
+    plan = AnnualPlan.objects.filter(fund=fund, year=year).first()
+    splits = gaps = history = ()
+    if plan is not None:
+        splits = plan.splits.select_related("superior_union", "grassroots_union").order_by(
+            "superior_union__code", "grassroots_union__code", "quarter"
+        )
+        gaps = plan_split_summary(plan=plan)
+        history = _plan_history(plan)
+    return render(
+        request,
+        "fund/plans.html",
+        {
+            "plans": AnnualPlan.objects.filter(fund=fund).order_by("-year"),
+            "plan": plan,
+            "splits": splits,
+            "gaps": gaps,
+            "history": history,
+            "year": year,
+            "quarter": quarter,
+            "rows": rows,
+        },
+    )
+
+
+def _plan_history(plan: AnnualPlan) -> list[dict]:
+    """The plan's history (``fund.selectors.plan_history``) as table rows with the reason apart."""
+    out = []
+    for e in plan_history(plan=plan):
+        changes = dict(e.changes or {})
+        reason = changes.pop("reason", [None, ""])[1]
+        out.append(
+            {
+                "at": e.at,
+                "actor": e.actor_name,
+                "action": e.action,
+                "object": e.object_repr,
+                "changes": "; ".join(
+                    f"{PLAN_FIELD_LABELS.get(k, k)}: {v[0] if v[0] is not None else '—'} → {v[1]}"
+                    for k, v in changes.items()
+                    if isinstance(v, list | tuple) and len(v) == 2
+                ),
+                "reason": reason,
+            }
+        )
+    return out
+
+
+PLAN_FIELD_LABELS = {
+    "disbursed_amount": _l("Doanh số cho vay"),
+    "borrowers": _l("Lượt vay"),
+    "loans": _l("Số khoản vay"),
+    "grassroots_unions": _l("Số CĐCS"),
+    "jobs": _l("Việc làm"),
+    "note": _l("Ghi chú"),
+    "year": _l("Năm"),
+}
+
+
+def _count_field(label) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=0,
+        max_value=2_000_000_000,
+        required=False,
+        error_messages={
+            "invalid": _l("Nhập một số nguyên."),
+            "min_value": _l("Chỉ tiêu không được âm."),
+            "max_value": _l("Chỉ tiêu quá lớn."),
+        },
+    )
+
+
+def _plan_amount_field() -> VndField:
+    return VndField(
+        label=_l("Doanh số cho vay (đồng)"),
+        min_value=0,
+        required=False,
+        error_messages={
+            "invalid": _l("Nhập số tiền bằng chữ số, đơn vị đồng (ví dụ 2.000.000)."),
+            "max_decimal_places": _l("Số tiền tính bằng đồng, không có phần lẻ."),
+            "min_value": _l("Số tiền không được âm."),
+        },
+    )
+
+
+FIGURE_FIELDS = ("disbursed_amount", "borrowers", "loans", "grassroots_unions", "jobs")
+
+
+class PlanFiguresForm(forms.Form):
+    """The five targets; a blank one keeps its current value (0 for a new plan or split)."""
+
+    disbursed_amount = _plan_amount_field()
+    borrowers = _count_field(_l("Số lượt thành viên vay"))
+    loans = _count_field(_l("Số khoản vay"))
+    grassroots_unions = _count_field(_l("Số CĐCS có thành viên vay"))
+    jobs = _count_field(_l("Số việc làm tạo mới"))
+    reason = forms.CharField(
+        label=_l("Lý do điều chỉnh"),
+        max_length=PLAN_REASON_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_l("Bắt buộc khi điều chỉnh chỉ tiêu đã có; được ghi vào nhật ký."),
+    )
+
+    def figures(self) -> dict:
+        return {
+            f: self.cleaned_data[f] for f in FIGURE_FIELDS if self.cleaned_data.get(f) is not None
+        }
+
+
+class PlanForm(PlanFiguresForm):
+    year = forms.IntegerField(
+        label=_l("Năm"),
+        min_value=2000,
+        max_value=2100,
+        error_messages={
+            "invalid": _l("Nhập năm bằng chữ số."),
+            "min_value": _l("Năm phải từ 2000 đến 2100."),
+            "max_value": _l("Năm phải từ 2000 đến 2100."),
+        },
+    )
+    note = forms.CharField(label=_l("Ghi chú"), max_length=255, required=False)
+    field_order = ["year", *FIGURE_FIELDS, "note", "reason"]
+
+
+def _figures_of(obj) -> dict:
+    return {
+        f: amount_of(getattr(obj, f)) if f == "disbursed_amount" else getattr(obj, f)
+        for f in FIGURE_FIELDS
+    }
+
+
+def _year_arg(value, default: int) -> int:
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        return default
+    return year if 2000 <= year <= 2100 else default
+
+
+def _plans_url(year: int) -> str:
+    return f"{reverse('fundweb:plans')}?year={year}"
+
+
+@access(FUND_OFFICERS)
+def plan_edit(request):
+    """Set the year's plan, or change it with a reason (``fund.services.annual_plan_set``)."""
+    fund = request.user.officer.fund
+    year = _year_arg(request.GET.get("year"), timezone.localdate().year)
+    plan = AnnualPlan.objects.filter(fund=fund, year=year).first()
+    initial = {"year": year}
+    if plan is not None:
+        initial.update(_figures_of(plan), note=plan.note)
+    form = PlanForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                saved = annual_plan_set(
+                    fund=fund,
+                    year=d["year"],
+                    note=d["note"],
+                    reason=d["reason"] or None,
+                    require_reason=True,
+                    actor=request.user,
+                    **form.figures(),
+                )
+            except ApplicationError as e:
+                form_error_apply(form, e)
+            else:
+                messages.success(request, _("Đã lưu kế hoạch năm %(year)s.") % {"year": saved.year})
+                return redirect(_plans_url(saved.year))
+        status = 400
+    return render(
+        request,
+        "fund/plan_form.html",
+        {"form": form, "plan": plan, "year": year},
+        status=status,
+    )
+
+
+QUARTER_CHOICES = [
+    (0, _l("Cả năm")),
+    (1, _l("Quý I")),
+    (2, _l("Quý II")),
+    (3, _l("Quý III")),
+    (4, _l("Quý IV")),
+]
+
+
+class PlanSplitForm(PlanFiguresForm):
+    superior_union = forms.ModelChoiceField(
+        label=_l("Công đoàn cấp trên"),
+        queryset=SuperiorUnion.objects.none(),
+        required=False,
+        empty_label=_l("— Cả quỹ (phân bổ theo quý) —"),
+    )
+    # A code box, not a list: a federation has thousands of grassroots unions.
+    grassroots_code = forms.CharField(
+        label=_l("Mã công đoàn cơ sở"),
+        max_length=32,
+        required=False,
+        help_text=_l("Để trống khi phân bổ cho cả quỹ hoặc cho công đoàn cấp trên."),
+    )
+    quarter = forms.TypedChoiceField(label=_l("Kỳ"), choices=QUARTER_CHOICES, coerce=int, initial=0)
+    field_order = ["superior_union", "grassroots_code", "quarter", *FIGURE_FIELDS, "reason"]
+
+    def __init__(self, *args, fund, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fund = fund
+        self.fields["superior_union"].queryset = SuperiorUnion.objects.filter(fund=fund).order_by(
+            "code"
+        )
+
+    def clean_grassroots_code(self):
+        """The grassroots union of this fund with that code (None when left empty)."""
+        code = self.cleaned_data["grassroots_code"].strip()
+        if not code:
+            return None
+        union = GrassrootsUnion.objects.filter(fund=self.fund, code__iexact=code).first()
+        if union is None:
+            raise forms.ValidationError(
+                _("Quỹ không có công đoàn cơ sở mã %(code)s.") % {"code": code}
+            )
+        return union
+
+
+@access(FUND_OFFICERS)
+def plan_split_edit(request, year: int):
+    """Set one part of the year's split: a quarter of the fund, or a superior union's year or
+    quarter (``fund.services.plan_split_set``; refused when the parts exceed the whole)."""
+    fund = request.user.officer.fund
+    plan = AnnualPlan.objects.filter(fund=fund, year=year).first()
+    if plan is None:
+        raise Http404(_("Chưa có kế hoạch năm này."))
+    initial = {}
+    g = request.GET
+    su_id, gu_id, q = g.get("superior_union"), g.get("grassroots_union"), g.get("quarter")
+    if q in {"0", "1", "2", "3", "4"}:
+        initial["quarter"] = int(q)
+        lookup = {"quarter": int(q), "grassroots_union": None}
+        if gu_id and gu_id.isdigit():
+            lookup["grassroots_union"] = int(gu_id)
+        elif su_id and su_id.isdigit():
+            lookup["superior_union_id"] = int(su_id)
+            initial["superior_union"] = int(su_id)
+        else:
+            lookup["superior_union"] = None
+        split = plan.splits.filter(**lookup).select_related("grassroots_union").first()
+        if split is not None:
+            initial.update(_figures_of(split))
+            if split.grassroots_union is not None:
+                initial["grassroots_code"] = split.grassroots_union.code
+                initial["superior_union"] = split.superior_union_id
+    form = PlanSplitForm(request.POST or None, fund=fund, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                plan_split_set(
+                    plan=plan,
+                    quarter=d["quarter"],
+                    superior_union=d["superior_union"],
+                    grassroots_union=d["grassroots_code"],
+                    reason=d["reason"] or None,
+                    require_reason=True,
+                    actor=request.user,
+                    **form.figures(),
+                )
+            except ApplicationError as e:
+                form_error_apply(form, e, field_map={"grassroots_union": "grassroots_code"})
+            else:
+                messages.success(request, _("Đã lưu phân bổ kế hoạch."))
+                return redirect(_plans_url(plan.year))
+        status = 400
+    return render(
+        request,
+        "fund/plan_split_form.html",
+        {"form": form, "plan": plan, "gaps": plan_split_summary(plan=plan)},
+        status=status,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Capital: a contribution, capital leaving a source or moving between sources; each is a form,
+# then a confirmation page that carries the same data and idempotency key
+
+
+class _CapitalForm(IdempotentForm):
+    """A capital movement: the fields all kinds share, the confirmation rows and the post.
+
+    A kind names its movement (`kind`), the service that posts it (`service`) and the fields
+    it adds to the shared ones (`extra_fields`, passed to the service by name).
+    """
+
+    source = forms.ModelChoiceField(label=_l("Nguồn vốn"), queryset=CapitalSource.objects.none())
+    amount = amount_field(_l("Số tiền (đồng)"))
+    effective_date = date_field(_l("Ngày hạch toán"))
+    memo = forms.CharField(label=_l("Diễn giải"), max_length=500, required=False)
+
+    kind: CapitalMovement.Kind
+    service: Callable[..., CapitalMovement]
+    extra_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, fund, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fund = fund
+        sources = CapitalSource.objects.filter(fund=fund).order_by("code")
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.queryset = sources
+                field.error_messages["invalid_choice"] = _l("Chọn một nguồn vốn của quỹ.")
+                field.error_messages["required"] = _l("Chọn nguồn vốn.")
+
+    def balance_check(self) -> None:
+        """Refuse early what the service would refuse (it checks again when confirmed)."""
+
+    def source_rows(self) -> list[tuple[str, str]]:
+        return [(_("Nguồn vốn"), _source_label(self.cleaned_data["source"]))]
+
+    def detail_rows(self) -> list[tuple[str, str]]:
+        """Rows of the kind's own fields, between the date and the memo."""
+        return []
+
+    def summary(self) -> list[tuple[str, str]]:
+        """The confirmation page's rows: what will be posted, the amount also in words."""
+        d = self.cleaned_data
+        return [
+            (_("Nghiệp vụ"), str(self.kind.label)),
+            *self.source_rows(),
+            (_("Số tiền"), format_vnd(d["amount"])),
+            (_("Bằng chữ"), amount_in_words(int(d["amount"]))),
+            (_("Ngày hạch toán"), d["effective_date"].strftime("%d/%m/%Y")),
+            *self.detail_rows(),
+            (_("Diễn giải"), d["memo"] or "—"),
+        ]
+
+    def post(self, actor) -> CapitalMovement:
+        d = self.cleaned_data
+        return self.service(
+            fund=self.fund,
+            source=d["source"],
+            amount=d["amount"],
+            effective_date=d["effective_date"],
+            memo=d["memo"],
+            idempotency_key=d["idempotency_key"],
+            actor=actor,
+            **{name: d[name] for name in self.extra_fields},
+        )
+
+
+def _source_label(source: CapitalSource) -> str:
+    return f"{source.code} {source.name}"
+
+
+class ContributionForm(_CapitalForm):
+    kind = CapitalMovement.Kind.CONTRIBUTION
+    service = staticmethod(capital_contribution_post)
+
+
+def _confirmed_post(request, form, *, title: str, form_page, done: str):
+    """Form → confirmation (same data and idempotency key, hidden) → one movement posted.
+
+    `form_page(form, status)` renders the form. "Back" from the confirmation re-opens it with
+    what was typed; a refusal of the service re-opens it with the reason next to its field.
+    """
+    if "back" in request.POST:
+        form.is_valid()  # re-show the typed values without the errors of an unconfirmed form
+        form._errors = ErrorDict()
+        return form_page(form, 200)
+    if form.is_valid():
+        form.balance_check()
+    if not form.is_valid():
+        return form_page(form, 400)
+    if request.POST.get("confirmed") != "1":
+        return render(
+            request,
+            "fund/capital_confirm.html",
+            {"form": form, "title": title, "summary": form.summary()},
+        )
+    try:
+        form.post(request.user)
+    except ApplicationError as e:
+        form_error_apply(form, e)
+        return form_page(form, 400)
+    messages.success(request, done)
+    return redirect("fundweb:capital")
+
+
+@access(FUND_OFFICERS)
+def capital(request):
+    """Capital by source, what is available to lend, the movements, and a new contribution."""
+    fund = request.user.officer.fund
+    form = ContributionForm(
+        request.POST or None, fund=fund, initial={"effective_date": timezone.localdate()}
+    )
+
+    def page(form, status):
+        return render(
+            request,
+            "fund/capital.html",
+            {
+                "form": form,
+                "by_source": capital_by_source(fund=fund),
+                "total": capital_total(fund=fund),
+                "committed": capital_committed(fund=fund),
+                "available": capital_available(fund=fund),
+                "movements": CapitalMovement.objects.filter(fund=fund)
+                .select_related("source", "target_source")
+                .order_by("-effective_date", "-id")[:50],
+            },
+            status=status,
+        )
+
+    if request.method != "POST":
+        return page(form, 200)
+    return _confirmed_post(
+        request,
+        form,
+        title=_("Ghi nhận vốn góp"),
+        form_page=page,
+        done=_("Đã ghi nhận vốn góp."),
+    )
+
+
+class _CapitalOutForm(_CapitalForm):
+    def balance_check(self) -> None:
+        """Refuse early, next to the amount, what the service would refuse for the source's
+        balance (the service checks again, under lock, when the movement is confirmed)."""
+        d = self.cleaned_data
+        balance = capital_source_balance(source=d["source"], as_of=d["effective_date"])
+        if d["amount"] > balance:
+            self.add_error(
+                "amount",
+                _("Nguồn %(source)s chỉ còn %(balance)s.")
+                % {"source": d["source"].name, "balance": format_vnd(balance)},
+            )
+
+
+class WithdrawalForm(_CapitalOutForm):
+    cash_account = forms.ChoiceField(
+        label=_l("Chi từ tài khoản"),
+        choices=[("1121", _l("1121 Tiền gửi ngân hàng")), ("1111", _l("1111 Tiền mặt"))],
+        initial="1121",
+    )
+    field_order = ["source", "amount", "effective_date", "cash_account", "memo"]
+    kind = CapitalMovement.Kind.WITHDRAWAL
+    service = staticmethod(capital_withdrawal_post)
+    extra_fields = ("cash_account",)
+
+    def detail_rows(self) -> list[tuple[str, str]]:
+        return [(_("Chi từ tài khoản"), self.cleaned_data["cash_account"])]
+
+
+class TransferForm(_CapitalOutForm):
+    target_source = forms.ModelChoiceField(
+        label=_l("Chuyển sang nguồn vốn"), queryset=CapitalSource.objects.none()
+    )
+    field_order = ["source", "target_source", "amount", "effective_date", "memo"]
+    kind = CapitalMovement.Kind.TRANSFER
+    service = staticmethod(capital_transfer_post)
+    extra_fields = ("target_source",)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("source") and data.get("source") == data.get("target_source"):
+            self.add_error("target_source", _("Nguồn chuyển và nguồn nhận phải khác nhau."))
+        return data
+
+    def source_rows(self) -> list[tuple[str, str]]:
+        d = self.cleaned_data
+        return [
+            (_("Từ nguồn"), _source_label(d["source"])),
+            (_("Sang nguồn"), _source_label(d["target_source"])),
+        ]
+
+
+def _capital_out(request, *, form_class, title: str, done: str):
+    fund = request.user.officer.fund
+    form = form_class(
+        request.POST or None, fund=fund, initial={"effective_date": timezone.localdate()}
+    )
+
+    def page(form, status):
+        return render(
+            request, "fund/capital_out.html", {"form": form, "title": title}, status=status
+        )
+
+    if request.method != "POST":
+        return page(form, 200)
+    return _confirmed_post(request, form, title=title, form_page=page, done=done)
+
+
+@access(FUND_OFFICERS)
+def capital_withdraw(request):
+    """Return capital to its source (``fund.services.capital_withdrawal_post``)."""
+    return _capital_out(
+        request,
+        form_class=WithdrawalForm,
+        title=_("Rút, hoàn trả vốn cho nguồn"),
+        done=_("Đã hạch toán hoàn trả vốn."),
+    )
+
+
+@access(FUND_OFFICERS)
+def capital_transfer(request):
+    """Move capital between two sources (``fund.services.capital_transfer_post``)."""
+    return _capital_out(
+        request,
+        form_class=TransferForm,
+        title=_("Điều chuyển vốn giữa các nguồn"),
+        done=_("Đã hạch toán điều chuyển vốn."),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Lending capacity (hạn mức) of the superior unions: how the fund's capital is shared by unit
+
+
+class AllocationForm(forms.Form):
+    superior_union = forms.ModelChoiceField(
+        label=_l("Công đoàn cấp trên"),
+        queryset=SuperiorUnion.objects.none(),
+        error_messages={
+            "required": _l("Chọn công đoàn cấp trên."),
+            "invalid_choice": _l("Chọn một công đoàn cấp trên của quỹ."),
+        },
+    )
+    amount = VndField(
+        label=_l("Hạn mức cho vay (đồng)"),
+        min_value=0,
+        required=False,
+        help_text=_l("Để trống: bỏ hạn mức từ ngày áp dụng."),
+        error_messages={
+            "invalid": _l("Nhập số tiền bằng chữ số, đơn vị đồng (ví dụ 2.000.000)."),
+            "max_decimal_places": _l("Số tiền tính bằng đồng, không có phần lẻ."),
+            "min_value": _l("Hạn mức không được âm."),
+        },
+    )
+    valid_from = date_field(_l("Áp dụng từ ngày"))
+    note = forms.CharField(label=_l("Ghi chú"), max_length=255, required=False)
+
+    def __init__(self, *args, fund, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["superior_union"].queryset = SuperiorUnion.objects.filter(fund=fund).order_by(
+            "code"
+        )
+
+
+@access(FUND_OFFICERS)
+def allocations(request):
+    """Each superior union's lending capacity in force, what it has lent and what is left, and
+    a new capacity from a date (``fund.services.lending_allocation_set``; setting the same
+    union and date again replaces that day's figure, so a double submit records one change)."""
+    fund = request.user.officer.fund
+    form = AllocationForm(
+        request.POST or None, fund=fund, initial={"valid_from": timezone.localdate()}
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                lending_allocation_set(
+                    superior_union=d["superior_union"],
+                    amount=d["amount"],
+                    valid_from=d["valid_from"],
+                    note=d["note"],
+                    actor=request.user,
+                )
+            except ApplicationError as e:
+                form_error_apply(form, e, field_map={"amount": "amount"})
+            else:
+                messages.success(
+                    request,
+                    _("Đã đặt hạn mức cho vay của %(union)s.") % {"union": d["superior_union"]},
+                )
+                return redirect("fundweb:allocations")
+        status = 400
+    rows = []
+    for su in SuperiorUnion.objects.filter(fund=fund).order_by("code"):
+        allocation = lending_allocation_in_force(superior_union=su)
+        rows.append(
+            {
+                "union": su,
+                "allocation": allocation,
+                "outstanding": loans_outstanding(fund=fund, superior_union=su),
+                "available": (
+                    capital_available(fund=fund, superior_union=su)
+                    if allocation is not None
+                    else None
+                ),
+            }
+        )
+    history = (
+        LendingAllocation.objects.filter(fund=fund)
+        .select_related("superior_union", "created_by")
+        .order_by("-valid_from", "-id")[:50]
+    )
+    return render(
+        request,
+        "fund/allocations.html",
+        {"form": form, "rows": rows, "history": history},
+        status=status,
+    )

@@ -1,0 +1,186 @@
+"""What a grassroots union collects: the month's collection sheet and the overdue list.
+
+Reads only (selectors). An installment's amount still owed is what it asks for (principal,
+interest, penalty accrued so far, compulsory savings) less what has been paid on it. Only the
+loan's current schedule version counts (a rescheduled loan keeps its old versions for history).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, Min, Sum
+
+from fund.scoping import Scope, scope_filter
+from loans.models import Installment, InstallmentStatus, Loan, LoanStatus
+from loans.origination.selectors import amount_of
+
+ZERO = Decimal(0)
+
+
+def installment_owed(inst: Installment) -> Decimal:
+    """What is still owed on one installment, in whole đồng."""
+    owed = ZERO
+    for part in ("principal", "interest", "penalty", "savings"):
+        owed += amount_of(getattr(inst, f"{part}_due")) - amount_of(getattr(inst, f"{part}_paid"))
+    return max(owed, ZERO)
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass
+class CollectionLine:
+    """One loan on the collection sheet: what falls due this month and what is already late."""
+
+    loan: Loan
+    due_this_month: Decimal = ZERO
+    overdue: Decimal = ZERO
+    installments: list = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return self.due_this_month + self.overdue
+
+    @property
+    def borrower(self):
+        return self.loan.borrower
+
+
+def _unpaid(loans_qs, *, due_by: date):
+    return (
+        Installment.objects.filter(
+            loan__in=loans_qs,
+            due_date__lte=due_by,
+            schedule_version=F("loan__schedule_version"),
+        )
+        .exclude(status=InstallmentStatus.PAID)
+        .order_by("loan_id", "due_date", "number")
+    )
+
+
+def collection_sheet(*, scope: Scope, grassroots_union, year: int, month: int) -> list:
+    """The active loans of `grassroots_union` (as recorded at disbursement) with something owed
+    by the end of the month, by borrower name: due this month and overdue from before."""
+    start, end = month_bounds(year, month)
+    loans = scope_filter(
+        Loan.objects.filter(grassroots_union=grassroots_union, status=LoanStatus.ACTIVE), scope
+    )
+    lines: dict[int, CollectionLine] = {}
+    by_id = {loan.pk: loan for loan in loans.select_related("borrower")}
+    for inst in _unpaid(loans, due_by=end):
+        line = lines.setdefault(inst.loan_id, CollectionLine(loan=by_id[inst.loan_id]))
+        owed = installment_owed(inst)
+        if inst.due_date < start:
+            line.overdue += owed
+        else:
+            line.due_this_month += owed
+        line.installments.append(inst)
+    return sorted(
+        (x for x in lines.values() if x.total > 0),
+        key=lambda x: (x.loan.borrower.full_name, x.loan.pk),
+    )
+
+
+OWED = (
+    F("principal_due")
+    - F("principal_paid")
+    + F("interest_due")
+    - F("interest_paid")
+    + F("penalty_due")
+    - F("penalty_paid")
+    + F("savings_due")
+    - F("savings_paid")
+)
+PRINCIPAL_OWED = F("principal_due") - F("principal_paid")
+
+
+def _late(*, scope: Scope, on: date, grassroots_union=None):
+    """Unpaid installments of active loans in the scope whose due date has passed."""
+    loans = scope_filter(Loan.objects.filter(status=LoanStatus.ACTIVE), scope)
+    if grassroots_union is not None:
+        loans = loans.filter(grassroots_union=grassroots_union)
+    return _unpaid(loans, due_by=on).filter(due_date__lt=on)
+
+
+@dataclass
+class OverdueLine:
+    loan: Loan
+    oldest_due: date
+    days_past_due: int
+    overdue_amount: Decimal
+
+
+def overdue_rows(*, scope: Scope, on: date, grassroots_union=None):
+    """One row per late loan of the scope ({"loan_id", "oldest", "owed"}), the longest overdue
+    first, summed in the database; slice or paginate it, then ``overdue_lines``."""
+    return (
+        _late(scope=scope, on=on, grassroots_union=grassroots_union)
+        .order_by()
+        .values("loan_id")
+        .annotate(oldest=Min("due_date"), owed=Sum(OWED, output_field=DecimalField()))
+        .order_by("oldest", "loan_id")
+    )
+
+
+def overdue_lines(rows, *, on: date) -> list[OverdueLine]:
+    rows = list(rows)
+    loans = Loan.objects.select_related("borrower", "grassroots_union").in_bulk(
+        [r["loan_id"] for r in rows]
+    )
+    return [
+        OverdueLine(
+            loan=loans[r["loan_id"]],
+            oldest_due=r["oldest"],
+            days_past_due=(on - r["oldest"]).days,
+            overdue_amount=r["owed"] or ZERO,
+        )
+        for r in rows
+    ]
+
+
+def overdue_list(*, scope: Scope, on: date, grassroots_union=None) -> list[OverdueLine]:
+    """Active loans in the scope with an installment unpaid after its due date."""
+    rows = overdue_rows(scope=scope, on=on, grassroots_union=grassroots_union)
+    return overdue_lines(rows, on=on)
+
+
+@dataclass(frozen=True)
+class OverdueTotals:
+    loans: int
+    amount: Decimal  # everything late: principal, interest, penalty, savings
+    principal: Decimal
+
+
+def overdue_totals(*, scope: Scope, on: date) -> OverdueTotals:
+    """The scope's arrears in one query (for the dashboard's overdue rate)."""
+    agg = (
+        _late(scope=scope, on=on)
+        .order_by()
+        .aggregate(
+            loans=Count("loan_id", distinct=True),
+            amount=Sum(OWED, output_field=DecimalField()),
+            principal=Sum(PRINCIPAL_OWED, output_field=DecimalField()),
+        )
+    )
+    return OverdueTotals(agg["loans"], agg["amount"] or ZERO, agg["principal"] or ZERO)
+
+
+def overdue_by_union(*, scope: Scope, on: date) -> dict[int, dict]:
+    """{grassroots union id: {"loans": n, "amount": late amount}} for the scope."""
+    rows = (
+        _late(scope=scope, on=on)
+        .order_by()
+        .values("loan__grassroots_union_id")
+        .annotate(
+            loans=Count("loan_id", distinct=True), amount=Sum(OWED, output_field=DecimalField())
+        )
+    )
+    return {
+        r["loan__grassroots_union_id"]: {"loans": r["loans"], "amount": r["amount"] or ZERO}
+        for r in rows
+    }

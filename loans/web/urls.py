@@ -1,0 +1,58 @@
+"""The loan pages; mounted with ``path("loans/", include("loans.web.urls"))``."""
+
+from django.urls import path
+
+from loans.web import actions as action_views
+from loans.web import change_requests as request_views
+from loans.web import views
+
+app_name = "loans"
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("", views.loan_list_view, name="loan_list"),
+    path("<int:pk>/", views.loan_detail, name="loan_detail"),
+    path("<int:pk>/repay/", views.loan_repay, name="loan_repay"),
+    # After disbursement (loans.web.actions)
+    path("<int:pk>/visit/", action_views.loan_visit, name="loan_visit"),
+    path(
+        "<int:pk>/repayments/reverse/",
+        action_views.loan_repayment_reverse,
+        name="loan_repayment_reverse",
+    ),
+    path("<int:pk>/reschedule/", action_views.loan_reschedule, name="loan_reschedule"),
+    path("<int:pk>/waive/", action_views.loan_interest_waive, name="loan_interest_waive"),
+    path("<int:pk>/write-off/", action_views.loan_write_off, name="loan_write_off"),
+    path(
+        "<int:pk>/write-off/recovery/",
+        action_views.loan_write_off_recovery,
+        name="loan_write_off_recovery",
+    ),
+    path("<int:pk>/close/", action_views.loan_close, name="loan_close"),
+    path("<int:pk>/recall/", action_views.loan_recall, name="loan_recall"),
+    path("requests/", request_views.change_request_list, name="change_request_list"),
+    path("requests/<int:pk>/", request_views.change_request_detail, name="change_request_detail"),
+    path("borrowers/", views.borrower_list_view, name="borrower_list"),
+    path("borrowers/<int:pk>/", views.borrower_detail, name="borrower_detail"),
+    path("borrowers/<int:pk>/apply/", views.borrower_apply, name="borrower_apply"),
+    path("propose/", views.propose, name="propose"),
+    path("applications/", views.application_list_view, name="application_list"),
+    path("applications/<int:pk>/", views.application_detail, name="application_detail"),
+    path("applications/<int:pk>/review/", views.application_review, name="application_review"),
+    path("applications/<int:pk>/approve/", views.application_approve, name="application_approve"),
+    path("applications/<int:pk>/reject/", views.application_reject, name="application_reject"),
+    path("applications/<int:pk>/cancel/", views.application_cancel, name="application_cancel"),
+    path(
+        "applications/<int:pk>/disburse/",
+        views.application_disburse,
+        name="application_disburse",
+    ),
+    path("approvals/", views.approvals, name="approvals"),
+    path("reviews/", views.reviews, name="reviews"),
+    path("disbursements/", views.disbursements, name="disbursements"),
+    path("collections/", views.collections, name="collections"),
+    path("remittance/", views.remittance, name="remittance"),
+    path("overdue/", views.overdue, name="overdue"),
+    path("unions/", views.unions, name="unions"),
+    path("reminders/", views.reminder_log, name="reminder_log"),
+    path("reminders/<int:pk>/requeue/", views.reminder_requeue, name="reminder_requeue"),
+]

@@ -1,0 +1,11 @@
+"""Mount with ``path("reports/", include("reports.web.urls"))``."""
+
+from django.urls import path
+
+from reports.web import views
+
+app_name = "reports"
+urlpatterns = [
+    path("", views.report_list, name="report_list"),
+    path("<int:pk>/<str:kind>/", views.report_download, name="report_download"),
+]
