@@ -25,9 +25,9 @@ from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS
 from loans.api import serializers as s
 from loans.errors import LoanError
 from loans.models import Loan, LoanChangeRequest
-from loans.origination.selectors import change_request_list
 from loans.restructuring import change_requests
 from loans.restructuring import decisions as restructuring
+from loans.restructuring.selectors import change_request_list
 
 
 def _loan(view: ApiView, pk: int) -> Loan:

@@ -37,15 +37,16 @@ from django.utils.translation import gettext_lazy
 
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
+from accounting.money import amount_of
 from fund.access import FUND_OFFICERS, WRITERS, access
 from fund.scoping import Scope, scoped_get_or_404
 from fund.web.forms import form_error_apply
 from loans.models import Loan, LoanChangeRequest, LoanStatus, LoanWriteOff
-from loans.origination import services
-from loans.origination.selectors import amount_of, loan_list
 from loans.restructuring import change_requests
 from loans.restructuring import decisions as restructuring
 from loans.servicing import repayments
+from loans.servicing.selectors import loan_list
+from loans.servicing.visits import followup_visit_record
 from loans.web.action_forms import (
     FollowUpVisitForm,
     InterestWaiveForm,
@@ -334,7 +335,7 @@ def _perform(request, pk, name: str):
 
 def _visit(request, loan, d):
     key = d["idempotency_key"]
-    return services.followup_visit_record(
+    return followup_visit_record(
         loan=loan,
         visited_on=d["visited_on"],
         purpose_verified=d["purpose_verified"],

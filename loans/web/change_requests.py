@@ -21,8 +21,7 @@ from fund.access import ALL_ROLES, access
 from fund.models import Role
 from fund.web.forms import IdempotentForm, form_error_apply
 from loans.models import Loan, LoanChangeRequest, LoanWriteOff, WriteOffCause
-from loans.origination import selectors
-from loans.restructuring import change_requests
+from loans.restructuring import change_requests, selectors
 from loans.web.action_forms import ChangeRequestRejectForm
 from loans.web.actions import _get_loan, _outstanding, _payoff, _write_off_facts
 
