@@ -74,7 +74,6 @@ logger = logging.getLogger(__name__)
 
 PROVISION_ACCOUNT = "2293"
 PROVISION_EXPENSE = "6422"
-DAYS_IN_PERIOD = {"month": 30, "year": 365}
 ZERO = Decimal(0)
 
 __all__ = [
