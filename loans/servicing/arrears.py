@@ -12,7 +12,7 @@ index, so PostgreSQL updates rows in place (HOT, with the room the fillfactor of
 leaves). The SQL is plain enough for both PostgreSQL and SQLite; the spots where the dialects
 differ (days between two dates, exact integer division, JSON) go through ``_Dialect``.
 
-Conventions (decisions of this module; DESIGN.md §1 leaves them open):
+Conventions (decided here, since the specification leaves them open; docs/loans.md sums them up):
 
 * **Income recognition: cash basis.** Interest and penalty are income when they are collected —
   ``repayment_post`` credits 5151/5152 with what a payment settles. The accrued penalty and the
