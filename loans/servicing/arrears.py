@@ -2,8 +2,7 @@
 
 ``loan_book_classify`` and ``loan_provisions_post`` are what the close of business
 (``loans.servicing.close_of_business``) runs for a business date. Each is a handful of set-based
-statements, never a
-Python loop per loan. What keeps them fast over a million loans (measured with
+statements, never a Python loop per loan. What keeps them fast over a million loans (measured with
 ``bench/servicing.py``): the book is read once per pass, into a temporary table of the loans at
 risk, and the other statements join that; each changed row is written once per statement and
 unchanged rows not at all (a late installment: overdue mark and penalty together; a loan: its
