@@ -100,15 +100,6 @@ class Side(models.TextChoices):
     CREDIT = "credit", _("Có")
 
 
-NORMAL_SIDE = {
-    AccountType.ASSET: Side.DEBIT,
-    AccountType.EXPENSE: Side.DEBIT,
-    AccountType.LIABILITY: Side.CREDIT,
-    AccountType.EQUITY: Side.CREDIT,
-    AccountType.INCOME: Side.CREDIT,
-}
-
-
 class Account(models.Model):
     code = models.CharField(_("số hiệu"), max_length=32, unique=True)
     name = models.CharField(_("tên tài khoản"), max_length=255)

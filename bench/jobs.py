@@ -1,4 +1,5 @@
-"""Jobs benchmark (`make bench-jobs`, PostgreSQL): issue #6's figures in one JSON line.
+"""Jobs benchmark (`make bench-jobs`, PostgreSQL): the background jobs' figures in one
+JSON line.
 
 - cob: close of business over 100,000 and 1,000,000 active loans (bench/jobs_cob.py);
 - reminders: reminders prepared per second (bench/jobs_reminders.py);

@@ -181,7 +181,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # The REST API (/api/v1/, config/api_urls.py): token or session sign-in, one access rule per
-# view (apicommon.base.AccessRolePermission), errors as JSON with a code and the field.
+# view (apicommon.permissions.AccessRolePermission), errors as JSON with a code and the field.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

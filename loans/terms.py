@@ -22,13 +22,6 @@ ALLOCATION_BUCKETS = (
     "current_interest",
     "current_principal",
 )
-ALLOCATION_LABELS = {
-    "penalty": "Lãi phạt",
-    "overdue_interest": "Lãi quá hạn",
-    "overdue_principal": "Gốc quá hạn",
-    "current_interest": "Lãi trong hạn",
-    "current_principal": "Gốc trong hạn",
-}
 
 
 def default_allocation_order() -> list[str]:

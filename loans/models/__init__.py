@@ -17,8 +17,8 @@ Design overview
   past reports do not change when a union or a member moves. ``outstanding_principal`` is stored
   and kept in step with the ledger (account 1283, sub-ledger ``loan:<id>``) by the services;
   ``loan_book_reconcile`` proves it. ``days_past_due`` and ``debt_group`` are written by the
-  daily classification (part 2), which runs as set-based SQL over every active loan, hence the
-  partial indexes on active loans and unpaid installments.
+  daily arrears pass (``loans.servicing.arrears``), which runs as set-based SQL over every
+  active loan, hence the partial indexes on active loans and unpaid installments.
 * ``Installment`` — one due date of the schedule (``loans.schedules``) in whole đồng: what is
   due, what has been paid, the penalty, and its status.
 * ``LoanTransaction`` — the loan book's own journal: each change of a loan's principal (and the

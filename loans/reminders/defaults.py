@@ -2,8 +2,7 @@
 
 The migration ``0006_reminder_defaults`` seeds them as the rows with no fund (which officers can
 edit in the admin); ``loans.reminders.planning`` falls back to these constants only when those rows
-are
-missing altogether (a database flushed by a test).
+are missing altogether (a database flushed by a test).
 """
 
 STAGES = [

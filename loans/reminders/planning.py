@@ -24,8 +24,8 @@ Design overview
 
 At most once
 ------------
-The issue asks that a reminder is never sent twice. A worker can die after claiming a row and
-before writing the outcome; the message may or may not have left. ``reminder_deliveries_recover``
+A reminder must never be sent twice. A worker can die after claiming a row and before writing
+the outcome; the message may or may not have left. ``reminder_deliveries_recover``
 (run by the retry sweep) finds rows still ``sending`` after ``REMINDER_SENDING_LEASE_SECONDS``:
 
 * on a channel whose backend is idempotent (the SMS file backend and the HTTP gateway, which

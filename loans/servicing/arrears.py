@@ -2,8 +2,7 @@
 
 ``loan_book_classify`` and ``loan_provisions_post`` are what the close of business
 (``loans.servicing.close_of_business``) runs for a business date. Each is a handful of set-based
-statements, never a
-Python loop per loan. What keeps them fast over a million loans (measured with
+statements, never a Python loop per loan. What keeps them fast over a million loans (measured with
 ``bench/servicing.py``): the book is read once per pass, into a temporary table of the loans at
 risk, and the other statements join that; each changed row is written once per statement and
 unchanged rows not at all (a late installment: overdue mark and penalty together; a loan: its
@@ -12,7 +11,7 @@ index, so PostgreSQL updates rows in place (HOT, with the room the fillfactor of
 leaves). The SQL is plain enough for both PostgreSQL and SQLite; the spots where the dialects
 differ (days between two dates, exact integer division, JSON) go through ``_Dialect``.
 
-Conventions (decisions of this module; DESIGN.md §1 leaves them open):
+Conventions (decided here, since the specification leaves them open; docs/loans.md sums them up):
 
 * **Income recognition: cash basis.** Interest and penalty are income when they are collected —
   ``repayment_post`` credits 5151/5152 with what a payment settles. The accrued penalty and the
@@ -74,7 +73,6 @@ logger = logging.getLogger(__name__)
 
 PROVISION_ACCOUNT = "2293"
 PROVISION_EXPENSE = "6422"
-DAYS_IN_PERIOD = {"month": 30, "year": 365}
 ZERO = Decimal(0)
 
 __all__ = [

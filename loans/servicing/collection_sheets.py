@@ -143,12 +143,6 @@ def overdue_lines(rows, *, on: date) -> list[OverdueLine]:
     ]
 
 
-def overdue_list(*, scope: Scope, on: date, grassroots_union=None) -> list[OverdueLine]:
-    """Active loans in the scope with an installment unpaid after its due date."""
-    rows = overdue_rows(scope=scope, on=on, grassroots_union=grassroots_union)
-    return overdue_lines(rows, on=on)
-
-
 @dataclass(frozen=True)
 class OverdueTotals:
     loans: int
