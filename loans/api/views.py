@@ -46,6 +46,7 @@ from loans.origination.selectors import (
     borrower_outstanding,
     loan_list,
 )
+from loans.policy import loan_action_roles
 from loans.servicing import repayments
 
 REVIEWERS = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER)
@@ -442,7 +443,7 @@ class LoanFollowUpVisitListApi(ApiView):
 
 
 class LoanFollowUpVisitCreateApi(ApiView):
-    access_roles = WRITERS
+    access_roles = loan_action_roles("visit")
 
     @extend_schema(
         request=s.FollowUpVisitInput,
@@ -529,7 +530,7 @@ class RepaymentCreateApi(ApiView):
 
 
 class RepaymentReverseApi(ApiView):
-    access_roles = FUND_OFFICERS
+    access_roles = loan_action_roles("reverse")
 
     @idempotent_post(
         request=s.ReasonInput,

@@ -2,9 +2,9 @@
 rescheduling, interest waiver, write-off, recovery after write-off, closure and recall.
 
 Thin views over the services (``loans.origination.services``, ``loans.servicing.repayments``,
-``loans.restructuring.decisions``). Each page is one form about one loan, read through the role
-scope
-(another unit's loan answers 404). The way a page runs:
+``loans.restructuring.decisions``). Which actions the loan page offers, in which state and to
+which role, and who may open each page, is ``loans.policy``'s table. Each page is one form about
+one loan, read through the role scope (another unit's loan answers 404). The way a page runs:
 
 1. GET: the form, with what the officer needs to decide (outstanding, savings, provision…).
 2. POST: the form is checked; an action that cannot be undone (a reversal, a rescheduling, a
@@ -37,9 +37,10 @@ from django.utils.translation import gettext_lazy
 
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
-from fund.access import FUND_OFFICERS, WRITERS, access
+from fund.access import access
 from fund.scoping import Scope, scoped_get_or_404
 from fund.web.forms import form_error_apply
+from loans import policy
 from loans.models import Loan, LoanChangeRequest, LoanStatus, LoanWriteOff
 from loans.origination import services
 from loans.origination.selectors import amount_of, loan_list
@@ -71,87 +72,7 @@ def _get_loan(request, pk) -> Loan:
 
 
 # --------------------------------------------------------------------------------------------
-# Which actions apply to a loan, for whom (the loan page's "actions" block and the GET guard)
-
-
-def _read_repayments(loan: Loan):
-    """The loan's repayments when the loan page has already read them all (with their reversal
-    entries), so that the actions and the decisions need not read them again; else None."""
-    return getattr(loan, "page_repayments", None)
-
-
-def _has_unverified_visit(loan: Loan) -> bool:
-    read = getattr(loan, "page_visits", None)  # the loan page's list of follow-up visits
-    if read is not None:
-        return any(not v.purpose_verified for v in read)
-    return loan.visits.filter(purpose_verified=False).exists()
-
-
-def _has_reversible_repayment(loan: Loan) -> bool:
-    read = _read_repayments(loan)
-    if read is not None:
-        return any(
-            rep.reversal_entry_id is None and (loan.status != LoanStatus.CLOSED or rep.closed_loan)
-            for rep in read
-        )
-    reps = loan.repayments.filter(reversal_entry__isnull=True)
-    if loan.status == LoanStatus.CLOSED:
-        reps = reps.filter(closed_loan=True)
-    return reps.exists()
-
-
-def _has_closure(loan: Loan) -> bool:
-    # ``loan_close`` sets ``closed_on`` with the closure row: no query for a loan never closed.
-    return loan.closed_on is not None and hasattr(loan, "closure")
-
-
-def _recoverable(loan: Loan):
-    try:
-        write_off = loan.write_off
-    except LoanWriteOff.DoesNotExist:
-        return 0
-    return restructuring.write_off_recoverable(write_off=write_off)
-
-
-def _applies(name: str, loan: Loan, scope: Scope) -> bool:
-    role = scope.role
-    active = loan.status == LoanStatus.ACTIVE
-    owes = amount_of(loan.outstanding_principal) > 0
-    if role not in ACTIONS[name].roles:
-        return False
-    if name == "visit":
-        return loan.status in (LoanStatus.ACTIVE, LoanStatus.CLOSED)
-    if name in ("reschedule", "write_off"):  # a request: any officer in charge may ask
-        return active and owes and name not in pending_request_kinds(loan)
-    if name == "reverse":
-        return (
-            active or (loan.status == LoanStatus.CLOSED and not _has_closure(loan))
-        ) and _has_reversible_repayment(loan)
-    if name == "waive":
-        return active
-    if name == "recall":
-        return active and loan.recalled_on is None and _has_unverified_visit(loan)
-    if name == "close":
-        return loan.status in (LoanStatus.ACTIVE, LoanStatus.CLOSED) and not _has_closure(loan)
-    if name == "recovery":
-        return loan.status == LoanStatus.WRITTEN_OFF and _recoverable(loan) > 0
-    return False
-
-
-def pending_requests(loan: Loan) -> list[LoanChangeRequest]:
-    """The loan's requests waiting for a decision (read once per page: ``page_requests``)."""
-    read = getattr(loan, "page_requests", None)
-    if read is None:
-        read = loan.page_requests = list(
-            loan.change_requests.filter(status=LoanChangeRequest.Status.PENDING)
-            .select_related("requested_by")
-            .order_by("requested_at")
-        )
-    return read
-
-
-def pending_request_kinds(loan: Loan) -> set[str]:
-    return {r.kind for r in pending_requests(loan)}
+# Which actions the loan page offers (the table: ``loans.policy``)
 
 
 def loan_actions(loan: Loan, scope: Scope) -> list[dict]:
@@ -159,12 +80,11 @@ def loan_actions(loan: Loan, scope: Scope) -> list[dict]:
     return [
         {
             "name": name,
-            "url": reverse(f"loans:{a.url_name}", args=[loan.pk]),
-            "label": a.title,
-            "danger": a.confirm is True,
+            "url": reverse(f"loans:{ACTIONS[name].url_name}", args=[loan.pk]),
+            "label": ACTIONS[name].title,
+            "danger": ACTIONS[name].confirm is True,
         }
-        for name, a in ACTIONS.items()
-        if _applies(name, loan, scope)
+        for name in policy.loan_actions_offered(loan, scope)
     ]
 
 
@@ -209,7 +129,7 @@ def loan_decisions(loan: Loan) -> list[Decision]:
             "reason": w.reason,
         }
         out.append(Decision(w.waived_on, _("Miễn giảm lãi"), detail, None, _name(w.created_by)))
-    read = _read_repayments(loan)
+    read = policy.page_repayments(loan)
     reversed_reps = (
         loan.repayments.filter(reversal_entry__isnull=False).select_related("reversal_entry")
         if read is None
@@ -242,7 +162,7 @@ def loan_decisions(loan: Loan) -> list[Decision]:
                     _name(rec.created_by),
                 )
             )
-    if _has_closure(loan):
+    if policy.loan_has_closure(loan):
         c = loan.closure
         detail = _("tiết kiệm trừ vào nợ %(applied)s, hoàn trả %(returned)s") % {
             "applied": format_vnd(amount_of(c.savings_applied)),
@@ -259,8 +179,6 @@ def loan_decisions(loan: Loan) -> list[Decision]:
 @dataclass(frozen=True)
 class Action:
     url_name: str
-    # Who may open the page; the fund's own decisions are its officers'.
-    roles: tuple
     form_class: type
     title: str
     submit: str
@@ -298,7 +216,7 @@ def _perform(request, pk, name: str):
     loan = _get_loan(request, pk)
     kwargs = {"loan": loan, "user": request.user}
     if request.method != "POST":
-        if not _applies(name, loan, request.scope):
+        if not policy.loan_action_allowed(name, loan, request.scope):
             messages.warning(
                 request,
                 _("Thao tác “%(action)s” không áp dụng cho khoản vay này lúc này.")
@@ -471,7 +389,7 @@ def _recovery_facts(loan):
         return []
     return [
         (gettext_lazy("Gốc đã xử lý rủi ro"), principal),
-        (gettext_lazy("Còn có thể thu hồi"), _recoverable(loan)),
+        (gettext_lazy("Còn có thể thu hồi"), policy.loan_recoverable(loan)),
     ]
 
 
@@ -482,7 +400,6 @@ def _today_as(name):
 ACTIONS: dict[str, Action] = {
     "visit": Action(
         url_name="loan_visit",
-        roles=WRITERS,
         form_class=FollowUpVisitForm,
         title=gettext_lazy("Kiểm tra sau giải ngân"),
         submit=gettext_lazy("Ghi kết quả kiểm tra"),
@@ -501,7 +418,6 @@ ACTIONS: dict[str, Action] = {
     ),
     "reverse": Action(
         url_name="loan_repayment_reverse",
-        roles=FUND_OFFICERS,
         form_class=RepaymentReverseForm,
         title=gettext_lazy("Hủy lần trả nợ"),
         submit=gettext_lazy("Tiếp tục"),
@@ -520,7 +436,6 @@ ACTIONS: dict[str, Action] = {
     ),
     "reschedule": Action(
         url_name="loan_reschedule",
-        roles=WRITERS,
         form_class=RescheduleForm,
         title=gettext_lazy("Đề nghị cơ cấu lại thời hạn trả nợ"),
         submit=gettext_lazy("Gửi đề nghị"),
@@ -536,7 +451,6 @@ ACTIONS: dict[str, Action] = {
     ),
     "waive": Action(
         url_name="loan_interest_waive",
-        roles=FUND_OFFICERS,
         form_class=InterestWaiveForm,
         title=gettext_lazy("Miễn giảm lãi"),
         submit=gettext_lazy("Tiếp tục"),
@@ -552,7 +466,6 @@ ACTIONS: dict[str, Action] = {
     ),
     "write_off": Action(
         url_name="loan_write_off",
-        roles=WRITERS,
         form_class=WriteOffForm,
         title=gettext_lazy("Đề nghị xử lý rủi ro (xóa nợ)"),
         submit=gettext_lazy("Gửi đề nghị"),
@@ -567,7 +480,6 @@ ACTIONS: dict[str, Action] = {
     ),
     "recovery": Action(
         url_name="loan_write_off_recovery",
-        roles=FUND_OFFICERS,
         form_class=WriteOffRecoveryForm,
         title=gettext_lazy("Thu hồi nợ đã xử lý rủi ro"),
         submit=gettext_lazy("Ghi thu hồi"),
@@ -578,7 +490,6 @@ ACTIONS: dict[str, Action] = {
     ),
     "close": Action(
         url_name="loan_close",
-        roles=FUND_OFFICERS,
         form_class=LoanCloseForm,
         title=gettext_lazy("Tất toán khoản vay"),
         submit=gettext_lazy("Tiếp tục"),
@@ -594,7 +505,6 @@ ACTIONS: dict[str, Action] = {
     ),
     "recall": Action(
         url_name="loan_recall",
-        roles=FUND_OFFICERS,
         form_class=LoanRecallForm,
         title=gettext_lazy("Thu hồi nợ trước hạn"),
         submit=gettext_lazy("Tiếp tục"),
@@ -612,7 +522,7 @@ ACTIONS: dict[str, Action] = {
 
 
 # --------------------------------------------------------------------------------------------
-# The views: one per action (its own URL), each with the action's access rule
+# The views: one per action (its own URL), each open to the action's roles in the table
 
 
 def _view(name: str):
@@ -623,7 +533,7 @@ def _view(name: str):
 
     view.__name__ = view.__qualname__ = action.url_name
     view.__doc__ = f"The page of the action {name!r} (ACTIONS): form, confirmation, service."
-    return access(action.roles)(view)
+    return access(policy.loan_action_roles(name))(view)
 
 
 loan_visit = _view("visit")

@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 
 from accounting.errors import ApplicationError
 from fund.access import ALL_ROLES, access
-from fund.models import Role
 from fund.web.forms import IdempotentForm, form_error_apply
 from loans.models import Loan, LoanChangeRequest, LoanWriteOff, WriteOffCause
 from loans.origination import selectors
+from loans.policy import LOAN_DECIDERS
 from loans.restructuring import change_requests
 from loans.web.action_forms import ChangeRequestRejectForm
 from loans.web.actions import _get_loan, _outstanding, _payoff, _write_off_facts
@@ -73,7 +73,7 @@ def _facts(req: LoanChangeRequest):
 def _may_decide(req: LoanChangeRequest, request) -> bool:
     return (
         req.status == Status.PENDING
-        and request.scope.role == Role.FUND_OFFICER
+        and request.scope.role in LOAN_DECIDERS
         and req.requested_by_id != request.user.pk
     )
 

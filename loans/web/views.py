@@ -725,7 +725,7 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
         i.late = i in arrears
     days_past_due = (today - arrears[0].due_date).days if arrears else 0
     # Read once for the page, its actions (a repayment to reverse?) and its decisions (the
-    # reversed ones): see loans.web.actions._read_repayments.
+    # reversed ones): see loans.policy.page_repayments.
     loan.page_repayments = list(
         loan.repayments.select_related("batch", "reversal_entry").order_by("paid_on", "id")
     )
