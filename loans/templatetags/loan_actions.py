@@ -24,6 +24,6 @@ def loan_actions(context, loan):
 def loan_decisions(loan):
     """The decisions taken on the loan after disbursement, oldest first: reschedulings and
     recalls, waivers, reversed repayments, the write-off and its recoveries, the closure."""
-    from loans.web.actions import loan_decisions as decisions_of
+    from loans.web.loan_facts import loan_decisions as decisions_of
 
     return {"decisions": decisions_of(loan)}

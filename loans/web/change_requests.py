@@ -24,7 +24,7 @@ from loans.origination import selectors
 from loans.policy import LOAN_DECIDERS
 from loans.restructuring import change_requests
 from loans.web.action_forms import ChangeRequestRejectForm
-from loans.web.actions import _get_loan, _outstanding, _payoff, _write_off_facts
+from loans.web.loan_facts import _get_loan, _outstanding, _payoff, _write_off_facts
 
 Status = LoanChangeRequest.Status
 PAGE_SIZE = 50
