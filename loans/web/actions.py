@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -54,13 +55,12 @@ from loans.web.action_forms import (
     WriteOffRecoveryForm,
 )
 from loans.web.loan_facts import (
-    _close_facts,
-    _get_loan,
-    _outstanding,
-    _payoff,
-    _recovery_facts,
-    _today,
-    _write_off_facts,
+    close_facts,
+    loan_in_scope,
+    outstanding_facts,
+    payoff_facts,
+    recovery_facts,
+    write_off_facts,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def _page(request, loan, action: Action, form, *, status=200):
 
 def _perform(request, pk, name: str):
     action = ACTIONS[name]
-    loan = _get_loan(request, pk)
+    loan = loan_in_scope(request, pk)
     kwargs = {"loan": loan, "user": request.user}
     if request.method != "POST":
         if not policy.loan_action_allowed(name, loan, request.scope):
@@ -251,7 +251,7 @@ def _recall(request, loan, d):
 
 
 def _today_as(name):
-    return lambda loan: {name: _today()}
+    return lambda loan: {name: timezone.localdate()}
 
 
 ACTIONS: dict[str, Action] = {
@@ -262,7 +262,7 @@ ACTIONS: dict[str, Action] = {
         submit=gettext_lazy("Ghi kết quả kiểm tra"),
         done=gettext_lazy("Đã ghi kết quả kiểm tra sau giải ngân."),
         run=_visit,
-        initial=lambda loan: {"visited_on": _today(), "jobs_confirmed": 0},
+        initial=lambda loan: {"visited_on": timezone.localdate(), "jobs_confirmed": 0},
         confirm=lambda form: bool(form.cleaned_data.get("recall")),
         warning=gettext_lazy(
             "Khoản vay sẽ bị thu hồi trước hạn: toàn bộ dư nợ gốc, lãi và lãi phạt đến hạn vào "
@@ -289,7 +289,7 @@ ACTIONS: dict[str, Action] = {
             "Hủy một lần trả nợ ghi nhầm (trả trực tiếp hoặc một dòng của đợt nộp tiền của công "
             "đoàn cơ sở); các dòng khác của đợt nộp giữ nguyên."
         ),
-        facts=_outstanding,
+        facts=outstanding_facts,
     ),
     "reschedule": Action(
         url_name="loan_reschedule",
@@ -304,7 +304,7 @@ ACTIONS: dict[str, Action] = {
             "duyệt đề nghị; lãi và lãi phạt đã đến hạn chưa trả dồn vào kỳ đầu, lần cơ cấu được "
             "tính vào phân loại nhóm nợ."
         ),
-        facts=lambda loan: _outstanding(loan) + _payoff(loan),
+        facts=lambda loan: outstanding_facts(loan) + payoff_facts(loan),
     ),
     "waive": Action(
         url_name="loan_interest_waive",
@@ -313,13 +313,13 @@ ACTIONS: dict[str, Action] = {
         submit=gettext_lazy("Tiếp tục"),
         done=gettext_lazy("Đã miễn giảm lãi đến hạn chưa trả."),
         run=_waive,
-        initial=lambda loan: {"waived_on": _today(), "interest": True, "penalty": True},
+        initial=lambda loan: {"waived_on": timezone.localdate(), "interest": True, "penalty": True},
         confirm=True,
         warning=gettext_lazy(
             "Lãi và/hoặc lãi phạt đã đến hạn chưa trả được xóa khỏi lịch trả nợ; khoản vay không "
             "về được nhóm nợ dưới 3 sau khi miễn lãi."
         ),
-        facts=lambda loan: _outstanding(loan) + _payoff(loan),
+        facts=lambda loan: outstanding_facts(loan) + payoff_facts(loan),
     ),
     "write_off": Action(
         url_name="loan_write_off",
@@ -333,7 +333,7 @@ ACTIONS: dict[str, Action] = {
             "Đề nghị xử lý toàn bộ dư nợ gốc bằng dự phòng rủi ro (phần thiếu hạch toán chi "
             "phí). Khoản vay chỉ được xử lý khi một cán bộ quỹ khác duyệt đề nghị."
         ),
-        facts=_write_off_facts,
+        facts=write_off_facts,
     ),
     "recovery": Action(
         url_name="loan_write_off_recovery",
@@ -343,7 +343,7 @@ ACTIONS: dict[str, Action] = {
         done=gettext_lazy("Đã ghi khoản thu hồi nợ đã xử lý rủi ro."),
         run=_recovery,
         initial=_today_as("received_on"),
-        facts=_recovery_facts,
+        facts=recovery_facts,
     ),
     "close": Action(
         url_name="loan_close",
@@ -358,7 +358,7 @@ ACTIONS: dict[str, Action] = {
             "Khoản vay được tất toán; tiết kiệm bắt buộc được trừ vào nợ (nếu chọn) và phần còn "
             "lại hoàn trả cho người vay. Sau khi tất toán không hủy được các lần trả nợ."
         ),
-        facts=_close_facts,
+        facts=close_facts,
     ),
     "recall": Action(
         url_name="loan_recall",
@@ -373,7 +373,7 @@ ACTIONS: dict[str, Action] = {
             "Toàn bộ dư nợ gốc, lãi và lãi phạt đến hạn vào ngày thu hồi; khoản vay quá hạn từ "
             "ngày hôm sau nếu chưa trả."
         ),
-        facts=lambda loan: _outstanding(loan) + _payoff(loan),
+        facts=lambda loan: outstanding_facts(loan) + payoff_facts(loan),
     ),
 }
 

@@ -24,7 +24,7 @@ from loans.origination import selectors
 from loans.policy import LOAN_DECIDERS
 from loans.restructuring import change_requests
 from loans.web.action_forms import ChangeRequestRejectForm
-from loans.web.loan_facts import _get_loan, _outstanding, _payoff, _write_off_facts
+from loans.web.loan_facts import loan_in_scope, outstanding_facts, payoff_facts, write_off_facts
 
 Status = LoanChangeRequest.Status
 PAGE_SIZE = 50
@@ -66,8 +66,8 @@ def _facts(req: LoanChangeRequest):
     if req.status != Status.PENDING:
         return []
     if req.kind == LoanChangeRequest.Kind.WRITE_OFF:
-        return _write_off_facts(loan)
-    return _outstanding(loan) + _payoff(loan)
+        return write_off_facts(loan)
+    return outstanding_facts(loan) + payoff_facts(loan)
 
 
 def _may_decide(req: LoanChangeRequest, request) -> bool:
@@ -109,7 +109,7 @@ def change_request_detail(request, pk):
     req = req.first()
     if req is None:
         raise Http404(_("Không tìm thấy."))
-    req.loan = _get_loan(request, req.loan_id)  # another unit's loan → 404
+    req.loan = loan_in_scope(request, req.loan_id)  # another unit's loan → 404
     approve_form = ApproveForm()
     reject_form = ChangeRequestRejectForm()
     status_code = 200
@@ -150,7 +150,7 @@ def change_request_detail(request, pk):
                 messages.error(request, e.message)
         status_code = 400
         req.refresh_from_db()
-        req.loan = _get_loan(request, req.loan_id)
+        req.loan = loan_in_scope(request, req.loan_id)
     result = None
     if req.revision_id:
         result = req.revision

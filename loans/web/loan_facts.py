@@ -21,11 +21,8 @@ from loans.restructuring import decisions as restructuring
 from loans.servicing import repayments
 
 
-def _today() -> date:
-    return timezone.localdate()
-
-
-def _get_loan(request, pk) -> Loan:
+def loan_in_scope(request, pk) -> Loan:
+    """The loan `pk` if it is in the officer's scope, else Http404."""
     return scoped_get_or_404(
         loan_list(scope=request.scope).select_related("product", "superior_union"),
         request.scope,
@@ -120,15 +117,16 @@ def loan_decisions(loan: Loan) -> list[Decision]:
 # What the officer sees before deciding.
 
 
-def _outstanding(loan):
+def outstanding_facts(loan):
+    """Each ``*_facts`` is a list of (label, amount) rows shown above a decision's form."""
     return [(gettext_lazy("Dư nợ gốc"), amount_of(loan.outstanding_principal))]
 
 
-def _payoff(loan):
+def payoff_facts(loan):
     if loan.status != LoanStatus.ACTIVE:
         return []
     try:
-        quote = repayments.full_payoff_quote(loan=loan, on=_today())
+        quote = repayments.full_payoff_quote(loan=loan, on=timezone.localdate())
     except ApplicationError:
         return []
     return [
@@ -147,17 +145,17 @@ def _savings(loan):
     ]
 
 
-def _close_facts(loan):
-    return _outstanding(loan) + _payoff(loan) + _savings(loan)
+def close_facts(loan):
+    return outstanding_facts(loan) + payoff_facts(loan) + _savings(loan)
 
 
-def _write_off_facts(loan):
-    return _outstanding(loan) + [
+def write_off_facts(loan):
+    return outstanding_facts(loan) + [
         (gettext_lazy("Dự phòng rủi ro đã trích"), amount_of(loan.provision_held))
     ]
 
 
-def _recovery_facts(loan):
+def recovery_facts(loan):
     try:
         principal = amount_of(loan.write_off.principal)
     except LoanWriteOff.DoesNotExist:
