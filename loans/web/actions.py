@@ -7,9 +7,9 @@ which role, and who may open each page, is ``loans.policy``'s table. Each page i
 one loan, read through the role scope (another unit's loan answers 404). The way a page runs:
 
 1. GET: the form, with what the officer needs to decide (outstanding, savings, provision…).
-2. POST: the form is checked; an action that cannot be undone (a reversal, a rescheduling, a
-   write-off…) first shows a confirmation page carrying the same values and the same
-   idempotency key; the confirmed POST runs the service.
+2. POST: the form is checked; an action that cannot be undone (a reversal, a waiver, a
+   closure…) first shows a confirmation page carrying the same values and the same
+   idempotency key (``fund.web.confirm``); the confirmed POST runs the service.
 3. The service's refusal is shown next to the field it names (``fund.web.forms.form_error_apply``),
    nothing written; success → a message and the loan page.
 
@@ -17,9 +17,9 @@ The idempotency key of the form is the service's: a double submit (or a reload o
 confirmation) posts once and lands on the loan page again.
 
 Four eyes (rescheduling, write-off): these two pages file a request
-(``loans.restructuring.change_requests``)
-— any officer in charge of the loan may ask — which another fund officer then approves or
-rejects on the request's page (``loans.web.change_requests``).
+(``loans.restructuring.change_requests``) — any officer in charge of the loan may ask — which
+another fund officer then approves or rejects on the request's page
+(``loans.web.change_requests``).
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounting.errors import ApplicationError
 from fund.access import access
 from fund.scoping import Scope
+from fund.web.confirm import confirm_step
 from fund.web.forms import form_error_apply
 from loans import policy
 from loans.models import Loan, LoanChangeRequest
@@ -101,10 +101,6 @@ class Action:
     field_map: dict = field(default_factory=dict)
 
 
-def _needs_confirm(action: Action, form) -> bool:
-    return action.confirm(form) if callable(action.confirm) else bool(action.confirm)
-
-
 def _page(request, loan, action: Action, form, *, status=200):
     return render(
         request,
@@ -134,24 +130,24 @@ def _perform(request, pk, name: str):
         initial = {**action.initial(loan), **request.GET.dict()}
         return _page(request, loan, action, action.form_class(initial=initial, **kwargs))
 
-    form = action.form_class(request.POST, **kwargs)
-    if not form.is_valid():
-        return _page(request, loan, action, form, status=400)
-    if request.POST.get("back"):
-        return _page(request, loan, action, form)
-    if _needs_confirm(action, form) and not request.POST.get("confirmed"):
-        return render(
+    def post(form):
+        action.run(request, loan, form.cleaned_data)
+        messages.success(request, str(action.done))
+        return redirect("loans:loan_detail", pk=loan.pk)
+
+    return confirm_step(
+        request,
+        action.form_class(request.POST, **kwargs),
+        form_page=lambda form, status: _page(request, loan, action, form, status=status),
+        confirm_page=lambda form: render(
             request,
             "loans/actions/confirm.html",
             {"loan": loan, "action": action, "form": form, "summary": form.summary()},
-        )
-    try:
-        action.run(request, loan, form.cleaned_data)
-    except ApplicationError as e:
-        form_error_apply(form, e, field_map=action.field_map)
-        return _page(request, loan, action, form, status=400)
-    messages.success(request, str(action.done))
-    return redirect("loans:loan_detail", pk=loan.pk)
+        ),
+        post=post,
+        confirm=action.confirm,
+        refused=lambda form, e: form_error_apply(form, e, field_map=action.field_map),
+    )
 
 
 # --------------------------------------------------------------------------------------------
