@@ -1,15 +1,16 @@
 """Which actions a loan offers after disbursement, in which state, to which role.
 
 One table (``LOAN_ACTIONS``) holds the rule; the loan page (which actions it offers, who may
-open each action's page), the API (who may call each action's endpoint) and the services'
-role checks ask it rather than each writing the rule again. An action is offered when the
-officer's role is one of the action's roles, the loan's status is one of its statuses and each
-of its conditions holds on the loan.
+open each action's page) and the API (who may call each action's endpoint) ask it rather than
+each writing the rule again. An action is offered when the officer's role is one of the
+action's roles, the loan's status is one of its statuses and each of its conditions holds on
+the loan. The roles come from two sets: ``LOAN_SERVICERS`` (the officers in charge of a loan)
+and ``LOAN_DECIDERS`` (the fund officers, who decide on its terms and its money).
 
 The conditions read the loan's rows; when the loan page has already read them (its
 repayments, visits and pending requests, kept on the loan as ``page_*``), they read nothing
-again. Only ``loans.models`` and the fund's roles are imported here: every layer of the loans
-app may ask the table.
+again. Only the models (and the fund's scope) are imported here, no view or form: every layer
+of the loans app may ask the table.
 """
 
 from __future__ import annotations
@@ -19,14 +20,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from accounting.money import amount_of
-from fund.access import FUND_OFFICERS, WRITERS
+from fund.models import Role
 from fund.scoping import Scope
 from loans.models import Loan, LoanChangeRequest, LoanStatus, LoanWriteOff
 
 # Servicing a loan (visits, repayments, requests to change its terms) is for any officer in
 # charge of it; deciding on its terms and its money afterwards is for the fund's officers.
-LOAN_SERVICERS: tuple[str, ...] = WRITERS
-LOAN_DECIDERS: tuple[str, ...] = FUND_OFFICERS
+# Auditors only read.
+LOAN_SERVICERS: tuple[str, ...] = (
+    Role.FUND_OFFICER,
+    Role.SUPERIOR_OFFICER,
+    Role.GRASSROOTS_OFFICER,
+)
+LOAN_DECIDERS: tuple[str, ...] = (Role.FUND_OFFICER,)
 
 ACTIVE, CLOSED, WRITTEN_OFF = LoanStatus.ACTIVE, LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF
 
