@@ -130,7 +130,7 @@ def setup_fund():
         officer_profile_set,
         superior_union_create,
     )
-    from loans.origination.services import loan_product_create
+    from loans.origination.products import loan_product_create
 
     User = get_user_model()
     fund = Fund.objects.create(code="BENCH", name="Quỹ thử tải", federation_name="LĐLĐ")
@@ -200,12 +200,17 @@ def members_csv(gus, n: int) -> bytes:
 
 
 def through_the_chain(borrowers, product, people, makers) -> list:
-    from loans.origination import services
+    from loans.origination.applications import (
+        application_approve,
+        application_create,
+        application_review,
+        application_submit,
+    )
 
     apps = []
     for i, b in enumerate(borrowers):
         maker = makers[b.grassroots_union_id]
-        app = services.application_create(
+        app = application_create(
             borrower=b,
             product=product,
             amount=5_000_000 + 1_000 * (i % 7919),
@@ -217,16 +222,14 @@ def through_the_chain(borrowers, product, people, makers) -> list:
             group_name="Tổ vay vốn",
             actor=maker,
         )
-        app = services.application_submit(
-            application=app, idempotency_key=f"s-{app.pk}", actor=maker
-        )
-        app = services.application_review(
+        app = application_submit(application=app, idempotency_key=f"s-{app.pk}", actor=maker)
+        app = application_review(
             application=app,
             decision="approve",
             idempotency_key=f"r-{app.pk}",
             actor=people["reviewer"],
         )
-        app = services.application_approve(
+        app = application_approve(
             application=app, idempotency_key=f"a-{app.pk}", actor=people["approver"]
         )
         apps.append(app)
@@ -237,7 +240,7 @@ def disburse_all(apps, approver, *, threads: int = 1) -> tuple[int, int]:
     """Disburse every application, one per transaction, in `threads` threads."""
     from django.db import connection
 
-    from loans.origination import services
+    from loans.origination.disbursement import loan_disburse
 
     on = date.today()
     done, errors = [0], []
@@ -246,7 +249,7 @@ def disburse_all(apps, approver, *, threads: int = 1) -> tuple[int, int]:
     def work(part):
         try:
             for app in part:
-                services.loan_disburse(
+                loan_disburse(
                     application=app,
                     disbursed_on=on,
                     idempotency_key=f"d-{app.pk}",
@@ -289,7 +292,7 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         from loans.models import Borrower, Installment, Loan
         from loans.origination.member_import import members_import
-        from loans.origination.selectors import loan_book_reconcile
+        from loans.servicing.reconciliation import loan_book_reconcile
 
         fund, gus, people, makers, product = setup_fund()
         total = 2 * N_LOANS

@@ -41,18 +41,18 @@ from django.db.models import F
 from fund.models import Fund, GrassrootsUnion, Role, SuperiorUnion
 from fund.services import officer_profile_set
 from loans.models import Installment, Loan, LoanProduct, LoanStatus
-from loans.origination.cccd import cccd_build
-from loans.origination.member_import import members_import
-from loans.origination.services import (
+from loans.origination.applications import (
     application_approve,
     application_create,
     application_review,
     application_submit,
-    followup_visit_record,
-    loan_disburse_many,
-    loan_product_create,
 )
+from loans.origination.cccd import cccd_build
+from loans.origination.disbursement import loan_disburse_many
+from loans.origination.member_import import members_import
+from loans.origination.products import loan_product_create
 from loans.servicing.repayments import repayment_batch_post, repayment_post
+from loans.servicing.visits import followup_visit_record
 
 MILLION = 1_000_000
 PRODUCT_CODE = "TVL"

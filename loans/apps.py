@@ -9,7 +9,7 @@ class LoansConfig(AppConfig):
     def ready(self):
         # The fund's plan attainment reads its achieved figures from the loan book.
         from fund.attainment import register_indicator_source
-        from loans.origination.selectors import INDICATOR_SOURCES
+        from loans.origination.indicators import INDICATOR_SOURCES
 
         for indicator, fn in INDICATOR_SOURCES.items():
             register_indicator_source(indicator, fn)

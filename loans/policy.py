@@ -1,11 +1,18 @@
-"""Which actions a loan offers after disbursement, in which state, to which role.
+"""Who may act on the loan book: the actor's scope and the role checks every loan service asks,
+and which actions a loan offers after disbursement, in which state, to which role.
+
+``actor`` is the user acting. Their role (``fund.scoping``) decides what they may do; ``None`` is
+the system itself (imports, the demo, scheduled jobs) and a site administrator without an
+officer profile acts as the system.
 
 One table (``LOAN_ACTIONS``) holds the rule; the loan page (which actions it offers, who may
 open each action's page) and the API (who may call each action's endpoint) ask it rather than
 each writing the rule again. An action is offered when the officer's role is one of the
 action's roles, the loan's status is one of its statuses and each of its conditions holds on
 the loan. The roles come from two sets: ``LOAN_SERVICERS`` (the officers in charge of a loan)
-and ``LOAN_DECIDERS`` (the fund officers, who decide on its terms and its money).
+and ``LOAN_DECIDERS`` (the fund officers, who decide on its terms and its money); the services'
+check of a decision on a loan (``loan_require_fund_officer``) refuses any role outside
+``LOAN_DECIDERS``.
 
 The conditions read the loan's rows; when the loan page has already read them (its
 repayments, visits and pending requests, kept on the loan as ``page_*``), they read nothing
@@ -19,9 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
 from accounting.money import amount_of
-from fund.models import Role
-from fund.scoping import Scope
+from fund import scoping
+from fund.errors import PermissionRefused
+from fund.models import GrassrootsUnion, Role
+from fund.scoping import Scope, scope_for
 from loans.models import Loan, LoanChangeRequest, LoanStatus, LoanWriteOff
 
 # Servicing a loan (visits, repayments, requests to change its terms) is for any officer in
@@ -33,6 +45,111 @@ LOAN_SERVICERS: tuple[str, ...] = (
     Role.GRASSROOTS_OFFICER,
 )
 LOAN_DECIDERS: tuple[str, ...] = (Role.FUND_OFFICER,)
+
+# --------------------------------------------------------------------------------------------
+# Helpers: roles, validation
+
+
+def _actor_scope(actor) -> Scope | None:
+    """The actor's scope; None for the system and for site administrators without a profile."""
+    if actor is None:
+        return None
+    if getattr(actor, "is_superuser", False) and not hasattr(actor, "officer"):
+        return None
+    try:
+        return scope_for(actor)
+    except PermissionDenied as e:
+        raise PermissionRefused(e.args[0], field="actor", code="no_role") from None
+
+
+def _require_write(scope: Scope) -> None:
+    """The fund's rule (auditors read, never write), with the refusal naming the actor."""
+    try:
+        scoping.scope_require_write(scope)
+    except PermissionRefused as e:
+        raise PermissionRefused(e.message, field="actor", code=e.code) from None
+
+
+def _require_approver(scope: Scope) -> None:
+    try:
+        scoping.scope_require_approver(scope)
+    except PermissionRefused as e:
+        raise PermissionRefused(e.message, field="actor", code=e.code) from None
+
+
+def _user(actor):
+    return actor if actor is not None and actor.pk else None
+
+
+def _require_unit(
+    actor, *, fund_id: int, grassroots_union: GrassrootsUnion, field: str = "grassroots_union"
+) -> Scope | None:
+    """The actor may write rows of `grassroots_union` (their scope holds it); auditors never."""
+    scope = _actor_scope(actor)
+    if scope is None:
+        return None
+    _require_write(scope)
+    if scope.fund_id != fund_id:
+        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
+    if not scope.allows_grassroots_union(grassroots_union):
+        raise PermissionRefused(
+            _("%(union)s không thuộc phạm vi quản lý của bạn."),
+            field=field,
+            code="other_unit",
+            params={"union": grassroots_union.name},
+        )
+    return scope
+
+
+def _require_fund_officer(actor, *, fund_id: int, field: str = "actor") -> Scope | None:
+    scope = _actor_scope(actor)
+    if scope is None:
+        return None
+    _require_write(scope)
+    if scope.role != Role.FUND_OFFICER:
+        raise PermissionRefused(_("Chỉ cán bộ quỹ được thực hiện thao tác này."), code="fund_only")
+    if scope.fund_id != fund_id:
+        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
+    return scope
+
+
+def loan_require_servicer(actor, *, loan: Loan, field: str = "loan") -> Scope | None:
+    """The actor may collect for and service `loan`: a grassroots officer of the loan's union
+    (as recorded at disbursement, or the borrower's union now, after a transfer), a superior
+    officer above either, any fund officer of the fund; never an auditor. ``None`` (the system)
+    and site administrators without a profile pass."""
+    scope = _actor_scope(actor)
+    if scope is None:
+        return None
+    _require_write(scope)
+    if scope.fund_id != loan.fund_id:
+        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
+    unions = [loan.grassroots_union, loan.borrower.grassroots_union]
+    if not any(scope.allows_grassroots_union(gu) for gu in unions):
+        raise PermissionRefused(
+            _("Khoản vay #%(loan)s của %(union)s không thuộc phạm vi quản lý của bạn."),
+            field=field,
+            code="other_unit",
+            params={"loan": loan.pk, "union": loan.grassroots_union.name},
+        )
+    return scope
+
+
+def loan_require_fund_officer(actor, *, loan: Loan) -> Scope | None:
+    """Decisions on a loan's terms (rescheduling, waiver, write-off, recall) are the fund
+    officers' (or the system's); the refusal names the actor."""
+    scope = _actor_scope(actor)
+    if scope is None:
+        return None
+    _require_write(scope)
+    if scope.role not in LOAN_DECIDERS:
+        raise PermissionRefused(
+            _("Chỉ cán bộ quỹ được thực hiện thao tác này."), field="actor", code="fund_only"
+        )
+    if scope.fund_id != loan.fund_id:
+        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
+    return scope
+
 
 ACTIVE, CLOSED, WRITTEN_OFF = LoanStatus.ACTIVE, LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF
 

@@ -32,8 +32,15 @@ MODULES = (
     "loans/servicing/repayments.py",
     "loans/restructuring/decisions.py",
     "loans/schedules.py",
-    "loans/origination/selectors.py",
-    "loans/origination/services.py",
+    "loans/origination/eligibility.py",
+    "loans/servicing/reconciliation.py",
+    "loans/origination/applications.py",
+    "loans/origination/borrowers.py",
+    "loans/origination/disbursement.py",
+    "loans/origination/products.py",
+    "loans/policy.py",
+    "loans/validation.py",
+    "loans/servicing/visits.py",
     "loans/terms.py",
 )
 

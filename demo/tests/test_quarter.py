@@ -16,7 +16,7 @@ from demo.quarter import demo_year
 from fund.attainment import attainment
 from fund.models import Fund
 from loans.models import FollowUpVisit, Loan, LoanApplication, Repayment, RepaymentBatch
-from loans.origination.selectors import loan_book_reconcile
+from loans.servicing.reconciliation import loan_book_reconcile
 
 # Declared figures of the small scenario.
 CURRENT = TARGETS["small"]["current"]  # 30 loans of 6 unions, 900.000.000 ₫, 33 jobs

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
+from accounting.money import amount_of
 from fund.admin import DATE_INPUT_FORMATS, AuditedAdmin, ReadOnlyAdmin, ServiceAdmin
 from loans.models import (
     ApplicationEvent,
@@ -44,9 +45,20 @@ from loans.models import (
     ScheduleRevision,
     WriteOffRecovery,
 )
-from loans.origination import services
-from loans.origination.selectors import amount_of, borrower_eligibility, loan_postings
+from loans.origination.applications import (
+    APPLICATION_FIELDS,
+    application_approve,
+    application_create,
+    application_review,
+    application_submit,
+    application_update,
+)
+from loans.origination.borrowers import BORROWER_FIELDS, borrower_create, borrower_update
+from loans.origination.disbursement import loan_disburse
+from loans.origination.eligibility import borrower_eligibility
+from loans.origination.products import PRODUCT_FIELDS, loan_product_create, loan_product_update
 from loans.reminders.planning import reminder_delivery_requeue
+from loans.servicing.selectors import loan_postings
 
 
 def _vnd(value) -> str:
@@ -113,7 +125,7 @@ class BorrowerForm(forms.ModelForm):
 
     class Meta:
         model = Borrower
-        fields = ["fund", "grassroots_union", *services.BORROWER_FIELDS]
+        fields = ["fund", "grassroots_union", *BORROWER_FIELDS]
 
 
 @admin.register(Borrower)
@@ -148,15 +160,15 @@ class BorrowerAdmin(ServiceAdmin):
         return format_vnd(total or 0)
 
     def save_model(self, request, obj, form, change):
-        data = {f: form.cleaned_data[f] for f in services.BORROWER_FIELDS if f in form.cleaned_data}
+        data = {f: form.cleaned_data[f] for f in BORROWER_FIELDS if f in form.cleaned_data}
         for f in ("phone", "address", "certificate_number", "notes"):
             data[f] = data.get(f) or ""
         if change:
-            saved = services.borrower_update(
+            saved = borrower_update(
                 borrower=Borrower.objects.get(pk=obj.pk), actor=request.user, **data
             )
         else:
-            saved = services.borrower_create(
+            saved = borrower_create(
                 fund=form.cleaned_data["fund"],
                 grassroots_union=form.cleaned_data["grassroots_union"],
                 actor=request.user,
@@ -178,7 +190,7 @@ class LoanProductForm(forms.ModelForm):
 
     class Meta:
         model = LoanProduct
-        fields = ["fund", "code", *services.PRODUCT_FIELDS]
+        fields = ["fund", "code", *PRODUCT_FIELDS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -220,14 +232,14 @@ class LoanProductAdmin(ServiceAdmin):
         return f"{obj.min_term} – {obj.max_term}"
 
     def save_model(self, request, obj, form, change):
-        data = {f: form.cleaned_data[f] for f in services.PRODUCT_FIELDS if f in form.cleaned_data}
+        data = {f: form.cleaned_data[f] for f in PRODUCT_FIELDS if f in form.cleaned_data}
         data["description"] = data.get("description") or ""
         if change:
-            saved = services.loan_product_update(
+            saved = loan_product_update(
                 product=LoanProduct.objects.get(pk=obj.pk), actor=request.user, **data
             )
         else:
-            saved = services.loan_product_create(
+            saved = loan_product_create(
                 fund=form.cleaned_data["fund"],
                 code=form.cleaned_data["code"],
                 name=data.pop("name"),
@@ -253,7 +265,7 @@ class ApplicationForm(forms.ModelForm):
 
     class Meta:
         model = LoanApplication
-        fields = ["borrower", *services.APPLICATION_FIELDS]
+        fields = ["borrower", *APPLICATION_FIELDS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -310,7 +322,7 @@ class LoanApplicationAdmin(ServiceAdmin):
     ]
 
     def get_fields(self, request, obj=None):
-        fields = ["borrower", *services.APPLICATION_FIELDS]
+        fields = ["borrower", *APPLICATION_FIELDS]
         return fields if obj is None else [*fields, *self.DECISION_FIELDS]
 
     def get_readonly_fields(self, request, obj=None):
@@ -318,7 +330,7 @@ class LoanApplicationAdmin(ServiceAdmin):
             return []
         if obj.status in (ApplicationStatus.DRAFT, ApplicationStatus.RETURNED):
             return ["borrower", *self.DECISION_FIELDS]
-        return ["borrower", *services.APPLICATION_FIELDS, *self.DECISION_FIELDS]
+        return ["borrower", *APPLICATION_FIELDS, *self.DECISION_FIELDS]
 
     @admin.display(description=_("số tiền"))
     def shown_amount(self, obj):
@@ -353,17 +365,17 @@ class LoanApplicationAdmin(ServiceAdmin):
 
     def save_model(self, request, obj, form, change):
         d = form.cleaned_data
-        data = {f: d[f] for f in services.APPLICATION_FIELDS if f in d}
+        data = {f: d[f] for f in APPLICATION_FIELDS if f in d}
         for f in ("guarantor_name", "guarantor_national_id", "guarantor_phone"):
             data[f] = data.get(f) or ""
         data["guarantor_relationship"] = data.get("guarantor_relationship") or ""
         data["group_name"] = data.get("group_name") or ""
         if change:
-            saved = services.application_update(
+            saved = application_update(
                 application=LoanApplication.objects.get(pk=obj.pk), actor=request.user, **data
             )
         else:
-            saved = services.application_create(borrower=d["borrower"], actor=request.user, **data)
+            saved = application_create(borrower=d["borrower"], actor=request.user, **data)
         obj.pk = saved.pk
 
     def _run(self, request, queryset, label, call):
@@ -383,7 +395,7 @@ class LoanApplicationAdmin(ServiceAdmin):
             request,
             queryset,
             "gửi đề nghị",
-            lambda app: services.application_submit(
+            lambda app: application_submit(
                 application=app, idempotency_key=_key(), actor=request.user
             ),
         )
@@ -394,7 +406,7 @@ class LoanApplicationAdmin(ServiceAdmin):
             request,
             queryset,
             "thẩm định",
-            lambda app: services.application_review(
+            lambda app: application_review(
                 application=app, decision="approve", idempotency_key=_key(), actor=request.user
             ),
         )
@@ -405,7 +417,7 @@ class LoanApplicationAdmin(ServiceAdmin):
             request,
             queryset,
             "phê duyệt",
-            lambda app: services.application_approve(
+            lambda app: application_approve(
                 application=app, idempotency_key=_key(), actor=request.user
             ),
         )
@@ -416,7 +428,7 @@ class LoanApplicationAdmin(ServiceAdmin):
             request,
             queryset,
             "giải ngân",
-            lambda app: services.loan_disburse(
+            lambda app: loan_disburse(
                 application=app,
                 disbursed_on=timezone.localdate(),
                 idempotency_key=_key(),

@@ -24,10 +24,10 @@ from fund.access import ALL_ROLES
 from loans.api import serializers as s
 from loans.errors import LoanError
 from loans.models import Loan, LoanChangeRequest
-from loans.origination.selectors import change_request_list
 from loans.policy import LOAN_DECIDERS, LOAN_SERVICERS, loan_action_roles
 from loans.restructuring import change_requests
 from loans.restructuring import decisions as restructuring
+from loans.restructuring.selectors import change_request_list
 
 
 def _loan(view: ApiView, pk: int) -> Loan:

@@ -22,7 +22,8 @@ from loans.models import (
     Sex,
     WriteOffCause,
 )
-from loans.origination.services import CASH_ACCOUNTS, MAX_PLANNED_JOBS, REVIEW_DECISIONS
+from loans.origination.applications import MAX_PLANNED_JOBS, REVIEW_DECISIONS
+from loans.origination.disbursement import CASH_ACCOUNTS
 from loans.servicing.repayments import OVERPAYMENT_CHOICES
 
 MAX_BATCH_LINES = 2000

@@ -39,15 +39,23 @@ from loans.models import (
     Repayment,
     RepaymentBatch,
 )
-from loans.origination import services
-from loans.origination.selectors import (
-    application_list,
-    borrower_list,
-    borrower_outstanding,
-    loan_list,
+from loans.origination.applications import (
+    application_approve,
+    application_cancel,
+    application_create,
+    application_reject,
+    application_review,
+    application_submit,
+    application_update,
 )
+from loans.origination.borrowers import borrower_create, borrower_transfer, borrower_update
+from loans.origination.disbursement import loan_disburse
+from loans.origination.eligibility import borrower_outstanding
+from loans.origination.selectors import application_list, borrower_list
 from loans.policy import loan_action_roles
 from loans.servicing import repayments
+from loans.servicing.selectors import loan_list
+from loans.servicing.visits import followup_visit_record
 
 REVIEWERS = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER)
 
@@ -116,7 +124,7 @@ class BorrowerCreateApi(ApiView):
     def post(self, request):
         data = dict(self.input(s.BorrowerCreateInput))
         gu = _gu(self.scope, data.pop("grassroots_union"))
-        b = services.borrower_create(
+        b = borrower_create(
             fund=Fund.objects.get(pk=gu.fund_id), grassroots_union=gu, actor=request.user, **data
         )
         b.outstanding = borrower_outstanding(borrower=b)
@@ -134,7 +142,7 @@ class BorrowerUpdateApi(ApiView):
     def post(self, request, pk: int):
         b = get_in_scope(Borrower.objects.all(), self.scope, pk)
         data = self.input(s.BorrowerUpdateInput)
-        b = services.borrower_update(borrower=b, actor=request.user, **data)
+        b = borrower_update(borrower=b, actor=request.user, **data)
         b.outstanding = borrower_outstanding(borrower=b)
         return Response(s.BorrowerDetailOutput(b).data)
 
@@ -152,7 +160,7 @@ class BorrowerTransferApi(ApiView):
     def post(self, request, pk: int):
         b = get_in_scope(Borrower.objects.all(), self.scope, pk)
         data = self.input(s.BorrowerTransferInput)
-        b = services.borrower_transfer(
+        b = borrower_transfer(
             borrower=b,
             grassroots_union=_gu(self.scope, data["grassroots_union"]),
             effective_date=data["effective_date"],
@@ -258,9 +266,7 @@ class ApplicationCreateApi(ApiView):
         data = dict(self.input(s.ApplicationCreateInput))
         borrower = get_in_scope(Borrower.objects.all(), self.scope, data.pop("borrower"))
         product = _product(self.scope, data.pop("product"))
-        app = services.application_create(
-            borrower=borrower, product=product, actor=request.user, **data
-        )
+        app = application_create(borrower=borrower, product=product, actor=request.user, **data)
         return Response(_application_out(app), status=status.HTTP_201_CREATED)
 
 
@@ -277,7 +283,7 @@ class ApplicationUpdateApi(ApiView):
         data = dict(self.input(s.ApplicationUpdateInput))
         if "product" in data:
             data["product"] = _product(self.scope, data["product"])
-        app = services.application_update(application=app, actor=request.user, **data)
+        app = application_update(application=app, actor=request.user, **data)
         return Response(_application_out(app))
 
 
@@ -305,13 +311,13 @@ def _transition_post(summary: str, input_class=None):
 
 class ApplicationSubmitApi(_TransitionApi):
     access_roles = WRITERS
-    service = staticmethod(services.application_submit)
+    service = staticmethod(application_submit)
     post = _transition_post("Gửi hồ sơ lên công đoàn cấp trên")
 
 
 class ApplicationReviewApi(_TransitionApi):
     access_roles = REVIEWERS
-    service = staticmethod(services.application_review)
+    service = staticmethod(application_review)
     post = _transition_post(
         "Thẩm định của cấp trên: chuyển quỹ, trả lại hoặc từ chối", s.ReviewInput
     )
@@ -319,19 +325,19 @@ class ApplicationReviewApi(_TransitionApi):
 
 class ApplicationApproveApi(_TransitionApi):
     access_roles = FUND_OFFICERS
-    service = staticmethod(services.application_approve)
+    service = staticmethod(application_approve)
     post = _transition_post("Quỹ phê duyệt (người duyệt khác người lập, gửi, thẩm định)")
 
 
 class ApplicationRejectApi(_TransitionApi):
     access_roles = REVIEWERS
-    service = staticmethod(services.application_reject)
+    service = staticmethod(application_reject)
     post = _transition_post("Từ chối hồ sơ (kèm lý do)", s.ReasonInput)
 
 
 class ApplicationCancelApi(_TransitionApi):
     access_roles = WRITERS
-    service = staticmethod(services.application_cancel)
+    service = staticmethod(application_cancel)
     post = _transition_post("Hủy hồ sơ trước khi giải ngân (kèm lý do)", s.ReasonInput)
 
 
@@ -346,7 +352,7 @@ class ApplicationDisburseApi(ApiView):
     def post(self, request, pk: int, key: str):
         app = _application(self.scope, pk)
         data = self.input(s.DisburseInput)
-        loan = services.loan_disburse(
+        loan = loan_disburse(
             application=app,
             disbursed_on=data.get("disbursed_on") or timezone.localdate(),
             cash_account=data["cash_account"],
@@ -453,7 +459,7 @@ class LoanFollowUpVisitCreateApi(ApiView):
     def post(self, request, pk: int):
         loan = _loan(self.scope, pk)
         data = self.input(s.FollowUpVisitInput)
-        visit = services.followup_visit_record(loan=loan, actor=request.user, **data)
+        visit = followup_visit_record(loan=loan, actor=request.user, **data)
         return Response(s.FollowUpVisitOutput(visit).data, status=status.HTTP_201_CREATED)
 
 

@@ -32,7 +32,8 @@ from fund.union_io import RowError, cell_text, fold_text, parse_date, read_table
 from loans.errors import LoanError, MemberImportRejected
 from loans.models import Borrower, BorrowerMembership, HouseholdStatus, LoanApplication, Sex
 from loans.origination.cccd import CCCDInvalid, cccd_validate
-from loans.origination.services import _actor_scope, _plain, _require_write
+from loans.policy import _actor_scope, _require_write
+from loans.validation import _plain
 
 FORMATS = ("csv", "xlsx")
 MAX_ROWS = 200_000

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from accounting.idempotency import command_once
 from loans.models import LoanApplication
-from loans.origination.services import application_create, application_submit, borrower_create
+from loans.origination.applications import application_create, application_submit
+from loans.origination.borrowers import borrower_create
 
 
 def borrower_propose(

@@ -19,7 +19,7 @@ Design overview
   sends. The outcome is written afterwards: ``sent``; ``skipped`` (paid in the meantime); or, on
   an error, ``retry`` with exponential backoff (``REMINDER_RETRY_BASE_SECONDS`` × 2ⁿ) until
   ``REMINDER_MAX_ATTEMPTS``, then ``failed``. Nothing is deleted: failures stay listed for the
-  officers (``loans.origination.selectors.reminder_deliveries_failed``, the admin) and can be
+  officers (``loans.reminders.selectors.reminder_deliveries_failed``, the admin) and can be
   requeued.
 
 At most once
@@ -59,9 +59,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounting.formatting import format_date_vi, format_vnd
+from accounting.money import amount_of
 from fund.models import Fund, OfficerProfile, Role
 from fund.outbox import outbox_enqueue
 from fund.scoping import scope_for
+from loans.db import _db_value
 from loans.errors import LoanError
 from loans.models import (
     DIGEST_STAGE,
@@ -75,8 +77,6 @@ from loans.models import (
     ReminderStage,
     ReminderTemplate,
 )
-from loans.origination.selectors import amount_of
-from loans.origination.services import _db_value
 from loans.reminders.channels import DeliveryError, channel_is_idempotent, message_send
 from loans.reminders.defaults import STAGES as DEFAULT_STAGES
 from loans.reminders.defaults import TEMPLATES as DEFAULT_TEMPLATES

@@ -27,12 +27,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.errors import lazy_lower
 from accounting.idempotency import command_once
+from accounting.money import amount_of
 from fund.audit import audit_record
 from fund.errors import PermissionRefused
 from loans.errors import LoanError, MakerChecker
 from loans.models import Loan, LoanChangeRequest, LoanStatus
-from loans.origination.selectors import amount_of
-from loans.origination.services import loan_require_fund_officer, loan_require_servicer
+from loans.policy import loan_require_fund_officer, loan_require_servicer
 from loans.restructuring import decisions as restructuring
 from loans.restructuring.decisions import _reason
 from loans.servicing.repayments import _user

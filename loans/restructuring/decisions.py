@@ -69,7 +69,7 @@ from django.utils.translation import pgettext_lazy
 from accounting.errors import ApplicationError, lazy_lower
 from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
-from accounting.money import to_dong
+from accounting.money import amount_of, to_dong
 from accounting.selectors import account_balance
 from accounting.services import credit, debit, journal_entry_post
 from fund.audit import audit_record
@@ -89,8 +89,8 @@ from loans.models import (
     WriteOffCause,
     WriteOffRecovery,
 )
-from loans.origination.selectors import add_months, amount_of
-from loans.origination.services import loan_require_fund_officer, loan_require_servicer
+from loans.origination.eligibility import add_months
+from loans.policy import loan_require_fund_officer, loan_require_servicer
 from loans.schedules import (
     Frequency,
     Method,

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Min, Sum
 
+from accounting.money import amount_of
 from fund.scoping import Scope, scope_filter
 from loans.models import Installment, InstallmentStatus, Loan, LoanStatus
-from loans.origination.selectors import amount_of
 
 ZERO = Decimal(0)
 

@@ -27,10 +27,11 @@ from django.utils.translation import gettext_lazy as _
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
-from accounting.money import to_dong
+from accounting.money import amount_of, to_dong
 from accounting.services import credit, debit, journal_entry_post, journal_entry_reverse
 from fund.audit import audit_record, audit_record_many
 from fund.errors import PermissionRefused
+from loans.db import _rows_insert
 from loans.errors import LoanError
 from loans.models import (
     Installment,
@@ -42,13 +43,7 @@ from loans.models import (
     RepaymentAllocation,
     RepaymentBatch,
 )
-from loans.origination.selectors import amount_of
-from loans.origination.services import (
-    _actor_scope,
-    _require_write,
-    _rows_insert,
-    loan_require_servicer,
-)
+from loans.policy import _actor_scope, _require_write, loan_require_servicer
 
 LOANS_ACCOUNT = "1283"
 BANK_ACCOUNT = "1121"
@@ -478,7 +473,7 @@ def repayment_post(
     sum to the amount less the overpayment. A refusal writes nothing. The same key returns the
     same repayment, under retries and concurrent requests alike.
 
-    Who may (``loans.origination.services.loan_require_servicer``): the officers of the loan's
+    Who may (``loans.policy.loan_require_servicer``): the officers of the loan's
     grassroots
     union, the superior union above it, the fund's officers; never an auditor (``actor=None`` is
     the system).

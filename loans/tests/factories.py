@@ -24,7 +24,12 @@ from fund.tests.factories import (  # noqa: F401  (re-exported for the loan test
     UserFactory,
 )
 from loans.models import Borrower, BorrowerMembership, LoanApplication, LoanProduct
-from loans.origination import services
+from loans.origination.applications import (
+    application_approve,
+    application_create,
+    application_review,
+    application_submit,
+)
 from loans.origination.cccd import cccd_build
 
 _keys = itertools.count(1)
@@ -136,7 +141,7 @@ APPLICATION_DEFAULTS = {
 
 
 def application_draft(*, borrower, product, actor=None, **fields) -> LoanApplication:
-    return services.application_create(
+    return application_create(
         borrower=borrower, product=product, actor=actor, **{**APPLICATION_DEFAULTS, **fields}
     )
 
@@ -149,18 +154,18 @@ def application_to(
     steps = ["submitted", "reviewed", "approved"]
     for step in steps[: steps.index(status) + 1]:
         if step == "submitted":
-            app = services.application_submit(
+            app = application_submit(
                 application=app, idempotency_key=new_key("submit"), actor=maker
             )
         elif step == "reviewed":
-            app = services.application_review(
+            app = application_review(
                 application=app,
                 decision="approve",
                 idempotency_key=new_key("review"),
                 actor=reviewer,
             )
         else:
-            app = services.application_approve(
+            app = application_approve(
                 application=app, idempotency_key=new_key("approve"), actor=approver
             )
     return app

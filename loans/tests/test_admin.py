@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounting.models import JournalEntry
 from fund.models import Role
 from loans.models import Borrower, LoanApplication, LoanProduct
-from loans.origination import services
+from loans.origination.disbursement import loan_disburse
 from loans.tests.factories import (
     OfficerFactory,
     UserFactory,
@@ -50,7 +50,7 @@ def loan(chain, capital):
         reviewer=chain.reviewer,
         approver=chain.approver,
     )
-    return services.loan_disburse(
+    return loan_disburse(
         application=app, disbursed_on=today(), idempotency_key=new_key(), actor=chain.approver
     )
 

@@ -16,7 +16,7 @@ from fund.selectors import capital_available
 from fund.services import capital_commitment_release
 from loans.errors import IllegalTransition
 from loans.models import Installment, Loan
-from loans.origination import services
+from loans.origination.disbursement import loan_disburse
 from loans.tests.factories import BorrowerFactory, application_to, fund_capital, today
 
 pytestmark = pytest.mark.postgres
@@ -63,7 +63,7 @@ def test_concurrent_disbursements_of_one_application_make_one_loan(purge_ledger_
     app = approved(chain)
 
     outcomes = race(
-        lambda i: services.loan_disburse(
+        lambda i: loan_disburse(
             application=app,
             disbursed_on=today(),
             idempotency_key=f"giai-ngan-{i}",
@@ -85,7 +85,7 @@ def test_concurrent_retries_under_one_key_all_get_the_same_loan(purge_ledger_aft
     app = approved(chain)
 
     outcomes = race(
-        lambda i: services.loan_disburse(
+        lambda i: loan_disburse(
             application=app, disbursed_on=today(), idempotency_key="mot-lan", actor=chain.approver
         )
     )
@@ -111,7 +111,7 @@ def test_concurrent_disbursements_never_lend_more_than_the_capital(purge_ledger_
     assert capital_available(fund=org.fund) == 50_000_000
 
     outcomes = race(
-        lambda i: services.loan_disburse(
+        lambda i: loan_disburse(
             application=apps[i],
             disbursed_on=today(),
             idempotency_key=f"von-{i}",

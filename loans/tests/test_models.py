@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from loans.models import Borrower, Installment, Loan
-from loans.origination import services
+from loans.origination.disbursement import loan_disburse
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def loan(chain, capital):
         reviewer=chain.reviewer,
         approver=chain.approver,
     )
-    return services.loan_disburse(
+    return loan_disburse(
         application=app, disbursed_on=today(), idempotency_key=new_key(), actor=chain.approver
     )
 

@@ -132,7 +132,7 @@ class RepaymentReverseForm(LoanActionForm):
     @staticmethod
     def repayment_label(rep: Repayment) -> str:
         from accounting.formatting import format_vnd
-        from loans.origination.selectors import amount_of
+        from accounting.money import amount_of
 
         text = f"#{rep.pk} · {rep.paid_on:%d/%m/%Y} · {format_vnd(amount_of(rep.amount))}"
         if rep.batch_id:

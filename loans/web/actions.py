@@ -1,8 +1,8 @@
 """The pages of a loan's life after disbursement: follow-up visit, reversal of a repayment,
 rescheduling, interest waiver, write-off, recovery after write-off, closure and recall.
 
-Thin views over the services (``loans.origination.services``, ``loans.servicing.repayments``,
-``loans.restructuring.decisions``). Which actions the loan page offers, in which state and to
+Thin views over the services (``loans.servicing.visits``, ``loans.servicing.repayments``,
+``loans.restructuring``). Which actions the loan page offers, in which state and to
 which role, and who may open each page, is ``loans.policy``'s table. Each page is one form about
 one loan, read through the role scope (another unit's loan answers 404). The way a page runs:
 
@@ -40,10 +40,10 @@ from fund.web.confirm import confirm_step
 from fund.web.forms import form_error_apply
 from loans import policy
 from loans.models import Loan, LoanChangeRequest
-from loans.origination import services
 from loans.restructuring import change_requests
 from loans.restructuring import decisions as restructuring
 from loans.servicing import repayments
+from loans.servicing.visits import followup_visit_record
 from loans.web.action_forms import (
     FollowUpVisitForm,
     InterestWaiveForm,
@@ -156,7 +156,7 @@ def _perform(request, pk, name: str):
 
 def _visit(request, loan, d):
     key = d["idempotency_key"]
-    return services.followup_visit_record(
+    return followup_visit_record(
         loan=loan,
         visited_on=d["visited_on"],
         purpose_verified=d["purpose_verified"],

@@ -20,9 +20,8 @@ from accounting.errors import ApplicationError
 from fund.access import ALL_ROLES, access
 from fund.web.forms import IdempotentForm, form_error_apply
 from loans.models import Loan, LoanChangeRequest, LoanWriteOff, WriteOffCause
-from loans.origination import selectors
 from loans.policy import LOAN_DECIDERS
-from loans.restructuring import change_requests
+from loans.restructuring import change_requests, selectors
 from loans.web.action_forms import ChangeRequestRejectForm
 from loans.web.loan_facts import loan_in_scope, outstanding_facts, payoff_facts, write_off_facts
 

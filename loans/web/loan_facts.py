@@ -13,12 +13,13 @@ from django.utils.translation import gettext_lazy
 
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
+from accounting.money import amount_of
 from fund.scoping import scoped_get_or_404
 from loans import policy
 from loans.models import Loan, LoanStatus, LoanWriteOff
-from loans.origination.selectors import amount_of, loan_list
 from loans.restructuring import decisions as restructuring
 from loans.servicing import repayments
+from loans.servicing.selectors import loan_list
 
 
 def loan_in_scope(request, pk) -> Loan:

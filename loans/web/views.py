@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounting.errors import ApplicationError
 from accounting.formatting import format_date_vi, format_vnd, quarter_label
+from accounting.money import amount_of
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS, access
 from fund.attainment import attainment, fund_plan_by_quarter, planned_figure_of
 from fund.models import AnnualPlan, GrassrootsUnion, Role
@@ -40,20 +41,14 @@ from loans.models import (
     LoanTransaction,
     ReminderDelivery,
 )
-from loans.origination import services
+from loans.origination import applications
+from loans.origination.disbursement import loan_disburse, loan_disburse_many
+from loans.origination.indicators import disbursements_by_quarter
 from loans.origination.proposals import borrower_propose, member_application_propose
-from loans.origination.selectors import (
-    amount_of,
-    application_list,
-    borrower_list,
-    change_request_list,
-    disbursements_by_quarter,
-    loan_book_arrears,
-    loan_ledger_lines,
-    loan_list,
-    reminder_deliveries_failed,
-)
+from loans.origination.selectors import application_list, borrower_list
 from loans.reminders.planning import reminder_delivery_requeue
+from loans.reminders.selectors import reminder_deliveries_failed
+from loans.restructuring.selectors import change_request_list
 from loans.servicing import repayments
 from loans.servicing.collection_sheets import (
     CollectionLine,
@@ -64,6 +59,7 @@ from loans.servicing.collection_sheets import (
     overdue_rows,
     overdue_totals,
 )
+from loans.servicing.selectors import loan_book_arrears, loan_ledger_lines, loan_list
 from loans.web.forms import (
     ApproveForm,
     BatchDisburseForm,
@@ -372,8 +368,8 @@ def approvals(request):
 @access(FUND_OFFICERS)
 def disbursements(request):
     """The approved applications waiting; the officer ticks several and pays them out on one
-    date (``loans.origination.services.loan_disburse_many``: one transaction, all or none, each
-    under its own key), after a confirmation page with the count and the total
+    date (``loans.origination.disbursement.loan_disburse_many``: one transaction, all or
+    none, each under its own key), after a confirmation page with the count and the total
     (``fund.web.confirm``)."""
     form = BatchDisburseForm(
         request.POST or None,
@@ -411,7 +407,7 @@ def disbursements(request):
 
     def post(form):
         d = form.cleaned_data
-        loans = services.loan_disburse_many(
+        loans = loan_disburse_many(
             applications=d["applications"],
             disbursed_on=d["disbursed_on"],
             idempotency_keys=form.keys(),
@@ -513,7 +509,7 @@ def application_review(request, pk):
         pk,
         form_class=ReviewForm,
         form_name="review_form",
-        run=lambda app, d: services.application_review(
+        run=lambda app, d: applications.application_review(
             application=app,
             decision=d["decision"],
             note=d["note"],
@@ -531,7 +527,7 @@ def application_approve(request, pk):
         pk,
         form_class=ApproveForm,
         form_name="approve_form",
-        run=lambda app, d: services.application_approve(
+        run=lambda app, d: applications.application_approve(
             application=app, idempotency_key=d["idempotency_key"], actor=request.user
         ),
         done=_("Đã phê duyệt hồ sơ; hồ sơ chờ giải ngân."),
@@ -546,7 +542,7 @@ def application_reject(request, pk):
         form_class=ReasonForm,
         form_name="reject_form",
         prefix="reject",
-        run=lambda app, d: services.application_reject(
+        run=lambda app, d: applications.application_reject(
             application=app,
             reason=d["reason"],
             idempotency_key=d["idempotency_key"],
@@ -564,7 +560,7 @@ def application_cancel(request, pk):
         form_class=ReasonForm,
         form_name="cancel_form",
         prefix="cancel",
-        run=lambda app, d: services.application_cancel(
+        run=lambda app, d: applications.application_cancel(
             application=app,
             reason=d["reason"],
             idempotency_key=d["idempotency_key"],
@@ -581,7 +577,7 @@ def application_disburse(request, pk):
         pk,
         form_class=DisburseForm,
         form_name="disburse_form",
-        run=lambda app, d: services.loan_disburse(
+        run=lambda app, d: loan_disburse(
             application=app,
             disbursed_on=d["disbursed_on"],
             idempotency_key=d["idempotency_key"],

@@ -13,7 +13,7 @@ from fund.services import (
     capital_source_create,
     plan_split_set,
 )
-from loans.origination import services as loan_services
+from loans.origination.disbursement import loan_disburse
 from loans.tests import conftest as loan_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key
 
@@ -53,9 +53,7 @@ def lend(who, gu, amount, on, jobs):
         amount=amount,
         planned_jobs=jobs,
     )
-    return loan_services.loan_disburse(
-        application=app, disbursed_on=on, idempotency_key=new_key("disburse")
-    )
+    return loan_disburse(application=app, disbursed_on=on, idempotency_key=new_key("disburse"))
 
 
 @pytest.fixture

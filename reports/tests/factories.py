@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from accounting.models import Account
 from accounting.services import chart_cache_clear, chart_load, ledger_seal
 from fund.models import Role
-from loans.origination import services
+from loans.origination.disbursement import loan_disburse
 from loans.servicing.repayments import repayment_post
 from loans.tests.factories import (
     BorrowerFactory,
@@ -59,7 +59,7 @@ def _unit_books(
         amount=amount,
         term=12,
     )
-    loan = services.loan_disburse(
+    loan = loan_disburse(
         application=app,
         disbursed_on=disbursed_on,
         idempotency_key=new_key("disburse"),

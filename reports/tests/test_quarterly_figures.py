@@ -18,7 +18,7 @@ from fund.errors import FundError
 from fund.services import plan_split_set
 from fund.tests.factories import GrassrootsUnionFactory, SuperiorUnionFactory
 from loans.models import Loan
-from loans.origination import services as loan_services
+from loans.servicing.visits import followup_visit_record
 from reports.quarterly import quarterly_report_figures
 from reports.tests.conftest import lend
 
@@ -118,10 +118,10 @@ def test_quarter_split_gives_the_quarter_s_plan(federation):
 
 def test_jobs_confirmed_by_visits_in_the_quarter(federation):
     first_q1 = next(x for x in federation.loans if x.disbursed_on == date(2025, 1, 15))
-    loan_services.followup_visit_record(
+    followup_visit_record(
         loan=first_q1, visited_on=date(2025, 3, 20), purpose_verified=True, jobs_confirmed=2
     )
-    loan_services.followup_visit_record(
+    followup_visit_record(
         loan=first_q1, visited_on=date(2025, 4, 20), purpose_verified=True, jobs_confirmed=1
     )
     f = figures(federation)

@@ -7,7 +7,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from loans.origination import services
+from loans.origination.disbursement import loan_disburse
 from loans.tests import conftest as loan_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 
@@ -56,7 +56,7 @@ def make_loan(chain, *, grassroots_union=None, amount=12_000_000, term=12, on=DI
         amount=amount,
         term=term,
     )
-    return services.loan_disburse(
+    return loan_disburse(
         application=app, disbursed_on=on, idempotency_key=new_key("disburse"), actor=chain.approver
     )
 

@@ -18,8 +18,8 @@ from loans.models import (
     ScheduleRevision,
     WriteOffRecovery,
 )
-from loans.origination.services import followup_visit_record
 from loans.servicing.repayments import full_payoff_quote, repayment_post
+from loans.servicing.visits import followup_visit_record
 from loans.tests.factories import new_key
 from tests.api.conftest import money, today
 

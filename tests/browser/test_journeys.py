@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from loans.models import ApplicationStatus, Loan, LoanApplication, RepaymentBatch
-from loans.origination import services
+from loans.origination.disbursement import loan_disburse
 from loans.tests import conftest as loans_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 
@@ -71,7 +71,7 @@ def _loan_due(org, officers, product):
         amount=12_000_000,
         term=12,
     )
-    return services.loan_disburse(
+    return loan_disburse(
         application=app,
         disbursed_on=today() - timedelta(days=45),
         idempotency_key=new_key("disburse"),

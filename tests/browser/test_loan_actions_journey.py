@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 
 from accounting.models import Posting
 from loans.models import FollowUpVisit, LoanStatus, LoanWriteOff
-from loans.origination import services
+from loans.origination.disbursement import loan_disburse
 from loans.servicing.repayments import repayment_post
 from loans.tests import conftest as loans_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
@@ -41,7 +41,7 @@ def _loan(org, officers, product):
         amount=15_000_000,
         term=12,
     )
-    return services.loan_disburse(
+    return loan_disburse(
         application=app,
         disbursed_on=today() - timedelta(days=40),
         idempotency_key=new_key("disburse"),

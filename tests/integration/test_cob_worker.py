@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from loans.models import CloseOfBusinessRun, Loan
-from loans.origination.selectors import loan_book_reconcile
+from loans.servicing.reconciliation import loan_book_reconcile
 from loans.tasks import close_of_business_task
 from loans.tests.conftest import (  # noqa: F401 - fixtures
     _fresh_chart_cache,

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from loans.origination import services
+from loans.origination.disbursement import loan_disburse
 from loans.tests import conftest as loans_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 
@@ -43,7 +43,7 @@ def disbursed_loan(*, borrower, product, officers, days_ago=45, amount=12_000_00
         amount=amount,
         term=term,
     )
-    return services.loan_disburse(
+    return loan_disburse(
         application=app,
         disbursed_on=today() - timedelta(days=days_ago),
         idempotency_key=new_key("disburse"),

@@ -9,7 +9,7 @@ from django.apps import apps
 from django.urls import reverse
 
 from loans.models import Loan, LoanApplication
-from loans.origination import services
+from loans.origination.disbursement import loan_disburse
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,7 @@ def test_one_refusal_refuses_the_whole_batch_and_names_the_application(
 ):
     a, b = _approved(org, product, officers, 2)
     # Another officer paid b out from its own page meanwhile.
-    services.loan_disburse(
+    loan_disburse(
         application=b, disbursed_on=today(), idempotency_key=new_key("d"), actor=officers.checker
     )
     client = as_user(officers.fund)

@@ -10,16 +10,16 @@ from fund.models import AnnualPlan, Role
 from fund.scoping import Scope
 from fund.selectors import capital_available, capital_position, capital_total, loans_outstanding
 from fund.services import annual_plan_set, plan_split_set
-from loans.origination.selectors import (
+from loans.origination.indicators import (
     disbursed_amount_between,
     disbursed_by_quarter,
     disbursements_by_quarter,
     jobs_created_between,
-    loan_book_arrears,
 )
 from loans.servicing.close_of_business import close_of_business_run
 from loans.servicing.collection_sheets import overdue_totals
 from loans.servicing.repayments import repayment_post, repayment_reverse
+from loans.servicing.selectors import loan_book_arrears
 from loans.tests.factories import BorrowerFactory, new_key, today
 from tests.web.conftest import disbursed_loan
 

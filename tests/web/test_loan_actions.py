@@ -25,8 +25,8 @@ from loans.models import (
     ScheduleRevision,
     WriteOffRecovery,
 )
-from loans.origination.services import followup_visit_record
 from loans.servicing.repayments import full_payoff_quote, repayment_batch_post, repayment_post
+from loans.servicing.visits import followup_visit_record
 from loans.tests.factories import BorrowerFactory, new_key, today
 from tests.web.conftest import disbursed_loan
 

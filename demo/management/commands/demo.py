@@ -29,7 +29,7 @@ from accounting.formatting import format_date_vi, format_vnd
 from demo.fund import demo_federation_load
 from demo.quarter import demo_headline, demo_quarter_run, demo_year
 from loans.models import CloseOfBusinessRun, Loan, ReminderDelivery
-from loans.origination.selectors import loan_book_reconcile
+from loans.servicing.reconciliation import loan_book_reconcile
 
 BAR_WIDTH = 30
 DEMO_OUT = Path(settings.BASE_DIR) / "var" / "demo"

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounting.formatting import format_vnd
 from fund.models import Fund
-from loans.origination.selectors import loan_book_reconcile
+from loans.servicing.reconciliation import loan_book_reconcile
 
 
 class Command(BaseCommand):

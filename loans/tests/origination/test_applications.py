@@ -10,7 +10,15 @@ from fund.models import AuditLog, CapitalCommitment
 from fund.selectors import capital_committed
 from loans.errors import IllegalTransition, IneligibleBorrower, LoanError, MakerChecker
 from loans.models import ApplicationEvent, LoanApplication
-from loans.origination import services
+from loans.origination.applications import (
+    application_approve,
+    application_cancel,
+    application_reject,
+    application_review,
+    application_submit,
+    application_update,
+)
+from loans.origination.products import loan_product_update
 from loans.tests.factories import BorrowerFactory, application_draft, application_to, new_key
 
 pytestmark = pytest.mark.django_db
@@ -81,9 +89,9 @@ def test_approval_copies_the_product_terms_and_commits_capital(org, chain):
 
 def test_a_retried_transition_returns_the_first_result_and_writes_nothing_more(chain):
     app = application_draft(borrower=chain.borrower, product=chain.product, actor=chain.maker)
-    first = services.application_submit(application=app, idempotency_key="nop-1", actor=chain.maker)
+    first = application_submit(application=app, idempotency_key="nop-1", actor=chain.maker)
     n = counts()
-    again = services.application_submit(application=app, idempotency_key="nop-1", actor=chain.maker)
+    again = application_submit(application=app, idempotency_key="nop-1", actor=chain.maker)
 
     assert again.pk == first.pk and again.status == "submitted"
     assert counts() == n
@@ -91,7 +99,7 @@ def test_a_retried_transition_returns_the_first_result_and_writes_nothing_more(c
 
 def test_a_key_reused_for_another_request_is_refused(chain):
     app = to("submitted", chain)
-    services.application_review(
+    application_review(
         application=app,
         decision="return",
         note="Thiếu xác nhận hộ nghèo",
@@ -99,7 +107,7 @@ def test_a_key_reused_for_another_request_is_refused(chain):
         actor=chain.reviewer,
     )
     with pytest.raises(IdempotencyConflict):
-        services.application_review(
+        application_review(
             application=app,
             decision="return",
             note="Lý do khác",
@@ -130,17 +138,13 @@ def test_illegal_transitions_are_refused_with_a_clear_error(chain, status, move)
     n = counts()
     with pytest.raises(IllegalTransition) as e:
         if move == "submit":
-            services.application_submit(
-                application=app, idempotency_key=new_key(), actor=chain.maker
-            )
+            application_submit(application=app, idempotency_key=new_key(), actor=chain.maker)
         elif move == "review":
-            services.application_review(
+            application_review(
                 application=app, decision="approve", idempotency_key=new_key(), actor=chain.reviewer
             )
         else:
-            services.application_approve(
-                application=app, idempotency_key=new_key(), actor=chain.approver
-            )
+            application_approve(application=app, idempotency_key=new_key(), actor=chain.approver)
     assert e.value.field == "status"
     assert f"hồ sơ #{app.pk}" in e.value.message
     assert counts() == n
@@ -148,20 +152,18 @@ def test_illegal_transitions_are_refused_with_a_clear_error(chain, status, move)
 
 def test_terminal_states_refuse_every_move(chain):
     app = to("submitted", chain)
-    services.application_reject(
+    application_reject(
         application=app,
         reason="Không đúng đối tượng",
         idempotency_key=new_key(),
         actor=chain.reviewer,
     )
     for call in (
-        lambda: services.application_submit(
-            application=app, idempotency_key=new_key(), actor=chain.maker
-        ),
-        lambda: services.application_cancel(
+        lambda: application_submit(application=app, idempotency_key=new_key(), actor=chain.maker),
+        lambda: application_cancel(
             application=app, reason="x", idempotency_key=new_key(), actor=chain.maker
         ),
-        lambda: services.application_update(application=app, amount=10_000_000),
+        lambda: application_update(application=app, amount=10_000_000),
     ):
         with pytest.raises(IllegalTransition) as e:
             call()
@@ -180,13 +182,11 @@ def test_the_approver_must_not_be_the_maker(org, officers, chain):
     )
     n = counts()
     with pytest.raises(MakerChecker) as e:
-        services.application_approve(
-            application=app, idempotency_key=new_key(), actor=officers.fund
-        )
+        application_approve(application=app, idempotency_key=new_key(), actor=officers.fund)
     assert e.value.field == "actor"
     assert "không được tự phê duyệt" in e.value.message
     assert counts() == n
-    approved = services.application_approve(
+    approved = application_approve(
         application=app, idempotency_key=new_key(), actor=officers.checker
     )
     assert approved.status == "approved"
@@ -202,15 +202,13 @@ def test_the_reviewer_cannot_approve_either(officers, chain):
         approver=None,
     )
     with pytest.raises(MakerChecker):
-        services.application_approve(
-            application=app, idempotency_key=new_key(), actor=officers.fund
-        )
+        application_approve(application=app, idempotency_key=new_key(), actor=officers.fund)
 
 
 def test_an_approval_needs_a_person(chain):
     app = to("reviewed", chain)
     with pytest.raises(MakerChecker):
-        services.application_approve(application=app, idempotency_key=new_key(), actor=None)
+        application_approve(application=app, idempotency_key=new_key(), actor=None)
 
 
 @pytest.mark.parametrize("who", ["grassroots", "superior", "auditor", "other_fund"])
@@ -218,7 +216,7 @@ def test_only_a_fund_officer_of_the_fund_approves(officers, chain, who):
     app = to("reviewed", chain)
     n = counts()
     with pytest.raises(PermissionRefused):
-        services.application_approve(
+        application_approve(
             application=app, idempotency_key=new_key(), actor=getattr(officers, who)
         )
     assert counts() == n
@@ -228,13 +226,13 @@ def test_the_review_belongs_to_the_superior_union_of_the_grassroots_union(office
     app = to("submitted", chain)
     for who in ("superior_hbt", "grassroots", "auditor"):
         with pytest.raises(PermissionRefused):
-            services.application_review(
+            application_review(
                 application=app,
                 decision="approve",
                 idempotency_key=new_key(),
                 actor=getattr(officers, who),
             )
-    reviewed = services.application_review(
+    reviewed = application_review(
         application=app, decision="approve", idempotency_key=new_key(), actor=officers.superior
     )
     assert reviewed.status == "reviewed"
@@ -242,7 +240,7 @@ def test_the_review_belongs_to_the_superior_union_of_the_grassroots_union(office
 
 def test_returned_applications_go_back_to_the_grassroots_union_and_come_again(chain):
     app = to("submitted", chain)
-    app = services.application_review(
+    app = application_review(
         application=app,
         decision="return",
         note="Bổ sung giấy xác nhận của tổ vay vốn",
@@ -250,8 +248,8 @@ def test_returned_applications_go_back_to_the_grassroots_union_and_come_again(ch
         actor=chain.reviewer,
     )
     assert app.status == "returned" and app.review_note.startswith("Bổ sung")
-    app = services.application_update(application=app, amount=15_000_000, actor=chain.maker)
-    app = services.application_submit(application=app, idempotency_key=new_key(), actor=chain.maker)
+    app = application_update(application=app, amount=15_000_000, actor=chain.maker)
+    app = application_submit(application=app, idempotency_key=new_key(), actor=chain.maker)
 
     assert app.status == "submitted" and app.amount.amount == 15_000_000
     assert list(app.events.values_list("action", flat=True)) == [
@@ -270,7 +268,7 @@ def test_a_return_or_rejection_needs_a_reason(chain):
     app = to("submitted", chain)
     for decision in ("return", "reject"):
         with pytest.raises(LoanError) as e:
-            services.application_review(
+            application_review(
                 application=app,
                 decision=decision,
                 note="  ",
@@ -279,7 +277,7 @@ def test_a_return_or_rejection_needs_a_reason(chain):
             )
         assert e.value.field == "note"
     with pytest.raises(LoanError) as e:
-        services.application_review(
+        application_review(
             application=app, decision="maybe", idempotency_key=new_key(), actor=chain.reviewer
         )
     assert e.value.field == "decision"
@@ -290,7 +288,7 @@ def test_a_rejection_keeps_the_reason_and_who_decided_and_releases_the_commitmen
 ):
     app = to("approved", chain)
     assert capital_committed(fund=org.fund) == 20_000_000
-    app = services.application_reject(
+    app = application_reject(
         application=app,
         reason="Hộ đã thoát nghèo trước khi giải ngân",
         idempotency_key=new_key(),
@@ -311,7 +309,7 @@ def test_a_rejection_keeps_the_reason_and_who_decided_and_releases_the_commitmen
 
 def test_the_superior_union_rejects_at_review(chain):
     app = to("submitted", chain)
-    app = services.application_review(
+    app = application_review(
         application=app,
         decision="reject",
         note="Mục đích vay không rõ ràng",
@@ -325,7 +323,7 @@ def test_the_superior_union_rejects_at_review(chain):
 def test_only_the_fund_rejects_after_review(officers, chain):
     app = to("reviewed", chain)
     with pytest.raises(PermissionRefused):
-        services.application_reject(
+        application_reject(
             application=app, reason="x", idempotency_key=new_key(), actor=chain.reviewer
         )
     app.refresh_from_db()
@@ -334,7 +332,7 @@ def test_only_the_fund_rejects_after_review(officers, chain):
 
 def test_cancellation_keeps_reason_and_who(org, officers, chain):
     app = to("submitted", chain)
-    app = services.application_cancel(
+    app = application_cancel(
         application=app,
         reason="Thành viên không còn nhu cầu vay",
         idempotency_key=new_key(),
@@ -350,10 +348,10 @@ def test_cancellation_keeps_reason_and_who(org, officers, chain):
 def test_an_approved_application_is_cancelled_only_by_the_fund(org, officers, chain):
     app = to("approved", chain)
     with pytest.raises(PermissionRefused):
-        services.application_cancel(
+        application_cancel(
             application=app, reason="x", idempotency_key=new_key(), actor=chain.maker
         )
-    app = services.application_cancel(
+    app = application_cancel(
         application=app,
         reason="Thành viên nghỉ việc",
         idempotency_key=new_key(),
@@ -371,15 +369,13 @@ def test_an_auditor_writes_nothing(officers, chain):
     app = application_draft(borrower=chain.borrower, product=chain.product, actor=chain.maker)
     n = counts()
     for call in (
-        lambda: services.application_submit(
+        lambda: application_submit(
             application=app, idempotency_key=new_key(), actor=officers.auditor
         ),
-        lambda: services.application_cancel(
+        lambda: application_cancel(
             application=app, reason="x", idempotency_key=new_key(), actor=officers.auditor
         ),
-        lambda: services.application_update(
-            application=app, amount=10_000_000, actor=officers.auditor
-        ),
+        lambda: application_update(application=app, amount=10_000_000, actor=officers.auditor),
     ):
         with pytest.raises(PermissionRefused):
             call()
@@ -494,7 +490,7 @@ def test_eligibility_is_checked_again_when_the_application_moves_on(chain):
     chain.product.active = False
     chain.product.save()
     with pytest.raises(IneligibleBorrower) as e:
-        services.application_review(
+        application_review(
             application=app, decision="approve", idempotency_key=new_key(), actor=chain.reviewer
         )
     assert e.value.reasons[0].code == "product_inactive"
@@ -510,7 +506,7 @@ def test_one_application_at_a_time(chain):
 
 
 def test_a_term_the_product_does_not_offer_is_refused_before_its_grace_is_looked_at(chain):
-    services.loan_product_update(product=chain.product, min_term=6, principal_grace=5)
+    loan_product_update(product=chain.product, min_term=6, principal_grace=5)
     with pytest.raises(IneligibleBorrower) as e:
         application_draft(borrower=chain.borrower, product=chain.product, term=5)
     assert e.value.field == "term"

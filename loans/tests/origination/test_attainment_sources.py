@@ -12,7 +12,8 @@ from fund.errors import PermissionRefused
 from fund.models import AnnualPlan
 from fund.services import grassroots_union_move
 from loans.errors import LoanError
-from loans.origination import services
+from loans.origination.disbursement import loan_disburse
+from loans.servicing.visits import followup_visit_record
 from loans.tests.factories import (
     BorrowerFactory,
     DaysFromToday,
@@ -39,7 +40,7 @@ def lend(chain, borrower, amount, on, jobs, maker=None):
         amount=amount,
         planned_jobs=jobs,
     )
-    return services.loan_disburse(
+    return loan_disburse(
         application=app, disbursed_on=on, idempotency_key=new_key(), actor=chain.approver
     )
 
@@ -88,13 +89,13 @@ def test_by_union_as_recorded_at_disbursement_even_after_a_move(org, disbursed):
 def test_jobs_confirmed_come_from_follow_up_visits_in_the_period(org, officers, disbursed):
     a, b, c = disbursed
     assert figure(org, "jobs_confirmed", D1, today()) == 0
-    services.followup_visit_record(
+    followup_visit_record(
         loan=a, visited_on=D2, purpose_verified=True, jobs_confirmed=1, actor=officers.grassroots
     )
-    services.followup_visit_record(
+    followup_visit_record(
         loan=c, visited_on=today(), purpose_verified=True, jobs_confirmed=2, actor=officers.superior
     )
-    services.followup_visit_record(
+    followup_visit_record(
         loan=c, visited_on=today(), purpose_verified=True, jobs_confirmed=1, note="thêm 1 thợ"
     )
     assert figure(org, "jobs_confirmed", D1, today()) == 4
@@ -125,7 +126,7 @@ def test_attainment_against_the_year_plan(org, disbursed):
 def test_bad_visits_are_refused(disbursed, kwargs, field):
     a = disbursed[0]
     with pytest.raises(LoanError) as e:
-        services.followup_visit_record(
+        followup_visit_record(
             loan=a,
             **{
                 "visited_on": today(),
@@ -142,7 +143,7 @@ def test_visits_are_recorded_within_the_scope(officers, disbursed):
     c = disbursed[2]  # LB-002
     for who in ("grassroots", "auditor"):
         with pytest.raises(PermissionRefused):
-            services.followup_visit_record(
+            followup_visit_record(
                 loan=c,
                 visited_on=today(),
                 purpose_verified=True,
@@ -155,11 +156,11 @@ def test_visits_are_recorded_within_the_scope(officers, disbursed):
 def test_a_visit_under_an_idempotency_key_is_recorded_once(disbursed):
     a = disbursed[0]
     values = {"loan": a, "visited_on": today(), "purpose_verified": True, "jobs_confirmed": 2}
-    first = services.followup_visit_record(**values, idempotency_key="visit-1")
-    again = services.followup_visit_record(**values, idempotency_key="visit-1")
+    first = followup_visit_record(**values, idempotency_key="visit-1")
+    again = followup_visit_record(**values, idempotency_key="visit-1")
     assert again.pk == first.pk and a.visits.count() == 1
     with pytest.raises(ApplicationError) as e:  # another request under the same key
-        services.followup_visit_record(**{**values, "jobs_confirmed": 3}, idempotency_key="visit-1")
+        followup_visit_record(**{**values, "jobs_confirmed": 3}, idempotency_key="visit-1")
     assert e.value.field == "idempotency_key" and a.visits.count() == 1
-    services.followup_visit_record(**values)  # without a key: recorded each time
+    followup_visit_record(**values)  # without a key: recorded each time
     assert a.visits.count() == 2

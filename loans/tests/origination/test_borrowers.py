@@ -8,7 +8,7 @@ from fund.errors import PermissionRefused
 from fund.models import AuditLog
 from loans.errors import LoanError
 from loans.models import Borrower, BorrowerMembership
-from loans.origination import services
+from loans.origination.borrowers import borrower_create, borrower_transfer, borrower_update
 from loans.tests.factories import (
     BorrowerFactory,
     DaysFromToday,
@@ -36,7 +36,7 @@ def counts():
 
 
 def test_a_member_is_registered_with_a_normalised_cccd_and_a_membership(org, officers):
-    b = services.borrower_create(
+    b = borrower_create(
         fund=org.fund,
         grassroots_union=org.lb1,
         member_since=date(2019, 9, 1),
@@ -72,43 +72,37 @@ def test_a_member_is_registered_with_a_normalised_cccd_and_a_membership(org, off
 def test_bad_member_data_names_the_field_and_writes_nothing(org, change, field):
     n = counts()
     with pytest.raises(LoanError) as e:
-        services.borrower_create(
-            fund=org.fund, grassroots_union=org.lb1, **{**HOA, **on_run_day(change)}
-        )
+        borrower_create(fund=org.fund, grassroots_union=org.lb1, **{**HOA, **on_run_day(change)})
     assert e.value.field == field
     assert counts() == n
 
 
 def test_a_cccd_is_unique_in_the_fund_but_not_across_funds(org):
-    services.borrower_create(fund=org.fund, grassroots_union=org.lb1, **HOA)
+    borrower_create(fund=org.fund, grassroots_union=org.lb1, **HOA)
     n = counts()
     with pytest.raises(LoanError) as e:
-        services.borrower_create(fund=org.fund, grassroots_union=org.hbt1, **HOA)
+        borrower_create(fund=org.fund, grassroots_union=org.hbt1, **HOA)
     assert e.value.field == "national_id" and e.value.code == "duplicate_national_id"
     assert counts() == n
-    other = services.borrower_create(fund=org.other_fund, grassroots_union=org.other_gu, **HOA)
+    other = borrower_create(fund=org.other_fund, grassroots_union=org.other_gu, **HOA)
     assert other.fund == org.other_fund
 
 
 def test_a_union_of_another_fund_or_outside_the_scope_is_refused(org, officers):
     with pytest.raises(LoanError) as e:
-        services.borrower_create(fund=org.fund, grassroots_union=org.other_gu, **HOA)
+        borrower_create(fund=org.fund, grassroots_union=org.other_gu, **HOA)
     assert e.value.field == "grassroots_union"
     with pytest.raises(PermissionRefused) as e:
-        services.borrower_create(
-            fund=org.fund, grassroots_union=org.lb2, actor=officers.grassroots, **HOA
-        )
+        borrower_create(fund=org.fund, grassroots_union=org.lb2, actor=officers.grassroots, **HOA)
     assert e.value.field == "grassroots_union"
     with pytest.raises(PermissionRefused):
-        services.borrower_create(
-            fund=org.fund, grassroots_union=org.lb1, actor=officers.auditor, **HOA
-        )
+        borrower_create(fund=org.fund, grassroots_union=org.lb1, actor=officers.auditor, **HOA)
     assert Borrower.objects.count() == 0
 
 
 def test_an_update_is_audited_field_by_field_and_rechecks_the_cccd(org, officers):
-    b = services.borrower_create(fund=org.fund, grassroots_union=org.lb1, **HOA)
-    b = services.borrower_update(
+    b = borrower_create(fund=org.fund, grassroots_union=org.lb1, **HOA)
+    b = borrower_update(
         borrower=b, household_status="poor", phone="0911000111", actor=officers.superior
     )
     log = AuditLog.objects.get(action="update", content_type__model="borrower")
@@ -117,25 +111,25 @@ def test_an_update_is_audited_field_by_field_and_rechecks_the_cccd(org, officers
         "phone": ["0987 654 321", "0911000111"],
     }
     with pytest.raises(LoanError) as e:
-        services.borrower_update(borrower=b, sex="male")
+        borrower_update(borrower=b, sex="male")
     assert e.value.field == "national_id"
     with pytest.raises(LoanError) as e:
-        services.borrower_update(borrower=b, grassroots_union=org.lb2)
+        borrower_update(borrower=b, grassroots_union=org.lb2)
     assert e.value.field == "fields"
     b.refresh_from_db()
     assert (b.sex, b.grassroots_union) == ("female", org.lb1)
 
 
 def test_an_update_that_changes_nothing_is_not_logged(org):
-    b = services.borrower_create(fund=org.fund, grassroots_union=org.lb1, **HOA)
-    services.borrower_update(borrower=b, phone="0987 654 321")
+    b = borrower_create(fund=org.fund, grassroots_union=org.lb1, **HOA)
+    borrower_update(borrower=b, phone="0987 654 321")
     assert not AuditLog.objects.filter(action="update").exists()
 
 
 def test_a_transfer_keeps_the_history(org, officers):
     b = BorrowerFactory(grassroots_union=org.lb1)
     day = today() - timedelta(days=10)
-    b = services.borrower_transfer(
+    b = borrower_transfer(
         borrower=b, grassroots_union=org.lb2, effective_date=day, actor=officers.superior
     )
     assert b.grassroots_union == org.lb2
@@ -152,7 +146,7 @@ def test_a_transfer_is_refused_while_an_application_is_in_progress(org, product)
     b = BorrowerFactory(grassroots_union=org.lb1)
     app = application_draft(borrower=b, product=product)
     with pytest.raises(LoanError) as e:
-        services.borrower_transfer(borrower=b, grassroots_union=org.lb2, effective_date=today())
+        borrower_transfer(borrower=b, grassroots_union=org.lb2, effective_date=today())
     assert e.value.field == "borrower" and f"#{app.pk}" in e.value.message
     assert b.memberships.count() == 1
 
@@ -174,7 +168,7 @@ def test_bad_transfers_are_refused(org, target, day, field):
         "before_start": date(2020, 1, 1),
     }[day]
     with pytest.raises(LoanError) as e:
-        services.borrower_transfer(
+        borrower_transfer(
             borrower=b, grassroots_union=getattr(org, target), effective_date=effective
         )
     assert e.value.field == field
@@ -184,6 +178,6 @@ def test_bad_transfers_are_refused(org, target, day, field):
 def test_a_grassroots_officer_cannot_move_a_member_to_another_union(org, officers):
     b = BorrowerFactory(grassroots_union=org.lb1)
     with pytest.raises(PermissionRefused):
-        services.borrower_transfer(
+        borrower_transfer(
             borrower=b, grassroots_union=org.lb2, effective_date=today(), actor=officers.grassroots
         )

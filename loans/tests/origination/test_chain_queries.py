@@ -7,7 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from loans.models import Borrower, Loan
-from loans.origination import services
+from loans.origination.applications import (
+    application_approve,
+    application_create,
+    application_review,
+    application_submit,
+)
+from loans.origination.disbursement import loan_disburse
 from loans.tests.factories import APPLICATION_DEFAULTS, BorrowerFactory, new_key, today
 
 pytestmark = pytest.mark.django_db
@@ -27,15 +33,15 @@ def _one_loan(chain, accountant, org) -> dict[str, int]:
     )
     counts = {}
     with CaptureQueriesContext(connection) as q:
-        app = services.application_create(
+        app = application_create(
             borrower=member, product=chain.product, actor=chain.maker, **APPLICATION_DEFAULTS
         )
-        app = services.application_submit(
+        app = application_submit(
             application=app, idempotency_key=new_key("submit"), actor=chain.maker
         )
     counts["propose"] = len(q)
     with CaptureQueriesContext(connection) as q:
-        app = services.application_review(
+        app = application_review(
             application=app,
             decision="approve",
             idempotency_key=new_key("review"),
@@ -43,12 +49,12 @@ def _one_loan(chain, accountant, org) -> dict[str, int]:
         )
     counts["review"] = len(q)
     with CaptureQueriesContext(connection) as q:
-        app = services.application_approve(
+        app = application_approve(
             application=app, idempotency_key=new_key("approve"), actor=chain.approver
         )
     counts["approve"] = len(q)
     with CaptureQueriesContext(connection) as q:
-        loan = services.loan_disburse(
+        loan = loan_disburse(
             application=app,
             disbursed_on=today(),
             idempotency_key=new_key("disburse"),

@@ -23,9 +23,11 @@ from loans.models import (
     LoanStatus,
     LoanTransaction,
 )
-from loans.origination import services
-from loans.origination.selectors import loan_book_reconcile
+from loans.origination.applications import application_create
+from loans.origination.disbursement import loan_disburse
+from loans.origination.products import loan_product_update
 from loans.schedules import ScheduleTerms, schedule_generate
+from loans.servicing.reconciliation import loan_book_reconcile
 from loans.tests.factories import (
     BorrowerFactory,
     DaysFromToday,
@@ -52,7 +54,7 @@ def approved(chain, capital):
 
 
 def disburse(app, actor, *, on=None, key=None, **kw):
-    return services.loan_disburse(
+    return loan_disburse(
         application=app,
         disbursed_on=on or today(),
         idempotency_key=key or new_key("disburse"),
@@ -150,7 +152,7 @@ def test_the_entry_debits_1283_on_the_loan_subledger_with_the_unions_on_every_le
 def test_savings_as_a_percent_of_the_loan_are_withheld_to_33881_on_the_borrower(
     org, officers, chain, capital
 ):
-    services.loan_product_update(
+    loan_product_update(
         product=chain.product, savings_kind="percent_of_loan", savings_percent="2.5"
     )
     app = application_to(
@@ -176,7 +178,7 @@ def test_savings_as_a_percent_of_the_loan_are_withheld_to_33881_on_the_borrower(
 
 
 def test_fixed_savings_per_installment_are_scheduled_not_withheld(officers, chain, capital):
-    services.loan_product_update(
+    loan_product_update(
         product=chain.product, savings_kind="fixed_per_installment", savings_amount=50_000
     )
     app = application_to(
@@ -195,16 +197,14 @@ def test_fixed_savings_per_installment_are_scheduled_not_withheld(officers, chai
 
 
 def test_a_product_change_after_approval_does_not_alter_the_loan(officers, chain, approved):
-    services.loan_product_update(
-        product=chain.product, rate="0.9", method="flat", principal_grace=3
-    )
+    loan_product_update(product=chain.product, rate="0.9", method="flat", principal_grace=3)
     loan = disburse(approved, officers.fund)
 
     assert (loan.rate, loan.method, loan.principal_grace) == (Decimal("0.55"), "equal_principal", 0)
     first = loan.installments.get(number=1)
     assert first.principal_due.amount == Decimal(20_000_000) // 12
     # and changing it again later leaves the loan as granted
-    services.loan_product_update(product=chain.product, rate="1.0")
+    loan_product_update(product=chain.product, rate="1.0")
     loan.refresh_from_db()
     assert loan.rate == Decimal("0.55")
 
@@ -318,7 +318,7 @@ def test_beyond_the_borrower_limit_is_refused_at_disbursement(org, officers, cha
 
 
 def test_eligibility_reads_outstanding_and_lateness_of_active_loans_only(officers, chain, capital):
-    from loans.origination.selectors import borrower_eligibility
+    from loans.origination.eligibility import borrower_eligibility
 
     app = application_to(
         "approved",
@@ -390,7 +390,7 @@ def test_bad_disbursement_input_names_the_field_and_writes_nothing(
     key = kwargs.pop("key", None)
     on = kwargs.pop("on", None)
     with pytest.raises(Exception) as e:
-        services.loan_disburse(
+        loan_disburse(
             application=approved,
             disbursed_on=on or today(),
             idempotency_key=key if key is not None else new_key(),
@@ -436,7 +436,7 @@ def test_an_application_not_approved_cannot_be_disbursed(chain, officers, capita
 
 def test_fractions_of_a_dong_never_reach_a_loan(chain):
     with pytest.raises(InvalidAmount) as e:
-        services.application_create(
+        application_create(
             borrower=chain.borrower,
             product=chain.product,
             amount="20000000.5",
@@ -466,7 +466,7 @@ def test_fractions_of_a_dong_never_reach_a_loan(chain):
 def test_any_disbursement_keeps_the_book_the_schedule_and_the_ledger_in_step(
     org, officers, chain, capital, amount, term, method, frequency, savings, days_ago
 ):
-    product = services.loan_product_update(
+    product = loan_product_update(
         product=chain.product,
         method=method,
         frequency=frequency,
@@ -507,7 +507,7 @@ def test_any_disbursement_keeps_the_book_the_schedule_and_the_ledger_in_step(
 def test_schedule_rows_are_written_from_values_or_instances_alike(officers, approved):
     """``_rows_insert`` takes ``{attname: value}`` rows (the schedule's) or model instances and
     writes the same columns; a name that is no field is refused, not dropped."""
-    from loans.origination.services import _rows_insert
+    from loans.db import _rows_insert
 
     loan = disburse(approved, officers.fund)
     first = Installment.objects.get(loan=loan, number=1)

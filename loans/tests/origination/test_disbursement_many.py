@@ -12,8 +12,9 @@ from accounting.models import CommandRecord, JournalEntry, Posting
 from fund.errors import InsufficientCapital
 from fund.models import AuditLog, CapitalCommitment
 from fund.services import capital_commitment_release, lending_allocation_set
+from loans.errors import LoanError
 from loans.models import ApplicationEvent, Installment, Loan, LoanApplication
-from loans.origination import services
+from loans.origination.disbursement import loan_disburse, loan_disburse_many
 from loans.tests.factories import BorrowerFactory, application_to, fund_capital, new_key, today
 
 pytestmark = pytest.mark.django_db
@@ -152,7 +153,7 @@ def test_a_batch_writes_the_same_rows_as_one_disbursement_after_the_other(
 
     def one_by_one():
         for app in apps:
-            services.loan_disburse(
+            loan_disburse(
                 application=app,
                 disbursed_on=on,
                 idempotency_key=f"one-{app.pk}",
@@ -161,7 +162,7 @@ def test_a_batch_writes_the_same_rows_as_one_disbursement_after_the_other(
         return _rows(apps)
 
     def together():
-        loans = services.loan_disburse_many(
+        loans = loan_disburse_many(
             applications=apps,
             disbursed_on=on,
             idempotency_keys=[f"many-{app.pk}" for app in apps],
@@ -182,16 +183,16 @@ def test_a_batch_writes_the_same_rows_as_one_disbursement_after_the_other(
 def test_each_application_keeps_its_own_key(chain, capital, officers, org):
     apps = _approved(chain, org, amounts=AMOUNTS[:2])
     keys = [new_key("d"), new_key("d")]
-    first = services.loan_disburse_many(
+    first = loan_disburse_many(
         applications=apps, disbursed_on=today(), idempotency_keys=keys, actor=officers.fund
     )
-    again = services.loan_disburse_many(
+    again = loan_disburse_many(
         applications=apps, disbursed_on=today(), idempotency_keys=keys, actor=officers.fund
     )
     assert [loan.pk for loan in again] == [loan.pk for loan in first]
     # One of them alone, under its key, is the same request: the same loan.
     assert (
-        services.loan_disburse(
+        loan_disburse(
             application=apps[1], disbursed_on=today(), idempotency_key=keys[1], actor=officers.fund
         )
         == first[1]
@@ -213,7 +214,7 @@ def test_the_capital_check_sees_the_loans_made_before_it_in_the_batch(chain, off
     counts = (Loan.objects.count(), Posting.objects.count(), AuditLog.objects.count())
     # 40 million less the first loan's 20: 20 left for the second's 35.
     with pytest.raises(InsufficientCapital, match="Vốn khả dụng của quỹ chỉ còn 20.000.000 ₫"):
-        services.loan_disburse_many(
+        loan_disburse_many(
             applications=apps,
             disbursed_on=today(),
             idempotency_keys=[new_key("d") for _ in apps],
@@ -223,11 +224,11 @@ def test_the_capital_check_sees_the_loans_made_before_it_in_the_batch(chain, off
     assert (Loan.objects.count(), Posting.objects.count(), AuditLog.objects.count()) == counts
     assert set(LoanApplication.objects.values_list("status", flat=True)) == {"approved"}
     # One after the other, the same refusal for the second.
-    services.loan_disburse(
+    loan_disburse(
         application=apps[0], disbursed_on=today(), idempotency_key=new_key("d"), actor=officers.fund
     )
     with pytest.raises(InsufficientCapital, match="chỉ còn 20.000.000 ₫"):
-        services.loan_disburse(
+        loan_disburse(
             application=apps[1],
             disbursed_on=today(),
             idempotency_key=new_key("d"),
@@ -244,7 +245,7 @@ def test_the_union_s_capacity_counts_the_loans_made_before_it_in_the_batch(
     apps = _approved(chain, org, amounts=AMOUNTS[:2])
     _without_commitment(apps[1])
     with pytest.raises(InsufficientCapital, match="Long Biên chỉ còn 20.000.000 ₫"):
-        services.loan_disburse_many(
+        loan_disburse_many(
             applications=apps,
             disbursed_on=today(),
             idempotency_keys=[new_key("d") for _ in apps],
@@ -255,8 +256,8 @@ def test_the_union_s_capacity_counts_the_loans_made_before_it_in_the_batch(
 
 def test_one_key_per_application(chain, capital, officers, org):
     apps = _approved(chain, org, amounts=AMOUNTS[:2])
-    with pytest.raises(services.LoanError, match="khóa chống trùng"):
-        services.loan_disburse_many(
+    with pytest.raises(LoanError, match="khóa chống trùng"):
+        loan_disburse_many(
             applications=apps,
             disbursed_on=today(),
             idempotency_keys=[new_key("d")],

@@ -6,7 +6,12 @@ from decimal import Decimal
 import pytest
 
 from fund.models import SuperiorUnion
-from loans.origination.selectors import add_months, age_on, borrower_eligibility, certificate_expiry
+from loans.origination.eligibility import (
+    add_months,
+    age_on,
+    borrower_eligibility,
+    certificate_expiry,
+)
 from loans.tests.factories import BorrowerFactory, application_draft, today
 
 pytestmark = pytest.mark.django_db
@@ -149,8 +154,13 @@ def test_the_standing_equals_the_orm_selectors(chain, capital, officers, org):
     without loans, with an application in progress, with two loans before and after a due date,
     with a loan classified past due, after an installment paid and once a loan is closed."""
     from loans.models import Installment, Loan, LoanApplication
-    from loans.origination import services
-    from loans.origination.selectors import (
+    from loans.origination.applications import (
+        application_approve,
+        application_review,
+        application_submit,
+    )
+    from loans.origination.disbursement import loan_disburse
+    from loans.origination.eligibility import (
         borrower_has_overdue,
         borrower_outstanding,
         borrower_standing,
@@ -185,20 +195,20 @@ def test_the_standing_equals_the_orm_selectors(chain, capital, officers, org):
         )
         assert both(today()) == (sum(a.principal.amount for a in loans), False, app.pk)
         assert both(today(), open_except=app.pk)[2] is None
-        app = services.application_submit(
+        app = application_submit(
             application=app, idempotency_key=new_key("submit"), actor=chain.maker
         )
-        app = services.application_review(
+        app = application_review(
             application=app,
             decision="approve",
             idempotency_key=new_key("review"),
             actor=chain.reviewer,
         )
-        app = services.application_approve(
+        app = application_approve(
             application=app, idempotency_key=new_key("approve"), actor=chain.approver
         )
         loans.append(
-            services.loan_disburse(
+            loan_disburse(
                 application=app,
                 disbursed_on=today(),
                 idempotency_key=new_key("disburse"),

@@ -8,7 +8,7 @@ from fund.errors import PermissionRefused
 from fund.models import AuditLog
 from loans.errors import LoanError
 from loans.models import LoanProduct
-from loans.origination import services
+from loans.origination.products import loan_product_create, loan_product_update
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ WEEKLY = {
 
 
 def test_a_product_keeps_every_setting(org, officers):
-    p = services.loan_product_create(
+    p = loan_product_create(
         fund=org.fund, code="TUAN", name="Cho vay trả góp tuần", actor=officers.fund, **WEEKLY
     )
     p.refresh_from_db()
@@ -84,29 +84,29 @@ def test_a_product_keeps_every_setting(org, officers):
 )
 def test_bad_product_settings_name_the_field_and_write_nothing(org, change, field):
     with pytest.raises(Exception) as e:
-        services.loan_product_create(fund=org.fund, code="X", name="X", **{**WEEKLY, **change})
+        loan_product_create(fund=org.fund, code="X", name="X", **{**WEEKLY, **change})
     assert getattr(e.value, "field", None) == field
     assert LoanProduct.objects.count() == 0
 
 
 def test_product_codes_are_unique_in_the_fund(org):
-    services.loan_product_create(fund=org.fund, code="X", name="X", **WEEKLY)
+    loan_product_create(fund=org.fund, code="X", name="X", **WEEKLY)
     with pytest.raises(LoanError) as e:
-        services.loan_product_create(fund=org.fund, code="X", name="Y", **WEEKLY)
+        loan_product_create(fund=org.fund, code="X", name="Y", **WEEKLY)
     assert e.value.field == "code"
 
 
 @pytest.mark.parametrize("who", ["grassroots", "superior", "auditor", "other_fund"])
 def test_only_fund_officers_set_products(org, officers, who):
     with pytest.raises(PermissionRefused):
-        services.loan_product_create(
+        loan_product_create(
             fund=org.fund, code="X", name="X", actor=getattr(officers, who), **WEEKLY
         )
 
 
 def test_an_update_is_audited_and_switching_savings_off_clears_the_figures(org, officers):
-    p = services.loan_product_create(fund=org.fund, code="X", name="X", **WEEKLY)
-    p = services.loan_product_update(product=p, savings_kind="none", actor=officers.fund)
+    p = loan_product_create(fund=org.fund, code="X", name="X", **WEEKLY)
+    p = loan_product_update(product=p, savings_kind="none", actor=officers.fund)
     assert (p.savings_kind, p.savings_amount.amount) == ("none", 0)
     log = AuditLog.objects.get(action="update", content_type__model="loanproduct")
     assert log.changes == {

@@ -13,8 +13,7 @@ from fund.models import OutboxMessage
 from fund.scoping import scope_for
 from loans.errors import LoanError
 from loans.models import Installment, ReminderDelivery, ReminderStage, ReminderTemplate
-from loans.origination import services
-from loans.origination.selectors import reminder_deliveries_failed
+from loans.origination.disbursement import loan_disburse
 from loans.reminders.channels import DeliveryError
 from loans.reminders.planning import (
     reminder_deliveries_recover,
@@ -26,6 +25,7 @@ from loans.reminders.planning import (
     reminders_run,
     reminders_schedule,
 )
+from loans.reminders.selectors import reminder_deliveries_failed
 from loans.servicing.repayments import repayment_post
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 
@@ -52,7 +52,7 @@ def make_loan(chain, *, phone="0912345678", name=None, union=None, amount=12_000
         amount=amount,
         term=12,
     )
-    return services.loan_disburse(
+    return loan_disburse(
         application=app,
         disbursed_on=DISBURSED,
         idempotency_key=new_key("disburse"),

@@ -28,8 +28,8 @@ from loans.models import (
     ScheduleRevision,
     WriteOffRecovery,
 )
-from loans.origination import services
-from loans.origination.selectors import add_months, loan_book_reconcile
+from loans.origination.disbursement import loan_disburse
+from loans.origination.eligibility import add_months
 from loans.restructuring.decisions import (
     borrower_savings_balance,
     loan_close,
@@ -39,7 +39,9 @@ from loans.restructuring.decisions import (
     loan_write_off,
     write_off_recovery_post,
 )
+from loans.servicing.reconciliation import loan_book_reconcile
 from loans.servicing.repayments import full_payoff_quote, repayment_reverse
+from loans.servicing.visits import followup_visit_record
 from loans.tests.factories import LoanProductFactory, new_key, today
 from loans.tests.servicing.test_repayments import dec, make_loan, pay
 
@@ -240,7 +242,7 @@ def test_a_repayment_on_the_old_schedule_cannot_be_reversed_after_rescheduling(l
 
 
 def test_a_visit_finding_misuse_recalls_the_loan(loan, officers):
-    visit = services.followup_visit_record(
+    visit = followup_visit_record(
         loan=loan,
         visited_on=today(),
         purpose_verified=False,
@@ -281,7 +283,7 @@ def test_recall_refusals(loan, officers):
     assert state() == before
     # A grassroots officer records the visit but cannot recall: nothing is written at all.
     with pytest.raises(PermissionRefused) as e:
-        services.followup_visit_record(
+        followup_visit_record(
             loan=loan,
             visited_on=today(),
             purpose_verified=False,
@@ -291,7 +293,7 @@ def test_recall_refusals(loan, officers):
         )
     assert e.value.field == "actor"
     assert not FollowUpVisit.objects.exists() and state() == before
-    services.followup_visit_record(
+    followup_visit_record(
         loan=loan,
         visited_on=today(),
         purpose_verified=False,
@@ -691,7 +693,7 @@ def test_savings_stay_while_another_loan_of_the_borrower_is_active(saver, chain,
         amount=5_000_000,
         term=6,
     )
-    other = services.loan_disburse(
+    other = loan_disburse(
         application=app,
         disbursed_on=today() - timedelta(days=1),
         idempotency_key=new_key("gn"),

@@ -9,9 +9,9 @@ from django.db import connection
 from accounting.models import JournalEntry
 from accounting.selectors import account_balance
 from loans.models import Installment, Loan
-from loans.origination import services
-from loans.origination.selectors import loan_book_reconcile
+from loans.origination.disbursement import loan_disburse
 from loans.servicing.arrears import loan_book_classify, loan_provisions_post
+from loans.servicing.reconciliation import loan_book_reconcile
 from loans.servicing.repayments import repayment_post
 from loans.tests.factories import (
     BorrowerFactory,
@@ -48,7 +48,7 @@ def make_loan(chain, *, product=None, amount=12_000_000, term=12, on=DISBURSED):
         amount=amount,
         term=term,
     )
-    return services.loan_disburse(
+    return loan_disburse(
         application=app, disbursed_on=on, idempotency_key=new_key("disburse"), actor=chain.approver
     )
 

@@ -22,12 +22,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from accounting.errors import ApplicationError
 from accounting.models import Posting
+from accounting.money import amount_of
 from accounting.selectors import account_balance
 from accounting.services import credit, debit, journal_entry_post
 from fund.errors import PermissionRefused
 from loans.models import Installment, Loan, LoanWriteOff
-from loans.origination import services
-from loans.origination.selectors import amount_of, loan_book_reconcile
 from loans.restructuring.decisions import (
     borrower_savings_balance,
     loan_close,
@@ -36,7 +35,9 @@ from loans.restructuring.decisions import (
     loan_write_off,
     write_off_recovery_post,
 )
+from loans.servicing.reconciliation import loan_book_reconcile
 from loans.servicing.repayments import full_payoff_quote, repayment_post, repayment_reverse
+from loans.servicing.visits import followup_visit_record
 from loans.tests.factories import LoanProductFactory, new_key, today
 from loans.tests.servicing.test_repayments import make_loan
 
@@ -198,7 +199,7 @@ class LoanBook(RuleBasedStateMachine):
         if draw:  # a misuse is rare: one draw in four
             return
         try:
-            services.followup_visit_record(
+            followup_visit_record(
                 loan=loan,
                 visited_on=today(),
                 purpose_verified=False,

@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 from accounting.models import JournalEntry
 from loans.errors import LoanError
 from loans.models import CloseOfBusinessRun, Installment
-from loans.origination.selectors import loan_book_reconcile
 from loans.servicing import close_of_business as cob
 from loans.servicing.close_of_business import close_of_business_catch_up, close_of_business_run
+from loans.servicing.reconciliation import loan_book_reconcile
 from loans.tasks import close_of_business_daily_task, close_of_business_task
 from loans.tests.factories import today
 from loans.tests.servicing.test_arrears import dec, inst, make_loan

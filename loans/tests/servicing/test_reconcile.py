@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 
 from accounting.services import credit, debit, journal_entry_post
 from loans.models import Loan
-from loans.origination import services
-from loans.origination.selectors import loan_book_reconcile, loan_outstanding_as_of
+from loans.origination.disbursement import loan_disburse
+from loans.servicing.reconciliation import loan_book_reconcile, loan_outstanding_as_of
 from loans.tests.factories import BorrowerFactory, application_to, fund_capital, new_key, today
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def lend(chain, borrower, amount, on, maker=None):
         approver=chain.approver,
         amount=amount,
     )
-    return services.loan_disburse(
+    return loan_disburse(
         application=app, disbursed_on=on, idempotency_key=new_key(), actor=chain.approver
     )
 
@@ -122,9 +122,7 @@ def test_another_fund_s_loans_are_not_mixed_in(org, book, officers):
     app = application_to(
         "approved", borrower=borrower, product=product, reviewer=None, approver=checker
     )
-    services.loan_disburse(
-        application=app, disbursed_on=today(), idempotency_key=new_key(), actor=checker
-    )
+    loan_disburse(application=app, disbursed_on=today(), idempotency_key=new_key(), actor=checker)
     hn = loan_book_reconcile(fund=org.fund, as_of=today())
     hcm = loan_book_reconcile(fund=org.other_fund, as_of=today())
     assert hn.ok and hcm.ok

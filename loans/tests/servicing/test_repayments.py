@@ -9,8 +9,8 @@ from accounting.models import CommandRecord, JournalEntry, Posting
 from accounting.selectors import account_balance
 from loans.errors import LoanError
 from loans.models import Installment, Loan, LoanTransaction, Repayment, RepaymentAllocation
-from loans.origination import services
-from loans.origination.selectors import loan_book_reconcile
+from loans.origination.disbursement import loan_disburse
+from loans.servicing.reconciliation import loan_book_reconcile
 from loans.servicing.repayments import repayment_post
 from loans.tests.factories import (
     BorrowerFactory,
@@ -42,7 +42,7 @@ def make_loan(chain, *, product=None, amount=12_000_000, term=12, on=DISBURSED):
         amount=amount,
         term=term,
     )
-    return services.loan_disburse(
+    return loan_disburse(
         application=app, disbursed_on=on, idempotency_key=new_key("disburse"), actor=chain.approver
     )
 

@@ -14,10 +14,10 @@ pytestmark = pytest.mark.postgres
 
 
 def disbursed(org, chain):
-    from loans.origination import services
+    from loans.origination.disbursement import loan_disburse
 
     fund_capital(org.fund)
-    return services.loan_disburse(
+    return loan_disburse(
         application=approved(chain, amount=12_000_000),
         disbursed_on=today(),
         idempotency_key="giai-ngan",

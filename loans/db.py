@@ -1,0 +1,64 @@
+"""Set-based writes of many rows in one statement, for the services that write rows in bulk."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import connections, models, router
+from djmoney.money import Money
+
+
+def _rows_insert(model, rows: list) -> None:
+    """``INSERT`` the rows as one prepared statement run for all rows, without reading their ids
+    back. A row is ``{attname: value}`` (a field not named takes its default): no model
+    instance to build (a money field's value is a new ``Money`` at each read); instances are
+    taken too, their values through each field's ``pre_save`` (``auto_now_add``). Not
+    ``bulk_create``, which compiles every value of every row through the query compiler (for a
+    schedule's money columns more than the insert itself costs). Values go through each field's
+    own preparation, as ``save()`` would; database constraints apply as usual."""
+    if not rows:
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    names = [f.attname for f in fields]
+    defaults = {f.attname: f.get_default() for f in fields}
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ("
+        + ", ".join(qn(f.column) for f in fields)
+        + ") VALUES ("
+        + ", ".join(["%s"] * len(fields))
+        + ")"
+    )
+
+    def values(row) -> list:
+        if isinstance(row, models.Model):  # pre_save: auto_now_add and the like, as save()
+            return [f.pre_save(row, True) for f in fields]
+        unknown = row.keys() - defaults.keys()
+        if unknown:
+            raise ValueError(f"{meta.label} has no field {', '.join(sorted(unknown))}")
+        return [row[name] if name in row else defaults[name] for name in names]
+
+    params = [
+        [_db_value(f, v, conn) for f, v in zip(fields, values(row), strict=True)] for row in rows
+    ]
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _db_value(field, value, conn):
+    """`value` as ``save()`` would send it for `field`. Plain ints, strings and None go as they
+    are (every field's preparation returns them unchanged); a money amount as its decimal
+    (what the money field's preparation does first); a choices member (a str subclass) as its
+    plain value, as Django's compiler does."""
+    kind = type(value)
+    if kind is int or kind is str or value is None:
+        return value
+    if isinstance(value, Money):
+        value = value.amount
+    if type(value) is Decimal and isinstance(field, models.DecimalField):
+        value = models.DecimalField.get_db_prep_save(field, value, conn)
+    else:
+        value = field.get_db_prep_save(value, conn)
+    return str(value) if isinstance(value, str) and type(value) is not str else value

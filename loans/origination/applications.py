@@ -1,0 +1,623 @@
+"""Loan applications along the approval chain.
+
+Every service takes keyword-only arguments, validates the whole request before it writes, runs
+in one transaction and records what it changed in the audit log. Moves of an application along
+the approval chain (``application_submit`` … ``loan_disburse``) run once per idempotency key
+(``accounting.idempotency.command_once``): a retry with the same request returns the first
+result, the same key with another request is refused.
+
+An approval always needs a person, who must not be the one who entered the application
+(maker-checker).
+
+The chain::
+
+    draft ──submit──▶ submitted ──review: approve──▶ reviewed ──approve──▶ approved ──▶ disbursed
+      ▲                  │  └──review: return──▶ returned ──submit──┘         │
+      └──── update ──────┘          (reject from submitted or reviewed; cancel before disbursed)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounting.errors import lazy_join, lazy_lower, translatable
+from accounting.idempotency import command_once
+from accounting.money import amount_of
+from fund.audit import audit_record, audit_record_many
+from fund.errors import PermissionRefused
+from fund.models import Role
+from fund.services import (
+    capital_commitment_create,
+    capital_commitment_release,
+)
+from loans.errors import (
+    IllegalTransition,
+    IneligibleBorrower,
+    LoanError,
+    MakerChecker,
+)
+from loans.models import (
+    ApplicationEvent,
+    ApplicationStatus,
+    Borrower,
+    Loan,
+    LoanApplication,
+    LoanProduct,
+    PurposeKind,
+    SecurityKind,
+)
+from loans.origination.cccd import CCCDInvalid, cccd_validate
+from loans.origination.eligibility import borrower_eligibility
+from loans.origination.products import product_terms
+from loans.policy import (
+    _actor_scope,
+    _require_approver,
+    _require_fund_officer,
+    _require_unit,
+    _require_write,
+    _user,
+)
+from loans.schedules import ScheduleError, ScheduleTerms, schedule_validate
+from loans.validation import (
+    _changes,
+    _choice,
+    _count,
+    _full_clean,
+    _positive_dong,
+    _refuse_unknown,
+    _snapshot,
+    _text,
+)
+
+S = ApplicationStatus
+
+MAX_PLANNED_JOBS = 1000
+
+# --------------------------------------------------------------------------------------------
+# Applications: entry
+
+APPLICATION_FIELDS = (
+    "product",
+    "amount",
+    "term",
+    "purpose_kind",
+    "purpose",
+    "planned_jobs",
+    "security_kind",
+    "guarantor_name",
+    "guarantor_national_id",
+    "guarantor_phone",
+    "guarantor_relationship",
+    "group_name",
+)
+
+
+def _clean_application(app: LoanApplication, fields: dict) -> None:
+    _refuse_unknown(fields, APPLICATION_FIELDS)
+    for f, v in fields.items():
+        if f == "product":
+            # The product as stored now, whatever copy the caller holds.
+            v = LoanProduct.objects.get(pk=v.pk)
+        elif f == "amount":
+            v = _positive_dong(v, field="amount", label=_("Số tiền vay"))
+        elif f == "term":
+            v = _count(v, field="term", label=_("Thời hạn vay (số kỳ)"), minimum=1, maximum=600)
+        elif f == "planned_jobs":
+            v = _count(
+                v,
+                field="planned_jobs",
+                label=_("Số việc làm mới dự kiến"),
+                maximum=MAX_PLANNED_JOBS,
+            )
+        elif f == "purpose_kind":
+            _choice(v, PurposeKind, field=f, label=_("Lĩnh vực sử dụng vốn"))
+        elif f == "security_kind":
+            _choice(v, SecurityKind, field=f, label=_("Hình thức bảo đảm"))
+        elif f == "purpose":
+            v = _text(v, field=f, label=_("Mục đích sử dụng vốn"), required=True, max_length=500)
+        elif f != "product":
+            v = _text(v, field=f, label=LoanApplication._meta.get_field(f).verbose_name)
+        setattr(app, f, v)
+    if app.product.fund_id != app.fund_id:
+        raise LoanError(_("Sản phẩm vay thuộc quỹ khác."), field="product")
+    if app.security_kind == SecurityKind.GUARANTOR:
+        if not app.guarantor_name:
+            raise LoanError(_("Thiếu họ tên người bảo lãnh."), field="guarantor_name")
+        try:
+            app.guarantor_national_id = cccd_validate(app.guarantor_national_id)
+        except CCCDInvalid as e:
+            raise LoanError(
+                _("Người bảo lãnh: %(reason)s"),
+                field="guarantor_national_id",
+                params={"reason": e.args[0]},
+            ) from None
+        if app.guarantor_national_id == app.borrower.national_id:
+            raise LoanError(
+                _("Người vay không tự bảo lãnh cho mình."), field="guarantor_national_id"
+            )
+        app.group_name = ""
+    else:
+        if not app.group_name:
+            raise LoanError(_("Thiếu tên tổ, nhóm vay vốn bảo lãnh."), field="group_name")
+        app.guarantor_name = app.guarantor_national_id = ""
+        app.guarantor_phone = app.guarantor_relationship = ""
+
+
+def _schedule_terms(terms: dict, *, amount: Decimal, term: int, on: date) -> ScheduleTerms:
+    return ScheduleTerms(
+        principal=amount,
+        installments=term,
+        method=terms["method"],
+        rate=Decimal(str(terms["rate"])),
+        rate_period=terms["rate_period"],
+        frequency=terms["frequency"],
+        disbursed_on=on,
+        principal_grace=terms["principal_grace"],
+        interest_grace=terms["interest_grace"],
+    )
+
+
+_SCHEDULE_FIELDS = {"principal": "amount", "installments": "term"}
+
+
+def _check_schedule_possible(app: LoanApplication, terms: dict | None = None) -> None:
+    """The product's terms give a schedule for this amount and term (grace shorter than term)."""
+    try:
+        schedule_validate(
+            _schedule_terms(
+                terms or product_terms(app.product),
+                amount=amount_of(app.amount),
+                term=app.term,
+                on=timezone.localdate(),
+            )
+        )
+    except ScheduleError as e:
+        raise LoanError(e.message, field=_SCHEDULE_FIELDS.get(e.field, e.field)) from None
+
+
+def _require_eligible(app: LoanApplication, *, on: date | None = None) -> None:
+    result = borrower_eligibility(
+        borrower=app.borrower,
+        product=app.product,
+        amount=amount_of(app.amount),
+        term=app.term,
+        on=on,
+        application=app,
+    )
+    if not result.eligible:
+        raise IneligibleBorrower(result.reasons)
+
+
+def _event(
+    app: LoanApplication, *, action: str, before: str, actor, note: str = "", also=()
+) -> None:
+    """The application's event and its audit entry; `also`: more audit entries ``(action, obj,
+    changes)`` of the same move, written with it in one statement."""
+    ApplicationEvent.objects.create(
+        application=app,
+        action=action,
+        from_status=before,
+        to_status=app.status,
+        actor=_user(actor),
+        note=note,
+    )
+    changes = {"status": [before or None, app.status]}
+    if note:
+        changes["note"] = [None, note]
+    if also:
+        audit_record_many(actor=_user(actor), records=[(action, app, changes), *also])
+    else:
+        audit_record(actor=_user(actor), action=action, obj=app, changes=changes)
+
+
+def application_create(
+    *,
+    borrower: Borrower,
+    product: LoanProduct,
+    amount,
+    term: int,
+    purpose_kind: str,
+    purpose: str,
+    security_kind: str,
+    planned_jobs: int = 0,
+    guarantor_name: str = "",
+    guarantor_national_id: str = "",
+    guarantor_phone: str = "",
+    guarantor_relationship: str = "",
+    group_name: str = "",
+    actor=None,
+) -> LoanApplication:
+    """Enter a draft application for a member, by their grassroots union (or above it).
+
+    Refused with every reason when the member is not eligible for this product, amount and term
+    (``IneligibleBorrower``); nothing is written then.
+    """
+    gu = borrower.grassroots_union
+    _require_unit(actor, fund_id=borrower.fund_id, grassroots_union=gu, field="borrower")
+    app = LoanApplication(
+        fund_id=borrower.fund_id,
+        borrower=borrower,
+        grassroots_union=gu,
+        superior_union_id=gu.superior_union_id,
+        created_by=_user(actor),
+    )
+    _clean_application(
+        app,
+        {
+            "product": product,
+            "amount": amount,
+            "term": term,
+            "purpose_kind": purpose_kind,
+            "purpose": purpose,
+            "planned_jobs": planned_jobs,
+            "security_kind": security_kind,
+            "guarantor_name": guarantor_name,
+            "guarantor_national_id": guarantor_national_id,
+            "guarantor_phone": guarantor_phone,
+            "guarantor_relationship": guarantor_relationship,
+            "group_name": group_name,
+        },
+    )
+    with transaction.atomic():
+        Borrower.objects.select_for_update().get(pk=borrower.pk)  # one application at a time
+        _require_eligible(app)
+        _check_schedule_possible(app)
+        _full_clean(app, rows_held=True, validate_constraints=False)
+        app.save()
+        _event(app, action="create", before="", actor=actor)
+    return app
+
+
+def application_update(*, application: LoanApplication, actor=None, **fields) -> LoanApplication:
+    """Change a draft or returned application (the grassroots union's side of the chain)."""
+    _require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
+    with transaction.atomic():
+        app = _locked(application)
+        _require_status(app, (S.DRAFT, S.RETURNED), "sửa")
+        before = _snapshot(app, [f + "_id" if f == "product" else f for f in fields])
+        _clean_application(app, fields)
+        _require_eligible(app)
+        _check_schedule_possible(app)
+        _full_clean(app, validate_constraints=False)
+        changes = _changes(before, app)
+        if changes:
+            app.save()
+            audit_record(actor=_user(actor), action="update", obj=app, changes=changes)
+    return app
+
+
+# --------------------------------------------------------------------------------------------
+# Applications: the chain
+
+_ACTION_LABELS = {
+    "submit": _("gửi đề nghị"),
+    "review": _("thẩm định"),
+    "approve": _("phê duyệt"),
+    "reject": _("từ chối"),
+    "cancel": _("hủy"),
+    "disburse": _("giải ngân"),
+    "sửa": _("sửa"),
+}
+
+_WITH_BORROWER = (
+    "borrower__fund",
+    "borrower__grassroots_union__superior_union",
+    "product",
+    "grassroots_union",
+)
+
+
+def _locked(application: LoanApplication, *, related=_WITH_BORROWER) -> LoanApplication:
+    # of=("self",): lock the application only, not the product and unions joined to it.
+    # Everything the eligibility check reads comes with it, in the same query (`related`: less
+    # for a caller that reads the borrower under a lock of its own).
+    return (
+        LoanApplication.objects.select_for_update(of=("self",))
+        .select_related(*related)
+        .get(pk=application.pk)
+    )
+
+
+# What a move of the chain writes (the row was read under lock; only these columns change).
+_MOVE_FIELDS = ("status", "updated_at")
+
+_DECISION_FIELDS = ("decided_by", "decided_at", "decision_reason")
+
+_REVIEW_FIELDS = ("reviewed_by", "reviewed_at", "review_note")
+
+
+def _require_status(app: LoanApplication, allowed, action: str) -> None:
+    if app.status in allowed:
+        return
+    extra = ""
+    if app.status == S.DISBURSED:
+        loan_id = Loan.objects.filter(application=app).values_list("pk", flat=True).first()
+        extra = translatable(_(" (khoản vay #%(loan)s)"), {"loan": loan_id})
+    raise IllegalTransition(
+        _(
+            "Không thể %(action)s hồ sơ #%(id)s: hồ sơ đang ở trạng thái '%(status)s'%(loan)s; "
+            "chỉ %(action)s được khi hồ sơ %(allowed)s."
+        ),
+        code="illegal_transition",
+        params={
+            "action": _ACTION_LABELS.get(action, action),
+            "id": app.pk,
+            "status": S(app.status).label,
+            "loan": extra,
+            "allowed": lazy_join(", ", [lazy_lower(S(s).label) for s in allowed]),
+        },
+    )
+
+
+def _transition(
+    *, name: str, application: LoanApplication, key: str, payload: dict, actor, run: Callable
+):
+    """Run a move of the chain once per idempotency key, in one transaction."""
+    payload = {"application": application.pk, "actor": getattr(_user(actor), "pk", None), **payload}
+    # command_once runs the move and records the key in one transaction (a savepoint inside the
+    # caller's): no transaction of its own is needed around it.
+    return command_once(
+        scope=f"loans.{name}",
+        key=key,
+        payload=payload,
+        run=run,
+        load=lambda pk: LoanApplication.objects.get(pk=pk),
+        result_id=application.pk,  # a move returns the application it moved
+    )
+
+
+def _reason(value, *, field: str = "reason") -> str:
+    return _text(value, field=field, label=_("Lý do"), required=True, max_length=500)
+
+
+def application_submit(
+    *, application: LoanApplication, idempotency_key: str, actor=None
+) -> LoanApplication:
+    """Send a draft (or returned) application to the superior union for review.
+
+    The member must be eligible on the day it is sent.
+    """
+    _require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
+
+    def run():
+        app = _locked(application)
+        _require_status(app, (S.DRAFT, S.RETURNED), "submit")
+        if app.borrower.grassroots_union_id != app.grassroots_union_id:
+            raise LoanError(
+                _("Thành viên đã chuyển sang công đoàn cơ sở khác; hãy hủy hồ sơ này."),
+                field="borrower",
+            )
+        _require_eligible(app)
+        before = app.status
+        app.status = S.SUBMITTED
+        app.superior_union_id = app.grassroots_union.superior_union_id
+        app.submitted_by, app.submitted_at = _user(actor), timezone.now()
+        app.save(update_fields=[*_MOVE_FIELDS, "superior_union", "submitted_by", "submitted_at"])
+        _event(app, action="submit", before=before, actor=actor)
+        return app
+
+    return _transition(
+        name="application_submit",
+        application=application,
+        key=idempotency_key,
+        payload={},
+        actor=actor,
+        run=run,
+    )
+
+
+REVIEW_DECISIONS = ("approve", "return", "reject")
+
+
+def _require_reviewer(actor, app: LoanApplication) -> None:
+    scope = _actor_scope(actor)
+    if scope is None:
+        return
+    _require_write(scope)
+    if scope.fund_id != app.fund_id:
+        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
+    if scope.role == Role.FUND_OFFICER:
+        return
+    if scope.role == Role.SUPERIOR_OFFICER and scope.superior_union_id == app.superior_union_id:
+        return
+    raise PermissionRefused(
+        _("Chỉ công đoàn cấp trên trực tiếp của công đoàn cơ sở (hoặc cán bộ quỹ) được thẩm định."),
+        field="actor",
+        code="reviewer_only",
+    )
+
+
+def application_review(
+    *,
+    application: LoanApplication,
+    decision: str,
+    idempotency_key: str,
+    note: str = "",
+    actor=None,
+) -> LoanApplication:
+    """The superior union's review of a submitted application: approve (send it on to the fund),
+    return (back to the grassroots union to complete) or reject (a reason is required)."""
+    if decision not in REVIEW_DECISIONS:
+        raise LoanError(
+            _("Ý kiến thẩm định phải là một trong %(choices)s."),
+            field="decision",
+            params={"choices": ", ".join(REVIEW_DECISIONS)},
+        )
+    if decision in ("return", "reject"):
+        note = _reason(note, field="note")
+    else:
+        note = _text(note, field="note", label=_("Ý kiến thẩm định"), max_length=500)
+    _require_reviewer(actor, application)
+
+    def run():
+        app = _locked(application)
+        _require_status(app, (S.SUBMITTED,), "review")
+        before = app.status
+        now = timezone.now()
+        if decision == "approve":
+            _require_eligible(app)
+            app.status = S.REVIEWED
+        elif decision == "return":
+            app.status = S.RETURNED
+        else:
+            app.status = S.REJECTED
+            app.decided_by, app.decided_at, app.decision_reason = _user(actor), now, note
+        app.reviewed_by, app.reviewed_at, app.review_note = _user(actor), now, note
+        app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS, *_REVIEW_FIELDS])
+        _event(app, action=f"review_{decision}", before=before, actor=actor, note=note)
+        return app
+
+    return _transition(
+        name="application_review",
+        application=application,
+        key=idempotency_key,
+        payload={"decision": decision, "note": note},
+        actor=actor,
+        run=run,
+    )
+
+
+def application_approve(
+    *, application: LoanApplication, idempotency_key: str, actor
+) -> LoanApplication:
+    """The fund's approval of a reviewed application, by a fund officer who did not enter,
+    submit or review it (maker-checker).
+
+    The product's terms are copied onto the application now (the loan keeps them whatever later
+    happens to the product) and the amount is held as a capital commitment
+    (``application:<id>``) until disbursement, rejection or cancellation.
+    """
+    if _user(actor) is None:
+        raise MakerChecker(_("Phê duyệt phải do một cán bộ quỹ thực hiện."))
+    scope = _actor_scope(actor)
+    if scope is not None:
+        _require_approver(scope)
+        if scope.fund_id != application.fund_id:
+            raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
+
+    def run():
+        app = _locked(application)
+        _require_status(app, (S.REVIEWED,), "approve")
+        for who, refusal in (
+            (
+                app.created_by_id,
+                _("Người lập hồ sơ không được tự phê duyệt; cần một cán bộ quỹ khác."),
+            ),
+            (
+                app.submitted_by_id,
+                _("Người gửi đề nghị hồ sơ không được tự phê duyệt; cần một cán bộ quỹ khác."),
+            ),
+            (
+                app.reviewed_by_id,
+                _("Người thẩm định hồ sơ không được tự phê duyệt; cần một cán bộ quỹ khác."),
+            ),
+        ):
+            if who == actor.pk:
+                raise MakerChecker(refusal)
+        _require_eligible(app)
+        terms = product_terms(app.product)
+        _check_schedule_possible(app, terms)
+        before = app.status
+        app.status = S.APPROVED
+        app.terms = terms
+        app.approved_by, app.approved_at = actor, timezone.now()
+        app.save(update_fields=[*_MOVE_FIELDS, "terms", "approved_by", "approved_at"])
+        # The fund and superior union usually came with the lock (through the borrower's union).
+        fund = app.borrower.fund if app.borrower.fund_id == app.fund_id else app.fund
+        su = app.borrower.grassroots_union.superior_union
+        if su is None or su.pk != app.superior_union_id:
+            su = app.superior_union
+        capital_commitment_create(
+            fund=fund,
+            reference=app.commitment_reference,
+            amount=amount_of(app.amount),
+            superior_union=su,
+            actor=_user(actor),
+        )
+        _event(app, action="approve", before=before, actor=actor)
+        return app
+
+    return _transition(
+        name="application_approve",
+        application=application,
+        key=idempotency_key,
+        payload={},
+        actor=actor,
+        run=run,
+    )
+
+
+def application_reject(
+    *, application: LoanApplication, reason: str, idempotency_key: str, actor=None
+) -> LoanApplication:
+    """Refuse an application for good, keeping the reason and who decided.
+
+    From ``submitted`` by the reviewing superior union (or the fund); from ``reviewed`` or
+    ``approved`` by a fund officer (an approved application's capital commitment is released).
+    """
+    reason = _reason(reason)
+    scope = _actor_scope(actor)
+
+    def run():
+        app = _locked(application)
+        _require_status(app, (S.SUBMITTED, S.REVIEWED, S.APPROVED), "reject")
+        if app.status == S.SUBMITTED:
+            _require_reviewer(actor, app)
+        elif scope is not None:
+            _require_fund_officer(actor, fund_id=app.fund_id)
+        before = app.status
+        app.status = S.REJECTED
+        app.decided_by, app.decided_at, app.decision_reason = _user(actor), timezone.now(), reason
+        app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
+        capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
+        _event(app, action="reject", before=before, actor=actor, note=reason)
+        return app
+
+    if scope is not None:
+        _require_write(scope)
+    return _transition(
+        name="application_reject",
+        application=application,
+        key=idempotency_key,
+        payload={"reason": reason},
+        actor=actor,
+        run=run,
+    )
+
+
+def application_cancel(
+    *, application: LoanApplication, reason: str, idempotency_key: str, actor=None
+) -> LoanApplication:
+    """Withdraw an application before disbursement (the member no longer needs the loan…),
+    keeping the reason and who decided. Before approval the proposing union may cancel; once
+    approved only a fund officer, and the capital commitment is released."""
+    reason = _reason(reason)
+    _require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
+
+    def run():
+        app = _locked(application)
+        _require_status(app, LoanApplication.OPEN_STATUSES, "cancel")
+        if app.status == S.APPROVED:
+            _require_fund_officer(actor, fund_id=app.fund_id)
+        before = app.status
+        app.status = S.CANCELLED
+        app.decided_by, app.decided_at, app.decision_reason = _user(actor), timezone.now(), reason
+        app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
+        capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
+        _event(app, action="cancel", before=before, actor=actor, note=reason)
+        return app
+
+    return _transition(
+        name="application_cancel",
+        application=application,
+        key=idempotency_key,
+        payload={"reason": reason},
+        actor=actor,
+        run=run,
+    )

@@ -1,0 +1,107 @@
+"""Reads of the loan book in force: lists of loans through the scope, a loan's ledger lines,
+the arrears of the book as the last close of business left them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from accounting.models import Posting
+from fund.scoping import Scope
+from loans.models import (
+    Loan,
+    LoanTransaction,
+)
+from loans.origination.selectors import _own_fund_first
+
+
+def loan_list(*, scope: Scope, status: str | None = None) -> QuerySet:
+    """Loans the scope may see, by the grassroots union recorded at disbursement."""
+    qs = _own_fund_first(Loan.objects.all(), scope).select_related("borrower", "grassroots_union")
+    return qs.filter(status=status) if status else qs
+
+
+def loan_postings(*, loan: Loan) -> QuerySet:
+    """Every ledger posting tagged with the loan's sub-ledger (all accounts), oldest first."""
+    return (
+        Posting.objects.filter(subledger=loan.subledger)
+        .select_related("account", "entry")
+        .order_by("effective_date", "entry_id", "id")
+    )
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One posting of the loan's journal as the loan page lists it."""
+
+    effective_date: date
+    entry_id: int
+    kind: str  # LoanTransaction.Kind value
+    memo: str | None  # on the first posting of each entry only
+    account_code: str
+    account_name: str
+    amount: Decimal  # signed: debit > 0
+
+
+def loan_ledger_lines(*, loan_id: int) -> list[LedgerLine]:
+    """The postings of the entries behind the loan's transactions (its journal), in the order of
+    the transactions, then of the postings: one query of plain values, no model instances."""
+    rows = (
+        LoanTransaction.objects.filter(loan_id=loan_id)
+        .order_by("effective_date", "id", "journal_entry__postings__id")
+        .values_list(
+            "id",
+            "effective_date",
+            "journal_entry_id",
+            "kind",
+            "journal_entry__memo",
+            "journal_entry__postings__account__code",
+            "journal_entry__postings__account__name",
+            "journal_entry__postings__amount",
+        )
+    )
+    lines, previous = [], None
+    for txn, on, entry, kind, memo, code, name, amount in rows:
+        if code is None:  # an entry without postings cannot be posted; nothing to list
+            continue
+        lines.append(
+            LedgerLine(on, entry, kind, memo if txn != previous else None, code, name, amount)
+        )
+        previous = txn
+    return lines
+
+
+@dataclass(frozen=True)
+class LoanBookArrears:
+    """Arrears of a fund's active loans as the last close of business left them."""
+
+    as_of: date | None  # that close of business's business date (None: never run)
+    loans: int  # loans with days past due
+    principal: Decimal  # overdue principal
+    amount: Decimal  # overdue principal + overdue interest + unpaid penalty
+
+
+def loan_book_arrears(*, fund_id: int) -> LoanBookArrears:
+    """The fund's arrears as of its last close of business, read from the figures that run
+    stored when it classified the book (``CloseOfBusinessRun.summary``: late loans, overdue
+    principal and interest, unpaid penalty over the active loans). One indexed row whatever the
+    size of the book, and nothing on the loans themselves: an index over the columns the daily
+    pass rewrites would cost every late loan a new entry in every index of the table each night
+    (no HOT update). No run yet: nothing is classified, every figure is zero."""
+    from loans.servicing.close_of_business import last_closed_run
+
+    run = last_closed_run(fund_id=fund_id)
+    summary = (run.summary or {}) if run is not None else {}
+
+    def dec(key: str) -> Decimal:
+        return Decimal(summary.get(key) or 0)
+
+    return LoanBookArrears(
+        as_of=run.business_date if run is not None else None,
+        loans=int(summary.get("loans_overdue") or 0),
+        principal=dec("overdue_principal"),
+        amount=dec("overdue_principal") + dec("overdue_interest") + dec("penalty_outstanding"),
+    )

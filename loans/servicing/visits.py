@@ -1,0 +1,132 @@
+"""Follow-up visits after disbursement: the purpose checked and the jobs confirmed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounting.idempotency import command_once
+from fund.audit import audit_record
+from loans.errors import (
+    LoanError,
+)
+from loans.models import (
+    FollowUpVisit,
+    Loan,
+)
+from loans.origination.applications import MAX_PLANNED_JOBS
+from loans.policy import _require_unit, _user
+from loans.validation import _count, _date, _full_clean, _text
+
+# --------------------------------------------------------------------------------------------
+# Follow-up visits
+
+
+def followup_visit_record(
+    *,
+    loan: Loan,
+    visited_on: date,
+    purpose_verified: bool,
+    jobs_confirmed: int,
+    note: str = "",
+    actor=None,
+    recall_idempotency_key: str | None = None,
+    idempotency_key: str | None = None,
+) -> FollowUpVisit:
+    """Record a visit after disbursement: whether the money went to the stated purpose and how
+    many new jobs it confirms (in addition to earlier visits).
+
+    A visit that finds the purpose not verified can recall the loan at once
+    (`recall_idempotency_key` given): ``loans.restructuring.decisions.loan_recall`` on the visit's
+    date, in
+    the same transaction (a fund officer's decision: refused for other roles, and then the visit
+    is not recorded either).
+
+    With `idempotency_key` (the web form's), the same request under the same key records the
+    visit once and returns it again; another request under that key is refused.
+    """
+    _require_unit(actor, fund_id=loan.fund_id, grassroots_union=loan.grassroots_union)
+    visited_on = _date(visited_on, field="visited_on", label=_("Ngày kiểm tra"))
+    if visited_on < loan.disbursed_on or visited_on > timezone.localdate():
+        raise LoanError(_("Ngày kiểm tra phải từ ngày giải ngân đến hôm nay."), field="visited_on")
+    if not isinstance(purpose_verified, bool):
+        raise LoanError(
+            _("Kết quả kiểm tra mục đích phải là có hoặc không."), field="purpose_verified"
+        )
+    jobs = _count(
+        jobs_confirmed,
+        field="jobs_confirmed",
+        label=_("Số việc làm xác nhận"),
+        maximum=MAX_PLANNED_JOBS,
+    )
+    note = _text(note, field="note", label=_("Ghi chú"), max_length=500)
+    values = {
+        "loan": loan,
+        "visited_on": visited_on,
+        "purpose_verified": purpose_verified,
+        "jobs": jobs,
+        "note": note,
+        "actor": actor,
+        "recall_idempotency_key": recall_idempotency_key,
+    }
+    if idempotency_key is None:
+        return _visit_record(**values)
+    with transaction.atomic():
+        return command_once(
+            scope="loans.followup_visit_record",
+            key=idempotency_key,
+            payload={
+                "loan": loan.pk,
+                "visited_on": visited_on.isoformat(),
+                "purpose_verified": purpose_verified,
+                "jobs_confirmed": jobs,
+                "note": note,
+                "recall": recall_idempotency_key,
+                "actor": getattr(_user(actor), "pk", None),
+            },
+            run=lambda: _visit_record(**values),
+            load=lambda pk: FollowUpVisit.objects.get(pk=pk),
+        )
+
+
+def _visit_record(
+    *, loan, visited_on, purpose_verified, jobs, note, actor, recall_idempotency_key
+) -> FollowUpVisit:
+    with transaction.atomic():
+        visit = FollowUpVisit(
+            loan=loan,
+            visited_on=visited_on,
+            purpose_verified=purpose_verified,
+            jobs_confirmed=jobs,
+            note=note,
+            visited_by=_user(actor),
+        )
+        _full_clean(visit, rows_held=True)
+        visit.save()
+        audit_record(
+            actor=_user(actor),
+            action="followup",
+            obj=loan,
+            changes={
+                "visited_on": [None, visited_on.isoformat()],
+                "purpose_verified": [None, purpose_verified],
+                "jobs_confirmed": [None, jobs],
+            },
+        )
+        if recall_idempotency_key is not None and not purpose_verified:
+            from loans.restructuring.decisions import (
+                loan_recall,  # restructuring builds on this module
+            )
+
+            loan_recall(
+                loan=loan,
+                recalled_on=visited_on,
+                reason=("Sử dụng vốn sai mục đích" + (f": {note}" if note else ""))[:500],
+                idempotency_key=recall_idempotency_key,
+                actor=actor,
+                visit=visit,
+            )
+    return visit
