@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
-from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -57,6 +56,7 @@ from fund.services import (
     lending_allocation_set,
     plan_split_set,
 )
+from fund.web.confirm import confirm_step
 from fund.web.forms import IdempotentForm, VndField, amount_field, date_field, form_error_apply
 
 PLAN_INDICATORS = ("disbursed_amount", "borrowers", "loans", "grassroots_unions", "jobs_created")
@@ -444,32 +444,26 @@ class ContributionForm(_CapitalForm):
 
 
 def _confirmed_post(request, form, *, title: str, form_page, done: str):
-    """Form → confirmation (same data and idempotency key, hidden) → one movement posted.
+    """A capital movement through the confirmation step (``fund.web.confirm``): one movement
+    posted, then the capital page. `form_page(form, status)` renders the form."""
 
-    `form_page(form, status)` renders the form. "Back" from the confirmation re-opens it with
-    what was typed; a refusal of the service re-opens it with the reason next to its field.
-    """
-    if "back" in request.POST:
-        form.is_valid()  # re-show the typed values without the errors of an unconfirmed form
-        form._errors = ErrorDict()
-        return form_page(form, 200)
-    if form.is_valid():
-        form.balance_check()
-    if not form.is_valid():
-        return form_page(form, 400)
-    if request.POST.get("confirmed") != "1":
-        return render(
+    def post(form):
+        form.post(request.user)
+        messages.success(request, done)
+        return redirect("fundweb:capital")
+
+    return confirm_step(
+        request,
+        form,
+        form_page=form_page,
+        confirm_page=lambda form: render(
             request,
             "fund/capital_confirm.html",
             {"form": form, "title": title, "summary": form.summary()},
-        )
-    try:
-        form.post(request.user)
-    except ApplicationError as e:
-        form_error_apply(form, e)
-        return form_page(form, 400)
-    messages.success(request, done)
-    return redirect("fundweb:capital")
+        ),
+        post=post,
+        check=lambda form: form.balance_check(),
+    )
 
 
 @access(FUND_OFFICERS)

@@ -1,11 +1,10 @@
 """REST API of a loan's life after disbursement: interest waiver, recovery after write-off,
 closure and recall (``/api/v1/loans/<id>/…/``) — the decisions the loan page offers a fund
 officer (``loans.web.actions``), through the same services (``loans.restructuring.decisions``) —
-and the
-requests for a rescheduling or a write-off (``loans.restructuring.change_requests``): any officer
-in charge of
-the loan asks (``…/reschedule-requests/``, ``…/write-off-requests/``), another fund officer
-approves or rejects (``/api/v1/change-requests/<id>/…``), the requester may withdraw.
+and the requests for a rescheduling or a write-off (``loans.restructuring.change_requests``):
+any officer in charge of the loan asks (``…/reschedule-requests/``, ``…/write-off-requests/``),
+another fund officer approves or rejects (``/api/v1/change-requests/<id>/…``), the requester
+may withdraw. Who may call each endpoint is the action's roles in ``loans.policy``'s table.
 
 Every POST that moves money or the schedule needs an ``Idempotency-Key`` header (a retry answers
 with the first result). Loans and requests outside the caller's scope answer 404.
@@ -21,10 +20,11 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from apicommon.base import ApiView, get_in_scope, idempotent_post, paged
-from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS
+from fund.access import ALL_ROLES
 from loans.api import serializers as s
 from loans.errors import LoanError
 from loans.models import Loan, LoanChangeRequest
+from loans.policy import LOAN_DECIDERS, LOAN_SERVICERS, loan_action_roles
 from loans.restructuring import change_requests
 from loans.restructuring import decisions as restructuring
 from loans.restructuring.selectors import change_request_list
@@ -53,15 +53,13 @@ def _loan_post(service, input_class, output_class, summary: str):
 
 
 class _LoanPostApi(ApiView):
-    access_roles = FUND_OFFICERS
-
     def arguments(self, loan: Loan, data: dict) -> dict:
         """The service's arguments from the checked input (ids resolved on the loan)."""
         return data
 
 
 class LoanRescheduleRequestApi(_LoanPostApi):
-    access_roles = WRITERS
+    access_roles = loan_action_roles("reschedule")
     post = _loan_post(
         partial(change_requests.change_request_file, kind=LoanChangeRequest.Kind.RESCHEDULE),
         s.RescheduleInput,
@@ -71,7 +69,7 @@ class LoanRescheduleRequestApi(_LoanPostApi):
 
 
 class LoanWriteOffRequestApi(_LoanPostApi):
-    access_roles = WRITERS
+    access_roles = loan_action_roles("write_off")
     post = _loan_post(
         partial(change_requests.change_request_file, kind=LoanChangeRequest.Kind.WRITE_OFF),
         s.WriteOffInput,
@@ -81,6 +79,7 @@ class LoanWriteOffRequestApi(_LoanPostApi):
 
 
 class LoanInterestWaiveApi(_LoanPostApi):
+    access_roles = loan_action_roles("waive")
     post = _loan_post(
         restructuring.loan_interest_waive,
         s.InterestWaiveInput,
@@ -90,6 +89,7 @@ class LoanInterestWaiveApi(_LoanPostApi):
 
 
 class LoanWriteOffRecoveryApi(_LoanPostApi):
+    access_roles = loan_action_roles("recovery")
     post = _loan_post(
         restructuring.write_off_recovery_post,
         s.RecoveryInput,
@@ -99,6 +99,7 @@ class LoanWriteOffRecoveryApi(_LoanPostApi):
 
 
 class LoanCloseApi(_LoanPostApi):
+    access_roles = loan_action_roles("close")
     post = _loan_post(
         restructuring.loan_close,
         s.CloseInput,
@@ -108,6 +109,7 @@ class LoanCloseApi(_LoanPostApi):
 
 
 class LoanRecallApi(_LoanPostApi):
+    access_roles = loan_action_roles("recall")
     post = _loan_post(
         restructuring.loan_recall,
         s.RecallInput,
@@ -164,7 +166,7 @@ class ChangeRequestDetailApi(ApiView):
 
 
 class ChangeRequestApproveApi(ApiView):
-    access_roles = FUND_OFFICERS
+    access_roles = LOAN_DECIDERS
 
     @idempotent_post(
         request=None,
@@ -181,7 +183,7 @@ class ChangeRequestApproveApi(ApiView):
 
 
 class ChangeRequestRejectApi(ApiView):
-    access_roles = FUND_OFFICERS
+    access_roles = LOAN_DECIDERS
 
     @extend_schema(
         request=s.NoteInput,
@@ -198,7 +200,7 @@ class ChangeRequestRejectApi(ApiView):
 
 
 class ChangeRequestWithdrawApi(ApiView):
-    access_roles = WRITERS
+    access_roles = LOAN_SERVICERS
 
     @extend_schema(
         request=None, responses={200: s.ChangeRequestOutput}, summary="Rút đề nghị của mình"

@@ -52,6 +52,7 @@ from loans.origination.borrowers import borrower_create, borrower_transfer, borr
 from loans.origination.disbursement import loan_disburse
 from loans.origination.eligibility import borrower_outstanding
 from loans.origination.selectors import application_list, borrower_list
+from loans.policy import loan_action_roles
 from loans.servicing import repayments
 from loans.servicing.selectors import loan_list
 from loans.servicing.visits import followup_visit_record
@@ -448,7 +449,7 @@ class LoanFollowUpVisitListApi(ApiView):
 
 
 class LoanFollowUpVisitCreateApi(ApiView):
-    access_roles = WRITERS
+    access_roles = loan_action_roles("visit")
 
     @extend_schema(
         request=s.FollowUpVisitInput,
@@ -535,7 +536,7 @@ class RepaymentCreateApi(ApiView):
 
 
 class RepaymentReverseApi(ApiView):
-    access_roles = FUND_OFFICERS
+    access_roles = loan_action_roles("reverse")
 
     @idempotent_post(
         request=s.ReasonInput,

@@ -1,5 +1,6 @@
 """``{% loan_actions loan %}``: the loan page's block of actions that apply to the loan's state
-and the signed-in officer's role (``loans.web.actions.loan_actions``)."""
+and the signed-in officer's role (``loans.policy``'s table, shown by
+``loans.web.actions.loan_actions``), with the loan's requests waiting for a decision."""
 
 from django import template
 
@@ -8,8 +9,8 @@ register = template.Library()
 
 @register.inclusion_tag("loans/actions/_block.html", takes_context=True)
 def loan_actions(context, loan):
+    from loans.policy import pending_requests
     from loans.web.actions import loan_actions as actions_for
-    from loans.web.actions import pending_requests
 
     scope = getattr(context.get("request"), "scope", None)
     return {
@@ -23,6 +24,6 @@ def loan_actions(context, loan):
 def loan_decisions(loan):
     """The decisions taken on the loan after disbursement, oldest first: reschedulings and
     recalls, waivers, reversed repayments, the write-off and its recoveries, the closure."""
-    from loans.web.actions import loan_decisions as decisions_of
+    from loans.web.loan_facts import loan_decisions as decisions_of
 
     return {"decisions": decisions_of(loan)}

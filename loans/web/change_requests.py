@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 
 from accounting.errors import ApplicationError
 from fund.access import ALL_ROLES, access
-from fund.models import Role
 from fund.web.forms import IdempotentForm, form_error_apply
 from loans.models import Loan, LoanChangeRequest, LoanWriteOff, WriteOffCause
+from loans.policy import LOAN_DECIDERS
 from loans.restructuring import change_requests, selectors
 from loans.web.action_forms import ChangeRequestRejectForm
-from loans.web.actions import _get_loan, _outstanding, _payoff, _write_off_facts
+from loans.web.loan_facts import loan_in_scope, outstanding_facts, payoff_facts, write_off_facts
 
 Status = LoanChangeRequest.Status
 PAGE_SIZE = 50
@@ -65,14 +65,14 @@ def _facts(req: LoanChangeRequest):
     if req.status != Status.PENDING:
         return []
     if req.kind == LoanChangeRequest.Kind.WRITE_OFF:
-        return _write_off_facts(loan)
-    return _outstanding(loan) + _payoff(loan)
+        return write_off_facts(loan)
+    return outstanding_facts(loan) + payoff_facts(loan)
 
 
 def _may_decide(req: LoanChangeRequest, request) -> bool:
     return (
         req.status == Status.PENDING
-        and request.scope.role == Role.FUND_OFFICER
+        and request.scope.role in LOAN_DECIDERS
         and req.requested_by_id != request.user.pk
     )
 
@@ -108,7 +108,7 @@ def change_request_detail(request, pk):
     req = req.first()
     if req is None:
         raise Http404(_("Không tìm thấy."))
-    req.loan = _get_loan(request, req.loan_id)  # another unit's loan → 404
+    req.loan = loan_in_scope(request, req.loan_id)  # another unit's loan → 404
     approve_form = ApproveForm()
     reject_form = ChangeRequestRejectForm()
     status_code = 200
@@ -149,7 +149,7 @@ def change_request_detail(request, pk):
                 messages.error(request, e.message)
         status_code = 400
         req.refresh_from_db()
-        req.loan = _get_loan(request, req.loan_id)
+        req.loan = loan_in_scope(request, req.loan_id)
     result = None
     if req.revision_id:
         result = req.revision

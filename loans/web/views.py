@@ -28,6 +28,7 @@ from fund.attainment import attainment, fund_plan_by_quarter, planned_figure_of
 from fund.models import AnnualPlan, GrassrootsUnion, Role
 from fund.scoping import scope_filter, scoped_get_or_404
 from fund.selectors import capital_position
+from fund.web.confirm import confirm_step
 from fund.web.forms import form_error_apply
 from loans.models import (
     ApplicationEvent,
@@ -367,9 +368,9 @@ def approvals(request):
 @access(FUND_OFFICERS)
 def disbursements(request):
     """The approved applications waiting; the officer ticks several and pays them out on one
-    date (``loans.origination.disbursement.loan_disburse_many``: one transaction, all or none, each
-    under its
-    own key), after a confirmation page with the count and the total."""
+    date (``loans.origination.disbursement.loan_disburse_many``: one transaction, all or
+    none, each under its own key), after a confirmation page with the count and the total
+    (``fund.web.confirm``)."""
     form = BatchDisburseForm(
         request.POST or None,
         # Disbursed ones too: a repeated submit finds them, and the service answers it (the
@@ -379,55 +380,57 @@ def disbursements(request):
         ),
         initial={"disbursed_on": _today()},
     )
-    response_status = 200
-    if request.method == "POST":
-        back = bool(request.POST.get("back"))  # from the confirmation page, to change the choice
-        if form.is_valid() and not back:
-            d = form.cleaned_data
-            if not request.POST.get("confirmed"):
-                return render(
-                    request,
-                    "loans/disburse_confirm.html",
-                    {
-                        "form": form,
-                        "apps": d["applications"],
-                        "total": sum(amount_of(a.amount) for a in d["applications"]),
-                    },
-                )
-            try:
-                loans = loan_disburse_many(
-                    applications=d["applications"],
-                    disbursed_on=d["disbursed_on"],
-                    idempotency_keys=form.keys(),
-                    actor=request.user,
-                    cash_account=d["cash_account"],
-                )
-            except ApplicationError as e:
-                refused = getattr(e, "application_id", None)
-                if refused is None:
-                    form_error_apply(form, e)
-                else:
-                    params = {"id": refused, "message": e.message}
-                    form.add_error(None, _("Hồ sơ #%(id)s: %(message)s") % params)
-            else:
-                total = format_vnd(sum(amount_of(x.principal) for x in loans))
-                messages.success(
-                    request,
-                    _("Đã giải ngân %(n)s khoản vay, tổng %(total)s.")
-                    % {"n": len(loans), "total": total},
-                )
-                return redirect("loans:disbursements")
-        response_status = 200 if back else 400
-    return _applications(
-        request,
-        status=S.APPROVED,
-        title=_("Hồ sơ chờ giải ngân"),
-        extra={
-            "queue": "disbursements",
-            "batch_form": form,
-            "selected": {str(v) for v in request.POST.getlist("applications")},
-        },
-        response_status=response_status,
+
+    def queue(form, status):
+        return _applications(
+            request,
+            status=S.APPROVED,
+            title=_("Hồ sơ chờ giải ngân"),
+            extra={
+                "queue": "disbursements",
+                "batch_form": form,
+                "selected": {str(v) for v in request.POST.getlist("applications")},
+            },
+            response_status=status,
+        )
+
+    if request.method != "POST":
+        return queue(form, 200)
+
+    def confirm_page(form):
+        apps = form.cleaned_data["applications"]
+        return render(
+            request,
+            "loans/disburse_confirm.html",
+            {"form": form, "apps": apps, "total": sum(amount_of(a.amount) for a in apps)},
+        )
+
+    def post(form):
+        d = form.cleaned_data
+        loans = loan_disburse_many(
+            applications=d["applications"],
+            disbursed_on=d["disbursed_on"],
+            idempotency_keys=form.keys(),
+            actor=request.user,
+            cash_account=d["cash_account"],
+        )
+        total = format_vnd(sum(amount_of(x.principal) for x in loans))
+        messages.success(
+            request,
+            _("Đã giải ngân %(n)s khoản vay, tổng %(total)s.") % {"n": len(loans), "total": total},
+        )
+        return redirect("loans:disbursements")
+
+    def refused(form, e):
+        application = getattr(e, "application_id", None)
+        if application is None:
+            form_error_apply(form, e)
+        else:
+            params = {"id": application, "message": e.message}
+            form.add_error(None, _("Hồ sơ #%(id)s: %(message)s") % params)
+
+    return confirm_step(
+        request, form, form_page=queue, confirm_page=confirm_page, post=post, refused=refused
     )
 
 
@@ -721,7 +724,7 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
         i.late = i in arrears
     days_past_due = (today - arrears[0].due_date).days if arrears else 0
     # Read once for the page, its actions (a repayment to reverse?) and its decisions (the
-    # reversed ones): see loans.web.actions._read_repayments.
+    # reversed ones): see loans.policy.page_repayments.
     loan.page_repayments = list(
         loan.repayments.select_related("batch", "reversal_entry").order_by("paid_on", "id")
     )
