@@ -8,7 +8,7 @@ from django.db import connections, models, router
 from djmoney.money import Money
 
 
-def _rows_insert(model, rows: list) -> None:
+def rows_insert(model, rows: list) -> None:
     """``INSERT`` the rows as one prepared statement run for all rows, without reading their ids
     back. A row is ``{attname: value}`` (a field not named takes its default): no model
     instance to build (a money field's value is a new ``Money`` at each read); instances are
@@ -41,13 +41,13 @@ def _rows_insert(model, rows: list) -> None:
         return [row[name] if name in row else defaults[name] for name in names]
 
     params = [
-        [_db_value(f, v, conn) for f, v in zip(fields, values(row), strict=True)] for row in rows
+        [db_value(f, v, conn) for f, v in zip(fields, values(row), strict=True)] for row in rows
     ]
     with conn.cursor() as cursor:
         cursor.executemany(sql, params)
 
 
-def _db_value(field, value, conn):
+def db_value(field, value, conn):
     """`value` as ``save()`` would send it for `field`. Plain ints, strings and None go as they
     are (every field's preparation returns them unchanged); a money amount as its decimal
     (what the money field's preparation does first); a choices member (a str subclass) as its

@@ -22,7 +22,7 @@ from loans.models import (
 # Helpers: roles, validation
 
 
-def _actor_scope(actor) -> Scope | None:
+def actor_scope(actor) -> Scope | None:
     """The actor's scope; None for the system and for site administrators without a profile."""
     if actor is None:
         return None
@@ -34,7 +34,7 @@ def _actor_scope(actor) -> Scope | None:
         raise PermissionRefused(e.args[0], field="actor", code="no_role") from None
 
 
-def _require_write(scope: Scope) -> None:
+def require_write(scope: Scope) -> None:
     """The fund's rule (auditors read, never write), with the refusal naming the actor."""
     try:
         scoping.scope_require_write(scope)
@@ -42,25 +42,25 @@ def _require_write(scope: Scope) -> None:
         raise PermissionRefused(e.message, field="actor", code=e.code) from None
 
 
-def _require_approver(scope: Scope) -> None:
+def require_approver(scope: Scope) -> None:
     try:
         scoping.scope_require_approver(scope)
     except PermissionRefused as e:
         raise PermissionRefused(e.message, field="actor", code=e.code) from None
 
 
-def _user(actor):
+def actor_user(actor):
     return actor if actor is not None and actor.pk else None
 
 
-def _require_unit(
+def require_unit(
     actor, *, fund_id: int, grassroots_union: GrassrootsUnion, field: str = "grassroots_union"
 ) -> Scope | None:
     """The actor may write rows of `grassroots_union` (their scope holds it); auditors never."""
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is None:
         return None
-    _require_write(scope)
+    require_write(scope)
     if scope.fund_id != fund_id:
         raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
     if not scope.allows_grassroots_union(grassroots_union):
@@ -73,11 +73,11 @@ def _require_unit(
     return scope
 
 
-def _require_fund_officer(actor, *, fund_id: int, field: str = "actor") -> Scope | None:
-    scope = _actor_scope(actor)
+def require_fund_officer(actor, *, fund_id: int, field: str = "actor") -> Scope | None:
+    scope = actor_scope(actor)
     if scope is None:
         return None
-    _require_write(scope)
+    require_write(scope)
     if scope.role != Role.FUND_OFFICER:
         raise PermissionRefused(_("Chỉ cán bộ quỹ được thực hiện thao tác này."), code="fund_only")
     if scope.fund_id != fund_id:
@@ -90,10 +90,10 @@ def loan_require_servicer(actor, *, loan: Loan, field: str = "loan") -> Scope | 
     (as recorded at disbursement, or the borrower's union now, after a transfer), a superior
     officer above either, any fund officer of the fund; never an auditor. ``None`` (the system)
     and site administrators without a profile pass."""
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is None:
         return None
-    _require_write(scope)
+    require_write(scope)
     if scope.fund_id != loan.fund_id:
         raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
     unions = [loan.grassroots_union, loan.borrower.grassroots_union]
@@ -110,10 +110,10 @@ def loan_require_servicer(actor, *, loan: Loan, field: str = "loan") -> Scope | 
 def loan_require_fund_officer(actor, *, loan: Loan) -> Scope | None:
     """Decisions on a loan's terms (rescheduling, waiver, write-off, recall) are the fund
     officers' (or the system's); the refusal names the actor."""
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is None:
         return None
-    _require_write(scope)
+    require_write(scope)
     if scope.role != Role.FUND_OFFICER:
         raise PermissionRefused(
             _("Chỉ cán bộ quỹ được thực hiện thao tác này."), field="actor", code="fund_only"

@@ -17,7 +17,7 @@ from loans.errors import (
 )
 
 
-def _plain(value):
+def audit_plain(value):
     """A value as the audit log stores it: amounts as whole-đồng strings, dates ISO, rows by id."""
     if isinstance(value, Money):
         value = value.amount
@@ -30,17 +30,17 @@ def _plain(value):
     return value
 
 
-def _snapshot(obj, fields) -> dict:
-    return {f: _plain(getattr(obj, f)) for f in fields}
+def audit_snapshot(obj, fields) -> dict:
+    return {f: audit_plain(getattr(obj, f)) for f in fields}
 
 
-def _changes(before: dict, obj) -> dict:
+def audit_changes(before: dict, obj) -> dict:
     """``{"field": [old, new]}`` for the fields of `before` that differ on `obj` now."""
-    after = _snapshot(obj, before)
+    after = audit_snapshot(obj, before)
     return {f: [old, after[f]] for f, old in before.items() if after[f] != old}
 
 
-def _full_clean(obj, *, rows_held: bool = False, **kwargs) -> None:
+def full_clean(obj, *, rows_held: bool = False, **kwargs) -> None:
     """full_clean() with the first problem as a LoanError naming its field.
 
     `rows_held`: the related rows are instances the service has just read (or locked) in this
@@ -62,7 +62,7 @@ def _full_clean(obj, *, rows_held: bool = False, **kwargs) -> None:
         ) from None
 
 
-def _text(value, *, field: str, label: str, required: bool = False, max_length: int = 255):
+def clean_text(value, *, field: str, label: str, required: bool = False, max_length: int = 255):
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -79,7 +79,7 @@ def _text(value, *, field: str, label: str, required: bool = False, max_length: 
     return value
 
 
-def _date(value, *, field: str, label: str, required: bool = True) -> date | None:
+def clean_date(value, *, field: str, label: str, required: bool = True) -> date | None:
     if value is None and not required:
         return None
     if isinstance(value, datetime) or not isinstance(value, date):
@@ -91,7 +91,7 @@ def _date(value, *, field: str, label: str, required: bool = True) -> date | Non
     return value
 
 
-def _count(value, *, field: str, label: str, minimum: int = 0, maximum: int = 32767) -> int:
+def clean_count(value, *, field: str, label: str, minimum: int = 0, maximum: int = 32767) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise LoanError(
             _("%(label)s phải là số nguyên, nhận được %(value)s."),
@@ -107,7 +107,7 @@ def _count(value, *, field: str, label: str, minimum: int = 0, maximum: int = 32
     return value
 
 
-def _positive_dong(value, *, field: str, label: str) -> Decimal:
+def clean_positive_dong(value, *, field: str, label: str) -> Decimal:
     amount = to_dong(value, field=field)
     if amount <= 0:
         raise LoanError(
@@ -118,7 +118,7 @@ def _positive_dong(value, *, field: str, label: str) -> Decimal:
     return amount
 
 
-def _choice(value, choices, *, field: str, label: str) -> str:
+def clean_choice(value, choices, *, field: str, label: str) -> str:
     values = {c.value if hasattr(c, "value") else c[0] for c in choices}
     if not isinstance(value, str) or value not in values:
         raise LoanError(
@@ -129,7 +129,7 @@ def _choice(value, choices, *, field: str, label: str) -> str:
     return value
 
 
-def _refuse_unknown(values: dict, known) -> None:
+def refuse_unknown_fields(values: dict, known) -> None:
     """A service's ``**fields`` hold only fields it can change."""
     if unknown := set(values) - set(known):
         raise LoanError(

@@ -56,23 +56,23 @@ from loans.origination.cccd import CCCDInvalid, cccd_validate
 from loans.origination.eligibility import borrower_eligibility
 from loans.origination.products import product_terms
 from loans.policy import (
-    _actor_scope,
-    _require_approver,
-    _require_fund_officer,
-    _require_unit,
-    _require_write,
-    _user,
+    actor_scope,
+    actor_user,
+    require_approver,
+    require_fund_officer,
+    require_unit,
+    require_write,
 )
 from loans.schedules import ScheduleError, ScheduleTerms, schedule_validate
 from loans.validation import (
-    _changes,
-    _choice,
-    _count,
-    _full_clean,
-    _positive_dong,
-    _refuse_unknown,
-    _snapshot,
-    _text,
+    audit_changes,
+    audit_snapshot,
+    clean_choice,
+    clean_count,
+    clean_positive_dong,
+    clean_text,
+    full_clean,
+    refuse_unknown_fields,
 )
 
 S = ApplicationStatus
@@ -99,30 +99,34 @@ APPLICATION_FIELDS = (
 
 
 def _clean_application(app: LoanApplication, fields: dict) -> None:
-    _refuse_unknown(fields, APPLICATION_FIELDS)
+    refuse_unknown_fields(fields, APPLICATION_FIELDS)
     for f, v in fields.items():
         if f == "product":
             # The product as stored now, whatever copy the caller holds.
             v = LoanProduct.objects.get(pk=v.pk)
         elif f == "amount":
-            v = _positive_dong(v, field="amount", label=_("Số tiền vay"))
+            v = clean_positive_dong(v, field="amount", label=_("Số tiền vay"))
         elif f == "term":
-            v = _count(v, field="term", label=_("Thời hạn vay (số kỳ)"), minimum=1, maximum=600)
+            v = clean_count(
+                v, field="term", label=_("Thời hạn vay (số kỳ)"), minimum=1, maximum=600
+            )
         elif f == "planned_jobs":
-            v = _count(
+            v = clean_count(
                 v,
                 field="planned_jobs",
                 label=_("Số việc làm mới dự kiến"),
                 maximum=MAX_PLANNED_JOBS,
             )
         elif f == "purpose_kind":
-            _choice(v, PurposeKind, field=f, label=_("Lĩnh vực sử dụng vốn"))
+            clean_choice(v, PurposeKind, field=f, label=_("Lĩnh vực sử dụng vốn"))
         elif f == "security_kind":
-            _choice(v, SecurityKind, field=f, label=_("Hình thức bảo đảm"))
+            clean_choice(v, SecurityKind, field=f, label=_("Hình thức bảo đảm"))
         elif f == "purpose":
-            v = _text(v, field=f, label=_("Mục đích sử dụng vốn"), required=True, max_length=500)
+            v = clean_text(
+                v, field=f, label=_("Mục đích sử dụng vốn"), required=True, max_length=500
+            )
         elif f != "product":
-            v = _text(v, field=f, label=LoanApplication._meta.get_field(f).verbose_name)
+            v = clean_text(v, field=f, label=LoanApplication._meta.get_field(f).verbose_name)
         setattr(app, f, v)
     if app.product.fund_id != app.fund_id:
         raise LoanError(_("Sản phẩm vay thuộc quỹ khác."), field="product")
@@ -204,16 +208,16 @@ def _event(
         action=action,
         from_status=before,
         to_status=app.status,
-        actor=_user(actor),
+        actor=actor_user(actor),
         note=note,
     )
     changes = {"status": [before or None, app.status]}
     if note:
         changes["note"] = [None, note]
     if also:
-        audit_record_many(actor=_user(actor), records=[(action, app, changes), *also])
+        audit_record_many(actor=actor_user(actor), records=[(action, app, changes), *also])
     else:
-        audit_record(actor=_user(actor), action=action, obj=app, changes=changes)
+        audit_record(actor=actor_user(actor), action=action, obj=app, changes=changes)
 
 
 def application_create(
@@ -239,13 +243,13 @@ def application_create(
     (``IneligibleBorrower``); nothing is written then.
     """
     gu = borrower.grassroots_union
-    _require_unit(actor, fund_id=borrower.fund_id, grassroots_union=gu, field="borrower")
+    require_unit(actor, fund_id=borrower.fund_id, grassroots_union=gu, field="borrower")
     app = LoanApplication(
         fund_id=borrower.fund_id,
         borrower=borrower,
         grassroots_union=gu,
         superior_union_id=gu.superior_union_id,
-        created_by=_user(actor),
+        created_by=actor_user(actor),
     )
     _clean_application(
         app,
@@ -268,7 +272,7 @@ def application_create(
         Borrower.objects.select_for_update().get(pk=borrower.pk)  # one application at a time
         _require_eligible(app)
         _check_schedule_possible(app)
-        _full_clean(app, rows_held=True, validate_constraints=False)
+        full_clean(app, rows_held=True, validate_constraints=False)
         app.save()
         _event(app, action="create", before="", actor=actor)
     return app
@@ -276,19 +280,19 @@ def application_create(
 
 def application_update(*, application: LoanApplication, actor=None, **fields) -> LoanApplication:
     """Change a draft or returned application (the grassroots union's side of the chain)."""
-    _require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
+    require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
     with transaction.atomic():
         app = _locked(application)
         _require_status(app, (S.DRAFT, S.RETURNED), "sửa")
-        before = _snapshot(app, [f + "_id" if f == "product" else f for f in fields])
+        before = audit_snapshot(app, [f + "_id" if f == "product" else f for f in fields])
         _clean_application(app, fields)
         _require_eligible(app)
         _check_schedule_possible(app)
-        _full_clean(app, validate_constraints=False)
-        changes = _changes(before, app)
+        full_clean(app, validate_constraints=False)
+        changes = audit_changes(before, app)
         if changes:
             app.save()
-            audit_record(actor=_user(actor), action="update", obj=app, changes=changes)
+            audit_record(actor=actor_user(actor), action="update", obj=app, changes=changes)
     return app
 
 
@@ -359,7 +363,11 @@ def _transition(
     *, name: str, application: LoanApplication, key: str, payload: dict, actor, run: Callable
 ):
     """Run a move of the chain once per idempotency key, in one transaction."""
-    payload = {"application": application.pk, "actor": getattr(_user(actor), "pk", None), **payload}
+    payload = {
+        "application": application.pk,
+        "actor": getattr(actor_user(actor), "pk", None),
+        **payload,
+    }
     # command_once runs the move and records the key in one transaction (a savepoint inside the
     # caller's): no transaction of its own is needed around it.
     return command_once(
@@ -373,7 +381,7 @@ def _transition(
 
 
 def _reason(value, *, field: str = "reason") -> str:
-    return _text(value, field=field, label=_("Lý do"), required=True, max_length=500)
+    return clean_text(value, field=field, label=_("Lý do"), required=True, max_length=500)
 
 
 def application_submit(
@@ -383,7 +391,7 @@ def application_submit(
 
     The member must be eligible on the day it is sent.
     """
-    _require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
+    require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
 
     def run():
         app = _locked(application)
@@ -397,7 +405,7 @@ def application_submit(
         before = app.status
         app.status = S.SUBMITTED
         app.superior_union_id = app.grassroots_union.superior_union_id
-        app.submitted_by, app.submitted_at = _user(actor), timezone.now()
+        app.submitted_by, app.submitted_at = actor_user(actor), timezone.now()
         app.save(update_fields=[*_MOVE_FIELDS, "superior_union", "submitted_by", "submitted_at"])
         _event(app, action="submit", before=before, actor=actor)
         return app
@@ -416,10 +424,10 @@ REVIEW_DECISIONS = ("approve", "return", "reject")
 
 
 def _require_reviewer(actor, app: LoanApplication) -> None:
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is None:
         return
-    _require_write(scope)
+    require_write(scope)
     if scope.fund_id != app.fund_id:
         raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
     if scope.role == Role.FUND_OFFICER:
@@ -452,7 +460,7 @@ def application_review(
     if decision in ("return", "reject"):
         note = _reason(note, field="note")
     else:
-        note = _text(note, field="note", label=_("Ý kiến thẩm định"), max_length=500)
+        note = clean_text(note, field="note", label=_("Ý kiến thẩm định"), max_length=500)
     _require_reviewer(actor, application)
 
     def run():
@@ -467,8 +475,8 @@ def application_review(
             app.status = S.RETURNED
         else:
             app.status = S.REJECTED
-            app.decided_by, app.decided_at, app.decision_reason = _user(actor), now, note
-        app.reviewed_by, app.reviewed_at, app.review_note = _user(actor), now, note
+            app.decided_by, app.decided_at, app.decision_reason = actor_user(actor), now, note
+        app.reviewed_by, app.reviewed_at, app.review_note = actor_user(actor), now, note
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS, *_REVIEW_FIELDS])
         _event(app, action=f"review_{decision}", before=before, actor=actor, note=note)
         return app
@@ -493,11 +501,11 @@ def application_approve(
     happens to the product) and the amount is held as a capital commitment
     (``application:<id>``) until disbursement, rejection or cancellation.
     """
-    if _user(actor) is None:
+    if actor_user(actor) is None:
         raise MakerChecker(_("Phê duyệt phải do một cán bộ quỹ thực hiện."))
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is not None:
-        _require_approver(scope)
+        require_approver(scope)
         if scope.fund_id != application.fund_id:
             raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
 
@@ -538,7 +546,7 @@ def application_approve(
             reference=app.commitment_reference,
             amount=amount_of(app.amount),
             superior_union=su,
-            actor=_user(actor),
+            actor=actor_user(actor),
         )
         _event(app, action="approve", before=before, actor=actor)
         return app
@@ -562,7 +570,7 @@ def application_reject(
     ``approved`` by a fund officer (an approved application's capital commitment is released).
     """
     reason = _reason(reason)
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
 
     def run():
         app = _locked(application)
@@ -570,17 +578,21 @@ def application_reject(
         if app.status == S.SUBMITTED:
             _require_reviewer(actor, app)
         elif scope is not None:
-            _require_fund_officer(actor, fund_id=app.fund_id)
+            require_fund_officer(actor, fund_id=app.fund_id)
         before = app.status
         app.status = S.REJECTED
-        app.decided_by, app.decided_at, app.decision_reason = _user(actor), timezone.now(), reason
+        app.decided_by, app.decided_at, app.decision_reason = (
+            actor_user(actor),
+            timezone.now(),
+            reason,
+        )
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
-        capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
+        capital_commitment_release(reference=app.commitment_reference, actor=actor_user(actor))
         _event(app, action="reject", before=before, actor=actor, note=reason)
         return app
 
     if scope is not None:
-        _require_write(scope)
+        require_write(scope)
     return _transition(
         name="application_reject",
         application=application,
@@ -598,18 +610,22 @@ def application_cancel(
     keeping the reason and who decided. Before approval the proposing union may cancel; once
     approved only a fund officer, and the capital commitment is released."""
     reason = _reason(reason)
-    _require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
+    require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
 
     def run():
         app = _locked(application)
         _require_status(app, LoanApplication.OPEN_STATUSES, "cancel")
         if app.status == S.APPROVED:
-            _require_fund_officer(actor, fund_id=app.fund_id)
+            require_fund_officer(actor, fund_id=app.fund_id)
         before = app.status
         app.status = S.CANCELLED
-        app.decided_by, app.decided_at, app.decision_reason = _user(actor), timezone.now(), reason
+        app.decided_by, app.decided_at, app.decision_reason = (
+            actor_user(actor),
+            timezone.now(),
+            reason,
+        )
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
-        capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
+        capital_commitment_release(reference=app.commitment_reference, actor=actor_user(actor))
         _event(app, action="cancel", before=before, actor=actor, note=reason)
         return app
 

@@ -25,7 +25,7 @@ from fund.services import (
     capital_commitment_release,
 )
 from fund.services import capital_lock as fund_capital_lock
-from loans.db import _rows_insert
+from loans.db import rows_insert
 from loans.errors import (
     BorrowerLimitExceeded,
     IneligibleBorrower,
@@ -42,9 +42,9 @@ from loans.models import (
 )
 from loans.origination.applications import S, _event, _locked, _require_status, _schedule_terms
 from loans.origination.eligibility import borrower_eligibility
-from loans.policy import _actor_scope, _require_fund_officer, _require_write, _user
+from loans.policy import actor_scope, actor_user, require_fund_officer, require_write
 from loans.schedules import schedule_generate
-from loans.validation import _date
+from loans.validation import clean_date
 
 LOANS_ACCOUNT = "1283"
 
@@ -109,7 +109,7 @@ def loan_disburse_many(
     each loan as it is posted (``fund.services.CapitalLedger``), so that every check sees what
     a fresh read would.
     """
-    disbursed_on = _date(disbursed_on, field="disbursed_on", label=_("Ngày giải ngân"))
+    disbursed_on = clean_date(disbursed_on, field="disbursed_on", label=_("Ngày giải ngân"))
     # An earlier date is accepted: the date is the business date of the payment voucher, and a
     # loan book taken over from paper is entered after the fact (the ledger still refuses a
     # closed period).
@@ -121,11 +121,11 @@ def loan_disburse_many(
         )
     if len(applications) != len(idempotency_keys):
         raise LoanError(_("Mỗi hồ sơ cần một khóa chống trùng."), field="idempotency_keys")
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is not None:
-        _require_write(scope)
+        require_write(scope)
         for application in applications:
-            _require_fund_officer(actor, fund_id=application.fund_id)
+            require_fund_officer(actor, fund_id=application.fund_id)
     ledgers: dict[int, CapitalLedger] = {}  # fund id -> figures, under the fund's lock
 
     def disburse_all():
@@ -198,7 +198,7 @@ def _disburse_once(
         loan = _loan_create(app=app, borrower=borrower, su=su, on=disbursed_on, actor=actor)
         _loan_post(loan=loan, borrower=borrower, cash_account=cash_account, actor=actor)
         ledger.lent(amount=amount, superior_union_id=loan.superior_union_id)
-        capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
+        capital_commitment_release(reference=app.commitment_reference, actor=actor_user(actor))
         before = app.status
         app.status = S.DISBURSED
         app.save(update_fields=["status", "updated_at"])
@@ -221,7 +221,7 @@ def _disburse_once(
         "application": application.pk,
         "disbursed_on": disbursed_on.isoformat(),
         "cash_account": cash_account,
-        "actor": getattr(_user(actor), "pk", None),
+        "actor": getattr(actor_user(actor), "pk", None),
     }
     return command_once(
         scope="loans.loan_disburse",
@@ -287,7 +287,7 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
         planned_jobs=app.planned_jobs,
         savings_withheld=savings_withheld(amount=amount, terms=terms),
         outstanding_principal=amount,
-        disbursed_by=_user(actor),
+        disbursed_by=actor_user(actor),
     )
     loan.save()
     per_installment = (
@@ -295,7 +295,7 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
         if terms["savings_kind"] == SavingsKind.FIXED_PER_INSTALLMENT
         else Decimal(0)
     )
-    _rows_insert(
+    rows_insert(
         Installment,
         [
             {
@@ -337,7 +337,7 @@ def _loan_post(*, loan: Loan, borrower: Borrower, cash_account: str, actor) -> N
         # One entry per application, whatever key the caller used: a second disbursement of the
         # same application could not post even if every other guard failed.
         idempotency_key=f"loans.disbursement:application:{loan.application_id}",
-        posted_by=_user(actor),
+        posted_by=actor_user(actor),
         document_type="loan_disbursement",
         document_id=str(loan.pk),
     )
@@ -350,5 +350,5 @@ def _loan_post(*, loan: Loan, borrower: Borrower, cash_account: str, actor) -> N
         principal_change=amount,
         savings=savings,
         journal_entry=entry,
-        created_by=_user(actor),
+        created_by=actor_user(actor),
     )

@@ -63,7 +63,7 @@ from accounting.money import amount_of
 from fund.models import Fund, OfficerProfile, Role
 from fund.outbox import outbox_enqueue
 from fund.scoping import scope_for
-from loans.db import _db_value
+from loans.db import db_value
 from loans.errors import LoanError
 from loans.models import (
     DIGEST_STAGE,
@@ -432,7 +432,7 @@ def _outcome_write(pk: int, *, only_if: list[str] | None = None, **values) -> No
     conn = connections[router.db_for_write(ReminderDelivery)]
     qn = conn.ops.quote_name
     fields = [meta.get_field(name) for name in values]
-    params = [_db_value(f, values[f.name], conn) for f in fields] + [pk]
+    params = [db_value(f, values[f.name], conn) for f in fields] + [pk]
     sql = (
         f"UPDATE {qn(meta.db_table)} SET "
         + ", ".join(f"{qn(f.column)} = %s" for f in fields)

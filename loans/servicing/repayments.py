@@ -31,7 +31,7 @@ from accounting.money import amount_of, to_dong
 from accounting.services import credit, debit, journal_entry_post, journal_entry_reverse
 from fund.audit import audit_record, audit_record_many
 from fund.errors import PermissionRefused
-from loans.db import _rows_insert
+from loans.db import rows_insert
 from loans.errors import LoanError
 from loans.models import (
     Installment,
@@ -43,7 +43,7 @@ from loans.models import (
     RepaymentAllocation,
     RepaymentBatch,
 )
-from loans.policy import _actor_scope, _require_write, loan_require_servicer
+from loans.policy import actor_scope, loan_require_servicer, require_write
 
 LOANS_ACCOUNT = "1283"
 BANK_ACCOUNT = "1121"
@@ -411,7 +411,7 @@ def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> N
         Loan, [loan for _, _, loan in items], ["outstanding_principal", "status", "closed_on"]
     )
     Repayment.objects.bulk_create([repayment for repayment, _, _ in items])
-    _rows_insert(
+    rows_insert(
         RepaymentAllocation,
         [
             RepaymentAllocation(repayment=repayment, installment=inst, component=c, amount=take)
@@ -419,7 +419,7 @@ def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> N
             for inst, c, take in split.lines
         ],
     )
-    _rows_insert(
+    rows_insert(
         LoanTransaction,
         [
             LoanTransaction(
@@ -761,10 +761,10 @@ def _line(n: int, e) -> dict:
 
 def _require_batch_unit(actor, grassroots_union) -> None:
     """A remittance is entered by an officer whose scope holds the remitting union."""
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is None:
         return
-    _require_write(scope)
+    require_write(scope)
     if not scope.allows_grassroots_union(grassroots_union):
         raise PermissionRefused(
             _("%(unit)s không thuộc phạm vi quản lý của bạn."),

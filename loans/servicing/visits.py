@@ -18,8 +18,8 @@ from loans.models import (
     Loan,
 )
 from loans.origination.applications import MAX_PLANNED_JOBS
-from loans.policy import _require_unit, _user
-from loans.validation import _count, _date, _full_clean, _text
+from loans.policy import actor_user, require_unit
+from loans.validation import clean_count, clean_date, clean_text, full_clean
 
 # --------------------------------------------------------------------------------------------
 # Follow-up visits
@@ -48,21 +48,21 @@ def followup_visit_record(
     With `idempotency_key` (the web form's), the same request under the same key records the
     visit once and returns it again; another request under that key is refused.
     """
-    _require_unit(actor, fund_id=loan.fund_id, grassroots_union=loan.grassroots_union)
-    visited_on = _date(visited_on, field="visited_on", label=_("Ngày kiểm tra"))
+    require_unit(actor, fund_id=loan.fund_id, grassroots_union=loan.grassroots_union)
+    visited_on = clean_date(visited_on, field="visited_on", label=_("Ngày kiểm tra"))
     if visited_on < loan.disbursed_on or visited_on > timezone.localdate():
         raise LoanError(_("Ngày kiểm tra phải từ ngày giải ngân đến hôm nay."), field="visited_on")
     if not isinstance(purpose_verified, bool):
         raise LoanError(
             _("Kết quả kiểm tra mục đích phải là có hoặc không."), field="purpose_verified"
         )
-    jobs = _count(
+    jobs = clean_count(
         jobs_confirmed,
         field="jobs_confirmed",
         label=_("Số việc làm xác nhận"),
         maximum=MAX_PLANNED_JOBS,
     )
-    note = _text(note, field="note", label=_("Ghi chú"), max_length=500)
+    note = clean_text(note, field="note", label=_("Ghi chú"), max_length=500)
     values = {
         "loan": loan,
         "visited_on": visited_on,
@@ -85,7 +85,7 @@ def followup_visit_record(
                 "jobs_confirmed": jobs,
                 "note": note,
                 "recall": recall_idempotency_key,
-                "actor": getattr(_user(actor), "pk", None),
+                "actor": getattr(actor_user(actor), "pk", None),
             },
             run=lambda: _visit_record(**values),
             load=lambda pk: FollowUpVisit.objects.get(pk=pk),
@@ -102,12 +102,12 @@ def _visit_record(
             purpose_verified=purpose_verified,
             jobs_confirmed=jobs,
             note=note,
-            visited_by=_user(actor),
+            visited_by=actor_user(actor),
         )
-        _full_clean(visit, rows_held=True)
+        full_clean(visit, rows_held=True)
         visit.save()
         audit_record(
-            actor=_user(actor),
+            actor=actor_user(actor),
             action="followup",
             obj=loan,
             changes={
