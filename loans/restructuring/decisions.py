@@ -98,7 +98,7 @@ from loans.schedules import (
     ScheduleTerms,
     schedule_generate,
 )
-from loans.servicing import repayments
+from loans.servicing import repayments, visits
 from loans.servicing.repayments import _dims, _user
 
 LOANS_ACCOUNT = "1283"
@@ -576,6 +576,62 @@ def loan_recall(
         },
         run=run,
         load=lambda pk: ScheduleRevision.objects.get(pk=pk),
+    )
+
+
+def loan_recall_on_visit(
+    *,
+    loan: Loan,
+    visited_on: date,
+    purpose_verified: bool,
+    jobs_confirmed: int,
+    note: str = "",
+    actor=None,
+    recall_idempotency_key: str,
+    idempotency_key: str | None = None,
+) -> FollowUpVisit:
+    """Record a follow-up visit (``loans.servicing.visits``) and, when it finds the purpose not
+    verified, recall the loan at once (``loan_recall`` on the visit's date) in the same
+    transaction: a fund officer's decision, refused for other roles, and then the visit is not
+    recorded either.
+
+    With `idempotency_key` (the web form's), the same request under the same key records the
+    visit (and the recall) once and returns the visit again; another request under that key is
+    refused. The recall runs under `recall_idempotency_key`.
+    """
+    values = visits.followup_visit_check(
+        loan=loan,
+        visited_on=visited_on,
+        purpose_verified=purpose_verified,
+        jobs_confirmed=jobs_confirmed,
+        note=note,
+        actor=actor,
+    )
+
+    def run() -> FollowUpVisit:
+        with transaction.atomic():
+            visit = visits.followup_visit_save(**values)
+            if not purpose_verified:
+                loan_recall(
+                    loan=loan,
+                    recalled_on=values["visited_on"],
+                    reason=(
+                        "Sử dụng vốn sai mục đích"
+                        + (f": {values['note']}" if values["note"] else "")
+                    )[:500],
+                    idempotency_key=recall_idempotency_key,
+                    actor=actor,
+                    visit=visit,
+                )
+        return visit
+
+    if idempotency_key is None:
+        return run()
+    return visits.followup_visit_once(
+        values,
+        idempotency_key=idempotency_key,
+        run=run,
+        recall_idempotency_key=recall_idempotency_key,
     )
 
 
