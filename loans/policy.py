@@ -7,50 +7,17 @@ officer profile acts as the system.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from fund import scoping
 from fund.errors import PermissionRefused
 from fund.models import GrassrootsUnion, Role
-from fund.scoping import Scope, scope_for
+from fund.scoping import Scope, actor_scope, scope_require_write
 from loans.models import (
     Loan,
 )
 
 # --------------------------------------------------------------------------------------------
-# Helpers: roles, validation
-
-
-def actor_scope(actor) -> Scope | None:
-    """The actor's scope; None for the system and for site administrators without a profile."""
-    if actor is None:
-        return None
-    if getattr(actor, "is_superuser", False) and not hasattr(actor, "officer"):
-        return None
-    try:
-        return scope_for(actor)
-    except PermissionDenied as e:
-        raise PermissionRefused(e.args[0], field="actor", code="no_role") from None
-
-
-def require_write(scope: Scope) -> None:
-    """The fund's rule (auditors read, never write), with the refusal naming the actor."""
-    try:
-        scoping.scope_require_write(scope)
-    except PermissionRefused as e:
-        raise PermissionRefused(e.message, field="actor", code=e.code) from None
-
-
-def require_approver(scope: Scope) -> None:
-    try:
-        scoping.scope_require_approver(scope)
-    except PermissionRefused as e:
-        raise PermissionRefused(e.message, field="actor", code=e.code) from None
-
-
-def actor_user(actor):
-    return actor if actor is not None and actor.pk else None
+# Helpers: roles (the generic actor checks are fund.scoping's)
 
 
 def require_unit(
@@ -60,7 +27,7 @@ def require_unit(
     scope = actor_scope(actor)
     if scope is None:
         return None
-    require_write(scope)
+    scope_require_write(scope, field="actor")
     if scope.fund_id != fund_id:
         raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
     if not scope.allows_grassroots_union(grassroots_union):
@@ -73,18 +40,6 @@ def require_unit(
     return scope
 
 
-def require_fund_officer(actor, *, fund_id: int, field: str = "actor") -> Scope | None:
-    scope = actor_scope(actor)
-    if scope is None:
-        return None
-    require_write(scope)
-    if scope.role != Role.FUND_OFFICER:
-        raise PermissionRefused(_("Chỉ cán bộ quỹ được thực hiện thao tác này."), code="fund_only")
-    if scope.fund_id != fund_id:
-        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
-    return scope
-
-
 def loan_require_servicer(actor, *, loan: Loan, field: str = "loan") -> Scope | None:
     """The actor may collect for and service `loan`: a grassroots officer of the loan's union
     (as recorded at disbursement, or the borrower's union now, after a transfer), a superior
@@ -93,7 +48,7 @@ def loan_require_servicer(actor, *, loan: Loan, field: str = "loan") -> Scope | 
     scope = actor_scope(actor)
     if scope is None:
         return None
-    require_write(scope)
+    scope_require_write(scope, field="actor")
     if scope.fund_id != loan.fund_id:
         raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
     unions = [loan.grassroots_union, loan.borrower.grassroots_union]
@@ -113,7 +68,7 @@ def loan_require_fund_officer(actor, *, loan: Loan) -> Scope | None:
     scope = actor_scope(actor)
     if scope is None:
         return None
-    require_write(scope)
+    scope_require_write(scope, field="actor")
     if scope.role != Role.FUND_OFFICER:
         raise PermissionRefused(
             _("Chỉ cán bộ quỹ được thực hiện thao tác này."), field="actor", code="fund_only"

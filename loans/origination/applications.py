@@ -29,9 +29,17 @@ from django.utils.translation import gettext_lazy as _
 from accounting.errors import lazy_join, lazy_lower, translatable
 from accounting.idempotency import command_once
 from accounting.money import amount_of
-from fund.audit import audit_record, audit_record_many
+from fund.audit import audit_changes, audit_record, audit_record_many, audit_snapshot
 from fund.errors import PermissionRefused
 from fund.models import Role
+from fund.scoping import (
+    actor_require_fund_officer,
+    actor_scope,
+    actor_user,
+    actor_user_id,
+    scope_require_approver,
+    scope_require_write,
+)
 from fund.services import (
     capital_commitment_create,
     capital_commitment_release,
@@ -55,21 +63,13 @@ from loans.models import (
 from loans.origination.cccd import CCCDInvalid, cccd_validate
 from loans.origination.eligibility import borrower_eligibility
 from loans.origination.products import product_terms
-from loans.policy import (
-    actor_scope,
-    actor_user,
-    require_approver,
-    require_fund_officer,
-    require_unit,
-    require_write,
-)
+from loans.policy import require_unit
 from loans.schedules import ScheduleError, ScheduleTerms, schedule_validate
 from loans.validation import (
-    audit_changes,
-    audit_snapshot,
     clean_choice,
     clean_count,
     clean_positive_dong,
+    clean_reason,
     clean_text,
     full_clean,
     refuse_unknown_fields,
@@ -153,7 +153,9 @@ def _clean_application(app: LoanApplication, fields: dict) -> None:
         app.guarantor_phone = app.guarantor_relationship = ""
 
 
-def _schedule_terms(terms: dict, *, amount: Decimal, term: int, on: date) -> ScheduleTerms:
+def application_schedule_terms(
+    terms: dict, *, amount: Decimal, term: int, on: date
+) -> ScheduleTerms:
     return ScheduleTerms(
         principal=amount,
         installments=term,
@@ -174,7 +176,7 @@ def _check_schedule_possible(app: LoanApplication, terms: dict | None = None) ->
     """The product's terms give a schedule for this amount and term (grace shorter than term)."""
     try:
         schedule_validate(
-            _schedule_terms(
+            application_schedule_terms(
                 terms or product_terms(app.product),
                 amount=amount_of(app.amount),
                 term=app.term,
@@ -198,7 +200,7 @@ def _require_eligible(app: LoanApplication, *, on: date | None = None) -> None:
         raise IneligibleBorrower(result.reasons)
 
 
-def _event(
+def application_event(
     app: LoanApplication, *, action: str, before: str, actor, note: str = "", also=()
 ) -> None:
     """The application's event and its audit entry; `also`: more audit entries ``(action, obj,
@@ -274,7 +276,7 @@ def application_create(
         _check_schedule_possible(app)
         full_clean(app, rows_held=True, validate_constraints=False)
         app.save()
-        _event(app, action="create", before="", actor=actor)
+        application_event(app, action="create", before="", actor=actor)
     return app
 
 
@@ -282,8 +284,8 @@ def application_update(*, application: LoanApplication, actor=None, **fields) ->
     """Change a draft or returned application (the grassroots union's side of the chain)."""
     require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
     with transaction.atomic():
-        app = _locked(application)
-        _require_status(app, (S.DRAFT, S.RETURNED), "sửa")
+        app = application_lock(application)
+        application_require_status(app, (S.DRAFT, S.RETURNED), "sửa")
         before = audit_snapshot(app, [f + "_id" if f == "product" else f for f in fields])
         _clean_application(app, fields)
         _require_eligible(app)
@@ -317,7 +319,7 @@ _WITH_BORROWER = (
 )
 
 
-def _locked(application: LoanApplication, *, related=_WITH_BORROWER) -> LoanApplication:
+def application_lock(application: LoanApplication, *, related=_WITH_BORROWER) -> LoanApplication:
     # of=("self",): lock the application only, not the product and unions joined to it.
     # Everything the eligibility check reads comes with it, in the same query (`related`: less
     # for a caller that reads the borrower under a lock of its own).
@@ -336,7 +338,7 @@ _DECISION_FIELDS = ("decided_by", "decided_at", "decision_reason")
 _REVIEW_FIELDS = ("reviewed_by", "reviewed_at", "review_note")
 
 
-def _require_status(app: LoanApplication, allowed, action: str) -> None:
+def application_require_status(app: LoanApplication, allowed, action: str) -> None:
     if app.status in allowed:
         return
     extra = ""
@@ -365,7 +367,7 @@ def _transition(
     """Run a move of the chain once per idempotency key, in one transaction."""
     payload = {
         "application": application.pk,
-        "actor": getattr(actor_user(actor), "pk", None),
+        "actor": actor_user_id(actor),
         **payload,
     }
     # command_once runs the move and records the key in one transaction (a savepoint inside the
@@ -380,10 +382,6 @@ def _transition(
     )
 
 
-def _reason(value, *, field: str = "reason") -> str:
-    return clean_text(value, field=field, label=_("Lý do"), required=True, max_length=500)
-
-
 def application_submit(
     *, application: LoanApplication, idempotency_key: str, actor=None
 ) -> LoanApplication:
@@ -394,8 +392,8 @@ def application_submit(
     require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
 
     def run():
-        app = _locked(application)
-        _require_status(app, (S.DRAFT, S.RETURNED), "submit")
+        app = application_lock(application)
+        application_require_status(app, (S.DRAFT, S.RETURNED), "submit")
         if app.borrower.grassroots_union_id != app.grassroots_union_id:
             raise LoanError(
                 _("Thành viên đã chuyển sang công đoàn cơ sở khác; hãy hủy hồ sơ này."),
@@ -407,7 +405,7 @@ def application_submit(
         app.superior_union_id = app.grassroots_union.superior_union_id
         app.submitted_by, app.submitted_at = actor_user(actor), timezone.now()
         app.save(update_fields=[*_MOVE_FIELDS, "superior_union", "submitted_by", "submitted_at"])
-        _event(app, action="submit", before=before, actor=actor)
+        application_event(app, action="submit", before=before, actor=actor)
         return app
 
     return _transition(
@@ -427,7 +425,7 @@ def _require_reviewer(actor, app: LoanApplication) -> None:
     scope = actor_scope(actor)
     if scope is None:
         return
-    require_write(scope)
+    scope_require_write(scope, field="actor")
     if scope.fund_id != app.fund_id:
         raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
     if scope.role == Role.FUND_OFFICER:
@@ -458,14 +456,14 @@ def application_review(
             params={"choices": ", ".join(REVIEW_DECISIONS)},
         )
     if decision in ("return", "reject"):
-        note = _reason(note, field="note")
+        note = clean_reason(note, field="note")
     else:
         note = clean_text(note, field="note", label=_("Ý kiến thẩm định"), max_length=500)
     _require_reviewer(actor, application)
 
     def run():
-        app = _locked(application)
-        _require_status(app, (S.SUBMITTED,), "review")
+        app = application_lock(application)
+        application_require_status(app, (S.SUBMITTED,), "review")
         before = app.status
         now = timezone.now()
         if decision == "approve":
@@ -478,7 +476,7 @@ def application_review(
             app.decided_by, app.decided_at, app.decision_reason = actor_user(actor), now, note
         app.reviewed_by, app.reviewed_at, app.review_note = actor_user(actor), now, note
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS, *_REVIEW_FIELDS])
-        _event(app, action=f"review_{decision}", before=before, actor=actor, note=note)
+        application_event(app, action=f"review_{decision}", before=before, actor=actor, note=note)
         return app
 
     return _transition(
@@ -505,13 +503,13 @@ def application_approve(
         raise MakerChecker(_("Phê duyệt phải do một cán bộ quỹ thực hiện."))
     scope = actor_scope(actor)
     if scope is not None:
-        require_approver(scope)
+        scope_require_approver(scope, field="actor")
         if scope.fund_id != application.fund_id:
             raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
 
     def run():
-        app = _locked(application)
-        _require_status(app, (S.REVIEWED,), "approve")
+        app = application_lock(application)
+        application_require_status(app, (S.REVIEWED,), "approve")
         for who, refusal in (
             (
                 app.created_by_id,
@@ -548,7 +546,7 @@ def application_approve(
             superior_union=su,
             actor=actor_user(actor),
         )
-        _event(app, action="approve", before=before, actor=actor)
+        application_event(app, action="approve", before=before, actor=actor)
         return app
 
     return _transition(
@@ -569,16 +567,16 @@ def application_reject(
     From ``submitted`` by the reviewing superior union (or the fund); from ``reviewed`` or
     ``approved`` by a fund officer (an approved application's capital commitment is released).
     """
-    reason = _reason(reason)
+    reason = clean_reason(reason)
     scope = actor_scope(actor)
 
     def run():
-        app = _locked(application)
-        _require_status(app, (S.SUBMITTED, S.REVIEWED, S.APPROVED), "reject")
+        app = application_lock(application)
+        application_require_status(app, (S.SUBMITTED, S.REVIEWED, S.APPROVED), "reject")
         if app.status == S.SUBMITTED:
             _require_reviewer(actor, app)
         elif scope is not None:
-            require_fund_officer(actor, fund_id=app.fund_id)
+            actor_require_fund_officer(actor, fund_id=app.fund_id, field="actor")
         before = app.status
         app.status = S.REJECTED
         app.decided_by, app.decided_at, app.decision_reason = (
@@ -588,11 +586,11 @@ def application_reject(
         )
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
         capital_commitment_release(reference=app.commitment_reference, actor=actor_user(actor))
-        _event(app, action="reject", before=before, actor=actor, note=reason)
+        application_event(app, action="reject", before=before, actor=actor, note=reason)
         return app
 
     if scope is not None:
-        require_write(scope)
+        scope_require_write(scope, field="actor")
     return _transition(
         name="application_reject",
         application=application,
@@ -609,14 +607,14 @@ def application_cancel(
     """Withdraw an application before disbursement (the member no longer needs the loan…),
     keeping the reason and who decided. Before approval the proposing union may cancel; once
     approved only a fund officer, and the capital commitment is released."""
-    reason = _reason(reason)
+    reason = clean_reason(reason)
     require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
 
     def run():
-        app = _locked(application)
-        _require_status(app, LoanApplication.OPEN_STATUSES, "cancel")
+        app = application_lock(application)
+        application_require_status(app, LoanApplication.OPEN_STATUSES, "cancel")
         if app.status == S.APPROVED:
-            require_fund_officer(actor, fund_id=app.fund_id)
+            actor_require_fund_officer(actor, fund_id=app.fund_id, field="actor")
         before = app.status
         app.status = S.CANCELLED
         app.decided_by, app.decided_at, app.decision_reason = (
@@ -626,7 +624,7 @@ def application_cancel(
         )
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
         capital_commitment_release(reference=app.commitment_reference, actor=actor_user(actor))
-        _event(app, action="cancel", before=before, actor=actor, note=reason)
+        application_event(app, action="cancel", before=before, actor=actor, note=reason)
         return app
 
     return _transition(

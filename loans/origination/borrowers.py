@@ -9,8 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fund.audit import audit_record
+from fund.audit import audit_changes, audit_record, audit_snapshot
 from fund.models import Fund, GrassrootsUnion
+from fund.scoping import actor_user
 from fund.services import (
     dated_history_advance,
 )
@@ -25,10 +26,8 @@ from loans.models import (
     Sex,
 )
 from loans.origination.cccd import CCCDInvalid, cccd_validate
-from loans.policy import actor_user, require_unit
+from loans.policy import require_unit
 from loans.validation import (
-    audit_changes,
-    audit_snapshot,
     clean_choice,
     clean_date,
     clean_text,

@@ -17,7 +17,15 @@ from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
 from accounting.money import amount_of
 from accounting.services import credit, debit, journal_entry_post
+from fund.accounts import BANK, BORROWER_SAVINGS, CASH_ACCOUNTS, LOANS_RECEIVABLE
 from fund.models import Fund
+from fund.scoping import (
+    actor_require_fund_officer,
+    actor_scope,
+    actor_user,
+    actor_user_id,
+    scope_require_write,
+)
 from fund.selectors import superior_union_on
 from fund.services import (
     CapitalLedger,
@@ -40,17 +48,16 @@ from loans.models import (
     LoanTransaction,
     SavingsKind,
 )
-from loans.origination.applications import S, _event, _locked, _require_status, _schedule_terms
+from loans.origination.applications import (
+    S,
+    application_event,
+    application_lock,
+    application_require_status,
+    application_schedule_terms,
+)
 from loans.origination.eligibility import borrower_eligibility
-from loans.policy import actor_scope, actor_user, require_fund_officer, require_write
 from loans.schedules import schedule_generate
 from loans.validation import clean_date
-
-LOANS_ACCOUNT = "1283"
-
-SAVINGS_ACCOUNT = "33881"
-
-CASH_ACCOUNTS = ("1121", "1111")
 
 # --------------------------------------------------------------------------------------------
 # Disbursement
@@ -71,7 +78,7 @@ def loan_disburse(
     disbursed_on: date,
     idempotency_key: str,
     actor=None,
-    cash_account: str = "1121",
+    cash_account: str = BANK,
 ) -> Loan:
     """Turn an approved application into a loan: the schedule, the ledger entry, the loan book.
 
@@ -99,7 +106,7 @@ def loan_disburse_many(
     disbursed_on: date,
     idempotency_keys: list[str],
     actor=None,
-    cash_account: str = "1121",
+    cash_account: str = BANK,
 ) -> list[Loan]:
     """``loan_disburse`` for several applications paid out on the same date (a union's loans of
     the day), in one transaction: all of them or, at the first refusal, none.
@@ -123,9 +130,9 @@ def loan_disburse_many(
         raise LoanError(_("Mỗi hồ sơ cần một khóa chống trùng."), field="idempotency_keys")
     scope = actor_scope(actor)
     if scope is not None:
-        require_write(scope)
+        scope_require_write(scope, field="actor")
         for application in applications:
-            require_fund_officer(actor, fund_id=application.fund_id)
+            actor_require_fund_officer(actor, fund_id=application.fund_id, field="actor")
     ledgers: dict[int, CapitalLedger] = {}  # fund id -> figures, under the fund's lock
 
     def disburse_all():
@@ -162,8 +169,8 @@ def _disburse_once(
             fund = fund_capital_lock(fund_id=application.fund_id)
             ledger = ledgers[fund.pk] = CapitalLedger(fund=fund)
         fund = ledger.fund
-        app = _locked(application, related=("product", "grassroots_union"))
-        _require_status(app, (S.APPROVED,), "disburse")
+        app = application_lock(application, related=("product", "grassroots_union"))
+        application_require_status(app, (S.APPROVED,), "disburse")
         borrower = (
             Borrower.objects.select_for_update(of=("self",))
             .select_related("fund", "grassroots_union__superior_union")
@@ -207,7 +214,7 @@ def _disburse_once(
             "disbursed_on": [None, disbursed_on.isoformat()],
             "journal_entry": [None, loan.disbursement_entry_id],
         }
-        _event(
+        application_event(
             app,
             action="disburse",
             before=before,
@@ -221,7 +228,7 @@ def _disburse_once(
         "application": application.pk,
         "disbursed_on": disbursed_on.isoformat(),
         "cash_account": cash_account,
-        "actor": getattr(actor_user(actor), "pk", None),
+        "actor": actor_user_id(actor),
     }
     return command_once(
         scope="loans.loan_disburse",
@@ -258,7 +265,7 @@ def _check_borrower_limit(
 def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, actor) -> Loan:
     terms = app.terms
     amount = amount_of(app.amount)
-    rows = schedule_generate(_schedule_terms(terms, amount=amount, term=app.term, on=on))
+    rows = schedule_generate(application_schedule_terms(terms, amount=amount, term=app.term, on=on))
     loan = Loan(
         fund_id=app.fund_id,
         application=app,
@@ -316,17 +323,13 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
 def _loan_post(*, loan: Loan, borrower: Borrower, cash_account: str, actor) -> None:
     amount = amount_of(loan.principal)
     savings = amount_of(loan.savings_withheld)
-    dims = {
-        "fund_id": loan.fund_id,
-        "superior_union_id": loan.superior_union_id,
-        "grassroots_union_id": loan.grassroots_union_id,
-    }
+    dims = loan.ledger_dimensions
     legs = [
-        debit(LOANS_ACCOUNT, amount, subledger=loan.subledger, **dims),
+        debit(LOANS_RECEIVABLE, amount, subledger=loan.subledger, **dims),
         credit(cash_account, amount - savings, subledger=loan.subledger, **dims),
     ]
     if savings:
-        legs.append(credit(SAVINGS_ACCOUNT, savings, subledger=f"borrower:{borrower.pk}", **dims))
+        legs.append(credit(BORROWER_SAVINGS, savings, subledger=f"borrower:{borrower.pk}", **dims))
     entry = journal_entry_post(
         effective_date=loan.disbursed_on,
         legs=legs,

@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.formatting import format_vnd
 from accounting.money import amount_of, to_dong
-from fund.audit import audit_record
+from fund.audit import audit_changes, audit_record, audit_snapshot
 from fund.models import Fund
+from fund.scoping import actor_require_fund_officer, actor_user
 from loans.errors import (
     LoanError,
 )
@@ -18,10 +19,7 @@ from loans.models import (
     LoanProduct,
     SavingsKind,
 )
-from loans.policy import actor_user, require_fund_officer
 from loans.validation import (
-    audit_changes,
-    audit_snapshot,
     clean_text,
     full_clean,
     refuse_unknown_fields,
@@ -119,7 +117,7 @@ def _check_product(product: LoanProduct) -> None:
 
 def loan_product_create(*, fund: Fund, code: str, name: str, actor=None, **fields) -> LoanProduct:
     """Create a loan product (fund officers only). Loans copy its terms when granted."""
-    require_fund_officer(actor, fund_id=fund.pk)
+    actor_require_fund_officer(actor, fund_id=fund.pk, field="actor")
     code = clean_text(code, field="code", label=_("Mã sản phẩm"), required=True, max_length=32)
     product = LoanProduct(fund=fund, code=code, name=name)
     _apply_product(product, fields)
@@ -142,7 +140,7 @@ def loan_product_create(*, fund: Fund, code: str, name: str, actor=None, **field
 
 def loan_product_update(*, product: LoanProduct, actor=None, **fields) -> LoanProduct:
     """Change a product. Existing loans and approved applications keep the terms they got."""
-    require_fund_officer(actor, fund_id=product.fund_id)
+    actor_require_fund_officer(actor, fund_id=product.fund_id, field="actor")
     with transaction.atomic():
         p = LoanProduct.objects.select_for_update().get(pk=product.pk)
         before = audit_snapshot(p, PRODUCT_FIELDS)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.idempotency import command_once
 from fund.audit import audit_record
+from fund.scoping import actor_user, actor_user_id
 from loans.errors import (
     LoanError,
 )
@@ -18,7 +19,7 @@ from loans.models import (
     Loan,
 )
 from loans.origination.applications import MAX_PLANNED_JOBS
-from loans.policy import actor_user, require_unit
+from loans.policy import require_unit
 from loans.validation import clean_count, clean_date, clean_text, full_clean
 
 # --------------------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ def followup_visit_once(
                 "jobs_confirmed": values["jobs"],
                 "note": values["note"],
                 "recall": recall_idempotency_key,
-                "actor": getattr(actor_user(values["actor"]), "pk", None),
+                "actor": actor_user_id(values["actor"]),
             },
             run=run,
             load=lambda pk: FollowUpVisit.objects.get(pk=pk),

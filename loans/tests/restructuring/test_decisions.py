@@ -29,7 +29,6 @@ from loans.models import (
     WriteOffRecovery,
 )
 from loans.origination.disbursement import loan_disburse
-from loans.origination.eligibility import add_months
 from loans.restructuring.decisions import (
     borrower_savings_balance,
     loan_close,
@@ -40,6 +39,7 @@ from loans.restructuring.decisions import (
     loan_write_off,
     write_off_recovery_post,
 )
+from loans.schedules import add_months
 from loans.servicing.reconciliation import loan_book_reconcile
 from loans.servicing.repayments import full_payoff_quote, repayment_reverse
 from loans.servicing.visits import followup_visit_record
