@@ -2,7 +2,8 @@
 
 ``audit_record`` is called inside the service's transaction, so a change and its log entry
 commit together or not at all. ``audit_changes`` computes the ``{"field": [old, new]}`` diff that
-goes into the entry; values are stored as text so the log reads the same whatever the type.
+goes into the entry; ``audit_value`` is the one plain form of a value it stores, so the log reads
+the same whatever the type.
 """
 
 from __future__ import annotations
@@ -14,35 +15,37 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, QuerySet
 from django.utils import timezone
+from djmoney.money import Money
 
 from fund.models import AuditLog, Fund, GrassrootsUnion, Role, SuperiorUnion
 
 
-def _text(value):
+def audit_value(value):
+    """A value as the audit log stores it: amounts as plain decimal strings (whole đồng without a
+    fraction; 6.6000 and 6.6 are the same rate), dates ISO, rows by id; plain values as they
+    are."""
+    if isinstance(value, Money):
+        value = value.amount
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal):
-        return str(value.quantize(Decimal(1))) if value == value.to_integral_value() else str(value)
+        return format(value.normalize(), "f")
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, Model):
-        return str(value.pk)
+        return value.pk
     return str(value)
 
 
 def audit_snapshot(obj: Model, fields: Iterable[str]) -> dict:
     """The values of `fields` (attnames for foreign keys) as they are now."""
-    return {f: _text(getattr(obj, f)) for f in fields}
+    return {f: audit_value(getattr(obj, f)) for f in fields}
 
 
 def audit_changes(before: dict, obj: Model) -> dict:
     """``{"field": [old, new]}`` for the fields of `before` that differ on `obj` now."""
-    changes = {}
-    for f, old in before.items():
-        new = _text(getattr(obj, f))
-        if new != old:
-            changes[f] = [old, new]
-    return changes
+    after = audit_snapshot(obj, before)
+    return {f: [old, after[f]] for f, old in before.items() if after[f] != old}
 
 
 def _dimensions(obj: Model) -> tuple[int | None, int | None, int | None]:

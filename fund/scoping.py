@@ -134,16 +134,22 @@ def scoped_get_or_404(
         raise Http404(_("Không tìm thấy.")) from None
 
 
-def scope_require_write(scope: Scope) -> None:
+def scope_require_write(scope: Scope, *, field: str | None = None) -> None:
+    """Auditors read, never write; `field` names what the refusal is about (the loan services
+    name the actor)."""
     if not scope.can_write:
         raise PermissionRefused(
-            _("Kiểm toán viên chỉ được xem, không được thay đổi dữ liệu."), code="read_only"
+            _("Kiểm toán viên chỉ được xem, không được thay đổi dữ liệu."),
+            field=field,
+            code="read_only",
         )
 
 
-def scope_require_approver(scope: Scope) -> None:
+def scope_require_approver(scope: Scope, *, field: str | None = None) -> None:
     if not scope.can_approve:
-        raise PermissionRefused(_("Chỉ cán bộ quỹ được phê duyệt."), code="approver_only")
+        raise PermissionRefused(
+            _("Chỉ cán bộ quỹ được phê duyệt."), field=field, code="approver_only"
+        )
 
 
 def scope_require_fund_officer(scope: Scope) -> None:
@@ -151,3 +157,50 @@ def scope_require_fund_officer(scope: Scope) -> None:
     scope_require_write(scope)
     if scope.role != Role.FUND_OFFICER:
         raise PermissionRefused(_("Chỉ cán bộ quỹ được thực hiện thao tác này."), code="fund_only")
+
+
+# --------------------------------------------------------------------------------------------
+# The acting user of a service
+#
+# A service's ``actor`` is the user acting; ``None`` is the system itself (imports, the demo,
+# scheduled jobs), and a site administrator without an officer profile acts as the system.
+
+
+def actor_scope(actor) -> Scope | None:
+    """The actor's scope; None for the system and for site administrators (superusers without an
+    officer profile, who work through the Django admin). A user without a role is refused."""
+    if actor is None:
+        return None
+    if getattr(actor, "is_superuser", False) and not hasattr(actor, "officer"):
+        return None
+    try:
+        return scope_for(actor)
+    except PermissionDenied as e:
+        raise PermissionRefused(e.args[0], field="actor", code="no_role") from None
+
+
+def actor_user(actor):
+    """The actor as the user a row records (``created_by``, the audit log); None for the
+    system."""
+    return actor if getattr(actor, "pk", None) else None
+
+
+def actor_user_id(actor) -> int | None:
+    """The id of ``actor_user(actor)``, as idempotency payloads record it."""
+    return getattr(actor_user(actor), "pk", None)
+
+
+def actor_require_fund_officer(
+    actor, *, fund_id: int | None = None, field: str | None = None
+) -> Scope | None:
+    """The actor is a fund officer (of `fund_id`'s fund, when given), or the system; `field`
+    names what the auditor's and the other fund's refusals are about."""
+    scope = actor_scope(actor)
+    if scope is None:
+        return None
+    scope_require_write(scope, field=field)
+    if scope.role != Role.FUND_OFFICER:
+        raise PermissionRefused(_("Chỉ cán bộ quỹ được thực hiện thao tác này."), code="fund_only")
+    if fund_id is not None and scope.fund_id != fund_id:
+        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
+    return scope

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounting.money import amount_of
 from accounting.selectors import account_balance, balances_by_account
+from fund.accounts import CAPITAL, LOANS_RECEIVABLE
 from fund.models import (
     AnnualPlan,
     AuditLog,
@@ -27,10 +28,6 @@ from fund.models import (
 )
 
 ZERO = Decimal(0)
-CAPITAL_ACCOUNT = "411"
-LOANS_ACCOUNT = "1283"
-
-
 # --------------------------------------------------------------------------------------------
 # Capital
 
@@ -38,7 +35,7 @@ LOANS_ACCOUNT = "1283"
 def capital_total(*, fund: Fund, as_of: date | None = None) -> Decimal:
     """The fund's capital: the credit balance of the 411 subtree with the fund's dimension."""
     as_of = as_of or timezone.localdate()
-    return -account_balance(account=CAPITAL_ACCOUNT, as_of=as_of, fund_id=fund.pk)
+    return -account_balance(account=CAPITAL, as_of=as_of, fund_id=fund.pk)
 
 
 def capital_by_source(*, fund: Fund, as_of: date | None = None) -> dict[CapitalSource, Decimal]:
@@ -68,7 +65,7 @@ def loans_outstanding(
     """Principal outstanding (the debit balance of 1283) of the fund or of one superior union."""
     as_of = as_of or timezone.localdate()
     return account_balance(
-        account=LOANS_ACCOUNT,
+        account=LOANS_RECEIVABLE,
         as_of=as_of,
         fund_id=fund.pk,
         superior_union_id=superior_union.pk if superior_union else None,
@@ -163,8 +160,8 @@ def capital_position(
         return sum((balances.get(i, ZERO) for i, _, p in accounts if p.startswith(root)), ZERO)
 
     return CapitalPosition(
-        capital=-subtree(CAPITAL_ACCOUNT),
-        outstanding=subtree(LOANS_ACCOUNT),
+        capital=-subtree(CAPITAL),
+        outstanding=subtree(LOANS_RECEIVABLE),
         committed=capital_committed(fund=fund, as_of=as_of) if committed is None else committed,
     )
 

@@ -13,7 +13,6 @@ import dataclasses
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -23,6 +22,7 @@ from accounting.errors import IdempotencyConflict
 from accounting.formatting import format_vnd
 from accounting.money import amount_of, to_dong
 from accounting.services import credit, debit, journal_entry_post
+from fund.accounts import BANK, CASH_ACCOUNTS
 from fund.audit import audit_changes, audit_record, audit_snapshot
 from fund.errors import FundError, InsufficientCapital, PermissionRefused
 from fund.models import (
@@ -39,7 +39,11 @@ from fund.models import (
     Role,
     SuperiorUnion,
 )
-from fund.scoping import Scope, scope_for, scope_require_fund_officer, scope_require_write
+from fund.scoping import (
+    actor_require_fund_officer,
+    actor_scope,
+    scope_require_write,
+)
 from fund.selectors import (
     capital_available,
     capital_committed_filter,
@@ -48,6 +52,7 @@ from fund.selectors import (
     lending_allocation_in_force,
     loans_outstanding,
 )
+from fund.validation import full_clean
 
 __all__ = [
     "annual_plan_set",
@@ -70,40 +75,6 @@ __all__ = [
     "superior_union_create",
     "superior_union_update",
 ]
-
-
-def _actor_scope(actor) -> Scope | None:
-    """The actor's scope; None for the system (no actor) and for site administrators
-    (superusers without an officer profile, who work through the Django admin)."""
-    if actor is None:
-        return None
-    if getattr(actor, "is_superuser", False) and not hasattr(actor, "officer"):
-        return None
-    return scope_for(actor)
-
-
-def _require_fund_officer(actor, fund_id: int | None = None) -> None:
-    scope = _actor_scope(actor)
-    if scope is None:
-        return
-    scope_require_fund_officer(scope)
-    if fund_id is not None and scope.fund_id != fund_id:
-        raise PermissionRefused(_("Bạn không thuộc quỹ này."), code="other_fund")
-
-
-def _user(actor):
-    return actor if actor is not None and actor.pk else None
-
-
-def _full_clean(obj, **kwargs) -> None:
-    """full_clean() with the first problem as a FundError naming its field."""
-    try:
-        obj.full_clean(**kwargs)
-    except ValidationError as e:
-        field, messages = next(iter(e.message_dict.items()))
-        raise FundError(
-            " ".join(str(m) for m in messages), field=None if field == "__all__" else field
-        ) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,7 +291,7 @@ def capital_source_create(
     *, fund: Fund, code: str, name: str, kind: str, note: str = "", actor=None
 ) -> CapitalSource:
     """Create a capital source, or return the one with the same code (same kind) unchanged."""
-    _require_fund_officer(actor, fund.pk)
+    actor_require_fund_officer(actor, fund_id=fund.pk)
     with transaction.atomic():
         existing = CapitalSource.objects.filter(fund=fund, code=code).first()
         if existing is not None:
@@ -332,7 +303,7 @@ def capital_source_create(
                 )
             return existing
         source = CapitalSource(fund=fund, code=code, name=name, kind=kind, note=note)
-        _full_clean(source)
+        full_clean(source, error=FundError)
         source.save()
         audit_record(
             actor=actor,
@@ -341,9 +312,6 @@ def capital_source_create(
             changes={"code": [None, code], "name": [None, name], "kind": [None, kind]},
         )
         return source
-
-
-CASH_ACCOUNTS = ("1121", "1111")
 
 
 def _movement(
@@ -438,7 +406,7 @@ def capital_contribution_post(
     effective_date: date,
     idempotency_key: str,
     memo: str = "",
-    cash_account: str = "1121",
+    cash_account: str = BANK,
     actor=None,
 ) -> CapitalMovement:
     """Capital received from a source: Dr 1121 (or 1111) / Cr the source's 411x account.
@@ -446,7 +414,7 @@ def capital_contribution_post(
     Posted once per idempotency key; the same key with the same request returns the first
     movement, with a different request it is refused.
     """
-    _require_fund_officer(actor, fund.pk)
+    actor_require_fund_officer(actor, fund_id=fund.pk)
     _check_source(fund, source)
     value = _positive(amount)
     if cash_account not in CASH_ACCOUNTS:
@@ -479,7 +447,7 @@ def capital_withdrawal_post(
     effective_date: date,
     idempotency_key: str,
     memo: str = "",
-    cash_account: str = "1121",
+    cash_account: str = BANK,
     actor=None,
 ) -> CapitalMovement:
     """Capital returned to a source: Dr 411x / Cr 1121.
@@ -487,7 +455,7 @@ def capital_withdrawal_post(
     Refused beyond the source's own capital, and beyond the capital available (money lent out
     or committed to approved loans cannot be handed back).
     """
-    _require_fund_officer(actor, fund.pk)
+    actor_require_fund_officer(actor, fund_id=fund.pk)
     _check_source(fund, source)
     value = _positive(amount)
     if cash_account not in CASH_ACCOUNTS:
@@ -537,7 +505,7 @@ def capital_transfer_post(
 
     The fund's total capital does not change; refused beyond the giving source's capital.
     """
-    _require_fund_officer(actor, fund.pk)
+    actor_require_fund_officer(actor, fund_id=fund.pk)
     _check_source(fund, source)
     _check_source(fund, target_source, "target_source")
     if source.pk == target_source.pk:
@@ -591,7 +559,7 @@ def lending_allocation_set(
 
     Setting the same date again replaces that day's figure (audited); history is kept by date.
     """
-    _require_fund_officer(actor, superior_union.fund_id)
+    actor_require_fund_officer(actor, fund_id=superior_union.fund_id)
     value = None if amount is None else to_dong(amount)
     if value is not None and value < 0:
         raise FundError(_("Hạn mức không được âm."), field="amount")
@@ -608,7 +576,7 @@ def lending_allocation_set(
                 note=note,
                 created_by=actor if actor is not None and actor.pk else None,
             )
-            _full_clean(row, exclude=["superior_union", "fund"])
+            full_clean(row, error=FundError, exclude=["superior_union", "fund"])
             row.save()
             audit_record(
                 actor=actor,
@@ -677,12 +645,12 @@ def _apply(obj, fields: dict, allowed: tuple[str, ...]) -> None:
 
 def superior_union_create(*, fund: Fund, actor=None, **fields) -> SuperiorUnion:
     """Register a superior union of the fund (fund officers only)."""
-    _require_fund_officer(actor, fund.pk)
+    actor_require_fund_officer(actor, fund_id=fund.pk)
     su = SuperiorUnion(fund=fund)
     _apply(su, fields, UNION_FIELDS)
     _check_union_dates(su)
     _check_code_free(su)
-    _full_clean(su)
+    full_clean(su, error=FundError)
     with transaction.atomic():
         su.save()
         audit_record(
@@ -696,7 +664,7 @@ def superior_union_create(*, fund: Fund, actor=None, **fields) -> SuperiorUnion:
 
 def superior_union_update(*, superior_union: SuperiorUnion, actor=None, **fields) -> SuperiorUnion:
     """Change a superior union. Its own officer may change its address and contact details."""
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is not None:
         scope_require_write(scope)
         if not scope.allows_superior_union(superior_union):
@@ -709,7 +677,7 @@ def superior_union_update(*, superior_union: SuperiorUnion, actor=None, **fields
         _apply(su, fields, UNION_FIELDS)
         _check_union_dates(su)
         _check_code_free(su)
-        _full_clean(su)
+        full_clean(su, error=FundError)
         changes = audit_changes(before, su)
         if changes:
             su.save()
@@ -730,7 +698,7 @@ def grassroots_union_create(
     always" (a union that existed before the fund kept records). Fund officers may register
     anywhere in their fund; a superior-union officer under their own union.
     """
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is not None:
         scope_require_write(scope)
         if scope.role not in (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER) or not (
@@ -741,7 +709,7 @@ def grassroots_union_create(
     _apply(gu, fields, UNION_FIELDS)
     _check_union_dates(gu)
     _check_code_free(gu)
-    _full_clean(gu)
+    full_clean(gu, error=FundError)
     start = affiliated_from or gu.active_from or AFFILIATION_SINCE_ALWAYS
     with transaction.atomic():
         gu.save()
@@ -762,7 +730,7 @@ def grassroots_union_update(
     Fund officers change anything; the superior union's officer its name, kind, dates and
     contact details; the union's own officer its address and contact details.
     """
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is not None:
         scope_require_write(scope)
         if not scope.allows_grassroots_union(grassroots_union):
@@ -785,7 +753,7 @@ def grassroots_union_update(
         _apply(gu, fields, UNION_FIELDS)
         _check_union_dates(gu)
         _check_code_free(gu)
-        _full_clean(gu)
+        full_clean(gu, error=FundError)
         changes = audit_changes(before, gu)
         if changes:
             gu.save()
@@ -807,7 +775,7 @@ def grassroots_union_move(
     already made keep the union ids they were made with. Fund officers only; not into the future,
     not before the current affiliation began.
     """
-    _require_fund_officer(actor, grassroots_union.fund_id)
+    actor_require_fund_officer(actor, fund_id=grassroots_union.fund_id)
     if superior_union.fund_id != grassroots_union.fund_id:
         raise FundError(_("Công đoàn cấp trên mới thuộc quỹ khác."), field="superior_union")
     if effective_date > timezone.localdate():
@@ -859,7 +827,7 @@ def officer_profile_set(
     The unit must match the role: a superior-union officer has a superior union, a
     grassroots-union officer a grassroots union, and the unit belongs to the fund.
     """
-    _require_fund_officer(actor, fund.pk)
+    actor_require_fund_officer(actor, fund_id=fund.pk)
     role = Role(role)
     if role == Role.SUPERIOR_OFFICER and superior_union is None:
         raise FundError(
@@ -985,7 +953,7 @@ def annual_plan_set(
     plan without one is refused. Setting the figures it already has changes and logs nothing,
     so a form submitted twice is recorded once.
     """
-    _require_fund_officer(actor, fund.pk)
+    actor_require_fund_officer(actor, fund_id=fund.pk)
     values = _figures(figures)
     reason = _reason(reason)
     with transaction.atomic():
@@ -998,7 +966,7 @@ def annual_plan_set(
             setattr(plan, f, v)
         if note is not None:
             plan.note = note
-        _full_clean(plan, exclude=["fund"])
+        full_clean(plan, error=FundError, exclude=["fund"])
         if created:
             plan.save()
             audit_record(
@@ -1041,7 +1009,7 @@ def plan_split_set(
     parts would add up to more than what they split. The `reason` of a change is recorded in
     its audit entry; with `require_reason` changing an existing part without one is refused.
     """
-    _require_fund_officer(actor, plan.fund_id)
+    actor_require_fund_officer(actor, fund_id=plan.fund_id)
     reason = _reason(reason)
     if quarter not in (0, 1, 2, 3, 4):
         raise FundError(_("Quý phải từ 1 đến 4 (0: cả năm)."), field="quarter")
@@ -1098,7 +1066,7 @@ def plan_split_set(
 
 
 def plan_split_delete(*, split: PlanSplit, actor=None) -> None:
-    _require_fund_officer(actor, split.plan.fund_id)
+    actor_require_fund_officer(actor, fund_id=split.plan.fund_id)
     with transaction.atomic():
         audit_record(
             actor=actor,

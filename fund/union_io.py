@@ -32,8 +32,13 @@ from accounting.errors import translatable
 from fund.audit import audit_record_many
 from fund.errors import FundError, ImportRejected
 from fund.models import Fund, GrassrootsUnion, GrassrootsUnionAffiliation, SuperiorUnion
-from fund.scoping import Scope, scope_filter, superior_union_scope_filter
-from fund.services import AFFILIATION_SINCE_ALWAYS, _require_fund_officer
+from fund.scoping import (
+    Scope,
+    actor_require_fund_officer,
+    scope_filter,
+    superior_union_scope_filter,
+)
+from fund.services import AFFILIATION_SINCE_ALWAYS
 
 SUPERIOR = "superior"
 GRASSROOTS = "grassroots"
@@ -307,7 +312,7 @@ def unions_import(
         raise FundError(f"Cấp công đoàn không hợp lệ: {level}.", field="level")
     if format not in FORMATS:
         raise FundError(f"Định dạng tệp không hỗ trợ: {format}.", field="format")
-    _require_fund_officer(actor, fund.pk)
+    actor_require_fund_officer(actor, fund_id=fund.pk)
     effective_date = effective_date or timezone.localdate()
     rows, errors = _parse(level, read_table(data, format))
     if errors:

@@ -8,7 +8,7 @@ from django.db import connections, models, router
 from djmoney.money import Money
 
 
-def _rows_insert(model, rows: list) -> None:
+def rows_insert(model, rows: list) -> None:
     """``INSERT`` the rows as one prepared statement run for all rows, without reading their ids
     back. A row is ``{attname: value}`` (a field not named takes its default): no model
     instance to build (a money field's value is a new ``Money`` at each read); instances are
@@ -41,13 +41,57 @@ def _rows_insert(model, rows: list) -> None:
         return [row[name] if name in row else defaults[name] for name in names]
 
     params = [
-        [_db_value(f, v, conn) for f, v in zip(fields, values(row), strict=True)] for row in rows
+        [db_value(f, v, conn) for f, v in zip(fields, values(row), strict=True)] for row in rows
     ]
     with conn.cursor() as cursor:
         cursor.executemany(sql, params)
 
 
-def _db_value(field, value, conn):
+def rows_update(model, objs: list, fields: list[str]) -> None:
+    """``UPDATE … SET fields WHERE id`` for each object, as one prepared statement run for all
+    (``bulk_update`` builds a CASE per field and row, which costs more than it saves here).
+    Values go through each field's own preparation, as ``save()`` would."""
+    if not objs:
+        return
+    meta = model._meta
+    columns = [meta.get_field(f) for f in fields]
+    conn = connections[router.db_for_write(model)]
+    qn = conn.ops.quote_name
+    sql = (
+        f"UPDATE {qn(meta.db_table)} SET "
+        + ", ".join(f"{qn(f.column)} = %s" for f in columns)
+        + f" WHERE {qn(meta.pk.column)} = %s"
+    )
+    params = [
+        [f.get_db_prep_save(getattr(obj, f.attname), conn) for f in columns] + [obj.pk]
+        for obj in objs
+    ]
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def insert_select(model, qs, columns: dict[str, str]) -> int:
+    """``INSERT INTO`` `model`'s table ``(columns) SELECT … FROM (qs) ON CONFLICT DO NOTHING``:
+    `columns` maps each target column to the alias of `qs` that fills it. Rows that would break a
+    unique constraint are skipped, so reruns and concurrent runs create each row once. Returns
+    the number of rows created."""
+    db = router.db_for_write(model)
+    conn = connections[db]
+    select_sql, params = qs.query.get_compiler(using=db).as_sql()
+    qn = conn.ops.quote_name
+    table = qn(model._meta.db_table)
+    targets = ", ".join(qn(c) for c in columns)
+    sources = ", ".join(f"src.{qn(a)}" for a in columns.values())
+    sql = (
+        f"INSERT INTO {table} ({targets}) SELECT {sources} FROM ({select_sql}) src "
+        f"WHERE 1 = 1 ON CONFLICT DO NOTHING"
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def db_value(field, value, conn):
     """`value` as ``save()`` would send it for `field`. Plain ints, strings and None go as they
     are (every field's preparation returns them unchanged); a money amount as its decimal
     (what the money field's preparation does first); a choices member (a str subclass) as its

@@ -26,14 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from accounting.money import amount_of
-from fund import scoping
 from fund.errors import PermissionRefused
 from fund.models import GrassrootsUnion, Role
-from fund.scoping import Scope, scope_for
+from fund.scoping import Scope, actor_scope, scope_require_write
 from loans.models import Loan, LoanChangeRequest, LoanStatus, LoanWriteOff
 
 # Servicing a loan (visits, repayments, requests to change its terms) is for any officer in
@@ -47,48 +45,17 @@ LOAN_SERVICERS: tuple[str, ...] = (
 LOAN_DECIDERS: tuple[str, ...] = (Role.FUND_OFFICER,)
 
 # --------------------------------------------------------------------------------------------
-# Helpers: roles, validation
+# Helpers: roles (the generic actor checks are fund.scoping's)
 
 
-def _actor_scope(actor) -> Scope | None:
-    """The actor's scope; None for the system and for site administrators without a profile."""
-    if actor is None:
-        return None
-    if getattr(actor, "is_superuser", False) and not hasattr(actor, "officer"):
-        return None
-    try:
-        return scope_for(actor)
-    except PermissionDenied as e:
-        raise PermissionRefused(e.args[0], field="actor", code="no_role") from None
-
-
-def _require_write(scope: Scope) -> None:
-    """The fund's rule (auditors read, never write), with the refusal naming the actor."""
-    try:
-        scoping.scope_require_write(scope)
-    except PermissionRefused as e:
-        raise PermissionRefused(e.message, field="actor", code=e.code) from None
-
-
-def _require_approver(scope: Scope) -> None:
-    try:
-        scoping.scope_require_approver(scope)
-    except PermissionRefused as e:
-        raise PermissionRefused(e.message, field="actor", code=e.code) from None
-
-
-def _user(actor):
-    return actor if actor is not None and actor.pk else None
-
-
-def _require_unit(
+def require_unit(
     actor, *, fund_id: int, grassroots_union: GrassrootsUnion, field: str = "grassroots_union"
 ) -> Scope | None:
     """The actor may write rows of `grassroots_union` (their scope holds it); auditors never."""
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is None:
         return None
-    _require_write(scope)
+    scope_require_write(scope, field="actor")
     if scope.fund_id != fund_id:
         raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
     if not scope.allows_grassroots_union(grassroots_union):
@@ -101,27 +68,15 @@ def _require_unit(
     return scope
 
 
-def _require_fund_officer(actor, *, fund_id: int, field: str = "actor") -> Scope | None:
-    scope = _actor_scope(actor)
-    if scope is None:
-        return None
-    _require_write(scope)
-    if scope.role != Role.FUND_OFFICER:
-        raise PermissionRefused(_("Chỉ cán bộ quỹ được thực hiện thao tác này."), code="fund_only")
-    if scope.fund_id != fund_id:
-        raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
-    return scope
-
-
 def loan_require_servicer(actor, *, loan: Loan, field: str = "loan") -> Scope | None:
     """The actor may collect for and service `loan`: a grassroots officer of the loan's union
     (as recorded at disbursement, or the borrower's union now, after a transfer), a superior
     officer above either, any fund officer of the fund; never an auditor. ``None`` (the system)
     and site administrators without a profile pass."""
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is None:
         return None
-    _require_write(scope)
+    scope_require_write(scope, field="actor")
     if scope.fund_id != loan.fund_id:
         raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
     unions = [loan.grassroots_union, loan.borrower.grassroots_union]
@@ -138,10 +93,10 @@ def loan_require_servicer(actor, *, loan: Loan, field: str = "loan") -> Scope | 
 def loan_require_fund_officer(actor, *, loan: Loan) -> Scope | None:
     """Decisions on a loan's terms (rescheduling, waiver, write-off, recall) are the fund
     officers' (or the system's); the refusal names the actor."""
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is None:
         return None
-    _require_write(scope)
+    scope_require_write(scope, field="actor")
     if scope.role not in LOAN_DECIDERS:
         raise PermissionRefused(
             _("Chỉ cán bộ quỹ được thực hiện thao tác này."), field="actor", code="fund_only"

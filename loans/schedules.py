@@ -133,7 +133,8 @@ class ScheduleTotals:
 _MONTH_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def _add_months(start: date, months: int) -> date:
+def add_months(start: date, months: int) -> date:
+    """`start` moved by whole months, clamped to the month's end (31/01 + 1 → 28 or 29/02)."""
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
     day = start.day
@@ -151,7 +152,7 @@ def due_dates(*, start: date, count: int, frequency: Frequency) -> list[date]:
     """
     if Frequency(frequency) is Frequency.WEEKLY:
         return [start + timedelta(days=7 * i) for i in range(1, count + 1)]
-    return [_add_months(start, i) for i in range(1, count + 1)]
+    return [add_months(start, i) for i in range(1, count + 1)]
 
 
 # --- rates -----------------------------------------------------------------------------------
@@ -302,7 +303,7 @@ def schedule_validate(terms: ScheduleTerms) -> None:
         if Frequency(terms.frequency) is Frequency.WEEKLY:
             terms.disbursed_on + timedelta(days=7 * count)
         else:
-            _add_months(terms.disbursed_on, count)
+            add_months(terms.disbursed_on, count)
     except (OverflowError, ValueError):
         raise ScheduleError(
             _("Ngày đến hạn cuối cùng vượt quá lịch (năm 9999)."), field="disbursed_on"

@@ -1,139 +1,47 @@
-"""Checks of the values a loan service is given (text, dates, counts, choices, amounts), each
-refusal a ``LoanError`` naming its field, and the audit log's plain form of a value."""
+"""Checks of the values a loan service is given: the generic ones (``fund.validation``) refusing
+with a ``LoanError`` naming its field, and the loan's own (a reason, a day of the loan's life)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
+from functools import partial
 
-from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from djmoney.money import Money
 
-from accounting.errors import lazy_join, translatable
-from accounting.money import to_dong
-from loans.errors import (
-    LoanError,
-)
+from fund import validation
+from loans.errors import LoanError
+from loans.models import Loan
 
+full_clean = partial(validation.full_clean, error=LoanError)
+clean_text = partial(validation.clean_text, error=LoanError)
+clean_date = partial(validation.clean_date, error=LoanError)
+clean_count = partial(validation.clean_count, error=LoanError)
+clean_positive_dong = partial(validation.clean_positive_dong, error=LoanError)
+clean_choice = partial(validation.clean_choice, error=LoanError)
+refuse_unknown_fields = partial(validation.refuse_unknown_fields, error=LoanError)
 
-def _plain(value):
-    """A value as the audit log stores it: amounts as whole-đồng strings, dates ISO, rows by id."""
-    if isinstance(value, Money):
-        value = value.amount
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")  # 6.6000 and 6.6 are the same rate
-    if isinstance(value, date):
-        return value.isoformat()
-    if hasattr(value, "pk"):
-        return value.pk
-    return value
+REASON_MAX = 500
 
 
-def _snapshot(obj, fields) -> dict:
-    return {f: _plain(getattr(obj, f)) for f in fields}
+def clean_reason(value, *, field: str = "reason", required: bool = True) -> str:
+    """The reason given for a decision: text of at most 500 characters, required unless said."""
+    if required and (value is None or (isinstance(value, str) and not value.split())):
+        raise LoanError(_("Phải ghi lý do."), field=field)
+    return clean_text(value, field=field, label=_("Lý do"), max_length=REASON_MAX)
 
 
-def _changes(before: dict, obj) -> dict:
-    """``{"field": [old, new]}`` for the fields of `before` that differ on `obj` now."""
-    after = _snapshot(obj, before)
-    return {f: [old, after[f]] for f, old in before.items() if after[f] != old}
-
-
-def _full_clean(obj, *, rows_held: bool = False, **kwargs) -> None:
-    """full_clean() with the first problem as a LoanError naming its field.
-
-    `rows_held`: the related rows are instances the service has just read (or locked) in this
-    transaction, so their existence is not checked again (a query per foreign key; the
-    database's foreign keys guard it anyway)."""
-    if rows_held:
-        kwargs["exclude"] = [
-            *kwargs.get("exclude", ()),
-            *(f.name for f in obj._meta.concrete_fields if f.is_relation),
-        ]
-    try:
-        obj.full_clean(**kwargs)
-    except ValidationError as e:
-        # The messages as Django keeps them (lazy, with their params), put together when shown.
-        field, errors = next(iter(e.error_dict.items()))
+def clean_loan_day(value, *, loan: Loan, field: str, label: str) -> date:
+    """A day in the loan's life so far: from its disbursement to today."""
+    value = clean_date(value, field=field, label=label)
+    if value > timezone.localdate():
         raise LoanError(
-            lazy_join(" ", [translatable(err.message, err.params) for err in errors]),
-            field=None if field == "__all__" else field,
-        ) from None
-
-
-def _text(value, *, field: str, label: str, required: bool = False, max_length: int = 255):
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise LoanError(_("%(label)s phải là chuỗi ký tự."), field=field, params={"label": label})
-    value = " ".join(value.split())
-    if required and not value:
-        raise LoanError(_("%(label)s không được để trống."), field=field, params={"label": label})
-    if len(value) > max_length:
+            _("%(label)s không được sau ngày hôm nay."), field=field, params={"label": label}
+        )
+    if value < loan.disbursed_on:
         raise LoanError(
-            _("%(label)s dài quá %(max)s ký tự."),
+            _("%(label)s không được trước ngày giải ngân %(disbursed)s."),
             field=field,
-            params={"label": label, "max": max_length},
+            params={"label": label, "disbursed": f"{loan.disbursed_on:%d/%m/%Y}"},
         )
     return value
-
-
-def _date(value, *, field: str, label: str, required: bool = True) -> date | None:
-    if value is None and not required:
-        return None
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise LoanError(
-            _("%(label)s phải là một ngày, nhận được %(value)s."),
-            field=field,
-            params={"label": label, "value": repr(value)},
-        )
-    return value
-
-
-def _count(value, *, field: str, label: str, minimum: int = 0, maximum: int = 32767) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise LoanError(
-            _("%(label)s phải là số nguyên, nhận được %(value)s."),
-            field=field,
-            params={"label": label, "value": repr(value)},
-        )
-    if not minimum <= value <= maximum:
-        raise LoanError(
-            _("%(label)s phải từ %(min)s đến %(max)s."),
-            field=field,
-            params={"label": label, "min": minimum, "max": maximum},
-        )
-    return value
-
-
-def _positive_dong(value, *, field: str, label: str) -> Decimal:
-    amount = to_dong(value, field=field)
-    if amount <= 0:
-        raise LoanError(
-            _("%(label)s phải lớn hơn 0, nhận được %(value)s."),
-            field=field,
-            params={"label": label, "value": value},
-        )
-    return amount
-
-
-def _choice(value, choices, *, field: str, label: str) -> str:
-    values = {c.value if hasattr(c, "value") else c[0] for c in choices}
-    if not isinstance(value, str) or value not in values:
-        raise LoanError(
-            _("%(label)s không hợp lệ: %(value)s."),
-            field=field,
-            params={"label": label, "value": repr(value)},
-        )
-    return value
-
-
-def _refuse_unknown(values: dict, known) -> None:
-    """A service's ``**fields`` hold only fields it can change."""
-    if unknown := set(values) - set(known):
-        raise LoanError(
-            _("Trường không sửa được: %(fields)s."),
-            field="fields",
-            params={"fields": ", ".join(sorted(unknown))},
-        )

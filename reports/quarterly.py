@@ -48,6 +48,7 @@ from django.db.models import Count, Max, Q, Sum
 from accounting.formatting import format_percent, format_vnd, quarter_label
 from accounting.models import Account, Posting
 from accounting.money import amount_of
+from fund.accounts import LOAN_LOSS_PROVISION, LOANS_RECEIVABLE
 from fund.attainment import growth_of, percent_of, quarter_bounds
 from fund.errors import FundError
 from fund.models import AnnualPlan, Fund, GrassrootsUnion, PlanSplit, SuperiorUnion
@@ -55,9 +56,6 @@ from fund.selectors import capital_by_source
 from loans.models import FollowUpVisit, Loan, LoanStatus
 
 ZERO = Decimal(0)
-LOANS_ACCOUNT = "1283"
-PROVISION_ACCOUNT = "2293"
-
 # (indicator, label, plan field) in the order the report lists them.
 INDICATORS = (
     ("disbursed_amount", "Doanh số cho vay (đồng)", "disbursed_amount"),
@@ -495,7 +493,10 @@ def quarterly_report_figures(
     ]
 
     # Ledger and loan book.
-    loans_acc, provision_acc = _subtree(LOANS_ACCOUNT), _subtree(PROVISION_ACCOUNT)
+    loans_acc, provision_acc = (
+        _subtree(LOANS_RECEIVABLE),
+        _subtree(LOAN_LOSS_PROVISION),
+    )
     outstanding = _ledger_by(loans_acc, fund_id=fund_id, end=end, su_id=su_id, group=None)[None]
     provisions = -_ledger_by(provision_acc, fund_id=fund_id, end=end, su_id=su_id, group=None)[None]
     book_qs, book = _book(fund_id, su_id, end, None)

@@ -18,6 +18,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import PageBreak, Paragraph, Table, TableStyle
 
 from accounting.formatting import format_date_vi, format_vnd
+from fund.accounts import CAPITAL
 from fund.attainment import growth_display, percent_display
 from reports.pdf import FONT, PageInfo, bar_chart, build_pdf, data_table, spacer, styles
 from reports.quarterly import MONEY_INDICATORS, QuarterlyFigures
@@ -105,7 +106,7 @@ def _risk_table(f: QuarterlyFigures):
 def _capital_table(f: QuarterlyFigures):
     header = ["Mã", "Nguồn vốn", "Tài khoản", f"Số dư đến {format_date_vi(f.end)}"]
     rows = [[c.code, c.name, c.account, c.amount] for c in f.capital]
-    rows.append(["", "Tổng nguồn vốn", "411", f.capital_total])
+    rows.append(["", "Tổng nguồn vốn", CAPITAL, f.capital_total])
     kinds = [["text", "text", "text", "money"]] * len(rows)
     return "III. Nguồn vốn theo nguồn", header, rows, kinds
 

@@ -21,6 +21,7 @@ MODULES = (
     "fund/scoping.py",
     "fund/services.py",
     "fund/union_io.py",
+    "fund/validation.py",
     "fund/web/views.py",
     "loans/api/actions.py",
     "loans/origination/cccd.py",

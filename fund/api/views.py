@@ -37,6 +37,7 @@ from apicommon.base import (
 from apicommon.permissions import AccessRolePermission
 from fund import services
 from fund.access import ALL_ROLES, FUND_OFFICERS, PUBLIC, READERS_FUND_WIDE
+from fund.accounts import BANK, CASH_ACCOUNTS
 from fund.attainment import INDICATORS, PERIODS, attainment
 from fund.models import (
     AnnualPlan,
@@ -295,7 +296,7 @@ class CapitalMovementInput(serializers.Serializer):
     amount = MoneyField()
     effective_date = BusinessDateField()
     memo = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
-    cash_account = serializers.ChoiceField(choices=["1121", "1111"], default="1121")
+    cash_account = serializers.ChoiceField(choices=CASH_ACCOUNTS, default=BANK)
 
 
 class CapitalTransferInput(serializers.Serializer):

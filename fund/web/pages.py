@@ -27,6 +27,7 @@ from accounting.errors import ApplicationError
 from accounting.formatting import amount_in_words, format_vnd
 from accounting.money import amount_of
 from fund.access import FUND_OFFICERS, access
+from fund.accounts import BANK, CASH
 from fund.attainment import INDICATOR_LABELS, attainment
 from fund.models import (
     AnnualPlan,
@@ -519,8 +520,8 @@ class _CapitalOutForm(_CapitalForm):
 class WithdrawalForm(_CapitalOutForm):
     cash_account = forms.ChoiceField(
         label=_l("Chi từ tài khoản"),
-        choices=[("1121", _l("1121 Tiền gửi ngân hàng")), ("1111", _l("1111 Tiền mặt"))],
-        initial="1121",
+        choices=[(BANK, _l("1121 Tiền gửi ngân hàng")), (CASH, _l("1111 Tiền mặt"))],
+        initial=BANK,
     )
     field_order = ["source", "amount", "effective_date", "cash_account", "memo"]
     kind = CapitalMovement.Kind.WITHDRAWAL

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apicommon.base import BusinessDateField, IdField, MoneyField
+from fund.accounts import BANK, CASH_ACCOUNTS
 from loans.models import (
     METHOD_CHOICES,
     ApplicationStatus,
@@ -23,7 +24,6 @@ from loans.models import (
     WriteOffCause,
 )
 from loans.origination.applications import MAX_PLANNED_JOBS, REVIEW_DECISIONS
-from loans.origination.disbursement import CASH_ACCOUNTS
 from loans.servicing.repayments import OVERPAYMENT_CHOICES
 
 MAX_BATCH_LINES = 2000
@@ -211,7 +211,7 @@ class ReasonInput(serializers.Serializer):
 
 class DisburseInput(serializers.Serializer):
     disbursed_on = BusinessDateField(required=False, help_text="Mặc định: hôm nay")
-    cash_account = serializers.ChoiceField(choices=CASH_ACCOUNTS, default="1121")
+    cash_account = serializers.ChoiceField(choices=CASH_ACCOUNTS, default=BANK)
 
 
 class ApplicationEventOutput(serializers.Serializer):

@@ -635,6 +635,17 @@ class Loan(models.Model):
         """The loan's tag on its ledger postings (1283 principal, interest receivable…)."""
         return f"loan:{self.pk}"
 
+    @property
+    def ledger_dimensions(self) -> dict:
+        """The dimensions of the loan's ledger postings: the unions recorded on the loan at
+        disbursement (as on the disbursement entry), so that every sub-ledger balance of the loan
+        nets to zero per union."""
+        return {
+            "fund_id": self.fund_id,
+            "superior_union_id": self.superior_union_id,
+            "grassroots_union_id": self.grassroots_union_id,
+        }
+
 
 class InstallmentStatus(models.TextChoices):
     PENDING = "pending", _("Chưa trả")

@@ -29,9 +29,17 @@ from django.utils.translation import gettext_lazy as _
 from accounting.errors import lazy_join, lazy_lower, translatable
 from accounting.idempotency import command_once
 from accounting.money import amount_of
-from fund.audit import audit_record, audit_record_many
+from fund.audit import audit_changes, audit_record, audit_record_many, audit_snapshot
 from fund.errors import PermissionRefused
 from fund.models import Role
+from fund.scoping import (
+    actor_require_fund_officer,
+    actor_scope,
+    actor_user,
+    actor_user_id,
+    scope_require_approver,
+    scope_require_write,
+)
 from fund.services import (
     capital_commitment_create,
     capital_commitment_release,
@@ -55,24 +63,16 @@ from loans.models import (
 from loans.origination.cccd import CCCDInvalid, cccd_validate
 from loans.origination.eligibility import borrower_eligibility
 from loans.origination.products import product_terms
-from loans.policy import (
-    _actor_scope,
-    _require_approver,
-    _require_fund_officer,
-    _require_unit,
-    _require_write,
-    _user,
-)
+from loans.policy import require_unit
 from loans.schedules import ScheduleError, ScheduleTerms, schedule_validate
 from loans.validation import (
-    _changes,
-    _choice,
-    _count,
-    _full_clean,
-    _positive_dong,
-    _refuse_unknown,
-    _snapshot,
-    _text,
+    clean_choice,
+    clean_count,
+    clean_positive_dong,
+    clean_reason,
+    clean_text,
+    full_clean,
+    refuse_unknown_fields,
 )
 
 S = ApplicationStatus
@@ -99,30 +99,34 @@ APPLICATION_FIELDS = (
 
 
 def _clean_application(app: LoanApplication, fields: dict) -> None:
-    _refuse_unknown(fields, APPLICATION_FIELDS)
+    refuse_unknown_fields(fields, APPLICATION_FIELDS)
     for f, v in fields.items():
         if f == "product":
             # The product as stored now, whatever copy the caller holds.
             v = LoanProduct.objects.get(pk=v.pk)
         elif f == "amount":
-            v = _positive_dong(v, field="amount", label=_("Số tiền vay"))
+            v = clean_positive_dong(v, field="amount", label=_("Số tiền vay"))
         elif f == "term":
-            v = _count(v, field="term", label=_("Thời hạn vay (số kỳ)"), minimum=1, maximum=600)
+            v = clean_count(
+                v, field="term", label=_("Thời hạn vay (số kỳ)"), minimum=1, maximum=600
+            )
         elif f == "planned_jobs":
-            v = _count(
+            v = clean_count(
                 v,
                 field="planned_jobs",
                 label=_("Số việc làm mới dự kiến"),
                 maximum=MAX_PLANNED_JOBS,
             )
         elif f == "purpose_kind":
-            _choice(v, PurposeKind, field=f, label=_("Lĩnh vực sử dụng vốn"))
+            clean_choice(v, PurposeKind, field=f, label=_("Lĩnh vực sử dụng vốn"))
         elif f == "security_kind":
-            _choice(v, SecurityKind, field=f, label=_("Hình thức bảo đảm"))
+            clean_choice(v, SecurityKind, field=f, label=_("Hình thức bảo đảm"))
         elif f == "purpose":
-            v = _text(v, field=f, label=_("Mục đích sử dụng vốn"), required=True, max_length=500)
+            v = clean_text(
+                v, field=f, label=_("Mục đích sử dụng vốn"), required=True, max_length=500
+            )
         elif f != "product":
-            v = _text(v, field=f, label=LoanApplication._meta.get_field(f).verbose_name)
+            v = clean_text(v, field=f, label=LoanApplication._meta.get_field(f).verbose_name)
         setattr(app, f, v)
     if app.product.fund_id != app.fund_id:
         raise LoanError(_("Sản phẩm vay thuộc quỹ khác."), field="product")
@@ -149,7 +153,9 @@ def _clean_application(app: LoanApplication, fields: dict) -> None:
         app.guarantor_phone = app.guarantor_relationship = ""
 
 
-def _schedule_terms(terms: dict, *, amount: Decimal, term: int, on: date) -> ScheduleTerms:
+def application_schedule_terms(
+    terms: dict, *, amount: Decimal, term: int, on: date
+) -> ScheduleTerms:
     return ScheduleTerms(
         principal=amount,
         installments=term,
@@ -170,7 +176,7 @@ def _check_schedule_possible(app: LoanApplication, terms: dict | None = None) ->
     """The product's terms give a schedule for this amount and term (grace shorter than term)."""
     try:
         schedule_validate(
-            _schedule_terms(
+            application_schedule_terms(
                 terms or product_terms(app.product),
                 amount=amount_of(app.amount),
                 term=app.term,
@@ -194,7 +200,7 @@ def _require_eligible(app: LoanApplication, *, on: date | None = None) -> None:
         raise IneligibleBorrower(result.reasons)
 
 
-def _event(
+def application_event(
     app: LoanApplication, *, action: str, before: str, actor, note: str = "", also=()
 ) -> None:
     """The application's event and its audit entry; `also`: more audit entries ``(action, obj,
@@ -204,16 +210,16 @@ def _event(
         action=action,
         from_status=before,
         to_status=app.status,
-        actor=_user(actor),
+        actor=actor_user(actor),
         note=note,
     )
     changes = {"status": [before or None, app.status]}
     if note:
         changes["note"] = [None, note]
     if also:
-        audit_record_many(actor=_user(actor), records=[(action, app, changes), *also])
+        audit_record_many(actor=actor_user(actor), records=[(action, app, changes), *also])
     else:
-        audit_record(actor=_user(actor), action=action, obj=app, changes=changes)
+        audit_record(actor=actor_user(actor), action=action, obj=app, changes=changes)
 
 
 def application_create(
@@ -239,13 +245,13 @@ def application_create(
     (``IneligibleBorrower``); nothing is written then.
     """
     gu = borrower.grassroots_union
-    _require_unit(actor, fund_id=borrower.fund_id, grassroots_union=gu, field="borrower")
+    require_unit(actor, fund_id=borrower.fund_id, grassroots_union=gu, field="borrower")
     app = LoanApplication(
         fund_id=borrower.fund_id,
         borrower=borrower,
         grassroots_union=gu,
         superior_union_id=gu.superior_union_id,
-        created_by=_user(actor),
+        created_by=actor_user(actor),
     )
     _clean_application(
         app,
@@ -268,27 +274,27 @@ def application_create(
         Borrower.objects.select_for_update().get(pk=borrower.pk)  # one application at a time
         _require_eligible(app)
         _check_schedule_possible(app)
-        _full_clean(app, rows_held=True, validate_constraints=False)
+        full_clean(app, rows_held=True, validate_constraints=False)
         app.save()
-        _event(app, action="create", before="", actor=actor)
+        application_event(app, action="create", before="", actor=actor)
     return app
 
 
 def application_update(*, application: LoanApplication, actor=None, **fields) -> LoanApplication:
     """Change a draft or returned application (the grassroots union's side of the chain)."""
-    _require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
+    require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
     with transaction.atomic():
-        app = _locked(application)
-        _require_status(app, (S.DRAFT, S.RETURNED), "sửa")
-        before = _snapshot(app, [f + "_id" if f == "product" else f for f in fields])
+        app = application_lock(application)
+        application_require_status(app, (S.DRAFT, S.RETURNED), "sửa")
+        before = audit_snapshot(app, [f + "_id" if f == "product" else f for f in fields])
         _clean_application(app, fields)
         _require_eligible(app)
         _check_schedule_possible(app)
-        _full_clean(app, validate_constraints=False)
-        changes = _changes(before, app)
+        full_clean(app, validate_constraints=False)
+        changes = audit_changes(before, app)
         if changes:
             app.save()
-            audit_record(actor=_user(actor), action="update", obj=app, changes=changes)
+            audit_record(actor=actor_user(actor), action="update", obj=app, changes=changes)
     return app
 
 
@@ -313,7 +319,7 @@ _WITH_BORROWER = (
 )
 
 
-def _locked(application: LoanApplication, *, related=_WITH_BORROWER) -> LoanApplication:
+def application_lock(application: LoanApplication, *, related=_WITH_BORROWER) -> LoanApplication:
     # of=("self",): lock the application only, not the product and unions joined to it.
     # Everything the eligibility check reads comes with it, in the same query (`related`: less
     # for a caller that reads the borrower under a lock of its own).
@@ -332,7 +338,7 @@ _DECISION_FIELDS = ("decided_by", "decided_at", "decision_reason")
 _REVIEW_FIELDS = ("reviewed_by", "reviewed_at", "review_note")
 
 
-def _require_status(app: LoanApplication, allowed, action: str) -> None:
+def application_require_status(app: LoanApplication, allowed, action: str) -> None:
     if app.status in allowed:
         return
     extra = ""
@@ -359,7 +365,11 @@ def _transition(
     *, name: str, application: LoanApplication, key: str, payload: dict, actor, run: Callable
 ):
     """Run a move of the chain once per idempotency key, in one transaction."""
-    payload = {"application": application.pk, "actor": getattr(_user(actor), "pk", None), **payload}
+    payload = {
+        "application": application.pk,
+        "actor": actor_user_id(actor),
+        **payload,
+    }
     # command_once runs the move and records the key in one transaction (a savepoint inside the
     # caller's): no transaction of its own is needed around it.
     return command_once(
@@ -372,10 +382,6 @@ def _transition(
     )
 
 
-def _reason(value, *, field: str = "reason") -> str:
-    return _text(value, field=field, label=_("Lý do"), required=True, max_length=500)
-
-
 def application_submit(
     *, application: LoanApplication, idempotency_key: str, actor=None
 ) -> LoanApplication:
@@ -383,11 +389,11 @@ def application_submit(
 
     The member must be eligible on the day it is sent.
     """
-    _require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
+    require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
 
     def run():
-        app = _locked(application)
-        _require_status(app, (S.DRAFT, S.RETURNED), "submit")
+        app = application_lock(application)
+        application_require_status(app, (S.DRAFT, S.RETURNED), "submit")
         if app.borrower.grassroots_union_id != app.grassroots_union_id:
             raise LoanError(
                 _("Thành viên đã chuyển sang công đoàn cơ sở khác; hãy hủy hồ sơ này."),
@@ -397,9 +403,9 @@ def application_submit(
         before = app.status
         app.status = S.SUBMITTED
         app.superior_union_id = app.grassroots_union.superior_union_id
-        app.submitted_by, app.submitted_at = _user(actor), timezone.now()
+        app.submitted_by, app.submitted_at = actor_user(actor), timezone.now()
         app.save(update_fields=[*_MOVE_FIELDS, "superior_union", "submitted_by", "submitted_at"])
-        _event(app, action="submit", before=before, actor=actor)
+        application_event(app, action="submit", before=before, actor=actor)
         return app
 
     return _transition(
@@ -416,10 +422,10 @@ REVIEW_DECISIONS = ("approve", "return", "reject")
 
 
 def _require_reviewer(actor, app: LoanApplication) -> None:
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is None:
         return
-    _require_write(scope)
+    scope_require_write(scope, field="actor")
     if scope.fund_id != app.fund_id:
         raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
     if scope.role == Role.FUND_OFFICER:
@@ -450,14 +456,14 @@ def application_review(
             params={"choices": ", ".join(REVIEW_DECISIONS)},
         )
     if decision in ("return", "reject"):
-        note = _reason(note, field="note")
+        note = clean_reason(note, field="note")
     else:
-        note = _text(note, field="note", label=_("Ý kiến thẩm định"), max_length=500)
+        note = clean_text(note, field="note", label=_("Ý kiến thẩm định"), max_length=500)
     _require_reviewer(actor, application)
 
     def run():
-        app = _locked(application)
-        _require_status(app, (S.SUBMITTED,), "review")
+        app = application_lock(application)
+        application_require_status(app, (S.SUBMITTED,), "review")
         before = app.status
         now = timezone.now()
         if decision == "approve":
@@ -467,10 +473,10 @@ def application_review(
             app.status = S.RETURNED
         else:
             app.status = S.REJECTED
-            app.decided_by, app.decided_at, app.decision_reason = _user(actor), now, note
-        app.reviewed_by, app.reviewed_at, app.review_note = _user(actor), now, note
+            app.decided_by, app.decided_at, app.decision_reason = actor_user(actor), now, note
+        app.reviewed_by, app.reviewed_at, app.review_note = actor_user(actor), now, note
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS, *_REVIEW_FIELDS])
-        _event(app, action=f"review_{decision}", before=before, actor=actor, note=note)
+        application_event(app, action=f"review_{decision}", before=before, actor=actor, note=note)
         return app
 
     return _transition(
@@ -493,17 +499,17 @@ def application_approve(
     happens to the product) and the amount is held as a capital commitment
     (``application:<id>``) until disbursement, rejection or cancellation.
     """
-    if _user(actor) is None:
+    if actor_user(actor) is None:
         raise MakerChecker(_("Phê duyệt phải do một cán bộ quỹ thực hiện."))
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is not None:
-        _require_approver(scope)
+        scope_require_approver(scope, field="actor")
         if scope.fund_id != application.fund_id:
             raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
 
     def run():
-        app = _locked(application)
-        _require_status(app, (S.REVIEWED,), "approve")
+        app = application_lock(application)
+        application_require_status(app, (S.REVIEWED,), "approve")
         for who, refusal in (
             (
                 app.created_by_id,
@@ -538,9 +544,9 @@ def application_approve(
             reference=app.commitment_reference,
             amount=amount_of(app.amount),
             superior_union=su,
-            actor=_user(actor),
+            actor=actor_user(actor),
         )
-        _event(app, action="approve", before=before, actor=actor)
+        application_event(app, action="approve", before=before, actor=actor)
         return app
 
     return _transition(
@@ -561,26 +567,30 @@ def application_reject(
     From ``submitted`` by the reviewing superior union (or the fund); from ``reviewed`` or
     ``approved`` by a fund officer (an approved application's capital commitment is released).
     """
-    reason = _reason(reason)
-    scope = _actor_scope(actor)
+    reason = clean_reason(reason)
+    scope = actor_scope(actor)
 
     def run():
-        app = _locked(application)
-        _require_status(app, (S.SUBMITTED, S.REVIEWED, S.APPROVED), "reject")
+        app = application_lock(application)
+        application_require_status(app, (S.SUBMITTED, S.REVIEWED, S.APPROVED), "reject")
         if app.status == S.SUBMITTED:
             _require_reviewer(actor, app)
         elif scope is not None:
-            _require_fund_officer(actor, fund_id=app.fund_id)
+            actor_require_fund_officer(actor, fund_id=app.fund_id, field="actor")
         before = app.status
         app.status = S.REJECTED
-        app.decided_by, app.decided_at, app.decision_reason = _user(actor), timezone.now(), reason
+        app.decided_by, app.decided_at, app.decision_reason = (
+            actor_user(actor),
+            timezone.now(),
+            reason,
+        )
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
-        capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
-        _event(app, action="reject", before=before, actor=actor, note=reason)
+        capital_commitment_release(reference=app.commitment_reference, actor=actor_user(actor))
+        application_event(app, action="reject", before=before, actor=actor, note=reason)
         return app
 
     if scope is not None:
-        _require_write(scope)
+        scope_require_write(scope, field="actor")
     return _transition(
         name="application_reject",
         application=application,
@@ -597,20 +607,24 @@ def application_cancel(
     """Withdraw an application before disbursement (the member no longer needs the loan…),
     keeping the reason and who decided. Before approval the proposing union may cancel; once
     approved only a fund officer, and the capital commitment is released."""
-    reason = _reason(reason)
-    _require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
+    reason = clean_reason(reason)
+    require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
 
     def run():
-        app = _locked(application)
-        _require_status(app, LoanApplication.OPEN_STATUSES, "cancel")
+        app = application_lock(application)
+        application_require_status(app, LoanApplication.OPEN_STATUSES, "cancel")
         if app.status == S.APPROVED:
-            _require_fund_officer(actor, fund_id=app.fund_id)
+            actor_require_fund_officer(actor, fund_id=app.fund_id, field="actor")
         before = app.status
         app.status = S.CANCELLED
-        app.decided_by, app.decided_at, app.decision_reason = _user(actor), timezone.now(), reason
+        app.decided_by, app.decided_at, app.decision_reason = (
+            actor_user(actor),
+            timezone.now(),
+            reason,
+        )
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
-        capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
-        _event(app, action="cancel", before=before, actor=actor, note=reason)
+        capital_commitment_release(reference=app.commitment_reference, actor=actor_user(actor))
+        application_event(app, action="cancel", before=before, actor=actor, note=reason)
         return app
 
     return _transition(

@@ -9,8 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fund.audit import audit_record
+from fund.audit import audit_changes, audit_record, audit_snapshot
 from fund.models import Fund, GrassrootsUnion
+from fund.scoping import actor_user
 from fund.services import (
     dated_history_advance,
 )
@@ -25,15 +26,13 @@ from loans.models import (
     Sex,
 )
 from loans.origination.cccd import CCCDInvalid, cccd_validate
-from loans.policy import _require_unit, _user
+from loans.policy import require_unit
 from loans.validation import (
-    _changes,
-    _choice,
-    _date,
-    _full_clean,
-    _refuse_unknown,
-    _snapshot,
-    _text,
+    clean_choice,
+    clean_date,
+    clean_text,
+    full_clean,
+    refuse_unknown_fields,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -57,19 +56,19 @@ BORROWER_FIELDS = (
 def _clean_borrower_fields(values: dict, *, today: date) -> dict:
     """Validate and normalise borrower fields (only those given)."""
     out = dict(values)
-    _refuse_unknown(out, BORROWER_FIELDS)
+    refuse_unknown_fields(out, BORROWER_FIELDS)
     if "full_name" in out:
-        out["full_name"] = _text(
+        out["full_name"] = clean_text(
             out["full_name"], field="full_name", label=_("Họ và tên"), required=True
         )
     if "date_of_birth" in out:
-        dob = _date(out["date_of_birth"], field="date_of_birth", label=_("Ngày sinh"))
+        dob = clean_date(out["date_of_birth"], field="date_of_birth", label=_("Ngày sinh"))
         if dob > today:
             raise LoanError(_("Ngày sinh không được sau ngày hôm nay."), field="date_of_birth")
     if "sex" in out:
-        _choice(out["sex"], Sex, field="sex", label=_("Giới tính"))
+        clean_choice(out["sex"], Sex, field="sex", label=_("Giới tính"))
     if "household_status" in out:
-        _choice(
+        clean_choice(
             out["household_status"],
             HouseholdStatus,
             field="household_status",
@@ -81,15 +80,15 @@ def _clean_borrower_fields(values: dict, *, today: date) -> dict:
         ("certificate_number", _("Số giấy chứng nhận hộ"), 64),
     ):
         if f in out:
-            out[f] = _text(out[f], field=f, label=label, max_length=length)
+            out[f] = clean_text(out[f], field=f, label=label, max_length=length)
     if "notes" in out:
-        out["notes"] = _text(out["notes"], field="notes", label=_("Ghi chú"), max_length=5000)
+        out["notes"] = clean_text(out["notes"], field="notes", label=_("Ghi chú"), max_length=5000)
     for f, label in (
         ("certificate_date", _("Ngày cấp giấy chứng nhận")),
         ("certificate_valid_to", _("Ngày hết hiệu lực giấy chứng nhận")),
     ):
         if f in out:
-            out[f] = _date(out[f], field=f, label=label, required=False)
+            out[f] = clean_date(out[f], field=f, label=label, required=False)
     if out.get("certificate_date") and out["certificate_date"] > today:
         raise LoanError(
             _("Ngày cấp giấy chứng nhận không được sau ngày hôm nay."), field="certificate_date"
@@ -151,7 +150,7 @@ def borrower_create(
     """
     if grassroots_union.fund_id != fund.pk:
         raise LoanError(_("Công đoàn cơ sở không thuộc quỹ này."), field="grassroots_union")
-    _require_unit(actor, fund_id=fund.pk, grassroots_union=grassroots_union)
+    require_unit(actor, fund_id=fund.pk, grassroots_union=grassroots_union)
     today = timezone.localdate()
     values = _clean_borrower_fields(
         {
@@ -169,12 +168,14 @@ def borrower_create(
         },
         today=today,
     )
-    since = _date(member_since or today, field="member_since", label=_("Ngày bắt đầu sinh hoạt"))
+    since = clean_date(
+        member_since or today, field="member_since", label=_("Ngày bắt đầu sinh hoạt")
+    )
     borrower = Borrower(fund=fund, grassroots_union=grassroots_union, **values)
     _check_borrower_consistency(borrower)
     with transaction.atomic():
         _check_cccd_free(borrower)
-        _full_clean(borrower, validate_unique=False, validate_constraints=False)
+        full_clean(borrower, validate_unique=False, validate_constraints=False)
         try:
             with transaction.atomic():
                 borrower.save()
@@ -185,30 +186,30 @@ def borrower_create(
             borrower=borrower, grassroots_union=grassroots_union, valid_from=since
         )
         audit_record(
-            actor=_user(actor),
+            actor=actor_user(actor),
             action="create",
             obj=borrower,
-            changes={k: [None, v] for k, v in _snapshot(borrower, BORROWER_FIELDS).items()},
+            changes={k: [None, v] for k, v in audit_snapshot(borrower, BORROWER_FIELDS).items()},
         )
     return borrower
 
 
 def borrower_update(*, borrower: Borrower, actor=None, **fields) -> Borrower:
     """Change a borrower's details (not their union: see `borrower_transfer`)."""
-    _require_unit(actor, fund_id=borrower.fund_id, grassroots_union=borrower.grassroots_union)
+    require_unit(actor, fund_id=borrower.fund_id, grassroots_union=borrower.grassroots_union)
     values = _clean_borrower_fields(fields, today=timezone.localdate())
     with transaction.atomic():
         b = Borrower.objects.select_for_update().get(pk=borrower.pk)
-        before = _snapshot(b, BORROWER_FIELDS)
+        before = audit_snapshot(b, BORROWER_FIELDS)
         for f, v in values.items():
             setattr(b, f, v)
         _check_borrower_consistency(b)
         _check_cccd_free(b)
-        _full_clean(b, validate_unique=False, validate_constraints=False)
-        changes = _changes(before, b)
+        full_clean(b, validate_unique=False, validate_constraints=False)
+        changes = audit_changes(before, b)
         if changes:
             b.save()
-            audit_record(actor=_user(actor), action="update", obj=b, changes=changes)
+            audit_record(actor=actor_user(actor), action="update", obj=b, changes=changes)
     return b
 
 
@@ -226,11 +227,11 @@ def borrower_transfer(
     progress (it belongs to the old union), into the future, or on or before the current
     membership's start.
     """
-    effective_date = _date(effective_date, field="effective_date", label=_("Ngày chuyển"))
+    effective_date = clean_date(effective_date, field="effective_date", label=_("Ngày chuyển"))
     if grassroots_union.fund_id != borrower.fund_id:
         raise LoanError(_("Công đoàn cơ sở mới thuộc quỹ khác."), field="grassroots_union")
-    _require_unit(actor, fund_id=borrower.fund_id, grassroots_union=borrower.grassroots_union)
-    _require_unit(actor, fund_id=borrower.fund_id, grassroots_union=grassroots_union)
+    require_unit(actor, fund_id=borrower.fund_id, grassroots_union=borrower.grassroots_union)
+    require_unit(actor, fund_id=borrower.fund_id, grassroots_union=grassroots_union)
     if effective_date > timezone.localdate():
         raise LoanError(_("Ngày chuyển không được sau ngày hôm nay."), field="effective_date")
     with transaction.atomic():
@@ -268,7 +269,7 @@ def borrower_transfer(
         b.grassroots_union = grassroots_union
         b.save(update_fields=["grassroots_union", "updated_at"])
         audit_record(
-            actor=_user(actor),
+            actor=actor_user(actor),
             action="transfer",
             obj=b,
             changes={

@@ -17,7 +17,15 @@ from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
 from accounting.money import amount_of
 from accounting.services import credit, debit, journal_entry_post
+from fund.accounts import BANK, BORROWER_SAVINGS, CASH_ACCOUNTS, LOANS_RECEIVABLE
 from fund.models import Fund
+from fund.scoping import (
+    actor_require_fund_officer,
+    actor_scope,
+    actor_user,
+    actor_user_id,
+    scope_require_write,
+)
 from fund.selectors import superior_union_on
 from fund.services import (
     CapitalLedger,
@@ -25,7 +33,7 @@ from fund.services import (
     capital_commitment_release,
 )
 from fund.services import capital_lock as fund_capital_lock
-from loans.db import _rows_insert
+from loans.db import rows_insert
 from loans.errors import (
     BorrowerLimitExceeded,
     IneligibleBorrower,
@@ -40,17 +48,16 @@ from loans.models import (
     LoanTransaction,
     SavingsKind,
 )
-from loans.origination.applications import S, _event, _locked, _require_status, _schedule_terms
+from loans.origination.applications import (
+    S,
+    application_event,
+    application_lock,
+    application_require_status,
+    application_schedule_terms,
+)
 from loans.origination.eligibility import borrower_eligibility
-from loans.policy import _actor_scope, _require_fund_officer, _require_write, _user
 from loans.schedules import schedule_generate
-from loans.validation import _date
-
-LOANS_ACCOUNT = "1283"
-
-SAVINGS_ACCOUNT = "33881"
-
-CASH_ACCOUNTS = ("1121", "1111")
+from loans.validation import clean_date
 
 # --------------------------------------------------------------------------------------------
 # Disbursement
@@ -71,7 +78,7 @@ def loan_disburse(
     disbursed_on: date,
     idempotency_key: str,
     actor=None,
-    cash_account: str = "1121",
+    cash_account: str = BANK,
 ) -> Loan:
     """Turn an approved application into a loan: the schedule, the ledger entry, the loan book.
 
@@ -99,7 +106,7 @@ def loan_disburse_many(
     disbursed_on: date,
     idempotency_keys: list[str],
     actor=None,
-    cash_account: str = "1121",
+    cash_account: str = BANK,
 ) -> list[Loan]:
     """``loan_disburse`` for several applications paid out on the same date (a union's loans of
     the day), in one transaction: all of them or, at the first refusal, none.
@@ -109,7 +116,7 @@ def loan_disburse_many(
     each loan as it is posted (``fund.services.CapitalLedger``), so that every check sees what
     a fresh read would.
     """
-    disbursed_on = _date(disbursed_on, field="disbursed_on", label=_("Ngày giải ngân"))
+    disbursed_on = clean_date(disbursed_on, field="disbursed_on", label=_("Ngày giải ngân"))
     # An earlier date is accepted: the date is the business date of the payment voucher, and a
     # loan book taken over from paper is entered after the fact (the ledger still refuses a
     # closed period).
@@ -121,11 +128,11 @@ def loan_disburse_many(
         )
     if len(applications) != len(idempotency_keys):
         raise LoanError(_("Mỗi hồ sơ cần một khóa chống trùng."), field="idempotency_keys")
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is not None:
-        _require_write(scope)
+        scope_require_write(scope, field="actor")
         for application in applications:
-            _require_fund_officer(actor, fund_id=application.fund_id)
+            actor_require_fund_officer(actor, fund_id=application.fund_id, field="actor")
     ledgers: dict[int, CapitalLedger] = {}  # fund id -> figures, under the fund's lock
 
     def disburse_all():
@@ -162,8 +169,8 @@ def _disburse_once(
             fund = fund_capital_lock(fund_id=application.fund_id)
             ledger = ledgers[fund.pk] = CapitalLedger(fund=fund)
         fund = ledger.fund
-        app = _locked(application, related=("product", "grassroots_union"))
-        _require_status(app, (S.APPROVED,), "disburse")
+        app = application_lock(application, related=("product", "grassroots_union"))
+        application_require_status(app, (S.APPROVED,), "disburse")
         borrower = (
             Borrower.objects.select_for_update(of=("self",))
             .select_related("fund", "grassroots_union__superior_union")
@@ -198,7 +205,7 @@ def _disburse_once(
         loan = _loan_create(app=app, borrower=borrower, su=su, on=disbursed_on, actor=actor)
         _loan_post(loan=loan, borrower=borrower, cash_account=cash_account, actor=actor)
         ledger.lent(amount=amount, superior_union_id=loan.superior_union_id)
-        capital_commitment_release(reference=app.commitment_reference, actor=_user(actor))
+        capital_commitment_release(reference=app.commitment_reference, actor=actor_user(actor))
         before = app.status
         app.status = S.DISBURSED
         app.save(update_fields=["status", "updated_at"])
@@ -207,7 +214,7 @@ def _disburse_once(
             "disbursed_on": [None, disbursed_on.isoformat()],
             "journal_entry": [None, loan.disbursement_entry_id],
         }
-        _event(
+        application_event(
             app,
             action="disburse",
             before=before,
@@ -221,7 +228,7 @@ def _disburse_once(
         "application": application.pk,
         "disbursed_on": disbursed_on.isoformat(),
         "cash_account": cash_account,
-        "actor": getattr(_user(actor), "pk", None),
+        "actor": actor_user_id(actor),
     }
     return command_once(
         scope="loans.loan_disburse",
@@ -258,7 +265,7 @@ def _check_borrower_limit(
 def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, actor) -> Loan:
     terms = app.terms
     amount = amount_of(app.amount)
-    rows = schedule_generate(_schedule_terms(terms, amount=amount, term=app.term, on=on))
+    rows = schedule_generate(application_schedule_terms(terms, amount=amount, term=app.term, on=on))
     loan = Loan(
         fund_id=app.fund_id,
         application=app,
@@ -287,7 +294,7 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
         planned_jobs=app.planned_jobs,
         savings_withheld=savings_withheld(amount=amount, terms=terms),
         outstanding_principal=amount,
-        disbursed_by=_user(actor),
+        disbursed_by=actor_user(actor),
     )
     loan.save()
     per_installment = (
@@ -295,7 +302,7 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
         if terms["savings_kind"] == SavingsKind.FIXED_PER_INSTALLMENT
         else Decimal(0)
     )
-    _rows_insert(
+    rows_insert(
         Installment,
         [
             {
@@ -316,17 +323,13 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
 def _loan_post(*, loan: Loan, borrower: Borrower, cash_account: str, actor) -> None:
     amount = amount_of(loan.principal)
     savings = amount_of(loan.savings_withheld)
-    dims = {
-        "fund_id": loan.fund_id,
-        "superior_union_id": loan.superior_union_id,
-        "grassroots_union_id": loan.grassroots_union_id,
-    }
+    dims = loan.ledger_dimensions
     legs = [
-        debit(LOANS_ACCOUNT, amount, subledger=loan.subledger, **dims),
+        debit(LOANS_RECEIVABLE, amount, subledger=loan.subledger, **dims),
         credit(cash_account, amount - savings, subledger=loan.subledger, **dims),
     ]
     if savings:
-        legs.append(credit(SAVINGS_ACCOUNT, savings, subledger=f"borrower:{borrower.pk}", **dims))
+        legs.append(credit(BORROWER_SAVINGS, savings, subledger=f"borrower:{borrower.pk}", **dims))
     entry = journal_entry_post(
         effective_date=loan.disbursed_on,
         legs=legs,
@@ -337,7 +340,7 @@ def _loan_post(*, loan: Loan, borrower: Borrower, cash_account: str, actor) -> N
         # One entry per application, whatever key the caller used: a second disbursement of the
         # same application could not post even if every other guard failed.
         idempotency_key=f"loans.disbursement:application:{loan.application_id}",
-        posted_by=_user(actor),
+        posted_by=actor_user(actor),
         document_type="loan_disbursement",
         document_id=str(loan.pk),
     )
@@ -350,5 +353,5 @@ def _loan_post(*, loan: Loan, borrower: Borrower, cash_account: str, actor) -> N
         principal_change=amount,
         savings=savings,
         journal_entry=entry,
-        created_by=_user(actor),
+        created_by=actor_user(actor),
     )

@@ -3,7 +3,6 @@ product on a date, with every reason stated."""
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -28,13 +27,7 @@ from loans.models import (
     LoanProduct,
     LoanStatus,
 )
-
-
-def add_months(start: date, months: int) -> date:
-    """`start` moved by whole months, clamped to the month's end (31/01 + 1 → 28 or 29/02)."""
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+from loans.schedules import add_months
 
 
 def age_on(date_of_birth: date, on: date) -> int:

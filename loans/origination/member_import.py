@@ -25,15 +25,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 
 from accounting.errors import translatable
-from fund.audit import audit_record_many
+from fund.audit import audit_record_many, audit_value
 from fund.errors import PermissionRefused
 from fund.models import Fund, GrassrootsUnion
+from fund.scoping import actor_scope, scope_require_write
 from fund.union_io import RowError, cell_text, fold_text, parse_date, read_table
 from loans.errors import LoanError, MemberImportRejected
 from loans.models import Borrower, BorrowerMembership, HouseholdStatus, LoanApplication, Sex
 from loans.origination.cccd import CCCDInvalid, cccd_validate
-from loans.policy import _actor_scope, _require_write
-from loans.validation import _plain
 
 FORMATS = ("csv", "xlsx")
 MAX_ROWS = 200_000
@@ -271,9 +270,9 @@ def members_import(
     effective_date = effective_date or today
     if effective_date > today:
         raise LoanError(_l("Ngày hiệu lực không được sau ngày hôm nay."), field="effective_date")
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is not None:
-        _require_write(scope)
+        scope_require_write(scope, field="actor")
         if scope.fund_id != fund.pk:
             raise PermissionRefused(_l("Bạn không thuộc quỹ này."), field="fund", code="other_fund")
     rows, errors = _parse(_read_rows(data, format), today=today)
@@ -329,8 +328,10 @@ def _import(fund, rows, unions, scope, actor, effective_date) -> MemberImportRes
                 Borrower(fund=fund, grassroots_union=gu, national_id=v["national_id"], **data)
             )
             continue
-        before = {f: _plain(getattr(b, f)) for f in data}
-        diff = {f: [before[f], _plain(x)] for f, x in data.items() if before[f] != _plain(x)}
+        before = {f: audit_value(getattr(b, f)) for f in data}
+        diff = {
+            f: [before[f], audit_value(x)] for f, x in data.items() if before[f] != audit_value(x)
+        }
         if diff:
             for f, x in data.items():
                 setattr(b, f, x)
@@ -451,7 +452,7 @@ def _import(fund, rows, unions, scope, actor, effective_date) -> MemberImportRes
             "import_create",
             b,
             {
-                f: [None, _plain(getattr(b, f))]
+                f: [None, audit_value(getattr(b, f))]
                 for f in ["national_id", *DATA_FIELDS]
                 if getattr(b, f) not in ("", None)
             },

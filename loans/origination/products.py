@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.formatting import format_vnd
 from accounting.money import amount_of, to_dong
-from fund.audit import audit_record
+from fund.audit import audit_changes, audit_record, audit_snapshot
 from fund.models import Fund
+from fund.scoping import actor_require_fund_officer, actor_user
 from loans.errors import (
     LoanError,
 )
@@ -18,8 +19,11 @@ from loans.models import (
     LoanProduct,
     SavingsKind,
 )
-from loans.policy import _require_fund_officer, _user
-from loans.validation import _changes, _full_clean, _refuse_unknown, _snapshot, _text
+from loans.validation import (
+    clean_text,
+    full_clean,
+    refuse_unknown_fields,
+)
 
 # --------------------------------------------------------------------------------------------
 # Products
@@ -65,7 +69,7 @@ def _rate(value, *, field: str) -> Decimal:
 
 
 def _apply_product(product: LoanProduct, fields: dict) -> None:
-    _refuse_unknown(fields, PRODUCT_FIELDS)
+    refuse_unknown_fields(fields, PRODUCT_FIELDS)
     for f, v in fields.items():
         if f in _PRODUCT_AMOUNTS:
             v = to_dong(v, field=f)
@@ -113,22 +117,22 @@ def _check_product(product: LoanProduct) -> None:
 
 def loan_product_create(*, fund: Fund, code: str, name: str, actor=None, **fields) -> LoanProduct:
     """Create a loan product (fund officers only). Loans copy its terms when granted."""
-    _require_fund_officer(actor, fund_id=fund.pk)
-    code = _text(code, field="code", label=_("Mã sản phẩm"), required=True, max_length=32)
+    actor_require_fund_officer(actor, fund_id=fund.pk, field="actor")
+    code = clean_text(code, field="code", label=_("Mã sản phẩm"), required=True, max_length=32)
     product = LoanProduct(fund=fund, code=code, name=name)
     _apply_product(product, fields)
     with transaction.atomic():
         if LoanProduct.objects.filter(fund=fund, code=code).exists():
             raise LoanError(_("Đã có sản phẩm mã %(code)s."), field="code", params={"code": code})
-        _full_clean(product, validate_constraints=False)
+        full_clean(product, validate_constraints=False)
         _check_product(product)
         product.save()
         audit_record(
-            actor=_user(actor),
+            actor=actor_user(actor),
             action="create",
             obj=product,
             changes={
-                k: [None, v] for k, v in _snapshot(product, ("code", *PRODUCT_FIELDS)).items()
+                k: [None, v] for k, v in audit_snapshot(product, ("code", *PRODUCT_FIELDS)).items()
             },
         )
     return product
@@ -136,17 +140,17 @@ def loan_product_create(*, fund: Fund, code: str, name: str, actor=None, **field
 
 def loan_product_update(*, product: LoanProduct, actor=None, **fields) -> LoanProduct:
     """Change a product. Existing loans and approved applications keep the terms they got."""
-    _require_fund_officer(actor, fund_id=product.fund_id)
+    actor_require_fund_officer(actor, fund_id=product.fund_id, field="actor")
     with transaction.atomic():
         p = LoanProduct.objects.select_for_update().get(pk=product.pk)
-        before = _snapshot(p, PRODUCT_FIELDS)
+        before = audit_snapshot(p, PRODUCT_FIELDS)
         _apply_product(p, fields)
-        _full_clean(p, validate_constraints=False)
+        full_clean(p, validate_constraints=False)
         _check_product(p)
-        changes = _changes(before, p)
+        changes = audit_changes(before, p)
         if changes:
             p.save()
-            audit_record(actor=_user(actor), action="update", obj=p, changes=changes)
+            audit_record(actor=actor_user(actor), action="update", obj=p, changes=changes)
     return p
 
 

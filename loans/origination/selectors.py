@@ -14,7 +14,7 @@ from loans.models import (
 # Lists through the scope
 
 
-def _own_fund_first(qs: QuerySet, scope: Scope) -> QuerySet:
+def own_fund_first(qs: QuerySet, scope: Scope) -> QuerySet:
     """The scope's rows; fund-wide scopes filter on the row's own ``fund`` (indexed with the
     status, the date, the id) instead of joining every grassroots union to read its fund —
     the same rows, since a loan or application belongs to the fund of its union."""
@@ -24,7 +24,7 @@ def _own_fund_first(qs: QuerySet, scope: Scope) -> QuerySet:
 
 
 def application_list(*, scope: Scope, status: str | None = None) -> QuerySet:
-    qs = _own_fund_first(LoanApplication.objects.all(), scope).select_related(
+    qs = own_fund_first(LoanApplication.objects.all(), scope).select_related(
         "borrower", "product", "grassroots_union"
     )
     return qs.filter(status=status) if status else qs

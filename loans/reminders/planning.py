@@ -63,7 +63,7 @@ from accounting.money import amount_of
 from fund.models import Fund, OfficerProfile, Role
 from fund.outbox import outbox_enqueue
 from fund.scoping import scope_for
-from loans.db import _db_value
+from loans.db import db_value, insert_select
 from loans.errors import LoanError
 from loans.models import (
     DIGEST_STAGE,
@@ -137,24 +137,6 @@ def _in_force(fund_id: int):
     ).exclude(status=InstallmentStatus.PAID)
 
 
-def _insert_select(qs, columns: dict[str, str]) -> int:
-    """INSERT INTO reminder deliveries (columns) SELECT … FROM (qs) ON CONFLICT DO NOTHING."""
-    db = router.db_for_write(ReminderDelivery)
-    conn = connections[db]
-    select_sql, params = qs.query.get_compiler(using=db).as_sql()
-    qn = conn.ops.quote_name
-    table = qn(ReminderDelivery._meta.db_table)
-    targets = ", ".join(qn(c) for c in columns)
-    sources = ", ".join(f"src.{qn(a)}" for a in columns.values())
-    sql = (
-        f"INSERT INTO {table} ({targets}) SELECT {sources} FROM ({select_sql}) src "
-        f"WHERE 1 = 1 ON CONFLICT DO NOTHING"
-    )
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
-
-
 def reminders_prepare(*, fund_id: int, business_date: date) -> int:
     """Record the borrower reminders of every installment reaching a stage on `business_date`.
 
@@ -199,7 +181,8 @@ def reminders_prepare(*, fund_id: int, business_date: date) -> int:
         )
         .order_by()
     )
-    return _insert_select(
+    return insert_select(
+        ReminderDelivery,
         qs,
         {
             "fund_id": "r_fund",
@@ -432,7 +415,7 @@ def _outcome_write(pk: int, *, only_if: list[str] | None = None, **values) -> No
     conn = connections[router.db_for_write(ReminderDelivery)]
     qn = conn.ops.quote_name
     fields = [meta.get_field(name) for name in values]
-    params = [_db_value(f, values[f.name], conn) for f in fields] + [pk]
+    params = [db_value(f, values[f.name], conn) for f in fields] + [pk]
     sql = (
         f"UPDATE {qn(meta.db_table)} SET "
         + ", ".join(f"{qn(f.column)} = %s" for f in fields)

@@ -30,12 +30,12 @@ from accounting.idempotency import command_once
 from accounting.money import amount_of
 from fund.audit import audit_record
 from fund.errors import PermissionRefused
+from fund.scoping import actor_user, actor_user_id
 from loans.errors import LoanError, MakerChecker
 from loans.models import Loan, LoanChangeRequest, LoanStatus
 from loans.policy import loan_require_fund_officer, loan_require_servicer
 from loans.restructuring import decisions as restructuring
-from loans.restructuring.decisions import _reason
-from loans.servicing.repayments import _user
+from loans.validation import clean_reason
 
 Kind = LoanChangeRequest.Kind
 Status = LoanChangeRequest.Status
@@ -110,7 +110,7 @@ def change_request_file(
     actor is not in charge of the loan, the loan is not active or owes no principal, a term is
     wrong (by field), or a request of that kind is already pending."""
     loan_require_servicer(actor, loan=loan, field="actor")
-    if _user(actor) is None:
+    if actor_user(actor) is None:
         raise LoanError(_("Phải có người đề nghị."), field="actor")
     checked = _check_terms(loan, kind, terms)
     stored = _stored(checked)
@@ -126,10 +126,10 @@ def change_request_file(
                 params={"id": locked.pk, "what": lazy_lower(Kind(kind).label)},
             )
         req = LoanChangeRequest.objects.create(
-            loan=locked, kind=kind, terms=stored, requested_by=_user(actor)
+            loan=locked, kind=kind, terms=stored, requested_by=actor_user(actor)
         )
         audit_record(
-            actor=_user(actor),
+            actor=actor_user(actor),
             action="request",
             obj=req,
             changes={"kind": [None, kind], "terms": [None, stored]},
@@ -140,7 +140,7 @@ def change_request_file(
         return command_once(
             scope="loans.change_request_file",
             key=idempotency_key,
-            payload={"loan": loan.pk, "kind": kind, "terms": stored, "actor": _user(actor).pk},
+            payload={"loan": loan.pk, "kind": kind, "terms": stored, "actor": actor_user(actor).pk},
             run=run,
             load=lambda pk: LoanChangeRequest.objects.get(pk=pk),
         )
@@ -166,9 +166,9 @@ def _require_pending(req: LoanChangeRequest) -> None:
 
 def _require_decider(req: LoanChangeRequest, actor) -> None:
     loan_require_fund_officer(actor, loan=req.loan)
-    if _user(actor) is None:
+    if actor_user(actor) is None:
         raise MakerChecker(_("Đề nghị phải do một cán bộ quỹ quyết định."))
-    if req.requested_by_id == _user(actor).pk:
+    if req.requested_by_id == actor_user(actor).pk:
         raise MakerChecker(
             _("Người đề nghị không được tự quyết định đề nghị của mình; cần một cán bộ quỹ khác.")
         )
@@ -177,7 +177,7 @@ def _require_decider(req: LoanChangeRequest, actor) -> None:
 def _close(req: LoanChangeRequest, actor, status: str, action: str, **fields) -> None:
     """Record the decision on `req` (its new status, who and when, `fields`) and audit it."""
     req.status = status
-    req.decided_by = _user(actor)
+    req.decided_by = actor_user(actor)
     req.decided_at = timezone.now()
     for name, value in fields.items():
         setattr(req, name, value)
@@ -185,7 +185,7 @@ def _close(req: LoanChangeRequest, actor, status: str, action: str, **fields) ->
     changes = {"status": [Status.PENDING.value, status]}
     if fields.get("decision_note"):
         changes["note"] = [None, fields["decision_note"]]
-    audit_record(actor=_user(actor), action=action, obj=req, changes=changes)
+    audit_record(actor=actor_user(actor), action=action, obj=req, changes=changes)
 
 
 def change_request_approve(
@@ -217,7 +217,7 @@ def change_request_approve(
         return command_once(
             scope="loans.change_request_approve",
             key=idempotency_key,
-            payload={"request": request.pk, "actor": getattr(_user(actor), "pk", None)},
+            payload={"request": request.pk, "actor": actor_user_id(actor)},
             run=run,
             load=lambda pk: LoanChangeRequest.objects.get(pk=pk),
         )
@@ -225,7 +225,7 @@ def change_request_approve(
 
 def change_request_reject(*, request: LoanChangeRequest, actor, note: str) -> LoanChangeRequest:
     """Refuse a pending request, with the reason (``note``) the requester will read."""
-    note = _reason(note, field="note")
+    note = clean_reason(note, field="note")
     with transaction.atomic():
         req = _locked_request(request)
         _require_pending(req)
@@ -239,7 +239,7 @@ def change_request_withdraw(*, request: LoanChangeRequest, actor) -> LoanChangeR
     with transaction.atomic():
         req = _locked_request(request)
         _require_pending(req)
-        if _user(actor) is None or req.requested_by_id != _user(actor).pk:
+        if actor_user(actor) is None or req.requested_by_id != actor_user(actor).pk:
             raise PermissionRefused(
                 _("Chỉ người đề nghị được rút đề nghị của mình."),
                 field="actor",

@@ -58,11 +58,10 @@ Decisions (write them down, the pass and the reports build on them):
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -72,7 +71,17 @@ from accounting.idempotency import command_once
 from accounting.money import amount_of, to_dong
 from accounting.selectors import account_balance
 from accounting.services import credit, debit, journal_entry_post
+from fund.accounts import (
+    BANK,
+    BORROWER_SAVINGS,
+    LOAN_LOSS_PROVISION,
+    LOANS_RECEIVABLE,
+    PROVISION_EXPENSE,
+    RECOVERY_INCOME,
+    WRITE_OFF_EXPENSE,
+)
 from fund.audit import audit_record
+from fund.scoping import actor_user, actor_user_id
 from loans.errors import LoanError, MakerChecker
 from loans.models import (
     FollowUpVisit,
@@ -89,25 +98,17 @@ from loans.models import (
     WriteOffCause,
     WriteOffRecovery,
 )
-from loans.origination.eligibility import add_months
 from loans.policy import loan_require_fund_officer, loan_require_servicer
 from loans.schedules import (
-    Frequency,
     Method,
     ScheduleError,
     ScheduleTerms,
+    due_dates,
     schedule_generate,
 )
-from loans.servicing import repayments
-from loans.servicing.repayments import _dims, _user
+from loans.servicing import repayments, visits
+from loans.validation import clean_loan_day, clean_reason
 
-LOANS_ACCOUNT = "1283"
-BANK_ACCOUNT = "1121"
-PROVISION_ACCOUNT = "2293"
-PROVISION_EXPENSE = "6422"
-WRITE_OFF_EXPENSE = "8111"
-RECOVERY_INCOME = "7111"
-SAVINGS_ACCOUNT = "33881"
 ZERO = Decimal(0)
 MAX_TERM = 600
 
@@ -125,43 +126,6 @@ __all__ = [
 
 # --------------------------------------------------------------------------------------------
 # Helpers
-
-
-def _uid(actor):
-    return getattr(_user(actor), "pk", None)
-
-
-def _day(value, *, loan: Loan, field: str, label: str) -> date:
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise LoanError(
-            _("%(label)s phải là một ngày, nhận được %(value)s."),
-            field=field,
-            params={"label": label, "value": repr(value)},
-        )
-    if value > timezone.localdate():
-        raise LoanError(
-            _("%(label)s không được sau ngày hôm nay."), field=field, params={"label": label}
-        )
-    if value < loan.disbursed_on:
-        raise LoanError(
-            _("%(label)s không được trước ngày giải ngân %(disbursed)s."),
-            field=field,
-            params={"label": label, "disbursed": f"{loan.disbursed_on:%d/%m/%Y}"},
-        )
-    return value
-
-
-def _reason(value, *, field: str = "reason", required: bool = True) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise LoanError(_("Lý do phải là chuỗi ký tự."), field=field)
-    value = " ".join(value.split())
-    if required and not value:
-        raise LoanError(_("Phải ghi lý do."), field=field)
-    if len(value) > 500:
-        raise LoanError(_("Lý do dài quá 500 ký tự."), field=field)
-    return value
 
 
 def _positive(value, *, field: str, label: str) -> Decimal:
@@ -186,10 +150,10 @@ def _require_active(loan: Loan, what: str) -> None:
 def _four_eyes(*, loan: Loan, requested_by, actor, what: str) -> None:
     """A decision on a loan's terms: approved by a fund officer (a person) who is not the
     officer who asked for it; the requester must be allowed to service the loan."""
-    if _user(actor) is None:
+    if actor_user(actor) is None:
         raise MakerChecker(_("%(what)s phải do một cán bộ quỹ phê duyệt."), params={"what": what})
     loan_require_fund_officer(actor, loan=loan)
-    if _user(requested_by) is None:
+    if actor_user(requested_by) is None:
         raise LoanError(_("Phải ghi người đề nghị."), field="requested_by")
     loan_require_servicer(requested_by, loan=loan, field="requested_by")
     if requested_by.pk == actor.pk:
@@ -262,23 +226,13 @@ def _new_version(
 # Rescheduling
 
 
-def _due_dates_from(first: date, count: int, frequency: str) -> list[date]:
-    if frequency == Frequency.WEEKLY:
-        return [first + timedelta(days=7 * i) for i in range(count)]
-    return [add_months(first, i) for i in range(count)]
-
-
-def _period_after(day: date, frequency: str) -> date:
-    return day + timedelta(days=7) if frequency == Frequency.WEEKLY else add_months(day, 1)
-
-
 def reschedule_terms_check(
     *, loan: Loan, effective_date, term, reason, method=None, first_due_date=None
 ) -> dict:
     """The terms of a rescheduling checked (each refusal names its field) and normalised: the
     method defaults to the loan's, the reason is trimmed. Used when it is asked for
     (``loans.restructuring.change_requests``) and again when it is decided."""
-    effective_date = _day(
+    effective_date = clean_loan_day(
         effective_date, loan=loan, field="effective_date", label=_("Ngày hiệu lực")
     )
     if isinstance(term, bool) or not isinstance(term, int) or not 1 <= term <= MAX_TERM:
@@ -306,7 +260,7 @@ def reschedule_terms_check(
         "term": term,
         "method": method,
         "first_due_date": first_due_date,
-        "reason": _reason(reason),
+        "reason": clean_reason(reason),
     }
 
 
@@ -357,7 +311,10 @@ def loan_reschedule(
         fallen_due = [i for i in old if i.due_date <= effective_date]
         interest = sum((_unpaid(i, "interest") for i in fallen_due), ZERO)
         penalty = sum((_unpaid(i, "penalty") for i in old), ZERO)
-        first = first_due_date or _period_after(effective_date, locked.frequency)
+        first = (
+            first_due_date
+            or due_dates(start=effective_date, count=1, frequency=locked.frequency)[0]
+        )
         try:
             rows = schedule_generate(
                 ScheduleTerms(
@@ -373,7 +330,7 @@ def loan_reschedule(
         except ScheduleError as e:
             field = "term" if e.field == "installments" else e.field
             raise LoanError(e.message, field=field) from None
-        dates = _due_dates_from(first, term, locked.frequency)
+        dates = [first, *due_dates(start=first, count=term - 1, frequency=locked.frequency)]
         rows = [replace(r, due_date=d) for r, d in zip(rows, dates, strict=True)]
         savings = (
             amount_of(locked.savings_amount)
@@ -410,13 +367,13 @@ def loan_reschedule(
             interest_carried=interest,
             penalty_carried=penalty,
             reason=reason,
-            requested_by=_user(requested_by),
-            approved_by=_user(actor),
+            requested_by=actor_user(requested_by),
+            approved_by=actor_user(actor),
         )
         revision.full_clean()
         revision.save()
         audit_record(
-            actor=_user(actor),
+            actor=actor_user(actor),
             action="reschedule",
             obj=locked,
             changes={
@@ -442,8 +399,8 @@ def loan_reschedule(
             "method": method,
             "first_due_date": first_due_date.isoformat() if first_due_date else None,
             "reason": reason,
-            "requested_by": _uid(requested_by),
-            "actor": _uid(actor),
+            "requested_by": actor_user_id(requested_by),
+            "actor": actor_user_id(actor),
         },
         run=run,
         load=lambda pk: ScheduleRevision.objects.get(pk=pk),
@@ -472,8 +429,10 @@ def loan_recall(
     nothing is posted to the ledger.
     """
     loan_require_fund_officer(actor, loan=loan)
-    recalled_on = _day(recalled_on, loan=loan, field="recalled_on", label=_("Ngày thu hồi"))
-    reason = _reason(reason)
+    recalled_on = clean_loan_day(
+        recalled_on, loan=loan, field="recalled_on", label=_("Ngày thu hồi")
+    )
+    reason = clean_reason(reason)
     if visit is not None and (visit.loan_id != loan.pk or visit.purpose_verified):
         raise LoanError(
             _("Lần kiểm tra phải là của khoản vay này và ghi nhận sử dụng vốn sai mục đích."),
@@ -545,12 +504,12 @@ def loan_recall(
             penalty_carried=penalty,
             reason=reason,
             visit=found,
-            approved_by=_user(actor),
+            approved_by=actor_user(actor),
         )
         revision.full_clean()
         revision.save()
         audit_record(
-            actor=_user(actor),
+            actor=actor_user(actor),
             action="recall",
             obj=locked,
             changes={
@@ -572,10 +531,66 @@ def loan_recall(
             "recalled_on": recalled_on.isoformat(),
             "reason": reason,
             "visit": getattr(visit, "pk", None),
-            "actor": _uid(actor),
+            "actor": actor_user_id(actor),
         },
         run=run,
         load=lambda pk: ScheduleRevision.objects.get(pk=pk),
+    )
+
+
+def loan_recall_on_visit(
+    *,
+    loan: Loan,
+    visited_on: date,
+    purpose_verified: bool,
+    jobs_confirmed: int,
+    note: str = "",
+    actor=None,
+    recall_idempotency_key: str,
+    idempotency_key: str | None = None,
+) -> FollowUpVisit:
+    """Record a follow-up visit (``loans.servicing.visits``) and, when it finds the purpose not
+    verified, recall the loan at once (``loan_recall`` on the visit's date) in the same
+    transaction: a fund officer's decision, refused for other roles, and then the visit is not
+    recorded either.
+
+    With `idempotency_key` (the web form's), the same request under the same key records the
+    visit (and the recall) once and returns the visit again; another request under that key is
+    refused. The recall runs under `recall_idempotency_key`.
+    """
+    values = visits.followup_visit_check(
+        loan=loan,
+        visited_on=visited_on,
+        purpose_verified=purpose_verified,
+        jobs_confirmed=jobs_confirmed,
+        note=note,
+        actor=actor,
+    )
+
+    def run() -> FollowUpVisit:
+        with transaction.atomic():
+            visit = visits.followup_visit_save(**values)
+            if not purpose_verified:
+                loan_recall(
+                    loan=loan,
+                    recalled_on=values["visited_on"],
+                    reason=(
+                        "Sử dụng vốn sai mục đích"
+                        + (f": {values['note']}" if values["note"] else "")
+                    )[:500],
+                    idempotency_key=recall_idempotency_key,
+                    actor=actor,
+                    visit=visit,
+                )
+        return visit
+
+    if idempotency_key is None:
+        return run()
+    return visits.followup_visit_once(
+        values,
+        idempotency_key=idempotency_key,
+        run=run,
+        recall_idempotency_key=recall_idempotency_key,
     )
 
 
@@ -615,8 +630,8 @@ def loan_interest_waive(
     there is nothing to waive.
     """
     loan_require_fund_officer(actor, loan=loan)
-    waived_on = _day(waived_on, loan=loan, field="waived_on", label=_("Ngày miễn giảm"))
-    reason = _reason(reason)
+    waived_on = clean_loan_day(waived_on, loan=loan, field="waived_on", label=_("Ngày miễn giảm"))
+    reason = clean_reason(reason)
     if not isinstance(interest, bool) or not isinstance(penalty, bool) or not (interest or penalty):
         raise LoanError(_("Phải chọn miễn lãi, lãi phạt hoặc cả hai."), field="interest")
 
@@ -634,7 +649,7 @@ def loan_interest_waive(
                 continue
             inst.interest_due = amount_of(inst.interest_due) - i
             inst.penalty_due = amount_of(inst.penalty_due) - p
-            inst.status = repayments._status(inst)
+            inst.status = repayments.installment_status(inst)
             if inst.status == InstallmentStatus.PAID and inst.paid_on is None:
                 inst.paid_on = waived_on
             inst.save(update_fields=["interest_due", "penalty_due", "status", "paid_on"])
@@ -659,7 +674,7 @@ def loan_interest_waive(
             penalty=total_penalty,
             reason=reason,
             lines=lines,
-            created_by=_user(actor),
+            created_by=actor_user(actor),
         )
         waiver.full_clean()
         waiver.save()
@@ -672,7 +687,7 @@ def loan_interest_waive(
             changes["interest_waived_on"] = [None, waived_on.isoformat()]
         if closed:
             changes["status"] = [LoanStatus.ACTIVE, LoanStatus.CLOSED]
-        audit_record(actor=_user(actor), action="waive", obj=locked, changes=changes)
+        audit_record(actor=actor_user(actor), action="waive", obj=locked, changes=changes)
         loan.refresh_from_db()
         return waiver
 
@@ -685,7 +700,7 @@ def loan_interest_waive(
             "reason": reason,
             "interest": interest,
             "penalty": penalty,
-            "actor": _uid(actor),
+            "actor": actor_user_id(actor),
         },
         run=run,
         load=lambda pk: InterestWaiver.objects.get(pk=pk),
@@ -699,7 +714,7 @@ def loan_interest_waive(
 def write_off_terms_check(*, loan: Loan, written_off_on, cause, note="") -> dict:
     """The terms of a write-off checked (each refusal names its field) and normalised; a note is
     required when the cause is "other". Used when it is asked for and when it is decided."""
-    written_off_on = _day(
+    written_off_on = clean_loan_day(
         written_off_on, loan=loan, field="written_off_on", label=_("Ngày xử lý rủi ro")
     )
     if not isinstance(cause, str) or cause not in WriteOffCause.values:
@@ -708,7 +723,7 @@ def write_off_terms_check(*, loan: Loan, written_off_on, cause, note="") -> dict
             field="cause",
             params={"cause": repr(cause)},
         )
-    note = _reason(note, field="note", required=cause == WriteOffCause.OTHER)
+    note = clean_reason(note, field="note", required=cause == WriteOffCause.OTHER)
     return {"written_off_on": written_off_on, "cause": cause, "note": note}
 
 
@@ -750,15 +765,15 @@ def loan_write_off(
         used = min(held, outstanding)
         expense = outstanding - used
         released = held - used
-        dims, sub = _dims(locked), locked.subledger
+        dims, sub = locked.ledger_dimensions, locked.subledger
         legs = []
         if used:
-            legs.append(debit(PROVISION_ACCOUNT, used, subledger=sub, **dims))
+            legs.append(debit(LOAN_LOSS_PROVISION, used, subledger=sub, **dims))
         if expense:
             legs.append(debit(WRITE_OFF_EXPENSE, expense, subledger=sub, **dims))
-        legs.append(credit(LOANS_ACCOUNT, outstanding, subledger=sub, **dims))
+        legs.append(credit(LOANS_RECEIVABLE, outstanding, subledger=sub, **dims))
         if released:
-            legs.append(debit(PROVISION_ACCOUNT, released, subledger=sub, **dims))
+            legs.append(debit(LOAN_LOSS_PROVISION, released, subledger=sub, **dims))
             legs.append(credit(PROVISION_EXPENSE, released, subledger=sub, **dims))
         label = WriteOffCause(cause).label
         entry = journal_entry_post(
@@ -769,7 +784,7 @@ def loan_write_off(
                 + (f" — {note}" if note else "")
             )[:500],
             idempotency_key=f"loans.write_off:{locked.pk}",
-            posted_by=_user(actor),
+            posted_by=actor_user(actor),
             document_type="loan_write_off",
             document_id=str(locked.pk),
         )
@@ -790,8 +805,8 @@ def loan_write_off(
             interest_unpaid=interest_unpaid,
             penalty_unpaid=penalty_unpaid,
             journal_entry=entry,
-            requested_by=_user(requested_by),
-            approved_by=_user(actor),
+            requested_by=actor_user(requested_by),
+            approved_by=actor_user(actor),
         )
         write_off.full_clean(validate_constraints=False)
         write_off.save()
@@ -815,10 +830,10 @@ def loan_write_off(
             effective_date=written_off_on,
             principal_change=-outstanding,
             journal_entry=entry,
-            created_by=_user(actor),
+            created_by=actor_user(actor),
         )
         audit_record(
-            actor=_user(actor),
+            actor=actor_user(actor),
             action="write_off",
             obj=locked,
             changes={
@@ -841,8 +856,8 @@ def loan_write_off(
             "written_off_on": written_off_on.isoformat(),
             "cause": cause,
             "note": note,
-            "requested_by": _uid(requested_by),
-            "actor": _uid(actor),
+            "requested_by": actor_user_id(requested_by),
+            "actor": actor_user_id(actor),
         },
         run=run,
         load=lambda pk: LoanWriteOff.objects.get(pk=pk),
@@ -873,7 +888,9 @@ def write_off_recovery_post(
     """
     loan_require_servicer(actor, loan=loan)
     amount = _positive(amount, field="amount", label=_("Số tiền thu hồi"))
-    received_on = _day(received_on, loan=loan, field="received_on", label=_("Ngày thu hồi"))
+    received_on = clean_loan_day(
+        received_on, loan=loan, field="received_on", label=_("Ngày thu hồi")
+    )
 
     def run():
         locked = _locked(loan)
@@ -897,17 +914,17 @@ def write_off_recovery_post(
                 field="amount",
                 params={"amount": format_vnd(amount), "left": format_vnd(left)},
             )
-        dims, sub = _dims(locked), locked.subledger
+        dims, sub = locked.ledger_dimensions, locked.subledger
         n = write_off.recoveries.count() + 1
         entry = journal_entry_post(
             effective_date=received_on,
             legs=[
-                debit(BANK_ACCOUNT, amount, subledger=sub, **dims),
+                debit(BANK, amount, subledger=sub, **dims),
                 credit(RECOVERY_INCOME, amount, subledger=sub, **dims),
             ],
             memo=f"Thu hồi nợ đã xử lý rủi ro khoản vay #{locked.pk} (lần {n})"[:500],
             idempotency_key=f"loans.write_off_recovery:{idempotency_key}",
-            posted_by=_user(actor),
+            posted_by=actor_user(actor),
             document_type="loan_write_off_recovery",
             document_id=str(locked.pk),
         )
@@ -917,12 +934,12 @@ def write_off_recovery_post(
             received_on=received_on,
             amount=amount,
             journal_entry=entry,
-            created_by=_user(actor),
+            created_by=actor_user(actor),
         )
         recovery.full_clean(validate_constraints=False)
         recovery.save()
         audit_record(
-            actor=_user(actor),
+            actor=actor_user(actor),
             action="write_off_recovery",
             obj=locked,
             changes={
@@ -940,7 +957,7 @@ def write_off_recovery_post(
             "loan": loan.pk,
             "amount": str(amount),
             "received_on": received_on.isoformat(),
-            "actor": _uid(actor),
+            "actor": actor_user_id(actor),
         },
         run=run,
         load=lambda pk: WriteOffRecovery.objects.get(pk=pk),
@@ -955,7 +972,7 @@ def borrower_savings_balance(*, loan: Loan) -> Decimal:
     """The compulsory savings the fund holds for the loan's borrower (33881 ``borrower:<id>``,
     a liability: credit balance shown positive), all dates."""
     signed = account_balance(
-        account=SAVINGS_ACCOUNT,
+        account=BORROWER_SAVINGS,
         as_of=date.max,
         fund_id=loan.fund_id,
         subledger=f"borrower:{loan.borrower_id}",
@@ -983,7 +1000,7 @@ def loan_close(
     loan book and ledger reconcile afterwards.
     """
     loan_require_fund_officer(actor, loan=loan)
-    closed_on = _day(closed_on, loan=loan, field="closed_on", label=_("Ngày tất toán"))
+    closed_on = clean_loan_day(closed_on, loan=loan, field="closed_on", label=_("Ngày tất toán"))
     if not isinstance(apply_savings, bool):
         raise LoanError(_("Trừ tiết kiệm vào nợ phải là có hoặc không."), field="apply_savings")
 
@@ -1028,7 +1045,7 @@ def loan_close(
                     },
                 )
             if applied:
-                repayment = repayments._post_one(
+                repayment = repayments.repayment_post_locked(
                     loan=locked,
                     amount=quote.total,
                     paid_on=closed_on,
@@ -1055,24 +1072,24 @@ def loan_close(
         returned = ZERO
         if balance > 0 and not others:
             returned = balance
-            dims = _dims(locked)
+            dims = locked.ledger_dimensions
             refund_entry = journal_entry_post(
                 effective_date=closed_on,
                 legs=[
                     debit(
-                        SAVINGS_ACCOUNT,
+                        BORROWER_SAVINGS,
                         returned,
                         subledger=f"borrower:{locked.borrower_id}",
                         **dims,
                     ),
-                    credit(BANK_ACCOUNT, returned, subledger=locked.subledger, **dims),
+                    credit(BANK, returned, subledger=locked.subledger, **dims),
                 ],
                 memo=(
                     f"Hoàn trả tiết kiệm bắt buộc cho {locked.borrower.full_name} khi tất toán "
                     f"khoản vay #{locked.pk}"
                 )[:500],
                 idempotency_key=f"loans.close_refund:{locked.pk}",
-                posted_by=_user(actor),
+                posted_by=actor_user(actor),
                 document_type="loan_savings_refund",
                 document_id=str(locked.pk),
             )
@@ -1083,12 +1100,12 @@ def loan_close(
             savings_returned=returned,
             repayment=repayment,
             refund_entry=refund_entry,
-            created_by=_user(actor),
+            created_by=actor_user(actor),
         )
         closure.full_clean(validate_unique=False)
         closure.save()
         audit_record(
-            actor=_user(actor),
+            actor=actor_user(actor),
             action="close",
             obj=locked,
             changes={
@@ -1108,7 +1125,7 @@ def loan_close(
             "loan": loan.pk,
             "closed_on": closed_on.isoformat(),
             "apply_savings": apply_savings,
-            "actor": _uid(actor),
+            "actor": actor_user_id(actor),
         },
         run=run,
         load=lambda pk: LoanClosure.objects.get(pk=pk),

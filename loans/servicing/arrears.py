@@ -67,12 +67,11 @@ from django.db import connection, transaction
 from accounting.formatting import format_date_vi
 from accounting.idempotency import command_once
 from accounting.services import EntrySpec, credit, debit, journal_entries_post_bulk
+from fund.accounts import LOAN_LOSS_PROVISION, PROVISION_EXPENSE
 from loans.errors import LoanError
 
 logger = logging.getLogger(__name__)
 
-PROVISION_ACCOUNT = "2293"
-PROVISION_EXPENSE = "6422"
 ZERO = Decimal(0)
 
 __all__ = [
@@ -645,9 +644,9 @@ def _entries(*, fund_id: int, bd: date, key: str, changes) -> list[EntrySpec]:
         for loan_id, delta in sorted(deltas):
             sub = f"loan:{loan_id}"
             if delta > 0:
-                legs.append(credit(PROVISION_ACCOUNT, delta, subledger=sub, **dims))
+                legs.append(credit(LOAN_LOSS_PROVISION, delta, subledger=sub, **dims))
             elif delta < 0:
-                legs.append(debit(PROVISION_ACCOUNT, -delta, subledger=sub, **dims))
+                legs.append(debit(LOAN_LOSS_PROVISION, -delta, subledger=sub, **dims))
         net = sum((delta for _, delta in deltas), ZERO)
         if net > 0:
             legs.append(debit(PROVISION_EXPENSE, net, **dims))

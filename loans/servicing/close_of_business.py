@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.formatting import format_date_vi, format_vnd
 from fund.models import Fund
+from fund.scoping import actor_user
 from loans.errors import LoanError
 from loans.models import CloseOfBusinessRun
 from loans.servicing.arrears import loan_book_classify, loan_provisions_post
@@ -39,10 +40,6 @@ logger = logging.getLogger(__name__)
 Status = CloseOfBusinessRun.Status
 
 __all__ = ["close_of_business_catch_up", "close_of_business_run", "last_closed_date"]
-
-
-def _user(actor):
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _check(fund_id, business_date) -> date:
@@ -177,7 +174,9 @@ def _run(*, fund_id: int, bd: date, triggered_by, previous_closed: bool) -> Clos
     try:
         with transaction.atomic():
             run, _ = CloseOfBusinessRun.objects.select_for_update().get_or_create(
-                fund_id=fund_id, business_date=bd, defaults={"triggered_by": _user(triggered_by)}
+                fund_id=fund_id,
+                business_date=bd,
+                defaults={"triggered_by": actor_user(triggered_by)},
             )
             if run.status == Status.DONE:
                 return run
@@ -185,7 +184,7 @@ def _run(*, fund_id: int, bd: date, triggered_by, previous_closed: bool) -> Clos
                 _check_previous(fund_id, bd)
             started = timezone.now()
             run.status, run.started_at, run.error = Status.RUNNING, started, ""
-            run.triggered_by = _user(triggered_by)
+            run.triggered_by = actor_user(triggered_by)
             progress("Bắt đầu.")
             run.summary = _work(run, progress)
             run.finished_at = timezone.now()
@@ -208,7 +207,7 @@ def _run(*, fund_id: int, bd: date, triggered_by, previous_closed: bool) -> Clos
                     "finished_at": timezone.now(),
                     "error": repr(e)[:2000],
                     "log": progress.text,
-                    "triggered_by": _user(triggered_by),
+                    "triggered_by": actor_user(triggered_by),
                 },
             )
         raise

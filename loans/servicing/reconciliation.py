@@ -13,6 +13,7 @@ from accounting.formatting import format_vnd
 from accounting.models import Account, Posting
 from accounting.money import ZERO, amount_of
 from accounting.selectors import account_balance
+from fund.accounts import LOAN_LOSS_PROVISION, LOANS_RECEIVABLE, RECOVERY_INCOME, WRITE_OFF_EXPENSE
 from fund.models import Fund
 from loans.models import (
     Loan,
@@ -21,10 +22,6 @@ from loans.models import (
     LoanWriteOff,
     WriteOffRecovery,
 )
-
-LOANS_ACCOUNT = "1283"
-
-PROVISION_ACCOUNT = "2293"
 
 # --------------------------------------------------------------------------------------------
 # Loan book against the ledger
@@ -147,7 +144,7 @@ def loan_book_reconcile(*, fund: Fund, as_of: date) -> ReconciliationReport:
     balance sits on a sub-ledger that is not one of the fund's loans.
     """
     report = ReconciliationReport(fund_id=fund.pk, as_of=as_of)
-    accounts = Account.objects.get(code=LOANS_ACCOUNT)
+    accounts = Account.objects.get(code=LOANS_RECEIVABLE)
     subtree = list(
         Account.objects.filter(path__startswith=accounts.path).values_list("id", flat=True)
     )
@@ -199,7 +196,7 @@ def _reconcile_provisions(report: ReconciliationReport, *, fund: Fund) -> None:
 
     ``provision_held`` is the current figure, so the ledger is read in full (not to `as_of`).
     """
-    account = Account.objects.get(code=PROVISION_ACCOUNT)
+    account = Account.objects.get(code=LOAN_LOSS_PROVISION)
     ledger = {
         sub: -s
         for sub, s in Posting.objects.filter(account=account, fund_id=fund.pk)
@@ -224,10 +221,6 @@ def _reconcile_provisions(report: ReconciliationReport, *, fund: Fund) -> None:
 
 # --- Write-offs and recoveries (loans.restructuring.decisions)
 # ------------------------------------------
-
-WRITE_OFF_EXPENSE = "8111"
-
-RECOVERY_INCOME = "7111"
 
 
 def _subledger_sums(code: str, *, fund: Fund, as_of: date) -> dict[str, Decimal]:

@@ -29,9 +29,11 @@ from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
 from accounting.money import amount_of, to_dong
 from accounting.services import credit, debit, journal_entry_post, journal_entry_reverse
+from fund.accounts import BANK, BORROWER_SAVINGS, INTEREST_INCOME, LOANS_RECEIVABLE, PENALTY_INCOME
 from fund.audit import audit_record, audit_record_many
 from fund.errors import PermissionRefused
-from loans.db import _rows_insert
+from fund.scoping import actor_scope, actor_user, actor_user_id, scope_require_write
+from loans.db import rows_insert, rows_update
 from loans.errors import LoanError
 from loans.models import (
     Installment,
@@ -43,13 +45,8 @@ from loans.models import (
     RepaymentAllocation,
     RepaymentBatch,
 )
-from loans.policy import _actor_scope, _require_write, loan_require_servicer
+from loans.policy import loan_require_servicer
 
-LOANS_ACCOUNT = "1283"
-BANK_ACCOUNT = "1121"
-INTEREST_INCOME = "5151"
-PENALTY_INCOME = "5152"
-SAVINGS_ACCOUNT = "33881"
 OVERPAYMENT_CHOICES = ("refuse", "savings")
 ZERO = Decimal(0)
 C = RepaymentAllocation.Component
@@ -165,22 +162,13 @@ def repayment_allocate(
     return result
 
 
-def _status(inst: Installment) -> str:
+def installment_status(inst: Installment) -> str:
+    """The status the installment's paid amounts give it: paid, partly paid or pending."""
     if all(_left(inst, c) == 0 for c in _FIELDS):
         return InstallmentStatus.PAID
     if any(amount_of(getattr(inst, paid)) for _, paid in _FIELDS.values()):
         return InstallmentStatus.PARTIAL
     return InstallmentStatus.PENDING
-
-
-def _dims(loan: Loan) -> dict:
-    # The unions recorded on the loan at disbursement, as on the disbursement entry, so that
-    # every sub-ledger balance of the loan nets to zero per union.
-    return {
-        "fund_id": loan.fund_id,
-        "superior_union_id": loan.superior_union_id,
-        "grassroots_union_id": loan.grassroots_union_id,
-    }
 
 
 def _amount(value) -> Decimal:
@@ -209,10 +197,6 @@ def _paid_on(value, loan: Loan) -> date:
             params={"disbursed": f"{loan.disbursed_on:%d/%m/%Y}"},
         )
     return value
-
-
-def _user(actor):
-    return actor if getattr(actor, "pk", None) else None
 
 
 def _check_open(loan: Loan) -> None:
@@ -247,10 +231,10 @@ def _split_checked(
 
 def _credit_legs(*, loan: Loan, split: Allocation, with_savings: bool = True) -> list:
     """Cr 1283 / 5151 / 5152 on the loan's sub-ledger, Cr 33881 on the borrower's."""
-    dims = _dims(loan)
+    dims = loan.ledger_dimensions
     legs = []
     for account, component in (
-        (LOANS_ACCOUNT, C.PRINCIPAL),
+        (LOANS_RECEIVABLE, C.PRINCIPAL),
         (INTEREST_INCOME, C.INTEREST),
         (PENALTY_INCOME, C.PENALTY),
     ):
@@ -259,7 +243,7 @@ def _credit_legs(*, loan: Loan, split: Allocation, with_savings: bool = True) ->
     savings = split.total(C.SAVINGS) + split.overpayment
     if savings and with_savings:
         legs.append(
-            credit(SAVINGS_ACCOUNT, savings, subledger=f"borrower:{loan.borrower_id}", **dims)
+            credit(BORROWER_SAVINGS, savings, subledger=f"borrower:{loan.borrower_id}", **dims)
         )
     return legs
 
@@ -277,11 +261,11 @@ def _repayment(*, loan, split, amount, paid_on, entry, collected_by, actor, batc
         savings=split.total(C.SAVINGS),
         overpayment_savings=split.overpayment,
         journal_entry=entry,
-        created_by=_user(actor),
+        created_by=actor_user(actor),
     )
 
 
-def _post_one(
+def repayment_post_locked(
     *,
     loan: Loan,
     amount: Decimal,
@@ -304,11 +288,16 @@ def _post_one(
         netted = amount - split.total(C.SAVINGS) - split.overpayment
         legs.insert(
             0,
-            debit(SAVINGS_ACCOUNT, netted, subledger=f"borrower:{loan.borrower_id}", **_dims(loan)),
+            debit(
+                BORROWER_SAVINGS,
+                netted,
+                subledger=f"borrower:{loan.borrower_id}",
+                **loan.ledger_dimensions,
+            ),
         )
         memo = f"Trừ tiết kiệm bắt buộc vào nợ khoản vay #{loan.pk} của {loan.borrower.full_name}"
     else:
-        legs = [debit(BANK_ACCOUNT, amount, subledger=loan.subledger, **_dims(loan))]
+        legs = [debit(BANK, amount, subledger=loan.subledger, **loan.ledger_dimensions)]
         legs += _credit_legs(loan=loan, split=split)
         memo = f"Thu nợ khoản vay #{loan.pk} của {loan.borrower.full_name}"
     entry = journal_entry_post(
@@ -316,7 +305,7 @@ def _post_one(
         legs=legs,
         memo=memo[:500],
         idempotency_key=entry_key,
-        posted_by=_user(actor),
+        posted_by=actor_user(actor),
         document_type="loan_repayment",
         document_id=str(loan.pk),
     )
@@ -351,29 +340,6 @@ _INSTALLMENT_PAID_FIELDS = [
 ]
 
 
-def _rows_update(model, objs: list, fields: list[str]) -> None:
-    """``UPDATE … SET fields WHERE id`` for each object, as one prepared statement run for all
-    (``bulk_update`` builds a CASE per field and row, which costs more than it saves here).
-    Values go through each field's own preparation, as ``save()`` would."""
-    if not objs:
-        return
-    meta = model._meta
-    columns = [meta.get_field(f) for f in fields]
-    conn = connections[router.db_for_write(model)]
-    qn = conn.ops.quote_name
-    sql = (
-        f"UPDATE {qn(meta.db_table)} SET "
-        + ", ".join(f"{qn(f.column)} = %s" for f in columns)
-        + f" WHERE {qn(meta.pk.column)} = %s"
-    )
-    params = [
-        [f.get_db_prep_save(getattr(obj, f.attname), conn) for f in columns] + [obj.pk]
-        for obj in objs
-    ]
-    with conn.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
 def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> None:
     """Write repayments of distinct loans, their allocations, the installments and the loan
     book: the rows of a whole remittance go in a few statements, not a few per line."""
@@ -390,9 +356,9 @@ def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> N
             touched[inst.pk] = inst
         paid_on = repayment.paid_on
         for inst in {i.pk: i for i, _, _ in split.lines}.values():
-            inst.status = _status(inst)
+            inst.status = installment_status(inst)
             inst.paid_on = paid_on if inst.status == InstallmentStatus.PAID else None
-    _rows_update(Installment, list(touched.values()), _INSTALLMENT_PAID_FIELDS)
+    rows_update(Installment, list(touched.values()), _INSTALLMENT_PAID_FIELDS)
     for repayment, _split, loan in items:
         principal = amount_of(repayment.principal)
         loan.outstanding_principal = amount_of(loan.outstanding_principal) - principal
@@ -407,11 +373,11 @@ def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> N
             loan.status = LoanStatus.CLOSED
             loan.closed_on = repayment.paid_on
             repayment.closed_loan = True
-    _rows_update(
+    rows_update(
         Loan, [loan for _, _, loan in items], ["outstanding_principal", "status", "closed_on"]
     )
     Repayment.objects.bulk_create([repayment for repayment, _, _ in items])
-    _rows_insert(
+    rows_insert(
         RepaymentAllocation,
         [
             RepaymentAllocation(repayment=repayment, installment=inst, component=c, amount=take)
@@ -419,7 +385,7 @@ def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> N
             for inst, c, take in split.lines
         ],
     )
-    _rows_insert(
+    rows_insert(
         LoanTransaction,
         [
             LoanTransaction(
@@ -431,13 +397,13 @@ def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> N
                 penalty=amount_of(repayment.penalty),
                 savings=amount_of(repayment.savings) + amount_of(repayment.overpayment_savings),
                 journal_entry=repayment.journal_entry,
-                created_by=_user(actor),
+                created_by=actor_user(actor),
             )
             for repayment, _, loan in items
         ],
     )
     audit_record_many(
-        actor=_user(actor),
+        actor=actor_user(actor),
         records=[
             (
                 "repay",
@@ -496,7 +462,7 @@ def repayment_post(
 
     def run():
         locked = Loan.objects.select_for_update().select_related("borrower").get(pk=loan.pk)
-        repayment = _post_one(
+        repayment = repayment_post_locked(
             loan=locked,
             amount=amount,
             paid_on=paid_on,
@@ -514,7 +480,7 @@ def repayment_post(
         "paid_on": paid_on.isoformat(),
         "overpayment": overpayment,
         "collected_by": getattr(gu, "pk", None),
-        "actor": getattr(_user(actor), "pk", None),
+        "actor": actor_user_id(actor),
     }
     with transaction.atomic():
         return command_once(
@@ -530,10 +496,10 @@ def _line_reversal_legs(rep: Repayment, loan: Loan) -> list:
     """The mirror of one line of a remittance: what the line credited is debited back and its
     share of the bank debit credited (the remittance's entry itself stays, it holds other
     borrowers' lines)."""
-    dims = _dims(loan)
+    dims = loan.ledger_dimensions
     legs = []
     for account, value in (
-        (LOANS_ACCOUNT, rep.principal),
+        (LOANS_RECEIVABLE, rep.principal),
         (INTEREST_INCOME, rep.interest),
         (PENALTY_INCOME, rep.penalty),
     ):
@@ -542,9 +508,9 @@ def _line_reversal_legs(rep: Repayment, loan: Loan) -> list:
     savings = amount_of(rep.savings) + amount_of(rep.overpayment_savings)
     if savings:
         legs.append(
-            debit(SAVINGS_ACCOUNT, savings, subledger=f"borrower:{loan.borrower_id}", **dims)
+            debit(BORROWER_SAVINGS, savings, subledger=f"borrower:{loan.borrower_id}", **dims)
         )
-    legs.append(credit(BANK_ACCOUNT, amount_of(rep.amount), **dims))
+    legs.append(credit(BANK, amount_of(rep.amount), **dims))
     return legs
 
 
@@ -629,7 +595,7 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
                 entry=rep.journal_entry,
                 idempotency_key=f"loans.repayment_reverse:{rep.pk}",
                 memo=memo,
-                posted_by=_user(actor),
+                posted_by=actor_user(actor),
             )
         else:
             entry = journal_entry_post(
@@ -637,7 +603,7 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
                 legs=_line_reversal_legs(rep, loan),
                 memo=memo,
                 idempotency_key=f"loans.repayment_reverse:{rep.pk}",
-                posted_by=_user(actor),
+                posted_by=actor_user(actor),
                 document_type="loan_repayment_line_reversal",
                 document_id=str(rep.pk),
             )
@@ -647,7 +613,7 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
             _due, paid = _FIELDS[a.component]
             setattr(inst, paid, amount_of(getattr(inst, paid)) - amount_of(a.amount))
         for inst in touched.values():
-            inst.status = _status(inst)
+            inst.status = installment_status(inst)
             if inst.status != InstallmentStatus.PAID:
                 inst.paid_on = None
             inst.save(
@@ -675,14 +641,14 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
             penalty=-amount_of(rep.penalty),
             savings=-(amount_of(rep.savings) + amount_of(rep.overpayment_savings)),
             journal_entry=entry,
-            created_by=_user(actor),
+            created_by=actor_user(actor),
         )
         rep.reversal_entry = entry
         rep.reversed_at = timezone.now()
         rep.reversal_reason = reason
         rep.save(update_fields=["reversal_entry", "reversed_at", "reversal_reason"])
         audit_record(
-            actor=_user(actor),
+            actor=actor_user(actor),
             action="repayment_reverse",
             obj=loan,
             changes={
@@ -699,7 +665,7 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
     payload = {
         "repayment": repayment.pk,
         "reason": reason,
-        "actor": getattr(_user(actor), "pk", None),
+        "actor": actor_user_id(actor),
     }
     with transaction.atomic():
         return command_once(
@@ -761,10 +727,10 @@ def _line(n: int, e) -> dict:
 
 def _require_batch_unit(actor, grassroots_union) -> None:
     """A remittance is entered by an officer whose scope holds the remitting union."""
-    scope = _actor_scope(actor)
+    scope = actor_scope(actor)
     if scope is None:
         return
-    _require_write(scope)
+    scope_require_write(scope, field="actor")
     if not scope.allows_grassroots_union(grassroots_union):
         raise PermissionRefused(
             _("%(unit)s không thuộc phạm vi quản lý của bạn."),
@@ -879,9 +845,9 @@ def repayment_batch_post(
                 raise LoanError(_LINE, field=f"lines[{n}].{e.field}", params=_line(n, e)) from None
             splits.append((current, amount, split))
             credits += _credit_legs(loan=current, split=split)
-            key = tuple(sorted(_dims(current).items()))
+            key = tuple(sorted(current.ledger_dimensions.items()))
             cash[key] = cash.get(key, ZERO) + amount
-        legs = [debit(BANK_ACCOUNT, amount, **dict(key)) for key, amount in cash.items()]
+        legs = [debit(BANK, amount, **dict(key)) for key, amount in cash.items()]
         entry = journal_entry_post(
             effective_date=paid_on,
             legs=legs + credits,
@@ -890,7 +856,7 @@ def repayment_batch_post(
                 f"{len(checked)} khoản vay"
             )[:500],
             idempotency_key=f"loans.repayment_batch:{grassroots_union.pk}:{receipt_number}",
-            posted_by=_user(actor),
+            posted_by=actor_user(actor),
             document_type="loan_repayment_batch",
             document_id=receipt_number,
         )
@@ -900,7 +866,7 @@ def repayment_batch_post(
             receipt_number=receipt_number,
             paid_on=paid_on,
             amount=total,
-            created_by=_user(actor),
+            created_by=actor_user(actor),
         )
         # The union, its fund and the actor are the rows this call was given; the receipt's
         # uniqueness was read just above (and the database's constraint holds it): checking
@@ -937,7 +903,7 @@ def repayment_batch_post(
         "paid_on": paid_on.isoformat(),
         "lines": [[loan.pk, str(amount)] for loan, amount in checked],
         "overpayment": overpayment,
-        "actor": getattr(_user(actor), "pk", None),
+        "actor": actor_user_id(actor),
     }
     with transaction.atomic():
         return command_once(

@@ -15,12 +15,12 @@ from loans.models import (
     Loan,
     LoanTransaction,
 )
-from loans.origination.selectors import _own_fund_first
+from loans.origination.selectors import own_fund_first
 
 
 def loan_list(*, scope: Scope, status: str | None = None) -> QuerySet:
     """Loans the scope may see, by the grassroots union recorded at disbursement."""
-    qs = _own_fund_first(Loan.objects.all(), scope).select_related("borrower", "grassroots_union")
+    qs = own_fund_first(Loan.objects.all(), scope).select_related("borrower", "grassroots_union")
     return qs.filter(status=status) if status else qs
 
 

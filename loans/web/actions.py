@@ -156,16 +156,18 @@ def _perform(request, pk, name: str):
 
 def _visit(request, loan, d):
     key = d["idempotency_key"]
-    return followup_visit_record(
-        loan=loan,
-        visited_on=d["visited_on"],
-        purpose_verified=d["purpose_verified"],
-        jobs_confirmed=d["jobs_confirmed"],
-        note=d["note"],
-        actor=request.user,
-        idempotency_key=key,
-        recall_idempotency_key=f"{key}:recall" if d.get("recall") else None,
-    )
+    values = {
+        "loan": loan,
+        "visited_on": d["visited_on"],
+        "purpose_verified": d["purpose_verified"],
+        "jobs_confirmed": d["jobs_confirmed"],
+        "note": d["note"],
+        "actor": request.user,
+        "idempotency_key": key,
+    }
+    if d.get("recall"):
+        return restructuring.loan_recall_on_visit(**values, recall_idempotency_key=f"{key}:recall")
+    return followup_visit_record(**values)
 
 
 def _reverse(request, loan, d):

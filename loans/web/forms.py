@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fund.accounts import BANK, CASH
 from fund.web.forms import IdempotentForm, VndField, amount_field, date_field
 from loans.models import HouseholdStatus, LoanProduct, PurposeKind, SecurityKind, Sex
 
@@ -137,8 +138,8 @@ class BatchDisburseForm(DisburseForm):
 
     cash_account = forms.ChoiceField(
         label=_("Chi từ tài khoản"),
-        choices=[("1121", _("1121 — Tiền gửi ngân hàng")), ("1111", _("1111 — Tiền mặt"))],
-        initial="1121",
+        choices=[(BANK, _("1121 — Tiền gửi ngân hàng")), (CASH, _("1111 — Tiền mặt"))],
+        initial=BANK,
     )
     applications = forms.ModelMultipleChoiceField(
         label=_("Hồ sơ"),

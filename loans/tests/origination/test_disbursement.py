@@ -505,19 +505,19 @@ def test_any_disbursement_keeps_the_book_the_schedule_and_the_ledger_in_step(
 
 
 def test_schedule_rows_are_written_from_values_or_instances_alike(officers, approved):
-    """``_rows_insert`` takes ``{attname: value}`` rows (the schedule's) or model instances and
+    """``rows_insert`` takes ``{attname: value}`` rows (the schedule's) or model instances and
     writes the same columns; a name that is no field is refused, not dropped."""
-    from loans.db import _rows_insert
+    from loans.db import rows_insert
 
     loan = disburse(approved, officers.fund)
     first = Installment.objects.get(loan=loan, number=1)
     columns = [f.attname for f in Installment._meta.concrete_fields if not f.primary_key]
     as_values = {name: getattr(first, name) for name in ("loan_id", "number", "due_date")}
     as_values.update(schedule_version=2, principal_due=Decimal(5), interest_due=Decimal(1))
-    _rows_insert(Installment, [as_values])
+    rows_insert(Installment, [as_values])
     from_values = Installment.objects.get(loan=loan, number=1, schedule_version=2)
     copy = Installment(**{**{n: getattr(from_values, n) for n in columns}, "schedule_version": 3})
-    _rows_insert(Installment, [copy])
+    rows_insert(Installment, [copy])
     from_instance = Installment.objects.get(loan=loan, number=1, schedule_version=3)
     for name in columns:
         if name != "schedule_version":
@@ -525,4 +525,4 @@ def test_schedule_rows_are_written_from_values_or_instances_alike(officers, appr
     assert from_values.principal_due.amount == 5 and from_values.status == "pending"
     assert from_values.principal_paid.amount == 0 and from_values.overdue is False
     with pytest.raises(ValueError, match="principle_due"):
-        _rows_insert(Installment, [{**as_values, "principle_due": Decimal(5)}])
+        rows_insert(Installment, [{**as_values, "principle_due": Decimal(5)}])

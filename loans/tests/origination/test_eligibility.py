@@ -7,11 +7,11 @@ import pytest
 
 from fund.models import SuperiorUnion
 from loans.origination.eligibility import (
-    add_months,
     age_on,
     borrower_eligibility,
     certificate_expiry,
 )
+from loans.schedules import add_months
 from loans.tests.factories import BorrowerFactory, application_draft, today
 
 pytestmark = pytest.mark.django_db

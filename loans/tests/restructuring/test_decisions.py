@@ -29,16 +29,17 @@ from loans.models import (
     WriteOffRecovery,
 )
 from loans.origination.disbursement import loan_disburse
-from loans.origination.eligibility import add_months
 from loans.restructuring.decisions import (
     borrower_savings_balance,
     loan_close,
     loan_interest_waive,
     loan_recall,
+    loan_recall_on_visit,
     loan_reschedule,
     loan_write_off,
     write_off_recovery_post,
 )
+from loans.schedules import add_months
 from loans.servicing.reconciliation import loan_book_reconcile
 from loans.servicing.repayments import full_payoff_quote, repayment_reverse
 from loans.servicing.visits import followup_visit_record
@@ -242,7 +243,7 @@ def test_a_repayment_on_the_old_schedule_cannot_be_reversed_after_rescheduling(l
 
 
 def test_a_visit_finding_misuse_recalls_the_loan(loan, officers):
-    visit = followup_visit_record(
+    visit = loan_recall_on_visit(
         loan=loan,
         visited_on=today(),
         purpose_verified=False,
@@ -283,7 +284,7 @@ def test_recall_refusals(loan, officers):
     assert state() == before
     # A grassroots officer records the visit but cannot recall: nothing is written at all.
     with pytest.raises(PermissionRefused) as e:
-        followup_visit_record(
+        loan_recall_on_visit(
             loan=loan,
             visited_on=today(),
             purpose_verified=False,

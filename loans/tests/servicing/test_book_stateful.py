@@ -31,13 +31,13 @@ from loans.restructuring.decisions import (
     borrower_savings_balance,
     loan_close,
     loan_interest_waive,
+    loan_recall_on_visit,
     loan_reschedule,
     loan_write_off,
     write_off_recovery_post,
 )
 from loans.servicing.reconciliation import loan_book_reconcile
 from loans.servicing.repayments import full_payoff_quote, repayment_post, repayment_reverse
-from loans.servicing.visits import followup_visit_record
 from loans.tests.factories import LoanProductFactory, new_key, today
 from loans.tests.servicing.test_repayments import make_loan
 
@@ -199,7 +199,7 @@ class LoanBook(RuleBasedStateMachine):
         if draw:  # a misuse is rare: one draw in four
             return
         try:
-            followup_visit_record(
+            loan_recall_on_visit(
                 loan=loan,
                 visited_on=today(),
                 purpose_verified=False,
