@@ -98,7 +98,7 @@ from loans.models import (
     WriteOffCause,
     WriteOffRecovery,
 )
-from loans.policy import loan_require_fund_officer, loan_require_servicer
+from loans.policy import loan_require_fund_officer, loan_require_servicer, write_off_recoverable
 from loans.schedules import (
     Method,
     ScheduleError,
@@ -120,7 +120,6 @@ __all__ = [
     "loan_write_off",
     "write_off_recovery_post",
     "borrower_savings_balance",
-    "write_off_recoverable",
 ]
 
 
@@ -862,12 +861,6 @@ def loan_write_off(
         run=run,
         load=lambda pk: LoanWriteOff.objects.get(pk=pk),
     )
-
-
-def write_off_recoverable(*, write_off: LoanWriteOff) -> Decimal:
-    """What can still be recovered on a write-off: the principal written off less recoveries."""
-    recovered = sum((amount_of(r.amount) for r in write_off.recoveries.all()), ZERO)
-    return amount_of(write_off.principal) - recovered
 
 
 def write_off_recovery_post(
