@@ -1,4 +1,4 @@
-"""The REST API, mounted at ``/api/v1/`` (see ``apicommon.base`` for its conventions).
+"""The REST API, mounted at ``/api/v1/`` (see ``apicommon`` for its conventions).
 
 Writes are POSTs to an operation's own URL (``…/create/``, ``…/<id>/approve/``), one view per
 operation, so that each carries its own access rule and its own request and response schema.
@@ -12,9 +12,10 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from apicommon.base import MAX_ID, NotFoundApi
+from apicommon.fields import MAX_ID
 from apicommon.permissions import AccessRolePermission
 from apicommon.schema import operation_name
+from apicommon.views import NotFoundApi
 from fund.access import PUBLIC
 from fund.api import views as fund_api
 from loans.api import actions as loan_actions

@@ -181,7 +181,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # The REST API (/api/v1/, config/api_urls.py): token or session sign-in, one access rule per
-# view (apicommon.base.AccessRolePermission), errors as JSON with a code and the field.
+# view (apicommon.permissions.AccessRolePermission), errors as JSON with a code and the field.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -190,9 +190,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["apicommon.permissions.AccessRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "apicommon.permissions.ApiPagination",
+    "DEFAULT_PAGINATION_CLASS": "apicommon.paging.ApiPagination",
     "DEFAULT_SCHEMA_CLASS": "apicommon.schema.ApiAutoSchema",
-    "EXCEPTION_HANDLER": "apicommon.base.api_exception_handler",
+    "EXCEPTION_HANDLER": "apicommon.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env.str("API_LOGIN_RATE", default="20/min")},
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -209,7 +209,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "apicommon.base.add_error_responses",
+        "apicommon.errors.add_error_responses",
     ],
     # The docs pages load Swagger UI and Redoc from our static files (drf-spectacular-sidecar):
     # no third-party origin in the page, so a strict Content-Security-Policy can stay strict.

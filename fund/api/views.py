@@ -2,7 +2,7 @@
 
 One view per operation; input and output serializers are separate; views only resolve rows
 within the user's scope (``fund.scoping``: other units' ids → 404) and call the services and
-selectors. Conventions (errors, money, Idempotency-Key) in ``apicommon.base``.
+selectors. Conventions (errors, money, Idempotency-Key) in ``apicommon``.
 """
 
 from __future__ import annotations
@@ -24,17 +24,11 @@ from accounting.selectors import (
     ledger_verify,
     trial_balance,
 )
-from apicommon.base import (
-    ApiView,
-    BusinessDateField,
-    IdField,
-    MoneyField,
-    check_id,
-    get_in_scope,
-    idempotent_post,
-    paged,
-)
+from apicommon.fields import BusinessDateField, IdField, MoneyField
+from apicommon.idempotency import idempotent_post
+from apicommon.paging import paged
 from apicommon.permissions import AccessRolePermission
+from apicommon.views import ApiView, check_id, get_in_scope
 from fund import services
 from fund.access import ALL_ROLES, FUND_OFFICERS, PUBLIC, READERS_FUND_WIDE
 from fund.attainment import INDICATORS, PERIODS, attainment

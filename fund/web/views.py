@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounting.errors import ApplicationError
-from apicommon.base import refusal_status
+from apicommon.errors import refusal_status
 from fund import services
 from fund.access import ALL_ROLES
 from fund.attainment import attainment

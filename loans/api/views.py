@@ -18,13 +18,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from apicommon.base import (
-    ApiView,
-    check_id,
-    get_in_scope,
-    idempotent_post,
-    paged,
-)
+from apicommon.idempotency import idempotent_post
+from apicommon.paging import paged
+from apicommon.views import ApiView, check_id, get_in_scope
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS
 from fund.models import Fund, GrassrootsUnion, Role
 from fund.scoping import scope_filter
