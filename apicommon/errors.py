@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from accounting.errors import ApplicationError, IdempotencyConflict
@@ -34,6 +34,24 @@ ERROR_SCHEMA = {
     },
     "required": ["code", "field", "message"],
 }
+
+
+class RowErrorOutput(serializers.Serializer):
+    row = serializers.IntegerField(required=False, help_text="Số dòng (tiêu đề là dòng 1)")
+    column = serializers.CharField(required=False, help_text="Tên cột như trong tệp")
+    code = serializers.CharField(required=False)
+    field = serializers.CharField(required=False, allow_null=True)
+    message = serializers.CharField()
+
+
+class ImportRejectedOutput(serializers.Serializer):
+    """The refusal of a file import: the error body, its ``errors`` naming each wrong row and
+    column of the file (or, for a wrong parameter, the field as in any other refusal)."""
+
+    code = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+    errors = RowErrorOutput(many=True, required=False)
 
 
 def _flatten(detail, prefix: str = "") -> list[dict]:
@@ -77,8 +95,7 @@ def _body(code: str, message, field=None, **extra) -> dict:
 
 
 def refusal_status(exc: ApplicationError) -> int:
-    """The HTTP status of a service's refusal (the JSON API of ``fund.web.views`` answers the
-    same)."""
+    """The HTTP status of a service's refusal."""
     if isinstance(exc, PermissionRefused):
         return status.HTTP_403_FORBIDDEN
     if isinstance(exc, IdempotencyConflict):

@@ -109,3 +109,14 @@ class MoneyField(serializers.Field):
         if isinstance(value, Money):
             value = value.amount
         return {"amount": str(int(Decimal(value))), "currency": CURRENCY}
+
+
+class TableFileField(serializers.FileField):
+    """An uploaded table of an import: CSV, or XLSX when its name ends in ``.xlsx``."""
+
+    default_error_messages = {"required": _("Chưa chọn tệp."), "empty": _("Chưa chọn tệp.")}
+
+
+def table_format(upload) -> str:
+    """The format of an uploaded table (``TableFileField``): ``xlsx`` by its name, else ``csv``."""
+    return "xlsx" if upload.name.lower().endswith(".xlsx") else "csv"

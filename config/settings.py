@@ -216,6 +216,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two "kind" enums in the schema (a change request's, a grassroots union's): each named here,
+    # so that the change request's keeps the name it had before the union update joined it.
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "loans.models.LoanChangeRequest.Kind",
+        "GrassrootsUnionKindEnum": "fund.models.GrassrootsUnion.Kind",
+    },
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
     },
