@@ -24,7 +24,7 @@ MODULES = (
     "fund/scoping.py",
     "fund/services.py",
     "fund/union_io.py",
-    "fund/web/views.py",
+    "fund/api/views.py",
     "loans/api/actions.py",
     "loans/origination/cccd.py",
     "loans/restructuring/change_requests.py",
