@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # The embedded default: SQLite file, Celery eager. DEBUG only for local runs.
 export DEBUG ?= 1
 
-.PHONY: demo test lint check-deploy run bench-ledger bench-fund bench-loans bench-schedules clean system-deps fonts
+.PHONY: demo test lint check-deploy openapi run bench-ledger bench-fund bench-loans bench-schedules clean system-deps fonts
 
 # Installed with uv (from PyPI) when it can be had: it fetches and installs in parallel, about half
 # pip's time on a fresh machine; plain pip otherwise.
@@ -34,6 +34,11 @@ lint: $(STAMP)
 check-deploy: $(STAMP)
 	DEBUG=0 SECRET_KEY=$$(PYTHONWARNINGS=ignore $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	  ALLOWED_HOSTS=trovon.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+# The API's schema snapshot (docs/openapi.json), checked by tests/api/test_openapi_snapshot.py:
+# run after an intended change to the API and commit the file with the change.
+openapi: $(STAMP)
+	$(PY) manage.py shell -v0 -c 'from apicommon.schema import snapshot_write; snapshot_write()'
 
 # Debian packages: the DejaVu font renders every Vietnamese letter in PDFs; Chromium for the
 # browser tests.

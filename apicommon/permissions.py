@@ -1,7 +1,7 @@
-"""The API's access rule and paging, loaded by Django REST framework's settings.
+"""The API's access rule, loaded by Django REST framework's settings.
 
-Kept apart from ``apicommon.base`` because DRF imports these while it is itself still loading
-(``DEFAULT_PERMISSION_CLASSES``, ``DEFAULT_PAGINATION_CLASS``): they must not import its views.
+Kept apart from ``apicommon.views`` because DRF imports it while it is itself still loading
+(``DEFAULT_PERMISSION_CLASSES``): it must not import the API's views.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import BasePermission
 
 from fund.access import PUBLIC
@@ -42,12 +41,3 @@ class AccessRolePermission(BasePermission):
             return False
         request.scope = scope
         return True
-
-
-class ApiPagination(LimitOffsetPagination):
-    default_limit = 50
-    max_limit = 500
-
-    def get_offset(self, request):
-        # The database refuses an OFFSET beyond 64 bits; no list is anywhere near this long.
-        return min(super().get_offset(request), 10**12)

@@ -1,4 +1,4 @@
-"""The REST API, mounted at ``/api/v1/`` (see ``apicommon.base`` for its conventions).
+"""The REST API, mounted at ``/api/v1/`` (see ``apicommon`` for its conventions).
 
 Writes are POSTs to an operation's own URL (``…/create/``, ``…/<id>/approve/``), one view per
 operation, so that each carries its own access rule and its own request and response schema.
@@ -12,9 +12,10 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from apicommon.base import MAX_ID, NotFoundApi
+from apicommon.fields import MAX_ID
 from apicommon.permissions import AccessRolePermission
 from apicommon.schema import operation_name
+from apicommon.views import NotFoundApi
 from fund.access import PUBLIC
 from fund.api import views as fund_api
 from loans.api import actions as loan_actions
@@ -81,16 +82,22 @@ urlpatterns = [
     path("redoc/", RedocApi.as_view(url_name="api:schema"), name="redoc"),
     op("auth/token/", fund_api.TokenObtainApi, name="token"),
     op("me/", fund_api.MeApi),
-    # Unions
+    # Unions, their file import and export, the audit log
     op("superior-unions/", fund_api.SuperiorUnionListApi),
     op("superior-unions/<id:pk>/", fund_api.SuperiorUnionDetailApi),
     op("superior-unions/<id:pk>/capital/set/", fund_api.SuperiorUnionCapitalSetApi),
     op("superior-unions/<id:pk>/capital/", fund_api.SuperiorUnionCapitalApi),
     op("grassroots-unions/", fund_api.GrassrootsUnionListApi),
     op("grassroots-unions/<id:pk>/", fund_api.GrassrootsUnionDetailApi),
+    op("grassroots-unions/<id:pk>/update/", fund_api.GrassrootsUnionUpdateApi),
+    op("grassroots-unions/<id:pk>/move/", fund_api.GrassrootsUnionMoveApi),
+    op("unions/export/", fund_api.UnionExportApi),
+    op("unions/import/", fund_api.UnionImportApi),
+    op("audit-log/", fund_api.AuditLogListApi),
     # Borrowers
     op("borrowers/", loans_api.BorrowerListApi),
     op("borrowers/create/", loans_api.BorrowerCreateApi),
+    op("borrowers/import/", loans_api.BorrowerImportApi),
     op("borrowers/<id:pk>/", loans_api.BorrowerDetailApi),
     op("borrowers/<id:pk>/update/", loans_api.BorrowerUpdateApi),
     op("borrowers/<id:pk>/transfer/", loans_api.BorrowerTransferApi),

@@ -19,7 +19,6 @@ urlpatterns = [
     # The language switch (vi/en) in the header; a plain form post, open to everyone.
     path("i18n/setlang/", access(PUBLIC)(set_language), name="set_language"),
     path("admin/", admin.site.urls),
-    path("api/fund/", include("fund.web.urls")),
     path("audit/", include("reports.web.audit_urls")),
     path("reports/", include("reports.web.urls")),
     path("fund/", include("fund.web.page_urls")),

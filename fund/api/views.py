@@ -1,18 +1,24 @@
-"""REST API of the fund (``/api/v1/``): who am I, unions, capital, plans, attainment, ledger.
+"""REST API of the fund (``/api/v1/``): who am I, unions (and their file import and export),
+the audit log, capital, plans, attainment, ledger.
 
 One view per operation; input and output serializers are separate; views only resolve rows
 within the user's scope (``fund.scoping``: other units' ids → 404) and call the services and
-selectors. Conventions (errors, money, Idempotency-Key) in ``apicommon.base``.
+selectors. Conventions (errors, money, Idempotency-Key) in ``apicommon``.
 """
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -24,23 +30,26 @@ from accounting.selectors import (
     ledger_verify,
     trial_balance,
 )
-from apicommon.base import (
-    ApiView,
+from apicommon.errors import ImportRejectedOutput
+from apicommon.fields import (
     BusinessDateField,
     IdField,
     MoneyField,
-    check_id,
-    get_in_scope,
-    idempotent_post,
-    paged,
+    TableFileField,
+    table_format,
 )
+from apicommon.idempotency import idempotent_post
+from apicommon.paging import paged
 from apicommon.permissions import AccessRolePermission
+from apicommon.views import ApiView, check_id, get_in_scope
 from fund import services
-from fund.access import ALL_ROLES, FUND_OFFICERS, PUBLIC, READERS_FUND_WIDE
+from fund.access import ALL_ROLES, FUND_OFFICERS, PUBLIC, READERS_FUND_WIDE, WRITERS
 from fund.accounts import BANK, CASH_ACCOUNTS
 from fund.attainment import INDICATORS, PERIODS, attainment
+from fund.audit import audit_log_list
 from fund.models import (
     AnnualPlan,
+    AuditLog,
     CapitalMovement,
     CapitalSource,
     Fund,
@@ -58,6 +67,7 @@ from fund.selectors import (
     loans_outstanding,
     plan_split_summary,
 )
+from fund.union_io import FORMATS, GRASSROOTS, LEVELS, unions_export, unions_import
 
 MAX_COUNT = 2_000_000_000
 
@@ -201,6 +211,227 @@ class GrassrootsUnionDetailApi(ApiView):
     def get(self, request, pk: int):
         gu = get_in_scope(GrassrootsUnion.objects.all(), self.scope, pk, grassroots_field="")
         return Response(GrassrootsUnionOutput(gu).data)
+
+
+class GrassrootsUnionUpdateInput(serializers.Serializer):
+    code = serializers.CharField(max_length=32, required=False)
+    name = serializers.CharField(max_length=255, required=False)
+    kind = serializers.ChoiceField(choices=GrassrootsUnion.Kind.choices, required=False)
+    address = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    contact_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    active_from = BusinessDateField(required=False, allow_null=True)
+    active_to = BusinessDateField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        # A field this operation does not change is refused rather than ignored: a caller who
+        # sends `superior_union` here means the move, and must not believe it was made.
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            message = _("Trường không hợp lệ: %(fields)s.") % {"fields": ", ".join(unknown)}
+            raise serializers.ValidationError({unknown[0]: message}, code="unknown_field")
+        return attrs
+
+
+class GrassrootsUnionUpdateApi(ApiView):
+    """Change a grassroots union's details: the fields sent, each within what the caller's role
+    may change (fund officers anything, superior-union officers name, kind, dates and contacts,
+    the union's own officer its address and contacts; another field answers 403)."""
+
+    access_roles = WRITERS
+
+    @extend_schema(
+        request=GrassrootsUnionUpdateInput,
+        responses=GrassrootsUnionOutput,
+        summary="Sửa thông tin một công đoàn cơ sở (các trường gửi lên)",
+    )
+    def post(self, request, pk: int):
+        gu = get_in_scope(GrassrootsUnion.objects.all(), self.scope, pk, grassroots_field="")
+        data = self.input(GrassrootsUnionUpdateInput)
+        gu = services.grassroots_union_update(grassroots_union=gu, actor=request.user, **data)
+        return Response(GrassrootsUnionOutput(gu).data)
+
+
+class GrassrootsUnionMoveInput(serializers.Serializer):
+    superior_union = IdField(help_text="Công đoàn cấp trên mới")
+    effective_date = BusinessDateField(help_text="Ngày bắt đầu trực thuộc cấp trên mới")
+
+
+class GrassrootsUnionMoveApi(ApiView):
+    """Move a grassroots union to another superior union of the fund from a date on (history
+    kept: reports for earlier dates still find the old one)."""
+
+    access_roles = FUND_OFFICERS
+
+    @extend_schema(
+        request=GrassrootsUnionMoveInput,
+        responses=GrassrootsUnionOutput,
+        summary="Chuyển công đoàn cơ sở sang cấp trên khác từ một ngày",
+    )
+    def post(self, request, pk: int):
+        gu = get_in_scope(GrassrootsUnion.objects.all(), self.scope, pk, grassroots_field="")
+        data = self.input(GrassrootsUnionMoveInput)
+        target = SuperiorUnion.objects.filter(
+            pk=data["superior_union"], fund_id=self.scope.fund_id
+        ).first()
+        if target is None:
+            raise Http404()
+        gu = services.grassroots_union_move(
+            grassroots_union=gu,
+            superior_union=target,
+            effective_date=data["effective_date"],
+            actor=request.user,
+        )
+        return Response(GrassrootsUnionOutput(gu).data)
+
+
+# --------------------------------------------------------------------------------------------
+# The union register as a file (CSV or XLSX; the layout in ``fund.union_io``)
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class FileNegotiation(BaseContentNegotiation):
+    """The answer is a file whose kind the ``format`` parameter names: the client's Accept
+    header and DRF's own ``?format=`` renderer switch do not choose it (errors stay JSON)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+
+class UnionExportFilter(serializers.Serializer):
+    level = serializers.ChoiceField(choices=LEVELS, default=GRASSROOTS)
+    format = serializers.ChoiceField(choices=FORMATS, default="csv")
+
+
+class UnionExportApi(ApiView):
+    """The unions the caller may see, in the import's layout (re-importable as is)."""
+
+    access_roles = ALL_ROLES
+    content_negotiation_class = FileNegotiation
+
+    @extend_schema(
+        parameters=[UnionExportFilter],
+        responses={
+            (200, CONTENT_TYPES["csv"].split(";")[0]): OpenApiTypes.BINARY,
+            (200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+        },
+        summary="Tải danh sách công đoàn (CSV hoặc XLSX)",
+    )
+    def get(self, request):
+        f = self.query(UnionExportFilter)
+        data = unions_export(scope=self.scope, level=f["level"], format=f["format"])
+        response = HttpResponse(data, content_type=CONTENT_TYPES[f["format"]])
+        name = "cong-doan-cap-tren" if f["level"] == "superior" else "cong-doan-co-so"
+        response["Content-Disposition"] = f'attachment; filename="{name}.{f["format"]}"'
+        return response
+
+
+class UnionImportInput(serializers.Serializer):
+    file = TableFileField(help_text="Tệp CSV hoặc XLSX (XLSX nhận theo đuôi .xlsx)")
+    level = serializers.ChoiceField(choices=LEVELS, default=GRASSROOTS)
+    effective_date = BusinessDateField(
+        required=False, help_text="Ngày chuyển cấp trên của các dòng đổi cấp (mặc định: hôm nay)"
+    )
+
+
+class UnionImportOutput(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    moved = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class UnionImportApi(ApiView):
+    """Import a file of superior or grassroots unions, all or nothing: one wrong row refuses the
+    file (400, every wrong row in ``errors``) and nothing is written. Importing the same file
+    again changes nothing."""
+
+    access_roles = FUND_OFFICERS
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request=UnionImportInput,
+        responses={200: UnionImportOutput, 400: ImportRejectedOutput},
+        summary="Nhập danh sách công đoàn từ tệp (CSV, XLSX)",
+    )
+    def post(self, request):
+        data = self.input(UnionImportInput)
+        upload = data["file"]
+        result = unions_import(
+            fund=_fund(self.scope),
+            data=upload.read(),
+            format=table_format(upload),
+            level=data["level"],
+            actor=request.user,
+            effective_date=data.get("effective_date"),
+        )
+        return Response(UnionImportOutput(result).data)
+
+
+# --------------------------------------------------------------------------------------------
+# Audit log
+
+
+class AuditLogFilter(serializers.Serializer):
+    model = serializers.RegexField(
+        r"^[A-Za-z_]+\.[A-Za-z_]+$",
+        max_length=200,
+        required=False,
+        help_text="Loại đối tượng, dạng app.model (ví dụ fund.grassrootsunion)",
+    )
+    actor = IdField(required=False, help_text="Người thực hiện (id)")
+    start = BusinessDateField(required=False)
+    end = BusinessDateField(required=False)
+    object_id = serializers.CharField(max_length=64, required=False)
+    action = serializers.CharField(max_length=32, required=False)
+
+
+class AuditLogOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_name", allow_blank=True)
+    action = serializers.CharField()
+    model = serializers.SerializerMethodField()
+    object_id = serializers.CharField()
+    object = serializers.CharField(source="object_repr")
+    changes = serializers.JSONField()
+
+    def get_model(self, entry) -> str:
+        return f"{entry.content_type.app_label}.{entry.content_type.model}"
+
+
+class AuditLogListApi(ApiView):
+    """The audit log entries the caller may read, newest first: the fund's for fund officers and
+    auditors, their own unions' for union officers."""
+
+    access_roles = ALL_ROLES
+
+    @extend_schema(
+        parameters=[AuditLogFilter],
+        responses=paged(AuditLogOutput),
+        summary="Nhật ký thay đổi trong phạm vi",
+    )
+    def get(self, request):
+        f = dict(self.query(AuditLogFilter))
+        model = f.pop("model", None)
+        if model is not None:
+            app_label, _, name = model.lower().partition(".")
+            if not ContentType.objects.filter(app_label=app_label, model=name).exists():
+                return self.page(AuditLog.objects.none(), AuditLogOutput)
+        actor = f.pop("actor", None)
+        qs = audit_log_list(scope=self.scope, model=model, **f)
+        if actor is not None:
+            qs = qs.filter(actor_id=actor)
+        return self.page(qs, AuditLogOutput)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The fund officers' web pages of the fund layer: plans and capital.
 
-(``fund/web/views.py`` is the JSON API.) Thin views: figures from ``fund.selectors`` and
+(The fund's REST API is ``fund/api/``.) Thin views: figures from ``fund.selectors`` and
 ``fund.attainment``, writes through ``fund.services`` with the form's idempotency key.
 
 Setting a plan is idempotent by nature (the same figures again change and log nothing); a

@@ -19,7 +19,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from apicommon.base import ApiView, get_in_scope, idempotent_post, paged
+from apicommon.idempotency import idempotent_post
+from apicommon.paging import paged
+from apicommon.views import ApiView, get_in_scope
 from fund.access import ALL_ROLES
 from loans.api import serializers as s
 from loans.errors import LoanError

@@ -9,7 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apicommon.base import BusinessDateField, IdField, MoneyField
+from apicommon.fields import BusinessDateField, IdField, MoneyField
 from fund.accounts import BANK, CASH_ACCOUNTS
 from loans.models import (
     METHOD_CHOICES,

@@ -15,16 +15,15 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from apicommon.base import (
-    ApiView,
-    check_id,
-    get_in_scope,
-    idempotent_post,
-    paged,
-)
+from apicommon.errors import ImportRejectedOutput
+from apicommon.fields import BusinessDateField, TableFileField, table_format
+from apicommon.idempotency import idempotent_post
+from apicommon.paging import paged
+from apicommon.views import ApiView, check_id, get_in_scope
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS
 from fund.models import Fund, GrassrootsUnion, Role
 from fund.scoping import scope_filter
@@ -51,6 +50,7 @@ from loans.origination.applications import (
 from loans.origination.borrowers import borrower_create, borrower_transfer, borrower_update
 from loans.origination.disbursement import loan_disburse
 from loans.origination.eligibility import borrower_outstanding
+from loans.origination.member_import import members_import
 from loans.origination.selectors import application_list, borrower_list
 from loans.policy import loan_action_roles
 from loans.servicing import repayments
@@ -626,3 +626,49 @@ class RepaymentBatchCreateApi(ApiView):
             actor=request.user,
         )
         return Response(_batch_out(batch.pk), status=status.HTTP_201_CREATED)
+
+
+# --------------------------------------------------------------------------------------------
+# Member file import
+
+
+class BorrowerImportInput(serializers.Serializer):
+    file = TableFileField(help_text="Tệp CSV hoặc XLSX (XLSX nhận theo đuôi .xlsx)")
+    effective_date = BusinessDateField(
+        required=False,
+        help_text="Ngày bắt đầu sinh hoạt của thành viên mới, ngày chuyển CĐCS (mặc định: hôm nay)",
+    )
+
+
+class BorrowerImportOutput(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    transferred = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class BorrowerImportApi(ApiView):
+    """Import a member file (one row per member, matched by CCCD), all or nothing: one wrong row,
+    or a row of a grassroots union outside the caller's scope, refuses the file (400, every wrong
+    row in ``errors``) and nothing is written. Importing the same file again changes nothing."""
+
+    access_roles = WRITERS
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request=BorrowerImportInput,
+        responses={200: BorrowerImportOutput, 400: ImportRejectedOutput},
+        summary="Nhập danh sách thành viên từ tệp (CSV, XLSX)",
+    )
+    def post(self, request):
+        data = self.input(BorrowerImportInput)
+        upload = data["file"]
+        result = members_import(
+            fund=Fund.objects.get(pk=self.scope.fund_id),
+            data=upload.read(),
+            format=table_format(upload),
+            actor=request.user,
+            effective_date=data.get("effective_date"),
+        )
+        return Response(BorrowerImportOutput(result).data)

@@ -41,7 +41,7 @@ def test_every_api_view_has_an_access_rule_enforced_by_the_permission_class():
 
 
 def test_a_view_without_a_rule_is_refused(rf, officers):
-    from apicommon.base import ApiView
+    from apicommon.views import ApiView
 
     class Open(ApiView):
         def get(self, request):  # pragma: no cover - never reached

@@ -1,0 +1,122 @@
+"""The API's field types: money as whole đồng, ids, business dates."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounting.errors import ApplicationError
+from accounting.money import CURRENCY, MAX_AMOUNT, to_dong
+
+# Ids above a 64-bit integer cannot exist; refusing them here keeps the database from raising.
+MAX_ID = 2**63 - 1
+
+
+class IdField(serializers.IntegerField):
+    """The id of a row in a request body; the view resolves it within the scope (404)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+class BusinessDateField(serializers.DateField):
+    """A business date (ISO ``YYYY-MM-DD``) within years the fund can mean, so that date
+    arithmetic in the selectors (a day before, a year before) never leaves the calendar."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(_date_in_range)
+
+
+def _date_in_range(value):
+    if not (1900 <= value.year <= 2200):
+        raise serializers.ValidationError(
+            _("Ngày phải trong khoảng năm 1900 đến 2200."), code="date_out_of_range"
+        )
+
+
+MONEY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "amount": {
+            "type": "string",
+            "pattern": r"^-?[0-9]{1,20}$",
+            "description": "Số đồng (nguyên, không phần lẻ), dạng chuỗi chữ số.",
+            "example": "15220000000",
+        },
+        "currency": {"type": "string", "enum": [CURRENCY]},
+    },
+    "required": ["amount", "currency"],
+    "additionalProperties": False,
+}
+
+
+@extend_schema_field(MONEY_SCHEMA)
+class MoneyField(serializers.Field):
+    """``{"amount": "15220000000", "currency": "VND"}`` ⇄ a whole-đồng ``Decimal``.
+
+    Refuses floats, fractions of a đồng, other currencies, more than 20 digits, and (unless
+    allowed) zero or negative amounts — each refusal names the field.
+    """
+
+    default_error_messages = {
+        "not_object": _('Số tiền phải có dạng {{"amount": "…", "currency": "VND"}}.'),
+        "missing_amount": _("Thiếu số tiền (amount)."),
+        "float": _("Số tiền phải là chuỗi chữ số nguyên đồng, không dùng số thực."),
+        "currency": _("Tiền tệ {currency} không hợp lệ, chỉ nhận VND."),
+        "not_positive": _("Số tiền phải lớn hơn 0."),
+        "negative": _("Số tiền không được âm."),
+        "unknown_keys": _("Số tiền chỉ có hai trường amount và currency."),
+    }
+
+    def __init__(self, *, allow_zero: bool = False, allow_negative: bool = False, **kwargs):
+        self.allow_zero = allow_zero
+        self.allow_negative = allow_negative
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> Decimal:
+        if not isinstance(data, dict):
+            self.fail("not_object")
+        if set(data) - {"amount", "currency"}:
+            self.fail("unknown_keys")
+        if "amount" not in data or data["amount"] in (None, ""):
+            self.fail("missing_amount")
+        currency = data.get("currency")
+        if currency != CURRENCY:
+            self.fail("currency", currency=currency)
+        amount = data["amount"]
+        if isinstance(amount, float | bool):
+            self.fail("float")
+        if isinstance(amount, int) and abs(amount) > MAX_AMOUNT:
+            amount = str(amount)
+        try:
+            value = to_dong(amount if isinstance(amount, int | str) else repr(amount))
+        except ApplicationError as e:
+            raise serializers.ValidationError(e.message, code=e.code) from None
+        if value < 0 and not self.allow_negative:
+            self.fail("negative")
+        if value == 0 and not (self.allow_zero or self.allow_negative):
+            self.fail("not_positive")
+        return value
+
+    def to_representation(self, value) -> dict:
+        if isinstance(value, Money):
+            value = value.amount
+        return {"amount": str(int(Decimal(value))), "currency": CURRENCY}
+
+
+class TableFileField(serializers.FileField):
+    """An uploaded table of an import: CSV, or XLSX when its name ends in ``.xlsx``."""
+
+    default_error_messages = {"required": _("Chưa chọn tệp."), "empty": _("Chưa chọn tệp.")}
+
+
+def table_format(upload) -> str:
+    """The format of an uploaded table (``TableFileField``): ``xlsx`` by its name, else ``csv``."""
+    return "xlsx" if upload.name.lower().endswith(".xlsx") else "csv"
