@@ -241,8 +241,7 @@ SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
 
 # Reminders (loans.reminders.planning): failed sends retried after 5, 10, 20, 40, 80 minutes, then
-# left
-# for an officer; a send still "sending" after the lease is treated as interrupted.
+# left for an officer; a send still "sending" after the lease is treated as interrupted.
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=300)
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=6)
 REMINDER_SENDING_LEASE_SECONDS = env.int("REMINDER_SENDING_LEASE_SECONDS", default=900)

@@ -1,4 +1,5 @@
-"""Fund services: the only code that changes fund data.
+"""Fund services: the writes of fund data (unions, officers, capital, plans); the union file
+import (``fund.union_io``) and the outbox (``fund.outbox``) write their own rows.
 
 Every service takes keyword-only arguments, validates before it writes, runs in one transaction
 and records what it changed in the audit log (``fund.audit``). Money moves through

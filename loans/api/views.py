@@ -3,10 +3,11 @@ transitions, loans, schedules, repayments (single, reversal, batch remittance).
 
 One view per operation, input and output serializers separate (``loans.api.serializers``),
 views thin: they resolve rows within the user's scope (``fund.scoping``: other units' ids → 404)
-and call ``loans.origination.services`` / ``loans.servicing.repayments`` /
-``loans.origination.selectors``. Every POST that moves
-money (disbursement, repayment, reversal, remittance) needs an ``Idempotency-Key`` header; the
-chain's other moves accept one (a retry then returns the first result).
+and call one domain service each (``loans.origination``: borrowers, applications,
+disbursement, the member import; ``loans.servicing``: repayments, visits) or a selector. Every
+POST that moves money (disbursement, repayment, reversal, remittance) needs an
+``Idempotency-Key`` header; the chain's other moves accept one (a retry then returns the first
+result).
 """
 
 from __future__ import annotations

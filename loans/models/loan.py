@@ -106,8 +106,7 @@ class Loan(models.Model):
     # keeps the old rows (Installment.schedule_version) for the record.
     schedule_version = models.PositiveSmallIntegerField(_("phiên bản lịch trả nợ"), default=1)
     # Arrears written by the set-based daily pass (loans.servicing.arrears); classified_on is the
-    # date
-    # of the pass that last changed them (the book's date is the last CloseOfBusinessRun).
+    # date of the pass that last changed them (the book's date is the last CloseOfBusinessRun).
     classified_on = models.DateField(_("ngày phân loại nợ gần nhất"), null=True, blank=True)
     overdue_principal = money_field(_("gốc quá hạn"))
     overdue_interest = money_field(_("lãi quá hạn"))

@@ -271,9 +271,7 @@ class LoanChangeRequest(models.Model):
 
     The requester's own act is on record (who asked, when, with which terms); the approval runs
     the decision (``loans.restructuring.decisions``) with those terms and links its result. A loan
-    has at
-    most one pending request of each kind.
-    """
+    has at most one pending request of each kind."""
 
     class Kind(models.TextChoices):
         RESCHEDULE = "reschedule", _("Cơ cấu lại thời hạn trả nợ")

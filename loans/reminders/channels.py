@@ -6,9 +6,8 @@
   ``loans.reminders.channels.ConsoleSmsBackend`` (default: printed to the log),
   ``loans.reminders.channels.FileSmsBackend``
   (one JSON file per message in ``SMS_FILE_PATH``) or ``loans.reminders.channels.HttpSmsBackend``
-  (posts
-  ``{"id", "to", "text"}`` as JSON to ``SMS_HTTP_URL`` with ``SMS_HTTP_TIMEOUT`` seconds and an
-  optional ``Authorization: Bearer SMS_HTTP_TOKEN``; any answer other than 2xx is a failure).
+  (posts ``{"id", "to", "text"}`` as JSON to ``SMS_HTTP_URL`` with ``SMS_HTTP_TIMEOUT`` seconds and
+  an optional ``Authorization: Bearer SMS_HTTP_TOKEN``; any answer other than 2xx is a failure).
 
 ``key`` identifies the message (a reminder delivery): the file backend names its file after it
 and the HTTP adapter sends it as ``id`` so that a gateway that deduplicates on it never delivers

@@ -7,8 +7,7 @@ decided by another (four eyes, as for applications; ``LoanChangeRequest``).
   request of each kind per loan.
 * ``change_request_approve``: a fund officer other than the requester decides yes; the decision
   (``loans.restructuring.decisions.loan_reschedule`` / ``loan_write_off``) runs with the requested
-  terms,
-  the requester recorded as such, and its result is linked to the request — all in one
+  terms, the requester recorded as such, and its result is linked to the request — all in one
   transaction, once per idempotency key. Should the decision be refused (the loan was repaid
   meanwhile, say), nothing is written and the request stays pending.
 * ``change_request_reject``: a fund officer other than the requester decides no, with a note.

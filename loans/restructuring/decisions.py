@@ -3,9 +3,8 @@ write-off and closure with the borrower's compulsory savings.
 
 The daily arrears pass (overdue marking, days past due, debt groups, penalty accrual,
 provisions) is ``loans.servicing.arrears``; the events here are the decisions of officers on one
-loan.
-Each service takes keyword-only arguments, checks the whole request before it writes, runs in one
-transaction under an idempotency key (``accounting.idempotency.command_once``), locks the loan
+loan. Each service takes keyword-only arguments, checks the whole request before it writes, runs in
+one transaction under an idempotency key (``accounting.idempotency.command_once``), locks the loan
 row, and records what it did in the audit log.
 
 Decisions (write them down, the pass and the reports build on them):

@@ -440,10 +440,8 @@ def repayment_post(
     same repayment, under retries and concurrent requests alike.
 
     Who may (``loans.policy.loan_require_servicer``): the officers of the loan's
-    grassroots
-    union, the superior union above it, the fund's officers; never an auditor (``actor=None`` is
-    the system).
-    """
+    grassroots union, the superior union above it, the fund's officers; never an auditor
+    (``actor=None`` is the system)."""
     amount = _amount(amount)
     if overpayment not in OVERPAYMENT_CHOICES:
         raise LoanError(

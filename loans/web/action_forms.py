@@ -2,9 +2,9 @@
 rescheduling, interest waiver, write-off, recovery after write-off, closure and recall.
 
 Input checks only (types, required fields, dates); the rules live in the services
-(``loans.origination.services``, ``loans.servicing.repayments``,
-``loans.restructuring.decisions``), whose refusals the views
-show next to the field they name. Each form carries an idempotency key (``IdempotentForm``).
+(``loans.servicing.visits``, ``loans.servicing.repayments``, ``loans.restructuring.decisions``),
+whose refusals the views show next to the field they name. Each form carries an idempotency key
+(``IdempotentForm``).
 """
 
 from __future__ import annotations

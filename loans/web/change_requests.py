@@ -1,7 +1,6 @@
 """The pages of requests to change a loan's terms (``loans.restructuring.change_requests``): the
-list of
-requests (pending first) and one request's page, where a fund officer other than the requester
-approves or rejects it and the requester may withdraw it.
+list of requests (pending first) and one request's page, where a fund officer other than the
+requester approves or rejects it and the requester may withdraw it.
 
 Filing a request is the loan page's "reschedule" / "write-off" action (``loans.web.actions``).
 Every role sees the requests of the loans in its scope (another unit's → 404); the service
