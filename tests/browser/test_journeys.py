@@ -15,7 +15,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from loans.models import ApplicationStatus, Loan, LoanApplication, RepaymentBatch
 from loans.origination import services
-from loans.tests import conftest as loans_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 
 pytestmark = [
@@ -23,11 +22,6 @@ pytestmark = [
     pytest.mark.usefixtures("purge_ledger_after"),
 ]
 
-_fresh_chart_cache = loans_fixtures._fresh_chart_cache
-org = loans_fixtures.org
-officers = loans_fixtures.officers
-product = loans_fixtures.product
-capital = loans_fixtures.capital
 
 PASSWORD = "Cong-doan-co-so-2026"
 

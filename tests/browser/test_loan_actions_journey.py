@@ -13,7 +13,6 @@ from accounting.models import Posting
 from loans.models import FollowUpVisit, LoanStatus, LoanWriteOff
 from loans.origination import services
 from loans.servicing.repayments import repayment_post
-from loans.tests import conftest as loans_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
 from tests.browser.test_journeys import _set, _wait_for
 
@@ -21,12 +20,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("purge_ledger_after"),
 ]
-
-_fresh_chart_cache = loans_fixtures._fresh_chart_cache
-org = loans_fixtures.org
-officers = loans_fixtures.officers
-product = loans_fixtures.product
-capital = loans_fixtures.capital
 
 
 def _loan(org, officers, product):

@@ -7,15 +7,6 @@ import pytest
 from loans.models import CloseOfBusinessRun, Loan
 from loans.origination.selectors import loan_book_reconcile
 from loans.tasks import close_of_business_task
-from loans.tests.conftest import (  # noqa: F401 - fixtures
-    _fresh_chart_cache,
-    borrower,
-    capital,
-    chain,
-    officers,
-    org,
-    product,
-)
 from loans.tests.servicing.test_arrears import inst, make_loan
 
 pytestmark = [pytest.mark.postgres]

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 
-import loans.tests.conftest as loan_fixtures
 from fund.models import OutboxMessage
 from fund.outbox import outbox_relay
 from loans.models import ReminderDelivery
@@ -19,11 +18,6 @@ from loans.reminders.planning import reminders_prepare, reminders_schedule
 from loans.tasks import reminder_deliveries_send_task
 from loans.tests.reminders.test_planning import first, make_loan
 from tests.integration.conftest import _reconfigure
-
-# The loan tests' fixtures (a fund with unions, officers, a product, capital), used here too.
-_fresh_chart_cache = loan_fixtures._fresh_chart_cache
-org, officers, product = loan_fixtures.org, loan_fixtures.officers, loan_fixtures.product
-borrower, capital, chain = loan_fixtures.borrower, loan_fixtures.capital, loan_fixtures.chain
 
 pytestmark = [pytest.mark.postgres]
 

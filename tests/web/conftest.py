@@ -1,4 +1,4 @@
-"""Fixtures of the web-page tests: the loans tests' organisation, officers and a loan."""
+"""Fixtures of the web-page tests: a signed-in client and loans of the loan tests' fund."""
 
 from datetime import timedelta
 
@@ -6,17 +6,7 @@ import pytest
 from django.test import Client
 
 from loans.origination import services
-from loans.tests import conftest as loans_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
-
-# The loans tests' organisation, officers, product, member and capital.
-_fresh_chart_cache = loans_fixtures._fresh_chart_cache
-org = loans_fixtures.org
-officers = loans_fixtures.officers
-product = loans_fixtures.product
-borrower = loans_fixtures.borrower
-capital = loans_fixtures.capital
-chain = loans_fixtures.chain
 
 
 @pytest.fixture

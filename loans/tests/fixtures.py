@@ -1,4 +1,8 @@
-"""A fund with two superior unions, officers of every role, capital, a product and a member."""
+"""A fund with two superior unions, officers of every role, capital, a product and a member.
+
+A plugin loaded for the whole suite by the root conftest: the loans, reports, page, API, browser
+and worker tests all build on this fund.
+"""
 
 from types import SimpleNamespace
 
