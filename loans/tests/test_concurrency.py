@@ -4,10 +4,7 @@ Each thread has its own Django connection (closed at its end) and commits for re
 `purge_ledger_after` fixture lets the flush that ends the test through the ledger's triggers.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 
 from accounting.models import JournalEntry
 from accounting.selectors import account_balance
@@ -17,45 +14,10 @@ from fund.services import capital_commitment_release
 from loans.errors import IllegalTransition
 from loans.models import Installment, Loan
 from loans.origination import services
-from loans.tests.factories import BorrowerFactory, application_to, fund_capital, today
+from loans.tests.factories import BorrowerFactory, fund_capital, today
+from loans.tests.helpers import THREADS, approved, race
 
 pytestmark = pytest.mark.postgres
-
-THREADS = 8
-
-
-def race(fn, n=THREADS):
-    """Run fn(i) in n threads released together; return what each returned or raised."""
-    barrier = threading.Barrier(n)
-    outcomes = [None] * n
-
-    def worker(i):
-        try:
-            barrier.wait()
-            outcomes[i] = fn(i)
-        except Exception as e:  # the test inspects every outcome
-            outcomes[i] = e
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
-
-
-def approved(chain, borrower=None, amount=20_000_000):
-    return application_to(
-        "approved",
-        borrower=borrower or chain.borrower,
-        product=chain.product,
-        maker=chain.maker,
-        reviewer=chain.reviewer,
-        approver=chain.approver,
-        amount=amount,
-    )
 
 
 def test_concurrent_disbursements_of_one_application_make_one_loan(purge_ledger_after, org, chain):

@@ -16,7 +16,8 @@ from fund.outbox import outbox_relay
 from loans.models import ReminderDelivery
 from loans.reminders.planning import reminders_prepare, reminders_schedule
 from loans.tasks import reminder_deliveries_send_task
-from loans.tests.reminders.test_planning import first, make_loan
+from loans.tests.helpers import first
+from loans.tests.reminders.test_planning import make_loan
 from tests.integration.conftest import _reconfigure
 
 pytestmark = [pytest.mark.postgres]

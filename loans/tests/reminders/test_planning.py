@@ -28,6 +28,7 @@ from loans.reminders.planning import (
 )
 from loans.servicing.repayments import repayment_post
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
+from loans.tests.helpers import first
 
 pytestmark = pytest.mark.django_db
 
@@ -70,10 +71,6 @@ def sms_dir(settings, tmp_path):
 @pytest.fixture
 def loan(chain, capital):
     return make_loan(chain)
-
-
-def first(loan):
-    return Installment.objects.get(loan=loan, number=1)
 
 
 def sms_files(path):

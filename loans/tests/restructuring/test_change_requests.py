@@ -23,7 +23,7 @@ from loans.restructuring.change_requests import (
 )
 from loans.servicing.repayments import full_payoff_quote, repayment_post
 from loans.tests.factories import new_key, today
-from loans.tests.servicing.test_repayments import make_loan
+from loans.tests.helpers import make_loan
 
 pytestmark = pytest.mark.django_db
 Status = LoanChangeRequest.Status

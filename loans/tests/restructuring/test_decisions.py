@@ -41,7 +41,7 @@ from loans.restructuring.decisions import (
 )
 from loans.servicing.repayments import full_payoff_quote, repayment_reverse
 from loans.tests.factories import LoanProductFactory, new_key, today
-from loans.tests.servicing.test_repayments import dec, make_loan, pay
+from loans.tests.helpers import dec, make_loan, pay
 
 pytestmark = pytest.mark.django_db
 

@@ -160,7 +160,7 @@ def test_beat_runs_the_daily_catch_up_for_every_fund(loan, org):
 
 @pytest.mark.postgres
 def test_concurrent_runs_of_one_date_run_once(purge_ledger_after, org, chain, capital):
-    from loans.tests.test_concurrency import race
+    from loans.tests.helpers import race
 
     loan = make_loan(chain)
     day = inst(loan, 1).due_date + timedelta(days=15)

@@ -5,46 +5,21 @@ from decimal import Decimal
 
 import pytest
 
-from accounting.models import CommandRecord, JournalEntry, Posting
+from accounting.models import CommandRecord
 from accounting.selectors import account_balance
 from loans.errors import LoanError
-from loans.models import Installment, Loan, LoanTransaction, Repayment, RepaymentAllocation
-from loans.origination import services
-from loans.origination.selectors import loan_book_reconcile
+from loans.models import Loan, LoanTransaction
 from loans.servicing.repayments import repayment_post
 from loans.tests.factories import (
-    BorrowerFactory,
     DaysFromToday,
     LoanProductFactory,
-    application_to,
     new_key,
     on_run_day,
     today,
 )
+from loans.tests.helpers import DISBURSED, counts, dec, inst, make_loan, pay, reconciled
 
 pytestmark = pytest.mark.django_db
-
-DISBURSED = today() - timedelta(days=100)
-
-
-def make_loan(chain, *, product=None, amount=12_000_000, term=12, on=DISBURSED):
-    borrower = BorrowerFactory(
-        grassroots_union=chain.borrower.grassroots_union,
-        certificate_date=on - timedelta(days=30),
-    )
-    app = application_to(
-        "approved",
-        borrower=borrower,
-        product=product or chain.product,
-        maker=chain.maker,
-        reviewer=chain.reviewer,
-        approver=chain.approver,
-        amount=amount,
-        term=term,
-    )
-    return services.loan_disburse(
-        application=app, disbursed_on=on, idempotency_key=new_key("disburse"), actor=chain.approver
-    )
 
 
 @pytest.fixture
@@ -52,37 +27,8 @@ def loan(chain, capital):
     return make_loan(chain)
 
 
-def pay(loan, amount, *, on=None, key=None, **kw):
-    return repayment_post(
-        loan=loan, amount=amount, paid_on=on or today(), idempotency_key=key or new_key("pay"), **kw
-    )
-
-
-def inst(loan, number):
-    return Installment.objects.get(loan=loan, number=number)
-
-
-def dec(v):
-    return getattr(v, "amount", v)
-
-
 def left(i, c):
     return dec(getattr(i, f"{c}_due")) - dec(getattr(i, f"{c}_paid"))
-
-
-def reconciled(loan):
-    report = loan_book_reconcile(fund=loan.fund, as_of=today())
-    return not report.differences and report.book_total == report.control_total
-
-
-def counts():
-    return (
-        Repayment.objects.count(),
-        RepaymentAllocation.objects.count(),
-        JournalEntry.objects.count(),
-        Posting.objects.count(),
-        LoanTransaction.objects.count(),
-    )
 
 
 def test_schedule_is_what_the_hand_checks_assume(loan):

@@ -10,7 +10,7 @@ from loans.errors import LoanError
 from loans.models import Installment, Loan, Repayment, RepaymentBatch
 from loans.servicing.repayments import repayment_batch_post, repayment_reverse
 from loans.tests.factories import new_key, today
-from loans.tests.servicing.test_repayments import counts, dec, make_loan, reconciled
+from loans.tests.helpers import counts, dec, make_loan, reconciled
 
 pytestmark = pytest.mark.django_db
 

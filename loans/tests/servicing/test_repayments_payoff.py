@@ -10,7 +10,7 @@ from loans.errors import LoanError
 from loans.models import Installment
 from loans.servicing.repayments import full_payoff_quote
 from loans.tests.factories import LoanProductFactory, today
-from loans.tests.servicing.test_repayments import dec, make_loan, pay, reconciled
+from loans.tests.helpers import dec, make_loan, pay, reconciled
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from loans.errors import LoanError
 from loans.models import Installment, LoanTransaction
 from loans.servicing.repayments import repayment_reverse
 from loans.tests.factories import new_key, today
-from loans.tests.servicing.test_repayments import dec, make_loan, pay, reconciled
+from loans.tests.helpers import dec, make_loan, pay, reconciled
 
 pytestmark = pytest.mark.django_db
 
