@@ -30,8 +30,8 @@ from accounting.models import (
     Posting,
 )
 from accounting.services import credit, debit, journal_entry_post, ledger_seal, period_close
-from accounting.tests.conftest import pg_connect, run_deferred_checks
 from accounting.tests.factories import account_add, entry_post, new_key
+from accounting.tests.helpers import pg_connect, run_deferred_checks
 
 pytestmark = pytest.mark.django_db
 

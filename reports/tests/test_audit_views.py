@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from accounting.formatting import format_vnd
 from accounting.models import JournalEntry
 from accounting.selectors import account_balance, balance_sheet, income_statement, trial_balance
-from accounting.tests.conftest import tamper
+from accounting.tests.helpers import tamper
 from fund.models import AuditLog
 from loans.servicing.repayments import repayment_reverse
 from loans.tests.factories import new_key, today
