@@ -9,7 +9,7 @@ from django.db import transaction
 
 from fund.models import OutboxMessage
 from fund.outbox import outbox_enqueue, outbox_pending_count, outbox_relay
-from tests.integration.conftest import _reconfigure
+from tests.helpers import _reconfigure
 
 pytestmark = pytest.mark.django_db
 

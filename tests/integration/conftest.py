@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.helpers import _reconfigure
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,21 +30,6 @@ def _redis_up(url: str) -> bool:
         return redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError:
         return False
-
-
-def _reconfigure(app, **conf):
-    """Point the app at another broker: drop its cached pools and backend so they are rebuilt."""
-    from kombu import pools
-
-    # Close every pool AND empty kombu's registry: it is keyed by URL, so it would hand the
-    # closed pool back the next time a test points the app at the same Redis.
-    pools.reset()
-    app._pool = None
-    app.conf.update(**conf)
-    app.__dict__.pop("backend", None)
-    app.__dict__.pop("amqp", None)
-    app.__dict__.pop("producer_pool", None)
-    app._local.__dict__.pop("backend", None)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from loans.reminders.planning import reminders_prepare, reminders_schedule
 from loans.tasks import reminder_deliveries_send_task
 from loans.tests.helpers import first
 from loans.tests.reminders.test_planning import make_loan
-from tests.integration.conftest import _reconfigure
+from tests.helpers import _reconfigure
 
 pytestmark = [pytest.mark.postgres]
 
