@@ -14,7 +14,7 @@ from loans.models import FollowUpVisit, LoanStatus, LoanWriteOff
 from loans.origination import services
 from loans.servicing.repayments import repayment_post
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
-from tests.browser.test_journeys import _set, _wait_for
+from tests.browser.helpers import _set, _wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -1,12 +1,10 @@
 """Fixtures of the web-page tests: a signed-in client and loans of the loan tests' fund."""
 
-from datetime import timedelta
-
 import pytest
 from django.test import Client
 
-from loans.origination import services
-from loans.tests.factories import BorrowerFactory, application_to, new_key, today
+from loans.tests.factories import BorrowerFactory
+from tests.web.helpers import disbursed_loan
 
 
 @pytest.fixture
@@ -19,26 +17,6 @@ def as_user():
         return c
 
     return make
-
-
-def disbursed_loan(*, borrower, product, officers, days_ago=45, amount=12_000_000, term=12):
-    """A loan of `borrower` disbursed `days_ago` days ago through the whole chain."""
-    app = application_to(
-        "approved",
-        borrower=borrower,
-        product=product,
-        maker=officers.grassroots if borrower.grassroots_union.code == "LB-001" else None,
-        reviewer=officers.superior if borrower.grassroots_union.code.startswith("LB") else None,
-        approver=officers.checker,
-        amount=amount,
-        term=term,
-    )
-    return services.loan_disburse(
-        application=app,
-        disbursed_on=today() - timedelta(days=days_ago),
-        idempotency_key=new_key("disburse"),
-        actor=officers.fund,
-    )
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from loans.models import (
 from loans.origination.services import followup_visit_record
 from loans.servicing.repayments import full_payoff_quote, repayment_batch_post, repayment_post
 from loans.tests.factories import BorrowerFactory, new_key, today
-from tests.web.conftest import disbursed_loan
+from tests.web.helpers import _error_on, _url, _write_off_data, disbursed_loan
 
 pytestmark = pytest.mark.django_db
 
@@ -49,10 +49,6 @@ def _key(response) -> str:
     return html.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
 
 
-def _url(name, loan):
-    return reverse(f"loans:{name}", args=[loan.pk])
-
-
 def _confirmed(client, url, data):
     """POST the form, check the confirmation page wrote nothing, then confirm."""
     before = _counts()
@@ -61,14 +57,6 @@ def _confirmed(client, url, data):
     assert 'id="confirm-form"' in r.content.decode()
     assert _counts() == before  # the confirmation step writes nothing
     return client.post(url, {**data, "confirmed": "1"})
-
-
-def _error_on(response, field: str) -> str:
-    body = response.content.decode()
-    assert response.status_code == 400, body[:2000]
-    marker = f'data-field="{field}">'
-    assert marker in body, body[body.find('class="error') :][:600]
-    return body.split(marker, 1)[1].split("</p>", 1)[0]
 
 
 def _pay(loan, amount=1_500_000, days_ago=1):
@@ -465,16 +453,6 @@ def test_waive_nothing_chosen_or_nothing_due(as_user, officers, loan, other_loan
 
 # --------------------------------------------------------------------------------------------
 # Write-off and recovery
-
-
-def _write_off_data(key, officers, **extra):
-    return {
-        "idempotency_key": key,
-        "written_off_on": today().isoformat(),
-        "cause": "natural_disaster",
-        "note": "Lũ cuốn trôi cửa hàng",
-        **extra,
-    }
 
 
 def test_write_off_then_recover(as_user, officers, loan):

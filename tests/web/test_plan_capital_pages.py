@@ -11,6 +11,7 @@ from fund.models import AnnualPlan, AuditLog, CapitalMovement, CapitalSource, Pl
 from fund.selectors import capital_source_balance
 from fund.services import annual_plan_set, capital_source_create
 from loans.tests.factories import today
+from tests.web.helpers import _errors, _plan_data
 
 pytestmark = pytest.mark.django_db
 
@@ -20,26 +21,6 @@ BN = 1_000_000_000
 def _key(response) -> str:
     html = response.content.decode()
     return html.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
-
-
-def _errors(response) -> set[str]:
-    html = response.content.decode()
-    return {part.split('"', 1)[0] for part in html.split('data-field="')[1:]}
-
-
-def _plan_data(year, **over):
-    data = {
-        "year": year,
-        "disbursed_amount": "60.500.000.000",
-        "borrowers": "2000",
-        "loans": "2000",
-        "grassroots_unions": "300",
-        "jobs": "2300",
-        "note": "",
-        "reason": "",
-    }
-    data.update(over)
-    return data
 
 
 # Plans -----------------------------------------------------------------------------------------

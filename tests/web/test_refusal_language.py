@@ -10,9 +10,7 @@ from django.urls import reverse
 from fund.services import annual_plan_set
 from loans.models import LoanApplication
 from loans.tests.factories import today
-from tests.web.test_loan_actions import _error_on, _url, _write_off_data
-from tests.web.test_plan_capital_pages import _errors, _plan_data
-from tests.web.test_union_pages import _key, _proposal
+from tests.web.helpers import _error_on, _errors, _key, _plan_data, _proposal, _url, _write_off_data
 
 pytestmark = pytest.mark.django_db
 

@@ -5,37 +5,9 @@ from django.urls import reverse
 
 from loans.models import ApplicationStatus, Borrower, LoanApplication, Repayment, RepaymentBatch
 from loans.tests.factories import BorrowerFactory, application_to, today
+from tests.web.helpers import _key, _proposal
 
 pytestmark = pytest.mark.django_db
-
-
-def _key(response) -> str:
-    return response.content.decode().split('name="idempotency_key" value="', 1)[1].split('"')[0]
-
-
-def _proposal(key, product, **changes):
-    data = {
-        "idempotency_key": key,
-        "full_name": "Lê Thị Mai",
-        "date_of_birth": "17/05/1985",
-        "sex": "female",
-        "national_id": "001185100999",
-        "household_status": "poor",
-        "phone": "0912000111",
-        "address": "Bồ Đề, Long Biên",
-        "certificate_number": "GCN-777/2026",
-        "certificate_date": (today().replace(day=1)).isoformat(),
-        "product": product.pk,
-        "amount": "20.000.000",
-        "term": "12",
-        "purpose_kind": "crafts",
-        "purpose": "Mua máy may",
-        "planned_jobs": "2",
-        "security_kind": "group",
-        "group_name": "Tổ vay vốn số 1",
-    }
-    data.update(changes)
-    return data
 
 
 def test_propose_registers_and_sends_once(as_user, officers, org, product):

@@ -1,0 +1,99 @@
+"""Helpers of the page tests: loans made through the whole chain, forms' data, what a page says."""
+
+from datetime import timedelta
+
+from django.urls import reverse
+
+from loans.origination import services
+from loans.tests.factories import application_to, new_key, today
+
+
+def disbursed_loan(*, borrower, product, officers, days_ago=45, amount=12_000_000, term=12):
+    """A loan of `borrower` disbursed `days_ago` days ago through the whole chain."""
+    app = application_to(
+        "approved",
+        borrower=borrower,
+        product=product,
+        maker=officers.grassroots if borrower.grassroots_union.code == "LB-001" else None,
+        reviewer=officers.superior if borrower.grassroots_union.code.startswith("LB") else None,
+        approver=officers.checker,
+        amount=amount,
+        term=term,
+    )
+    return services.loan_disburse(
+        application=app,
+        disbursed_on=today() - timedelta(days=days_ago),
+        idempotency_key=new_key("disburse"),
+        actor=officers.fund,
+    )
+
+
+def _url(name, loan):
+    return reverse(f"loans:{name}", args=[loan.pk])
+
+
+def _error_on(response, field: str) -> str:
+    body = response.content.decode()
+    assert response.status_code == 400, body[:2000]
+    marker = f'data-field="{field}">'
+    assert marker in body, body[body.find('class="error') :][:600]
+    return body.split(marker, 1)[1].split("</p>", 1)[0]
+
+
+def _write_off_data(key, officers, **extra):
+    return {
+        "idempotency_key": key,
+        "written_off_on": today().isoformat(),
+        "cause": "natural_disaster",
+        "note": "Lũ cuốn trôi cửa hàng",
+        **extra,
+    }
+
+
+def _errors(response) -> set[str]:
+    html = response.content.decode()
+    return {part.split('"', 1)[0] for part in html.split('data-field="')[1:]}
+
+
+def _plan_data(year, **over):
+    data = {
+        "year": year,
+        "disbursed_amount": "60.500.000.000",
+        "borrowers": "2000",
+        "loans": "2000",
+        "grassroots_unions": "300",
+        "jobs": "2300",
+        "note": "",
+        "reason": "",
+    }
+    data.update(over)
+    return data
+
+
+def _key(response) -> str:
+    return response.content.decode().split('name="idempotency_key" value="', 1)[1].split('"')[0]
+
+
+def _proposal(key, product, **changes):
+    data = {
+        "idempotency_key": key,
+        "full_name": "Lê Thị Mai",
+        "date_of_birth": "17/05/1985",
+        "sex": "female",
+        "national_id": "001185100999",
+        "household_status": "poor",
+        "phone": "0912000111",
+        "address": "Bồ Đề, Long Biên",
+        "certificate_number": "GCN-777/2026",
+        "certificate_date": (today().replace(day=1)).isoformat(),
+        "product": product.pk,
+        "amount": "20.000.000",
+        "term": "12",
+        "purpose_kind": "crafts",
+        "purpose": "Mua máy may",
+        "planned_jobs": "2",
+        "security_kind": "group",
+        "group_name": "Tổ vay vốn số 1",
+    }
+    data.update(changes)
+    return data
