@@ -4,10 +4,19 @@ a race of parallel connections for the PostgreSQL concurrency tests."""
 import threading
 from datetime import timedelta
 
+from django.contrib.auth.models import Permission
 from django.db import connection
 
 from accounting.models import JournalEntry, Posting
-from loans.models import Installment, LoanTransaction, Repayment, RepaymentAllocation
+from fund.models import AuditLog
+from loans.models import (
+    Borrower,
+    BorrowerMembership,
+    Installment,
+    LoanTransaction,
+    Repayment,
+    RepaymentAllocation,
+)
 from loans.origination import services
 from loans.origination.selectors import loan_book_reconcile
 from loans.servicing.repayments import repayment_post
@@ -19,14 +28,17 @@ DISBURSED = today() - timedelta(days=100)
 THREADS = 8
 
 
-def make_loan(chain, *, product=None, amount=12_000_000, term=12, on=DISBURSED):
-    borrower = BorrowerFactory(
+def make_loan(chain, *, product=None, amount=12_000_000, term=12, on=DISBURSED, **borrower):
+    """A loan of a new member of the chain's grassroots union, disbursed through the services
+    `on` (100 days ago unless given); `borrower` sets the member's fields (phone, full_name)."""
+    member = BorrowerFactory(
         grassroots_union=chain.borrower.grassroots_union,
         certificate_date=on - timedelta(days=30),
+        **borrower,
     )
     app = application_to(
         "approved",
-        borrower=borrower,
+        borrower=member,
         product=product or chain.product,
         maker=chain.maker,
         reviewer=chain.reviewer,
@@ -49,7 +61,25 @@ def inst(loan, number):
     return Installment.objects.get(loan=loan, number=number)
 
 
+def staff(user):
+    """An officer who uses the admin: staff, with the loans app's permissions."""
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="loans"))
+    return user
+
+
+def borrower_counts():
+    """Rows registering a member writes: borrowers, memberships, audit entries."""
+    return Borrower.objects.count(), BorrowerMembership.objects.count(), AuditLog.objects.count()
+
+
+def first(loan):
+    return inst(loan, 1)
+
+
 def dec(v):
+    """The amount of a Money (a Decimal as it is)."""
     return getattr(v, "amount", v)
 
 
@@ -58,7 +88,9 @@ def reconciled(loan):
     return not report.differences and report.book_total == report.control_total
 
 
-def counts():
+def repayment_counts():
+    """Rows a repayment writes: repayments, allocations, journal entries, postings, loan
+    transactions."""
     return (
         Repayment.objects.count(),
         RepaymentAllocation.objects.count(),
@@ -66,10 +98,6 @@ def counts():
         Posting.objects.count(),
         LoanTransaction.objects.count(),
     )
-
-
-def first(loan):
-    return Installment.objects.get(loan=loan, number=1)
 
 
 def race(fn, n=THREADS):
@@ -94,7 +122,8 @@ def race(fn, n=THREADS):
     return outcomes
 
 
-def approved(chain, borrower=None, amount=20_000_000):
+def approved_application(chain, borrower=None, amount=20_000_000):
+    """An application of the chain's member (or `borrower`) moved through the chain to approved."""
     return application_to(
         "approved",
         borrower=borrower or chain.borrower,
@@ -109,7 +138,7 @@ def approved(chain, borrower=None, amount=20_000_000):
 def disbursed(org, chain):
     fund_capital(org.fund)
     return services.loan_disburse(
-        application=approved(chain, amount=12_000_000),
+        application=approved_application(chain, amount=12_000_000),
         disbursed_on=today(),
         idempotency_key="giai-ngan",
         actor=chain.approver,

@@ -16,8 +16,7 @@ from fund.outbox import outbox_relay
 from loans.models import ReminderDelivery
 from loans.reminders.planning import reminders_prepare, reminders_schedule
 from loans.tasks import reminder_deliveries_send_task
-from loans.tests.helpers import first
-from loans.tests.reminders.test_planning import make_loan
+from loans.tests.helpers import first, make_loan
 from tests.helpers import _reconfigure
 
 pytestmark = [pytest.mark.postgres]
@@ -80,8 +79,8 @@ def overdue_loans(chain, capital, officers):
     officers.grassroots.email = "cdcs.lb1@example.vn"
     officers.grassroots.save()
     return [
-        make_loan(chain, name="Phạm Thị Lan", phone="0912000001"),
-        make_loan(chain, name="Lê Văn Minh", phone="0912000002"),
+        make_loan(chain, full_name="Phạm Thị Lan", phone="0912000001"),
+        make_loan(chain, full_name="Lê Văn Minh", phone="0912000002"),
     ]
 
 

@@ -15,14 +15,14 @@ from loans.errors import IllegalTransition
 from loans.models import Installment, Loan
 from loans.origination import services
 from loans.tests.factories import BorrowerFactory, fund_capital, today
-from loans.tests.helpers import THREADS, approved, race
+from loans.tests.helpers import THREADS, approved_application, race
 
 pytestmark = pytest.mark.postgres
 
 
 def test_concurrent_disbursements_of_one_application_make_one_loan(purge_ledger_after, org, chain):
     fund_capital(org.fund)
-    app = approved(chain)
+    app = approved_application(chain)
 
     outcomes = race(
         lambda i: services.loan_disburse(
@@ -44,7 +44,7 @@ def test_concurrent_disbursements_of_one_application_make_one_loan(purge_ledger_
 
 def test_concurrent_retries_under_one_key_all_get_the_same_loan(purge_ledger_after, org, chain):
     fund_capital(org.fund)
-    app = approved(chain)
+    app = approved_application(chain)
 
     outcomes = race(
         lambda i: services.loan_disburse(
@@ -67,7 +67,7 @@ def test_concurrent_disbursements_never_lend_more_than_the_capital(purge_ledger_
     """
     fund_capital(org.fund, 50_000_000)
     borrowers = [chain.borrower] + [BorrowerFactory(grassroots_union=org.lb1) for _ in range(3)]
-    apps = [approved(chain, borrower=b) for b in borrowers]
+    apps = [approved_application(chain, borrower=b) for b in borrowers]
     for app in apps:
         capital_commitment_release(reference=app.commitment_reference)
     assert capital_available(fund=org.fund) == 50_000_000

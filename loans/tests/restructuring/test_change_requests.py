@@ -1,8 +1,9 @@
 """Requests to change a loan's terms (loans.restructuring.change_requests): one officer asks,
 another decides.
 
-The loan of the hand checks (``test_repayments.make_loan``): 12 000 000 ₫ over 12 months,
-disbursed 100 days ago."""
+The loan of the hand checks (``loans.tests.helpers.make_loan``): 12 000 000 ₫ over 12 months,
+disbursed 100 days ago.
+"""
 
 from datetime import timedelta
 from decimal import Decimal

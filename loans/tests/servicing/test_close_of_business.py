@@ -15,11 +15,11 @@ from loans.servicing import close_of_business as cob
 from loans.servicing.close_of_business import close_of_business_catch_up, close_of_business_run
 from loans.tasks import close_of_business_daily_task, close_of_business_task
 from loans.tests.factories import today
-from loans.tests.servicing.test_arrears import dec, inst, make_loan
+from loans.tests.helpers import dec, inst, make_loan, race
 
 pytestmark = pytest.mark.django_db
 
-# The loan of test_servicing (12,000,000 over 12 months, penalty 0.275 %/month) 15 days after
+# The loan of helpers.make_loan (12,000,000 over 12 months, penalty 0.275 %/month) 15 days after
 # its first due date: group 2, penalty 1,375 đ, provision 2 % × 12,000,000.
 EXPECTED = {
     "loans_processed": 1,
@@ -160,8 +160,6 @@ def test_beat_runs_the_daily_catch_up_for_every_fund(loan, org):
 
 @pytest.mark.postgres
 def test_concurrent_runs_of_one_date_run_once(purge_ledger_after, org, chain, capital):
-    from loans.tests.helpers import race
-
     loan = make_loan(chain)
     day = inst(loan, 1).due_date + timedelta(days=15)
     outcomes = race(lambda i: close_of_business_run(fund_id=org.fund.pk, business_date=day))
@@ -255,8 +253,6 @@ def _queries_per_date(org, first, days):
 def test_a_quiet_date_costs_a_handful_of_queries_whatever_the_book(chain, capital, org):
     from django.db import connection
 
-    from loans.tests.servicing.test_arrears import make_loan
-
     first = make_loan(chain)
     quiet = first.disbursed_on + timedelta(days=1)
     one = _queries_per_date(org, quiet, 5)
@@ -272,7 +268,6 @@ def test_a_quiet_date_costs_a_handful_of_queries_whatever_the_book(chain, capita
 def test_a_date_with_loans_in_arrears_costs_the_same_whatever_their_number(
     chain, capital, org, day
 ):
-    from loans.tests.servicing.test_arrears import make_loan
 
     make_loan(chain)
     one = _queries_per_date(org, day, 3)

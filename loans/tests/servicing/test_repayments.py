@@ -17,7 +17,7 @@ from loans.tests.factories import (
     on_run_day,
     today,
 )
-from loans.tests.helpers import DISBURSED, counts, dec, inst, make_loan, pay, reconciled
+from loans.tests.helpers import DISBURSED, dec, inst, make_loan, pay, reconciled, repayment_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -158,13 +158,13 @@ def test_compulsory_savings_are_collected_with_installments(chain, capital):
 
 def test_same_key_returns_the_same_repayment_and_another_request_is_refused(loan):
     r1 = pay(loan, 500_000, key="remit-1")
-    before = counts()
+    before = repayment_counts()
     r2 = pay(loan, 500_000, key="remit-1")
-    assert r2.pk == r1.pk and counts() == before
+    assert r2.pk == r1.pk and repayment_counts() == before
     with pytest.raises(Exception) as e:
         pay(loan, 600_000, key="remit-1")
     assert e.value.field == "idempotency_key"
-    assert counts() == before
+    assert repayment_counts() == before
 
 
 @pytest.mark.parametrize(
@@ -181,12 +181,12 @@ def test_same_key_returns_the_same_repayment_and_another_request_is_refused(loan
     ],
 )
 def test_refusals_name_the_field_and_write_nothing(loan, kwargs, field):
-    before, keys = counts(), CommandRecord.objects.count()
+    before, keys = repayment_counts(), CommandRecord.objects.count()
     args = {"amount": 1_000_000, "paid_on": today(), **on_run_day(kwargs)}
     with pytest.raises(LoanError) as e:
         repayment_post(loan=loan, idempotency_key=new_key("bad"), **args)
     assert e.value.field == field
-    assert counts() == before and CommandRecord.objects.count() == keys
+    assert repayment_counts() == before and CommandRecord.objects.count() == keys
     loan.refresh_from_db()
     assert dec(loan.outstanding_principal) == 12_000_000
 
