@@ -9,17 +9,7 @@ for the tests that follow (a transactional test's flush would drop it).
 
 import pytest
 
-from accounting.services import chart_cache_clear
 from accounting.tests.helpers import is_postgres, pg_connect
-
-
-@pytest.fixture(autouse=True)
-def _fresh_chart_cache():
-    """Each test sees the chart of its own transaction, not one cached by an earlier test."""
-    chart_cache_clear()
-    yield
-    chart_cache_clear()
-
 
 LEDGER_TABLES = [
     "accounting_chainlink",
