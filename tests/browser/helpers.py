@@ -6,7 +6,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 
-def _set(browser, name, value):
+def fill(browser, name, value):
     """Fill a field by name; dates through their ISO value (typing into a date input depends
     on the browser's locale)."""
     el = browser.find_element(By.NAME, name)
@@ -23,7 +23,7 @@ def _set(browser, name, value):
         el.send_keys(value)
 
 
-def _wait_for(browser, text: str) -> None:
+def wait_for(browser, text: str) -> None:
     """Wait for the page the last click loads to show `text` (the messages after a redirect);
     on time-out, fail with the errors the page shows."""
     try:

@@ -15,7 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from loans.models import ApplicationStatus, Loan, LoanApplication, RepaymentBatch
 from loans.origination import services
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
-from tests.browser.helpers import _set, _wait_for
+from tests.browser.helpers import fill, wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -55,8 +55,8 @@ def test_grassroots_officer_proposes_and_records_collections(
 
     browser.get(live_server.url + "/")
     assert "/accounts/login/" in browser.current_url
-    _set(browser, "username", "cdcs_lb1")
-    _set(browser, "password", PASSWORD)
+    fill(browser, "username", "cdcs_lb1")
+    fill(browser, "password", PASSWORD)
     screenshot("1-login")
     browser.find_element(By.CSS_SELECTOR, "button.primary").click()
     WebDriverWait(browser, 10).until(lambda d: "/loans/collections/" in d.current_url)
@@ -82,10 +82,10 @@ def test_grassroots_officer_proposes_and_records_collections(
         "security_kind": "group",
         "group_name": "Tổ vay vốn số 1",
     }.items():
-        _set(browser, name, value)
+        fill(browser, name, value)
     screenshot("2-proposal")
     browser.find_element(By.ID, "propose-submit").click()
-    _wait_for(browser, "Đã gửi đề nghị vay của Lê Thị Mai")
+    wait_for(browser, "Đã gửi đề nghị vay của Lê Thị Mai")
     screenshot("3-proposal-sent")
     app = LoanApplication.objects.get(borrower__full_name="Lê Thị Mai")
     assert app.status == ApplicationStatus.SUBMITTED and app.planned_jobs == 2
@@ -93,10 +93,10 @@ def test_grassroots_officer_proposes_and_records_collections(
     browser.find_element(By.LINK_TEXT, "Thu nợ tháng").click()
     sheet = browser.find_element(By.CSS_SELECTOR, "[data-testid=collection-sheet]").text
     assert "Nguyễn Thị Hoa" in sheet
-    _set(browser, "receipt_number", "PT-11/2026")
+    fill(browser, "receipt_number", "PT-11/2026")
     screenshot("4-collection-sheet")
     browser.find_element(By.ID, "collection-submit").click()
-    _wait_for(browser, "Đã ghi đợt nộp PT-11/2026")
+    wait_for(browser, "Đã ghi đợt nộp PT-11/2026")
     screenshot("5-collections-recorded")
     batch = RepaymentBatch.objects.get()
     assert batch.grassroots_union == org.lb1
@@ -123,12 +123,12 @@ def test_fund_officer_approves_and_disburses(
     browser.find_element(By.LINK_TEXT, f"#{app.pk}").click()
     screenshot("2-application")
     browser.find_element(By.ID, "approve-submit").click()
-    _wait_for(browser, "Đã phê duyệt hồ sơ")
+    wait_for(browser, "Đã phê duyệt hồ sơ")
     screenshot("3-approved")
     app.refresh_from_db()
     assert app.status == ApplicationStatus.APPROVED and app.approved_by == officers.checker
     browser.find_element(By.ID, "disburse-submit").click()
-    _wait_for(browser, "Đã giải ngân khoản vay")
+    wait_for(browser, "Đã giải ngân khoản vay")
     loan = Loan.objects.get(application=app)
     assert f"/loans/{loan.pk}/" in browser.current_url
     assert "20.000.000 ₫" in browser.find_element(By.CSS_SELECTOR, "[data-testid=outstanding]").text

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.helpers import _reconfigure
+from tests.helpers import celery_reconfigure
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,7 +84,7 @@ def celery_worker_process(purge_ledger_after, settings):
     # The app reads Django settings with the CELERY_ namespace, so overrides use those keys.
     keys = ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
     old = {k: app.conf.get(k) for k in keys}
-    _reconfigure(
+    celery_reconfigure(
         app, CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url
     )
     settings.CELERY_TASK_ALWAYS_EAGER = False
@@ -108,4 +108,4 @@ def celery_worker_process(purge_ledger_after, settings):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        _reconfigure(app, **old)
+        celery_reconfigure(app, **old)

@@ -17,7 +17,7 @@ from loans.models import ReminderDelivery
 from loans.reminders.planning import reminders_prepare, reminders_schedule
 from loans.tasks import reminder_deliveries_send_task
 from loans.tests.helpers import first, make_loan
-from tests.helpers import _reconfigure
+from tests.helpers import celery_reconfigure
 
 pytestmark = [pytest.mark.postgres]
 
@@ -122,13 +122,13 @@ def test_redis_down_the_work_waits_in_the_outbox_then_the_worker_sends_it(
 
     url = app.conf.broker_url
     loan = overdue_loans[0]
-    _reconfigure(app, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    celery_reconfigure(app, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
     try:
         started = time.monotonic()
         run = reminders_schedule(fund_id=loan.fund_id, business_date=first(loan).due_date)
         assert time.monotonic() - started < 10  # the request is not held by the dead broker
     finally:
-        _reconfigure(app, CELERY_BROKER_URL=url)
+        celery_reconfigure(app, CELERY_BROKER_URL=url)
     assert run.prepared == 2
     message = OutboxMessage.objects.get()
     assert message.status == OutboxMessage.Status.PENDING and message.last_error

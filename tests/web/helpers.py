@@ -28,11 +28,11 @@ def disbursed_loan(*, borrower, product, officers, days_ago=45, amount=12_000_00
     )
 
 
-def _url(name, loan):
+def loan_url(name, loan):
     return reverse(f"loans:{name}", args=[loan.pk])
 
 
-def _error_on(response, field: str) -> str:
+def field_error(response, field: str) -> str:
     body = response.content.decode()
     assert response.status_code == 400, body[:2000]
     marker = f'data-field="{field}">'
@@ -40,7 +40,7 @@ def _error_on(response, field: str) -> str:
     return body.split(marker, 1)[1].split("</p>", 1)[0]
 
 
-def _write_off_data(key, officers, **extra):
+def write_off_data(key, officers, **extra):
     return {
         "idempotency_key": key,
         "written_off_on": today().isoformat(),
@@ -50,12 +50,12 @@ def _write_off_data(key, officers, **extra):
     }
 
 
-def _errors(response) -> set[str]:
+def error_fields(response) -> set[str]:
     html = response.content.decode()
     return {part.split('"', 1)[0] for part in html.split('data-field="')[1:]}
 
 
-def _plan_data(year, **over):
+def plan_data(year, **over):
     data = {
         "year": year,
         "disbursed_amount": "60.500.000.000",
@@ -70,11 +70,15 @@ def _plan_data(year, **over):
     return data
 
 
-def _key(response) -> str:
-    return response.content.decode().split('name="idempotency_key" value="', 1)[1].split('"')[0]
+def idempotency_key(response_or_html) -> str:
+    """The idempotency key a form page hands out (from a response, or its HTML)."""
+    html = getattr(response_or_html, "content", response_or_html)
+    html = html.decode() if isinstance(html, bytes) else html
+    marker = 'name="idempotency_key" value="'
+    return html.split(marker, 1)[1].split('"', 1)[0]
 
 
-def _proposal(key, product, **changes):
+def proposal_data(key, product, **changes):
     data = {
         "idempotency_key": key,
         "full_name": "Lê Thị Mai",
