@@ -259,7 +259,7 @@ def test_reversal_links_both_ways(auditor, books):
     assert 'id="reversed-by"' in html and f"#{reversal.pk}" in html
 
 
-@pytest.mark.urls("reports.tests.urls_with_loan_page")
+@pytest.mark.urls("reports.tests.web.urls_with_loan_page")
 def test_documents_link_to_the_officers_loan_page_when_it_exists():
     ref = document_reference("loan_repayment", "42")
     assert ref["url"] == "/loans/42/" and ref["label"] == "Thu nợ khoản vay"
