@@ -143,3 +143,23 @@ def disbursed(org, chain):
         idempotency_key="giai-ngan",
         actor=chain.approver,
     )
+
+
+def disbursed_loan(*, borrower, product, officers, days_ago=45, amount=12_000_000, term=12):
+    """A loan of `borrower` disbursed `days_ago` days ago through the whole chain."""
+    app = application_to(
+        "approved",
+        borrower=borrower,
+        product=product,
+        maker=officers.grassroots if borrower.grassroots_union.code == "LB-001" else None,
+        reviewer=officers.superior if borrower.grassroots_union.code.startswith("LB") else None,
+        approver=officers.checker,
+        amount=amount,
+        term=term,
+    )
+    return services.loan_disburse(
+        application=app,
+        disbursed_on=today() - timedelta(days=days_ago),
+        idempotency_key=new_key("disburse"),
+        actor=officers.fund,
+    )

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from loans.tests.factories import BorrowerFactory
-from tests.web.helpers import disbursed_loan
+from loans.tests.helpers import disbursed_loan
 
 
 @pytest.fixture

@@ -1,31 +1,8 @@
-"""Helpers of the page tests: loans made through the whole chain, forms' data, what a page says."""
-
-from datetime import timedelta
+"""Helpers of the page tests: forms' data and what a page says."""
 
 from django.urls import reverse
 
-from loans.origination import services
-from loans.tests.factories import application_to, new_key, today
-
-
-def disbursed_loan(*, borrower, product, officers, days_ago=45, amount=12_000_000, term=12):
-    """A loan of `borrower` disbursed `days_ago` days ago through the whole chain."""
-    app = application_to(
-        "approved",
-        borrower=borrower,
-        product=product,
-        maker=officers.grassroots if borrower.grassroots_union.code == "LB-001" else None,
-        reviewer=officers.superior if borrower.grassroots_union.code.startswith("LB") else None,
-        approver=officers.checker,
-        amount=amount,
-        term=term,
-    )
-    return services.loan_disburse(
-        application=app,
-        disbursed_on=today() - timedelta(days=days_ago),
-        idempotency_key=new_key("disburse"),
-        actor=officers.fund,
-    )
+from loans.tests.factories import today
 
 
 def loan_url(name, loan):

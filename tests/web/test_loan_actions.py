@@ -27,8 +27,9 @@ from loans.models import (
 from loans.origination.services import followup_visit_record
 from loans.servicing.repayments import full_payoff_quote, repayment_batch_post, repayment_post
 from loans.tests.factories import BorrowerFactory, new_key, today
+from loans.tests.helpers import disbursed_loan
 from tests.helpers import row_counts
-from tests.web.helpers import disbursed_loan, field_error, idempotency_key, loan_url, write_off_data
+from tests.web.helpers import field_error, idempotency_key, loan_url, write_off_data
 
 pytestmark = pytest.mark.django_db
 
