@@ -28,6 +28,25 @@ DISBURSED = today() - timedelta(days=100)
 THREADS = 8
 
 
+def lend(chain, borrower, amount, on, *, maker=None, product=None, **fields):
+    """`borrower`'s loan of `amount`, entered by `maker` (the chain's maker unless given),
+    approved along the chain and disbursed `on`; `fields` of the application (term,
+    planned_jobs…) as in ``application_to``."""
+    app = application_to(
+        "approved",
+        borrower=borrower,
+        product=product or chain.product,
+        maker=maker or chain.maker,
+        reviewer=chain.reviewer,
+        approver=chain.approver,
+        amount=amount,
+        **fields,
+    )
+    return services.loan_disburse(
+        application=app, disbursed_on=on, idempotency_key=new_key("disburse"), actor=chain.approver
+    )
+
+
 def make_loan(chain, *, product=None, amount=12_000_000, term=12, on=DISBURSED, **borrower):
     """A loan of a new member of the chain's grassroots union, disbursed through the services
     `on` (100 days ago unless given); `borrower` sets the member's fields (phone, full_name)."""
@@ -36,19 +55,7 @@ def make_loan(chain, *, product=None, amount=12_000_000, term=12, on=DISBURSED, 
         certificate_date=on - timedelta(days=30),
         **borrower,
     )
-    app = application_to(
-        "approved",
-        borrower=member,
-        product=product or chain.product,
-        maker=chain.maker,
-        reviewer=chain.reviewer,
-        approver=chain.approver,
-        amount=amount,
-        term=term,
-    )
-    return services.loan_disburse(
-        application=app, disbursed_on=on, idempotency_key=new_key("disburse"), actor=chain.approver
-    )
+    return lend(chain, member, amount, on, product=product, term=term)
 
 
 def pay(loan, amount, *, on=None, key=None, **kw):

@@ -6,15 +6,13 @@
     disburses the loan.
 """
 
-from datetime import timedelta
-
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from loans.models import ApplicationStatus, Loan, LoanApplication, RepaymentBatch
-from loans.origination import services
-from loans.tests.factories import BorrowerFactory, application_to, new_key, today
+from loans.tests.factories import BorrowerFactory, application_to, today
+from loans.tests.helpers import disbursed_loan
 from tests.browser.helpers import fill, wait_for
 
 pytestmark = [
@@ -26,30 +24,14 @@ pytestmark = [
 PASSWORD = "Cong-doan-co-so-2026"
 
 
-def _loan_due(org, officers, product):
-    member = BorrowerFactory(grassroots_union=org.lb1, full_name="Nguyễn Thị Hoa")
-    app = application_to(
-        "approved",
-        borrower=member,
-        product=product,
-        maker=officers.grassroots,
-        reviewer=officers.superior,
-        approver=officers.checker,
-        amount=12_000_000,
-        term=12,
-    )
-    return services.loan_disburse(
-        application=app,
-        disbursed_on=today() - timedelta(days=45),
-        idempotency_key=new_key("disburse"),
-        actor=officers.fund,
-    )
-
-
 def test_grassroots_officer_proposes_and_records_collections(
     browser, live_server, screenshot, org, officers, product, capital
 ):
-    loan = _loan_due(org, officers, product)
+    loan = disbursed_loan(
+        borrower=BorrowerFactory(grassroots_union=org.lb1, full_name="Nguyễn Thị Hoa"),
+        product=product,
+        officers=officers,
+    )
     officers.grassroots.set_password(PASSWORD)
     officers.grassroots.save()
 

@@ -4,16 +4,14 @@ natural disaster (asked for by the superior union's officer in the browser, then
 fund officer), with a screenshot at each step (test-artifacts/browser/).
 """
 
-from datetime import timedelta
-
 import pytest
 from selenium.webdriver.common.by import By
 
 from accounting.models import Posting
 from loans.models import FollowUpVisit, LoanStatus, LoanWriteOff
-from loans.origination import services
 from loans.servicing.repayments import repayment_post
-from loans.tests.factories import BorrowerFactory, application_to, new_key, today
+from loans.tests.factories import BorrowerFactory, new_key, today
+from loans.tests.helpers import disbursed_loan
 from tests.browser.helpers import fill, wait_for
 
 pytestmark = [
@@ -22,30 +20,16 @@ pytestmark = [
 ]
 
 
-def _loan(org, officers, product):
-    member = BorrowerFactory(grassroots_union=org.lb1, full_name="Phạm Thị Thu")
-    app = application_to(
-        "approved",
-        borrower=member,
-        product=product,
-        maker=officers.grassroots,
-        reviewer=officers.superior,
-        approver=officers.checker,
-        amount=15_000_000,
-        term=12,
-    )
-    return services.loan_disburse(
-        application=app,
-        disbursed_on=today() - timedelta(days=40),
-        idempotency_key=new_key("disburse"),
-        actor=officers.checker,
-    )
-
-
 def test_fund_officer_visits_reverses_a_repayment_and_writes_off(
     browser, live_server, screenshot, login_as, click_through, org, officers, product, capital
 ):
-    loan = _loan(org, officers, product)
+    loan = disbursed_loan(
+        borrower=BorrowerFactory(grassroots_union=org.lb1, full_name="Phạm Thị Thu"),
+        product=product,
+        officers=officers,
+        days_ago=40,
+        amount=15_000_000,
+    )
     wrong = repayment_post(
         loan=loan, amount=1_800_000, paid_on=today(), idempotency_key=new_key("pay")
     )
