@@ -78,3 +78,10 @@ def proposal_data(key, product, **changes):
     }
     data.update(changes)
     return data
+
+
+def in_english(client, next_url="/"):
+    """Switch the client's language to English as the language menu does; return the client."""
+    r = client.post(reverse("set_language"), {"language": "en", "next": next_url})
+    assert r.status_code == 302 and r["Location"] == next_url
+    return client

@@ -14,6 +14,7 @@ from tests.web.helpers import (
     error_fields,
     field_error,
     idempotency_key,
+    in_english,
     loan_url,
     plan_data,
     proposal_data,
@@ -21,11 +22,6 @@ from tests.web.helpers import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def _english(client):
-    client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    return client
 
 
 def test_plan_change_without_a_reason_in_each_language(as_user, officers, org):
@@ -36,7 +32,7 @@ def test_plan_change_without_a_reason_in_each_language(as_user, officers, org):
     assert vi.status_code == 400 and "reason" in error_fields(vi)
     assert "Nhập lý do điều chỉnh kế hoạch." in vi.content.decode()
 
-    en = _english(as_user(officers.fund)).post(url, plan_data(year, jobs="2500"))
+    en = in_english(as_user(officers.fund)).post(url, plan_data(year, jobs="2500"))
     assert en.status_code == 400 and "reason" in error_fields(en)
     body = en.content.decode()
     assert "Enter the reason for changing the plan." in body
@@ -57,7 +53,7 @@ def test_ineligible_amount_in_each_language(as_user, officers, product):
         and f"của sản phẩm {product.code}" in r.content.decode()
     )
 
-    en = _english(as_user(officers.grassroots))
+    en = in_english(as_user(officers.grassroots))
     r = en.post(
         reverse("loans:propose"),
         proposal_data(idempotency_key(en.get(reverse("loans:propose"))), product, **data),
@@ -80,7 +76,7 @@ def test_loan_action_refusals_in_each_language(as_user, officers, loan):
         field_error(r, "written_off_on").strip() == "Ngày xử lý rủi ro không được sau ngày hôm nay."
     )
 
-    en = _english(as_user(officers.fund))
+    en = in_english(as_user(officers.fund))
     key = idempotency_key(en.get(url))
     r = en.post(url, write_off_data(key, officers, **late))
     assert field_error(r, "written_off_on").strip() == "Write-off date cannot be after today."
@@ -105,7 +101,7 @@ def test_guarantor_refusal_in_each_language(as_user, officers, product):
         "tại (chỉ có 63 mã từ 001 đến 096)."
     )
 
-    en = _english(as_user(officers.grassroots))
+    en = in_english(as_user(officers.grassroots))
     r = en.post(
         reverse("loans:propose"),
         proposal_data(idempotency_key(en.get(reverse("loans:propose"))), product, **data),
