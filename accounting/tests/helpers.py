@@ -4,6 +4,8 @@ altered behind the ledger's back."""
 import psycopg
 from django.db import connection
 
+from accounting.models import JournalEntry, Posting
+
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
@@ -46,3 +48,8 @@ def tamper(sql: str, params=()) -> None:
         finally:
             if is_postgres():
                 cur.execute("SET session_replication_role = DEFAULT")
+
+
+def ledger_rows() -> tuple[int, int]:
+    """Journal entries and postings in the ledger: unchanged after a refused posting."""
+    return JournalEntry.objects.count(), Posting.objects.count()
