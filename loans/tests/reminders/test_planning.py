@@ -41,11 +41,6 @@ def sms_dir(settings, tmp_path):
     return tmp_path / "sms"
 
 
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
-
-
 def sms_files(path):
     return sorted(path.glob("*.json")) if path.exists() else []
 

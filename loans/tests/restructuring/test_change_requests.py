@@ -24,15 +24,9 @@ from loans.restructuring.change_requests import (
 )
 from loans.servicing.repayments import full_payoff_quote, repayment_post
 from loans.tests.factories import new_key, today
-from loans.tests.helpers import make_loan
 
 pytestmark = pytest.mark.django_db
 Status = LoanChangeRequest.Status
-
-
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
 
 
 def state():

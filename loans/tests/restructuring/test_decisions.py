@@ -46,11 +46,6 @@ from loans.tests.helpers import dec, make_loan, pay
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
-
-
 def rows(loan, version=None):
     loan.refresh_from_db()
     return list(

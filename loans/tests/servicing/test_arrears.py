@@ -29,11 +29,6 @@ BANK_TABLE = [
 ]
 
 
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
-
-
 def classify(loan, bd):
     summary = loan_book_classify(business_date=bd, fund_id=loan.fund_id)
     loan.refresh_from_db()

@@ -36,11 +36,6 @@ EXPECTED = {
 
 
 @pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
-
-
-@pytest.fixture
 def day(loan):
     return inst(loan, 1).due_date + timedelta(days=15)
 

@@ -22,11 +22,6 @@ from loans.tests.helpers import DISBURSED, dec, inst, make_loan, pay, reconciled
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
-
-
 def left(i, c):
     return dec(getattr(i, f"{c}_due")) - dec(getattr(i, f"{c}_paid"))
 

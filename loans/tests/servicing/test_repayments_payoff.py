@@ -15,11 +15,6 @@ from loans.tests.helpers import dec, make_loan, pay, reconciled
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
-
-
 def test_quote_is_principal_plus_interest_through_the_current_installment(loan):
     rows = list(Installment.objects.filter(loan=loan).order_by("number"))
     current = next(i for i in rows if i.due_date >= today())

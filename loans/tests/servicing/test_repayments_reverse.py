@@ -16,11 +16,6 @@ from loans.tests.helpers import dec, make_loan, pay, reconciled
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
-
-
 FIELDS = ("principal_paid", "interest_paid", "penalty_paid", "savings_paid", "status", "paid_on")
 
 
