@@ -1,5 +1,6 @@
-"""Helpers the loan tests share: loans made through the services, repayments, row counts, and
-a race of parallel connections for the PostgreSQL concurrency tests."""
+"""Helpers the loan tests share: loans made through the services (each helper says how it
+differs), repayments, row counts, an admin user, and a race of parallel connections for the
+PostgreSQL concurrency tests."""
 
 import threading
 from datetime import timedelta
@@ -23,8 +24,6 @@ from loans.servicing.repayments import repayment_post
 from loans.tests.factories import BorrowerFactory, application_to, fund_capital, new_key, today
 
 DISBURSED = today() - timedelta(days=100)
-
-
 THREADS = 8
 
 
@@ -143,6 +142,8 @@ def approved_application(chain, borrower=None, amount=20_000_000):
 
 
 def disbursed(org, chain):
+    """The fund's capital, then the chain member's loan of 12 000 000 ₫ disbursed today under
+    one fixed key (the concurrency tests' loan)."""
     fund_capital(org.fund)
     return services.loan_disburse(
         application=approved_application(chain, amount=12_000_000),
@@ -153,7 +154,9 @@ def disbursed(org, chain):
 
 
 def disbursed_loan(*, borrower, product, officers, days_ago=45, amount=12_000_000, term=12):
-    """A loan of `borrower` disbursed `days_ago` days ago through the whole chain."""
+    """A loan of `borrower` disbursed `days_ago` days ago through the whole chain, by the loan
+    tests' officers rather than a chain: the maker and the reviewer are those of the member's
+    unions (none outside LB-001 and LB), the fund officer disburses."""
     app = application_to(
         "approved",
         borrower=borrower,
