@@ -8,6 +8,10 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
+# Fixtures shared by the apps' tests and the delivery-level suite under tests/: the loan tests'
+# fund with its unions, officers, product, member and capital, and the reports' federation.
+pytest_plugins = ["loans.tests.fixtures", "reports.tests.fixtures"]
+
 PG_REASON = (
     "needs PostgreSQL (DATABASE_URL is not set, running on the embedded SQLite); "
     "bash .ci/run runs it against the real server"

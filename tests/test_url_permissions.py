@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.shortcuts import resolve_url
@@ -31,6 +30,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from fund.access import PUBLIC, view_access_rule
 from fund.models import Role
+from tests.helpers import row_counts
 
 # Views that answer to their own permission system or need none, and why:
 ALLOWED_NAMESPACES = (
@@ -304,21 +304,12 @@ def test_union_officers_get_404_for_other_unions_of_their_fund(sites, endpoint, 
 FUND_APPS = ("accounting", "fund", "loans", "reports")
 
 
-def _row_counts() -> dict[str, int]:
-    return {
-        m._meta.label: m.objects.count()
-        for app in FUND_APPS
-        for m in apps.get_app_config(app).get_models()
-        if not m._meta.proxy
-    }
-
-
 @pytest.mark.django_db
 def test_an_auditor_changes_nothing_anywhere(sites):
     """POST (and PUT/PATCH/DELETE on the API) to every URL with ids of the auditor's own fund."""
     client = Client()
     client.force_login(sites.main.officers.auditor)
-    before = _row_counts()
+    before = row_counts(FUND_APPS)
     succeeded = []
     for endpoint in checked_endpoints():
         url = url_for(endpoint, sites.main)
@@ -330,7 +321,7 @@ def test_an_auditor_changes_nothing_anywhere(sites):
             # A page may re-render its form with errors (200); an API answers 2xx only on success.
             if _is_api(url) and response.status_code < 300:
                 succeeded.append(f"{method} {url}")
-    assert _row_counts() == before
+    assert row_counts(FUND_APPS) == before
     assert not succeeded, f"writes an auditor was allowed: {succeeded}"
 
 

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounting.models import AccountCheckpoint, PeriodClose
-from accounting.tests.conftest import tamper
 from accounting.tests.factories import entry_post
+from accounting.tests.helpers import tamper
 
 pytestmark = pytest.mark.django_db
 

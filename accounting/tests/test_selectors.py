@@ -32,8 +32,8 @@ from accounting.services import (
     ledger_seal,
     period_close,
 )
-from accounting.tests.conftest import tamper
 from accounting.tests.factories import entry_post, new_key
+from accounting.tests.helpers import tamper
 
 pytestmark = pytest.mark.django_db
 

@@ -46,12 +46,9 @@ from accounting.services import (
     period_close,
 )
 from accounting.tests.factories import DAY, UserFactory, account_add, entry_post, new_key
+from accounting.tests.helpers import ledger_rows
 
 pytestmark = pytest.mark.django_db
-
-
-def ledger_rows() -> tuple[int, int]:
-    return JournalEntry.objects.count(), Posting.objects.count()
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from datetime import date
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from fund.models import (
     Fund,
@@ -13,6 +14,12 @@ from fund.models import (
     Role,
     SuperiorUnion,
 )
+
+
+def today() -> date:
+    """The day the test runs (not the day the module was imported: midnight in Hà Nội is 17:00
+    UTC, and a run can cross it)."""
+    return timezone.localdate()
 
 
 class FundFactory(factory.django.DjangoModelFactory):

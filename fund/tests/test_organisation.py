@@ -1,7 +1,6 @@
 from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone
 
 from fund.errors import FundError, PermissionRefused
 from fund.models import AuditLog, GrassrootsUnion, GrassrootsUnionAffiliation
@@ -13,14 +12,9 @@ from fund.services import (
     superior_union_create,
     superior_union_update,
 )
+from fund.tests.factories import today
 
 pytestmark = pytest.mark.django_db
-
-
-def _today():
-    """The day the test runs (not the day the module was imported: midnight in Hà Nội is 17:00
-    UTC, and a run can cross it)."""
-    return timezone.localdate()
 
 
 def test_create_opens_the_affiliation_history(org, officers):
@@ -62,7 +56,7 @@ def test_create_validates(org):
 
 
 def test_move_keeps_history(org, officers):
-    move_day = _today() - timedelta(days=30)
+    move_day = today() - timedelta(days=30)
     grassroots_union_move(
         grassroots_union=org.lb1,
         superior_union=org.hbt,
@@ -91,30 +85,30 @@ def test_move_keeps_history(org, officers):
 def test_move_refusals(org, officers):
     with pytest.raises(FundError):
         grassroots_union_move(
-            grassroots_union=org.lb1, superior_union=org.lb, effective_date=_today()
+            grassroots_union=org.lb1, superior_union=org.lb, effective_date=today()
         )
     with pytest.raises(FundError):
         grassroots_union_move(
-            grassroots_union=org.lb1, superior_union=org.other_su, effective_date=_today()
+            grassroots_union=org.lb1, superior_union=org.other_su, effective_date=today()
         )
     with pytest.raises(FundError):
         grassroots_union_move(
             grassroots_union=org.lb1,
             superior_union=org.hbt,
-            effective_date=_today() + timedelta(1),
+            effective_date=today() + timedelta(1),
         )
-    grassroots_union_move(grassroots_union=org.lb1, superior_union=org.hbt, effective_date=_today())
+    grassroots_union_move(grassroots_union=org.lb1, superior_union=org.hbt, effective_date=today())
     with pytest.raises(FundError, match="phải sau ngày bắt đầu"):
         grassroots_union_move(
             grassroots_union=org.lb1,
             superior_union=org.lb,
-            effective_date=_today() - timedelta(1),
+            effective_date=today() - timedelta(1),
         )
     with pytest.raises(PermissionRefused):
         grassroots_union_move(
             grassroots_union=org.lb2,
             superior_union=org.hbt,
-            effective_date=_today(),
+            effective_date=today(),
             actor=officers.superior,
         )
 

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from fund.models import OutboxMessage
 from fund.outbox import outbox_enqueue, outbox_pending_count, outbox_relay
-from tests.integration.conftest import _reconfigure
+from tests.helpers import celery_reconfigure
 
 pytestmark = pytest.mark.django_db
 
@@ -26,11 +26,11 @@ def broker(settings):
     old = {k: app.conf.get(k) for k in keys}
 
     def point(url):
-        _reconfigure(app, CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=url)
+        celery_reconfigure(app, CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=url)
         settings.CELERY_TASK_ALWAYS_EAGER = False
 
     yield point
-    _reconfigure(app, **old)
+    celery_reconfigure(app, **old)
 
 
 def test_rolled_back_caller_leaves_nothing(django_capture_on_commit_callbacks):

@@ -7,13 +7,12 @@ production, so the tests see the same rows, events, audit entries and ledger pos
 
 from __future__ import annotations
 
-import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
-from django.utils import timezone
 
+from accounting.tests.factories import new_key
 from fund.models import CapitalSource, Fund
 from fund.services import capital_contribution_post, capital_source_create
 from fund.tests.factories import (  # noqa: F401  (re-exported for the loan tests)
@@ -22,6 +21,7 @@ from fund.tests.factories import (  # noqa: F401  (re-exported for the loan test
     OfficerFactory,
     SuperiorUnionFactory,
     UserFactory,
+    today,
 )
 from loans.models import Borrower, BorrowerMembership, LoanApplication, LoanProduct
 from loans.origination.applications import (
@@ -31,16 +31,6 @@ from loans.origination.applications import (
     application_submit,
 )
 from loans.origination.cccd import cccd_build
-
-_keys = itertools.count(1)
-
-
-def new_key(prefix: str = "k") -> str:
-    return f"{prefix}-{next(_keys)}"
-
-
-def today() -> date:
-    return timezone.localdate()
 
 
 class DaysFromToday:

@@ -7,25 +7,16 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from loans.models import Borrower, Installment, Loan
-from loans.origination.disbursement import loan_disburse
-from loans.tests.factories import BorrowerFactory, application_to, new_key, today
+from loans.tests.factories import BorrowerFactory, today
+from loans.tests.helpers import lend
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def loan(chain, capital):
-    app = application_to(
-        "approved",
-        borrower=chain.borrower,
-        product=chain.product,
-        maker=chain.maker,
-        reviewer=chain.reviewer,
-        approver=chain.approver,
-    )
-    return loan_disburse(
-        application=app, disbursed_on=today(), idempotency_key=new_key(), actor=chain.approver
-    )
+    """The chain's member's loan of 20 000 000 ₫, disbursed today."""
+    return lend(chain, chain.borrower, 20_000_000, today())
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The quarterly report's figures, checked by hand on a small federation (see conftest.LOANS):
+"""The quarterly report's figures, checked by hand on a small federation (see fixtures.LOANS):
 
 Q1/2025: LB-001 30 + 20 million (3 and… jobs 2 + 1), LB-002 10 million (3 jobs), HBT-001 15
 million (1 job) → 75 million to 4 members of 3 grassroots unions, 7 jobs; Q1/2024: 20 million
@@ -20,7 +20,7 @@ from fund.tests.factories import GrassrootsUnionFactory, SuperiorUnionFactory
 from loans.models import Loan
 from loans.servicing.visits import followup_visit_record
 from reports.quarterly import quarterly_report_figures
-from reports.tests.conftest import lend
+from reports.tests.fixtures import lend
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000

@@ -8,17 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from loans.origination.disbursement import loan_disburse
-from loans.tests import conftest as loan_fixtures
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
-
-# The loan tests' fixtures, shared.
-_fresh_chart_cache = loan_fixtures._fresh_chart_cache
-org = loan_fixtures.org
-officers = loan_fixtures.officers
-product = loan_fixtures.product
-borrower = loan_fixtures.borrower
-capital = loan_fixtures.capital
-chain = loan_fixtures.chain
 
 DISBURSED = today() - timedelta(days=100)
 

@@ -6,90 +6,39 @@
     disburses the loan.
 """
 
-from datetime import timedelta
-
 import pytest
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from loans.models import ApplicationStatus, Loan, LoanApplication, RepaymentBatch
-from loans.origination.disbursement import loan_disburse
-from loans.tests import conftest as loans_fixtures
-from loans.tests.factories import BorrowerFactory, application_to, new_key, today
+from loans.tests.factories import BorrowerFactory, application_to, today
+from loans.tests.helpers import disbursed_loan
+from tests.browser.helpers import fill, wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("purge_ledger_after"),
 ]
 
-_fresh_chart_cache = loans_fixtures._fresh_chart_cache
-org = loans_fixtures.org
-officers = loans_fixtures.officers
-product = loans_fixtures.product
-capital = loans_fixtures.capital
 
 PASSWORD = "Cong-doan-co-so-2026"
-
-
-def _set(browser, name, value):
-    """Fill a field by name; dates through their ISO value (typing into a date input depends
-    on the browser's locale)."""
-    el = browser.find_element(By.NAME, name)
-    if el.tag_name == "select":
-        browser.execute_script(
-            "arguments[0].value = arguments[1];arguments[0].dispatchEvent(new Event('change'));",
-            el,
-            str(value),
-        )
-    elif el.get_attribute("type") == "date":
-        browser.execute_script("arguments[0].value = arguments[1];", el, value)
-    else:
-        el.clear()
-        el.send_keys(value)
-
-
-def _wait_for(browser, text: str) -> None:
-    """Wait for the page the last click loads to show `text` (the messages after a redirect);
-    on time-out, fail with the errors the page shows."""
-    try:
-        WebDriverWait(browser, 10).until(lambda d: text in d.page_source)
-    except TimeoutException:
-        errors = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".error")]
-        pytest.fail(f"{text!r} not shown; errors on the page: {errors}")
-
-
-def _loan_due(org, officers, product):
-    member = BorrowerFactory(grassroots_union=org.lb1, full_name="Nguyễn Thị Hoa")
-    app = application_to(
-        "approved",
-        borrower=member,
-        product=product,
-        maker=officers.grassroots,
-        reviewer=officers.superior,
-        approver=officers.checker,
-        amount=12_000_000,
-        term=12,
-    )
-    return loan_disburse(
-        application=app,
-        disbursed_on=today() - timedelta(days=45),
-        idempotency_key=new_key("disburse"),
-        actor=officers.fund,
-    )
 
 
 def test_grassroots_officer_proposes_and_records_collections(
     browser, live_server, screenshot, org, officers, product, capital
 ):
-    loan = _loan_due(org, officers, product)
+    loan = disbursed_loan(
+        borrower=BorrowerFactory(grassroots_union=org.lb1, full_name="Nguyễn Thị Hoa"),
+        product=product,
+        officers=officers,
+    )
     officers.grassroots.set_password(PASSWORD)
     officers.grassroots.save()
 
     browser.get(live_server.url + "/")
     assert "/accounts/login/" in browser.current_url
-    _set(browser, "username", "cdcs_lb1")
-    _set(browser, "password", PASSWORD)
+    fill(browser, "username", "cdcs_lb1")
+    fill(browser, "password", PASSWORD)
     screenshot("1-login")
     browser.find_element(By.CSS_SELECTOR, "button.primary").click()
     WebDriverWait(browser, 10).until(lambda d: "/loans/collections/" in d.current_url)
@@ -115,10 +64,10 @@ def test_grassroots_officer_proposes_and_records_collections(
         "security_kind": "group",
         "group_name": "Tổ vay vốn số 1",
     }.items():
-        _set(browser, name, value)
+        fill(browser, name, value)
     screenshot("2-proposal")
     browser.find_element(By.ID, "propose-submit").click()
-    _wait_for(browser, "Đã gửi đề nghị vay của Lê Thị Mai")
+    wait_for(browser, "Đã gửi đề nghị vay của Lê Thị Mai")
     screenshot("3-proposal-sent")
     app = LoanApplication.objects.get(borrower__full_name="Lê Thị Mai")
     assert app.status == ApplicationStatus.SUBMITTED and app.planned_jobs == 2
@@ -126,10 +75,10 @@ def test_grassroots_officer_proposes_and_records_collections(
     browser.find_element(By.LINK_TEXT, "Thu nợ tháng").click()
     sheet = browser.find_element(By.CSS_SELECTOR, "[data-testid=collection-sheet]").text
     assert "Nguyễn Thị Hoa" in sheet
-    _set(browser, "receipt_number", "PT-11/2026")
+    fill(browser, "receipt_number", "PT-11/2026")
     screenshot("4-collection-sheet")
     browser.find_element(By.ID, "collection-submit").click()
-    _wait_for(browser, "Đã ghi đợt nộp PT-11/2026")
+    wait_for(browser, "Đã ghi đợt nộp PT-11/2026")
     screenshot("5-collections-recorded")
     batch = RepaymentBatch.objects.get()
     assert batch.grassroots_union == org.lb1
@@ -156,12 +105,12 @@ def test_fund_officer_approves_and_disburses(
     browser.find_element(By.LINK_TEXT, f"#{app.pk}").click()
     screenshot("2-application")
     browser.find_element(By.ID, "approve-submit").click()
-    _wait_for(browser, "Đã phê duyệt hồ sơ")
+    wait_for(browser, "Đã phê duyệt hồ sơ")
     screenshot("3-approved")
     app.refresh_from_db()
     assert app.status == ApplicationStatus.APPROVED and app.approved_by == officers.checker
     browser.find_element(By.ID, "disburse-submit").click()
-    _wait_for(browser, "Đã giải ngân khoản vay")
+    wait_for(browser, "Đã giải ngân khoản vay")
     loan = Loan.objects.get(application=app)
     assert f"/loans/{loan.pk}/" in browser.current_url
     assert "20.000.000 ₫" in browser.find_element(By.CSS_SELECTOR, "[data-testid=outstanding]").text

@@ -4,55 +4,32 @@ natural disaster (asked for by the superior union's officer in the browser, then
 fund officer), with a screenshot at each step (test-artifacts/browser/).
 """
 
-from datetime import timedelta
-
 import pytest
 from selenium.webdriver.common.by import By
 
 from accounting.models import Posting
 from loans.models import FollowUpVisit, LoanStatus, LoanWriteOff
-from loans.origination.disbursement import loan_disburse
 from loans.servicing.repayments import repayment_post
-from loans.tests import conftest as loans_fixtures
-from loans.tests.factories import BorrowerFactory, application_to, new_key, today
-from tests.browser.test_journeys import _set, _wait_for
+from loans.tests.factories import BorrowerFactory, new_key, today
+from loans.tests.helpers import disbursed_loan
+from tests.browser.helpers import fill, wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("purge_ledger_after"),
 ]
 
-_fresh_chart_cache = loans_fixtures._fresh_chart_cache
-org = loans_fixtures.org
-officers = loans_fixtures.officers
-product = loans_fixtures.product
-capital = loans_fixtures.capital
-
-
-def _loan(org, officers, product):
-    member = BorrowerFactory(grassroots_union=org.lb1, full_name="Phạm Thị Thu")
-    app = application_to(
-        "approved",
-        borrower=member,
-        product=product,
-        maker=officers.grassroots,
-        reviewer=officers.superior,
-        approver=officers.checker,
-        amount=15_000_000,
-        term=12,
-    )
-    return loan_disburse(
-        application=app,
-        disbursed_on=today() - timedelta(days=40),
-        idempotency_key=new_key("disburse"),
-        actor=officers.checker,
-    )
-
 
 def test_fund_officer_visits_reverses_a_repayment_and_writes_off(
     browser, live_server, screenshot, login_as, click_through, org, officers, product, capital
 ):
-    loan = _loan(org, officers, product)
+    loan = disbursed_loan(
+        borrower=BorrowerFactory(grassroots_union=org.lb1, full_name="Phạm Thị Thu"),
+        product=product,
+        officers=officers,
+        days_ago=40,
+        amount=15_000_000,
+    )
     wrong = repayment_post(
         loan=loan, amount=1_800_000, paid_on=today(), idempotency_key=new_key("pay")
     )
@@ -64,25 +41,25 @@ def test_fund_officer_visits_reverses_a_repayment_and_writes_off(
 
     # 1. The follow-up visit.
     click_through(browser.find_element(By.ID, "action-visit"))
-    _set(browser, "visited_on", today().isoformat())
+    fill(browser, "visited_on", today().isoformat())
     browser.find_element(By.CSS_SELECTOR, "input[name=purpose_verified][value=yes]").click()
-    _set(browser, "jobs_confirmed", "2")
-    _set(browser, "note", "Cùng kiểm tra: bà Ngô Thị Hạnh, chủ tịch CĐCS; đã mua máy may")
+    fill(browser, "jobs_confirmed", "2")
+    fill(browser, "note", "Cùng kiểm tra: bà Ngô Thị Hạnh, chủ tịch CĐCS; đã mua máy may")
     screenshot("2-visit-form")
     click_through(browser.find_element(By.ID, "action-submit"))
-    _wait_for(browser, "Đã ghi kết quả kiểm tra sau giải ngân")
+    wait_for(browser, "Đã ghi kết quả kiểm tra sau giải ngân")
     visit = FollowUpVisit.objects.get(loan=loan)
     assert visit.jobs_confirmed == 2 and visit.purpose_verified
 
     # 2. The repayment entered by mistake, reversed (with a confirmation step).
     click_through(browser.find_element(By.ID, "action-reverse"))
-    _set(browser, "reason", "Ghi nhầm: tiền của người vay khác")
+    fill(browser, "reason", "Ghi nhầm: tiền của người vay khác")
     screenshot("3-reverse-form")
     click_through(browser.find_element(By.ID, "action-submit"))
     assert "Ghi nhầm" in browser.find_element(By.CSS_SELECTOR, "[data-testid=summary]").text
     screenshot("4-reverse-confirm")
     click_through(browser.find_element(By.ID, "confirm-submit"))
-    _wait_for(browser, "Đã hủy lần trả nợ")
+    wait_for(browser, "Đã hủy lần trả nợ")
     wrong.refresh_from_db()
     loan.refresh_from_db()
     assert wrong.reversal_entry_id is not None
@@ -103,9 +80,9 @@ def test_fund_officer_visits_reverses_a_repayment_and_writes_off(
     assert "nguyên nhân khác" in error
     screenshot("6-write-off-error")
     browser.find_element(By.CSS_SELECTOR, "input[name=cause][value=natural_disaster]").click()
-    _set(browser, "note", "Bão số 3 cuốn trôi xưởng may")
+    fill(browser, "note", "Bão số 3 cuốn trôi xưởng may")
     click_through(browser.find_element(By.ID, "action-submit"))
-    _wait_for(browser, "Đã gửi đề nghị xử lý rủi ro")
+    wait_for(browser, "Đã gửi đề nghị xử lý rủi ro")
     assert loan.status == LoanStatus.ACTIVE  # nothing happens until the fund decides
     screenshot("7-write-off-requested")
 
@@ -119,7 +96,7 @@ def test_fund_officer_visits_reverses_a_repayment_and_writes_off(
     assert "Bão số 3" in browser.find_element(By.CSS_SELECTOR, "[data-testid=request]").text
     screenshot("8-request")
     click_through(browser.find_element(By.ID, "approve-submit"))
-    _wait_for(browser, "Đã duyệt đề nghị")
+    wait_for(browser, "Đã duyệt đề nghị")
     screenshot("9-written-off")
     loan.refresh_from_db()
     assert loan.status == LoanStatus.WRITTEN_OFF

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.helpers import celery_reconfigure
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,21 +30,6 @@ def _redis_up(url: str) -> bool:
         return redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError:
         return False
-
-
-def _reconfigure(app, **conf):
-    """Point the app at another broker: drop its cached pools and backend so they are rebuilt."""
-    from kombu import pools
-
-    # Close every pool AND empty kombu's registry: it is keyed by URL, so it would hand the
-    # closed pool back the next time a test points the app at the same Redis.
-    pools.reset()
-    app._pool = None
-    app.conf.update(**conf)
-    app.__dict__.pop("backend", None)
-    app.__dict__.pop("amqp", None)
-    app.__dict__.pop("producer_pool", None)
-    app._local.__dict__.pop("backend", None)
 
 
 @pytest.fixture
@@ -97,7 +84,7 @@ def celery_worker_process(purge_ledger_after, settings):
     # The app reads Django settings with the CELERY_ namespace, so overrides use those keys.
     keys = ("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
     old = {k: app.conf.get(k) for k in keys}
-    _reconfigure(
+    celery_reconfigure(
         app, CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url
     )
     settings.CELERY_TASK_ALWAYS_EAGER = False
@@ -121,4 +108,4 @@ def celery_worker_process(purge_ledger_after, settings):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        _reconfigure(app, **old)
+        celery_reconfigure(app, **old)

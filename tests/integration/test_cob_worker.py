@@ -7,16 +7,7 @@ import pytest
 from loans.models import CloseOfBusinessRun, Loan
 from loans.servicing.reconciliation import loan_book_reconcile
 from loans.tasks import close_of_business_task
-from loans.tests.conftest import (  # noqa: F401 - fixtures
-    _fresh_chart_cache,
-    borrower,
-    capital,
-    chain,
-    officers,
-    org,
-    product,
-)
-from loans.tests.servicing.test_arrears import inst, make_loan
+from loans.tests.helpers import inst, make_loan
 
 pytestmark = [pytest.mark.postgres]
 

@@ -11,19 +11,13 @@ from datetime import timedelta
 
 import pytest
 
-import loans.tests.conftest as loan_fixtures
 from fund.models import OutboxMessage
 from fund.outbox import outbox_relay
 from loans.models import ReminderDelivery
 from loans.reminders.planning import reminders_prepare, reminders_schedule
 from loans.tasks import reminder_deliveries_send_task
-from loans.tests.reminders.test_planning import first, make_loan
-from tests.integration.conftest import _reconfigure
-
-# The loan tests' fixtures (a fund with unions, officers, a product, capital), used here too.
-_fresh_chart_cache = loan_fixtures._fresh_chart_cache
-org, officers, product = loan_fixtures.org, loan_fixtures.officers, loan_fixtures.product
-borrower, capital, chain = loan_fixtures.borrower, loan_fixtures.capital, loan_fixtures.chain
+from loans.tests.helpers import first, make_loan
+from tests.helpers import celery_reconfigure
 
 pytestmark = [pytest.mark.postgres]
 
@@ -85,8 +79,8 @@ def overdue_loans(chain, capital, officers):
     officers.grassroots.email = "cdcs.lb1@example.vn"
     officers.grassroots.save()
     return [
-        make_loan(chain, name="Phạm Thị Lan", phone="0912000001"),
-        make_loan(chain, name="Lê Văn Minh", phone="0912000002"),
+        make_loan(chain, full_name="Phạm Thị Lan", phone="0912000001"),
+        make_loan(chain, full_name="Lê Văn Minh", phone="0912000002"),
     ]
 
 
@@ -128,13 +122,13 @@ def test_redis_down_the_work_waits_in_the_outbox_then_the_worker_sends_it(
 
     url = app.conf.broker_url
     loan = overdue_loans[0]
-    _reconfigure(app, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    celery_reconfigure(app, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
     try:
         started = time.monotonic()
         run = reminders_schedule(fund_id=loan.fund_id, business_date=first(loan).due_date)
         assert time.monotonic() - started < 10  # the request is not held by the dead broker
     finally:
-        _reconfigure(app, CELERY_BROKER_URL=url)
+        celery_reconfigure(app, CELERY_BROKER_URL=url)
     assert run.prepared == 2
     message = OutboxMessage.objects.get()
     assert message.status == OutboxMessage.Status.PENDING and message.last_error

@@ -9,19 +9,8 @@ import pytest
 from reports.models import QuarterlyReport
 from reports.quarterly import quarterly_report_figures
 from reports.tasks import quarterly_reports_after_close_task
-from reports.tests import conftest as report_fixtures
 
 pytestmark = [pytest.mark.postgres]
-
-# The small federation of the report tests (loan tests' fixtures underneath).
-_fresh_chart_cache = report_fixtures._fresh_chart_cache
-org = report_fixtures.org
-officers = report_fixtures.officers
-product = report_fixtures.product
-borrower = report_fixtures.borrower
-chain = report_fixtures.chain
-federation = report_fixtures.federation
-emails = report_fixtures.emails
 
 
 @pytest.fixture

@@ -1,22 +1,10 @@
-"""Fixtures of the web-page tests: the loans tests' organisation, officers and a loan."""
-
-from datetime import timedelta
+"""Fixtures of the web-page tests: a signed-in client and loans of the loan tests' fund."""
 
 import pytest
 from django.test import Client
 
-from loans.origination.disbursement import loan_disburse
-from loans.tests import conftest as loans_fixtures
-from loans.tests.factories import BorrowerFactory, application_to, new_key, today
-
-# The loans tests' organisation, officers, product, member and capital.
-_fresh_chart_cache = loans_fixtures._fresh_chart_cache
-org = loans_fixtures.org
-officers = loans_fixtures.officers
-product = loans_fixtures.product
-borrower = loans_fixtures.borrower
-capital = loans_fixtures.capital
-chain = loans_fixtures.chain
+from loans.tests.factories import BorrowerFactory
+from loans.tests.helpers import disbursed_loan
 
 
 @pytest.fixture
@@ -29,26 +17,6 @@ def as_user():
         return c
 
     return make
-
-
-def disbursed_loan(*, borrower, product, officers, days_ago=45, amount=12_000_000, term=12):
-    """A loan of `borrower` disbursed `days_ago` days ago through the whole chain."""
-    app = application_to(
-        "approved",
-        borrower=borrower,
-        product=product,
-        maker=officers.grassroots if borrower.grassroots_union.code == "LB-001" else None,
-        reviewer=officers.superior if borrower.grassroots_union.code.startswith("LB") else None,
-        approver=officers.checker,
-        amount=amount,
-        term=term,
-    )
-    return loan_disburse(
-        application=app,
-        disbursed_on=today() - timedelta(days=days_ago),
-        idempotency_key=new_key("disburse"),
-        actor=officers.fund,
-    )
 
 
 @pytest.fixture

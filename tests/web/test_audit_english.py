@@ -6,6 +6,8 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
+from tests.web.helpers import in_english
+
 pytestmark = pytest.mark.django_db
 
 # Letters only Vietnamese uses (English headings have none of them).
@@ -32,12 +34,6 @@ def _headings(html: str) -> list[str]:
     ]
 
 
-def _english(client, next_url):
-    r = client.post(reverse("set_language"), {"language": "en", "next": next_url})
-    assert r.status_code == 302 and r["Location"] == next_url
-    return client.get(next_url)
-
-
 @pytest.mark.parametrize("who", ["auditor", "fund"])
 def test_trial_balance_and_general_ledger_in_english(as_user, officers, loan, who):
     c = as_user(getattr(officers, who))
@@ -45,7 +41,7 @@ def test_trial_balance_and_general_ledger_in_english(as_user, officers, loan, wh
     vi = c.get(tb_url).content.decode()
     assert "Bảng cân đối số phát sinh" in vi and "Số dư đầu kỳ" in vi  # Vietnamese by default
 
-    tb = _english(c, tb_url)
+    tb = in_english(c, tb_url).get(tb_url)
     html = tb.content.decode()
     assert tb.status_code == 200 and '<html lang="en">' in html
     heads = _headings(html)

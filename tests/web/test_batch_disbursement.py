@@ -5,24 +5,16 @@ under its own key; a double submit pays once."""
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.urls import reverse
 
 from loans.models import Loan, LoanApplication
 from loans.origination.disbursement import loan_disburse
 from loans.tests.factories import BorrowerFactory, application_to, new_key, today
+from tests.helpers import row_counts
+from tests.web.helpers import idempotency_key
 
 pytestmark = pytest.mark.django_db
 URL = "/loans/disbursements/"
-
-
-def _counts() -> dict[str, int]:
-    return {
-        m._meta.label: m.objects.count()
-        for app in ("accounting", "fund", "loans")
-        for m in apps.get_app_config(app).get_models()
-        if not m._meta.proxy
-    }
 
 
 def _approved(org, product, officers, n, amount=15_000_000):
@@ -46,10 +38,6 @@ def _approved(org, product, officers, n, amount=15_000_000):
     return out
 
 
-def _key(body: str) -> str:
-    return body.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
-
-
 def test_pay_out_the_chosen_applications_after_confirmation(
     as_user, org, product, officers, capital
 ):
@@ -59,24 +47,24 @@ def test_pay_out_the_chosen_applications_after_confirmation(
     for app in (a, b, c):
         assert f'name="applications" value="{app.pk}"' in page
     data = {
-        "idempotency_key": _key(page),
+        "idempotency_key": idempotency_key(page),
         "disbursed_on": today().isoformat(),
         "cash_account": "1121",
         "applications": [a.pk, c.pk],
     }
-    before = _counts()
+    before = row_counts()
     confirm = client.post(URL, data)
     body = confirm.content.decode()
     assert confirm.status_code == 200 and 'id="confirm-form"' in body
     assert "32.000.000 ₫" in body  # 15 + 17 million
     assert f"#{b.pk}" not in body.split('data-testid="picked"', 1)[1]
-    assert _counts() == before  # the confirmation writes nothing
+    assert row_counts() == before  # the confirmation writes nothing
 
     # Back: the same choice, to change it.
     back = client.post(URL, {**data, "back": "1", "confirmed": "1"}).content.decode()
     assert f'value="{a.pk}" id="pick-{a.pk}" aria-label' in back
     assert f'id="pick-{a.pk}"' in back and "checked" in back.split(f'id="pick-{a.pk}"', 1)[1][:80]
-    assert _counts() == before
+    assert row_counts() == before
 
     r = client.post(URL, {**data, "confirmed": "1"})
     assert r.status_code == 302
@@ -102,17 +90,17 @@ def test_one_refusal_refuses_the_whole_batch_and_names_the_application(
     )
     client = as_user(officers.fund)
     data = {
-        "idempotency_key": _key(client.get(URL).content.decode()),
+        "idempotency_key": idempotency_key(client.get(URL).content.decode()),
         "disbursed_on": today().isoformat(),
         "cash_account": "1121",
         "applications": [a.pk, b.pk],
         "confirmed": "1",
     }
-    before = _counts()
+    before = row_counts()
     r = client.post(URL, data)
     body = r.content.decode()
     assert r.status_code == 400 and f"Hồ sơ #{b.pk}:" in body
-    assert _counts() == before and not Loan.objects.filter(application=a).exists()
+    assert row_counts() == before and not Loan.objects.filter(application=a).exists()
 
 
 def test_bad_choices_are_refused_by_field_and_write_nothing(
@@ -120,9 +108,9 @@ def test_bad_choices_are_refused_by_field_and_write_nothing(
 ):
     (a,) = _approved(org, product, officers, 1)
     client = as_user(officers.fund)
-    key = _key(client.get(URL).content.decode())
+    key = idempotency_key(client.get(URL).content.decode())
     base = {"idempotency_key": key, "disbursed_on": today().isoformat(), "cash_account": "1121"}
-    before = _counts()
+    before = row_counts()
     r = client.post(URL, base)
     assert r.status_code == 400 and 'data-field="applications"' in r.content.decode()
     r = client.post(URL, {**base, "applications": [a.pk], "cash_account": "9999"})
@@ -135,7 +123,7 @@ def test_bad_choices_are_refused_by_field_and_write_nothing(
     # An id that is not an application waiting in this officer's scope.
     r = client.post(URL, {**base, "applications": [999_999]})
     assert r.status_code == 400 and 'data-field="applications"' in r.content.decode()
-    assert _counts() == before
+    assert row_counts() == before
 
 
 def test_only_fund_officers(as_user, officers):

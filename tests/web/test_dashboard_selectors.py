@@ -21,7 +21,7 @@ from loans.servicing.collection_sheets import overdue_totals
 from loans.servicing.repayments import repayment_post, repayment_reverse
 from loans.servicing.selectors import loan_book_arrears
 from loans.tests.factories import BorrowerFactory, new_key, today
-from tests.web.conftest import disbursed_loan
+from loans.tests.helpers import disbursed_loan
 
 pytestmark = pytest.mark.django_db
 

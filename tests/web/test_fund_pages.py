@@ -10,6 +10,7 @@ from fund.models import CapitalMovement
 from loans.models import ApplicationStatus, Loan, LoanApplication, Repayment
 from loans.servicing.close_of_business import close_of_business_run
 from loans.tests.factories import application_to, today
+from tests.web.helpers import idempotency_key
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +26,6 @@ def reviewed(borrower, product, officers, capital):
         reviewer=officers.superior,
         approver=None,
     )
-
-
-def _key(response_or_html) -> str:
-    html = getattr(response_or_html, "content", response_or_html)
-    html = html.decode() if isinstance(html, bytes) else html
-    marker = 'name="idempotency_key" value="'
-    return html.split(marker, 1)[1].split('"', 1)[0]
 
 
 def test_dashboard_figures_and_chart(as_user, officers, loan):
@@ -74,7 +68,7 @@ def test_approve_then_disburse(as_user, officers, reviewed):
     assert 'id="approve-form"' in page.content.decode()
     r = c.post(
         reverse("loans:application_approve", args=[reviewed.pk]),
-        {"idempotency_key": _key(page)},
+        {"idempotency_key": idempotency_key(page)},
     )
     assert r.status_code == 302
     reviewed.refresh_from_db()
@@ -82,7 +76,7 @@ def test_approve_then_disburse(as_user, officers, reviewed):
     assert reviewed.approved_by == officers.checker
 
     page = c.get(reverse("loans:application_detail", args=[reviewed.pk]))
-    key = _key(page)
+    key = idempotency_key(page)
     data = {"idempotency_key": key, "disbursed_on": today().isoformat()}
     r = c.post(reverse("loans:application_disburse", args=[reviewed.pk]), data)
     assert r.status_code == 302
@@ -114,7 +108,10 @@ def test_maker_checker_the_maker_cannot_approve(as_user, officers, borrower, pro
     c = as_user(officers.fund)
     page = c.get(reverse("loans:application_detail", args=[app.pk]))
     assert "một cán bộ quỹ khác phải phê duyệt" in page.content.decode()
-    r = c.post(reverse("loans:application_approve", args=[app.pk]), {"idempotency_key": _key(page)})
+    r = c.post(
+        reverse("loans:application_approve", args=[app.pk]),
+        {"idempotency_key": idempotency_key(page)},
+    )
     assert r.status_code == 400
     assert "không được tự phê duyệt" in r.content.decode()
     app.refresh_from_db()
@@ -150,7 +147,7 @@ def test_disburse_with_bad_date_shows_field_error(as_user, officers, borrower, p
     page = c.get(reverse("loans:application_detail", args=[app.pk]))
     r = c.post(
         reverse("loans:application_disburse", args=[app.pk]),
-        {"idempotency_key": _key(page), "disbursed_on": "31/02/2026"},
+        {"idempotency_key": idempotency_key(page), "disbursed_on": "31/02/2026"},
     )
     assert r.status_code == 400
     assert 'data-field="disbursed_on"' in r.content.decode()
@@ -169,7 +166,7 @@ def test_single_repayment_posts_once_and_bad_amount_writes_nothing(as_user, offi
     c = as_user(officers.fund)
     url = reverse("loans:loan_repay", args=[loan.pk])
     page = c.get(reverse("loans:loan_detail", args=[loan.pk]))
-    key = _key(page)
+    key = idempotency_key(page)
     r = c.post(url, {"idempotency_key": key, "amount": "abc", "paid_on": today().isoformat()})
     assert r.status_code == 400
     assert 'data-field="amount"' in r.content.decode()
@@ -219,7 +216,7 @@ def test_remittance_by_the_fund_for_a_union(as_user, officers, org, loan):
     assert loan.borrower.full_name in page.content.decode()
     url = reverse("loans:remittance") + f"?union={org.lb1.pk}"
     data = {
-        "idempotency_key": _key(page),
+        "idempotency_key": idempotency_key(page),
         "receipt_number": "UNC-0001",
         "paid_on": today().isoformat(),
         f"amount_{loan.pk}": "1000000",
@@ -237,14 +234,19 @@ def test_capital_contribution_form(as_user, officers, capital):
     before = CapitalMovement.objects.count()
     r = c.post(
         reverse("fundweb:capital"),
-        {"idempotency_key": _key(page), "source": source.pk, "amount": "0", "effective_date": ""},
+        {
+            "idempotency_key": idempotency_key(page),
+            "source": source.pk,
+            "amount": "0",
+            "effective_date": "",
+        },
     )
     assert r.status_code == 400
     body = r.content.decode()
     assert 'data-field="amount"' in body and 'data-field="effective_date"' in body
     assert CapitalMovement.objects.count() == before
     data = {
-        "idempotency_key": _key(page),
+        "idempotency_key": idempotency_key(page),
         "source": source.pk,
         "amount": "500.000.000",
         "effective_date": today().isoformat(),
@@ -280,8 +282,8 @@ def test_action_on_an_application_that_moved_on_shows_why(as_user, officers, rev
     """Two fund officers open the same application; the second approval is refused with the
     reason at the top of the page (its form is no longer offered)."""
     c1, c2 = as_user(officers.checker), as_user(officers.checker)
-    key1 = _key(c1.get(reverse("loans:application_detail", args=[reviewed.pk])))
-    key2 = _key(c2.get(reverse("loans:application_detail", args=[reviewed.pk])))
+    key1 = idempotency_key(c1.get(reverse("loans:application_detail", args=[reviewed.pk])))
+    key2 = idempotency_key(c2.get(reverse("loans:application_detail", args=[reviewed.pk])))
     url = reverse("loans:application_approve", args=[reviewed.pk])
     assert c1.post(url, {"idempotency_key": key1}).status_code == 302
     r = c2.post(url, {"idempotency_key": key2})

@@ -10,7 +10,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.urls import reverse
 
 from accounting.models import JournalEntry, Posting
@@ -28,47 +27,21 @@ from loans.models import (
 from loans.servicing.repayments import full_payoff_quote, repayment_batch_post, repayment_post
 from loans.servicing.visits import followup_visit_record
 from loans.tests.factories import BorrowerFactory, new_key, today
-from tests.web.conftest import disbursed_loan
+from loans.tests.helpers import disbursed_loan
+from tests.helpers import row_counts
+from tests.web.helpers import field_error, idempotency_key, loan_url, write_off_data
 
 pytestmark = pytest.mark.django_db
-
-TABLES = ("accounting", "fund", "loans")
-
-
-def _counts() -> dict[str, int]:
-    return {
-        m._meta.label: m.objects.count()
-        for app in TABLES
-        for m in apps.get_app_config(app).get_models()
-        if not m._meta.proxy
-    }
-
-
-def _key(response) -> str:
-    html = response.content.decode()
-    return html.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
-
-
-def _url(name, loan):
-    return reverse(f"loans:{name}", args=[loan.pk])
 
 
 def _confirmed(client, url, data):
     """POST the form, check the confirmation page wrote nothing, then confirm."""
-    before = _counts()
+    before = row_counts()
     r = client.post(url, data)
     assert r.status_code == 200, r.content.decode()[:2000]
     assert 'id="confirm-form"' in r.content.decode()
-    assert _counts() == before  # the confirmation step writes nothing
+    assert row_counts() == before  # the confirmation step writes nothing
     return client.post(url, {**data, "confirmed": "1"})
-
-
-def _error_on(response, field: str) -> str:
-    body = response.content.decode()
-    assert response.status_code == 400, body[:2000]
-    marker = f'data-field="{field}">'
-    assert marker in body, body[body.find('class="error') :][:600]
-    return body.split(marker, 1)[1].split("</p>", 1)[0]
 
 
 def _pay(loan, amount=1_500_000, days_ago=1):
@@ -85,28 +58,28 @@ def _pay(loan, amount=1_500_000, days_ago=1):
 
 
 def test_loan_page_offers_the_actions_of_the_state_and_role(as_user, officers, loan):
-    body = as_user(officers.fund).get(_url("loan_detail", loan)).content.decode()
+    body = as_user(officers.fund).get(loan_url("loan_detail", loan)).content.decode()
     assert 'data-testid="loan-actions"' in body
     for name in ("loan_visit", "loan_reschedule", "loan_write_off", "loan_close"):
-        assert _url(name, loan) in body, name
+        assert loan_url(name, loan) in body, name
     # No repayment yet, no misuse found, not written off: these do not apply.
     for name in ("loan_repayment_reverse", "loan_recall", "loan_write_off_recovery"):
-        assert _url(name, loan) not in body, name
+        assert loan_url(name, loan) not in body, name
 
     # A union officer in charge may record a visit and ask for a rescheduling or a write-off;
     # the fund's own decisions are not offered.
-    union = as_user(officers.grassroots).get(_url("loan_detail", loan)).content.decode()
+    union = as_user(officers.grassroots).get(loan_url("loan_detail", loan)).content.decode()
     for name in ("loan_visit", "loan_reschedule", "loan_write_off"):
-        assert _url(name, loan) in union, name
+        assert loan_url(name, loan) in union, name
     for name in ("loan_close", "loan_interest_waive", "loan_recall"):
-        assert _url(name, loan) not in union, name
-    auditor = as_user(officers.auditor).get(_url("loan_detail", loan)).content.decode()
+        assert loan_url(name, loan) not in union, name
+    auditor = as_user(officers.auditor).get(loan_url("loan_detail", loan)).content.decode()
     assert 'data-testid="loan-actions"' not in auditor
 
 
 def test_an_action_that_does_not_apply_sends_back_to_the_loan(as_user, officers, loan):
-    r = as_user(officers.fund).get(_url("loan_write_off_recovery", loan))
-    assert r.status_code == 302 and r["Location"] == _url("loan_detail", loan)
+    r = as_user(officers.fund).get(loan_url("loan_write_off_recovery", loan))
+    assert r.status_code == 302 and r["Location"] == loan_url("loan_detail", loan)
 
 
 # --------------------------------------------------------------------------------------------
@@ -115,20 +88,20 @@ def test_an_action_that_does_not_apply_sends_back_to_the_loan(as_user, officers,
 
 def test_union_officer_records_a_visit_once(as_user, officers, loan):
     c = as_user(officers.grassroots)
-    page = c.get(_url("loan_visit", loan))
+    page = c.get(loan_url("loan_visit", loan))
     assert page.status_code == 200
     body = page.content.decode()
     assert 'name="jobs_confirmed"' in body
     assert 'name="recall"' not in body  # recalling is the fund's decision
     data = {
-        "idempotency_key": _key(page),
+        "idempotency_key": idempotency_key(page),
         "visited_on": today().isoformat(),
         "purpose_verified": "yes",
         "jobs_confirmed": "2",
         "note": "Cùng kiểm tra: ông Lê Văn Tâm, chủ tịch CĐCS",
     }
-    r = c.post(_url("loan_visit", loan), data)
-    assert r.status_code == 302 and r["Location"] == _url("loan_detail", loan)
+    r = c.post(loan_url("loan_visit", loan), data)
+    assert r.status_code == 302 and r["Location"] == loan_url("loan_detail", loan)
     visit = FollowUpVisit.objects.get(loan=loan)
     assert (visit.jobs_confirmed, visit.purpose_verified, visit.visited_by) == (
         2,
@@ -136,28 +109,28 @@ def test_union_officer_records_a_visit_once(as_user, officers, loan):
         officers.grassroots,
     )
     assert "Lê Văn Tâm" in visit.note
-    r = c.post(_url("loan_visit", loan), data)  # the double submit
+    r = c.post(loan_url("loan_visit", loan), data)  # the double submit
     assert r.status_code == 302
     assert FollowUpVisit.objects.filter(loan=loan).count() == 1
-    body = c.get(_url("loan_detail", loan)).content.decode()
+    body = c.get(loan_url("loan_detail", loan)).content.decode()
     assert "Đã ghi kết quả kiểm tra" in body
     assert "cdcs_lb1 · Cùng kiểm tra: ông Lê Văn Tâm" in body  # who checked, on the loan page
 
 
 def test_visit_bad_input_is_shown_by_its_field_and_writes_nothing(as_user, officers, loan):
     c = as_user(officers.grassroots)
-    key = _key(c.get(_url("loan_visit", loan)))
-    before = _counts()
+    key = idempotency_key(c.get(loan_url("loan_visit", loan)))
+    before = row_counts()
     r = c.post(
-        _url("loan_visit", loan),
+        loan_url("loan_visit", loan),
         {"idempotency_key": key, "visited_on": "", "purpose_verified": "", "jobs_confirmed": "-1"},
     )
-    _error_on(r, "visited_on")
-    _error_on(r, "purpose_verified")
-    _error_on(r, "jobs_confirmed")
+    field_error(r, "visited_on")
+    field_error(r, "purpose_verified")
+    field_error(r, "jobs_confirmed")
     # The service's refusal (a date before the disbursement) next to the date.
     r = c.post(
-        _url("loan_visit", loan),
+        loan_url("loan_visit", loan),
         {
             "idempotency_key": key,
             "visited_on": (loan.disbursed_on - timedelta(days=3)).isoformat(),
@@ -165,46 +138,46 @@ def test_visit_bad_input_is_shown_by_its_field_and_writes_nothing(as_user, offic
             "jobs_confirmed": "1",
         },
     )
-    assert "từ ngày giải ngân đến hôm nay" in _error_on(r, "visited_on")
-    assert _counts() == before
+    assert "từ ngày giải ngân đến hôm nay" in field_error(r, "visited_on")
+    assert row_counts() == before
 
 
 def test_visit_of_another_union_is_404_and_auditors_403(as_user, officers, loan, other_loan):
-    assert as_user(officers.grassroots).get(_url("loan_visit", other_loan)).status_code == 404
-    assert as_user(officers.grassroots_lb2).get(_url("loan_visit", loan)).status_code == 404
-    assert as_user(officers.superior).get(_url("loan_visit", other_loan)).status_code == 404
-    assert as_user(officers.superior).get(_url("loan_visit", loan)).status_code == 200
-    assert as_user(officers.auditor).get(_url("loan_visit", loan)).status_code == 403
-    before = _counts()
-    r = as_user(officers.auditor).post(_url("loan_visit", loan), {"jobs_confirmed": "1"})
-    assert r.status_code == 403 and _counts() == before
+    assert as_user(officers.grassroots).get(loan_url("loan_visit", other_loan)).status_code == 404
+    assert as_user(officers.grassroots_lb2).get(loan_url("loan_visit", loan)).status_code == 404
+    assert as_user(officers.superior).get(loan_url("loan_visit", other_loan)).status_code == 404
+    assert as_user(officers.superior).get(loan_url("loan_visit", loan)).status_code == 200
+    assert as_user(officers.auditor).get(loan_url("loan_visit", loan)).status_code == 403
+    before = row_counts()
+    r = as_user(officers.auditor).post(loan_url("loan_visit", loan), {"jobs_confirmed": "1"})
+    assert r.status_code == 403 and row_counts() == before
 
 
 def test_misuse_found_on_a_visit_recalls_the_loan_after_confirmation(as_user, officers, loan):
     c = as_user(officers.fund)
-    page = c.get(_url("loan_visit", loan))
+    page = c.get(loan_url("loan_visit", loan))
     data = {
-        "idempotency_key": _key(page),
+        "idempotency_key": idempotency_key(page),
         "visited_on": today().isoformat(),
         "purpose_verified": "no",
         "jobs_confirmed": "0",
         "note": "Không mua máy may, dùng vốn trả nợ khác",
         "recall": "on",
     }
-    r = _confirmed(c, _url("loan_visit", loan), data)
+    r = _confirmed(c, loan_url("loan_visit", loan), data)
     assert r.status_code == 302
     loan.refresh_from_db()
     assert loan.recalled_on == today()
     assert ScheduleRevision.objects.get(loan=loan).kind == ScheduleRevision.Kind.RECALL
-    assert _confirmed(c, _url("loan_visit", loan), data).status_code == 302
+    assert _confirmed(c, loan_url("loan_visit", loan), data).status_code == 302
     assert FollowUpVisit.objects.filter(loan=loan).count() == 1
 
 
 def test_recall_box_needs_misuse(as_user, officers, loan):
     c = as_user(officers.fund)
-    key = _key(c.get(_url("loan_visit", loan)))
+    key = idempotency_key(c.get(loan_url("loan_visit", loan)))
     r = c.post(
-        _url("loan_visit", loan),
+        loan_url("loan_visit", loan),
         {
             "idempotency_key": key,
             "visited_on": today().isoformat(),
@@ -213,7 +186,7 @@ def test_recall_box_needs_misuse(as_user, officers, loan):
             "recall": "on",
         },
     )
-    assert "sai mục đích" in _error_on(r, "recall")
+    assert "sai mục đích" in field_error(r, "recall")
     assert not FollowUpVisit.objects.exists()
 
 
@@ -226,13 +199,17 @@ def test_reverse_a_repayment_with_confirmation_once(as_user, officers, loan):
     loan.refresh_from_db()
     before_outstanding = loan.outstanding_principal
     c = as_user(officers.fund)
-    page = c.get(_url("loan_repayment_reverse", loan))
+    page = c.get(loan_url("loan_repayment_reverse", loan))
     assert page.status_code == 200
     assert f'value="{rep.pk}" selected' in page.content.decode()
-    data = {"idempotency_key": _key(page), "repayment": rep.pk, "reason": "Ghi nhầm người vay"}
+    data = {
+        "idempotency_key": idempotency_key(page),
+        "repayment": rep.pk,
+        "reason": "Ghi nhầm người vay",
+    }
     entries = JournalEntry.objects.count()
-    r = _confirmed(c, _url("loan_repayment_reverse", loan), data)
-    assert r.status_code == 302 and r["Location"] == _url("loan_detail", loan)
+    r = _confirmed(c, loan_url("loan_repayment_reverse", loan), data)
+    assert r.status_code == 302 and r["Location"] == loan_url("loan_detail", loan)
     rep.refresh_from_db()
     loan.refresh_from_db()
     assert rep.reversal_entry_id is not None and rep.reversal_reason == "Ghi nhầm người vay"
@@ -241,7 +218,7 @@ def test_reverse_a_repayment_with_confirmation_once(as_user, officers, loan):
     # The reversal entry mirrors the repayment: 1121 credited with the amount.
     bank = Posting.objects.get(entry=rep.reversal_entry, account__code="1121")
     assert bank.amount.amount == -rep.amount.amount
-    r = c.post(_url("loan_repayment_reverse", loan), {**data, "confirmed": "1"})
+    r = c.post(loan_url("loan_repayment_reverse", loan), {**data, "confirmed": "1"})
     assert r.status_code == 302
     assert JournalEntry.objects.count() == entries + 1
 
@@ -250,19 +227,19 @@ def test_reverse_needs_a_reason_and_the_latest_repayment(as_user, officers, loan
     first = _pay(loan, amount=1_000_000, days_ago=3)
     _pay(loan, amount=500_000, days_ago=1)
     c = as_user(officers.fund)
-    key = _key(c.get(_url("loan_repayment_reverse", loan)))
-    before = _counts()
+    key = idempotency_key(c.get(loan_url("loan_repayment_reverse", loan)))
+    before = row_counts()
     r = c.post(
-        _url("loan_repayment_reverse", loan),
+        loan_url("loan_repayment_reverse", loan),
         {"idempotency_key": key, "repayment": first.pk, "reason": ""},
     )
-    assert "lý do" in _error_on(r, "reason")
+    assert "lý do" in field_error(r, "reason")
     r = c.post(
-        _url("loan_repayment_reverse", loan),
+        loan_url("loan_repayment_reverse", loan),
         {"idempotency_key": key, "repayment": first.pk, "reason": "Nhầm", "confirmed": "1"},
     )
-    assert "trước lần trả nợ" in _error_on(r, "repayment")
-    assert _counts() == before
+    assert "trước lần trả nợ" in field_error(r, "repayment")
+    assert row_counts() == before
 
 
 def test_reverse_one_line_of_a_remittance(as_user, officers, loan, borrower, product):
@@ -281,23 +258,33 @@ def test_reverse_one_line_of_a_remittance(as_user, officers, loan, borrower, pro
     )
     line = Repayment.objects.get(batch=batch, loan=loan)
     c = as_user(officers.fund)
-    page = c.get(_url("loan_repayment_reverse", loan))
+    page = c.get(loan_url("loan_repayment_reverse", loan))
     assert "PT-07" in page.content.decode()
-    data = {"idempotency_key": _key(page), "repayment": line.pk, "reason": "Thu nhầm"}
-    assert _confirmed(c, _url("loan_repayment_reverse", loan), data).status_code == 302
+    data = {"idempotency_key": idempotency_key(page), "repayment": line.pk, "reason": "Thu nhầm"}
+    assert _confirmed(c, loan_url("loan_repayment_reverse", loan), data).status_code == 302
     line.refresh_from_db()
     assert line.reversal_entry_id is not None
-    body = c.get(_url("loan_detail", loan)).content.decode()
+    body = c.get(loan_url("loan_detail", loan)).content.decode()
     assert f"Hủy lần trả nợ #{line.pk}" in body and "Thu nhầm" in body
     assert Repayment.objects.get(batch=batch, loan=second).reversal_entry_id is None
 
 
 def test_reverse_is_the_funds_job(as_user, officers, loan, other_loan):
     _pay(loan)
-    assert as_user(officers.grassroots).get(_url("loan_repayment_reverse", loan)).status_code == 403
-    assert as_user(officers.superior).get(_url("loan_repayment_reverse", loan)).status_code == 403
-    assert as_user(officers.auditor).get(_url("loan_repayment_reverse", loan)).status_code == 403
-    assert as_user(officers.other_fund).get(_url("loan_repayment_reverse", loan)).status_code == 404
+    assert (
+        as_user(officers.grassroots).get(loan_url("loan_repayment_reverse", loan)).status_code
+        == 403
+    )
+    assert (
+        as_user(officers.superior).get(loan_url("loan_repayment_reverse", loan)).status_code == 403
+    )
+    assert (
+        as_user(officers.auditor).get(loan_url("loan_repayment_reverse", loan)).status_code == 403
+    )
+    assert (
+        as_user(officers.other_fund).get(loan_url("loan_repayment_reverse", loan)).status_code
+        == 404
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,11 +298,11 @@ def _request_page(loan) -> str:
 
 def test_reschedule_asked_by_the_union_approved_by_the_fund(as_user, officers, loan):
     union = as_user(officers.grassroots)
-    page = union.get(_url("loan_reschedule", loan))
+    page = union.get(loan_url("loan_reschedule", loan))
     body = page.content.decode()
     assert page.status_code == 200 and 'name="requested_by"' not in body
     data = {
-        "idempotency_key": _key(page),
+        "idempotency_key": idempotency_key(page),
         "effective_date": today().isoformat(),
         "term": "18",
         "method": loan.method,
@@ -323,18 +310,18 @@ def test_reschedule_asked_by_the_union_approved_by_the_fund(as_user, officers, l
         "reason": "Người vay ốm dài ngày, thu nhập giảm",
     }
     entries = JournalEntry.objects.count()
-    r = union.post(_url("loan_reschedule", loan), data)
-    assert r.status_code == 302 and r["Location"] == _url("loan_detail", loan)
-    assert union.post(_url("loan_reschedule", loan), data).status_code == 302  # double submit
+    r = union.post(loan_url("loan_reschedule", loan), data)
+    assert r.status_code == 302 and r["Location"] == loan_url("loan_detail", loan)
+    assert union.post(loan_url("loan_reschedule", loan), data).status_code == 302  # double submit
     req = LoanChangeRequest.objects.get(loan=loan)
     assert (req.status, req.requested_by, req.terms["term"]) == ("pending", officers.grassroots, 18)
     loan.refresh_from_db()
     assert loan.schedule_version == 1  # nothing changes until a fund officer approves
 
     # The loan page shows the pending request and no longer offers to ask again.
-    body = union.get(_url("loan_detail", loan)).content.decode()
+    body = union.get(loan_url("loan_detail", loan)).content.decode()
     assert 'data-testid="pending-requests"' in body and _request_page(loan) in body
-    assert _url("loan_reschedule", loan) not in body
+    assert loan_url("loan_reschedule", loan) not in body
     # The requester can only withdraw; a fund officer decides, from the list or the loan.
     own = union.get(_request_page(loan)).content.decode()
     assert 'id="withdraw-form"' in own and 'id="approve-form"' not in own
@@ -346,9 +333,9 @@ def test_reschedule_asked_by_the_union_approved_by_the_fund(as_user, officers, l
     page = fund.get(_request_page(loan))
     body = page.content.decode()
     assert 'id="approve-form"' in body and "Người vay ốm dài ngày" in body
-    approve = {"decision": "approve", "idempotency_key": _key(page)}
+    approve = {"decision": "approve", "idempotency_key": idempotency_key(page)}
     r = fund.post(_request_page(loan), approve)
-    assert r.status_code == 302 and r["Location"] == _url("loan_detail", loan)
+    assert r.status_code == 302 and r["Location"] == loan_url("loan_detail", loan)
     assert fund.post(
         reverse("loans:change_request_detail", args=[req.pk]), approve
     ).status_code in (
@@ -363,7 +350,7 @@ def test_reschedule_asked_by_the_union_approved_by_the_fund(as_user, officers, l
     assert JournalEntry.objects.count() == entries  # no money moves
     req.refresh_from_db()
     assert (req.status, req.revision) == ("approved", revision)
-    body = fund.get(_url("loan_detail", loan)).content.decode()
+    body = fund.get(loan_url("loan_detail", loan)).content.decode()
     decisions = body.split('data-testid="decisions"', 1)[1].split("</table>", 1)[0]
     assert "Cơ cấu lại thời hạn trả nợ" in decisions and "18 kỳ từ" in decisions
     assert "cdcs_lb1 → quy_lap" in decisions
@@ -371,22 +358,22 @@ def test_reschedule_asked_by_the_union_approved_by_the_fund(as_user, officers, l
 
 def test_a_request_is_not_decided_by_its_requester_and_can_be_rejected(as_user, officers, loan):
     me = as_user(officers.fund)
-    page = me.get(_url("loan_write_off", loan))
-    r = me.post(_url("loan_write_off", loan), _write_off_data(_key(page), officers))
+    page = me.get(loan_url("loan_write_off", loan))
+    r = me.post(loan_url("loan_write_off", loan), write_off_data(idempotency_key(page), officers))
     assert r.status_code == 302
     url = _request_page(loan)
     own = me.get(url)
     assert 'id="approve-form"' not in own.content.decode()
     # Forced anyway: refused, nothing written.
-    before = _counts()
+    before = row_counts()
     r = me.post(url, {"decision": "approve", "idempotency_key": "x-1"})
     assert r.status_code == 400 and "cần một cán bộ quỹ khác" in r.content.decode()
-    assert _counts() == before
+    assert row_counts() == before
     # Another fund officer rejects: a reason is required, then the requester reads it.
     checker = as_user(officers.checker)
     r = checker.post(url, {"decision": "reject", "note": ""})
     assert r.status_code == 400 and 'data-field="note"' in r.content.decode()
-    assert _counts() == before
+    assert row_counts() == before
     r = checker.post(url, {"decision": "reject", "note": "Chưa đủ hồ sơ chứng minh thiệt hại"})
     assert r.status_code == 302
     body = me.get(url).content.decode()
@@ -401,8 +388,8 @@ def test_a_request_is_not_decided_by_its_requester_and_can_be_rejected(as_user, 
 
 def test_reschedule_refusals_by_field(as_user, officers, loan):
     c = as_user(officers.fund)
-    key = _key(c.get(_url("loan_reschedule", loan)))
-    before = _counts()
+    key = idempotency_key(c.get(loan_url("loan_reschedule", loan)))
+    before = row_counts()
     base = {
         "idempotency_key": key,
         "effective_date": today().isoformat(),
@@ -411,46 +398,46 @@ def test_reschedule_refusals_by_field(as_user, officers, loan):
         "reason": "Khó khăn",
         "confirmed": "1",
     }
-    r = c.post(_url("loan_reschedule", loan), {**base, "first_due_date": today().isoformat()})
-    assert "sau ngày hiệu lực" in _error_on(r, "first_due_date")
-    r = c.post(_url("loan_reschedule", loan), {**base, "term": "0", "reason": ""})
-    _error_on(r, "term")
-    _error_on(r, "reason")
-    assert _counts() == before
+    r = c.post(loan_url("loan_reschedule", loan), {**base, "first_due_date": today().isoformat()})
+    assert "sau ngày hiệu lực" in field_error(r, "first_due_date")
+    r = c.post(loan_url("loan_reschedule", loan), {**base, "term": "0", "reason": ""})
+    field_error(r, "term")
+    field_error(r, "reason")
+    assert row_counts() == before
 
 
 def test_waive_interest_that_fell_due(as_user, officers, loan):
     c = as_user(officers.fund)
-    page = c.get(_url("loan_interest_waive", loan))
+    page = c.get(loan_url("loan_interest_waive", loan))
     assert page.status_code == 200
     data = {
-        "idempotency_key": _key(page),
+        "idempotency_key": idempotency_key(page),
         "waived_on": today().isoformat(),
         "interest": "on",
         "reason": "Hộ gặp hỏa hoạn",
     }
-    r = _confirmed(c, _url("loan_interest_waive", loan), data)
+    r = _confirmed(c, loan_url("loan_interest_waive", loan), data)
     assert r.status_code == 302
     waiver = InterestWaiver.objects.get(loan=loan)
     assert waiver.interest.amount > 0 and waiver.penalty.amount == 0
     loan.refresh_from_db()
     assert loan.interest_waived_on == today()
-    assert _confirmed(c, _url("loan_interest_waive", loan), data).status_code == 302
+    assert _confirmed(c, loan_url("loan_interest_waive", loan), data).status_code == 302
     assert InterestWaiver.objects.count() == 1
 
 
 def test_waive_nothing_chosen_or_nothing_due(as_user, officers, loan, other_loan):
     c = as_user(officers.fund)
-    key = _key(c.get(_url("loan_interest_waive", loan)))
-    before = _counts()
+    key = idempotency_key(c.get(loan_url("loan_interest_waive", loan)))
+    before = row_counts()
     r = c.post(
-        _url("loan_interest_waive", loan),
+        loan_url("loan_interest_waive", loan),
         {"idempotency_key": key, "waived_on": today().isoformat(), "reason": "x"},
     )
-    assert "miễn lãi" in _error_on(r, "interest")
+    assert "miễn lãi" in field_error(r, "interest")
     # other_loan was disbursed 10 days ago: nothing has fallen due yet.
     r = c.post(
-        _url("loan_interest_waive", other_loan),
+        loan_url("loan_interest_waive", other_loan),
         {
             "idempotency_key": key,
             "waived_on": today().isoformat(),
@@ -459,37 +446,27 @@ def test_waive_nothing_chosen_or_nothing_due(as_user, officers, loan, other_loan
             "confirmed": "1",
         },
     )
-    assert "không có lãi" in _error_on(r, "interest")
-    assert _counts() == before
+    assert "không có lãi" in field_error(r, "interest")
+    assert row_counts() == before
 
 
 # --------------------------------------------------------------------------------------------
 # Write-off and recovery
 
 
-def _write_off_data(key, officers, **extra):
-    return {
-        "idempotency_key": key,
-        "written_off_on": today().isoformat(),
-        "cause": "natural_disaster",
-        "note": "Lũ cuốn trôi cửa hàng",
-        **extra,
-    }
-
-
 def test_write_off_then_recover(as_user, officers, loan):
     c = as_user(officers.fund)
-    assert 'data-testid="arrears"' in c.get(_url("loan_detail", loan)).content.decode()
+    assert 'data-testid="arrears"' in c.get(loan_url("loan_detail", loan)).content.decode()
     # The superior union asks; the fund officer approves.
     union = as_user(officers.superior)
-    page = union.get(_url("loan_write_off", loan))
+    page = union.get(loan_url("loan_write_off", loan))
     assert page.status_code == 200
     assert "Thiên tai" in page.content.decode()
-    data = _write_off_data(_key(page), officers)
-    assert union.post(_url("loan_write_off", loan), data).status_code == 302
+    data = write_off_data(idempotency_key(page), officers)
+    assert union.post(loan_url("loan_write_off", loan), data).status_code == 302
     page = c.get(_request_page(loan))
     assert "Dự phòng rủi ro đã trích" in page.content.decode()
-    approve = {"decision": "approve", "idempotency_key": _key(page)}
+    approve = {"decision": "approve", "idempotency_key": idempotency_key(page)}
     r = c.post(_request_page(loan), approve)
     assert r.status_code == 302
     loan.refresh_from_db()
@@ -506,22 +483,22 @@ def test_write_off_then_recover(as_user, officers, loan):
 
     # The loan page now offers the recovery, and no longer the write-off; the overdue first
     # installment is no longer shown as arrears (it was before the write-off).
-    body = c.get(_url("loan_detail", loan)).content.decode()
+    body = c.get(loan_url("loan_detail", loan)).content.decode()
     assert 'data-testid="arrears"' not in body
-    assert _url("loan_write_off_recovery", loan) in body
-    assert _url("loan_write_off", loan) + '"' not in body
-    page = c.get(_url("loan_write_off_recovery", loan))
-    key = _key(page)
-    before = _counts()
+    assert loan_url("loan_write_off_recovery", loan) in body
+    assert loan_url("loan_write_off", loan) + '"' not in body
+    page = c.get(loan_url("loan_write_off_recovery", loan))
+    key = idempotency_key(page)
+    before = row_counts()
     r = c.post(
-        _url("loan_write_off_recovery", loan),
+        loan_url("loan_write_off_recovery", loan),
         {"idempotency_key": key, "amount": "13.000.000", "received_on": today().isoformat()},
     )
-    assert "vượt quá" in _error_on(r, "amount")
-    assert _counts() == before
+    assert "vượt quá" in field_error(r, "amount")
+    assert row_counts() == before
     data = {"idempotency_key": key, "amount": "2.000.000", "received_on": today().isoformat()}
-    assert c.post(_url("loan_write_off_recovery", loan), data).status_code == 302
-    assert c.post(_url("loan_write_off_recovery", loan), data).status_code == 302
+    assert c.post(loan_url("loan_write_off_recovery", loan), data).status_code == 302
+    assert c.post(loan_url("loan_write_off_recovery", loan), data).status_code == 302
     recovery = WriteOffRecovery.objects.get(loan=loan)
     legs = {
         p.account.code: p.amount.amount
@@ -529,7 +506,7 @@ def test_write_off_then_recover(as_user, officers, loan):
     }
     assert legs == {"1121": Decimal(2_000_000), "7111": Decimal(-2_000_000)}
     # The loan page keeps the record of both decisions, for every role that can see the loan.
-    body = as_user(officers.auditor).get(_url("loan_detail", loan)).content.decode()
+    body = as_user(officers.auditor).get(loan_url("loan_detail", loan)).content.decode()
     decisions = body.split('data-testid="decisions"', 1)[1].split("</table>", 1)[0]
     assert "Thiên tai, dịch bệnh — Lũ cuốn trôi cửa hàng" in decisions
     assert "12.000.000 ₫" in decisions and "2.000.000 ₫" in decisions
@@ -538,21 +515,23 @@ def test_write_off_then_recover(as_user, officers, loan):
 
 def test_write_off_refusals_by_field(as_user, officers, loan):
     c = as_user(officers.fund)
-    key = _key(c.get(_url("loan_write_off", loan)))
-    before = _counts()
-    r = c.post(_url("loan_write_off", loan), _write_off_data(key, officers, cause="other", note=""))
-    _error_on(r, "note")
-    r = c.post(_url("loan_write_off", loan), _write_off_data(key, officers, cause="flood"))
-    _error_on(r, "cause")
+    key = idempotency_key(c.get(loan_url("loan_write_off", loan)))
+    before = row_counts()
     r = c.post(
-        _url("loan_write_off", loan),
-        _write_off_data(
+        loan_url("loan_write_off", loan), write_off_data(key, officers, cause="other", note="")
+    )
+    field_error(r, "note")
+    r = c.post(loan_url("loan_write_off", loan), write_off_data(key, officers, cause="flood"))
+    field_error(r, "cause")
+    r = c.post(
+        loan_url("loan_write_off", loan),
+        write_off_data(
             key, officers, written_off_on=(today() + timedelta(days=1)).isoformat(), confirmed="1"
         ),
     )
-    assert "sau ngày hôm nay" in _error_on(r, "written_off_on")
-    assert _counts() == before
-    assert as_user(officers.auditor).get(_url("loan_write_off", loan)).status_code == 403
+    assert "sau ngày hôm nay" in field_error(r, "written_off_on")
+    assert row_counts() == before
+    assert as_user(officers.auditor).get(loan_url("loan_write_off", loan)).status_code == 403
 
 
 # --------------------------------------------------------------------------------------------
@@ -561,36 +540,36 @@ def test_write_off_refusals_by_field(as_user, officers, loan):
 
 def test_close_refused_while_owed_then_after_payoff(as_user, officers, loan):
     c = as_user(officers.fund)
-    page = c.get(_url("loan_close", loan))
+    page = c.get(loan_url("loan_close", loan))
     assert page.status_code == 200
-    key = _key(page)
-    before = _counts()
+    key = idempotency_key(page)
+    before = row_counts()
     r = c.post(
-        _url("loan_close", loan),
+        loan_url("loan_close", loan),
         {"idempotency_key": key, "closed_on": today().isoformat(), "confirmed": "1"},
     )
-    assert "chưa trả hết nợ" in _error_on(r, "apply_savings")
-    assert _counts() == before
+    assert "chưa trả hết nợ" in field_error(r, "apply_savings")
+    assert row_counts() == before
     quote = full_payoff_quote(loan=loan, on=today())
     repayment_post(loan=loan, amount=quote.total, paid_on=today(), idempotency_key=new_key("p"))
     loan.refresh_from_db()
     assert loan.status == LoanStatus.CLOSED
     data = {"idempotency_key": key, "closed_on": today().isoformat()}
-    assert _confirmed(c, _url("loan_close", loan), data).status_code == 302
-    assert _confirmed(c, _url("loan_close", loan), data).status_code == 302
+    assert _confirmed(c, loan_url("loan_close", loan), data).status_code == 302
+    assert _confirmed(c, loan_url("loan_close", loan), data).status_code == 302
     assert LoanClosure.objects.filter(loan=loan).count() == 1
     # Closed with its savings: the close and the reversal are no longer offered.
-    body = c.get(_url("loan_detail", loan)).content.decode()
-    assert _url("loan_close", loan) not in body
-    assert _url("loan_repayment_reverse", loan) not in body
+    body = c.get(loan_url("loan_detail", loan)).content.decode()
+    assert loan_url("loan_close", loan) not in body
+    assert loan_url("loan_repayment_reverse", loan) not in body
 
 
 def test_recall_after_a_misuse_visit(as_user, officers, loan):
     c = as_user(officers.fund)
-    key = _key(c.get(_url("loan_visit", loan)))
-    before = _counts()
+    key = idempotency_key(c.get(loan_url("loan_visit", loan)))
+    before = row_counts()
     r = c.post(
-        _url("loan_recall", loan),
+        loan_url("loan_recall", loan),
         {
             "idempotency_key": key,
             "recalled_on": today().isoformat(),
@@ -599,7 +578,7 @@ def test_recall_after_a_misuse_visit(as_user, officers, loan):
         },
     )
     assert "Chưa có lần kiểm tra" in r.content.decode() and r.status_code == 400
-    assert _counts() == before
+    assert row_counts() == before
     visit = followup_visit_record(
         loan=loan,
         visited_on=today(),
@@ -607,16 +586,16 @@ def test_recall_after_a_misuse_visit(as_user, officers, loan):
         jobs_confirmed=0,
         actor=officers.grassroots,
     )
-    page = c.get(_url("loan_recall", loan))
+    page = c.get(loan_url("loan_recall", loan))
     assert page.status_code == 200
     data = {
-        "idempotency_key": _key(page),
+        "idempotency_key": idempotency_key(page),
         "recalled_on": today().isoformat(),
         "visit": visit.pk,
         "reason": "Dùng vốn sai mục đích",
     }
-    assert _confirmed(c, _url("loan_recall", loan), data).status_code == 302
-    assert _confirmed(c, _url("loan_recall", loan), data).status_code == 302
+    assert _confirmed(c, loan_url("loan_recall", loan), data).status_code == 302
+    assert _confirmed(c, loan_url("loan_recall", loan), data).status_code == 302
     loan.refresh_from_db()
     assert loan.recalled_on == today()
     revision = ScheduleRevision.objects.get(loan=loan)
@@ -634,8 +613,8 @@ def test_fund_pages_answer_404_for_another_funds_loan(as_user, officers, loan):
         "loan_recall",
         "loan_visit",
     ):
-        assert as_user(officers.other_fund).get(_url(name, loan)).status_code == 404, name
-        assert as_user(officers.grassroots).get(_url(name, loan)).status_code in (
+        assert as_user(officers.other_fund).get(loan_url(name, loan)).status_code == 404, name
+        assert as_user(officers.grassroots).get(loan_url(name, loan)).status_code in (
             200,
             302,
             403,
@@ -647,10 +626,10 @@ def test_the_pages_in_english(as_user, officers, loan):
 
     c = as_user(officers.fund)
     c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    body = c.get(_url("loan_write_off", loan)).content.decode()
+    body = c.get(loan_url("loan_write_off", loan)).content.decode()
     assert "Request a write-off" in body and "Provision held" in body
     assert "Đề nghị xử lý rủi ro" not in body
-    body = c.get(_url("loan_detail", loan)).content.decode()
+    body = c.get(loan_url("loan_detail", loan)).content.decode()
     assert "Follow-up visit" in body and "Request a rescheduling" in body
 
 
@@ -694,21 +673,21 @@ def test_every_string_of_these_pages_has_its_english():
 
 def test_confirmation_back_button_returns_to_the_filled_form(as_user, officers, loan):
     c = as_user(officers.fund)
-    page = c.get(_url("loan_interest_waive", loan))
+    page = c.get(loan_url("loan_interest_waive", loan))
     data = {
-        "idempotency_key": _key(page),
+        "idempotency_key": idempotency_key(page),
         "waived_on": today().isoformat(),
         "interest": "on",
         "reason": "Lũ cuốn trôi cửa hàng",
         "back": "1",
         "confirmed": "1",
     }
-    before = _counts()
-    r = c.post(_url("loan_interest_waive", loan), data)
+    before = row_counts()
+    r = c.post(loan_url("loan_interest_waive", loan), data)
     body = r.content.decode()
     assert r.status_code == 200 and 'id="action-form"' in body
     assert "Lũ cuốn trôi cửa hàng" in body  # the values typed are kept
-    assert _counts() == before
+    assert row_counts() == before
 
 
 def test_close_applies_the_savings_and_returns_the_rest(as_user, officers, org, borrower, capital):
@@ -726,11 +705,15 @@ def test_close_applies_the_savings_and_returns_the_rest(as_user, officers, org, 
     savings = borrower_savings_balance(loan=loan)
     assert savings == 1_200_000  # 10% of the loan, withheld at disbursement
     c = as_user(officers.fund)
-    page = c.get(_url("loan_close", loan))
+    page = c.get(loan_url("loan_close", loan))
     assert "1.200.000 ₫" in page.content.decode()  # the savings held, shown before deciding
-    data = {"idempotency_key": _key(page), "closed_on": today().isoformat(), "apply_savings": "on"}
-    assert _confirmed(c, _url("loan_close", loan), data).status_code == 302
-    assert _confirmed(c, _url("loan_close", loan), data).status_code == 302
+    data = {
+        "idempotency_key": idempotency_key(page),
+        "closed_on": today().isoformat(),
+        "apply_savings": "on",
+    }
+    assert _confirmed(c, loan_url("loan_close", loan), data).status_code == 302
+    assert _confirmed(c, loan_url("loan_close", loan), data).status_code == 302
     closure = LoanClosure.objects.get(loan=loan)
     loan.refresh_from_db()
     assert loan.status == LoanStatus.CLOSED and loan.outstanding_principal.amount == 0

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from loans.servicing.repayments import repayment_post
 from loans.tests.factories import BorrowerFactory, new_key, today
-from tests.web.conftest import disbursed_loan
+from loans.tests.helpers import disbursed_loan
 
 pytestmark = pytest.mark.django_db
 

@@ -11,35 +11,11 @@ from fund.models import AnnualPlan, AuditLog, CapitalMovement, CapitalSource, Pl
 from fund.selectors import capital_source_balance
 from fund.services import annual_plan_set, capital_source_create
 from loans.tests.factories import today
+from tests.web.helpers import error_fields, idempotency_key, plan_data
 
 pytestmark = pytest.mark.django_db
 
 BN = 1_000_000_000
-
-
-def _key(response) -> str:
-    html = response.content.decode()
-    return html.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
-
-
-def _errors(response) -> set[str]:
-    html = response.content.decode()
-    return {part.split('"', 1)[0] for part in html.split('data-field="')[1:]}
-
-
-def _plan_data(year, **over):
-    data = {
-        "year": year,
-        "disbursed_amount": "60.500.000.000",
-        "borrowers": "2000",
-        "loans": "2000",
-        "grassroots_unions": "300",
-        "jobs": "2300",
-        "note": "",
-        "reason": "",
-    }
-    data.update(over)
-    return data
 
 
 # Plans -----------------------------------------------------------------------------------------
@@ -52,29 +28,29 @@ def test_plan_set_change_with_reason_and_history(as_user, officers, org):
     page = c.get(url, {"year": year})
     assert page.status_code == 200 and 'id="plan-form"' in page.content.decode()
 
-    bad = c.post(url, _plan_data(year, borrowers="-1", disbursed_amount="mười tỷ"))
+    bad = c.post(url, plan_data(year, borrowers="-1", disbursed_amount="mười tỷ"))
     assert bad.status_code == 400
-    assert {"borrowers", "disbursed_amount"} <= _errors(bad)
+    assert {"borrowers", "disbursed_amount"} <= error_fields(bad)
     assert "Chỉ tiêu không được âm." in bad.content.decode()
     assert not AnnualPlan.objects.exists() and not AuditLog.objects.exists()
 
-    r = c.post(url, _plan_data(year))
+    r = c.post(url, plan_data(year))
     assert r.status_code == 302 and r["Location"].endswith(f"?year={year}")
     plan = AnnualPlan.objects.get(fund=org.fund, year=year)
     assert amount_of(plan.disbursed_amount) == 60_500_000_000 and plan.jobs == 2300
     # A double submit of the same figures records nothing more.
-    assert c.post(url, _plan_data(year)).status_code == 302
+    assert c.post(url, plan_data(year)).status_code == 302
     assert AuditLog.objects.filter(object_id=str(plan.pk), action="create").count() == 1
     assert not AuditLog.objects.filter(action="update").exists()
 
     # Changing an existing plan needs a reason; without one nothing is written.
-    r = c.post(url, _plan_data(year, jobs="2500"))
-    assert r.status_code == 400 and "reason" in _errors(r)
+    r = c.post(url, plan_data(year, jobs="2500"))
+    assert r.status_code == 400 and "reason" in error_fields(r)
     plan.refresh_from_db()
     assert plan.jobs == 2300 and not AuditLog.objects.filter(action="update").exists()
 
     reason = "LĐLĐ thành phố giao bổ sung chỉ tiêu việc làm"
-    assert c.post(url, _plan_data(year, jobs="2500", reason=reason)).status_code == 302
+    assert c.post(url, plan_data(year, jobs="2500", reason=reason)).status_code == 302
     plan.refresh_from_db()
     assert plan.jobs == 2500
     log = AuditLog.objects.get(action="update")
@@ -105,15 +81,15 @@ def test_plan_change_refused_by_the_split_writes_nothing(as_user, officers, org)
         split_url,
         {"superior_union": org.hbt.pk, "quarter": "0", "disbursed_amount": "5.000.000.000"},
     )
-    assert r.status_code == 400 and "disbursed_amount" in _errors(r)
+    assert r.status_code == 400 and "disbursed_amount" in error_fields(r)
     assert not PlanSplit.objects.filter(superior_union=org.hbt).exists()
 
     # Lowering the plan below its split is refused and leaves the plan as it was.
     r = c.post(
         reverse("fundweb:plan_set"),
-        _plan_data(year, disbursed_amount="5.000.000.000", reason="Giảm chỉ tiêu"),
+        plan_data(year, disbursed_amount="5.000.000.000", reason="Giảm chỉ tiêu"),
     )
-    assert r.status_code == 400 and "disbursed_amount" in _errors(r)
+    assert r.status_code == 400 and "disbursed_amount" in error_fields(r)
     plan.refresh_from_db()
     assert amount_of(plan.disbursed_amount) == 10 * BN
     assert not AuditLog.objects.filter(action="update").exists()
@@ -122,7 +98,7 @@ def test_plan_change_refused_by_the_split_writes_nothing(as_user, officers, org)
     form = c.get(split_url, {"superior_union": org.lb.pk, "quarter": 0}).content.decode()
     assert 'value="6000000000"' in form
     data = {"superior_union": org.lb.pk, "quarter": "0", "disbursed_amount": "7.000.000.000"}
-    assert "reason" in _errors(c.post(split_url, data))
+    assert "reason" in error_fields(c.post(split_url, data))
     assert c.post(split_url, {**data, "reason": "Điều chỉnh giữa năm"}).status_code == 302
     split.refresh_from_db()
     assert amount_of(split.disbursed_amount) == 7 * BN
@@ -141,7 +117,7 @@ def test_plan_pages_refuse_other_roles(as_user, officers, org):
         c = as_user(user)
         for url in urls:
             assert c.get(url).status_code == 403
-            r = c.post(url, _plan_data(year, disbursed_amount="2.000.000.000", reason="x"))
+            r = c.post(url, plan_data(year, disbursed_amount="2.000.000.000", reason="x"))
             assert r.status_code == 403
     assert amount_of(AnnualPlan.objects.get(year=year).disbursed_amount) == BN
     assert AuditLog.objects.count() == before
@@ -175,13 +151,13 @@ def test_withdrawal_form_confirm_and_post_once(as_user, officers, org, capital):
     url = reverse("fundweb:capital_withdraw")
     page = c.get(url)
     assert page.status_code == 200
-    key = _key(page)
+    key = idempotency_key(page)
 
     # More than the source holds: refused next to the amount, nothing posted.
     r = c.post(url, _withdrawal(source, key, amount="2.000.000.000"))
-    assert r.status_code == 400 and "amount" in _errors(r)
+    assert r.status_code == 400 and "amount" in error_fields(r)
     r = c.post(url, _withdrawal(source, key, amount="0", effective_date="31/02/2026"))
-    assert r.status_code == 400 and {"amount", "effective_date"} <= _errors(r)
+    assert r.status_code == 400 and {"amount", "effective_date"} <= error_fields(r)
     assert not CapitalMovement.objects.filter(kind="withdrawal").exists()
 
     # Valid: a confirmation page first, still nothing posted.
@@ -214,7 +190,7 @@ def test_transfer_between_sources(as_user, officers, org, capital, donors):
     source = capital.source
     c = as_user(officers.fund)
     url = reverse("fundweb:capital_transfer")
-    key = _key(c.get(url))
+    key = idempotency_key(c.get(url))
     data = {
         "idempotency_key": key,
         "source": source.pk,
@@ -224,9 +200,9 @@ def test_transfer_between_sources(as_user, officers, org, capital, donors):
         "memo": "",
     }
     r = c.post(url, data)
-    assert r.status_code == 400 and "target_source" in _errors(r)
+    assert r.status_code == 400 and "target_source" in error_fields(r)
     r = c.post(url, {**data, "target_source": 987654})
-    assert r.status_code == 400 and "target_source" in _errors(r)
+    assert r.status_code == 400 and "target_source" in error_fields(r)
     data["target_source"] = donors.pk
     assert 'id="confirm-form"' in c.post(url, data).content.decode()
     assert not CapitalMovement.objects.filter(kind="transfer").exists()
@@ -284,7 +260,12 @@ def test_confirmation_rows_of_each_capital_movement(as_user, officers, capital, 
     ]
     for name, extra, rows in cases:
         url = reverse(name)
-        data = {"idempotency_key": _key(c.get(url)), "source": source.pk, **common, **extra}
+        data = {
+            "idempotency_key": idempotency_key(c.get(url)),
+            "source": source.pk,
+            **common,
+            **extra,
+        }
         r = c.post(url, data)
         assert r.status_code == 200
         assert _confirmation_rows(r) == [*rows, ("Diễn giải", "—")]
@@ -321,7 +302,7 @@ def test_allocation_set_and_remove(as_user, officers, org, capital):
     bad = {"superior_union": org.other_su.pk, "amount": "-5", "valid_from": "hôm nay"}
     r = c.post(url, bad)
     assert r.status_code == 400
-    assert {"superior_union", "amount", "valid_from"} <= _errors(r)
+    assert {"superior_union", "amount", "valid_from"} <= error_fields(r)
     assert not LendingAllocation.objects.exists()
 
     data = {
@@ -368,14 +349,14 @@ def test_plan_split_for_a_grassroots_union_by_its_code(as_user, officers, org):
         (org.other_gu.code, "grassroots_code"),  # another fund's
     ]:
         r = c.post(url, {"grassroots_code": code, "quarter": "0", "disbursed_amount": "1"})
-        assert r.status_code == 400 and field in _errors(r), code
+        assert r.status_code == 400 and field in error_fields(r), code
     r = c.post(url, {"grassroots_code": "LB-999", "quarter": "0", "disbursed_amount": "1"})
     assert "Quỹ không có công đoàn cơ sở mã LB-999." in r.content.decode()
     # Beyond what its superior union was given.
     r = c.post(
         url, {"grassroots_code": org.lb1.code, "quarter": "0", "disbursed_amount": "5.000.000.000"}
     )
-    assert r.status_code == 400 and "disbursed_amount" in _errors(r)
+    assert r.status_code == 400 and "disbursed_amount" in error_fields(r)
     # Named under another superior union.
     r = c.post(
         url,
@@ -386,7 +367,7 @@ def test_plan_split_for_a_grassroots_union_by_its_code(as_user, officers, org):
             "disbursed_amount": "1.000.000.000",
         },
     )
-    assert r.status_code == 400 and "superior_union" in _errors(r)
+    assert r.status_code == 400 and "superior_union" in error_fields(r)
     assert (PlanSplit.objects.count(), AuditLog.objects.count()) == before
 
     # Accepted, the code typed in lower case; shown on the plans page with its edit link.
@@ -403,7 +384,7 @@ def test_plan_split_for_a_grassroots_union_by_its_code(as_user, officers, org):
     form = c.get(url, {"quarter": 1, "grassroots_union": org.lb1.pk}).content.decode()
     assert f'value="{org.lb1.code}"' in form and 'value="1500000000"' in form
     change = {**ok, "disbursed_amount": "2.000.000.000"}
-    assert "reason" in _errors(c.post(url, change))
+    assert "reason" in error_fields(c.post(url, change))
     assert c.post(url, {**change, "reason": "Thêm hộ vay"}).status_code == 302
     split.refresh_from_db()
     assert amount_of(split.disbursed_amount) == 2 * BN

@@ -5,44 +5,16 @@ from django.urls import reverse
 
 from loans.models import ApplicationStatus, Borrower, LoanApplication, Repayment, RepaymentBatch
 from loans.tests.factories import BorrowerFactory, application_to, today
+from tests.web.helpers import idempotency_key, proposal_data
 
 pytestmark = pytest.mark.django_db
-
-
-def _key(response) -> str:
-    return response.content.decode().split('name="idempotency_key" value="', 1)[1].split('"')[0]
-
-
-def _proposal(key, product, **changes):
-    data = {
-        "idempotency_key": key,
-        "full_name": "Lê Thị Mai",
-        "date_of_birth": "17/05/1985",
-        "sex": "female",
-        "national_id": "001185100999",
-        "household_status": "poor",
-        "phone": "0912000111",
-        "address": "Bồ Đề, Long Biên",
-        "certificate_number": "GCN-777/2026",
-        "certificate_date": (today().replace(day=1)).isoformat(),
-        "product": product.pk,
-        "amount": "20.000.000",
-        "term": "12",
-        "purpose_kind": "crafts",
-        "purpose": "Mua máy may",
-        "planned_jobs": "2",
-        "security_kind": "group",
-        "group_name": "Tổ vay vốn số 1",
-    }
-    data.update(changes)
-    return data
 
 
 def test_propose_registers_and_sends_once(as_user, officers, org, product):
     c = as_user(officers.grassroots)
     page = c.get(reverse("loans:propose"))
     assert page.status_code == 200
-    data = _proposal(_key(page), product)
+    data = proposal_data(idempotency_key(page), product)
     r = c.post(reverse("loans:propose"), data)
     assert r.status_code == 302, r.content.decode()[-3000:]
     app = LoanApplication.objects.get()
@@ -58,18 +30,18 @@ def test_propose_registers_and_sends_once(as_user, officers, org, product):
 
 def test_propose_bad_input_shows_field_errors_and_writes_nothing(as_user, officers, product):
     c = as_user(officers.grassroots)
-    key = _key(c.get(reverse("loans:propose")))
+    key = idempotency_key(c.get(reverse("loans:propose")))
     # A form-level error (CCCD too short) and a service refusal (amount above the product's).
-    r = c.post(reverse("loans:propose"), _proposal(key, product, national_id="123"))
+    r = c.post(reverse("loans:propose"), proposal_data(key, product, national_id="123"))
     assert r.status_code == 400
     assert 'data-field="national_id"' in r.content.decode()
-    r = c.post(reverse("loans:propose"), _proposal(key, product, amount="90.000.000"))
+    r = c.post(reverse("loans:propose"), proposal_data(key, product, amount="90.000.000"))
     body = r.content.decode()
     assert 'data-field="amount"' in body
     assert not Borrower.objects.filter(national_id="001185100999").exists()
     assert not LoanApplication.objects.exists()
     # A CCCD that does not match the date of birth: named by the service, next to the field.
-    r = c.post(reverse("loans:propose"), _proposal(key, product, date_of_birth="17/05/1990"))
+    r = c.post(reverse("loans:propose"), proposal_data(key, product, date_of_birth="17/05/1990"))
     assert 'data-field="' in r.content.decode()
     assert not Borrower.objects.filter(national_id="001185100999").exists()
 
@@ -84,7 +56,7 @@ def test_collections_sheet_entry_and_pdf(as_user, officers, loan):
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     data = {
-        "idempotency_key": _key(page),
+        "idempotency_key": idempotency_key(page),
         "receipt_number": "PT-01/2026",
         "paid_on": today().isoformat(),
         f"amount_{loan.pk}": "1.200.000",
@@ -110,7 +82,7 @@ def test_collections_service_refusal_is_shown(as_user, officers, loan):
     c = as_user(officers.grassroots)
     page = c.get(reverse("loans:collections"))
     data = {
-        "idempotency_key": _key(page),
+        "idempotency_key": idempotency_key(page),
         "receipt_number": "PT-02/2026",
         "paid_on": today().isoformat(),
         f"amount_{loan.pk}": "900.000.000",
@@ -164,9 +136,12 @@ def test_superior_unions_figures_and_review(as_user, officers, org, product, loa
     page = c.get(reverse("loans:application_detail", args=[app.pk]))
     url = reverse("loans:application_review", args=[app.pk])
     # "return" needs a reason: the error is shown next to the note.
-    r = c.post(url, {"idempotency_key": _key(page), "decision": "return", "note": ""})
+    r = c.post(url, {"idempotency_key": idempotency_key(page), "decision": "return", "note": ""})
     assert r.status_code == 400 and 'data-field="note"' in r.content.decode()
-    r = c.post(url, {"idempotency_key": _key(page), "decision": "approve", "note": "Đủ điều kiện"})
+    r = c.post(
+        url,
+        {"idempotency_key": idempotency_key(page), "decision": "approve", "note": "Đủ điều kiện"},
+    )
     assert r.status_code == 302
     app.refresh_from_db()
     assert app.status == ApplicationStatus.REVIEWED and app.reviewed_by == officers.superior
@@ -194,10 +169,10 @@ def test_new_application_for_a_registered_member(as_user, officers, org, product
     page = c.get(reverse("loans:borrower_detail", args=[member.pk]))
     assert reverse("loans:borrower_apply", args=[member.pk]) in page.content.decode()
     url = reverse("loans:borrower_apply", args=[member.pk])
-    key = _key(c.get(url))
+    key = idempotency_key(c.get(url))
     data = {
         k: v
-        for k, v in _proposal(key, product).items()
+        for k, v in proposal_data(key, product).items()
         if k in ("idempotency_key", "product", "amount", "term", "purpose_kind", "purpose")
         or k in ("planned_jobs", "security_kind", "group_name")
     }

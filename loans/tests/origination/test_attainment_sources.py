@@ -12,16 +12,14 @@ from fund.errors import PermissionRefused
 from fund.models import AnnualPlan
 from fund.services import grassroots_union_move
 from loans.errors import LoanError
-from loans.origination.disbursement import loan_disburse
 from loans.servicing.visits import followup_visit_record
 from loans.tests.factories import (
     BorrowerFactory,
     DaysFromToday,
-    application_to,
-    new_key,
     on_run_day,
     today,
 )
+from loans.tests.helpers import lend
 
 pytestmark = pytest.mark.django_db
 
@@ -29,30 +27,19 @@ D1 = today() - timedelta(days=40)
 D2 = today() - timedelta(days=10)
 
 
-def lend(chain, borrower, amount, on, jobs, maker=None):
-    app = application_to(
-        "approved",
-        borrower=borrower,
-        product=chain.product,
-        maker=maker or chain.maker,
-        reviewer=chain.reviewer,
-        approver=chain.approver,
-        amount=amount,
-        planned_jobs=jobs,
-    )
-    return loan_disburse(
-        application=app, disbursed_on=on, idempotency_key=new_key(), actor=chain.approver
-    )
-
-
 @pytest.fixture
 def disbursed(org, chain, capital):
     """Two members of LB-001 (one borrowing twice), one of LB-002; HBT-001 borrows nothing."""
-    a = lend(chain, chain.borrower, 10_000_000, D1, 1)
+    a = lend(chain, chain.borrower, 10_000_000, D1, planned_jobs=1)
     chain.borrower.refresh_from_db()
-    b = lend(chain, BorrowerFactory(grassroots_union=org.lb1), 15_000_000, D2, 2)
+    b = lend(chain, BorrowerFactory(grassroots_union=org.lb1), 15_000_000, D2, planned_jobs=2)
     c = lend(
-        chain, BorrowerFactory(grassroots_union=org.lb2), 8_000_000, D2, 3, maker=chain.reviewer
+        chain,
+        BorrowerFactory(grassroots_union=org.lb2),
+        8_000_000,
+        D2,
+        planned_jobs=3,
+        maker=chain.reviewer,
     )
     return a, b, c
 
@@ -73,7 +60,7 @@ def test_the_fund_s_figures_for_a_period(org, disbursed):
 
 def test_a_member_borrowing_twice_counts_once_as_a_borrower(org, chain, disbursed):
     # the member of the loan disbursed ten days ago owes nothing yet, so may borrow again
-    lend(chain, disbursed[1].borrower, 5_000_000, today(), 0)
+    lend(chain, disbursed[1].borrower, 5_000_000, today(), planned_jobs=0)
     assert figure(org, "loans", D1, today()) == 4
     assert figure(org, "borrowers", D1, today()) == 3
 

@@ -7,7 +7,7 @@ import pytest
 from fund.errors import PermissionRefused
 from fund.models import AuditLog
 from loans.errors import LoanError
-from loans.models import Borrower, BorrowerMembership
+from loans.models import Borrower
 from loans.origination.borrowers import borrower_create, borrower_transfer, borrower_update
 from loans.tests.factories import (
     BorrowerFactory,
@@ -16,6 +16,7 @@ from loans.tests.factories import (
     on_run_day,
     today,
 )
+from loans.tests.helpers import borrower_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -29,10 +30,6 @@ HOA = {
     "certificate_number": "123/GCN-UBND",
     "certificate_date": date(2025, 1, 15),
 }
-
-
-def counts():
-    return (Borrower.objects.count(), BorrowerMembership.objects.count(), AuditLog.objects.count())
 
 
 def test_a_member_is_registered_with_a_normalised_cccd_and_a_membership(org, officers):
@@ -70,20 +67,20 @@ def test_a_member_is_registered_with_a_normalised_cccd_and_a_membership(org, off
     ],
 )
 def test_bad_member_data_names_the_field_and_writes_nothing(org, change, field):
-    n = counts()
+    n = borrower_counts()
     with pytest.raises(LoanError) as e:
         borrower_create(fund=org.fund, grassroots_union=org.lb1, **{**HOA, **on_run_day(change)})
     assert e.value.field == field
-    assert counts() == n
+    assert borrower_counts() == n
 
 
 def test_a_cccd_is_unique_in_the_fund_but_not_across_funds(org):
     borrower_create(fund=org.fund, grassroots_union=org.lb1, **HOA)
-    n = counts()
+    n = borrower_counts()
     with pytest.raises(LoanError) as e:
         borrower_create(fund=org.fund, grassroots_union=org.hbt1, **HOA)
     assert e.value.field == "national_id" and e.value.code == "duplicate_national_id"
-    assert counts() == n
+    assert borrower_counts() == n
     other = borrower_create(fund=org.other_fund, grassroots_union=org.other_gu, **HOA)
     assert other.fund == org.other_fund
 

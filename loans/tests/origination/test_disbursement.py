@@ -37,20 +37,14 @@ from loans.tests.factories import (
     on_run_day,
     today,
 )
+from loans.tests.helpers import approved_application
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def approved(chain, capital):
-    return application_to(
-        "approved",
-        borrower=chain.borrower,
-        product=chain.product,
-        maker=chain.maker,
-        reviewer=chain.reviewer,
-        approver=chain.approver,
-    )
+    return approved_application(chain)
 
 
 def disburse(app, actor, *, on=None, key=None, **kw):

@@ -12,6 +12,7 @@ from loans.errors import LoanError, MemberImportRejected
 from loans.models import Borrower, BorrowerMembership
 from loans.origination.member_import import members_import, members_template
 from loans.tests.factories import application_draft, today
+from loans.tests.helpers import borrower_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +33,6 @@ def csv_bytes(*rows, header=HEADER) -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode("utf-8-sig")
 
 
-def counts():
-    return Borrower.objects.count(), BorrowerMembership.objects.count(), AuditLog.objects.count()
-
-
 def test_a_csv_registers_every_member_with_a_membership(org):
     r = members_import(fund=org.fund, data=csv_bytes(*ROWS), format="csv")
     assert (r.rows, r.created, r.updated, r.transferred, r.unchanged) == (3, 3, 0, 0, 0)
@@ -54,10 +51,10 @@ def test_a_csv_registers_every_member_with_a_membership(org):
 
 def test_importing_the_same_file_again_changes_nothing(org):
     members_import(fund=org.fund, data=csv_bytes(*ROWS), format="csv")
-    n = counts()
+    n = borrower_counts()
     r = members_import(fund=org.fund, data=csv_bytes(*ROWS), format="csv")
     assert (r.created, r.updated, r.transferred, r.unchanged, r.changed) == (0, 0, 0, 3, False)
-    assert counts() == n
+    assert borrower_counts() == n
 
 
 def test_a_changed_row_updates_and_a_new_union_transfers_with_history(org):
@@ -93,7 +90,7 @@ def test_every_wrong_row_is_listed_by_number_and_nothing_is_written(org):
         "001188004521;Trùng Số;14/07/1988;Nữ;LB-001;Hộ nghèo;;;",  # row 8: same as row 2
         "001188004525;Sai Đơn Vị;14/07/1988;Nữ;XX-999;Hộ nghèo;;;",  # row 9: no such union
     ]
-    n = counts()
+    n = borrower_counts()
     with pytest.raises(MemberImportRejected) as e:
         members_import(fund=org.fund, data=csv_bytes(*rows), format="csv")
     found = {(err.row, err.column) for err in e.value.errors}
@@ -106,12 +103,12 @@ def test_every_wrong_row_is_listed_by_number_and_nothing_is_written(org):
         (8, "Số CCCD"),
     }
     assert "Dòng 3, cột Số CCCD" in e.value.message
-    assert counts() == n
+    assert borrower_counts() == n
     # the union is checked once the rows themselves are right
     with pytest.raises(MemberImportRejected) as e:
         members_import(fund=org.fund, data=csv_bytes(ROWS[0], rows[-1]), format="csv")
     assert [(err.row, err.column) for err in e.value.errors] == [(3, "Mã CĐCS")]
-    assert counts() == n
+    assert borrower_counts() == n
 
 
 def test_a_missing_column_or_an_unknown_one_is_reported_on_the_header(org):
@@ -139,13 +136,13 @@ def test_an_xlsx_with_a_cccd_that_lost_its_leading_zeros(org):
 
 
 def test_a_grassroots_officer_imports_only_their_own_members(org, officers):
-    n = counts()
+    n = borrower_counts()
     with pytest.raises(MemberImportRejected) as e:
         members_import(
             fund=org.fund, data=csv_bytes(*ROWS), format="csv", actor=officers.grassroots
         )
     assert [(err.row, err.column) for err in e.value.errors] == [(3, "Mã CĐCS"), (4, "Mã CĐCS")]
-    assert counts() == n
+    assert borrower_counts() == n
     r = members_import(
         fund=org.fund, data=csv_bytes(ROWS[0]), format="csv", actor=officers.grassroots
     )

@@ -13,7 +13,6 @@ from fund.models import OutboxMessage
 from fund.scoping import scope_for
 from loans.errors import LoanError
 from loans.models import Installment, ReminderDelivery, ReminderStage, ReminderTemplate
-from loans.origination.disbursement import loan_disburse
 from loans.reminders.channels import DeliveryError
 from loans.reminders.planning import (
     reminder_deliveries_recover,
@@ -27,37 +26,12 @@ from loans.reminders.planning import (
 )
 from loans.reminders.selectors import reminder_deliveries_failed
 from loans.servicing.repayments import repayment_post
-from loans.tests.factories import BorrowerFactory, application_to, new_key, today
+from loans.tests.factories import new_key
+from loans.tests.helpers import first, make_loan, staff
 
 pytestmark = pytest.mark.django_db
 
 S = ReminderDelivery.Status
-DISBURSED = today() - timedelta(days=100)
-
-
-def make_loan(chain, *, phone="0912345678", name=None, union=None, amount=12_000_000):
-    borrower = BorrowerFactory(
-        grassroots_union=union or chain.borrower.grassroots_union,
-        certificate_date=DISBURSED - timedelta(days=30),
-        phone=phone,
-        **({"full_name": name} if name else {}),
-    )
-    app = application_to(
-        "approved",
-        borrower=borrower,
-        product=chain.product,
-        maker=chain.maker,
-        reviewer=chain.reviewer,
-        approver=chain.approver,
-        amount=amount,
-        term=12,
-    )
-    return loan_disburse(
-        application=app,
-        disbursed_on=DISBURSED,
-        idempotency_key=new_key("disburse"),
-        actor=chain.approver,
-    )
 
 
 @pytest.fixture
@@ -65,15 +39,6 @@ def sms_dir(settings, tmp_path):
     settings.SMS_BACKEND = "loans.reminders.channels.FileSmsBackend"
     settings.SMS_FILE_PATH = str(tmp_path / "sms")
     return tmp_path / "sms"
-
-
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
-
-
-def first(loan):
-    return Installment.objects.get(loan=loan, number=1)
 
 
 def sms_files(path):
@@ -287,8 +252,8 @@ def test_each_officer_gets_one_digest_listing_their_overdue_borrowers(
     officers.grassroots.save()
     officers.grassroots_lb2.email = "cdcs.lb2@example.vn"
     officers.grassroots_lb2.save()
-    a = make_loan(chain, name="Phạm Thị Lan")
-    b = make_loan(chain, name="Lê Văn Minh", phone="0987000111")
+    a = make_loan(chain, full_name="Phạm Thị Lan")
+    b = make_loan(chain, full_name="Lê Văn Minh", phone="0987000111")
     on = first(a).due_date + timedelta(days=10)
     assert reminder_digests_prepare(fund_id=org.fund.pk, business_date=on) == 1
     assert reminder_digests_prepare(fund_id=org.fund.pk, business_date=on) == 0
@@ -399,8 +364,6 @@ def test_officers_list_their_unions_reminders_and_resend_the_failed(
     client, loan, officers, settings, django_capture_on_commit_callbacks
 ):
     from django.contrib.auth.models import Permission
-
-    from loans.tests.test_admin import staff
 
     settings.SMS_BACKEND = "loans.tests.reminders.test_planning.BrokenSms"
     settings.REMINDER_MAX_ATTEMPTS = 1

@@ -8,8 +8,7 @@ import pytest
 from loans.models import ReminderDelivery
 from loans.reminders.planning import reminder_deliveries_send, reminders_prepare
 from loans.tests.factories import fund_capital
-from loans.tests.reminders.test_planning import first, make_loan
-from loans.tests.test_concurrency import race
+from loans.tests.helpers import first, make_loan, race
 
 pytestmark = pytest.mark.postgres
 

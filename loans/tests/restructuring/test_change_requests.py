@@ -1,8 +1,9 @@
 """Requests to change a loan's terms (loans.restructuring.change_requests): one officer asks,
 another decides.
 
-The loan of the hand checks (``test_repayments.make_loan``): 12 000 000 ₫ over 12 months,
-disbursed 100 days ago."""
+The loan of the hand checks (``loans.tests.helpers.make_loan``): 12 000 000 ₫ over 12 months,
+disbursed 100 days ago.
+"""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -23,15 +24,9 @@ from loans.restructuring.change_requests import (
 )
 from loans.servicing.repayments import full_payoff_quote, repayment_post
 from loans.tests.factories import new_key, today
-from loans.tests.servicing.test_repayments import make_loan
 
 pytestmark = pytest.mark.django_db
 Status = LoanChangeRequest.Status
-
-
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
 
 
 def state():

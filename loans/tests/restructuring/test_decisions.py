@@ -1,8 +1,8 @@
 """Servicing events on one loan: rescheduling, recall, waiver, write-off, recovery, closure.
 
-The loan of the hand checks (``test_repayments.make_loan``): 12 000 000 ₫ over 12 months, equal
-principal (1 000 000 a month), 0,55 %/month — interest 66 000, 60 500, 55 000, 49 500…;
-disbursed 100 days ago, so installments 1–3 are overdue and 4 is the current one.
+The loan of the hand checks (``loans.tests.helpers.make_loan``): 12 000 000 ₫ over 12 months, equal
+principal (1 000 000 a month), 0,55 %/month — interest 66 000, 60 500, 55 000, 49 500…; disbursed
+100 days ago, so installments 1–3 are overdue and 4 is the current one.
 """
 
 from datetime import timedelta
@@ -44,14 +44,9 @@ from loans.servicing.reconciliation import loan_book_reconcile
 from loans.servicing.repayments import full_payoff_quote, repayment_reverse
 from loans.servicing.visits import followup_visit_record
 from loans.tests.factories import LoanProductFactory, new_key, today
-from loans.tests.servicing.test_repayments import dec, make_loan, pay
+from loans.tests.helpers import dec, make_loan, pay
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
 
 
 def rows(loan, version=None):

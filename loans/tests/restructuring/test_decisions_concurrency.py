@@ -8,8 +8,7 @@ from loans.errors import LoanError
 from loans.models import Loan, LoanWriteOff, WriteOffRecovery
 from loans.restructuring.decisions import loan_write_off, write_off_recovery_post
 from loans.tests.factories import today
-from loans.tests.servicing.test_repayments_concurrency import disbursed
-from loans.tests.test_concurrency import THREADS, race
+from loans.tests.helpers import THREADS, disbursed, race
 
 pytestmark = pytest.mark.postgres
 

@@ -9,21 +9,17 @@ from django.db import connection
 from accounting.models import JournalEntry
 from accounting.selectors import account_balance
 from loans.models import Installment, Loan
-from loans.origination.disbursement import loan_disburse
 from loans.servicing.arrears import loan_book_classify, loan_provisions_post
 from loans.servicing.reconciliation import loan_book_reconcile
 from loans.servicing.repayments import repayment_post
 from loans.tests.factories import (
-    BorrowerFactory,
     LoanProductFactory,
-    application_to,
     new_key,
-    today,
 )
+from loans.tests.helpers import dec, inst, make_loan
 
 pytestmark = pytest.mark.django_db
 
-DISBURSED = today() - timedelta(days=100)
 BANK_TABLE = [
     {"group": 1, "min_days": 0, "provision_rate": "0"},
     {"group": 2, "min_days": 10, "provision_rate": "5"},
@@ -31,39 +27,6 @@ BANK_TABLE = [
     {"group": 4, "min_days": 180, "provision_rate": "50"},
     {"group": 5, "min_days": 360, "provision_rate": "100"},
 ]
-
-
-def make_loan(chain, *, product=None, amount=12_000_000, term=12, on=DISBURSED):
-    borrower = BorrowerFactory(
-        grassroots_union=chain.borrower.grassroots_union,
-        certificate_date=on - timedelta(days=30),
-    )
-    app = application_to(
-        "approved",
-        borrower=borrower,
-        product=product or chain.product,
-        maker=chain.maker,
-        reviewer=chain.reviewer,
-        approver=chain.approver,
-        amount=amount,
-        term=term,
-    )
-    return loan_disburse(
-        application=app, disbursed_on=on, idempotency_key=new_key("disburse"), actor=chain.approver
-    )
-
-
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
-
-
-def inst(loan, number):
-    return Installment.objects.get(loan=loan, number=number)
-
-
-def dec(v):
-    return getattr(v, "amount", v)
 
 
 def classify(loan, bd):

@@ -39,7 +39,7 @@ from loans.restructuring.decisions import (
 from loans.servicing.reconciliation import loan_book_reconcile
 from loans.servicing.repayments import full_payoff_quote, repayment_post, repayment_reverse
 from loans.tests.factories import LoanProductFactory, new_key, today
-from loans.tests.servicing.test_repayments import make_loan
+from loans.tests.helpers import make_loan
 
 pytestmark = pytest.mark.django_db
 

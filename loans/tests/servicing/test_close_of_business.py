@@ -15,11 +15,11 @@ from loans.servicing.close_of_business import close_of_business_catch_up, close_
 from loans.servicing.reconciliation import loan_book_reconcile
 from loans.tasks import close_of_business_daily_task, close_of_business_task
 from loans.tests.factories import today
-from loans.tests.servicing.test_arrears import dec, inst, make_loan
+from loans.tests.helpers import dec, inst, make_loan, race
 
 pytestmark = pytest.mark.django_db
 
-# The loan of test_servicing (12,000,000 over 12 months, penalty 0.275 %/month) 15 days after
+# The loan of helpers.make_loan (12,000,000 over 12 months, penalty 0.275 %/month) 15 days after
 # its first due date: group 2, penalty 1,375 đ, provision 2 % × 12,000,000.
 EXPECTED = {
     "loans_processed": 1,
@@ -33,11 +33,6 @@ EXPECTED = {
     "groups": {"2": [1, 12_000_000]},
     "provision_change": 240_000,
 }
-
-
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
 
 
 @pytest.fixture
@@ -160,8 +155,6 @@ def test_beat_runs_the_daily_catch_up_for_every_fund(loan, org):
 
 @pytest.mark.postgres
 def test_concurrent_runs_of_one_date_run_once(purge_ledger_after, org, chain, capital):
-    from loans.tests.test_concurrency import race
-
     loan = make_loan(chain)
     day = inst(loan, 1).due_date + timedelta(days=15)
     outcomes = race(lambda i: close_of_business_run(fund_id=org.fund.pk, business_date=day))
@@ -255,8 +248,6 @@ def _queries_per_date(org, first, days):
 def test_a_quiet_date_costs_a_handful_of_queries_whatever_the_book(chain, capital, org):
     from django.db import connection
 
-    from loans.tests.servicing.test_arrears import make_loan
-
     first = make_loan(chain)
     quiet = first.disbursed_on + timedelta(days=1)
     one = _queries_per_date(org, quiet, 5)
@@ -272,7 +263,6 @@ def test_a_quiet_date_costs_a_handful_of_queries_whatever_the_book(chain, capita
 def test_a_date_with_loans_in_arrears_costs_the_same_whatever_their_number(
     chain, capital, org, day
 ):
-    from loans.tests.servicing.test_arrears import make_loan
 
     make_loan(chain)
     one = _queries_per_date(org, day, 3)

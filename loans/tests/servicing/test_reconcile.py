@@ -12,23 +12,9 @@ from loans.models import Loan
 from loans.origination.disbursement import loan_disburse
 from loans.servicing.reconciliation import loan_book_reconcile, loan_outstanding_as_of
 from loans.tests.factories import BorrowerFactory, application_to, fund_capital, new_key, today
+from loans.tests.helpers import lend
 
 pytestmark = pytest.mark.django_db
-
-
-def lend(chain, borrower, amount, on, maker=None):
-    app = application_to(
-        "approved",
-        borrower=borrower,
-        product=chain.product,
-        maker=maker or chain.maker,
-        reviewer=chain.reviewer,
-        approver=chain.approver,
-        amount=amount,
-    )
-    return loan_disburse(
-        application=app, disbursed_on=on, idempotency_key=new_key(), actor=chain.approver
-    )
 
 
 @pytest.fixture

@@ -5,84 +5,25 @@ from decimal import Decimal
 
 import pytest
 
-from accounting.models import CommandRecord, JournalEntry, Posting
+from accounting.models import CommandRecord
 from accounting.selectors import account_balance
 from loans.errors import LoanError
-from loans.models import Installment, Loan, LoanTransaction, Repayment, RepaymentAllocation
-from loans.origination.disbursement import loan_disburse
-from loans.servicing.reconciliation import loan_book_reconcile
+from loans.models import Loan, LoanTransaction
 from loans.servicing.repayments import repayment_post
 from loans.tests.factories import (
-    BorrowerFactory,
     DaysFromToday,
     LoanProductFactory,
-    application_to,
     new_key,
     on_run_day,
     today,
 )
+from loans.tests.helpers import DISBURSED, dec, inst, make_loan, pay, reconciled, repayment_counts
 
 pytestmark = pytest.mark.django_db
-
-DISBURSED = today() - timedelta(days=100)
-
-
-def make_loan(chain, *, product=None, amount=12_000_000, term=12, on=DISBURSED):
-    borrower = BorrowerFactory(
-        grassroots_union=chain.borrower.grassroots_union,
-        certificate_date=on - timedelta(days=30),
-    )
-    app = application_to(
-        "approved",
-        borrower=borrower,
-        product=product or chain.product,
-        maker=chain.maker,
-        reviewer=chain.reviewer,
-        approver=chain.approver,
-        amount=amount,
-        term=term,
-    )
-    return loan_disburse(
-        application=app, disbursed_on=on, idempotency_key=new_key("disburse"), actor=chain.approver
-    )
-
-
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
-
-
-def pay(loan, amount, *, on=None, key=None, **kw):
-    return repayment_post(
-        loan=loan, amount=amount, paid_on=on or today(), idempotency_key=key or new_key("pay"), **kw
-    )
-
-
-def inst(loan, number):
-    return Installment.objects.get(loan=loan, number=number)
-
-
-def dec(v):
-    return getattr(v, "amount", v)
 
 
 def left(i, c):
     return dec(getattr(i, f"{c}_due")) - dec(getattr(i, f"{c}_paid"))
-
-
-def reconciled(loan):
-    report = loan_book_reconcile(fund=loan.fund, as_of=today())
-    return not report.differences and report.book_total == report.control_total
-
-
-def counts():
-    return (
-        Repayment.objects.count(),
-        RepaymentAllocation.objects.count(),
-        JournalEntry.objects.count(),
-        Posting.objects.count(),
-        LoanTransaction.objects.count(),
-    )
 
 
 def test_schedule_is_what_the_hand_checks_assume(loan):
@@ -212,13 +153,13 @@ def test_compulsory_savings_are_collected_with_installments(chain, capital):
 
 def test_same_key_returns_the_same_repayment_and_another_request_is_refused(loan):
     r1 = pay(loan, 500_000, key="remit-1")
-    before = counts()
+    before = repayment_counts()
     r2 = pay(loan, 500_000, key="remit-1")
-    assert r2.pk == r1.pk and counts() == before
+    assert r2.pk == r1.pk and repayment_counts() == before
     with pytest.raises(Exception) as e:
         pay(loan, 600_000, key="remit-1")
     assert e.value.field == "idempotency_key"
-    assert counts() == before
+    assert repayment_counts() == before
 
 
 @pytest.mark.parametrize(
@@ -235,12 +176,12 @@ def test_same_key_returns_the_same_repayment_and_another_request_is_refused(loan
     ],
 )
 def test_refusals_name_the_field_and_write_nothing(loan, kwargs, field):
-    before, keys = counts(), CommandRecord.objects.count()
+    before, keys = repayment_counts(), CommandRecord.objects.count()
     args = {"amount": 1_000_000, "paid_on": today(), **on_run_day(kwargs)}
     with pytest.raises(LoanError) as e:
         repayment_post(loan=loan, idempotency_key=new_key("bad"), **args)
     assert e.value.field == field
-    assert counts() == before and CommandRecord.objects.count() == keys
+    assert repayment_counts() == before and CommandRecord.objects.count() == keys
     loan.refresh_from_db()
     assert dec(loan.outstanding_principal) == 12_000_000
 

@@ -10,7 +10,7 @@ from loans.errors import LoanError
 from loans.models import Installment, Loan, Repayment, RepaymentBatch
 from loans.servicing.repayments import repayment_batch_post, repayment_reverse
 from loans.tests.factories import new_key, today
-from loans.tests.servicing.test_repayments import counts, dec, make_loan, reconciled
+from loans.tests.helpers import dec, make_loan, reconciled, repayment_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -53,11 +53,11 @@ def test_one_receipt_posts_one_balanced_entry_for_every_loan(org, loans):
 
 
 def test_one_bad_line_writes_nothing_and_names_the_line(org, loans):
-    before = counts()
+    before = repayment_counts()
     with pytest.raises(LoanError) as e:
         remit(org, [(loans[0], 1_000_000), (loans[1], 10**11), (loans[2], 5_000)])
     assert e.value.field == "lines[1].amount"
-    assert counts() == before and not RepaymentBatch.objects.exists()
+    assert repayment_counts() == before and not RepaymentBatch.objects.exists()
     with pytest.raises(LoanError) as e:
         remit(org, [(loans[0], 1_000_000), (loans[2], "12.5")])
     assert e.value.field == "lines[1].amount"
@@ -73,16 +73,16 @@ def test_one_bad_line_writes_nothing_and_names_the_line(org, loans):
     with pytest.raises(LoanError) as e:
         remit(org, [(loans[0], 1_000)], receipt=" ")
     assert e.value.field == "receipt_number"
-    assert counts() == before
+    assert repayment_counts() == before
     assert all(dec(x.outstanding_principal) == 12_000_000 for x in Loan.objects.all())
 
 
 def test_same_key_returns_the_same_batch(org, loans):
     lines = [(loans[0], 1_000_000), (loans[1], 2_000_000)]
     first = remit(org, lines, key="remit-lb1-11")
-    before = counts()
+    before = repayment_counts()
     again = remit(org, lines, key="remit-lb1-11")
-    assert again.pk == first.pk and counts() == before
+    assert again.pk == first.pk and repayment_counts() == before
     assert JournalEntry.objects.filter(document_type="loan_repayment_batch").count() == 1
 
 
@@ -127,8 +127,8 @@ def test_one_line_of_a_batch_is_reversed_alone(org, loans):
 
 def test_a_receipt_is_posted_once_per_union(org, loans):
     remit(org, [(loans[0], 1_000_000)], receipt="UNC-9")
-    before = counts()
+    before = repayment_counts()
     with pytest.raises(LoanError) as e:
         remit(org, [(loans[1], 1_000_000)], receipt="UNC-9")
     assert e.value.field == "receipt_number"
-    assert counts() == before
+    assert repayment_counts() == before

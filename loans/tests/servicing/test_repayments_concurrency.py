@@ -7,22 +7,10 @@ from accounting.selectors import account_balance
 from loans.errors import LoanError
 from loans.models import Loan, Repayment
 from loans.servicing.repayments import repayment_post
-from loans.tests.factories import fund_capital, today
-from loans.tests.test_concurrency import THREADS, approved, race
+from loans.tests.factories import today
+from loans.tests.helpers import THREADS, disbursed, race
 
 pytestmark = pytest.mark.postgres
-
-
-def disbursed(org, chain):
-    from loans.origination.disbursement import loan_disburse
-
-    fund_capital(org.fund)
-    return loan_disburse(
-        application=approved(chain, amount=12_000_000),
-        disbursed_on=today(),
-        idempotency_key="giai-ngan",
-        actor=chain.approver,
-    )
 
 
 def test_concurrent_retries_under_one_key_make_one_repayment(purge_ledger_after, org, chain):

@@ -10,14 +10,9 @@ from loans.errors import LoanError
 from loans.models import Installment
 from loans.servicing.repayments import full_payoff_quote
 from loans.tests.factories import LoanProductFactory, today
-from loans.tests.servicing.test_repayments import dec, make_loan, pay, reconciled
+from loans.tests.helpers import dec, make_loan, pay, reconciled
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
 
 
 def test_quote_is_principal_plus_interest_through_the_current_installment(loan):

@@ -11,14 +11,9 @@ from loans.errors import LoanError
 from loans.models import Installment, LoanTransaction
 from loans.servicing.repayments import repayment_reverse
 from loans.tests.factories import new_key, today
-from loans.tests.servicing.test_repayments import dec, make_loan, pay, reconciled
+from loans.tests.helpers import dec, make_loan, pay, reconciled
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def loan(chain, capital):
-    return make_loan(chain)
 
 
 FIELDS = ("principal_paid", "interest_paid", "penalty_paid", "savings_paid", "status", "paid_on")

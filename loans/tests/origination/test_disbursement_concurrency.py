@@ -4,10 +4,7 @@ Each thread has its own Django connection (closed at its end) and commits for re
 `purge_ledger_after` fixture lets the flush that ends the test through the ledger's triggers.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 
 from accounting.models import JournalEntry
 from accounting.selectors import account_balance
@@ -17,50 +14,15 @@ from fund.services import capital_commitment_release
 from loans.errors import IllegalTransition
 from loans.models import Installment, Loan
 from loans.origination.disbursement import loan_disburse
-from loans.tests.factories import BorrowerFactory, application_to, fund_capital, today
+from loans.tests.factories import BorrowerFactory, fund_capital, today
+from loans.tests.helpers import THREADS, approved_application, race
 
 pytestmark = pytest.mark.postgres
-
-THREADS = 8
-
-
-def race(fn, n=THREADS):
-    """Run fn(i) in n threads released together; return what each returned or raised."""
-    barrier = threading.Barrier(n)
-    outcomes = [None] * n
-
-    def worker(i):
-        try:
-            barrier.wait()
-            outcomes[i] = fn(i)
-        except Exception as e:  # the test inspects every outcome
-            outcomes[i] = e
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
-
-
-def approved(chain, borrower=None, amount=20_000_000):
-    return application_to(
-        "approved",
-        borrower=borrower or chain.borrower,
-        product=chain.product,
-        maker=chain.maker,
-        reviewer=chain.reviewer,
-        approver=chain.approver,
-        amount=amount,
-    )
 
 
 def test_concurrent_disbursements_of_one_application_make_one_loan(purge_ledger_after, org, chain):
     fund_capital(org.fund)
-    app = approved(chain)
+    app = approved_application(chain)
 
     outcomes = race(
         lambda i: loan_disburse(
@@ -82,7 +44,7 @@ def test_concurrent_disbursements_of_one_application_make_one_loan(purge_ledger_
 
 def test_concurrent_retries_under_one_key_all_get_the_same_loan(purge_ledger_after, org, chain):
     fund_capital(org.fund)
-    app = approved(chain)
+    app = approved_application(chain)
 
     outcomes = race(
         lambda i: loan_disburse(
@@ -105,7 +67,7 @@ def test_concurrent_disbursements_never_lend_more_than_the_capital(purge_ledger_
     """
     fund_capital(org.fund, 50_000_000)
     borrowers = [chain.borrower] + [BorrowerFactory(grassroots_union=org.lb1) for _ in range(3)]
-    apps = [approved(chain, borrower=b) for b in borrowers]
+    apps = [approved_application(chain, borrower=b) for b in borrowers]
     for app in apps:
         capital_commitment_release(reference=app.commitment_reference)
     assert capital_available(fund=org.fund) == 50_000_000

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from accounting.formatting import format_vnd
 from accounting.models import JournalEntry
 from accounting.selectors import account_balance, balance_sheet, income_statement, trial_balance
-from accounting.tests.conftest import tamper
+from accounting.tests.helpers import tamper
 from fund.models import AuditLog
 from loans.servicing.repayments import repayment_reverse
 from loans.tests.factories import new_key, today
@@ -259,7 +259,7 @@ def test_reversal_links_both_ways(auditor, books):
     assert 'id="reversed-by"' in html and f"#{reversal.pk}" in html
 
 
-@pytest.mark.urls("reports.tests.urls_with_loan_page")
+@pytest.mark.urls("reports.tests.web.urls_with_loan_page")
 def test_documents_link_to_the_officers_loan_page_when_it_exists():
     ref = document_reference("loan_repayment", "42")
     assert ref["url"] == "/loans/42/" and ref["label"] == "Thu nợ khoản vay"

@@ -1,0 +1,55 @@
+"""Helpers of the ledger tests: a connection of their own, the deferred checks run now, rows
+altered behind the ledger's back."""
+
+import psycopg
+from django.db import connection
+
+from accounting.models import JournalEntry, Posting
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pg_connect(**kwargs) -> psycopg.Connection:
+    """A separate psycopg connection to the test database (not Django's)."""
+    s = connection.settings_dict
+    return psycopg.connect(
+        dbname=s["NAME"],
+        user=s["USER"] or None,
+        password=s["PASSWORD"] or None,
+        host=s["HOST"] or None,
+        port=s["PORT"] or None,
+        **kwargs,
+    )
+
+
+def run_deferred_checks() -> None:
+    """Fire the deferred constraint triggers queued so far (PostgreSQL), as COMMIT would."""
+    if is_postgres():
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cur.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def tamper(sql: str, params=()) -> None:
+    """Alter posted rows behind the ledger's back, as an attacker with database access would.
+
+    On PostgreSQL the triggers are switched off for the statement (superuser:
+    ``session_replication_role = replica``); the pending deferred checks of entries posted so far
+    are run first, so that they do not fire on the tampered rows when the test ends.
+    """
+    run_deferred_checks()
+    with connection.cursor() as cur:
+        if is_postgres():
+            cur.execute("SET session_replication_role = replica")
+        try:
+            cur.execute(sql, params)
+        finally:
+            if is_postgres():
+                cur.execute("SET session_replication_role = DEFAULT")
+
+
+def ledger_rows() -> tuple[int, int]:
+    """Journal entries and postings in the ledger: unchanged after a refused posting."""
+    return JournalEntry.objects.count(), Posting.objects.count()

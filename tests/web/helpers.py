@@ -1,0 +1,87 @@
+"""Helpers of the page tests: forms' data and what a page says."""
+
+from django.urls import reverse
+
+from loans.tests.factories import today
+
+
+def loan_url(name, loan):
+    return reverse(f"loans:{name}", args=[loan.pk])
+
+
+def field_error(response, field: str) -> str:
+    body = response.content.decode()
+    assert response.status_code == 400, body[:2000]
+    marker = f'data-field="{field}">'
+    assert marker in body, body[body.find('class="error') :][:600]
+    return body.split(marker, 1)[1].split("</p>", 1)[0]
+
+
+def write_off_data(key, officers, **extra):
+    return {
+        "idempotency_key": key,
+        "written_off_on": today().isoformat(),
+        "cause": "natural_disaster",
+        "note": "Lũ cuốn trôi cửa hàng",
+        **extra,
+    }
+
+
+def error_fields(response) -> set[str]:
+    html = response.content.decode()
+    return {part.split('"', 1)[0] for part in html.split('data-field="')[1:]}
+
+
+def plan_data(year, **over):
+    data = {
+        "year": year,
+        "disbursed_amount": "60.500.000.000",
+        "borrowers": "2000",
+        "loans": "2000",
+        "grassroots_unions": "300",
+        "jobs": "2300",
+        "note": "",
+        "reason": "",
+    }
+    data.update(over)
+    return data
+
+
+def idempotency_key(response_or_html) -> str:
+    """The idempotency key a form page hands out (from a response, or its HTML)."""
+    html = getattr(response_or_html, "content", response_or_html)
+    html = html.decode() if isinstance(html, bytes) else html
+    marker = 'name="idempotency_key" value="'
+    return html.split(marker, 1)[1].split('"', 1)[0]
+
+
+def proposal_data(key, product, **changes):
+    data = {
+        "idempotency_key": key,
+        "full_name": "Lê Thị Mai",
+        "date_of_birth": "17/05/1985",
+        "sex": "female",
+        "national_id": "001185100999",
+        "household_status": "poor",
+        "phone": "0912000111",
+        "address": "Bồ Đề, Long Biên",
+        "certificate_number": "GCN-777/2026",
+        "certificate_date": (today().replace(day=1)).isoformat(),
+        "product": product.pk,
+        "amount": "20.000.000",
+        "term": "12",
+        "purpose_kind": "crafts",
+        "purpose": "Mua máy may",
+        "planned_jobs": "2",
+        "security_kind": "group",
+        "group_name": "Tổ vay vốn số 1",
+    }
+    data.update(changes)
+    return data
+
+
+def in_english(client, next_url="/"):
+    """Switch the client's language to English as the language menu does; return the client."""
+    r = client.post(reverse("set_language"), {"language": "en", "next": next_url})
+    assert r.status_code == 302 and r["Location"] == next_url
+    return client
