@@ -28,6 +28,7 @@ test: $(STAMP) system-deps lint check-deploy
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Production-like settings: DEBUG off, a real secret, HTTPS. Must be clean.

@@ -2,7 +2,16 @@
 
 Tests marked ``postgres`` need the real database (its triggers, real parallel connections); on
 SQLite they are skipped with a reason that says so, and the run ends by listing them.
+
+``--frozen-now=2027-12-31T17:30:00Z`` (or ``TROVON_FROZEN_NOW``) starts the whole session at that
+instant, the clock ticking on from there: a test that only passes on some days of the year fails
+on the day that breaks it, not months later. Python's clock follows (``timezone.now()``,
+``localdate()``, ``date.today()``); the database's own ``now()`` does not, so the runs at fixed
+dates in .ci/run choose tests that take the date from Python.
 """
+
+import os
+from datetime import datetime
 
 import pytest
 from django.db import connection
@@ -16,6 +25,43 @@ PG_REASON = (
     "needs PostgreSQL (DATABASE_URL is not set, running on the embedded SQLite); "
     "bash .ci/run runs it against the real server"
 )
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--frozen-now",
+        default=os.environ.get("TROVON_FROZEN_NOW", ""),
+        metavar="ISO-8601",
+        help="start the session's clock at this instant, e.g. 2027-12-31T17:30:00Z "
+        "(default: $TROVON_FROZEN_NOW, else the real clock)",
+    )
+
+
+def frozen_now(config) -> datetime | None:
+    value = config.getoption("--frozen-now")
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"--frozen-now needs a time zone (Z or +07:00): {value}")
+    return moment
+
+
+def pytest_configure(config):
+    # Started before any test module is imported, so that dates computed at collection time
+    # (parametrize lists, module constants) see the frozen day too.
+    moment = frozen_now(config)
+    if moment is not None:
+        import time_machine
+
+        config._trovon_traveller = time_machine.travel(moment, tick=True)
+        config._trovon_traveller.start()
+
+
+def pytest_unconfigure(config):
+    traveller = getattr(config, "_trovon_traveller", None)
+    if traveller is not None:
+        traveller.stop()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -33,7 +79,11 @@ def pytest_report_header(config):
     from django.conf import settings
 
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    return f"trovon: database engine {engine}"
+    lines = [f"trovon: database engine {engine}"]
+    moment = frozen_now(config)
+    if moment is not None:
+        lines.append(f"trovon: clock frozen at {moment.isoformat()} (ticking)")
+    return lines
 
 
 @pytest.fixture
