@@ -216,7 +216,7 @@ class LendingPlan:
         return self.actors[kind if unit_id is None else (kind, unit_id)]
 
 
-def _split_total(rng, n: int, total: int, low: int, high: int, weights) -> list[int]:
+def split_total(rng, n: int, total: int, low: int, high: int, weights) -> list[int]:
     """`n` integers in [low, high] summing to `total`, drawn around `weights`."""
     if not n * low <= total <= n * high:
         raise ValueError(f"{total} cannot be split into {n} values in [{low}, {high}]")
@@ -272,7 +272,7 @@ def _plan_quarter(rng, fund, year: int, quarter: str, target: QuarterTarget, ser
     slots = days[6:-4]
     disburse_days = sorted(rng.sample(slots, len(unions)))
     rng.shuffle(disburse_days)
-    per_union = _split_total(
+    per_union = split_total(
         rng,
         len(unions),
         target.loans,
@@ -283,7 +283,7 @@ def _plan_quarter(rng, fund, year: int, quarter: str, target: QuarterTarget, ser
     n = target.loans
     # The usual mix of amounts, or a mix of larger ones for a quarter that lends more each.
     amounts = AMOUNTS if target.amount / MILLION / n < 35 else LARGE_AMOUNTS
-    millions = _split_total(
+    millions = split_total(
         rng,
         n,
         target.amount // MILLION,
@@ -291,7 +291,7 @@ def _plan_quarter(rng, fund, year: int, quarter: str, target: QuarterTarget, ser
         MAX_MILLIONS,
         [rng.choice(amounts) for _ in range(n)],
     )
-    jobs = _split_total(
+    jobs = split_total(
         rng, n, target.jobs, 1, MAX_JOBS, [1 + (rng.random() < 0.1) for _ in range(n)]
     )
     # At least one borrower of each kind, whatever the size.

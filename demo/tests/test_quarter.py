@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounting.models import AccountCheckpoint, PeriodClose
 from accounting.selectors import ledger_verify, trial_balance
-from demo.loans import TARGETS, _split_total, demo_overdue_loans
+from demo.loans import TARGETS, demo_overdue_loans, split_total
 from demo.quarter import demo_year
 from fund.attainment import attainment
 from fund.models import Fund
@@ -41,7 +41,7 @@ def test_the_small_targets_are_what_the_test_declares():
 def test_split_total_hits_the_total_within_bounds():
     import random
 
-    values = _split_total(random.Random(1), 503, 15_220, 10, 50, [30] * 503)
+    values = split_total(random.Random(1), 503, 15_220, 10, 50, [30] * 503)
     assert sum(values) == 15_220
     assert min(values) >= 10 and max(values) <= 50
 

@@ -19,20 +19,11 @@ from loans.tests.factories import (
     new_key,
     today,
 )
+from loans.tests.helpers import staff
 
 pytestmark = pytest.mark.django_db
 
 MODELS = ["borrower", "loanproduct", "loanapplication", "loan"]
-
-
-def staff(user):
-    """An officer who uses the admin: staff, with the loans app's permissions."""
-    from django.contrib.auth.models import Permission
-
-    user.is_staff = True
-    user.save()
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="loans"))
-    return user
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import pytest
 from accounting.models import CommandRecord
 from loans.models import Loan
 from loans.origination.cccd import cccd_build
-from tests.api.conftest import money, today
+from loans.tests.factories import today
+from tests.api.helpers import money
 
 pytestmark = pytest.mark.django_db
 

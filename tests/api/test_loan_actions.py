@@ -20,8 +20,8 @@ from loans.models import (
 )
 from loans.servicing.repayments import full_payoff_quote, repayment_post
 from loans.servicing.visits import followup_visit_record
-from loans.tests.factories import new_key
-from tests.api.conftest import money, today
+from loans.tests.factories import new_key, today
+from tests.api.helpers import money
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ import pytest
 from fund.models import AuditLog, CapitalMovement, CapitalSource
 from fund.selectors import capital_source_balance
 from fund.services import capital_source_create
-from tests.api.conftest import money, today
+from loans.tests.factories import today
+from tests.api.helpers import money
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ import pytest
 
 from fund.models import CapitalSource
 from fund.services import capital_contribution_post
-from tests.api.conftest import money, today
+from loans.tests.factories import today
+from tests.api.helpers import money
 
 pytestmark = pytest.mark.django_db
 

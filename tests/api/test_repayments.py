@@ -4,7 +4,8 @@ named, reversal, and a grassroots union's batch remittance."""
 import pytest
 
 from loans.models import Repayment
-from tests.api.conftest import money, today
+from loans.tests.factories import today
+from tests.api.helpers import money
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/repayments/create/"
@@ -119,7 +120,7 @@ def test_payoff_quote_then_full_payment_closes_the_loan(api, officers, loan):
 
 
 def test_batch_remittance(api, officers, chain, capital, org):
-    from tests.api.conftest import make_loan
+    from tests.api.helpers import make_loan
 
     a, b = make_loan(chain), make_loan(chain)
     c = api(officers.grassroots)

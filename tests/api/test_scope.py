@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.api.conftest import money, today
+from loans.tests.factories import today
+from tests.api.helpers import money
 
 pytestmark = pytest.mark.django_db
 
