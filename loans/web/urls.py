@@ -2,9 +2,7 @@
 
 from django.urls import path
 
-from loans.web import actions as action_views
-from loans.web import change_requests as request_views
-from loans.web import views
+from loans.web import actions, change_requests, views
 
 app_name = "loans"
 urlpatterns = [
@@ -13,24 +11,24 @@ urlpatterns = [
     path("<int:pk>/", views.loan_detail, name="loan_detail"),
     path("<int:pk>/repay/", views.loan_repay, name="loan_repay"),
     # After disbursement (loans.web.actions)
-    path("<int:pk>/visit/", action_views.loan_visit, name="loan_visit"),
+    path("<int:pk>/visit/", actions.loan_visit, name="loan_visit"),
     path(
         "<int:pk>/repayments/reverse/",
-        action_views.loan_repayment_reverse,
+        actions.loan_repayment_reverse,
         name="loan_repayment_reverse",
     ),
-    path("<int:pk>/reschedule/", action_views.loan_reschedule, name="loan_reschedule"),
-    path("<int:pk>/waive/", action_views.loan_interest_waive, name="loan_interest_waive"),
-    path("<int:pk>/write-off/", action_views.loan_write_off, name="loan_write_off"),
+    path("<int:pk>/reschedule/", actions.loan_reschedule, name="loan_reschedule"),
+    path("<int:pk>/waive/", actions.loan_interest_waive, name="loan_interest_waive"),
+    path("<int:pk>/write-off/", actions.loan_write_off, name="loan_write_off"),
     path(
         "<int:pk>/write-off/recovery/",
-        action_views.loan_write_off_recovery,
+        actions.loan_write_off_recovery,
         name="loan_write_off_recovery",
     ),
-    path("<int:pk>/close/", action_views.loan_close, name="loan_close"),
-    path("<int:pk>/recall/", action_views.loan_recall, name="loan_recall"),
-    path("requests/", request_views.change_request_list, name="change_request_list"),
-    path("requests/<int:pk>/", request_views.change_request_detail, name="change_request_detail"),
+    path("<int:pk>/close/", actions.loan_close, name="loan_close"),
+    path("<int:pk>/recall/", actions.loan_recall, name="loan_recall"),
+    path("requests/", change_requests.change_request_list, name="change_request_list"),
+    path("requests/<int:pk>/", change_requests.change_request_detail, name="change_request_detail"),
     path("borrowers/", views.borrower_list_view, name="borrower_list"),
     path("borrowers/<int:pk>/", views.borrower_detail, name="borrower_detail"),
     path("borrowers/<int:pk>/apply/", views.borrower_apply, name="borrower_apply"),
