@@ -663,6 +663,23 @@ def superior_union_create(*, fund: Fund, actor=None, **fields) -> SuperiorUnion:
     return su
 
 
+def _union_update(union, fields: dict, *, actor):
+    """Apply `fields` to the union (superior or grassroots) under its row lock, checked, and
+    audit what changed; nothing is written when nothing changes."""
+    with transaction.atomic():
+        union = type(union).objects.select_for_update().get(pk=union.pk)
+        before = audit_snapshot(union, UNION_FIELDS)
+        _apply(union, fields, UNION_FIELDS)
+        _check_union_dates(union)
+        _check_code_free(union)
+        full_clean(union, error=FundError)
+        changes = audit_changes(before, union)
+        if changes:
+            union.save()
+            audit_record(actor=actor, action="update", obj=union, changes=changes)
+    return union
+
+
 def superior_union_update(*, superior_union: SuperiorUnion, actor=None, **fields) -> SuperiorUnion:
     """Change a superior union. Its own officer may change its address and contact details."""
     scope = actor_scope(actor)
@@ -672,18 +689,7 @@ def superior_union_update(*, superior_union: SuperiorUnion, actor=None, **fields
             raise PermissionRefused(_("Công đoàn cấp trên này không thuộc phạm vi của bạn."))
         if scope.role != Role.FUND_OFFICER and not set(fields) <= CONTACT_FIELDS:
             raise PermissionRefused(_("Bạn chỉ được sửa địa chỉ và thông tin liên hệ."))
-    with transaction.atomic():
-        su = SuperiorUnion.objects.select_for_update().get(pk=superior_union.pk)
-        before = audit_snapshot(su, UNION_FIELDS)
-        _apply(su, fields, UNION_FIELDS)
-        _check_union_dates(su)
-        _check_code_free(su)
-        full_clean(su, error=FundError)
-        changes = audit_changes(before, su)
-        if changes:
-            su.save()
-            audit_record(actor=actor, action="update", obj=su, changes=changes)
-    return su
+    return _union_update(superior_union, fields, actor=actor)
 
 
 def grassroots_union_create(
@@ -748,18 +754,7 @@ def grassroots_union_update(
                 field=sorted(refused)[0],
                 params={"fields": ", ".join(sorted(refused))},
             )
-    with transaction.atomic():
-        gu = GrassrootsUnion.objects.select_for_update().get(pk=grassroots_union.pk)
-        before = audit_snapshot(gu, UNION_FIELDS)
-        _apply(gu, fields, UNION_FIELDS)
-        _check_union_dates(gu)
-        _check_code_free(gu)
-        full_clean(gu, error=FundError)
-        changes = audit_changes(before, gu)
-        if changes:
-            gu.save()
-            audit_record(actor=actor, action="update", obj=gu, changes=changes)
-    return gu
+    return _union_update(grassroots_union, fields, actor=actor)
 
 
 def grassroots_union_move(
