@@ -144,17 +144,7 @@ class FundAdmin(AuditedAdmin):
         return format_vnd(capital_available(fund=obj))
 
 
-UNION_FIELDS = [
-    "code",
-    "name",
-    "kind",
-    "address",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-    "active_from",
-    "active_to",
-]
+UNION_FIELDS = services.UNION_FIELDS
 
 
 class LendingAllocationInline(admin.TabularInline):

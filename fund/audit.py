@@ -18,6 +18,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from fund.models import AuditLog, Fund, GrassrootsUnion, Role, SuperiorUnion
+from fund.scoping import actor_user
 
 
 def audit_value(value):
@@ -75,7 +76,7 @@ def _entry(*, actor, action: str, obj: Model, changes: dict | None, at=None) -> 
     fund_id, su_id, gu_id = _dimensions(obj)
     return AuditLog(
         at=at or timezone.now(),
-        actor=actor if actor is not None and actor.pk else None,
+        actor=actor_user(actor),
         actor_name=actor.get_username() if actor is not None and actor.pk else "",
         action=action,
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),

@@ -43,6 +43,7 @@ from fund.models import (
 from fund.scoping import (
     actor_require_fund_officer,
     actor_scope,
+    actor_user,
     scope_require_write,
 )
 from fund.selectors import (
@@ -124,7 +125,7 @@ def capital_commitment_create(
                         superior_union=superior_union,
                         reference=reference,
                         amount=value,
-                        created_by=actor if actor is not None and actor.pk else None,
+                        created_by=actor_user(actor),
                     )
             except IntegrityError:
                 # A concurrent call created it first: theirs stands.
@@ -353,7 +354,7 @@ def _movement(
             legs=legs,
             memo=memo,
             idempotency_key=f"capital:{idempotency_key}",
-            posted_by=actor if actor is not None and actor.pk else None,
+            posted_by=actor_user(actor),
             document_type=f"capital_{kind}",
             document_id=idempotency_key[:64],
         )
@@ -364,7 +365,7 @@ def _movement(
                     memo=memo,
                     idempotency_key=idempotency_key,
                     journal_entry=entry,
-                    created_by=actor if actor is not None and actor.pk else None,
+                    created_by=actor_user(actor),
                 )
         except IntegrityError:
             # The same command ran concurrently; the ledger replayed its entry, return its row.
@@ -575,7 +576,7 @@ def lending_allocation_set(
                 amount=value,
                 valid_from=valid_from,
                 note=note,
-                created_by=actor if actor is not None and actor.pk else None,
+                created_by=actor_user(actor),
             )
             full_clean(row, error=FundError, exclude=["superior_union", "fund"])
             row.save()

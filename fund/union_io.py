@@ -38,7 +38,7 @@ from fund.scoping import (
     scope_filter,
     superior_union_scope_filter,
 )
-from fund.services import AFFILIATION_SINCE_ALWAYS
+from fund.services import AFFILIATION_SINCE_ALWAYS, UNION_FIELDS
 
 SUPERIOR = "superior"
 GRASSROOTS = "grassroots"
@@ -69,16 +69,8 @@ COLUMNS = {
         *_COMMON_TAIL,
     ],
 }
-DATA_FIELDS = [
-    "name",
-    "kind",
-    "address",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-    "active_from",
-    "active_to",
-]
+# What a file row sets on a union besides its code (the key it is found by).
+DATA_FIELDS = [f for f in UNION_FIELDS if f != "code"]
 
 
 class RowError(NamedTuple):

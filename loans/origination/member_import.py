@@ -28,7 +28,7 @@ from accounting.errors import translatable
 from fund.audit import audit_record_many, audit_value
 from fund.errors import PermissionRefused
 from fund.models import Fund, GrassrootsUnion
-from fund.scoping import actor_scope, scope_require_write
+from fund.scoping import actor_scope, actor_user, scope_require_write
 from fund.union_io import RowError, cell_text, fold_text, parse_date, read_table
 from loans.errors import LoanError, MemberImportRejected
 from loans.models import Borrower, BorrowerMembership, HouseholdStatus, LoanApplication, Sex
@@ -459,9 +459,7 @@ def _import(fund, rows, unions, scope, actor, effective_date) -> MemberImportRes
         )
         for b in new
     ]
-    audit_record_many(
-        actor=actor if actor is not None and actor.pk else None, records=created_audit + audit
-    )
+    audit_record_many(actor=actor_user(actor), records=created_audit + audit)
     result.created, result.updated, result.transferred = len(new), len(changed), len(moves)
     result.changed_ids += [b.national_id for b in new]
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accounting.idempotency import command_once
+from fund.scoping import actor_user_id
 from loans.models import LoanApplication
 from loans.origination.applications import application_create, application_submit
 from loans.origination.borrowers import borrower_create
@@ -38,7 +39,7 @@ def borrower_propose(
         "grassroots_union": grassroots_union.pk,
         "borrower": borrower,
         "application": {k: getattr(v, "pk", v) for k, v in application.items()},
-        "actor": getattr(actor, "pk", None),
+        "actor": actor_user_id(actor),
     }
     return command_once(
         scope="loans.borrower_propose",
@@ -66,7 +67,7 @@ def member_application_propose(
     payload = {
         "borrower": borrower.pk,
         "application": {k: getattr(v, "pk", v) for k, v in application.items()},
-        "actor": getattr(actor, "pk", None),
+        "actor": actor_user_id(actor),
     }
     return command_once(
         scope="loans.member_application_propose",
