@@ -4,13 +4,13 @@ takes it."""
 from datetime import timedelta
 
 from loans.origination.disbursement import loan_disburse
-from loans.tests.factories import BorrowerFactory, application_to, new_key, today
+from loans.tests.factories import BorrowerFactory, application_to, new_key
+from loans.tests.helpers import disbursed_day
 
-DISBURSED = today() - timedelta(days=100)
 
-
-def make_loan(chain, *, grassroots_union=None, amount=12_000_000, term=12, on=DISBURSED):
+def make_loan(chain, *, grassroots_union=None, amount=12_000_000, term=12, on=None):
     """A loan disbursed through the services (grassroots union LB-001 unless given)."""
+    on = on or disbursed_day()
     gu = grassroots_union or chain.borrower.grassroots_union
     borrower = BorrowerFactory(grassroots_union=gu, certificate_date=on - timedelta(days=30))
     reviewer = (

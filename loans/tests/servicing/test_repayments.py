@@ -17,7 +17,7 @@ from loans.tests.factories import (
     on_run_day,
     today,
 )
-from loans.tests.helpers import DISBURSED, dec, inst, make_loan, pay, reconciled, repayment_counts
+from loans.tests.helpers import dec, inst, make_loan, pay, reconciled, repayment_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -170,7 +170,7 @@ def test_same_key_returns_the_same_repayment_and_another_request_is_refused(loan
         ({"amount": -5}, "amount"),
         ({"amount": 1000.0}, "amount"),
         ({"paid_on": DaysFromToday(1)}, "paid_on"),
-        ({"paid_on": DISBURSED - timedelta(days=1)}, "paid_on"),
+        ({"paid_on": DaysFromToday(-101)}, "paid_on"),  # the day before the disbursement
         ({"amount": 10**12}, "amount"),
         ({"overpayment": "keep"}, "overpayment"),
     ],
