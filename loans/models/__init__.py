@@ -61,7 +61,6 @@ from loans.models.origination import (  # noqa: F401
     Sex,
     rate_field,
 )
-from loans.models.remittances import BankStatement, BankStatementLine  # noqa: F401
 from loans.models.reminders import (  # noqa: F401
     DIGEST_STAGE,
     ReminderChannel,
@@ -69,6 +68,7 @@ from loans.models.reminders import (  # noqa: F401
     ReminderStage,
     ReminderTemplate,
 )
+from loans.models.remittances import BankStatement, BankStatementLine  # noqa: F401
 from loans.models.restructuring import (  # noqa: F401
     InterestWaiver,
     LoanChangeRequest,

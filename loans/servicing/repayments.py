@@ -534,9 +534,7 @@ def _line_reversal_legs(rep: Repayment, loan: Loan) -> list:
             debit(BORROWER_SAVINGS, savings, subledger=f"borrower:{loan.borrower_id}", **dims)
         )
     held = remittance_cash_locked(rep.batch_id)
-    legs.append(
-        credit(held["account"], amount_of(rep.amount), subledger=held["subledger"], **dims)
-    )
+    legs.append(credit(held["account"], amount_of(rep.amount), subledger=held["subledger"], **dims))
     return legs
 
 
@@ -783,8 +781,8 @@ def repayment_batch_post(
     one balanced entry (Dr 1131 money in transit for the total, on the remittance's sub-ledger
     and split only by the unions recorded on the loans; the credits of each loan as for a single
     repayment). The money reaches the bank account 1121 when a fund officer confirms the bank
-    statement's receipt of it (``loans.servicing.remittances``). A refusal of any line writes nothing
-    and names the line. A receipt number is posted at most once per union.
+    statement's receipt of it (``loans.servicing.remittances``). A refusal of any line writes
+    nothing and names the line. A receipt number is posted at most once per union.
     """
     receipt_number = (receipt_number or "").strip()
     if not receipt_number or len(receipt_number) > 64:
