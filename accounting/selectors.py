@@ -34,6 +34,7 @@ from accounting.services import (
     account_labels,
     chain_head_latest,
     entry_hash,
+    entry_request_hash,
     link_hash,
 )
 from accounting.signing import (
@@ -519,6 +520,12 @@ def ledger_verify(*, chunk: int = 5000) -> ChainReport:
             last_seq = lk.seq
             checked += 1
     problem = chain_heads_verify(chain=LEDGER_CHAIN, head_seq=last_seq, head_hash=prev)
+    forged = None if problem else unsealed_entry_forged(labels)
+    if forged is not None:
+        problem = (
+            f"bút toán chưa niêm phong #{forged} không khớp mã xác thực yêu cầu: ghi hoặc sửa "
+            f"ngoài dịch vụ sổ cái"
+        )
     return ChainReport(
         ok=not problem,
         links_checked=checked,
@@ -628,6 +635,25 @@ def checkpoints_verify() -> CheckpointReport:
             )
         )
     return report
+
+
+def unsealed_entry_forged(labels: dict | None = None) -> int | None:
+    """The first entry not yet sealed whose request MAC does not match its rows (written or
+    altered outside the services, by someone without the MAC key), or None."""
+    codes = {pk: code for pk, (code, _path) in (labels or account_labels()).items()}
+    unsealed = JournalEntry.objects.filter(chain_link__isnull=True).order_by("id")
+    last = 0
+    while True:
+        entries = list(unsealed.filter(id__gt=last)[:5000])
+        if not entries:
+            return None
+        postings: dict[int, list[Posting]] = defaultdict(list)
+        for p in Posting.objects.filter(entry_id__in=[e.pk for e in entries]):
+            postings[p.entry_id].append(p)
+        for e in entries:
+            if entry_request_hash(e, postings[e.pk], codes) != e.request_hash:
+                return e.pk
+        last = entries[-1].pk
 
 
 def _unsealed_count() -> int:

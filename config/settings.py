@@ -166,6 +166,7 @@ LEDGER_HEAD_DIR = env.str("LEDGER_HEAD_DIR", default=str(BASE_DIR / "var" / "hea
 
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "accounting.tasks.ledger_seal_task", "schedule": 60.0},
+    "audit-seal": {"task": "fund.tasks.audit_seal_task", "schedule": 60.0},
     "ledger-turnover-compact": {
         "task": "accounting.tasks.ledger_turnover_compact_task",
         "schedule": 60.0,

@@ -537,6 +537,29 @@ class AuditLog(models.Model):
         return f"{self.at:%d/%m/%Y %H:%M} {self.actor_name or '—'} {self.action} {self.object_repr}"
 
 
+class AuditLink(models.Model):
+    """One sealed row of the audit log in its hash chain, as the ledger's ``ChainLink``:
+    ``link_hash = sha256(prev_hash + row_hash)``; ``fund.audit.audit_seal`` appends links in
+    batches (beat, every minute) and signs the head it leaves (chain ``audit``)."""
+
+    seq = models.BigIntegerField(_("số thứ tự"), primary_key=True)
+    log = models.OneToOneField(
+        AuditLog,
+        verbose_name=_("dòng nhật ký"),
+        on_delete=models.PROTECT,
+        related_name="chain_link",
+    )
+    row_hash = models.CharField(_("mã băm dòng nhật ký"), max_length=64)
+    prev_hash = models.CharField(_("mã băm mắt xích trước"), max_length=64)
+    link_hash = models.CharField(_("mã băm mắt xích"), max_length=64)
+    sealed_at = models.DateTimeField(_("thời điểm niêm phong"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mắt xích nhật ký")
+        verbose_name_plural = _("chuỗi niêm phong nhật ký thay đổi")
+        ordering = ["seq"]
+
+
 # --------------------------------------------------------------------------------------------
 # Transactional outbox
 
