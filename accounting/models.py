@@ -207,10 +207,24 @@ class Posting(AppendOnlyModel):
         return -self.amount.amount if self.amount.amount < 0 else 0
 
 
-class ChainLink(AppendOnlyModel):
-    """One sealed entry in the hash chain: ``link_hash = sha256(prev_hash + entry_hash)``."""
+class SealedLink(AppendOnlyModel):
+    """A link of a hash chain: ``link_hash = sha256(prev_hash + <the row's hash>)``, numbered
+    from 1 with no gaps. The ledger's chain (`ChainLink`) and the audit log's
+    (``fund.AuditLink``) are both made of these."""
 
     seq = models.BigIntegerField(_("số thứ tự"), primary_key=True)
+    prev_hash = models.CharField(_("mã băm mắt xích trước"), max_length=64)
+    link_hash = models.CharField(_("mã băm mắt xích"), max_length=64)
+    sealed_at = models.DateTimeField(_("thời điểm niêm phong"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["seq"]
+
+
+class ChainLink(SealedLink):
+    """One sealed entry in the hash chain: ``link_hash = sha256(prev_hash + entry_hash)``."""
+
     entry = models.OneToOneField(
         JournalEntry,
         verbose_name=_("bút toán"),
@@ -218,9 +232,6 @@ class ChainLink(AppendOnlyModel):
         related_name="chain_link",
     )
     entry_hash = models.CharField(_("mã băm bút toán"), max_length=64)
-    prev_hash = models.CharField(_("mã băm mắt xích trước"), max_length=64)
-    link_hash = models.CharField(_("mã băm mắt xích"), max_length=64)
-    sealed_at = models.DateTimeField(_("thời điểm niêm phong"), auto_now_add=True)
     # 1: links sealed before the hash covered the account's code and path (migration 0007);
     # 2: the entry hash covers each posting's account code and path too.
     hash_version = models.PositiveSmallIntegerField(_("phiên bản mã băm"), default=2)

@@ -940,6 +940,33 @@ def chain_head_latest(chain: str) -> SignedHead | None:
     return SignedHead(h.chain, h.seq, h.link_hash, h.signed_at, h.key_id, h.signature)
 
 
+def chain_seal_start(*, chain: str, lock_id: int, link_model) -> tuple[int, str] | None:
+    """The start of a seal, in the sealer's transaction: take the chain's sealer lock (None when
+    another sealer holds it) and return the head (seq, hash) to build on, after checking it is
+    the last signed head — nobody appended or rewrote links since (`ChainTampered`)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
+            if not cur.fetchone()[0]:
+                return None
+    head = link_model.objects.order_by("-seq").first()
+    seq, prev = (head.seq, head.link_hash) if head else (0, GENESIS_HASH)
+    signed = chain_head_latest(chain)
+    if signed is None and seq and high_water_read(chain) is None:
+        # A chain sealed before heads were signed (migration 0007): its head is signed once as
+        # it stands (docs/ledger.md §7, "Upgrading").
+        signed = chain_head_sign(chain=chain, seq=seq, head_hash=prev)
+    if ((signed.seq, signed.link_hash) if signed else (0, GENESIS_HASH)) != (seq, prev):
+        raise ChainTampered(
+            _(
+                "Đầu chuỗi %(chain)s (#%(seq)s) không phải đầu chuỗi đã ký gần nhất "
+                "(#%(signed)s): không niêm phong tiếp."
+            ),
+            params={"chain": chain, "seq": seq, "signed": signed.seq if signed else 0},
+        )
+    return seq, prev
+
+
 SEAL_LOCK_ID = 0x7472_6F76  # "trov": one sealer at a time; posters never take it
 LEDGER_CHAIN = "ledger"
 
@@ -962,29 +989,10 @@ def ledger_seal(*, batch_size: int = 5000, max_batches: int | None = None) -> in
     while max_batches is None or batches < max_batches:
         refused = None
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cur:
-                    cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK_ID])
-                    if not cur.fetchone()[0]:
-                        return sealed
-            head = ChainLink.objects.order_by("-seq").first()
-            seq = head.seq if head else 0
-            prev = head.link_hash if head else GENESIS_HASH
-            signed = chain_head_latest(LEDGER_CHAIN)
-            if signed is None and seq and high_water_read(LEDGER_CHAIN) is None:
-                # A chain sealed before heads were signed (migration 0007): its head is
-                # signed once as it stands; `ledger_verify` has checked every link up to it.
-                chain_head_sign(chain=LEDGER_CHAIN, seq=seq, head_hash=prev)
-                signed = chain_head_latest(LEDGER_CHAIN)
-            signed_at = (signed.seq, signed.link_hash) if signed else (0, GENESIS_HASH)
-            if signed_at != (seq, prev):
-                raise ChainTampered(
-                    _(
-                        "Đầu chuỗi sổ cái (#%(seq)s) không phải đầu chuỗi đã ký gần nhất "
-                        "(#%(signed)s): không niêm phong tiếp."
-                    ),
-                    params={"seq": seq, "signed": signed.seq if signed else 0},
-                )
+            start = chain_seal_start(chain=LEDGER_CHAIN, lock_id=SEAL_LOCK_ID, link_model=ChainLink)
+            if start is None:
+                return sealed
+            seq, prev = start
             entries = list(
                 JournalEntry.objects.filter(chain_link__isnull=True).order_by("id")[:batch_size]
             )

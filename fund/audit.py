@@ -21,15 +21,13 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from accounting.errors import ChainTampered
 from accounting.selectors import chain_heads_verify
-from accounting.services import GENESIS_HASH, chain_head_latest, chain_head_sign, link_hash
+from accounting.services import GENESIS_HASH, chain_head_sign, chain_seal_start, link_hash
 from fund.models import AuditLink, AuditLog, Fund, GrassrootsUnion, Role, SuperiorUnion
 from fund.scoping import actor_user
 
@@ -204,22 +202,12 @@ def audit_seal(*, batch_size: int = 5000) -> int:
     sealed = 0
     while True:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cur:
-                    cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [AUDIT_SEAL_LOCK_ID])
-                    if not cur.fetchone()[0]:
-                        return sealed
-            head = AuditLink.objects.order_by("-seq").first()
-            seq, prev = (head.seq, head.link_hash) if head else (0, GENESIS_HASH)
-            signed = chain_head_latest(AUDIT_CHAIN)
-            if ((signed.seq, signed.link_hash) if signed else (0, GENESIS_HASH)) != (seq, prev):
-                raise ChainTampered(
-                    _(
-                        "Đầu chuỗi nhật ký thay đổi (#%(seq)s) không phải đầu chuỗi đã ký gần "
-                        "nhất: không niêm phong tiếp."
-                    ),
-                    params={"seq": seq},
-                )
+            start = chain_seal_start(
+                chain=AUDIT_CHAIN, lock_id=AUDIT_SEAL_LOCK_ID, link_model=AuditLink
+            )
+            if start is None:
+                return sealed
+            seq, prev = start
             rows = list(
                 AuditLog.objects.filter(chain_link__isnull=True)
                 .order_by("id")

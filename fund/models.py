@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounting.formatting import format_vnd
+from accounting.models import SealedLink
 from accounting.money import money_field
 
 
@@ -537,12 +538,11 @@ class AuditLog(models.Model):
         return f"{self.at:%d/%m/%Y %H:%M} {self.actor_name or '—'} {self.action} {self.object_repr}"
 
 
-class AuditLink(models.Model):
+class AuditLink(SealedLink):
     """One sealed row of the audit log in its hash chain, as the ledger's ``ChainLink``:
     ``link_hash = sha256(prev_hash + row_hash)``; ``fund.audit.audit_seal`` appends links in
     batches (beat, every minute) and signs the head it leaves (chain ``audit``)."""
 
-    seq = models.BigIntegerField(_("số thứ tự"), primary_key=True)
     log = models.OneToOneField(
         AuditLog,
         verbose_name=_("dòng nhật ký"),
@@ -550,9 +550,6 @@ class AuditLink(models.Model):
         related_name="chain_link",
     )
     row_hash = models.CharField(_("mã băm dòng nhật ký"), max_length=64)
-    prev_hash = models.CharField(_("mã băm mắt xích trước"), max_length=64)
-    link_hash = models.CharField(_("mã băm mắt xích"), max_length=64)
-    sealed_at = models.DateTimeField(_("thời điểm niêm phong"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("mắt xích nhật ký")
