@@ -232,7 +232,7 @@ class ChainLink(SealedLink):
         related_name="chain_link",
     )
     entry_hash = models.CharField(_("mã băm bút toán"), max_length=64)
-    # 1: links sealed before the hash covered the account's code and path (migration 0007);
+    # 1: links sealed before the hash covered the account's code and path (migration 0008);
     # 2: the entry hash covers each posting's account code and path too.
     hash_version = models.PositiveSmallIntegerField(_("phiên bản mã băm"), default=2)
 

@@ -874,7 +874,7 @@ def entry_hash(
 
     Version 2 also covers each posting's account code and path (`accounts`, from
     `account_labels`), so an account renumbered or moved under another parent breaks the
-    links of its postings; version 1 (links sealed before migration 0007) covers the id only.
+    links of its postings; version 1 (links sealed before migration 0008) covers the id only.
     """
 
     def account(p):
@@ -953,7 +953,7 @@ def chain_seal_start(*, chain: str, lock_id: int, link_model) -> tuple[int, str]
     seq, prev = (head.seq, head.link_hash) if head else (0, GENESIS_HASH)
     signed = chain_head_latest(chain)
     if signed is None and seq and high_water_read(chain) is None:
-        # A chain sealed before heads were signed (migration 0007): its head is signed once as
+        # A chain sealed before heads were signed (migration 0008): its head is signed once as
         # it stands (docs/ledger.md §7, "Upgrading").
         signed = chain_head_sign(chain=chain, seq=seq, head_hash=prev)
     if ((signed.seq, signed.link_hash) if signed else (0, GENESIS_HASH)) != (seq, prev):

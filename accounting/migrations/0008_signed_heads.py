@@ -32,7 +32,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounting", "0006_account_turnover"),
+        ("accounting", "0007_chart_cash_in_transit"),
     ]
 
     operations = [

@@ -25,7 +25,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("fund", "0001_squashed_0005_merge_outbox_money"),
+        ("fund", "0006_remittance_receipt_days"),
     ]
 
     operations = [
