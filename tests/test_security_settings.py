@@ -21,7 +21,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "trovon.example.org",
     # As docker-compose.yml runs the web service: behind the Caddy TLS proxy.
-    "BEHIND_TLS_PROXY": "1",
+    "TRUSTED_PROXIES": "172.28.0.0/16",
 }
 
 READ_SETTINGS = """
@@ -122,9 +122,9 @@ def test_development_serves_plain_http():
 
 
 def test_forwarded_proto_is_believed_only_behind_the_tls_proxy():
-    """Without BEHIND_TLS_PROXY any client could send X-Forwarded-Proto: https and pass for a
+    """Without TRUSTED_PROXIES any client could send X-Forwarded-Proto: https and pass for a
     secure request; the header is trusted only when the deployment says the proxy is there."""
-    alone = _settings(**{k: v for k, v in PRODUCTION_ENV.items() if k != "BEHIND_TLS_PROXY"})
+    alone = _settings(**{k: v for k, v in PRODUCTION_ENV.items() if k != "TRUSTED_PROXIES"})
     assert alone["SECURE_PROXY_SSL_HEADER"] is None
 
 
