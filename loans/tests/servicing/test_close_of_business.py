@@ -141,9 +141,7 @@ def test_command_catch_up_and_refusal(loan, day, org):
         call_command("close_of_business", "--fund", "XX")
 
 
-def test_beat_runs_the_daily_catch_up_for_every_fund(
-    loan, org, django_capture_on_commit_callbacks
-):
+def test_beat_runs_the_daily_catch_up_for_every_fund(loan, org, django_capture_on_commit_callbacks):
     from fund.models import OutboxMessage
 
     entry = settings.CELERY_BEAT_SCHEDULE["close-of-business"]
