@@ -12,6 +12,7 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from accounting.errors import ApplicationError
 from accounting.forms import VndField
