@@ -172,6 +172,16 @@ LEDGER_HEAD_DIR = env.str("LEDGER_HEAD_DIR", default=str(BASE_DIR / "var" / "hea
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "accounting.tasks.ledger_seal_task", "schedule": 60.0},
     "audit-seal": {"task": "fund.tasks.audit_seal_task", "schedule": 60.0},
+    # Every verification of the books, after the night's close of business (docs/ledger.md §11).
+    "integrity-check": {
+        "task": "fund.tasks.integrity_check_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # The signed chain heads to the fund officers and auditors, to keep, every Monday.
+    "chain-heads-email": {
+        "task": "fund.tasks.chain_heads_email_task",
+        "schedule": crontab(hour=7, minute=30, day_of_week=1),
+    },
     "ledger-turnover-compact": {
         "task": "accounting.tasks.ledger_turnover_compact_task",
         "schedule": 60.0,
