@@ -89,6 +89,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# PostgreSQL's two roles (accounting/roles.py, docs/ledger.md §11): the owner runs `migrate`, the
+# application connects as the role that owns nothing. Each process's DATABASE_URL names its role.
+DATABASE_OWNER_ROLE = env("TROVON_DB_OWNER_ROLE", default="trovon_owner")
+DATABASE_APP_ROLE = env("TROVON_DB_APP_ROLE", default="trovon_app")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,3 +5,5 @@ from django.utils.translation import gettext_lazy as _
 class FundConfig(AppConfig):
     name = "fund"
     verbose_name = _("Quỹ trợ vốn")
+    # The application's database role adds audit rows and reads them (accounting/roles.py).
+    insert_only_tables = ("fund_auditlog",)
