@@ -37,7 +37,7 @@ class AccountingConfig(AppConfig):
         "accounting_posting",
         "accounting_chainlink",
     )
-    # Written only by the ledger's own functions (migration 0007): the application reads them.
+    # Written only by the ledger's own functions (migration 0008): the application reads them.
     read_only_tables = (
         "accounting_accountturnover",
         "accounting_accountcheckpoint",

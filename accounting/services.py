@@ -761,7 +761,7 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
         raise _close_not_after(last)
     if connection.vendor == "postgresql":
         # The database's own function locks, re-checks the last close, records the close and
-        # writes its checkpoints (migration 0007): the application's role writes neither table.
+        # writes its checkpoints (migration 0008): the application's role writes neither table.
         try:
             with transaction.atomic(), connection.cursor() as cur:
                 cur.execute(
@@ -774,7 +774,7 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
                 raise
             raise _close_not_after(_closed_through() or through) from error
         return PeriodClose.objects.get(pk=close_id)
-    # SQLite: its trigger writes the checkpoints from the same query (migration 0007).
+    # SQLite: its trigger writes the checkpoints from the same query (migration 0008).
     with transaction.atomic():
         pc = PeriodClose.objects.create(closed_through=through, closed_by=closed_by, note=note)
     return pc
@@ -890,7 +890,7 @@ def ledger_turnover_compact() -> int:
     """
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            # The database's own function (migration 0007): one compaction at a time, the
+            # The database's own function (migration 0008): one compaction at a time, the
             # merge in one statement; the application's role cannot write turnover itself.
             cur.execute("SELECT accounting_turnover_compact()")
             return cur.fetchone()[0]

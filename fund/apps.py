@@ -7,3 +7,8 @@ class FundConfig(AppConfig):
     verbose_name = _("Quỹ trợ vốn")
     # The application's database role adds audit rows and reads them (accounting/roles.py).
     insert_only_tables = ("fund_auditlog",)
+
+    def ready(self):
+        from fund.signin import signin_log_connect
+
+        signin_log_connect()

@@ -41,6 +41,13 @@ class Fund(models.Model):
     address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
     # Fund settings that loan rules read (a product may tighten them, never loosen).
     borrower_outstanding_limit = money_field(_("dư nợ tối đa mỗi thành viên"), default=50_000_000)
+    # A union's remittance not seen on the bank's statement after this many days is listed as
+    # not received (for the fund and the union's superior union).
+    remittance_receipt_days = models.PositiveSmallIntegerField(
+        _("số ngày chờ tiền nộp về tài khoản"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
 
     class Meta:
         verbose_name = _("quỹ")

@@ -374,6 +374,9 @@ class RepaymentBatch(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("thời điểm ghi"), auto_now_add=True)
+    # Posted to money in transit (1131, sub-ledger ``remittance:<id>``) until the bank's
+    # statement confirms it; the remittances posted before that rule debited 1121 directly.
+    in_transit = models.BooleanField(_("qua tiền đang chuyển"), default=False)
 
     class Meta:
         verbose_name = _("đợt nộp tiền thu nợ")
