@@ -36,8 +36,9 @@ class AccountingConfig(AppConfig):
         "accounting_journalentry",
         "accounting_posting",
         "accounting_chainlink",
+        "accounting_chainhead",
     )
-    # Written only by the ledger's own functions (migration 0008): the application reads them.
+    # Written only by the ledger's own functions (migration 0009): the application reads them.
     read_only_tables = (
         "accounting_accountturnover",
         "accounting_accountcheckpoint",

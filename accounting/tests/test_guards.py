@@ -1,4 +1,4 @@
-"""The tables balances are read from, and the chart, guarded by PostgreSQL (migration 0008).
+"""The tables balances are read from, and the chart, guarded by PostgreSQL (migration 0009).
 
 Whoever connects — even the owner of the tables — cannot write turnover, checkpoints or closes
 except through the ledger's own functions, and cannot change what a posted account is.

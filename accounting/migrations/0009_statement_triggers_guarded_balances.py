@@ -326,5 +326,5 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounting", "0007_chart_cash_in_transit")]
+    dependencies = [("accounting", "0008_signed_heads")]
     operations = [migrations.RunPython(forward, backward)]
