@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -57,6 +58,7 @@ from fund.services import (
     lending_allocation_set,
     plan_split_set,
 )
+from fund.signin import lockout_minutes, signin_failures_recent
 from fund.web.confirm import confirm_step
 from fund.web.forms import IdempotentForm, VndField, amount_field, date_field, form_error_apply
 
@@ -472,7 +474,10 @@ def capital(request):
     """Capital by source, what is available to lend, the movements, and a new contribution."""
     fund = request.user.officer.fund
     form = ContributionForm(
-        request.POST or None, fund=fund, initial={"effective_date": timezone.localdate()}
+        request.POST or None,
+        fund=fund,
+        user=request.user,
+        initial={"effective_date": timezone.localdate()},
     )
 
     def page(form, status):
@@ -558,7 +563,10 @@ class TransferForm(_CapitalOutForm):
 def _capital_out(request, *, form_class, title: str, done: str):
     fund = request.user.officer.fund
     form = form_class(
-        request.POST or None, fund=fund, initial={"effective_date": timezone.localdate()}
+        request.POST or None,
+        fund=fund,
+        user=request.user,
+        initial={"effective_date": timezone.localdate()},
     )
 
     def page(form, status):
@@ -683,3 +691,16 @@ def allocations(request):
         {"form": form, "rows": rows, "history": history},
         status=status,
     )
+
+
+@access(FUND_OFFICERS)
+def signin_failures(request):
+    """Recent failed sign-ins and lockouts of the fund's users (django-axes' log), so that a
+    fund officer sees an account under attack or a colleague locked out."""
+    events = signin_failures_recent(request.scope.fund_id)
+    context = {
+        "events": events,
+        "limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": lockout_minutes(),
+    }
+    return render(request, "fund/signin_failures.html", context)
