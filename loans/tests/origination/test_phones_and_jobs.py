@@ -76,7 +76,10 @@ def test_an_import_names_the_row_of_a_wrong_phone_and_writes_nothing(org):
         members_import(fund=org.fund, data="\n".join([header, *rows]).encode(), format="csv")
     assert [(err.row, err.column) for err in e.value.errors] == [(3, "Điện thoại")]
     assert borrower_counts() == n
-    unions = "Mã;Tên công đoàn cấp trên;Loại;Điện thoại\nGD;Công đoàn ngành Giáo dục;Công đoàn ngành;12ab\n"
+    unions = (
+        "Mã;Tên công đoàn cấp trên;Loại;Điện thoại\n"
+        "GD;Công đoàn ngành Giáo dục;Công đoàn ngành;12ab\n"
+    )
     with pytest.raises(ImportRejected) as e:
         unions_import(fund=org.fund, data=unions.encode(), format="csv", level="superior")
     assert [(err.row, err.column) for err in e.value.errors] == [(2, "Điện thoại")]
