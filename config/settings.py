@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Swagger UI and Redoc served from our own static files, not a CDN.
     "drf_spectacular_sidecar",
+    # Sign-in lockout (docs/security.md): failures kept in the database, shared by every process.
+    "axes",
     "accounting",
     "fund",
     "loans",
@@ -58,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its refusal (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -116,9 +120,6 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
-# Login throttle (config.auth_views): failures per user name and address within the window.
-LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "media/"
 
@@ -145,7 +146,11 @@ if CACHE_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # The officer profile and its unit are read with the user (one query instead of three or four).
 # (Sessions opened through Django's plain ModelBackend before this setting ask to sign in again.)
-AUTHENTICATION_BACKENDS = ["config.auth_backend.OfficerModelBackend"]
+# django-axes' backend first: a locked-out account or client is refused before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "config.auth_backend.OfficerModelBackend",
+]
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -288,3 +293,31 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+
+# --------------------------------------------------------------------------------------------
+# Security (issue #18, docs/security.md): client address, sign-in lockout, throttles.
+
+# The reverse proxies in front of the app (addresses or networks, comma-separated), whose
+# X-Forwarded-For entries are believed; empty: nobody's, the client is REMOTE_ADDR.
+# fund.signin.client_ip is the one reader, for django-axes, DRF's throttles and the logs.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# Sign-in lockout (django-axes, kept in the database so every worker sees the same counts):
+# LOGIN_FAILURE_LIMIT failures for one user name (from anywhere) OR from one client address (any
+# user names: password spraying) lock that name or address for LOGIN_FAILURE_WINDOW seconds.
+# Doors: the app's log-in, the admin's, the API token endpoint and the password change.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = LOGIN_FAILURE_WINDOW / 3600  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "fund.signin.client_ip"
+AXES_USERNAME_CALLABLE = "fund.signin.axes_username"
+AXES_LOCKOUT_CALLABLE = "config.auth_views.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Sign-in events are logged by fund.signin (logger "trovon.signin"); axes' own lines repeat them.
+LOGGING.setdefault("loggers", {})["axes"] = {"level": "ERROR"}

@@ -15,12 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from accounting.models import Account, JournalEntry
 from accounting.selectors import (
@@ -41,6 +40,7 @@ from apicommon.fields import (
 from apicommon.idempotency import idempotent_post
 from apicommon.paging import paged
 from apicommon.permissions import AccessRolePermission
+from apicommon.throttling import ClientScopedRateThrottle
 from apicommon.views import ApiView, check_id, get_in_scope
 from fund import services
 from fund.access import ALL_ROLES, FUND_OFFICERS, PUBLIC, READERS_FUND_WIDE, WRITERS
@@ -67,6 +67,7 @@ from fund.selectors import (
     loans_outstanding,
     plan_split_summary,
 )
+from fund.signin import locked_message, lockout_minutes
 from fund.union_io import FORMATS, GRASSROOTS, LEVELS, unions_export, unions_import
 
 MAX_COUNT = 2_000_000_000
@@ -81,12 +82,24 @@ def _fund(scope) -> Fund:
 
 
 class TokenObtainApi(ObtainAuthToken):
-    """Exchange a username and password for an API token (throttled: `login`)."""
+    """Exchange a username and password for an API token (throttled: `login`, per client
+    address; failures counted by django-axes like the log-in page's: a locked-out user name or
+    client gets 429 even with the right password)."""
 
     access_roles = PUBLIC
     permission_classes = [AccessRolePermission]
     throttle_scope = "login"
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientScopedRateThrottle]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except exceptions.ValidationError:
+            if getattr(request, "axes_locked_out", False):
+                body = {"code": "locked_out", "field": None, "message": locked_message()}
+                headers = {"Retry-After": str(lockout_minutes() * 60)}
+                return Response(body, status=429, headers=headers)
+            raise
 
 
 class MeOutput(serializers.Serializer):

@@ -8,6 +8,7 @@ reload after a slow answer) returns the first result instead of posting again.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -28,17 +29,59 @@ class IdempotentForm(forms.Form):
             self.initial.setdefault("idempotency_key", new_idempotency_key())
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+# The one way a date is typed and shown in a form, in both languages: dd/mm/yyyy in a text input.
+# (The browser's own date input shows mm/dd/yyyy in an English Chromium and its picker follows the
+# browser's locale, not the page's.) Day first, with "/", "-" or "." between the parts; the ISO
+# form is read too, for programs and pasted values.
+DATE_INPUT_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+DATE_DISPLAY_FORMAT = "%d/%m/%Y"
+DATE_PATTERN = r"\s*(\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}|\d{4}-\d{1,2}-\d{1,2})\s*"
 
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+
+class DateInput(forms.TextInput):
+    """A text input that shows dd/mm/yyyy and lets the phone offer its number pad."""
+
+    def __init__(self, attrs=None):
+        base = {
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            "pattern": DATE_PATTERN,
+            "maxlength": "10",
+            "class": "date-input",
+        }
+        super().__init__({**base, **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, date):
+            return value.strftime(DATE_DISPLAY_FORMAT)
+        return super().format_value(value)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        # Translated at render time: the page's language, not the one at import.
+        context["widget"]["attrs"].setdefault("placeholder", str(_("nn/tt/nnnn")))
+        context["widget"]["attrs"].setdefault("title", str(_("Ngày/tháng/năm, ví dụ 07/12/2026")))
+        return context
+
+
+class DayFirstDateField(forms.DateField):
+    """Every date typed into a page: dd/mm/yyyy (see DATE_INPUT_FORMATS), a clear error naming
+    the format otherwise."""
+
+    widget = DateInput
+    input_formats = DATE_INPUT_FORMATS
+    default_error_messages = {
+        "invalid": _("Nhập ngày theo dạng ngày/tháng/năm, ví dụ 07/12/2026."),
+    }
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+        return super().to_python(value)
 
 
 def date_field(label, **kwargs) -> forms.DateField:
-    return forms.DateField(
-        label=label, widget=DateInput(), input_formats=["%Y-%m-%d", "%d/%m/%Y"], **kwargs
-    )
+    return DayFirstDateField(label=label, **kwargs)
 
 
 def amount_field(label, **kwargs) -> forms.DecimalField:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -57,6 +58,7 @@ from fund.services import (
     lending_allocation_set,
     plan_split_set,
 )
+from fund.signin import lockout_minutes, signin_failures_recent
 from fund.web.confirm import confirm_step
 from fund.web.forms import IdempotentForm, VndField, amount_field, date_field, form_error_apply
 
@@ -683,3 +685,16 @@ def allocations(request):
         {"form": form, "rows": rows, "history": history},
         status=status,
     )
+
+
+@access(FUND_OFFICERS)
+def signin_failures(request):
+    """Recent failed sign-ins and lockouts of the fund's users (django-axes' log), so that a
+    fund officer sees an account under attack or a colleague locked out."""
+    events = signin_failures_recent(request.scope.fund_id)
+    context = {
+        "events": events,
+        "limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": lockout_minutes(),
+    }
+    return render(request, "fund/signin_failures.html", context)

@@ -43,6 +43,7 @@ from accounting.selectors import (
 from fund.access import READERS_FUND_WIDE, access
 from fund.audit import audit_log_list
 from fund.models import AuditLog, Fund, GrassrootsUnion, OfficerProfile, SuperiorUnion
+from fund.web.forms import date_field
 from reports.exports import export_filename, export_format, table_response
 from reports.templatetags.audit_tags import indent, vnd_or_blank
 
@@ -73,8 +74,8 @@ def quarter_of(day: date) -> tuple[date, date]:
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=gettext_lazy("Từ ngày"), required=False)
-    end = forms.DateField(label=gettext_lazy("Đến ngày"), required=False)
+    start = date_field(gettext_lazy("Từ ngày"), required=False)
+    end = date_field(gettext_lazy("Đến ngày"), required=False)
 
     def clean(self):
         data = super().clean()
