@@ -48,6 +48,15 @@ def frozen_now(config) -> datetime | None:
 
 
 def pytest_configure(config):
+    from django.conf import settings
+
+    from accounting.signing import signing_key_generate
+
+    # Every run signs chain heads with a key of its own; the high-water mark outside the
+    # database is per test where a test needs it (the `high_water` fixture), since each test's
+    # rolled-back database would fall short of the last one's.
+    settings.LEDGER_SIGNING_KEY = signing_key_generate()
+    settings.LEDGER_HEAD_DIR = ""
     # Started before any test module is imported, so that dates computed at collection time
     # (parametrize lists, module constants) see the frozen day too.
     moment = frozen_now(config)

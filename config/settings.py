@@ -158,8 +158,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Keys the database never holds (accounting/signing.py, docs/ledger.md §7): the Ed25519 key that
+# signs chain heads (base64 of the raw 32-byte key, or a file holding it), the public keys of
+# retired signing keys ("keyid:base64", comma separated) so their heads still verify, the key of
+# the entries' request MAC (default: derived from SECRET_KEY), and the folder where the sealer
+# keeps the last signed head outside the database (the high-water mark; "" turns it off).
+LEDGER_SIGNING_KEY = env.str("LEDGER_SIGNING_KEY", default="")
+LEDGER_SIGNING_KEY_FILE = env.str("LEDGER_SIGNING_KEY_FILE", default="")
+LEDGER_VERIFY_KEYS = env.list("LEDGER_VERIFY_KEYS", default=[])
+LEDGER_MAC_KEY = env.str("LEDGER_MAC_KEY", default="")
+LEDGER_HEAD_DIR = env.str("LEDGER_HEAD_DIR", default=str(BASE_DIR / "var" / "heads"))
+
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "accounting.tasks.ledger_seal_task", "schedule": 60.0},
+    "audit-seal": {"task": "fund.tasks.audit_seal_task", "schedule": 60.0},
     "ledger-turnover-compact": {
         "task": "accounting.tasks.ledger_turnover_compact_task",
         "schedule": 60.0,

@@ -7,6 +7,10 @@ class FundConfig(AppConfig):
     verbose_name = _("Quỹ trợ vốn")
 
     def ready(self):
+        # The audit log's hash chain, checked with the ledger's (published heads, signatures).
+        from accounting.selectors import chain_register
+        from fund.models import AuditLink
         from fund.signin import signin_log_connect
 
+        chain_register("audit", AuditLink)
         signin_log_connect()

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounting.formatting import format_vnd
+from accounting.models import SealedLink
 from accounting.money import money_field
 
 
@@ -542,6 +543,25 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.at:%d/%m/%Y %H:%M} {self.actor_name or '—'} {self.action} {self.object_repr}"
+
+
+class AuditLink(SealedLink):
+    """One sealed row of the audit log in its hash chain, as the ledger's ``ChainLink``:
+    ``link_hash = sha256(prev_hash + row_hash)``; ``fund.audit.audit_seal`` appends links in
+    batches (beat, every minute) and signs the head it leaves (chain ``audit``)."""
+
+    log = models.OneToOneField(
+        AuditLog,
+        verbose_name=_("dòng nhật ký"),
+        on_delete=models.PROTECT,
+        related_name="chain_link",
+    )
+    row_hash = models.CharField(_("mã băm dòng nhật ký"), max_length=64)
+
+    class Meta:
+        verbose_name = _("mắt xích nhật ký")
+        verbose_name_plural = _("chuỗi niêm phong nhật ký thay đổi")
+        ordering = ["seq"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ TASK_NAMES = {
     "accounting.tasks.ledger_seal_task",
     "accounting.tasks.ledger_turnover_compact_task",
     "fund.tasks.outbox_relay_task",
+    "fund.tasks.audit_seal_task",
     "loans.tasks.close_of_business_task",
     "loans.tasks.close_of_business_catch_up_task",
     "loans.tasks.close_of_business_daily_task",
