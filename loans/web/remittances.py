@@ -166,7 +166,7 @@ def bank_line(request, pk):
     """One receipt: the remittances it may be, and the confirmation of one of them."""
     line = get_object_or_404(BankStatementLine, pk=pk, fund_id=request.scope.fund_id)
     candidates = [] if line.batch_id else receipt_candidates(line)
-    form = ReceiptConfirmForm(request.POST or None, candidates=candidates)
+    form = ReceiptConfirmForm(request.POST or None, candidates=candidates, user=request.user)
     by_pk = {c.batch.pk: c for c in candidates}
 
     def page(form, status=200):
