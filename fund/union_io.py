@@ -29,6 +29,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _l
 
 from accounting.errors import translatable
+from accounting.formatting import spreadsheet_text, spreadsheet_text_read
 from fund.audit import audit_record_many
 from fund.errors import FundError, ImportRejected
 from fund.models import Fund, GrassrootsUnion, GrassrootsUnionAffiliation, SuperiorUnion
@@ -39,6 +40,7 @@ from fund.scoping import (
     superior_union_scope_filter,
 )
 from fund.services import AFFILIATION_SINCE_ALWAYS, UNION_FIELDS
+from fund.validation import PHONE_INVALID, phone_e164
 
 SUPERIOR = "superior"
 GRASSROOTS = "grassroots"
@@ -141,7 +143,7 @@ def cell_text(value) -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return spreadsheet_text_read(str(value).strip())
 
 
 def parse_date(value) -> date | None:
@@ -256,6 +258,13 @@ def _parse(level: str, table: list[list]) -> tuple[list[_Row], list[RowError]]:
                     errors.append(RowError(n, label, bad_kind))
                     continue
                 text = kind
+            if name == "contact_phone" and text:
+                try:
+                    text = phone_e164(text)
+                except ValueError:
+                    bad_phone = translatable(PHONE_INVALID, {"label": label, "value": text})
+                    errors.append(RowError(n, label, bad_phone))
+                    continue
             if name == "contact_email" and text:
                 try:
                     validate_email(text)
@@ -507,6 +516,11 @@ def _import_grassroots(fund: Fund, rows: list[_Row], actor, effective_date: date
 
 
 def _export_rows(level: str, scope: Scope):
+    for row in _export_values(level, scope):
+        yield [spreadsheet_text(v) for v in row]
+
+
+def _export_values(level: str, scope: Scope):
     if level == SUPERIOR:
         qs = superior_union_scope_filter(SuperiorUnion.objects.all(), scope).order_by("code")
         for su in qs.iterator(chunk_size=2000):

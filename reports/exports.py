@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from accounting.formatting import LOCAL_TZ
+from accounting.formatting import LOCAL_TZ, spreadsheet_text
 
 FORMATS = ("xlsx", "csv")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,17 +44,19 @@ def export_filename(stem: str, *parts) -> str:
 
 
 def _plain(value):
+    """A cell's value: local time without zone, Money as its amount, text that a spreadsheet
+    would run as a formula neutralised (``accounting.formatting.spreadsheet_text``)."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(LOCAL_TZ).replace(tzinfo=None)
     if hasattr(value, "amount") and hasattr(value, "currency"):  # djmoney Money
         value = value.amount
-    return value
+    return spreadsheet_text(value)
 
 
 def table_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers)
+    writer.writerow([_plain(h) for h in headers])
     for row in rows:
         cells = []
         for v in row:
@@ -88,12 +90,12 @@ def table_xlsx(
     ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", "-", sheet)[:31] or "Bảng")
     bold = Font(bold=True)
     if title or note:
-        cell = WriteOnlyCell(ws, value=title)
+        cell = WriteOnlyCell(ws, value=_plain(title))
         cell.font = bold
-        ws.append([cell, note] if note else [cell])
+        ws.append([cell, _plain(note)] if note else [cell])
     head = []
     for h in headers:
-        cell = WriteOnlyCell(ws, value=h)
+        cell = WriteOnlyCell(ws, value=_plain(h))
         cell.font = bold
         head.append(cell)
     ws.append(head)
