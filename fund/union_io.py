@@ -42,6 +42,7 @@ from fund.scoping import (
     superior_union_scope_filter,
 )
 from fund.services import AFFILIATION_SINCE_ALWAYS, UNION_FIELDS
+from fund.validation import PHONE_INVALID, phone_e164
 
 SUPERIOR = "superior"
 GRASSROOTS = "grassroots"
@@ -315,6 +316,13 @@ def _parse(level: str, table: list[list]) -> tuple[list[_Row], list[RowError]]:
                     errors.append(RowError(n, label, bad_kind))
                     continue
                 text = kind
+            if name == "contact_phone" and text:
+                try:
+                    text = phone_e164(text)
+                except ValueError:
+                    bad_phone = translatable(PHONE_INVALID, {"label": label, "value": text})
+                    errors.append(RowError(n, label, bad_phone))
+                    continue
             if name == "contact_email" and text:
                 try:
                     validate_email(text)

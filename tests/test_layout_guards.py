@@ -33,6 +33,8 @@ TASK_NAMES = {
     "loans.reminder_tasks.reminders_retry_task",
     "reports.tasks.quarterly_report_task",
     "reports.tasks.quarterly_reports_after_close_task",
+    "reports.tasks.quarterly_reports_due_task",
+    "reports.tasks.quarterly_reports_fund_task",
 }
 
 

@@ -36,6 +36,8 @@ MODULES = (
     "loans/origination/member_import.py",
     "loans/reminders/planning.py",
     "loans/servicing/repayments.py",
+    "loans/servicing/remittances.py",
+    "loans/web/remittances.py",
     "loans/restructuring/decisions.py",
     "loans/schedules.py",
     "loans/origination/eligibility.py",
