@@ -232,11 +232,11 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "apicommon.authentication.HeaderCsrfSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apicommon.permissions.AccessRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apicommon.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apicommon.paging.ApiPagination",
     "DEFAULT_SCHEMA_CLASS": "apicommon.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "apicommon.errors.api_exception_handler",
@@ -387,6 +387,15 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 # Sign-in events are logged by fund.signin (logger "trovon.signin"); axes' own lines repeat them.
 LOGGING.setdefault("loggers", {})["axes"] = {"level": "ERROR"}
+
+# Request and upload sizes (docs/security.md, "Uploads"): a form or JSON body up to 2.5 MB, an
+# import file up to IMPORT_FILE_MAX_BYTES (the proxy's request_body limit sits just above it),
+# files past FILE_UPLOAD_MAX_MEMORY_SIZE spooled to disk, never held whole in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+IMPORT_FILE_MAX_BYTES = env.int("IMPORT_FILE_MAX_BYTES", default=5 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+IMPORT_XLSX_MAX_UNCOMPRESSED = env.int("IMPORT_XLSX_MAX_UNCOMPRESSED", default=50 * 1024 * 1024)
 
 # ---------------------------------------------------------------------------------------------
 # Operations (issue #17, docs/operations.md): static files, health, logs, metrics, Celery's

@@ -18,7 +18,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounting.models import Account, JournalEntry
@@ -40,6 +39,7 @@ from apicommon.fields import (
 )
 from apicommon.idempotency import idempotent_post
 from apicommon.paging import paged
+from apicommon.parsers import UploadParser
 from apicommon.permissions import AccessRolePermission
 from apicommon.throttling import ClientScopedRateThrottle
 from apicommon.views import ApiView, check_id, get_in_scope
@@ -372,7 +372,7 @@ class UnionImportApi(ApiView):
     again changes nothing."""
 
     access_roles = FUND_OFFICERS
-    parser_classes = [MultiPartParser]
+    parser_classes = [UploadParser]
 
     @extend_schema(
         request=UnionImportInput,
