@@ -24,6 +24,8 @@ TASK_NAMES = {
     "accounting.tasks.ledger_turnover_compact_task",
     "fund.tasks.outbox_relay_task",
     "fund.tasks.audit_seal_task",
+    "fund.tasks.integrity_check_task",
+    "fund.tasks.chain_heads_email_task",
     "loans.tasks.close_of_business_task",
     "loans.tasks.close_of_business_catch_up_task",
     "loans.tasks.close_of_business_daily_task",

@@ -19,6 +19,7 @@ MODULES = (
     "fund/access.py",
     "fund/attainment.py",
     "apicommon/errors.py",
+    "apicommon/parsers.py",
     "apicommon/fields.py",
     "apicommon/idempotency.py",
     "apicommon/views.py",
