@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "fund",
     "loans",
     "reports",
+    "operations",
 ]
 # The demo fund (`manage.py demo`): data and command for development and the tests, never loaded
 # in production (DEBUG off) unless asked for.
@@ -103,6 +104,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# PostgreSQL's two roles (accounting/roles.py, docs/ledger.md §11): the owner runs `migrate`, the
+# application connects as the role that owns nothing. Each process's DATABASE_URL names its role.
+DATABASE_OWNER_ROLE = env("TROVON_DB_OWNER_ROLE", default="trovon_owner")
+DATABASE_APP_ROLE = env("TROVON_DB_APP_ROLE", default="trovon_app")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -185,6 +190,16 @@ LEDGER_HEAD_DIR = env.str("LEDGER_HEAD_DIR", default=str(BASE_DIR / "var" / "hea
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "accounting.tasks.ledger_seal_task", "schedule": 60.0},
     "audit-seal": {"task": "fund.tasks.audit_seal_task", "schedule": 60.0},
+    # Every verification of the books, after the night's close of business (docs/ledger.md §11).
+    "integrity-check": {
+        "task": "fund.tasks.integrity_check_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # The signed chain heads to the fund officers and auditors, to keep, every Monday.
+    "chain-heads-email": {
+        "task": "fund.tasks.chain_heads_email_task",
+        "schedule": crontab(hour=7, minute=30, day_of_week=1),
+    },
     "ledger-turnover-compact": {
         "task": "accounting.tasks.ledger_turnover_compact_task",
         "schedule": 60.0,
@@ -218,11 +233,11 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "apicommon.authentication.HeaderCsrfSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apicommon.permissions.AccessRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apicommon.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apicommon.paging.ApiPagination",
     "DEFAULT_SCHEMA_CLASS": "apicommon.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "apicommon.errors.api_exception_handler",
@@ -373,6 +388,15 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 # Sign-in events are logged by fund.signin (logger "trovon.signin"); axes' own lines repeat them.
 LOGGING.setdefault("loggers", {})["axes"] = {"level": "ERROR"}
+
+# Request and upload sizes (docs/security.md, "Uploads"): a form or JSON body up to 2.5 MB, an
+# import file up to IMPORT_FILE_MAX_BYTES (the proxy's request_body limit sits just above it),
+# files past FILE_UPLOAD_MAX_MEMORY_SIZE spooled to disk, never held whole in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+IMPORT_FILE_MAX_BYTES = env.int("IMPORT_FILE_MAX_BYTES", default=5 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+IMPORT_XLSX_MAX_UNCOMPRESSED = env.int("IMPORT_XLSX_MAX_UNCOMPRESSED", default=50 * 1024 * 1024)
 
 # ---------------------------------------------------------------------------------------------
 # Operations (issue #17, docs/operations.md): static files, health, logs, metrics, Celery's
