@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "fund",
     "loans",
     "reports",
+    "operations",
 ]
 # The demo fund (`manage.py demo`): data and command for development and the tests, never loaded
 # in production (DEBUG off) unless asked for.

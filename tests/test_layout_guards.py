@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["accounting", "apicommon", "config", "demo", "fund", "loans", "reports"]
+PACKAGES = ["accounting", "apicommon", "config", "demo", "fund", "loans", "operations", "reports"]
 
 # Every task the project registers, by the name stored in queues and rows. Change this list only
 # together with a plan for what is already queued under the old name.
