@@ -404,6 +404,7 @@ def _product(fund: Fund, actor) -> LoanProduct:
         rate_period="month",
         method="equal_principal",
         frequency="monthly",
+        day_off_rule="following",
         penalty_rate=Decimal("0.275"),
         penalty_rate_period="month",
         certificate_validity_months=36,
