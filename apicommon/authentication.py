@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
-from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.authentication import SessionScheme, TokenScheme
 from rest_framework.authentication import SessionAuthentication
 
 
@@ -32,3 +32,9 @@ class HeaderCsrfSessionScheme(SessionScheme):
     """The schema's name for it: the same cookie sign-in as DRF's (drf-spectacular)."""
 
     target_class = "apicommon.authentication.HeaderCsrfSessionAuthentication"
+
+
+class KnoxTokenScheme(TokenScheme):
+    """The schema's name for django-rest-knox's token (``Authorization: Token <token>``)."""
+
+    target_class = "knox.auth.TokenAuthentication"
