@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
-from drf_spectacular.authentication import SessionScheme, TokenScheme
+from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication
 
 
@@ -33,8 +33,3 @@ class HeaderCsrfSessionScheme(SessionScheme):
 
     target_class = "apicommon.authentication.HeaderCsrfSessionAuthentication"
 
-
-class KnoxTokenScheme(TokenScheme):
-    """The schema's name for django-rest-knox's token (``Authorization: Token <token>``)."""
-
-    target_class = "knox.auth.TokenAuthentication"
