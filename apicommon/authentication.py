@@ -32,4 +32,3 @@ class HeaderCsrfSessionScheme(SessionScheme):
     """The schema's name for it: the same cookie sign-in as DRF's (drf-spectacular)."""
 
     target_class = "apicommon.authentication.HeaderCsrfSessionAuthentication"
-
