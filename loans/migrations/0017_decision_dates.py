@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loans', '0015_bank_statements_remittances_in_transit'),
+        ('loans', '0016_product_creates_jobs'),
     ]
 
     operations = [
