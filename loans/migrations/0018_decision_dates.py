@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loans', '0016_product_creates_jobs'),
+        ('loans', '0017_day_off_rule'),
     ]
 
     operations = [
