@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "fund",
     "loans",
     "reports",
+    "operations",
 ]
 # The demo fund (`manage.py demo`): data and command for development and the tests, never loaded
 # in production (DEBUG off) unless asked for.
@@ -135,7 +136,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGIN_URL = "login"
@@ -195,6 +196,16 @@ LEDGER_HEAD_DIR = env.str("LEDGER_HEAD_DIR", default=str(BASE_DIR / "var" / "hea
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "accounting.tasks.ledger_seal_task", "schedule": 60.0},
     "audit-seal": {"task": "fund.tasks.audit_seal_task", "schedule": 60.0},
+    # Every verification of the books, after the night's close of business (docs/ledger.md §11).
+    "integrity-check": {
+        "task": "fund.tasks.integrity_check_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # The signed chain heads to the fund officers and auditors, to keep, every Monday.
+    "chain-heads-email": {
+        "task": "fund.tasks.chain_heads_email_task",
+        "schedule": crontab(hour=7, minute=30, day_of_week=1),
+    },
     "ledger-turnover-compact": {
         "task": "accounting.tasks.ledger_turnover_compact_task",
         "schedule": 60.0,

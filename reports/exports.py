@@ -75,7 +75,12 @@ def table_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 
 
 def table_xlsx(
-    headers: Sequence[str], rows: Iterable[Sequence], *, title: str = "", sheet: str = "Bảng"
+    headers: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    title: str = "",
+    sheet: str = "Bảng",
+    note: str = "",
 ) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -84,10 +89,10 @@ def table_xlsx(
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", "-", sheet)[:31] or "Bảng")
     bold = Font(bold=True)
-    if title:
+    if title or note:
         cell = WriteOnlyCell(ws, value=_plain(title))
         cell.font = bold
-        ws.append([cell])
+        ws.append([cell, _plain(note)] if note else [cell])
     head = []
     for h in headers:
         cell = WriteOnlyCell(ws, value=_plain(h))
@@ -123,16 +128,28 @@ def table_response(
     headers: Sequence[str],
     rows: Iterable[Sequence],
     title: str = "",
+    chain_head: str = "",
 ) -> HttpResponse:
     """The table as an attachment: ``<filename>.xlsx`` or ``<filename>.csv``.
+
+    `chain_head`: the ledger's signed head, printed beside the title of a ledger statement's XLSX
+    (the title row's second cell) so that the export says which sealed ledger it was read from;
+    the CSV stays a bare table for machines.
 
     Amounts in `rows` must be ``Decimal`` (whole đồng), counts and ids ``int``, dates ``date``; text
     goes as is. `title` is a first line of the XLSX sheet (the report's name and period).
     """
     headers = [str(h) for h in headers]  # lazily translated headers, in the page's language
     title = str(title)
+
     if format == "xlsx":
-        data = table_xlsx(headers, rows, title=title, sheet=title[:31] if title else _("Bảng"))
+        data = table_xlsx(
+            headers,
+            rows,
+            title=title,
+            sheet=title[:31] if title else _("Bảng"),
+            note=chain_head,
+        )
         content_type = XLSX_CONTENT_TYPE
     elif format == "csv":
         data = table_csv(headers, rows)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounting.money import money_field
-from loans.schedules import Frequency, Method, RatePeriod
+from loans.schedules import DayOffRule, Frequency, Method, RatePeriod
 from loans.terms import (
     default_allocation_order,
     default_debt_groups,
@@ -46,6 +46,22 @@ FREQUENCY_CHOICES = [
     (Frequency.MONTHLY.value, _("Hằng tháng")),
     (Frequency.WEEKLY.value, _("Hằng tuần")),
 ]
+
+DAY_OFF_RULE_CHOICES = [
+    (DayOffRule.KEEP.value, _("Giữ nguyên ngày đến hạn")),
+    (DayOffRule.FOLLOWING.value, _("Chuyển sang ngày làm việc kế tiếp")),
+    (DayOffRule.PRECEDING.value, _("Chuyển về ngày làm việc liền trước")),
+]
+
+
+def day_off_rule_field():
+    return models.CharField(
+        _("ngày đến hạn rơi vào ngày nghỉ"),
+        max_length=12,
+        choices=DAY_OFF_RULE_CHOICES,
+        default=DayOffRule.KEEP,
+    )
+
 
 RATE_PERIOD_CHOICES = [
     (RatePeriod.MONTH.value, _("%/tháng")),
@@ -171,6 +187,7 @@ class LoanProduct(models.Model):
     frequency = models.CharField(
         _("định kỳ trả nợ"), max_length=8, choices=FREQUENCY_CHOICES, default=Frequency.MONTHLY
     )
+    day_off_rule = day_off_rule_field()
     principal_grace = models.PositiveSmallIntegerField(_("ân hạn gốc (số kỳ)"), default=0)
     interest_grace = models.PositiveSmallIntegerField(_("ân hạn lãi (số kỳ)"), default=0)
     penalty_rate = rate_field(_("lãi suất phạt trên gốc quá hạn (%)"), default=0)
@@ -220,6 +237,7 @@ class LoanProduct(models.Model):
         "rate_period",
         "method",
         "frequency",
+        "day_off_rule",
         "principal_grace",
         "interest_grace",
         "penalty_rate",
@@ -364,6 +382,10 @@ class LoanApplication(models.Model):
     )
     reviewed_at = models.DateTimeField(_("thời điểm thẩm định"), null=True, blank=True)
     review_note = models.CharField(_("ý kiến thẩm định"), max_length=500, blank=True)
+    # The business date of each decision (docs/loans.md, "Value dates"): today unless the
+    # officer enters an earlier one (a loan book moved in from paper); `*_at` is when it was
+    # recorded.
+    reviewed_on = models.DateField(_("ngày thẩm định"), null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("người phê duyệt"),
@@ -373,6 +395,7 @@ class LoanApplication(models.Model):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("thời điểm phê duyệt"), null=True, blank=True)
+    approved_on = models.DateField(_("ngày phê duyệt"), null=True, blank=True)
     # Who rejected or cancelled it, when and why.
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
