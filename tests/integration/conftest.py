@@ -33,10 +33,15 @@ def _redis_up(url: str) -> bool:
 
 
 def _worker_env(url: str, **extra) -> dict:
+    from django.conf import settings
+
     db = connection.settings_dict
     return dict(
         os.environ,
         DEBUG="1",
+        # The run's signing key (conftest.py), so that heads the worker signs verify here.
+        LEDGER_SIGNING_KEY=settings.LEDGER_SIGNING_KEY,
+        LEDGER_HEAD_DIR=settings.LEDGER_HEAD_DIR,
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
         f"{db['NAME']}",
         REDIS_URL=url,
