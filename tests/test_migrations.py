@@ -25,7 +25,7 @@ def graph():
     return MigrationLoader(None, ignore_no_migrations=True).graph
 
 
-# Third-party apps (their own migrations): Django's, DRF, django-money, django-axes, knox, django-otp.
+# Third-party apps with their own migrations (Django, DRF, django-money, axes, knox, otp).
 THIRD_PARTY = ("django", "rest_framework", "djmoney", "axes", "knox")
 
 
