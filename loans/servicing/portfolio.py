@@ -22,10 +22,12 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Sum, Value, When
+from django.db.models import Case, CharField, Count, DateField, IntegerField, Sum, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from accounting.money import CURRENCY
 from fund.scoping import Scope, scope_filter
+from loans.db import insert_select
 from loans.models import CloseOfBusinessRun, Loan, LoanStatus, PortfolioSnapshot
 
 # (bucket number, first day past due, last day past due or None, label)
@@ -63,33 +65,39 @@ def _bucket_case():
 
 def portfolio_snapshot_write(*, fund_id: int, business_date: date) -> int:
     """Store the fund's active loans by grassroots union, product and bucket as of
-    `business_date` (after the arrears pass of that date); a second write of the same date
-    replaces the first. Returns the number of rows."""
+    `business_date` (after the arrears pass of that date): one ``INSERT … SELECT … GROUP BY``,
+    whatever the size of the book; a second write of the same date replaces the first. Runs
+    inside the close of business's transaction (or its own). Returns the number of rows."""
     grouped = (
         Loan.objects.filter(fund_id=fund_id, status=LoanStatus.ACTIVE)
         .annotate(bucket=_bucket_case())
         .values("superior_union_id", "grassroots_union_id", "product_id", "bucket")
-        .annotate(n=Count("id"), out=Sum("outstanding_principal"), od=Sum("overdue_principal"))
+        .annotate(
+            n=Count("id"),
+            out=Sum("outstanding_principal"),
+            od=Sum("overdue_principal"),
+            f=Value(fund_id, output_field=IntegerField()),
+            d=Value(business_date, output_field=DateField()),
+            cur=Value(CURRENCY, output_field=CharField()),
+        )
         .order_by()
     )
-    rows = [
-        PortfolioSnapshot(
-            fund_id=fund_id,
-            business_date=business_date,
-            superior_union_id=g["superior_union_id"],
-            grassroots_union_id=g["grassroots_union_id"],
-            product_id=g["product_id"],
-            bucket=g["bucket"],
-            loans=g["n"],
-            outstanding=g["out"] or 0,
-            overdue_principal=g["od"] or 0,
-        )
-        for g in grouped
-    ]
-    with transaction.atomic():
+    columns = {
+        "fund_id": "f",
+        "business_date": "d",
+        "superior_union_id": "superior_union_id",
+        "grassroots_union_id": "grassroots_union_id",
+        "product_id": "product_id",
+        "bucket": "bucket",
+        "loans": "n",
+        "outstanding": "out",
+        "outstanding_currency": "cur",
+        "overdue_principal": "od",
+        "overdue_principal_currency": "cur",
+    }
+    with transaction.atomic(savepoint=False):
         PortfolioSnapshot.objects.filter(fund_id=fund_id, business_date=business_date).delete()
-        PortfolioSnapshot.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+        return insert_select(PortfolioSnapshot, grouped, columns)
 
 
 def closed_dates(*, fund_id: int, limit: int = 400) -> list[date]:
