@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fund', '0009_calendar_days'),
-        ('loans', '0017_day_off_rule'),
+        ('loans', '0018_decision_dates'),
     ]
 
     operations = [
