@@ -42,6 +42,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(_("Nộp tiền theo đợt"), "loans:remittance", (FUND,)),
     NavEntry(_("Kế hoạch"), "fundweb:plans", (FUND,)),
     NavEntry(_("Nguồn vốn"), "fundweb:capital", (FUND,)),
+    NavEntry(_("Vốn chờ xác nhận"), "fundweb:capital_requests", (FUND,)),
     NavEntry(_("Nhật ký nhắc nợ"), "loans:reminder_log", (FUND,)),
     NavEntry(_("Báo cáo quý"), "reports:report_list", (FUND, SUPERIOR, AUDITOR)),
     # Superior-union officers

@@ -29,6 +29,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 
 from accounting.money import amount_of
+from fund.duties import RECORDER_REVERSES, duty_applies, duty_require_other
 from fund.errors import PermissionRefused
 from fund.models import GrassrootsUnion, Role
 from fund.scoping import Scope, actor_scope, scope_require_write
@@ -104,6 +105,53 @@ def loan_require_fund_officer(actor, *, loan: Loan) -> Scope | None:
     if scope.fund_id != loan.fund_id:
         raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
     return scope
+
+
+def loan_require_action(actor, *, loan: Loan, action: str, field: str = "loan") -> Scope | None:
+    """The actor may take the action `action` of ``LOAN_ACTIONS`` on `loan`: in charge of it
+    (``loan_require_servicer``) and of one of the action's roles, so that the services refuse
+    exactly what the pages and the API do not offer."""
+    scope = loan_require_servicer(actor, loan=loan, field=field)
+    if scope is not None and scope.role not in LOAN_ACTIONS[action].roles:
+        raise PermissionRefused(
+            _("Chỉ cán bộ quỹ được thực hiện thao tác này."), field="actor", code="fund_only"
+        )
+    return scope
+
+
+def repayment_recorded_by(repayment) -> int | None:
+    """Who recorded a repayment (for a line of a remittance, who recorded the remittance)."""
+    if repayment.created_by_id is not None or repayment.batch_id is None:
+        return repayment.created_by_id
+    return repayment.batch.created_by_id
+
+
+def loan_require_reverser(actor, *, loan: Loan, repayment) -> None:
+    """Separation of duties (``fund.duties``): the officer who recorded `repayment` (or its
+    remittance) may not reverse it when the fund's policy says so."""
+    duty_require_other(
+        fund=loan.fund,
+        rule=RECORDER_REVERSES,
+        actor=actor,
+        first_user_id=repayment_recorded_by(repayment),
+        field="repayment",
+    )
+
+
+def _reversible_by_another(loan: Loan, scope: Scope) -> bool:
+    """Some reversible repayment of the loan was recorded by someone other than the officer, or
+    the fund lets the recorder reverse."""
+    if not duty_applies(loan.fund, RECORDER_REVERSES):
+        return True
+    read = page_repayments(loan)
+    if read is None:
+        read = loan.repayments.filter(reversal_entry__isnull=True).select_related("batch")
+    return any(
+        rep.reversal_entry_id is None
+        and (loan.status != CLOSED or rep.closed_loan)
+        and repayment_recorded_by(rep) != scope.user.pk
+        for rep in read
+    )
 
 
 ACTIVE, CLOSED, WRITTEN_OFF = LoanStatus.ACTIVE, LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF
@@ -214,6 +262,8 @@ class LoanActionRule:
     statuses: tuple[str, ...]
     # Checked in order, after the role and the status, so the cheap checks spare the queries.
     conditions: tuple[Callable[[Loan], bool], ...] = ()
+    # The fund's separation of duties for this officer (``fund.duties``), checked last.
+    duty: Callable[[Loan, Scope], bool] | None = None
 
 
 RESCHEDULE, WRITE_OFF = LoanChangeRequest.Kind.RESCHEDULE, LoanChangeRequest.Kind.WRITE_OFF
@@ -223,7 +273,10 @@ RESCHEDULE, WRITE_OFF = LoanChangeRequest.Kind.RESCHEDULE, LoanChangeRequest.Kin
 LOAN_ACTIONS: dict[str, LoanActionRule] = {
     "visit": LoanActionRule(LOAN_SERVICERS, (ACTIVE, CLOSED)),
     "reverse": LoanActionRule(
-        LOAN_DECIDERS, (ACTIVE, CLOSED), (_not_settled, loan_has_reversible_repayment)
+        LOAN_DECIDERS,
+        (ACTIVE, CLOSED),
+        (_not_settled, loan_has_reversible_repayment),
+        _reversible_by_another,
     ),
     "reschedule": LoanActionRule(
         LOAN_SERVICERS, (ACTIVE,), (_owes_principal, _no_pending(RESCHEDULE))
@@ -250,6 +303,7 @@ def loan_action_allowed(name: str, loan: Loan, scope: Scope) -> bool:
         scope.role in rule.roles
         and loan.status in rule.statuses
         and all(holds(loan) for holds in rule.conditions)
+        and (rule.duty is None or rule.duty(loan, scope))
     )
 
 

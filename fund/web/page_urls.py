@@ -12,5 +12,12 @@ urlpatterns = [
     path("capital/", pages.capital, name="capital"),
     path("capital/withdraw/", pages.capital_withdraw, name="capital_withdraw"),
     path("capital/transfer/", pages.capital_transfer, name="capital_transfer"),
+    path("capital/requests/", pages.capital_requests, name="capital_requests"),
+    path(
+        "capital/requests/<int:pk>/<str:action>/",
+        pages.capital_requests,
+        name="capital_request_decide",
+    ),
+    path("duties/", pages.duties, name="duties"),
     path("capital/allocations/", pages.allocations, name="allocations"),
 ]

@@ -25,6 +25,7 @@ from accounting.formatting import format_date_vi, format_vnd, quarter_label
 from accounting.money import amount_of
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS, access
 from fund.attainment import attainment, fund_plan_by_quarter, planned_figure_of
+from fund.duties import APPROVER_DISBURSES, duty_applies
 from fund.models import AnnualPlan, GrassrootsUnion, Role
 from fund.scoping import scope_filter, scoped_get_or_404
 from fund.selectors import capital_position
@@ -389,6 +390,10 @@ def disbursements(request):
             extra={
                 "queue": "disbursements",
                 "batch_form": form,
+                # Separation of duties: the officer's own approvals are not offered to them.
+                "approver_may_not_disburse": duty_applies(
+                    request.user.officer.fund, APPROVER_DISBURSES
+                ),
                 "selected": {str(v) for v in request.POST.getlist("applications")},
             },
             response_status=status,
