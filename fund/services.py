@@ -409,8 +409,17 @@ def _check_source(fund: Fund, source: CapitalSource, field: str = "source") -> N
         raise FundError(_("Nguồn vốn không thuộc quỹ này."), field=field)
 
 
-def _source_params(source: CapitalSource, balance, amount) -> dict:
-    return {"source": source.name, "balance": format_vnd(balance), "amount": format_vnd(amount)}
+def _source_covers(source: CapitalSource, value: Decimal, as_of: date, kind: str) -> None:
+    """Refuse taking `value` out of a source (a withdrawal or a transfer) beyond its capital."""
+    balance = capital_source_balance(source=source, as_of=as_of)
+    if value <= balance:
+        return
+    params = {"source": source.name, "balance": format_vnd(balance), "amount": format_vnd(value)}
+    if kind == CapitalMovement.Kind.WITHDRAWAL:
+        message = _("Nguồn %(source)s chỉ còn %(balance)s, không rút được %(amount)s.")
+    else:
+        message = _("Nguồn %(source)s chỉ còn %(balance)s, không chuyển được %(amount)s.")
+    raise InsufficientCapital(message, params=params)
 
 
 def _positive(amount) -> Decimal:
@@ -491,12 +500,7 @@ def capital_withdrawal_post(
         existing = CapitalMovement.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             capital_lock(fund=fund)
-            balance = capital_source_balance(source=source, as_of=effective_date)
-            if value > balance:
-                raise InsufficientCapital(
-                    _("Nguồn %(source)s chỉ còn %(balance)s, không rút được %(amount)s."),
-                    params=_source_params(source, balance, value),
-                )
+            _source_covers(source, value, effective_date, CapitalMovement.Kind.WITHDRAWAL)
             capital_check(fund=fund, amount=value)
         return _movement(
             kind=CapitalMovement.Kind.WITHDRAWAL,
@@ -542,12 +546,7 @@ def capital_transfer_post(
         existing = CapitalMovement.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             capital_lock(fund=fund)
-            balance = capital_source_balance(source=source, as_of=effective_date)
-            if value > balance:
-                raise InsufficientCapital(
-                    _("Nguồn %(source)s chỉ còn %(balance)s, không chuyển được %(amount)s."),
-                    params=_source_params(source, balance, value),
-                )
+            _source_covers(source, value, effective_date, CapitalMovement.Kind.TRANSFER)
         return _movement(
             kind=CapitalMovement.Kind.TRANSFER,
             fund=fund,
@@ -666,12 +665,7 @@ def capital_move_enter(
                 _("Tài khoản tiền phải là tiền mặt hoặc tiền gửi."), field="cash_account"
             )
         if kind != CapitalMovement.Kind.CONTRIBUTION:
-            balance = capital_source_balance(source=source, as_of=effective_date)
-            if value > balance:
-                raise InsufficientCapital(
-                    _("Nguồn %(source)s chỉ còn %(balance)s, không chuyển được %(amount)s."),
-                    params=_source_params(source, balance, value),
-                )
+            _source_covers(source, value, effective_date, kind)
         full_clean(req, error=FundError)
         req.save()
         audit_record(

@@ -667,10 +667,9 @@ class CapitalRequestRejectApi(ApiView):
         summary="Từ chối (hoặc rút lại) nghiệp vụ vốn chờ xác nhận, ghi lý do",
     )
     def post(self, request, pk: int, key: str):
+        req = _capital_request(self, pk)
         data = self.input(CapitalRejectInput)
-        req = services.capital_move_reject(
-            request=_capital_request(self, pk), reason=data["reason"], actor=request.user
-        )
+        req = services.capital_move_reject(request=req, reason=data["reason"], actor=request.user)
         return Response(CapitalRequestOutput(req).data)
 
 

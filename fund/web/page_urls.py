@@ -14,9 +14,14 @@ urlpatterns = [
     path("capital/transfer/", pages.capital_transfer, name="capital_transfer"),
     path("capital/requests/", pages.capital_requests, name="capital_requests"),
     path(
-        "capital/requests/<int:pk>/<str:action>/",
-        pages.capital_requests,
-        name="capital_request_decide",
+        "capital/requests/<int:pk>/confirm/",
+        pages.capital_request_confirm,
+        name="capital_request_confirm",
+    ),
+    path(
+        "capital/requests/<int:pk>/reject/",
+        pages.capital_request_reject,
+        name="capital_request_reject",
     ),
     path("duties/", pages.duties, name="duties"),
     path("capital/allocations/", pages.allocations, name="allocations"),

@@ -28,6 +28,7 @@ from fund.access import FUND_OFFICERS, access
 from fund.accounts import BANK, CASH
 from fund.attainment import INDICATOR_LABELS, attainment
 from fund.duties import CAPITAL_CONFIRMS, duty_applies
+from fund.errors import FundError
 from fund.models import (
     AnnualPlan,
     CapitalMovement,
@@ -623,42 +624,20 @@ def _capital_request_get(request, pk: int) -> CapitalMoveRequest:
 
 
 @access(FUND_OFFICERS)
-def capital_requests(request, pk: int | None = None, action: str | None = None):
+def capital_requests(request, *, status: int = 200, reject_form=None):
     """The capital moves waiting for a second fund officer, and the latest decided. Each
     pending one offers "Xác nhận" to every fund officer but the one who entered it, and
     "Từ chối" (with a reason) to all; a refusal of the service is shown with its rule."""
     fund = request.user.officer.fund
-    reject_form = CapitalRejectForm(request.POST or None) if action == "reject" else None
-    status = 200
-    if request.method == "POST" and pk is not None:
-        req = _capital_request_get(request, pk)
-        try:
-            if action == "confirm":
-                capital_move_confirm(request=req, actor=request.user)
-                messages.success(
-                    request,
-                    _("Đã xác nhận và hạch toán nghiệp vụ vốn #%(id)s.") % {"id": req.pk},
-                )
-                return redirect("fundweb:capital_requests")
-            if reject_form.is_valid():
-                capital_move_reject(
-                    request=req, reason=reject_form.cleaned_data["reason"], actor=request.user
-                )
-                messages.success(request, _("Đã từ chối nghiệp vụ vốn #%(id)s.") % {"id": req.pk})
-                return redirect("fundweb:capital_requests")
-        except ApplicationError as e:
-            messages.error(request, str(e.message))
-        status = 400
     rows = (
         CapitalMoveRequest.objects.filter(fund=fund)
         .select_related("source", "target_source", "requested_by", "decided_by")
         .order_by("-requested_at", "-id")
     )
-    pending = [r for r in rows.filter(status=CapitalMoveRequest.Status.PENDING)]
+    pending = list(rows.filter(status=CapitalMoveRequest.Status.PENDING))
+    separated = duty_applies(fund, CAPITAL_CONFIRMS)
     for r in pending:
-        r.may_confirm = r.requested_by_id != request.user.pk or not duty_applies(
-            fund, CAPITAL_CONFIRMS
-        )
+        r.may_confirm = not separated or r.requested_by_id != request.user.pk
     return render(
         request,
         "fund/capital_requests.html",
@@ -669,6 +648,48 @@ def capital_requests(request, pk: int | None = None, action: str | None = None):
             "threshold": fund.capital_confirmation_threshold,
         },
         status=status,
+    )
+
+
+def _capital_decide(request, pk: int, decide, done: str, reject_form=None):
+    """POST: the decision through the service, then the list; a refusal shows on the list."""
+    req = CapitalMoveRequest.objects.filter(fund_id=request.scope.fund_id, pk=pk).first()
+    if req is None:
+        raise Http404()
+    if request.method != "POST":
+        return redirect("fundweb:capital_requests")
+    try:
+        decide(req)
+    except ApplicationError as e:
+        messages.error(request, str(e.message))
+        return capital_requests(request, status=400, reject_form=reject_form)
+    messages.success(request, done % {"id": req.pk})
+    return redirect("fundweb:capital_requests")
+
+
+@access(FUND_OFFICERS)
+def capital_request_confirm(request, pk: int):
+    """A second fund officer confirms: the move posts (``fund.services.capital_move_confirm``)."""
+    return _capital_decide(
+        request,
+        pk,
+        lambda req: capital_move_confirm(request=req, actor=request.user),
+        _("Đã xác nhận và hạch toán nghiệp vụ vốn #%(id)s."),
+    )
+
+
+@access(FUND_OFFICERS)
+def capital_request_reject(request, pk: int):
+    """Reject (or withdraw one's own) with a reason (``fund.services.capital_move_reject``)."""
+    form = CapitalRejectForm(request.POST or None)
+
+    def reject(req):
+        if not form.is_valid():
+            raise FundError(_("Nhập lý do từ chối."), field="reason")
+        capital_move_reject(request=req, reason=form.cleaned_data["reason"], actor=request.user)
+
+    return _capital_decide(
+        request, pk, reject, _("Đã từ chối nghiệp vụ vốn #%(id)s."), reject_form=form
     )
 
 

@@ -43,7 +43,7 @@ def loan(chain, capital):
         approver=chain.approver,
     )
     return loan_disburse(
-        application=app, disbursed_on=today(), idempotency_key=new_key(), actor=chain.approver
+        application=app, disbursed_on=today(), idempotency_key=new_key(), actor=chain.disburser
     )
 
 

@@ -452,7 +452,11 @@ def _application_page(request, app, *, status=200, **forms):
             app.submitted_by_id,
             app.reviewed_by_id,
         )
-    if app.status == S.APPROVED and role == Role.FUND_OFFICER:
+    own_approval = app.approved_by_id == request.user.pk and duty_applies(
+        app.fund, APPROVER_DISBURSES
+    )
+    context["own_approval"] = app.status == S.APPROVED and own_approval
+    if app.status == S.APPROVED and role == Role.FUND_OFFICER and not own_approval:
         context["disburse_form"] = forms.get("disburse_form") or DisburseForm(
             initial={"disbursed_on": _today()}
         )
