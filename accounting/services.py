@@ -305,7 +305,8 @@ def _request_hash(spec: EntrySpec) -> str:
     return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
 
 
-def _closed_through() -> date | None:
+def ledger_closed_through() -> date | None:
+    """The last day the ledger is closed through (``period_close``); None when never closed."""
     return PeriodClose.objects.aggregate(m=Max("closed_through"))["m"]
 
 
@@ -332,7 +333,7 @@ _DATABASE_REFUSALS = [
 def _translated(error: Exception, spec: EntrySpec) -> Exception:
     text = str(error)
     if "period closed through" in text:
-        return _period_closed(_closed_through() or spec.effective_date, spec.effective_date)
+        return _period_closed(ledger_closed_through() or spec.effective_date, spec.effective_date)
     for needle, cls, message, field_name in _DATABASE_REFUSALS:
         if needle in text:
             return cls(message, field=field_name)
@@ -388,7 +389,7 @@ def journal_entry_post(
     try:
         # On PostgreSQL the entry's trigger checks the period (a query fewer per post); its
         # refusal comes back as the same PeriodClosed.
-        _validate(spec, closed_through=None if on_postgres else _closed_through())
+        _validate(spec, closed_through=None if on_postgres else ledger_closed_through())
     except PeriodClosed as error:
         # A retry of an entry posted before its period was closed still returns that entry.
         return _replay(spec, error)
@@ -508,7 +509,7 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
     same batch changes nothing); a key reused for different content refuses the whole batch.
     On PostgreSQL rows go in by COPY. Returns the number of entries newly posted.
     """
-    closed = _closed_through()
+    closed = ledger_closed_through()
     specs = list(entries)
     for n, s in enumerate(specs):
         # The closed period is checked below, for new entries only: a re-run batch whose
@@ -756,7 +757,7 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
                 cur.execute("LOCK TABLE accounting_periodclose IN EXCLUSIVE MODE")
                 # Wait for transactions already posting; keep new ones out until we commit.
                 cur.execute("LOCK TABLE accounting_journalentry, accounting_posting IN SHARE MODE")
-        last = _closed_through()
+        last = ledger_closed_through()
         if last is not None and through <= last:
             raise PeriodClosed(
                 _("Sổ đã khóa đến ngày %(last)s; ngày khóa mới phải sau ngày đó."),

@@ -153,6 +153,8 @@ urlpatterns = [
     op("capital/requests/<id:pk>/reject/", fund_api.CapitalRequestRejectApi),
     op("fund/duties/", fund_api.FundDutiesApi),
     op("fund/duties/set/", fund_api.FundDutiesSetApi),
+    op("year-closes/", fund_api.YearCloseListApi),
+    op("year-closes/create/", fund_api.YearCloseCreateApi),
     op("plans/", fund_api.PlanListApi),
     op("plans/set/", fund_api.PlanSetApi),
     op("plans/<id:year>/", fund_api.PlanDetailApi),

@@ -43,6 +43,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(_("Kế hoạch"), "fundweb:plans", (FUND,)),
     NavEntry(_("Nguồn vốn"), "fundweb:capital", (FUND,)),
     NavEntry(_("Vốn chờ xác nhận"), "fundweb:capital_requests", (FUND,)),
+    NavEntry(_("Khóa sổ cuối năm"), "fundweb:year_closes", (FUND, AUDITOR)),
     NavEntry(_("Nhật ký nhắc nợ"), "loans:reminder_log", (FUND,)),
     NavEntry(_("Báo cáo quý"), "reports:report_list", (FUND, SUPERIOR, AUDITOR)),
     # Superior-union officers

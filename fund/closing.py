@@ -33,9 +33,15 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.errors import IdempotencyConflict
 from accounting.formatting import format_vnd
-from accounting.models import CLOSING_DOCUMENT_TYPE, Account, PeriodClose, Posting
+from accounting.models import CLOSING_DOCUMENT_TYPE, Account, Posting
 from accounting.selectors import balances_by_account
-from accounting.services import credit, debit, journal_entry_post, period_close
+from accounting.services import (
+    credit,
+    debit,
+    journal_entry_post,
+    ledger_closed_through,
+    period_close,
+)
 from fund.accounts import RESULT, SURPLUS_CURRENT_YEAR, SURPLUS_PRIOR_YEARS
 from fund.audit import audit_record
 from fund.errors import FundError
@@ -185,8 +191,8 @@ def year_close(*, fund: Fund, year: int, idempotency_key: str, actor=None) -> Ye
 def _lock_ledger_when_all_closed(year: int, end: date, actor) -> None:
     """Lock the ledger through 31 December once every fund that posted by then closed the
     year (a fund alone in the database: at once)."""
-    last = PeriodClose.objects.order_by("-closed_through").values_list("closed_through", flat=True)
-    if last and last[0] >= end:
+    last = ledger_closed_through()
+    if last is not None and last >= end:
         return
     closed = set(YearClose.objects.filter(year=year).values_list("fund_id", flat=True))
     for fund_id in Fund.objects.exclude(pk__in=closed).values_list("pk", flat=True):

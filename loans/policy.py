@@ -121,8 +121,9 @@ def loan_require_action(actor, *, loan: Loan, action: str, field: str = "loan") 
 
 def repayment_recorded_by(repayment) -> int | None:
     """Who recorded a repayment (for a line of a remittance, who recorded the remittance)."""
-    if repayment.created_by_id is not None or repayment.batch_id is None:
-        return repayment.created_by_id
+    recorded = getattr(repayment, "created_by_id", None)
+    if recorded is not None or getattr(repayment, "batch_id", None) is None:
+        return recorded
     return repayment.batch.created_by_id
 
 
@@ -139,19 +140,22 @@ def loan_require_reverser(actor, *, loan: Loan, repayment) -> None:
 
 
 def _reversible_by_another(loan: Loan, scope: Scope) -> bool:
-    """Some reversible repayment of the loan was recorded by someone other than the officer, or
-    the fund lets the recorder reverse."""
-    if not duty_applies(loan.fund, RECORDER_REVERSES):
+    """Some repayment the officer may reverse: one recorded by someone else (or by the
+    system), or any when the fund lets the recorder reverse (read only when it matters)."""
+    user_id = getattr(scope.user, "pk", None)
+    if user_id is None:
         return True
     read = page_repayments(loan)
     if read is None:
         read = loan.repayments.filter(reversal_entry__isnull=True).select_related("batch")
-    return any(
-        rep.reversal_entry_id is None
-        and (loan.status != CLOSED or rep.closed_loan)
-        and repayment_recorded_by(rep) != scope.user.pk
+    reversible = [
+        rep
         for rep in read
-    )
+        if rep.reversal_entry_id is None and (loan.status != CLOSED or rep.closed_loan)
+    ]
+    if any(repayment_recorded_by(rep) != user_id for rep in reversible):
+        return True
+    return not duty_applies(loan.fund, RECORDER_REVERSES)
 
 
 ACTIVE, CLOSED, WRITTEN_OFF = LoanStatus.ACTIVE, LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF

@@ -16,6 +16,8 @@ MODULES = (
     "accounting/money.py",
     "accounting/services.py",
     "fund/access.py",
+    "fund/closing.py",
+    "fund/duties.py",
     "fund/attainment.py",
     "apicommon/errors.py",
     "apicommon/fields.py",

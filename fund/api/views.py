@@ -47,6 +47,7 @@ from fund.access import ALL_ROLES, FUND_OFFICERS, PUBLIC, READERS_FUND_WIDE, WRI
 from fund.accounts import BANK, CASH_ACCOUNTS
 from fund.attainment import INDICATORS, PERIODS, attainment
 from fund.audit import audit_log_list
+from fund.closing import year_close
 from fund.models import (
     AnnualPlan,
     AuditLog,
@@ -56,6 +57,7 @@ from fund.models import (
     Fund,
     GrassrootsUnion,
     SuperiorUnion,
+    YearClose,
 )
 from fund.scoping import scope_filter, superior_union_scope_filter
 from fund.selectors import (
@@ -706,6 +708,48 @@ class FundDutiesSetApi(ApiView):
         data = self.input(FundDutiesInput)
         fund = services.fund_duties_set(fund=_fund(self.scope), actor=request.user, **data)
         return Response(FundDutiesOutput(fund).data)
+
+
+class YearCloseOutput(serializers.Serializer):
+    year = serializers.IntegerField()
+    total_income = MoneyField(allow_zero=True, allow_negative=True)
+    total_expense = MoneyField(allow_zero=True, allow_negative=True)
+    surplus = MoneyField(allow_zero=True, allow_negative=True)
+    closing_entry_id = serializers.IntegerField(allow_null=True)
+    carry_entry_id = serializers.IntegerField(allow_null=True)
+    closed_by = serializers.CharField(source="closed_by.username", allow_null=True)
+    closed_at = serializers.DateTimeField()
+
+
+class YearCloseListApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(
+        responses=YearCloseOutput(many=True), summary="Các năm đã khóa sổ và bút toán kết chuyển"
+    )
+    def get(self, request):
+        closes = YearClose.objects.filter(fund_id=self.scope.fund_id).select_related("closed_by")
+        return Response(YearCloseOutput(closes.order_by("-year"), many=True).data)
+
+
+class YearCloseInput(serializers.Serializer):
+    year = serializers.IntegerField(min_value=1901, max_value=9999)
+
+
+class YearCloseCreateApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @idempotent_post(
+        request=YearCloseInput,
+        responses={201: YearCloseOutput},
+        summary="Khóa sổ cuối năm: kết chuyển 911 → 4212, chuyển 4211 ngày 01/01",
+    )
+    def post(self, request, key: str):
+        data = self.input(YearCloseInput)
+        closed = year_close(
+            fund=_fund(self.scope), year=data["year"], idempotency_key=key, actor=request.user
+        )
+        return Response(YearCloseOutput(closed).data, status=status.HTTP_201_CREATED)
 
 
 class LendingAllocationOutput(serializers.Serializer):

@@ -24,5 +24,6 @@ urlpatterns = [
         name="capital_request_reject",
     ),
     path("duties/", pages.duties, name="duties"),
+    path("year-closes/", pages.year_closes, name="year_closes"),
     path("capital/allocations/", pages.allocations, name="allocations"),
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,9 +25,10 @@ from django.utils.translation import gettext_lazy as _l
 from accounting.errors import ApplicationError
 from accounting.formatting import amount_in_words, format_vnd
 from accounting.money import amount_of
-from fund.access import FUND_OFFICERS, access
+from fund.access import FUND_OFFICERS, READERS_FUND_WIDE, access
 from fund.accounts import BANK, CASH
 from fund.attainment import INDICATOR_LABELS, attainment
+from fund.closing import year_close, year_close_first_open
 from fund.duties import CAPITAL_CONFIRMS, duty_applies
 from fund.errors import FundError
 from fund.models import (
@@ -37,6 +39,7 @@ from fund.models import (
     GrassrootsUnion,
     LendingAllocation,
     SuperiorUnion,
+    YearClose,
 )
 from fund.selectors import (
     capital_available,
@@ -734,6 +737,83 @@ def duties(request):
                 return redirect("fundweb:duties")
         status = 400
     return render(request, "fund/duties.html", {"form": form}, status=status)
+
+
+# --------------------------------------------------------------------------------------------
+# Year-end closing (``fund.closing``)
+
+
+class YearCloseForm(IdempotentForm):
+    year = forms.IntegerField(
+        label=_l("Năm khóa sổ"),
+        min_value=1901,
+        max_value=9999,
+        error_messages={"required": _l("Nhập năm khóa sổ."), "invalid": _l("Nhập một năm.")},
+    )
+
+
+@access(READERS_FUND_WIDE)
+def year_closes(request):
+    """The fund's closed years with their closing entries (flagged for the auditor), and for a
+    fund officer the closing of the next open year (a confirmation first: it cannot be undone)."""
+    fund = request.user.officer.fund
+    may_close = request.scope.role in FUND_OFFICERS
+    next_open = year_close_first_open(fund=fund) or timezone.localdate().year - 1
+    form = YearCloseForm(request.POST or None, initial={"year": next_open}) if may_close else None
+
+    def page(form, status):
+        return render(
+            request,
+            "fund/year_closes.html",
+            {
+                "form": form,
+                "closes": YearClose.objects.filter(fund=fund).select_related("closed_by"),
+                "next_open": next_open,
+            },
+            status=status,
+        )
+
+    if request.method != "POST":
+        return page(form, 200)
+    if not may_close:
+        raise PermissionDenied(_("Chỉ cán bộ quỹ được khóa sổ cuối năm."))
+
+    def post(form):
+        d = form.cleaned_data
+        closed = year_close(
+            fund=fund, year=d["year"], idempotency_key=d["idempotency_key"], actor=request.user
+        )
+        messages.success(
+            request,
+            _("Đã khóa sổ năm %(year)s; chênh lệch thu chi %(surplus)s.")
+            % {"year": closed.year, "surplus": format_vnd(closed.surplus)},
+        )
+        return redirect("fundweb:year_closes")
+
+    return confirm_step(
+        request,
+        form,
+        form_page=page,
+        confirm_page=lambda form: render(
+            request,
+            "fund/capital_confirm.html",
+            {
+                "form": form,
+                "title": _("Khóa sổ cuối năm"),
+                "summary": [
+                    (_("Năm khóa sổ"), str(form.cleaned_data["year"])),
+                    (
+                        _("Bút toán"),
+                        _(
+                            "Kết chuyển thu nhập, chi phí sang 911 rồi 4212 ngày 31/12; chuyển "
+                            "4212 sang 4211 ngày 01/01 năm sau; khóa sổ cái đến hết 31/12."
+                        ),
+                    ),
+                ],
+            },
+        ),
+        post=post,
+    )
 
 
 # --------------------------------------------------------------------------------------------
