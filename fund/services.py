@@ -700,6 +700,21 @@ def _request_lock(request: CapitalMoveRequest) -> CapitalMoveRequest:
     )
 
 
+def _decide(req: CapitalMoveRequest, status: str, actor, action: str, **fields) -> None:
+    """Record the decision on a locked pending request (`fields`: the movement or the reason)
+    and audit it."""
+    req.status = status
+    req.decided_by = actor_user(actor)
+    req.decided_at = timezone.now()
+    for name, value in fields.items():
+        setattr(req, name, value)
+    req.save(update_fields=["status", "decided_by", "decided_at", *fields])
+    changes = {name: [None, getattr(value, "pk", value)] for name, value in fields.items()}
+    audit_record(
+        actor=actor, action=action, obj=req, changes={"status": ["pending", status], **changes}
+    )
+
+
 def capital_move_confirm(*, request: CapitalMoveRequest, actor=None) -> CapitalMoveRequest:
     """A second fund officer confirms a pending capital move: it posts now (the movement records
     who entered and who confirmed it). Refused to the officer who entered it (naming the rule),
@@ -723,16 +738,8 @@ def capital_move_confirm(*, request: CapitalMoveRequest, actor=None) -> CapitalM
             actor=actor,
             confirmation=req,
         )
-        req.status = CapitalMoveRequest.Status.CONFIRMED
-        req.decided_by = actor_user(actor)
-        req.decided_at = timezone.now()
-        req.movement = movement
-        req.save(update_fields=["status", "decided_by", "decided_at", "movement"])
-        audit_record(
-            actor=actor,
-            action="capital_confirm",
-            obj=req,
-            changes={"status": ["pending", req.status], "movement": [None, movement.pk]},
+        _decide(
+            req, CapitalMoveRequest.Status.CONFIRMED, actor, "capital_confirm", movement=movement
         )
     return req
 
@@ -752,17 +759,7 @@ def capital_move_reject(
             if req.status == CapitalMoveRequest.Status.REJECTED and req.reason == reason:
                 return req
             raise _decided(req)
-        req.status = CapitalMoveRequest.Status.REJECTED
-        req.decided_by = actor_user(actor)
-        req.decided_at = timezone.now()
-        req.reason = reason
-        req.save(update_fields=["status", "decided_by", "decided_at", "reason"])
-        audit_record(
-            actor=actor,
-            action="capital_reject",
-            obj=req,
-            changes={"status": ["pending", req.status], "reason": [None, reason]},
-        )
+        _decide(req, CapitalMoveRequest.Status.REJECTED, actor, "capital_reject", reason=reason)
     return req
 
 
