@@ -678,8 +678,9 @@ def _loan_rows(page_of_loans) -> list[tuple]:
 def _get_loan(request, pk):
     return scoped_get_or_404(
         # The page shows the superior union's name; the application, product and disbursing
-        # officer are not shown (a wide join PostgreSQL spent milliseconds planning).
-        loan_list(scope=request.scope).select_related("superior_union"),
+        # officer are not shown (a wide join PostgreSQL spent milliseconds planning). The fund:
+        # its separation of duties decides whether a reversal is offered (``loans.policy``).
+        loan_list(scope=request.scope).select_related("superior_union", "fund"),
         request.scope,
         pk=pk,
     )
