@@ -48,6 +48,15 @@ def frozen_now(config) -> datetime | None:
 
 
 def pytest_configure(config):
+    from django.conf import settings
+
+    from accounting.signing import signing_key_generate
+
+    # Every run signs chain heads with a key of its own; the high-water mark outside the
+    # database is per test where a test needs it (the `high_water` fixture), since each test's
+    # rolled-back database would fall short of the last one's.
+    settings.LEDGER_SIGNING_KEY = signing_key_generate()
+    settings.LEDGER_HEAD_DIR = ""
     # Started before any test module is imported, so that dates computed at collection time
     # (parametrize lists, module constants) see the frozen day too.
     moment = frozen_now(config)
@@ -84,6 +93,26 @@ def pytest_report_header(config):
     if moment is not None:
         lines.append(f"trovon: clock frozen at {moment.isoformat()} (ticking)")
     return lines
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL, the test database as production has it: owned by the owner role, with the
+    application role's grants (accounting/roles.py), so tests can connect as either."""
+    if connection.vendor == "postgresql":
+        from django.db import IntegrityError, ProgrammingError
+
+        from accounting.roles import roles_create
+
+        with django_db_blocker.unblock():
+            for attempt in range(3):  # another test run may create the roles at the same moment
+                try:
+                    roles_create(owner_password=None, app_password=None)
+                    break
+                except (IntegrityError, ProgrammingError):
+                    if attempt == 2:
+                        raise
+    yield
 
 
 @pytest.fixture

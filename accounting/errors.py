@@ -187,6 +187,12 @@ class PostedRowImmutable(LedgerError):
     code = "immutable"
 
 
+class ChainTampered(LedgerError):
+    """A sealed chain or an entry about to be sealed is not what the services wrote."""
+
+    code = "chain_tampered"
+
+
 class IdempotencyConflict(ApplicationError):
     """The same idempotency key was used with a different request."""
 

@@ -212,10 +212,24 @@ class Posting(AppendOnlyModel):
         return -self.amount.amount if self.amount.amount < 0 else 0
 
 
-class ChainLink(AppendOnlyModel):
-    """One sealed entry in the hash chain: ``link_hash = sha256(prev_hash + entry_hash)``."""
+class SealedLink(AppendOnlyModel):
+    """A link of a hash chain: ``link_hash = sha256(prev_hash + <the row's hash>)``, numbered
+    from 1 with no gaps. The ledger's chain (`ChainLink`) and the audit log's
+    (``fund.AuditLink``) are both made of these."""
 
     seq = models.BigIntegerField(_("số thứ tự"), primary_key=True)
+    prev_hash = models.CharField(_("mã băm mắt xích trước"), max_length=64)
+    link_hash = models.CharField(_("mã băm mắt xích"), max_length=64)
+    sealed_at = models.DateTimeField(_("thời điểm niêm phong"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["seq"]
+
+
+class ChainLink(SealedLink):
+    """One sealed entry in the hash chain: ``link_hash = sha256(prev_hash + entry_hash)``."""
+
     entry = models.OneToOneField(
         JournalEntry,
         verbose_name=_("bút toán"),
@@ -223,14 +237,34 @@ class ChainLink(AppendOnlyModel):
         related_name="chain_link",
     )
     entry_hash = models.CharField(_("mã băm bút toán"), max_length=64)
-    prev_hash = models.CharField(_("mã băm mắt xích trước"), max_length=64)
-    link_hash = models.CharField(_("mã băm mắt xích"), max_length=64)
-    sealed_at = models.DateTimeField(_("thời điểm niêm phong"), auto_now_add=True)
+    # 1: links sealed before the hash covered the account's code and path (migration 0008);
+    # 2: the entry hash covers each posting's account code and path too.
+    hash_version = models.PositiveSmallIntegerField(_("phiên bản mã băm"), default=2)
 
     class Meta:
         verbose_name = _("mắt xích niêm phong")
         verbose_name_plural = _("chuỗi niêm phong sổ cái")
         ordering = ["seq"]
+
+
+class ChainHead(AppendOnlyModel):
+    """A signed chain head: each seal signs the head it leaves with the Ed25519 key the database
+    does not hold (``accounting.signing``). The heads of a chain only move forward; the latest is
+    the high-water mark the chain may never fall short of. ``chain`` names the chain (``ledger``,
+    ``audit``), so other apps' chains are signed the same way."""
+
+    chain = models.CharField(_("chuỗi"), max_length=16)
+    seq = models.BigIntegerField(_("số mắt xích"))
+    link_hash = models.CharField(_("mã băm đầu chuỗi"), max_length=64)
+    signed_at = models.DateTimeField(_("thời điểm ký"))
+    key_id = models.CharField(_("mã khóa ký"), max_length=16)
+    signature = models.CharField(_("chữ ký"), max_length=128)
+
+    class Meta:
+        verbose_name = _("đầu chuỗi đã ký")
+        verbose_name_plural = _("đầu chuỗi đã ký")
+        ordering = ["chain", "seq"]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="chainhead_unique")]
 
 
 class PeriodClose(AppendOnlyModel):

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
+from django.utils import timezone
 
 from accounting.errors import UnknownAccount
 from accounting.models import (
@@ -22,13 +23,29 @@ from accounting.models import (
     Account,
     AccountCheckpoint,
     AccountTurnover,
+    ChainHead,
     ChainLink,
     JournalEntry,
     PeriodClose,
     Posting,
     Side,
 )
-from accounting.services import GENESIS_HASH, entry_hash, link_hash
+from accounting.services import (
+    GENESIS_HASH,
+    LEDGER_CHAIN,
+    account_labels,
+    chain_head_latest,
+    entry_hash,
+    entry_request_hash,
+    link_hash,
+)
+from accounting.signing import (
+    SignedHead,
+    head_signature_valid,
+    heads_parse,
+    high_water_read,
+    trusted_keys,
+)
 
 ZERO = Decimal(0)
 
@@ -384,11 +401,99 @@ def ledger_chain_head() -> tuple[int, str]:
     return (head.seq, head.link_hash) if head else (0, GENESIS_HASH)
 
 
-def ledger_verify(*, chunk: int = 5000) -> ChainReport:
-    """Walk the chain in order; recompute every entry's hash from what the tables hold now.
+def ledger_signed_head() -> SignedHead | None:
+    """The last signed head of the ledger: what reports and statements print."""
+    return chain_head_latest(LEDGER_CHAIN)
 
-    Reports the first link whose entry was altered or removed, or whose chaining is broken.
+
+# Every sealed chain by name, and its link model (fields seq, link_hash); other apps register
+# theirs (the audit log, ``fund.apps``) so heads and published heads are checked one way.
+CHAIN_MODELS: dict[str, type] = {LEDGER_CHAIN: ChainLink}
+
+
+def chain_register(name: str, link_model: type) -> None:
+    CHAIN_MODELS[name] = link_model
+
+
+def chain_heads_verify(*, chain: str, head_seq: int, head_hash: str) -> str:
+    """The problem with `chain`'s signed heads against its links, or "" when there is none.
+
+    Every stored head must carry a valid signature of a trusted key and still be a link of the
+    chain (a rewritten link no longer matches a head signed after it); the last signed head must
+    be the chain's head (a truncated chain falls short of it, links appended without the sealer
+    lie beyond it); and the high-water mark kept outside the database must not be ahead of the
+    stored heads (truncation that deleted the signed heads too).
     """
+    link_model = CHAIN_MODELS[chain]
+    keys = trusted_keys()
+    heads = ChainHead.objects.filter(chain=chain)
+    for h in heads.order_by("seq").iterator(chunk_size=5000):
+        head = SignedHead(h.chain, h.seq, h.link_hash, h.signed_at, h.key_id, h.signature)
+        if not head_signature_valid(head, keys):
+            return f"đầu chuỗi #{h.seq} có chữ ký không hợp lệ (khóa {h.key_id})"
+    lost = (
+        heads.exclude(
+            Exists(link_model.objects.filter(seq=OuterRef("seq"), link_hash=OuterRef("link_hash")))
+        )
+        .order_by("seq")
+        .first()
+    )
+    if lost is not None:
+        return (
+            f"mắt xích #{lost.seq} không còn là đầu chuỗi đã ký lúc "
+            f"{lost.signed_at:%d/%m/%Y %H:%M}: chuỗi đã bị cắt hoặc viết lại"
+        )
+    last = chain_head_latest(chain)
+    mark = high_water_read(chain)
+    if mark is not None and (last is None or last.seq < mark.seq):
+        return (
+            f"chuỗi chỉ còn đến đầu chuỗi đã ký #{last.seq if last else 0}, mốc cao nhất "
+            f"giữ ngoài CSDL là #{mark.seq}: đầu chuỗi đã ký bị xóa"
+        )
+    if mark is not None and not head_signature_valid(mark, keys):
+        return f"mốc cao nhất giữ ngoài CSDL (#{mark.seq}) có chữ ký không hợp lệ"
+    signed = (last.seq, last.link_hash) if last else (0, GENESIS_HASH)
+    if head_seq and signed != (head_seq, head_hash):
+        return (
+            f"các mắt xích #{signed[0] + 1}–#{head_seq} không được ký: thêm vào ngoài bộ niêm phong"
+        )
+    return ""
+
+
+@dataclass
+class PublishedHeadResult:
+    head: SignedHead
+    ok: bool
+    problem: str = ""
+
+
+def published_heads_check(text: str) -> list[PublishedHeadResult]:
+    """Every head line in `text` (the heads an auditor kept) checked against today's chains:
+    a valid signature of a trusted key, and the link it names still there with its hash."""
+    keys = trusted_keys()
+    results = []
+    for head in heads_parse(text):
+        model = CHAIN_MODELS.get(head.chain)
+        if model is None:
+            problem = f"không có chuỗi '{head.chain}'"
+        elif not head_signature_valid(head, keys):
+            problem = f"chữ ký không hợp lệ (khóa {head.key_id})"
+        elif not model.objects.filter(seq=head.seq, link_hash=head.link_hash).exists():
+            problem = f"mắt xích #{head.seq} không còn mang mã băm này: chuỗi đã bị viết lại"
+        else:
+            problem = ""
+        results.append(PublishedHeadResult(head, not problem, problem))
+    return results
+
+
+def ledger_verify(*, chunk: int = 5000) -> ChainReport:
+    """Walk the chain in order; recompute every entry's hash from what the tables hold now,
+    then check the signed heads (`chain_heads_verify`).
+
+    Reports the first link whose entry was altered or removed, or whose chaining is broken, or
+    the problem with the signed heads.
+    """
+    labels = account_labels()
     prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
@@ -410,7 +515,12 @@ def ledger_verify(*, chunk: int = 5000) -> ChainReport:
                 problem = "mắt xích không nối với mắt xích trước"
             elif lk.entry_id not in entries:
                 problem = f"bút toán #{lk.entry_id} đã bị xóa"
-            elif entry_hash(entries[lk.entry_id], postings[lk.entry_id]) != lk.entry_hash:
+            elif (
+                entry_hash(
+                    entries[lk.entry_id], postings[lk.entry_id], labels, version=lk.hash_version
+                )
+                != lk.entry_hash
+            ):
                 problem = f"bút toán #{lk.entry_id} đã bị sửa sau khi niêm phong"
             if problem:
                 return ChainReport(
@@ -427,12 +537,20 @@ def ledger_verify(*, chunk: int = 5000) -> ChainReport:
             expected_seq += 1
             last_seq = lk.seq
             checked += 1
+    problem = chain_heads_verify(chain=LEDGER_CHAIN, head_seq=last_seq, head_hash=prev)
+    forged = None if problem else unsealed_entry_forged(labels)
+    if forged is not None:
+        problem = (
+            f"bút toán chưa niêm phong #{forged} không khớp mã xác thực yêu cầu: ghi hoặc sửa "
+            f"ngoài dịch vụ sổ cái"
+        )
     return ChainReport(
-        ok=True,
+        ok=not problem,
         links_checked=checked,
         unsealed_entries=_unsealed_count(),
         head_seq=last_seq,
         head_hash=prev,
+        problem=problem,
     )
 
 
@@ -537,8 +655,41 @@ def checkpoints_verify() -> CheckpointReport:
     return report
 
 
+def unsealed_entry_forged(labels: dict | None = None) -> int | None:
+    """The first entry not yet sealed whose request MAC does not match its rows (written or
+    altered outside the services, by someone without the MAC key), or None."""
+    codes = {pk: code for pk, (code, _path) in (labels or account_labels()).items()}
+    unsealed = JournalEntry.objects.filter(chain_link__isnull=True).order_by("id")
+    last = 0
+    while True:
+        entries = list(unsealed.filter(id__gt=last)[:5000])
+        if not entries:
+            return None
+        postings: dict[int, list[Posting]] = defaultdict(list)
+        for p in Posting.objects.filter(entry_id__in=[e.pk for e in entries]):
+            postings[p.entry_id].append(p)
+        for e in entries:
+            if entry_request_hash(e, postings[e.pk], codes) != e.request_hash:
+                return e.pk
+        last = entries[-1].pk
+
+
 def _unsealed_count() -> int:
     return JournalEntry.objects.filter(chain_link__isnull=True).count()
+
+
+def ledger_seal_lag_seconds() -> float:
+    """How long the oldest entry not yet in the hash chain has waited (0 when all are sealed):
+    /readyz and the metrics watch it, since the sealer runs every minute."""
+    oldest = (
+        JournalEntry.objects.filter(chain_link__isnull=True)
+        .order_by("id")
+        .values_list("recorded_at", flat=True)
+        .first()
+    )
+    if oldest is None:
+        return 0.0
+    return max(0.0, (timezone.now() - oldest).total_seconds())
 
 
 def entries_for_document(*, document_type: str, document_id) -> list[JournalEntry]:

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
@@ -25,6 +25,7 @@ from djmoney.money import Money
 from accounting.chart import load_chart, read_chart_rows
 from accounting.errors import (
     AccountNotPostable,
+    ChainTampered,
     IdempotencyConflict,
     InvalidAmount,
     LedgerError,
@@ -37,13 +38,20 @@ from accounting.errors import (
 )
 from accounting.models import (
     Account,
-    AccountCheckpoint,
+    ChainHead,
     ChainLink,
     JournalEntry,
     PeriodClose,
     Posting,
 )
 from accounting.money import CURRENCY, to_dong
+from accounting.signing import (
+    SignedHead,
+    head_sign,
+    high_water_read,
+    high_water_write,
+    request_mac,
+)
 
 GENESIS_HASH = "0" * 64
 
@@ -282,27 +290,69 @@ def _period_closed(closed_through: date, day: date) -> PeriodClosed:
     )
 
 
-def _request_hash(spec: EntrySpec) -> str:
-    payload = {
-        "d": spec.effective_date.isoformat(),
-        "m": spec.memo,
-        "dt": spec.document_type,
-        "di": str(spec.document_id),
-        "r": spec.reversal_of_id,
-        "l": [
-            [
-                leg.account,
-                str(a),
-                leg.currency,
-                leg.fund_id,
-                leg.superior_union_id,
-                leg.grassroots_union_id,
-                leg.subledger,
-            ]
-            for leg, a in zip(spec.legs, spec._amounts, strict=True)
-        ],
+def _request_payload(
+    *, day: date, memo: str, document_type: str, document_id, reversal_of_id, legs
+) -> dict:
+    """What an entry asks for, canonically: its request hash is the MAC of this. `legs`: one
+    (account code, amount, currency, fund, superior union, grassroots union, sub-ledger) each."""
+    return {
+        "d": day.isoformat(),
+        "m": memo,
+        "dt": document_type,
+        "di": str(document_id),
+        "r": reversal_of_id,
+        "l": [[code, f"{a:f}", *rest] for code, a, *rest in legs],
     }
-    return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
+
+
+def _request_hash(spec: EntrySpec) -> str:
+    return request_mac(
+        _request_payload(
+            day=spec.effective_date,
+            memo=spec.memo,
+            document_type=spec.document_type,
+            document_id=spec.document_id,
+            reversal_of_id=spec.reversal_of_id,
+            legs=[
+                (
+                    leg.account,
+                    a,
+                    leg.currency,
+                    leg.fund_id,
+                    leg.superior_union_id,
+                    leg.grassroots_union_id,
+                    leg.subledger,
+                )
+                for leg, a in zip(spec.legs, spec._amounts, strict=True)
+            ],
+        )
+    )
+
+
+def entry_request_hash(entry: JournalEntry, postings: Iterable[Posting], codes: dict) -> str:
+    """The request MAC recomputed from the rows as stored (`codes`: account id -> code); equal
+    to the entry's ``request_hash`` unless a row was written or changed outside the services."""
+    return request_mac(
+        _request_payload(
+            day=entry.effective_date,
+            memo=entry.memo,
+            document_type=entry.document_type,
+            document_id=entry.document_id,
+            reversal_of_id=entry.reversal_of_id,
+            legs=[
+                (
+                    codes.get(p.account_id, ""),
+                    p.amount.amount,
+                    str(p.amount.currency),
+                    p.fund_id,
+                    p.superior_union_id,
+                    p.grassroots_union_id,
+                    p.subledger,
+                )
+                for p in sorted(postings, key=lambda p: p.pk)
+            ],
+        )
+    )
 
 
 def ledger_closed_through() -> date | None:
@@ -732,6 +782,14 @@ def journal_entry_reverse(
 # Periods and checkpoints
 
 
+def _close_not_after(last: date) -> PeriodClosed:
+    return PeriodClosed(
+        _("Sổ đã khóa đến ngày %(last)s; ngày khóa mới phải sau ngày đó."),
+        field="through",
+        params={"last": f"{last:%d/%m/%Y}"},
+    )
+
+
 def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClose:
     """Close every date up to `through`; record a balance checkpoint per account as of it.
 
@@ -750,53 +808,27 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
             field="through",
             params={"through": f"{through:%d/%m/%Y}", "today": f"{today:%d/%m/%Y}"},
         )
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                # One closer at a time (posters only read this table, which EXCLUSIVE allows).
-                cur.execute("LOCK TABLE accounting_periodclose IN EXCLUSIVE MODE")
-                # Wait for transactions already posting; keep new ones out until we commit.
-                cur.execute("LOCK TABLE accounting_journalentry, accounting_posting IN SHARE MODE")
-        last = ledger_closed_through()
-        if last is not None and through <= last:
-            raise PeriodClosed(
-                _("Sổ đã khóa đến ngày %(last)s; ngày khóa mới phải sau ngày đó."),
-                field="through",
-                params={"last": f"{last:%d/%m/%Y}"},
-            )
-        pc = PeriodClose.objects.create(closed_through=through, closed_by=closed_by, note=note)
-        prev = (
-            {
-                (c.account_id, c.currency, c.fund_id): c
-                for c in AccountCheckpoint.objects.filter(as_of=last)
-            }
-            if last
-            else {}
-        )
-        delta = Posting.objects.filter(effective_date__lte=through)
-        if last:
-            delta = delta.filter(effective_date__gt=last)
-        sums = {
-            (r["account_id"], r["amount_currency"], r["fund_id"]): (r["s"], r["n"])
-            for r in delta.order_by()
-            .values("account_id", "amount_currency", "fund_id")
-            .annotate(s=Sum("amount"), n=Count("id"))
-        }
-        rows = []
-        for key in prev.keys() | sums.keys():
-            base = prev.get(key)
-            s, n = sums.get(key, (Decimal(0), 0))
-            rows.append(
-                AccountCheckpoint(
-                    account_id=key[0],
-                    currency=key[1],
-                    fund_id=key[2],
-                    as_of=through,
-                    balance=(base.balance if base else 0) + s,
-                    posting_count=(base.posting_count if base else 0) + n,
+    last = ledger_closed_through()
+    if last is not None and through <= last:
+        raise _close_not_after(last)
+    if connection.vendor == "postgresql":
+        # The database's own function locks, re-checks the last close, records the close and
+        # writes its checkpoints (migration 0009): the application's role writes neither table.
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute(
+                    "SELECT accounting_period_close(%s, %s, %s, %s)",
+                    [through, timezone.now(), closed_by.pk if closed_by else None, note],
                 )
-            )
-        AccountCheckpoint.objects.bulk_create(rows, batch_size=2000)
+                close_id = cur.fetchone()[0]
+        except IntegrityError as error:  # another close got in first
+            if "period closed through" not in str(error):
+                raise
+            raise _close_not_after(ledger_closed_through() or through) from error
+        return PeriodClose.objects.get(pk=close_id)
+    # SQLite: its trigger writes the checkpoints from the same query (migration 0009).
+    with transaction.atomic():
+        pc = PeriodClose.objects.create(closed_through=through, closed_by=closed_by, note=note)
     return pc
 
 
@@ -804,8 +836,35 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
 # Tamper evidence
 
 
-def entry_hash(entry: JournalEntry, postings: Iterable[Posting]) -> str:
-    """Hash of everything an entry says; any change to a posted row changes it."""
+HASH_VERSION = 2  # the entry hash of new links covers each account's code and path
+
+
+def account_labels() -> dict[int, tuple[str, str]]:
+    """Account id -> (code, path), as the chart reads now (the entry hash covers both)."""
+    rows = Account.objects.values_list("id", "code", "path")
+    return {pk: (code, path) for pk, code, path in rows}
+
+
+def entry_hash(
+    entry: JournalEntry,
+    postings: Iterable[Posting],
+    accounts: dict[int, tuple[str, str]] | None = None,
+    *,
+    version: int = HASH_VERSION,
+) -> str:
+    """Hash of everything an entry says; any change to a posted row changes it.
+
+    Version 2 also covers each posting's account code and path (`accounts`, from
+    `account_labels`), so an account renumbered or moved under another parent breaks the
+    links of its postings; version 1 (links sealed before migration 0008) covers the id only.
+    """
+
+    def account(p):
+        if version == 1:
+            return [p.account_id]
+        code, path = (accounts or {}).get(p.account_id, ("", ""))
+        return [p.account_id, code, path]
+
     payload = [
         entry.pk,
         entry.effective_date.isoformat(),
@@ -819,7 +878,7 @@ def entry_hash(entry: JournalEntry, postings: Iterable[Posting]) -> str:
         [
             [
                 p.pk,
-                p.account_id,
+                *account(p),
                 str(p.amount.amount),
                 str(p.amount.currency),
                 str(p.effective_date),
@@ -840,27 +899,82 @@ def link_hash(prev_hash: str, e_hash: str) -> str:
     return hashlib.sha256((prev_hash + e_hash).encode()).hexdigest()
 
 
+def chain_head_sign(*, chain: str, seq: int, head_hash: str) -> SignedHead:
+    """Sign the head a seal leaves and store it (in the caller's transaction), then move the
+    high-water mark outside the database to it. Used by every sealed chain (ledger, audit)."""
+    head = head_sign(chain, seq, head_hash, timezone.now())
+    ChainHead.objects.create(
+        chain=chain,
+        seq=seq,
+        link_hash=head_hash,
+        signed_at=head.signed_at,
+        key_id=head.key_id,
+        signature=head.signature,
+    )
+    transaction.on_commit(lambda: high_water_write(head))
+    return head
+
+
+def chain_head_latest(chain: str) -> SignedHead | None:
+    h = ChainHead.objects.filter(chain=chain).order_by("-seq").first()
+    if h is None:
+        return None
+    return SignedHead(h.chain, h.seq, h.link_hash, h.signed_at, h.key_id, h.signature)
+
+
+def chain_seal_start(*, chain: str, lock_id: int, link_model) -> tuple[int, str] | None:
+    """The start of a seal, in the sealer's transaction: take the chain's sealer lock (None when
+    another sealer holds it) and return the head (seq, hash) to build on, after checking it is
+    the last signed head — nobody appended or rewrote links since (`ChainTampered`)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
+            if not cur.fetchone()[0]:
+                return None
+    head = link_model.objects.order_by("-seq").first()
+    seq, prev = (head.seq, head.link_hash) if head else (0, GENESIS_HASH)
+    signed = chain_head_latest(chain)
+    if signed is None and seq and high_water_read(chain) is None:
+        # A chain sealed before heads were signed (migration 0008): its head is signed once as
+        # it stands (docs/ledger.md §7, "Upgrading").
+        signed = chain_head_sign(chain=chain, seq=seq, head_hash=prev)
+    if ((signed.seq, signed.link_hash) if signed else (0, GENESIS_HASH)) != (seq, prev):
+        raise ChainTampered(
+            _(
+                "Đầu chuỗi %(chain)s (#%(seq)s) không phải đầu chuỗi đã ký gần nhất "
+                "(#%(signed)s): không niêm phong tiếp."
+            ),
+            params={"chain": chain, "seq": seq, "signed": signed.seq if signed else 0},
+        )
+    return seq, prev
+
+
 SEAL_LOCK_ID = 0x7472_6F76  # "trov": one sealer at a time; posters never take it
+LEDGER_CHAIN = "ledger"
 
 
 def ledger_seal(*, batch_size: int = 5000, max_batches: int | None = None) -> int:
-    """Seal committed, unsealed entries into the hash chain, in order, in batches.
+    """Seal committed, unsealed entries into the hash chain, in order, in batches, and sign
+    the head each batch leaves.
 
+    Before sealing, the sealer re-verifies what it builds on: the chain's last link must be
+    the last signed head (nobody appended or rewrote links since), and every entry's request
+    MAC must match its rows as stored (nobody wrote or altered it outside the services). On a
+    mismatch it seals the good entries before it and raises `ChainTampered`, so a forged or
+    altered entry is never sealed as genuine.
     Only the sealer serialises (an advisory lock on PostgreSQL); posting never waits for it.
     Returns the number of entries sealed.
     """
     sealed = 0
     batches = 0
+    labels = account_labels()
     while max_batches is None or batches < max_batches:
+        refused = None
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cur:
-                    cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK_ID])
-                    if not cur.fetchone()[0]:
-                        return sealed
-            head = ChainLink.objects.order_by("-seq").first()
-            seq = head.seq if head else 0
-            prev = head.link_hash if head else GENESIS_HASH
+            start = chain_seal_start(chain=LEDGER_CHAIN, lock_id=SEAL_LOCK_ID, link_model=ChainLink)
+            if start is None:
+                return sealed
+            seq, prev = start
             entries = list(
                 JournalEntry.objects.filter(chain_link__isnull=True).order_by("id")[:batch_size]
             )
@@ -869,18 +983,32 @@ def ledger_seal(*, batch_size: int = 5000, max_batches: int | None = None) -> in
             by_entry: dict[int, list[Posting]] = {e.pk: [] for e in entries}
             for p in Posting.objects.filter(entry_id__in=by_entry.keys()):
                 by_entry[p.entry_id].append(p)
+            codes = {pk: code for pk, (code, _path) in labels.items()}
             links = []
             for e in entries:
+                if entry_request_hash(e, by_entry[e.pk], codes) != e.request_hash:
+                    refused = e
+                    break
                 seq += 1
-                eh = entry_hash(e, by_entry[e.pk])
+                eh = entry_hash(e, by_entry[e.pk], labels)
                 lh = link_hash(prev, eh)
                 links.append(
                     ChainLink(seq=seq, entry=e, entry_hash=eh, prev_hash=prev, link_hash=lh)
                 )
                 prev = lh
-            ChainLink.objects.bulk_create(links)
+            if links:
+                ChainLink.objects.bulk_create(links)
+                chain_head_sign(chain=LEDGER_CHAIN, seq=seq, head_hash=prev)
             sealed += len(links)
             batches += 1
+        if refused is not None:
+            raise ChainTampered(
+                _(
+                    "Bút toán #%(entry)s không khớp mã xác thực yêu cầu (ghi hoặc sửa ngoài "
+                    "dịch vụ sổ cái): không niêm phong."
+                ),
+                params={"entry": refused.pk},
+            )
     return sealed
 
 
@@ -888,22 +1016,7 @@ def ledger_seal(*, batch_size: int = 5000, max_batches: int | None = None) -> in
 # Turnover per account and day
 
 
-TURNOVER_LOCK_ID = 0x7472_6F77  # one compaction at a time; posters never take it
-
 _TURNOVER_KEY = "account_id, currency, fund_id, effective_date"
-_TURNOVER_MERGE_PG = f"""
-WITH keys AS (
-    SELECT DISTINCT {_TURNOVER_KEY} FROM accounting_accountturnover WHERE NOT compacted
-), merged AS (
-    DELETE FROM accounting_accountturnover t USING keys k
-     WHERE t.account_id = k.account_id AND t.currency = k.currency
-       AND t.fund_id IS NOT DISTINCT FROM k.fund_id AND t.effective_date = k.effective_date
-    RETURNING t.*
-)
-INSERT INTO accounting_accountturnover ({_TURNOVER_KEY}, debit, credit, postings, compacted)
-SELECT {_TURNOVER_KEY}, sum(debit), sum(credit), sum(postings), true
-  FROM merged GROUP BY {_TURNOVER_KEY}
-"""
 _TURNOVER_KEYS_SQLITE = (
     "SELECT DISTINCT account_id, currency, coalesce(fund_id, -1), effective_date"
     " FROM accounting_accountturnover WHERE NOT compacted AND id <= %s"
@@ -925,14 +1038,10 @@ def ledger_turnover_compact() -> int:
     """
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [TURNOVER_LOCK_ID])
-            if not cur.fetchone()[0]:
-                return 0
-            cur.execute("SELECT count(*) FROM accounting_accountturnover")
-            before = cur.fetchone()[0]
-            cur.execute(_TURNOVER_MERGE_PG)
-            cur.execute("SELECT count(*) FROM accounting_accountturnover")
-            return before - cur.fetchone()[0]
+            # The database's own function (migration 0009): one compaction at a time, the
+            # merge in one statement; the application's role cannot write turnover itself.
+            cur.execute("SELECT accounting_turnover_compact()")
+            return cur.fetchone()[0]
         cur.execute("SELECT max(id) FROM accounting_accountturnover")
         top = cur.fetchone()[0]
         if top is None:

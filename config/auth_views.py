@@ -1,106 +1,74 @@
-"""Log in, log out and password change: Django's views with our templates and a throttle.
+"""Log in, log out and password change: Django's views with our templates, behind django-axes.
 
-Throttle: after ``LOGIN_FAILURE_LIMIT`` failed attempts for one user name from one address
-within ``LOGIN_FAILURE_WINDOW`` seconds, that pair is refused (even with the right password)
-until the window has passed since the first failure. Counts live in the cache (Redis in
-production, shared by every process), keyed by a hash of the user name and address.
+Every door that checks a password counts its failures in django-axes (the database, shared by
+every worker): the app's log-in page, the admin's log-in (both through ``authenticate``), the
+API token endpoint (``fund.api.views.TokenObtainApi``) and the password change (its old password,
+reported here). ``LOGIN_FAILURE_LIMIT`` failures for one user name, or from one client address
+(``fund.signin.client_ip``: the trusted proxy's view only), lock that name or that address for
+``LOGIN_FAILURE_WINDOW`` seconds, even with the right password; the refusal is a 429, the log-in
+page with the reason, or the API's JSON error.
 """
 
 from __future__ import annotations
 
-import hashlib
-
-from django.conf import settings
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
-from django.shortcuts import redirect
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
 from config.navigation import start_page_for
 from fund.access import ALL_ROLES, PUBLIC, access
+from fund.signin import locked_message, lockout_minutes
 
 
-def _limit() -> int:
-    return getattr(settings, "LOGIN_FAILURE_LIMIT", 5)
+def lockout_response(request, original_response=None, credentials=None):
+    """django-axes' refusal of a locked-out attempt (AXES_LOCKOUT_CALLABLE): the API's JSON
+    error under /api/, the log-in page with the reason elsewhere (the admin's log-in too)."""
+    retry = str(lockout_minutes() * 60)
+    if request.path_info.startswith("/api/"):
+        response = JsonResponse(
+            {"code": "locked_out", "field": None, "message": locked_message()}, status=429
+        )
+    else:
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            logout(request)  # a wrong old password too often: the session is not trusted
+        form = AuthenticationForm(request)
+        response = render(
+            request,
+            "registration/login.html",
+            {"form": form, "locked_message": locked_message()},
+            status=429,
+        )
+    response["Retry-After"] = retry
+    return response
 
 
-def _window() -> int:
-    return getattr(settings, "LOGIN_FAILURE_WINDOW", 15 * 60)
+def signin_allowed(request, username: str) -> bool:
+    """Whether the user name and the client may try a password now (not locked out)."""
+    return AxesProxyHandler.is_allowed(request, {"username": username})
 
 
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+def signin_failed(request, username: str) -> None:
+    """Count a wrong password typed outside ``authenticate`` (the password change's old one)."""
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
 
 
-def _key(username: str, ip: str) -> str:
-    digest = hashlib.sha256(f"{username.strip().lower()}|{ip}".encode()).hexdigest()
-    return f"trovon:login-failures:{digest}"
-
-
-def login_failures(username: str, ip: str) -> int:
-    return cache.get(_key(username, ip), 0)
-
-
-def login_failure_record(username: str, ip: str) -> int:
-    key = _key(username, ip)
-    if cache.add(key, 1, timeout=_window()):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=_window())
-        return 1
-
-
-def login_failures_clear(username: str, ip: str) -> None:
-    cache.delete(_key(username, ip))
-
-
-def _locked_message() -> str:
-    return _(
-        "Đăng nhập sai quá %(n)s lần. Tài khoản này tạm bị khóa đăng nhập từ địa chỉ của bạn "
-        "trong %(m)s phút; hãy thử lại sau hoặc liên hệ cán bộ quỹ."
-    ) % {"n": _limit(), "m": _window() // 60}
-
-
-class ThrottledLoginView(auth_views.LoginView):
+class SignInView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
     access_roles = PUBLIC
-
-    def post(self, request, *args, **kwargs):
-        username = request.POST.get("username", "")
-        if login_failures(username, client_ip(request)) >= _limit():
-            form = self.get_form_class()(request, data=None)
-            form.data = {"username": username}
-            response = self.render_to_response(
-                self.get_context_data(form=form, locked_message=_locked_message())
-            )
-            response.status_code = 429
-            return response
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):
-        n = login_failure_record(self.request.POST.get("username", ""), client_ip(self.request))
-        if n >= _limit():
-            response = self.render_to_response(
-                self.get_context_data(form=form, locked_message=_locked_message())
-            )
-            response.status_code = 429
-            return response
-        return super().form_invalid(form)
-
-    def form_valid(self, form):
-        login_failures_clear(form.get_user().get_username(), client_ip(self.request))
-        return super().form_valid(form)
 
     def get_default_redirect_url(self):
         return reverse_lazy("home")
 
 
-login_view = access(PUBLIC)(ThrottledLoginView.as_view())
+login_view = access(PUBLIC)(SignInView.as_view())
 
 
 @access(PUBLIC)
@@ -111,12 +79,26 @@ def logout_view(request):
     return redirect("login")
 
 
-password_change_view = access(ALL_ROLES)(
-    auth_views.PasswordChangeView.as_view(
-        template_name="registration/password_change.html",
-        success_url=reverse_lazy("password_change_done"),
-    )
-)
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change; a wrong old password counts as a failed sign-in (axes), and a
+    locked-out account is refused before the old password is checked."""
+
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("password_change_done")
+
+    def post(self, request, *args, **kwargs):
+        if not signin_allowed(request, request.user.get_username()):
+            request.axes_locked_out = True  # AxesMiddleware answers with lockout_response
+            return self.get(request, *args, **kwargs)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if "old_password" in form.errors:
+            signin_failed(self.request, self.request.user.get_username())
+        return super().form_invalid(form)
+
+
+password_change_view = access(ALL_ROLES)(PasswordChangeView.as_view())
 password_change_done_view = access(ALL_ROLES)(
     auth_views.PasswordChangeDoneView.as_view(
         template_name="registration/password_change_done.html"

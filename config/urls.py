@@ -31,3 +31,9 @@ urlpatterns = [
     ),
     path("api/v1/", include("config.api_urls")),
 ]
+
+# Our own error pages, in the site's layout and the user's language (config/error_views.py).
+handler400 = "config.error_views.bad_request"
+handler403 = "config.error_views.forbidden"
+handler404 = "config.error_views.not_found"
+handler500 = "config.error_views.server_error"

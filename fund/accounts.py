@@ -10,6 +10,7 @@ from __future__ import annotations
 CAPITAL = "411"  # the fund's capital (its sources)
 BANK = "1121"  # deposits at the bank
 CASH = "1111"  # cash in hand
+IN_TRANSIT = "1131"  # money remitted by a union and not yet seen on the bank's statement
 CASH_ACCOUNTS = (BANK, CASH)  # where money is paid out of and collected into
 LOANS_RECEIVABLE = "1283"  # principal lent and not yet repaid
 LOAN_LOSS_PROVISION = "2293"  # provisions against the loans (a contra-asset)

@@ -1,5 +1,10 @@
 """The audit log of fund data: every service that changes a fund row records it here.
 
+The log is sealed into a hash chain like the ledger (``audit_seal``, beat every minute: each
+row's hash chained to the previous link, the head signed with the ledger's signing key as chain
+``audit``), and ``audit_verify`` finds a row deleted or altered after it was sealed, a truncated
+tail and links forged without the key.
+
 ``audit_record`` is called inside the service's transaction, so a change and its log entry
 commit together or not at all. ``audit_changes`` computes the ``{"field": [old, new]}`` diff that
 goes into the entry; ``audit_value`` is the one plain form of a value it stores, so the log reads
@@ -8,16 +13,22 @@ the same whatever the type.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 from djmoney.money import Money
 
-from fund.models import AuditLog, Fund, GrassrootsUnion, Role, SuperiorUnion
+from accounting.selectors import chain_heads_verify
+from accounting.services import GENESIS_HASH, chain_head_sign, chain_seal_start, link_hash
+from fund.models import AuditLink, AuditLog, Fund, GrassrootsUnion, Role, SuperiorUnion
 from fund.scoping import actor_user
 
 
@@ -154,3 +165,109 @@ def audit_log_list(
     if action is not None:
         qs = qs.filter(action=action)
     return qs
+
+
+# The chain -------------------------------------------------------------------------------------
+
+AUDIT_CHAIN = "audit"
+AUDIT_SEAL_LOCK_ID = 0x7472_6F78  # one audit sealer at a time; writers never take it
+
+
+def audit_row_hash(row: AuditLog) -> str:
+    """SHA-256 of everything a log row says, as read back from the database."""
+    payload = [
+        row.pk,
+        row.at.isoformat(),
+        row.actor_id,
+        row.actor_name,
+        row.action,
+        row.content_type_id,
+        row.object_id,
+        row.object_repr,
+        row.changes,
+        row.fund_id,
+        row.superior_union_id,
+        row.grassroots_union_id,
+    ]
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def audit_seal(*, batch_size: int = 5000) -> int:
+    """Seal the log rows written since the last seal, in id order, and sign the new head.
+
+    Refuses (`ChainTampered`) to build on a chain whose last link is not the last signed head.
+    Returns the number of rows sealed.
+    """
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            start = chain_seal_start(
+                chain=AUDIT_CHAIN, lock_id=AUDIT_SEAL_LOCK_ID, link_model=AuditLink
+            )
+            if start is None:
+                return sealed
+            seq, prev = start
+            rows = list(
+                AuditLog.objects.filter(chain_link__isnull=True)
+                .order_by("id")
+                .select_related(None)[:batch_size]
+            )
+            if not rows:
+                return sealed
+            links = []
+            for row in rows:
+                seq += 1
+                rh = audit_row_hash(row)
+                lh = link_hash(prev, rh)
+                links.append(AuditLink(seq=seq, log=row, row_hash=rh, prev_hash=prev, link_hash=lh))
+                prev = lh
+            AuditLink.objects.bulk_create(links)
+            chain_head_sign(chain=AUDIT_CHAIN, seq=seq, head_hash=prev)
+            sealed += len(links)
+
+
+@dataclass
+class AuditChainReport:
+    ok: bool
+    links_checked: int
+    unsealed_rows: int
+    head_seq: int
+    head_hash: str
+    first_broken_seq: int | None = None
+    problem: str = ""
+
+
+def audit_verify(*, chunk: int = 5000) -> AuditChainReport:
+    """Walk the audit log's chain; recompute every row's hash; check the signed heads."""
+    prev, expected, checked = GENESIS_HASH, 1, 0
+    while True:
+        links = list(AuditLink.objects.filter(seq__gte=expected).order_by("seq")[:chunk])
+        if not links:
+            break
+        rows = {r.pk: r for r in AuditLog.objects.filter(pk__in=[lk.log_id for lk in links])}
+        for lk in links:
+            problem = ""
+            if lk.seq != expected:
+                problem = f"thiếu mắt xích số {expected}"
+            elif lk.prev_hash != prev or lk.link_hash != link_hash(prev, lk.row_hash):
+                problem = "mắt xích không nối với mắt xích trước"
+            elif lk.log_id not in rows:
+                problem = f"dòng nhật ký #{lk.log_id} đã bị xóa"
+            elif audit_row_hash(rows[lk.log_id]) != lk.row_hash:
+                problem = f"dòng nhật ký #{lk.log_id} đã bị sửa sau khi niêm phong"
+            if problem:
+                return AuditChainReport(
+                    False, checked, _audit_unsealed(), expected - 1, prev, lk.seq, problem
+                )
+            prev = lk.link_hash
+            expected += 1
+            checked += 1
+    problem = chain_heads_verify(chain=AUDIT_CHAIN, head_seq=expected - 1, head_hash=prev)
+    return AuditChainReport(
+        not problem, checked, _audit_unsealed(), expected - 1, prev, None, problem
+    )
+
+
+def _audit_unsealed() -> int:
+    return AuditLog.objects.filter(chain_link__isnull=True).count()

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounting.formatting import format_vnd
+from accounting.models import SealedLink
 from accounting.money import money_field
 
 
@@ -55,6 +56,13 @@ class Fund(models.Model):
         default=100_000_000,
         null=True,
         blank=True,
+    )
+    # A union's remittance not seen on the bank's statement after this many days is listed as
+    # not received (for the fund and the union's superior union).
+    remittance_receipt_days = models.PositiveSmallIntegerField(
+        _("số ngày chờ tiền nộp về tài khoản"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
     )
 
     class Meta:
@@ -204,6 +212,32 @@ class OfficerProfile(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.get_role_display()})"
+
+
+# --------------------------------------------------------------------------------------------
+# Working days
+
+
+class CalendarDay(models.Model):
+    """A day the fund sets apart from the rule (Saturdays, Sundays and Vietnam's public holidays
+    are days off): a day off it adds (the Government's extended Tết break, a bridge day) or a
+    working day it adds (a Saturday worked in exchange). See ``fund.calendar``."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="calendar_days")
+    day = models.DateField(_("ngày"))
+    working = models.BooleanField(_("ngày làm việc"))
+    note = models.CharField(_("ghi chú"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("ngày trong lịch làm việc")
+        verbose_name_plural = _("lịch làm việc")
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "day"], name="calendar_day_once_per_fund")
+        ]
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day:%d/%m/%Y}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -680,6 +714,43 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.at:%d/%m/%Y %H:%M} {self.actor_name or '—'} {self.action} {self.object_repr}"
+
+
+class AuditLink(SealedLink):
+    """One sealed row of the audit log in its hash chain, as the ledger's ``ChainLink``:
+    ``link_hash = sha256(prev_hash + row_hash)``; ``fund.audit.audit_seal`` appends links in
+    batches (beat, every minute) and signs the head it leaves (chain ``audit``)."""
+
+    log = models.OneToOneField(
+        AuditLog,
+        verbose_name=_("dòng nhật ký"),
+        on_delete=models.PROTECT,
+        related_name="chain_link",
+    )
+    row_hash = models.CharField(_("mã băm dòng nhật ký"), max_length=64)
+
+    class Meta:
+        verbose_name = _("mắt xích nhật ký")
+        verbose_name_plural = _("chuỗi niêm phong nhật ký thay đổi")
+        ordering = ["seq"]
+
+
+class IntegrityCheck(models.Model):
+    """One run of every verification of the books (``fund.integrity``): the ledger's chain and
+    signed heads, the daily turnover, the checkpoints and the audit log's chain. The nightly
+    job writes one; auditors and fund officers see the latest, and a failure is e-mailed."""
+
+    at = models.DateTimeField(_("thời điểm kiểm tra"), default=timezone.now, db_index=True)
+    ok = models.BooleanField(_("toàn vẹn"))
+    seconds = models.FloatField(_("thời gian chạy (giây)"))
+    # [{"check": "ledger", "ok": true, "checked": 120, "problem": ""}, ...]
+    results = models.JSONField(_("kết quả từng phép kiểm tra"), default=list)
+    emailed_to = models.JSONField(_("đã báo tin cho"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("lần kiểm tra toàn vẹn sổ sách")
+        verbose_name_plural = _("các lần kiểm tra toàn vẹn sổ sách")
+        ordering = ["-at", "-id"]
 
 
 # --------------------------------------------------------------------------------------------

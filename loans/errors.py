@@ -69,3 +69,9 @@ class MemberImportRejected(LoanError, RowsRejected):
     """A member file with at least one wrong row: nothing was imported (``RowsRejected``)."""
 
     code = "import_rejected"
+
+
+class StatementRejected(LoanError, RowsRejected):
+    """A bank statement with at least one wrong line: nothing was imported (``RowsRejected``)."""
+
+    code = "import_rejected"

@@ -13,6 +13,7 @@ from accounting.tests.helpers import is_postgres, pg_connect
 
 LEDGER_TABLES = [
     "accounting_chainlink",
+    "accounting_chainhead",
     "accounting_accountcheckpoint",
     "accounting_periodclose",
     "accounting_posting",

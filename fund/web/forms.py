@@ -8,11 +8,15 @@ reload after a slow answer) returns the first result instead of posting again.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django import forms
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from accounting.errors import ApplicationError
+from accounting.forms import VndField
+from accounting.idempotency import idempotency_key_for
 
 
 def new_idempotency_key() -> str:
@@ -20,57 +24,85 @@ def new_idempotency_key() -> str:
 
 
 class IdempotentForm(forms.Form):
+    """A form whose submission is posted once. Bound to a request, it is given the signed-in
+    `user`: the key it hands the service is namespaced by that user exactly as the API's are
+    (`accounting.idempotency.idempotency_key_for`), so no user can take a key that another
+    user's page or API call will use."""
+
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", new_idempotency_key())
 
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def date_field(label, **kwargs) -> forms.DateField:
-    return forms.DateField(
-        label=label, widget=DateInput(), input_formats=["%Y-%m-%d", "%d/%m/%Y"], **kwargs
-    )
+    def clean_idempotency_key(self) -> str:
+        if self.user is None or not self.user.is_authenticated:
+            raise ImproperlyConfigured(f"{type(self).__name__} was bound without its user.")
+        key = self.cleaned_data["idempotency_key"]
+        return idempotency_key_for(user=self.user, key=key, channel="web")
 
 
-def amount_field(label, **kwargs) -> forms.DecimalField:
-    """Whole đồng; a positive amount. Dots between thousands are accepted (15.000.000)."""
-    kwargs.setdefault("min_value", 1)
-    return VndField(label=label, **kwargs)
+# The one way a date is typed and shown in a form, in both languages: dd/mm/yyyy in a text input.
+# (The browser's own date input shows mm/dd/yyyy in an English Chromium and its picker follows the
+# browser's locale, not the page's.) Day first, with "/", "-" or "." between the parts; the ISO
+# form is read too, for programs and pasted values.
+DATE_INPUT_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+DATE_DISPLAY_FORMAT = "%d/%m/%Y"
+DATE_PATTERN = r"\s*(\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}|\d{4}-\d{1,2}-\d{1,2})\s*"
 
 
-class VndField(forms.DecimalField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 20)
-        kwargs.setdefault("decimal_places", 0)
-        kwargs.setdefault(
-            "error_messages",
-            {
-                "invalid": _("Nhập số tiền bằng chữ số, đơn vị đồng (ví dụ 2.000.000)."),
-                "max_decimal_places": _("Số tiền tính bằng đồng, không có phần lẻ."),
-                "min_value": _("Số tiền phải lớn hơn 0."),
-            },
-        )
-        super().__init__(**kwargs)
-        self.widget.attrs.setdefault("inputmode", "numeric")
+class DateInput(forms.TextInput):
+    """A text input that shows dd/mm/yyyy and lets the phone offer its number pad."""
+
+    def __init__(self, attrs=None):
+        base = {
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            "pattern": DATE_PATTERN,
+            "maxlength": "10",
+            "class": "date-input",
+        }
+        super().__init__({**base, **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, date):
+            return value.strftime(DATE_DISPLAY_FORMAT)
+        return super().format_value(value)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        # Translated at render time: the page's language, not the one at import.
+        context["widget"]["attrs"].setdefault("placeholder", str(_("nn/tt/nnnn")))
+        context["widget"]["attrs"].setdefault("title", str(_("Ngày/tháng/năm, ví dụ 07/12/2026")))
+        return context
+
+
+class DayFirstDateField(forms.DateField):
+    """Every date typed into a page: dd/mm/yyyy (see DATE_INPUT_FORMATS), a clear error naming
+    the format otherwise."""
+
+    widget = DateInput
+    input_formats = DATE_INPUT_FORMATS
+    default_error_messages = {
+        "invalid": _("Nhập ngày theo dạng ngày/tháng/năm, ví dụ 07/12/2026."),
+    }
 
     def to_python(self, value):
         if isinstance(value, str):
-            value = value.replace(".", "").replace(" ", "").replace("₫", "").strip()
+            value = value.strip()
         return super().to_python(value)
 
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs.pop("step", None)
-        return attrs
+
+def date_field(label, **kwargs) -> forms.DateField:
+    return DayFirstDateField(label=label, **kwargs)
+
+
+def amount_field(label, **kwargs) -> VndField:
+    """Whole đồng; a positive amount. Dots between thousands are accepted (15.000.000)."""
+    kwargs.setdefault("min_value", 1)
+    return VndField(label=label, **kwargs)
 
 
 def form_error_apply(form: forms.Form, error: ApplicationError, *, field_map=None) -> None:

@@ -26,4 +26,6 @@ urlpatterns = [
     path("duties/", pages.duties, name="duties"),
     path("year-closes/", pages.year_closes, name="year_closes"),
     path("capital/allocations/", pages.allocations, name="allocations"),
+    path("calendar/", pages.working_calendar, name="calendar"),
+    path("signin-failures/", pages.signin_failures, name="signin_failures"),
 ]

@@ -13,6 +13,7 @@ key, so a double click on either posts once.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -28,6 +29,7 @@ from accounting.money import amount_of
 from fund.access import FUND_OFFICERS, READERS_FUND_WIDE, access
 from fund.accounts import BANK, CASH
 from fund.attainment import INDICATOR_LABELS, attainment
+from fund.calendar import year_calendar
 from fund.closing import year_close, year_close_first_open
 from fund.duties import CAPITAL_CONFIRMS, duty_applies
 from fund.errors import FundError
@@ -56,6 +58,8 @@ from fund.services import (
     DUTY_POLICY_FIELDS,
     PLAN_REASON_MAX,
     annual_plan_set,
+    calendar_day_clear,
+    calendar_day_set,
     capital_move_confirm,
     capital_move_enter,
     capital_move_reject,
@@ -63,6 +67,7 @@ from fund.services import (
     lending_allocation_set,
     plan_split_set,
 )
+from fund.signin import lockout_minutes, signin_failures_recent
 from fund.web.confirm import confirm_step
 from fund.web.forms import IdempotentForm, VndField, amount_field, date_field, form_error_apply
 
@@ -488,7 +493,10 @@ def capital(request):
     """Capital by source, what is available to lend, the movements, and a new contribution."""
     fund = request.user.officer.fund
     form = ContributionForm(
-        request.POST or None, fund=fund, initial={"effective_date": timezone.localdate()}
+        request.POST or None,
+        fund=fund,
+        user=request.user,
+        initial={"effective_date": timezone.localdate()},
     )
 
     def page(form, status):
@@ -572,7 +580,10 @@ class TransferForm(_CapitalOutForm):
 def _capital_out(request, *, form_class, title: str, done: str):
     fund = request.user.officer.fund
     form = form_class(
-        request.POST or None, fund=fund, initial={"effective_date": timezone.localdate()}
+        request.POST or None,
+        fund=fund,
+        user=request.user,
+        initial={"effective_date": timezone.localdate()},
     )
 
     def page(form, status):
@@ -759,7 +770,11 @@ def year_closes(request):
     fund = request.user.officer.fund
     may_close = request.scope.role in FUND_OFFICERS
     next_open = year_close_first_open(fund=fund) or timezone.localdate().year - 1
-    form = YearCloseForm(request.POST or None, initial={"year": next_open}) if may_close else None
+    form = (
+        YearCloseForm(request.POST or None, initial={"year": next_open}, user=request.user)
+        if may_close
+        else None
+    )
 
     def page(form, status):
         return render(
@@ -906,3 +921,77 @@ def allocations(request):
         {"form": form, "rows": rows, "history": history},
         status=status,
     )
+
+
+@access(FUND_OFFICERS)
+def signin_failures(request):
+    """Recent failed sign-ins and lockouts of the fund's users (django-axes' log), so that a
+    fund officer sees an account under attack or a colleague locked out."""
+    events = signin_failures_recent(request.scope.fund_id)
+    context = {
+        "events": events,
+        "limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": lockout_minutes(),
+    }
+    return render(request, "fund/signin_failures.html", context)
+
+
+# --------------------------------------------------------------------------------------------
+# Working days: the fund's calendar
+
+
+class CalendarDayForm(forms.Form):
+    DAY_OFF, WORKING, RULE = "off", "working", "rule"
+    day = date_field(_l("Ngày"))
+    kind = forms.ChoiceField(
+        label=_l("Ngày này là"),
+        choices=[
+            (DAY_OFF, _l("Ngày nghỉ của quỹ")),
+            (WORKING, _l("Ngày làm việc (làm bù)")),
+            (RULE, _l("Theo lịch chung (bỏ thay đổi của quỹ)")),
+        ],
+        error_messages={"required": _l("Chọn loại ngày."), "invalid_choice": _l("Chọn loại ngày.")},
+    )
+    note = forms.CharField(label=_l("Ghi chú"), max_length=255, required=False)
+
+
+@access(FUND_OFFICERS)
+def working_calendar(request):
+    """The fund's days off for a year: Vietnam's public holidays (Tết included) and the days
+    the fund adds or removes (``fund.calendar``). Due dates of loans disbursed from now on
+    follow it by their product's rule; loans already disbursed keep their dates."""
+    fund = request.user.officer.fund
+    year = _year_arg(request.GET.get("year"), timezone.localdate().year)
+    form = CalendarDayForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                if d["kind"] == CalendarDayForm.RULE:
+                    calendar_day_clear(fund=fund, day=d["day"], actor=request.user)
+                else:
+                    calendar_day_set(
+                        fund=fund,
+                        day=d["day"],
+                        working=d["kind"] == CalendarDayForm.WORKING,
+                        note=d["note"],
+                        actor=request.user,
+                    )
+            except ApplicationError as e:
+                form_error_apply(form, e)
+            else:
+                messages.success(
+                    request,
+                    _("Đã cập nhật lịch làm việc ngày %(day)s.") % {"day": f"{d['day']:%d/%m/%Y}"},
+                )
+                return redirect(f"{reverse('fundweb:calendar')}?year={d['day'].year}")
+        status = 400
+    context = {
+        "form": form,
+        "year": year,
+        "rows": year_calendar(fund.pk, year),
+        "previous": year - 1,
+        "next": year + 1,
+    }
+    return render(request, "fund/calendar.html", context, status=status)

@@ -68,6 +68,7 @@ from loans.models.reminders import (  # noqa: F401
     ReminderStage,
     ReminderTemplate,
 )
+from loans.models.remittances import BankStatement, BankStatementLine  # noqa: F401
 from loans.models.restructuring import (  # noqa: F401
     InterestWaiver,
     LoanChangeRequest,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounting.money import money_field
-from loans.schedules import Frequency, Method, RatePeriod
+from loans.schedules import DayOffRule, Frequency, Method, RatePeriod
 from loans.terms import (
     default_allocation_order,
     default_debt_groups,
@@ -46,6 +46,22 @@ FREQUENCY_CHOICES = [
     (Frequency.MONTHLY.value, _("Hằng tháng")),
     (Frequency.WEEKLY.value, _("Hằng tuần")),
 ]
+
+DAY_OFF_RULE_CHOICES = [
+    (DayOffRule.KEEP.value, _("Giữ nguyên ngày đến hạn")),
+    (DayOffRule.FOLLOWING.value, _("Chuyển sang ngày làm việc kế tiếp")),
+    (DayOffRule.PRECEDING.value, _("Chuyển về ngày làm việc liền trước")),
+]
+
+
+def day_off_rule_field():
+    return models.CharField(
+        _("ngày đến hạn rơi vào ngày nghỉ"),
+        max_length=12,
+        choices=DAY_OFF_RULE_CHOICES,
+        default=DayOffRule.KEEP,
+    )
+
 
 RATE_PERIOD_CHOICES = [
     (RatePeriod.MONTH.value, _("%/tháng")),
@@ -171,6 +187,7 @@ class LoanProduct(models.Model):
     frequency = models.CharField(
         _("định kỳ trả nợ"), max_length=8, choices=FREQUENCY_CHOICES, default=Frequency.MONTHLY
     )
+    day_off_rule = day_off_rule_field()
     principal_grace = models.PositiveSmallIntegerField(_("ân hạn gốc (số kỳ)"), default=0)
     interest_grace = models.PositiveSmallIntegerField(_("ân hạn lãi (số kỳ)"), default=0)
     penalty_rate = rate_field(_("lãi suất phạt trên gốc quá hạn (%)"), default=0)
@@ -204,6 +221,12 @@ class LoanProduct(models.Model):
     just_out_of_poverty_months = models.PositiveSmallIntegerField(
         _("hộ mới thoát nghèo được vay trong (tháng)"), default=36
     )
+    # A job-creation product (the fund's purpose): its applications plan at least one new job.
+    creates_jobs = models.BooleanField(
+        _("cho vay tạo việc làm"),
+        default=True,
+        help_text=_("Hồ sơ vay phải dự kiến ít nhất một việc làm mới."),
+    )
     description = models.TextField(_("mô tả"), blank=True)
     created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
     updated_at = models.DateTimeField(_("thời điểm cập nhật"), auto_now=True)
@@ -214,6 +237,7 @@ class LoanProduct(models.Model):
         "rate_period",
         "method",
         "frequency",
+        "day_off_rule",
         "principal_grace",
         "interest_grace",
         "penalty_rate",

@@ -30,6 +30,7 @@ from accounting.errors import lazy_join, lazy_lower, translatable
 from accounting.idempotency import command_once
 from accounting.money import amount_of
 from fund.audit import audit_changes, audit_record, audit_record_many, audit_snapshot
+from fund.calendar import days_off_between
 from fund.errors import PermissionRefused
 from fund.models import Role
 from fund.scoping import (
@@ -64,10 +65,17 @@ from loans.origination.cccd import CCCDInvalid, cccd_validate
 from loans.origination.eligibility import borrower_eligibility
 from loans.origination.products import product_terms
 from loans.policy import require_unit
-from loans.schedules import ScheduleError, ScheduleTerms, schedule_validate
+from loans.schedules import (
+    DayOffRule,
+    ScheduleError,
+    ScheduleTerms,
+    due_dates_span_end,
+    schedule_validate,
+)
 from loans.validation import (
     clean_choice,
     clean_count,
+    clean_phone,
     clean_positive_dong,
     clean_reason,
     clean_text,
@@ -125,6 +133,8 @@ def _clean_application(app: LoanApplication, fields: dict) -> None:
             v = clean_text(
                 v, field=f, label=_("Mục đích sử dụng vốn"), required=True, max_length=500
             )
+        elif f == "guarantor_phone":
+            v = clean_phone(v, field=f, label=_("Điện thoại người bảo lãnh"))
         elif f != "product":
             v = clean_text(v, field=f, label=LoanApplication._meta.get_field(f).verbose_name)
         setattr(app, f, v)
@@ -154,8 +164,16 @@ def _clean_application(app: LoanApplication, fields: dict) -> None:
 
 
 def application_schedule_terms(
-    terms: dict, *, amount: Decimal, term: int, on: date
+    terms: dict, *, amount: Decimal, term: int, on: date, fund_id: int | None = None
 ) -> ScheduleTerms:
+    """The schedule terms of an application's `terms`; with `fund_id`, its due dates follow the
+    fund's working days by the product's rule (terms approved before the rule existed keep
+    their dates)."""
+    rule = DayOffRule(terms.get("day_off_rule", DayOffRule.KEEP))
+    days_off = frozenset()
+    if fund_id is not None and rule is not DayOffRule.KEEP:
+        end = due_dates_span_end(start=on, count=term, frequency=terms["frequency"])
+        days_off = days_off_between(fund_id, on, end)
     return ScheduleTerms(
         principal=amount,
         installments=term,
@@ -166,6 +184,8 @@ def application_schedule_terms(
         disbursed_on=on,
         principal_grace=terms["principal_grace"],
         interest_grace=terms["interest_grace"],
+        day_off_rule=rule,
+        days_off=days_off,
     )
 
 
@@ -382,6 +402,16 @@ def _transition(
     )
 
 
+def _require_planned_jobs(app: LoanApplication) -> None:
+    """A job-creation product lends to create jobs: its application plans at least one. A draft
+    may still say 0 while it is being written; it cannot be sent so."""
+    if app.product.creates_jobs and app.planned_jobs < 1:
+        raise LoanError(
+            _("Sản phẩm cho vay tạo việc làm: phải dự kiến ít nhất một việc làm mới."),
+            field="planned_jobs",
+        )
+
+
 def application_submit(
     *, application: LoanApplication, idempotency_key: str, actor=None
 ) -> LoanApplication:
@@ -400,6 +430,7 @@ def application_submit(
                 field="borrower",
             )
         _require_eligible(app)
+        _require_planned_jobs(app)
         before = app.status
         app.status = S.SUBMITTED
         app.superior_union_id = app.grassroots_union.superior_union_id

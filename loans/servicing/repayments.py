@@ -29,7 +29,14 @@ from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
 from accounting.money import amount_of, to_dong
 from accounting.services import credit, debit, journal_entry_post, journal_entry_reverse
-from fund.accounts import BANK, BORROWER_SAVINGS, INTEREST_INCOME, LOANS_RECEIVABLE, PENALTY_INCOME
+from fund.accounts import (
+    BANK,
+    BORROWER_SAVINGS,
+    IN_TRANSIT,
+    INTEREST_INCOME,
+    LOANS_RECEIVABLE,
+    PENALTY_INCOME,
+)
 from fund.audit import audit_record, audit_record_many
 from fund.errors import PermissionRefused
 from fund.scoping import actor_scope, actor_user, actor_user_id, scope_require_write
@@ -45,6 +52,7 @@ from loans.models import (
     RepaymentAllocation,
     RepaymentBatch,
 )
+from loans.models.remittances import BankStatementLine
 from loans.policy import loan_require_action, loan_require_reverser, loan_require_servicer
 
 OVERPAYMENT_CHOICES = ("refuse", "savings")
@@ -490,10 +498,27 @@ def repayment_post(
         )
 
 
+def remittance_subledger(batch_id: int) -> str:
+    """The sub-ledger of a remittance's money in transit (1131): one per remittance, so that
+    what is still in transit for it is its balance there."""
+    return f"remittance:{batch_id}"
+
+
+def remittance_cash_locked(batch_id: int) -> dict:
+    """Where a remittance's money is held now, its row locked: in transit (1131, its sub-ledger)
+    until a bank statement line confirmed it, then the bank (1121); the remittances posted
+    before money in transit existed debited 1121 at once."""
+    batch = RepaymentBatch.objects.select_for_update().get(pk=batch_id)
+    if batch.in_transit and not BankStatementLine.objects.filter(batch_id=batch_id).exists():
+        return {"account": IN_TRANSIT, "subledger": remittance_subledger(batch_id)}
+    return {"account": BANK, "subledger": ""}
+
+
 def _line_reversal_legs(rep: Repayment, loan: Loan) -> list:
     """The mirror of one line of a remittance: what the line credited is debited back and its
-    share of the bank debit credited (the remittance's entry itself stays, it holds other
-    borrowers' lines)."""
+    share of the remittance's debit credited where that money is now (money in transit before
+    the bank statement confirmed it, the bank after; the remittance's entry itself stays, it
+    holds other borrowers' lines)."""
     dims = loan.ledger_dimensions
     legs = []
     for account, value in (
@@ -508,7 +533,8 @@ def _line_reversal_legs(rep: Repayment, loan: Loan) -> list:
         legs.append(
             debit(BORROWER_SAVINGS, savings, subledger=f"borrower:{loan.borrower_id}", **dims)
         )
-    legs.append(credit(BANK, amount_of(rep.amount), **dims))
+    held = remittance_cash_locked(rep.batch_id)
+    legs.append(credit(held["account"], amount_of(rep.amount), subledger=held["subledger"], **dims))
     return legs
 
 
@@ -518,8 +544,9 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
     re-opened if the repayment had closed it.
 
     A line of a remittance (``repayment.batch``) is reversed alone: a new entry mirrors that
-    line only (Dr 1283 / 5151 / 5152 / 33881, Cr 1121 for the line's amount); the other lines
-    and the remittance's entry stay as they are.
+    line only (Dr 1283 / 5151 / 5152 / 33881, Cr 1131 for the line's amount while the money is in
+    transit, Cr 1121 once the bank statement confirmed it); the other lines and the remittance's
+    entry stay as they are.
 
     Invariants: after the reversal the loan book and ledger reconcile as before the repayment; a
     repayment is reversed at most once, and only the loan's latest repayment still in force (a
@@ -741,6 +768,17 @@ def _require_batch_unit(actor, grassroots_union) -> None:
         )
 
 
+def _require_union_loan(loan: Loan, grassroots_union) -> None:
+    """A union remits only for its own members' loans (the loan's grassroots union)."""
+    if loan.grassroots_union_id != grassroots_union.pk:
+        raise LoanError(
+            _("Khoản vay #%(loan)s không phải của công đoàn cơ sở nộp tiền (%(unit)s)."),
+            field="loan",
+            code="other_union_loan",
+            params={"loan": loan.pk, "unit": grassroots_union.name},
+        )
+
+
 def repayment_batch_post(
     *,
     grassroots_union,
@@ -754,9 +792,11 @@ def repayment_batch_post(
     """Post one remittance of a grassroots union: many borrowers' repayments, one bank receipt.
 
     All or nothing: every line is allocated as by ``repayment_post`` and the whole remittance is
-    one balanced entry (Dr 1121 for the total, split only by the unions recorded on the loans;
-    the credits of each loan as for a single repayment). A refusal of any line writes nothing
-    and names the line. A receipt number is posted at most once per union.
+    one balanced entry (Dr 1131 money in transit for the total, on the remittance's sub-ledger
+    and split only by the unions recorded on the loans; the credits of each loan as for a single
+    repayment). The money reaches the bank account 1121 when a fund officer confirms the bank
+    statement's receipt of it (``loans.servicing.remittances``). A refusal of any line writes
+    nothing and names the line. A receipt number is posted at most once per union.
     """
     receipt_number = (receipt_number or "").strip()
     if not receipt_number or len(receipt_number) > 64:
@@ -787,6 +827,7 @@ def repayment_batch_post(
                 )
             if loan.fund_id != grassroots_union.fund_id:
                 raise LoanError(_("Khoản vay không thuộc quỹ của công đoàn cơ sở."), field="loan")
+            _require_union_loan(loan, grassroots_union)
             amount = _amount(amount)
             _check_open(loan)
             _paid_on(paid_on, loan)
@@ -848,7 +889,27 @@ def repayment_batch_post(
             credits += _credit_legs(loan=current, split=split)
             key = tuple(sorted(current.ledger_dimensions.items()))
             cash[key] = cash.get(key, ZERO) + amount
-        legs = [debit(BANK, amount, **dict(key)) for key, amount in cash.items()]
+        batch = RepaymentBatch(
+            fund_id=grassroots_union.fund_id,
+            grassroots_union=grassroots_union,
+            receipt_number=receipt_number,
+            paid_on=paid_on,
+            amount=total,
+            in_transit=True,
+            created_by=actor_user(actor),
+        )
+        # The union, its fund and the actor are the rows this call was given; the receipt's
+        # uniqueness was read just above (and the database's constraint holds it): checking
+        # them again would cost four queries per remittance.
+        batch.full_clean(
+            exclude=["fund", "grassroots_union", "created_by"], validate_constraints=False
+        )
+        batch.save()
+        transit = remittance_subledger(batch.pk)
+        legs = [
+            debit(IN_TRANSIT, amount, subledger=transit, **dict(key))
+            for key, amount in cash.items()
+        ]
         entry = journal_entry_post(
             effective_date=paid_on,
             legs=legs + credits,
@@ -861,21 +922,6 @@ def repayment_batch_post(
             document_type="loan_repayment_batch",
             document_id=receipt_number,
         )
-        batch = RepaymentBatch(
-            fund_id=grassroots_union.fund_id,
-            grassroots_union=grassroots_union,
-            receipt_number=receipt_number,
-            paid_on=paid_on,
-            amount=total,
-            created_by=actor_user(actor),
-        )
-        # The union, its fund and the actor are the rows this call was given; the receipt's
-        # uniqueness was read just above (and the database's constraint holds it): checking
-        # them again would cost four queries per remittance.
-        batch.full_clean(
-            exclude=["fund", "grassroots_union", "created_by"], validate_constraints=False
-        )
-        batch.save()
         _record_many(
             items=[
                 (

@@ -12,3 +12,9 @@ DATETIME_INPUT_FORMATS = [
 ]
 THOUSAND_SEPARATOR = "."
 DECIMAL_SEPARATOR = ","
+
+# One date format on every page, in both languages: 07/12/2026, and 07/12/2026 08:20 with a time.
+DATE_FORMAT = "d/m/Y"
+SHORT_DATE_FORMAT = "d/m/Y"
+DATETIME_FORMAT = "d/m/Y H:i"
+SHORT_DATETIME_FORMAT = "d/m/Y H:i"

@@ -41,7 +41,11 @@ def test_one_receipt_posts_one_balanced_entry_for_every_loan(org, loans):
     entry = reps[0].journal_entry
     postings = list(entry.postings.select_related("account"))
     assert sum(dec(p.amount) for p in postings) == 0
-    assert sum(dec(p.amount) for p in postings if p.account.code == "1121") == sum(amounts)
+    # On the union's word the money is in transit (1131), on the remittance's own sub-ledger.
+    transit = [p for p in postings if p.account.code == "1131"]
+    assert sum(dec(p.amount) for p in transit) == sum(amounts)
+    assert {p.subledger for p in transit} == {f"remittance:{batch.pk}"}
+    assert not [p for p in postings if p.account.code == "1121"]
     assert all(r.collected_by_grassroots_union_id == org.lb1.pk for r in reps)
     for loan, r in zip(loans, reps, strict=True):
         loan.refresh_from_db()
@@ -105,10 +109,11 @@ def test_one_line_of_a_batch_is_reversed_alone(org, loans):
     line.refresh_from_db()
     assert line.reversal_entry is not None and line.reversal_entry.reversal_of_id is None
     assert JournalEntry.objects.count() == entries + 1
-    # The line's own mirror: Dr 1283 (its principal) + Dr 5151 (its interest) = Cr 1121 2 000 000.
+    # The line's own mirror: Dr 1283 (its principal) + Dr 5151 (its interest) = Cr 1131 2 000 000
+    # (the remittance is not confirmed by the bank yet: its money is still in transit).
     postings = line.reversal_entry.postings.select_related("account")
     legs = {p.account.code: dec(p.amount) for p in postings}
-    assert legs == {"1283": dec(line.principal), "5151": dec(line.interest), "1121": -2_000_000}
+    assert legs == {"1283": dec(line.principal), "5151": dec(line.interest), "1131": -2_000_000}
     # Only loan 2 is re-opened, exactly; the other lines stay paid.
     assert installments_of(loans[1]) == before[1]
     assert installments_of(loans[0]) == after[0] and installments_of(loans[2]) == after[2]
@@ -132,3 +137,19 @@ def test_a_receipt_is_posted_once_per_union(org, loans):
         remit(org, [(loans[1], 1_000_000)], receipt="UNC-9")
     assert e.value.field == "receipt_number"
     assert repayment_counts() == before
+
+
+def test_another_unions_loan_is_refused_naming_the_row(org, loans):
+    """A union remits for its own members' loans only, even within the same fund."""
+    before = repayment_counts()
+    with pytest.raises(LoanError) as e:
+        repayment_batch_post(
+            grassroots_union=org.lb2,
+            receipt_number="UNC-LB2",
+            paid_on=today(),
+            lines=[(loans[0], 1_000_000)],
+            idempotency_key=new_key("remit"),
+        )
+    assert e.value.field == "lines[0].loan"
+    assert "Dòng 1" in str(e.value.message) and f"#{loans[0].pk}" in str(e.value.message)
+    assert repayment_counts() == before and not RepaymentBatch.objects.exists()

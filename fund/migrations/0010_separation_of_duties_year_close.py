@@ -10,8 +10,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounting', '0007_result_account_911'),
-        ('fund', '0001_squashed_0005_merge_outbox_money'),
+        ('accounting', '0010_result_account_911'),
+        ('fund', '0009_calendar_days'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
