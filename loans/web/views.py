@@ -59,6 +59,7 @@ from loans.servicing.collection_sheets import (
     overdue_lines,
     overdue_rows,
     overdue_totals,
+    union_months,
 )
 from loans.servicing.selectors import loan_book_arrears, loan_ledger_lines, loan_list
 from loans.web.forms import (
@@ -527,6 +528,7 @@ def application_review(request, pk):
             note=d["note"],
             idempotency_key=d["idempotency_key"],
             actor=request.user,
+            decided_on=d.get("decided_on"),
         ),
         done=_("Đã ghi ý kiến thẩm định."),
     )
@@ -540,7 +542,10 @@ def application_approve(request, pk):
         form_class=ApproveForm,
         form_name="approve_form",
         run=lambda app, d: applications.application_approve(
-            application=app, idempotency_key=d["idempotency_key"], actor=request.user
+            application=app,
+            idempotency_key=d["idempotency_key"],
+            actor=request.user,
+            decided_on=d.get("decided_on"),
         ),
         done=_("Đã phê duyệt hồ sơ; hồ sơ chờ giải ngân."),
     )
@@ -856,6 +861,7 @@ def _collections(request, gu, *, template="loans/collections.html"):
         "month": month,
         "month_value": f"{year:04d}-{month:02d}",
         "total": sum((x.total for x in lines), 0),
+        "months": union_months(scope=request.scope, grassroots_union=gu, year=year, month=month),
         "pdf_url": reverse("collection_sheet_pdf")
         + f"?month={year:04d}-{month:02d}"
         + ("" if request.scope.role in GRASSROOTS else f"&union={gu.pk}"),
