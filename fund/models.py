@@ -64,6 +64,11 @@ class Fund(models.Model):
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(90)],
     )
+    # Two-factor sign-in (TOTP, docs/security.md): required of the fund's officers and auditors
+    # when on; union officers may turn it on for themselves.
+    two_factor_required = models.BooleanField(
+        _("bắt buộc xác thực hai bước với cán bộ quỹ và kiểm soát viên"), default=True
+    )
 
     class Meta:
         verbose_name = _("quỹ")
