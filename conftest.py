@@ -95,6 +95,26 @@ def pytest_report_header(config):
     return lines
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL, the test database as production has it: owned by the owner role, with the
+    application role's grants (accounting/roles.py), so tests can connect as either."""
+    if connection.vendor == "postgresql":
+        from django.db import IntegrityError, ProgrammingError
+
+        from accounting.roles import roles_create
+
+        with django_db_blocker.unblock():
+            for attempt in range(3):  # another test run may create the roles at the same moment
+                try:
+                    roles_create(owner_password=None, app_password=None)
+                    break
+                except (IntegrityError, ProgrammingError):
+                    if attempt == 2:
+                        raise
+    yield
+
+
 @pytest.fixture
 def purge_ledger_after(transactional_db):
     """For tests that commit for real (parallel connections) on PostgreSQL.

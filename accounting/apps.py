@@ -30,6 +30,24 @@ def _chart_after_migrate(sender, using="default", **kwargs):
 class AccountingConfig(AppConfig):
     name = "accounting"
     verbose_name = _("Sổ cái kế toán")
+    # The application's database role may add rows here and read them, never change them
+    # (accounting/roles.py).
+    insert_only_tables = (
+        "accounting_journalentry",
+        "accounting_posting",
+        "accounting_chainlink",
+        "accounting_chainhead",
+    )
+    # Written only by the ledger's own functions (migration 0009): the application reads them.
+    read_only_tables = (
+        "accounting_accountturnover",
+        "accounting_accountcheckpoint",
+        "accounting_periodclose",
+        "accounting_balancecheck",
+    )
 
     def ready(self):
+        from accounting.roles import grants_after_migrate
+
         post_migrate.connect(_chart_after_migrate, sender=self, dispatch_uid="accounting.chart")
+        post_migrate.connect(grants_after_migrate, sender=self, dispatch_uid="accounting.grants")

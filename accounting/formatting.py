@@ -192,3 +192,26 @@ def sms_parts(text: str) -> int:
     single, multi = (160, 153) if gsm else (70, 67)
     n = len(text)
     return 1 if n <= single else -(-n // multi)
+
+
+# Text that a spreadsheet would read as a formula (OWASP "CSV injection"): a cell starting with
+# one of these, or their full-width forms that some spreadsheet locales also accept.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def spreadsheet_text(value):
+    """A value for an exported spreadsheet cell, XLSX and CSV alike: text starting with a formula
+    trigger gets a leading apostrophe, so it stays text (``=HYPERLINK(…)`` shows as written and
+    never runs); numbers, dates and other text are returned unchanged. Every export uses it
+    (``reports.exports``, ``fund.union_io``, the quarterly report's XLSX)."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_text_read(text: str) -> str:
+    """The text of an imported cell as it was before :func:`spreadsheet_text` (a file exported
+    by trovon re-imports the same names)."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text

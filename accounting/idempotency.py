@@ -22,6 +22,13 @@ from accounting.models import CommandRecord
 T = TypeVar("T")
 
 
+def idempotency_key_for(*, user, key: str, channel: str) -> str:
+    """A caller's idempotency key namespaced by `channel` and user, the one rule for the API's
+    ``Idempotency-Key`` header (channel ``api``) and the pages' hidden key (channel ``web``):
+    one user's key can never take a key another user's request will use."""
+    return f"{channel}:{getattr(user, 'pk', None) or 0}:{key}"
+
+
 def fingerprint(payload) -> str:
     return hashlib.sha256(
         json.dumps(payload, sort_keys=True, default=str, separators=(",", ":")).encode()

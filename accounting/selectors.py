@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
+from django.utils import timezone
 
 from accounting.errors import UnknownAccount
 from accounting.models import (
@@ -658,6 +659,20 @@ def unsealed_entry_forged(labels: dict | None = None) -> int | None:
 
 def _unsealed_count() -> int:
     return JournalEntry.objects.filter(chain_link__isnull=True).count()
+
+
+def ledger_seal_lag_seconds() -> float:
+    """How long the oldest entry not yet in the hash chain has waited (0 when all are sealed):
+    /readyz and the metrics watch it, since the sealer runs every minute."""
+    oldest = (
+        JournalEntry.objects.filter(chain_link__isnull=True)
+        .order_by("id")
+        .values_list("recorded_at", flat=True)
+        .first()
+    )
+    if oldest is None:
+        return 0.0
+    return max(0.0, (timezone.now() - oldest).total_seconds())
 
 
 def entries_for_document(*, document_type: str, document_id) -> list[JournalEntry]:

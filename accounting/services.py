@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
@@ -38,7 +38,6 @@ from accounting.errors import (
 )
 from accounting.models import (
     Account,
-    AccountCheckpoint,
     ChainHead,
     ChainLink,
     JournalEntry,
@@ -782,6 +781,14 @@ def journal_entry_reverse(
 # Periods and checkpoints
 
 
+def _close_not_after(last: date) -> PeriodClosed:
+    return PeriodClosed(
+        _("Sổ đã khóa đến ngày %(last)s; ngày khóa mới phải sau ngày đó."),
+        field="through",
+        params={"last": f"{last:%d/%m/%Y}"},
+    )
+
+
 def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClose:
     """Close every date up to `through`; record a balance checkpoint per account as of it.
 
@@ -800,53 +807,27 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
             field="through",
             params={"through": f"{through:%d/%m/%Y}", "today": f"{today:%d/%m/%Y}"},
         )
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                # One closer at a time (posters only read this table, which EXCLUSIVE allows).
-                cur.execute("LOCK TABLE accounting_periodclose IN EXCLUSIVE MODE")
-                # Wait for transactions already posting; keep new ones out until we commit.
-                cur.execute("LOCK TABLE accounting_journalentry, accounting_posting IN SHARE MODE")
-        last = _closed_through()
-        if last is not None and through <= last:
-            raise PeriodClosed(
-                _("Sổ đã khóa đến ngày %(last)s; ngày khóa mới phải sau ngày đó."),
-                field="through",
-                params={"last": f"{last:%d/%m/%Y}"},
-            )
-        pc = PeriodClose.objects.create(closed_through=through, closed_by=closed_by, note=note)
-        prev = (
-            {
-                (c.account_id, c.currency, c.fund_id): c
-                for c in AccountCheckpoint.objects.filter(as_of=last)
-            }
-            if last
-            else {}
-        )
-        delta = Posting.objects.filter(effective_date__lte=through)
-        if last:
-            delta = delta.filter(effective_date__gt=last)
-        sums = {
-            (r["account_id"], r["amount_currency"], r["fund_id"]): (r["s"], r["n"])
-            for r in delta.order_by()
-            .values("account_id", "amount_currency", "fund_id")
-            .annotate(s=Sum("amount"), n=Count("id"))
-        }
-        rows = []
-        for key in prev.keys() | sums.keys():
-            base = prev.get(key)
-            s, n = sums.get(key, (Decimal(0), 0))
-            rows.append(
-                AccountCheckpoint(
-                    account_id=key[0],
-                    currency=key[1],
-                    fund_id=key[2],
-                    as_of=through,
-                    balance=(base.balance if base else 0) + s,
-                    posting_count=(base.posting_count if base else 0) + n,
+    last = _closed_through()
+    if last is not None and through <= last:
+        raise _close_not_after(last)
+    if connection.vendor == "postgresql":
+        # The database's own function locks, re-checks the last close, records the close and
+        # writes its checkpoints (migration 0009): the application's role writes neither table.
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute(
+                    "SELECT accounting_period_close(%s, %s, %s, %s)",
+                    [through, timezone.now(), closed_by.pk if closed_by else None, note],
                 )
-            )
-        AccountCheckpoint.objects.bulk_create(rows, batch_size=2000)
+                close_id = cur.fetchone()[0]
+        except IntegrityError as error:  # another close got in first
+            if "period closed through" not in str(error):
+                raise
+            raise _close_not_after(_closed_through() or through) from error
+        return PeriodClose.objects.get(pk=close_id)
+    # SQLite: its trigger writes the checkpoints from the same query (migration 0009).
+    with transaction.atomic():
+        pc = PeriodClose.objects.create(closed_through=through, closed_by=closed_by, note=note)
     return pc
 
 
@@ -1034,22 +1015,7 @@ def ledger_seal(*, batch_size: int = 5000, max_batches: int | None = None) -> in
 # Turnover per account and day
 
 
-TURNOVER_LOCK_ID = 0x7472_6F77  # one compaction at a time; posters never take it
-
 _TURNOVER_KEY = "account_id, currency, fund_id, effective_date"
-_TURNOVER_MERGE_PG = f"""
-WITH keys AS (
-    SELECT DISTINCT {_TURNOVER_KEY} FROM accounting_accountturnover WHERE NOT compacted
-), merged AS (
-    DELETE FROM accounting_accountturnover t USING keys k
-     WHERE t.account_id = k.account_id AND t.currency = k.currency
-       AND t.fund_id IS NOT DISTINCT FROM k.fund_id AND t.effective_date = k.effective_date
-    RETURNING t.*
-)
-INSERT INTO accounting_accountturnover ({_TURNOVER_KEY}, debit, credit, postings, compacted)
-SELECT {_TURNOVER_KEY}, sum(debit), sum(credit), sum(postings), true
-  FROM merged GROUP BY {_TURNOVER_KEY}
-"""
 _TURNOVER_KEYS_SQLITE = (
     "SELECT DISTINCT account_id, currency, coalesce(fund_id, -1), effective_date"
     " FROM accounting_accountturnover WHERE NOT compacted AND id <= %s"
@@ -1071,14 +1037,10 @@ def ledger_turnover_compact() -> int:
     """
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [TURNOVER_LOCK_ID])
-            if not cur.fetchone()[0]:
-                return 0
-            cur.execute("SELECT count(*) FROM accounting_accountturnover")
-            before = cur.fetchone()[0]
-            cur.execute(_TURNOVER_MERGE_PG)
-            cur.execute("SELECT count(*) FROM accounting_accountturnover")
-            return before - cur.fetchone()[0]
+            # The database's own function (migration 0009): one compaction at a time, the
+            # merge in one statement; the application's role cannot write turnover itself.
+            cur.execute("SELECT accounting_turnover_compact()")
+            return cur.fetchone()[0]
         cur.execute("SELECT max(id) FROM accounting_accountturnover")
         top = cur.fetchone()[0]
         if top is None:

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounting.errors import ApplicationError
-from accounting.money import CURRENCY, MAX_AMOUNT, to_dong
+from accounting.money import CURRENCY, parse_amount_api
 
 # Ids above a 64-bit integer cannot exist; refusing them here keeps the database from raising.
 MAX_ID = 2**63 - 1
@@ -47,7 +47,10 @@ MONEY_SCHEMA = {
         "amount": {
             "type": "string",
             "pattern": r"^-?[0-9]{1,20}$",
-            "description": "Số đồng (nguyên, không phần lẻ), dạng chuỗi chữ số.",
+            "description": (
+                "Số đồng (nguyên, không phần lẻ), dạng chuỗi chữ số. Khi gửi lên: số nguyên "
+                "JSON hoặc chuỗi chỉ gồm chữ số ASCII, không âm, không dấu chấm."
+            ),
             "example": "15220000000",
         },
         "currency": {"type": "string", "enum": [CURRENCY]},
@@ -61,17 +64,17 @@ MONEY_SCHEMA = {
 class MoneyField(serializers.Field):
     """``{"amount": "15220000000", "currency": "VND"}`` ⇄ a whole-đồng ``Decimal``.
 
-    Refuses floats, fractions of a đồng, other currencies, more than 20 digits, and (unless
-    allowed) zero or negative amounts — each refusal names the field.
+    The amount sent is read by `accounting.money.parse_amount_api` (a JSON integer or a string of
+    ASCII digits; floats, fractions, signs, dots, exponents refused); other currencies and (unless
+    allowed) zero are refused too — each refusal names the field. Negative amounts are only ever
+    sent out (balances), never taken in.
     """
 
     default_error_messages = {
         "not_object": _('Số tiền phải có dạng {{"amount": "…", "currency": "VND"}}.'),
         "missing_amount": _("Thiếu số tiền (amount)."),
-        "float": _("Số tiền phải là chuỗi chữ số nguyên đồng, không dùng số thực."),
         "currency": _("Tiền tệ {currency} không hợp lệ, chỉ nhận VND."),
         "not_positive": _("Số tiền phải lớn hơn 0."),
-        "negative": _("Số tiền không được âm."),
         "unknown_keys": _("Số tiền chỉ có hai trường amount và currency."),
     }
 
@@ -90,17 +93,10 @@ class MoneyField(serializers.Field):
         currency = data.get("currency")
         if currency != CURRENCY:
             self.fail("currency", currency=currency)
-        amount = data["amount"]
-        if isinstance(amount, float | bool):
-            self.fail("float")
-        if isinstance(amount, int) and abs(amount) > MAX_AMOUNT:
-            amount = str(amount)
         try:
-            value = to_dong(amount if isinstance(amount, int | str) else repr(amount))
+            value = parse_amount_api(data["amount"], field=self.field_name or "amount")
         except ApplicationError as e:
             raise serializers.ValidationError(e.message, code=e.code) from None
-        if value < 0 and not self.allow_negative:
-            self.fail("negative")
         if value == 0 and not (self.allow_zero or self.allow_negative):
             self.fail("not_positive")
         return value

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 
 from accounting.errors import ApplicationError
+from accounting.idempotency import idempotency_key_for
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 100
@@ -34,7 +35,7 @@ def idempotency_key(request, *, required: bool = True) -> str | None:
             field=IDEMPOTENCY_HEADER,
             code="idempotency_key_invalid",
         )
-    return f"api:{request.user.pk}:{key}"
+    return idempotency_key_for(user=request.user, key=key, channel="api")
 
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(

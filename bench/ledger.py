@@ -108,8 +108,10 @@ def main() -> dict:  # noqa: C901, PLR0915 - a script, read top to bottom
     figures: dict = {"postgres": connection.pg_version, "n_single": N_SINGLE, "n_bulk": N_BULK}
     raw = psycopg.connect(**info)
 
-    def raw_one(key: str, amount: int) -> None:
+    def raw_one(key: str, amount: int, bare: bool = False) -> None:
         with raw.cursor() as cur:
+            if bare:  # no trigger at all (nor foreign-key checks): the floor
+                cur.execute("SET LOCAL session_replication_role = replica")
             cur.execute(
                 "INSERT INTO accounting_journalentry (effective_date, recorded_at, memo, "
                 "document_type, document_id, idempotency_key, request_hash) "
@@ -156,12 +158,13 @@ def main() -> dict:  # noqa: C901, PLR0915 - a script, read top to bottom
         service_one(f"warm-s-{i}", 1_000 + i)
         raw_one(f"warm-r-{i}", 1_000 + i)
         raw_one_round_trip(f"warm-o-{i}", 1_000 + i)
-    rates = {"service": [], "raw": [], "raw1": []}
+    rates = {"service": [], "raw": [], "raw1": [], "bare": []}
     for rnd in range(2):  # alternate, so that neither side gets the quieter half of the run
         for side, fn in (
             ("service", service_one),
             ("raw", raw_one),
             ("raw1", raw_one_round_trip),
+            ("bare", lambda key, amount: raw_one(key, amount, bare=True)),
         ):
             t = time.perf_counter()
             for i in range(N_SINGLE // 2):
@@ -173,7 +176,11 @@ def main() -> dict:  # noqa: C901, PLR0915 - a script, read top to bottom
     rw1 = statistics.mean(rates["raw1"])
     figures["a_ratio"] = round(svc / rw, 3)
     figures["a_raw_one_round_trip_entries_per_s"] = round(rw1, 1)
-    log(f"    service {svc:,.0f}/s, raw {rw:,.0f}/s, ratio {svc / rw:.2f} (target ≥ 0.5)")
+    bare = statistics.mean(rates["bare"])
+    figures["a_bare_insert_entries_per_s"] = round(bare, 1)
+    figures["a_ratio_to_bare"] = round(svc / bare, 3)
+    log(f"    service {svc:,.0f}/s, raw {rw:,.0f}/s, ratio {svc / rw:.2f} (target ≥ 0.8)")
+    log(f"    (raw INSERT with no trigger at all: {bare:,.0f}/s, service / that {svc / bare:.2f})")
     log(f"    (raw as one two-statement query, the way the service sends it: {rw1:,.0f}/s)")
 
     # ---------------------------------------------------------------------------------------
@@ -198,9 +205,11 @@ def main() -> dict:  # noqa: C901, PLR0915 - a script, read top to bottom
         assert posted == len(inputs)
         return time.perf_counter() - t
 
-    def bulk_raw(prefix: str) -> float:
+    def bulk_raw(prefix: str, bare: bool = False) -> float:
         t = time.perf_counter()
         with raw.cursor() as cur:
+            if bare:  # the bare COPY: no trigger, no foreign-key check, same tables and indexes
+                cur.execute("SET LOCAL session_replication_role = replica")
             cur.execute(
                 "SELECT nextval(pg_get_serial_sequence('accounting_journalentry', 'id')) "
                 "FROM generate_series(1, %s)",
@@ -226,15 +235,20 @@ def main() -> dict:  # noqa: C901, PLR0915 - a script, read top to bottom
 
     bulk_service("warm-bs")  # warm-up at full size (plans, caches)
     bulk_raw("warm-br")
+    bulk_raw("warm-bb", bare=True)
     t_svc = min(bulk_service("b-s1"), bulk_service("b-s2"))
     t_raw = min(bulk_raw("b-r1"), bulk_raw("b-r2"))
+    t_bare = min(bulk_raw("b-b1", bare=True), bulk_raw("b-b2", bare=True))
     figures["b_bulk_service_entries_per_s"] = round(N_BULK / t_svc, 1)
     figures["b_raw_copy_entries_per_s"] = round(N_BULK / t_raw, 1)
-    figures["b_ratio"] = round(t_raw / t_svc, 3)
+    figures["b_bare_copy_entries_per_s"] = round(N_BULK / t_bare, 1)
+    figures["b_ratio"] = round(t_bare / t_svc, 3)
+    figures["b_ratio_to_copy_with_triggers"] = round(t_raw / t_svc, 3)
     log(
-        f"    bulk service {N_BULK / t_svc:,.0f}/s, raw COPY {N_BULK / t_raw:,.0f}/s, "
-        f"ratio {t_raw / t_svc:.2f} (target ≥ 0.33)"
+        f"    bare COPY (no trigger) {N_BULK / t_bare:,.0f}/s, bulk service "
+        f"{N_BULK / t_svc:,.0f}/s, ratio {t_bare / t_svc:.2f} (target ≥ 0.33)"
     )
+    log(f"    (COPY through every trigger: {N_BULK / t_raw:,.0f}/s)")
     # A re-run of a posted batch posts nothing (and costs a look-up of the keys).
     t = time.perf_counter()
     journal_entries_post_bulk(
@@ -379,7 +393,7 @@ def main() -> dict:  # noqa: C901, PLR0915 - a script, read top to bottom
     log(f"    verify_checkpoints over the whole ledger: {figures['c_checkpoints_verify_s']} s")
 
     figures["targets_met"] = {
-        "a": figures["a_ratio"] >= 0.5,
+        "a": figures["a_ratio"] >= 0.8,
         "b": figures["b_ratio"] >= 1 / 3,
         "c_balance": figures["c_account_balance_ms"] < 20,
         "c_trial_balance": figures["c_trial_balance_ms"] < 1000,

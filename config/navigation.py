@@ -40,6 +40,8 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(_("Khoản vay"), "loans:loan_list", (FUND, SUPERIOR)),
     NavEntry(_("Thành viên vay"), "loans:borrower_list", (FUND, SUPERIOR)),
     NavEntry(_("Nộp tiền theo đợt"), "loans:remittance", (FUND,)),
+    NavEntry(_("Sao kê ngân hàng"), "loans:bank_statements", (FUND, AUDITOR)),
+    NavEntry(_("Tiền nộp chưa về"), "loans:remittances_pending", (FUND, SUPERIOR, AUDITOR)),
     NavEntry(_("Kế hoạch"), "fundweb:plans", (FUND,)),
     NavEntry(_("Nguồn vốn"), "fundweb:capital", (FUND,)),
     NavEntry(_("Nhật ký nhắc nợ"), "loans:reminder_log", (FUND,)),

@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "fund",
     "loans",
     "reports",
+    "operations",
 ]
 # The demo fund (`manage.py demo`): data and command for development and the tests, never loaded
 # in production (DEBUG off) unless asked for.
@@ -50,7 +52,16 @@ if env.bool("TROVON_DEMO", default=DEBUG):
     INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
+    # /healthz, /readyz and /metrics answer before host checks and the HTTPS redirect: they are
+    # called by compose's healthchecks and Prometheus over the internal network (config/probes.py).
+    "config.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (hashed, compressed names) served by the app itself, under gunicorn too.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A request id on every log line, with the user and the fund (config/logs.py); the request
+    # counted in the metrics (config/metrics.py).
+    "config.logs.RequestContextMiddleware",
+    "config.metrics.MetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.IgnoreAcceptLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -93,6 +104,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# PostgreSQL's two roles (accounting/roles.py, docs/ledger.md §11): the owner runs `migrate`, the
+# application connects as the role that owns nothing. Each process's DATABASE_URL names its role.
+DATABASE_OWNER_ROLE = env("TROVON_DB_OWNER_ROLE", default="trovon_owner")
+DATABASE_APP_ROLE = env("TROVON_DB_APP_ROLE", default="trovon_app")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -132,18 +147,21 @@ CURRENCY_DECIMAL_PLACES = 0
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 # The cache holds the login throttle's counts: shared by every process when Redis is configured.
+# Redis is not a single point of failure: the cache answers "miss" when Redis is down
+# (config.cache.TolerantRedisCache) and the sessions live in the database alone.
 CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {
+            "BACKEND": "config.cache.TolerantRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
-# Sessions: read from the cache (written through to the database) when Redis is configured,
-# so a request does not query the session table; from the database alone otherwise.
-if CACHE_URL:
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # The officer profile and its unit are read with the user (one query instead of three or four).
 # (Sessions opened through Django's plain ModelBackend before this setting ask to sign in again.)
 # django-axes' backend first: a locked-out account or client is refused before any password check.
@@ -172,6 +190,16 @@ LEDGER_HEAD_DIR = env.str("LEDGER_HEAD_DIR", default=str(BASE_DIR / "var" / "hea
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "accounting.tasks.ledger_seal_task", "schedule": 60.0},
     "audit-seal": {"task": "fund.tasks.audit_seal_task", "schedule": 60.0},
+    # Every verification of the books, after the night's close of business (docs/ledger.md §11).
+    "integrity-check": {
+        "task": "fund.tasks.integrity_check_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # The signed chain heads to the fund officers and auditors, to keep, every Monday.
+    "chain-heads-email": {
+        "task": "fund.tasks.chain_heads_email_task",
+        "schedule": crontab(hour=7, minute=30, day_of_week=1),
+    },
     "ledger-turnover-compact": {
         "task": "accounting.tasks.ledger_turnover_compact_task",
         "schedule": 60.0,
@@ -181,10 +209,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "loans.tasks.close_of_business_daily_task",
         "schedule": crontab(hour=0, minute=15),
     },
-    # After each quarter closes: the fund's report, then every superior union's in parallel.
+    # After each quarter closes (the 2nd of January, April, July, October from 06:00): the fund's
+    # report, then every superior union's in parallel. Asked every quarter of an hour and queued
+    # once through the outbox (reports.services.quarterly_reports_schedule), so that a run missed
+    # while Redis was down is made when it returns.
     "quarterly-reports": {
-        "task": "reports.tasks.quarterly_reports_after_close_task",
-        "schedule": crontab(minute=0, hour=6, day_of_month=2, month_of_year="1,4,7,10"),
+        "task": "reports.tasks.quarterly_reports_due_task",
+        "schedule": crontab(minute="*/15"),
     },
     # Reminders after the night's close of business: prepare the day's records, queue the sends.
     "reminders-daily": {
@@ -202,11 +233,11 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "apicommon.authentication.HeaderCsrfSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apicommon.permissions.AccessRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apicommon.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apicommon.paging.ApiPagination",
     "DEFAULT_SCHEMA_CLASS": "apicommon.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "apicommon.errors.api_exception_handler",
@@ -270,7 +301,7 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE_SSL_REDIRECT else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# SECURE_PROXY_SSL_HEADER: with the proxies (TRUSTED_PROXIES), in the operations block below.
 # Stated rather than left to Django's defaults, so that tests/test_security_settings.py pins them.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -299,11 +330,35 @@ CONTENT_SECURITY_POLICY_API_DOCS = CONTENT_SECURITY_POLICY.replace(
     "style-src 'self'", "style-src 'self' 'unsafe-inline'"
 ).replace("default-src 'self'", "default-src 'self'; worker-src 'self' blob:")
 
+# One line per event on stderr: JSON in production (LOG_FORMAT=json), each with the request id,
+# the user and the fund of the request or Celery task that wrote it (config/logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "config.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s "
+            "%(request_id)s %(user)s %(fund)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "timestamp": False,
+        },
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(user)s %(fund)s] "
+            "%(message)s"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": env.str("LOG_FORMAT", default="text" if DEBUG else "json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    # Sign-ins, refusals and lockouts (INFO) and the request log are kept in production.
+    "loggers": {"trovon": {"level": env.str("TROVON_LOG_LEVEL", default="INFO")}},
 }
 
 # --------------------------------------------------------------------------------------------
@@ -333,3 +388,83 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 # Sign-in events are logged by fund.signin (logger "trovon.signin"); axes' own lines repeat them.
 LOGGING.setdefault("loggers", {})["axes"] = {"level": "ERROR"}
+
+# Request and upload sizes (docs/security.md, "Uploads"): a form or JSON body up to 2.5 MB, an
+# import file up to IMPORT_FILE_MAX_BYTES (the proxy's request_body limit sits just above it),
+# files past FILE_UPLOAD_MAX_MEMORY_SIZE spooled to disk, never held whole in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+IMPORT_FILE_MAX_BYTES = env.int("IMPORT_FILE_MAX_BYTES", default=5 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+IMPORT_XLSX_MAX_UNCOMPRESSED = env.int("IMPORT_XLSX_MAX_UNCOMPRESSED", default=50 * 1024 * 1024)
+
+# ---------------------------------------------------------------------------------------------
+# Operations (issue #17, docs/operations.md): static files, health, logs, metrics, Celery's
+# queues and redelivery, the read replica, backups. Kept together to ease merges.
+# ---------------------------------------------------------------------------------------------
+# Production (DEBUG off): collectstatic (in the image) writes hashed, compressed copies and their
+# manifest, which WhiteNoise serves with a far-future cache. Development and the tests (DEBUG on)
+# serve the source files under their plain names, without running collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_AUTOREFRESH = DEBUG
+STATIC_ROOT.mkdir(parents=True, exist_ok=True) if DEBUG else None
+# The public origin(s) behind the proxy, e.g. https://quy.ldld.hanoi.vn (docker-compose.yml).
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# /readyz (config/health.py): what "late" means for the nightly work.
+READYZ_CLOSE_OF_BUSINESS_MAX_LAG_DAYS = env.int("READYZ_CLOSE_OF_BUSINESS_MAX_LAG_DAYS", default=1)
+READYZ_SEAL_MAX_LAG_SECONDS = env.int("READYZ_SEAL_MAX_LAG_SECONDS", default=15 * 60)
+# /metrics (config/metrics.py): a bearer token; without one the endpoint answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# X-Forwarded-Proto is believed only when a TLS proxy is declared in front (TRUSTED_PROXIES above:
+# the Caddy service of docker-compose.yml); otherwise any client could pass for HTTPS.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
+# Errors to Sentry when a DSN is set (config/logs.py sentry_init, called by wsgi and celery).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+
+# Celery: a killed worker's task goes back to the queue after the visibility timeout (Redis
+# broker); acks late and reject-on-lost above make it redeliverable. Ten minutes: longer than any
+# task runs (a close of business of the demo fund takes seconds, a quarterly report under one
+# minute), short enough that the night's work is not held up.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+CELERY_TASK_TRACK_STARTED = True
+# Queues by kind, so that workers for each can run on other hosts (`celery worker -Q reports`).
+# A worker started without -Q consumes all of them.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue(name) for name in ("celery", "close_of_business", "reminders", "reports", "ledger")
+]
+CELERY_TASK_ROUTES = {
+    "accounting.tasks.*": {"queue": "ledger"},
+    "loans.tasks.close_of_business*": {"queue": "close_of_business"},
+    "loans.reminder_tasks.*": {"queue": "reminders"},
+    "reports.tasks.*": {"queue": "reports"},
+}
+
+# Reads that may lag a moment (reports, the auditor's pages, exports) go to a PostgreSQL streaming
+# replica when one is configured (config/db_router.py); every write and every other read stays on
+# the primary.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "ATOMIC_REQUESTS": False,
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+
+# Backups (manage.py backup, restore_drill): where, how many to keep, optional encryption key.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
+BACKUP_PASSPHRASE_FILE = env.str("BACKUP_PASSPHRASE_FILE", default="")

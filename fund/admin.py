@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
+from accounting.forms import VndField
 from fund import services
 from fund.audit import audit_changes, audit_record, audit_scope_filter, audit_snapshot
 from fund.models import (
@@ -304,7 +305,7 @@ class CapitalMovementForm(forms.ModelForm):
         help_text=_("Gửi lại cùng khóa không ghi sổ hai lần."),
     )
     # Whole đồng in one box (VND only), checked again by the service.
-    amount = forms.DecimalField(label=_("số tiền (đồng)"), decimal_places=0, min_value=1)
+    amount = VndField(label=_("số tiền (đồng)"), min_value=1)
 
     class Meta:
         model = CapitalMovement

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class FundConfig(AppConfig):
     name = "fund"
     verbose_name = _("Quỹ trợ vốn")
+    # The application's database role adds audit rows and reads them (accounting/roles.py).
+    insert_only_tables = ("fund_auditlog", "fund_auditlink")
 
     def ready(self):
         # The audit log's hash chain, checked with the ledger's (published heads, signatures).

@@ -573,6 +573,24 @@ class AuditLink(SealedLink):
         ordering = ["seq"]
 
 
+class IntegrityCheck(models.Model):
+    """One run of every verification of the books (``fund.integrity``): the ledger's chain and
+    signed heads, the daily turnover, the checkpoints and the audit log's chain. The nightly
+    job writes one; auditors and fund officers see the latest, and a failure is e-mailed."""
+
+    at = models.DateTimeField(_("thời điểm kiểm tra"), default=timezone.now, db_index=True)
+    ok = models.BooleanField(_("toàn vẹn"))
+    seconds = models.FloatField(_("thời gian chạy (giây)"))
+    # [{"check": "ledger", "ok": true, "checked": 120, "problem": ""}, ...]
+    results = models.JSONField(_("kết quả từng phép kiểm tra"), default=list)
+    emailed_to = models.JSONField(_("đã báo tin cho"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("lần kiểm tra toàn vẹn sổ sách")
+        verbose_name_plural = _("các lần kiểm tra toàn vẹn sổ sách")
+        ordering = ["-at", "-id"]
+
+
 # --------------------------------------------------------------------------------------------
 # Transactional outbox
 

@@ -54,7 +54,7 @@ from fund.selectors import (
     lending_allocation_in_force,
     loans_outstanding,
 )
-from fund.validation import full_clean
+from fund.validation import clean_phone, full_clean
 
 __all__ = [
     "annual_plan_set",
@@ -642,6 +642,8 @@ def _apply(obj, fields: dict, allowed: tuple[str, ...]) -> None:
             params={"fields": ", ".join(sorted(unknown))},
         )
     for k, v in fields.items():
+        if k == "contact_phone":
+            v = clean_phone(v, error=FundError, field=k, label=_("Điện thoại"))
         setattr(obj, k, "" if v is None and k not in ("active_from", "active_to") else v)
 
 
@@ -852,7 +854,9 @@ def officer_profile_set(
         profile.fund, profile.role = fund, role
         profile.superior_union, profile.grassroots_union = superior_union, grassroots_union
         if phone is not None:
-            profile.phone = phone
+            profile.phone = clean_phone(
+                phone, error=FundError, field="phone", label=_("Điện thoại")
+            )
         changes = audit_changes(before, profile)
         if changes:
             profile.save()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +60,55 @@ def clean_text(
             params={"label": label, "max": max_length},
         )
     return value
+
+
+# Phone numbers are read as Vietnamese ones unless they carry a country code, and stored in E.164
+# ("+84912345678"), the form SMS gateways take; shown in the national form (``phone_display``).
+PHONE_REGION = "VN"
+
+
+def phone_e164(text: str) -> str:
+    """`text` as an E.164 number; ValueError when it is not a valid number (letters, too short, a
+    number no network gives out). The one phone rule, used by services and imports."""
+    try:
+        number = phonenumbers.parse(text, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        raise ValueError(text) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(text)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+PHONE_INVALID = _("%(label)s không phải số điện thoại hợp lệ: '%(value)s'.")
+
+
+def clean_phone(value, *, error: type[ApplicationError], field: str, label: str) -> str:
+    """A phone number as E.164, or "" when none is given; an invalid one is refused, naming
+    the field."""
+    value = clean_text(value, error=error, field=field, label=label, max_length=32)
+    if not value:
+        return ""
+    try:
+        return phone_e164(value)
+    except ValueError:
+        raise error(PHONE_INVALID, field=field, params={"label": label, "value": value}) from None
+
+
+def phone_display(value: str) -> str:
+    """A stored number as people write it: national form for Vietnamese numbers ("0912 345
+    678"), international for others; text that is not a number (older rows) as it is."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return value
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if phonenumbers.region_code_for_number(number) == PHONE_REGION
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, fmt)
 
 
 def clean_date(

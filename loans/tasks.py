@@ -18,6 +18,7 @@ from loans.reminders.planning import (
 )
 
 TRANSIENT = (OperationalError, InterfaceError)
+CATCH_UP_TASK = "loans.tasks.close_of_business_catch_up_task"
 
 
 @shared_task(
@@ -38,7 +39,7 @@ def close_of_business_task(fund_id: int, business_date: str) -> dict:
 
 
 @shared_task(
-    name="loans.tasks.close_of_business_catch_up_task",
+    name=CATCH_UP_TASK,
     acks_late=True,
     autoretry_for=TRANSIENT,
     retry_backoff=True,
@@ -57,13 +58,19 @@ def close_of_business_catch_up_task(fund_id: int, through_date: str) -> list[int
 
 @shared_task(name="loans.tasks.close_of_business_daily_task", acks_late=True)
 def close_of_business_daily_task() -> int:
-    """Beat entry: enqueue the catch-up through yesterday (the day that ended) for each fund."""
+    """Beat entry: queue the catch-up through yesterday (the day that ended) for each fund, once
+    per fund and date, through the outbox (a broker hiccup delays it, never loses it)."""
     from fund.models import Fund
+    from fund.outbox import outbox_enqueue
 
     through = (timezone.localdate() - timedelta(days=1)).isoformat()
     ids = list(Fund.objects.order_by("pk").values_list("pk", flat=True))
     for fund_id in ids:
-        close_of_business_catch_up_task.delay(fund_id, through)
+        outbox_enqueue(
+            task_name=CATCH_UP_TASK,
+            args=[fund_id, through],
+            key=f"close-of-business:{fund_id}:{through}",
+        )
     return len(ids)
 
 

@@ -15,6 +15,7 @@ from loans.models import Loan
 
 full_clean = partial(validation.full_clean, error=LoanError)
 clean_text = partial(validation.clean_text, error=LoanError)
+clean_phone = partial(validation.clean_phone, error=LoanError)
 clean_date = partial(validation.clean_date, error=LoanError)
 clean_count = partial(validation.clean_count, error=LoanError)
 clean_positive_dong = partial(validation.clean_positive_dong, error=LoanError)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
-from accounting.formatting import LOCAL_TZ
+from accounting.formatting import LOCAL_TZ, spreadsheet_text
 
 FORMATS = ("xlsx", "csv")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,17 +44,19 @@ def export_filename(stem: str, *parts) -> str:
 
 
 def _plain(value):
+    """A cell's value: local time without zone, Money as its amount, text that a spreadsheet
+    would run as a formula neutralised (``accounting.formatting.spreadsheet_text``)."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(LOCAL_TZ).replace(tzinfo=None)
     if hasattr(value, "amount") and hasattr(value, "currency"):  # djmoney Money
         value = value.amount
-    return value
+    return spreadsheet_text(value)
 
 
 def table_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers)
+    writer.writerow([_plain(h) for h in headers])
     for row in rows:
         cells = []
         for v in row:
@@ -73,7 +75,12 @@ def table_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 
 
 def table_xlsx(
-    headers: Sequence[str], rows: Iterable[Sequence], *, title: str = "", sheet: str = "Bảng"
+    headers: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    title: str = "",
+    sheet: str = "Bảng",
+    note: str = "",
 ) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -82,13 +89,13 @@ def table_xlsx(
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", "-", sheet)[:31] or "Bảng")
     bold = Font(bold=True)
-    if title:
-        cell = WriteOnlyCell(ws, value=title)
+    if title or note:
+        cell = WriteOnlyCell(ws, value=_plain(title))
         cell.font = bold
-        ws.append([cell])
+        ws.append([cell, _plain(note)] if note else [cell])
     head = []
     for h in headers:
-        cell = WriteOnlyCell(ws, value=h)
+        cell = WriteOnlyCell(ws, value=_plain(h))
         cell.font = bold
         head.append(cell)
     ws.append(head)
@@ -121,16 +128,28 @@ def table_response(
     headers: Sequence[str],
     rows: Iterable[Sequence],
     title: str = "",
+    chain_head: str = "",
 ) -> HttpResponse:
     """The table as an attachment: ``<filename>.xlsx`` or ``<filename>.csv``.
+
+    `chain_head`: the ledger's signed head, printed beside the title of a ledger statement's XLSX
+    (the title row's second cell) so that the export says which sealed ledger it was read from;
+    the CSV stays a bare table for machines.
 
     Amounts in `rows` must be ``Decimal`` (whole đồng), counts and ids ``int``, dates ``date``; text
     goes as is. `title` is a first line of the XLSX sheet (the report's name and period).
     """
     headers = [str(h) for h in headers]  # lazily translated headers, in the page's language
     title = str(title)
+
     if format == "xlsx":
-        data = table_xlsx(headers, rows, title=title, sheet=title[:31] if title else _("Bảng"))
+        data = table_xlsx(
+            headers,
+            rows,
+            title=title,
+            sheet=title[:31] if title else _("Bảng"),
+            note=chain_head,
+        )
         content_type = XLSX_CONTENT_TYPE
     elif format == "csv":
         data = table_csv(headers, rows)

@@ -5,6 +5,12 @@ Helvetica has none of them, so we embed DejaVu Sans (Debian's fonts-dejavu-core,
 `make`/.ci/run when missing; `TROVON_PDF_FONT_DIR` points elsewhere). Each page carries its
 number, the generation time and the ledger chain state the figures were built on, so that an
 auditor can tie a printed report to the exact sealed ledger.
+
+Text is never markup: reportlab's ``Paragraph`` reads its text as mini-HTML (``<img src>``
+fetches, ``<a href>`` links, an unclosed ``<`` a crash), so every string goes through
+:func:`pdf_text` (or :func:`para`, a paragraph of plain text) before it is drawn; our own markup
+(``<b>``, ``<br/>``) is written around escaped values only. Images and links are loaded from
+our own files only: reportlab is told to trust no remote host.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
+from reportlab import rl_config
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
@@ -43,6 +51,23 @@ _FONT_DIRS = [
     "/usr/share/fonts/dejavu",
     "/usr/local/share/fonts",
 ]
+
+
+# No resource from the network, whatever a paragraph asks for (reportlab reads these settings
+# when it first opens a resource): only our own files and inline data.
+rl_config.trustedHosts = ["trovon-no-remote-resources.invalid"]
+rl_config.trustedSchemes = ["file", "data"]
+
+
+def pdf_text(value) -> str:
+    """Any value as the text of a reportlab Paragraph: ``&``, ``<`` and ``>`` escaped, so a
+    member named ``"><img src=x>`` prints as written and never becomes markup."""
+    return escape(str(value))
+
+
+def para(value, style) -> Paragraph:
+    """A paragraph of plain text (escaped by :func:`pdf_text`)."""
+    return Paragraph(pdf_text(value), style)
 
 
 class FontMissing(RuntimeError):
@@ -121,9 +146,9 @@ def data_table(
 ) -> Table:
     """A table in the report style: header row shaded, numbers right-aligned, text wrapped."""
     st = styles()
-    body = [[Paragraph(str(h), st["cell_bold"]) for h in header]]
+    body = [[para(h, st["cell_bold"]) for h in header]]
     for r in rows:
-        body.append([c if isinstance(c, Flowable) else Paragraph(str(c), st["cell"]) for c in r])
+        body.append([c if isinstance(c, Flowable) else para(c, st["cell"]) for c in r])
     t = Table(body, colWidths=col_widths, repeatRows=1)
     commands = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),

@@ -15,12 +15,12 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import PageBreak, Paragraph, Table, TableStyle
+from reportlab.platypus import PageBreak, Table, TableStyle
 
-from accounting.formatting import format_date_vi, format_vnd
+from accounting.formatting import format_date_vi, format_vnd, spreadsheet_text
 from fund.accounts import CAPITAL
 from fund.attainment import growth_display, percent_display
-from reports.pdf import FONT, PageInfo, bar_chart, build_pdf, data_table, spacer, styles
+from reports.pdf import FONT, PageInfo, bar_chart, build_pdf, data_table, para, spacer, styles
 from reports.quarterly import MONEY_INDICATORS, QuarterlyFigures
 
 VND_FORMAT = '#,##0 "₫"'
@@ -38,6 +38,14 @@ def chain_state_text(seq: int, head_hash: str) -> str:
     if not seq:
         return "sổ cái chưa niêm phong"
     return f"chuỗi niêm phong #{seq} · {head_hash[:12]}…"
+
+
+def chain_head_text(head) -> str:
+    """The signed head in full (link number, hash, key id, signature), for auditors to keep:
+    the ``trovon-head`` line that ``verify_ledger --published`` and the chain page read back."""
+    if head is None:
+        return "Sổ cái chưa có đầu chuỗi đã ký."
+    return f"Đầu chuỗi niêm phong đã ký (lưu để đối chiếu): {head.line()}"
 
 
 def report_title(f: QuarterlyFigures) -> str:
@@ -214,7 +222,7 @@ def _plain_table(header, body, widths, numeric) -> Table:
     st = styles()
     head_style = ParagraphStyle("plain_head", parent=st["cell_bold"], fontSize=7, leading=8.5)
     pad = 4
-    rows = [[Paragraph(h, head_style) for h in header]]
+    rows = [[para(h, head_style) for h in header]]
     text_cols = [i for i in range(len(header)) if i not in numeric]
     for r in body:
         r = list(r)
@@ -240,25 +248,27 @@ def _plain_table(header, body, widths, numeric) -> Table:
     return t
 
 
-def render_pdf(target, f: QuarterlyFigures, *, generated_at: datetime, chain_state: str) -> None:
+def render_pdf(
+    target, f: QuarterlyFigures, *, generated_at: datetime, chain_state: str, chain_head: str = ""
+) -> None:
     """Write the report's PDF to `target` (a path or a binary file)."""
     st = styles()
     width = 267 * mm  # A4 landscape less the margins
     story = [
-        Paragraph(f.federation_name.upper() or f.fund_name.upper(), st["subtitle"]),
-        Paragraph(f.fund_name, st["subtitle"]),
+        para(f.federation_name.upper() or f.fund_name.upper(), st["subtitle"]),
+        para(f.fund_name, st["subtitle"]),
         spacer(3),
-        Paragraph(f"BÁO CÁO KẾT QUẢ CHO VAY VÀ THỰC HIỆN KẾ HOẠCH {f.label.upper()}", st["title"]),
-        Paragraph(
+        para(f"BÁO CÁO KẾT QUẢ CHO VAY VÀ THỰC HIỆN KẾ HOẠCH {f.label.upper()}", st["title"]),
+        para(
             f"{f.unit_name} · từ {format_date_vi(f.start)} đến {format_date_vi(f.end)}",
             st["subtitle"],
         ),
         spacer(3),
-        Paragraph(f.headline, st["headline"]),
+        para(f.headline, st["headline"]),
     ]
     amount = f.indicator("disbursed_amount")
     story.append(
-        Paragraph(
+        para(
             f"Lũy kế từ đầu năm: {format_vnd(amount.ytd)}, đạt "
             f"{percent_display(amount.percent_ytd)} kế hoạch năm "
             f"({format_vnd(amount.plan_year)}); cùng kỳ năm trước {format_vnd(amount.previous_ytd)}"
@@ -269,10 +279,10 @@ def render_pdf(target, f: QuarterlyFigures, *, generated_at: datetime, chain_sta
         )
     )
     for title, header, rows, kinds in report_tables(f):
-        story.append(Paragraph(title, st["h2"]))
+        story.append(para(title, st["h2"]))
         if title.startswith("II.") and f.classified_on:
             story.append(
-                Paragraph(
+                para(
                     f"Theo kết quả phân loại nợ ngày {format_date_vi(f.classified_on)}; dư nợ và "
                     f"dự phòng trên sổ cái đến {format_date_vi(f.end)}: "
                     f"{format_vnd(f.outstanding)} và {format_vnd(f.provisions)}.",
@@ -280,7 +290,7 @@ def render_pdf(target, f: QuarterlyFigures, *, generated_at: datetime, chain_sta
                 )
             )
         if not rows:
-            story.append(Paragraph("Không có số liệu.", st["base"]))
+            story.append(para("Không có số liệu.", st["base"]))
             continue
         col_kinds = kinds[0]
         numeric = [i for i, k in enumerate(col_kinds) if k != "text"]
@@ -304,7 +314,7 @@ def render_pdf(target, f: QuarterlyFigures, *, generated_at: datetime, chain_sta
         )
     # Plan against achieved: per quarter of the year, and per unit (year plan / year to date).
     story.append(PageBreak())
-    story.append(Paragraph("Biểu đồ kế hoạch và thực hiện", st["h2"]))
+    story.append(para("Biểu đồ kế hoạch và thực hiện", st["h2"]))
     bn = Decimal(1_000_000)
 
     def millions(amount) -> int:
@@ -345,6 +355,9 @@ def render_pdf(target, f: QuarterlyFigures, *, generated_at: datetime, chain_sta
                 height=85 * mm,
             )
         )
+    if chain_head:
+        story.append(spacer(4))
+        story.append(para(chain_head, st["small"]))
     info = PageInfo(organisation=f.fund_name, generated_at=generated_at, chain_state=chain_state)
     build_pdf(target, story, info=info, title=report_title(f), landscape_pages=True)
 
@@ -360,7 +373,9 @@ def _sheet_name(title: str) -> str:
     return name[:31].strip()
 
 
-def render_xlsx(target, f: QuarterlyFigures, *, generated_at: datetime, chain_state: str) -> None:
+def render_xlsx(
+    target, f: QuarterlyFigures, *, generated_at: datetime, chain_state: str, chain_head: str = ""
+) -> None:
     """Write the XLSX to `target` (a path or a binary file): numbers stay numbers."""
     wb = Workbook()
     first = True
@@ -371,24 +386,25 @@ def render_xlsx(target, f: QuarterlyFigures, *, generated_at: datetime, chain_st
         ws.title = _sheet_name(title)
         r0 = 1
         if first:
-            ws["A1"] = f.headline
+            ws["A1"] = spreadsheet_text(f.headline)
             ws["A1"].font = Font(bold=True, size=12)
-            ws["A2"] = (
+            ws["A2"] = spreadsheet_text(
                 f"{f.unit_name} · {f.label} ({format_date_vi(f.start)}–{format_date_vi(f.end)}) · "
                 f"lập lúc {generated_at:%H:%M %d/%m/%Y} · {chain_state}"
             )
-            r0 = 4
+            ws["A3"] = spreadsheet_text(chain_head)
+            r0 = 5
             first = False
-        ws.cell(row=r0, column=1, value=title).font = bold
+        ws.cell(row=r0, column=1, value=spreadsheet_text(title)).font = bold
         for c, h in enumerate(header, start=1):
-            cell = ws.cell(row=r0 + 1, column=c, value=h)
+            cell = ws.cell(row=r0 + 1, column=c, value=spreadsheet_text(h))
             cell.font, cell.fill = bold, fill
             cell.alignment = Alignment(wrap_text=True, vertical="center")
         for i, (row, kk) in enumerate(zip(rows, kinds, strict=True)):
             for c, (v, k) in enumerate(zip(row, kk, strict=True), start=1):
                 cell = ws.cell(row=r0 + 2 + i, column=c)
                 if k == "text":
-                    cell.value = v
+                    cell.value = spreadsheet_text(v)
                 elif v is None:
                     cell.value = None
                 elif k == "money":

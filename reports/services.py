@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -20,11 +21,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounting.formatting import format_date_vi
-from accounting.selectors import ledger_chain_head
-from fund.models import OfficerProfile, Role, SuperiorUnion
+from accounting.selectors import ledger_chain_head, ledger_signed_head
+from fund.models import Fund, OfficerProfile, Role, SuperiorUnion
 from reports.models import QuarterlyReport
 from reports.quarterly import quarterly_report_figures
-from reports.quarterly_render import chain_state_text, render_pdf, render_xlsx, report_title
+from reports.quarterly_render import (
+    chain_head_text,
+    chain_state_text,
+    render_pdf,
+    render_xlsx,
+    report_title,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +52,17 @@ def quarterly_report_generate(
 ) -> QuarterlyReport:
     """Compute the figures, render the PDF and XLSX, and store them as the current report of
     the unit and quarter (replacing the previous generation)."""
-    seq, head = ledger_chain_head()
+    signed = ledger_signed_head()
+    seq, head = (signed.seq, signed.link_hash) if signed else ledger_chain_head()
     figures = quarterly_report_figures(
         fund_id=fund_id, year=year, quarter=quarter, superior_union_id=superior_union_id
     )
     generated_at = timezone.localtime()
     state = chain_state_text(seq, head)
     pdf_buf, xlsx_buf = io.BytesIO(), io.BytesIO()
-    render_pdf(pdf_buf, figures, generated_at=generated_at, chain_state=state)
-    render_xlsx(xlsx_buf, figures, generated_at=generated_at, chain_state=state)
+    full = chain_head_text(signed)
+    render_pdf(pdf_buf, figures, generated_at=generated_at, chain_state=state, chain_head=full)
+    render_xlsx(xlsx_buf, figures, generated_at=generated_at, chain_state=state, chain_head=full)
     pdf, xlsx = pdf_buf.getvalue(), xlsx_buf.getvalue()
     stem = report_file_stem(
         year=year, quarter=quarter, unit_code=figures.unit_code, generated_at=generated_at
@@ -154,6 +163,82 @@ def quarterly_report_generate_and_email(
     return report
 
 
+# Task names, as the outbox rows store them (reports.tasks registers them).
+FUND_REPORTS_TASK = "reports.tasks.quarterly_reports_fund_task"
+REPORT_TASK = "reports.tasks.quarterly_report_task"
+# The quarter's reports are due on the 2nd of the next quarter's first month at 06:00 (Hà Nội);
+# a run missed then (Redis or the workers down) is still made within this many days, later only
+# by hand (manage.py quarterly_report), so that a new installation does not mail old quarters.
+QUARTERLY_REPORTS_DUE_DAY = 2
+QUARTERLY_REPORTS_DUE_HOUR = 6
+QUARTERLY_REPORTS_CATCH_UP_DAYS = 7
+
+
+def quarterly_reports_queue(*, year: int, quarter: int, fund_ids=None, key_prefix=None) -> int:
+    """Queue, through the outbox, each fund's reports of the quarter (the fund's, then its
+    superior unions'); returns how many funds. With `key_prefix`, a second call for the same
+    quarter queues nothing again (the scheduled run)."""
+    from fund.outbox import outbox_enqueue
+
+    funds = Fund.objects.order_by("pk")
+    if fund_ids is not None:
+        funds = funds.filter(pk__in=fund_ids)
+    ids = list(funds.values_list("pk", flat=True))
+    with transaction.atomic():
+        for fund_id in ids:
+            outbox_enqueue(
+                task_name=FUND_REPORTS_TASK,
+                args=[fund_id, year, quarter],
+                key=f"{key_prefix}:{fund_id}:{year}-Q{quarter}" if key_prefix else None,
+            )
+    return len(ids)
+
+
+def quarterly_reports_fund_queue_unions(*, fund_id: int, year: int, quarter: int) -> int:
+    """Queue every superior union's report of the quarter (after the fund's own), in parallel."""
+    from fund.outbox import outbox_enqueue
+
+    su_ids = list(
+        SuperiorUnion.objects.filter(fund_id=fund_id).order_by("code").values_list("id", flat=True)
+    )
+    with transaction.atomic():
+        for su_id in su_ids:
+            outbox_enqueue(task_name=REPORT_TASK, args=[fund_id, year, quarter, su_id])
+    return len(su_ids)
+
+
+def quarterly_reports_due(*, now=None) -> tuple[int, int] | None:
+    """The quarter whose scheduled reports are due at `now` (and not past the catch-up window),
+    else None."""
+    now = timezone.localtime(now)
+    first_month = 3 * ((now.month - 1) // 3) + 1
+    due = now.replace(
+        month=first_month,
+        day=QUARTERLY_REPORTS_DUE_DAY,
+        hour=QUARTERLY_REPORTS_DUE_HOUR,
+        minute=0,
+        second=0,
+        microsecond=0,
+    )
+    if not (due <= now < due + timedelta(days=QUARTERLY_REPORTS_CATCH_UP_DAYS)):
+        return None
+    return previous_quarter(now.date())
+
+
+def quarterly_reports_schedule(*, now=None) -> tuple[int, int] | None:
+    """The scheduled run (beat, every quarter of an hour): queue the due quarter's reports once.
+
+    Idempotent by the outbox key of each fund and quarter, so it can be asked as often as wanted:
+    a Redis outage at 06:00 on the 2nd delays the reports to the first run after Redis returns
+    instead of losing them."""
+    due = quarterly_reports_due(now=now)
+    if due is None:
+        return None
+    year, quarter = due
+    quarterly_reports_queue(year=year, quarter=quarter, key_prefix="quarterly-reports")
+    return due
+
+
 def previous_quarter(today) -> tuple[int, int]:
     """The quarter that closed last before `today`: (year, quarter)."""
     q = (today.month - 1) // 3 + 1
@@ -162,6 +247,10 @@ def previous_quarter(today) -> tuple[int, int]:
 
 __all__ = [
     "previous_quarter",
+    "quarterly_reports_due",
+    "quarterly_reports_fund_queue_unions",
+    "quarterly_reports_queue",
+    "quarterly_reports_schedule",
     "quarterly_report_email",
     "quarterly_report_generate",
     "quarterly_report_generate_and_email",

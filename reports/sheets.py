@@ -20,7 +20,7 @@ from fund.access import access
 from fund.models import GrassrootsUnion, Role
 from fund.scoping import scoped_get_or_404
 from loans.servicing.collection_sheets import collection_sheet
-from reports.pdf import PageInfo, build_pdf, data_table, spacer, styles
+from reports.pdf import PageInfo, build_pdf, data_table, para, spacer, styles
 
 
 def collection_sheet_pdf(*, union, year: int, month: int, lines, target) -> None:
@@ -28,9 +28,9 @@ def collection_sheet_pdf(*, union, year: int, month: int, lines, target) -> None
     `target`."""
     st = styles()
     story = [
-        Paragraph(union.name.upper(), st["base"]),
-        Paragraph(f"BẢNG THU NỢ THÁNG {month:02d}/{year}", st["title"]),
-        Paragraph(f"Quỹ Trợ vốn CNVCLĐ nghèo · {union.fund.name}", st["subtitle"]),
+        para(union.name.upper(), st["base"]),
+        para(f"BẢNG THU NỢ THÁNG {month:02d}/{year}", st["title"]),
+        para(f"Quỹ Trợ vốn CNVCLĐ nghèo · {union.fund.name}", st["subtitle"]),
         spacer(),
     ]
     rows = []

@@ -20,6 +20,8 @@ PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "trovon.example.org",
+    # As docker-compose.yml runs the web service: behind the Caddy TLS proxy.
+    "TRUSTED_PROXIES": "172.28.0.0/16",
 }
 
 READ_SETTINGS = """
@@ -91,7 +93,12 @@ def test_session_cookie_framing_and_csrf_in_production(production):
     middleware = production["MIDDLEWARE"]
     assert "django.middleware.csrf.CsrfViewMiddleware" in middleware
     assert "django.middleware.clickjacking.XFrameOptionsMiddleware" in middleware
-    assert middleware[0] == "django.middleware.security.SecurityMiddleware"
+    # Only the health and metrics probes (config/probes.py: no page, no cookie, no redirect for
+    # compose's healthchecks) answer before the security middleware.
+    assert middleware[:2] == [
+        "config.probes.ProbeMiddleware",
+        "django.middleware.security.SecurityMiddleware",
+    ]
     assert production["ALLOWED_HOSTS"] == ["trovon.example.org"]
 
 
@@ -112,6 +119,13 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_development_serves_plain_http():
     dev = _settings(DEBUG="1")
     assert dev["SECURE_SSL_REDIRECT"] is False and dev["SESSION_COOKIE_SECURE"] is False
+
+
+def test_forwarded_proto_is_believed_only_behind_the_tls_proxy():
+    """Without TRUSTED_PROXIES any client could send X-Forwarded-Proto: https and pass for a
+    secure request; the header is trusted only when the deployment says the proxy is there."""
+    alone = _settings(**{k: v for k, v in PRODUCTION_ENV.items() if k != "TRUSTED_PROXIES"})
+    assert alone["SECURE_PROXY_SSL_HEADER"] is None
 
 
 @pytest.mark.django_db

@@ -14,14 +14,14 @@ def is_postgres() -> bool:
 def pg_connect(**kwargs) -> psycopg.Connection:
     """A separate psycopg connection to the test database (not Django's)."""
     s = connection.settings_dict
-    return psycopg.connect(
-        dbname=s["NAME"],
-        user=s["USER"] or None,
-        password=s["PASSWORD"] or None,
-        host=s["HOST"] or None,
-        port=s["PORT"] or None,
-        **kwargs,
-    )
+    params = {
+        "dbname": s["NAME"],
+        "user": s["USER"] or None,
+        "password": s["PASSWORD"] or None,
+        "host": s["HOST"] or None,
+        "port": s["PORT"] or None,
+    }
+    return psycopg.connect(**{**params, **kwargs})
 
 
 def run_deferred_checks() -> None:

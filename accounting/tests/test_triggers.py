@@ -133,10 +133,7 @@ def _sql_closed_entry(cur, world):
 def _sql_closed_posting(cur, world):
     # The entry goes in while its date is open; the period closes before its postings arrive.
     e = raw_entry(cur, day=date(2025, 2, 10))
-    cur.execute(
-        "INSERT INTO accounting_periodclose (closed_through, closed_at, note) "
-        "VALUES ('2025-02-28', now(), '')"
-    )
+    cur.execute("SELECT accounting_period_close('2025-02-28', now(), NULL, '')")
     raw_posting(cur, e, "1121", 100, day=date(2025, 2, 10))
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, DecimalField, Q, Sum, Value, When
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,6 +31,7 @@ from accounting.services import (
     period_close,
 )
 from accounting.tests.factories import entry_post, new_key
+from accounting.tests.helpers import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -220,16 +221,11 @@ def test_balances_after_a_period_close_start_from_the_checkpoint_and_add_the_tur
     )
 
 
-def _tamper_turnover(sql: str) -> None:
-    with connection.cursor() as cur:
-        cur.execute(sql)
-
-
 def test_verify_reports_a_turnover_row_that_differs_from_the_postings():
     entry_post(1_000_000, on=date(2025, 3, 10), fund_id=1)
     assert turnover_verify().ok
     call_command("verify_turnover", "--compact")
-    _tamper_turnover(
+    tamper(
         "UPDATE accounting_accountturnover SET debit = debit + 1 WHERE account_id = "
         "(SELECT id FROM accounting_account WHERE code = '1121')"
     )
@@ -243,5 +239,5 @@ def test_verify_reports_a_turnover_row_that_differs_from_the_postings():
 
 def test_verify_reports_a_missing_turnover_row():
     entry_post(1_000_000, on=date(2025, 3, 10), fund_id=1)
-    _tamper_turnover("DELETE FROM accounting_accountturnover")
+    tamper("DELETE FROM accounting_accountturnover")
     assert {d.account_code for d in turnover_verify().differences} == {"1121", "4111"}

@@ -18,7 +18,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounting.models import Account, JournalEntry
@@ -26,6 +25,7 @@ from accounting.selectors import (
     balance_sheet,
     general_ledger,
     income_statement,
+    ledger_signed_head,
     ledger_verify,
     trial_balance,
 )
@@ -39,6 +39,7 @@ from apicommon.fields import (
 )
 from apicommon.idempotency import idempotent_post
 from apicommon.paging import paged
+from apicommon.parsers import UploadParser
 from apicommon.permissions import AccessRolePermission
 from apicommon.throttling import ClientScopedRateThrottle
 from apicommon.views import ApiView, check_id, get_in_scope
@@ -47,6 +48,7 @@ from fund.access import ALL_ROLES, FUND_OFFICERS, PUBLIC, READERS_FUND_WIDE, WRI
 from fund.accounts import BANK, CASH_ACCOUNTS
 from fund.attainment import INDICATORS, PERIODS, attainment
 from fund.audit import audit_log_list
+from fund.integrity import integrity_check_latest, integrity_verify
 from fund.models import (
     AnnualPlan,
     AuditLog,
@@ -371,7 +373,7 @@ class UnionImportApi(ApiView):
     again changes nothing."""
 
     access_roles = FUND_OFFICERS
-    parser_classes = [MultiPartParser]
+    parser_classes = [UploadParser]
 
     @extend_schema(
         request=UnionImportInput,
@@ -1043,8 +1045,22 @@ class IncomeStatementApi(ApiView):
         )
 
 
-class LedgerVerifyOutput(serializers.Serializer):
+class IntegrityCheckResultOutput(serializers.Serializer):
+    check = serializers.ChoiceField(choices=["ledger", "turnover", "checkpoints", "audit"])
+    label = serializers.CharField()
     ok = serializers.BooleanField()
+    checked = serializers.IntegerField(help_text="mắt xích, khóa phát sinh hoặc số dư chốt")
+    problem = serializers.CharField(allow_blank=True)
+
+
+class ScheduledCheckOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    ok = serializers.BooleanField()
+
+
+class LedgerVerifyOutput(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="cả bốn phép kiểm tra đều khớp")
+    checks = IntegrityCheckResultOutput(many=True)
     links_checked = serializers.IntegerField()
     unsealed_entries = serializers.IntegerField()
     head_seq = serializers.IntegerField()
@@ -1052,14 +1068,34 @@ class LedgerVerifyOutput(serializers.Serializer):
     first_broken_seq = serializers.IntegerField(allow_null=True)
     first_broken_entry_id = serializers.IntegerField(allow_null=True)
     problem = serializers.CharField(allow_blank=True)
+    signed_head = serializers.CharField(
+        allow_null=True, help_text="dòng 'trovon-head' của đầu chuỗi đã ký gần nhất"
+    )
+    last_scheduled = ScheduledCheckOutput(
+        allow_null=True, help_text="lần kiểm tra tự động gần nhất"
+    )
 
 
 class LedgerVerifyApi(ApiView):
     access_roles = READERS_FUND_WIDE
 
-    @extend_schema(responses=LedgerVerifyOutput, summary="Kiểm tra chuỗi băm của sổ cái")
+    @extend_schema(
+        responses=LedgerVerifyOutput,
+        summary="Kiểm tra toàn vẹn sổ sách: chuỗi sổ cái, phát sinh, số dư chốt, nhật ký",
+    )
     def get(self, request):
-        return Response(LedgerVerifyOutput(ledger_verify()).data)
+        chain = ledger_verify()
+        checks = integrity_verify(chain=chain)
+        head = ledger_signed_head()
+        last = integrity_check_latest()
+        data = {
+            **vars(chain),
+            "ok": all(c.ok for c in checks),
+            "checks": [{**vars(c), "label": c.label} for c in checks],
+            "signed_head": head.line() if head else None,
+            "last_scheduled": {"at": last.at, "ok": last.ok} if last else None,
+        }
+        return Response(LedgerVerifyOutput(data).data)
 
 
 class PostingOutput(serializers.Serializer):

@@ -5,6 +5,7 @@ from datetime import date
 from django import template
 
 from accounting.formatting import format_date_vi, format_percent, format_vnd
+from fund.validation import phone_display
 
 register = template.Library()
 
@@ -48,3 +49,9 @@ def credit(value):
     """The credit side of a signed posting amount (credit < 0), shown positive, else ''."""
     v = _signed(value)
     return format_vnd(-v, symbol=False) if v < 0 else ""
+
+
+@register.filter
+def phone(value):
+    """'+84912345678' -> '0912 345 678'; nothing -> '—'."""
+    return phone_display(value) or "—"

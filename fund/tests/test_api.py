@@ -62,14 +62,14 @@ def test_each_role_reads_exactly_its_units(client, org, officers, who, visible):
     "who, target, change, status",
     [
         ("fund", "hbt1", {"name": "Tên mới"}, 200),
-        ("superior", "lb2", {"contact_phone": "0911"}, 200),
-        ("superior", "hbt1", {"contact_phone": "0911"}, 404),
+        ("superior", "lb2", {"contact_phone": "+84911000111"}, 200),
+        ("superior", "hbt1", {"contact_phone": "+84911000111"}, 404),
         ("superior", "lb2", {"code": "X"}, 403),
-        ("grassroots", "lb1", {"contact_phone": "0911"}, 200),
-        ("grassroots", "lb2", {"contact_phone": "0911"}, 404),
+        ("grassroots", "lb1", {"contact_phone": "+84911000111"}, 200),
+        ("grassroots", "lb2", {"contact_phone": "+84911000111"}, 404),
         ("grassroots", "lb1", {"name": "Tên mới"}, 403),
-        ("auditor", "lb1", {"contact_phone": "0911"}, 403),
-        ("other_fund", "lb1", {"contact_phone": "0911"}, 404),
+        ("auditor", "lb1", {"contact_phone": "+84911000111"}, 403),
+        ("other_fund", "lb1", {"contact_phone": "+84911000111"}, 404),
     ],
 )
 def test_each_role_changes_exactly_what_it_should(
@@ -190,13 +190,13 @@ def test_the_export_as_a_workbook(client, org, officers):
 
 
 def test_audit_log_for_the_auditor(client, org, officers):
-    post_json(as_(client, officers.fund), update(org.hbt1), {"contact_phone": "1"})
-    post_json(as_(client, officers.superior), update(org.lb1), {"contact_phone": "2"})
+    post_json(as_(client, officers.fund), update(org.hbt1), {"contact_phone": "0911000001"})
+    post_json(as_(client, officers.superior), update(org.lb1), {"contact_phone": "0911000002"})
     c = as_(client, officers.auditor)
     url = reverse("api:audit_log_list")
     r = c.get(url + f"?actor={officers.superior.pk}")
     assert [e["object_id"] for e in r.json()["results"]] == [str(org.lb1.pk)]
-    assert r.json()["results"][0]["changes"] == {"contact_phone": ["", "2"]}
+    assert r.json()["results"][0]["changes"] == {"contact_phone": ["", "+84911000002"]}
     assert r.json()["results"][0]["model"] == "fund.grassrootsunion"
     assert c.get(url).json()["count"] == 2
     assert c.get(url + "?model=fund.grassrootsunion&action=update").json()["count"] == 2

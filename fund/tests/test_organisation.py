@@ -120,14 +120,14 @@ def test_move_refusals(org, officers):
     "who, target, fields, allowed",
     [
         ("fund", "hbt1", {"code": "HBT-9", "name": "Mới"}, True),
-        ("superior", "lb2", {"name": "Mới", "contact_phone": "0900"}, True),
+        ("superior", "lb2", {"name": "Mới", "contact_phone": "+84900123456"}, True),
         ("superior", "lb2", {"code": "X"}, False),
-        ("superior", "hbt1", {"contact_phone": "0900"}, False),
-        ("grassroots", "lb1", {"contact_phone": "0900", "address": "Số 2"}, True),
+        ("superior", "hbt1", {"contact_phone": "+84900123456"}, False),
+        ("grassroots", "lb1", {"contact_phone": "+84900123456", "address": "Số 2"}, True),
         ("grassroots", "lb1", {"name": "Mới"}, False),
-        ("grassroots", "lb2", {"contact_phone": "0900"}, False),
-        ("auditor", "lb1", {"contact_phone": "0900"}, False),
-        ("other_fund", "lb1", {"contact_phone": "0900"}, False),
+        ("grassroots", "lb2", {"contact_phone": "+84900123456"}, False),
+        ("auditor", "lb1", {"contact_phone": "+84900123456"}, False),
+        ("other_fund", "lb1", {"contact_phone": "+84900123456"}, False),
     ],
 )
 def test_each_role_changes_exactly_what_it_should(org, officers, who, target, fields, allowed):
@@ -157,11 +157,15 @@ def test_superior_union_services_and_roles(org, officers):
         fund=org.fund, code="GD", name="Công đoàn ngành Giáo dục", kind="industry"
     )
     assert AuditLog.objects.filter(object_id=str(su.pk), action="create").exists()
-    superior_union_update(superior_union=org.lb, contact_phone="0243", actor=officers.superior)
+    superior_union_update(
+        superior_union=org.lb, contact_phone="02439876543", actor=officers.superior
+    )
     with pytest.raises(PermissionRefused):
         superior_union_update(superior_union=org.lb, name="x", actor=officers.superior)
     with pytest.raises(PermissionRefused):
-        superior_union_update(superior_union=org.hbt, contact_phone="1", actor=officers.superior)
+        superior_union_update(
+            superior_union=org.hbt, contact_phone="0912000222", actor=officers.superior
+        )
     with pytest.raises(PermissionRefused):
         superior_union_create(
             fund=org.fund, code="Z", name="z", kind="other", actor=officers.superior

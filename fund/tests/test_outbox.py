@@ -90,7 +90,7 @@ def test_broker_back_the_relay_publishes_each_row_once(broker):
     rows = OutboxMessage.objects.all()
     assert {m.status for m in rows} == {OutboxMessage.Status.PUBLISHED}
     assert len({m.task_id for m in rows}) == 3
-    assert r.llen("celery") == 3  # the default queue holds the three tasks
+    assert r.llen("ledger") == 3  # the ledger tasks' queue (settings.CELERY_TASK_ROUTES)
     r.flushdb()
 
 

@@ -165,7 +165,7 @@ def test_changed_rows_are_updated_and_moves_keep_history(org):
     assert superior_union_on(grassroots_union=gu, on=move_day) == org.hbt
     assert GrassrootsUnionAffiliation.objects.filter(grassroots_union=gu).count() == 2
     assert AuditLog.objects.get(action="import_update").changes == {
-        "contact_phone": ["0912000111", "0999888777"]
+        "contact_phone": ["+84912000111", "+84999888777"]
     }
     assert AuditLog.objects.filter(action="move").count() == 1
 

@@ -11,9 +11,12 @@ import uuid
 from datetime import date
 
 from django import forms
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from accounting.errors import ApplicationError
+from accounting.forms import VndField
+from accounting.idempotency import idempotency_key_for
 
 
 def new_idempotency_key() -> str:
@@ -21,12 +24,24 @@ def new_idempotency_key() -> str:
 
 
 class IdempotentForm(forms.Form):
+    """A form whose submission is posted once. Bound to a request, it is given the signed-in
+    `user`: the key it hands the service is namespaced by that user exactly as the API's are
+    (`accounting.idempotency.idempotency_key_for`), so no user can take a key that another
+    user's page or API call will use."""
+
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", new_idempotency_key())
+
+    def clean_idempotency_key(self) -> str:
+        if self.user is None or not self.user.is_authenticated:
+            raise ImproperlyConfigured(f"{type(self).__name__} was bound without its user.")
+        key = self.cleaned_data["idempotency_key"]
+        return idempotency_key_for(user=self.user, key=key, channel="web")
 
 
 # The one way a date is typed and shown in a form, in both languages: dd/mm/yyyy in a text input.
@@ -84,36 +99,10 @@ def date_field(label, **kwargs) -> forms.DateField:
     return DayFirstDateField(label=label, **kwargs)
 
 
-def amount_field(label, **kwargs) -> forms.DecimalField:
+def amount_field(label, **kwargs) -> VndField:
     """Whole đồng; a positive amount. Dots between thousands are accepted (15.000.000)."""
     kwargs.setdefault("min_value", 1)
     return VndField(label=label, **kwargs)
-
-
-class VndField(forms.DecimalField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 20)
-        kwargs.setdefault("decimal_places", 0)
-        kwargs.setdefault(
-            "error_messages",
-            {
-                "invalid": _("Nhập số tiền bằng chữ số, đơn vị đồng (ví dụ 2.000.000)."),
-                "max_decimal_places": _("Số tiền tính bằng đồng, không có phần lẻ."),
-                "min_value": _("Số tiền phải lớn hơn 0."),
-            },
-        )
-        super().__init__(**kwargs)
-        self.widget.attrs.setdefault("inputmode", "numeric")
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.replace(".", "").replace(" ", "").replace("₫", "").strip()
-        return super().to_python(value)
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs.pop("step", None)
-        return attrs
 
 
 def form_error_apply(form: forms.Form, error: ApplicationError, *, field_map=None) -> None:

@@ -474,7 +474,10 @@ def capital(request):
     """Capital by source, what is available to lend, the movements, and a new contribution."""
     fund = request.user.officer.fund
     form = ContributionForm(
-        request.POST or None, fund=fund, initial={"effective_date": timezone.localdate()}
+        request.POST or None,
+        fund=fund,
+        user=request.user,
+        initial={"effective_date": timezone.localdate()},
     )
 
     def page(form, status):
@@ -560,7 +563,10 @@ class TransferForm(_CapitalOutForm):
 def _capital_out(request, *, form_class, title: str, done: str):
     fund = request.user.officer.fund
     form = form_class(
-        request.POST or None, fund=fund, initial={"effective_date": timezone.localdate()}
+        request.POST or None,
+        fund=fund,
+        user=request.user,
+        initial={"effective_date": timezone.localdate()},
     )
 
     def page(form, status):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
+from accounting.forms import VndField
 from accounting.money import amount_of
 from fund.admin import DATE_INPUT_FORMATS, AuditedAdmin, ReadOnlyAdmin, ServiceAdmin
 from loans.models import (
@@ -182,11 +183,9 @@ class BorrowerAdmin(ServiceAdmin):
 
 
 class LoanProductForm(forms.ModelForm):
-    min_amount = forms.DecimalField(label=_("số tiền vay tối thiểu (đồng)"), decimal_places=0)
-    max_amount = forms.DecimalField(label=_("số tiền vay tối đa (đồng)"), decimal_places=0)
-    savings_amount = forms.DecimalField(
-        label=_("tiết kiệm bắt buộc mỗi kỳ (đồng)"), decimal_places=0, initial=0
-    )
+    min_amount = VndField(label=_("số tiền vay tối thiểu (đồng)"))
+    max_amount = VndField(label=_("số tiền vay tối đa (đồng)"))
+    savings_amount = VndField(label=_("tiết kiệm bắt buộc mỗi kỳ (đồng)"), initial=0)
 
     class Meta:
         model = LoanProduct
@@ -261,7 +260,7 @@ class ApplicationEventInline(ReadOnlyInline):
 
 
 class ApplicationForm(forms.ModelForm):
-    amount = forms.DecimalField(label=_("số tiền đề nghị vay (đồng)"), decimal_places=0)
+    amount = VndField(label=_("số tiền đề nghị vay (đồng)"))
 
     class Meta:
         model = LoanApplication

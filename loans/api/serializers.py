@@ -168,6 +168,7 @@ class ProductOutput(serializers.Serializer):
     savings_amount = MoneyField(allow_zero=True)
     min_age = serializers.IntegerField()
     max_age = serializers.IntegerField()
+    creates_jobs = serializers.BooleanField()
     description = serializers.CharField(allow_blank=True)
 
 

@@ -17,13 +17,13 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apicommon.errors import ImportRejectedOutput
 from apicommon.fields import BusinessDateField, TableFileField, table_format
 from apicommon.idempotency import idempotent_post
 from apicommon.paging import paged
+from apicommon.parsers import UploadParser
 from apicommon.views import ApiView, check_id, get_in_scope
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS
 from fund.models import Fund, GrassrootsUnion, Role
@@ -655,7 +655,7 @@ class BorrowerImportApi(ApiView):
     row in ``errors``) and nothing is written. Importing the same file again changes nothing."""
 
     access_roles = WRITERS
-    parser_classes = [MultiPartParser]
+    parser_classes = [UploadParser]
 
     @extend_schema(
         request=BorrowerImportInput,

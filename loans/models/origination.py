@@ -223,6 +223,12 @@ class LoanProduct(models.Model):
     just_out_of_poverty_months = models.PositiveSmallIntegerField(
         _("hộ mới thoát nghèo được vay trong (tháng)"), default=36
     )
+    # A job-creation product (the fund's purpose): its applications plan at least one new job.
+    creates_jobs = models.BooleanField(
+        _("cho vay tạo việc làm"),
+        default=True,
+        help_text=_("Hồ sơ vay phải dự kiến ít nhất một việc làm mới."),
+    )
     description = models.TextField(_("mô tả"), blank=True)
     created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
     updated_at = models.DateTimeField(_("thời điểm cập nhật"), auto_now=True)

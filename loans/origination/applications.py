@@ -68,6 +68,7 @@ from loans.schedules import ScheduleError, ScheduleTerms, schedule_validate
 from loans.validation import (
     clean_choice,
     clean_count,
+    clean_phone,
     clean_positive_dong,
     clean_reason,
     clean_text,
@@ -125,6 +126,8 @@ def _clean_application(app: LoanApplication, fields: dict) -> None:
             v = clean_text(
                 v, field=f, label=_("Mục đích sử dụng vốn"), required=True, max_length=500
             )
+        elif f == "guarantor_phone":
+            v = clean_phone(v, field=f, label=_("Điện thoại người bảo lãnh"))
         elif f != "product":
             v = clean_text(v, field=f, label=LoanApplication._meta.get_field(f).verbose_name)
         setattr(app, f, v)
@@ -382,6 +385,16 @@ def _transition(
     )
 
 
+def _require_planned_jobs(app: LoanApplication) -> None:
+    """A job-creation product lends to create jobs: its application plans at least one. A draft
+    may still say 0 while it is being written; it cannot be sent so."""
+    if app.product.creates_jobs and app.planned_jobs < 1:
+        raise LoanError(
+            _("Sản phẩm cho vay tạo việc làm: phải dự kiến ít nhất một việc làm mới."),
+            field="planned_jobs",
+        )
+
+
 def application_submit(
     *, application: LoanApplication, idempotency_key: str, actor=None
 ) -> LoanApplication:
@@ -400,6 +413,7 @@ def application_submit(
                 field="borrower",
             )
         _require_eligible(app)
+        _require_planned_jobs(app)
         before = app.status
         app.status = S.SUBMITTED
         app.superior_union_id = app.grassroots_union.superior_union_id

@@ -30,6 +30,7 @@ from loans.policy import require_unit
 from loans.validation import (
     clean_choice,
     clean_date,
+    clean_phone,
     clean_text,
     full_clean,
     refuse_unknown_fields,
@@ -74,8 +75,9 @@ def _clean_borrower_fields(values: dict, *, today: date) -> dict:
             field="household_status",
             label=_("Hoàn cảnh hộ"),
         )
+    if "phone" in out:
+        out["phone"] = clean_phone(out["phone"], field="phone", label=_("Điện thoại"))
     for f, label, length in (
-        ("phone", _("Điện thoại"), 32),
         ("address", _("Địa chỉ"), 255),
         ("certificate_number", _("Số giấy chứng nhận hộ"), 64),
     ):

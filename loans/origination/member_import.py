@@ -30,6 +30,7 @@ from fund.errors import PermissionRefused
 from fund.models import Fund, GrassrootsUnion
 from fund.scoping import actor_scope, actor_user, scope_require_write
 from fund.union_io import RowError, cell_text, fold_text, parse_date, read_table
+from fund.validation import PHONE_INVALID, phone_e164
 from loans.errors import LoanError, MemberImportRejected
 from loans.models import Borrower, BorrowerMembership, HouseholdStatus, LoanApplication, Sex
 from loans.origination.cccd import CCCDInvalid, cccd_validate
@@ -230,6 +231,13 @@ def _parse_row(n: int, cells: dict, *, today: date) -> tuple[dict, list[RowError
                 errors.append(RowError(n, header, translatable(bad_status, {"value": text})))
                 continue
             text = value
+        elif name == "phone" and text:
+            try:
+                text = phone_e164(text)
+            except ValueError:
+                bad_phone = translatable(PHONE_INVALID, {"label": header, "value": text})
+                errors.append(RowError(n, header, bad_phone))
+                continue
         elif name != "national_id" and max_len and len(text) > max_len:
             too_long = translatable(_l("Dài quá %(max)s ký tự."), {"max": max_len})
             errors.append(RowError(n, header, too_long))

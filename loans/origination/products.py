@@ -40,6 +40,7 @@ PRODUCT_FIELDS = (
     "max_age",
     "certificate_validity_months",
     "just_out_of_poverty_months",
+    "creates_jobs",
     "description",
 )
 

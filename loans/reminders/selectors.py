@@ -17,3 +17,13 @@ def reminder_deliveries_failed(*, scope: Scope) -> QuerySet:
     return scope_filter(
         ReminderDelivery.objects.filter(status__in=[S.RETRY, S.FAILED, S.UNCERTAIN]), scope
     ).select_related("grassroots_union", "installment__loan__borrower", "officer")
+
+
+def reminder_status_counts() -> dict[str, int]:
+    """How many deliveries are in each status, every status present (the metrics)."""
+    from django.db.models import Count
+
+    counts = dict.fromkeys(ReminderDelivery.Status.values, 0)
+    for row in ReminderDelivery.objects.values("status").annotate(n=Count("id")).order_by():
+        counts[row["status"]] = row["n"]
+    return counts

@@ -27,11 +27,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounting.errors import translatable
+from accounting.errors import InvalidAmount, translatable
 from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
 from accounting.models import Posting
-from accounting.money import amount_of
+from accounting.money import amount_of, parse_amount_cell
 from accounting.services import credit, debit, journal_entry_post
 from fund.accounts import BANK, IN_TRANSIT
 from fund.audit import audit_record
@@ -80,30 +80,23 @@ LABELS = {
 _HEADERS = {fold_text(h): name for name, headers in COLUMNS.items() for h in headers}
 _REQUIRED = ("booked_on", "amount", "reference")
 
-# Whole đồng with Vietnamese grouping ("1.500.000") or none ("1500000"), an optional "₫"/"VND".
-_GROUPED = re.compile(r"^(\d{1,3}(\.\d{3})+|\d+)$")
-_CURRENCY = re.compile(r"(₫|vnd|đ)$", re.IGNORECASE)
-
 
 def statement_amount(value) -> Decimal | None:
-    """A statement cell's amount in whole đồng; None for money going out (a negative amount);
-    ValueError for anything that is not whole đồng written the Vietnamese way."""
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, int):
-        return Decimal(value) if value > 0 else None
-    if isinstance(value, float):  # an XLSX number cell: whole đồng only
-        if not value.is_integer():
-            raise ValueError(value)
-        return Decimal(int(value)) if value > 0 else None
-    text = "".join(str(value or "").split())
-    text = _CURRENCY.sub("", text)
-    if text.startswith("-") and _GROUPED.match(text[1:]):
-        return None
-    if not text.isascii() or not _GROUPED.match(text):
-        raise ValueError(value)
-    amount = Decimal(text.replace(".", ""))
-    return amount if amount > 0 else None
+    """A statement cell's amount in whole đồng, read by the one amount rule
+    (`accounting.money.parse_amount_cell`); None for money going out (a negative amount, a
+    minus before an amount the rule reads) and for zero; ValueError for anything else."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        value = -value
+        outgoing = True
+    elif isinstance(value, str) and value.strip().startswith("-"):
+        value, outgoing = value.strip()[1:], True
+    else:
+        outgoing = False
+    try:
+        amount = parse_amount_cell(value, field="amount")
+    except InvalidAmount:
+        raise ValueError(value) from None
+    return None if outgoing or amount == 0 else amount
 
 
 @dataclass(frozen=True)

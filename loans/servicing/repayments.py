@@ -765,6 +765,17 @@ def _require_batch_unit(actor, grassroots_union) -> None:
         )
 
 
+def _require_union_loan(loan: Loan, grassroots_union) -> None:
+    """A union remits only for its own members' loans (the loan's grassroots union)."""
+    if loan.grassroots_union_id != grassroots_union.pk:
+        raise LoanError(
+            _("Khoản vay #%(loan)s không phải của công đoàn cơ sở nộp tiền (%(unit)s)."),
+            field="loan",
+            code="other_union_loan",
+            params={"loan": loan.pk, "unit": grassroots_union.name},
+        )
+
+
 def repayment_batch_post(
     *,
     grassroots_union,
@@ -813,6 +824,7 @@ def repayment_batch_post(
                 )
             if loan.fund_id != grassroots_union.fund_id:
                 raise LoanError(_("Khoản vay không thuộc quỹ của công đoàn cơ sở."), field="loan")
+            _require_union_loan(loan, grassroots_union)
             amount = _amount(amount)
             _check_open(loan)
             _paid_on(paid_on, loan)

@@ -4,10 +4,11 @@ the arrears of the book as the last close of business left them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounting.models import Posting
 from fund.scoping import Scope
@@ -105,3 +106,32 @@ def loan_book_arrears(*, fund_id: int) -> LoanBookArrears:
         principal=dec("overdue_principal"),
         amount=dec("overdue_principal") + dec("overdue_interest") + dec("penalty_outstanding"),
     )
+
+
+@dataclass(frozen=True)
+class CloseOfBusinessLag:
+    """A fund's last done close of business: its date, how many days behind yesterday it is
+    (0 when yesterday is closed; None when the fund was never closed) and how long it took."""
+
+    fund_id: int
+    last_date: date | None
+    lag_days: int | None
+    duration_seconds: float | None
+
+
+def close_of_business_lags() -> list[CloseOfBusinessLag]:
+    """Every fund's close-of-business lag (/readyz, the metrics): one query per fund."""
+    from fund.models import Fund
+    from loans.servicing.close_of_business import last_closed_run
+
+    yesterday = timezone.localdate() - timedelta(days=1)
+    out = []
+    for fund_id in Fund.objects.order_by("pk").values_list("pk", flat=True):
+        run = last_closed_run(fund_id=fund_id)
+        if run is None:
+            out.append(CloseOfBusinessLag(fund_id, None, None, None))
+            continue
+        took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+        lag = max(0, (yesterday - run.business_date).days)
+        out.append(CloseOfBusinessLag(fund_id, run.business_date, lag, took))
+    return out

@@ -44,9 +44,8 @@ class LoanActionForm(IdempotentForm):
     """A form about one loan; `loan` and `user` (the officer filling it in) are given."""
 
     def __init__(self, *args, loan: Loan, user, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.loan = loan
-        self.user = user
 
     def summary(self) -> list[tuple[str, str]]:
         """(label, value as shown) of the cleaned fields, for the confirmation page."""

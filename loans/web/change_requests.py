@@ -115,7 +115,7 @@ def change_request_detail(request, pk):
         decision = request.POST.get("decision")
         try:
             if decision == "approve":
-                approve_form = ApproveForm(request.POST)
+                approve_form = ApproveForm(request.POST, user=request.user)
                 if not approve_form.is_valid():
                     raise forms.ValidationError(_("Biểu mẫu đã hết hạn; tải lại trang."))
                 change_requests.change_request_approve(

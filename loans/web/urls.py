@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from loans.web import actions, change_requests, views
+from loans.web import actions, change_requests, remittances, views
 
 app_name = "loans"
 urlpatterns = [
@@ -49,6 +49,10 @@ urlpatterns = [
     path("disbursements/", views.disbursements, name="disbursements"),
     path("collections/", views.collections, name="collections"),
     path("remittance/", views.remittance, name="remittance"),
+    path("bank/", remittances.bank_statements, name="bank_statements"),
+    path("bank/import/", remittances.bank_statement_upload, name="bank_statement_upload"),
+    path("bank/lines/<int:pk>/", remittances.bank_line, name="bank_line"),
+    path("remittance/pending/", remittances.remittances_pending, name="remittances_pending"),
     path("overdue/", views.overdue, name="overdue"),
     path("unions/", views.unions, name="unions"),
     path("reminders/", views.reminder_log, name="reminder_log"),

@@ -254,7 +254,7 @@ def propose(request):
     """The grassroots union proposes a member: register, enter the application, send it."""
     officer = request.user.officer
     gu = officer.grassroots_union
-    form = ProposeForm(request.POST or None, fund=officer.fund)
+    form = ProposeForm(request.POST or None, fund=officer.fund, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             app = borrower_propose(
@@ -285,7 +285,9 @@ def propose(request):
 def borrower_apply(request, pk):
     """A new application for a member of the union already registered."""
     borrower = scoped_get_or_404(Borrower.objects.all(), request.scope, pk=pk)
-    form = MemberApplicationForm(request.POST or None, fund=request.user.officer.fund)
+    form = MemberApplicationForm(
+        request.POST or None, fund=request.user.officer.fund, user=request.user
+    )
     if request.method == "POST" and form.is_valid():
         try:
             app = member_application_propose(
@@ -373,6 +375,7 @@ def disbursements(request):
     (``fund.web.confirm``)."""
     form = BatchDisburseForm(
         request.POST or None,
+        user=request.user,
         # Disbursed ones too: a repeated submit finds them, and the service answers it (the
         # same key: the loans already made; another key: refused, by the application's status).
         applications=application_list(scope=request.scope).filter(
@@ -488,7 +491,7 @@ def _action(request, pk, *, form_class, form_name, run, done, prefix=None):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     app = _get_app(request, pk)
-    form = form_class(request.POST, prefix=prefix)
+    form = form_class(request.POST, prefix=prefix, user=request.user)
     if form.is_valid():
         try:
             result = run(app, form.cleaned_data)
@@ -770,7 +773,7 @@ def loan_repay(request, pk):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     loan = _get_loan(request, pk)
-    form = RepaymentForm(request.POST)
+    form = RepaymentForm(request.POST, user=request.user)
     if form.is_valid():
         try:
             repayments.repayment_post(
@@ -799,6 +802,7 @@ def _collections(request, gu, *, template="loans/collections.html"):
         lines += _posted_lines(request, gu, {x.loan.pk for x in lines})
     form = CollectionEntryForm(
         request.POST or None,
+        user=request.user,
         lines=lines,
         initial={
             "paid_on": _today(),

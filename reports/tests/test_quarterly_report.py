@@ -12,15 +12,18 @@ from django.core import mail
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from accounting.selectors import ledger_chain_head
+from accounting.selectors import ledger_chain_head, ledger_signed_head
 from accounting.services import ledger_seal
+from accounting.signing import heads_parse
 from reports.models import QuarterlyReport
 from reports.services import (
     previous_quarter,
     quarterly_report_email,
     quarterly_report_generate,
+    quarterly_reports_due,
+    quarterly_reports_schedule,
 )
-from reports.tasks import quarterly_report_task, quarterly_reports_signature
+from reports.tasks import quarterly_report_task, quarterly_reports_fund_task
 
 pytestmark = pytest.mark.django_db
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -52,6 +55,10 @@ def test_pdf_says_the_headline_with_every_diacritic_and_numbers_its_pages(federa
     n = len(pages)
     assert n >= 2
     assert HEADLINE in flat(" ".join(pages))
+    signed = ledger_signed_head()
+    assert signed.seq == seq
+    # The full signed head, to keep: the line verify_ledger --published reads back.
+    assert [h.line() for h in heads_parse(flat(pages[-1]))] == [signed.line()]
     for i, text in enumerate(pages, start=1):
         assert f"Trang {i}/{n}" in text
         assert f"chuỗi niêm phong #{seq} · {head[:12]}" in text
@@ -75,6 +82,7 @@ def test_rendered_first_page_is_inked(federation):
 
 
 def test_xlsx_has_the_same_tables_with_numbers_as_numbers(federation):
+    ledger_seal()
     report = generate(federation)
     data = Path(report.xlsx.path).read_bytes()
     assert hashlib.sha256(data).hexdigest() == report.xlsx_sha256
@@ -87,6 +95,7 @@ def test_xlsx_has_the_same_tables_with_numbers_as_numbers(federation):
     ]
     first = wb.worksheets[0]
     assert first["A1"].value == HEADLINE
+    assert ledger_signed_head().line() in first["A3"].value
     row = next(r for r in first.iter_rows(min_row=6) if r[0].value == "Doanh số cho vay (đồng)")
     assert row[1].value == 400_000_000 and row[3].value == 75_000_000
     assert row[1].number_format == '#,##0 "₫"'
@@ -128,7 +137,9 @@ def test_mail_goes_to_the_officers_concerned(federation, emails):
     assert lb_report.emailed_to == ["capten_lb@congdoan.vn"] and lb_report.emailed_at
 
 
-def test_command_and_tasks_give_the_same_reports(federation, emails):
+def test_command_and_tasks_give_the_same_reports(
+    federation, emails, django_capture_on_commit_callbacks
+):
     out = io.StringIO()
     call_command("quarterly_report", year=2025, quarter=1, fund="HN", all=True, stdout=out)
     text = out.getvalue()
@@ -137,8 +148,10 @@ def test_command_and_tasks_give_the_same_reports(federation, emails):
     assert text.count("PDF:") == 3 and text.count(".xlsx") == 3
     by_command = {r.superior_union_id: r.figures for r in QuarterlyReport.objects.filter(year=2025)}
     assert len(by_command) == 3 and len(mail.outbox) == 3
-    # The tasks (eager here) run the same service: same figures, next generation.
-    quarterly_reports_signature(fund_id=federation.org.fund.pk, year=2025, quarter=1).delay()
+    # The tasks (eager here) run the same service: same figures, next generation; the fund's
+    # task queues the superior unions' reports through the outbox.
+    with django_capture_on_commit_callbacks(execute=True):
+        quarterly_reports_fund_task.delay(federation.org.fund.pk, 2025, 1)
     reports = QuarterlyReport.objects.filter(year=2025)
     assert {r.superior_union_id: r.figures for r in reports} == by_command
     assert {r.generation for r in reports} == {2}
@@ -177,6 +190,32 @@ def test_beat_runs_the_reports_after_each_quarter():
     from django.conf import settings
 
     entry = settings.CELERY_BEAT_SCHEDULE["quarterly-reports"]
-    assert entry["task"] == "reports.tasks.quarterly_reports_after_close_task"
-    assert entry["schedule"].month_of_year == {1, 4, 7, 10}
-    assert entry["schedule"].day_of_month == {2}
+    assert entry["task"] == "reports.tasks.quarterly_reports_due_task"
+    assert entry["schedule"].minute == {0, 15, 30, 45}
+
+
+def test_scheduled_reports_are_queued_once_through_the_outbox(
+    federation, emails, django_capture_on_commit_callbacks
+):
+    """Due from 06:00 on the 2nd for a week; asked again (every quarter of an hour) it queues
+    nothing more; queued through the outbox, the reports are made (eagerly here)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from fund.models import OutboxMessage
+
+    due = datetime(2025, 4, 2, 6, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert quarterly_reports_due(now=due - timedelta(minutes=1)) is None
+    assert quarterly_reports_due(now=due) == (2025, 1)
+    assert quarterly_reports_due(now=due + timedelta(days=6, hours=23)) == (2025, 1)
+    assert quarterly_reports_due(now=due + timedelta(days=7)) is None
+    assert quarterly_reports_due(now=datetime(2026, 1, 2, 9, tzinfo=ZoneInfo("UTC"))) == (2025, 4)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert quarterly_reports_schedule(now=due + timedelta(minutes=10)) == (2025, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert quarterly_reports_schedule(now=due + timedelta(hours=3)) == (2025, 1)
+    assert OutboxMessage.objects.filter(key__startswith="quarterly-reports:").count() == 2
+    # Both funds: the fund's report and each superior union's, made once.
+    reports = QuarterlyReport.objects.filter(year=2025, quarter=1)
+    assert reports.count() == 1 + 2 + 1 + 1
+    assert {r.generation for r in reports} == {1}

@@ -46,7 +46,7 @@ def test_borrower_create_search_update(api, officers, org):
     assert [b["id"] for b in by_cccd["results"]] == [member["id"]]
 
     r = c.post(f"/api/v1/borrowers/{member['id']}/update/", {"phone": "0911000111"}, format="json")
-    assert r.status_code == 200 and r.json()["phone"] == "0911000111"
+    assert r.status_code == 200 and r.json()["phone"] == "+84911000111"
 
 
 def test_borrower_refusals_name_the_field(api, officers, org):

@@ -53,9 +53,12 @@ def test_the_key_of_one_user_is_not_anothers(api, officers, loan):
 BAD_MONEY = [
     ({"amount": "1000000.5", "currency": "VND"}, "invalid_amount"),
     ({"amount": "1000000", "currency": "USD"}, "currency"),
-    ({"amount": "-1000000", "currency": "VND"}, "negative"),
+    ({"amount": "-1000000", "currency": "VND"}, "invalid_amount"),
+    ({"amount": "1.000.000", "currency": "VND"}, "invalid_amount"),
+    ({"amount": "1e6", "currency": "VND"}, "invalid_amount"),
+    ({"amount": "１０００", "currency": "VND"}, "invalid_amount"),
     ({"amount": "0", "currency": "VND"}, "not_positive"),
-    ({"amount": 1000000.0, "currency": "VND"}, "float"),
+    ({"amount": 1000000.0, "currency": "VND"}, "invalid_amount"),
     ({"amount": "một triệu", "currency": "VND"}, "invalid_amount"),
     ({"amount": "1" * 25, "currency": "VND"}, "invalid_amount"),
     ("1000000", "not_object"),
@@ -149,3 +152,23 @@ def test_batch_remittance(api, officers, chain, capital, org):
     assert Repayment.objects.count() == 2
     shown = c.get(f"/api/v1/repayment-batches/{batch['id']}/").json()
     assert shown["receipt_number"] == "UNC-0001"
+
+
+def test_batch_remittance_refuses_another_unions_loan(api, officers, chain, capital, org):
+    from tests.api.helpers import make_loan
+
+    ours, theirs = make_loan(chain), make_loan(chain, grassroots_union=org.lb2)
+    body = {
+        "grassroots_union": org.lb1.pk,
+        "receipt_number": "UNC-0009",
+        "paid_on": today().isoformat(),
+        "lines": [
+            {"loan": ours.pk, "amount": money(1_000_000)},
+            {"loan": theirs.pk, "amount": money(1_000_000)},
+        ],
+    }
+    r = api(officers.fund).post(
+        "/api/v1/repayment-batches/create/", body, format="json", HTTP_IDEMPOTENCY_KEY="dot-9"
+    )
+    assert r.status_code == 400 and r.json()["field"] == "lines[1].loan", r.json()
+    assert not Repayment.objects.exists()

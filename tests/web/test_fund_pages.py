@@ -170,13 +170,27 @@ def test_single_repayment_posts_once_and_bad_amount_writes_nothing(as_user, offi
     r = c.post(url, {"idempotency_key": key, "amount": "abc", "paid_on": today().isoformat()})
     assert r.status_code == 400
     assert 'data-field="amount"' in r.content.decode()
-    assert "Nhập số tiền bằng chữ số" in r.content.decode()
+    assert "Số tiền chỉ gồm chữ số" in r.content.decode()
     assert not Repayment.objects.exists()
     data = {"idempotency_key": key, "amount": "1.500.000", "paid_on": today().isoformat()}
     assert c.post(url, data).status_code == 302
     assert c.post(url, data).status_code == 302
     assert Repayment.objects.filter(loan=loan).count() == 1
     assert Repayment.objects.get().amount.amount == Decimal(1_500_000)
+
+
+def test_form_keys_are_namespaced_per_user_like_the_api(as_user, officers, loan):
+    """A key typed into a form cannot take another user's API key: the page's key is namespaced
+    by its user exactly as the API's (accounting.idempotency.idempotency_key_for)."""
+    from accounting.models import JournalEntry
+
+    c = as_user(officers.fund)
+    victim_key = f"api:{officers.grassroots.pk}:tra-no-1"
+    data = {"idempotency_key": victim_key, "amount": "1.000.000", "paid_on": today().isoformat()}
+    assert c.post(reverse("loans:loan_repay", args=[loan.pk]), data).status_code == 302
+    entry = JournalEntry.objects.get(document_type="loan_repayment")
+    assert entry.idempotency_key == f"loans.repayment:web:{officers.fund.pk}:{victim_key}"
+    assert not JournalEntry.objects.filter(idempotency_key=f"loans.repayment:{victim_key}").exists()
 
 
 def test_other_fund_and_scope_404(as_user, officers, other_loan, reviewed):

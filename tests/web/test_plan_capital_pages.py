@@ -96,7 +96,7 @@ def test_plan_change_refused_by_the_split_writes_nothing(as_user, officers, org)
 
     # Changing a split needs a reason too; the split form opens with its current figures.
     form = c.get(split_url, {"superior_union": org.lb.pk, "quarter": 0}).content.decode()
-    assert 'value="6000000000"' in form
+    assert 'value="6.000.000.000"' in form
     data = {"superior_union": org.lb.pk, "quarter": "0", "disbursed_amount": "7.000.000.000"}
     assert "reason" in error_fields(c.post(split_url, data))
     assert c.post(split_url, {**data, "reason": "Điều chỉnh giữa năm"}).status_code == 302
@@ -179,7 +179,10 @@ def test_withdrawal_form_confirm_and_post_once(as_user, officers, org, capital):
     assert c.post(url, confirmed).status_code == 302
     assert c.post(url, confirmed).status_code == 302
     movement = CapitalMovement.objects.get(kind="withdrawal")
-    assert amount_of(movement.amount) == 100_000_000 and movement.idempotency_key == key
+    assert (
+        amount_of(movement.amount) == 100_000_000
+        and movement.idempotency_key == f"web:{officers.fund.pk}:{key}"
+    )
     assert JournalEntry.objects.count() == entries + 1
     legs = Posting.objects.filter(entry=movement.journal_entry)
     assert sum(Decimal(p.debit) - Decimal(p.credit) for p in legs) == 0
@@ -382,7 +385,7 @@ def test_plan_split_for_a_grassroots_union_by_its_code(as_user, officers, org):
 
     # The edit link opens the form with the union's code and figures; a change needs a reason.
     form = c.get(url, {"quarter": 1, "grassroots_union": org.lb1.pk}).content.decode()
-    assert f'value="{org.lb1.code}"' in form and 'value="1500000000"' in form
+    assert f'value="{org.lb1.code}"' in form and 'value="1.500.000.000"' in form
     change = {**ok, "disbursed_amount": "2.000.000.000"}
     assert "reason" in error_fields(c.post(url, change))
     assert c.post(url, {**change, "reason": "Thêm hộ vay"}).status_code == 302

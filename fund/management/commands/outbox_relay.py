@@ -1,6 +1,7 @@
 """Publish the outbox's pending tasks to the broker; with --loop, keep doing it (a service)."""
 
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
@@ -17,9 +18,15 @@ class Command(BaseCommand):
             "--interval", type=float, default=2.0, help="Số giây nghỉ giữa hai lượt (mặc định 2)."
         )
         parser.add_argument("--limit", type=int, default=500, help="Số tác vụ tối đa mỗi lượt.")
+        parser.add_argument(
+            "--heartbeat",
+            help="Tệp được chạm vào sau mỗi lượt (kiểm tra sức khỏe của dịch vụ).",
+        )
 
-    def handle(self, *args, loop=False, interval=2.0, limit=500, **options):
+    def handle(self, *args, loop=False, interval=2.0, limit=500, heartbeat=None, **options):
         while True:
+            if heartbeat:
+                Path(heartbeat).touch()
             try:
                 published = outbox_relay(limit=limit)
             except Exception as exc:  # noqa: BLE001 - the database may be restarting

@@ -60,7 +60,7 @@ def test_the_fund_s_figures_for_a_period(org, disbursed):
 
 def test_a_member_borrowing_twice_counts_once_as_a_borrower(org, chain, disbursed):
     # the member of the loan disbursed ten days ago owes nothing yet, so may borrow again
-    lend(chain, disbursed[1].borrower, 5_000_000, today(), planned_jobs=0)
+    lend(chain, disbursed[1].borrower, 5_000_000, today(), planned_jobs=1)
     assert figure(org, "loans", D1, today()) == 4
     assert figure(org, "borrowers", D1, today()) == 3
 

@@ -105,7 +105,7 @@ def test_an_update_is_audited_field_by_field_and_rechecks_the_cccd(org, officers
     log = AuditLog.objects.get(action="update", content_type__model="borrower")
     assert log.changes == {
         "household_status": ["near_poor", "poor"],
-        "phone": ["0987 654 321", "0911000111"],
+        "phone": ["+84987654321", "+84911000111"],
     }
     with pytest.raises(LoanError) as e:
         borrower_update(borrower=b, sex="male")

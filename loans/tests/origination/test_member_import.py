@@ -68,14 +68,14 @@ def test_a_changed_row_updates_and_a_new_union_transfers_with_history(org):
     ]
     r = members_import(fund=org.fund, data=csv_bytes(*changed), format="csv")
     assert (r.updated, r.transferred, r.unchanged) == (1, 1, 1)
-    assert Borrower.objects.get(national_id="001188004521").phone == "0911222333"
+    assert Borrower.objects.get(national_id="001188004521").phone == "+84911222333"
     nam = Borrower.objects.get(national_id="036079001234")
     assert nam.grassroots_union == org.lb1
     assert list(
         nam.memberships.order_by("valid_from").values_list("grassroots_union", "valid_to")
     ) == [(org.lb2.pk, today()), (org.lb1.pk, None)]
     assert AuditLog.objects.get(action="import_update").changes == {
-        "phone": ["0987654321", "0911222333"]
+        "phone": ["+84987654321", "+84911222333"]
     }
 
 

@@ -141,10 +141,17 @@ def test_command_catch_up_and_refusal(loan, day, org):
         call_command("close_of_business", "--fund", "XX")
 
 
-def test_beat_runs_the_daily_catch_up_for_every_fund(loan, org):
+def test_beat_runs_the_daily_catch_up_for_every_fund(loan, org, django_capture_on_commit_callbacks):
+    from fund.models import OutboxMessage
+
     entry = settings.CELERY_BEAT_SCHEDULE["close-of-business"]
     assert entry["task"] == "loans.tasks.close_of_business_daily_task"
-    assert close_of_business_daily_task.apply().get() == 2  # HN and HCM
+    # Queued through the outbox (run eagerly here after the commit), once per fund and date.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert close_of_business_daily_task.apply().get() == 2  # HN and HCM
+    with django_capture_on_commit_callbacks(execute=True):
+        close_of_business_daily_task.apply().get()
+    assert OutboxMessage.objects.filter(key__startswith="close-of-business:").count() == 2
     yesterday = today() - timedelta(days=1)
     assert set(
         CloseOfBusinessRun.objects.filter(business_date=yesterday, status="done").values_list(

@@ -137,3 +137,19 @@ def test_a_receipt_is_posted_once_per_union(org, loans):
         remit(org, [(loans[1], 1_000_000)], receipt="UNC-9")
     assert e.value.field == "receipt_number"
     assert repayment_counts() == before
+
+
+def test_another_unions_loan_is_refused_naming_the_row(org, loans):
+    """A union remits for its own members' loans only, even within the same fund."""
+    before = repayment_counts()
+    with pytest.raises(LoanError) as e:
+        repayment_batch_post(
+            grassroots_union=org.lb2,
+            receipt_number="UNC-LB2",
+            paid_on=today(),
+            lines=[(loans[0], 1_000_000)],
+            idempotency_key=new_key("remit"),
+        )
+    assert e.value.field == "lines[0].loan"
+    assert "Dòng 1" in str(e.value.message) and f"#{loans[0].pk}" in str(e.value.message)
+    assert repayment_counts() == before and not RepaymentBatch.objects.exists()

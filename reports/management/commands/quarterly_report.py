@@ -1,4 +1,8 @@
-"""`manage.py quarterly_report --year 2024 --quarter 1 [--fund HN] [--superior-union LB] [--all]`
+"""`manage.py quarterly_report --year 2024 --quarter 1 [--fund HN] [--superior-union LB] [--all]
+[--queue]`
+
+With --queue the reports are queued for the workers through the outbox (the fund's, then every
+superior union's), as the scheduled run does, instead of being made in this process.
 
 Generates, stores and e-mails the quarterly report(s) through the same service as the Celery
 tasks, and prints each headline and the paths of its PDF and XLSX.
@@ -8,7 +12,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounting.errors import ApplicationError
 from fund.models import Fund, SuperiorUnion
-from reports.services import quarterly_report_generate, quarterly_report_generate_and_email
+from reports.services import (
+    quarterly_report_generate,
+    quarterly_report_generate_and_email,
+    quarterly_reports_queue,
+)
 
 
 class Command(BaseCommand):
@@ -23,13 +31,25 @@ class Command(BaseCommand):
             "--all", action="store_true", help="báo cáo toàn quỹ và của mọi công đoàn cấp trên"
         )
         parser.add_argument("--no-email", action="store_true", help="không gửi thư")
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="giao cho tiến trình nền (qua outbox) thay vì lập ngay: toàn quỹ rồi mọi "
+            "công đoàn cấp trên",
+        )
 
-    def handle(self, *args, year, quarter, fund, superior_union, all, no_email, **options):
+    def handle(self, *args, year, quarter, fund, superior_union, all, no_email, queue, **options):
         funds = Fund.objects.order_by("code")
         if fund is not None:
             funds = funds.filter(code=fund)
             if not funds.exists():
                 raise CommandError(f"Không tìm thấy quỹ mã {fund}.")
+        if queue:
+            n = quarterly_reports_queue(
+                year=year, quarter=quarter, fund_ids=list(funds.values_list("pk", flat=True))
+            )
+            self.stdout.write(f"Đã giao lập báo cáo quý {quarter}/{year} của {n} quỹ.")
+            return
         # (fund id, superior union id or None), in the order the tasks run them.
         units: list[tuple[int, int | None]] = []
         if superior_union:

@@ -1,0 +1,226 @@
+"""The bank's side of the unions' remittances: statement import, confirming a receipt as a
+remittance, and the lists of what is not matched or not received.
+
+The upload checks the officer's role and the request's size before its body is read: the view
+is exempt from the CSRF middleware (which would parse the body first) and checks the CSRF token
+itself once the role and the size are known.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from accounting.errors import ApplicationError, RowsRejected
+from fund.access import FUND_OFFICERS, READERS_FUND_WIDE, access
+from fund.models import Fund, Role
+from fund.web.confirm import confirm_step
+from fund.web.forms import IdempotentForm, form_error_apply
+from loans.models import BankStatement, BankStatementLine, RepaymentBatch
+from loans.servicing.remittances import (
+    STATEMENT_MAX_BYTES,
+    bank_statement_import,
+    receipt_candidates,
+    receipts_unmatched,
+    remittance_expected,
+    remittance_receipt_confirm,
+    remittances_not_received,
+    remittances_open,
+)
+
+PENDING_READERS = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER, Role.AUDITOR)
+
+
+class StatementUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Tệp sao kê (CSV hoặc XLSX)"),
+        error_messages={"required": gettext_lazy("Chưa chọn tệp.")},
+    )
+
+
+class ReceiptConfirmForm(IdempotentForm):
+    batch = forms.TypedChoiceField(
+        label=gettext_lazy("Đợt nộp"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("Chọn đợt nộp khớp với giao dịch."),
+            "invalid_choice": gettext_lazy("Đợt nộp này không khớp với giao dịch."),
+        },
+    )
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["batch"].choices = [(c.batch.pk, c.batch.receipt_number) for c in candidates]
+        if candidates and candidates[0].exact:
+            self.initial.setdefault("batch", candidates[0].batch.pk)
+
+
+def body_limited(max_bytes: int):
+    """Refuse a request declaring a body over `max_bytes` before anything reads it."""
+
+    def decorate(view):
+        @wraps(view)
+        def limited(request, *args, **kwargs):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > max_bytes + 64 * 1024:  # the multipart envelope around the file
+                return _statements_page(
+                    request,
+                    StatementUploadForm(),
+                    status=413,
+                    error=_("Tệp sao kê lớn quá %(size)s MB.")
+                    % {"size": STATEMENT_MAX_BYTES // (1024 * 1024)},
+                )
+            return view(request, *args, **kwargs)
+
+        return limited
+
+    return decorate
+
+
+def _statements_page(request, form, *, status=200, error=None, result=None):
+    scope = request.scope
+    lines = list(receipts_unmatched(scope=scope)[:200])
+    open_batches = list(remittances_open(fund_id=scope.fund_id))
+    days = Fund.objects.values_list("remittance_receipt_days", flat=True).get(pk=scope.fund_id)
+    rows = [(x, receipt_candidates(x, open_batches=open_batches, window_days=days)) for x in lines]
+    context = {
+        "form": form,
+        "can_import": scope.role == Role.FUND_OFFICER,
+        "rows": rows,
+        "statements": BankStatement.objects.filter(fund_id=scope.fund_id)[:10],
+        "error": error,
+        "result": result,
+        "not_received": len(remittances_not_received(scope=scope, on=timezone.localdate())),
+        "days": days,
+    }
+    return render(request, "loans/bank_statements.html", context, status=status)
+
+
+@access(READERS_FUND_WIDE)
+def bank_statements(request):
+    """The receipts of the fund's bank account not yet confirmed as a remittance, each with the
+    remittances it may be; the import form for fund officers."""
+    return _statements_page(request, StatementUploadForm())
+
+
+@csrf_protect
+def _upload(request):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = StatementUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _statements_page(request, form, status=400)
+    upload = form.cleaned_data["file"]
+    if upload.size > STATEMENT_MAX_BYTES:
+        form.add_error(
+            "file",
+            _("Tệp sao kê lớn quá %(size)s MB.") % {"size": STATEMENT_MAX_BYTES // (1024 * 1024)},
+        )
+        return _statements_page(request, form, status=400)
+    try:
+        result = bank_statement_import(
+            fund=Fund.objects.get(pk=request.scope.fund_id),
+            data=upload.read(),
+            format="xlsx" if upload.name.lower().endswith(".xlsx") else "csv",
+            file_name=upload.name,
+            actor=request.user,
+        )
+    except RowsRejected as e:
+        for row in e.errors:
+            form.add_error("file", str(row))
+        return _statements_page(request, form, status=400)
+    except ApplicationError as e:
+        form_error_apply(form, e, field_map={"format": "file"})
+        return _statements_page(request, form, status=400)
+    messages.success(
+        request,
+        _(
+            "Đã nhập %(added)s giao dịch mới (%(already)s giao dịch đã có, "
+            "%(out)s khoản chi bỏ qua)."
+        )
+        % {"added": result.added, "already": result.already, "out": result.outgoing},
+    )
+    return redirect("loans:bank_statements")
+
+
+# The role first, then the size, then the CSRF token (which reads the body), then the upload.
+bank_statement_upload = csrf_exempt(
+    access(FUND_OFFICERS)(body_limited(STATEMENT_MAX_BYTES)(_upload))
+)
+
+
+@access(FUND_OFFICERS)
+def bank_line(request, pk):
+    """One receipt: the remittances it may be, and the confirmation of one of them."""
+    line = get_object_or_404(BankStatementLine, pk=pk, fund_id=request.scope.fund_id)
+    candidates = [] if line.batch_id else receipt_candidates(line)
+    form = ReceiptConfirmForm(request.POST or None, candidates=candidates, user=request.user)
+    by_pk = {c.batch.pk: c for c in candidates}
+
+    def page(form, status=200):
+        context = {"line": line, "candidates": candidates, "form": form}
+        return render(request, "loans/bank_line.html", context, status=status)
+
+    if request.method != "POST":
+        return page(form)
+
+    def confirm_page(form):
+        chosen = by_pk[form.cleaned_data["batch"]]
+        return render(
+            request, "loans/bank_line_confirm.html", {"line": line, "c": chosen, "form": form}
+        )
+
+    def post(form):
+        batch = RepaymentBatch.objects.get(pk=form.cleaned_data["batch"])
+        remittance_receipt_confirm(
+            line=line,
+            batch=batch,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            actor=request.user,
+        )
+        messages.success(
+            request,
+            _("Đã xác nhận đợt nộp %(receipt)s: tiền đã về tài khoản ngân hàng.")
+            % {"receipt": batch.receipt_number},
+        )
+        return redirect("loans:bank_statements")
+
+    return confirm_step(
+        request,
+        form,
+        form_page=page,
+        confirm_page=confirm_page,
+        post=post,
+        refused=lambda f, e: form_error_apply(f, e, field_map={"line": "batch"}),
+    )
+
+
+@access(PENDING_READERS)
+def remittances_pending(request):
+    """The remittances of the scope still not seen on the bank's statement after the fund's
+    number of days (the fund's, or a superior union's unions')."""
+    today = timezone.localdate()
+    rows = remittances_not_received(scope=request.scope, on=today)
+    days = Fund.objects.values_list("remittance_receipt_days", flat=True).get(
+        pk=request.scope.fund_id
+    )
+    return render(
+        request,
+        "loans/remittances_pending.html",
+        {
+            "rows": [(b, (today - b.paid_on).days, remittance_expected(b)) for b in rows],
+            "days": days,
+        },
+    )
