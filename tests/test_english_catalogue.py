@@ -68,6 +68,7 @@ def test_no_catalogue_entry_is_left_empty():
     for app in CATALOGUES:
         with open(ROOT / app / "locale/en/LC_MESSAGES/django.po", "rb") as f:
             for m in read_po(f):
-                if m.id and not m.fuzzy and not (m.string if isinstance(m.string, str) else all(m.string)):
+                text = m.string if isinstance(m.string, str) else all(m.string)
+                if m.id and not m.fuzzy and not text:
                     empty.append(f"{app}: {m.id!r}")
     assert not empty, "\n".join(empty)

@@ -43,8 +43,8 @@ from accounting.selectors import (
 )
 from fund.access import READERS_FUND_WIDE, access
 from fund.audit import audit_log_list
-from fund.labels import action_label, changes_text, model_label, model_of
 from fund.integrity import CHECK_LABELS, integrity_check_latest, integrity_verify
+from fund.labels import action_label, changes_text, model_label, model_of
 from fund.models import AuditLog, Fund, GrassrootsUnion, OfficerProfile, SuperiorUnion
 from fund.people import name_sort_key, person_name
 from fund.web.forms import date_field

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fund', '0007_audit_chain'),
-        ('loans', '0015_bank_statements_remittances_in_transit'),
+        ('loans', '0016_product_creates_jobs'),
     ]
 
     operations = [
