@@ -209,6 +209,32 @@ class OfficerProfile(models.Model):
 
 
 # --------------------------------------------------------------------------------------------
+# Working days
+
+
+class CalendarDay(models.Model):
+    """A day the fund sets apart from the rule (Saturdays, Sundays and Vietnam's public holidays
+    are days off): a day off it adds (the Government's extended Tết break, a bridge day) or a
+    working day it adds (a Saturday worked in exchange). See ``fund.calendar``."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="calendar_days")
+    day = models.DateField(_("ngày"))
+    working = models.BooleanField(_("ngày làm việc"))
+    note = models.CharField(_("ghi chú"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("ngày trong lịch làm việc")
+        verbose_name_plural = _("lịch làm việc")
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "day"], name="calendar_day_once_per_fund")
+        ]
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day:%d/%m/%Y}"
+
+
+# --------------------------------------------------------------------------------------------
 # Capital
 
 

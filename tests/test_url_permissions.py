@@ -333,12 +333,13 @@ def test_an_auditor_is_refused_a_change_through_the_fund_api(sites):
     client = Client()
     client.force_login(sites.main.officers.auditor)
     url = reverse("api:grassroots_union_update", args=[gu.pk])
-    r = client.post(url, {"contact_phone": "0900"}, content_type="application/json")
+    r = client.post(url, {"contact_phone": "+84900123456"}, content_type="application/json")
     assert r.status_code == 403 and r.json()["code"] == "permission_denied"
-    assert GrassrootsUnion.objects.get(pk=gu.pk).contact_phone != "0900"
+    assert GrassrootsUnion.objects.get(pk=gu.pk).contact_phone != "+84900123456"
     client.force_login(sites.main.officers.fund)  # the same request by a fund officer works
-    r = client.post(url, {"contact_phone": "0900"}, content_type="application/json")
-    assert r.status_code == 200 and GrassrootsUnion.objects.get(pk=gu.pk).contact_phone == "0900"
+    r = client.post(url, {"contact_phone": "+84900123456"}, content_type="application/json")
+    assert r.status_code == 200
+    assert GrassrootsUnion.objects.get(pk=gu.pk).contact_phone == "+84900123456"
 
 
 @pytest.mark.django_db

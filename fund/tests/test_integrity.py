@@ -69,3 +69,12 @@ def test_signed_heads_are_mailed_to_keep(books, mailoutbox):
     assert "trovon-head ledger 3 " in text and "trovon-head audit 1 " in text
     (mail,) = mailoutbox
     assert text in mail.body and mail.attachments[0][1].strip() == text
+
+
+def test_without_a_signing_key_the_seal_fails_and_the_check_says_so(books, settings):
+    settings.LEDGER_SIGNING_KEY = ""
+    settings.LEDGER_SIGNING_KEY_FILE = ""
+    settings.DEBUG = False
+    check = integrity_check_run()
+    assert not check.ok
+    assert "LEDGER_SIGNING_KEY" in check.results[0]["problem"]

@@ -159,6 +159,7 @@ class ProductOutput(serializers.Serializer):
     rate_period = serializers.CharField()
     method = serializers.CharField()
     frequency = serializers.CharField()
+    day_off_rule = serializers.CharField()
     principal_grace = serializers.IntegerField()
     interest_grace = serializers.IntegerField()
     penalty_rate = serializers.DecimalField(max_digits=9, decimal_places=4)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.money import money_field
 from fund.people import NAME_SORT_KEY_LENGTH, name_sort_key
-from loans.schedules import Frequency, Method, RatePeriod
+from loans.schedules import DayOffRule, Frequency, Method, RatePeriod
 from loans.terms import (
     default_allocation_order,
     default_debt_groups,
@@ -47,6 +47,22 @@ FREQUENCY_CHOICES = [
     (Frequency.MONTHLY.value, _("Hằng tháng")),
     (Frequency.WEEKLY.value, _("Hằng tuần")),
 ]
+
+DAY_OFF_RULE_CHOICES = [
+    (DayOffRule.KEEP.value, _("Giữ nguyên ngày đến hạn")),
+    (DayOffRule.FOLLOWING.value, _("Chuyển sang ngày làm việc kế tiếp")),
+    (DayOffRule.PRECEDING.value, _("Chuyển về ngày làm việc liền trước")),
+]
+
+
+def day_off_rule_field():
+    return models.CharField(
+        _("ngày đến hạn rơi vào ngày nghỉ"),
+        max_length=12,
+        choices=DAY_OFF_RULE_CHOICES,
+        default=DayOffRule.KEEP,
+    )
+
 
 RATE_PERIOD_CHOICES = [
     (RatePeriod.MONTH.value, _("%/tháng")),
@@ -190,6 +206,7 @@ class LoanProduct(models.Model):
     frequency = models.CharField(
         _("định kỳ trả nợ"), max_length=8, choices=FREQUENCY_CHOICES, default=Frequency.MONTHLY
     )
+    day_off_rule = day_off_rule_field()
     principal_grace = models.PositiveSmallIntegerField(_("ân hạn gốc (số kỳ)"), default=0)
     interest_grace = models.PositiveSmallIntegerField(_("ân hạn lãi (số kỳ)"), default=0)
     penalty_rate = rate_field(_("lãi suất phạt trên gốc quá hạn (%)"), default=0)
@@ -239,6 +256,7 @@ class LoanProduct(models.Model):
         "rate_period",
         "method",
         "frequency",
+        "day_off_rule",
         "principal_grace",
         "interest_grace",
         "penalty_rate",

@@ -30,6 +30,7 @@ from accounting.errors import lazy_join, lazy_lower, translatable
 from accounting.idempotency import command_once
 from accounting.money import amount_of
 from fund.audit import audit_changes, audit_record, audit_record_many, audit_snapshot
+from fund.calendar import days_off_between
 from fund.errors import PermissionRefused
 from fund.models import Role
 from fund.scoping import (
@@ -64,7 +65,13 @@ from loans.origination.cccd import CCCDInvalid, cccd_validate
 from loans.origination.eligibility import borrower_eligibility
 from loans.origination.products import product_terms
 from loans.policy import require_unit
-from loans.schedules import ScheduleError, ScheduleTerms, schedule_validate
+from loans.schedules import (
+    DayOffRule,
+    ScheduleError,
+    ScheduleTerms,
+    due_dates_span_end,
+    schedule_validate,
+)
 from loans.validation import (
     clean_choice,
     clean_count,
@@ -157,8 +164,16 @@ def _clean_application(app: LoanApplication, fields: dict) -> None:
 
 
 def application_schedule_terms(
-    terms: dict, *, amount: Decimal, term: int, on: date
+    terms: dict, *, amount: Decimal, term: int, on: date, fund_id: int | None = None
 ) -> ScheduleTerms:
+    """The schedule terms of an application's `terms`; with `fund_id`, its due dates follow the
+    fund's working days by the product's rule (terms approved before the rule existed keep
+    their dates)."""
+    rule = DayOffRule(terms.get("day_off_rule", DayOffRule.KEEP))
+    days_off = frozenset()
+    if fund_id is not None and rule is not DayOffRule.KEEP:
+        end = due_dates_span_end(start=on, count=term, frequency=terms["frequency"])
+        days_off = days_off_between(fund_id, on, end)
     return ScheduleTerms(
         principal=amount,
         installments=term,
@@ -169,6 +184,8 @@ def application_schedule_terms(
         disbursed_on=on,
         principal_grace=terms["principal_grace"],
         interest_grace=terms["interest_grace"],
+        day_off_rule=rule,
+        days_off=days_off,
     )
 
 

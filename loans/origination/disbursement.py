@@ -56,7 +56,7 @@ from loans.origination.applications import (
     application_schedule_terms,
 )
 from loans.origination.eligibility import borrower_eligibility
-from loans.schedules import schedule_generate
+from loans.schedules import DayOffRule, schedule_generate
 from loans.validation import clean_date
 
 # --------------------------------------------------------------------------------------------
@@ -265,7 +265,9 @@ def _check_borrower_limit(
 def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, actor) -> Loan:
     terms = app.terms
     amount = amount_of(app.amount)
-    rows = schedule_generate(application_schedule_terms(terms, amount=amount, term=app.term, on=on))
+    rows = schedule_generate(
+        application_schedule_terms(terms, amount=amount, term=app.term, on=on, fund_id=app.fund_id)
+    )
     loan = Loan(
         fund_id=app.fund_id,
         application=app,
@@ -281,6 +283,7 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
         rate_period=terms["rate_period"],
         method=terms["method"],
         frequency=terms["frequency"],
+        day_off_rule=terms.get("day_off_rule", DayOffRule.KEEP),
         principal_grace=terms["principal_grace"],
         interest_grace=terms["interest_grace"],
         penalty_rate=Decimal(terms["penalty_rate"]),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fund', '0008_integrity_check'),
+        ('fund', '0009_calendar_days'),
     ]
 
     operations = [

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fund', '0007_audit_chain'),
-        ('loans', '0016_product_creates_jobs'),
+        ('loans', '0017_day_off_rule'),
     ]
 
     operations = [
