@@ -305,27 +305,42 @@ def _request_payload(
     }
 
 
-def _request_hash(spec: EntrySpec) -> str:
+def request_hash_for(
+    *, day: date, memo: str, document_type: str, document_id, reversal_of_id=None, legs
+) -> str:
+    """The request MAC of an entry written without the services (benchmarks, imports that
+    COPY rows): what the services would store, so the sealer accepts the rows."""
     return request_mac(
         _request_payload(
-            day=spec.effective_date,
-            memo=spec.memo,
-            document_type=spec.document_type,
-            document_id=spec.document_id,
-            reversal_of_id=spec.reversal_of_id,
-            legs=[
-                (
-                    leg.account,
-                    a,
-                    leg.currency,
-                    leg.fund_id,
-                    leg.superior_union_id,
-                    leg.grassroots_union_id,
-                    leg.subledger,
-                )
-                for leg, a in zip(spec.legs, spec._amounts, strict=True)
-            ],
+            day=day,
+            memo=memo,
+            document_type=document_type,
+            document_id=document_id,
+            reversal_of_id=reversal_of_id,
+            legs=legs,
         )
+    )
+
+
+def _request_hash(spec: EntrySpec) -> str:
+    return request_hash_for(
+        day=spec.effective_date,
+        memo=spec.memo,
+        document_type=spec.document_type,
+        document_id=spec.document_id,
+        reversal_of_id=spec.reversal_of_id,
+        legs=[
+            (
+                leg.account,
+                a,
+                leg.currency,
+                leg.fund_id,
+                leg.superior_union_id,
+                leg.grassroots_union_id,
+                leg.subledger,
+            )
+            for leg, a in zip(spec.legs, spec._amounts, strict=True)
+        ],
     )
 
 
