@@ -82,6 +82,8 @@ urlpatterns = [
     path("docs/", SwaggerApi.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", RedocApi.as_view(url_name="api:schema"), name="redoc"),
     op("auth/token/", fund_api.TokenObtainApi, name="token"),
+    op("auth/logout/", fund_api.TokenRevokeApi, name="token_revoke"),
+    op("auth/logout-all/", fund_api.TokenRevokeAllApi, name="token_revoke_all"),
     op("me/", fund_api.MeApi),
     # Unions, their file import and export, the audit log
     op("superior-unions/", fund_api.SuperiorUnionListApi),

@@ -4,6 +4,7 @@ Production differs from development only by environment values. With nothing set
 on an embedded SQLite file and Celery runs tasks eagerly, so `make demo` needs no server.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,7 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "djmoney",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens that expire and can be revoked (django-rest-knox; docs/security.md).
+    "knox",
     "drf_spectacular",
     # Swagger UI and Redoc served from our own static files, not a CDN.
     "drf_spectacular_sidecar",
@@ -68,9 +70,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A session's idle and absolute limits (SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT).
+    "config.middleware.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    # Cache-Control: no-store on every page and API answer (personal data).
+    "config.middleware.NoStoreMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its refusal (429).
     "axes.middleware.AxesMiddleware",
 ]
@@ -232,7 +238,7 @@ CELERY_BEAT_SCHEDULE = {
 # view (apicommon.permissions.AccessRolePermission), errors as JSON with a code and the field.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "apicommon.authentication.HeaderCsrfSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apicommon.permissions.AccessRolePermission"],
@@ -397,6 +403,21 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 IMPORT_FILE_MAX_BYTES = env.int("IMPORT_FILE_MAX_BYTES", default=5 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
 IMPORT_XLSX_MAX_UNCOMPRESSED = env.int("IMPORT_XLSX_MAX_UNCOMPRESSED", default=50 * 1024 * 1024)
+
+# Sessions: signed out after SESSION_IDLE_TIMEOUT seconds without a request and after
+# SESSION_ABSOLUTE_TIMEOUT whatever happens (config.middleware.SessionLimitsMiddleware); the
+# cookie lasts no longer. API tokens (django-rest-knox) expire API_TOKEN_TTL after they are
+# issued, at most API_TOKEN_LIMIT_PER_USER at a time, and are revoked by the sign-out endpoints,
+# a password change and a deactivation (fund.signin).
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=10 * 3600)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(seconds=env.int("API_TOKEN_TTL", default=10 * 3600)),
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_USER", default=10),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
 
 # ---------------------------------------------------------------------------------------------
 # Operations (issue #17, docs/operations.md): static files, health, logs, metrics, Celery's

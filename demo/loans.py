@@ -529,6 +529,7 @@ def applications_review(plan: LendingPlan, day: date) -> None:
             note="Đủ điều kiện, đề nghị Quỹ cho vay.",
             idempotency_key=_key(plan, "review", p.ref),
             actor=plan.actor("su", p.gu.superior_union_id),
+            decided_on=day,
         )
 
 
@@ -539,6 +540,7 @@ def applications_approve(plan: LendingPlan, day: date) -> None:
             application=p.application,
             idempotency_key=_key(plan, "approve", p.ref),
             actor=plan.actor("fund"),
+            decided_on=day,
         )
 
 

@@ -19,6 +19,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import value_date_check
 from accounting.errors import IdempotencyConflict
 from accounting.formatting import format_vnd
 from accounting.money import amount_of, to_dong
@@ -330,6 +331,7 @@ def _movement(
     legs,
     actor,
 ) -> CapitalMovement:
+    value_date_check(effective_date, field="effective_date", label=_("Ngày hạch toán"))
     request = {
         "kind": kind,
         "fund_id": fund.pk,

@@ -126,10 +126,30 @@ def on_logged_in(sender, request=None, user=None, **kwargs):
     _log(logging.INFO, "signin", user.get_username() if user is not None else "", request)
 
 
+def tokens_revoke_on_change(sender, instance, raw=False, **kwargs):
+    """A user's API tokens (django-rest-knox) are revoked when the password changes or the
+    account is deactivated (``pre_save`` of the user model)."""
+    if raw or instance.pk is None:
+        return
+    old = sender._default_manager.filter(pk=instance.pk).values("password", "is_active").first()
+    if old is None:
+        return
+    if old["password"] != instance.password or (old["is_active"] and not instance.is_active):
+        from knox.models import AuthToken
+
+        AuthToken.objects.filter(user_id=instance.pk).delete()
+
+
 def signin_log_connect() -> None:
-    """Connect the log's receivers (``fund.apps.FundConfig.ready``)."""
+    """Connect the log's receivers and the token revocation (``fund.apps.FundConfig.ready``)."""
     from axes.signals import user_locked_out
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.signals import user_logged_in, user_login_failed
+    from django.db.models.signals import pre_save
+
+    pre_save.connect(
+        tokens_revoke_on_change, sender=get_user_model(), dispatch_uid="trovon.signin.tokens"
+    )
 
     user_login_failed.connect(on_login_failed, dispatch_uid="trovon.signin.failed")
     user_logged_in.connect(on_logged_in, dispatch_uid="trovon.signin.in")

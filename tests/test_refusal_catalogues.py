@@ -14,6 +14,7 @@ MODULES = (
     "accounting/errors.py",
     "accounting/idempotency.py",
     "accounting/money.py",
+    "accounting/dates.py",
     "accounting/forms.py",
     "accounting/services.py",
     "fund/access.py",

@@ -8,6 +8,7 @@ selectors. Conventions (errors, money, Idempotency-Key) in ``apicommon``.
 
 from __future__ import annotations
 
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -15,8 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from knox.auth import TokenAuthentication
+from knox.models import AuthToken
 from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
@@ -84,25 +87,62 @@ def _fund(scope) -> Fund:
 # Sign-in and the user's role
 
 
-class TokenObtainApi(ObtainAuthToken):
-    """Exchange a username and password for an API token (throttled: `login`, per client
-    address; failures counted by django-axes like the log-in page's: a locked-out user name or
-    client gets 429 even with the right password)."""
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
+class TokenObtainApi(ApiView):
+    """Exchange a username and password for an API token that expires (``expiry``; sign out
+    with ``auth/logout/``). Throttled (`login`, per client address); failures counted by
+    django-axes like the log-in page's: a locked-out user name or client gets 429 even with the
+    right password. A password change or a deactivation revokes every token of the user."""
 
     access_roles = PUBLIC
+    authentication_classes: list = []
     permission_classes = [AccessRolePermission]
     throttle_scope = "login"
     throttle_classes = [ClientScopedRateThrottle]
 
-    def post(self, request, *args, **kwargs):
-        try:
-            return super().post(request, *args, **kwargs)
-        except exceptions.ValidationError:
+    @extend_schema(request=AuthTokenSerializer, responses=TokenOutput, summary="Lấy mã truy cập")
+    def post(self, request):
+        s = AuthTokenSerializer(data=request.data, context={"request": request})
+        if not s.is_valid():
             if getattr(request, "axes_locked_out", False):
                 body = {"code": "locked_out", "field": None, "message": locked_message()}
                 headers = {"Retry-After": str(lockout_minutes() * 60)}
                 return Response(body, status=429, headers=headers)
-            raise
+            raise exceptions.ValidationError(s.errors)
+        user = s.validated_data["user"]
+        instance, token = AuthToken.objects.create(user)
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        return Response(TokenOutput({"token": token, "expiry": instance.expiry}).data)
+
+
+class TokenRevokeApi(ApiView):
+    """Sign out: the token of this request is revoked."""
+
+    access_roles = ALL_ROLES
+    authentication_classes = [TokenAuthentication]
+
+    @extend_schema(request=None, responses={204: None}, summary="Thu hồi mã truy cập này")
+    def post(self, request):
+        request._auth.delete()
+        user_logged_out.send(sender=request.user.__class__, request=request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenRevokeAllApi(ApiView):
+    """Sign out everywhere: every token of the user is revoked."""
+
+    access_roles = ALL_ROLES
+    authentication_classes = [TokenAuthentication]
+
+    @extend_schema(request=None, responses={204: None}, summary="Thu hồi mọi mã truy cập")
+    def post(self, request):
+        AuthToken.objects.filter(user=request.user).delete()
+        user_logged_out.send(sender=request.user.__class__, request=request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeOutput(serializers.Serializer):

@@ -327,7 +327,9 @@ class ApplicationReviewApi(_TransitionApi):
 class ApplicationApproveApi(_TransitionApi):
     access_roles = FUND_OFFICERS
     service = staticmethod(application_approve)
-    post = _transition_post("Quỹ phê duyệt (người duyệt khác người lập, gửi, thẩm định)")
+    post = _transition_post(
+        "Quỹ phê duyệt (người duyệt khác người lập, gửi, thẩm định)", s.ApproveInput
+    )
 
 
 class ApplicationRejectApi(_TransitionApi):

@@ -401,6 +401,10 @@ class LoanApplication(models.Model):
     )
     reviewed_at = models.DateTimeField(_("thời điểm thẩm định"), null=True, blank=True)
     review_note = models.CharField(_("ý kiến thẩm định"), max_length=500, blank=True)
+    # The business date of each decision (docs/loans.md, "Value dates"): today unless the
+    # officer enters an earlier one (a loan book moved in from paper); `*_at` is when it was
+    # recorded.
+    reviewed_on = models.DateField(_("ngày thẩm định"), null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("người phê duyệt"),
@@ -410,6 +414,7 @@ class LoanApplication(models.Model):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("thời điểm phê duyệt"), null=True, blank=True)
+    approved_on = models.DateField(_("ngày phê duyệt"), null=True, blank=True)
     # Who rejected or cancelled it, when and why.
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -518,6 +518,7 @@ def application_review(request, pk):
             note=d["note"],
             idempotency_key=d["idempotency_key"],
             actor=request.user,
+            decided_on=d.get("decided_on"),
         ),
         done=_("Đã ghi ý kiến thẩm định."),
     )
@@ -531,7 +532,10 @@ def application_approve(request, pk):
         form_class=ApproveForm,
         form_name="approve_form",
         run=lambda app, d: applications.application_approve(
-            application=app, idempotency_key=d["idempotency_key"], actor=request.user
+            application=app,
+            idempotency_key=d["idempotency_key"],
+            actor=request.user,
+            decided_on=d.get("decided_on"),
         ),
         done=_("Đã phê duyệt hồ sơ; hồ sơ chờ giải ngân."),
     )

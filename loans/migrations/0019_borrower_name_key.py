@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fund', '0007_audit_chain'),
-        ('loans', '0017_day_off_rule'),
+        ('loans', '0018_decision_dates'),
     ]
 
     operations = [
