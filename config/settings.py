@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A session's idle and absolute limits (SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT).
     "config.middleware.SessionLimitsMiddleware",
+    # Reports, auditor pages and exports read from the replica when one is configured.
+    "config.db_router.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",

@@ -58,6 +58,7 @@ from loans.servicing.collection_sheets import (
     overdue_lines,
     overdue_rows,
     overdue_totals,
+    union_months,
 )
 from loans.servicing.selectors import loan_book_arrears, loan_ledger_lines, loan_list
 from loans.web.forms import (
@@ -850,6 +851,7 @@ def _collections(request, gu, *, template="loans/collections.html"):
         "month": month,
         "month_value": f"{year:04d}-{month:02d}",
         "total": sum((x.total for x in lines), 0),
+        "months": union_months(scope=request.scope, grassroots_union=gu, year=year, month=month),
         "pdf_url": reverse("collection_sheet_pdf")
         + f"?month={year:04d}-{month:02d}"
         + ("" if request.scope.role in GRASSROOTS else f"&union={gu.pk}"),

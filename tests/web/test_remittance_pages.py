@@ -64,6 +64,15 @@ def test_import_then_confirm_the_exact_match(as_user, officers, remitted):
     line.refresh_from_db()
     assert line.batch_id == remitted.pk
     assert counts() == (before[0], before[1], before[2] + 1)
+    # The union's month on the collection page: remitted and confirmed by the bank.
+    sheet = c.get(reverse("loans:remittance") + f"?union={remitted.grassroots_union_id}")
+    months = sheet.content.decode().split('data-testid="union-months"', 1)[1]
+    assert months.count("300.000") >= 2
+    pdf = c.get(
+        reverse("collection_sheet_pdf")
+        + f"?month={today():%Y-%m}&union={remitted.grassroots_union_id}"
+    )
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     # Sent again: nothing more.
     c.post(reverse("loans:bank_line", args=[line.pk]), {**data, "confirmed": "1"})
     assert counts() == (before[0], before[1], before[2] + 1)
