@@ -30,7 +30,9 @@ def test_the_project_apps_are_the_ones_with_migrations(graph):
     local = {
         config.label
         for config in apps.get_app_configs()
-        if not config.module.__name__.startswith(("django", "rest_framework", "djmoney", "axes"))
+        if not config.module.__name__.startswith(
+            ("django", "rest_framework", "djmoney", "axes", "knox")
+        )
     }
     assert with_migrations & local == set(PROJECT_APPS)
 
