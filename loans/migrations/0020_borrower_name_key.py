@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('fund', '0007_audit_chain'),
-        ('loans', '0018_decision_dates'),
+        ('loans', '0019_portfolio_snapshots'),
     ]
 
     operations = [
