@@ -58,6 +58,11 @@ class Fund(models.Model):
             "Tin không dấu ngắn hơn một nửa về số phần tin (160 ký tự một phần, có dấu: 70)."
         ),
     )
+    # Two-factor sign-in (TOTP, docs/security.md): required of the fund's officers and auditors
+    # when on; union officers may turn it on for themselves.
+    two_factor_required = models.BooleanField(
+        _("bắt buộc xác thực hai bước với cán bộ quỹ và kiểm soát viên"), default=True
+    )
 
     class Meta:
         verbose_name = _("quỹ")

@@ -8,7 +8,7 @@ selectors. Conventions (errors, money, Idempotency-Key) in ``apicommon``.
 
 from __future__ import annotations
 
-from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -23,6 +23,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
+from accounting.errors import ApplicationError
 from accounting.models import Account, JournalEntry
 from accounting.selectors import (
     balance_sheet,
@@ -74,6 +75,7 @@ from fund.selectors import (
     plan_split_summary,
 )
 from fund.signin import locked_message, lockout_minutes
+from fund.two_factor import second_factor_match, two_factor_required
 from fund.union_io import FORMATS, GRASSROOTS, LEVELS, unions_export, unions_import
 
 MAX_COUNT = 2_000_000_000
@@ -92,6 +94,14 @@ class TokenOutput(serializers.Serializer):
     expiry = serializers.DateTimeField(allow_null=True)
 
 
+class TokenInput(AuthTokenSerializer):
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Mã xác thực hai bước (ứng dụng xác thực, hoặc mã khôi phục) khi tài khoản cần",
+    )
+
+
 class TokenObtainApi(ApiView):
     """Exchange a username and password for an API token that expires (``expiry``; sign out
     with ``auth/logout/``). Throttled (`login`, per client address); failures counted by
@@ -104,9 +114,9 @@ class TokenObtainApi(ApiView):
     throttle_scope = "login"
     throttle_classes = [ClientScopedRateThrottle]
 
-    @extend_schema(request=AuthTokenSerializer, responses=TokenOutput, summary="Lấy mã truy cập")
+    @extend_schema(request=TokenInput, responses=TokenOutput, summary="Lấy mã truy cập")
     def post(self, request):
-        s = AuthTokenSerializer(data=request.data, context={"request": request})
+        s = TokenInput(data=request.data, context={"request": request})
         if not s.is_valid():
             if getattr(request, "axes_locked_out", False):
                 body = {"code": "locked_out", "field": None, "message": locked_message()}
@@ -114,6 +124,17 @@ class TokenObtainApi(ApiView):
                 return Response(body, status=429, headers=headers)
             raise exceptions.ValidationError(s.errors)
         user = s.validated_data["user"]
+        if two_factor_required(user):
+            # The second factor: a code of the user's authenticator, or a recovery code.
+            if second_factor_match(user, str(request.data.get("otp") or "")) is None:
+                user_login_failed.send(
+                    sender=__name__, credentials={"username": user.get_username()}, request=request
+                )
+                raise ApplicationError(
+                    _("Cần mã xác thực hai bước hợp lệ (trường otp)."),
+                    code="otp_required",
+                    field="otp",
+                )
         instance, token = AuthToken.objects.create(user)
         user_logged_in.send(sender=user.__class__, request=request, user=user)
         return Response(TokenOutput({"token": token, "expiry": instance.expiry}).data)

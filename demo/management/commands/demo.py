@@ -255,6 +255,12 @@ class Command(BaseCommand):
         )
         for username, role in ROLES:
             out.write(f"    {username:<9} {role}")
+        out.write(
+            "Xác thực hai bước (bắt buộc với cán bộ quỹ 'quy' và kiểm soát viên 'kiemtoan'): lần "
+            "đăng nhập đầu, trang cài đặt hiện khóa TOTP; thêm khóa vào ứng dụng xác thực "
+            "(Google/Microsoft Authenticator) rồi nhập mã 6 số, và cất các mã khôi phục được "
+            "hiện một lần. Các lần sau: mật khẩu, rồi mã 6 số (hoặc một mã khôi phục)."
+        )
 
 
 def _report_files(report) -> list[str]:

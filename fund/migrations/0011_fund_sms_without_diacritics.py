@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fund', '0009_calendar_days'),
+        ('fund', '0010_two_factor_required'),
     ]
 
     operations = [
