@@ -65,6 +65,7 @@ from fund.models import (
     SuperiorUnion,
     YearClose,
 )
+from fund.people import person_name
 from fund.scoping import scope_filter, superior_union_scope_filter
 from fund.selectors import (
     capital_available,
@@ -191,7 +192,7 @@ class MeApi(ApiView):
                 {
                     "id": user.pk,
                     "username": user.get_username(),
-                    "full_name": user.get_full_name(),
+                    "full_name": person_name(user),
                     "role": s.role,
                     "role_display": str(user.officer.get_role_display()),
                     "fund_id": s.fund_id,

@@ -215,7 +215,7 @@ def dashboard(request):
 
 @access(WRITERS)
 def borrower_list_view(request):
-    qs = borrower_list(scope=request.scope).order_by("full_name", "id")
+    qs = borrower_list(scope=request.scope).order_by("name_key", "id")
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(
