@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounting', '0010_result_account_911'),
-        ('fund', '0010_two_factor_required'),
+        ('fund', '0011_fund_sms_without_diacritics'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
