@@ -107,12 +107,12 @@ def loan_require_fund_officer(actor, *, loan: Loan) -> Scope | None:
     return scope
 
 
-def loan_require_action(actor, *, loan: Loan, action: str, field: str = "loan") -> Scope | None:
-    """The actor may take the action `action` of ``LOAN_ACTIONS`` on `loan`: in charge of it
+def loan_require_action(actor, *, loan: Loan, name: str, field: str = "loan") -> Scope | None:
+    """The actor may take the action `name` of ``LOAN_ACTIONS`` on `loan`: in charge of it
     (``loan_require_servicer``) and of one of the action's roles, so that the services refuse
     exactly what the pages and the API do not offer."""
     scope = loan_require_servicer(actor, loan=loan, field=field)
-    if scope is not None and scope.role not in LOAN_ACTIONS[action].roles:
+    if scope is not None and scope.role not in LOAN_ACTIONS[name].roles:
         raise PermissionRefused(
             _("Chỉ cán bộ quỹ được thực hiện thao tác này."), field="actor", code="fund_only"
         )

@@ -901,7 +901,7 @@ def write_off_recovery_post(
     not a positive whole number of đồng or more than can still be recovered. Who may: the
     roles of the action "recovery" of ``loans.policy.LOAN_ACTIONS`` (the fund officers).
     """
-    loan_require_action(actor, loan=loan, action="recovery")
+    loan_require_action(actor, loan=loan, name="recovery")
     amount = _positive(amount, field="amount", label=_("Số tiền thu hồi"))
     received_on = clean_loan_day(
         received_on, loan=loan, field="received_on", label=_("Ngày thu hồi")

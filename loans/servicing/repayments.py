@@ -562,7 +562,7 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
         raise LoanError(_("Phải ghi lý do hủy lần trả nợ."), field="reason")
     if len(reason) > 500:
         raise LoanError(_("Lý do hủy dài quá 500 ký tự."), field="reason")
-    loan_require_action(actor, loan=repayment.loan, action="reverse", field="repayment")
+    loan_require_action(actor, loan=repayment.loan, name="reverse", field="repayment")
 
     def run():
         loan = Loan.objects.select_for_update().get(pk=repayment.loan_id)
