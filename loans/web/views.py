@@ -26,6 +26,7 @@ from accounting.formatting import format_date_vi, format_vnd, quarter_label
 from accounting.money import amount_of
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS, access
 from fund.attainment import attainment, fund_plan_by_quarter, planned_figure_of
+from fund.duties import APPROVER_DISBURSES, duty_applies
 from fund.models import AnnualPlan, GrassrootsUnion, Role
 from fund.scoping import scope_filter, scoped_get_or_404
 from fund.selectors import capital_position
@@ -216,7 +217,7 @@ def dashboard(request):
 
 @access(WRITERS)
 def borrower_list_view(request):
-    qs = borrower_list(scope=request.scope).order_by("full_name", "id")
+    qs = borrower_list(scope=request.scope).order_by("name_key", "id")
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(
@@ -449,6 +450,10 @@ def disbursements(request):
             extra={
                 "queue": "disbursements",
                 "batch_form": form,
+                # Separation of duties: the officer's own approvals are not offered to them.
+                "approver_may_not_disburse": duty_applies(
+                    request.user.officer.fund, APPROVER_DISBURSES
+                ),
                 "selected": {str(v) for v in request.POST.getlist("applications")},
             },
             response_status=status,
@@ -507,7 +512,11 @@ def _application_page(request, app, *, status=200, **forms):
             app.submitted_by_id,
             app.reviewed_by_id,
         )
-    if app.status == S.APPROVED and role == Role.FUND_OFFICER:
+    own_approval = app.approved_by_id == request.user.pk and duty_applies(
+        app.fund, APPROVER_DISBURSES
+    )
+    context["own_approval"] = app.status == S.APPROVED and own_approval
+    if app.status == S.APPROVED and role == Role.FUND_OFFICER and not own_approval:
         context["disburse_form"] = forms.get("disburse_form") or DisburseForm(
             initial={"disbursed_on": _today()}
         )
@@ -735,8 +744,9 @@ def _loan_rows(page_of_loans) -> list[tuple]:
 def _get_loan(request, pk):
     return scoped_get_or_404(
         # The page shows the superior union's name; the application, product and disbursing
-        # officer are not shown (a wide join PostgreSQL spent milliseconds planning).
-        loan_list(scope=request.scope).select_related("superior_union"),
+        # officer are not shown (a wide join PostgreSQL spent milliseconds planning). The fund:
+        # its separation of duties decides whether a reversal is offered (``loans.policy``).
+        loan_list(scope=request.scope).select_related("superior_union", "fund"),
         request.scope,
         pk=pk,
     )
