@@ -37,6 +37,10 @@ INSTALLED_APPS = [
     "rest_framework",
     # API tokens that expire and can be revoked (django-rest-knox; docs/security.md).
     "knox",
+    # Two-factor sign-in: TOTP authenticators and recovery codes (fund.two_factor).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "drf_spectacular",
     # Swagger UI and Redoc served from our own static files, not a CDN.
     "drf_spectacular_sidecar",
@@ -70,8 +74,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.middleware.TwoFactorMiddleware",
     # A session's idle and absolute limits (SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT).
     "config.middleware.SessionLimitsMiddleware",
+    # Reports, auditor pages and exports read from the replica when one is configured.
+    "config.db_router.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
@@ -489,3 +497,6 @@ if env.str("DATABASE_REPLICA_URL", default=""):
 BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
 BACKUP_PASSPHRASE_FILE = env.str("BACKUP_PASSPHRASE_FILE", default="")
+
+# Two-factor sign-in (fund.two_factor): the issuer shown in the authenticator app.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Quỹ Trợ vốn")

@@ -25,6 +25,7 @@ FORMATS = ("xlsx", "csv")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Thousands separated, no decimals: whole đồng (Excel shows the separator of the user's locale).
 VND_NUMBER_FORMAT = '#,##0 "₫";-#,##0 "₫"'
+PERCENT_NUMBER_FORMAT = "0.00%"
 DATE_NUMBER_FORMAT = "dd/mm/yyyy"
 DATETIME_NUMBER_FORMAT = "dd/mm/yyyy hh:mm:ss"
 
@@ -41,6 +42,11 @@ def export_filename(stem: str, *parts) -> str:
     text = "_".join(pieces).replace("đ", "d").replace("Đ", "D")
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "bang"
+
+
+class Share(Decimal):
+    """A share as a fraction (0.2516 for 25,16 %): an XLSX cell with a percent format, so that
+    a formula on it is right; a CSV cell with the fraction."""
 
 
 def _plain(value):
@@ -63,6 +69,8 @@ def table_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
             v = _plain(v)
             if v is None:
                 v = ""
+            elif isinstance(v, Share):
+                v = format(Decimal(v).quantize(Decimal("0.000001")), "f")
             elif isinstance(v, Decimal):
                 v = format(v.quantize(Decimal(1)) if v == v.to_integral_value() else v, "f")
             elif isinstance(v, datetime):
@@ -107,7 +115,10 @@ def table_xlsx(
                 cells.append(v)
                 continue
             cell = WriteOnlyCell(ws, value=v)
-            if isinstance(v, Decimal):  # an amount in đồng; plain ints (ids, counts) stay plain
+            if isinstance(v, Share):
+                cell.value = Decimal(v)
+                cell.number_format = PERCENT_NUMBER_FORMAT
+            elif isinstance(v, Decimal):  # an amount in đồng; plain ints (ids, counts) stay plain
                 cell.value = int(v) if v == v.to_integral_value() else v
                 cell.number_format = VND_NUMBER_FORMAT
             elif isinstance(v, datetime):

@@ -51,3 +51,21 @@ def test_a_reversal_is_not_dated_before_the_entry_it_reverses():
     assert not JournalEntry.objects.filter(reversal_of=entry).exists()
     reversal = journal_entry_reverse(entry=entry, idempotency_key=new_key(), effective_date=day)
     assert reversal.effective_date == day
+
+
+def test_a_bulk_reversal_is_not_dated_before_the_entry_it_reverses():
+    from accounting.services import EntrySpec, credit, debit, journal_entries_post_bulk
+
+    day = business_today() - timedelta(days=10)
+    entry = entry_post(on=day)
+    early = EntrySpec(
+        effective_date=day - timedelta(days=1),
+        legs=[debit("4111", 1_000_000), credit("1121", 1_000_000)],
+        memo="Đảo",
+        idempotency_key=new_key(),
+        reversal_of_id=entry.pk,
+    )
+    with pytest.raises(ReversalRefused) as e:
+        journal_entries_post_bulk(entries=[early])
+    assert e.value.field == "entries"
+    assert not JournalEntry.objects.filter(reversal_of=entry).exists()

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from fund.models import Role
 from fund.tests.factories import FundFactory, OfficerFactory
+from tests.helpers import two_factor_pass
 
 
 def test_the_demo_officers_are_not_staff(db):
@@ -20,6 +21,7 @@ def test_the_demo_officers_are_not_staff(db):
     user = officers.first()
     c = Client()
     c.force_login(user)
+    two_factor_pass(c, user)
     r = c.get(reverse("admin:index"))
     assert r.status_code == 302 and "/admin/login/" in r["Location"]
 

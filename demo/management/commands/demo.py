@@ -37,6 +37,7 @@ DEMO_OUT = Path(settings.BASE_DIR) / "var" / "demo"
 DEMO_SCHEMA_DIR = Path(settings.BASE_DIR) / "var"
 ROLES = [
     ("quy", "cán bộ quỹ (duyệt hồ sơ, báo cáo toàn quỹ)"),
+    ("ketoan", "cán bộ quỹ thứ hai — kế toán (giải ngân, xác nhận nghiệp vụ vốn trên ngưỡng)"),
     ("capten", "cán bộ LĐLĐ quận Long Biên (thẩm định hồ sơ của các CĐCS trong quận)"),
     ("cdcs", "cán bộ công đoàn cơ sở (lập hồ sơ, thu nợ)"),
     ("kiemtoan", "kiểm toán viên (chỉ xem)"),
@@ -255,6 +256,12 @@ class Command(BaseCommand):
         )
         for username, role in ROLES:
             out.write(f"    {username:<9} {role}")
+        out.write(
+            "Xác thực hai bước (bắt buộc với cán bộ quỹ 'quy' và kiểm soát viên 'kiemtoan'): lần "
+            "đăng nhập đầu, trang cài đặt hiện khóa TOTP; thêm khóa vào ứng dụng xác thực "
+            "(Google/Microsoft Authenticator) rồi nhập mã 6 số, và cất các mã khôi phục được "
+            "hiện một lần. Các lần sau: mật khẩu, rồi mã 6 số (hoặc một mã khôi phục)."
+        )
 
 
 def _report_files(report) -> list[str]:
