@@ -7,7 +7,14 @@ from django.urls import reverse
 
 from accounting.models import JournalEntry, Posting
 from accounting.money import amount_of
-from fund.models import AnnualPlan, AuditLog, CapitalMovement, CapitalSource, PlanSplit
+from fund.models import (
+    AnnualPlan,
+    AuditLog,
+    CapitalMovement,
+    CapitalMoveRequest,
+    CapitalSource,
+    PlanSplit,
+)
 from fund.selectors import capital_source_balance
 from fund.services import annual_plan_set, capital_source_create
 from loans.tests.factories import today
@@ -245,9 +252,27 @@ def test_transfer_between_sources(as_user, officers, org, capital, donors):
     data["target_source"] = donors.pk
     assert 'id="confirm-form"' in c.post(url, data).content.decode()
     assert not CapitalMovement.objects.filter(kind="transfer").exists()
+    r = c.post(url, {**data, "confirmed": "1"})
+    assert r.status_code == 302 and r["Location"] == reverse("fundweb:capital_requests")
     assert c.post(url, {**data, "confirmed": "1"}).status_code == 302
-    assert c.post(url, {**data, "confirmed": "1"}).status_code == 302
+    # Above the fund's threshold (100.000.000 ₫): one request waits for a second fund officer.
+    req = CapitalMoveRequest.objects.get()
+    assert req.status == "pending" and not CapitalMovement.objects.filter(kind="transfer")
+    page = c.get(reverse("fundweb:capital_requests")).content.decode()
+    assert f'id="confirm-{req.pk}"' not in page  # not offered to the officer who entered it
+    confirm = reverse("fundweb:capital_request_confirm", args=[req.pk])
+    r = c.post(confirm)
+    assert r.status_code == 400 and "Tách bạch nhiệm vụ" in r.content.decode()
+    assert not CapitalMovement.objects.filter(kind="transfer").exists()
+
+    other = as_user(officers.checker)
+    assert (
+        f'id="confirm-{req.pk}"' in other.get(reverse("fundweb:capital_requests")).content.decode()
+    )
+    assert other.post(confirm).status_code == 302
+    assert other.post(confirm).status_code == 302  # a double click: confirmed once
     assert CapitalMovement.objects.filter(kind="transfer").count() == 1
+    assert CapitalMovement.objects.get(kind="transfer").confirmed_by == officers.checker
     assert capital_source_balance(source=source) == 750_000_000
     assert capital_source_balance(source=donors) == 250_000_000
     body = c.get(reverse("fundweb:capital")).content.decode()
