@@ -11,7 +11,7 @@ from accounting.models import JournalEntry
 from loans.models import BankStatement, BankStatementLine
 from loans.servicing.repayments import repayment_batch_post
 from loans.tests.factories import new_key, today
-from tests.web.helpers import field_error, idempotency_key
+from tests.web.helpers import field_error, idempotency_key, in_english
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +141,15 @@ def test_remittances_not_received_for_the_fund_and_the_superior_union(as_user, o
         assert "UNC-OLD" in as_user(user).get(url).content.decode()
     assert "UNC-OLD" not in as_user(officers.superior_hbt).get(url).content.decode()
     assert as_user(officers.grassroots).get(url).status_code == 403
+
+
+def test_the_bank_pages_in_english(as_user, officers, remitted):
+    c = in_english(as_user(officers.fund), URL)
+    html = c.get(URL).content.decode()
+    for text in ("Bank statements and the unions", "Import a statement"):
+        assert text in html
+    assert "Transactions not matched" in html and "Giao dịch chưa đối chiếu" not in html
+    r = c.post(UPLOAD, {"file": statement([f"{today():%d/%m/%Y}", "1.5", "FT1", ""])})
+    assert "Row 2" in field_error(r, "file") or "row 2" in field_error(r, "file").lower()
+    pending = c.get(reverse("loans:remittances_pending")).content.decode()
+    assert "Remittances not in the bank account" in pending
