@@ -27,6 +27,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from fund.people import person_name
+
 
 @lru_cache(maxsize=8)
 def _networks(proxies: tuple[str, ...]):
@@ -187,7 +189,7 @@ def signin_failures_recent(fund_id: int, *, limit: int = 200) -> list[SigninEven
         SigninEvent(
             at=r.attempt_time,
             username=users[r.username].username,
-            full_name=users[r.username].get_full_name(),
+            full_name=person_name(users[r.username]),
             client_ip=r.ip_address or "",
             path=r.path_info or "",
             locked_out=r.locked_out,

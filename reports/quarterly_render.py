@@ -25,7 +25,9 @@ from reports.quarterly import MONEY_INDICATORS, QuarterlyFigures
 
 VND_FORMAT = '#,##0 "₫"'
 COUNT_FORMAT = "#,##0"
-PERCENT_FORMAT = '0.00"%"'
+# Ratios are stored as fractions (0.2516) with a percent format (shows 25,16%), so a formula on
+# them is right; the report's figures are percentages (25.16), divided by 100 when written.
+PERCENT_FORMAT = "0.00%"
 
 
 def _n(value, money: bool = False) -> str:
@@ -411,8 +413,8 @@ def render_xlsx(
                 elif k == "count":
                     cell.value = int(v)
                     cell.number_format = COUNT_FORMAT
-                else:  # a ratio, kept exact: openpyxl writes a Decimal as a number
-                    cell.value = v
+                else:  # a percentage, as an exact fraction: openpyxl writes a Decimal as a number
+                    cell.value = Decimal(v) / 100
                     cell.number_format = PERCENT_FORMAT
         for c, k in enumerate(kinds[0] if kinds else [], start=1):
             ws.column_dimensions[get_column_letter(c)].width = {

@@ -101,7 +101,7 @@ class BorrowerListApi(ApiView):
         if "household_status" in f:
             qs = qs.filter(household_status=f["household_status"])
         qs = _search_people(qs, f.get("q"))
-        return self.page(qs.order_by("full_name", "pk"), s.BorrowerOutput)
+        return self.page(qs.order_by("name_key", "pk"), s.BorrowerOutput)
 
 
 class BorrowerDetailApi(ApiView):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounting.money import money_field
+from fund.people import NAME_SORT_KEY_LENGTH, name_sort_key
 from loans.schedules import DayOffRule, Frequency, Method, RatePeriod
 from loans.terms import (
     default_allocation_order,
@@ -91,6 +92,10 @@ class Borrower(models.Model):
         related_name="borrowers",
     )
     full_name = models.CharField(_("họ và tên"), max_length=255)
+    # The order of Vietnamese lists: by given name (fund.people.name_sort_key); kept by save().
+    name_key = models.CharField(
+        _("khóa sắp xếp theo tên"), max_length=NAME_SORT_KEY_LENGTH, default="", editable=False
+    )
     date_of_birth = models.DateField(_("ngày sinh"))
     sex = models.CharField(_("giới tính"), max_length=6, choices=Sex.choices)
     national_id = models.CharField(_("số CCCD"), max_length=12)
@@ -114,14 +119,28 @@ class Borrower(models.Model):
     class Meta:
         verbose_name = _("thành viên vay vốn")
         verbose_name_plural = _("thành viên vay vốn")
-        ordering = ["full_name", "id"]
+        ordering = ["name_key", "id"]
         constraints = [
             models.UniqueConstraint(fields=["fund", "national_id"], name="borrower_cccd_unique"),
         ]
-        indexes = [models.Index(fields=["grassroots_union", "full_name"], name="borrower_gu")]
+        indexes = [
+            models.Index(fields=["grassroots_union", "full_name"], name="borrower_gu"),
+            models.Index(fields=["grassroots_union", "name_key"], name="borrower_gu_name_key"),
+        ]
 
     def __str__(self):
         return f"{self.full_name} ({self.national_id})"
+
+    def save(self, *args, **kwargs):
+        self.name_key_refresh()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "full_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+    def name_key_refresh(self) -> None:
+        """Set the sort key from the full name (save() does; bulk_create callers call this)."""
+        self.name_key = name_sort_key(self.full_name)
 
 
 class BorrowerMembership(models.Model):

@@ -99,7 +99,8 @@ def test_xlsx_has_the_same_tables_with_numbers_as_numbers(federation):
     row = next(r for r in first.iter_rows(min_row=6) if r[0].value == "Doanh số cho vay (đồng)")
     assert row[1].value == 400_000_000 and row[3].value == 75_000_000
     assert row[1].number_format == '#,##0 "₫"'
-    assert row[5].value == pytest.approx(18.75)
+    # A percentage is a fraction with a percent format, so a formula on it is right.
+    assert row[5].value == pytest.approx(0.1875) and row[5].number_format == "0.00%"
     units = wb["Kết quả theo công đoàn cấp trên"]
     by_code = {r[0].value: r for r in units.iter_rows(min_row=3)}
     assert by_code["LB"][3].value == 60_000_000 and by_code["HBT"][3].value == 15_000_000

@@ -44,7 +44,9 @@ from accounting.selectors import (
 from fund.access import READERS_FUND_WIDE, access
 from fund.audit import audit_log_list
 from fund.integrity import CHECK_LABELS, integrity_check_latest, integrity_verify
+from fund.labels import action_label, changes_text, model_label, model_of
 from fund.models import AuditLog, Fund, GrassrootsUnion, OfficerProfile, SuperiorUnion
+from fund.people import name_sort_key, person_name
 from fund.web.forms import date_field
 from reports.exports import export_filename, export_format, table_response
 from reports.quarterly_render import chain_head_text
@@ -743,14 +745,11 @@ class AuditLogFilterForm(PeriodForm):
 
     def __init__(self, *args, fund_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        users = (
-            get_user_model()
-            .objects.filter(officer__in=OfficerProfile.objects.filter(fund_id=fund_id))
-            .order_by("username")
+        users = get_user_model().objects.filter(
+            officer__in=OfficerProfile.objects.filter(fund_id=fund_id)
         )
-        self.fields["actor"].choices = [("", _("Tất cả"))] + [
-            (u.pk, u.get_full_name() or u.get_username()) for u in users
-        ]
+        people = sorted(((person_name(u), u.pk) for u in users), key=lambda p: name_sort_key(p[0]))
+        self.fields["actor"].choices = [("", _("Tất cả"))] + [(pk, name) for name, pk in people]
         types = ContentType.objects.filter(
             pk__in=AuditLog.objects.filter(fund_id=fund_id)
             .order_by()
@@ -781,11 +780,8 @@ AUDIT_LOG_HEADERS = [
 ]
 
 
-def _changes_text(changes: dict) -> str:
-    return "; ".join(
-        f"{k}: {v[0]!s} → {v[1]!s}" if isinstance(v, list | tuple) and len(v) == 2 else f"{k}: {v}"
-        for k, v in (changes or {}).items()
-    )
+def _changes_text(entry: AuditLog) -> str:
+    return changes_text(model_of(entry.content_type), entry.changes)
 
 
 @access(READERS_FUND_WIDE)
@@ -809,11 +805,11 @@ def audit_log_view(request):
             [
                 e.at,
                 e.actor_name or _("hệ thống"),
-                e.action,
-                f"{e.content_type.app_label}.{e.content_type.model}",
+                action_label(e.action),
+                model_label(e.content_type),
                 e.object_id,
                 e.object_repr,
-                _changes_text(e.changes),
+                _changes_text(e),
             ]
             for e in qs[:AUDIT_LOG_EXPORT_LIMIT]
         )
@@ -834,7 +830,7 @@ def audit_log_view(request):
             "title": title,
             "form": form,
             "page": page,
-            "entries": [(e, _changes_text(e.changes)) for e in page.object_list],
+            "entries": [(e, _changes_text(e)) for e in page.object_list],
             "query": params.urlencode(),
         },
     )
