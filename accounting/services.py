@@ -573,13 +573,7 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
         )
     with transaction.atomic():
         _check_bulk_reversals(specs)
-        existing = {}
-        for chunk_start in range(0, len(keys), 5000):
-            existing.update(
-                JournalEntry.objects.filter(
-                    idempotency_key__in=keys[chunk_start : chunk_start + 5000]
-                ).values_list("idempotency_key", "request_hash")
-            )
+        existing = _posted_hashes(keys)
         todo = []
         for s in specs:
             if s.idempotency_key in existing:
@@ -624,6 +618,27 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
                 batch_size=2000,
             )
     return len(todo)
+
+
+def _posted_hashes(keys: list[str]) -> dict[str, str]:
+    """The request hash of each key already posted. On PostgreSQL one query with the keys as
+    one array parameter (20,000 keys as 20,000 parameters cost more to send than to look up)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT idempotency_key, request_hash FROM accounting_journalentry "
+                "WHERE idempotency_key = ANY(%s)",
+                [keys],
+            )
+            return dict(cur.fetchall())
+    existing: dict[str, str] = {}
+    for start in range(0, len(keys), 5000):
+        existing.update(
+            JournalEntry.objects.filter(idempotency_key__in=keys[start : start + 5000]).values_list(
+                "idempotency_key", "request_hash"
+            )
+        )
+    return existing
 
 
 def _validate_in_batch(n: int, spec: EntrySpec, *, closed_through: date | None) -> None:

@@ -135,3 +135,25 @@ def test_an_account_without_postings_may_still_change(posted):
         cur.execute("UPDATE accounting_account SET code = '11292' WHERE code = '11291'")
     assert Account.objects.filter(code="11292").exists()
     assert PeriodClose.objects.count() == 1
+
+
+def test_an_entry_after_the_balance_check_fired_is_checked_again(posted):
+    """The balance check runs once per transaction; an entry added after it fired early
+    (SET CONSTRAINTS … IMMEDIATE) queues it again."""
+    run_deferred_checks()  # fires (and clears) the check of the fixture's entries
+
+    def unbalanced_later(cur):
+        cur.execute(
+            "INSERT INTO accounting_journalentry (effective_date, recorded_at, memo, "
+            "document_type, document_id, idempotency_key, request_hash) "
+            "VALUES ('2025-03-10', now(), 'raw', '', '', 'late-unbalanced', '') RETURNING id"
+        )
+        entry_id = cur.fetchone()[0]
+        cur.execute(
+            "INSERT INTO accounting_posting (entry_id, account_id, amount, amount_currency, "
+            "effective_date, subledger) SELECT %s, id, 5, 'VND', '2025-03-10', '' "
+            "FROM accounting_account WHERE code IN ('1121', '4111')",
+            [entry_id],
+        )
+
+    refused_by_database(unbalanced_later, "is unbalanced by 10")
