@@ -694,9 +694,24 @@ def _already_reversed(entry_id: int, field: str) -> ReversalRefused:
     )
 
 
+# COPY's text format: a backslash, tab, newline or carriage return in a value is escaped; None
+# is \N. Rows are formatted here and sent in large chunks, a few times faster than one
+# `write_row` call per row for the 60,000 rows of a 20,000-entry batch.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    return str(value)
+
+
 def _copy_entries(specs: list[EntrySpec], posted_by) -> None:
-    now = timezone.now()
-    user_id = posted_by.pk if posted_by else None
+    now = timezone.now().isoformat()
+    user = _copy_text(posted_by.pk if posted_by else None)
+    t = _copy_text
     with connection.cursor() as cur:
         cur.execute(
             "SELECT nextval(pg_get_serial_sequence('accounting_journalentry', 'id')) "
@@ -710,41 +725,31 @@ def _copy_entries(specs: list[EntrySpec], posted_by) -> None:
             "document_type, document_id, idempotency_key, request_hash, reversal_of_id) "
             "FROM STDIN"
         ) as copy:
-            for i, s in zip(ids, specs, strict=True):
-                copy.write_row(
-                    (
-                        i,
-                        s.effective_date,
-                        now,
-                        s.memo,
-                        user_id,
-                        s.document_type,
-                        s.document_id,
-                        s.idempotency_key,
-                        s._hash,
-                        s.reversal_of_id,
-                    )
+            copy.write(
+                "".join(
+                    f"{i}\t{s.effective_date.isoformat()}\t{now}\t{t(s.memo)}\t{user}\t"
+                    f"{t(s.document_type)}\t{t(s.document_id)}\t{t(s.idempotency_key)}\t"
+                    f"{s._hash}\t{t(s.reversal_of_id)}\n"
+                    for i, s in zip(ids, specs, strict=True)
                 )
+            )
         with raw.copy(
             "COPY accounting_posting (entry_id, account_id, amount, amount_currency, "
             "effective_date, fund_id, superior_union_id, grassroots_union_id, subledger) "
             "FROM STDIN"
         ) as copy:
-            for i, s in zip(ids, specs, strict=True):
-                for leg, amount, info in zip(s.legs, s._amounts, s._accounts, strict=True):
-                    copy.write_row(
-                        (
-                            i,
-                            info.id,
-                            amount,
-                            leg.currency,
-                            s.effective_date,
-                            leg.fund_id,
-                            leg.superior_union_id,
-                            leg.grassroots_union_id,
-                            leg.subledger,
-                        )
+            copy.write(
+                "".join(
+                    f"{i}\t{info.id}\t{amount}\t{t(leg.currency)}\t{day}\t{t(leg.fund_id)}\t"
+                    f"{t(leg.superior_union_id)}\t{t(leg.grassroots_union_id)}\t"
+                    f"{t(leg.subledger)}\n"
+                    for i, s, day in (
+                        (i, s, s.effective_date.isoformat())
+                        for i, s in zip(ids, specs, strict=True)
                     )
+                    for leg, amount, info in zip(s.legs, s._amounts, s._accounts, strict=True)
+                )
+            )
 
 
 def journal_entry_reverse(

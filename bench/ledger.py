@@ -18,6 +18,7 @@ dropped again at the end.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -34,6 +35,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Production settings: DEBUG off (no query log in memory), so the service is timed as it runs.
 os.environ["DEBUG"] = "0"
 os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "x" * 40)
+# A throwaway key to sign the chain heads the seal leaves (accounting/signing.py).
+os.environ.setdefault("LEDGER_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trovon_bench")
 
 import psycopg  # noqa: E402
