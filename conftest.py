@@ -120,6 +120,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 connection_created.connect(_set_app_role, dispatch_uid="trovon.test_app_role")
                 connection.close()
     yield
+    if connection.vendor == "postgresql" and as_app_role():
+        # The login role drops the test database.
+        from django.db.backends.signals import connection_created
+
+        connection_created.disconnect(dispatch_uid="trovon.test_app_role")
+        with django_db_blocker.unblock():
+            connection.close()
 
 
 def as_app_role() -> bool:
