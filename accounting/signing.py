@@ -230,4 +230,4 @@ def _mac_key_of(key: str, secret: str) -> bytes:
 def request_mac(payload: object) -> str:
     """HMAC-SHA-256 of the canonical JSON of `payload` under the request MAC key."""
     body = json.dumps(payload, separators=(",", ":")).encode()
-    return hmac.new(_mac_key(), body, "sha256").hexdigest()
+    return hmac.digest(_mac_key(), body, "sha256").hex()
