@@ -8,7 +8,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
         fonts-dejavu-core postgresql-client gnupg \
     && rm -rf /var/lib/apt/lists/*
 # An unprivileged user owning exactly what the app writes: the media files (stored reports),
-# the backups, the metrics of the gunicorn workers.
+# the backups, the ledger's last signed head, the metrics of the gunicorn workers.
 RUN groupadd --system --gid 10001 trovon \
     && useradd --system --uid 10001 --gid trovon --home-dir /app --shell /usr/sbin/nologin trovon
 WORKDIR /app
@@ -20,7 +20,7 @@ COPY . .
 # Static files with hashed, compressed names (WhiteNoise serves them); no secret is needed for it.
 RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 # Named volumes mounted here start with this ownership, so the app user can write them.
-RUN mkdir -p /data/media /data/backups /tmp/prometheus \
+RUN mkdir -p /data/media /data/backups /data/heads /tmp/prometheus \
     && chown -R trovon:trovon /data /tmp/prometheus
 USER trovon
 EXPOSE 8000

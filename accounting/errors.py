@@ -177,6 +177,12 @@ class PeriodClosed(LedgerError):
     code = "period_closed"
 
 
+class ValueDateRefused(LedgerError):
+    """A date after today in Hà Nội, or before what the posting or decision follows."""
+
+    code = "value_date"
+
+
 class ReversalRefused(LedgerError):
     code = "reversal_refused"
 

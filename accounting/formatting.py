@@ -23,6 +23,7 @@ Only integers are read: a float or a Decimal with a fraction of a đồng is ref
 because a voucher amount is always whole đồng.
 """
 
+import unicodedata
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -168,6 +169,29 @@ def amount_in_words(n: int, *, unit: str = "đồng") -> str:
         words.append(unit)
     text = " ".join(words)
     return text[0].upper() + text[1:]
+
+
+# Letters that decomposition does not reduce to ASCII.
+_PLAIN_LETTERS = str.maketrans({"đ": "d", "Đ": "D", "₫": "VND"})
+# An SMS part: 160 characters of the GSM alphabet, or 70 of Unicode (concatenated: 153 and 67).
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+def without_diacritics(text: str) -> str:
+    """Vietnamese text without its marks, as SMS are often sent: 'Nguyễn Đức' -> 'Nguyen Duc'."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_PLAIN_LETTERS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def sms_parts(text: str) -> int:
+    """How many SMS parts `text` takes: GSM-7 (160, then 153 a part) or Unicode (70, then 67)."""
+    gsm = all(ch in _GSM_BASIC for ch in text)
+    single, multi = (160, 153) if gsm else (70, 67)
+    n = len(text)
+    return 1 if n <= single else -(-n // multi)
 
 
 # Text that a spreadsheet would read as a formula (OWASP "CSV injection"): a cell starting with

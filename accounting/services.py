@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from accounting.chart import load_chart, read_chart_rows
+from accounting.dates import value_date_check
 from accounting.errors import (
     AccountNotPostable,
     ChainTampered,
@@ -197,6 +198,7 @@ def _validate(spec: EntrySpec, *, closed_through: date | None) -> EntrySpec:
             f"Ngày hạch toán phải là một ngày (date), nhận được {spec.effective_date!r}.",
             field="effective_date",
         )
+    value_date_check(spec.effective_date, field="effective_date", label=_("Ngày hạch toán"))
     if not isinstance(spec.memo, str) or not spec.memo.strip():
         raise LedgerError(_("Bút toán phải có diễn giải."), field="memo")
     for name, value, limit in (
@@ -305,27 +307,42 @@ def _request_payload(
     }
 
 
-def _request_hash(spec: EntrySpec) -> str:
+def request_hash_for(
+    *, day: date, memo: str, document_type: str, document_id, reversal_of_id=None, legs
+) -> str:
+    """The request MAC of an entry written without the services (benchmarks, imports that
+    COPY rows): what the services would store, so the sealer accepts the rows."""
     return request_mac(
         _request_payload(
-            day=spec.effective_date,
-            memo=spec.memo,
-            document_type=spec.document_type,
-            document_id=spec.document_id,
-            reversal_of_id=spec.reversal_of_id,
-            legs=[
-                (
-                    leg.account,
-                    a,
-                    leg.currency,
-                    leg.fund_id,
-                    leg.superior_union_id,
-                    leg.grassroots_union_id,
-                    leg.subledger,
-                )
-                for leg, a in zip(spec.legs, spec._amounts, strict=True)
-            ],
+            day=day,
+            memo=memo,
+            document_type=document_type,
+            document_id=document_id,
+            reversal_of_id=reversal_of_id,
+            legs=legs,
         )
+    )
+
+
+def _request_hash(spec: EntrySpec) -> str:
+    return request_hash_for(
+        day=spec.effective_date,
+        memo=spec.memo,
+        document_type=spec.document_type,
+        document_id=spec.document_id,
+        reversal_of_id=spec.reversal_of_id,
+        legs=[
+            (
+                leg.account,
+                a,
+                leg.currency,
+                leg.fund_id,
+                leg.superior_union_id,
+                leg.grassroots_union_id,
+                leg.subledger,
+            )
+            for leg, a in zip(spec.legs, spec._amounts, strict=True)
+        ],
     )
 
 
@@ -425,6 +442,8 @@ def journal_entry_post(
     """
     if reversal_of is not None and reversal_of.reversal_of_id is not None:
         raise _reversal_of_reversal(reversal_of.pk, "reversal_of")
+    if reversal_of is not None:
+        _reversal_date_check(effective_date, reversal_of.effective_date, reversal_of.pk)
     spec = EntrySpec(
         effective_date=effective_date,
         legs=list(legs),
@@ -658,7 +677,11 @@ def _check_bulk_reversals(specs: list[EntrySpec]) -> None:
         return
     if len(set(targets)) != len(targets):
         raise ReversalRefused(_("Lô bút toán đảo cùng một bút toán hai lần."), field="entries")
-    found = dict(JournalEntry.objects.filter(pk__in=targets).values_list("pk", "reversal_of_id"))
+    found, entry_days = {}, {}
+    for pk, reversal_of_id, day in JournalEntry.objects.filter(pk__in=targets).values_list(
+        "pk", "reversal_of_id", "effective_date"
+    ):
+        found[pk], entry_days[pk] = reversal_of_id, day
     reversed_by = dict(
         JournalEntry.objects.filter(reversal_of_id__in=targets).values_list(
             "reversal_of_id", "idempotency_key"
@@ -678,6 +701,19 @@ def _check_bulk_reversals(specs: list[EntrySpec]) -> None:
             raise _reversal_of_reversal(t, "entries")
         if t in reversed_by and reversed_by[t] != s.idempotency_key:
             raise _already_reversed(t, "entries")
+        _reversal_date_check(s.effective_date, entry_days[t], t, field="entries")
+
+
+def _reversal_date_check(day, entry_day: date, entry_id: int, field: str = "effective_date"):
+    """A reversal is not dated before the entry it reverses."""
+    value_date_check(
+        day,
+        field=field,
+        label=_("Ngày đảo bút toán"),
+        not_before=entry_day,
+        not_before_what=_("hạch toán bút toán #%(entry)s") % {"entry": entry_id},
+        error=ReversalRefused,
+    )
 
 
 def _reversal_of_reversal(entry_id: int, field: str) -> ReversalRefused:

@@ -3,7 +3,9 @@ schema of every operation."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +13,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from accounting.errors import ApplicationError, IdempotencyConflict
+from apicommon.parsers import too_large
 from fund.errors import PermissionRefused
 
 ERROR_SCHEMA = {
@@ -107,6 +110,8 @@ def api_exception_handler(exc, context):
     """Every refusal as JSON with a code, the field to blame and a Vietnamese message."""
     if isinstance(exc, ApplicationError):
         return Response(exc.as_dict(), status=refusal_status(exc))
+    if isinstance(exc, RequestDataTooBig):  # Django's refusal of a body over the limit
+        exc = too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     if isinstance(exc, Http404 | exceptions.NotFound):
         return Response(_body("not_found", _("Không tìm thấy.")), status=404)
     if isinstance(exc, DjangoPermissionDenied):
@@ -145,6 +150,7 @@ ERROR_STATUSES = {
     "405": "Phương thức không được hỗ trợ.",
     "406": "Định dạng trả về không được hỗ trợ.",
     "409": "Khóa chống trùng đã dùng cho một yêu cầu khác.",
+    "413": "Yêu cầu quá lớn (giới hạn trong `message`).",
     "415": "Kiểu nội dung không được hỗ trợ.",
     "429": "Gửi quá nhiều yêu cầu.",
 }
@@ -163,3 +169,21 @@ def add_error_responses(result, generator, request, public):
                     {"description": description, "content": {"application/json": {"schema": ref}}},
                 )
     return result
+
+
+def api_error_page(request, status: int, exception=None):
+    """The API's JSON error for a failure Django answers outside DRF (Django's handler400 and
+    handler500, ``config.error_views``): None for a path outside ``/api/``, which gets the page.
+    A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` read outside the API's parsers is a 413."""
+    from django.http import JsonResponse
+
+    if not request.path_info.startswith("/api/"):
+        return None
+    if isinstance(exception, RequestDataTooBig):
+        body = _body("too_large", too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE).detail)
+        status = 413
+    elif status >= 500:
+        body = _body("server_error", _("Có lỗi trong hệ thống; không có gì bị ghi dở."))
+    else:
+        body = _body("bad_request", _("Yêu cầu không hợp lệ."))
+    return JsonResponse(body, status=status)

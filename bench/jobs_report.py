@@ -38,6 +38,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ["DEBUG"] = "0"  # no query log in memory
 os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "x" * 40)
+# Sealing signs heads (docs/ledger.md §12): a key of the run's own; no high-water file, since the
+# benchmark database is dropped or reused between runs.
+if not os.environ.get("LEDGER_SIGNING_KEY") and not os.environ.get("LEDGER_SIGNING_KEY_FILE"):
+    from accounting.signing import signing_key_generate
+
+    os.environ["LEDGER_SIGNING_KEY"] = signing_key_generate()
+os.environ.setdefault("LEDGER_HEAD_DIR", "")
 os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trovon_bench_report"
 )

@@ -22,7 +22,6 @@ dropped again at the end.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import random
@@ -30,6 +29,7 @@ import statistics
 import sys
 import time
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +38,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Production settings: DEBUG off (no query log in memory), so the service is timed as it runs.
 os.environ["DEBUG"] = "0"
 os.environ.setdefault("SECRET_KEY", "benchmark-only-" + "x" * 40)
-# A throwaway key to sign the chain heads the seal leaves (accounting/signing.py).
-os.environ.setdefault("LEDGER_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
+# Sealing signs heads (docs/ledger.md §12): a key of the run's own; no high-water file, since the
+# benchmark database is dropped or reused between runs.
+if not os.environ.get("LEDGER_SIGNING_KEY") and not os.environ.get("LEDGER_SIGNING_KEY_FILE"):
+    from accounting.signing import signing_key_generate
+
+    os.environ["LEDGER_SIGNING_KEY"] = signing_key_generate()
+os.environ.setdefault("LEDGER_HEAD_DIR", "")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trovon_bench")
 
 import psycopg  # noqa: E402
@@ -96,49 +101,41 @@ def main() -> dict:  # noqa: C901, PLR0915 - a script, read top to bottom
 
     call_command("migrate", verbosity=0)
 
-    from djmoney.money import Money
-
-    from accounting.models import Account, JournalEntry, Posting
+    from accounting.models import Account
     from accounting.selectors import account_balance, checkpoints_verify, trial_balance
     from accounting.services import (
         EntrySpec,
         credit,
         debit,
-        entry_request_hash,
         journal_entries_post_bulk,
         journal_entry_post,
         ledger_seal,
         period_close,
+        request_hash_for,
     )
+
+    def mac(day, memo, document_type, document_id, legs) -> str:
+        """The request MAC the services would store: raw rows must carry it, or the sealer
+        refuses them as written outside the services (docs/ledger.md §12)."""
+        return request_hash_for(
+            day=day,
+            memo=memo,
+            document_type=document_type,
+            document_id=document_id,
+            legs=[(code, Decimal(a), "VND", *dims) for code, a, *dims in legs],
+        )
 
     ids = dict(Account.objects.values_list("code", "id"))
     today = date.today()
     day = today
     figures: dict = {"postgres": connection.pg_version, "n_single": N_SINGLE, "n_bulk": N_BULK}
     raw = psycopg.connect(**info)
-    codes = {v: k for k, v in ids.items()}
 
-    def mac(key: str, amount: int, memo: str, dr: str, cr: str, doc_type="", doc_id="") -> str:
-        """The request MAC the services would give these rows (computed before any timing):
-        the seal refuses rows without it, as written outside the services."""
-        entry = JournalEntry(
-            effective_date=day, memo=memo, document_type=doc_type, document_id=str(doc_id)
+    def raw_mac(amount: int) -> str:
+        no_dims = (None, None, None, "")
+        return mac(
+            day, "Góp vốn", "", "", [("1121", amount, *no_dims), ("4111", -amount, *no_dims)]
         )
-        legs = [
-            Posting(pk=1, account_id=ids[dr], amount=Money(amount, "VND"), effective_date=day),
-            Posting(pk=2, account_id=ids[cr], amount=Money(-amount, "VND"), effective_date=day),
-        ]
-        return entry_request_hash(entry, legs, codes)
-
-    macs = {}
-    for side, base in (("warm-r", 1_000), ("warm-o", 1_000)):
-        for i in range(200):
-            macs[f"{side}-{i}"] = mac(f"{side}-{i}", base + i, "Góp vốn", "1121", "4111")
-    for rnd in range(2):
-        for side in ("raw", "raw1", "bare"):
-            for i in range(N_SINGLE // 2):
-                k = f"a-{side}-{rnd}-{i}"
-                macs[k] = mac(k, 10_000 + i, "Góp vốn", "1121", "4111")
 
     def raw_one(key: str, amount: int, bare: bool = False) -> None:
         with raw.cursor() as cur:
@@ -148,7 +145,7 @@ def main() -> dict:  # noqa: C901, PLR0915 - a script, read top to bottom
                 "INSERT INTO accounting_journalentry (effective_date, recorded_at, memo, "
                 "document_type, document_id, idempotency_key, request_hash) "
                 "VALUES (%s, now(), %s, '', '', %s, %s) RETURNING id",
-                [day, "Góp vốn", key, macs[key]],
+                [day, "Góp vốn", key, raw_mac(amount)],
             )
             entry_id = cur.fetchone()[0]
             cur.execute(
@@ -167,7 +164,7 @@ def main() -> dict:  # noqa: C901, PLR0915 - a script, read top to bottom
             "INSERT INTO accounting_journalentry (effective_date, recorded_at, memo, "
             "document_type, document_id, idempotency_key, request_hash) "
             f"VALUES ('{day}', now(), 'Góp vốn', '', '', '{key}', "
-            f"'{macs[key]}'); "
+            f"'{raw_mac(amount)}'); "
             "INSERT INTO accounting_posting (entry_id, account_id, amount, amount_currency, "
             "effective_date, subledger) VALUES "
             f"(currval('accounting_journalentry_id_seq'), {ids['1121']}, {amount}, 'VND', "
@@ -238,9 +235,10 @@ def main() -> dict:  # noqa: C901, PLR0915 - a script, read top to bottom
         return time.perf_counter() - t
 
     def bulk_raw(prefix: str, bare: bool = False) -> float:
-        hashes = [  # outside the timing: the services' MACs, so that the seal takes these rows
-            mac(f"{prefix}-{n}", amount, "Dự thu lãi", "13881", "5151", "loan", n)
-            for n, amount in inputs
+        no_dims = (None, None, None, "")
+        macs = [  # computed before the clock starts: the baseline is the bare COPY
+            mac(day, "Dự thu lãi", "loan", n, [("13881", a, *no_dims), ("5151", -a, *no_dims)])
+            for n, a in inputs
         ]
         t = time.perf_counter()
         with raw.cursor() as cur:
@@ -257,7 +255,7 @@ def main() -> dict:  # noqa: C901, PLR0915 - a script, read top to bottom
                 "document_type, document_id, idempotency_key, request_hash) FROM STDIN"
             ) as copy:
                 now = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime())
-                for i, (n, _), h in zip(entry_ids, inputs, hashes, strict=True):
+                for i, (n, _), h in zip(entry_ids, inputs, macs, strict=True):
                     copy.write_row((i, day, now, "Dự thu lãi", "loan", n, f"{prefix}-{n}", h))
             with cur.copy(
                 "COPY accounting_posting (entry_id, account_id, amount, amount_currency, "
@@ -339,28 +337,31 @@ def main() -> dict:  # noqa: C901, PLR0915 - a script, read top to bottom
         cur.execute("SET session_replication_role = replica")
         pg = cur.cursor
         now = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime())
+        rows = []  # (entry id, date, debit, credit, amount, dimensions), drawn in a fixed order
+        for i, d, kind in zip(entry_ids, dates, rng.choices(kinds, weights, k=to_add), strict=True):
+            amount = rng.randrange(1, 500) * 10_000
+            su = rng.randrange(1, 46)
+            gu = su * 1000 + rng.randrange(1, 209)
+            rows.append(
+                (i, d, kind[0], kind[1], amount, (1, su, gu, f"loan:{rng.randrange(1, 200_000)}"))
+            )
         with pg.copy(
             "COPY accounting_journalentry (id, effective_date, recorded_at, memo, document_type, "
             "document_id, idempotency_key, request_hash) FROM STDIN"
         ) as copy:
-            for i, d in zip(entry_ids, dates, strict=True):
-                copy.write(f"{i}\t{d}\t{now}\tBút toán mẫu\tloan\t{i}\tgen-{i}\t\n")
+            for i, d, dr, cr, amount, dims in rows:
+                h = mac(d, "Bút toán mẫu", "loan", i, [(dr, amount, *dims), (cr, -amount, *dims)])
+                copy.write(f"{i}\t{d}\t{now}\tBút toán mẫu\tloan\t{i}\tgen-{i}\t{h}\n")
         with pg.copy(
             "COPY accounting_posting (entry_id, account_id, amount, amount_currency, "
             "effective_date, fund_id, superior_union_id, grassroots_union_id, subledger) "
             "FROM STDIN"
         ) as copy:
             buf = []
-            for i, d, kind in zip(
-                entry_ids, dates, rng.choices(kinds, weights, k=to_add), strict=True
-            ):
-                amount = rng.randrange(1, 500) * 10_000
-                su = rng.randrange(1, 46)
-                gu = su * 1000 + rng.randrange(1, 209)
-                loan = f"loan:{rng.randrange(1, 200_000)}"
+            for i, d, dr, cr, amount, (fund, su, gu, loan) in rows:
                 buf.append(
-                    f"{i}\t{ids[kind[0]]}\t{amount}\tVND\t{d}\t1\t{su}\t{gu}\t{loan}\n"
-                    f"{i}\t{ids[kind[1]]}\t{-amount}\tVND\t{d}\t1\t{su}\t{gu}\t{loan}\n"
+                    f"{i}\t{ids[dr]}\t{amount}\tVND\t{d}\t{fund}\t{su}\t{gu}\t{loan}\n"
+                    f"{i}\t{ids[cr]}\t{-amount}\tVND\t{d}\t{fund}\t{su}\t{gu}\t{loan}\n"
                 )
                 if len(buf) >= 5000:
                     copy.write("".join(buf))

@@ -42,6 +42,8 @@ from psycopg.conninfo import conninfo_to_dict  # noqa: E402
 
 N_LOANS = int(os.environ.get("BENCH_LOANS", 600))
 THREADS = 4
+# Applications are decided long before the loans the bench disburses (the earliest in 2025).
+DECIDED_ON = date(2025, 1, 1)
 SCHEDULE_SECONDS = float(os.environ.get("BENCH_SCHEDULE_SECONDS", 1.0))
 
 
@@ -228,9 +230,13 @@ def through_the_chain(borrowers, product, people, makers) -> list:
             decision="approve",
             idempotency_key=f"r-{app.pk}",
             actor=people["reviewer"],
+            decided_on=DECIDED_ON,
         )
         app = application_approve(
-            application=app, idempotency_key=f"a-{app.pk}", actor=people["approver"]
+            application=app,
+            idempotency_key=f"a-{app.pk}",
+            actor=people["approver"],
+            decided_on=DECIDED_ON,
         )
         apps.append(app)
     return apps

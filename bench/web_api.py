@@ -119,7 +119,7 @@ def main() -> None:
 
     try:
         call_command("migrate", verbosity=0)
-        from rest_framework.authtoken.models import Token
+        from knox.models import AuthToken
 
         from loans.models import Borrower, Loan, Repayment
         from loans.origination.member_import import members_import
@@ -131,7 +131,7 @@ def main() -> None:
         done, errors = loans_bench.disburse_all(apps, people["approver"])
         log(f"loans disbursed: {done} ({errors} errors)")
         loan_ids = list(Loan.objects.filter(fund=fund).order_by("pk").values_list("pk", flat=True))
-        token = Token.objects.create(user=people["approver"]).key
+        token = AuthToken.objects.create(people["approver"])[1]
 
         post_repayments(token, loan_ids, 20, prefix="warm")  # connections, caches, imports
         t, cpu = time.perf_counter(), time.process_time()

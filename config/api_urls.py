@@ -19,6 +19,7 @@ from apicommon.views import NotFoundApi
 from fund.access import PUBLIC
 from fund.api import views as fund_api
 from loans.api import actions as loan_actions
+from loans.api import remittances as remittances_api
 from loans.api import views as loans_api
 
 
@@ -81,6 +82,8 @@ urlpatterns = [
     path("docs/", SwaggerApi.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", RedocApi.as_view(url_name="api:schema"), name="redoc"),
     op("auth/token/", fund_api.TokenObtainApi, name="token"),
+    op("auth/logout/", fund_api.TokenRevokeApi, name="token_revoke"),
+    op("auth/logout-all/", fund_api.TokenRevokeAllApi, name="token_revoke_all"),
     op("me/", fund_api.MeApi),
     # Unions, their file import and export, the audit log
     op("superior-unions/", fund_api.SuperiorUnionListApi),
@@ -141,6 +144,10 @@ urlpatterns = [
     op("repayment-batches/", loans_api.RepaymentBatchListApi),
     op("repayment-batches/create/", loans_api.RepaymentBatchCreateApi),
     op("repayment-batches/<id:pk>/", loans_api.RepaymentBatchDetailApi),
+    op("repayment-batches/not-received/", remittances_api.RemittanceNotReceivedApi),
+    op("bank-statements/import/", remittances_api.BankStatementImportApi),
+    op("bank-statement-lines/", remittances_api.BankLineListApi),
+    op("bank-statement-lines/<id:pk>/confirm/", remittances_api.BankLineConfirmApi),
     # Capital, plans, attainment
     op("capital/", fund_api.CapitalSummaryApi),
     op("capital/sources/", fund_api.CapitalSourceListApi),

@@ -11,6 +11,8 @@ page with the reason, or the API's JSON error.
 
 from __future__ import annotations
 
+from base64 import b32encode
+
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -20,11 +22,20 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.navigation import start_page_for
 from fund.access import ALL_ROLES, PUBLIC, access
 from fund.signin import locked_message, lockout_minutes
+from fund.two_factor import (
+    second_factor_match,
+    totp_device_confirm,
+    totp_device_new,
+    two_factor_enabled,
+)
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -115,3 +126,72 @@ def home(request):
     if officer is None and request.user.is_staff:
         return redirect("admin:index")  # a technical administrator without a role in the fund
     return redirect(start_page_for(getattr(officer, "role", None)))
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse_lazy("home")
+
+
+@access(ALL_ROLES)
+def two_factor_verify_view(request):
+    """The second step of the sign-in: a code from the authenticator app, or a recovery code.
+    Wrong codes count as failed sign-ins (django-axes), like wrong passwords."""
+    if request.user.is_verified():
+        return redirect(_next_url(request))
+    error = ""
+    if request.method == "POST":
+        if not signin_allowed(request, request.user.get_username()):
+            request.axes_locked_out = True
+            return redirect("login")
+        device = second_factor_match(request.user, request.POST.get("code", ""))
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next_url(request))
+        signin_failed(request, request.user.get_username())
+        error = _("Mã không đúng hoặc đã hết hạn.")
+    return render(
+        request,
+        "registration/two_factor_verify.html",
+        {"error": error, "next": _next_url(request)},
+    )
+
+
+@access(ALL_ROLES)
+def two_factor_setup_view(request):
+    """Set up an authenticator: the key (and its otpauth:// link) to add to the app, then a
+    first code to confirm; the recovery codes are shown once."""
+    if two_factor_enabled(request.user) and not request.user.is_verified():
+        return redirect("two_factor_verify")
+    error = ""
+    device = None
+    device_id = request.session.get("trovon_totp_setup")
+    if device_id:
+        device = TOTPDevice.objects.filter(pk=device_id, user=request.user, confirmed=False).first()
+    if request.method == "POST" and device is not None:
+        codes = totp_device_confirm(device, request.POST.get("code", ""))
+        if codes is not None:
+            otp_login(request, device)
+            del request.session["trovon_totp_setup"]
+            return render(
+                request,
+                "registration/two_factor_codes.html",
+                {"codes": codes, "next": _next_url(request)},
+            )
+        error = _("Mã không đúng; hãy kiểm tra giờ của điện thoại và thử lại.")
+    if device is None:
+        device = totp_device_new(request.user)
+        request.session["trovon_totp_setup"] = device.pk
+    key = b32encode(device.bin_key).decode()
+    return render(
+        request,
+        "registration/two_factor_setup.html",
+        {
+            "key": " ".join(key[i : i + 4] for i in range(0, len(key), 4)),
+            "uri": device.config_url,
+            "error": error,
+            "next": _next_url(request),
+        },
+    )

@@ -14,6 +14,8 @@ from django.http import HttpResponse
 from django.template import loader
 from django.utils.translation import gettext as _
 
+from apicommon.errors import api_error_page
+
 log = logging.getLogger(__name__)
 
 
@@ -55,6 +57,8 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    if (api := api_error_page(request, 500)) is not None:
+        return api
     return _page(
         request,
         500,
@@ -64,6 +68,8 @@ def server_error(request):
 
 
 def bad_request(request, exception=None):
+    if (api := api_error_page(request, 400, exception)) is not None:
+        return api  # under /api/: the API's JSON shape (413 for a body over the limit)
     return _page(
         request,
         400,

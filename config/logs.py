@@ -140,15 +140,22 @@ def _on_task_start(sender=None, task_id=None, task=None, **kwargs):
         "fund": str(incoming.get("fund", "")),
     }
     _task_tokens[task_id] = (_context.set(ctx), _request.set(None))
-    logging.getLogger("trovon.task").info(
-        "task %s started", getattr(sender, "name", sender), extra={"task_id": task_id}
-    )
+    if not _eager(task):
+        logging.getLogger("trovon.task").info(
+            "task %s started", getattr(sender, "name", sender), extra={"task_id": task_id}
+        )
 
 
-def _on_task_end(sender=None, task_id=None, state=None, **kwargs):
-    logging.getLogger("trovon.task").info(
-        "task %s %s", getattr(sender, "name", sender), state, extra={"task_id": task_id}
-    )
+def _eager(task) -> bool:
+    """Run in the caller's process (no broker): the caller's own lines say enough."""
+    return bool(getattr(getattr(task, "request", None), "is_eager", False))
+
+
+def _on_task_end(sender=None, task_id=None, state=None, task=None, **kwargs):
+    if not _eager(task):
+        logging.getLogger("trovon.task").info(
+            "task %s %s", getattr(sender, "name", sender), state, extra={"task_id": task_id}
+        )
     tokens = _task_tokens.pop(task_id, None)
     if tokens is not None:
         ctx_token, req_token = tokens

@@ -1,6 +1,23 @@
-"""Project middleware: the language rule and the Content Security Policy."""
+"""Project middleware: the language rule, the Content Security Policy, no-store caching and
+the session's idle and absolute limits."""
+
+import time
+from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
+
+from fund.two_factor import two_factor_enabled, two_factor_required
+
+
+def otp_message():
+    return _("Cần xác thực hai bước: nhập mã từ ứng dụng xác thực.")
 
 
 class IgnoreAcceptLanguageMiddleware:
@@ -39,3 +56,83 @@ class ContentSecurityPolicyMiddleware:
         if policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy
         return response
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` (Django's never-cache headers) on every page and API answer
+    that does not set its own caching: the pages and the API show members' names, debts and
+    citizen-id numbers, which no browser cache or shared proxy may keep. (Static files are
+    answered by WhiteNoise before this middleware and keep their long cache.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response:
+            add_never_cache_headers(response)
+        return response
+
+
+SESSION_STARTED = "trovon_session_started"
+SESSION_SEEN = "trovon_session_seen"
+
+
+class SessionLimitsMiddleware:
+    """A signed-in session ends after ``SESSION_IDLE_TIMEOUT`` seconds without a request, and
+    after ``SESSION_ABSOLUTE_TIMEOUT`` seconds whatever happens (the cookie's own age,
+    ``SESSION_COOKIE_AGE``, is the same absolute limit). The last activity is written at most
+    once a minute, so reading a page does not write the session each time."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            now = int(time.time())
+            started = request.session.get(SESSION_STARTED)
+            seen = request.session.get(SESSION_SEEN, started)
+            if started is None:
+                request.session[SESSION_STARTED] = request.session[SESSION_SEEN] = now
+            elif (
+                now - started > settings.SESSION_ABSOLUTE_TIMEOUT
+                or now - (seen or started) > settings.SESSION_IDLE_TIMEOUT
+            ):
+                logout(request)
+                if request.path_info.startswith("/api/"):
+                    return self.get_response(request)  # anonymous now: the API's 401/403
+                return redirect_to_login(request.get_full_path())
+            elif now - (seen or started) >= 60:
+                request.session[SESSION_SEEN] = now
+        return self.get_response(request)
+
+
+# Paths open to a signed-in user who has not passed the second factor yet.
+TWO_FACTOR_OPEN = ("/accounts/2fa/", "/accounts/logout/", "/i18n/", "/static/")
+
+
+class TwoFactorMiddleware:
+    """A signed-in user who must pass a second factor (``fund.two_factor``) and has not in this
+    session is sent to it: the code page when an authenticator is set up, the set-up page
+    otherwise; under ``/api/`` (a session) the answer is a JSON 403 ``otp_required``. (API
+    tokens are issued only after the second factor: ``fund.api.views.TokenObtainApi``.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path_info.startswith(TWO_FACTOR_OPEN)
+            and not user.is_verified()
+            and two_factor_required(user)
+        ):
+            if request.path_info.startswith("/api/"):
+                body = {"code": "otp_required", "field": None, "message": str(otp_message())}
+                return JsonResponse(body, status=403)
+            target = "two_factor_verify" if two_factor_enabled(user) else "two_factor_setup"
+            return redirect(f"{reverse(target)}?next={quote(request.get_full_path())}")
+        return self.get_response(request)

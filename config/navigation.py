@@ -44,9 +44,11 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(_("Tiền nộp chưa về"), "loans:remittances_pending", (FUND, SUPERIOR, AUDITOR)),
     NavEntry(_("Kế hoạch"), "fundweb:plans", (FUND,)),
     NavEntry(_("Nguồn vốn"), "fundweb:capital", (FUND,)),
+    NavEntry(_("Lịch làm việc"), "fundweb:calendar", (FUND,)),
     NavEntry(_("Nhật ký nhắc nợ"), "loans:reminder_log", (FUND,)),
     NavEntry(_("Đăng nhập sai"), "fundweb:signin_failures", (FUND,)),
     NavEntry(_("Báo cáo quý"), "reports:report_list", (FUND, SUPERIOR, AUDITOR)),
+    NavEntry(_("Nợ có rủi ro (PAR)"), "reports:portfolio_at_risk", (FUND, SUPERIOR, AUDITOR)),
     # Superior-union officers
     NavEntry(_("CĐCS trực thuộc"), "loans:unions", (SUPERIOR,)),
     NavEntry(_("Chờ thẩm định"), "loans:reviews", (SUPERIOR,)),

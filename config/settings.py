@@ -4,6 +4,7 @@ Production differs from development only by environment values. With nothing set
 on an embedded SQLite file and Celery runs tasks eagerly, so `make demo` needs no server.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,7 +35,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "djmoney",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens that expire and can be revoked (django-rest-knox; docs/security.md).
+    "knox",
+    # Two-factor sign-in: TOTP authenticators and recovery codes (fund.two_factor).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "drf_spectacular",
     # Swagger UI and Redoc served from our own static files, not a CDN.
     "drf_spectacular_sidecar",
@@ -44,6 +50,7 @@ INSTALLED_APPS = [
     "fund",
     "loans",
     "reports",
+    "operations",
 ]
 # The demo fund (`manage.py demo`): data and command for development and the tests, never loaded
 # in production (DEBUG off) unless asked for.
@@ -67,9 +74,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.middleware.TwoFactorMiddleware",
+    # A session's idle and absolute limits (SESSION_IDLE_TIMEOUT, SESSION_ABSOLUTE_TIMEOUT).
+    "config.middleware.SessionLimitsMiddleware",
+    # Reports, auditor pages and exports read from the replica when one is configured.
+    "config.db_router.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    # Cache-Control: no-store on every page and API answer (personal data).
+    "config.middleware.NoStoreMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its refusal (429).
     "axes.middleware.AxesMiddleware",
 ]
@@ -129,7 +144,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGIN_URL = "login"
@@ -189,6 +204,16 @@ LEDGER_HEAD_DIR = env.str("LEDGER_HEAD_DIR", default=str(BASE_DIR / "var" / "hea
 CELERY_BEAT_SCHEDULE = {
     "ledger-seal": {"task": "accounting.tasks.ledger_seal_task", "schedule": 60.0},
     "audit-seal": {"task": "fund.tasks.audit_seal_task", "schedule": 60.0},
+    # Every verification of the books, after the night's close of business (docs/ledger.md §11).
+    "integrity-check": {
+        "task": "fund.tasks.integrity_check_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # The signed chain heads to the fund officers and auditors, to keep, every Monday.
+    "chain-heads-email": {
+        "task": "fund.tasks.chain_heads_email_task",
+        "schedule": crontab(hour=7, minute=30, day_of_week=1),
+    },
     "ledger-turnover-compact": {
         "task": "accounting.tasks.ledger_turnover_compact_task",
         "schedule": 60.0,
@@ -221,12 +246,12 @@ CELERY_BEAT_SCHEDULE = {
 # view (apicommon.permissions.AccessRolePermission), errors as JSON with a code and the field.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "knox.auth.TokenAuthentication",
+        "apicommon.authentication.HeaderCsrfSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apicommon.permissions.AccessRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apicommon.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apicommon.paging.ApiPagination",
     "DEFAULT_SCHEMA_CLASS": "apicommon.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "apicommon.errors.api_exception_handler",
@@ -378,6 +403,30 @@ AXES_VERBOSE = False
 # Sign-in events are logged by fund.signin (logger "trovon.signin"); axes' own lines repeat them.
 LOGGING.setdefault("loggers", {})["axes"] = {"level": "ERROR"}
 
+# Request and upload sizes (docs/security.md, "Uploads"): a form or JSON body up to 2.5 MB, an
+# import file up to IMPORT_FILE_MAX_BYTES (the proxy's request_body limit sits just above it),
+# files past FILE_UPLOAD_MAX_MEMORY_SIZE spooled to disk, never held whole in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+IMPORT_FILE_MAX_BYTES = env.int("IMPORT_FILE_MAX_BYTES", default=5 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+IMPORT_XLSX_MAX_UNCOMPRESSED = env.int("IMPORT_XLSX_MAX_UNCOMPRESSED", default=50 * 1024 * 1024)
+
+# Sessions: signed out after SESSION_IDLE_TIMEOUT seconds without a request and after
+# SESSION_ABSOLUTE_TIMEOUT whatever happens (config.middleware.SessionLimitsMiddleware); the
+# cookie lasts no longer. API tokens (django-rest-knox) expire API_TOKEN_TTL after they are
+# issued, at most API_TOKEN_LIMIT_PER_USER at a time, and are revoked by the sign-out endpoints,
+# a password change and a deactivation (fund.signin).
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=10 * 3600)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(seconds=env.int("API_TOKEN_TTL", default=10 * 3600)),
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_USER", default=10),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
 # ---------------------------------------------------------------------------------------------
 # Operations (issue #17, docs/operations.md): static files, health, logs, metrics, Celery's
 # queues and redelivery, the read replica, backups. Kept together to ease merges.
@@ -448,3 +497,6 @@ if env.str("DATABASE_REPLICA_URL", default=""):
 BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
 BACKUP_PASSPHRASE_FILE = env.str("BACKUP_PASSPHRASE_FILE", default="")
+
+# Two-factor sign-in (fund.two_factor): the issuer shown in the authenticator app.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Quỹ Trợ vốn")

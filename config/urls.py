@@ -10,6 +10,8 @@ urlpatterns = [
     path("", auth_views.home, name="home"),
     path("accounts/login/", auth_views.login_view, name="login"),
     path("accounts/logout/", auth_views.logout_view, name="logout"),
+    path("accounts/2fa/", auth_views.two_factor_verify_view, name="two_factor_verify"),
+    path("accounts/2fa/setup/", auth_views.two_factor_setup_view, name="two_factor_setup"),
     path("accounts/password/", auth_views.password_change_view, name="password_change"),
     path(
         "accounts/password/done/",

@@ -294,8 +294,11 @@ def _officer(username, name, fund, role, perms, *, superior_union=None, grassroo
     User = get_user_model()
     first, _, last = name.rpartition(" ")
     user, created = User.objects.get_or_create(
-        username=username, defaults={"first_name": last, "last_name": first, "is_staff": True}
+        username=username, defaults={"first_name": last, "last_name": first}
     )
+    if user.is_staff and not user.is_superuser:  # officers work in the app, not the admin
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])
     if created:
         # The four demo accounts share one published password: hash it once (a hash costs
         # half a second of CPU by design), each account storing the same salted hash.

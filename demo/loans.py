@@ -38,6 +38,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db.models import F
 
+from accounting.formatting import format_vnd
 from fund.models import Fund, GrassrootsUnion, Role, SuperiorUnion
 from fund.services import officer_profile_set
 from loans.models import Installment, Loan, LoanProduct, LoanStatus
@@ -51,6 +52,13 @@ from loans.origination.cccd import cccd_build
 from loans.origination.disbursement import loan_disburse_many
 from loans.origination.member_import import members_import
 from loans.origination.products import loan_product_create
+from loans.servicing.remittances import (
+    bank_statement_import,
+    receipt_candidates,
+    remittance_expected,
+    remittance_receipt_confirm,
+    remittances_open,
+)
 from loans.servicing.repayments import repayment_batch_post, repayment_post
 from loans.servicing.visits import followup_visit_record
 
@@ -396,6 +404,7 @@ def _product(fund: Fund, actor) -> LoanProduct:
         rate_period="month",
         method="equal_principal",
         frequency="monthly",
+        day_off_rule="following",
         penalty_rate=Decimal("0.275"),
         penalty_rate_period="month",
         certificate_validity_months=36,
@@ -520,6 +529,7 @@ def applications_review(plan: LendingPlan, day: date) -> None:
             note="Đủ điều kiện, đề nghị Quỹ cho vay.",
             idempotency_key=_key(plan, "review", p.ref),
             actor=plan.actor("su", p.gu.superior_union_id),
+            decided_on=day,
         )
 
 
@@ -530,6 +540,7 @@ def applications_approve(plan: LendingPlan, day: date) -> None:
             application=p.application,
             idempotency_key=_key(plan, "approve", p.ref),
             actor=plan.actor("fund"),
+            decided_on=day,
         )
 
 
@@ -685,3 +696,58 @@ def demo_overdue_loans(*, fund: Fund, on: date) -> int:
         .distinct()
         .count()
     )
+
+
+# The bank's side: the statement of the fund's account, a business day after the remittances.
+NEVER_ARRIVES = 0.02  # remittances the bank never shows (listed as not received)
+
+
+def bank_statement_reconcile(plan: LendingPlan, day: date) -> None:
+    """The fund's accountant imports the bank's statement of the day (the unions' transfers of
+    the business days before arrive today, a few never do; the bank's interest once a month is
+    no remittance) and a fund officer confirms each receipt the system matches exactly; the
+    fuzzy ones are left on the list, as a fund officer would after a look."""
+    rows = []
+    for batch in remittances_open(fund_id=plan.fund.pk).filter(paid_on__lt=day):
+        rng = random.Random(f"{plan.year}:{batch.receipt_number}")
+        if rng.random() < NEVER_ARRIVES:
+            continue
+        expected = remittance_expected(batch)
+        if expected > 0:
+            rows.append(
+                (
+                    expected,
+                    f"FT{day:%y%m%d}{batch.pk:06d}",
+                    f"{batch.grassroots_union.code} nop tien thu no {batch.receipt_number}",
+                )
+            )
+    month_end = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    if day == business_day_on_or_before(month_end):
+        interest = Decimal(random.Random(f"{day}").randrange(200_000, 900_000))
+        rows.append((interest, f"LAI{day:%y%m}", "Lai tien gui thang"))
+    if not rows:
+        return
+    text = "Ngày giao dịch,Số tiền,Số tham chiếu,Nội dung\n" + "".join(
+        f'{day:%d/%m/%Y},"{format_vnd(a, symbol=False)}",{ref},{note}\n' for a, ref, note in rows
+    )
+    result = bank_statement_import(
+        fund=plan.fund,
+        data=text.encode(),
+        format="csv",
+        file_name=f"saoke-{day:%Y%m%d}.csv",
+        actor=plan.actor("accountant"),
+    )
+    if result.statement is None:
+        return
+    open_batches = list(remittances_open(fund_id=plan.fund.pk))
+    for line in result.statement.lines.all():
+        found = receipt_candidates(line, open_batches=open_batches)
+        if found and found[0].exact:
+            remittance_receipt_confirm(
+                line=line,
+                batch=found[0].batch,
+                idempotency_key=_key(plan, "bank", line.bank_reference),
+                actor=plan.actor("fund"),
+            )
+            open_batches.remove(found[0].batch)
+            plan.counts["remittances_confirmed"] += 1

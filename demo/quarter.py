@@ -44,6 +44,7 @@ DAILY_JOBS: list[DailyJob] = [
     loans_demo.loans_disburse,
     loans_demo.followups_record,
     loans_demo.repayments_collect,
+    loans_demo.bank_statement_reconcile,
 ]
 
 

@@ -9,6 +9,7 @@ import uuid
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponseRedirect
@@ -261,6 +262,18 @@ class OfficerProfileAdmin(ServiceAdmin):
     list_filter = ["role", "fund"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["superior_union", "grassroots_union"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """A staff officer's user and fund choices are their own fund's (no other fund's user
+        names); the site administrator (superuser) sees every user."""
+        if db_field.name in ("user", "fund") and not request.user.is_superuser:
+            officer = getattr(request.user, "officer", None)
+            fund_id = officer.fund_id if officer is not None else None
+            if db_field.name == "user":
+                kwargs["queryset"] = get_user_model().objects.filter(officer__fund_id=fund_id)
+            else:
+                kwargs["queryset"] = Fund.objects.filter(pk=fund_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         d = form.cleaned_data

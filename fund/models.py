@@ -49,6 +49,20 @@ class Fund(models.Model):
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(90)],
     )
+    # Reminder SMS without diacritics fit the GSM alphabet: 160 characters a part instead of 70
+    # (a Vietnamese text with diacritics is sent as Unicode), as Vietnamese SMS are often sent.
+    sms_without_diacritics = models.BooleanField(
+        _("gửi tin nhắn SMS không dấu"),
+        default=False,
+        help_text=_(
+            "Tin không dấu ngắn hơn một nửa về số phần tin (160 ký tự một phần, có dấu: 70)."
+        ),
+    )
+    # Two-factor sign-in (TOTP, docs/security.md): required of the fund's officers and auditors
+    # when on; union officers may turn it on for themselves.
+    two_factor_required = models.BooleanField(
+        _("bắt buộc xác thực hai bước với cán bộ quỹ và kiểm soát viên"), default=True
+    )
 
     class Meta:
         verbose_name = _("quỹ")
@@ -197,6 +211,32 @@ class OfficerProfile(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.get_role_display()})"
+
+
+# --------------------------------------------------------------------------------------------
+# Working days
+
+
+class CalendarDay(models.Model):
+    """A day the fund sets apart from the rule (Saturdays, Sundays and Vietnam's public holidays
+    are days off): a day off it adds (the Government's extended Tết break, a bridge day) or a
+    working day it adds (a Saturday worked in exchange). See ``fund.calendar``."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="calendar_days")
+    day = models.DateField(_("ngày"))
+    working = models.BooleanField(_("ngày làm việc"))
+    note = models.CharField(_("ghi chú"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("ngày trong lịch làm việc")
+        verbose_name_plural = _("lịch làm việc")
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "day"], name="calendar_day_once_per_fund")
+        ]
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day:%d/%m/%Y}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -562,6 +602,24 @@ class AuditLink(SealedLink):
         verbose_name = _("mắt xích nhật ký")
         verbose_name_plural = _("chuỗi niêm phong nhật ký thay đổi")
         ordering = ["seq"]
+
+
+class IntegrityCheck(models.Model):
+    """One run of every verification of the books (``fund.integrity``): the ledger's chain and
+    signed heads, the daily turnover, the checkpoints and the audit log's chain. The nightly
+    job writes one; auditors and fund officers see the latest, and a failure is e-mailed."""
+
+    at = models.DateTimeField(_("thời điểm kiểm tra"), default=timezone.now, db_index=True)
+    ok = models.BooleanField(_("toàn vẹn"))
+    seconds = models.FloatField(_("thời gian chạy (giây)"))
+    # [{"check": "ledger", "ok": true, "checked": 120, "problem": ""}, ...]
+    results = models.JSONField(_("kết quả từng phép kiểm tra"), default=list)
+    emailed_to = models.JSONField(_("đã báo tin cho"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("lần kiểm tra toàn vẹn sổ sách")
+        verbose_name_plural = _("các lần kiểm tra toàn vẹn sổ sách")
+        ordering = ["-at", "-id"]
 
 
 # --------------------------------------------------------------------------------------------

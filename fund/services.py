@@ -19,6 +19,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import value_date_check
 from accounting.errors import IdempotencyConflict
 from accounting.formatting import format_vnd
 from accounting.money import amount_of, to_dong
@@ -28,6 +29,7 @@ from fund.audit import audit_changes, audit_record, audit_snapshot
 from fund.errors import FundError, InsufficientCapital, PermissionRefused
 from fund.models import (
     AnnualPlan,
+    CalendarDay,
     CapitalCommitment,
     CapitalMovement,
     CapitalSource,
@@ -54,7 +56,7 @@ from fund.selectors import (
     lending_allocation_in_force,
     loans_outstanding,
 )
-from fund.validation import clean_phone, full_clean
+from fund.validation import clean_date, clean_phone, clean_text, full_clean
 
 __all__ = [
     "annual_plan_set",
@@ -329,6 +331,7 @@ def _movement(
     legs,
     actor,
 ) -> CapitalMovement:
+    value_date_check(effective_date, field="effective_date", label=_("Ngày hạch toán"))
     request = {
         "kind": kind,
         "fund_id": fund.pk,
@@ -1096,3 +1099,45 @@ def dated_history_advance(*, history, effective_date: date, what: str, error_cla
         current.valid_to = effective_date
         current.save(update_fields=["valid_to"])
     return open_next()
+
+
+# --------------------------------------------------------------------------------------------
+# Working days
+
+
+def calendar_day_set(*, fund: Fund, day: date, working: bool, note: str = "", actor=None):
+    """Make `day` a day off (`working` False) or a working day of the fund, whatever the rule
+    (weekend, public holiday) says (fund officers only; audited). Loans already disbursed keep
+    their due dates; schedules made from now on follow the calendar."""
+    actor_require_fund_officer(actor, fund_id=fund.pk)
+    day = clean_date(day, error=FundError, field="day", label=_("Ngày"))
+    note = clean_text(note, error=FundError, field="note", label=_("Ghi chú"))
+    if not isinstance(working, bool):
+        raise FundError(_("Phải chọn ngày nghỉ hay ngày làm việc."), field="working")
+    with transaction.atomic():
+        entry = CalendarDay.objects.select_for_update().filter(fund=fund, day=day).first()
+        before = None if entry is None else audit_snapshot(entry, ("working", "note"))
+        entry = entry or CalendarDay(fund=fund, day=day, working=working)
+        entry.working, entry.note = working, note
+        changes = audit_changes(before or dict.fromkeys(("working", "note")), entry)
+        if changes:
+            entry.save()
+            action = "create" if before is None else "update"
+            audit_record(actor=actor, action=action, obj=entry, changes=changes)
+    return entry
+
+
+def calendar_day_clear(*, fund: Fund, day: date, actor=None) -> None:
+    """Give `day` back to the rule (fund officers only; audited)."""
+    actor_require_fund_officer(actor, fund_id=fund.pk)
+    with transaction.atomic():
+        entry = CalendarDay.objects.select_for_update().filter(fund=fund, day=day).first()
+        if entry is None:
+            return
+        audit_record(
+            actor=actor,
+            action="delete",
+            obj=entry,
+            changes={f: [v, None] for f, v in audit_snapshot(entry, ("working", "note")).items()},
+        )
+        entry.delete()

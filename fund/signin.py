@@ -27,6 +27,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from fund.people import person_name
+
 
 @lru_cache(maxsize=8)
 def _networks(proxies: tuple[str, ...]):
@@ -124,10 +126,30 @@ def on_logged_in(sender, request=None, user=None, **kwargs):
     _log(logging.INFO, "signin", user.get_username() if user is not None else "", request)
 
 
+def tokens_revoke_on_change(sender, instance, raw=False, **kwargs):
+    """A user's API tokens (django-rest-knox) are revoked when the password changes or the
+    account is deactivated (``pre_save`` of the user model)."""
+    if raw or instance.pk is None:
+        return
+    old = sender._default_manager.filter(pk=instance.pk).values("password", "is_active").first()
+    if old is None:
+        return
+    if old["password"] != instance.password or (old["is_active"] and not instance.is_active):
+        from knox.models import AuthToken
+
+        AuthToken.objects.filter(user_id=instance.pk).delete()
+
+
 def signin_log_connect() -> None:
-    """Connect the log's receivers (``fund.apps.FundConfig.ready``)."""
+    """Connect the log's receivers and the token revocation (``fund.apps.FundConfig.ready``)."""
     from axes.signals import user_locked_out
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.signals import user_logged_in, user_login_failed
+    from django.db.models.signals import pre_save
+
+    pre_save.connect(
+        tokens_revoke_on_change, sender=get_user_model(), dispatch_uid="trovon.signin.tokens"
+    )
 
     user_login_failed.connect(on_login_failed, dispatch_uid="trovon.signin.failed")
     user_logged_in.connect(on_logged_in, dispatch_uid="trovon.signin.in")
@@ -167,7 +189,7 @@ def signin_failures_recent(fund_id: int, *, limit: int = 200) -> list[SigninEven
         SigninEvent(
             at=r.attempt_time,
             username=users[r.username].username,
-            full_name=users[r.username].get_full_name(),
+            full_name=person_name(users[r.username]),
             client_ip=r.ip_address or "",
             path=r.path_info or "",
             locked_out=r.locked_out,

@@ -15,3 +15,19 @@ def audit_seal_task() -> int:
     from fund.audit import audit_seal
 
     return audit_seal()
+
+
+@shared_task(name="fund.tasks.integrity_check_task", acks_late=True)
+def integrity_check_task() -> bool:
+    """Every verification of the books, stored; a failure e-mailed at once (beat, nightly)."""
+    from fund.integrity import integrity_check_run
+
+    return integrity_check_run().ok
+
+
+@shared_task(name="fund.tasks.chain_heads_email_task", acks_late=True)
+def chain_heads_email_task() -> int:
+    """The signed chain heads e-mailed to the fund officers and auditors (beat, weekly)."""
+    from fund.integrity import chain_heads_email
+
+    return len(chain_heads_email())

@@ -17,10 +17,12 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -166,11 +168,59 @@ def parse_date(value) -> date | None:
 # Reading
 
 
+def _too_big(rejected, message, params):
+    return rejected([RowError(1, "", translatable(message, params))])
+
+
+def _rows_limited(rows, rejected):
+    """The rows, refused past ``IMPORT_MAX_ROWS`` (a header and that many rows)."""
+    limit = settings.IMPORT_MAX_ROWS
+    out = []
+    for row in rows:
+        if len(out) > limit:
+            raise _too_big(
+                rejected,
+                _l("Tệp có quá nhiều dòng: tối đa %(limit)s dòng mỗi lần nhập."),
+                {"limit": f"{limit:,}".replace(",", ".")},
+            )
+        out.append(list(row))
+    return out
+
+
+def _xlsx_check(data: bytes, rejected) -> None:
+    """Refuse a workbook that would expand past ``IMPORT_XLSX_MAX_UNCOMPRESSED`` bytes (a zip
+    bomb) before openpyxl opens it; its XML is read through defusedxml (entities refused)."""
+    import openpyxl
+
+    if not openpyxl.DEFUSEDXML:  # installed with trovon; refuse rather than read unsafely
+        raise _too_big(rejected, _l("Không đọc được tệp XLSX một cách an toàn."), {})
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise rejected([RowError(1, "", _l("Tệp không phải bảng tính XLSX hợp lệ."))]) from None
+    limit = settings.IMPORT_XLSX_MAX_UNCOMPRESSED
+    if expanded > limit:
+        raise _too_big(
+            rejected,
+            _l("Tệp XLSX giải nén quá lớn: tối đa %(limit)s MB."),
+            {"limit": limit // (1024 * 1024)},
+        )
+
+
 def read_table(data: bytes, fmt: str, *, rejected=ImportRejected) -> list[list]:
     """Rows of a CSV (UTF-8, comma or semicolon) or XLSX file; `rejected` is raised for a bad file.
 
-    Shared by every importer (unions here, members in the loans layer).
+    Shared by every importer (unions here, members in the loans layer). Bounded: the file's
+    size is checked at the door (``apicommon.parsers``), the rows are read one at a time and
+    refused past ``IMPORT_MAX_ROWS``, a workbook is checked for its expanded size first.
     """
+    if len(data) > settings.IMPORT_FILE_MAX_BYTES:
+        raise _too_big(
+            rejected,
+            _l("Tệp quá lớn: tối đa %(limit)s MB."),
+            {"limit": settings.IMPORT_FILE_MAX_BYTES // (1024 * 1024)},
+        )
     if fmt == "csv":
         try:
             text = data.decode("utf-8-sig")
@@ -178,16 +228,24 @@ def read_table(data: bytes, fmt: str, *, rejected=ImportRejected) -> list[list]:
             raise rejected([RowError(1, "", _l("Tệp CSV phải mã hóa UTF-8."))]) from None
         sample = text[:4096]
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        try:
+            return _rows_limited(csv.reader(io.StringIO(text), delimiter=delimiter), rejected)
+        except csv.Error:
+            raise rejected([RowError(1, "", _l("Tệp CSV không đọc được."))]) from None
     if fmt == "xlsx":
         from openpyxl import load_workbook
 
+        _xlsx_check(data, rejected)
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception:  # openpyxl raises many kinds on a file that is not a workbook
             raise rejected([RowError(1, "", _l("Tệp không phải bảng tính XLSX hợp lệ."))]) from None
         try:
-            return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+            return _rows_limited(wb.worksheets[0].iter_rows(values_only=True), rejected)
+        except rejected:
+            raise
+        except Exception:  # defusedxml's refusal of an entity, a broken sheet
+            raise rejected([RowError(1, "", _l("Tệp không phải bảng tính XLSX hợp lệ."))]) from None
         finally:
             wb.close()
     raise FundError(

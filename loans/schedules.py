@@ -15,6 +15,10 @@ Conventions (the invariants the tests check):
   / 52, per-month rate × 12 / 52 (so a year of weekly interest equals a year of monthly interest).
   Interest is charged per period, not per day: February's interest equals March's. The engine
   works with the exact rational rate; `periodic_rate` shows it as a Decimal (34 digits).
+- **Days off.** A product's ``day_off_rule`` moves a due date that falls on one of the fund's
+  days off (``ScheduleTerms.days_off``) to the next working day (``following``) or the one before
+  (``preceding``), or keeps it (``keep``); the dates stay strictly increasing
+  (`move_off_days_off`). Interest is per period, so moving a date never changes an amount.
 - **Whole đồng.** Every amount is a `Decimal` with exponent 0. Each period's interest is rounded
   ROUND_HALF_UP to the đồng. Each period's principal is rounded down to the đồng and the residue
   goes to the LAST installment, so the principal column sums exactly to the loan amount and the
@@ -83,6 +87,14 @@ class RatePeriod(StrEnum):
     YEAR = "year"
 
 
+class DayOffRule(StrEnum):
+    """What a product does with a due date that falls on a day off (weekend, holiday)."""
+
+    KEEP = "keep"
+    FOLLOWING = "following"  # the next working day
+    PRECEDING = "preceding"  # the working day before
+
+
 class ScheduleError(ApplicationError):
     """Terms from which no schedule can be computed; ``field`` names the bad term."""
 
@@ -102,6 +114,10 @@ class ScheduleTerms:
     disbursed_on: date
     principal_grace: int = 0
     interest_grace: int = 0
+    # Due dates on a day off move by this rule; `days_off` holds the fund's days off from the
+    # disbursement to beyond the last due date (``fund.calendar.days_off_between``).
+    day_off_rule: DayOffRule = DayOffRule.KEEP
+    days_off: frozenset[date] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -153,6 +169,49 @@ def due_dates(*, start: date, count: int, frequency: Frequency) -> list[date]:
     if Frequency(frequency) is Frequency.WEEKLY:
         return [start + timedelta(days=7 * i) for i in range(1, count + 1)]
     return [add_months(start, i) for i in range(1, count + 1)]
+
+
+def due_dates_span_end(*, start: date, count: int, frequency: Frequency) -> date:
+    """The last day a due date of the schedule can move to: the last nominal due date plus a
+    month (longer than any run of days off), for asking the calendar once."""
+    return due_dates(start=start, count=count, frequency=frequency)[-1] + timedelta(days=31)
+
+
+def move_off_days_off(
+    dates: list[date], *, start: date, days_off: frozenset[date], rule: DayOffRule
+) -> list[date]:
+    """`dates` with each one on a day off moved to a working day by `rule`, still strictly
+    increasing and after `start`: a date moved back (``preceding``) that would reach the
+    previous due date (or the disbursement) moves forward instead, and a date moved forward
+    that would reach the previous one (a weekly schedule across a long Tết break) goes to the
+    first working day after it. With ``keep`` (or no days off) the dates are as given."""
+    rule = DayOffRule(rule)
+    if rule is DayOffRule.KEEP or not days_off:
+        return list(dates)
+
+    def forward(day: date) -> date:
+        while day in days_off:
+            day += timedelta(days=1)
+        return day
+
+    out: list[date] = []
+    previous = start
+    for due in dates:
+        moved = due
+        if due in days_off:
+            if rule is DayOffRule.PRECEDING:
+                moved = due - timedelta(days=1)
+                while moved in days_off:
+                    moved -= timedelta(days=1)
+                if moved <= previous:
+                    moved = forward(due)
+            else:
+                moved = forward(due)
+        if moved <= previous:
+            moved = forward(previous + timedelta(days=1))
+        out.append(moved)
+        previous = moved
+    return out
 
 
 # --- rates -----------------------------------------------------------------------------------
@@ -362,7 +421,12 @@ def schedule_generate(terms: ScheduleTerms) -> list[Installment]:
     if grace:
         deferred = sum(interests[:grace])
         interests = [0] * grace + [interests[grace] + deferred] + interests[grace + 1 :]
-    dates = due_dates(start=terms.disbursed_on, count=terms.installments, frequency=terms.frequency)
+    dates = move_off_days_off(
+        due_dates(start=terms.disbursed_on, count=terms.installments, frequency=terms.frequency),
+        start=terms.disbursed_on,
+        days_off=terms.days_off,
+        rule=terms.day_off_rule,
+    )
     balance = int(terms.principal)
     installments = []
     rows = zip(dates, principals, interests, strict=True)

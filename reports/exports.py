@@ -25,6 +25,7 @@ FORMATS = ("xlsx", "csv")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Thousands separated, no decimals: whole đồng (Excel shows the separator of the user's locale).
 VND_NUMBER_FORMAT = '#,##0 "₫";-#,##0 "₫"'
+PERCENT_NUMBER_FORMAT = "0.00%"
 DATE_NUMBER_FORMAT = "dd/mm/yyyy"
 DATETIME_NUMBER_FORMAT = "dd/mm/yyyy hh:mm:ss"
 
@@ -41,6 +42,11 @@ def export_filename(stem: str, *parts) -> str:
     text = "_".join(pieces).replace("đ", "d").replace("Đ", "D")
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "bang"
+
+
+class Share(Decimal):
+    """A share as a fraction (0.2516 for 25,16 %): an XLSX cell with a percent format, so that
+    a formula on it is right; a CSV cell with the fraction."""
 
 
 def _plain(value):
@@ -63,6 +69,8 @@ def table_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
             v = _plain(v)
             if v is None:
                 v = ""
+            elif isinstance(v, Share):
+                v = format(Decimal(v).quantize(Decimal("0.000001")), "f")
             elif isinstance(v, Decimal):
                 v = format(v.quantize(Decimal(1)) if v == v.to_integral_value() else v, "f")
             elif isinstance(v, datetime):
@@ -75,7 +83,12 @@ def table_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 
 
 def table_xlsx(
-    headers: Sequence[str], rows: Iterable[Sequence], *, title: str = "", sheet: str = "Bảng"
+    headers: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    title: str = "",
+    sheet: str = "Bảng",
+    note: str = "",
 ) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -84,10 +97,10 @@ def table_xlsx(
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", "-", sheet)[:31] or "Bảng")
     bold = Font(bold=True)
-    if title:
+    if title or note:
         cell = WriteOnlyCell(ws, value=_plain(title))
         cell.font = bold
-        ws.append([cell])
+        ws.append([cell, _plain(note)] if note else [cell])
     head = []
     for h in headers:
         cell = WriteOnlyCell(ws, value=_plain(h))
@@ -102,7 +115,10 @@ def table_xlsx(
                 cells.append(v)
                 continue
             cell = WriteOnlyCell(ws, value=v)
-            if isinstance(v, Decimal):  # an amount in đồng; plain ints (ids, counts) stay plain
+            if isinstance(v, Share):
+                cell.value = Decimal(v)
+                cell.number_format = PERCENT_NUMBER_FORMAT
+            elif isinstance(v, Decimal):  # an amount in đồng; plain ints (ids, counts) stay plain
                 cell.value = int(v) if v == v.to_integral_value() else v
                 cell.number_format = VND_NUMBER_FORMAT
             elif isinstance(v, datetime):
@@ -123,16 +139,28 @@ def table_response(
     headers: Sequence[str],
     rows: Iterable[Sequence],
     title: str = "",
+    chain_head: str = "",
 ) -> HttpResponse:
     """The table as an attachment: ``<filename>.xlsx`` or ``<filename>.csv``.
+
+    `chain_head`: the ledger's signed head, printed beside the title of a ledger statement's XLSX
+    (the title row's second cell) so that the export says which sealed ledger it was read from;
+    the CSV stays a bare table for machines.
 
     Amounts in `rows` must be ``Decimal`` (whole đồng), counts and ids ``int``, dates ``date``; text
     goes as is. `title` is a first line of the XLSX sheet (the report's name and period).
     """
     headers = [str(h) for h in headers]  # lazily translated headers, in the page's language
     title = str(title)
+
     if format == "xlsx":
-        data = table_xlsx(headers, rows, title=title, sheet=title[:31] if title else _("Bảng"))
+        data = table_xlsx(
+            headers,
+            rows,
+            title=title,
+            sheet=title[:31] if title else _("Bảng"),
+            note=chain_head,
+        )
         content_type = XLSX_CONTENT_TYPE
     elif format == "csv":
         data = table_csv(headers, rows)

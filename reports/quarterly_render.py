@@ -25,7 +25,9 @@ from reports.quarterly import MONEY_INDICATORS, QuarterlyFigures
 
 VND_FORMAT = '#,##0 "₫"'
 COUNT_FORMAT = "#,##0"
-PERCENT_FORMAT = '0.00"%"'
+# Ratios are stored as fractions (0.2516) with a percent format (shows 25,16%), so a formula on
+# them is right; the report's figures are percentages (25.16), divided by 100 when written.
+PERCENT_FORMAT = "0.00%"
 
 
 def _n(value, money: bool = False) -> str:
@@ -36,6 +38,14 @@ def chain_state_text(seq: int, head_hash: str) -> str:
     if not seq:
         return "sổ cái chưa niêm phong"
     return f"chuỗi niêm phong #{seq} · {head_hash[:12]}…"
+
+
+def chain_head_text(head) -> str:
+    """The signed head in full (link number, hash, key id, signature), for auditors to keep:
+    the ``trovon-head`` line that ``verify_ledger --published`` and the chain page read back."""
+    if head is None:
+        return "Sổ cái chưa có đầu chuỗi đã ký."
+    return f"Đầu chuỗi niêm phong đã ký (lưu để đối chiếu): {head.line()}"
 
 
 def report_title(f: QuarterlyFigures) -> str:
@@ -238,7 +248,9 @@ def _plain_table(header, body, widths, numeric) -> Table:
     return t
 
 
-def render_pdf(target, f: QuarterlyFigures, *, generated_at: datetime, chain_state: str) -> None:
+def render_pdf(
+    target, f: QuarterlyFigures, *, generated_at: datetime, chain_state: str, chain_head: str = ""
+) -> None:
     """Write the report's PDF to `target` (a path or a binary file)."""
     st = styles()
     width = 267 * mm  # A4 landscape less the margins
@@ -343,6 +355,9 @@ def render_pdf(target, f: QuarterlyFigures, *, generated_at: datetime, chain_sta
                 height=85 * mm,
             )
         )
+    if chain_head:
+        story.append(spacer(4))
+        story.append(para(chain_head, st["small"]))
     info = PageInfo(organisation=f.fund_name, generated_at=generated_at, chain_state=chain_state)
     build_pdf(target, story, info=info, title=report_title(f), landscape_pages=True)
 
@@ -358,7 +373,9 @@ def _sheet_name(title: str) -> str:
     return name[:31].strip()
 
 
-def render_xlsx(target, f: QuarterlyFigures, *, generated_at: datetime, chain_state: str) -> None:
+def render_xlsx(
+    target, f: QuarterlyFigures, *, generated_at: datetime, chain_state: str, chain_head: str = ""
+) -> None:
     """Write the XLSX to `target` (a path or a binary file): numbers stay numbers."""
     wb = Workbook()
     first = True
@@ -375,7 +392,8 @@ def render_xlsx(target, f: QuarterlyFigures, *, generated_at: datetime, chain_st
                 f"{f.unit_name} · {f.label} ({format_date_vi(f.start)}–{format_date_vi(f.end)}) · "
                 f"lập lúc {generated_at:%H:%M %d/%m/%Y} · {chain_state}"
             )
-            r0 = 4
+            ws["A3"] = spreadsheet_text(chain_head)
+            r0 = 5
             first = False
         ws.cell(row=r0, column=1, value=spreadsheet_text(title)).font = bold
         for c, h in enumerate(header, start=1):
@@ -395,8 +413,8 @@ def render_xlsx(target, f: QuarterlyFigures, *, generated_at: datetime, chain_st
                 elif k == "count":
                     cell.value = int(v)
                     cell.number_format = COUNT_FORMAT
-                else:  # a ratio, kept exact: openpyxl writes a Decimal as a number
-                    cell.value = v
+                else:  # a percentage, as an exact fraction: openpyxl writes a Decimal as a number
+                    cell.value = Decimal(v) / 100
                     cell.number_format = PERCENT_FORMAT
         for c, k in enumerate(kinds[0] if kinds else [], start=1):
             ws.column_dimensions[get_column_letter(c)].width = {

@@ -21,11 +21,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounting.formatting import format_date_vi
-from accounting.selectors import ledger_chain_head
+from accounting.selectors import ledger_chain_head, ledger_signed_head
 from fund.models import Fund, OfficerProfile, Role, SuperiorUnion
 from reports.models import QuarterlyReport
 from reports.quarterly import quarterly_report_figures
-from reports.quarterly_render import chain_state_text, render_pdf, render_xlsx, report_title
+from reports.quarterly_render import (
+    chain_head_text,
+    chain_state_text,
+    render_pdf,
+    render_xlsx,
+    report_title,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +52,17 @@ def quarterly_report_generate(
 ) -> QuarterlyReport:
     """Compute the figures, render the PDF and XLSX, and store them as the current report of
     the unit and quarter (replacing the previous generation)."""
-    seq, head = ledger_chain_head()
+    signed = ledger_signed_head()
+    seq, head = (signed.seq, signed.link_hash) if signed else ledger_chain_head()
     figures = quarterly_report_figures(
         fund_id=fund_id, year=year, quarter=quarter, superior_union_id=superior_union_id
     )
     generated_at = timezone.localtime()
     state = chain_state_text(seq, head)
     pdf_buf, xlsx_buf = io.BytesIO(), io.BytesIO()
-    render_pdf(pdf_buf, figures, generated_at=generated_at, chain_state=state)
-    render_xlsx(xlsx_buf, figures, generated_at=generated_at, chain_state=state)
+    full = chain_head_text(signed)
+    render_pdf(pdf_buf, figures, generated_at=generated_at, chain_state=state, chain_head=full)
+    render_xlsx(xlsx_buf, figures, generated_at=generated_at, chain_state=state, chain_head=full)
     pdf, xlsx = pdf_buf.getvalue(), xlsx_buf.getvalue()
     stem = report_file_stem(
         year=year, quarter=quarter, unit_code=figures.unit_code, generated_at=generated_at

@@ -19,13 +19,14 @@ from accounting.formatting import format_vnd
 from fund.access import access
 from fund.models import GrassrootsUnion, Role
 from fund.scoping import scoped_get_or_404
-from loans.servicing.collection_sheets import collection_sheet
+from loans.servicing.collection_sheets import collection_sheet, union_months
 from reports.pdf import PageInfo, build_pdf, data_table, para, spacer, styles
 
 
-def collection_sheet_pdf(*, union, year: int, month: int, lines, target) -> None:
+def collection_sheet_pdf(*, union, year: int, month: int, lines, target, months=()) -> None:
     """Write the sheet of `lines` (``loans.servicing.collection_sheets.CollectionLine``) to
-    `target`."""
+    `target`; `months` (``MonthCollection``): the union's recent months, due, remitted and
+    confirmed by the bank, printed below."""
     st = styles()
     story = [
         para(union.name.upper(), st["base"]),
@@ -67,6 +68,25 @@ def collection_sheet_pdf(*, union, year: int, month: int, lines, target) -> None
             total_row=True,
         )
     )
+    if months:
+        story.append(spacer(6))
+        story.append(
+            data_table(
+                ["Tháng", "Phải thu", "Đã nộp", "Ngân hàng đã xác nhận", "Đang chuyển"],
+                [
+                    [
+                        f"{m.month:02d}/{m.year}",
+                        format_vnd(m.due, symbol=False),
+                        format_vnd(m.remitted, symbol=False),
+                        format_vnd(m.confirmed, symbol=False),
+                        format_vnd(m.in_transit, symbol=False),
+                    ]
+                    for m in months
+                ],
+                col_widths=[24 * mm, 38 * mm, 38 * mm, 42 * mm, 38 * mm],
+                numeric_cols=(1, 2, 3, 4),
+            )
+        )
     story.append(spacer(8))
     sign = Table(
         [
@@ -121,7 +141,10 @@ def collection_sheet_pdf_view(request):
     year, month = _month(request)
     lines = collection_sheet(scope=scope, grassroots_union=union, year=year, month=month)
     buf = io.BytesIO()
-    collection_sheet_pdf(union=union, year=year, month=month, lines=lines, target=buf)
+    months = union_months(scope=scope, grassroots_union=union, year=year, month=month)
+    collection_sheet_pdf(
+        union=union, year=year, month=month, lines=lines, target=buf, months=months
+    )
     response = HttpResponse(buf.getvalue(), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'inline; filename="bang-thu-no-{union.code}-{year:04d}-{month:02d}.pdf"'

@@ -27,3 +27,18 @@ def row_counts(app_labels=("accounting", "fund", "loans")) -> dict[str, int]:
         for m in apps.get_app_config(app).get_models()
         if not m._meta.proxy
     }
+
+
+def two_factor_pass(client, user):
+    """Complete the user's second factor in `client`'s session (as the code page would): a
+    confirmed authenticator for the user, recorded in the session as the one used."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="tests", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device

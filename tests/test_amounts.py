@@ -175,6 +175,31 @@ def _import(text):
         return "refused"
 
 
+def _statement(text):
+    """The text as the amount of a bank statement's line, read by the statement import's own
+    parser (loans.servicing.remittances.statement_parse): an amount, "refused", or "none" (a
+    line that is not a receipt: money going out, or zero)."""
+    import csv
+    import io
+    from datetime import date
+
+    from accounting.errors import ApplicationError
+    from loans.servicing.remittances import statement_parse
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(
+        [
+            ["Ngày giao dịch", "Số tiền", "Số tham chiếu", "Nội dung"],
+            ["01/12/2026", text, "R1", "x"],
+        ]
+    )
+    try:
+        read = statement_parse(buffer.getvalue().encode(), "csv", today=date(2026, 12, 7))
+    except ApplicationError:
+        return "refused"
+    return read.lines[0].amount if read.lines else "none"
+
+
 def _texts():
     digits = st.text(alphabet="0123456789", min_size=1, max_size=22)
     grouped = st.builds(
@@ -195,7 +220,8 @@ def _texts():
 @example(text="１０００")
 def test_one_text_never_two_amounts(text):
     """A form and an import give the same amount or both refuse; the API (strict: digits only)
-    either refuses or gives that same amount — never a different one."""
+    either refuses or gives that same amount — never a different one; a bank statement's line
+    reads every receipt the form reads, and refuses what the form refuses."""
     by_form, by_import, by_api = _form(text), _import(text), _api(text)
     if text.strip("\r\n") != text:
         # CSV keeps a line break in a cell only quoted; the form and the API see it as is.
@@ -205,6 +231,11 @@ def test_one_text_never_two_amounts(text):
         assert by_api == by_form, (text, by_api, by_form)
     if text.isascii() and text.isdigit():
         assert by_api == by_form
+    by_statement = _statement(text)
+    if by_form not in ("refused", 0):
+        assert by_statement == by_form, (text, by_statement, by_form)
+    elif by_form == "refused" and not text.strip().startswith("-"):
+        assert by_statement == "refused", (text, by_statement)
 
 
 @settings(max_examples=100, deadline=None)

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["accounting", "apicommon", "config", "demo", "fund", "loans", "reports"]
+PACKAGES = ["accounting", "apicommon", "config", "demo", "fund", "loans", "operations", "reports"]
 
 # Every task the project registers, by the name stored in queues and rows. Change this list only
 # together with a plan for what is already queued under the old name.
@@ -24,6 +24,8 @@ TASK_NAMES = {
     "accounting.tasks.ledger_turnover_compact_task",
     "fund.tasks.outbox_relay_task",
     "fund.tasks.audit_seal_task",
+    "fund.tasks.integrity_check_task",
+    "fund.tasks.chain_heads_email_task",
     "loans.tasks.close_of_business_task",
     "loans.tasks.close_of_business_catch_up_task",
     "loans.tasks.close_of_business_daily_task",

@@ -25,12 +25,18 @@ def graph():
     return MigrationLoader(None, ignore_no_migrations=True).graph
 
 
+# Third-party apps with their own migrations (Django, DRF, django-money, axes, knox, otp).
+THIRD_PARTY = ("django", "rest_framework", "djmoney", "axes", "knox")
+
+
 def test_the_project_apps_are_the_ones_with_migrations(graph):
     with_migrations = {app for app, _ in graph.nodes if apps.is_installed(app)}
     local = {
         config.label
         for config in apps.get_app_configs()
-        if not config.module.__name__.startswith(("django", "rest_framework", "djmoney", "axes"))
+        if not config.module.__name__.startswith(
+            ("django", "rest_framework", "djmoney", "axes", "knox")
+        )
     }
     assert with_migrations & local == set(PROJECT_APPS)
 

@@ -345,3 +345,14 @@ def test_amount_in_words_round_trips_and_follows_the_rules(amount):
 @given(st.integers(0, 999))
 def test_every_amount_below_a_thousand_round_trips(amount):
     assert parse_amount(amount_in_words(amount)) == amount
+
+
+def test_without_diacritics_reads_as_vietnamese_sms_are_sent():
+    from accounting.formatting import sms_parts, without_diacritics
+
+    text = without_diacritics(
+        "Kính gửi Nguyễn Đức Ưng, số tiền 1.500.000 ₫, đến hạn ngày 07/12/2026."
+    )
+    assert text == "Kinh gui Nguyen Duc Ung, so tien 1.500.000 VND, den han ngay 07/12/2026."
+    assert sms_parts(text) == 1
+    assert sms_parts("Kính gửi") == 1 and sms_parts("ư" * 71) == 2 and sms_parts("a" * 161) == 2

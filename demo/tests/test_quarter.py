@@ -126,6 +126,14 @@ def test_demo_small_runs_both_quarters_and_states_the_declared_figures():
         Repayment.objects.exclude(batch=None).count() > Repayment.objects.filter(batch=None).count()
     )
     assert demo_overdue_loans(fund=fund, on=end) >= 1
+    # The bank's statements: most remittances confirmed (moved from 1131 to 1121), the last
+    # days' still in transit, the bank's interest left unmatched.
+    from loans.models import BankStatementLine
+
+    confirmed = RepaymentBatch.objects.filter(bank_line__isnull=False).count()
+    assert confirmed > RepaymentBatch.objects.count() // 2
+    assert "lần đã đối chiếu sao kê ngân hàng" in text
+    assert BankStatementLine.objects.filter(batch=None, description__startswith="Lai").exists()
     assert Loan.objects.filter(status="active").count() > 0
 
     # Run again on the same database: nothing is done twice.

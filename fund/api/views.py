@@ -8,6 +8,7 @@ selectors. Conventions (errors, money, Idempotency-Key) in ``apicommon``.
 
 from __future__ import annotations
 
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -15,17 +16,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from knox.auth import TokenAuthentication
+from knox.models import AuthToken
 from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from accounting.errors import ApplicationError
 from accounting.models import Account, JournalEntry
 from accounting.selectors import (
     balance_sheet,
     general_ledger,
     income_statement,
+    ledger_signed_head,
     ledger_verify,
     trial_balance,
 )
@@ -39,6 +43,7 @@ from apicommon.fields import (
 )
 from apicommon.idempotency import idempotent_post
 from apicommon.paging import paged
+from apicommon.parsers import UploadParser
 from apicommon.permissions import AccessRolePermission
 from apicommon.throttling import ClientScopedRateThrottle
 from apicommon.views import ApiView, check_id, get_in_scope
@@ -47,6 +52,7 @@ from fund.access import ALL_ROLES, FUND_OFFICERS, PUBLIC, READERS_FUND_WIDE, WRI
 from fund.accounts import BANK, CASH_ACCOUNTS
 from fund.attainment import INDICATORS, PERIODS, attainment
 from fund.audit import audit_log_list
+from fund.integrity import integrity_check_latest, integrity_verify
 from fund.models import (
     AnnualPlan,
     AuditLog,
@@ -56,6 +62,7 @@ from fund.models import (
     GrassrootsUnion,
     SuperiorUnion,
 )
+from fund.people import person_name
 from fund.scoping import scope_filter, superior_union_scope_filter
 from fund.selectors import (
     capital_available,
@@ -68,6 +75,7 @@ from fund.selectors import (
     plan_split_summary,
 )
 from fund.signin import locked_message, lockout_minutes
+from fund.two_factor import second_factor_match, two_factor_required
 from fund.union_io import FORMATS, GRASSROOTS, LEVELS, unions_export, unions_import
 
 MAX_COUNT = 2_000_000_000
@@ -81,25 +89,81 @@ def _fund(scope) -> Fund:
 # Sign-in and the user's role
 
 
-class TokenObtainApi(ObtainAuthToken):
-    """Exchange a username and password for an API token (throttled: `login`, per client
-    address; failures counted by django-axes like the log-in page's: a locked-out user name or
-    client gets 429 even with the right password)."""
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
+class TokenInput(AuthTokenSerializer):
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Mã xác thực hai bước (ứng dụng xác thực, hoặc mã khôi phục) khi tài khoản cần",
+    )
+
+
+class TokenObtainApi(ApiView):
+    """Exchange a username and password for an API token that expires (``expiry``; sign out
+    with ``auth/logout/``). Throttled (`login`, per client address); failures counted by
+    django-axes like the log-in page's: a locked-out user name or client gets 429 even with the
+    right password. A password change or a deactivation revokes every token of the user."""
 
     access_roles = PUBLIC
+    authentication_classes: list = []
     permission_classes = [AccessRolePermission]
     throttle_scope = "login"
     throttle_classes = [ClientScopedRateThrottle]
 
-    def post(self, request, *args, **kwargs):
-        try:
-            return super().post(request, *args, **kwargs)
-        except exceptions.ValidationError:
+    @extend_schema(request=TokenInput, responses=TokenOutput, summary="Lấy mã truy cập")
+    def post(self, request):
+        s = TokenInput(data=request.data, context={"request": request})
+        if not s.is_valid():
             if getattr(request, "axes_locked_out", False):
                 body = {"code": "locked_out", "field": None, "message": locked_message()}
                 headers = {"Retry-After": str(lockout_minutes() * 60)}
                 return Response(body, status=429, headers=headers)
-            raise
+            raise exceptions.ValidationError(s.errors)
+        user = s.validated_data["user"]
+        if two_factor_required(user):
+            # The second factor: a code of the user's authenticator, or a recovery code.
+            if second_factor_match(user, str(request.data.get("otp") or "")) is None:
+                user_login_failed.send(
+                    sender=__name__, credentials={"username": user.get_username()}, request=request
+                )
+                raise ApplicationError(
+                    _("Cần mã xác thực hai bước hợp lệ (trường otp)."),
+                    code="otp_required",
+                    field="otp",
+                )
+        instance, token = AuthToken.objects.create(user)
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        return Response(TokenOutput({"token": token, "expiry": instance.expiry}).data)
+
+
+class TokenRevokeApi(ApiView):
+    """Sign out: the token of this request is revoked."""
+
+    access_roles = ALL_ROLES
+    authentication_classes = [TokenAuthentication]
+
+    @extend_schema(request=None, responses={204: None}, summary="Thu hồi mã truy cập này")
+    def post(self, request):
+        request._auth.delete()
+        user_logged_out.send(sender=request.user.__class__, request=request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenRevokeAllApi(ApiView):
+    """Sign out everywhere: every token of the user is revoked."""
+
+    access_roles = ALL_ROLES
+    authentication_classes = [TokenAuthentication]
+
+    @extend_schema(request=None, responses={204: None}, summary="Thu hồi mọi mã truy cập")
+    def post(self, request):
+        AuthToken.objects.filter(user=request.user).delete()
+        user_logged_out.send(sender=request.user.__class__, request=request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeOutput(serializers.Serializer):
@@ -125,7 +189,7 @@ class MeApi(ApiView):
                 {
                     "id": user.pk,
                     "username": user.get_username(),
-                    "full_name": user.get_full_name(),
+                    "full_name": person_name(user),
                     "role": s.role,
                     "role_display": str(user.officer.get_role_display()),
                     "fund_id": s.fund_id,
@@ -370,7 +434,7 @@ class UnionImportApi(ApiView):
     again changes nothing."""
 
     access_roles = FUND_OFFICERS
-    parser_classes = [MultiPartParser]
+    parser_classes = [UploadParser]
 
     @extend_schema(
         request=UnionImportInput,
@@ -1042,8 +1106,22 @@ class IncomeStatementApi(ApiView):
         )
 
 
-class LedgerVerifyOutput(serializers.Serializer):
+class IntegrityCheckResultOutput(serializers.Serializer):
+    check = serializers.ChoiceField(choices=["ledger", "turnover", "checkpoints", "audit"])
+    label = serializers.CharField()
     ok = serializers.BooleanField()
+    checked = serializers.IntegerField(help_text="mắt xích, khóa phát sinh hoặc số dư chốt")
+    problem = serializers.CharField(allow_blank=True)
+
+
+class ScheduledCheckOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    ok = serializers.BooleanField()
+
+
+class LedgerVerifyOutput(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="cả bốn phép kiểm tra đều khớp")
+    checks = IntegrityCheckResultOutput(many=True)
     links_checked = serializers.IntegerField()
     unsealed_entries = serializers.IntegerField()
     head_seq = serializers.IntegerField()
@@ -1051,14 +1129,34 @@ class LedgerVerifyOutput(serializers.Serializer):
     first_broken_seq = serializers.IntegerField(allow_null=True)
     first_broken_entry_id = serializers.IntegerField(allow_null=True)
     problem = serializers.CharField(allow_blank=True)
+    signed_head = serializers.CharField(
+        allow_null=True, help_text="dòng 'trovon-head' của đầu chuỗi đã ký gần nhất"
+    )
+    last_scheduled = ScheduledCheckOutput(
+        allow_null=True, help_text="lần kiểm tra tự động gần nhất"
+    )
 
 
 class LedgerVerifyApi(ApiView):
     access_roles = READERS_FUND_WIDE
 
-    @extend_schema(responses=LedgerVerifyOutput, summary="Kiểm tra chuỗi băm của sổ cái")
+    @extend_schema(
+        responses=LedgerVerifyOutput,
+        summary="Kiểm tra toàn vẹn sổ sách: chuỗi sổ cái, phát sinh, số dư chốt, nhật ký",
+    )
     def get(self, request):
-        return Response(LedgerVerifyOutput(ledger_verify()).data)
+        chain = ledger_verify()
+        checks = integrity_verify(chain=chain)
+        head = ledger_signed_head()
+        last = integrity_check_latest()
+        data = {
+            **vars(chain),
+            "ok": all(c.ok for c in checks),
+            "checks": [{**vars(c), "label": c.label} for c in checks],
+            "signed_head": head.line() if head else None,
+            "last_scheduled": {"at": last.at, "ok": last.ok} if last else None,
+        }
+        return Response(LedgerVerifyOutput(data).data)
 
 
 class PostingOutput(serializers.Serializer):

@@ -55,3 +55,9 @@ def credit(value):
 def phone(value):
     """'+84912345678' -> '0912 345 678'; nothing -> '—'."""
     return phone_display(value) or "—"
+
+
+@register.filter
+def share(value):
+    """A fraction as a percentage: Decimal('0.2516') -> '25,16%'; None -> '—'."""
+    return "—" if value is None else format_percent(value * 100)

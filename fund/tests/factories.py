@@ -30,6 +30,8 @@ class FundFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"Q{n:02d}")
     name = factory.Sequence(lambda n: f"Quỹ Trợ vốn CNVCLĐ nghèo số {n}")
     federation_name = "LĐLĐ thành phố"
+    # The tests sign in with force_login; tests/security/test_two_factor.py turns it on.
+    two_factor_required = False
 
 
 class SuperiorUnionFactory(factory.django.DjangoModelFactory):

@@ -13,5 +13,6 @@ urlpatterns = [
     path("capital/withdraw/", pages.capital_withdraw, name="capital_withdraw"),
     path("capital/transfer/", pages.capital_transfer, name="capital_transfer"),
     path("capital/allocations/", pages.allocations, name="allocations"),
+    path("calendar/", pages.working_calendar, name="calendar"),
     path("signin-failures/", pages.signin_failures, name="signin_failures"),
 ]

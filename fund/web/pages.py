@@ -30,6 +30,7 @@ from accounting.money import amount_of
 from fund.access import FUND_OFFICERS, access
 from fund.accounts import BANK, CASH
 from fund.attainment import INDICATOR_LABELS, attainment
+from fund.calendar import year_calendar
 from fund.models import (
     AnnualPlan,
     CapitalMovement,
@@ -52,6 +53,8 @@ from fund.selectors import (
 from fund.services import (
     PLAN_REASON_MAX,
     annual_plan_set,
+    calendar_day_clear,
+    calendar_day_set,
     capital_contribution_post,
     capital_transfer_post,
     capital_withdrawal_post,
@@ -704,3 +707,64 @@ def signin_failures(request):
         "minutes": lockout_minutes(),
     }
     return render(request, "fund/signin_failures.html", context)
+
+
+# --------------------------------------------------------------------------------------------
+# Working days: the fund's calendar
+
+
+class CalendarDayForm(forms.Form):
+    DAY_OFF, WORKING, RULE = "off", "working", "rule"
+    day = date_field(_l("Ngày"))
+    kind = forms.ChoiceField(
+        label=_l("Ngày này là"),
+        choices=[
+            (DAY_OFF, _l("Ngày nghỉ của quỹ")),
+            (WORKING, _l("Ngày làm việc (làm bù)")),
+            (RULE, _l("Theo lịch chung (bỏ thay đổi của quỹ)")),
+        ],
+        error_messages={"required": _l("Chọn loại ngày."), "invalid_choice": _l("Chọn loại ngày.")},
+    )
+    note = forms.CharField(label=_l("Ghi chú"), max_length=255, required=False)
+
+
+@access(FUND_OFFICERS)
+def working_calendar(request):
+    """The fund's days off for a year: Vietnam's public holidays (Tết included) and the days
+    the fund adds or removes (``fund.calendar``). Due dates of loans disbursed from now on
+    follow it by their product's rule; loans already disbursed keep their dates."""
+    fund = request.user.officer.fund
+    year = _year_arg(request.GET.get("year"), timezone.localdate().year)
+    form = CalendarDayForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                if d["kind"] == CalendarDayForm.RULE:
+                    calendar_day_clear(fund=fund, day=d["day"], actor=request.user)
+                else:
+                    calendar_day_set(
+                        fund=fund,
+                        day=d["day"],
+                        working=d["kind"] == CalendarDayForm.WORKING,
+                        note=d["note"],
+                        actor=request.user,
+                    )
+            except ApplicationError as e:
+                form_error_apply(form, e)
+            else:
+                messages.success(
+                    request,
+                    _("Đã cập nhật lịch làm việc ngày %(day)s.") % {"day": f"{d['day']:%d/%m/%Y}"},
+                )
+                return redirect(f"{reverse('fundweb:calendar')}?year={d['day'].year}")
+        status = 400
+    context = {
+        "form": form,
+        "year": year,
+        "rows": year_calendar(fund.pk, year),
+        "previous": year - 1,
+        "next": year + 1,
+    }
+    return render(request, "fund/calendar.html", context, status=status)

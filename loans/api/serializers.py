@@ -159,6 +159,7 @@ class ProductOutput(serializers.Serializer):
     rate_period = serializers.CharField()
     method = serializers.CharField()
     frequency = serializers.CharField()
+    day_off_rule = serializers.CharField()
     principal_grace = serializers.IntegerField()
     interest_grace = serializers.IntegerField()
     penalty_rate = serializers.DecimalField(max_digits=9, decimal_places=4)
@@ -204,6 +205,16 @@ class ApplicationCreateInput(ApplicationUpdateInput):
 class ReviewInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=REVIEW_DECISIONS)
     note = _text(500, default="")
+    decided_on = BusinessDateField(
+        required=False, help_text="Ngày thẩm định (mặc định: hôm nay; không sau hôm nay)"
+    )
+
+
+class ApproveInput(serializers.Serializer):
+    decided_on = BusinessDateField(
+        required=False,
+        help_text="Ngày phê duyệt (mặc định: hôm nay; không sau hôm nay, không trước thẩm định)",
+    )
 
 
 class ReasonInput(serializers.Serializer):

@@ -17,13 +17,13 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apicommon.errors import ImportRejectedOutput
 from apicommon.fields import BusinessDateField, TableFileField, table_format
 from apicommon.idempotency import idempotent_post
 from apicommon.paging import paged
+from apicommon.parsers import UploadParser
 from apicommon.views import ApiView, check_id, get_in_scope
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS
 from fund.models import Fund, GrassrootsUnion, Role
@@ -101,7 +101,7 @@ class BorrowerListApi(ApiView):
         if "household_status" in f:
             qs = qs.filter(household_status=f["household_status"])
         qs = _search_people(qs, f.get("q"))
-        return self.page(qs.order_by("full_name", "pk"), s.BorrowerOutput)
+        return self.page(qs.order_by("name_key", "pk"), s.BorrowerOutput)
 
 
 class BorrowerDetailApi(ApiView):
@@ -327,7 +327,9 @@ class ApplicationReviewApi(_TransitionApi):
 class ApplicationApproveApi(_TransitionApi):
     access_roles = FUND_OFFICERS
     service = staticmethod(application_approve)
-    post = _transition_post("Quỹ phê duyệt (người duyệt khác người lập, gửi, thẩm định)")
+    post = _transition_post(
+        "Quỹ phê duyệt (người duyệt khác người lập, gửi, thẩm định)", s.ApproveInput
+    )
 
 
 class ApplicationRejectApi(_TransitionApi):
@@ -655,7 +657,7 @@ class BorrowerImportApi(ApiView):
     row in ``errors``) and nothing is written. Importing the same file again changes nothing."""
 
     access_roles = WRITERS
-    parser_classes = [MultiPartParser]
+    parser_classes = [UploadParser]
 
     @extend_schema(
         request=BorrowerImportInput,

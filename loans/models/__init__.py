@@ -61,6 +61,7 @@ from loans.models.origination import (  # noqa: F401
     Sex,
     rate_field,
 )
+from loans.models.portfolio import PortfolioSnapshot  # noqa: F401
 from loans.models.reminders import (  # noqa: F401
     DIGEST_STAGE,
     ReminderChannel,

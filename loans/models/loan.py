@@ -19,6 +19,7 @@ from loans.models.origination import (
     LoanProduct,
     PurposeKind,
     SavingsKind,
+    day_off_rule_field,
     rate_field,
 )
 from loans.terms import (
@@ -71,6 +72,7 @@ class Loan(models.Model):
     rate_period = models.CharField(_("kỳ lãi suất"), max_length=8, choices=RATE_PERIOD_CHOICES)
     method = models.CharField(_("phương thức tính lãi"), max_length=16, choices=METHOD_CHOICES)
     frequency = models.CharField(_("định kỳ trả nợ"), max_length=8, choices=FREQUENCY_CHOICES)
+    day_off_rule = day_off_rule_field()
     principal_grace = models.PositiveSmallIntegerField(_("ân hạn gốc (số kỳ)"), default=0)
     interest_grace = models.PositiveSmallIntegerField(_("ân hạn lãi (số kỳ)"), default=0)
     penalty_rate = rate_field(_("lãi suất phạt trên gốc quá hạn (%)"), default=0)

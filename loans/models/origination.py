@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounting.money import money_field
-from loans.schedules import Frequency, Method, RatePeriod
+from fund.people import NAME_SORT_KEY_LENGTH, name_sort_key
+from loans.schedules import DayOffRule, Frequency, Method, RatePeriod
 from loans.terms import (
     default_allocation_order,
     default_debt_groups,
@@ -47,6 +48,22 @@ FREQUENCY_CHOICES = [
     (Frequency.WEEKLY.value, _("Hằng tuần")),
 ]
 
+DAY_OFF_RULE_CHOICES = [
+    (DayOffRule.KEEP.value, _("Giữ nguyên ngày đến hạn")),
+    (DayOffRule.FOLLOWING.value, _("Chuyển sang ngày làm việc kế tiếp")),
+    (DayOffRule.PRECEDING.value, _("Chuyển về ngày làm việc liền trước")),
+]
+
+
+def day_off_rule_field():
+    return models.CharField(
+        _("ngày đến hạn rơi vào ngày nghỉ"),
+        max_length=12,
+        choices=DAY_OFF_RULE_CHOICES,
+        default=DayOffRule.KEEP,
+    )
+
+
 RATE_PERIOD_CHOICES = [
     (RatePeriod.MONTH.value, _("%/tháng")),
     (RatePeriod.YEAR.value, _("%/năm")),
@@ -75,6 +92,10 @@ class Borrower(models.Model):
         related_name="borrowers",
     )
     full_name = models.CharField(_("họ và tên"), max_length=255)
+    # The order of Vietnamese lists: by given name (fund.people.name_sort_key); kept by save().
+    name_key = models.CharField(
+        _("khóa sắp xếp theo tên"), max_length=NAME_SORT_KEY_LENGTH, default="", editable=False
+    )
     date_of_birth = models.DateField(_("ngày sinh"))
     sex = models.CharField(_("giới tính"), max_length=6, choices=Sex.choices)
     national_id = models.CharField(_("số CCCD"), max_length=12)
@@ -98,14 +119,28 @@ class Borrower(models.Model):
     class Meta:
         verbose_name = _("thành viên vay vốn")
         verbose_name_plural = _("thành viên vay vốn")
-        ordering = ["full_name", "id"]
+        ordering = ["name_key", "id"]
         constraints = [
             models.UniqueConstraint(fields=["fund", "national_id"], name="borrower_cccd_unique"),
         ]
-        indexes = [models.Index(fields=["grassroots_union", "full_name"], name="borrower_gu")]
+        indexes = [
+            models.Index(fields=["grassroots_union", "full_name"], name="borrower_gu"),
+            models.Index(fields=["grassroots_union", "name_key"], name="borrower_gu_name_key"),
+        ]
 
     def __str__(self):
         return f"{self.full_name} ({self.national_id})"
+
+    def save(self, *args, **kwargs):
+        self.name_key_refresh()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "full_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+    def name_key_refresh(self) -> None:
+        """Set the sort key from the full name (save() does; bulk_create callers call this)."""
+        self.name_key = name_sort_key(self.full_name)
 
 
 class BorrowerMembership(models.Model):
@@ -171,6 +206,7 @@ class LoanProduct(models.Model):
     frequency = models.CharField(
         _("định kỳ trả nợ"), max_length=8, choices=FREQUENCY_CHOICES, default=Frequency.MONTHLY
     )
+    day_off_rule = day_off_rule_field()
     principal_grace = models.PositiveSmallIntegerField(_("ân hạn gốc (số kỳ)"), default=0)
     interest_grace = models.PositiveSmallIntegerField(_("ân hạn lãi (số kỳ)"), default=0)
     penalty_rate = rate_field(_("lãi suất phạt trên gốc quá hạn (%)"), default=0)
@@ -220,6 +256,7 @@ class LoanProduct(models.Model):
         "rate_period",
         "method",
         "frequency",
+        "day_off_rule",
         "principal_grace",
         "interest_grace",
         "penalty_rate",
@@ -364,6 +401,10 @@ class LoanApplication(models.Model):
     )
     reviewed_at = models.DateTimeField(_("thời điểm thẩm định"), null=True, blank=True)
     review_note = models.CharField(_("ý kiến thẩm định"), max_length=500, blank=True)
+    # The business date of each decision (docs/loans.md, "Value dates"): today unless the
+    # officer enters an earlier one (a loan book moved in from paper); `*_at` is when it was
+    # recorded.
+    reviewed_on = models.DateField(_("ngày thẩm định"), null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("người phê duyệt"),
@@ -373,6 +414,7 @@ class LoanApplication(models.Model):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("thời điểm phê duyệt"), null=True, blank=True)
+    approved_on = models.DateField(_("ngày phê duyệt"), null=True, blank=True)
     # Who rejected or cancelled it, when and why.
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -26,10 +26,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today, value_date_check
 from accounting.errors import lazy_join, lazy_lower, translatable
 from accounting.idempotency import command_once
 from accounting.money import amount_of
 from fund.audit import audit_changes, audit_record, audit_record_many, audit_snapshot
+from fund.calendar import days_off_between
 from fund.errors import PermissionRefused
 from fund.models import Role
 from fund.scoping import (
@@ -64,7 +66,13 @@ from loans.origination.cccd import CCCDInvalid, cccd_validate
 from loans.origination.eligibility import borrower_eligibility
 from loans.origination.products import product_terms
 from loans.policy import require_unit
-from loans.schedules import ScheduleError, ScheduleTerms, schedule_validate
+from loans.schedules import (
+    DayOffRule,
+    ScheduleError,
+    ScheduleTerms,
+    due_dates_span_end,
+    schedule_validate,
+)
 from loans.validation import (
     clean_choice,
     clean_count,
@@ -157,8 +165,16 @@ def _clean_application(app: LoanApplication, fields: dict) -> None:
 
 
 def application_schedule_terms(
-    terms: dict, *, amount: Decimal, term: int, on: date
+    terms: dict, *, amount: Decimal, term: int, on: date, fund_id: int | None = None
 ) -> ScheduleTerms:
+    """The schedule terms of an application's `terms`; with `fund_id`, its due dates follow the
+    fund's working days by the product's rule (terms approved before the rule existed keep
+    their dates)."""
+    rule = DayOffRule(terms.get("day_off_rule", DayOffRule.KEEP))
+    days_off = frozenset()
+    if fund_id is not None and rule is not DayOffRule.KEEP:
+        end = due_dates_span_end(start=on, count=term, frequency=terms["frequency"])
+        days_off = days_off_between(fund_id, on, end)
     return ScheduleTerms(
         principal=amount,
         installments=term,
@@ -169,6 +185,8 @@ def application_schedule_terms(
         disbursed_on=on,
         principal_grace=terms["principal_grace"],
         interest_grace=terms["interest_grace"],
+        day_off_rule=rule,
+        days_off=days_off,
     )
 
 
@@ -338,7 +356,7 @@ _MOVE_FIELDS = ("status", "updated_at")
 
 _DECISION_FIELDS = ("decided_by", "decided_at", "decision_reason")
 
-_REVIEW_FIELDS = ("reviewed_by", "reviewed_at", "review_note")
+_REVIEW_FIELDS = ("reviewed_by", "reviewed_at", "reviewed_on", "review_note")
 
 
 def application_require_status(app: LoanApplication, allowed, action: str) -> None:
@@ -460,9 +478,12 @@ def application_review(
     idempotency_key: str,
     note: str = "",
     actor=None,
+    decided_on: date | None = None,
 ) -> LoanApplication:
     """The superior union's review of a submitted application: approve (send it on to the fund),
-    return (back to the grassroots union to complete) or reject (a reason is required)."""
+    return (back to the grassroots union to complete) or reject (a reason is required).
+
+    `decided_on`, the review's business date, is today unless given; never after today."""
     if decision not in REVIEW_DECISIONS:
         raise LoanError(
             _("Ý kiến thẩm định phải là một trong %(choices)s."),
@@ -474,6 +495,8 @@ def application_review(
     else:
         note = clean_text(note, field="note", label=_("Ý kiến thẩm định"), max_length=500)
     _require_reviewer(actor, application)
+    asked_on = decided_on
+    decided_on = decision_date(decided_on, field="decided_on", label=_("Ngày thẩm định"))
 
     def run():
         app = application_lock(application)
@@ -489,6 +512,7 @@ def application_review(
             app.status = S.REJECTED
             app.decided_by, app.decided_at, app.decision_reason = actor_user(actor), now, note
         app.reviewed_by, app.reviewed_at, app.review_note = actor_user(actor), now, note
+        app.reviewed_on = decided_on
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS, *_REVIEW_FIELDS])
         application_event(app, action=f"review_{decision}", before=before, actor=actor, note=note)
         return app
@@ -497,17 +521,28 @@ def application_review(
         name="application_review",
         application=application,
         key=idempotency_key,
-        payload={"decision": decision, "note": note},
+        payload={"decision": decision, "note": note, "decided_on": asked_on},
         actor=actor,
         run=run,
     )
 
 
+def decision_date(day, *, field: str, label, **order) -> date:
+    """The business date of a decision: today in Hà Nội unless given, under the value-date rule
+    (`accounting.dates.value_date_check`), refused as the loan book's own error."""
+    if day is None:
+        return business_today()
+    return value_date_check(day, field=field, label=label, error=LoanError, **order)
+
+
 def application_approve(
-    *, application: LoanApplication, idempotency_key: str, actor
+    *, application: LoanApplication, idempotency_key: str, actor, decided_on: date | None = None
 ) -> LoanApplication:
     """The fund's approval of a reviewed application, by a fund officer who did not enter,
     submit or review it (maker-checker).
+
+    `decided_on`, the approval's business date, is today unless given: never after today, never
+    before the review's date; the loan is not disbursed before it.
 
     The product's terms are copied onto the application now (the loan keeps them whatever later
     happens to the product) and the amount is held as a capital commitment
@@ -520,10 +555,20 @@ def application_approve(
         scope_require_approver(scope, field="actor")
         if scope.fund_id != application.fund_id:
             raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
+    asked_on = decided_on
+    decided_on = decision_date(decided_on, field="decided_on", label=_("Ngày phê duyệt"))
 
     def run():
         app = application_lock(application)
         application_require_status(app, (S.REVIEWED,), "approve")
+        if app.reviewed_on is not None:
+            decision_date(
+                decided_on,
+                field="decided_on",
+                label=_("Ngày phê duyệt"),
+                not_before=app.reviewed_on,
+                not_before_what=_("thẩm định"),
+            )
         for who, refusal in (
             (
                 app.created_by_id,
@@ -546,8 +591,10 @@ def application_approve(
         before = app.status
         app.status = S.APPROVED
         app.terms = terms
-        app.approved_by, app.approved_at = actor, timezone.now()
-        app.save(update_fields=[*_MOVE_FIELDS, "terms", "approved_by", "approved_at"])
+        app.approved_by, app.approved_at, app.approved_on = actor, timezone.now(), decided_on
+        app.save(
+            update_fields=[*_MOVE_FIELDS, "terms", "approved_by", "approved_at", "approved_on"]
+        )
         # The fund and superior union usually came with the lock (through the borrower's union).
         fund = app.borrower.fund if app.borrower.fund_id == app.fund_id else app.fund
         su = app.borrower.grassroots_union.superior_union
@@ -567,7 +614,7 @@ def application_approve(
         name="application_approve",
         application=application,
         key=idempotency_key,
-        payload={},
+        payload={"decided_on": asked_on},
         actor=actor,
         run=run,
     )

@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import HANOI, value_date_check
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
@@ -56,7 +57,7 @@ from loans.origination.applications import (
     application_schedule_terms,
 )
 from loans.origination.eligibility import borrower_eligibility
-from loans.schedules import schedule_generate
+from loans.schedules import DayOffRule, schedule_generate
 from loans.validation import clean_date
 
 # --------------------------------------------------------------------------------------------
@@ -160,6 +161,21 @@ def loan_disburse_many(
         return disburse_all()
 
 
+def _require_after_approval(app: LoanApplication, disbursed_on: date) -> None:
+    """A loan is not disbursed before the day its application was approved."""
+    approved_on = app.approved_on
+    if approved_on is None and app.approved_at is not None:
+        approved_on = timezone.localtime(app.approved_at, HANOI).date()
+    value_date_check(
+        disbursed_on,
+        field="disbursed_on",
+        label=_("Ngày giải ngân"),
+        not_before=approved_on,
+        not_before_what=_("phê duyệt hồ sơ"),
+        error=LoanError,
+    )
+
+
 def _disburse_once(
     *, application, disbursed_on, idempotency_key, actor, cash_account, ledgers
 ) -> Loan:
@@ -171,6 +187,7 @@ def _disburse_once(
         fund = ledger.fund
         app = application_lock(application, related=("product", "grassroots_union"))
         application_require_status(app, (S.APPROVED,), "disburse")
+        _require_after_approval(app, disbursed_on)
         borrower = (
             Borrower.objects.select_for_update(of=("self",))
             .select_related("fund", "grassroots_union__superior_union")
@@ -265,7 +282,9 @@ def _check_borrower_limit(
 def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, actor) -> Loan:
     terms = app.terms
     amount = amount_of(app.amount)
-    rows = schedule_generate(application_schedule_terms(terms, amount=amount, term=app.term, on=on))
+    rows = schedule_generate(
+        application_schedule_terms(terms, amount=amount, term=app.term, on=on, fund_id=app.fund_id)
+    )
     loan = Loan(
         fund_id=app.fund_id,
         application=app,
@@ -281,6 +300,7 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
         rate_period=terms["rate_period"],
         method=terms["method"],
         frequency=terms["frequency"],
+        day_off_rule=terms.get("day_off_rule", DayOffRule.KEEP),
         principal_grace=terms["principal_grace"],
         interest_grace=terms["interest_grace"],
         penalty_rate=Decimal(terms["penalty_rate"]),

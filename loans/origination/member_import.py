@@ -406,6 +406,8 @@ def _import(fund, rows, unions, scope, actor, effective_date) -> MemberImportRes
                 )
     if errors:
         raise MemberImportRejected(sorted(errors))
+    for b in new:
+        b.name_key_refresh()
     Borrower.objects.bulk_create(new, batch_size=2000)
     if any(b.pk is None for b in new):  # databases that do not return ids
         ids = dict(
@@ -450,9 +452,10 @@ def _import(fund, rows, unions, scope, actor, effective_date) -> MemberImportRes
         now = timezone.now()
         for b in to_update.values():
             b.updated_at = now
+            b.name_key_refresh()
         Borrower.objects.bulk_update(
             list(to_update.values()),
-            [*DATA_FIELDS, "grassroots_union", "updated_at"],
+            [*DATA_FIELDS, "grassroots_union", "name_key", "updated_at"],
             batch_size=2000,
         )
     created_audit = [

@@ -58,10 +58,11 @@ from django.template import Context, Engine
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounting.formatting import format_date_vi, format_vnd
+from accounting.formatting import format_date_vi, format_vnd, without_diacritics
 from accounting.money import amount_of
 from fund.models import Fund, OfficerProfile, Role
 from fund.outbox import outbox_enqueue
+from fund.people import person_name
 from fund.scoping import scope_for
 from loans.db import db_value, insert_select
 from loans.errors import LoanError
@@ -337,6 +338,8 @@ class _Composer:
         ctx = Context({"fund_name": d.fund.name, **context})
         subject = self.compiled(tpl.subject).render(ctx).strip() if tpl.subject else ""
         body = self.compiled(tpl.body).render(ctx).strip()
+        if d.channel == ReminderChannel.SMS and d.fund.sms_without_diacritics:
+            body = without_diacritics(body)
         return " ".join(subject.split()), body
 
     def compose(self, d: ReminderDelivery) -> tuple[str, str]:
@@ -397,7 +400,7 @@ class _Composer:
         officer = d.officer
         union = d.grassroots_union
         return {
-            "officer_name": officer.get_full_name() or officer.get_username(),
+            "officer_name": person_name(officer),
             "union_name": union.name,
             "date": format_date_vi(d.business_date),
             "borrowers": borrowers,

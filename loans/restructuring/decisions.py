@@ -80,6 +80,7 @@ from fund.accounts import (
     WRITE_OFF_EXPENSE,
 )
 from fund.audit import audit_record
+from fund.calendar import days_off_between
 from fund.scoping import actor_user, actor_user_id
 from loans.errors import LoanError, MakerChecker
 from loans.models import (
@@ -99,10 +100,13 @@ from loans.models import (
 )
 from loans.policy import loan_require_fund_officer, loan_require_servicer, write_off_recoverable
 from loans.schedules import (
+    DayOffRule,
     Method,
     ScheduleError,
     ScheduleTerms,
     due_dates,
+    due_dates_span_end,
+    move_off_days_off,
     schedule_generate,
 )
 from loans.servicing import repayments, visits
@@ -224,6 +228,19 @@ def _new_version(
 # Rescheduling
 
 
+def _follow_calendar(loan: Loan, dates: list, effective_date, *, chosen_first) -> list:
+    """The new due dates moved off the fund's days off by the loan's rule; a first due date the
+    officer chose is kept as chosen."""
+    rule = DayOffRule(loan.day_off_rule)
+    if rule is DayOffRule.KEEP:
+        return dates
+    end = due_dates_span_end(start=dates[0], count=len(dates), frequency=loan.frequency)
+    off = days_off_between(loan.fund_id, effective_date, end)
+    if chosen_first is None:
+        return move_off_days_off(dates, start=effective_date, days_off=off, rule=rule)
+    return [dates[0], *move_off_days_off(dates[1:], start=dates[0], days_off=off, rule=rule)]
+
+
 def reschedule_terms_check(
     *, loan: Loan, effective_date, term, reason, method=None, first_due_date=None
 ) -> dict:
@@ -329,6 +346,7 @@ def loan_reschedule(
             field = "term" if e.field == "installments" else e.field
             raise LoanError(e.message, field=field) from None
         dates = [first, *due_dates(start=first, count=term - 1, frequency=locked.frequency)]
+        dates = _follow_calendar(locked, dates, effective_date, chosen_first=first_due_date)
         rows = [replace(r, due_date=d) for r, d in zip(rows, dates, strict=True)]
         savings = (
             amount_of(locked.savings_amount)

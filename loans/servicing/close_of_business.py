@@ -35,6 +35,7 @@ from fund.scoping import actor_user
 from loans.errors import LoanError
 from loans.models import CloseOfBusinessRun
 from loans.servicing.arrears import loan_book_classify, loan_provisions_post
+from loans.servicing.portfolio import portfolio_snapshot_write
 
 logger = logging.getLogger(__name__)
 Status = CloseOfBusinessRun.Status
@@ -137,6 +138,8 @@ def _work(run: CloseOfBusinessRun, progress: _Progress) -> dict:
         f"Dự phòng: {p.loans_changed} khoản vay thay đổi, trích thêm {format_vnd(p.increase)}, "
         f"hoàn nhập {format_vnd(p.release)}, {p.entries_posted} bút toán."
     )
+    snapshot_rows = portfolio_snapshot_write(fund_id=fund_id, business_date=bd)
+    progress(f"Lưu dư nợ theo tuổi nợ: {snapshot_rows} dòng.")
     classify = c.as_json()
     return {
         "loans_processed": c.loans_processed,

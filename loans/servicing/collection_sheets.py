@@ -16,7 +16,7 @@ from django.db.models import Count, DecimalField, F, Min, Sum
 
 from accounting.money import amount_of
 from fund.scoping import Scope, scope_filter
-from loans.models import Installment, InstallmentStatus, Loan, LoanStatus
+from loans.models import Installment, InstallmentStatus, Loan, LoanStatus, Repayment
 
 ZERO = Decimal(0)
 
@@ -178,3 +178,81 @@ def overdue_by_union(*, scope: Scope, on: date) -> dict[int, dict]:
         r["loan__grassroots_union_id"]: {"loans": r["loans"], "amount": r["amount"] or ZERO}
         for r in rows
     }
+
+
+@dataclass(frozen=True)
+class MonthCollection:
+    """A union's month: what fell due on its loans, what it remitted, and how much of that the
+    bank's statement confirmed (``loans.servicing.remittances``)."""
+
+    year: int
+    month: int
+    due: Decimal
+    remitted: Decimal
+    confirmed: Decimal
+
+    @property
+    def in_transit(self) -> Decimal:
+        return self.remitted - self.confirmed
+
+
+def union_months(*, scope: Scope, grassroots_union, year: int, month: int, count: int = 6):
+    """The `count` months up to `year`/`month` of `grassroots_union`, oldest first: the
+    installments due on its loans (principal, interest, penalty, savings as scheduled), the
+    remittances it paid in the month (less the lines reversed) and the part confirmed by a bank
+    receipt. Three grouped queries whatever the number of months."""
+    months = []
+    y, m = year, month
+    for _ in range(count):
+        months.append((y, m))
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    months.reverse()
+    start, end = month_bounds(*months[0])[0], month_bounds(*months[-1])[1]
+    loans = scope_filter(Loan.objects.filter(grassroots_union=grassroots_union), scope)
+    due_rows = (
+        Installment.objects.filter(
+            loan__in=loans,
+            schedule_version=F("loan__schedule_version"),
+            due_date__range=(start, end),
+        )
+        .order_by()
+        .values("due_date__year", "due_date__month")
+        .annotate(
+            s=Sum(
+                F("principal_due") + F("interest_due") + F("penalty_due") + F("savings_due"),
+                output_field=DecimalField(),
+            )
+        )
+    )
+    due = {(r["due_date__year"], r["due_date__month"]): r["s"] or ZERO for r in due_rows}
+    paid = (
+        scope_filter(
+            Repayment.objects.filter(
+                batch__grassroots_union=grassroots_union,
+                batch__paid_on__range=(start, end),
+                reversal_entry__isnull=True,
+            ),
+            scope,
+            grassroots_field="batch__grassroots_union",
+        )
+        .order_by()
+        .values("batch__paid_on__year", "batch__paid_on__month")
+    )
+    remitted = {
+        (r["batch__paid_on__year"], r["batch__paid_on__month"]): r["s"] or ZERO
+        for r in paid.annotate(s=Sum("amount"))
+    }
+    confirmed = {
+        (r["batch__paid_on__year"], r["batch__paid_on__month"]): r["s"] or ZERO
+        for r in paid.filter(batch__bank_line__isnull=False).annotate(s=Sum("amount"))
+    }
+    return [
+        MonthCollection(
+            y,
+            m,
+            amount_of(due.get((y, m), ZERO)),
+            amount_of(remitted.get((y, m), ZERO)),
+            amount_of(confirmed.get((y, m), ZERO)),
+        )
+        for y, m in months
+    ]

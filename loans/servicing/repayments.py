@@ -824,11 +824,12 @@ def repayment_batch_post(
                 )
             if loan.fund_id != grassroots_union.fund_id:
                 raise LoanError(_("Khoản vay không thuộc quỹ của công đoàn cơ sở."), field="loan")
-            _require_union_loan(loan, grassroots_union)
             amount = _amount(amount)
             _check_open(loan)
             _paid_on(paid_on, loan)
             loan_require_servicer(actor, loan=loan)
+            # After the scope check: another unit's loan stays unseen (a permission refusal).
+            _require_union_loan(loan, grassroots_union)
         except PermissionRefused as e:
             raise PermissionRefused(
                 _LINE, field=f"lines[{n}].loan", code=e.code, params=_line(n, e)

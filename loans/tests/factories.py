@@ -137,9 +137,21 @@ def application_draft(*, borrower, product, actor=None, **fields) -> LoanApplica
 
 
 def application_to(
-    status: str, *, borrower, product, maker=None, reviewer=None, approver, **fields
+    status: str,
+    *,
+    borrower,
+    product,
+    maker=None,
+    reviewer=None,
+    approver,
+    decided_on=None,
+    **fields,
 ) -> LoanApplication:
-    """An application moved through the services to `status` (submitted … approved)."""
+    """An application moved through the services to `status` (submitted … approved).
+
+    Reviewed and approved on `decided_on`: three years ago unless given, so that a test's loan
+    may be disbursed on any earlier day it needs (never before its approval)."""
+    decided_on = decided_on or today() - timedelta(days=3 * 366)
     app = application_draft(borrower=borrower, product=product, actor=maker, **fields)
     steps = ["submitted", "reviewed", "approved"]
     for step in steps[: steps.index(status) + 1]:
@@ -153,9 +165,13 @@ def application_to(
                 decision="approve",
                 idempotency_key=new_key("review"),
                 actor=reviewer,
+                decided_on=decided_on,
             )
         else:
             app = application_approve(
-                application=app, idempotency_key=new_key("approve"), actor=approver
+                application=app,
+                idempotency_key=new_key("approve"),
+                actor=approver,
+                decided_on=decided_on,
             )
     return app

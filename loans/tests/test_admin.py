@@ -154,6 +154,8 @@ def test_a_product_is_added_through_the_service(admin_client, org):
             "rate_period": "month",
             "method": "annuity",
             "frequency": "monthly",
+            "day_off_rule": "following",
+            "creates_jobs": "on",
             "principal_grace": 0,
             "interest_grace": 0,
             "penalty_rate": "0",

@@ -113,10 +113,11 @@ class ReviewForm(IdempotentForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    decided_on = date_field(_("Ngày thẩm định"), required=False, help_text=_("Để trống: hôm nay."))
 
 
 class ApproveForm(IdempotentForm):
-    pass
+    decided_on = date_field(_("Ngày phê duyệt"), required=False, help_text=_("Để trống: hôm nay."))
 
 
 class ReasonForm(IdempotentForm):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
 from accounting.money import amount_of
+from fund.people import person_name
 from fund.scoping import scoped_get_or_404
 from loans import policy
 from loans.models import Loan, LoanStatus, LoanWriteOff
@@ -41,7 +42,7 @@ class Decision:
 
 
 def _name(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
+    return person_name(user)
 
 
 def loan_decisions(loan: Loan) -> list[Decision]:

@@ -58,6 +58,7 @@ from loans.servicing.collection_sheets import (
     overdue_lines,
     overdue_rows,
     overdue_totals,
+    union_months,
 )
 from loans.servicing.selectors import loan_book_arrears, loan_ledger_lines, loan_list
 from loans.web.forms import (
@@ -213,7 +214,7 @@ def dashboard(request):
 
 @access(WRITERS)
 def borrower_list_view(request):
-    qs = borrower_list(scope=request.scope).order_by("full_name", "id")
+    qs = borrower_list(scope=request.scope).order_by("name_key", "id")
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(
@@ -518,6 +519,7 @@ def application_review(request, pk):
             note=d["note"],
             idempotency_key=d["idempotency_key"],
             actor=request.user,
+            decided_on=d.get("decided_on"),
         ),
         done=_("Đã ghi ý kiến thẩm định."),
     )
@@ -531,7 +533,10 @@ def application_approve(request, pk):
         form_class=ApproveForm,
         form_name="approve_form",
         run=lambda app, d: applications.application_approve(
-            application=app, idempotency_key=d["idempotency_key"], actor=request.user
+            application=app,
+            idempotency_key=d["idempotency_key"],
+            actor=request.user,
+            decided_on=d.get("decided_on"),
         ),
         done=_("Đã phê duyệt hồ sơ; hồ sơ chờ giải ngân."),
     )
@@ -846,6 +851,7 @@ def _collections(request, gu, *, template="loans/collections.html"):
         "month": month,
         "month_value": f"{year:04d}-{month:02d}",
         "total": sum((x.total for x in lines), 0),
+        "months": union_months(scope=request.scope, grassroots_union=gu, year=year, month=month),
         "pdf_url": reverse("collection_sheet_pdf")
         + f"?month={year:04d}-{month:02d}"
         + ("" if request.scope.role in GRASSROOTS else f"&union={gu.pk}"),

@@ -12,8 +12,9 @@ from django.core import mail
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from accounting.selectors import ledger_chain_head
+from accounting.selectors import ledger_chain_head, ledger_signed_head
 from accounting.services import ledger_seal
+from accounting.signing import heads_parse
 from reports.models import QuarterlyReport
 from reports.services import (
     previous_quarter,
@@ -54,6 +55,10 @@ def test_pdf_says_the_headline_with_every_diacritic_and_numbers_its_pages(federa
     n = len(pages)
     assert n >= 2
     assert HEADLINE in flat(" ".join(pages))
+    signed = ledger_signed_head()
+    assert signed.seq == seq
+    # The full signed head, to keep: the line verify_ledger --published reads back.
+    assert [h.line() for h in heads_parse(flat(pages[-1]))] == [signed.line()]
     for i, text in enumerate(pages, start=1):
         assert f"Trang {i}/{n}" in text
         assert f"chuỗi niêm phong #{seq} · {head[:12]}" in text
@@ -77,6 +82,7 @@ def test_rendered_first_page_is_inked(federation):
 
 
 def test_xlsx_has_the_same_tables_with_numbers_as_numbers(federation):
+    ledger_seal()
     report = generate(federation)
     data = Path(report.xlsx.path).read_bytes()
     assert hashlib.sha256(data).hexdigest() == report.xlsx_sha256
@@ -89,10 +95,12 @@ def test_xlsx_has_the_same_tables_with_numbers_as_numbers(federation):
     ]
     first = wb.worksheets[0]
     assert first["A1"].value == HEADLINE
+    assert ledger_signed_head().line() in first["A3"].value
     row = next(r for r in first.iter_rows(min_row=6) if r[0].value == "Doanh số cho vay (đồng)")
     assert row[1].value == 400_000_000 and row[3].value == 75_000_000
     assert row[1].number_format == '#,##0 "₫"'
-    assert row[5].value == pytest.approx(18.75)
+    # A percentage is a fraction with a percent format, so a formula on it is right.
+    assert row[5].value == pytest.approx(0.1875) and row[5].number_format == "0.00%"
     units = wb["Kết quả theo công đoàn cấp trên"]
     by_code = {r[0].value: r for r in units.iter_rows(min_row=3)}
     assert by_code["LB"][3].value == 60_000_000 and by_code["HBT"][3].value == 15_000_000

@@ -24,7 +24,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounting.errors import UnknownAccount
 from accounting.formatting import format_date_vi
@@ -32,19 +32,24 @@ from accounting.models import Account, ChainLink, JournalEntry, Posting
 from accounting.selectors import (
     account_get,
     balance_sheet,
-    checkpoints_verify,
     general_ledger,
     income_statement,
     ledger_chain_head,
+    ledger_signed_head,
     ledger_verify,
+    published_heads_check,
     trial_balance,
     turnover_by_account,
 )
 from fund.access import READERS_FUND_WIDE, access
 from fund.audit import audit_log_list
+from fund.integrity import CHECK_LABELS, integrity_check_latest, integrity_verify
+from fund.labels import action_label, changes_text, model_label, model_of
 from fund.models import AuditLog, Fund, GrassrootsUnion, OfficerProfile, SuperiorUnion
+from fund.people import name_sort_key, person_name
 from fund.web.forms import date_field
 from reports.exports import export_filename, export_format, table_response
+from reports.quarterly_render import chain_head_text
 from reports.templatetags.audit_tags import indent, vnd_or_blank
 
 ZERO = Decimal(0)
@@ -276,6 +281,7 @@ def trial_balance_view(request):
             headers=TRIAL_BALANCE_HEADERS,
             rows=table,
             title=f"{title} {period.label}",
+            chain_head=_chain_head(),
         )
     return _page(
         request,
@@ -362,6 +368,7 @@ def balance_sheet_view(request):
             headers=STATEMENT_HEADERS,
             rows=table,
             title=f"{title} {_('ngày')} {format_date_vi(period.end)}",
+            chain_head=_chain_head(),
         )
     return _page(
         request,
@@ -396,6 +403,7 @@ def income_statement_view(request):
             headers=STATEMENT_HEADERS,
             rows=table,
             title=f"{title} {period.label}",
+            chain_head=_chain_head(),
         )
     return _page(
         request,
@@ -489,6 +497,7 @@ def general_ledger_view(request):
             headers=GENERAL_LEDGER_HEADERS,
             rows=table,
             title=f"{title} {gl.account} {period.label}",
+            chain_head=_chain_head(),
         )
     lines = []
     if gl is not None:
@@ -592,6 +601,7 @@ def entry_detail_view(request, pk: int):
                 for r in rows
             ],
             title=f"{title} {format_date_vi(entry.effective_date)} {entry.memo}"[:200],
+            chain_head=_chain_head(),
         )
     return _page(
         request,
@@ -611,36 +621,76 @@ def entry_detail_view(request, pk: int):
     )
 
 
+def _chain_head() -> str:
+    """The signed head printed under every ledger statement export."""
+    return chain_head_text(ledger_signed_head())
+
+
 # Chain verification ----------------------------------------------------------------------------
 
 
+class PublishedHeadsForm(forms.Form):
+    """The heads an auditor kept (a file, or lines pasted), to check against today's chain."""
+
+    MAX_BYTES = 1_000_000
+
+    heads_file = forms.FileField(label=gettext_lazy("Tệp đầu chuỗi đã lưu"), required=False)
+    heads_text = forms.CharField(
+        label=gettext_lazy("hoặc dán các dòng 'trovon-head'"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=MAX_BYTES,
+    )
+
+    def clean_heads_file(self):
+        f = self.cleaned_data.get("heads_file")
+        if f is None:
+            return ""
+        if f.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("Tệp lớn quá 1 MB."))
+        try:
+            return f.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(_("Tệp không phải văn bản UTF-8.")) from None
+
+    def clean(self):
+        data = super().clean()
+        text = "\n".join(filter(None, [data.get("heads_file"), data.get("heads_text")]))
+        if not self.errors and not published_heads_check(text):
+            self.add_error(
+                "heads_file", _("Không tìm thấy dòng đầu chuỗi 'trovon-head' nào để kiểm tra.")
+            )
+        data["text"] = text
+        return data
+
+
 @access(READERS_FUND_WIDE)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def chain_verify_view(request):
-    """The chain head; with ``?run=1`` the full verification of the chain and the checkpoints."""
+    """The signed chain head and the last scheduled verification of the books; with ``?run=1``
+    every verification now (the ledger's chain and heads, turnover, checkpoints, the audit
+    log's chain); a POST checks the heads an auditor kept against today's chain."""
     head_seq, head_hash = ledger_chain_head()
-    report = checkpoints = None
+    report = checks = None
     if request.GET.get("run") or export_format(request):
         report = ledger_verify()
-        checkpoints = checkpoints_verify()
+        checks = integrity_verify(chain=report)
+    posted = request.method == "POST"
+    heads_form = PublishedHeadsForm(request.POST, request.FILES) if posted else PublishedHeadsForm()
+    published = None
+    if posted and heads_form.is_valid():
+        published = published_heads_check(heads_form.cleaned_data["text"])
     title = _("Kiểm tra chuỗi niêm phong sổ cái")
     if fmt := export_format(request):
-        table = [
-            [
-                _("Chuỗi niêm phong"),
-                _("toàn vẹn") if report.ok else _("BỊ PHÁ VỠ"),
-                report.problem,
-            ],
+        table = [[c.label, _("khớp") if c.ok else _("KHÔNG KHỚP"), c.problem] for c in checks]
+        table += [
             [_("Số mắt xích đã kiểm"), report.links_checked, ""],
             [_("Mắt xích cuối"), report.head_seq, report.head_hash],
             [_("Bút toán chưa niêm phong"), report.unsealed_entries, ""],
-            [_("Số dư chốt đã kiểm"), checkpoints.checkpoints_checked, ""],
-            [_("Số kỳ đã khóa"), checkpoints.closes, ""],
         ]
-        table += [
-            [_("Chênh lệch số dư chốt"), d.account_code, d.describe()]
-            for d in checkpoints.differences
-        ]
+        signed = ledger_signed_head()
+        if signed is not None:
+            table.append([_("Đầu chuỗi đã ký"), signed.seq, signed.line()])
         return table_response(
             format=fmt,
             filename=export_filename("kiem-tra-chuoi", timezone.localdate()),
@@ -658,6 +708,7 @@ def chain_verify_view(request):
         if head_seq
         else None
     )
+    last = integrity_check_latest()
     return _page(
         request,
         "audit/chain.html",
@@ -666,8 +717,17 @@ def chain_verify_view(request):
             "head_seq": head_seq,
             "head_hash": head_hash,
             "head_entry_id": head_entry_id,
+            "signed_head": ledger_signed_head(),
             "report": report,
-            "checkpoints": checkpoints,
+            "checks": checks,
+            "last_check": last,
+            "last_check_results": [
+                {**r, "label": CHECK_LABELS.get(r["check"], r["check"])} for r in last.results
+            ]
+            if last
+            else [],
+            "heads_form": heads_form,
+            "published": published,
             "broken_entry_visible": broken_entry_visible,
             "checked_at": timezone.now() if report is not None else None,
         },
@@ -685,14 +745,11 @@ class AuditLogFilterForm(PeriodForm):
 
     def __init__(self, *args, fund_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        users = (
-            get_user_model()
-            .objects.filter(officer__in=OfficerProfile.objects.filter(fund_id=fund_id))
-            .order_by("username")
+        users = get_user_model().objects.filter(
+            officer__in=OfficerProfile.objects.filter(fund_id=fund_id)
         )
-        self.fields["actor"].choices = [("", _("Tất cả"))] + [
-            (u.pk, u.get_full_name() or u.get_username()) for u in users
-        ]
+        people = sorted(((person_name(u), u.pk) for u in users), key=lambda p: name_sort_key(p[0]))
+        self.fields["actor"].choices = [("", _("Tất cả"))] + [(pk, name) for name, pk in people]
         types = ContentType.objects.filter(
             pk__in=AuditLog.objects.filter(fund_id=fund_id)
             .order_by()
@@ -723,11 +780,8 @@ AUDIT_LOG_HEADERS = [
 ]
 
 
-def _changes_text(changes: dict) -> str:
-    return "; ".join(
-        f"{k}: {v[0]!s} → {v[1]!s}" if isinstance(v, list | tuple) and len(v) == 2 else f"{k}: {v}"
-        for k, v in (changes or {}).items()
-    )
+def _changes_text(entry: AuditLog) -> str:
+    return changes_text(model_of(entry.content_type), entry.changes)
 
 
 @access(READERS_FUND_WIDE)
@@ -751,11 +805,11 @@ def audit_log_view(request):
             [
                 e.at,
                 e.actor_name or _("hệ thống"),
-                e.action,
-                f"{e.content_type.app_label}.{e.content_type.model}",
+                action_label(e.action),
+                model_label(e.content_type),
                 e.object_id,
                 e.object_repr,
-                _changes_text(e.changes),
+                _changes_text(e),
             ]
             for e in qs[:AUDIT_LOG_EXPORT_LIMIT]
         )
@@ -776,7 +830,7 @@ def audit_log_view(request):
             "title": title,
             "form": form,
             "page": page,
-            "entries": [(e, _changes_text(e.changes)) for e in page.object_list],
+            "entries": [(e, _changes_text(e)) for e in page.object_list],
             "query": params.urlencode(),
         },
     )

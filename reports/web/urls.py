@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from reports.web import views
+from reports.web import portfolio, views
 
 app_name = "reports"
 urlpatterns = [
     path("", views.report_list, name="report_list"),
+    path("portfolio-at-risk/", portfolio.portfolio_at_risk, name="portfolio_at_risk"),
     path("<int:pk>/<str:kind>/", views.report_download, name="report_download"),
 ]

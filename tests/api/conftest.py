@@ -2,7 +2,7 @@
 capital) and API clients signed in with a token as each of them."""
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.api.helpers import make_loan
@@ -15,8 +15,8 @@ def api():
     def client(user=None):
         c = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _, token = AuthToken.objects.create(user)
+            c.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return c
 
     return client

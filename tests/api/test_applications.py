@@ -93,6 +93,10 @@ def test_whole_chain_through_the_api(api, officers, org, product, capital):
 
     # The superior officer may not approve (role rule) ...
     assert api(officers.superior).post(f"{url}/approve/").status_code == 403
+    # ... an approval is not dated after today (Hà Nội) ...
+    tomorrow = {"decided_on": (today() + timedelta(days=1)).isoformat()}
+    future = api(officers.checker).post(f"{url}/approve/", tomorrow, format="json")
+    assert future.status_code == 400 and future.json()["field"] == "decided_on", future.json()
     approved = api(officers.checker).post(f"{url}/approve/", HTTP_IDEMPOTENCY_KEY="approve-1")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     # ... and a retry with the same key returns the same answer.

@@ -117,4 +117,11 @@ def test_ledger_reads(api, officers, loan):
     bad = c.get("/api/v1/ledger/income-statement/", {"start": "2026-02-01", "end": "2026-01-01"})
     assert bad.status_code == 400 and bad.json()["field"] == "start"
     assert c.get("/api/v1/ledger/balance-sheet/", {"as_of": "0001-01-01"}).status_code == 400
-    assert c.get("/api/v1/ledger/verify/").json()["ok"] is True
+    verified = c.get("/api/v1/ledger/verify/").json()
+    assert verified["ok"] is True
+    assert [x["check"] for x in verified["checks"]] == [
+        "ledger",
+        "turnover",
+        "checkpoints",
+        "audit",
+    ]

@@ -78,3 +78,24 @@ def test_lending_allocation_set(api, officers, org):
     for user in (officers.auditor, officers.superior):
         assert api(user).post(url, body, format="json").status_code == 403
     assert AuditLog.objects.filter(action__in=["create", "update"]).count() == 2
+
+
+@pytest.mark.parametrize("kind", ["contributions", "withdrawals"])
+def test_capital_dated_after_today_is_refused_naming_the_date(api, officers, capital, kind):
+    """The issue's case: a capital move dated in the future was accepted and posted."""
+    from datetime import timedelta
+
+    from accounting.models import JournalEntry
+
+    before = CapitalMovement.objects.count(), JournalEntry.objects.count(), AuditLog.objects.count()
+    body = {
+        "source": capital.source.pk,
+        "amount": money(1_000_000),
+        "effective_date": (today() + timedelta(days=1)).isoformat(),
+    }
+    r = api(officers.fund).post(
+        f"/api/v1/capital/{kind}/create/", body, format="json", HTTP_IDEMPOTENCY_KEY=f"f-{kind}"
+    )
+    assert r.status_code == 400 and r.json()["field"] == "effective_date", r.json()
+    after = CapitalMovement.objects.count(), JournalEntry.objects.count(), AuditLog.objects.count()
+    assert after == before

@@ -11,7 +11,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -46,7 +46,7 @@ def api_schema(db, _one_connection):
 @pytest.fixture
 def fund_officer_token(officers, loan, loan_hbt):
     """A fund officer's token over two loans, their borrowers, applications and capital."""
-    return Token.objects.get_or_create(user=officers.fund)[0].key
+    return AuthToken.objects.create(officers.fund)[1]
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

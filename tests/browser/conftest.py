@@ -106,9 +106,12 @@ def login_as(browser, live_server):
     from django.conf import settings
     from django.test import Client
 
+    from tests.helpers import two_factor_pass
+
     def login(user):
         client = Client()
         client.force_login(user)
+        two_factor_pass(client, user)  # the second factor, where the user's fund requires it
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]
         browser.get(live_server.url + "/favicon.ico")  # a page of the domain, to set cookies on
         name = settings.SESSION_COOKIE_NAME

@@ -95,6 +95,27 @@ def test_approve_then_disburse(as_user, officers, reviewed):
     )
 
 
+def test_an_approval_dated_after_today_is_refused_by_its_date(as_user, officers, reviewed):
+    from datetime import timedelta
+
+    from accounting.models import CommandRecord
+    from fund.models import AuditLog
+
+    c = as_user(officers.checker)
+    page = c.get(reverse("loans:application_detail", args=[reviewed.pk]))
+    tables = (AuditLog, CommandRecord)
+    before = [m.objects.count() for m in tables]
+    tomorrow = (today() + timedelta(days=1)).strftime("%d/%m/%Y")
+    r = c.post(
+        reverse("loans:application_approve", args=[reviewed.pk]),
+        {"idempotency_key": idempotency_key(page), "decided_on": tomorrow},
+    )
+    assert r.status_code == 400 and 'data-field="decided_on"' in r.content.decode()
+    reviewed.refresh_from_db()
+    assert reviewed.status == ApplicationStatus.REVIEWED and reviewed.approved_on is None
+    assert [m.objects.count() for m in tables] == before
+
+
 def test_maker_checker_the_maker_cannot_approve(as_user, officers, borrower, product, capital):
     """A fund officer who reviewed the application cannot approve it: the refusal is shown."""
     app = application_to(

@@ -145,6 +145,23 @@ def _withdrawal(source, key, amount="100.000.000", **over):
     }
 
 
+def test_withdrawal_dated_after_today_is_refused_by_the_date(as_user, officers, capital):
+    """A capital move dated tomorrow (Hà Nội) is refused next to its date, nothing written."""
+    from datetime import timedelta
+
+    c = as_user(officers.fund)
+    url = reverse("fundweb:capital_withdraw")
+    key = idempotency_key(c.get(url))
+    tomorrow = (today() + timedelta(days=1)).strftime("%d/%m/%Y")
+    tables = (CapitalMovement, JournalEntry, Posting, AuditLog)
+    before = [m.objects.count() for m in tables]
+    data = {**_withdrawal(capital.source, key, effective_date=tomorrow), "confirmed": "1"}
+    r = c.post(url, data)
+    assert r.status_code == 400 and "effective_date" in error_fields(r)
+    assert "sau ngày hôm nay" in r.content.decode()
+    assert [m.objects.count() for m in tables] == before
+
+
 def test_withdrawal_form_confirm_and_post_once(as_user, officers, org, capital):
     source = capital.source
     c = as_user(officers.fund)

@@ -11,7 +11,7 @@ from accounting.models import JournalEntry
 from loans.models import BankStatement, BankStatementLine
 from loans.servicing.repayments import repayment_batch_post
 from loans.tests.factories import new_key, today
-from tests.web.helpers import field_error, idempotency_key
+from tests.web.helpers import field_error, idempotency_key, in_english
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +64,15 @@ def test_import_then_confirm_the_exact_match(as_user, officers, remitted):
     line.refresh_from_db()
     assert line.batch_id == remitted.pk
     assert counts() == (before[0], before[1], before[2] + 1)
+    # The union's month on the collection page: remitted and confirmed by the bank.
+    sheet = c.get(reverse("loans:remittance") + f"?union={remitted.grassroots_union_id}")
+    months = sheet.content.decode().split('data-testid="union-months"', 1)[1]
+    assert months.count("300.000") >= 2
+    pdf = c.get(
+        reverse("collection_sheet_pdf")
+        + f"?month={today():%Y-%m}&union={remitted.grassroots_union_id}"
+    )
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     # Sent again: nothing more.
     c.post(reverse("loans:bank_line", args=[line.pk]), {**data, "confirmed": "1"})
     assert counts() == (before[0], before[1], before[2] + 1)
@@ -132,3 +141,15 @@ def test_remittances_not_received_for_the_fund_and_the_superior_union(as_user, o
         assert "UNC-OLD" in as_user(user).get(url).content.decode()
     assert "UNC-OLD" not in as_user(officers.superior_hbt).get(url).content.decode()
     assert as_user(officers.grassroots).get(url).status_code == 403
+
+
+def test_the_bank_pages_in_english(as_user, officers, remitted):
+    c = in_english(as_user(officers.fund), URL)
+    html = c.get(URL).content.decode()
+    for text in ("Bank statements and the unions", "Import a statement"):
+        assert text in html
+    assert "Transactions not matched" in html and "Giao dịch chưa đối chiếu" not in html
+    r = c.post(UPLOAD, {"file": statement([f"{today():%d/%m/%Y}", "1.5", "FT1", ""])})
+    assert "Row 2" in field_error(r, "file") or "row 2" in field_error(r, "file").lower()
+    pending = c.get(reverse("loans:remittances_pending")).content.decode()
+    assert "Remittances not in the bank account" in pending

@@ -28,8 +28,9 @@ from django.utils import timezone
 from accounting.formatting import format_date_vi, format_vnd
 from demo.fund import demo_federation_load
 from demo.quarter import demo_headline, demo_quarter_run, demo_year
-from loans.models import CloseOfBusinessRun, Loan, ReminderDelivery
+from loans.models import BankStatementLine, CloseOfBusinessRun, Loan, ReminderDelivery
 from loans.servicing.reconciliation import loan_book_reconcile
+from loans.servicing.remittances import remittances_open
 
 BAR_WIDTH = 30
 DEMO_OUT = Path(settings.BASE_DIR) / "var" / "demo"
@@ -201,7 +202,13 @@ class Command(BaseCommand):
             out.write(
                 f"    {run.days} ngày làm việc: {counts['loans']} khoản vay giải ngân, "
                 f"{counts['repayments']} lượt trả nợ ({counts['remittances']} lần CĐCS nộp "
-                "tiền)."
+                f"tiền, {counts['remittances_confirmed']} lần đã đối chiếu sao kê ngân hàng)."
+            )
+            pending = remittances_open(fund_id=fund.pk)
+            out.write(
+                f"    Tiền đang chuyển (TK 1131): {pending.count()} đợt nộp chưa thấy trên sao kê; "
+                f"{BankStatementLine.objects.filter(fund=fund, batch__isnull=True).count()} "
+                "giao dịch ngân hàng chưa đối chiếu."
             )
             if self.verbosity >= 2:
                 out.write(
@@ -248,6 +255,12 @@ class Command(BaseCommand):
         )
         for username, role in ROLES:
             out.write(f"    {username:<9} {role}")
+        out.write(
+            "Xác thực hai bước (bắt buộc với cán bộ quỹ 'quy' và kiểm soát viên 'kiemtoan'): lần "
+            "đăng nhập đầu, trang cài đặt hiện khóa TOTP; thêm khóa vào ứng dụng xác thực "
+            "(Google/Microsoft Authenticator) rồi nhập mã 6 số, và cất các mã khôi phục được "
+            "hiện một lần. Các lần sau: mật khẩu, rồi mã 6 số (hoặc một mã khôi phục)."
+        )
 
 
 def _report_files(report) -> list[str]:

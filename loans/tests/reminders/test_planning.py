@@ -430,3 +430,19 @@ def test_sending_costs_the_same_queries_whatever_the_number_of_messages(
     row = ReminderDelivery.objects.get(pk=ids[1])
     assert row.status == S.SENT and row.sent_at is not None and row.recipient.startswith("091")
     assert row.body and row.provider_id
+
+
+def test_a_fund_may_send_its_sms_without_diacritics_in_fewer_parts(loan, sms_dir):
+    from accounting.formatting import sms_parts
+
+    inst = first(loan)
+    reminders_prepare(fund_id=loan.fund_id, business_date=inst.due_date + timedelta(7))
+    loan.fund.sms_without_diacritics = True
+    loan.fund.save()
+    assert reminder_deliveries_send(ids=pending_ids()).sent == 1
+    (file,) = sms_files(sms_dir)
+    text = json.loads(file.read_text())["text"]
+    assert "qua han 7 ngay" in text and "₫" not in text and text.isascii()
+    assert ReminderDelivery.objects.get().body == text
+    # GSM-7 parts of 153 characters instead of Unicode parts of 67: 2 parts, not 3 or more.
+    assert sms_parts(text) <= 2, (len(text), text)

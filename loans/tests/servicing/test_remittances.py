@@ -256,3 +256,27 @@ def test_lists_of_unmatched_receipts_and_remittances_not_received(org, loans, of
     org.fund.remittance_receipt_days = 7
     org.fund.save()
     assert remittances_not_received(scope=fund, on=today()) == []
+
+
+def test_a_unions_months_show_due_remitted_and_confirmed(org, loans, officers):
+    from loans.servicing.collection_sheets import union_months
+
+    a = remit(org, loans[:1], [700_000], "UNC-1")
+    remit(org, loans[1:], [300_000], "UNC-2")
+    line = _line(org, "FT1", "700.000", "UNC-1")
+    remittance_receipt_confirm(line=line, batch=a, idempotency_key="k", actor=officers.fund)
+    day = today()
+    months = union_months(
+        scope=scope_for(officers.fund), grassroots_union=org.lb1, year=day.year, month=day.month
+    )
+    assert len(months) == 6 and (months[-1].year, months[-1].month) == (day.year, day.month)
+    last = months[-1]
+    assert (last.remitted, last.confirmed, last.in_transit) == (1_000_000, 700_000, 300_000)
+    assert sum(m.due for m in months) > 0  # the loans' installments of the last months
+    other = union_months(
+        scope=scope_for(officers.superior_hbt),
+        grassroots_union=org.lb1,
+        year=day.year,
+        month=day.month,
+    )
+    assert all(m.due == m.remitted == 0 for m in other)  # another superior union sees nothing
