@@ -372,7 +372,8 @@ def entry_request_hash(entry: JournalEntry, postings: Iterable[Posting], codes: 
     )
 
 
-def _closed_through() -> date | None:
+def ledger_closed_through() -> date | None:
+    """The last day the ledger is closed through (``period_close``); None when never closed."""
     return PeriodClose.objects.aggregate(m=Max("closed_through"))["m"]
 
 
@@ -399,7 +400,7 @@ _DATABASE_REFUSALS = [
 def _translated(error: Exception, spec: EntrySpec) -> Exception:
     text = str(error)
     if "period closed through" in text:
-        return _period_closed(_closed_through() or spec.effective_date, spec.effective_date)
+        return _period_closed(ledger_closed_through() or spec.effective_date, spec.effective_date)
     for needle, cls, message, field_name in _DATABASE_REFUSALS:
         if needle in text:
             return cls(message, field=field_name)
@@ -457,7 +458,7 @@ def journal_entry_post(
     try:
         # On PostgreSQL the entry's trigger checks the period (a query fewer per post); its
         # refusal comes back as the same PeriodClosed.
-        _validate(spec, closed_through=None if on_postgres else _closed_through())
+        _validate(spec, closed_through=None if on_postgres else ledger_closed_through())
     except PeriodClosed as error:
         # A retry of an entry posted before its period was closed still returns that entry.
         return _replay(spec, error)
@@ -577,7 +578,7 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
     same batch changes nothing); a key reused for different content refuses the whole batch.
     On PostgreSQL rows go in by COPY. Returns the number of entries newly posted.
     """
-    closed = _closed_through()
+    closed = ledger_closed_through()
     specs = list(entries)
     for n, s in enumerate(specs):
         # The closed period is checked below, for new entries only: a re-run batch whose
@@ -863,7 +864,7 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
             field="through",
             params={"through": f"{through:%d/%m/%Y}", "today": f"{today:%d/%m/%Y}"},
         )
-    last = _closed_through()
+    last = ledger_closed_through()
     if last is not None and through <= last:
         raise _close_not_after(last)
     if connection.vendor == "postgresql":
@@ -879,7 +880,7 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
         except IntegrityError as error:  # another close got in first
             if "period closed through" not in str(error):
                 raise
-            raise _close_not_after(_closed_through() or through) from error
+            raise _close_not_after(ledger_closed_through() or through) from error
         return PeriodClose.objects.get(pk=close_id)
     # SQLite: its trigger writes the checkpoints from the same query (migration 0009).
     with transaction.atomic():
