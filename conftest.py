@@ -57,6 +57,10 @@ def pytest_configure(config):
     # rolled-back database would fall short of the last one's.
     settings.LEDGER_SIGNING_KEY = signing_key_generate()
     settings.LEDGER_HEAD_DIR = ""
+    # The same for the processes the tests start (the real Celery worker of tests/integration):
+    # heads they sign must verify here.
+    os.environ["LEDGER_SIGNING_KEY"] = settings.LEDGER_SIGNING_KEY
+    os.environ["LEDGER_HEAD_DIR"] = ""
     # Started before any test module is imported, so that dates computed at collection time
     # (parametrize lists, module constants) see the frozen day too.
     moment = frozen_now(config)
