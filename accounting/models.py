@@ -128,6 +128,11 @@ class Account(models.Model):
         return f"{self.code} {self.name}"
 
 
+# The document type of a year-end closing entry (income and expenses closed to the result and
+# the surplus): the income statement leaves these entries out, the auditor sees them flagged.
+CLOSING_DOCUMENT_TYPE = "year_close"
+
+
 class JournalEntry(AppendOnlyModel):
     effective_date = models.DateField(_("ngày hạch toán"), db_index=True)
     recorded_at = models.DateTimeField(_("thời điểm ghi sổ"), auto_now_add=True)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounting.errors import UnknownAccount
 from accounting.models import (
+    CLOSING_DOCUMENT_TYPE,
     Account,
     AccountCheckpoint,
     AccountTurnover,
@@ -331,17 +332,33 @@ def balance_sheet(*, as_of: date, currency: str = "VND", **dims) -> dict[str, li
             continue
         amount = r.balance if t == "asset" else -r.balance
         out[t].append(StatementLine(r.account.code, r.account.name, amount))
-    out["equity"].append(StatementLine("", "Chênh lệch thu chi kỳ này chưa kết chuyển", surplus))
+    if surplus:  # none once the year is closed (income and expenses moved to 421)
+        out["equity"].append(
+            StatementLine("", "Chênh lệch thu chi kỳ này chưa kết chuyển", surplus)
+        )
     return out
 
 
 def income_statement(*, start: date, end: date, currency: str = "VND", **dims) -> dict:
-    """Income and expenses moved in [start, end] and the resulting surplus."""
+    """Income and expenses moved in [start, end] and the resulting surplus; the year-end
+    closing entries (``CLOSING_DOCUMENT_TYPE``), which empty those accounts, are left out."""
     from datetime import timedelta
 
-    rows = _rollup(
-        balances_by_account(as_of=end, since=start - timedelta(days=1), currency=currency, **dims)
+    moved = balances_by_account(
+        as_of=end, since=start - timedelta(days=1), currency=currency, **dims
     )
+    closing = Posting.objects.filter(
+        entry__document_type=CLOSING_DOCUMENT_TYPE,
+        amount_currency=currency,
+        effective_date__gte=start,
+        effective_date__lte=end,
+        **{k: v for k, v in dims.items() if v is not None},
+    )
+    for acc, s in (
+        closing.values("account_id").annotate(s=Sum("amount")).values_list("account_id", "s")
+    ):
+        moved[acc] -= s
+    rows = _rollup(moved)
     income = [
         StatementLine(r.account.code, r.account.name, -r.balance)
         for r in rows

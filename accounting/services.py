@@ -372,7 +372,8 @@ def entry_request_hash(entry: JournalEntry, postings: Iterable[Posting], codes: 
     )
 
 
-def _closed_through() -> date | None:
+def ledger_closed_through() -> date | None:
+    """The last day the ledger is closed through (``period_close``); None when never closed."""
     return PeriodClose.objects.aggregate(m=Max("closed_through"))["m"]
 
 
@@ -399,7 +400,7 @@ _DATABASE_REFUSALS = [
 def _translated(error: Exception, spec: EntrySpec) -> Exception:
     text = str(error)
     if "period closed through" in text:
-        return _period_closed(_closed_through() or spec.effective_date, spec.effective_date)
+        return _period_closed(ledger_closed_through() or spec.effective_date, spec.effective_date)
     for needle, cls, message, field_name in _DATABASE_REFUSALS:
         if needle in text:
             return cls(message, field=field_name)
@@ -457,7 +458,7 @@ def journal_entry_post(
     try:
         # On PostgreSQL the entry's trigger checks the period (a query fewer per post); its
         # refusal comes back as the same PeriodClosed.
-        _validate(spec, closed_through=None if on_postgres else _closed_through())
+        _validate(spec, closed_through=None if on_postgres else ledger_closed_through())
     except PeriodClosed as error:
         # A retry of an entry posted before its period was closed still returns that entry.
         return _replay(spec, error)
@@ -577,7 +578,7 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
     same batch changes nothing); a key reused for different content refuses the whole batch.
     On PostgreSQL rows go in by COPY. Returns the number of entries newly posted.
     """
-    closed = _closed_through()
+    closed = ledger_closed_through()
     specs = list(entries)
     for n, s in enumerate(specs):
         # The closed period is checked below, for new entries only: a re-run batch whose
@@ -592,13 +593,7 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
         )
     with transaction.atomic():
         _check_bulk_reversals(specs)
-        existing = {}
-        for chunk_start in range(0, len(keys), 5000):
-            existing.update(
-                JournalEntry.objects.filter(
-                    idempotency_key__in=keys[chunk_start : chunk_start + 5000]
-                ).values_list("idempotency_key", "request_hash")
-            )
+        existing = _posted_hashes(keys)
         todo = []
         for s in specs:
             if s.idempotency_key in existing:
@@ -643,6 +638,27 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
                 batch_size=2000,
             )
     return len(todo)
+
+
+def _posted_hashes(keys: list[str]) -> dict[str, str]:
+    """The request hash of each key already posted. On PostgreSQL one query with the keys as
+    one array parameter (20,000 keys as 20,000 parameters cost more to send than to look up)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT idempotency_key, request_hash FROM accounting_journalentry "
+                "WHERE idempotency_key = ANY(%s)",
+                [keys],
+            )
+            return dict(cur.fetchall())
+    existing: dict[str, str] = {}
+    for start in range(0, len(keys), 5000):
+        existing.update(
+            JournalEntry.objects.filter(idempotency_key__in=keys[start : start + 5000]).values_list(
+                "idempotency_key", "request_hash"
+            )
+        )
+    return existing
 
 
 def _validate_in_batch(n: int, spec: EntrySpec, *, closed_through: date | None) -> None:
@@ -715,9 +731,24 @@ def _already_reversed(entry_id: int, field: str) -> ReversalRefused:
     )
 
 
+# COPY's text format: a backslash, tab, newline or carriage return in a value is escaped; None
+# is \N. Rows are formatted here and sent in large chunks, a few times faster than one
+# `write_row` call per row for the 60,000 rows of a 20,000-entry batch.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    return str(value)
+
+
 def _copy_entries(specs: list[EntrySpec], posted_by) -> None:
-    now = timezone.now()
-    user_id = posted_by.pk if posted_by else None
+    now = timezone.now().isoformat()
+    user = _copy_text(posted_by.pk if posted_by else None)
+    t = _copy_text
     with connection.cursor() as cur:
         cur.execute(
             "SELECT nextval(pg_get_serial_sequence('accounting_journalentry', 'id')) "
@@ -731,41 +762,31 @@ def _copy_entries(specs: list[EntrySpec], posted_by) -> None:
             "document_type, document_id, idempotency_key, request_hash, reversal_of_id) "
             "FROM STDIN"
         ) as copy:
-            for i, s in zip(ids, specs, strict=True):
-                copy.write_row(
-                    (
-                        i,
-                        s.effective_date,
-                        now,
-                        s.memo,
-                        user_id,
-                        s.document_type,
-                        s.document_id,
-                        s.idempotency_key,
-                        s._hash,
-                        s.reversal_of_id,
-                    )
+            copy.write(
+                "".join(
+                    f"{i}\t{s.effective_date.isoformat()}\t{now}\t{t(s.memo)}\t{user}\t"
+                    f"{t(s.document_type)}\t{t(s.document_id)}\t{t(s.idempotency_key)}\t"
+                    f"{s._hash}\t{t(s.reversal_of_id)}\n"
+                    for i, s in zip(ids, specs, strict=True)
                 )
+            )
         with raw.copy(
             "COPY accounting_posting (entry_id, account_id, amount, amount_currency, "
             "effective_date, fund_id, superior_union_id, grassroots_union_id, subledger) "
             "FROM STDIN"
         ) as copy:
-            for i, s in zip(ids, specs, strict=True):
-                for leg, amount, info in zip(s.legs, s._amounts, s._accounts, strict=True):
-                    copy.write_row(
-                        (
-                            i,
-                            info.id,
-                            amount,
-                            leg.currency,
-                            s.effective_date,
-                            leg.fund_id,
-                            leg.superior_union_id,
-                            leg.grassroots_union_id,
-                            leg.subledger,
-                        )
+            copy.write(
+                "".join(
+                    f"{i}\t{info.id}\t{amount}\t{t(leg.currency)}\t{day}\t{t(leg.fund_id)}\t"
+                    f"{t(leg.superior_union_id)}\t{t(leg.grassroots_union_id)}\t"
+                    f"{t(leg.subledger)}\n"
+                    for i, s, day in (
+                        (i, s, s.effective_date.isoformat())
+                        for i, s in zip(ids, specs, strict=True)
                     )
+                    for leg, amount, info in zip(s.legs, s._amounts, s._accounts, strict=True)
+                )
+            )
 
 
 def journal_entry_reverse(
@@ -843,7 +864,7 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
             field="through",
             params={"through": f"{through:%d/%m/%Y}", "today": f"{today:%d/%m/%Y}"},
         )
-    last = _closed_through()
+    last = ledger_closed_through()
     if last is not None and through <= last:
         raise _close_not_after(last)
     if connection.vendor == "postgresql":
@@ -859,7 +880,7 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
         except IntegrityError as error:  # another close got in first
             if "period closed through" not in str(error):
                 raise
-            raise _close_not_after(_closed_through() or through) from error
+            raise _close_not_after(ledger_closed_through() or through) from error
         return PeriodClose.objects.get(pk=close_id)
     # SQLite: its trigger writes the checkpoints from the same query (migration 0009).
     with transaction.atomic():

@@ -44,6 +44,8 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(_("Tiền nộp chưa về"), "loans:remittances_pending", (FUND, SUPERIOR, AUDITOR)),
     NavEntry(_("Kế hoạch"), "fundweb:plans", (FUND,)),
     NavEntry(_("Nguồn vốn"), "fundweb:capital", (FUND,)),
+    NavEntry(_("Vốn chờ xác nhận"), "fundweb:capital_requests", (FUND,)),
+    NavEntry(_("Khóa sổ cuối năm"), "fundweb:year_closes", (FUND, AUDITOR)),
     NavEntry(_("Lịch làm việc"), "fundweb:calendar", (FUND,)),
     NavEntry(_("Nhật ký nhắc nợ"), "loans:reminder_log", (FUND,)),
     NavEntry(_("Đăng nhập sai"), "fundweb:signin_failures", (FUND,)),

@@ -2,10 +2,13 @@
 
 LĐLĐ TP Hà Nội's fund with seven superior unions — LĐLĐ quận Long Biên (280 grassroots unions:
 25 administrative units, 96 schools, 159 private firms), LĐLĐ quận Hai Bà Trưng, Công đoàn ngành
-Giáo dục and others —, one demo officer per role (``quy``, ``capten``, ``cdcs``, ``kiemtoan``;
-password ``trovon-demo``), capital from three sources, lending capacity for two superior unions,
-and the plan of the year (60.500.000.000 ₫, split by quarter and by superior union) and of the
-year before. ``size="small"`` keeps a handful of grassroots unions per superior union, for tests.
+Giáo dục and others —, one demo officer per role (``quy``, ``capten``, ``cdcs``,
+``kiemtoan``, and ``ketoan``, the second fund officer who disburses and confirms what ``quy``
+approves and enters; password ``trovon-demo``), capital from three sources (the donors' money
+entered by one fund officer and confirmed by the other), lending capacity for two superior
+unions, and the plan of the year (60.500.000.000 ₫, split by quarter and by superior union)
+and of the year before. ``size="small"`` keeps a handful of grassroots unions per superior
+union, for tests.
 
 Idempotent: the unions go in through the import (re-importing changes nothing), money through
 idempotency keys, plans and allocations through upserting services.
@@ -23,10 +26,12 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
-from fund.models import CapitalSource, Fund, GrassrootsUnion, Role, SuperiorUnion
+from fund.models import CapitalMovement, CapitalSource, Fund, GrassrootsUnion, Role, SuperiorUnion
 from fund.services import (
     annual_plan_set,
     capital_contribution_post,
+    capital_move_confirm,
+    capital_move_enter,
     capital_source_create,
     lending_allocation_set,
     officer_profile_set,
@@ -373,6 +378,15 @@ def _load_officers(fund: Fund, su: dict) -> None:
         Role.FUND_OFFICER,
         _fund_perms(("view", "add", "change"), FUND_MODELS) + _fund_perms(("view",), LEDGER_MODELS),
     )
+    # The second fund officer (the accountant): disburses what ``quy`` approved and confirms
+    # the capital moves ``quy`` enters above the fund's threshold (separation of duties).
+    _officer(
+        "ketoan",
+        "Đinh Thị Hằng",
+        fund,
+        Role.FUND_OFFICER,
+        _fund_perms(("view", "add", "change"), FUND_MODELS) + _fund_perms(("view",), LEDGER_MODELS),
+    )
     _officer(
         "capten",
         "Trần Thị Thu",
@@ -423,10 +437,23 @@ def _load_capital(fund: Fund, su: dict, year: int) -> None:
             idempotency_key=f"demo:{fund.code}:{year - 1}:capital:{kind}",
             memo=memo,
         )
+    # The donors' money is entered by the fund officer and, above the fund's threshold, posted
+    # only once the second fund officer confirms it (``fund.services.capital_move_confirm``).
+    User = get_user_model()
+    entered = capital_move_enter(
+        kind=CapitalMovement.Kind.CONTRIBUTION,
+        fund=fund,
+        source=sources["donors"],
+        amount=5_500_000_000,
+        effective_date=date(year, 1, 15),
+        idempotency_key=f"demo:{fund.code}:{year}:capital:donors",
+        memo="Doanh nghiệp ủng hộ Quỹ Trợ vốn",
+        actor=User.objects.get(username="quy"),
+    )
+    capital_move_confirm(request=entered, actor=User.objects.get(username="ketoan"))
     for kind, amount, day, memo in [
         ("city_budget", 30 * BN, date(year, 1, 2), "Ngân sách thành phố cấp vốn cho Quỹ"),
         ("union_funds", 25 * BN, date(year, 1, 2), "LĐLĐ thành phố bổ sung vốn cho Quỹ"),
-        ("donors", 5_500_000_000, date(year, 1, 15), "Doanh nghiệp ủng hộ Quỹ Trợ vốn"),
     ]:
         capital_contribution_post(
             fund=fund,

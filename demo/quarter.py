@@ -23,10 +23,11 @@ from datetime import date, timedelta
 from django.db import transaction
 
 from accounting.formatting import quarter_label
-from accounting.services import ledger_seal, period_close
+from accounting.services import ledger_closed_through, ledger_seal, period_close
 from demo import loans as loans_demo
 from demo.loans import LendingPlan, demo_lending_plan
 from fund.attainment import attainment, growth_display, percent_display
+from fund.closing import year_close
 from fund.models import Fund
 from loans.reminders.planning import reminders_schedule
 from loans.servicing.close_of_business import close_of_business_catch_up
@@ -61,6 +62,23 @@ def reminders(plan: LendingPlan, day: date) -> None:
     reminders_schedule(fund_id=plan.fund.pk, business_date=day)
 
 
+def year_end_close(plan: LendingPlan, day: date) -> None:
+    """On the first business day of January, before December is locked, the accountant closes
+    the year just ended (``fund.closing.year_close``): income and expenses to 911 and on to
+    4212, the surplus carried to 4211 on 1 January; the ledger is then locked through
+    31 December."""
+    if day.month != 1 or day != loans_demo.business_days(day.replace(day=1), day)[0]:
+        return
+    if date(day.year - 1, 12, 31) < plan.days()[0]:
+        return
+    year_close(
+        fund=plan.fund,
+        year=day.year - 1,
+        idempotency_key=f"demo:{plan.fund.code}:year_close:{day.year - 1}",
+        actor=plan.actor("accountant"),
+    )
+
+
 def month_close(plan: LendingPlan, day: date) -> None:
     """On the first business day of a month, once the night's close of business has run
     through the month's last calendar day, the accountant closes the month in the ledger:
@@ -72,6 +90,8 @@ def month_close(plan: LendingPlan, day: date) -> None:
     first_business_day = loans_demo.business_days(day.replace(day=1), day)[0]
     if day != first_business_day or last_of_previous < plan.days()[0]:
         return
+    if ledger_closed_through() == last_of_previous:
+        return  # December: the year-end closing locked it already
     period_close(
         through=last_of_previous,
         closed_by=plan.actor("accountant"),
@@ -79,7 +99,7 @@ def month_close(plan: LendingPlan, day: date) -> None:
     )
 
 
-DAILY_JOBS += [close_of_business, month_close, reminders]
+DAILY_JOBS += [close_of_business, year_end_close, month_close, reminders]
 
 
 def demo_year(today: date) -> int:

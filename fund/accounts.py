@@ -20,3 +20,6 @@ RECOVERY_INCOME = "7111"  # money recovered on written-off loans
 INTEREST_INCOME = "5151"  # interest collected (cash basis)
 PENALTY_INCOME = "5152"  # penalty interest collected
 BORROWER_SAVINGS = "33881"  # the borrowers' compulsory savings held by the fund
+RESULT = "911"  # the year's result: income and expenses close to it at year end
+SURPLUS_PRIOR_YEARS = "4211"  # surplus of prior years (the closed year's, carried on 1 January)
+SURPLUS_CURRENT_YEAR = "4212"  # surplus of the year just closed

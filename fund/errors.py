@@ -24,3 +24,15 @@ class ImportRejected(FundError, RowsRejected):
     """A union file with at least one wrong row: nothing was imported (``RowsRejected``)."""
 
     code = "import_rejected"
+
+
+class DutiesSeparated(PermissionRefused):
+    """One person would do both halves of a task the fund's policy gives to two (``fund.duties``);
+    the message names the rule, ``rule`` is its key."""
+
+    code = "separation_of_duties"
+    default_field = "actor"
+
+    def __init__(self, message, *, rule: str, **kwargs):
+        super().__init__(message, **kwargs)
+        self.rule = rule

@@ -56,6 +56,12 @@ ACTIONS = {
     "repayment_reverse": pgettext_lazy("action done", "Đảo bút toán trả nợ"),
     "remittance_receipt_confirm": pgettext_lazy("action done", "Xác nhận đã nhận tiền nộp"),
     "bank_statement_import": pgettext_lazy("action done", "Nhập sao kê ngân hàng"),
+    "withdrawal": pgettext_lazy("action done", "Rút, hoàn trả vốn"),
+    "capital_request": pgettext_lazy("action done", "Lập nghiệp vụ vốn chờ xác nhận"),
+    "capital_confirm": pgettext_lazy("action done", "Xác nhận nghiệp vụ vốn"),
+    "capital_reject": pgettext_lazy("action done", "Từ chối nghiệp vụ vốn"),
+    "duties_set": pgettext_lazy("action done", "Đổi quy định tách bạch nhiệm vụ"),
+    "year_close": pgettext_lazy("action done", "Khóa sổ cuối năm"),
 }
 
 _STAGE = re.compile(r"^(before|after)_(\d+)$")

@@ -42,6 +42,21 @@ class Fund(models.Model):
     address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
     # Fund settings that loan rules read (a product may tighten them, never loosen).
     borrower_outstanding_limit = money_field(_("dư nợ tối đa mỗi thành viên"), default=50_000_000)
+    # Separation of duties (``fund.duties``), on by default; changed only through
+    # ``fund.services.fund_duties_set`` (audited).
+    duty_approver_not_disburser = models.BooleanField(
+        _("người phê duyệt khoản vay không được giải ngân khoản vay đó"), default=True
+    )
+    duty_recorder_not_reverser = models.BooleanField(
+        _("người ghi thu nợ, nộp tiền không được hủy chính nghiệp vụ đó"), default=True
+    )
+    # A capital move above it is confirmed by a second fund officer before it posts; None: never.
+    capital_confirmation_threshold = money_field(
+        _("ngưỡng nghiệp vụ vốn cần cán bộ quỹ thứ hai xác nhận"),
+        default=100_000_000,
+        null=True,
+        blank=True,
+    )
     # A union's remittance not seen on the bank's statement after this many days is listed as
     # not received (for the fund and the union's superior union).
     remittance_receipt_days = models.PositiveSmallIntegerField(
@@ -326,6 +341,15 @@ class CapitalMovement(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("thời điểm lập"), auto_now_add=True)
+    # The second fund officer who confirmed it (a move above the fund's threshold).
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người xác nhận"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("nghiệp vụ nguồn vốn")
@@ -342,6 +366,127 @@ class CapitalMovement(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {format_vnd(self.amount)} ({self.source})"
+
+
+class CapitalMoveRequest(models.Model):
+    """A capital move above the fund's threshold, entered by one fund officer and waiting for
+    another to confirm it (``fund.services.capital_move_confirm``) or reject it; it posts only
+    when confirmed, as the ``CapitalMovement`` it then points at."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Chờ xác nhận")
+        CONFIRMED = "confirmed", _("Đã xác nhận")
+        REJECTED = "rejected", _("Đã từ chối")
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="capital_requests")
+    kind = models.CharField(
+        _("loại nghiệp vụ"), max_length=16, choices=CapitalMovement.Kind.choices
+    )
+    source = models.ForeignKey(
+        CapitalSource, verbose_name=_("nguồn vốn"), on_delete=models.PROTECT, related_name="+"
+    )
+    target_source = models.ForeignKey(
+        CapitalSource,
+        verbose_name=_("chuyển sang nguồn vốn"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    amount = money_field(_("số tiền"), default=None)
+    effective_date = models.DateField(_("ngày hạch toán"))
+    memo = models.CharField(_("diễn giải"), max_length=500, blank=True)
+    cash_account = models.CharField(_("tài khoản tiền"), max_length=16, blank=True)
+    idempotency_key = models.CharField(_("khóa chống trùng"), max_length=180, unique=True)
+    status = models.CharField(
+        _("trạng thái"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người lập"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("thời điểm lập"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người xác nhận / từ chối"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("thời điểm quyết định"), null=True, blank=True)
+    reason = models.CharField(_("lý do từ chối"), max_length=500, blank=True)
+    movement = models.OneToOneField(
+        CapitalMovement,
+        verbose_name=_("nghiệp vụ đã hạch toán"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="request",
+    )
+
+    class Meta:
+        verbose_name = _("nghiệp vụ vốn chờ xác nhận")
+        verbose_name_plural = _("nghiệp vụ vốn chờ xác nhận")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(name="capital_request_positive", condition=Q(amount__gt=0)),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {format_vnd(self.amount)} ({self.get_status_display()})"
+
+
+class YearClose(models.Model):
+    """A fund's year closed (``fund.closing.year_close``): its income and expenses moved to the
+    result 911 and on to the surplus 4212 by one closing entry dated 31 December, and that
+    surplus carried to 4211 by an entry dated 1 January of the next year. One per fund and
+    year; a year without income or expenses is closed with no entry."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="year_closes")
+    year = models.PositiveSmallIntegerField(_("năm"))
+    surplus = money_field(_("chênh lệch thu chi của năm"), default=0)
+    total_income = money_field(_("tổng thu"), default=0)
+    total_expense = money_field(_("tổng chi"), default=0)
+    closing_entry = models.OneToOneField(
+        "accounting.JournalEntry",
+        verbose_name=_("bút toán kết chuyển"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="year_close",
+    )
+    carry_entry = models.OneToOneField(
+        "accounting.JournalEntry",
+        verbose_name=_("bút toán chuyển sang năm trước"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="year_carry",
+    )
+    idempotency_key = models.CharField(_("khóa chống trùng"), max_length=180, unique=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người khóa sổ"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("thời điểm khóa sổ"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("khóa sổ cuối năm")
+        verbose_name_plural = _("khóa sổ cuối năm")
+        ordering = ["fund", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "year"], name="year_close_once_per_fund_year")
+        ]
+
+    def __str__(self):
+        return f"{self.fund} {self.year}"
 
 
 class LendingAllocation(models.Model):

@@ -26,12 +26,14 @@ from accounting.money import amount_of, to_dong
 from accounting.services import credit, debit, journal_entry_post
 from fund.accounts import BANK, CASH_ACCOUNTS
 from fund.audit import audit_changes, audit_record, audit_snapshot
-from fund.errors import FundError, InsufficientCapital, PermissionRefused
+from fund.duties import CAPITAL_CONFIRMS, capital_needs_confirmation, duty_require_other
+from fund.errors import DutiesSeparated, FundError, InsufficientCapital, PermissionRefused
 from fund.models import (
     AnnualPlan,
     CalendarDay,
     CapitalCommitment,
     CapitalMovement,
+    CapitalMoveRequest,
     CapitalSource,
     Fund,
     GrassrootsUnion,
@@ -46,6 +48,7 @@ from fund.scoping import (
     actor_require_fund_officer,
     actor_scope,
     actor_user,
+    actor_user_id,
     scope_require_write,
 )
 from fund.selectors import (
@@ -56,7 +59,7 @@ from fund.selectors import (
     lending_allocation_in_force,
     loans_outstanding,
 )
-from fund.validation import clean_date, clean_phone, clean_text, full_clean
+from fund.validation import clean_date, clean_phone, clean_text, full_clean, refuse_unknown_fields
 
 __all__ = [
     "annual_plan_set",
@@ -67,8 +70,12 @@ __all__ = [
     "capital_commitment_release",
     "capital_contribution_post",
     "capital_lock",
+    "capital_move_confirm",
+    "capital_move_enter",
+    "capital_move_reject",
     "capital_transfer_post",
     "capital_withdrawal_post",
+    "fund_duties_set",
     "grassroots_union_create",
     "grassroots_union_move",
     "grassroots_union_update",
@@ -330,6 +337,7 @@ def _movement(
     idempotency_key: str,
     legs,
     actor,
+    confirmation: CapitalMoveRequest | None = None,
 ) -> CapitalMovement:
     value_date_check(effective_date, field="effective_date", label=_("Ngày hạch toán"))
     request = {
@@ -351,6 +359,17 @@ def _movement(
                 params={"key": idempotency_key},
             )
         return existing
+    if confirmation is None and capital_needs_confirmation(fund=fund, amount=amount, actor=actor):
+        raise DutiesSeparated(
+            _(
+                "Tách bạch nhiệm vụ: nghiệp vụ vốn trên ngưỡng %(threshold)s phải do một cán bộ "
+                "quỹ khác xác nhận trước khi hạch toán; hãy lập nghiệp vụ chờ xác nhận."
+            ),
+            rule=CAPITAL_CONFIRMS,
+            field="amount",
+            params={"threshold": format_vnd(fund.capital_confirmation_threshold)},
+        )
+    entered_by = confirmation.requested_by if confirmation is not None else actor_user(actor)
     with transaction.atomic():
         entry = journal_entry_post(
             effective_date=effective_date,
@@ -368,7 +387,8 @@ def _movement(
                     memo=memo,
                     idempotency_key=idempotency_key,
                     journal_entry=entry,
-                    created_by=actor_user(actor),
+                    created_by=entered_by,
+                    confirmed_by=actor_user(actor) if confirmation is not None else None,
                 )
         except IntegrityError:
             # The same command ran concurrently; the ledger replayed its entry, return its row.
@@ -392,8 +412,17 @@ def _check_source(fund: Fund, source: CapitalSource, field: str = "source") -> N
         raise FundError(_("Nguồn vốn không thuộc quỹ này."), field=field)
 
 
-def _source_params(source: CapitalSource, balance, amount) -> dict:
-    return {"source": source.name, "balance": format_vnd(balance), "amount": format_vnd(amount)}
+def _source_covers(source: CapitalSource, value: Decimal, as_of: date, kind: str) -> None:
+    """Refuse taking `value` out of a source (a withdrawal or a transfer) beyond its capital."""
+    balance = capital_source_balance(source=source, as_of=as_of)
+    if value <= balance:
+        return
+    params = {"source": source.name, "balance": format_vnd(balance), "amount": format_vnd(value)}
+    if kind == CapitalMovement.Kind.WITHDRAWAL:
+        message = _("Nguồn %(source)s chỉ còn %(balance)s, không rút được %(amount)s.")
+    else:
+        message = _("Nguồn %(source)s chỉ còn %(balance)s, không chuyển được %(amount)s.")
+    raise InsufficientCapital(message, params=params)
 
 
 def _positive(amount) -> Decimal:
@@ -413,6 +442,7 @@ def capital_contribution_post(
     memo: str = "",
     cash_account: str = BANK,
     actor=None,
+    confirmation: CapitalMoveRequest | None = None,
 ) -> CapitalMovement:
     """Capital received from a source: Dr 1121 (or 1111) / Cr the source's 411x account.
 
@@ -441,6 +471,7 @@ def capital_contribution_post(
             credit(source.account_code, value, fund_id=fund.pk, subledger=source.subledger),
         ],
         actor=actor,
+        confirmation=confirmation,
     )
 
 
@@ -454,6 +485,7 @@ def capital_withdrawal_post(
     memo: str = "",
     cash_account: str = BANK,
     actor=None,
+    confirmation: CapitalMoveRequest | None = None,
 ) -> CapitalMovement:
     """Capital returned to a source: Dr 411x / Cr 1121.
 
@@ -471,12 +503,7 @@ def capital_withdrawal_post(
         existing = CapitalMovement.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             capital_lock(fund=fund)
-            balance = capital_source_balance(source=source, as_of=effective_date)
-            if value > balance:
-                raise InsufficientCapital(
-                    _("Nguồn %(source)s chỉ còn %(balance)s, không rút được %(amount)s."),
-                    params=_source_params(source, balance, value),
-                )
+            _source_covers(source, value, effective_date, CapitalMovement.Kind.WITHDRAWAL)
             capital_check(fund=fund, amount=value)
         return _movement(
             kind=CapitalMovement.Kind.WITHDRAWAL,
@@ -492,6 +519,7 @@ def capital_withdrawal_post(
                 credit(cash_account, value, fund_id=fund.pk),
             ],
             actor=actor,
+            confirmation=confirmation,
         )
 
 
@@ -505,6 +533,7 @@ def capital_transfer_post(
     idempotency_key: str,
     memo: str = "",
     actor=None,
+    confirmation: CapitalMoveRequest | None = None,
 ) -> CapitalMovement:
     """Move capital from one source to another: Dr 411x (from) / Cr 411y (to).
 
@@ -520,12 +549,7 @@ def capital_transfer_post(
         existing = CapitalMovement.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             capital_lock(fund=fund)
-            balance = capital_source_balance(source=source, as_of=effective_date)
-            if value > balance:
-                raise InsufficientCapital(
-                    _("Nguồn %(source)s chỉ còn %(balance)s, không chuyển được %(amount)s."),
-                    params=_source_params(source, balance, value),
-                )
+            _source_covers(source, value, effective_date, CapitalMovement.Kind.TRANSFER)
         return _movement(
             kind=CapitalMovement.Kind.TRANSFER,
             fund=fund,
@@ -545,7 +569,243 @@ def capital_transfer_post(
                 ),
             ],
             actor=actor,
+            confirmation=confirmation,
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Capital: four eyes on moves above the fund's threshold (``fund.duties``)
+
+CAPITAL_POSTERS = {
+    CapitalMovement.Kind.CONTRIBUTION: capital_contribution_post,
+    CapitalMovement.Kind.WITHDRAWAL: capital_withdrawal_post,
+    CapitalMovement.Kind.TRANSFER: capital_transfer_post,
+}
+
+
+def _move_args(req: CapitalMoveRequest) -> dict:
+    """The poster's arguments of a request (or of the same move entered at once)."""
+    args = {
+        "fund": req.fund,
+        "source": req.source,
+        "amount": amount_of(req.amount),
+        "effective_date": req.effective_date,
+        "memo": req.memo,
+    }
+    if req.kind == CapitalMovement.Kind.TRANSFER:
+        args["target_source"] = req.target_source
+    else:
+        args["cash_account"] = req.cash_account or BANK
+    return args
+
+
+def capital_move_enter(
+    *,
+    kind: str,
+    fund: Fund,
+    source: CapitalSource,
+    amount,
+    effective_date: date,
+    idempotency_key: str,
+    memo: str = "",
+    cash_account: str = BANK,
+    target_source: CapitalSource | None = None,
+    actor=None,
+) -> CapitalMovement | CapitalMoveRequest:
+    """Enter a capital contribution, withdrawal or transfer: posted at once (the movement) when
+    the fund's policy lets one officer do it, else a pending ``CapitalMoveRequest`` that another
+    fund officer confirms (``capital_move_confirm``) before anything posts.
+
+    The request is checked as the posting would be (sources, accounts, the giving source's
+    balance today) and checked again under lock when confirmed. Once per idempotency key: the
+    same key with the same request returns the first one, with another request it is refused.
+    """
+    actor_require_fund_officer(actor, fund_id=fund.pk)
+    if kind not in CAPITAL_POSTERS:
+        raise FundError(_("Loại nghiệp vụ vốn không hợp lệ."), field="kind")
+    value = _positive(amount)
+    req = CapitalMoveRequest(
+        fund=fund,
+        kind=kind,
+        source=source,
+        target_source=target_source if kind == CapitalMovement.Kind.TRANSFER else None,
+        amount=value,
+        effective_date=effective_date,
+        memo=memo or "",
+        cash_account="" if kind == CapitalMovement.Kind.TRANSFER else cash_account,
+        idempotency_key=idempotency_key,
+        requested_by=actor_user(actor),
+    )
+    if not capital_needs_confirmation(fund=fund, amount=value, actor=actor):
+        return CAPITAL_POSTERS[kind](
+            **_move_args(req), idempotency_key=idempotency_key, actor=actor
+        )
+    fields = ("kind", "source_id", "target_source_id", "amount", "effective_date", "cash_account")
+    with transaction.atomic():
+        existing = CapitalMoveRequest.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            same = all(
+                amount_of(getattr(existing, f)) == amount_of(getattr(req, f)) for f in fields
+            ) and (existing.fund_id == fund.pk)
+            if not same:
+                raise IdempotencyConflict(
+                    _("Khóa chống trùng '%(key)s' đã dùng cho một nghiệp vụ vốn khác."),
+                    field="idempotency_key",
+                    params={"key": idempotency_key},
+                )
+            return existing
+        _check_source(fund, source)
+        if kind == CapitalMovement.Kind.TRANSFER:
+            if target_source is None:
+                raise FundError(_("Chọn nguồn vốn nhận."), field="target_source")
+            _check_source(fund, target_source, "target_source")
+            if source.pk == target_source.pk:
+                raise FundError(
+                    _("Nguồn chuyển và nguồn nhận phải khác nhau."), field="target_source"
+                )
+        elif cash_account not in CASH_ACCOUNTS:
+            raise FundError(
+                _("Tài khoản tiền phải là tiền mặt hoặc tiền gửi."), field="cash_account"
+            )
+        if kind != CapitalMovement.Kind.CONTRIBUTION:
+            _source_covers(source, value, effective_date, kind)
+        full_clean(req, error=FundError)
+        req.save()
+        audit_record(
+            actor=actor,
+            action="capital_request",
+            obj=req,
+            changes={
+                "kind": [None, kind],
+                "amount": [None, str(value)],
+                "source": [None, source.code],
+                **({"target_source": [None, req.target_source.code]} if req.target_source else {}),
+                "status": [None, req.status],
+            },
+        )
+    return req
+
+
+def _decided(req: CapitalMoveRequest) -> FundError:
+    return FundError(
+        _("Nghiệp vụ vốn chờ xác nhận #%(id)s đã được quyết định (%(status)s)."),
+        field="request",
+        code="request_decided",
+        params={"id": req.pk, "status": req.get_status_display()},
+    )
+
+
+def _request_lock(request: CapitalMoveRequest) -> CapitalMoveRequest:
+    return (
+        CapitalMoveRequest.objects.select_for_update(of=("self",))
+        .select_related("fund", "source", "target_source", "requested_by")
+        .get(pk=request.pk)
+    )
+
+
+def _decide(req: CapitalMoveRequest, status: str, actor, action: str, **fields) -> None:
+    """Record the decision on a locked pending request (`fields`: the movement or the reason)
+    and audit it."""
+    req.status = status
+    req.decided_by = actor_user(actor)
+    req.decided_at = timezone.now()
+    for name, value in fields.items():
+        setattr(req, name, value)
+    req.save(update_fields=["status", "decided_by", "decided_at", *fields])
+    changes = {name: [None, getattr(value, "pk", value)] for name, value in fields.items()}
+    audit_record(
+        actor=actor, action=action, obj=req, changes={"status": ["pending", status], **changes}
+    )
+
+
+def capital_move_confirm(*, request: CapitalMoveRequest, actor=None) -> CapitalMoveRequest:
+    """A second fund officer confirms a pending capital move: it posts now (the movement records
+    who entered and who confirmed it). Refused to the officer who entered it (naming the rule),
+    and once decided; two concurrent confirmations post once (the row is locked), the same
+    officer's retry returns the confirmed request."""
+    actor_require_fund_officer(actor, fund_id=request.fund_id, field="request")
+    with transaction.atomic():
+        req = _request_lock(request)
+        if req.status != CapitalMoveRequest.Status.PENDING:
+            if req.status == CapitalMoveRequest.Status.CONFIRMED and (
+                req.decided_by_id == actor_user_id(actor)
+            ):
+                return req
+            raise _decided(req)
+        duty_require_other(
+            fund=req.fund, rule=CAPITAL_CONFIRMS, actor=actor, first_user_id=req.requested_by_id
+        )
+        movement = CAPITAL_POSTERS[req.kind](
+            **_move_args(req),
+            idempotency_key=f"confirmed:{req.pk}",
+            actor=actor,
+            confirmation=req,
+        )
+        _decide(
+            req, CapitalMoveRequest.Status.CONFIRMED, actor, "capital_confirm", movement=movement
+        )
+    return req
+
+
+def capital_move_reject(
+    *, request: CapitalMoveRequest, reason: str, actor=None
+) -> CapitalMoveRequest:
+    """A fund officer rejects a pending capital move with a reason; nothing posts. The officer
+    who entered it may withdraw it this way too."""
+    actor_require_fund_officer(actor, fund_id=request.fund_id, field="request")
+    reason = clean_text(
+        reason, error=FundError, field="reason", label=_("Lý do"), required=True, max_length=500
+    )
+    with transaction.atomic():
+        req = _request_lock(request)
+        if req.status != CapitalMoveRequest.Status.PENDING:
+            if req.status == CapitalMoveRequest.Status.REJECTED and req.reason == reason:
+                return req
+            raise _decided(req)
+        _decide(req, CapitalMoveRequest.Status.REJECTED, actor, "capital_reject", reason=reason)
+    return req
+
+
+# --------------------------------------------------------------------------------------------
+# The fund's policy of separation of duties
+
+DUTY_POLICY_FIELDS = (
+    "duty_approver_not_disburser",
+    "duty_recorder_not_reverser",
+    "capital_confirmation_threshold",
+)
+
+
+def fund_duties_set(*, fund: Fund, actor=None, **fields) -> Fund:
+    """Change the fund's separation-of-duties policy (``fund.duties``); audited field by field.
+    `capital_confirmation_threshold`: a whole-đồng amount (0: every capital move is confirmed)
+    or None (none is)."""
+    actor_require_fund_officer(actor, fund_id=fund.pk)
+    refuse_unknown_fields(fields, DUTY_POLICY_FIELDS, error=FundError)
+    if "capital_confirmation_threshold" in fields:
+        threshold = fields["capital_confirmation_threshold"]
+        if threshold is not None:
+            threshold = to_dong(threshold, field="capital_confirmation_threshold")
+            if threshold < 0:
+                raise FundError(
+                    _("Ngưỡng xác nhận không được âm."), field="capital_confirmation_threshold"
+                )
+        fields["capital_confirmation_threshold"] = threshold
+    for name in ("duty_approver_not_disburser", "duty_recorder_not_reverser"):
+        if name in fields and not isinstance(fields[name], bool):
+            raise FundError(_("Giá trị phải là có hoặc không."), field=name)
+    with transaction.atomic():
+        locked = Fund.objects.select_for_update().get(pk=fund.pk)
+        before = audit_snapshot(locked, DUTY_POLICY_FIELDS)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(fields) or None)
+        changes = audit_changes(before, locked)
+        if changes:
+            audit_record(actor=actor, action="duties_set", obj=locked, changes=changes)
+    for name in fields:
+        setattr(fund, name, getattr(locked, name))
+    return locked
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 
 from accounting.money import amount_of
+from fund.duties import RECORDER_REVERSES, duty_applies, duty_require_other
 from fund.errors import PermissionRefused
 from fund.models import GrassrootsUnion, Role
 from fund.scoping import Scope, actor_scope, scope_require_write
@@ -104,6 +105,57 @@ def loan_require_fund_officer(actor, *, loan: Loan) -> Scope | None:
     if scope.fund_id != loan.fund_id:
         raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
     return scope
+
+
+def loan_require_action(actor, *, loan: Loan, name: str, field: str = "loan") -> Scope | None:
+    """The actor may take the action `name` of ``LOAN_ACTIONS`` on `loan`: in charge of it
+    (``loan_require_servicer``) and of one of the action's roles, so that the services refuse
+    exactly what the pages and the API do not offer."""
+    scope = loan_require_servicer(actor, loan=loan, field=field)
+    if scope is not None and scope.role not in LOAN_ACTIONS[name].roles:
+        raise PermissionRefused(
+            _("Chỉ cán bộ quỹ được thực hiện thao tác này."), field="actor", code="fund_only"
+        )
+    return scope
+
+
+def repayment_recorded_by(repayment) -> int | None:
+    """Who recorded a repayment (for a line of a remittance, who recorded the remittance)."""
+    recorded = getattr(repayment, "created_by_id", None)
+    if recorded is not None or getattr(repayment, "batch_id", None) is None:
+        return recorded
+    return repayment.batch.created_by_id
+
+
+def loan_require_reverser(actor, *, loan: Loan, repayment) -> None:
+    """Separation of duties (``fund.duties``): the officer who recorded `repayment` (or its
+    remittance) may not reverse it when the fund's policy says so."""
+    duty_require_other(
+        fund=loan.fund,
+        rule=RECORDER_REVERSES,
+        actor=actor,
+        first_user_id=repayment_recorded_by(repayment),
+        field="repayment",
+    )
+
+
+def _reversible_by_another(loan: Loan, scope: Scope) -> bool:
+    """Some repayment the officer may reverse: one recorded by someone else (or by the
+    system), or any when the fund lets the recorder reverse (read only when it matters)."""
+    user_id = getattr(scope.user, "pk", None)
+    if user_id is None:
+        return True
+    read = page_repayments(loan)
+    if read is None:
+        read = loan.repayments.filter(reversal_entry__isnull=True).select_related("batch")
+    reversible = [
+        rep
+        for rep in read
+        if rep.reversal_entry_id is None and (loan.status != CLOSED or rep.closed_loan)
+    ]
+    if any(repayment_recorded_by(rep) != user_id for rep in reversible):
+        return True
+    return not duty_applies(loan.fund, RECORDER_REVERSES)
 
 
 ACTIVE, CLOSED, WRITTEN_OFF = LoanStatus.ACTIVE, LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF
@@ -214,6 +266,8 @@ class LoanActionRule:
     statuses: tuple[str, ...]
     # Checked in order, after the role and the status, so the cheap checks spare the queries.
     conditions: tuple[Callable[[Loan], bool], ...] = ()
+    # The fund's separation of duties for this officer (``fund.duties``), checked last.
+    duty: Callable[[Loan, Scope], bool] | None = None
 
 
 RESCHEDULE, WRITE_OFF = LoanChangeRequest.Kind.RESCHEDULE, LoanChangeRequest.Kind.WRITE_OFF
@@ -223,7 +277,10 @@ RESCHEDULE, WRITE_OFF = LoanChangeRequest.Kind.RESCHEDULE, LoanChangeRequest.Kin
 LOAN_ACTIONS: dict[str, LoanActionRule] = {
     "visit": LoanActionRule(LOAN_SERVICERS, (ACTIVE, CLOSED)),
     "reverse": LoanActionRule(
-        LOAN_DECIDERS, (ACTIVE, CLOSED), (_not_settled, loan_has_reversible_repayment)
+        LOAN_DECIDERS,
+        (ACTIVE, CLOSED),
+        (_not_settled, loan_has_reversible_repayment),
+        _reversible_by_another,
     ),
     "reschedule": LoanActionRule(
         LOAN_SERVICERS, (ACTIVE,), (_owes_principal, _no_pending(RESCHEDULE))
@@ -250,6 +307,7 @@ def loan_action_allowed(name: str, loan: Loan, scope: Scope) -> bool:
         scope.role in rule.roles
         and loan.status in rule.statuses
         and all(holds(loan) for holds in rule.conditions)
+        and (rule.duty is None or rule.duty(loan, scope))
     )
 
 

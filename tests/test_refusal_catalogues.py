@@ -18,6 +18,8 @@ MODULES = (
     "accounting/forms.py",
     "accounting/services.py",
     "fund/access.py",
+    "fund/closing.py",
+    "fund/duties.py",
     "fund/attainment.py",
     "apicommon/errors.py",
     "apicommon/parsers.py",

@@ -285,6 +285,7 @@ def test_balance_sheet_balances_and_income_statement_gives_the_surplus():
     assert assets == {
         "111": 0,
         "112": 70_500_000,
+        "113": 0,
         "128": 30_000_000,
         "138": 2_000_000,
         "229": -1_000_000,

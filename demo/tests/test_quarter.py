@@ -9,12 +9,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounting.models import AccountCheckpoint, PeriodClose
-from accounting.selectors import ledger_verify, trial_balance
+from accounting.models import CLOSING_DOCUMENT_TYPE, AccountCheckpoint, PeriodClose
+from accounting.selectors import balance_sheet, ledger_verify, trial_balance
 from demo.loans import TARGETS, demo_overdue_loans, split_total
 from demo.quarter import demo_year
 from fund.attainment import attainment
-from fund.models import Fund
+from fund.models import CapitalMoveRequest, Fund, YearClose
 from loans.models import FollowUpVisit, Loan, LoanApplication, Repayment, RepaymentBatch
 from loans.servicing.reconciliation import loan_book_reconcile
 
@@ -96,6 +96,18 @@ def test_demo_small_runs_both_quarters_and_states_the_declared_figures():
     closes = PeriodClose.objects.order_by("closed_through")
     assert [c.closed_through for c in closes] == last_days
     assert AccountCheckpoint.objects.filter(as_of=last_days[-1]).exists()
+
+    # Last year was closed before December was locked: 911 → 4212, carried to 4211 on
+    # 1 January; the balance sheet at 31 December has no unclosed difference.
+    closed = YearClose.objects.get(fund=fund, year=year - 1)
+    assert closed.closing_entry.document_type == CLOSING_DOCUMENT_TYPE
+    assert closed.closed_by.username == "ketoan" and closed.surplus.amount != 0
+    sheet = balance_sheet(as_of=date(year - 1, 12, 31), fund_id=fund.pk)
+    assert all(line.code for line in sheet["equity"])
+    # Four eyes on capital: the donors' money entered by quy, confirmed by ketoan.
+    confirmed = CapitalMoveRequest.objects.get(fund=fund, status="confirmed")
+    assert (confirmed.requested_by.username, confirmed.decided_by.username) == ("quy", "ketoan")
+    assert "ketoan" in text
 
     # The report was drawn from a sealed ledger and says which head of the chain.
     from accounting.selectors import ledger_chain_head

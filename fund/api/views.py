@@ -52,15 +52,18 @@ from fund.access import ALL_ROLES, FUND_OFFICERS, PUBLIC, READERS_FUND_WIDE, WRI
 from fund.accounts import BANK, CASH_ACCOUNTS
 from fund.attainment import INDICATORS, PERIODS, attainment
 from fund.audit import audit_log_list
+from fund.closing import year_close
 from fund.integrity import integrity_check_latest, integrity_verify
 from fund.models import (
     AnnualPlan,
     AuditLog,
     CapitalMovement,
+    CapitalMoveRequest,
     CapitalSource,
     Fund,
     GrassrootsUnion,
     SuperiorUnion,
+    YearClose,
 )
 from fund.people import person_name
 from fund.scoping import scope_filter, superior_union_scope_filter
@@ -615,12 +618,33 @@ class CapitalTransferInput(serializers.Serializer):
     memo = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
-# One capital movement, posted through the kind's `service`; the capital sources named by
-# `source_fields` must be the fund's (404 otherwise). (A comment, not a docstring: the schema
-# would show it as the description of each operation.)
+class CapitalRequestOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField(source="get_kind_display")
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    source_id = serializers.IntegerField()
+    target_source_id = serializers.IntegerField(allow_null=True)
+    amount = MoneyField()
+    effective_date = serializers.DateField()
+    memo = serializers.CharField()
+    requested_by = serializers.CharField(source="requested_by.username")
+    requested_at = serializers.DateTimeField()
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField()
+    movement_id = serializers.IntegerField(allow_null=True)
+
+
+# One capital movement of the kind `kind`, through ``fund.services.capital_move_enter``: posted
+# at once (201, the movement) or, above the fund's threshold, waiting for a second fund officer
+# (202, the pending request); the capital sources named by `source_fields` must be the fund's
+# (404 otherwise). (A comment, not a docstring: the schema would show it as the description of
+# each operation.)
 class _CapitalMovementApi(ApiView):
     access_roles = FUND_OFFICERS
-    service = None
+    kind = None
     source_fields: tuple[str, ...] = ("source",)
 
     def movement_post(self, request, key: str, input_class) -> Response:
@@ -631,12 +655,20 @@ class _CapitalMovementApi(ApiView):
             data[name] = sources.filter(pk=data[name]).first()
         if any(data[name] is None for name in self.source_fields):
             raise Http404()
-        movement = self.service(fund=fund, idempotency_key=key, actor=request.user, **data)
-        return Response(CapitalMovementOutput(movement).data, status=status.HTTP_201_CREATED)
+        entered = services.capital_move_enter(
+            kind=self.kind, fund=fund, idempotency_key=key, actor=request.user, **data
+        )
+        if isinstance(entered, CapitalMoveRequest):
+            return Response(CapitalRequestOutput(entered).data, status=status.HTTP_202_ACCEPTED)
+        return Response(CapitalMovementOutput(entered).data, status=status.HTTP_201_CREATED)
 
 
 def _movement_post(summary: str, input_class=CapitalMovementInput):
-    @idempotent_post(request=input_class, responses={201: CapitalMovementOutput}, summary=summary)
+    @idempotent_post(
+        request=input_class,
+        responses={201: CapitalMovementOutput, 202: CapitalRequestOutput},
+        summary=summary,
+    )
     def post(self, request, key):
         return self.movement_post(request, key, input_class)
 
@@ -644,19 +676,157 @@ def _movement_post(summary: str, input_class=CapitalMovementInput):
 
 
 class CapitalContributionCreateApi(_CapitalMovementApi):
-    service = staticmethod(services.capital_contribution_post)
+    kind = CapitalMovement.Kind.CONTRIBUTION
     post = _movement_post("Tiếp nhận vốn từ một nguồn")
 
 
 class CapitalWithdrawalCreateApi(_CapitalMovementApi):
-    service = staticmethod(services.capital_withdrawal_post)
+    kind = CapitalMovement.Kind.WITHDRAWAL
     post = _movement_post("Hoàn trả vốn cho một nguồn")
 
 
 class CapitalTransferCreateApi(_CapitalMovementApi):
-    service = staticmethod(services.capital_transfer_post)
+    kind = CapitalMovement.Kind.TRANSFER
     source_fields = ("source", "target_source")
     post = _movement_post("Điều chuyển vốn giữa hai nguồn", CapitalTransferInput)
+
+
+class CapitalRequestFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CapitalMoveRequest.Status.choices, required=False)
+
+
+def _capital_request(view, pk) -> CapitalMoveRequest:
+    req = CapitalMoveRequest.objects.filter(fund_id=view.scope.fund_id, pk=check_id(pk)).first()
+    if req is None:
+        raise Http404()
+    return req
+
+
+class CapitalRequestListApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(
+        parameters=[CapitalRequestFilter],
+        responses=paged(CapitalRequestOutput),
+        summary="Nghiệp vụ vốn trên ngưỡng: chờ xác nhận và đã quyết định",
+    )
+    def get(self, request):
+        f = self.query(CapitalRequestFilter)
+        qs = CapitalMoveRequest.objects.filter(fund_id=self.scope.fund_id).select_related(
+            "requested_by", "decided_by"
+        )
+        if "status" in f:
+            qs = qs.filter(status=f["status"])
+        return self.page(qs.order_by("-requested_at", "-pk"), CapitalRequestOutput)
+
+
+class CapitalRequestConfirmApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @idempotent_post(
+        request=None,
+        responses={200: CapitalRequestOutput},
+        summary="Xác nhận nghiệp vụ vốn (cán bộ quỹ khác người lập): hạch toán",
+    )
+    def post(self, request, pk: int, key: str):
+        req = services.capital_move_confirm(request=_capital_request(self, pk), actor=request.user)
+        return Response(CapitalRequestOutput(req).data)
+
+
+class CapitalRejectInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class CapitalRequestRejectApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @idempotent_post(
+        request=CapitalRejectInput,
+        responses={200: CapitalRequestOutput},
+        summary="Từ chối (hoặc rút lại) nghiệp vụ vốn chờ xác nhận, ghi lý do",
+    )
+    def post(self, request, pk: int, key: str):
+        req = _capital_request(self, pk)
+        data = self.input(CapitalRejectInput)
+        req = services.capital_move_reject(request=req, reason=data["reason"], actor=request.user)
+        return Response(CapitalRequestOutput(req).data)
+
+
+class FundDutiesOutput(serializers.Serializer):
+    duty_approver_not_disburser = serializers.BooleanField()
+    duty_recorder_not_reverser = serializers.BooleanField()
+    capital_confirmation_threshold = MoneyField(allow_null=True, allow_zero=True)
+
+
+class FundDutiesInput(serializers.Serializer):
+    duty_approver_not_disburser = serializers.BooleanField(required=False)
+    duty_recorder_not_reverser = serializers.BooleanField(required=False)
+    capital_confirmation_threshold = MoneyField(allow_null=True, allow_zero=True, required=False)
+
+
+class FundDutiesApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(responses=FundDutiesOutput, summary="Quy định tách bạch nhiệm vụ của quỹ")
+    def get(self, request):
+        return Response(FundDutiesOutput(_fund(self.scope)).data)
+
+
+class FundDutiesSetApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @idempotent_post(
+        required=False,
+        request=FundDutiesInput,
+        responses={200: FundDutiesOutput},
+        summary="Đổi quy định tách bạch nhiệm vụ (ghi nhật ký kiểm toán)",
+    )
+    def post(self, request, key: str):
+        data = self.input(FundDutiesInput)
+        fund = services.fund_duties_set(fund=_fund(self.scope), actor=request.user, **data)
+        return Response(FundDutiesOutput(fund).data)
+
+
+class YearCloseOutput(serializers.Serializer):
+    year = serializers.IntegerField()
+    total_income = MoneyField(allow_zero=True, allow_negative=True)
+    total_expense = MoneyField(allow_zero=True, allow_negative=True)
+    surplus = MoneyField(allow_zero=True, allow_negative=True)
+    closing_entry_id = serializers.IntegerField(allow_null=True)
+    carry_entry_id = serializers.IntegerField(allow_null=True)
+    closed_by = serializers.CharField(source="closed_by.username", allow_null=True)
+    closed_at = serializers.DateTimeField()
+
+
+class YearCloseListApi(ApiView):
+    access_roles = READERS_FUND_WIDE
+
+    @extend_schema(
+        responses=YearCloseOutput(many=True), summary="Các năm đã khóa sổ và bút toán kết chuyển"
+    )
+    def get(self, request):
+        closes = YearClose.objects.filter(fund_id=self.scope.fund_id).select_related("closed_by")
+        return Response(YearCloseOutput(closes.order_by("-year"), many=True).data)
+
+
+class YearCloseInput(serializers.Serializer):
+    year = serializers.IntegerField(min_value=1901, max_value=9999)
+
+
+class YearCloseCreateApi(ApiView):
+    access_roles = FUND_OFFICERS
+
+    @idempotent_post(
+        request=YearCloseInput,
+        responses={201: YearCloseOutput},
+        summary="Khóa sổ cuối năm: kết chuyển 911 → 4212, chuyển 4211 ngày 01/01",
+    )
+    def post(self, request, key: str):
+        data = self.input(YearCloseInput)
+        closed = year_close(
+            fund=_fund(self.scope), year=data["year"], idempotency_key=key, actor=request.user
+        )
+        return Response(YearCloseOutput(closed).data, status=status.HTTP_201_CREATED)
 
 
 class LendingAllocationOutput(serializers.Serializer):

@@ -12,11 +12,10 @@ key, so a double click on either posts once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,17 +26,22 @@ from django.utils.translation import gettext_lazy as _l
 from accounting.errors import ApplicationError
 from accounting.formatting import amount_in_words, format_vnd
 from accounting.money import amount_of
-from fund.access import FUND_OFFICERS, access
+from fund.access import FUND_OFFICERS, READERS_FUND_WIDE, access
 from fund.accounts import BANK, CASH
 from fund.attainment import INDICATOR_LABELS, attainment
 from fund.calendar import year_calendar
+from fund.closing import year_close, year_close_first_open
+from fund.duties import CAPITAL_CONFIRMS, duty_applies
+from fund.errors import FundError
 from fund.models import (
     AnnualPlan,
     CapitalMovement,
+    CapitalMoveRequest,
     CapitalSource,
     GrassrootsUnion,
     LendingAllocation,
     SuperiorUnion,
+    YearClose,
 )
 from fund.selectors import (
     capital_available,
@@ -51,13 +55,15 @@ from fund.selectors import (
     plan_split_summary,
 )
 from fund.services import (
+    DUTY_POLICY_FIELDS,
     PLAN_REASON_MAX,
     annual_plan_set,
     calendar_day_clear,
     calendar_day_set,
-    capital_contribution_post,
-    capital_transfer_post,
-    capital_withdrawal_post,
+    capital_move_confirm,
+    capital_move_enter,
+    capital_move_reject,
+    fund_duties_set,
     lending_allocation_set,
     plan_split_set,
 )
@@ -380,8 +386,8 @@ def plan_split_edit(request, year: int):
 class _CapitalForm(IdempotentForm):
     """A capital movement: the fields all kinds share, the confirmation rows and the post.
 
-    A kind names its movement (`kind`), the service that posts it (`service`) and the fields
-    it adds to the shared ones (`extra_fields`, passed to the service by name).
+    A kind names its movement (`kind`) and the fields it adds to the shared ones
+    (`extra_fields`, passed to ``fund.services.capital_move_enter`` by name).
     """
 
     source = forms.ModelChoiceField(label=_l("Nguồn vốn"), queryset=CapitalSource.objects.none())
@@ -390,7 +396,6 @@ class _CapitalForm(IdempotentForm):
     memo = forms.CharField(label=_l("Diễn giải"), max_length=500, required=False)
 
     kind: CapitalMovement.Kind
-    service: Callable[..., CapitalMovement]
     extra_fields: tuple[str, ...] = ()
 
     def __init__(self, *args, fund, **kwargs):
@@ -426,9 +431,11 @@ class _CapitalForm(IdempotentForm):
             (_("Diễn giải"), d["memo"] or "—"),
         ]
 
-    def post(self, actor) -> CapitalMovement:
+    def post(self, actor) -> CapitalMovement | CapitalMoveRequest:
+        """Posted at once, or waiting for a second fund officer above the fund's threshold."""
         d = self.cleaned_data
-        return self.service(
+        return capital_move_enter(
+            kind=self.kind,
             fund=self.fund,
             source=d["source"],
             amount=d["amount"],
@@ -446,7 +453,6 @@ def _source_label(source: CapitalSource) -> str:
 
 class ContributionForm(_CapitalForm):
     kind = CapitalMovement.Kind.CONTRIBUTION
-    service = staticmethod(capital_contribution_post)
 
 
 def _confirmed_post(request, form, *, title: str, form_page, done: str):
@@ -454,7 +460,17 @@ def _confirmed_post(request, form, *, title: str, form_page, done: str):
     posted, then the capital page. `form_page(form, status)` renders the form."""
 
     def post(form):
-        form.post(request.user)
+        entered = form.post(request.user)
+        if isinstance(entered, CapitalMoveRequest):
+            messages.success(
+                request,
+                _(
+                    "Số tiền trên ngưỡng %(threshold)s: nghiệp vụ đã được lập và chờ một cán bộ "
+                    "quỹ khác xác nhận; chưa hạch toán."
+                )
+                % {"threshold": format_vnd(form.fund.capital_confirmation_threshold)},
+            )
+            return redirect("fundweb:capital_requests")
         messages.success(request, done)
         return redirect("fundweb:capital")
 
@@ -533,7 +549,6 @@ class WithdrawalForm(_CapitalOutForm):
     )
     field_order = ["source", "amount", "effective_date", "cash_account", "memo"]
     kind = CapitalMovement.Kind.WITHDRAWAL
-    service = staticmethod(capital_withdrawal_post)
     extra_fields = ("cash_account",)
 
     def detail_rows(self) -> list[tuple[str, str]]:
@@ -546,7 +561,6 @@ class TransferForm(_CapitalOutForm):
     )
     field_order = ["source", "target_source", "amount", "effective_date", "memo"]
     kind = CapitalMovement.Kind.TRANSFER
-    service = staticmethod(capital_transfer_post)
     extra_fields = ("target_source",)
 
     def clean(self):
@@ -601,6 +615,219 @@ def capital_transfer(request):
         form_class=TransferForm,
         title=_("Điều chuyển vốn giữa các nguồn"),
         done=_("Đã hạch toán điều chuyển vốn."),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Capital moves waiting for a second fund officer (``fund.duties``), and the fund's policy
+
+
+class CapitalRejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_l("Lý do từ chối"),
+        max_length=500,
+        error_messages={"required": _l("Nhập lý do từ chối.")},
+    )
+
+
+def _capital_request_get(request, pk: int) -> CapitalMoveRequest:
+    req = CapitalMoveRequest.objects.filter(fund_id=request.scope.fund_id, pk=pk).first()
+    if req is None:
+        raise Http404()
+    return req
+
+
+@access(FUND_OFFICERS)
+def capital_requests(request, *, status: int = 200, reject_form=None):
+    """The capital moves waiting for a second fund officer, and the latest decided. Each
+    pending one offers "Xác nhận" to every fund officer but the one who entered it, and
+    "Từ chối" (with a reason) to all; a refusal of the service is shown with its rule."""
+    fund = request.user.officer.fund
+    rows = (
+        CapitalMoveRequest.objects.filter(fund=fund)
+        .select_related("source", "target_source", "requested_by", "decided_by")
+        .order_by("-requested_at", "-id")
+    )
+    pending = list(rows.filter(status=CapitalMoveRequest.Status.PENDING))
+    separated = duty_applies(fund, CAPITAL_CONFIRMS)
+    for r in pending:
+        r.may_confirm = not separated or r.requested_by_id != request.user.pk
+    return render(
+        request,
+        "fund/capital_requests.html",
+        {
+            "pending": pending,
+            "decided": rows.exclude(status=CapitalMoveRequest.Status.PENDING)[:50],
+            "reject_form": reject_form or CapitalRejectForm(),
+            "threshold": fund.capital_confirmation_threshold,
+        },
+        status=status,
+    )
+
+
+def _capital_decide(request, pk: int, decide, done: str, reject_form=None):
+    """POST: the decision through the service, then the list; a refusal shows on the list."""
+    req = CapitalMoveRequest.objects.filter(fund_id=request.scope.fund_id, pk=pk).first()
+    if req is None:
+        raise Http404()
+    if request.method != "POST":
+        return redirect("fundweb:capital_requests")
+    try:
+        decide(req)
+    except ApplicationError as e:
+        messages.error(request, str(e.message))
+        return capital_requests(request, status=400, reject_form=reject_form)
+    messages.success(request, done % {"id": req.pk})
+    return redirect("fundweb:capital_requests")
+
+
+@access(FUND_OFFICERS)
+def capital_request_confirm(request, pk: int):
+    """A second fund officer confirms: the move posts (``fund.services.capital_move_confirm``)."""
+    return _capital_decide(
+        request,
+        pk,
+        lambda req: capital_move_confirm(request=req, actor=request.user),
+        _("Đã xác nhận và hạch toán nghiệp vụ vốn #%(id)s."),
+    )
+
+
+@access(FUND_OFFICERS)
+def capital_request_reject(request, pk: int):
+    """Reject (or withdraw one's own) with a reason (``fund.services.capital_move_reject``)."""
+    form = CapitalRejectForm(request.POST or None)
+
+    def reject(req):
+        if not form.is_valid():
+            raise FundError(_("Nhập lý do từ chối."), field="reason")
+        capital_move_reject(request=req, reason=form.cleaned_data["reason"], actor=request.user)
+
+    return _capital_decide(
+        request, pk, reject, _("Đã từ chối nghiệp vụ vốn #%(id)s."), reject_form=form
+    )
+
+
+class DutiesForm(forms.Form):
+    duty_approver_not_disburser = forms.BooleanField(
+        label=_l("Người phê duyệt khoản vay không được giải ngân khoản vay đó"), required=False
+    )
+    duty_recorder_not_reverser = forms.BooleanField(
+        label=_l("Người ghi thu nợ, nộp tiền không được tự hủy nghiệp vụ đó"), required=False
+    )
+    capital_confirmation_threshold = VndField(
+        label=_l("Ngưỡng nghiệp vụ vốn cần cán bộ quỹ thứ hai xác nhận (đồng)"),
+        min_value=0,
+        required=False,
+        help_text=_l("Để trống: không cần xác nhận; 0: mọi nghiệp vụ vốn đều cần xác nhận."),
+        error_messages={
+            "invalid": _l("Nhập số tiền bằng chữ số, đơn vị đồng (ví dụ 100.000.000)."),
+            "min_value": _l("Ngưỡng không được âm."),
+        },
+    )
+
+
+@access(FUND_OFFICERS)
+def duties(request):
+    """The fund's separation-of-duties policy (``fund.services.fund_duties_set``, audited)."""
+    fund = request.user.officer.fund
+    initial = {name: getattr(fund, name) for name in DUTY_POLICY_FIELDS}
+    threshold = initial["capital_confirmation_threshold"]
+    initial["capital_confirmation_threshold"] = (
+        amount_of(threshold) if threshold is not None else None
+    )
+    form = DutiesForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                fund_duties_set(fund=fund, actor=request.user, **form.cleaned_data)
+            except ApplicationError as e:
+                form_error_apply(form, e)
+            else:
+                messages.success(request, _("Đã lưu quy định tách bạch nhiệm vụ."))
+                return redirect("fundweb:duties")
+        status = 400
+    return render(request, "fund/duties.html", {"form": form}, status=status)
+
+
+# --------------------------------------------------------------------------------------------
+# Year-end closing (``fund.closing``)
+
+
+class YearCloseForm(IdempotentForm):
+    year = forms.IntegerField(
+        label=_l("Năm khóa sổ"),
+        min_value=1901,
+        max_value=9999,
+        error_messages={"required": _l("Nhập năm khóa sổ."), "invalid": _l("Nhập một năm.")},
+    )
+
+
+@access(READERS_FUND_WIDE)
+def year_closes(request):
+    """The fund's closed years with their closing entries (flagged for the auditor), and for a
+    fund officer the closing of the next open year (a confirmation first: it cannot be undone)."""
+    fund = request.user.officer.fund
+    may_close = request.scope.role in FUND_OFFICERS
+    next_open = year_close_first_open(fund=fund) or timezone.localdate().year - 1
+    form = (
+        YearCloseForm(request.POST or None, initial={"year": next_open}, user=request.user)
+        if may_close
+        else None
+    )
+
+    def page(form, status):
+        return render(
+            request,
+            "fund/year_closes.html",
+            {
+                "form": form,
+                "closes": YearClose.objects.filter(fund=fund).select_related("closed_by"),
+                "next_open": next_open,
+            },
+            status=status,
+        )
+
+    if request.method != "POST":
+        return page(form, 200)
+    if not may_close:
+        raise PermissionDenied(_("Chỉ cán bộ quỹ được khóa sổ cuối năm."))
+
+    def post(form):
+        d = form.cleaned_data
+        closed = year_close(
+            fund=fund, year=d["year"], idempotency_key=d["idempotency_key"], actor=request.user
+        )
+        messages.success(
+            request,
+            _("Đã khóa sổ năm %(year)s; chênh lệch thu chi %(surplus)s.")
+            % {"year": closed.year, "surplus": format_vnd(closed.surplus)},
+        )
+        return redirect("fundweb:year_closes")
+
+    return confirm_step(
+        request,
+        form,
+        form_page=page,
+        confirm_page=lambda form: render(
+            request,
+            "fund/capital_confirm.html",
+            {
+                "form": form,
+                "title": _("Khóa sổ cuối năm"),
+                "summary": [
+                    (_("Năm khóa sổ"), str(form.cleaned_data["year"])),
+                    (
+                        _("Bút toán"),
+                        _(
+                            "Kết chuyển thu nhập, chi phí sang 911 rồi 4212 ngày 31/12; chuyển "
+                            "4212 sang 4211 ngày 01/01 năm sau; khóa sổ cái đến hết 31/12."
+                        ),
+                    ),
+                ],
+            },
+        ),
+        post=post,
     )
 
 

@@ -19,6 +19,7 @@ from accounting.idempotency import command_once
 from accounting.money import amount_of
 from accounting.services import credit, debit, journal_entry_post
 from fund.accounts import BANK, BORROWER_SAVINGS, CASH_ACCOUNTS, LOANS_RECEIVABLE
+from fund.duties import APPROVER_DISBURSES, duty_require_other
 from fund.models import Fund
 from fund.scoping import (
     actor_require_fund_officer,
@@ -187,6 +188,13 @@ def _disburse_once(
         fund = ledger.fund
         app = application_lock(application, related=("product", "grassroots_union"))
         application_require_status(app, (S.APPROVED,), "disburse")
+        duty_require_other(
+            fund=fund,
+            rule=APPROVER_DISBURSES,
+            actor=actor,
+            first_user_id=app.approved_by_id,
+            field="application",
+        )
         _require_after_approval(app, disbursed_on)
         borrower = (
             Borrower.objects.select_for_update(of=("self",))

@@ -98,7 +98,12 @@ from loans.models import (
     WriteOffCause,
     WriteOffRecovery,
 )
-from loans.policy import loan_require_fund_officer, loan_require_servicer, write_off_recoverable
+from loans.policy import (
+    loan_require_action,
+    loan_require_fund_officer,
+    loan_require_servicer,
+    write_off_recoverable,
+)
 from loans.schedules import (
     DayOffRule,
     Method,
@@ -893,10 +898,10 @@ def write_off_recovery_post(
 
     Invariant: the recoveries of a loan never exceed the principal written off; refused with
     nothing written for a loan not written off, a date before the write-off, an amount that is
-    not a positive whole number of đồng or more than can still be recovered. Who may: as for
-    repayments.
+    not a positive whole number of đồng or more than can still be recovered. Who may: the
+    roles of the action "recovery" of ``loans.policy.LOAN_ACTIONS`` (the fund officers).
     """
-    loan_require_servicer(actor, loan=loan)
+    loan_require_action(actor, loan=loan, name="recovery")
     amount = _positive(amount, field="amount", label=_("Số tiền thu hồi"))
     received_on = clean_loan_day(
         received_on, loan=loan, field="received_on", label=_("Ngày thu hồi")

@@ -53,7 +53,7 @@ from loans.models import (
     RepaymentBatch,
 )
 from loans.models.remittances import BankStatementLine
-from loans.policy import loan_require_servicer
+from loans.policy import loan_require_action, loan_require_reverser, loan_require_servicer
 
 OVERPAYMENT_CHOICES = ("refuse", "savings")
 ZERO = Decimal(0)
@@ -552,19 +552,22 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
     repayment is reversed at most once, and only the loan's latest repayment still in force (a
     later one was allocated on top of it and would no longer follow the allocation order), and
     only while the installments it paid are the schedule in force (not after a rescheduling or
-    recall) and the loan was not settled with its savings (``loan_close``). Who may: as for
-    ``repayment_post``.
+    recall) and the loan was not settled with its savings (``loan_close``). Who may: the roles
+    of the action "reverse" of ``loans.policy.LOAN_ACTIONS`` (the fund officers), and not the
+    officer who recorded the repayment or its remittance when the fund separates those duties
+    (``fund.duties``).
     """
     reason = (reason or "").strip()
     if not reason:
         raise LoanError(_("Phải ghi lý do hủy lần trả nợ."), field="reason")
     if len(reason) > 500:
         raise LoanError(_("Lý do hủy dài quá 500 ký tự."), field="reason")
-    loan_require_servicer(actor, loan=repayment.loan, field="repayment")
+    loan_require_action(actor, loan=repayment.loan, name="reverse", field="repayment")
 
     def run():
         loan = Loan.objects.select_for_update().get(pk=repayment.loan_id)
         rep = Repayment.objects.select_for_update().get(pk=repayment.pk)
+        loan_require_reverser(actor, loan=loan, repayment=rep)
         if rep.reversal_entry_id is not None:
             raise LoanError(
                 _("Lần trả nợ #%(repayment)s đã bị hủy."),

@@ -99,4 +99,5 @@ def chain(org, officers, product, borrower):
         maker=officers.grassroots,
         reviewer=officers.superior,
         approver=officers.checker,
+        disburser=officers.fund,  # another fund officer (separation of duties)
     )

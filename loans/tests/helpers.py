@@ -49,7 +49,7 @@ def lend(chain, borrower, amount, on, *, maker=None, product=None, **fields):
         **fields,
     )
     return loan_disburse(
-        application=app, disbursed_on=on, idempotency_key=new_key("disburse"), actor=chain.approver
+        application=app, disbursed_on=on, idempotency_key=new_key("disburse"), actor=chain.disburser
     )
 
 
@@ -157,7 +157,7 @@ def disbursed(org, chain):
         application=approved_application(chain, amount=12_000_000),
         disbursed_on=today(),
         idempotency_key="giai-ngan",
-        actor=chain.approver,
+        actor=chain.disburser,
     )
 
 

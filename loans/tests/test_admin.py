@@ -43,7 +43,7 @@ def loan(chain, capital):
         approver=chain.approver,
     )
     return loan_disburse(
-        application=app, disbursed_on=today(), idempotency_key=new_key(), actor=chain.approver
+        application=app, disbursed_on=today(), idempotency_key=new_key(), actor=chain.disburser
     )
 
 
@@ -190,12 +190,12 @@ def test_the_chain_moves_by_admin_actions_with_maker_checker(client, org, office
     act(chain.reviewer, "review_approve")
     r = act(officers.checker, "approve")
     assert "Đã phê duyệt 1 hồ sơ" in r.content.decode()
-    r = act(officers.checker, "disburse_today")
+    r = act(officers.fund, "disburse_today")  # not the approver (separation of duties)
     app.refresh_from_db()
     assert app.status == "disbursed"
     assert JournalEntry.objects.filter(document_type="loan_disbursement").count() == 1
     # a second click does not disburse again: the error is shown instead
-    r = act(officers.checker, "disburse_today")
+    r = act(officers.fund, "disburse_today")  # not the approver (separation of duties)
     assert re.search("Không thể giải ngân hồ sơ #\\d+", r.content.decode())
     assert JournalEntry.objects.filter(document_type="loan_disbursement").count() == 1
 

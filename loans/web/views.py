@@ -12,6 +12,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -25,6 +26,7 @@ from accounting.formatting import format_date_vi, format_vnd
 from accounting.money import amount_of
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS, access
 from fund.attainment import attainment, fund_plan_by_quarter, planned_figure_of
+from fund.duties import APPROVER_DISBURSES, duty_applies
 from fund.labels import account_name, quarter_name
 from fund.models import AnnualPlan, GrassrootsUnion, Role
 from fund.scoping import scope_filter, scoped_get_or_404
@@ -63,6 +65,7 @@ from loans.servicing.collection_sheets import (
 )
 from loans.servicing.selectors import loan_book_arrears, loan_ledger_lines, loan_list
 from loans.web.forms import (
+    APPLICATION_FIELDS,
     ApproveForm,
     BatchDisburseForm,
     CollectionEntryForm,
@@ -315,6 +318,60 @@ def borrower_apply(request, pk):
     )
 
 
+def _application_initial(app: LoanApplication) -> dict:
+    """The application's fields as the form shows them (the amount in whole đồng)."""
+    initial = {f: getattr(app, f) for f in APPLICATION_FIELDS if f not in ("product", "amount")}
+    return {**initial, "product": app.product_id, "amount": int(amount_of(app.amount))}
+
+
+@access(GRASSROOTS)
+def application_edit(request, pk):
+    """The grassroots union completes a draft or an application its superior union returned,
+    and sends it again: the changes and the sending are one transaction, so a refusal (the
+    member no longer eligible, a term the product does not allow) keeps the application as it
+    was and shows the reason by its field."""
+    app = _get_app(request, pk)
+    if app.status not in (S.DRAFT, S.RETURNED):
+        messages.error(request, _("Chỉ sửa được hồ sơ đang lập hoặc bị trả lại để bổ sung."))
+        return redirect("loans:application_detail", pk=app.pk)
+    form = MemberApplicationForm(
+        request.POST or None,
+        fund=request.user.officer.fund,
+        user=request.user,
+        initial=_application_initial(app),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                applications.application_update(
+                    application=app, actor=request.user, **form.application_values()
+                )
+                applications.application_submit(
+                    application=app,
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    actor=request.user,
+                )
+        except ApplicationError as e:
+            form_error_apply(form, e)
+        else:
+            messages.success(
+                request,
+                _("Đã sửa và gửi lại hồ sơ #%(id)s lên công đoàn cấp trên.") % {"id": app.pk},
+            )
+            return redirect("loans:application_detail", pk=app.pk)
+    returned = (
+        app.events.filter(action="review_return").order_by("-at", "-id").first()
+        if app.status == S.RETURNED
+        else None
+    )
+    return render(
+        request,
+        "loans/application_edit.html",
+        {"form": form, "app": app, "returned": returned},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Applications
 
@@ -394,6 +451,10 @@ def disbursements(request):
             extra={
                 "queue": "disbursements",
                 "batch_form": form,
+                # Separation of duties: the officer's own approvals are not offered to them.
+                "approver_may_not_disburse": duty_applies(
+                    request.user.officer.fund, APPROVER_DISBURSES
+                ),
                 "selected": {str(v) for v in request.POST.getlist("applications")},
             },
             response_status=status,
@@ -452,12 +513,18 @@ def _application_page(request, app, *, status=200, **forms):
             app.submitted_by_id,
             app.reviewed_by_id,
         )
-    if app.status == S.APPROVED and role == Role.FUND_OFFICER:
+    own_approval = app.approved_by_id == request.user.pk and duty_applies(
+        app.fund, APPROVER_DISBURSES
+    )
+    context["own_approval"] = app.status == S.APPROVED and own_approval
+    if app.status == S.APPROVED and role == Role.FUND_OFFICER and not own_approval:
         context["disburse_form"] = forms.get("disburse_form") or DisburseForm(
             initial={"disbursed_on": _today()}
         )
     if app.status in (S.SUBMITTED, S.REVIEWED, S.APPROVED) and role in REVIEWERS:
         context["reject_form"] = forms.get("reject_form") or ReasonForm(prefix="reject")
+    if app.status in (S.DRAFT, S.RETURNED) and role == Role.GRASSROOTS_OFFICER:
+        context["edit_offered"] = True
     if app.status in (S.DRAFT, S.SUBMITTED, S.RETURNED) and role == Role.GRASSROOTS_OFFICER:
         context["cancel_form"] = forms.get("cancel_form") or ReasonForm(prefix="cancel")
     if app.status == S.DISBURSED and hasattr(app, "loan"):
@@ -678,8 +745,9 @@ def _loan_rows(page_of_loans) -> list[tuple]:
 def _get_loan(request, pk):
     return scoped_get_or_404(
         # The page shows the superior union's name; the application, product and disbursing
-        # officer are not shown (a wide join PostgreSQL spent milliseconds planning).
-        loan_list(scope=request.scope).select_related("superior_union"),
+        # officer are not shown (a wide join PostgreSQL spent milliseconds planning). The fund:
+        # its separation of duties decides whether a reversal is offered (``loans.policy``).
+        loan_list(scope=request.scope).select_related("superior_union", "fund"),
         request.scope,
         pk=pk,
     )

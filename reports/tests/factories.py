@@ -43,7 +43,7 @@ def _officers(fund, su, gu, prefix: str) -> SimpleNamespace:
 
 
 def _unit_books(
-    *, fund, su, gu, product, maker, reviewer, approver, amount, disbursed_on, paid_on
+    *, fund, su, gu, product, maker, reviewer, approver, disburser, amount, disbursed_on, paid_on
 ) -> SimpleNamespace:
     """A member of `gu` with an approved application, its loan disbursed and one repayment."""
     borrower = BorrowerFactory(
@@ -63,7 +63,7 @@ def _unit_books(
         application=app,
         disbursed_on=disbursed_on,
         idempotency_key=new_key("disburse"),
-        actor=approver,
+        actor=disburser,  # another fund officer than the approver (separation of duties)
     )
     repayment = repayment_post(
         loan=loan, amount=1_500_000, paid_on=paid_on, idempotency_key=new_key("pay")
@@ -94,6 +94,7 @@ def _books(code: str, name: str, prefix: str, *, disbursed_on, paid_on) -> Simpl
         maker=people.grassroots,
         reviewer=people.superior,
         approver=people.checker,
+        disburser=people.fund,
         amount=12_000_000,
         disbursed_on=disbursed_on,
         paid_on=paid_on,
@@ -118,6 +119,7 @@ def _neighbour(books: SimpleNamespace, *, disbursed_on, paid_on) -> SimpleNamesp
         maker=people.grassroots,
         reviewer=people.superior,
         approver=books.officers.checker,
+        disburser=books.officers.fund,
         amount=6_000_000,
         disbursed_on=disbursed_on,
         paid_on=paid_on - timedelta(days=1),

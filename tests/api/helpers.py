@@ -29,7 +29,7 @@ def make_loan(chain, *, grassroots_union=None, amount=12_000_000, term=12, on=No
         term=term,
     )
     return loan_disburse(
-        application=app, disbursed_on=on, idempotency_key=new_key("disburse"), actor=chain.approver
+        application=app, disbursed_on=on, idempotency_key=new_key("disburse"), actor=chain.disburser
     )
 
 

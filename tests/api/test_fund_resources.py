@@ -26,6 +26,13 @@ def test_capital_contribution_and_withdrawal(api, officers, org):
         fund=org.fund, code="CD", name="Quỹ công đoàn", kind=CapitalSource.Kind.UNION_FUNDS
     )
     c = api(officers.fund)
+    # The fund raises its threshold of four eyes on capital: these moves post at once.
+    duties = "/api/v1/fund/duties/set/"
+    r = c.post(duties, {"capital_confirmation_threshold": money(1_000_000_000)}, format="json")
+    assert r.status_code == 200 and r.json()["capital_confirmation_threshold"] == money(
+        1_000_000_000
+    )
+    assert api(officers.auditor).post(duties, {}, format="json").status_code == 403
     body = {
         "source": source.pk,
         "amount": money(500_000_000),

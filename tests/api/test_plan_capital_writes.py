@@ -33,9 +33,20 @@ def test_capital_transfer(api, officers, org, capital):
     r = c.post(url, too_much, format="json", HTTP_IDEMPOTENCY_KEY="t1")
     assert r.status_code == 400 and r.json()["code"] == "insufficient_capital"
     r = c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="t2")
-    assert r.status_code == 201, r.json()
-    assert r.json()["target_source_id"] == donors.pk
-    assert c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="t2").json() == r.json()
+    # Above the fund's threshold (100.000.000 ₫): accepted, waiting for a second fund officer.
+    assert r.status_code == 202, r.json()
+    pending = r.json()
+    assert pending["status"] == "pending" and pending["target_source_id"] == donors.pk
+    assert c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="t2").json() == pending
+    assert not CapitalMovement.objects.filter(kind="transfer").exists()
+    confirm = f"/api/v1/capital/requests/{pending['id']}/confirm/"
+    own = c.post(confirm, format="json", HTTP_IDEMPOTENCY_KEY="c1")
+    assert own.status_code == 403 and own.json()["code"] == "separation_of_duties"
+    assert not CapitalMovement.objects.filter(kind="transfer").exists()
+    listed = c.get("/api/v1/capital/requests/?status=pending").json()
+    assert [x["id"] for x in listed["results"]] == [pending["id"]]
+    r = api(officers.checker).post(confirm, format="json", HTTP_IDEMPOTENCY_KEY="c2")
+    assert r.status_code == 200 and r.json()["status"] == "confirmed"
     assert CapitalMovement.objects.filter(kind="transfer").count() == 1
     assert capital_source_balance(source=donors) == 300_000_000
     other = {**body, "target_source": 987654}

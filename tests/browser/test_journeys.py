@@ -109,6 +109,11 @@ def test_fund_officer_approves_and_disburses(
     screenshot("3-approved")
     app.refresh_from_db()
     assert app.status == ApplicationStatus.APPROVED and app.approved_by == officers.checker
+    # Separation of duties: the approver is told another fund officer disburses.
+    assert browser.find_elements(By.ID, "own-approval")
+    assert not browser.find_elements(By.ID, "disburse-submit")
+    login_as(officers.fund)
+    browser.get(f"{live_server.url}/loans/applications/{app.pk}/")
     browser.find_element(By.ID, "disburse-submit").click()
     wait_for(browser, "Đã giải ngân khoản vay")
     loan = Loan.objects.get(application=app)

@@ -48,7 +48,7 @@ def book(org, officers, product, loan):
         actor=officers.fund,
     )
     repayment_reverse(
-        repayment=wrong, reason="Nhập nhầm", idempotency_key=new_key("rev"), actor=officers.fund
+        repayment=wrong, reason="Nhập nhầm", idempotency_key=new_key("rev"), actor=officers.checker
     )
     return kept
 

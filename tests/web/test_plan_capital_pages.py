@@ -7,7 +7,14 @@ from django.urls import reverse
 
 from accounting.models import JournalEntry, Posting
 from accounting.money import amount_of
-from fund.models import AnnualPlan, AuditLog, CapitalMovement, CapitalSource, PlanSplit
+from fund.models import (
+    AnnualPlan,
+    AuditLog,
+    CapitalMovement,
+    CapitalMoveRequest,
+    CapitalSource,
+    PlanSplit,
+)
 from fund.selectors import capital_source_balance
 from fund.services import annual_plan_set, capital_source_create
 from loans.tests.factories import today
@@ -162,6 +169,25 @@ def test_withdrawal_dated_after_today_is_refused_by_the_date(as_user, officers, 
     assert [m.objects.count() for m in tables] == before
 
 
+@pytest.mark.parametrize(
+    "amount", ["1.5", "0.5", "1.00", "1,000", "1e6", "+1000", "-1000", "1_000", "１０００", "١٠٠٠"]
+)
+def test_an_amount_not_in_whole_dong_is_refused_by_its_field(as_user, officers, capital, amount):
+    """The issue's case: "0.5" posted 5 đồng and "1.5" 15 đồng. Each is refused next to the
+    amount, on the confirmed post too, and nothing is written."""
+    c = as_user(officers.fund)
+    url = reverse("fundweb:capital_withdraw")
+    key = idempotency_key(c.get(url))
+    tables = (CapitalMovement, JournalEntry, Posting, AuditLog)
+    before = [m.objects.count() for m in tables]
+    data = _withdrawal(capital.source, key, amount=amount)
+    for confirmed in ({}, {"confirmed": "1"}):
+        r = c.post(url, {**data, **confirmed})
+        assert r.status_code == 400 and error_fields(r) == {"amount"}, amount
+        assert "Số tiền chỉ gồm chữ số" in r.content.decode()
+    assert [m.objects.count() for m in tables] == before
+
+
 def test_withdrawal_form_confirm_and_post_once(as_user, officers, org, capital):
     source = capital.source
     c = as_user(officers.fund)
@@ -226,9 +252,27 @@ def test_transfer_between_sources(as_user, officers, org, capital, donors):
     data["target_source"] = donors.pk
     assert 'id="confirm-form"' in c.post(url, data).content.decode()
     assert not CapitalMovement.objects.filter(kind="transfer").exists()
+    r = c.post(url, {**data, "confirmed": "1"})
+    assert r.status_code == 302 and r["Location"] == reverse("fundweb:capital_requests")
     assert c.post(url, {**data, "confirmed": "1"}).status_code == 302
-    assert c.post(url, {**data, "confirmed": "1"}).status_code == 302
+    # Above the fund's threshold (100.000.000 ₫): one request waits for a second fund officer.
+    req = CapitalMoveRequest.objects.get()
+    assert req.status == "pending" and not CapitalMovement.objects.filter(kind="transfer")
+    page = c.get(reverse("fundweb:capital_requests")).content.decode()
+    assert f'id="confirm-{req.pk}"' not in page  # not offered to the officer who entered it
+    confirm = reverse("fundweb:capital_request_confirm", args=[req.pk])
+    r = c.post(confirm)
+    assert r.status_code == 400 and "Tách bạch nhiệm vụ" in r.content.decode()
+    assert not CapitalMovement.objects.filter(kind="transfer").exists()
+
+    other = as_user(officers.checker)
+    assert (
+        f'id="confirm-{req.pk}"' in other.get(reverse("fundweb:capital_requests")).content.decode()
+    )
+    assert other.post(confirm).status_code == 302
+    assert other.post(confirm).status_code == 302  # a double click: confirmed once
     assert CapitalMovement.objects.filter(kind="transfer").count() == 1
+    assert CapitalMovement.objects.get(kind="transfer").confirmed_by == officers.checker
     assert capital_source_balance(source=source) == 750_000_000
     assert capital_source_balance(source=donors) == 250_000_000
     body = c.get(reverse("fundweb:capital")).content.decode()

@@ -37,6 +37,7 @@ DEMO_OUT = Path(settings.BASE_DIR) / "var" / "demo"
 DEMO_SCHEMA_DIR = Path(settings.BASE_DIR) / "var"
 ROLES = [
     ("quy", "cán bộ quỹ (duyệt hồ sơ, báo cáo toàn quỹ)"),
+    ("ketoan", "cán bộ quỹ thứ hai — kế toán (giải ngân, xác nhận nghiệp vụ vốn trên ngưỡng)"),
     ("capten", "cán bộ LĐLĐ quận Long Biên (thẩm định hồ sơ của các CĐCS trong quận)"),
     ("cdcs", "cán bộ công đoàn cơ sở (lập hồ sơ, thu nợ)"),
     ("kiemtoan", "kiểm toán viên (chỉ xem)"),

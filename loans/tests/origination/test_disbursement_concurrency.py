@@ -29,7 +29,7 @@ def test_concurrent_disbursements_of_one_application_make_one_loan(purge_ledger_
             application=app,
             disbursed_on=today(),
             idempotency_key=f"giai-ngan-{i}",
-            actor=chain.approver,
+            actor=chain.disburser,
         )
     )
 
@@ -48,7 +48,7 @@ def test_concurrent_retries_under_one_key_all_get_the_same_loan(purge_ledger_aft
 
     outcomes = race(
         lambda i: loan_disburse(
-            application=app, disbursed_on=today(), idempotency_key="mot-lan", actor=chain.approver
+            application=app, disbursed_on=today(), idempotency_key="mot-lan", actor=chain.disburser
         )
     )
 
@@ -77,7 +77,7 @@ def test_concurrent_disbursements_never_lend_more_than_the_capital(purge_ledger_
             application=apps[i],
             disbursed_on=today(),
             idempotency_key=f"von-{i}",
-            actor=chain.approver,
+            actor=chain.disburser,
         ),
         n=len(apps),
     )

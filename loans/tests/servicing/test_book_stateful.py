@@ -238,7 +238,7 @@ class LoanBook(RuleBasedStateMachine):
                 amount=amount,
                 received_on=today(),
                 idempotency_key=new_key("thu"),
-                actor=self.officers.superior,
+                actor=self.officers.fund,  # recoveries are the fund officers' (loans.policy)
             )
         except ApplicationError as e:
             assert e.field in ("amount", "loan"), e

@@ -108,7 +108,10 @@ def test_another_fund_s_loans_are_not_mixed_in(org, book, officers):
     app = application_to(
         "approved", borrower=borrower, product=product, reviewer=None, approver=checker
     )
-    loan_disburse(application=app, disbursed_on=today(), idempotency_key=new_key(), actor=checker)
+    payer = OfficerFactory(
+        user__username="quy_hcm_3", fund=org.other_fund, role=Role.FUND_OFFICER
+    ).user  # another officer than the approver pays out (separation of duties)
+    loan_disburse(application=app, disbursed_on=today(), idempotency_key=new_key(), actor=payer)
     hn = loan_book_reconcile(fund=org.fund, as_of=today())
     hcm = loan_book_reconcile(fund=org.other_fund, as_of=today())
     assert hn.ok and hcm.ok

@@ -219,7 +219,7 @@ def test_entry_page_shows_postings_dimensions_and_chain(auditor, books):
     html = r.content.decode()
     assert r.status_code == 200
     assert entry.memo in html and entry.idempotency_key in html
-    assert books.main.officers.checker.username in html  # the poster
+    assert books.main.officers.fund.username in html  # the poster (the disbursing officer)
     assert books.main.grassroots_union.name in html and books.main.superior_union.name in html
     assert f"loan:{books.main.loan.pk}" in html  # the sub-ledger
     assert format_vnd(12_000_000) in html
