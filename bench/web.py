@@ -157,6 +157,7 @@ def session_cookie(username: str, role: str, fund) -> str:
     from django.test import Client
 
     from fund.models import OfficerProfile
+    from tests.helpers import two_factor_pass
 
     user = get_user_model().objects.filter(username=username).first()
     if user is None:  # a database copied from a template already has the bench's users
@@ -164,6 +165,7 @@ def session_cookie(username: str, role: str, fund) -> str:
         OfficerProfile.objects.create(user=user, fund=fund, role=role)
     client = Client()
     client.force_login(user)
+    two_factor_pass(client, user)  # fund officers and auditors: the second factor passed
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 

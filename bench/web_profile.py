@@ -57,6 +57,7 @@ def main() -> None:
 
     from fund.models import Fund, Role
     from loans.models import Loan
+    from tests.helpers import two_factor_pass
 
     try:
         call_command("migrate", verbosity=0)
@@ -68,7 +69,9 @@ def main() -> None:
             from django.contrib.auth import get_user_model
 
             c = Client(HTTP_ACCEPT_LANGUAGE="vi")
-            c.force_login(get_user_model().objects.get(username=name))
+            user = get_user_model().objects.get(username=name)
+            c.force_login(user)
+            two_factor_pass(c, user)
             clients[name] = c
         rng = random.Random(1)
         loan_ids = [rng.choice(ids) for _ in range(REPEAT)]

@@ -175,6 +175,7 @@ def two_factor_setup_view(request):
         if codes is not None:
             otp_login(request, device)
             del request.session["trovon_totp_setup"]
+            request.session.pop("trovon_no_second_factor", None)
             return render(
                 request,
                 "registration/two_factor_codes.html",

@@ -183,8 +183,8 @@ def sentry_init() -> bool:
     sentry_sdk.init(
         dsn=settings.SENTRY_DSN,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        # Members' names and phone numbers stay out of the error reports.
-        send_default_pii=False,
+        # Members' names and phone numbers stay out of the error reports: the SDK's default of
+        # sending no personal data is kept (no option turns it on).
         environment="production" if not settings.DEBUG else "development",
     )
     return True

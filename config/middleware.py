@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
-from fund.two_factor import two_factor_enabled, two_factor_required
+from fund.two_factor import two_factor_enabled, two_factor_required_by_role
 
 
 def otp_message():
@@ -108,6 +108,8 @@ class SessionLimitsMiddleware:
         return self.get_response(request)
 
 
+# In the session: the user (whose role does not require it) has no second factor set up.
+NO_SECOND_FACTOR = "trovon_no_second_factor"
 # Paths open to a signed-in user who has not passed the second factor yet.
 TWO_FACTOR_OPEN = ("/accounts/2fa/", "/accounts/logout/", "/i18n/", "/static/")
 
@@ -128,7 +130,7 @@ class TwoFactorMiddleware:
             and user.is_authenticated
             and not request.path_info.startswith(TWO_FACTOR_OPEN)
             and not user.is_verified()
-            and two_factor_required(user)
+            and self.required(request, user)
         ):
             if request.path_info.startswith("/api/"):
                 body = {"code": "otp_required", "field": None, "message": str(otp_message())}
@@ -136,3 +138,16 @@ class TwoFactorMiddleware:
             target = "two_factor_verify" if two_factor_enabled(user) else "two_factor_setup"
             return redirect(f"{reverse(target)}?next={quote(request.get_full_path())}")
         return self.get_response(request)
+
+    @staticmethod
+    def required(request, user) -> bool:
+        """``fund.two_factor.two_factor_required``, remembering in the session that a user
+        whose role does not require it has no device (no device query on every page)."""
+        if two_factor_required_by_role(user):
+            return True
+        if request.session.get(NO_SECOND_FACTOR):
+            return False
+        enabled = two_factor_enabled(user)
+        if not enabled:
+            request.session[NO_SECOND_FACTOR] = True
+        return enabled

@@ -20,17 +20,21 @@ REQUIRED_ROLES = (Role.FUND_OFFICER, Role.AUDITOR)
 RECOVERY_CODES = 10
 
 
-def two_factor_required(user) -> bool:
-    """Whether the user must pass a second factor: a confirmed device, or a role of
-    ``REQUIRED_ROLES`` in a fund that requires it."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if two_factor_enabled(user):
-        return True
+def two_factor_required_by_role(user) -> bool:
+    """Whether the user's role and fund require a second factor (no query: the officer and
+    the fund are read with the user)."""
     officer = getattr(user, "officer", None)
     return (
         officer is not None and officer.role in REQUIRED_ROLES and officer.fund.two_factor_required
     )
+
+
+def two_factor_required(user) -> bool:
+    """Whether the user must pass a second factor: a role of ``REQUIRED_ROLES`` in a fund that
+    requires it, or a confirmed device the user set up."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return two_factor_required_by_role(user) or two_factor_enabled(user)
 
 
 def two_factor_enabled(user) -> bool:

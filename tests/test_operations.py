@@ -197,3 +197,20 @@ def test_tasks_go_to_the_queue_of_their_kind(task, queue):
     assert app.amqp.router.route({}, task)["queue"].name == queue
     # A worker started without -Q consumes every queue.
     assert queue in {q.name for q in app.conf.task_queues}
+
+
+def test_errors_go_to_sentry_only_when_a_dsn_is_set(settings):
+    import sentry_sdk
+
+    from config.logs import sentry_init
+
+    settings.SENTRY_DSN = ""
+    assert sentry_init() is False
+    settings.SENTRY_DSN = "https://public@o0.ingest.sentry.io/1"
+    try:
+        assert sentry_init() is True
+        client = sentry_sdk.get_client()
+        assert client.is_active() and not client.options.get("send_default_pii")
+        assert {"django", "celery"} <= set(client.integrations)
+    finally:
+        sentry_sdk.init(dsn=None)

@@ -271,3 +271,32 @@ def test_published_heads_still_in_the_chain_until_it_is_rewritten(sealed):
     (result,) = published_heads_check(kept)
     assert not result.ok
     assert "viết lại" in result.problem
+
+
+APP_REFUSED = [
+    ("rewrite a link", "UPDATE accounting_chainlink SET link_hash = repeat('0', 64)"),
+    ("delete a signed head", "DELETE FROM accounting_chainhead"),
+    ("rewrite a signed head", "UPDATE accounting_chainhead SET seq = seq + 1"),
+    ("delete an audit link", "DELETE FROM fund_auditlink"),
+    ("alter a sealed memo", "UPDATE accounting_journalentry SET memo = 'x'"),
+    ("swap links", "UPDATE accounting_chainlink SET entry_id = entry_id"),
+]
+
+
+@pytest.mark.parametrize("sql", [r[1] for r in APP_REFUSED], ids=[r[0] for r in APP_REFUSED])
+def test_the_application_role_is_refused_the_rewrites(sealed, sql):
+    """What the cases above do as superuser, the application's own login cannot do at all
+    (privileges and triggers, docs/ledger.md §11); the raw balanced entry is the one act it
+    can do, and the request MAC catches it (above)."""
+    import psycopg
+
+    from accounting.roles import app_role
+    from accounting.tests.helpers import pg_connect
+
+    # The rows the app role attacks must be visible to its own connection: commit-free
+    # attacks on the test's uncommitted rows would touch nothing, so the refusal asked for is
+    # the privilege or trigger check, which PostgreSQL makes before looking at any row.
+    with pg_connect(user=app_role(), password=None) as conn:
+        with pytest.raises((psycopg.errors.InsufficientPrivilege, psycopg.errors.RaiseException)):
+            conn.execute(sql)
+        conn.rollback()

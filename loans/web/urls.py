@@ -35,6 +35,7 @@ urlpatterns = [
     path("propose/", views.propose, name="propose"),
     path("applications/", views.application_list_view, name="application_list"),
     path("applications/<int:pk>/", views.application_detail, name="application_detail"),
+    path("applications/<int:pk>/edit/", views.application_edit, name="application_edit"),
     path("applications/<int:pk>/review/", views.application_review, name="application_review"),
     path("applications/<int:pk>/approve/", views.application_approve, name="application_approve"),
     path("applications/<int:pk>/reject/", views.application_reject, name="application_reject"),

@@ -12,6 +12,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -63,6 +64,7 @@ from loans.servicing.collection_sheets import (
 )
 from loans.servicing.selectors import loan_book_arrears, loan_ledger_lines, loan_list
 from loans.web.forms import (
+    APPLICATION_FIELDS,
     ApproveForm,
     BatchDisburseForm,
     CollectionEntryForm,
@@ -315,6 +317,60 @@ def borrower_apply(request, pk):
     )
 
 
+def _application_initial(app: LoanApplication) -> dict:
+    """The application's fields as the form shows them (the amount in whole đồng)."""
+    initial = {f: getattr(app, f) for f in APPLICATION_FIELDS if f not in ("product", "amount")}
+    return {**initial, "product": app.product_id, "amount": int(amount_of(app.amount))}
+
+
+@access(GRASSROOTS)
+def application_edit(request, pk):
+    """The grassroots union completes a draft or an application its superior union returned,
+    and sends it again: the changes and the sending are one transaction, so a refusal (the
+    member no longer eligible, a term the product does not allow) keeps the application as it
+    was and shows the reason by its field."""
+    app = _get_app(request, pk)
+    if app.status not in (S.DRAFT, S.RETURNED):
+        messages.error(request, _("Chỉ sửa được hồ sơ đang lập hoặc bị trả lại để bổ sung."))
+        return redirect("loans:application_detail", pk=app.pk)
+    form = MemberApplicationForm(
+        request.POST or None,
+        fund=request.user.officer.fund,
+        user=request.user,
+        initial=_application_initial(app),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                applications.application_update(
+                    application=app, actor=request.user, **form.application_values()
+                )
+                applications.application_submit(
+                    application=app,
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    actor=request.user,
+                )
+        except ApplicationError as e:
+            form_error_apply(form, e)
+        else:
+            messages.success(
+                request,
+                _("Đã sửa và gửi lại hồ sơ #%(id)s lên công đoàn cấp trên.") % {"id": app.pk},
+            )
+            return redirect("loans:application_detail", pk=app.pk)
+    returned = (
+        app.events.filter(action="review_return").order_by("-at", "-id").first()
+        if app.status == S.RETURNED
+        else None
+    )
+    return render(
+        request,
+        "loans/application_edit.html",
+        {"form": form, "app": app, "returned": returned},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Applications
 
@@ -466,6 +522,8 @@ def _application_page(request, app, *, status=200, **forms):
         )
     if app.status in (S.SUBMITTED, S.REVIEWED, S.APPROVED) and role in REVIEWERS:
         context["reject_form"] = forms.get("reject_form") or ReasonForm(prefix="reject")
+    if app.status in (S.DRAFT, S.RETURNED) and role == Role.GRASSROOTS_OFFICER:
+        context["edit_offered"] = True
     if app.status in (S.DRAFT, S.SUBMITTED, S.RETURNED) and role == Role.GRASSROOTS_OFFICER:
         context["cancel_form"] = forms.get("cancel_form") or ReasonForm(prefix="cancel")
     if app.status == S.DISBURSED and hasattr(app, "loan"):

@@ -169,6 +169,25 @@ def test_withdrawal_dated_after_today_is_refused_by_the_date(as_user, officers, 
     assert [m.objects.count() for m in tables] == before
 
 
+@pytest.mark.parametrize(
+    "amount", ["1.5", "0.5", "1.00", "1,000", "1e6", "+1000", "-1000", "1_000", "１０００", "١٠٠٠"]
+)
+def test_an_amount_not_in_whole_dong_is_refused_by_its_field(as_user, officers, capital, amount):
+    """The issue's case: "0.5" posted 5 đồng and "1.5" 15 đồng. Each is refused next to the
+    amount, on the confirmed post too, and nothing is written."""
+    c = as_user(officers.fund)
+    url = reverse("fundweb:capital_withdraw")
+    key = idempotency_key(c.get(url))
+    tables = (CapitalMovement, JournalEntry, Posting, AuditLog)
+    before = [m.objects.count() for m in tables]
+    data = _withdrawal(capital.source, key, amount=amount)
+    for confirmed in ({}, {"confirmed": "1"}):
+        r = c.post(url, {**data, **confirmed})
+        assert r.status_code == 400 and error_fields(r) == {"amount"}, amount
+        assert "Số tiền chỉ gồm chữ số" in r.content.decode()
+    assert [m.objects.count() for m in tables] == before
+
+
 def test_withdrawal_form_confirm_and_post_once(as_user, officers, org, capital):
     source = capital.source
     c = as_user(officers.fund)

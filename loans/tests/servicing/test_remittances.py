@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from accounting.models import JournalEntry
 from accounting.selectors import account_balance
 from fund.errors import PermissionRefused
+from fund.models import AuditLog
 from fund.scoping import scope_for
 from loans.errors import LoanError, StatementRejected
 from loans.models import BankStatement, BankStatementLine
@@ -185,6 +186,10 @@ def test_confirming_moves_the_money_from_transit_to_the_bank_once(org, loans, of
         line=line, batch=batch, idempotency_key="xn-1", actor=officers.fund
     )
     assert done.batch_id == batch.pk and done.confirmed_by == officers.fund
+    # The auditor's trail: the import and the confirmation, by whom.
+    actions = set(AuditLog.objects.filter(actor=officers.fund).values_list("action", flat=True))
+    assert {"remittance_receipt_confirm"} <= actions
+    assert AuditLog.objects.filter(action="bank_statement_import").exists()
     assert account_balance(account="1131", as_of=today(), fund_id=org.fund.pk) == 0
     assert (
         account_balance(account="1121", as_of=today(), fund_id=org.fund.pk)
