@@ -57,6 +57,10 @@ def pytest_configure(config):
     # rolled-back database would fall short of the last one's.
     settings.LEDGER_SIGNING_KEY = signing_key_generate()
     settings.LEDGER_HEAD_DIR = ""
+    # The same for the processes the tests start (the real Celery worker of tests/integration):
+    # heads they sign must verify here.
+    os.environ["LEDGER_SIGNING_KEY"] = settings.LEDGER_SIGNING_KEY
+    os.environ["LEDGER_HEAD_DIR"] = ""
     # Started before any test module is imported, so that dates computed at collection time
     # (parametrize lists, module constants) see the frozen day too.
     moment = frozen_now(config)
@@ -112,7 +116,35 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 except (IntegrityError, ProgrammingError):
                     if attempt == 2:
                         raise
+            if as_app_role():
+                # Every Django connection from now on acts as the application role (SET ROLE
+                # after login; the test database was created and migrated by the login role).
+                from django.db.backends.signals import connection_created
+
+                connection_created.connect(_set_app_role, dispatch_uid="trovon.test_app_role")
+                connection.close()
     yield
+    if connection.vendor == "postgresql" and as_app_role():
+        # The login role drops the test database.
+        from django.db.backends.signals import connection_created
+
+        connection_created.disconnect(dispatch_uid="trovon.test_app_role")
+        with django_db_blocker.unblock():
+            connection.close()
+
+
+def as_app_role() -> bool:
+    """``TROVON_TEST_AS_APP_ROLE=1`` (bash .ci/run sets it): the PostgreSQL suite runs as the
+    application's role, so every privilege it lacks fails a test that needs it."""
+    return os.environ.get("TROVON_TEST_AS_APP_ROLE") == "1"
+
+
+def _set_app_role(sender, connection, **kwargs):
+    if connection.vendor == "postgresql":
+        from accounting.roles import app_role
+
+        with connection.cursor() as cur:
+            cur.execute(f'SET ROLE "{app_role()}"')
 
 
 @pytest.fixture
@@ -125,6 +157,9 @@ def purge_ledger_after(transactional_db):
     yield
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
+            # The flush runs as the login role (a superuser), triggers off; the next test's
+            # `_triggers_back_on` turns them on and returns to the application role.
+            cur.execute("RESET ROLE")
             cur.execute("SET session_replication_role = replica")
 
 
@@ -142,7 +177,12 @@ def _triggers_back_on(django_db_blocker):
     """Undo `purge_ledger_after` on a reused connection, so every test runs with triggers on."""
     if connection.vendor == "postgresql" and connection.connection is not None:
         with django_db_blocker.unblock(), connection.cursor() as cur:
+            cur.execute("RESET ROLE")
             cur.execute("SET session_replication_role = DEFAULT")
+            if as_app_role():
+                from accounting.roles import app_role
+
+                cur.execute(f'SET ROLE "{app_role()}"')
     yield
 
 

@@ -593,13 +593,7 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
         )
     with transaction.atomic():
         _check_bulk_reversals(specs)
-        existing = {}
-        for chunk_start in range(0, len(keys), 5000):
-            existing.update(
-                JournalEntry.objects.filter(
-                    idempotency_key__in=keys[chunk_start : chunk_start + 5000]
-                ).values_list("idempotency_key", "request_hash")
-            )
+        existing = _posted_hashes(keys)
         todo = []
         for s in specs:
             if s.idempotency_key in existing:
@@ -644,6 +638,27 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
                 batch_size=2000,
             )
     return len(todo)
+
+
+def _posted_hashes(keys: list[str]) -> dict[str, str]:
+    """The request hash of each key already posted. On PostgreSQL one query with the keys as
+    one array parameter (20,000 keys as 20,000 parameters cost more to send than to look up)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT idempotency_key, request_hash FROM accounting_journalentry "
+                "WHERE idempotency_key = ANY(%s)",
+                [keys],
+            )
+            return dict(cur.fetchall())
+    existing: dict[str, str] = {}
+    for start in range(0, len(keys), 5000):
+        existing.update(
+            JournalEntry.objects.filter(idempotency_key__in=keys[start : start + 5000]).values_list(
+                "idempotency_key", "request_hash"
+            )
+        )
+    return existing
 
 
 def _validate_in_batch(n: int, spec: EntrySpec, *, closed_through: date | None) -> None:
@@ -716,9 +731,24 @@ def _already_reversed(entry_id: int, field: str) -> ReversalRefused:
     )
 
 
+# COPY's text format: a backslash, tab, newline or carriage return in a value is escaped; None
+# is \N. Rows are formatted here and sent in large chunks, a few times faster than one
+# `write_row` call per row for the 60,000 rows of a 20,000-entry batch.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    return str(value)
+
+
 def _copy_entries(specs: list[EntrySpec], posted_by) -> None:
-    now = timezone.now()
-    user_id = posted_by.pk if posted_by else None
+    now = timezone.now().isoformat()
+    user = _copy_text(posted_by.pk if posted_by else None)
+    t = _copy_text
     with connection.cursor() as cur:
         cur.execute(
             "SELECT nextval(pg_get_serial_sequence('accounting_journalentry', 'id')) "
@@ -732,41 +762,31 @@ def _copy_entries(specs: list[EntrySpec], posted_by) -> None:
             "document_type, document_id, idempotency_key, request_hash, reversal_of_id) "
             "FROM STDIN"
         ) as copy:
-            for i, s in zip(ids, specs, strict=True):
-                copy.write_row(
-                    (
-                        i,
-                        s.effective_date,
-                        now,
-                        s.memo,
-                        user_id,
-                        s.document_type,
-                        s.document_id,
-                        s.idempotency_key,
-                        s._hash,
-                        s.reversal_of_id,
-                    )
+            copy.write(
+                "".join(
+                    f"{i}\t{s.effective_date.isoformat()}\t{now}\t{t(s.memo)}\t{user}\t"
+                    f"{t(s.document_type)}\t{t(s.document_id)}\t{t(s.idempotency_key)}\t"
+                    f"{s._hash}\t{t(s.reversal_of_id)}\n"
+                    for i, s in zip(ids, specs, strict=True)
                 )
+            )
         with raw.copy(
             "COPY accounting_posting (entry_id, account_id, amount, amount_currency, "
             "effective_date, fund_id, superior_union_id, grassroots_union_id, subledger) "
             "FROM STDIN"
         ) as copy:
-            for i, s in zip(ids, specs, strict=True):
-                for leg, amount, info in zip(s.legs, s._amounts, s._accounts, strict=True):
-                    copy.write_row(
-                        (
-                            i,
-                            info.id,
-                            amount,
-                            leg.currency,
-                            s.effective_date,
-                            leg.fund_id,
-                            leg.superior_union_id,
-                            leg.grassroots_union_id,
-                            leg.subledger,
-                        )
+            copy.write(
+                "".join(
+                    f"{i}\t{info.id}\t{amount}\t{t(leg.currency)}\t{day}\t{t(leg.fund_id)}\t"
+                    f"{t(leg.superior_union_id)}\t{t(leg.grassroots_union_id)}\t"
+                    f"{t(leg.subledger)}\n"
+                    for i, s, day in (
+                        (i, s, s.effective_date.isoformat())
+                        for i, s in zip(ids, specs, strict=True)
                     )
+                    for leg, amount, info in zip(s.legs, s._amounts, s._accounts, strict=True)
+                )
+            )
 
 
 def journal_entry_reverse(

@@ -1,6 +1,8 @@
 """Helpers of the ledger tests: a connection of their own, the deferred checks run now, rows
 altered behind the ledger's back."""
 
+from contextlib import contextmanager
+
 import psycopg
 from django.db import connection
 
@@ -24,6 +26,22 @@ def pg_connect(**kwargs) -> psycopg.Connection:
     return psycopg.connect(**{**params, **kwargs})
 
 
+@contextmanager
+def as_login_role(cur):
+    """Act as the role the tests log in with (the server's superuser) for a moment: when the
+    suite runs as the application role (conftest.py, ``TROVON_TEST_AS_APP_ROLE``), the session
+    has switched to it with ``SET ROLE``; this switches back and then returns to it."""
+    cur.execute("SELECT current_user, session_user")
+    current, login = cur.fetchone()
+    if current != login:
+        cur.execute("RESET ROLE")
+    try:
+        yield
+    finally:
+        if current != login:
+            cur.execute(f'SET ROLE "{current}"')
+
+
 def run_deferred_checks() -> None:
     """Fire the deferred constraint triggers queued so far (PostgreSQL), as COMMIT would."""
     if is_postgres():
@@ -41,12 +59,14 @@ def tamper(sql: str, params=()) -> None:
     """
     run_deferred_checks()
     with connection.cursor() as cur:
-        if is_postgres():
-            cur.execute("SET session_replication_role = replica")
-        try:
+        if not is_postgres():
             cur.execute(sql, params)
-        finally:
-            if is_postgres():
+            return
+        with as_login_role(cur):
+            cur.execute("SET session_replication_role = replica")
+            try:
+                cur.execute(sql, params)
+            finally:
                 cur.execute("SET session_replication_role = DEFAULT")
 
 

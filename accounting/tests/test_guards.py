@@ -13,7 +13,7 @@ from accounting.models import Account, AccountCheckpoint, AccountTurnover, Perio
 from accounting.selectors import checkpoints_verify, trial_balance, turnover_verify
 from accounting.services import ledger_turnover_compact, period_close
 from accounting.tests.factories import account_add, entry_post
-from accounting.tests.helpers import run_deferred_checks
+from accounting.tests.helpers import as_login_role, run_deferred_checks
 from accounting.tests.test_triggers import refused_by_database
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -82,7 +82,8 @@ WRITES = [
 def test_balance_tables_are_written_by_the_ledger_only(posted, sql, match):
     before = (AccountTurnover.objects.count(), AccountCheckpoint.objects.count())
     run_deferred_checks()  # TRUNCATE waits for no pending trigger events
-    refused_by_database(lambda cur: cur.execute(sql), match)
+    with connection.cursor() as cur, as_login_role(cur):  # even the owner, even a superuser
+        refused_by_database(lambda cur: cur.execute(sql), match)
     assert (AccountTurnover.objects.count(), AccountCheckpoint.objects.count()) == before
     assert turnover_verify().ok and checkpoints_verify().ok
 
@@ -135,3 +136,25 @@ def test_an_account_without_postings_may_still_change(posted):
         cur.execute("UPDATE accounting_account SET code = '11292' WHERE code = '11291'")
     assert Account.objects.filter(code="11292").exists()
     assert PeriodClose.objects.count() == 1
+
+
+def test_an_entry_after_the_balance_check_fired_is_checked_again(posted):
+    """The balance check runs once per transaction; an entry added after it fired early
+    (SET CONSTRAINTS … IMMEDIATE) queues it again."""
+    run_deferred_checks()  # fires (and clears) the check of the fixture's entries
+
+    def unbalanced_later(cur):
+        cur.execute(
+            "INSERT INTO accounting_journalentry (effective_date, recorded_at, memo, "
+            "document_type, document_id, idempotency_key, request_hash) "
+            "VALUES ('2025-03-10', now(), 'raw', '', '', 'late-unbalanced', '') RETURNING id"
+        )
+        entry_id = cur.fetchone()[0]
+        cur.execute(
+            "INSERT INTO accounting_posting (entry_id, account_id, amount, amount_currency, "
+            "effective_date, subledger) SELECT %s, id, 5, 'VND', '2025-03-10', '' "
+            "FROM accounting_account WHERE code IN ('1121', '4111')",
+            [entry_id],
+        )
+
+    refused_by_database(unbalanced_later, "is unbalanced by 10")

@@ -576,6 +576,34 @@ def test_bulk_uses_copy_on_postgresql(monkeypatch):
     assert len(txids) == 1 and None not in txids  # the triggers ran on the copied rows
 
 
+def test_bulk_keeps_every_character_of_the_text_it_copies():
+    """Tabs, newlines, backslashes and Vietnamese letters survive COPY's text format as sent."""
+    memo = "Dự thu\tlãi\nkhoản vay \\N \\ cuối\r"
+    user = UserFactory()
+    batch = [
+        EntrySpec(
+            effective_date=DAY,
+            legs=[
+                debit("13881", 5, subledger="loan:\t1", fund_id=3, superior_union_id=7),
+                credit("5151", 5, subledger="\\N"),
+            ],
+            memo=memo,
+            idempotency_key="khóa\tđặc\\biệt",
+            document_type="loan",
+            document_id="a\nb",
+        )
+    ]
+    assert journal_entries_post_bulk(entries=batch, posted_by=user) == 1
+    e = JournalEntry.objects.get(idempotency_key="khóa\tđặc\\biệt")
+    assert (e.memo, e.document_id, e.posted_by_id) == (memo, "a\nb", user.pk)
+    legs = [
+        (p.subledger, p.fund_id, p.superior_union_id, p.grassroots_union_id)
+        for p in e.postings.order_by("id")
+    ]
+    assert legs == [("loan:\t1", 3, 7, None), ("\\N", None, None, None)]
+    assert journal_entries_post_bulk(entries=batch) == 0  # the same request hash: a re-run
+
+
 # --------------------------------------------------------------------------------------------
 # Period close
 

@@ -7,6 +7,8 @@ table each night (what made the first day of the 1,000,000-loan benchmark miss i
 import pytest
 from django.db import connection
 
+from accounting.tests.helpers import as_login_role
+
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 # What loans/servicing/arrears.py's UPDATE statements set.
@@ -47,7 +49,7 @@ def test_no_index_names_a_column_the_daily_pass_rewrites(table):
 
 
 def test_the_check_sees_an_index_over_a_rewritten_column():
-    with connection.cursor() as c:
+    with connection.cursor() as c, as_login_role(c):  # a migration's act: the owner's
         c.execute(
             "CREATE INDEX tmp_late ON loans_loan (fund_id) INCLUDE (overdue_principal)"
             " WHERE days_past_due > 0"
