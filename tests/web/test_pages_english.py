@@ -78,3 +78,11 @@ def test_each_roles_pages_in_english_have_no_vietnamese_of_their_own(as_user, of
         if left:
             found[url] = left
     assert not found, "\n".join(f"{u}: {w}" for u, w in found.items())
+
+
+def test_a_loan_and_an_application_are_titled_in_the_singular(as_user, officers, loan):
+    c = in_english(as_user(officers.fund))
+    body = c.get(reverse("loans:loan_detail", args=[loan.pk])).content.decode()
+    assert f"<title>Loan #{loan.pk} ·" in body and "Loans #" not in body
+    body = c.get(reverse("loans:application_detail", args=[loan.application_id])).content.decode()
+    assert f"Loan application #{loan.application_id}" in body
