@@ -262,7 +262,9 @@ def _pg_url(db: dict) -> str:
 
 def _verify_in(database_url: str) -> dict:
     """Run `manage.py verify_all --json` against another database, in a fresh process."""
-    env = dict(os.environ, DATABASE_URL=database_url)
+    # No high-water mark: the live installation's last signed head is newer than any backup by
+    # design; the drill checks the backup's own chain and signatures, not that it is the latest.
+    env = dict(os.environ, DATABASE_URL=database_url, LEDGER_HEAD_DIR="")
     env.pop("DATABASE_REPLICA_URL", None)
     result = subprocess.run(
         [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "verify_all", "--json"],
