@@ -261,11 +261,22 @@ def _pg_url(db: dict) -> str:
 
 
 def _verify_in(database_url: str) -> dict:
-    """Run `manage.py verify_all --json` against another database, in a fresh process."""
+    """Run `manage.py migrate` then `verify_all --json` against another database, in fresh
+    processes."""
     # No high-water mark: the live installation's last signed head is newer than any backup by
     # design; the drill checks the backup's own chain and signatures, not that it is the latest.
     env = dict(os.environ, DATABASE_URL=database_url, LEDGER_HEAD_DIR="")
     env.pop("DATABASE_REPLICA_URL", None)
+    # A backup taken before an upgrade is brought to this code's schema first, as a restore would.
+    migrated = subprocess.run(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "migrate", "--noinput", "-v0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+    if migrated.returncode != 0:
+        raise BackupError(f"migrating the restored copy failed: {migrated.stderr.strip()[-2000:]}")
     result = subprocess.run(
         [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "verify_all", "--json"],
         env=env,
