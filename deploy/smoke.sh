@@ -68,7 +68,10 @@ step "migrate, collectstatic, a fund officer"
 "${PY}" manage.py shell -v0 -c '
 from django.contrib.auth import get_user_model
 from fund.models import Fund, OfficerProfile, Role
-fund = Fund.objects.create(code="SMOKE", name="Quỹ thử", federation_name="LĐLĐ thử")
+# Password sign-in only: the second factor has its own tests (tests/security).
+fund = Fund.objects.create(
+    code="SMOKE", name="Quỹ thử", federation_name="LĐLĐ thử", two_factor_required=False
+)
 user = get_user_model().objects.create_user("smoke_quy", password="Smoke-pass-2027!")
 OfficerProfile.objects.create(user=user, fund=fund, role=Role.FUND_OFFICER)
 '

@@ -39,12 +39,12 @@ INDICATORS = (
 )
 
 INDICATOR_LABELS = {
-    "disbursed_amount": "Doanh số cho vay",
-    "borrowers": "Lượt thành viên được vay",
-    "loans": "Số khoản vay",
-    "grassroots_unions": "Số CĐCS có thành viên vay",
-    "jobs_created": "Việc làm tạo mới (theo dự án vay)",
-    "jobs_confirmed": "Việc làm tạo mới (đã xác nhận)",
+    "disbursed_amount": _("Doanh số cho vay"),
+    "borrowers": _("Lượt thành viên được vay"),
+    "loans": _("Số khoản vay"),
+    "grassroots_unions": _("Số CĐCS có thành viên vay"),
+    "jobs_created": _("Việc làm tạo mới (theo dự án vay)"),
+    "jobs_confirmed": _("Việc làm tạo mới (đã xác nhận)"),
 }
 
 # The plan figure each indicator is measured against.

@@ -19,10 +19,10 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils.translation import gettext, pgettext, pgettext_lazy
+from django.utils.translation import get_language, gettext, pgettext, pgettext_lazy
 from djmoney.models.fields import MoneyField
 
-from accounting.formatting import format_date_vi, format_vnd
+from accounting.formatting import format_date_vi, format_vnd, quarter_label
 from fund.people import person_name
 
 # What was done: the `action` of the audit log and of an application's history.
@@ -86,6 +86,19 @@ def stage_label(code: str) -> str:
     if found.group(1) == "before":
         return gettext("%(n)s ngày trước hạn") % {"n": n}
     return gettext("Quá hạn %(n)s ngày") % {"n": n}
+
+
+def account_name(name: str, name_en: str = "") -> str:
+    """A chart account's name in the page's language: its English name on English pages."""
+    return name_en if name_en and get_language() == "en" else name
+
+
+def quarter_name(quarter: int, year: int) -> str:
+    """A quarter in the page's language: 'Quý IV/2026', 'Quarter IV/2026'. (PDFs, always in
+    Vietnamese, use accounting.formatting.quarter_label, which also checks the quarter.)"""
+    quarter_label(quarter, year)  # refuses a quarter outside 1–4
+    roman = quarter_label(quarter, year).split(" ")[1].split("/")[0]
+    return gettext("Quý %(quarter)s/%(year)s") % {"quarter": roman, "year": year}
 
 
 def model_of(content_type) -> type[models.Model] | None:

@@ -624,6 +624,8 @@ def capital_move_enter(
     if kind not in CAPITAL_POSTERS:
         raise FundError(_("Loại nghiệp vụ vốn không hợp lệ."), field="kind")
     value = _positive(amount)
+    # The posting's value-date rule, checked when entered too (not only when confirmed).
+    value_date_check(effective_date, field="effective_date", label=_("Ngày hạch toán"))
     req = CapitalMoveRequest(
         fund=fund,
         kind=kind,

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from accounting.errors import IdempotencyConflict
+from accounting.errors import IdempotencyConflict, ValueDateRefused
 from accounting.models import JournalEntry
 from fund.duties import CAPITAL_CONFIRMS
 from fund.errors import DutiesSeparated, FundError, PermissionRefused
@@ -129,6 +129,23 @@ def test_only_fund_officers_of_the_fund_decide(setup, officers):
         with pytest.raises(PermissionRefused):
             capital_move_confirm(request=req, actor=who)
     assert CapitalMoveRequest.objects.get().status == "pending"
+
+
+@pytest.mark.django_db
+def test_a_request_dated_after_today_is_refused_when_entered(setup):
+    org, first, _, source = setup
+    with pytest.raises(ValueDateRefused) as refused:
+        capital_move_enter(
+            kind=CONTRIBUTION,
+            fund=org.fund,
+            source=source,
+            amount=300_000_000,
+            effective_date=timezone.localdate() + timedelta(days=1),
+            idempotency_key="future",
+            actor=first,
+        )
+    assert refused.value.field == "effective_date"
+    assert CapitalMoveRequest.objects.count() == 0
 
 
 @pytest.mark.django_db

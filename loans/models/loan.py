@@ -185,7 +185,7 @@ class Loan(models.Model):
         ]
 
     def __str__(self):
-        return f"Khoản vay #{self.pk} — {self.borrower.full_name}"
+        return _("Khoản vay #%(id)s — %(name)s") % {"id": self.pk, "name": self.borrower.full_name}
 
     @property
     def subledger(self) -> str:

@@ -452,7 +452,7 @@ class LoanApplication(models.Model):
         ]
 
     def __str__(self):
-        return f"Hồ sơ #{self.pk} — {self.borrower.full_name}"
+        return _("Hồ sơ #%(id)s — %(name)s") % {"id": self.pk, "name": self.borrower.full_name}
 
     @property
     def commitment_reference(self) -> str:

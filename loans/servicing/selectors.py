@@ -45,6 +45,7 @@ class LedgerLine:
     account_code: str
     account_name: str
     amount: Decimal  # signed: debit > 0
+    account_name_en: str = ""  # the chart's English name, for pages in English
 
 
 def loan_ledger_lines(*, loan_id: int) -> list[LedgerLine]:
@@ -62,14 +63,24 @@ def loan_ledger_lines(*, loan_id: int) -> list[LedgerLine]:
             "journal_entry__postings__account__code",
             "journal_entry__postings__account__name",
             "journal_entry__postings__amount",
+            "journal_entry__postings__account__name_en",
         )
     )
     lines, previous = [], None
-    for txn, on, entry, kind, memo, code, name, amount in rows:
+    for txn, on, entry, kind, memo, code, name, amount, name_en in rows:
         if code is None:  # an entry without postings cannot be posted; nothing to list
             continue
         lines.append(
-            LedgerLine(on, entry, kind, memo if txn != previous else None, code, name, amount)
+            LedgerLine(
+                on,
+                entry,
+                kind,
+                memo if txn != previous else None,
+                code,
+                name,
+                amount,
+                name_en or "",
+            )
         )
         previous = txn
     return lines

@@ -22,11 +22,12 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from accounting.errors import ApplicationError
-from accounting.formatting import format_date_vi, format_vnd, quarter_label
+from accounting.formatting import format_date_vi, format_vnd
 from accounting.money import amount_of
 from fund.access import ALL_ROLES, FUND_OFFICERS, WRITERS, access
 from fund.attainment import attainment, fund_plan_by_quarter, planned_figure_of
 from fund.duties import APPROVER_DISBURSES, duty_applies
+from fund.labels import account_name, quarter_name
 from fund.models import AnnualPlan, GrassrootsUnion, Role
 from fund.scoping import scope_filter, scoped_get_or_404
 from fund.selectors import capital_position
@@ -163,7 +164,7 @@ def dashboard(request):
     )
     bars = [
         {
-            "label": quarter_label(q, today.year),
+            "label": quarter_name(q, today.year),
             "planned": int(planned_figure_of(plans["disbursed_amount"], (q,))),
             "achieved": int(by_quarter[q][0]),
         }
@@ -184,7 +185,7 @@ def dashboard(request):
     late = loan_book_arrears(fund_id=fund.pk)
     context = {
         "fund": fund,
-        "quarter_label": quarter_label(quarter, today.year),
+        "quarter_label": quarter_name(quarter, today.year),
         "capital_available": position.available,
         "current": current,
         "outstanding": outstanding,
@@ -778,7 +779,7 @@ def _ledger_rows(loan) -> list[tuple]:
             line.entry_id,
             kinds.get(line.kind, line.kind),
             line.memo,
-            f"{line.account_code} {line.account_name}",
+            f"{line.account_code} {account_name(line.account_name, line.account_name_en)}",
             format_vnd(line.amount, symbol=False) if line.amount > 0 else "",
             format_vnd(-line.amount, symbol=False) if line.amount < 0 else "",
         )

@@ -44,7 +44,7 @@ from accounting.selectors import (
 from fund.access import READERS_FUND_WIDE, access
 from fund.audit import audit_log_list
 from fund.integrity import CHECK_LABELS, integrity_check_latest, integrity_verify
-from fund.labels import action_label, changes_text, model_label, model_of
+from fund.labels import action_label, changes_text, model_label, model_of, quarter_name
 from fund.models import AuditLog, Fund, GrassrootsUnion, OfficerProfile, SuperiorUnion
 from fund.people import name_sort_key, person_name
 from fund.web.forms import date_field
@@ -58,14 +58,6 @@ AUDIT_LOG_EXPORT_LIMIT = 100_000
 
 
 # Periods ---------------------------------------------------------------------------------------
-
-
-ROMAN_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
-
-
-def quarter_label(quarter: int, year: int) -> str:
-    """'Quý I/2024' in Vietnamese, 'Q1/2024' in English (the page's language)."""
-    return _("Quý %(quarter)s/%(year)s") % {"quarter": ROMAN_QUARTERS[quarter], "year": year}
 
 
 def quarter_of(day: date) -> tuple[date, date]:
@@ -114,7 +106,7 @@ class Period:
     def label(self) -> str:
         q_start, q_end = quarter_of(self.start)
         if (q_start, q_end) == (self.start, self.end):
-            return quarter_label((self.start.month - 1) // 3 + 1, self.start.year)
+            return quarter_name((self.start.month - 1) // 3 + 1, self.start.year)
         return f"{format_date_vi(self.start)} – {format_date_vi(self.end)}"
 
 
@@ -143,7 +135,7 @@ def quarter_links(request, year: int) -> list[tuple[str, str]]:
         params.pop("format", None)
         params.pop("page", None)
         params["start"], params["end"] = start.isoformat(), end.isoformat()
-        links.append((quarter_label(q, year), "?" + params.urlencode()))
+        links.append((quarter_name(q, year), "?" + params.urlencode()))
     return links
 
 
