@@ -42,7 +42,10 @@ with connections["replica"].cursor() as cur:
     check(cur.fetchone()[0], "the replica is a hot standby (read-only)")
 
 call_command("migrate", verbosity=0)
-fund = Fund.objects.create(code="RPL", name="Quỹ thử", federation_name="LĐLĐ thử")
+# Password sign-in only: the second factor has its own tests (tests/security).
+fund = Fund.objects.create(
+    code="RPL", name="Quỹ thử", federation_name="LĐLĐ thử", two_factor_required=False
+)
 user = get_user_model().objects.create_user("kiemtoan_rpl", password="Replica-pass-2027!")
 OfficerProfile.objects.create(user=user, fund=fund, role=Role.AUDITOR)
 wait_replica(
