@@ -186,6 +186,7 @@ def dashboard(request):
     context = {
         "fund": fund,
         "quarter_label": quarter_name(quarter, today.year),
+        "today": today,
         "capital_available": position.available,
         "current": current,
         "outstanding": outstanding,

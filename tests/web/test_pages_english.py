@@ -86,3 +86,9 @@ def test_a_loan_and_an_application_are_titled_in_the_singular(as_user, officers,
     assert f"<title>Loan #{loan.pk} ·" in body and "Loans #" not in body
     body = c.get(reverse("loans:application_detail", args=[loan.application_id])).content.decode()
     assert f"Loan application #{loan.application_id}" in body
+
+
+def test_dashboard_says_what_each_plan_share_measures_and_its_date(as_user, officers, loan):
+    body = as_user(officers.fund).get(reverse("loans:dashboard")).content.decode()
+    assert "kế hoạch quý" in body and "kế hoạch năm" in body and "cả năm" not in body
+    assert 'data-testid="as-of"' in body and "Số liệu đến ngày" in body
