@@ -44,6 +44,8 @@ LOAN_SERVICERS: tuple[str, ...] = (
     Role.GRASSROOTS_OFFICER,
 )
 LOAN_DECIDERS: tuple[str, ...] = (Role.FUND_OFFICER,)
+# Who follows the remittances not yet seen on the bank's statement (pages and API alike).
+REMITTANCE_WATCHERS: tuple[str, ...] = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER, Role.AUDITOR)
 
 # --------------------------------------------------------------------------------------------
 # Helpers: roles (the generic actor checks are fund.scoping's)

@@ -22,10 +22,11 @@ from apicommon.idempotency import idempotent_post
 from apicommon.paging import ApiPagination, paged
 from apicommon.views import ApiView, check_id
 from fund.access import FUND_OFFICERS, READERS_FUND_WIDE
-from fund.models import Fund, Role
+from fund.models import Fund
 from fund.scoping import scope_for
 from loans.errors import LoanError
 from loans.models import BankStatementLine, RepaymentBatch
+from loans.policy import REMITTANCE_WATCHERS
 from loans.servicing.remittances import (
     STATEMENT_MAX_BYTES,
     bank_statement_import,
@@ -36,8 +37,6 @@ from loans.servicing.remittances import (
     remittances_not_received,
     remittances_open,
 )
-
-PENDING_READERS = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER, Role.AUDITOR)
 
 
 class StatementImportInput(serializers.Serializer):
@@ -192,7 +191,7 @@ class RemittanceNotReceivedApi(ApiView):
     """Remittances still not on the bank's statement after the fund's number of days: the
     fund's, or a superior union's own unions'."""
 
-    access_roles = PENDING_READERS
+    access_roles = REMITTANCE_WATCHERS
 
     @extend_schema(responses=PendingOutput(many=True), summary="Đợt nộp chưa về tài khoản")
     def get(self, request):

@@ -25,6 +25,7 @@ from fund.models import Fund, Role
 from fund.web.confirm import confirm_step
 from fund.web.forms import IdempotentForm, form_error_apply
 from loans.models import BankStatement, BankStatementLine, RepaymentBatch
+from loans.policy import REMITTANCE_WATCHERS
 from loans.servicing.remittances import (
     STATEMENT_MAX_BYTES,
     bank_statement_import,
@@ -35,8 +36,6 @@ from loans.servicing.remittances import (
     remittances_not_received,
     remittances_open,
 )
-
-PENDING_READERS = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER, Role.AUDITOR)
 
 
 class StatementUploadForm(forms.Form):
@@ -207,7 +206,7 @@ def bank_line(request, pk):
     )
 
 
-@access(PENDING_READERS)
+@access(REMITTANCE_WATCHERS)
 def remittances_pending(request):
     """The remittances of the scope still not seen on the bank's statement after the fund's
     number of days (the fund's, or a superior union's unions')."""
