@@ -465,7 +465,7 @@ def _members_register(plan: LendingPlan) -> None:
             "household_status": p.household_status,
             "certificate_number": f"GCN-{p.ref}",
             "certificate_date": p.certificate_date.strftime("%d/%m/%Y"),
-            "phone": f"09{int(p.national_id[-8:]):08d}",
+            "phone": f"091{int(p.national_id[-7:]):07d}",  # a Vinaphone number
             "address": p.gu.address or "Hà Nội",
         }
         writer.writerow([row.get(name, "") for name, _, _, _ in COLUMNS])
