@@ -14,6 +14,7 @@ import os
 import time
 
 from django.db import connection
+from django.utils import timezone
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -75,6 +76,7 @@ class BusinessCollector:
 
     def collect(self):
         from accounting.selectors import ledger_seal_lag_seconds
+        from fund.integrity import integrity_check_latest
         from fund.outbox import outbox_pending_count
         from loans.reminders.selectors import reminder_status_counts
         from loans.servicing.selectors import close_of_business_lags
@@ -110,6 +112,18 @@ class BusinessCollector:
             "trovon_outbox_pending",
             "Outbox messages not yet published",
             value=outbox_pending_count(),
+        )
+        check = integrity_check_latest()
+        yield GaugeMetricFamily(
+            "trovon_integrity_ok",
+            "Last verification of the books (chain and heads, turnover, checkpoints, audit "
+            "log): 1 passed, 0 failed, -1 never run",
+            value=-1 if check is None else int(check.ok),
+        )
+        yield GaugeMetricFamily(
+            "trovon_integrity_age_seconds",
+            "Seconds since the last verification of the books (-1: never run)",
+            value=-1 if check is None else (timezone.now() - check.at).total_seconds(),
         )
 
 

@@ -95,8 +95,21 @@ def test_metrics_need_the_token(settings):
         "trovon_outbox_pending 0.0",
         "trovon_ledger_seal_lag_seconds 0.0",
         'trovon_reminders{status="sent"}',
+        "trovon_integrity_ok -1.0",
+        "trovon_integrity_age_seconds -1.0",
     ):
         assert name in text
+
+
+def test_metrics_say_the_last_verification_of_the_books(settings):
+    from fund.models import IntegrityCheck
+
+    settings.METRICS_TOKEN = "s3cret-token"
+    IntegrityCheck.objects.create(ok=False, seconds=2.5, results=[])
+    text = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-token").content.decode()
+    assert "trovon_integrity_ok 0.0" in text
+    age = float(text.split("\ntrovon_integrity_age_seconds ", 1)[1].split()[0])
+    assert 0 <= age < 600
 
 
 def test_pages_and_sign_in_work_with_redis_down(settings, officers):
