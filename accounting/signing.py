@@ -80,7 +80,7 @@ def _key_text() -> str:
     path = getattr(settings, "LEDGER_SIGNING_KEY_FILE", "")
     if path:
         return Path(path).read_text().strip()
-    if settings.DEBUG:
+    if getattr(settings, "LEDGER_DEV_KEY", False) or settings.DEBUG:
         dev = Path(settings.BASE_DIR) / "var" / "ledger-signing.key"
         if not dev.exists():
             dev.parent.mkdir(parents=True, exist_ok=True)

@@ -197,6 +197,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # keeps the last signed head outside the database (the high-water mark; "" turns it off).
 LEDGER_SIGNING_KEY = env.str("LEDGER_SIGNING_KEY", default="")
 LEDGER_SIGNING_KEY_FILE = env.str("LEDGER_SIGNING_KEY_FILE", default="")
+# A development process (DEBUG at start-up) with no key makes one in var/: read once here, so
+# that a command turning DEBUG off for its own run (the demo) still finds it.
+LEDGER_DEV_KEY = DEBUG
 LEDGER_VERIFY_KEYS = env.list("LEDGER_VERIFY_KEYS", default=[])
 LEDGER_MAC_KEY = env.str("LEDGER_MAC_KEY", default="")
 LEDGER_HEAD_DIR = env.str("LEDGER_HEAD_DIR", default=str(BASE_DIR / "var" / "heads"))

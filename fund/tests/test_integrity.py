@@ -74,7 +74,7 @@ def test_signed_heads_are_mailed_to_keep(books, mailoutbox):
 def test_without_a_signing_key_the_seal_fails_and_the_check_says_so(books, settings):
     settings.LEDGER_SIGNING_KEY = ""
     settings.LEDGER_SIGNING_KEY_FILE = ""
-    settings.DEBUG = False
+    settings.DEBUG = settings.LEDGER_DEV_KEY = False
     check = integrity_check_run()
     assert not check.ok
     assert "LEDGER_SIGNING_KEY" in check.results[0]["problem"]
