@@ -1092,7 +1092,8 @@ class AttainmentOutput(serializers.Serializer):
 
 class AttainmentApi(ApiView):
     """Planned against achieved; ``quarter`` defaults to the current one for quarter and
-    year-to-date periods."""
+    year-to-date periods. Without a unit the figures are the reader's own: the fund's for fund
+    officers and auditors, their superior union's or grassroots union's for those officers."""
 
     access_roles = ALL_ROLES
 
@@ -1114,8 +1115,11 @@ class AttainmentApi(ApiView):
             su = su.filter(pk=f["superior_union"]).first()
             if su is None:
                 raise Http404()
-        elif not scope.is_fund_wide:
-            raise Http404()
+        elif scope.superior_union_id is not None:
+            # A superior union's officer without a unit asked: their own superior union.
+            su = SuperiorUnion.objects.get(pk=scope.superior_union_id)
+        elif scope.grassroots_union_id is not None:
+            gu = GrassrootsUnion.objects.get(pk=scope.grassroots_union_id)
         today = timezone.localdate()
         a = attainment(
             fund=_fund(scope),
