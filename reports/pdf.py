@@ -31,11 +31,12 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    Flowable,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -109,6 +110,7 @@ def styles() -> dict[str, ParagraphStyle]:
             leading=14,
             spaceBefore=8,
             spaceAfter=4,
+            keepWithNext=1,  # a section's title never ends a page without its table
         ),
         "headline": ParagraphStyle(
             "headline",
@@ -136,38 +138,144 @@ class PageInfo:
     chain_state: str  # e.g. "chuỗi niêm phong #1234 · 8f1b7a78…"
 
 
+FRAME_WIDTH = 180 * mm  # A4 portrait less the margins
+FRAME_WIDTH_LANDSCAPE = 267 * mm  # A4 landscape less the margins
+CELL_PAD = 2.0  # points of padding on each side of a cell
+
+
+def _words(text: str) -> list[str]:
+    return text.split() or [""]
+
+
+def _cell_text(value) -> str:
+    return "" if value is None else str(value)
+
+
+@dataclass
+class TableLayout:
+    """Column widths and type size computed from a table's content (see :func:`table_layout`)."""
+
+    widths: list[float]
+    font_size: float
+
+
+def table_layout(
+    header: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    width: float,
+    numeric_cols: Sequence[int] = (),
+    total_row: bool = False,
+    font_size: float = 8.0,
+    min_font_size: float = 6.0,
+) -> TableLayout:
+    """Widths of the columns from what they hold, measured with the font's own metrics.
+
+    Each column is at least as wide as its longest word (a header word in bold, a number whole:
+    nothing is ever broken inside a word). Above that, room goes first to printing every cell
+    on one line, then to the headers on one line, then in proportion to all columns. When even
+    the minimums do not fit, the type shrinks by half points down to `min_font_size`. Text
+    wraps only between words, in the cells and the header.
+    """
+    register_fonts()
+    numeric = set(numeric_cols)
+    texts = [[_cell_text(c) for c in r] for r in rows]
+    size = font_size
+    while True:
+        least, body, most = [], [], []
+        for i, h in enumerate(header):
+            head_word = max(stringWidth(w, FONT_BOLD, size) for w in _words(str(h)))
+            lo = hi = head_word
+            for n, r in enumerate(texts):
+                text = r[i] if i < len(r) else ""
+                font = FONT_BOLD if total_row and n == len(texts) - 1 else FONT
+                full = max(stringWidth(line, font, size) for line in text.split("\n"))
+                hi = max(hi, full)
+                if i in numeric:
+                    lo = max(lo, full)
+                else:
+                    lo = max(lo, max(stringWidth(w, font, size) for w in _words(text)))
+            extra = 2 * CELL_PAD + 0.5
+            least.append(lo + extra)
+            body.append(hi + extra)
+            most.append(max(hi, stringWidth(str(h), FONT_BOLD, size)) + extra)
+        if sum(least) <= width or size - 0.5 < min_font_size:
+            break
+        size -= 0.5
+    # Three widths per column, each wider than the one before: the longest word (the least a
+    # column may have), every cell on one line (the header may wrap), the header on one line
+    # too. Cells wrap only when the header has wrapped all it can.
+    if sum(most) <= width:
+        spare = width - sum(most)
+        widths = [w + spare * w / sum(most) for w in most]
+    elif sum(least) >= width:
+        widths = least  # the narrowest possible at the smallest type: wider than the frame
+    else:
+        lower, upper = (body, most) if sum(body) <= width else (least, body)
+        spare, need = width - sum(lower), sum(upper) - sum(lower)
+        widths = [lo + (hi - lo) * spare / need for lo, hi in zip(lower, upper, strict=True)]
+    return TableLayout(widths=widths, font_size=size)
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> str:
+    """`text` broken into lines of at most `width` points, between words only."""
+    return "\n".join(simpleSplit(text, font, size, width - 2 * CELL_PAD)) if text else ""
+
+
 def data_table(
     header: Sequence[str],
     rows: Sequence[Sequence],
     *,
-    col_widths: Sequence[float] | None = None,
+    width: float = FRAME_WIDTH,
     numeric_cols: Sequence[int] = (),
     total_row: bool = False,
+    font_size: float = 8.0,
 ) -> Table:
-    """A table in the report style: header row shaded, numbers right-aligned, text wrapped."""
-    st = styles()
-    body = [[para(h, st["cell_bold"]) for h in header]]
-    for r in rows:
-        body.append([c if isinstance(c, Flowable) else para(c, st["cell"]) for c in r])
-    t = Table(body, colWidths=col_widths, repeatRows=1)
+    """Every table of every PDF: header row shaded and repeated on each page, numbers
+    right-aligned, column widths from the content (:func:`table_layout`), text wrapped between
+    words and never cut. Cells are plain strings drawn as text (never markup); the last row is
+    the total row when `total_row`."""
+    numeric = set(numeric_cols)
+    layout = table_layout(
+        header,
+        rows,
+        width=width,
+        numeric_cols=numeric,
+        total_row=total_row,
+        font_size=font_size,
+    )
+    size, widths = layout.font_size, layout.widths
+    body = [[_wrap(str(h), FONT_BOLD, size, widths[i]) for i, h in enumerate(header)]]
+    last = len(rows) - 1
+    for n, r in enumerate(rows):
+        font = FONT_BOLD if total_row and n == last else FONT
+        body.append(
+            [
+                _cell_text(c) if i in numeric else _wrap(_cell_text(c), font, size, widths[i])
+                for i, c in enumerate(r)
+            ]
+        )
+    t = Table(body, colWidths=widths, repeatRows=1)
     commands = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),
+        ("FONTNAME", (0, 0), (-1, 0), FONT_BOLD),
+        ("FONTSIZE", (0, 0), (-1, -1), size),
+        ("LEADING", (0, 0), (-1, -1), size * 1.22),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#d9e2f3")),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#7f8fa6")),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
+        ("VALIGN", (0, 1), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
     ]
-    for c in numeric_cols:
+    for c in sorted(numeric):
         commands.append(("ALIGN", (c, 1), (c, -1), "RIGHT"))
-    if total_row:
+    if total_row and rows:
         commands.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2")))
+        commands.append(("FONTNAME", (0, -1), (-1, -1), FONT_BOLD))
     t.setStyle(TableStyle(commands))
-    # Right-align numeric cells' paragraphs too (Paragraph ignores the table's ALIGN).
-    for r in body[1:]:
-        for c in numeric_cols:
-            if isinstance(r[c], Paragraph):
-                r[c].style = ParagraphStyle("num", parent=r[c].style, alignment=2)
     return t
 
 
@@ -246,8 +354,16 @@ def build_pdf(target, story: list, *, info: PageInfo, title: str, landscape_page
             self.drawString(
                 15 * mm,
                 8 * mm,
-                f"{info.organisation} · Lập lúc {info.generated_at:%H:%M %d/%m/%Y} · "
-                f"{info.chain_state}",
+                " · ".join(
+                    filter(
+                        None,
+                        (
+                            info.organisation,
+                            f"Lập lúc {info.generated_at:%H:%M %d/%m/%Y}",
+                            info.chain_state,
+                        ),
+                    )
+                ),
             )
             self.drawRightString(w - 15 * mm, 8 * mm, f"Trang {self._pageNumber}/{total}")
             self.restoreState()

@@ -504,16 +504,18 @@ def quarterly_report_figures(
     _, by_group = _book(fund_id, su_id, end, "debt_group")
     book_out = _z(book["outstanding"])
     debt_groups = []
-    for (g,), r in sorted(by_group.items()):
+    # Every group is shown, a group without loans as a row of zeros.
+    for g in sorted(set(DEBT_GROUP_LABELS) | {k for (k,) in by_group}):
+        r = by_group.get((g,)) or {"loans": 0}
         debt_groups.append(
             DebtGroupRow(
                 group=g,
                 label=DEBT_GROUP_LABELS.get(g, f"Nhóm {g}"),
                 loans=r["loans"],
-                outstanding=_z(r["outstanding"]),
-                overdue_principal=_z(r["overdue_principal"]),
-                provision_held=_z(r["provision"]),
-                share=percent_of(_z(r["outstanding"]), book_out),
+                outstanding=_z(r.get("outstanding")),
+                overdue_principal=_z(r.get("overdue_principal")),
+                provision_held=_z(r.get("provision")),
+                share=percent_of(_z(r.get("outstanding")), book_out),
             )
         )
     classified_on = book_qs.aggregate(m=Max("classified_on"))["m"]

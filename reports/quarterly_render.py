@@ -11,16 +11,22 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from reportlab.lib import colors
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import PageBreak, Table, TableStyle
+from reportlab.platypus import PageBreak
 
 from accounting.formatting import format_date_vi, format_vnd, spreadsheet_text
 from fund.accounts import CAPITAL
 from fund.attainment import growth_display, percent_display
-from reports.pdf import FONT, PageInfo, bar_chart, build_pdf, data_table, para, spacer, styles
+from reports.pdf import (
+    FRAME_WIDTH_LANDSCAPE,
+    PageInfo,
+    bar_chart,
+    build_pdf,
+    data_table,
+    para,
+    spacer,
+    styles,
+)
 from reports.quarterly import MONEY_INDICATORS, QuarterlyFigures
 
 VND_FORMAT = '#,##0 "₫"'
@@ -193,67 +199,12 @@ def _display(value, kind: str) -> str:
 # PDF
 
 
-def _widths(kinds: list[str], total: float) -> list[float]:
-    weight = {"text": 1.0, "money": 1.3, "count": 0.6, "percent": 0.8, "growth": 0.95}
-    ws = [weight[k] for k in kinds]
-    if kinds and kinds[0] == "text" and len(kinds) > 1 and kinds[1] == "text":
-        ws[0] = 0.9
-        ws[1] = 2.2
-    elif kinds and kinds[0] == "text":
-        ws[0] = 2.2
-    s = sum(ws)
-    return [total * w / s for w in ws]
-
-
-PLAIN_FONT_SIZE = 6.8
-
-
-def _fit(text: str, width: float) -> str:
-    """`text` cut with "…" to fit one line of `width` points in the plain table's type."""
-    if stringWidth(text, FONT, PLAIN_FONT_SIZE) <= width:
-        return text
-    while text and stringWidth(text + "…", FONT, PLAIN_FONT_SIZE) > width:
-        text = text[:-1]
-    return text + "…"
-
-
-def _plain_table(header, body, widths, numeric) -> Table:
-    """A long table in the report style with one-line string cells (fast to lay out)."""
-    st = styles()
-    head_style = ParagraphStyle("plain_head", parent=st["cell_bold"], fontSize=7, leading=8.5)
-    pad = 4
-    rows = [[para(h, head_style) for h in header]]
-    text_cols = [i for i in range(len(header)) if i not in numeric]
-    for r in body:
-        r = list(r)
-        for i in text_cols:
-            r[i] = _fit(r[i], widths[i] - pad)
-        rows.append(r)
-    t = Table(rows, colWidths=widths, repeatRows=1)
-    commands = [
-        ("FONTNAME", (0, 1), (-1, -1), FONT),
-        ("FONTSIZE", (0, 1), (-1, -1), PLAIN_FONT_SIZE),
-        ("LEADING", (0, 1), (-1, -1), PLAIN_FONT_SIZE + 1.5),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#d9e2f3")),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#7f8fa6")),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-        ("LEFTPADDING", (0, 0), (-1, -1), pad / 2),
-        ("RIGHTPADDING", (0, 0), (-1, -1), pad / 2),
-    ]
-    for c in numeric:
-        commands.append(("ALIGN", (c, 1), (c, -1), "RIGHT"))
-    t.setStyle(TableStyle(commands))
-    return t
-
-
 def render_pdf(
     target, f: QuarterlyFigures, *, generated_at: datetime, chain_state: str, chain_head: str = ""
 ) -> None:
     """Write the report's PDF to `target` (a path or a binary file)."""
     st = styles()
-    width = 267 * mm  # A4 landscape less the margins
+    width = FRAME_WIDTH_LANDSCAPE
     story = [
         para(f.federation_name.upper() or f.fund_name.upper(), st["subtitle"]),
         para(f.fund_name, st["subtitle"]),
@@ -294,22 +245,19 @@ def render_pdf(
             continue
         col_kinds = kinds[0]
         numeric = [i for i, k in enumerate(col_kinds) if k != "text"]
-        widths = _widths(col_kinds, width)
         body = [
             [_display(v, k) for v, k in zip(r, kk, strict=True)]
             for r, kk in zip(rows, kinds, strict=True)
         ]
-        if len(header) > 10:
-            # A row per union: plain cells in a smaller type (Paragraphs cost ~1 ms a cell).
-            story.append(_plain_table(header, body, widths, numeric))
-            continue
         story.append(
             data_table(
                 header,
                 body,
-                col_widths=widths,
+                width=width,
                 numeric_cols=numeric,
                 total_row=title.startswith(("II.", "III. Nguồn")),
+                # A row per union is a long table: a smaller type.
+                font_size=7 if len(header) > 10 else 8,
             )
         )
     # Plan against achieved: per quarter of the year, and per unit (year plan / year to date).

@@ -31,7 +31,7 @@ def collection_sheet_pdf(*, union, year: int, month: int, lines, target, months=
     story = [
         para(union.name.upper(), st["base"]),
         para(f"BẢNG THU NỢ THÁNG {month:02d}/{year}", st["title"]),
-        para(f"Quỹ Trợ vốn CNVCLĐ nghèo · {union.fund.name}", st["subtitle"]),
+        para(union.fund.name, st["subtitle"]),
         spacer(),
     ]
     rows = []
@@ -48,8 +48,19 @@ def collection_sheet_pdf(*, union, year: int, month: int, lines, target, months=
                 "",
             ]
         )
-    total = sum((x.total for x in lines), 0)
-    rows.append(["", "Cộng", "", "", "", format_vnd(total, symbol=False), "", ""])
+    rows.append(
+        [
+            "",
+            "Cộng",
+            "",
+            *(
+                format_vnd(sum((getattr(x, f) for x in lines), 0), symbol=False)
+                for f in ("due_this_month", "overdue", "total")
+            ),
+            "",
+            "",
+        ]
+    )
     story.append(
         data_table(
             [
@@ -63,7 +74,6 @@ def collection_sheet_pdf(*, union, year: int, month: int, lines, target, months=
                 "Ký nhận",
             ],
             rows,
-            col_widths=[10 * mm, 42 * mm, 17 * mm, 24 * mm, 22 * mm, 24 * mm, 22 * mm, 22 * mm],
             numeric_cols=(3, 4, 5),
             total_row=True,
         )
@@ -83,7 +93,6 @@ def collection_sheet_pdf(*, union, year: int, month: int, lines, target, months=
                     ]
                     for m in months
                 ],
-                col_widths=[24 * mm, 38 * mm, 38 * mm, 42 * mm, 38 * mm],
                 numeric_cols=(1, 2, 3, 4),
             )
         )

@@ -156,6 +156,9 @@ def test_overdue_by_debt_group_and_provisions(federation):
     assert groups[3].loans == 1 and groups[3].outstanding == 20 * M
     assert groups[3].overdue_principal == 5 * M and groups[3].provision_held == 5 * M
     assert groups[1].loans == 5  # the Q2/2025 loan is not yet disbursed at the quarter's end
+    # A group with no loans is a row of zeros, not a missing row.
+    assert sorted(groups) == [1, 2, 3, 4, 5]
+    assert groups[2].loans == 0 and groups[2].outstanding == 0 and groups[2].share == 0
     assert f.overdue == 20 * M and f.overdue_rate == Decimal("18.69")  # 20 / 107
     assert f.provisions == 5 * M and f.provisions_held == 5 * M
     assert f.classified_on == date(2025, 3, 31)
