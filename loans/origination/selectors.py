@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from fund.scoping import Scope, scope_filter
 from loans.models import (
@@ -32,3 +32,17 @@ def application_list(*, scope: Scope, status: str | None = None) -> QuerySet:
 
 def borrower_list(*, scope: Scope) -> QuerySet:
     return scope_filter(Borrower.objects.all(), scope).select_related("grassroots_union")
+
+
+def borrower_search(*, scope: Scope, q: str = "", grassroots_union_id: int | None = None):
+    """The members' list as its page filters it, by name: `q` a part of the name or the start
+    of a citizen-id or phone number; the page and its export read the same rows."""
+    qs = borrower_list(scope=scope).order_by("name_key", "id")
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(full_name__icontains=q) | Q(national_id__startswith=q) | Q(phone__startswith=q)
+        )
+    if grassroots_union_id is not None:
+        qs = qs.filter(grassroots_union_id=grassroots_union_id)
+    return qs

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounting.models import Posting
@@ -23,6 +23,31 @@ def loan_list(*, scope: Scope, status: str | None = None) -> QuerySet:
     """Loans the scope may see, by the grassroots union recorded at disbursement."""
     qs = own_fund_first(Loan.objects.all(), scope).select_related("borrower", "grassroots_union")
     return qs.filter(status=status) if status else qs
+
+
+def loan_search(
+    *,
+    scope: Scope,
+    q: str = "",
+    status: str = "",
+    grassroots_union=None,
+    debt_group: int | None = None,
+) -> QuerySet:
+    """The loan book's list as its page filters it, newest first: `q` a part of the member's
+    name, the start of a citizen-id number or a loan's number; the page and its export read
+    the same rows."""
+    qs = loan_list(scope=scope, status=status or None).order_by("-id")
+    q = (q or "").strip()
+    if q:
+        cond = Q(borrower__full_name__icontains=q) | Q(borrower__national_id__startswith=q)
+        if q.isdigit():
+            cond |= Q(pk=int(q))
+        qs = qs.filter(cond)
+    if grassroots_union is not None:
+        qs = qs.filter(grassroots_union=grassroots_union)
+    if debt_group:
+        qs = qs.filter(debt_group=debt_group)
+    return qs
 
 
 def loan_postings(*, loan: Loan) -> QuerySet:
@@ -50,7 +75,12 @@ class LedgerLine:
 
 def loan_ledger_lines(*, loan_id: int) -> list[LedgerLine]:
     """The postings of the entries behind the loan's transactions (its journal), in the order of
-    the transactions, then of the postings: one query of plain values, no model instances."""
+    the transactions, then of the postings: one query of plain values, no model instances.
+
+    Only this loan's lines: an entry several loans share (a union's batch remittance credits
+    every member's loan and debits the money in transit once for the batch) shows the postings
+    on this loan's sub-ledger and its member's; the other members' lines and the batch's
+    shared debit are another loan's or the batch's, not this loan's."""
     rows = (
         LoanTransaction.objects.filter(loan_id=loan_id)
         .order_by("effective_date", "id", "journal_entry__postings__id")
@@ -64,26 +94,36 @@ def loan_ledger_lines(*, loan_id: int) -> list[LedgerLine]:
             "journal_entry__postings__account__name",
             "journal_entry__postings__amount",
             "journal_entry__postings__account__name_en",
+            "journal_entry__postings__subledger",
+            "loan__borrower_id",
         )
     )
-    lines, previous = [], None
-    for txn, on, entry, kind, memo, code, name, amount, name_en in rows:
-        if code is None:  # an entry without postings cannot be posted; nothing to list
+    by_txn: dict[int, list] = {}
+    for row in rows:
+        if row[5] is None:  # an entry without postings cannot be posted; nothing to list
             continue
-        lines.append(
-            LedgerLine(
-                on,
-                entry,
-                kind,
-                memo if txn != previous else None,
-                code,
-                name,
-                amount,
-                name_en or "",
+        by_txn.setdefault(row[0], []).append(row)
+    lines = []
+    own = {f"loan:{loan_id}"}
+    for postings in by_txn.values():
+        own.add(f"borrower:{postings[0][10]}")
+        shared = any(_of_another(p[9], own) for p in postings)
+        first = True
+        for _txn, on, entry, kind, memo, code, name, amount, name_en, subledger, _b in postings:
+            if shared and (subledger or "") not in own:
+                continue
+            lines.append(
+                LedgerLine(
+                    on, entry, kind, memo if first else None, code, name, amount, name_en or ""
+                )
             )
-        )
-        previous = txn
+            first = False
     return lines
+
+
+def _of_another(subledger: str, own: set) -> bool:
+    """Whether a posting is on another loan's or another member's sub-ledger."""
+    return (subledger or "").startswith(("loan:", "borrower:")) and subledger not in own
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,17 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fund.accounts import BANK, CASH
+from fund.models import GrassrootsUnion
+from fund.scoping import scope_filter
 from fund.web.forms import IdempotentForm, VndField, amount_field, date_field
-from loans.models import HouseholdStatus, LoanProduct, PurposeKind, SecurityKind, Sex
+from loans.models import (
+    HouseholdStatus,
+    LoanProduct,
+    LoanStatus,
+    PurposeKind,
+    SecurityKind,
+    Sex,
+)
 
 BORROWER_FIELDS = (
     "full_name",
@@ -240,3 +249,25 @@ class LoanFilterForm(forms.Form):
         coerce=int,
         choices=[("", "—")] + [(n, str(n)) for n in range(1, 6)],
     )
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "—"), *LoanStatus.choices]
+        unions = self.fields["grassroots_union"]
+        unions.queryset = scope_filter(
+            GrassrootsUnion.objects.order_by("code"), scope, grassroots_field=""
+        )
+        if unions.queryset[: unions.SELECT_LIMIT + 1].count() > unions.SELECT_LIMIT:
+            unions.use_code_box()
+
+    def filters(self) -> dict:
+        """The arguments of ``loans.servicing.selectors.loan_search``: none when invalid."""
+        if not self.is_valid():
+            return {}
+        d = self.cleaned_data
+        return {
+            "q": d["q"],
+            "status": d["status"],
+            "grassroots_union": d["grassroots_union"],
+            "debt_group": d["debt_group"],
+        }

@@ -48,7 +48,7 @@ from loans.origination import applications
 from loans.origination.disbursement import loan_disburse, loan_disburse_many
 from loans.origination.indicators import disbursements_by_quarter
 from loans.origination.proposals import borrower_propose, member_application_propose
-from loans.origination.selectors import application_list, borrower_list
+from loans.origination.selectors import application_list, borrower_search
 from loans.reminders.planning import reminder_delivery_requeue
 from loans.reminders.selectors import reminder_deliveries_failed
 from loans.restructuring.selectors import change_request_list
@@ -63,7 +63,12 @@ from loans.servicing.collection_sheets import (
     overdue_totals,
     union_months,
 )
-from loans.servicing.selectors import loan_book_arrears, loan_ledger_lines, loan_list
+from loans.servicing.selectors import (
+    loan_book_arrears,
+    loan_ledger_lines,
+    loan_list,
+    loan_search,
+)
 from loans.web.forms import (
     APPLICATION_FIELDS,
     ApproveForm,
@@ -104,6 +109,14 @@ def _page(request, qs, *, paginator=Paginator):
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
+
+
+def _export_query(request) -> str:
+    """The page's filters for its export link (``reports.web.lists``): the same rows."""
+    query = request.GET.copy()
+    for key in ("page", "format"):
+        query.pop(key, None)
+    return query.urlencode()
 
 
 def _today() -> date:
@@ -219,15 +232,11 @@ def dashboard(request):
 
 @access(WRITERS)
 def borrower_list_view(request):
-    qs = borrower_list(scope=request.scope).order_by("name_key", "id")
     q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(
-            Q(full_name__icontains=q) | Q(national_id__startswith=q) | Q(phone__startswith=q)
-        )
     gu = request.GET.get("grassroots_union", "")
-    if gu.isdigit():
-        qs = qs.filter(grassroots_union_id=int(gu))
+    qs = borrower_search(
+        scope=request.scope, q=q, grassroots_union_id=int(gu) if gu.isdigit() else None
+    )
     page, query = _page(request, qs)
     unions = scope_filter(
         GrassrootsUnion.objects.order_by("code"), request.scope, grassroots_field=""
@@ -235,7 +244,14 @@ def borrower_list_view(request):
     return render(
         request,
         "loans/borrower_list.html",
-        {"page": page, "query": query, "q": q, "unions": unions, "gu": gu},
+        {
+            "page": page,
+            "query": query,
+            "q": q,
+            "unions": unions,
+            "gu": gu,
+            "export_query": _export_query(request),
+        },
     )
 
 
@@ -670,35 +686,19 @@ def application_disburse(request, pk):
 
 @access(ALL_ROLES)
 def loan_list_view(request):
-    scope = request.scope
-    form = LoanFilterForm(request.GET or None)
-    form.fields["status"].choices = [("", "—"), *LoanStatus.choices]
-    unions = form.fields["grassroots_union"]
-    unions.queryset = scope_filter(
-        GrassrootsUnion.objects.order_by("code"), scope, grassroots_field=""
-    )
-    if unions.queryset[: unions.SELECT_LIMIT + 1].count() > unions.SELECT_LIMIT:
-        unions.use_code_box()
-    qs = loan_list(scope=scope).order_by("-id")
-    if form.is_valid():
-        d = form.cleaned_data
-        if d["q"]:
-            q = d["q"].strip()
-            cond = Q(borrower__full_name__icontains=q) | Q(borrower__national_id__startswith=q)
-            if q.isdigit():
-                cond |= Q(pk=int(q))
-            qs = qs.filter(cond)
-        if d["status"]:
-            qs = qs.filter(status=d["status"])
-        if d["grassroots_union"]:
-            qs = qs.filter(grassroots_union=d["grassroots_union"])
-        if d["debt_group"]:
-            qs = qs.filter(debt_group=d["debt_group"])
+    form = LoanFilterForm(request.GET or None, scope=request.scope)
+    qs = loan_search(scope=request.scope, **form.filters())
     page, query = _page(request, qs, paginator=CappedPaginator)
     return render(
         request,
         "loans/loan_list.html",
-        {"page": page, "query": query, "form": form, "rows": _loan_rows(page.object_list)},
+        {
+            "page": page,
+            "query": query,
+            "form": form,
+            "rows": _loan_rows(page.object_list),
+            "export_query": _export_query(request),
+        },
     )
 
 
