@@ -414,6 +414,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 IMPORT_FILE_MAX_BYTES = env.int("IMPORT_FILE_MAX_BYTES", default=5 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
 IMPORT_XLSX_MAX_UNCOMPRESSED = env.int("IMPORT_XLSX_MAX_UNCOMPRESSED", default=50 * 1024 * 1024)
+# A member's document (loans.documents): at most this size, below the proxy's body limit.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=5 * 1024 * 1024)
 
 # Sessions: signed out after SESSION_IDLE_TIMEOUT seconds without a request and after
 # SESSION_ABSOLUTE_TIMEOUT whatever happens (config.middleware.SessionLimitsMiddleware); the
@@ -439,6 +441,24 @@ REST_KNOX = {
 # serve the source files under their plain names, without running collectstatic.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Members' documents (CCCD scans, certificates, contracts, visit photos): never under
+    # MEDIA_ROOT nor served by a URL; read only through loans.web.documents' download view.
+    # DOCUMENTS_STORAGE_BACKEND names another backend (an S3-compatible bucket,
+    # docs/operations.md "Documents"), configured by the DOCUMENTS_STORAGE_OPTIONS JSON.
+    "documents": {
+        "BACKEND": env.str(
+            "DOCUMENTS_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json(
+            "DOCUMENTS_STORAGE_OPTIONS",
+            default={
+                "location": env.str("DOCUMENTS_ROOT", default=str(BASE_DIR / "var" / "documents")),
+                "base_url": None,
+                "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700,
+            },
+        ),
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

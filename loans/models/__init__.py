@@ -26,12 +26,16 @@ Design overview
   outstanding principal as of a date is the sum of these up to that date.
 * ``FollowUpVisit`` — a visit after disbursement that checks the purpose and confirms the new
   jobs the application planned.
+* ``Document`` — a file attached to a borrower, an application, a loan or a visit (a CCCD scan,
+  a certificate, the signed contract, visit photos), its type checked by content; see
+  ``loans.models.documents``.
 
 The models live in one module per sub-domain (origination, loan, restructuring, reminders);
 this package imports them all, so ``from loans.models import Loan`` works and the app label and
 tables stay those of the ``loans`` app.
 """
 
+from loans.models.documents import Document, DocumentKind, DocumentType  # noqa: F401
 from loans.models.loan import (  # noqa: F401
     CloseOfBusinessRun,
     FollowUpVisit,

@@ -246,6 +246,11 @@ class LoanProduct(models.Model):
         default=True,
         help_text=_("Hồ sơ vay phải dự kiến ít nhất một việc làm mới."),
     )
+    # Documents (loans.models.documents.DocumentKind values) an application of this product needs,
+    # on itself or on its borrower, before the superior union may review it favourably.
+    required_document_kinds = models.JSONField(
+        _("tài liệu bắt buộc trước thẩm định"), default=list, blank=True
+    )
     description = models.TextField(_("mô tả"), blank=True)
     created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
     updated_at = models.DateTimeField(_("thời điểm cập nhật"), auto_now=True)

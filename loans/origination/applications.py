@@ -46,6 +46,7 @@ from fund.services import (
     capital_commitment_create,
     capital_commitment_release,
 )
+from loans.documents.services import application_documents_require
 from loans.errors import (
     IllegalTransition,
     IneligibleBorrower,
@@ -505,6 +506,7 @@ def application_review(
         now = timezone.now()
         if decision == "approve":
             _require_eligible(app)
+            application_documents_require(app)
             app.status = S.REVIEWED
         elif decision == "return":
             app.status = S.RETURNED

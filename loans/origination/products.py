@@ -16,10 +16,12 @@ from loans.errors import (
     LoanError,
 )
 from loans.models import (
+    DocumentKind,
     LoanProduct,
     SavingsKind,
 )
 from loans.validation import (
+    clean_choice,
     clean_text,
     full_clean,
     refuse_unknown_fields,
@@ -41,6 +43,7 @@ PRODUCT_FIELDS = (
     "certificate_validity_months",
     "just_out_of_poverty_months",
     "creates_jobs",
+    "required_document_kinds",
     "description",
 )
 
@@ -78,7 +81,31 @@ def _apply_product(product: LoanProduct, fields: dict) -> None:
                 raise LoanError(_("Số tiền không được âm."), field=f)
         elif f in _PRODUCT_RATES:
             v = _rate(v, field=f)
+        elif f == "required_document_kinds":
+            v = _document_kinds(v)
         setattr(product, f, v)
+
+
+def _document_kinds(value) -> list[str]:
+    """The kinds of document an application needs before review: known kinds, each once."""
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise LoanError(
+            _("Tài liệu bắt buộc phải là một danh sách loại tài liệu."),
+            field="required_document_kinds",
+        )
+    kinds: list[str] = []
+    for kind in value:
+        kinds.append(
+            clean_choice(
+                kind,
+                DocumentKind.choices,
+                field="required_document_kinds",
+                label=_("Loại tài liệu"),
+            )
+        )
+    return list(dict.fromkeys(kinds))
 
 
 def _check_product(product: LoanProduct) -> None:

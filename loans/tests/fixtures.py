@@ -101,3 +101,15 @@ def chain(org, officers, product, borrower):
         approver=officers.checker,
         disburser=officers.fund,  # another fund officer (separation of duties)
     )
+
+
+@pytest.fixture(autouse=True)
+def _documents_storage(settings, tmp_path):
+    """Members' documents written by a test go to its own directory, never to var/documents."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "documents"), "base_url": None},
+        },
+    }

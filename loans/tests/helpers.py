@@ -2,11 +2,14 @@
 differs), repayments, row counts, an admin user, and a race of parallel connections for the
 PostgreSQL concurrency tests."""
 
+import io
 import threading
 from datetime import timedelta
 
 from django.contrib.auth.models import Permission
 from django.db import connection
+from PIL import Image
+from reportlab.pdfgen import canvas
 
 from accounting.models import JournalEntry, Posting
 from fund.models import AuditLog
@@ -181,3 +184,19 @@ def disbursed_loan(*, borrower, product, officers, days_ago=45, amount=12_000_00
         idempotency_key=new_key("disburse"),
         actor=officers.fund,
     )
+
+
+def pdf_bytes(text: str = "Hop dong vay") -> bytes:
+    """A small whole PDF (one page with `text`), as a scanner would write one."""
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.drawString(72, 720, text)
+    page.save()
+    return out.getvalue()
+
+
+def image_bytes(fmt: str = "PNG", size=(40, 30)) -> bytes:
+    """A small whole PNG or JPEG image."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(out, format=fmt)
+    return out.getvalue()

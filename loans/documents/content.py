@@ -1,0 +1,118 @@
+"""What an uploaded file is, decided by its bytes, never by its name or the browser's claim.
+
+Accepted: PDF (``%PDF-`` at the start, ``%%EOF`` near the end), PNG and JPEG (their signatures,
+then opened and verified by Pillow, within a pixel limit). Anything else — an HTML page named
+``.pdf``, a truncated PDF, an image whose structure Pillow refuses, a file whose name says
+another type than its content — is refused with a message naming the file field.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from loans.errors import LoanError
+from loans.models import DocumentType
+
+FIELD = "file"
+PDF_HEADER = b"%PDF-"
+PDF_EOF = b"%%EOF"
+# Writers may add a line end or padding after %%EOF; the PDF specification lets readers look
+# for it in the last 1024 bytes.
+PDF_TAIL = 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_SIGNATURE = b"\xff\xd8\xff"
+# Larger than any phone's photo (200 MP), small enough that a decompression bomb is refused.
+MAX_PIXELS = 200_000_000
+
+EXTENSIONS = {
+    DocumentType.PDF: ("pdf",),
+    DocumentType.JPEG: ("jpg", "jpeg"),
+    DocumentType.PNG: ("png",),
+}
+
+
+class DocumentRefused(LoanError):
+    code = "document_refused"
+    default_field = FIELD
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g}"
+
+
+def document_size_check(size: int) -> None:
+    """Refuse an empty file and one larger than ``DOCUMENT_MAX_BYTES``."""
+    limit = settings.DOCUMENT_MAX_BYTES
+    if size <= 0:
+        raise DocumentRefused(_("Tệp rỗng."), code="document_empty")
+    if size > limit:
+        raise DocumentRefused(
+            _("Tệp quá lớn: tối đa %(limit)s MB."),
+            code="document_too_large",
+            params={"limit": megabytes(limit)},
+        )
+
+
+def _sniff(data: bytes) -> str | None:
+    if data.startswith(PDF_HEADER):
+        return DocumentType.PDF
+    if data.startswith(PNG_SIGNATURE):
+        return DocumentType.PNG
+    if data.startswith(JPEG_SIGNATURE):
+        return DocumentType.JPEG
+    return None
+
+
+def _image_check(data: bytes, expected: str) -> None:
+    try:
+        from PIL import Image
+    except ImportError:  # Pillow absent: the signature check stands alone
+        return
+    formats = {DocumentType.PNG: "PNG", DocumentType.JPEG: "JPEG"}
+    try:
+        with Image.open(io.BytesIO(data), formats=[formats[expected]]) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise DocumentRefused(
+                    _("Ảnh quá lớn: tối đa %(pixels)s triệu điểm ảnh."),
+                    code="document_image_too_large",
+                    params={"pixels": MAX_PIXELS // 1_000_000},
+                )
+            image.verify()
+    except DocumentRefused:
+        raise
+    except Exception:
+        raise DocumentRefused(
+            _("Ảnh bị hỏng hoặc không đúng định dạng."), code="document_damaged"
+        ) from None
+
+
+def document_type_check(data: bytes, *, name: str) -> str:
+    """The ``DocumentType`` of `data`, refused unless it is a whole PDF, PNG or JPEG whose
+    file name (`name`) has the extension of that type."""
+    document_size_check(len(data))
+    kind = _sniff(data)
+    if kind is None:
+        raise DocumentRefused(
+            _("Chỉ nhận tệp PDF, JPEG hoặc PNG: nội dung tệp không phải các định dạng này."),
+            code="document_type",
+        )
+    if kind == DocumentType.PDF:
+        if PDF_EOF not in data[-PDF_TAIL:]:
+            raise DocumentRefused(
+                _("Tệp PDF không trọn vẹn (thiếu phần kết thúc)."), code="document_damaged"
+            )
+    else:
+        _image_check(data, kind)
+    ext = os.path.splitext(name or "")[1].lower().lstrip(".")
+    if ext not in EXTENSIONS[kind]:
+        raise DocumentRefused(
+            _("Tên tệp có đuôi .%(ext)s nhưng nội dung là %(type)s."),
+            code="document_type",
+            params={"ext": ext or "?", "type": DocumentType(kind).label},
+        )
+    return kind
