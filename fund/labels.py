@@ -62,6 +62,9 @@ ACTIONS = {
     "capital_reject": pgettext_lazy("action done", "Từ chối nghiệp vụ vốn"),
     "duties_set": pgettext_lazy("action done", "Đổi quy định tách bạch nhiệm vụ"),
     "year_close": pgettext_lazy("action done", "Khóa sổ cuối năm"),
+    "document_upload": pgettext_lazy("action done", "Tải lên tài liệu"),
+    "document_withdraw": pgettext_lazy("action done", "Rút tài liệu"),
+    "document_download": pgettext_lazy("action done", "Tải xuống tài liệu"),
 }
 
 _STAGE = re.compile(r"^(before|after)_(\d+)$")
