@@ -157,6 +157,11 @@ class JournalEntry(AppendOnlyModel):
         on_delete=models.PROTECT,
         related_name="reversed_by",
     )
+    # Why the entry is dated before the fund's open window ("" when it is not): a back-dated
+    # posting is flagged here, covered by the request MAC and the entry hash when set.
+    backdated_reason = models.CharField(
+        _("lý do ghi sổ lùi ngày"), max_length=500, blank=True, default="", db_default=""
+    )
     # Filled by a PostgreSQL trigger with the inserting transaction's id, so that postings can
     # only be added to an entry inside the transaction that created it.
     txid = models.BigIntegerField(_("giao dịch CSDL"), null=True, blank=True, editable=False)

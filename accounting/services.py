@@ -173,6 +173,9 @@ class EntrySpec:
     document_type: str = ""
     document_id: str = ""
     reversal_of_id: int | None = None
+    # Why the entry is dated before the fund's open window ("" when it is not; the caller's
+    # rule, `accounting.dates.backdate_reason_check`): stored on the entry, hashed when set.
+    backdated_reason: str = ""
     # Filled by validation:
     _amounts: list[Decimal] = field(default_factory=list, repr=False)
     _accounts: list[_AccountInfo] = field(default_factory=list, repr=False)
@@ -293,11 +296,19 @@ def _period_closed(closed_through: date, day: date) -> PeriodClosed:
 
 
 def _request_payload(
-    *, day: date, memo: str, document_type: str, document_id, reversal_of_id, legs
+    *,
+    day: date,
+    memo: str,
+    document_type: str,
+    document_id,
+    reversal_of_id,
+    legs,
+    backdated_reason: str = "",
 ) -> dict:
     """What an entry asks for, canonically: its request hash is the MAC of this. `legs`: one
-    (account code, amount, currency, fund, superior union, grassroots union, sub-ledger) each."""
-    return {
+    (account code, amount, currency, fund, superior union, grassroots union, sub-ledger) each.
+    A back-dating reason is part of it only when set, so entries without one hash as before."""
+    payload = {
         "d": day.isoformat(),
         "m": memo,
         "dt": document_type,
@@ -305,10 +316,20 @@ def _request_payload(
         "r": reversal_of_id,
         "l": [[code, f"{a:f}", *rest] for code, a, *rest in legs],
     }
+    if backdated_reason:
+        payload["b"] = backdated_reason
+    return payload
 
 
 def request_hash_for(
-    *, day: date, memo: str, document_type: str, document_id, reversal_of_id=None, legs
+    *,
+    day: date,
+    memo: str,
+    document_type: str,
+    document_id,
+    reversal_of_id=None,
+    legs,
+    backdated_reason: str = "",
 ) -> str:
     """The request MAC of an entry written without the services (benchmarks, imports that
     COPY rows): what the services would store, so the sealer accepts the rows."""
@@ -320,6 +341,7 @@ def request_hash_for(
             document_id=document_id,
             reversal_of_id=reversal_of_id,
             legs=legs,
+            backdated_reason=backdated_reason,
         )
     )
 
@@ -331,6 +353,7 @@ def _request_hash(spec: EntrySpec) -> str:
         document_type=spec.document_type,
         document_id=spec.document_id,
         reversal_of_id=spec.reversal_of_id,
+        backdated_reason=spec.backdated_reason,
         legs=[
             (
                 leg.account,
@@ -356,6 +379,7 @@ def entry_request_hash(entry: JournalEntry, postings: Iterable[Posting], codes: 
             document_type=entry.document_type,
             document_id=entry.document_id,
             reversal_of_id=entry.reversal_of_id,
+            backdated_reason=entry.backdated_reason,
             legs=[
                 (
                     codes.get(p.account_id, ""),
@@ -434,6 +458,7 @@ def journal_entry_post(
     document_type: str = "",
     document_id: str = "",
     reversal_of: JournalEntry | None = None,
+    backdated_reason: str = "",
 ) -> JournalEntry:
     """Post one balanced entry, or return the entry already posted under the same key.
 
@@ -453,6 +478,7 @@ def journal_entry_post(
         document_type=document_type,
         document_id=str(document_id),
         reversal_of_id=reversal_of.pk if reversal_of else None,
+        backdated_reason=backdated_reason or "",
     )
     on_postgres = connection.vendor == "postgresql"
     try:
@@ -476,6 +502,7 @@ def journal_entry_post(
                     idempotency_key=spec.idempotency_key,
                     request_hash=spec._hash,
                     reversal_of_id=spec.reversal_of_id,
+                    backdated_reason=spec.backdated_reason,
                 )
                 Posting.objects.bulk_create(_postings(entry.pk, spec))
     except IntegrityError as error:
@@ -487,8 +514,8 @@ def journal_entry_post(
 
 _ENTRY_INSERT = (
     "INSERT INTO accounting_journalentry (effective_date, recorded_at, memo, posted_by_id, "
-    "document_type, document_id, idempotency_key, request_hash, reversal_of_id) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, txid; "
+    "document_type, document_id, idempotency_key, request_hash, reversal_of_id, "
+    "backdated_reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, txid; "
     "INSERT INTO accounting_posting (entry_id, account_id, amount, amount_currency, "
     "effective_date, fund_id, superior_union_id, grassroots_union_id, subledger) VALUES "
 )
@@ -516,6 +543,7 @@ def _insert_entry_pg(spec: EntrySpec, posted_by) -> JournalEntry:
         spec.idempotency_key,
         spec._hash,
         spec.reversal_of_id,
+        spec.backdated_reason,
     ]
     for leg, amount, info in zip(spec.legs, spec._amounts, spec._accounts, strict=True):
         params += [
@@ -548,6 +576,7 @@ def _insert_entry_pg(spec: EntrySpec, posted_by) -> JournalEntry:
         idempotency_key=spec.idempotency_key,
         request_hash=spec._hash,
         reversal_of_id=spec.reversal_of_id,
+        backdated_reason=spec.backdated_reason,
         txid=txid,
     )
     entry._state.adding = False
@@ -759,14 +788,14 @@ def _copy_entries(specs: list[EntrySpec], posted_by) -> None:
         raw = cur.cursor
         with raw.copy(
             "COPY accounting_journalentry (id, effective_date, recorded_at, memo, posted_by_id, "
-            "document_type, document_id, idempotency_key, request_hash, reversal_of_id) "
-            "FROM STDIN"
+            "document_type, document_id, idempotency_key, request_hash, reversal_of_id, "
+            "backdated_reason) FROM STDIN"
         ) as copy:
             copy.write(
                 "".join(
                     f"{i}\t{s.effective_date.isoformat()}\t{now}\t{t(s.memo)}\t{user}\t"
                     f"{t(s.document_type)}\t{t(s.document_id)}\t{t(s.idempotency_key)}\t"
-                    f"{s._hash}\t{t(s.reversal_of_id)}\n"
+                    f"{s._hash}\t{t(s.reversal_of_id)}\t{t(s.backdated_reason)}\n"
                     for i, s in zip(ids, specs, strict=True)
                 )
             )
@@ -796,8 +825,11 @@ def journal_entry_reverse(
     memo: str = "",
     effective_date: date | None = None,
     posted_by=None,
+    backdated_reason: str = "",
 ) -> JournalEntry:
-    """Post the mirror image of `entry`. A reversal is never reversed; an entry at most once."""
+    """Post the mirror image of `entry`. A reversal is never reversed; an entry at most once.
+    `backdated_reason`: why the reversal is dated before the fund's open window (the caller's
+    rule), kept on the reversal."""
     if entry.reversal_of_id is not None:
         raise _reversal_of_reversal(entry.pk, "entry")
     prior = JournalEntry.objects.filter(reversal_of=entry).first()
@@ -829,6 +861,7 @@ def journal_entry_reverse(
             document_type=entry.document_type,
             document_id=entry.document_id,
             reversal_of=entry,
+            backdated_reason=backdated_reason,
         )
     except IntegrityError:  # pragma: no cover - concurrent reversal under another key
         raise _already_reversed(entry.pk, "entry") from None
@@ -946,6 +979,9 @@ def entry_hash(
             for p in sorted(postings, key=lambda p: p.pk)
         ],
     ]
+    if entry.backdated_reason:
+        # Only when set, so that every entry sealed before the field existed hashes as before.
+        payload.append(entry.backdated_reason)
     return hashlib.sha256(
         json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     ).hexdigest()

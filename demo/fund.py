@@ -352,6 +352,9 @@ def demo_federation_load(*, year: int, size: str = "full") -> Fund:
                 "name": "Quỹ Trợ vốn CNVCLĐ nghèo thành phố Hà Nội",
                 "federation_name": "LĐLĐ TP Hà Nội",
                 "address": "Số 51 Quang Trung, Hoàn Kiếm, Hà Nội",
+                # The demo enters two years of history at once, as a fund moving its books in
+                # would: its window of postings dated back without a reason is opened wide.
+                "backdate_open_months": 36,
             },
         )
         unions_import(fund=fund, data=_csv(_superior_rows()), format="csv", level="superior")

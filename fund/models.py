@@ -64,6 +64,16 @@ class Fund(models.Model):
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(90)],
     )
+    # Back-dating (docs/ledger.md, "Value dates"): a posting or decision dated before the 1st of
+    # the month this many months before the current one (0: the current month) needs a reason.
+    backdate_open_months = models.PositiveSmallIntegerField(
+        _("số tháng trước được ghi sổ lùi ngày không cần lý do"),
+        default=0,
+        validators=[MaxValueValidator(120)],
+        help_text=_(
+            "0: chỉ trong tháng hiện tại; ngày trước đầu kỳ này phải nêu lý do ghi sổ lùi ngày."
+        ),
+    )
     # Reminder SMS without diacritics fit the GSM alphabet: 160 characters a part instead of 70
     # (a Vietnamese text with diacritics is sent as Unicode), as Vietnamese SMS are often sent.
     sms_without_diacritics = models.BooleanField(
@@ -418,6 +428,9 @@ class CapitalMoveRequest(models.Model):
     )
     decided_at = models.DateTimeField(_("thời điểm quyết định"), null=True, blank=True)
     reason = models.CharField(_("lý do từ chối"), max_length=500, blank=True)
+    # Why the move is dated before the fund's open window (``fund.validation``); the posting
+    # made when it is confirmed keeps it.
+    backdated_reason = models.CharField(_("lý do ghi sổ lùi ngày"), max_length=500, blank=True)
     movement = models.OneToOneField(
         CapitalMovement,
         verbose_name=_("nghiệp vụ đã hạch toán"),

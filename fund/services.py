@@ -59,7 +59,14 @@ from fund.selectors import (
     lending_allocation_in_force,
     loans_outstanding,
 )
-from fund.validation import clean_date, clean_phone, clean_text, full_clean, refuse_unknown_fields
+from fund.validation import (
+    backdate_reason_clean,
+    clean_date,
+    clean_phone,
+    clean_text,
+    full_clean,
+    refuse_unknown_fields,
+)
 
 __all__ = [
     "annual_plan_set",
@@ -338,8 +345,12 @@ def _movement(
     legs,
     actor,
     confirmation: CapitalMoveRequest | None = None,
+    backdate: str = "",
 ) -> CapitalMovement:
     value_date_check(effective_date, field="effective_date", label=_("Ngày hạch toán"))
+    backdate = backdate_reason_clean(
+        fund, effective_date, backdate, field="effective_date", label=_("Ngày hạch toán")
+    )
     request = {
         "kind": kind,
         "fund_id": fund.pk,
@@ -379,6 +390,7 @@ def _movement(
             posted_by=actor_user(actor),
             document_type=f"capital_{kind}",
             document_id=idempotency_key[:64],
+            backdated_reason=backdate,
         )
         try:
             with transaction.atomic():
@@ -402,6 +414,7 @@ def _movement(
                 "source": [None, source.code],
                 **({"target_source": [None, target.code]} if target else {}),
                 "journal_entry": [None, entry.pk],
+                **({"backdated_reason": [None, backdate]} if backdate else {}),
             },
         )
     return movement
@@ -443,6 +456,7 @@ def capital_contribution_post(
     cash_account: str = BANK,
     actor=None,
     confirmation: CapitalMoveRequest | None = None,
+    backdate_reason: str = "",
 ) -> CapitalMovement:
     """Capital received from a source: Dr 1121 (or 1111) / Cr the source's 411x account.
 
@@ -472,6 +486,7 @@ def capital_contribution_post(
         ],
         actor=actor,
         confirmation=confirmation,
+        backdate=backdate_reason,
     )
 
 
@@ -486,6 +501,7 @@ def capital_withdrawal_post(
     cash_account: str = BANK,
     actor=None,
     confirmation: CapitalMoveRequest | None = None,
+    backdate_reason: str = "",
 ) -> CapitalMovement:
     """Capital returned to a source: Dr 411x / Cr 1121.
 
@@ -520,6 +536,7 @@ def capital_withdrawal_post(
             ],
             actor=actor,
             confirmation=confirmation,
+            backdate=backdate_reason,
         )
 
 
@@ -534,6 +551,7 @@ def capital_transfer_post(
     memo: str = "",
     actor=None,
     confirmation: CapitalMoveRequest | None = None,
+    backdate_reason: str = "",
 ) -> CapitalMovement:
     """Move capital from one source to another: Dr 411x (from) / Cr 411y (to).
 
@@ -570,6 +588,7 @@ def capital_transfer_post(
             ],
             actor=actor,
             confirmation=confirmation,
+            backdate=backdate_reason,
         )
 
 
@@ -591,6 +610,7 @@ def _move_args(req: CapitalMoveRequest) -> dict:
         "amount": amount_of(req.amount),
         "effective_date": req.effective_date,
         "memo": req.memo,
+        "backdate_reason": req.backdated_reason,
     }
     if req.kind == CapitalMovement.Kind.TRANSFER:
         args["target_source"] = req.target_source
@@ -611,6 +631,7 @@ def capital_move_enter(
     cash_account: str = BANK,
     target_source: CapitalSource | None = None,
     actor=None,
+    backdate_reason: str = "",
 ) -> CapitalMovement | CapitalMoveRequest:
     """Enter a capital contribution, withdrawal or transfer: posted at once (the movement) when
     the fund's policy lets one officer do it, else a pending ``CapitalMoveRequest`` that another
@@ -626,6 +647,9 @@ def capital_move_enter(
     value = _positive(amount)
     # The posting's value-date rule, checked when entered too (not only when confirmed).
     value_date_check(effective_date, field="effective_date", label=_("Ngày hạch toán"))
+    backdate = backdate_reason_clean(
+        fund, effective_date, backdate_reason, field="effective_date", label=_("Ngày hạch toán")
+    )
     req = CapitalMoveRequest(
         fund=fund,
         kind=kind,
@@ -637,6 +661,7 @@ def capital_move_enter(
         cash_account="" if kind == CapitalMovement.Kind.TRANSFER else cash_account,
         idempotency_key=idempotency_key,
         requested_by=actor_user(actor),
+        backdated_reason=backdate,
     )
     if not capital_needs_confirmation(fund=fund, amount=value, actor=actor):
         return CAPITAL_POSTERS[kind](
@@ -683,6 +708,7 @@ def capital_move_enter(
                 "source": [None, source.code],
                 **({"target_source": [None, req.target_source.code]} if req.target_source else {}),
                 "status": [None, req.status],
+                **({"backdated_reason": [None, backdate]} if backdate else {}),
             },
         )
     return req

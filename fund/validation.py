@@ -11,6 +11,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import backdate_reason_check, backdate_window_start
 from accounting.errors import ApplicationError, lazy_join, translatable
 from accounting.money import to_dong
 
@@ -179,3 +180,19 @@ def refuse_unknown_fields(values: dict, known, *, error: type[ApplicationError])
             field="fields",
             params={"fields": ", ".join(sorted(unknown))},
         )
+
+
+def backdate_reason_clean(
+    fund, day: date, reason, *, field: str, label, error: type[ApplicationError] | None = None
+) -> str:
+    """The back-dating rule with `fund`'s window (``Fund.backdate_open_months``): "" when `day`
+    is in the window, else the reason the posting or decision keeps; no reason, a refusal
+    naming `field` (``accounting.dates.backdate_reason_check``)."""
+    return backdate_reason_check(
+        day,
+        reason,
+        window_start=backdate_window_start(fund.backdate_open_months),
+        field=field,
+        label=label,
+        error=error,
+    )

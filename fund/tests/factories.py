@@ -32,6 +32,9 @@ class FundFactory(factory.django.DjangoModelFactory):
     federation_name = "LĐLĐ thành phố"
     # The tests sign in with force_login; tests/security/test_two_factor.py turns it on.
     two_factor_required = False
+    # The tests date their history freely (loans disbursed months ago); the tests of the
+    # back-dating rule set the fund's window back to the current month (0).
+    backdate_open_months = 120
 
 
 class SuperiorUnionFactory(factory.django.DjangoModelFactory):

@@ -348,3 +348,94 @@ def test_capital_lock_serialises_concurrent_disbursements(purge_ledger_after, fu
         t.join()
     assert sorted(outcomes) == ["ok", "refused"]
     assert capital_available(fund=funded.fund) == 400_000_000
+
+
+# --------------------------------------------------------------------------------------------
+# Back-dating: a capital move dated before the fund's open window needs a reason.
+
+
+def _before_window():
+    """The last day before the current month in Hà Nội (a fund's default window)."""
+    from accounting.dates import backdate_window_start
+
+    return backdate_window_start(0) - timedelta(days=1)
+
+
+def test_a_backdated_contribution_needs_a_reason_and_is_flagged(org, officers, sources):
+    org.fund.backdate_open_months = 0
+    org.fund.save()
+    day = _before_window()
+    kwargs = dict(
+        fund=org.fund,
+        source=sources["donors"],
+        amount=9_000_000,
+        effective_date=day,
+        idempotency_key="old",
+        actor=officers.fund,
+    )
+    before = (JournalEntry.objects.count(), Posting.objects.count(), AuditLog.objects.count())
+    from accounting.errors import ValueDateRefused
+
+    with pytest.raises(ValueDateRefused) as e:
+        capital_contribution_post(**kwargs)
+    assert e.value.field == "effective_date" and e.value.code == "backdate_reason"
+    assert f"{day:%d/%m/%Y}" in str(e.value)
+    after = (JournalEntry.objects.count(), Posting.objects.count(), AuditLog.objects.count())
+    assert after == before
+
+    m = capital_contribution_post(**kwargs, backdate_reason="Chuyển sổ giấy tháng trước")
+    assert m.journal_entry.backdated_reason == "Chuyển sổ giấy tháng trước"
+    log = AuditLog.objects.get(object_id=str(m.pk), action="contribution")
+    assert log.changes["backdated_reason"] == [None, "Chuyển sổ giấy tháng trước"]
+
+    # In the window: no reason needed, none kept, nothing flagged.
+    today = capital_contribution_post(
+        **{**kwargs, "effective_date": day + timedelta(days=1), "idempotency_key": "new"},
+        backdate_reason="không cần",
+    )
+    assert today.journal_entry.backdated_reason == ""
+    assert "backdated_reason" not in AuditLog.objects.get(
+        object_id=str(today.pk), action="contribution"
+    ).changes
+
+
+def test_a_wider_window_lets_last_month_through_without_a_reason(org, sources):
+    org.fund.backdate_open_months = 1
+    org.fund.save()
+    m = capital_contribution_post(
+        fund=org.fund,
+        source=sources["donors"],
+        amount=5,
+        effective_date=_before_window(),
+        idempotency_key="last-month",
+    )
+    assert m.journal_entry.backdated_reason == ""
+
+
+def test_a_queued_capital_move_keeps_its_reason_until_confirmed(org, officers, sources):
+    from fund.models import Role
+    from fund.services import capital_move_confirm, capital_move_enter
+    from fund.tests.factories import OfficerFactory
+
+    org.fund.backdate_open_months = 0
+    org.fund.capital_confirmation_threshold = 0
+    org.fund.save()
+    second = OfficerFactory(user__username="quy2", fund=org.fund, role=Role.FUND_OFFICER).user
+    kwargs = dict(
+        kind="contribution",
+        fund=org.fund,
+        source=sources["donors"],
+        amount=10,
+        effective_date=_before_window(),
+        idempotency_key="q1",
+        actor=officers.fund,
+    )
+    from accounting.errors import ValueDateRefused
+
+    with pytest.raises(ValueDateRefused) as e:
+        capital_move_enter(**kwargs)
+    assert e.value.field == "effective_date"
+    req = capital_move_enter(**kwargs, backdate_reason="Sổ quỹ tháng trước")
+    assert req.backdated_reason == "Sổ quỹ tháng trước"
+    done = capital_move_confirm(request=req, actor=second)
+    assert done.movement.journal_entry.backdated_reason == "Sổ quỹ tháng trước"
