@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from accounting.chart import load_chart, read_chart_rows
-from accounting.dates import value_date_check
+from accounting.dates import BACKDATE_REASON_MAX, value_date_check
 from accounting.errors import (
     AccountNotPostable,
     ChainTampered,
@@ -208,6 +208,7 @@ def _validate(spec: EntrySpec, *, closed_through: date | None) -> EntrySpec:
         ("memo", spec.memo, 500),
         ("document_type", spec.document_type, 64),
         ("document_id", spec.document_id, 64),
+        ("backdated_reason", spec.backdated_reason, BACKDATE_REASON_MAX),
     ):
         if len(value) > limit:
             raise LedgerError(f"Trường {name} dài quá {limit} ký tự.", field=name)
@@ -657,6 +658,7 @@ def journal_entries_post_bulk(*, entries: Sequence[EntrySpec], posted_by=None) -
                         idempotency_key=s.idempotency_key,
                         request_hash=s._hash,
                         reversal_of_id=s.reversal_of_id,
+                        backdated_reason=s.backdated_reason,
                     )
                     for s in todo
                 ],

@@ -108,8 +108,7 @@ def test_a_day_in_the_window_needs_no_reason_and_keeps_none():
         assert backdate_reason_check(day, "", window_start=start, field="d", label="Ngày") == ""
         # A reason given for a day in the window is not kept: the entry is not back-dated.
         assert (
-            backdate_reason_check(day, "vì sao", window_start=start, field="d", label="Ngày")
-            == ""
+            backdate_reason_check(day, "vì sao", window_start=start, field="d", label="Ngày") == ""
         )
 
 
@@ -147,9 +146,9 @@ def test_a_reason_too_long_or_not_text_is_refused(reason):
 def test_a_backdated_entry_keeps_its_reason_under_its_hashes():
     """The reason is stored on the entry, changes the request (a retry with another reason is
     another request) and is covered by the entry hash; an entry without one hashes as before."""
+    from accounting.errors import IdempotencyConflict
     from accounting.models import ChainLink
     from accounting.selectors import ledger_verify
-    from accounting.errors import IdempotencyConflict
     from accounting.services import (
         account_labels,
         credit,
@@ -185,4 +184,34 @@ def test_a_backdated_entry_keeps_its_reason_under_its_hashes():
     assert link.entry_hash == entry_hash(stored, list(stored.postings.all()), labels)
     stored.backdated_reason = ""
     assert link.entry_hash != entry_hash(stored, list(stored.postings.all()), labels)
+    assert ledger_verify().ok
+
+
+def test_a_bulk_batch_keeps_each_entrys_backdating_reason():
+    from accounting.selectors import ledger_verify
+    from accounting.services import EntrySpec, credit, debit, journal_entries_post_bulk, ledger_seal
+
+    day = business_today() - timedelta(days=70)
+    specs = [
+        EntrySpec(
+            effective_date=day,
+            legs=[debit("1121", 100 + i), credit("4111", 100 + i)],
+            memo=f"Chuyển sổ {i}",
+            idempotency_key=f"bulk-backdated-{i}",
+            backdated_reason="Chuyển\tsổ giấy\\" if i else "",
+        )
+        for i in range(3)
+    ]
+    assert journal_entries_post_bulk(entries=specs) == 3
+    reasons = dict(
+        JournalEntry.objects.filter(idempotency_key__startswith="bulk-backdated-").values_list(
+            "idempotency_key", "backdated_reason"
+        )
+    )
+    assert reasons == {
+        "bulk-backdated-0": "",
+        "bulk-backdated-1": "Chuyển\tsổ giấy\\",
+        "bulk-backdated-2": "Chuyển\tsổ giấy\\",
+    }
+    ledger_seal()
     assert ledger_verify().ok

@@ -128,3 +128,36 @@ def test_the_application_role_posts_closes_and_compacts(committed_ledger):
     assert PeriodClose.objects.filter(closed_through=date(2025, 3, 31)).exists()
     assert AccountCheckpoint.objects.filter(as_of=date(2025, 3, 31), account_id=cash).exists()
     assert turnover_verify().ok and checkpoints_verify().ok
+
+
+def test_the_application_role_stores_a_backdating_reason_and_cannot_change_it():
+    """A back-dated entry posted by the service as the application role keeps its reason
+    (written by the entry's own INSERT), and the role cannot change or clear it afterwards."""
+    from datetime import timedelta
+
+    from django.db import DatabaseError, connection, transaction
+
+    from accounting.dates import backdate_window_start
+    from accounting.models import JournalEntry
+    from accounting.services import credit, debit, journal_entry_post
+
+    day = backdate_window_start(0) - timedelta(days=3)
+    with connection.cursor() as cur:
+        cur.execute(f'SET LOCAL ROLE "{app_role()}"')
+        cur.execute("SELECT current_user")
+        assert cur.fetchone()[0] == app_role()
+    entry = journal_entry_post(
+        effective_date=day,
+        legs=[debit("1121", 1000), credit("4111", 1000)],
+        memo="Chuyển sổ",
+        idempotency_key="app-role-backdated",
+        backdated_reason="Chuyển sổ giấy",
+    )
+    assert JournalEntry.objects.get(pk=entry.pk).backdated_reason == "Chuyển sổ giấy"
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(
+                "UPDATE accounting_journalentry SET backdated_reason = '' WHERE id = %s",
+                [entry.pk],
+            )
+    assert JournalEntry.objects.get(pk=entry.pk).backdated_reason == "Chuyển sổ giấy"

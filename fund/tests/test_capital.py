@@ -394,9 +394,10 @@ def test_a_backdated_contribution_needs_a_reason_and_is_flagged(org, officers, s
         backdate_reason="không cần",
     )
     assert today.journal_entry.backdated_reason == ""
-    assert "backdated_reason" not in AuditLog.objects.get(
-        object_id=str(today.pk), action="contribution"
-    ).changes
+    assert (
+        "backdated_reason"
+        not in AuditLog.objects.get(object_id=str(today.pk), action="contribution").changes
+    )
 
 
 def test_a_wider_window_lets_last_month_through_without_a_reason(org, sources):
