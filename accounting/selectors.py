@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from accounting.errors import UnknownAccount
@@ -264,51 +264,151 @@ class GeneralLedger:
     closing: Decimal = ZERO
 
 
+def _ledger_postings(account: Account, start: date, end: date, currency: str, dims: dict):
+    """The postings of `account` and its subtree in [start, end], in the ledger's order."""
+    return Posting.objects.filter(
+        account_id__in=_subtree_ids(account),
+        amount_currency=currency,
+        effective_date__gte=start,
+        effective_date__lte=end,
+        **{k: v for k, v in dims.items() if v is not None},
+    ).order_by("effective_date", "entry_id", "id")
+
+
+def _ledger_lines(account: Account, postings, running: Decimal):
+    """`postings` (ordered) as ledger lines, the balance running on from `running` (signed)."""
+    rows = postings.values_list(
+        "entry_id",
+        "effective_date",
+        "entry__memo",
+        "entry__document_type",
+        "entry__document_id",
+        "amount",
+    )
+    for entry_id, day, memo, doc_type, doc_id, amt in rows.iterator(chunk_size=2000):
+        running += amt
+        yield LedgerLine(
+            entry_id,
+            day,
+            memo,
+            doc_type,
+            doc_id,
+            amt if amt > 0 else ZERO,
+            -amt if amt < 0 else ZERO,
+            normal_balance(account, running),
+        )
+
+
+def _ledger_head(account, start, end, currency, dims) -> tuple[Account, Decimal]:
+    if isinstance(account, str):
+        account = account_get(account)
+    return account, account_balance(
+        account=account, as_of=start - timedelta(days=1), currency=currency, **dims
+    )
+
+
 def general_ledger(
     *, account: Account | str, start: date, end: date, currency: str = "VND", **dims
 ) -> GeneralLedger:
     """Postings of an account (and subtree) in [start, end] with opening and closing balances."""
-    from datetime import timedelta
-
-    if isinstance(account, str):
-        account = account_get(account)
-    opening_signed = account_balance(
-        account=account, as_of=start - timedelta(days=1), currency=currency, **dims
-    )
+    account, opening_signed = _ledger_head(account, start, end, currency, dims)
     gl = GeneralLedger(account, start, end, normal_balance(account, opening_signed))
     running = opening_signed
-    qs = (
-        Posting.objects.filter(
-            account_id__in=_subtree_ids(account),
-            amount_currency=currency,
-            effective_date__gte=start,
-            effective_date__lte=end,
-            **{k: v for k, v in dims.items() if v is not None},
-        )
-        .select_related("entry")
-        .order_by("effective_date", "entry_id", "id")
-    )
-    for p in qs:
-        amt = p.amount.amount
-        running += amt
-        gl.lines.append(
-            LedgerLine(
-                p.entry_id,
-                p.effective_date,
-                p.entry.memo,
-                p.entry.document_type,
-                p.entry.document_id,
-                amt if amt > 0 else ZERO,
-                -amt if amt < 0 else ZERO,
-                normal_balance(account, running),
-            )
-        )
-        if amt > 0:
-            gl.total_debit += amt
-        else:
-            gl.total_credit -= amt
+    for line in _ledger_lines(
+        account, _ledger_postings(account, start, end, currency, dims), running
+    ):
+        gl.lines.append(line)
+        gl.total_debit += line.debit
+        gl.total_credit += line.credit
+        running += line.debit - line.credit
     gl.closing = normal_balance(account, running)
     return gl
+
+
+@dataclass
+class GeneralLedgerPage(GeneralLedger):
+    """One page of a general ledger: the period's opening, totals and closing, and of the page
+    its lines with the balance brought forward from the pages before (`page_opening`)."""
+
+    page: int = 1
+    per_page: int = 500
+    count: int = 0  # lines in the whole period
+    page_opening: Decimal = ZERO
+    page_closing: Decimal = ZERO
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def first_number(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.count else 0
+
+    @property
+    def last_number(self) -> int:
+        return self.first_number + len(self.lines) - 1 if self.lines else 0
+
+
+GENERAL_LEDGER_PAGE_SIZE = 500
+
+
+def general_ledger_page(
+    *,
+    account: Account | str,
+    start: date,
+    end: date,
+    page: int = 1,
+    per_page: int = GENERAL_LEDGER_PAGE_SIZE,
+    currency: str = "VND",
+    **dims,
+) -> GeneralLedgerPage:
+    """Page `page` (from 1; past the last, the last) of the general ledger of `account` in
+    [start, end]: a fixed number of queries whatever the period's size. The page's running
+    balance starts from the period's opening plus every posting of the pages before (one sum in
+    the database), so a line shows the same balance paged or not."""
+    account, opening_signed = _ledger_head(account, start, end, currency, dims)
+    postings = _ledger_postings(account, start, end, currency, dims)
+    agg = postings.order_by().aggregate(
+        n=Count("id"),
+        d=Sum("amount", filter=Q(amount__gt=0)),
+        c=Sum("amount", filter=Q(amount__lt=0)),
+    )
+    gl = GeneralLedgerPage(
+        account,
+        start,
+        end,
+        normal_balance(account, opening_signed),
+        per_page=per_page,
+        count=agg["n"],
+        total_debit=agg["d"] or ZERO,
+        total_credit=-(agg["c"] or ZERO),
+    )
+    gl.closing = normal_balance(account, opening_signed + gl.total_debit - gl.total_credit)
+    gl.page = min(max(1, page), gl.pages)
+    offset = (gl.page - 1) * per_page
+    running = opening_signed
+    if offset:
+        before = Posting.objects.filter(pk__in=postings.values("pk")[:offset])
+        running += before.aggregate(s=Sum("amount"))["s"] or ZERO
+    gl.page_opening = normal_balance(account, running)
+    gl.lines = list(_ledger_lines(account, postings[offset : offset + per_page], running))
+    gl.page_closing = gl.lines[-1].balance if gl.lines else gl.page_opening
+    return gl
+
+
+def general_ledger_rows(
+    *, account: Account | str, start: date, end: date, currency: str = "VND", **dims
+):
+    """The general ledger for an export, without holding it in memory: ``(account, opening,
+    lines)`` where `lines` is an iterator read from the database in chunks (the balance
+    running, normal side), and the totals come from the lines themselves."""
+    account, opening_signed = _ledger_head(account, start, end, currency, dims)
+    postings = _ledger_postings(account, start, end, currency, dims)
+    return (
+        account,
+        normal_balance(account, opening_signed),
+        _ledger_lines(account, postings, opening_signed),
+    )
 
 
 @dataclass

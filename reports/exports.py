@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from accounting.formatting import LOCAL_TZ, spreadsheet_text
@@ -59,27 +60,40 @@ def _plain(value):
     return spreadsheet_text(value)
 
 
-def table_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+def _csv_cell(v):
+    v = _plain(v)
+    if v is None:
+        return ""
+    if isinstance(v, Share):
+        return format(Decimal(v).quantize(Decimal("0.000001")), "f")
+    if isinstance(v, Decimal):
+        return format(v.quantize(Decimal(1)) if v == v.to_integral_value() else v, "f")
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, date):
+        return v.isoformat()
+    return v
+
+
+def table_csv_chunks(headers: Sequence[str], rows: Iterable[Sequence], *, chunk_rows: int = 500):
+    """The CSV as UTF-8 chunks (a BOM first), `chunk_rows` rows each: a long table is written
+    as it is read and never held whole."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_plain(h) for h in headers])
-    for row in rows:
-        cells = []
-        for v in row:
-            v = _plain(v)
-            if v is None:
-                v = ""
-            elif isinstance(v, Share):
-                v = format(Decimal(v).quantize(Decimal("0.000001")), "f")
-            elif isinstance(v, Decimal):
-                v = format(v.quantize(Decimal(1)) if v == v.to_integral_value() else v, "f")
-            elif isinstance(v, datetime):
-                v = v.strftime("%Y-%m-%d %H:%M:%S")
-            elif isinstance(v, date):
-                v = v.isoformat()
-            cells.append(v)
-        writer.writerow(cells)
-    return out.getvalue().encode("utf-8-sig")
+    first = True
+    for n, row in enumerate(rows, 1):
+        writer.writerow([_csv_cell(v) for v in row])
+        if n % chunk_rows == 0:
+            yield out.getvalue().encode("utf-8-sig" if first else "utf-8")
+            first = False
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8-sig" if first else "utf-8")
+
+
+def table_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    return b"".join(table_csv_chunks(headers, rows))
 
 
 def table_xlsx(
@@ -89,7 +103,10 @@ def table_xlsx(
     title: str = "",
     sheet: str = "Bảng",
     note: str = "",
-) -> bytes:
+    target=None,
+) -> bytes | None:
+    """The XLSX of the table: its bytes, or written to `target` (a path or a binary file) with
+    the rows consumed one at a time (openpyxl's write-only mode keeps none of them)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -127,6 +144,9 @@ def table_xlsx(
                 cell.number_format = DATE_NUMBER_FORMAT
             cells.append(cell)
         ws.append(cells)
+    if target is not None:
+        wb.save(target)
+        return None
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -169,4 +189,43 @@ def table_response(
         raise ValueError(f"unknown export format {format!r}")
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}.{format}"'
+    return response
+
+
+def table_streaming_response(
+    *,
+    format: str,
+    filename: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence],
+    title: str = "",
+    chain_head: str = "",
+):
+    """:func:`table_response` for a table too long to hold in memory (a general ledger of two
+    years): `rows` is read once, lazily. The CSV streams chunk by chunk as the rows are read;
+    the XLSX (a zip, written whole) goes through a temporary file and streams from it."""
+    headers = [str(h) for h in headers]
+    title = str(title)
+    disposition = f'attachment; filename="{filename}.{format}"'
+    if format == "csv":
+        response = StreamingHttpResponse(
+            table_csv_chunks(headers, rows), content_type="text/csv; charset=utf-8"
+        )
+    elif format == "xlsx":
+        tmp = tempfile.TemporaryFile()  # closed (and removed) by the response when sent
+        table_xlsx(
+            headers,
+            rows,
+            title=title,
+            sheet=title[:31] if title else _("Bảng"),
+            note=chain_head,
+            target=tmp,
+        )
+        tmp.seek(0)
+        response = FileResponse(
+            tmp, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE
+        )
+    else:
+        raise ValueError(f"unknown export format {format!r}")
+    response["Content-Disposition"] = disposition
     return response

@@ -32,7 +32,8 @@ from accounting.models import Account, ChainLink, JournalEntry, Posting
 from accounting.selectors import (
     account_get,
     balance_sheet,
-    general_ledger,
+    general_ledger_page,
+    general_ledger_rows,
     income_statement,
     ledger_chain_head,
     ledger_signed_head,
@@ -48,12 +49,18 @@ from fund.labels import action_label, changes_text, model_label, model_of, quart
 from fund.models import AuditLog, Fund, GrassrootsUnion, OfficerProfile, SuperiorUnion
 from fund.people import name_sort_key, person_name
 from fund.web.forms import date_field
-from reports.exports import export_filename, export_format, table_response
+from reports.exports import (
+    export_filename,
+    export_format,
+    table_response,
+    table_streaming_response,
+)
 from reports.quarterly_render import chain_head_text
 from reports.templatetags.audit_tags import indent, vnd_or_blank
 
 ZERO = Decimal(0)
 AUDIT_LOG_PAGE_SIZE = 50
+GENERAL_LEDGER_PAGE_SIZE = 500  # lines a page; the exports hold the whole period
 AUDIT_LOG_EXPORT_LIMIT = 100_000
 
 
@@ -448,29 +455,29 @@ GENERAL_LEDGER_HEADERS = [
 ]
 
 
-@access(READERS_FUND_WIDE)
-@require_GET
-def general_ledger_view(request):
-    period = period_from(request)
-    accounts = list(Account.objects.order_by("path"))
-    code = (request.GET.get("account") or "").strip()
-    gl = None
-    error = ""
-    if code:
-        try:
-            gl = general_ledger(
-                account=account_get(code),
-                start=period.start,
-                end=period.end,
-                fund_id=request.scope.fund_id,
-            )
-        except UnknownAccount as e:
-            error = e.message
-    title = _("Sổ cái tài khoản")
-    if gl is not None and (fmt := export_format(request)):
-        table = [["", "", _("Số dư đầu kỳ"), "", None, None, gl.opening]]
-        table += [
-            [
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _general_ledger_export(request, fmt: str, account, period: Period, title: str):
+    """The whole period's ledger, streamed: rows read from the database in chunks as the file
+    is written, the totals added up on the way (the lines are never all in memory)."""
+    account, opening, lines = general_ledger_rows(
+        account=account, start=period.start, end=period.end, fund_id=request.scope.fund_id
+    )
+
+    def rows():
+        debit = credit = Decimal(0)
+        closing = opening
+        yield ["", "", _("Số dư đầu kỳ"), "", None, None, opening]
+        for line in lines:
+            debit += line.debit
+            credit += line.credit
+            closing = line.balance
+            yield [
                 line.effective_date,
                 line.entry_id,
                 line.memo,
@@ -479,23 +486,52 @@ def general_ledger_view(request):
                 line.credit,
                 line.balance,
             ]
-            for line in gl.lines
-        ]
-        table.append(["", "", _("Cộng phát sinh"), "", gl.total_debit, gl.total_credit, None])
-        table.append(["", "", _("Số dư cuối kỳ"), "", None, None, gl.closing])
-        return table_response(
-            format=fmt,
-            filename=export_filename("so-cai", gl.account.code, period.start, period.end),
-            headers=GENERAL_LEDGER_HEADERS,
-            rows=table,
-            title=f"{title} {gl.account} {period.label}",
-            chain_head=_chain_head(),
-        )
-    lines = []
+        yield ["", "", _("Cộng phát sinh"), "", debit, credit, None]
+        yield ["", "", _("Số dư cuối kỳ"), "", None, None, closing]
+
+    return table_streaming_response(
+        format=fmt,
+        filename=export_filename("so-cai", account.code, period.start, period.end),
+        headers=GENERAL_LEDGER_HEADERS,
+        rows=rows(),
+        title=f"{title} {account} {period.label}",
+        chain_head=_chain_head(),
+    )
+
+
+@access(READERS_FUND_WIDE)
+@require_GET
+def general_ledger_view(request):
+    """The auditor's general ledger of one account, a page of lines at a time: each page starts
+    with the balance brought forward from the pages before; the exports hold the whole period."""
+    period = period_from(request)
+    accounts = list(Account.objects.order_by("path"))
+    code = (request.GET.get("account") or "").strip()
+    gl = None
+    error = ""
+    title = _("Sổ cái tài khoản")
+    if code:
+        try:
+            account = account_get(code)
+        except UnknownAccount as e:
+            error = e.message
+        else:
+            if fmt := export_format(request):
+                return _general_ledger_export(request, fmt, account, period, title)
+            gl = general_ledger_page(
+                account=account,
+                start=period.start,
+                end=period.end,
+                page=_page_number(request),
+                per_page=GENERAL_LEDGER_PAGE_SIZE,
+                fund_id=request.scope.fund_id,
+            )
+    lines, page, query = [], None, ""
     if gl is not None:
         lines = [
             (line, document_reference(line.document_type, line.document_id)) for line in gl.lines
         ]
+        page, query = _ledger_pager(request, gl)
     return _page(
         request,
         "audit/general_ledger.html",
@@ -506,10 +542,21 @@ def general_ledger_view(request):
             "code": code,
             "gl": gl,
             "lines": lines,
+            "page": page,
+            "query": query,
             "error": error,
         },
         period=period,
     )
+
+
+def _ledger_pager(request, gl) -> tuple:
+    """The shared pager's page (``includes/pager.html``) and the query string of the other
+    pages: the ledger's page counted by the selector, no query here."""
+    page = Paginator(range(gl.count), gl.per_page).get_page(gl.page)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
 
 
 def _entry_in_scope(request, pk) -> JournalEntry:

@@ -39,16 +39,24 @@ def page(client, name, **params):
     return client.get(reverse(f"audit:{name}"), params)
 
 
+def body(response) -> bytes:
+    """The bytes of a response, streamed (the general ledger's exports) or not."""
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
 def xlsx_rows(response) -> list[list]:
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    ws = load_workbook(io.BytesIO(response.content)).active
+    ws = load_workbook(io.BytesIO(body(response))).active
     return [list(r) for r in ws.iter_rows(values_only=True)]
 
 
 def csv_rows(response) -> list[list[str]]:
     assert response["Content-Type"].startswith("text/csv")
-    assert response.content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    data = body(response)
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
 
 # Periods ---------------------------------------------------------------------------------------
@@ -211,6 +219,41 @@ def test_general_ledger_exports_and_unknown_account(auditor):
     r = page(auditor, "general_ledger", account="9999")
     assert r.status_code == 200 and r.context["gl"] is None
     assert "9999" in r.content.decode()
+
+
+def test_general_ledger_pages_carry_the_balance_and_exports_stream_the_whole_period(
+    auditor, books, monkeypatch
+):
+    whole = page(auditor, "general_ledger", account="1283").context["gl"]
+    assert len(whole.lines) == 4 and whole.pages == 1
+    monkeypatch.setattr(audit_views, "GENERAL_LEDGER_PAGE_SIZE", 3)
+    first = page(auditor, "general_ledger", account="1283")
+    gl = first.context["gl"]
+    assert (gl.page, gl.pages, gl.count, len(gl.lines)) == (1, 2, 4, 3)
+    html = first.content.decode()
+    assert 'id="carried-forward"' in html and 'id="brought-forward"' not in html
+    assert "page=2" in html and "Trang 1/2" in html
+    second = page(auditor, "general_ledger", account="1283", page="2")
+    gl2 = second.context["gl"]
+    # The balance at the page boundary is the unpaged figure, and so is every line after it.
+    assert gl2.page_opening == whole.lines[2].balance == gl.page_closing
+    assert [ln.balance for ln in gl.lines + gl2.lines] == [ln.balance for ln in whole.lines]
+    assert (gl2.total_debit, gl2.closing) == (whole.total_debit, whole.closing)
+    assert 'id="brought-forward"' in second.content.decode()
+    assert format_vnd(gl2.page_opening) in second.content.decode()
+    # A page past the last, or not a number, shows a page that exists.
+    assert page(auditor, "general_ledger", account="1283", page="9").context["gl"].page == 2
+    assert page(auditor, "general_ledger", account="1283", page="x").context["gl"].page == 1
+    # The exports hold every line of the period, whatever the page size, and stream.
+    r = page(auditor, "general_ledger", account="1283", format="csv")
+    assert r.streaming
+    rows = csv_rows(r)
+    assert len(rows) == 1 + 1 + 4 + 2  # header, opening, the lines, totals and closing
+    assert [int(x[6]) for x in rows[2:6]] == [int(ln.balance) for ln in whole.lines]
+    assert int(rows[-2][4]) == int(whole.total_debit)
+    r = page(auditor, "general_ledger", account="1283", format="xlsx", page="2")
+    assert r.streaming and r["Content-Disposition"].startswith("attachment;")
+    assert len(xlsx_rows(r)) == 1 + 1 + 1 + 4 + 2  # the title row too
 
 
 def test_entry_page_shows_postings_dimensions_and_chain(auditor, books):
