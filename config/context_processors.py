@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ObjectDoesNotExist
 
 from config.navigation import navigation_for
+from fund.models import Role
+from fund.scoping import scope_for
+from loans.web.inbox import nav_badges
 
 
 def officer(request):
@@ -18,8 +21,12 @@ def officer(request):
     unit = profile.grassroots_union or profile.superior_union or profile.fund
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
     nav = navigation_for(profile.role)
+    # What waits for the officer, counted on their entries (cached: loans.web.inbox).
+    acts = profile.role != Role.AUDITOR
+    badges = nav_badges(getattr(request, "scope", None) or scope_for(user)) if acts else {}
     for item in nav:
         item["active"] = item["url_name"] == current
+        item["count"] = badges.get(item["url_name"], 0)
     return {
         "officer_role": profile.role,
         "officer_role_label": profile.get_role_display(),

@@ -32,6 +32,8 @@ class NavEntry:
 
 
 NAVIGATION: tuple[NavEntry, ...] = (
+    # Every role that acts: what waits for them (loans.web.inbox), with its count.
+    NavEntry(_("Việc cần làm"), "loans:inbox", (FUND, SUPERIOR, GRASSROOTS)),
     # Fund officers
     NavEntry(_("Tổng quan"), "loans:dashboard", (FUND,)),
     NavEntry(_("Chờ phê duyệt"), "loans:approvals", (FUND,)),
@@ -72,9 +74,9 @@ NAVIGATION: tuple[NavEntry, ...] = (
 
 # Where "/" sends each role: the first of these that resolves.
 START_PAGES: dict[str, tuple[str, ...]] = {
-    FUND: ("loans:dashboard",),
-    SUPERIOR: ("loans:unions",),
-    GRASSROOTS: ("loans:collections",),
+    FUND: ("loans:inbox", "loans:dashboard"),
+    SUPERIOR: ("loans:inbox", "loans:unions"),
+    GRASSROOTS: ("loans:inbox", "loans:collections"),
     AUDITOR: ("audit:index", "audit:trial_balance", "password_change"),
 }
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounting.money import amount_of
@@ -346,3 +346,15 @@ def plan_history(*, plan: AnnualPlan, limit: int = 100):
         Q(content_type=types[AnnualPlan], object_id=str(plan.pk))
         | Q(content_type=types[PlanSplit], object_id__in=split_ids)
     ).order_by("-at", "-id")[:limit]
+
+
+def capital_requests_to_confirm(*, fund: Fund, user) -> QuerySet:
+    """The capital moves waiting for `user`, a fund officer of `fund`, to confirm: every pending
+    request of the fund, but their own while the four-eyes rule holds (``fund.duties``)."""
+    from fund.duties import CAPITAL_CONFIRMS, duty_applies
+    from fund.models import CapitalMoveRequest
+
+    qs = CapitalMoveRequest.objects.filter(fund=fund, status=CapitalMoveRequest.Status.PENDING)
+    if duty_applies(fund, CAPITAL_CONFIRMS):
+        qs = qs.exclude(requested_by_id=getattr(user, "pk", None))
+    return qs

@@ -68,7 +68,11 @@ class LoanFilter(UnitFilter):
     status = serializers.ChoiceField(choices=LoanStatus.choices, required=False)
     debt_group = serializers.IntegerField(required=False, min_value=1, max_value=10)
     borrower = IdField(required=False)
-    overdue = serializers.BooleanField(required=False, default=False)
+    overdue = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Chỉ khoản vay đang quá hạn theo lần khóa sổ cuối ngày gần nhất (ngày nghiệp vụ)",
+    )
     q = serializers.CharField(required=False, max_length=100, help_text="Họ tên hoặc CCCD")
 
 

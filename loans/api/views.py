@@ -55,7 +55,7 @@ from loans.origination.member_import import members_import
 from loans.origination.selectors import application_list, borrower_list
 from loans.policy import loan_action_roles
 from loans.servicing import repayments
-from loans.servicing.selectors import loan_list
+from loans.servicing.selectors import in_arrears, loan_list
 from loans.servicing.visits import followup_visit_record
 
 REVIEWERS = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER)
@@ -397,7 +397,7 @@ class LoanListApi(ApiView):
         if "borrower" in f:
             qs = qs.filter(borrower_id=f["borrower"])
         if f.get("overdue"):
-            qs = qs.filter(days_past_due__gt=0)
+            qs = in_arrears(qs)
         qs = _search_people(qs, f.get("q"), "borrower__")
         return self.page(qs.order_by("-disbursed_on", "-pk"), s.LoanOutput)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from fund.models import Role
 from fund.scoping import Scope, scope_filter
 from loans.models import (
+    ApplicationStatus,
     Borrower,
     LoanApplication,
 )
@@ -46,3 +48,41 @@ def borrower_search(*, scope: Scope, q: str = "", grassroots_union_id: int | Non
     if grassroots_union_id is not None:
         qs = qs.filter(grassroots_union_id=grassroots_union_id)
     return qs
+
+
+# --------------------------------------------------------------------------------------------
+# What waits for each role (the inbox, loans.web.inbox)
+
+
+def applications_to_review(*, scope: Scope) -> QuerySet:
+    """Applications a superior union's officer has to review (sent by its grassroots unions)."""
+    if scope.role != Role.SUPERIOR_OFFICER:
+        return LoanApplication.objects.none()
+    return application_list(scope=scope, status=ApplicationStatus.SUBMITTED)
+
+
+def applications_to_approve(*, scope: Scope) -> QuerySet:
+    """Applications reviewed by the superior union, waiting for a fund officer's approval."""
+    if not scope.can_approve:
+        return LoanApplication.objects.none()
+    return application_list(scope=scope, status=ApplicationStatus.REVIEWED)
+
+
+def applications_to_disburse(*, scope: Scope, fund) -> QuerySet:
+    """Approved applications waiting to be paid out by this fund officer: not their own
+    approvals while the fund separates approving from disbursing (``fund.duties``)."""
+    from fund.duties import APPROVER_DISBURSES, duty_applies
+
+    if not scope.can_approve:
+        return LoanApplication.objects.none()
+    qs = application_list(scope=scope, status=ApplicationStatus.APPROVED)
+    if duty_applies(fund, APPROVER_DISBURSES):
+        qs = qs.exclude(approved_by_id=getattr(scope.user, "pk", None))
+    return qs
+
+
+def applications_returned(*, scope: Scope) -> QuerySet:
+    """Applications the superior union sent back to a grassroots union to complete."""
+    if scope.role != Role.GRASSROOTS_OFFICER:
+        return LoanApplication.objects.none()
+    return application_list(scope=scope, status=ApplicationStatus.RETURNED)

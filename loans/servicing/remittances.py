@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -417,13 +417,22 @@ def receipts_unmatched(*, scope: Scope):
     )
 
 
+def _not_received(*, scope: Scope, on: date):
+    days = Fund.objects.values_list("remittance_receipt_days", flat=True).get(pk=scope.fund_id)
+    qs = remittances_open(fund_id=scope.fund_id).filter(paid_on__lte=on - timedelta(days=days))
+    # What is left to receive (the amount less the lines reversed) is above zero.
+    return scope_filter(qs, scope).filter(amount__gt=0).filter(amount__gt=F("reversed_amount"))
+
+
 def remittances_not_received(*, scope: Scope, on: date):
     """Remittances of the scope still in transit `N` days after they were paid (the fund's
     ``remittance_receipt_days``): the fund's, or a superior union's own unions'."""
-    days = Fund.objects.values_list("remittance_receipt_days", flat=True).get(pk=scope.fund_id)
-    qs = remittances_open(fund_id=scope.fund_id).filter(paid_on__lte=on - timedelta(days=days))
-    qs = scope_filter(qs, scope).filter(amount__gt=0)
-    return [b for b in qs.order_by("paid_on", "id") if remittance_expected(b) > 0]
+    return list(_not_received(scope=scope, on=on).order_by("paid_on", "id"))
+
+
+def remittances_not_received_count(*, scope: Scope, on: date) -> int:
+    """How many remittances ``remittances_not_received`` lists, counted in the database."""
+    return _not_received(scope=scope, on=on).order_by().count()
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,14 @@
 """Reads of the loan book in force: lists of loans through the scope, a loan's ledger lines,
-the arrears of the book as the last close of business left them."""
+the arrears of the book as the last close of business left them.
+
+**One source of arrears.** Every page and API answer that shows arrears (the overdue list, the
+dashboard, the superior union's unions, the loan list's overdue filter, ``/api/v1/loans/?overdue``)
+reads them as the fund's last close of business classified the book: a loan is in arrears when
+it is active and its stored ``days_past_due`` is above 0, and its late amount is its stored
+overdue principal, overdue interest and unpaid penalty. That date is the fund's *business date*
+(``business_date``), and the pages say "figures as of" it. Counting late installments against
+today's date instead, as the overdue list once did, disagreed with the API by hundreds of loans
+whenever the close of business was behind (docs/loans.md, "The business date")."""
 
 from __future__ import annotations
 
@@ -7,16 +16,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounting.models import Posting
+from accounting.money import amount_of
 from fund.scoping import Scope
 from loans.models import (
     Loan,
+    LoanStatus,
     LoanTransaction,
 )
 from loans.origination.selectors import own_fund_first
+
+ZERO = Decimal(0)
 
 
 def loan_list(*, scope: Scope, status: str | None = None) -> QuerySet:
@@ -32,10 +45,11 @@ def loan_search(
     status: str = "",
     grassroots_union=None,
     debt_group: int | None = None,
+    overdue: bool = False,
 ) -> QuerySet:
     """The loan book's list as its page filters it, newest first: `q` a part of the member's
-    name, the start of a citizen-id number or a loan's number; the page and its export read
-    the same rows."""
+    name, the start of a citizen-id number or a loan's number; `overdue`, the loans in arrears
+    as of the business date (``in_arrears``); the page and its export read the same rows."""
     qs = loan_list(scope=scope, status=status or None).order_by("-id")
     q = (q or "").strip()
     if q:
@@ -47,6 +61,8 @@ def loan_search(
         qs = qs.filter(grassroots_union=grassroots_union)
     if debt_group:
         qs = qs.filter(debt_group=debt_group)
+    if overdue:
+        qs = in_arrears(qs)
     return qs
 
 
@@ -157,6 +173,89 @@ def loan_book_arrears(*, fund_id: int) -> LoanBookArrears:
         principal=dec("overdue_principal"),
         amount=dec("overdue_principal") + dec("overdue_interest") + dec("penalty_outstanding"),
     )
+
+
+def business_date(*, fund_id: int) -> date | None:
+    """The fund's business date: the latest date its close of business has done (None: never
+    run). The arrears figures of every page and of the API are those of this date."""
+    from loans.servicing.close_of_business import last_closed_date
+
+    return last_closed_date(fund_id=fund_id)
+
+
+ARREARS_AMOUNT = F("overdue_principal") + F("overdue_interest") + F("penalty_outstanding")
+
+
+def in_arrears(loans: QuerySet) -> QuerySet:
+    """The loans of `loans` in arrears as of the business date: active, with days past due."""
+    return loans.filter(status=LoanStatus.ACTIVE, days_past_due__gt=0)
+
+
+def loans_in_arrears(*, scope: Scope) -> QuerySet:
+    """The scope's loans in arrears as of the business date, the longest overdue first."""
+    return in_arrears(loan_list(scope=scope)).order_by("-days_past_due", "id")
+
+
+@dataclass(frozen=True)
+class ArrearsLine:
+    loan: Loan
+    oldest_due: date | None  # the business date less the days past due
+    days_past_due: int
+    overdue_amount: Decimal  # overdue principal + overdue interest + unpaid penalty
+
+
+def arrears_lines(loans, *, as_of: date | None) -> list[ArrearsLine]:
+    """The overdue list's lines of a page of ``loans_in_arrears``."""
+    return [
+        ArrearsLine(
+            loan=loan,
+            oldest_due=as_of - timedelta(days=loan.days_past_due) if as_of else None,
+            days_past_due=loan.days_past_due,
+            overdue_amount=(
+                amount_of(loan.overdue_principal)
+                + amount_of(loan.overdue_interest)
+                + amount_of(loan.penalty_outstanding)
+            ),
+        )
+        for loan in loans
+    ]
+
+
+@dataclass(frozen=True)
+class ArrearsTotals:
+    loans: int
+    amount: Decimal  # overdue principal + overdue interest + unpaid penalty
+    principal: Decimal
+
+
+def arrears_totals(*, scope: Scope) -> ArrearsTotals:
+    """The scope's arrears as of the business date, in one query."""
+    agg = (
+        in_arrears(loan_list(scope=scope))
+        .order_by()
+        .aggregate(
+            n=Count("id"),
+            amount=Sum(ARREARS_AMOUNT, output_field=DecimalField()),
+            principal=Sum("overdue_principal"),
+        )
+    )
+    return ArrearsTotals(
+        agg["n"], amount_of(agg["amount"] or ZERO), amount_of(agg["principal"] or ZERO)
+    )
+
+
+def arrears_by_union(*, scope: Scope) -> dict[int, dict]:
+    """{grassroots union id: {"loans": n, "amount": late amount}} as of the business date."""
+    rows = (
+        in_arrears(loan_list(scope=scope))
+        .order_by()
+        .values("grassroots_union_id")
+        .annotate(loans=Count("id"), amount=Sum(ARREARS_AMOUNT, output_field=DecimalField()))
+    )
+    return {
+        r["grassroots_union_id"]: {"loans": r["loans"], "amount": amount_of(r["amount"] or ZERO)}
+        for r in rows
+    }
 
 
 @dataclass(frozen=True)

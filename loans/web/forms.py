@@ -249,6 +249,7 @@ class LoanFilterForm(forms.Form):
         coerce=int,
         choices=[("", "—")] + [(n, str(n)) for n in range(1, 6)],
     )
+    overdue = forms.BooleanField(label=_("Quá hạn"), required=False)
 
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
@@ -270,4 +271,5 @@ class LoanFilterForm(forms.Form):
             "status": d["status"],
             "grassroots_union": d["grassroots_union"],
             "debt_group": d["debt_group"],
+            "overdue": d["overdue"],
         }

@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from loans.web import actions, change_requests, remittances, views
+from loans.web import actions, change_requests, inbox, remittances, views
 
 app_name = "loans"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("inbox/", inbox.inbox, name="inbox"),
     path("", views.loan_list_view, name="loan_list"),
     path("<int:pk>/", views.loan_detail, name="loan_detail"),
     path("<int:pk>/repay/", views.loan_repay, name="loan_repay"),

@@ -57,17 +57,18 @@ from loans.servicing.collection_sheets import (
     CollectionLine,
     collection_sheet,
     installment_owed,
-    overdue_by_union,
-    overdue_lines,
-    overdue_rows,
-    overdue_totals,
     union_months,
 )
 from loans.servicing.selectors import (
+    arrears_by_union,
+    arrears_lines,
+    arrears_totals,
+    business_date,
     loan_book_arrears,
     loan_ledger_lines,
     loan_list,
     loan_search,
+    loans_in_arrears,
 )
 from loans.web.forms import (
     APPLICATION_FIELDS,
@@ -206,6 +207,7 @@ def dashboard(request):
         "overdue": late.amount,
         "overdue_loans": late.loans,
         "overdue_as_of": late.as_of,
+        "figures_as_of": {"date": late.as_of},
         "overdue_rate": (late.principal * 100 / outstanding) if outstanding else None,
         "jobs": jobs,
         "chart": _bar_chart(bars),
@@ -966,8 +968,10 @@ def remittance(request):
 
 @access(WRITERS)
 def overdue(request):
-    today = _today()
-    page = Paginator(overdue_rows(scope=request.scope, on=today), PAGE_SIZE).get_page(
+    """The scope's loans in arrears as of the fund's business date (the last close of business:
+    the same loans as the API's ``?overdue=true``)."""
+    as_of = business_date(fund_id=request.scope.fund_id)
+    page = Paginator(loans_in_arrears(scope=request.scope), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -975,9 +979,10 @@ def overdue(request):
         "loans/overdue.html",
         {
             "page": page,
-            "lines": overdue_lines(page.object_list, on=today),
+            "lines": arrears_lines(page.object_list, as_of=as_of),
             "query": "",
-            "total": overdue_totals(scope=request.scope, on=today).amount,
+            "total": arrears_totals(scope=request.scope).amount,
+            "figures_as_of": {"date": as_of},
         },
     )
 
@@ -989,7 +994,6 @@ def overdue(request):
 @access(SUPERIOR)
 def unions(request):
     scope = request.scope
-    today = _today()
     gus = scope_filter(GrassrootsUnion.objects.order_by("code"), scope, grassroots_field="")
     loans = loan_list(scope=scope, status=LoanStatus.ACTIVE)
     figures = {
@@ -1004,7 +1008,7 @@ def unions(request):
         .annotate(n=Count("id"))
         .values_list("grassroots_union", "n")
     )
-    late = overdue_by_union(scope=scope, on=today)
+    late = arrears_by_union(scope=scope)
     rows = []
     for gu in gus:
         f = figures.get(gu.pk, {})
@@ -1025,6 +1029,7 @@ def unions(request):
             "rows": rows,
             "pending_total": sum(pending.values()),
             "outstanding_total": sum((r["outstanding"] for r in rows), 0),
+            "figures_as_of": {"date": business_date(fund_id=scope.fund_id)},
         },
     )
 

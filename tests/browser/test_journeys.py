@@ -41,7 +41,9 @@ def test_grassroots_officer_proposes_and_records_collections(
     fill(browser, "password", PASSWORD)
     screenshot("1-login")
     browser.find_element(By.CSS_SELECTOR, "button.primary").click()
-    WebDriverWait(browser, 10).until(lambda d: "/loans/collections/" in d.current_url)
+    # The start page is the officer's inbox: nothing waits for this union yet.
+    WebDriverWait(browser, 10).until(lambda d: "/loans/inbox/" in d.current_url)
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=inbox-returned] .count").text == "0"
     header = browser.find_element(By.CSS_SELECTOR, "[data-testid=who]").text
     assert "Cán bộ công đoàn cơ sở" in header and org.lb1.name in header
 
@@ -99,9 +101,14 @@ def test_fund_officer_approves_and_disburses(
     )
     login_as(officers.checker)  # not the maker nor the reviewer
     browser.get(live_server.url + "/")
-    assert "/loans/dashboard/" in browser.current_url
-    screenshot("1-dashboard")
-    browser.find_element(By.LINK_TEXT, "Chờ phê duyệt").click()
+    assert "/loans/inbox/" in browser.current_url
+    screenshot("1-inbox")
+    # The inbox counts the application waiting for approval, and the menu entry too.
+    item = browser.find_element(By.CSS_SELECTOR, "[data-testid=inbox-approvals]")
+    assert item.find_element(By.CSS_SELECTOR, ".count").text == "1"
+    entry = browser.find_element(By.LINK_TEXT, "Chờ phê duyệt")
+    assert entry.get_attribute("data-count") == "1"
+    item.find_element(By.TAG_NAME, "a").click()
     browser.find_element(By.LINK_TEXT, f"#{app.pk}").click()
     screenshot("2-application")
     browser.find_element(By.ID, "approve-submit").click()

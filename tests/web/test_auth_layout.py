@@ -50,10 +50,12 @@ def test_login_then_home_sends_each_role_to_its_start_page(grassroots, officers)
     r = _login(c, "cdcs_lb1", PASSWORD)
     assert r.status_code == 302
     r = c.get("/")
-    assert r.status_code == 302 and r["Location"] == reverse("loans:collections")
+    # Every role that acts starts on its inbox (what waits for it); the auditor on the audit.
+    assert r.status_code == 302 and r["Location"] == reverse("loans:inbox")
     for user, page in (
-        (officers.fund, "loans:dashboard"),
-        (officers.superior, "loans:unions"),
+        (officers.fund, "loans:inbox"),
+        (officers.superior, "loans:inbox"),
+        (officers.auditor, "audit:index"),
     ):
         c = Client()
         c.force_login(user)

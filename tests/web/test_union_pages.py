@@ -1,5 +1,7 @@
 """The grassroots and superior union officers' pages."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -93,15 +95,18 @@ def test_collections_service_refusal_is_shown(as_user, officers, loan):
     assert not RepaymentBatch.objects.exists()
 
 
-def test_overdue_list_of_the_union(as_user, officers, loan, other_loan):
+def test_overdue_list_of_the_union(as_user, officers, org, loan, other_loan):
     from fund.scoping import scope_for
+    from loans.servicing.close_of_business import close_of_business_catch_up
     from loans.servicing.collection_sheets import installment_owed, overdue_totals
 
+    # The list is the book as the close of business classified it (through yesterday).
+    close_of_business_catch_up(fund_id=org.fund.pk, through_date=today() - timedelta(days=1))
     body = as_user(officers.grassroots).get(reverse("loans:overdue")).content.decode()
     assert loan.borrower.full_name in body
     assert other_loan.borrower.full_name not in body
     first = loan.installments.order_by("number").first()
-    days = (today() - first.due_date).days
+    days = (today() - timedelta(days=1) - first.due_date).days
     assert days > 0 and f'<td class="num">{days}</td>' in body
     totals = overdue_totals(scope=scope_for(officers.grassroots), on=today())
     assert totals.loans == 1 and totals.amount == installment_owed(first)
