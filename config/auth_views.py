@@ -117,6 +117,29 @@ password_change_done_view = access(ALL_ROLES)(
 )
 
 
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The page a one-time link opens (a new officer's, or a reset sent from the officers'
+    pages): Django's token (valid ``PASSWORD_RESET_TIMEOUT``, spent once the password is set),
+    then a new password. A deactivated account's link is no link. Setting the password revokes
+    the user's API tokens (``fund.signin.tokens_revoke_on_change``)."""
+
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+    access_roles = PUBLIC
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
+
+password_reset_confirm_view = access(PUBLIC)(PasswordResetConfirmView.as_view())
+password_reset_complete_view = access(PUBLIC)(
+    auth_views.PasswordResetCompleteView.as_view(
+        template_name="registration/password_reset_complete.html"
+    )
+)
+
+
 @access(PUBLIC)
 def home(request):
     """The start page of the signed-in user's role; the log-in page for anyone else."""

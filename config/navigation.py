@@ -51,6 +51,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(_("Lịch làm việc"), "fundweb:calendar", (FUND,)),
     NavEntry(_("Nhật ký nhắc nợ"), "loans:reminder_log", (FUND,)),
     NavEntry(_("Đăng nhập sai"), "fundweb:signin_failures", (FUND,)),
+    NavEntry(_("Cán bộ"), "fundweb:officers", (FUND, SUPERIOR)),
     NavEntry(_("Báo cáo quý"), "reports:report_list", (FUND, SUPERIOR, AUDITOR)),
     NavEntry(_("Nợ có rủi ro (PAR)"), "reports:portfolio_at_risk", (FUND, SUPERIOR, AUDITOR)),
     # Superior-union officers

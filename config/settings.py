@@ -130,6 +130,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The one-time link that lets an officer set their password (a new account, or a reset sent by
+# the fund's pages, fund.officers) works this many seconds, and only until it is used.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=48 * 3600)
 
 # Vietnamese first, English through Django i18n.
 LANGUAGE_CODE = "vi"

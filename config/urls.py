@@ -18,6 +18,17 @@ urlpatterns = [
         auth_views.password_change_done_view,
         name="password_change_done",
     ),
+    # The one-time link of a new officer or a password reset (fund.officers) and its end.
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.password_reset_confirm_view,
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.password_reset_complete_view,
+        name="password_reset_complete",
+    ),
     # The language switch (vi/en) in the header; a plain form post, open to everyone.
     path("i18n/setlang/", access(PUBLIC)(set_language), name="set_language"),
     path("admin/", admin.site.urls),

@@ -65,6 +65,18 @@ ACTIONS = {
     "document_upload": pgettext_lazy("action done", "Tải lên tài liệu"),
     "document_withdraw": pgettext_lazy("action done", "Rút tài liệu"),
     "document_download": pgettext_lazy("action done", "Tải xuống tài liệu"),
+    "deactivate": pgettext_lazy("action done", "Khóa tài khoản"),
+    "reactivate": pgettext_lazy("action done", "Mở lại tài khoản"),
+    "password_reset": pgettext_lazy("action done", "Gửi liên kết đặt lại mật khẩu"),
+}
+
+# Fields an entry records that are not the model's own: an officer's entries carry their user
+# account's fields (fund.officers).
+OTHER_FIELDS = {
+    "username": pgettext_lazy("field", "Tên đăng nhập"),
+    "full_name": pgettext_lazy("field", "Họ và tên"),
+    "email": pgettext_lazy("field", "E-mail"),
+    "is_active": pgettext_lazy("field", "Tài khoản hoạt động"),
 }
 
 _STAGE = re.compile(r"^(before|after)_(\d+)$")
@@ -137,7 +149,7 @@ def _field(model, name: str):
 def field_label(model, name: str) -> str:
     """A field's name in words: 'amount' -> 'Số tiền' (its verbose name), else the name."""
     field = _field(model, name)
-    label = getattr(field, "verbose_name", None)
+    label = getattr(field, "verbose_name", None) or OTHER_FIELDS.get(name)
     if label is None:
         return name
     label = str(label)

@@ -38,6 +38,16 @@ def person_name(user) -> str:
     return written or user.get_username()
 
 
+def person_name_split(full_name: str) -> tuple[str, str]:
+    """A name as written ("Nguyễn Văn Quý") into the user's two fields: (family and middle
+    names, given name) = ("Nguyễn Văn", "Quý"), the ``last_name`` and ``first_name`` that
+    ``person_name`` puts back together."""
+    words = full_name.split()
+    if not words:
+        return "", ""
+    return " ".join(words[:-1]), words[-1]
+
+
 def _letters(word: str):
     """(letter of the Vietnamese alphabet, tone digit) for each letter of `word`."""
     decomposed = unicodedata.normalize("NFD", word.lower())

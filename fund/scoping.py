@@ -11,6 +11,10 @@ outside the scope is answered with 404, never 403, so that ids of other unions l
 |                    | unions (current affiliation)          |                 |          |
 | grassroots officer | their own grassroots union            | yes             | no       |
 | auditor            | everything of their fund, ledger too  | no (read-only)  | no       |
+
+Officer accounts follow the same table with one narrowing (``officer_scope_filter``): a
+superior-union officer sees and manages only the grassroots-union officers of their own
+grassroots unions, and a grassroots-union officer manages nobody.
 """
 
 from __future__ import annotations
@@ -204,3 +208,95 @@ def actor_require_fund_officer(
     if fund_id is not None and scope.fund_id != fund_id:
         raise PermissionRefused(_("Bạn không thuộc quỹ này."), field=field, code="other_fund")
     return scope
+
+
+# --------------------------------------------------------------------------------------------
+# Officer accounts: whose accounts a scope sees and manages, and which roles it may grant
+
+
+def officer_scope_filter(qs: QuerySet, scope: Scope) -> QuerySet:
+    """The officer profiles a scope may see: every officer of the fund for fund officers and
+    auditors, the grassroots-union officers of their own grassroots unions for a superior-union
+    officer, nobody for a grassroots-union officer."""
+    if scope.role in (Role.FUND_OFFICER, Role.AUDITOR):
+        return qs.filter(fund_id=scope.fund_id)
+    if scope.role == Role.SUPERIOR_OFFICER:
+        return qs.filter(
+            fund_id=scope.fund_id,
+            role=Role.GRASSROOTS_OFFICER,
+            grassroots_union__superior_union_id=scope.superior_union_id,
+        )
+    return qs.none()
+
+
+def officer_roles_grantable(scope: Scope) -> tuple[str, ...]:
+    """The roles a scope may give: a fund officer every role (none is above theirs), a
+    superior-union officer the grassroots-union officer's only, anyone else none."""
+    if scope.role == Role.FUND_OFFICER:
+        return (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER, Role.GRASSROOTS_OFFICER, Role.AUDITOR)
+    if scope.role == Role.SUPERIOR_OFFICER:
+        return (Role.GRASSROOTS_OFFICER,)
+    return ()
+
+
+def officer_require_manager(scope: Scope) -> None:
+    """Only fund and superior-union officers manage officer accounts (auditors read the list)."""
+    scope_require_write(scope, field="actor")
+    if not officer_roles_grantable(scope):
+        raise PermissionRefused(
+            _("Bạn không được quản lý tài khoản cán bộ."),
+            field="actor",
+            code="officers_not_managed",
+        )
+
+
+def officer_require_managed(scope: Scope, profile: OfficerProfile) -> None:
+    """The officer's account is one the scope manages (in its fund and, for a superior-union
+    officer, a grassroots-union officer of one of its grassroots unions)."""
+    officer_require_manager(scope)
+    inside = profile.fund_id == scope.fund_id
+    if inside and scope.role == Role.SUPERIOR_OFFICER:
+        inside = profile.role == Role.GRASSROOTS_OFFICER and (
+            profile.grassroots_union is not None
+            and scope.allows_grassroots_union(profile.grassroots_union)
+        )
+    if not inside:
+        raise PermissionRefused(
+            _("Tài khoản cán bộ này không thuộc phạm vi của bạn."),
+            field="officer",
+            code="officer_out_of_scope",
+        )
+
+
+def officer_require_grant(scope: Scope, *, role: str, superior_union=None, grassroots_union=None):
+    """The scope may give `role` with that unit: never a role above the actor's own, and a unit
+    inside the actor's scope."""
+    officer_require_manager(scope)
+    if role not in officer_roles_grantable(scope):
+        raise PermissionRefused(
+            _("Bạn không được giao vai trò cao hơn hoặc ngoài quyền của mình."),
+            field="role",
+            code="role_above_own",
+        )
+    if grassroots_union is not None and not scope.allows_grassroots_union(grassroots_union):
+        raise PermissionRefused(
+            _("Công đoàn cơ sở không thuộc phạm vi của bạn."),
+            field="grassroots_union",
+            code="unit_out_of_scope",
+        )
+    if superior_union is not None and not scope.allows_superior_union(superior_union):
+        raise PermissionRefused(
+            _("Công đoàn cấp trên không thuộc phạm vi của bạn."),
+            field="superior_union",
+            code="unit_out_of_scope",
+        )
+
+
+def officer_require_not_self(scope: Scope, profile: OfficerProfile, *, field: str) -> None:
+    """Nobody changes their own role or unit, nor deactivates themselves."""
+    if profile.user_id == getattr(scope.user, "pk", None):
+        raise PermissionRefused(
+            _("Bạn không được tự đổi vai trò, đơn vị hay khóa tài khoản của chính mình."),
+            field=field,
+            code="own_account",
+        )

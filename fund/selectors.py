@@ -8,8 +8,11 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounting.money import amount_of
 from accounting.selectors import account_balance, balances_by_account
@@ -23,9 +26,11 @@ from fund.models import (
     GrassrootsUnion,
     GrassrootsUnionAffiliation,
     LendingAllocation,
+    OfficerProfile,
     PlanSplit,
     SuperiorUnion,
 )
+from fund.scoping import officer_scope_filter
 
 ZERO = Decimal(0)
 # --------------------------------------------------------------------------------------------
@@ -358,3 +363,44 @@ def capital_requests_to_confirm(*, fund: Fund, user) -> QuerySet:
     if duty_applies(fund, CAPITAL_CONFIRMS):
         qs = qs.exclude(requested_by_id=getattr(user, "pk", None))
     return qs
+
+
+# --------------------------------------------------------------------------------------------
+# Officer accounts
+
+
+def officers_list(*, scope, q: str = ""):
+    """The officer accounts a scope may see (``fund.scoping.officer_scope_filter``), by name,
+    each with its user, unit and ``two_factor`` (a confirmed authenticator). `q` matches the
+    user name, the name, the e-mail or the phone."""
+    qs = officer_scope_filter(OfficerProfile.objects.all(), scope)
+    q = (q or "").strip()
+    if q:
+        match = Q()
+        for word in q.split():
+            match &= (
+                Q(user__username__icontains=word)
+                | Q(user__first_name__icontains=word)
+                | Q(user__last_name__icontains=word)
+                | Q(user__email__icontains=word)
+                | Q(phone__icontains=word)
+            )
+        qs = qs.filter(match)
+    devices = TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)
+    return (
+        qs.select_related("user", "superior_union", "grassroots_union")
+        .annotate(two_factor=Exists(devices))
+        .order_by("user__first_name", "user__last_name", "user__username", "pk")
+    )
+
+
+def officer_get(*, scope, pk):
+    """One officer account inside the scope, or Http404 (another fund's or union's officer)."""
+    try:
+        return (
+            officer_scope_filter(OfficerProfile.objects.all(), scope)
+            .select_related("user", "fund", "superior_union", "grassroots_union")
+            .get(pk=pk)
+        )
+    except (OfficerProfile.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("Không tìm thấy.")) from None

@@ -88,6 +88,7 @@ __all__ = [
     "grassroots_union_update",
     "lending_allocation_set",
     "officer_profile_set",
+    "officer_profile_write",
     "plan_split_delete",
     "plan_split_set",
     "superior_union_create",
@@ -1118,7 +1119,38 @@ def officer_profile_set(
     grassroots-union officer a grassroots union, and the unit belongs to the fund.
     """
     actor_require_fund_officer(actor, fund_id=fund.pk)
-    role = Role(role)
+    return officer_profile_write(
+        user=user,
+        fund=fund,
+        role=role,
+        superior_union=superior_union,
+        grassroots_union=grassroots_union,
+        phone=phone,
+        actor=actor,
+    )
+
+
+OFFICER_PROFILE_FIELDS = ("fund_id", "role", "superior_union_id", "grassroots_union_id", "phone")
+
+
+def officer_profile_write(
+    *,
+    user,
+    fund: Fund,
+    role: str,
+    superior_union: SuperiorUnion | None = None,
+    grassroots_union: GrassrootsUnion | None = None,
+    phone: str | None = None,
+    actor=None,
+    more_changes: dict | None = None,
+) -> OfficerProfile:
+    """Write a user's role and unit (the unit matching the role, inside the fund) and audit it,
+    with `more_changes` (the user's own fields) in the same entry. The caller has checked that
+    the actor may (``officer_profile_set``, ``fund.officers``)."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise FundError(_("Vai trò không hợp lệ."), field="role") from None
     if role == Role.SUPERIOR_OFFICER and superior_union is None:
         raise FundError(
             _("Cán bộ công đoàn cấp trên phải gắn với một công đoàn cấp trên."),
@@ -1135,7 +1167,7 @@ def officer_profile_set(
     for unit, name in ((superior_union, "superior_union"), (grassroots_union, "grassroots_union")):
         if unit is not None and unit.fund_id != fund.pk:
             raise FundError(_("Đơn vị không thuộc quỹ này."), field=name)
-    fields = ("fund_id", "role", "superior_union_id", "grassroots_union_id", "phone")
+    fields = OFFICER_PROFILE_FIELDS
     with transaction.atomic():
         profile = OfficerProfile.objects.select_for_update().filter(user=user).first()
         created = profile is None
@@ -1148,7 +1180,7 @@ def officer_profile_set(
             profile.phone = clean_phone(
                 phone, error=FundError, field="phone", label=_("Điện thoại")
             )
-        changes = audit_changes(before, profile)
+        changes = {**(more_changes or {}), **audit_changes(before, profile)}
         if changes:
             profile.save()
             audit_record(

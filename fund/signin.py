@@ -128,16 +128,37 @@ def on_logged_in(sender, request=None, user=None, **kwargs):
 
 def tokens_revoke_on_change(sender, instance, raw=False, **kwargs):
     """A user's API tokens (django-rest-knox) are revoked when the password changes or the
-    account is deactivated (``pre_save`` of the user model)."""
+    account is deactivated, and a deactivation also ends the user's sessions at once
+    (``pre_save`` of the user model, so the admin's switch does it too)."""
     if raw or instance.pk is None:
         return
     old = sender._default_manager.filter(pk=instance.pk).values("password", "is_active").first()
     if old is None:
         return
-    if old["password"] != instance.password or (old["is_active"] and not instance.is_active):
+    deactivated = old["is_active"] and not instance.is_active
+    if old["password"] != instance.password or deactivated:
         from knox.models import AuthToken
 
         AuthToken.objects.filter(user_id=instance.pk).delete()
+    if deactivated:
+        sessions_end(instance.pk)
+
+
+def sessions_end(user_id: int) -> int:
+    """End every live session of the user (sessions are stored in the database); the number
+    ended. A session only names its user inside its encoded data, so the live ones are read."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    ended = [
+        s.pk
+        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(s.get_decoded().get(SESSION_KEY)) == str(user_id)
+    ]
+    if ended:
+        Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
 
 
 def signin_log_connect() -> None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from accounting.dates import backdate_reason_check, backdate_window_start
@@ -93,6 +94,28 @@ def clean_phone(value, *, error: type[ApplicationError], field: str, label: str)
         return phone_e164(value)
     except ValueError:
         raise error(PHONE_INVALID, field=field, params={"label": label, "value": value}) from None
+
+
+def clean_email(
+    value, *, error: type[ApplicationError], field: str, label: str, required: bool = False
+) -> str:
+    """An e-mail address (lower-cased domain), or "" when none is given and none is required;
+    an invalid one is refused, naming the field."""
+    value = clean_text(
+        value, error=error, field=field, label=label, required=required, max_length=254
+    )
+    if not value:
+        return ""
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise error(
+            _("%(label)s không phải địa chỉ e-mail hợp lệ: '%(value)s'."),
+            field=field,
+            params={"label": label, "value": value},
+        ) from None
+    local, _at, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
 
 
 def phone_display(value: str) -> str:

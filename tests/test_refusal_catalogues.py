@@ -28,6 +28,7 @@ MODULES = (
     "apicommon/views.py",
     "fund/scoping.py",
     "fund/services.py",
+    "fund/officers.py",
     "fund/union_io.py",
     "fund/validation.py",
     "fund/api/views.py",

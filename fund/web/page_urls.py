@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fund.web import pages
+from fund.web import officers, pages
 
 app_name = "fundweb"
 urlpatterns = [
@@ -28,4 +28,22 @@ urlpatterns = [
     path("capital/allocations/", pages.allocations, name="allocations"),
     path("calendar/", pages.working_calendar, name="calendar"),
     path("signin-failures/", pages.signin_failures, name="signin_failures"),
+    path("officers/", officers.officers, name="officers"),
+    path("officers/new/", officers.officer_new, name="officer_new"),
+    path("officers/<int:pk>/", officers.officer, name="officer"),
+    path(
+        "officers/<int:pk>/password-link/",
+        officers.officer_password_reset_view,
+        name="officer_password_reset",
+    ),
+    path(
+        "officers/<int:pk>/deactivate/",
+        officers.officer_deactivate_view,
+        name="officer_deactivate",
+    ),
+    path(
+        "officers/<int:pk>/reactivate/",
+        officers.officer_reactivate_view,
+        name="officer_reactivate",
+    ),
 ]
