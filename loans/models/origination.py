@@ -430,6 +430,8 @@ class LoanApplication(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("thời điểm từ chối / hủy"), null=True, blank=True)
+    # The business date of the rejection or cancellation (docs/loans.md, "Value dates").
+    decided_on = models.DateField(_("ngày từ chối / hủy"), null=True, blank=True)
     decision_reason = models.CharField(_("lý do từ chối / hủy"), max_length=500, blank=True)
     updated_at = models.DateTimeField(_("thời điểm cập nhật"), auto_now=True)
 

@@ -46,6 +46,7 @@ from fund.services import (
     capital_commitment_create,
     capital_commitment_release,
 )
+from fund.validation import backdate_reason_clean
 from loans.documents.services import application_documents_require
 from loans.errors import (
     IllegalTransition,
@@ -223,10 +224,18 @@ def _require_eligible(app: LoanApplication, *, on: date | None = None) -> None:
 
 
 def application_event(
-    app: LoanApplication, *, action: str, before: str, actor, note: str = "", also=()
+    app: LoanApplication,
+    *,
+    action: str,
+    before: str,
+    actor,
+    note: str = "",
+    also=(),
+    backdated: str = "",
 ) -> None:
     """The application's event and its audit entry; `also`: more audit entries ``(action, obj,
-    changes)`` of the same move, written with it in one statement."""
+    changes)`` of the same move, written with it in one statement; `backdated`: the reason of a
+    decision dated before the fund's open window (flagged in the audit entry)."""
     ApplicationEvent.objects.create(
         application=app,
         action=action,
@@ -238,6 +247,8 @@ def application_event(
     changes = {"status": [before or None, app.status]}
     if note:
         changes["note"] = [None, note]
+    if backdated:
+        changes["backdated_reason"] = [None, backdated]
     if also:
         audit_record_many(actor=actor_user(actor), records=[(action, app, changes), *also])
     else:
@@ -355,7 +366,7 @@ def application_lock(application: LoanApplication, *, related=_WITH_BORROWER) ->
 # What a move of the chain writes (the row was read under lock; only these columns change).
 _MOVE_FIELDS = ("status", "updated_at")
 
-_DECISION_FIELDS = ("decided_by", "decided_at", "decision_reason")
+_DECISION_FIELDS = ("decided_by", "decided_at", "decided_on", "decision_reason")
 
 _REVIEW_FIELDS = ("reviewed_by", "reviewed_at", "reviewed_on", "review_note")
 
@@ -480,11 +491,13 @@ def application_review(
     note: str = "",
     actor=None,
     decided_on: date | None = None,
+    backdate_reason: str = "",
 ) -> LoanApplication:
     """The superior union's review of a submitted application: approve (send it on to the fund),
     return (back to the grassroots union to complete) or reject (a reason is required).
 
-    `decided_on`, the review's business date, is today unless given; never after today."""
+    `decided_on`, the review's business date, is today unless given; never after today; before
+    the fund's open window only with `backdate_reason` (``decision_backdate``)."""
     if decision not in REVIEW_DECISIONS:
         raise LoanError(
             _("Ý kiến thẩm định phải là một trong %(choices)s."),
@@ -498,6 +511,7 @@ def application_review(
     _require_reviewer(actor, application)
     asked_on = decided_on
     decided_on = decision_date(decided_on, field="decided_on", label=_("Ngày thẩm định"))
+    backdated = decision_backdate(application, decided_on, backdate_reason, _("Ngày thẩm định"))
 
     def run():
         app = application_lock(application)
@@ -513,17 +527,30 @@ def application_review(
         else:
             app.status = S.REJECTED
             app.decided_by, app.decided_at, app.decision_reason = actor_user(actor), now, note
+            app.decided_on = decided_on
         app.reviewed_by, app.reviewed_at, app.review_note = actor_user(actor), now, note
         app.reviewed_on = decided_on
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS, *_REVIEW_FIELDS])
-        application_event(app, action=f"review_{decision}", before=before, actor=actor, note=note)
+        application_event(
+            app,
+            action=f"review_{decision}",
+            before=before,
+            actor=actor,
+            note=note,
+            backdated=backdated,
+        )
         return app
 
     return _transition(
         name="application_review",
         application=application,
         key=idempotency_key,
-        payload={"decision": decision, "note": note, "decided_on": asked_on},
+        payload={
+            "decision": decision,
+            "note": note,
+            "decided_on": asked_on,
+            **({"backdate_reason": backdated} if backdated else {}),
+        },
         actor=actor,
         run=run,
     )
@@ -537,8 +564,24 @@ def decision_date(day, *, field: str, label, **order) -> date:
     return value_date_check(day, field=field, label=label, error=LoanError, **order)
 
 
+def decision_backdate(
+    application: LoanApplication, day: date, reason, label, field: str = "decided_on"
+) -> str:
+    """The back-dating rule on a decision's date (``fund.validation.backdate_reason_clean``,
+    with the application's fund's window): "" in the window, else the reason, kept in the
+    decision's audit entry; none given, a refusal naming `field`."""
+    return backdate_reason_clean(
+        application.fund, day, reason, field=field, label=label, error=LoanError
+    )
+
+
 def application_approve(
-    *, application: LoanApplication, idempotency_key: str, actor, decided_on: date | None = None
+    *,
+    application: LoanApplication,
+    idempotency_key: str,
+    actor,
+    decided_on: date | None = None,
+    backdate_reason: str = "",
 ) -> LoanApplication:
     """The fund's approval of a reviewed application, by a fund officer who did not enter,
     submit or review it (maker-checker).
@@ -559,6 +602,7 @@ def application_approve(
             raise PermissionRefused(_("Bạn không thuộc quỹ này."), field="actor", code="other_fund")
     asked_on = decided_on
     decided_on = decision_date(decided_on, field="decided_on", label=_("Ngày phê duyệt"))
+    backdated = decision_backdate(application, decided_on, backdate_reason, _("Ngày phê duyệt"))
 
     def run():
         app = application_lock(application)
@@ -609,29 +653,44 @@ def application_approve(
             superior_union=su,
             actor=actor_user(actor),
         )
-        application_event(app, action="approve", before=before, actor=actor)
+        application_event(app, action="approve", before=before, actor=actor, backdated=backdated)
         return app
 
     return _transition(
         name="application_approve",
         application=application,
         key=idempotency_key,
-        payload={"decided_on": asked_on},
+        payload={
+            "decided_on": asked_on,
+            **({"backdate_reason": backdated} if backdated else {}),
+        },
         actor=actor,
         run=run,
     )
 
 
 def application_reject(
-    *, application: LoanApplication, reason: str, idempotency_key: str, actor=None
+    *,
+    application: LoanApplication,
+    reason: str,
+    idempotency_key: str,
+    actor=None,
+    decided_on: date | None = None,
+    backdate_reason: str = "",
 ) -> LoanApplication:
     """Refuse an application for good, keeping the reason and who decided.
 
     From ``submitted`` by the reviewing superior union (or the fund); from ``reviewed`` or
     ``approved`` by a fund officer (an approved application's capital commitment is released).
+    `decided_on`: the decision's business date, today unless given, under the same rules as a
+    review's (never after today, nor before the review or approval; before the fund's open
+    window only with `backdate_reason`).
     """
     reason = clean_reason(reason)
     scope = actor_scope(actor)
+    asked_on = decided_on
+    decided_on = decision_date(decided_on, field="decided_on", label=_("Ngày từ chối"))
+    backdated = decision_backdate(application, decided_on, backdate_reason, _("Ngày từ chối"))
 
     def run():
         app = application_lock(application)
@@ -640,6 +699,7 @@ def application_reject(
             _require_reviewer(actor, app)
         elif scope is not None:
             actor_require_fund_officer(actor, fund_id=app.fund_id, field="actor")
+        _decision_after(app, decided_on, _("Ngày từ chối"))
         before = app.status
         app.status = S.REJECTED
         app.decided_by, app.decided_at, app.decision_reason = (
@@ -647,9 +707,12 @@ def application_reject(
             timezone.now(),
             reason,
         )
+        app.decided_on = decided_on
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
         capital_commitment_release(reference=app.commitment_reference, actor=actor_user(actor))
-        application_event(app, action="reject", before=before, actor=actor, note=reason)
+        application_event(
+            app, action="reject", before=before, actor=actor, note=reason, backdated=backdated
+        )
         return app
 
     if scope is not None:
@@ -658,19 +721,60 @@ def application_reject(
         name="application_reject",
         application=application,
         key=idempotency_key,
-        payload={"reason": reason},
+        payload=_decision_payload(reason, asked_on, backdated),
         actor=actor,
         run=run,
     )
 
 
+def _decision_after(app: LoanApplication, decided_on: date, label) -> None:
+    """A rejection or cancellation is not dated before the review or approval it ends."""
+    if app.approved_on is not None:
+        decision_date(
+            decided_on,
+            field="decided_on",
+            label=label,
+            not_before=app.approved_on,
+            not_before_what=_("phê duyệt hồ sơ"),
+        )
+    elif app.reviewed_on is not None:
+        decision_date(
+            decided_on,
+            field="decided_on",
+            label=label,
+            not_before=app.reviewed_on,
+            not_before_what=_("thẩm định"),
+        )
+
+
+def _decision_payload(reason: str, asked_on, backdated: str) -> dict:
+    """A rejection's or cancellation's request, as stored by its idempotency key: the keys of a
+    date and a back-dating reason only when given, so requests made before they existed match."""
+    payload: dict = {"reason": reason}
+    if asked_on is not None:
+        payload["decided_on"] = asked_on
+    if backdated:
+        payload["backdate_reason"] = backdated
+    return payload
+
+
 def application_cancel(
-    *, application: LoanApplication, reason: str, idempotency_key: str, actor=None
+    *,
+    application: LoanApplication,
+    reason: str,
+    idempotency_key: str,
+    actor=None,
+    decided_on: date | None = None,
+    backdate_reason: str = "",
 ) -> LoanApplication:
     """Withdraw an application before disbursement (the member no longer needs the loan…),
     keeping the reason and who decided. Before approval the proposing union may cancel; once
-    approved only a fund officer, and the capital commitment is released."""
+    approved only a fund officer, and the capital commitment is released. `decided_on` and
+    `backdate_reason` as for a rejection."""
     reason = clean_reason(reason)
+    asked_on = decided_on
+    decided_on = decision_date(decided_on, field="decided_on", label=_("Ngày hủy"))
+    backdated = decision_backdate(application, decided_on, backdate_reason, _("Ngày hủy"))
     require_unit(actor, fund_id=application.fund_id, grassroots_union=application.grassroots_union)
 
     def run():
@@ -678,6 +782,7 @@ def application_cancel(
         application_require_status(app, LoanApplication.OPEN_STATUSES, "cancel")
         if app.status == S.APPROVED:
             actor_require_fund_officer(actor, fund_id=app.fund_id, field="actor")
+        _decision_after(app, decided_on, _("Ngày hủy"))
         before = app.status
         app.status = S.CANCELLED
         app.decided_by, app.decided_at, app.decision_reason = (
@@ -685,16 +790,19 @@ def application_cancel(
             timezone.now(),
             reason,
         )
+        app.decided_on = decided_on
         app.save(update_fields=[*_MOVE_FIELDS, *_DECISION_FIELDS])
         capital_commitment_release(reference=app.commitment_reference, actor=actor_user(actor))
-        application_event(app, action="cancel", before=before, actor=actor, note=reason)
+        application_event(
+            app, action="cancel", before=before, actor=actor, note=reason, backdated=backdated
+        )
         return app
 
     return _transition(
         name="application_cancel",
         application=application,
         key=idempotency_key,
-        payload={"reason": reason},
+        payload=_decision_payload(reason, asked_on, backdated),
         actor=actor,
         run=run,
     )

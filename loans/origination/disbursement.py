@@ -35,6 +35,7 @@ from fund.services import (
     capital_commitment_release,
 )
 from fund.services import capital_lock as fund_capital_lock
+from fund.validation import backdate_reason_clean
 from loans.db import rows_insert
 from loans.errors import (
     BorrowerLimitExceeded,
@@ -81,6 +82,7 @@ def loan_disburse(
     idempotency_key: str,
     actor=None,
     cash_account: str = BANK,
+    backdate_reason: str = "",
 ) -> Loan:
     """Turn an approved application into a loan: the schedule, the ledger entry, the loan book.
 
@@ -99,6 +101,7 @@ def loan_disburse(
         idempotency_keys=[idempotency_key],
         actor=actor,
         cash_account=cash_account,
+        backdate_reason=backdate_reason,
     )[0]
 
 
@@ -109,6 +112,7 @@ def loan_disburse_many(
     idempotency_keys: list[str],
     actor=None,
     cash_account: str = BANK,
+    backdate_reason: str = "",
 ) -> list[Loan]:
     """``loan_disburse`` for several applications paid out on the same date (a union's loans of
     the day), in one transaction: all of them or, at the first refusal, none.
@@ -116,7 +120,8 @@ def loan_disburse_many(
     Each application is disbursed exactly as ``loan_disburse`` does it, once per its own key;
     the fund is locked once and the ledger's capital figures are read once, then advanced by
     each loan as it is posted (``fund.services.CapitalLedger``), so that every check sees what
-    a fresh read would.
+    a fresh read would. `backdate_reason`: why a date before the fund's open window is used
+    (``fund.validation.backdate_reason_clean``), kept on each loan's entry and audit record.
     """
     disbursed_on = clean_date(disbursed_on, field="disbursed_on", label=_("Ngày giải ngân"))
     # An earlier date is accepted: the date is the business date of the payment voucher, and a
@@ -149,6 +154,7 @@ def loan_disburse_many(
                         actor=actor,
                         cash_account=cash_account,
                         ledgers=ledgers,
+                        backdate_reason=backdate_reason,
                     )
                 )
             except ApplicationError as e:
@@ -178,7 +184,7 @@ def _require_after_approval(app: LoanApplication, disbursed_on: date) -> None:
 
 
 def _disburse_once(
-    *, application, disbursed_on, idempotency_key, actor, cash_account, ledgers
+    *, application, disbursed_on, idempotency_key, actor, cash_account, ledgers, backdate_reason
 ) -> Loan:
     def run():
         ledger = ledgers.get(application.fund_id)
@@ -196,6 +202,14 @@ def _disburse_once(
             field="application",
         )
         _require_after_approval(app, disbursed_on)
+        reason = backdate_reason_clean(
+            fund,
+            disbursed_on,
+            backdate_reason,
+            field="disbursed_on",
+            label=_("Ngày giải ngân"),
+            error=LoanError,
+        )
         borrower = (
             Borrower.objects.select_for_update(of=("self",))
             .select_related("fund", "grassroots_union__superior_union")
@@ -228,7 +242,9 @@ def _disburse_once(
             borrower=borrower, fund=fund, amount=amount, outstanding=eligibility.outstanding
         )
         loan = _loan_create(app=app, borrower=borrower, su=su, on=disbursed_on, actor=actor)
-        _loan_post(loan=loan, borrower=borrower, cash_account=cash_account, actor=actor)
+        _loan_post(
+            loan=loan, borrower=borrower, cash_account=cash_account, actor=actor, reason=reason
+        )
         ledger.lent(amount=amount, superior_union_id=loan.superior_union_id)
         capital_commitment_release(reference=app.commitment_reference, actor=actor_user(actor))
         before = app.status
@@ -238,6 +254,7 @@ def _disburse_once(
             "principal": [None, str(amount)],
             "disbursed_on": [None, disbursed_on.isoformat()],
             "journal_entry": [None, loan.disbursement_entry_id],
+            **({"backdated_reason": [None, reason]} if reason else {}),
         }
         application_event(
             app,
@@ -255,6 +272,8 @@ def _disburse_once(
         "cash_account": cash_account,
         "actor": actor_user_id(actor),
     }
+    if backdate_reason:
+        payload["backdate_reason"] = " ".join(str(backdate_reason).split())
     return command_once(
         scope="loans.loan_disburse",
         key=idempotency_key,
@@ -348,7 +367,9 @@ def _loan_create(*, app: LoanApplication, borrower: Borrower, su, on: date, acto
     return loan
 
 
-def _loan_post(*, loan: Loan, borrower: Borrower, cash_account: str, actor) -> None:
+def _loan_post(
+    *, loan: Loan, borrower: Borrower, cash_account: str, actor, reason: str = ""
+) -> None:
     amount = amount_of(loan.principal)
     savings = amount_of(loan.savings_withheld)
     dims = loan.ledger_dimensions
@@ -371,6 +392,7 @@ def _loan_post(*, loan: Loan, borrower: Borrower, cash_account: str, actor) -> N
         posted_by=actor_user(actor),
         document_type="loan_disbursement",
         document_id=str(loan.pk),
+        backdated_reason=reason,
     )
     loan.disbursement_entry = entry
     loan.save(update_fields=["disbursement_entry"])

@@ -40,6 +40,7 @@ from fund.accounts import (
 from fund.audit import audit_record, audit_record_many
 from fund.errors import PermissionRefused
 from fund.scoping import actor_scope, actor_user, actor_user_id, scope_require_write
+from fund.validation import backdate_reason_clean
 from loans.db import rows_insert, rows_update
 from loans.errors import LoanError
 from loans.models import (
@@ -189,6 +190,9 @@ def _amount(value) -> Decimal:
     return amount
 
 
+_PAID_ON = _("Ngày trả nợ")
+
+
 def _paid_on(value, loan: Loan) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
         raise LoanError(
@@ -283,12 +287,14 @@ def repayment_post_locked(
     actor,
     entry_key: str,
     from_savings: bool = False,
+    backdated_reason: str = "",
 ) -> Repayment:
     """Allocate, post and record one repayment of a loan the caller has locked.
 
     `from_savings`: the money comes from the borrower's compulsory savings (Dr 33881
     ``borrower:<id>`` instead of Dr 1121); the savings the split would credit back to 33881 are
     netted out of the debit, so the entry never debits and credits the same sub-ledger.
+    `backdated_reason`: the reason the caller's back-dating rule kept ("" when in the window).
     """
     split = _split_checked(loan=loan, amount=amount, paid_on=paid_on, overpayment=overpayment)
     if from_savings:
@@ -316,6 +322,7 @@ def repayment_post_locked(
         posted_by=actor_user(actor),
         document_type="loan_repayment",
         document_id=str(loan.pk),
+        backdated_reason=backdated_reason,
     )
     repayment = _repayment(
         loan=loan,
@@ -421,11 +428,18 @@ def _record_many(*, items: list[tuple[Repayment, Allocation, Loan]], actor) -> N
                     "amount": [None, str(amount_of(repayment.amount))],
                     "principal": [None, str(amount_of(repayment.principal))],
                     "journal_entry": [None, repayment.journal_entry_id],
+                    **_backdated(repayment.journal_entry),
                 },
             )
             for repayment, _, loan in items
         ],
     )
+
+
+def _backdated(entry) -> dict:
+    """The audit record's mark of a back-dated posting (none when not back-dated)."""
+    reason = entry.backdated_reason if entry is not None else ""
+    return {"backdated_reason": [None, reason]} if reason else {}
 
 
 def repayment_post(
@@ -437,6 +451,7 @@ def repayment_post(
     actor=None,
     collected_by_grassroots_union=None,
     overpayment: str = "refuse",
+    backdate_reason: str = "",
 ) -> Repayment:
     """Post one repayment of `loan`: allocation, one balanced entry, the loan book.
 
@@ -449,7 +464,8 @@ def repayment_post(
 
     Who may (``loans.policy.loan_require_servicer``): the officers of the loan's
     grassroots union, the superior union above it, the fund's officers; never an auditor
-    (``actor=None`` is the system)."""
+    (``actor=None`` is the system). A `paid_on` before the fund's open window needs
+    `backdate_reason` (``fund.validation.backdate_reason_clean``)."""
     amount = _amount(amount)
     if overpayment not in OVERPAYMENT_CHOICES:
         raise LoanError(
@@ -459,6 +475,9 @@ def repayment_post(
     _check_open(loan)
     loan_require_servicer(actor, loan=loan)
     paid_on = _paid_on(paid_on, loan)
+    reason = backdate_reason_clean(
+        loan.fund, paid_on, backdate_reason, field="paid_on", label=_PAID_ON, error=LoanError
+    )
     gu = collected_by_grassroots_union
     if gu is not None and gu.fund_id != loan.fund_id:
         raise LoanError(
@@ -476,6 +495,7 @@ def repayment_post(
             collected_by=gu,
             actor=actor,
             entry_key=f"loans.repayment:{idempotency_key}",
+            backdated_reason=reason,
         )
         loan.refresh_from_db()
         return repayment
@@ -487,6 +507,7 @@ def repayment_post(
         "overpayment": overpayment,
         "collected_by": getattr(gu, "pk", None),
         "actor": actor_user_id(actor),
+        **({"backdate_reason": reason} if reason else {}),
     }
     with transaction.atomic():
         return command_once(
@@ -538,7 +559,14 @@ def _line_reversal_legs(rep: Repayment, loan: Loan) -> list:
     return legs
 
 
-def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str, actor=None):
+def repayment_reverse(
+    *,
+    repayment: Repayment,
+    reason: str,
+    idempotency_key: str,
+    actor=None,
+    backdate_reason: str = "",
+):
     """Cancel a repayment: its entry reversed, each installment given back exactly what the
     repayment paid (from its allocation lines), the outstanding principal restored and the loan
     re-opened if the repayment had closed it.
@@ -556,6 +584,9 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
     of the action "reverse" of ``loans.policy.LOAN_ACTIONS`` (the fund officers), and not the
     officer who recorded the repayment or its remittance when the fund separates those duties
     (``fund.duties``).
+
+    The reversal carries the repayment's date: when that is before the fund's open window, the
+    reversal is back-dated and keeps `backdate_reason`, or else the reason of the reversal.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -618,12 +649,21 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
                 params={"repayment": rep.pk},
             )
         memo = f"Hủy lần trả nợ #{rep.pk} khoản vay #{loan.pk}: {reason}"[:500]
+        backdated = backdate_reason_clean(
+            loan.fund,
+            rep.paid_on,
+            backdate_reason or reason,
+            field="backdate_reason",
+            label=_PAID_ON,
+            error=LoanError,
+        )
         if rep.batch_id is None:
             entry = journal_entry_reverse(
                 entry=rep.journal_entry,
                 idempotency_key=f"loans.repayment_reverse:{rep.pk}",
                 memo=memo,
                 posted_by=actor_user(actor),
+                backdated_reason=backdated,
             )
         else:
             entry = journal_entry_post(
@@ -634,6 +674,7 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
                 posted_by=actor_user(actor),
                 document_type="loan_repayment_line_reversal",
                 document_id=str(rep.pk),
+                backdated_reason=backdated,
             )
         touched = {}
         for a in allocations:
@@ -685,6 +726,7 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
                 "principal": [None, str(principal)],
                 "journal_entry": [None, entry.pk],
                 "reason": [None, reason],
+                **_backdated(entry),
             },
         )
         repayment.refresh_from_db()
@@ -694,6 +736,7 @@ def repayment_reverse(*, repayment: Repayment, reason: str, idempotency_key: str
         "repayment": repayment.pk,
         "reason": reason,
         "actor": actor_user_id(actor),
+        **({"backdate_reason": backdate_reason} if backdate_reason else {}),
     }
     with transaction.atomic():
         return command_once(
@@ -788,6 +831,7 @@ def repayment_batch_post(
     idempotency_key: str,
     actor=None,
     overpayment: str = "refuse",
+    backdate_reason: str = "",
 ) -> RepaymentBatch:
     """Post one remittance of a grassroots union: many borrowers' repayments, one bank receipt.
 
@@ -796,7 +840,8 @@ def repayment_batch_post(
     and split only by the unions recorded on the loans; the credits of each loan as for a single
     repayment). The money reaches the bank account 1121 when a fund officer confirms the bank
     statement's receipt of it (``loans.servicing.remittances``). A refusal of any line writes
-    nothing and names the line. A receipt number is posted at most once per union.
+    nothing and names the line. A receipt number is posted at most once per union. A `paid_on`
+    before the fund's open window needs `backdate_reason`, kept on the remittance's entry.
     """
     receipt_number = (receipt_number or "").strip()
     if not receipt_number or len(receipt_number) > 64:
@@ -848,6 +893,14 @@ def repayment_batch_post(
         seen.add(loan.pk)
         checked.append((loan, amount))
     total = sum((a for _, a in checked), ZERO)
+    reason = backdate_reason_clean(
+        grassroots_union.fund,
+        paid_on,
+        backdate_reason,
+        field="paid_on",
+        label=_PAID_ON,
+        error=LoanError,
+    )
 
     def run():
         # Locked in id order, so two remittances touching the same loans cannot deadlock.
@@ -922,6 +975,7 @@ def repayment_batch_post(
             posted_by=actor_user(actor),
             document_type="loan_repayment_batch",
             document_id=receipt_number,
+            backdated_reason=reason,
         )
         _record_many(
             items=[
@@ -952,6 +1006,7 @@ def repayment_batch_post(
         "lines": [[loan.pk, str(amount)] for loan, amount in checked],
         "overpayment": overpayment,
         "actor": actor_user_id(actor),
+        **({"backdate_reason": reason} if reason else {}),
     }
     with transaction.atomic():
         return command_once(
