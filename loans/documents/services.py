@@ -9,6 +9,7 @@ poverty certificate, a signed contract, photos of their home or business).
 from __future__ import annotations
 
 import hashlib
+import re
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -56,6 +57,14 @@ def _owner_label(owner) -> str:
     return f"{document_owner_kind(owner)}:{owner.pk}"
 
 
+def document_name_clean(name: str) -> str:
+    """The member's file name as kept for the download: its last path part, without control
+    characters (a header must not break on it), at most 255 characters with its extension."""
+    name = re.split(r"[\\/]", str(name or ""))[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return name[-255:]
+
+
 def document_attach(*, owner, kind: str, name: str, data: bytes, actor=None) -> Document:
     """Attach a file to a borrower, application, loan or follow-up visit.
 
@@ -64,7 +73,7 @@ def document_attach(*, owner, kind: str, name: str, data: bytes, actor=None) -> 
     the same kind to the same owner again returns the document already there (a double submit
     stores one file)."""
     kind = clean_choice(kind, DocumentKind.choices, field="kind", label=_("Loại tài liệu"))
-    name = (name or "").replace("\x00", "").strip()[-255:]
+    name = document_name_clean(name)
     _require_owner_in_scope(actor, owner)
     content_type = document_type_check(data, name=name)
     digest = hashlib.sha256(data).hexdigest()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from loans.web import actions, change_requests, inbox, remittances, views
+from loans.web import actions, change_requests, documents, inbox, remittances, views
 
 app_name = "loans"
 urlpatterns = [
@@ -59,4 +59,15 @@ urlpatterns = [
     path("unions/", views.unions, name="unions"),
     path("reminders/", views.reminder_log, name="reminder_log"),
     path("reminders/<int:pk>/requeue/", views.reminder_requeue, name="reminder_requeue"),
+    # Members' documents (loans.web.documents)
+    path("documents/<str:owner>/<int:pk>/", documents.documents_page, name="documents"),
+    path(
+        "documents/<str:owner>/<int:pk>/upload/",
+        documents.document_upload,
+        name="document_upload",
+    ),
+    path("documents/<int:pk>/download/", documents.document_download, name="document_download"),
+    path(
+        "documents/<int:pk>/withdraw/", documents.document_withdraw_view, name="document_withdraw"
+    ),
 ]
