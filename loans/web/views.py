@@ -70,6 +70,7 @@ from loans.servicing.selectors import (
     loan_search,
     loans_in_arrears,
 )
+from loans.web.charts import quarter_chart
 from loans.web.forms import (
     APPLICATION_FIELDS,
     ApproveForm,
@@ -138,19 +139,6 @@ def _month(request) -> tuple[int, int]:
 # Fund officer: dashboard
 
 
-def _bar_chart(bars: list[dict], *, height: int = 160) -> dict:
-    """Geometry of a server-rendered SVG bar chart: planned and achieved per quarter."""
-    top = max([b["planned"] for b in bars] + [b["achieved"] for b in bars] + [1])
-    width, slot = 60 + 90 * len(bars), 90
-    for i, b in enumerate(bars):
-        x = 50 + i * slot
-        for key, dx in (("planned", 0), ("achieved", 32)):
-            h = int(height * b[key] / top)
-            b[f"{key}_x"], b[f"{key}_h"], b[f"{key}_y"] = x + dx, h, 20 + height - h
-        b["label_x"] = x + 30
-    return {"bars": bars, "width": width, "height": height + 60, "base_y": 20 + height}
-
-
 @access(FUND_OFFICERS)
 def dashboard(request):
     """A fixed number of indexed queries whatever the size of the loan book: balances from the
@@ -210,7 +198,7 @@ def dashboard(request):
         "figures_as_of": {"date": late.as_of},
         "overdue_rate": (late.principal * 100 / outstanding) if outstanding else None,
         "jobs": jobs,
-        "chart": _bar_chart(bars),
+        "chart": quarter_chart(bars),
     }
     waiting = (
         application_list(scope=scope)
