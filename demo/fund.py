@@ -291,7 +291,9 @@ def _superior_rows() -> list[list]:
 
 
 @functools.cache
-def _demo_password_hash() -> str:
+def demo_password_hash() -> str:
+    """The demo password, hashed once (a hash costs half a second of CPU by design); every demo
+    account stores the same salted hash."""
     return make_password(DEMO_PASSWORD)
 
 
@@ -304,10 +306,9 @@ def _officer(username, name, fund, role, perms, *, superior_union=None, grassroo
     if user.is_staff and not user.is_superuser:  # officers work in the app, not the admin
         user.is_staff = False
         user.save(update_fields=["is_staff"])
-    if created:
-        # The four demo accounts share one published password: hash it once (a hash costs
-        # half a second of CPU by design), each account storing the same salted hash.
-        user.password = _demo_password_hash()
+    if created or not user.has_usable_password():
+        # Every demo account signs in with the one published password.
+        user.password = demo_password_hash()
         user.save(update_fields=["password"])
     officer_profile_set(
         user=user,

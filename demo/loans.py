@@ -39,6 +39,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import F
 
 from accounting.formatting import format_vnd
+from demo.fund import demo_password_hash
 from fund.models import Fund, GrassrootsUnion, Role, SuperiorUnion
 from fund.services import officer_profile_set
 from loans.models import Installment, Loan, LoanProduct, LoanStatus
@@ -337,14 +338,14 @@ def _plan_quarter(rng, fund, year: int, quarter: str, target: QuarterTarget, ser
 
 
 def _officer(username: str, first: str, last: str, fund, role, **unit):
-    """An officer without a password of their own (the demo acts for them); the four demo
-    accounts of ``demo.fund`` keep theirs."""
+    """An officer the demo acts for; like the accounts of ``demo.fund`` they sign in with the
+    demo password (``make demo`` prints it), so that every union's pages can be visited."""
     User = get_user_model()
     user, created = User.objects.get_or_create(
         username=username, defaults={"first_name": first, "last_name": last}
     )
-    if created:
-        user.set_unusable_password()
+    if created or not user.has_usable_password():
+        user.password = demo_password_hash()
         user.save(update_fields=["password"])
     officer_profile_set(user=user, fund=fund, role=role, **unit)
     return user
@@ -364,8 +365,8 @@ def _actors(fund: Fund, unions) -> dict:
         else:
             actors[("su", su.pk)] = _officer(
                 f"capten_{su.code.lower()}",
-                "Cán bộ",
                 su.code,
+                "Cán bộ",
                 fund,
                 Role.SUPERIOR_OFFICER,
                 superior_union=su,
@@ -378,8 +379,8 @@ def _actors(fund: Fund, unions) -> dict:
         else:
             actors[("gu", gu.pk)] = _officer(
                 f"cdcs_{gu.code.lower()}",
-                "Cán bộ",
                 gu.code,
+                "Cán bộ",
                 fund,
                 Role.GRASSROOTS_OFFICER,
                 grassroots_union=gu,

@@ -77,6 +77,7 @@ OTHER_FIELDS = {
     "full_name": pgettext_lazy("field", "Họ và tên"),
     "email": pgettext_lazy("field", "E-mail"),
     "is_active": pgettext_lazy("field", "Tài khoản hoạt động"),
+    "unit": pgettext_lazy("field", "Đơn vị"),
 }
 
 _STAGE = re.compile(r"^(before|after)_(\d+)$")

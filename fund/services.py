@@ -1174,8 +1174,15 @@ def officer_profile_write(
         if created:
             profile = OfficerProfile(user=user)
         before = dict.fromkeys(fields) if created else audit_snapshot(profile, fields)
+        unit_before = None if created else (profile.grassroots_union or profile.superior_union)
         profile.fund, profile.role = fund, role
         profile.superior_union, profile.grassroots_union = superior_union, grassroots_union
+        unit = grassroots_union or superior_union
+        if unit != unit_before:  # the unit by name too: the log reads in words
+            more_changes = {
+                **(more_changes or {}),
+                "unit": [getattr(unit_before, "name", None), getattr(unit, "name", None)],
+            }
         if phone is not None:
             profile.phone = clean_phone(
                 phone, error=FundError, field="phone", label=_("Điện thoại")

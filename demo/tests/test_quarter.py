@@ -6,11 +6,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from accounting.models import CLOSING_DOCUMENT_TYPE, AccountCheckpoint, PeriodClose
 from accounting.selectors import balance_sheet, ledger_verify, trial_balance
+from demo.fund import DEMO_PASSWORD
 from demo.loans import TARGETS, demo_overdue_loans, split_total
 from demo.quarter import demo_year
 from fund.attainment import attainment
@@ -147,6 +150,16 @@ def test_demo_small_runs_both_quarters_and_states_the_declared_figures():
     assert "lần đã đối chiếu sao kê ngân hàng" in text
     assert BankStatementLine.objects.filter(batch=None, description__startswith="Lai").exists()
     assert Loan.objects.filter(status="active").count() > 0
+
+    # Every demo user signs in with the published password, the union officers the demo
+    # acts for included.
+    users = get_user_model().objects.filter(officer__fund=fund)
+    assert users.count() > 5 and all(u.is_active and not u.is_staff for u in users)
+    assert len({u.password for u in users}) == 1 and users[0].check_password(DEMO_PASSWORD)
+    others = [users.filter(username__startswith=p).first().username for p in ("cdcs_", "capten_")]
+    for username in ("quy", "capten", "cdcs", "kiemtoan", *others):
+        r = Client().post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
+        assert r.status_code == 302, username
 
     # Run again on the same database: nothing is done twice.
     again = io.StringIO()

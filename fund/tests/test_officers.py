@@ -90,6 +90,7 @@ def test_a_fund_officer_creates_an_officer_who_sets_a_password_by_the_link(clien
         text = changes_text(OfficerProfile, entry.changes)
     assert "Tên đăng nhập: — → cdcs_lb2b" in text and "Họ và tên: — → Trần Thị Bích Ngọc" in text
     assert "Cán bộ công đoàn cơ sở" in text
+    assert f"Đơn vị: — → {org.lb2.name}" in text
 
 
 def test_the_link_expires(org, officers, settings):

@@ -257,6 +257,9 @@ class Command(BaseCommand):
         for username, role in ROLES:
             out.write(f"    {username:<9} {role}")
         out.write(
+            "    (và cán bộ của từng công đoàn khác: capten_<mã công đoàn>, cdcs_<mã công đoàn>)"
+        )
+        out.write(
             "Xác thực hai bước (bắt buộc với cán bộ quỹ 'quy' và kiểm soát viên 'kiemtoan'): lần "
             "đăng nhập đầu, trang cài đặt hiện khóa TOTP; thêm khóa vào ứng dụng xác thực "
             "(Google/Microsoft Authenticator) rồi nhập mã 6 số, và cất các mã khôi phục được "
