@@ -23,6 +23,7 @@ from accounting.models import Posting
 from accounting.money import amount_of
 from fund.scoping import Scope
 from loans.models import (
+    BankStatementLine,
     Loan,
     LoanStatus,
     LoanTransaction,
@@ -285,3 +286,35 @@ def close_of_business_lags() -> list[CloseOfBusinessLag]:
         lag = max(0, (yesterday - run.business_date).days)
         out.append(CloseOfBusinessLag(fund_id, run.business_date, lag, took))
     return out
+
+
+@dataclass(frozen=True)
+class RemittanceReceipt:
+    """A union's remittance as its receipt shows it: the lines, the total and the one journal
+    entry that posted them."""
+
+    batch: object  # RepaymentBatch
+    lines: list  # Repayment rows, with their loan and member, in the order they were entered
+    entry: object | None  # the JournalEntry (None for a remittance without lines)
+    postings: list  # the entry's Posting rows, with their accounts
+    bank_line: object | None  # the bank statement's line that confirmed the money, if any
+
+    @property
+    def total(self) -> Decimal:
+        return sum((x.amount.amount for x in self.lines), Decimal(0))
+
+
+def remittance_receipt(*, batch) -> RemittanceReceipt:
+    """The receipt of `batch` (read through the scope by the caller): four queries."""
+    lines = list(batch.repayments.select_related("loan__borrower", "reversal_entry").order_by("id"))
+    entry = lines[0].journal_entry if lines else None
+    postings = (
+        list(entry.postings.select_related("account").order_by("id")) if entry is not None else []
+    )
+    return RemittanceReceipt(
+        batch=batch,
+        lines=lines,
+        entry=entry,
+        postings=postings,
+        bank_line=BankStatementLine.objects.filter(batch=batch).first(),
+    )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounting.errors import translatable
 from fund.accounts import BANK, CASH
 from fund.models import GrassrootsUnion
 from fund.scoping import scope_filter
-from fund.web.forms import IdempotentForm, VndField, amount_field, date_field
+from fund.web.forms import IdempotentForm, VndField, amount_field, date_field, form_error_apply
 from loans.models import (
     HouseholdStatus,
     LoanProduct,
@@ -182,6 +185,9 @@ class RepaymentForm(IdempotentForm):
     paid_on = date_field(_("Ngày trả"))
 
 
+LINE_FIELD = re.compile(r"^lines\[(\d+)\]")
+
+
 class CollectionEntryForm(IdempotentForm):
     """One remittance: the receipt, the date and what each borrower paid (empty: nothing)."""
 
@@ -201,8 +207,31 @@ class CollectionEntryForm(IdempotentForm):
         return f"amount_{loan.pk}"
 
     def rows(self):
-        for line in self.lines:
-            yield line, self[self.amount_name(line.loan)]
+        """(row number as the page shows it, line, amount field) for every line of the sheet."""
+        for n, line in enumerate(self.lines, 1):
+            yield n, line, self[self.amount_name(line.loan)]
+
+    def row_number(self, loan) -> int:
+        """The row of `loan` on the page (1 for the first member listed)."""
+        return next(n for n, line in enumerate(self.lines, 1) if line.loan.pk == loan.pk)
+
+    def line_error_apply(self, error) -> None:
+        """A refusal of the remittance's service, on the row it is about.
+
+        The service numbers the lines it was given (``lines[0]`` is the first member with an
+        amount), not the rows of the page: the refusal of its n-th line goes to the row of that
+        line's loan and says that row's number. Any other refusal goes to its field."""
+        found = LINE_FIELD.match(error.field or "")
+        paid = self.paid_lines()
+        if found and int(found[1]) < len(paid) and "message" in error.params:
+            loan = paid[int(found[1])][0]
+            message = translatable(
+                _("Dòng %(row)s: %(message)s"),
+                {"row": self.row_number(loan), "message": error.params["message"]},
+            )
+            self.add_error(self.amount_name(loan), message)
+        else:
+            form_error_apply(self, error)
 
     def paid_lines(self) -> list:
         """(loan, amount) for every line with an amount above zero."""

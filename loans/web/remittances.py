@@ -18,10 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET
 
 from accounting.errors import ApplicationError, RowsRejected
-from fund.access import FUND_OFFICERS, READERS_FUND_WIDE, access
+from fund.access import ALL_ROLES, FUND_OFFICERS, READERS_FUND_WIDE, access
+from fund.labels import account_name
 from fund.models import Fund, Role
+from fund.scoping import scoped_get_or_404
 from fund.web.confirm import confirm_step
 from fund.web.forms import IdempotentForm, form_error_apply
 from loans.models import BankStatement, BankStatementLine, RepaymentBatch
@@ -36,6 +39,7 @@ from loans.servicing.remittances import (
     remittances_not_received,
     remittances_open,
 )
+from loans.servicing.selectors import remittance_receipt
 
 
 class StatementUploadForm(forms.Form):
@@ -222,4 +226,30 @@ def remittances_pending(request):
             "rows": [(b, (today - b.paid_on).days, remittance_expected(b)) for b in rows],
             "days": days,
         },
+    )
+
+
+@require_GET
+@access(ALL_ROLES)
+def remittance_receipt_view(request, pk: int):
+    """The receipt of a union's remittance: its union, date, lines, total, reference and the
+    journal entry that posted it; printable. Another unit's remittance answers 404."""
+    batch = scoped_get_or_404(
+        RepaymentBatch.objects.select_related("grassroots_union", "created_by"),
+        request.scope,
+        pk=pk,
+    )
+    receipt = remittance_receipt(batch=batch)
+    postings = [
+        (
+            f"{p.account.code} {account_name(p.account.name, p.account.name_en)}",
+            p.subledger,
+            p.amount,
+        )
+        for p in receipt.postings
+    ]
+    return render(
+        request,
+        "loans/remittance_receipt.html",
+        {"batch": batch, "receipt": receipt, "postings": postings},
     )

@@ -54,6 +54,11 @@ urlpatterns = [
     path("bank/", remittances.bank_statements, name="bank_statements"),
     path("bank/import/", remittances.bank_statement_upload, name="bank_statement_upload"),
     path("bank/lines/<int:pk>/", remittances.bank_line, name="bank_line"),
+    path(
+        "remittance/<int:pk>/receipt/",
+        remittances.remittance_receipt_view,
+        name="remittance_receipt",
+    ),
     path("remittance/pending/", remittances.remittances_pending, name="remittances_pending"),
     path("overdue/", views.overdue, name="overdue"),
     path("unions/", views.unions, name="unions"),

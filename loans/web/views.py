@@ -874,49 +874,65 @@ def _collections(request, gu, *, template="loans/collections.html"):
             **{CollectionEntryForm.amount_name(x.loan): x.total for x in lines},
         },
     )
-    if request.method == "POST" and form.is_valid():
+
+    def page(form, status):
+        context = {
+            "union": gu,
+            "form": form,
+            "year": year,
+            "month": month,
+            "month_value": f"{year:04d}-{month:02d}",
+            "total": sum((x.total for x in lines), 0),
+            "months": union_months(
+                scope=request.scope, grassroots_union=gu, year=year, month=month
+            ),
+            "pdf_url": reverse("collection_sheet_pdf")
+            + f"?month={year:04d}-{month:02d}"
+            + ("" if request.scope.role in GRASSROOTS else f"&union={gu.pk}"),
+        }
+        return render(request, template, context, status=status)
+
+    def confirm_page(form):
+        """What the remittance will post, added up here from the lines as entered."""
         paid = form.paid_lines()
-        try:
-            batch = repayments.repayment_batch_post(
-                grassroots_union=gu,
-                receipt_number=form.cleaned_data["receipt_number"],
-                paid_on=form.cleaned_data["paid_on"],
-                lines=paid,
-                idempotency_key=form.cleaned_data["idempotency_key"],
-                actor=request.user,
-            )
-        except ApplicationError as e:
-            field_map = {
-                f"lines[{n}].{suffix}": form.amount_name(loan)
-                for n, (loan, _a) in enumerate(paid)
-                for suffix in ("amount", "loan", "paid_on", "None")
-            }
-            form_error_apply(form, e, field_map=field_map)
-        else:
-            messages.success(
-                request,
-                _("Đã ghi đợt nộp %(receipt)s: %(n)s thành viên.")
-                % {"receipt": batch.receipt_number, "n": len(paid)},
-            )
-            url = (
-                reverse("loans:collections")
-                if request.scope.role in GRASSROOTS
-                else (reverse("loans:remittance") + f"?union={gu.pk}")
-            )
-            return redirect(url)
-    context = {
-        "union": gu,
-        "form": form,
-        "year": year,
-        "month": month,
-        "month_value": f"{year:04d}-{month:02d}",
-        "total": sum((x.total for x in lines), 0),
-        "months": union_months(scope=request.scope, grassroots_union=gu, year=year, month=month),
-        "pdf_url": reverse("collection_sheet_pdf")
-        + f"?month={year:04d}-{month:02d}"
-        + ("" if request.scope.role in GRASSROOTS else f"&union={gu.pk}"),
-    }
-    return render(request, template, context, status=400 if form.is_bound and form.errors else 200)
+        return render(
+            request,
+            "loans/remittance_confirm.html",
+            {
+                "union": gu,
+                "form": form,
+                "lines": [(form.row_number(loan), loan, amount) for loan, amount in paid],
+                "total": sum((amount for _loan, amount in paid), 0),
+            },
+        )
+
+    def post(form):
+        paid = form.paid_lines()
+        batch = repayments.repayment_batch_post(
+            grassroots_union=gu,
+            receipt_number=form.cleaned_data["receipt_number"],
+            paid_on=form.cleaned_data["paid_on"],
+            lines=paid,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+            actor=request.user,
+        )
+        messages.success(
+            request,
+            _("Đã ghi đợt nộp %(receipt)s: %(n)s thành viên.")
+            % {"receipt": batch.receipt_number, "n": len(paid)},
+        )
+        return redirect("loans:remittance_receipt", pk=batch.pk)
+
+    if request.method != "POST":
+        return page(form, 200)
+    return confirm_step(
+        request,
+        form,
+        form_page=page,
+        confirm_page=confirm_page,
+        post=post,
+        refused=lambda form, e: form.line_error_apply(e),
+    )
 
 
 def _posted_lines(request, gu, listed: set) -> list:

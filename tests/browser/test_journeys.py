@@ -80,6 +80,8 @@ def test_grassroots_officer_proposes_and_records_collections(
     fill(browser, "receipt_number", "PT-11/2026")
     screenshot("4-collection-sheet")
     browser.find_element(By.ID, "collection-submit").click()
+    wait_for(browser, "Xác nhận đợt nộp tiền")
+    browser.find_element(By.ID, "confirm-submit").click()
     wait_for(browser, "Đã ghi đợt nộp PT-11/2026")
     screenshot("5-collections-recorded")
     batch = RepaymentBatch.objects.get()

@@ -28,6 +28,8 @@ def test_a_union_remits_and_the_fund_confirms_it_against_the_bank(
     browser.get(live_server.url + "/loans/collections/")
     fill(browser, "receipt_number", "UNC-0712")
     browser.find_element(By.ID, "collection-submit").click()
+    wait_for(browser, "Xác nhận đợt nộp tiền")
+    browser.find_element(By.ID, "confirm-submit").click()
     wait_for(browser, "Đã ghi đợt nộp UNC-0712")
     batch = RepaymentBatch.objects.get()
     amount = batch.amount.amount

@@ -266,6 +266,7 @@ def test_remittance_by_the_fund_for_a_union(as_user, officers, org, loan):
         "receipt_number": "UNC-0001",
         "paid_on": today().isoformat(),
         f"amount_{loan.pk}": "1000000",
+        "confirmed": "1",
     }
     assert c.post(url, data).status_code == 302
     assert Repayment.objects.filter(loan=loan, batch__receipt_number="UNC-0001").count() == 1

@@ -72,9 +72,13 @@ def test_collections_sheet_entry_and_pdf(as_user, officers, loan):
     # Nothing entered at all: refused above the form.
     r = c.post(reverse("loans:collections"), {**data, f"amount_{loan.pk}": ""})
     assert r.status_code == 400 and "ít nhất một thành viên" in r.content.decode()
-    # Right, twice: one remittance.
-    assert c.post(reverse("loans:collections"), data).status_code == 302
-    assert c.post(reverse("loans:collections"), data).status_code == 302
+    # Right: a confirmation page with the total, then twice confirmed: one remittance.
+    r = c.post(reverse("loans:collections"), data)
+    assert r.status_code == 200 and not RepaymentBatch.objects.exists()
+    assert "1.200.000 ₫" in r.content.decode()
+    confirmed = {**data, "confirmed": "1"}
+    assert c.post(reverse("loans:collections"), confirmed).status_code == 302
+    assert c.post(reverse("loans:collections"), confirmed).status_code == 302
     assert RepaymentBatch.objects.count() == 1
     assert Repayment.objects.filter(loan=loan).count() == 1
 
@@ -88,6 +92,7 @@ def test_collections_service_refusal_is_shown(as_user, officers, loan):
         "receipt_number": "PT-02/2026",
         "paid_on": today().isoformat(),
         f"amount_{loan.pk}": "900.000.000",
+        "confirmed": "1",
     }
     r = c.post(reverse("loans:collections"), data)
     assert r.status_code == 400
