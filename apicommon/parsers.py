@@ -2,7 +2,8 @@
 read, JSON nested too deep is a 400 (not a crash), in the API's JSON error shape.
 
 Limits (settings): ``DATA_UPLOAD_MAX_MEMORY_SIZE`` for a JSON body, ``IMPORT_FILE_MAX_BYTES``
-for an import's file upload. The reverse proxy refuses anything larger still (docs/security.md).
+for an import's file upload, ``DOCUMENT_MAX_BYTES`` for a member's document. The reverse proxy
+refuses anything larger still (docs/security.md).
 """
 
 from __future__ import annotations
@@ -65,11 +66,14 @@ class JSONParser(parsers.JSONParser):
 
 class UploadParser(parsers.MultiPartParser):
     """A file upload (an import), refused (413, naming the limit) before any of its body is
-    read when it declares more than ``IMPORT_FILE_MAX_BYTES``; DRF asks the view's access rule
-    before it parses, so a role without the right never gets its body read."""
+    read when it declares more than ``IMPORT_FILE_MAX_BYTES`` (or the setting a subclass's
+    ``limit_setting`` names: ``DOCUMENT_MAX_BYTES`` for a member's document); DRF asks the
+    view's access rule before it parses, so a role without the right never gets its body read."""
+
+    limit_setting = "IMPORT_FILE_MAX_BYTES"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.IMPORT_FILE_MAX_BYTES
+        limit = getattr(settings, self.limit_setting)
         length = _declared_length(parser_context)
         if length is None or length > limit + MULTIPART_OVERHEAD:
             raise too_large(limit)

@@ -19,6 +19,7 @@ from apicommon.views import NotFoundApi
 from fund.access import PUBLIC
 from fund.api import views as fund_api
 from loans.api import actions as loan_actions
+from loans.api import documents as documents_api
 from loans.api import remittances as remittances_api
 from loans.api import views as loans_api
 
@@ -125,6 +126,11 @@ urlpatterns = [
     op("loans/<id:pk>/payoff-quote/", loans_api.LoanPayoffQuoteApi),
     op("loans/<id:pk>/follow-up-visits/", loans_api.LoanFollowUpVisitListApi),
     op("loans/<id:pk>/follow-up-visits/create/", loans_api.LoanFollowUpVisitCreateApi),
+    # Members' documents (loans.api.documents)
+    op("documents/", documents_api.DocumentListApi),
+    op("documents/upload/", documents_api.DocumentUploadApi),
+    op("documents/<id:pk>/download/", documents_api.DocumentDownloadApi),
+    op("documents/<id:pk>/withdraw/", documents_api.DocumentWithdrawApi),
     # A loan's life after disbursement (loans.api.actions)
     op("loans/<id:pk>/reschedule-requests/", loan_actions.LoanRescheduleRequestApi),
     op("loans/<id:pk>/interest-waiver/", loan_actions.LoanInterestWaiveApi),

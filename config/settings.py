@@ -289,6 +289,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "loans.models.LoanChangeRequest.Kind",
         "GrassrootsUnionKindEnum": "fund.models.GrassrootsUnion.Kind",
+        "DocumentKindEnum": "loans.models.DocumentKind",
     },
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
