@@ -20,7 +20,7 @@ COPY . .
 # Static files with hashed, compressed names (WhiteNoise serves them); no secret is needed for it.
 RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 # Named volumes mounted here start with this ownership, so the app user can write them.
-RUN mkdir -p /data/media /data/backups /data/heads /tmp/prometheus \
+RUN mkdir -p /data/media /data/documents /data/backups /data/heads /tmp/prometheus \
     && chown -R trovon:trovon /data /tmp/prometheus
 USER trovon
 EXPOSE 8000

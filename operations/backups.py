@@ -2,7 +2,8 @@
 
 A backup is one directory ``trovon-<UTC stamp>`` under settings.BACKUP_DIR holding
 ``database.dump`` (``pg_dump`` custom format; ``database.sqlite3`` on the embedded SQLite),
-``media.tar.gz`` (MEDIA_ROOT: the stored quarterly reports and every other file the app wrote)
+``media.tar.gz`` (MEDIA_ROOT: the stored quarterly reports and every other file the app wrote;
+and, under ``documents/``, the members' documents when they are stored on this disk)
 and ``manifest.json`` (when, from which database, each file's size and SHA-256). With
 settings.BACKUP_PASSPHRASE_FILE each data file is encrypted with GnuPG (AES-256, symmetric)
 and ends in ``.gpg``. The directory is written under a temporary name and renamed when whole,
@@ -105,6 +106,16 @@ def _decrypt(path: Path, out: Path, passphrase_file: str) -> Path:
     return out
 
 
+def documents_directory() -> Path | None:
+    """The directory of members' documents when they are kept on this disk (the ``documents``
+    storage is a FileSystemStorage); None when they live in a bucket, backed up by its owner."""
+    entry = settings.STORAGES.get("documents") or {}
+    location = (entry.get("OPTIONS") or {}).get("location")
+    if entry.get("BACKEND") != "django.core.files.storage.FileSystemStorage" or not location:
+        return None
+    return Path(location)
+
+
 def backup_create(
     *,
     directory: Path | None = None,
@@ -140,6 +151,9 @@ def backup_create(
         with tarfile.open(media, "w:gz") as tar:
             if media_root.is_dir():
                 tar.add(str(media_root), arcname="media")
+            documents_root = documents_directory()
+            if documents_root is not None and documents_root.is_dir():
+                tar.add(str(documents_root), arcname="documents")
         files = [dump, media]
         if secret:
             files = [_encrypt(p, secret) for p in files]
