@@ -150,6 +150,13 @@ def test_demo_small_runs_both_quarters_and_states_the_declared_figures():
     assert "lần đã đối chiếu sao kê ngân hàng" in text
     assert BankStatementLine.objects.filter(batch=None, description__startswith="Lai").exists()
     assert Loan.objects.filter(status="active").count() > 0
+    # A few members' documents, of every kind but "other", stored and readable.
+    from loans.models import Document
+
+    kinds = set(Document.objects.values_list("kind", flat=True))
+    assert kinds == {"cccd", "household_certificate", "loan_contract", "visit_photo"}
+    assert all(d.file.size == d.size for d in Document.objects.all())
+    assert "Tài liệu mẫu:" in text
 
     # Every demo user signs in with the published password, the union officers the demo
     # acts for included.

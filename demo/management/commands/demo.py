@@ -26,6 +26,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounting.formatting import format_date_vi, format_vnd
+from demo.documents import demo_documents_attach
 from demo.fund import demo_federation_load
 from demo.quarter import demo_headline, demo_quarter_run, demo_year
 from loans.models import BankStatementLine, CloseOfBusinessRun, Loan, ReminderDelivery
@@ -217,6 +218,12 @@ class Command(BaseCommand):
                     + ", ".join(f"{name} {sec:.1f}" for name, sec in run.cpu_seconds.items())
                 )
             headline, end, report = run.headline, run.plan.end, run.report
+            attached = demo_documents_attach(fund=fund)
+            out.write(
+                f"    Tài liệu mẫu: {attached} tệp (CCCD, giấy chứng nhận hộ, hợp đồng, ảnh kiểm "
+                "tra) của các thành viên CĐCS mẫu; sản phẩm vay yêu cầu CCCD và giấy chứng nhận "
+                "trước thẩm định."
+            )
             cob = CloseOfBusinessRun.objects.filter(fund=fund, status="done")
             sent = ReminderDelivery.objects.filter(fund=fund)
             out.write(
