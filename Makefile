@@ -52,9 +52,12 @@ system-deps: fonts
 	  { echo "installing chromium and chromium-driver (browser tests)"; apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
+# The web server and, beside it, the scheduled jobs (fund/scheduler.py: in-process on the
+# embedded default, catching up the close of business first; celery worker --beat with Redis).
 run: $(STAMP)
 	$(PY) manage.py migrate -v0
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py run_jobs & jobs=$$!; trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:8000
 
 bench-ledger: $(STAMP)
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/trovon_bench} $(PY) bench/ledger.py

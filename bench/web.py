@@ -6,8 +6,9 @@ schedule per loan written by one INSERT … SELECT, and each loan's own journal 
 three repayments, ~1.1 million ledger lines with their loan-book rows, netting to zero so the
 federation's balances stay), the app is served by gunicorn exactly as in
 production (DEBUG off) and 8 concurrent clients, each signed in with its own session, request
-the fund officer's dashboard, the loan list, a loan page (a random loan each time) and the
-auditor's trial balance in turn. Printed: median and p95 latency per page (target p95 under
+the fund officer's dashboard, the loan list, a loan page (a random loan each time), the
+auditor's trial balance and the inbox of a fund, a superior union's and a grassroots union's
+officer (``inbox_pages``) in turn. Printed: median and p95 latency per page (target p95 under
 300 ms), and the CPU per request of the gunicorn workers and of the PostgreSQL backends (read
 from /proc, so the database must run on this host; far steadier than latency while others
 share the machine). Then bench/web_api.py measures API repayments posted per second.
@@ -151,7 +152,7 @@ def add_ledger_lines() -> int:
     return lines
 
 
-def session_cookie(username: str, role: str, fund) -> str:
+def session_cookie(username: str, role: str, fund, **unit) -> str:
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -162,7 +163,7 @@ def session_cookie(username: str, role: str, fund) -> str:
     user = get_user_model().objects.filter(username=username).first()
     if user is None:  # a database copied from a template already has the bench's users
         user = get_user_model().objects.create_user(username, password="bench-only-password")
-        OfficerProfile.objects.create(user=user, fund=fund, role=role)
+        OfficerProfile.objects.create(user=user, fund=fund, role=role, **unit)
     client = Client()
     client.force_login(user)
     two_factor_pass(client, user)  # fund officers and auditors: the second factor passed
@@ -188,6 +189,26 @@ def save_template(info: dict, template: str) -> None:
     with _admin(info) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
         c.execute(f'CREATE DATABASE "{template}" TEMPLATE "{info["dbname"]}"')
+
+
+def inbox_pages(fund) -> tuple[dict, dict]:
+    """The inbox of a fund officer, of a superior union's officer and of a grassroots union's
+    officer (``loans.web.inbox``): the page counts every queue of the role afresh, so it is
+    measured as each role's start page. Returns (pages, cookies)."""
+    from fund.models import GrassrootsUnion, Role
+
+    gu = GrassrootsUnion.objects.filter(superior_union__fund=fund).order_by("pk").first()
+    su = gu.superior_union
+    cookies = {
+        "inbox_fund": session_cookie("bench-quy", Role.FUND_OFFICER, fund),
+        "inbox_superior": session_cookie(
+            "bench-capten", Role.SUPERIOR_OFFICER, fund, superior_union=su
+        ),
+        "inbox_grassroots": session_cookie(
+            "bench-cdcs", Role.GRASSROOTS_OFFICER, fund, grassroots_union=gu
+        ),
+    }
+    return {name: "/loans/inbox/" for name in cookies}, cookies
 
 
 def start_server() -> subprocess.Popen:
@@ -387,6 +408,9 @@ def main() -> None:
         }
         cookies = {"dashboard": officer, "loan_list": officer, "loan_page": officer}
         cookies["trial_balance"] = auditor
+        more_pages, more_cookies = inbox_pages(fund)
+        pages.update(more_pages)
+        cookies.update(more_cookies)
         # Warm up each page once (imports, templates, PostgreSQL caches), then measure.
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
         for name, path in pages.items():

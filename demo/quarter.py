@@ -218,6 +218,11 @@ def demo_quarter_run(
         cpu["commit_and_send"] += time.process_time() - clock
         if progress is not None:
             progress(n, len(days), day)
+    # The close of business through the quarter's last calendar day (a weekend after its last
+    # business day too): the demo's book ends with its business date on the quarter's end, the
+    # date every page's figures are then as of (docs/loans.md, "The business date").
+    with transaction.atomic():
+        close_of_business(plan, plan.end)
     clock = time.process_time()
     report = demo_report_produce(plan)
     cpu["report"] = time.process_time() - clock

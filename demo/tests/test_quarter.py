@@ -141,6 +141,16 @@ def test_demo_small_runs_both_quarters_and_states_the_declared_figures():
         Repayment.objects.exclude(batch=None).count() > Repayment.objects.filter(batch=None).count()
     )
     assert demo_overdue_loans(fund=fund, on=end) >= 1
+    # The book is consistent: the close of business reached the demo's last day, the business
+    # date every page shows, and the loans the overdue list and the API count are those the
+    # dashboard counts.
+    from accounting.formatting import format_date_vi
+    from loans.servicing.selectors import business_date, in_arrears, loan_book_arrears
+
+    assert business_date(fund_id=fund.pk) == end
+    assert f"Số liệu đến ngày {format_date_vi(end)}" in text
+    late = in_arrears(Loan.objects.filter(fund=fund)).count()
+    assert late == loan_book_arrears(fund_id=fund.pk).loans >= 1
     # The bank's statements: most remittances confirmed (moved from 1131 to 1121), the last
     # days' still in transit, the bank's interest left unmatched.
     from loans.models import BankStatementLine

@@ -32,6 +32,7 @@ from demo.quarter import demo_headline, demo_quarter_run, demo_year
 from loans.models import BankStatementLine, CloseOfBusinessRun, Loan, ReminderDelivery
 from loans.servicing.reconciliation import loan_book_reconcile
 from loans.servicing.remittances import remittances_open
+from loans.servicing.selectors import business_date
 
 BAR_WIDTH = 30
 DEMO_OUT = Path(settings.BASE_DIR) / "var" / "demo"
@@ -231,6 +232,11 @@ class Command(BaseCommand):
                 f"({sent.filter(status='sent').count()} đã gửi, "
                 f"{sent.filter(kind='digest').count()} bản tổng hợp cho cán bộ CĐCS) — "
                 f"tin nhắn trong {DEMO_OUT / 'sms'}, thư trong {DEMO_OUT / 'mail'}."
+            )
+            as_of = business_date(fund_id=fund.pk)
+            out.write(
+                f"    Số liệu đến ngày {format_date_vi(as_of)} (ngày nghiệp vụ: lần khóa sổ cuối "
+                "ngày gần nhất); `make run` chạy bù khóa sổ đến hôm qua."
             )
         out.write("4/4 Kết quả:\n")
         out.write(self.style.SUCCESS(headline.text))
