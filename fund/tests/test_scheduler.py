@@ -1,14 +1,12 @@
 """The in-process scheduler of ``make run``: each entry at its times, with a frozen clock (no
 sleeps); the close of business catches up missed days on start."""
 
-import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from celery.schedules import crontab
-from django.core.management import call_command
 
 from fund.scheduler import CATCH_UP_TASK, START_ENTRIES, Scheduler
 
@@ -76,15 +74,3 @@ def test_every_task_of_the_settings_schedule_is_registered(settings):
     names = [spec["task"] for spec in settings.CELERY_BEAT_SCHEDULE.values()] + [CATCH_UP_TASK]
     missing = [name for name in names if name not in current_app.tasks]
     assert not missing
-
-
-@pytest.mark.django_db
-def test_run_jobs_catches_up_the_close_of_business_to_yesterday(org):
-    from loans.servicing.close_of_business import close_of_business_run
-    from loans.servicing.selectors import business_date
-    from loans.tests.factories import today
-
-    yesterday = today() - timedelta(days=1)
-    close_of_business_run(fund_id=org.fund.pk, business_date=yesterday - timedelta(days=5))
-    call_command("run_jobs", "--once", stdout=io.StringIO())
-    assert business_date(fund_id=org.fund.pk) == yesterday
