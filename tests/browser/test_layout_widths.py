@@ -61,3 +61,55 @@ def test_fund_officer_header_fits_at_360_and_1366_in_both_languages(
     sign_out = browser.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]")
     assert _visible_in_viewport(browser, sign_out)
     screenshot("forbidden-en-360")
+
+
+def _overflow(browser) -> list[str]:
+    """What sticks out sideways: the page itself, or one of the menu's links."""
+    return browser.execute_script(
+        "const out = [];"
+        "if (document.documentElement.scrollWidth > window.innerWidth) {"
+        "  out.push('page ' + document.documentElement.scrollWidth + 'px');"
+        "}"
+        "for (const a of document.querySelectorAll('#site-nav a')) {"
+        "  const r = a.getBoundingClientRect();"
+        "  if (r.width > 0 && (r.left < 0 || r.right > window.innerWidth)) out.push(a.textContent);"
+        "}"
+        "return out;"
+    )
+
+
+@pytest.mark.parametrize("role", ["fund", "superior", "grassroots", "auditor"])
+def test_every_page_of_every_role_fits_at_360_and_1366_in_both_languages(
+    browser, live_server, login_as, screenshot, officers, federation, role
+):
+    """Every page of the role's menu, in Vietnamese and English, at a laptop's width and a
+    phone's: no page and no menu link overflows sideways, the menu folds on the phone and opens,
+    no page is an error page; a screenshot of each (test-artifacts/browser/)."""
+    login_as(getattr(officers, role))
+    problems = []
+    for lang, menu_label in (("vi", "Danh mục"), ("en", "Menu")):
+        browser.add_cookie({"name": "django_language", "value": lang, "path": "/"})
+        browser.set_window_size(1366, 900)
+        browser.get(live_server.url + "/")
+        links = [
+            a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#site-nav a")
+        ]
+        assert len(links) >= 3, f"{role} has a menu of {len(links)} links"
+        for href in links:
+            path = href.removeprefix(live_server.url)
+            slug = path.strip("/").replace("/", "_") or "home"
+            browser.set_window_size(1366, 900)
+            browser.get(href)
+            assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=error-page]"), path
+            assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang, path
+            problems += [f"{lang} 1366 {path}: {x}" for x in _overflow(browser)]
+            screenshot(f"{lang}-1366-{slug}")
+            browser.set_window_size(360, 900)
+            toggle = browser.find_element(By.CSS_SELECTOR, "[data-testid=nav-toggle]")
+            assert toggle.is_displayed() and menu_label in toggle.text, path
+            problems += [f"{lang} 360 {path}: {x}" for x in _overflow(browser)]
+            screenshot(f"{lang}-360-{slug}")
+            toggle.click()
+            assert browser.find_element(By.ID, "site-nav").is_displayed(), path
+            problems += [f"{lang} 360 menu open {path}: {x}" for x in _overflow(browser)]
+    assert not problems, "\n".join(problems)
