@@ -11,12 +11,13 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
+from accounting.dates import HANOI
 from accounting.errors import UnknownAccount
 from accounting.models import (
     CLOSING_DOCUMENT_TYPE,
@@ -790,6 +791,42 @@ def ledger_seal_lag_seconds() -> float:
     if oldest is None:
         return 0.0
     return max(0.0, (timezone.now() - oldest).total_seconds())
+
+
+def backdated_entries(
+    *, start: date, end: date, fund_id: int | None = None, by: str = "value"
+) -> list[JournalEntry]:
+    """The back-dated entries (posted with a reason, ``JournalEntry.backdated_reason``) dated
+    from `start` to `end` (`by` "value": their value date; "recorded": the day they were
+    recorded, in Hà Nội), of `fund_id` (an entry with a posting of it) when given; in order of
+    value date. Each carries ``total``, the sum of its debits (of that fund's postings)."""
+    qs = JournalEntry.objects.exclude(backdated_reason="").select_related("posted_by")
+    if by == "recorded":
+        qs = qs.filter(
+            recorded_at__gte=_hanoi_midnight(start),
+            recorded_at__lt=_hanoi_midnight(end + timedelta(days=1)),
+        )
+    else:
+        qs = qs.filter(effective_date__gte=start, effective_date__lte=end)
+    postings = Posting.objects.filter(amount__gt=0)
+    if fund_id is not None:
+        qs = qs.filter(Exists(Posting.objects.filter(entry=OuterRef("pk"), fund_id=fund_id)))
+        postings = postings.filter(fund_id=fund_id)
+    entries = list(qs.order_by("effective_date", "id"))
+    totals = dict(
+        postings.filter(entry_id__in=[e.pk for e in entries])
+        .values("entry_id")
+        .order_by()
+        .annotate(total=Sum("amount"))
+        .values_list("entry_id", "total")
+    )
+    for e in entries:
+        e.total = Decimal(totals.get(e.pk) or 0)
+    return entries
+
+
+def _hanoi_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=HANOI)
 
 
 def entries_for_document(*, document_type: str, document_id) -> list[JournalEntry]:

@@ -71,6 +71,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(_("Sổ cái"), "audit:general_ledger", (AUDITOR,)),
     NavEntry(_("Kiểm tra chuỗi"), "audit:chain", (AUDITOR,)),
     NavEntry(_("Nhật ký thay đổi"), "audit:audit_log", (AUDITOR,)),
+    NavEntry(_("Ghi sổ lùi ngày"), "audit:backdated", (AUDITOR,)),
 )
 
 # Where "/" sends each role: the first of these that resolves.

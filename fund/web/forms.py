@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import BACKDATE_REASON_MAX
 from accounting.errors import ApplicationError
 from accounting.forms import VndField
 from accounting.idempotency import idempotency_key_for
@@ -97,6 +98,17 @@ class DayFirstDateField(forms.DateField):
 
 def date_field(label, **kwargs) -> forms.DateField:
     return DayFirstDateField(label=label, **kwargs)
+
+
+def backdate_reason_field() -> forms.CharField:
+    """The reason a date before the fund's open window needs (docs/ledger.md, "Value dates"),
+    shown with the date it explains; the service refuses such a date without it, by the date."""
+    return forms.CharField(
+        label=_("Lý do ghi sổ lùi ngày"),
+        max_length=BACKDATE_REASON_MAX,
+        required=False,
+        help_text=_("Chỉ cần khi ngày trước đầu kỳ đang mở của quỹ."),
+    )
 
 
 def amount_field(label, **kwargs) -> VndField:

@@ -69,7 +69,14 @@ from fund.services import (
 )
 from fund.signin import lockout_minutes, signin_failures_recent
 from fund.web.confirm import confirm_step
-from fund.web.forms import IdempotentForm, VndField, amount_field, date_field, form_error_apply
+from fund.web.forms import (
+    IdempotentForm,
+    VndField,
+    amount_field,
+    backdate_reason_field,
+    date_field,
+    form_error_apply,
+)
 
 PLAN_INDICATORS = ("disbursed_amount", "borrowers", "loans", "grassroots_unions", "jobs_created")
 
@@ -393,6 +400,7 @@ class _CapitalForm(IdempotentForm):
     source = forms.ModelChoiceField(label=_l("Nguồn vốn"), queryset=CapitalSource.objects.none())
     amount = amount_field(_l("Số tiền (đồng)"))
     effective_date = date_field(_l("Ngày hạch toán"))
+    backdate_reason = backdate_reason_field()
     memo = forms.CharField(label=_l("Diễn giải"), max_length=500, required=False)
 
     kind: CapitalMovement.Kind
@@ -427,6 +435,7 @@ class _CapitalForm(IdempotentForm):
             (_("Số tiền"), format_vnd(d["amount"])),
             (_("Bằng chữ"), amount_in_words(int(d["amount"]))),
             (_("Ngày hạch toán"), d["effective_date"].strftime("%d/%m/%Y")),
+            *([(_("Lý do ghi sổ lùi ngày"), d["backdate_reason"])] if d["backdate_reason"] else []),
             *self.detail_rows(),
             (_("Diễn giải"), d["memo"] or "—"),
         ]
@@ -443,6 +452,7 @@ class _CapitalForm(IdempotentForm):
             memo=d["memo"],
             idempotency_key=d["idempotency_key"],
             actor=actor,
+            backdate_reason=d["backdate_reason"],
             **{name: d[name] for name in self.extra_fields},
         )
 
@@ -547,7 +557,7 @@ class WithdrawalForm(_CapitalOutForm):
         choices=[(BANK, _l("1121 Tiền gửi ngân hàng")), (CASH, _l("1111 Tiền mặt"))],
         initial=BANK,
     )
-    field_order = ["source", "amount", "effective_date", "cash_account", "memo"]
+    field_order = ["source", "amount", "effective_date", "backdate_reason", "cash_account", "memo"]
     kind = CapitalMovement.Kind.WITHDRAWAL
     extra_fields = ("cash_account",)
 
@@ -559,7 +569,7 @@ class TransferForm(_CapitalOutForm):
     target_source = forms.ModelChoiceField(
         label=_l("Chuyển sang nguồn vốn"), queryset=CapitalSource.objects.none()
     )
-    field_order = ["source", "target_source", "amount", "effective_date", "memo"]
+    field_order = ["source", "target_source", "amount", "effective_date", "backdate_reason", "memo"]
     kind = CapitalMovement.Kind.TRANSFER
     extra_fields = ("target_source",)
 

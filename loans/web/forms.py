@@ -11,7 +11,14 @@ from accounting.errors import translatable
 from fund.accounts import BANK, CASH
 from fund.models import GrassrootsUnion
 from fund.scoping import scope_filter
-from fund.web.forms import IdempotentForm, VndField, amount_field, date_field, form_error_apply
+from fund.web.forms import (
+    IdempotentForm,
+    VndField,
+    amount_field,
+    backdate_reason_field,
+    date_field,
+    form_error_apply,
+)
 from loans.models import (
     HouseholdStatus,
     LoanProduct,
@@ -126,20 +133,27 @@ class ReviewForm(IdempotentForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     decided_on = date_field(_("Ngày thẩm định"), required=False, help_text=_("Để trống: hôm nay."))
+    backdate_reason = backdate_reason_field()
 
 
 class ApproveForm(IdempotentForm):
     decided_on = date_field(_("Ngày phê duyệt"), required=False, help_text=_("Để trống: hôm nay."))
+    backdate_reason = backdate_reason_field()
 
 
 class ReasonForm(IdempotentForm):
+    """A rejection or cancellation: the reason, and the decision's own date."""
+
     reason = forms.CharField(
         label=_("Lý do"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
+    decided_on = date_field(_("Ngày quyết định"), required=False, help_text=_("Để trống: hôm nay."))
+    backdate_reason = backdate_reason_field()
 
 
 class DisburseForm(IdempotentForm):
     disbursed_on = date_field(_("Ngày giải ngân"))
+    backdate_reason = backdate_reason_field()
 
 
 MAX_BATCH_DISBURSEMENTS = 500
@@ -183,6 +197,7 @@ class BatchDisburseForm(DisburseForm):
 class RepaymentForm(IdempotentForm):
     amount = amount_field(_("Số tiền trả (đồng)"))
     paid_on = date_field(_("Ngày trả"))
+    backdate_reason = backdate_reason_field()
 
 
 LINE_FIELD = re.compile(r"^lines\[(\d+)\]")
@@ -193,6 +208,7 @@ class CollectionEntryForm(IdempotentForm):
 
     receipt_number = forms.CharField(label=_("Số chứng từ nộp tiền"), max_length=64)
     paid_on = date_field(_("Ngày nộp"))
+    backdate_reason = backdate_reason_field()
 
     def __init__(self, *args, lines, **kwargs):
         super().__init__(*args, **kwargs)

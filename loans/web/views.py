@@ -486,6 +486,7 @@ def disbursements(request):
             idempotency_keys=form.keys(),
             actor=request.user,
             cash_account=d["cash_account"],
+            backdate_reason=d["backdate_reason"],
         )
         total = format_vnd(sum(amount_of(x.principal) for x in loans))
         messages.success(
@@ -595,6 +596,7 @@ def application_review(request, pk):
             idempotency_key=d["idempotency_key"],
             actor=request.user,
             decided_on=d.get("decided_on"),
+            backdate_reason=d["backdate_reason"],
         ),
         done=_("Đã ghi ý kiến thẩm định."),
     )
@@ -612,6 +614,7 @@ def application_approve(request, pk):
             idempotency_key=d["idempotency_key"],
             actor=request.user,
             decided_on=d.get("decided_on"),
+            backdate_reason=d["backdate_reason"],
         ),
         done=_("Đã phê duyệt hồ sơ; hồ sơ chờ giải ngân."),
     )
@@ -630,6 +633,8 @@ def application_reject(request, pk):
             reason=d["reason"],
             idempotency_key=d["idempotency_key"],
             actor=request.user,
+            decided_on=d.get("decided_on"),
+            backdate_reason=d["backdate_reason"],
         ),
         done=_("Đã từ chối hồ sơ."),
     )
@@ -648,6 +653,8 @@ def application_cancel(request, pk):
             reason=d["reason"],
             idempotency_key=d["idempotency_key"],
             actor=request.user,
+            decided_on=d.get("decided_on"),
+            backdate_reason=d["backdate_reason"],
         ),
         done=_("Đã hủy hồ sơ."),
     )
@@ -665,6 +672,7 @@ def application_disburse(request, pk):
             disbursed_on=d["disbursed_on"],
             idempotency_key=d["idempotency_key"],
             actor=request.user,
+            backdate_reason=d["backdate_reason"],
         ),
         done=_("Đã giải ngân khoản vay."),
     )
@@ -847,6 +855,7 @@ def loan_repay(request, pk):
                 paid_on=form.cleaned_data["paid_on"],
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 actor=request.user,
+                backdate_reason=form.cleaned_data["backdate_reason"],
             )
         except ApplicationError as e:
             form_error_apply(form, e)
@@ -915,6 +924,7 @@ def _collections(request, gu, *, template="loans/collections.html"):
             lines=paid,
             idempotency_key=form.cleaned_data["idempotency_key"],
             actor=request.user,
+            backdate_reason=form.cleaned_data["backdate_reason"],
         )
         messages.success(
             request,

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from reports.web import audit as views
+from reports.web import backdated
 
 app_name = "audit"
 urlpatterns = [
@@ -14,4 +15,5 @@ urlpatterns = [
     path("entries/<int:pk>/", views.entry_detail_view, name="entry_detail"),
     path("chain/", views.chain_verify_view, name="chain"),
     path("log/", views.audit_log_view, name="audit_log"),
+    path("backdated/", backdated.backdated_list_view, name="backdated"),
 ]

@@ -1,0 +1,189 @@
+"""Back-dated postings on the pages: a date before the fund's open window without a reason is
+refused next to the date and writes nothing; with one, the entry is flagged and listed on the
+auditor's page of back-dated postings (exportable)."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from accounting.dates import backdate_window_start
+from accounting.models import JournalEntry, Posting
+from fund.models import AuditLog, CapitalMovement, CapitalMoveRequest
+from fund.services import capital_contribution_post
+from loans.models import Repayment
+from loans.tests.factories import new_key, today
+from tests.web.helpers import error_fields, idempotency_key
+
+pytestmark = pytest.mark.django_db
+
+
+def last_month():
+    return backdate_window_start(0) - timedelta(days=1)
+
+
+def narrow(fund):
+    """The fund's window back to its default: the current month."""
+    fund.backdate_open_months = 0
+    fund.save(update_fields=["backdate_open_months"])
+
+
+def counts():
+    tables = (Repayment, CapitalMovement, CapitalMoveRequest, JournalEntry, Posting, AuditLog)
+    return [m.objects.count() for m in tables]
+
+
+def test_a_backdated_repayment_without_a_reason_is_refused_by_its_date(
+    as_user, officers, org, loan
+):
+    narrow(org.fund)
+    c = as_user(officers.fund)
+    key = idempotency_key(c.get(reverse("loans:loan_detail", args=[loan.pk])))
+    url = reverse("loans:loan_repay", args=[loan.pk])
+    data = {"idempotency_key": key, "amount": "500.000", "paid_on": f"{last_month():%d/%m/%Y}"}
+    before = counts()
+    r = c.post(url, data)
+    assert r.status_code == 400 and "paid_on" in error_fields(r)
+    body = r.content.decode()
+    assert "ghi sổ lùi ngày phải nêu lý do" in body
+    assert f"{backdate_window_start(0):%d/%m/%Y}" in body
+    assert 'name="backdate_reason"' in body  # the reason's field, shown with the date
+    assert counts() == before
+
+    r = c.post(url, {**data, "backdate_reason": "Phiếu thu giấy tháng trước"})
+    assert r.status_code == 302
+    entry = JournalEntry.objects.get(document_type="loan_repayment")
+    assert entry.effective_date == last_month()
+    assert entry.backdated_reason == "Phiếu thu giấy tháng trước"
+
+
+def test_a_backdated_capital_contribution_is_refused_by_its_date(as_user, officers, org, capital):
+    narrow(org.fund)
+    c = as_user(officers.fund)
+    url = reverse("fundweb:capital")
+    page = c.get(url)
+    assert 'name="backdate_reason"' in page.content.decode()
+    data = {
+        "idempotency_key": idempotency_key(page),
+        "source": capital.source.pk,
+        "amount": "5.000.000",
+        "effective_date": f"{last_month():%d/%m/%Y}",
+        "memo": "Vốn tài trợ chuyển sổ",
+        "confirmed": "1",
+    }
+    before = counts()
+    r = c.post(url, data)
+    assert r.status_code == 400 and "effective_date" in error_fields(r)
+    assert counts() == before
+    # Confirmation page first: it shows the reason, then the post keeps it.
+    unconfirmed = {k: v for k, v in data.items() if k != "confirmed"}
+    r = c.post(url, {**unconfirmed, "backdate_reason": "Sổ vốn giấy"})
+    assert r.status_code == 200 and "Sổ vốn giấy" in r.content.decode()
+    r = c.post(url, {**data, "backdate_reason": "Sổ vốn giấy"})
+    assert r.status_code == 302
+    movement = CapitalMovement.objects.get(memo="Vốn tài trợ chuyển sổ")
+    assert movement.journal_entry.backdated_reason == "Sổ vốn giấy"
+
+
+@pytest.fixture
+def backdated(org, capital):
+    """Two back-dated contributions of the fund (one with a reason that looks like markup and a
+    formula), one of the other fund, and one in the window (not back-dated)."""
+    source = capital.source
+    narrow(org.fund)
+    narrow(org.other_fund)
+    made = {}
+    for name, reason in (("plain", "Chuyển sổ giấy"), ("tricky", "=1+2 <b>đậm</b>")):
+        made[name] = capital_contribution_post(
+            fund=org.fund,
+            source=source,
+            amount=1_000_000,
+            effective_date=backdate_window_start(0) - timedelta(days=40),
+            idempotency_key=new_key("bd"),
+            backdate_reason=reason,
+        ).journal_entry
+    made["today"] = capital_contribution_post(
+        fund=org.fund,
+        source=source,
+        amount=2_000_000,
+        effective_date=today(),
+        idempotency_key=new_key("bd"),
+        backdate_reason="không cần",
+    ).journal_entry
+    from fund.services import capital_source_create
+
+    other_source = capital_source_create(
+        fund=org.other_fund, code="NS", name="Ngân sách", kind="city_budget"
+    )
+    made["other"] = capital_contribution_post(
+        fund=org.other_fund,
+        source=other_source,
+        amount=3_000_000,
+        effective_date=last_month(),
+        idempotency_key=new_key("bd"),
+        backdate_reason="Quỹ khác",
+    ).journal_entry
+    return made
+
+
+def test_the_auditors_list_shows_the_funds_backdated_entries_with_their_reasons(
+    as_user, officers, backdated
+):
+    c = as_user(officers.auditor)
+    assert reverse("audit:backdated") in c.get(reverse("audit:index")).content.decode()
+    day = backdated["plain"].effective_date
+    start, end = day - timedelta(days=1), today()
+    r = c.get(reverse("audit:backdated"), {"start": f"{start:%d/%m/%Y}", "end": f"{end:%d/%m/%Y}"})
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "Chuyển sổ giấy" in body
+    assert "&lt;b&gt;đậm&lt;/b&gt;" in body and "<b>đậm" not in body
+    assert "Quỹ khác" not in body and "không cần" not in body
+    assert reverse("audit:entry_detail", args=[backdated["plain"].pk]) in body
+    assert [e.pk for e, _who in r.context["entries"]] == [
+        backdated["plain"].pk,
+        backdated["tricky"].pk,
+    ]
+    assert "1.000.000 ₫" in body
+
+    # By value date, a period after them lists none; by the day recorded (today), both.
+    later = {"start": f"{day + timedelta(days=1):%d/%m/%Y}", "end": f"{today():%d/%m/%Y}"}
+    assert c.get(reverse("audit:backdated"), later).context["entries"] == []
+    recorded = c.get(reverse("audit:backdated"), {**later, "by": "recorded"})
+    assert len(recorded.context["entries"]) == 2
+
+
+def test_the_auditors_list_exports_to_xlsx_and_csv(as_user, officers, backdated):
+    c = as_user(officers.auditor)
+    day = backdated["plain"].effective_date
+    params = {"start": f"{day:%d/%m/%Y}", "end": f"{today():%d/%m/%Y}"}
+    r = c.get(reverse("audit:backdated"), {**params, "format": "csv"})
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0][-1] == "Lý do ghi sổ lùi ngày"
+    assert [row[2] for row in rows[1:]] == [
+        str(backdated["plain"].pk),
+        str(backdated["tricky"].pk),
+    ]
+    assert rows[1][-1] == "Chuyển sổ giấy"
+    assert not rows[2][-1].startswith("=")  # a reason is never a formula
+    r = c.get(reverse("audit:backdated"), {**params, "format": "xlsx"})
+    ws = load_workbook(io.BytesIO(r.content)).active
+    values = [list(row) for row in ws.iter_rows(values_only=True)]
+    reasons = [row[-1] for row in values]
+    assert "Chuyển sổ giấy" in reasons
+    tricky = next(row for row in values if row[2] == backdated["tricky"].pk)
+    assert tricky[4] == 1_000_000 and not str(tricky[-1]).startswith("=")
+
+
+def test_only_the_funds_readers_open_the_list(as_user, officers, backdated):
+    url = reverse("audit:backdated")
+    for user in (officers.superior, officers.grassroots):
+        assert as_user(user).get(url).status_code == 403
+    # A fund officer of the other fund reads only that fund's back-dated entries.
+    r = as_user(officers.other_fund).get(url, {"start": "01/01/2000", "end": f"{today():%d/%m/%Y}"})
+    assert r.status_code == 200
+    assert [e.pk for e, _who in r.context["entries"]] == [backdated["other"].pk]
