@@ -11,9 +11,11 @@ from rest_framework import serializers
 
 from apicommon.fields import BusinessDateField, IdField, MoneyField
 from fund.accounts import BANK, CASH_ACCOUNTS
+from loans.documents.selectors import application_documents_missing
 from loans.models import (
     METHOD_CHOICES,
     ApplicationStatus,
+    DocumentKind,
     HouseholdStatus,
     InstallmentStatus,
     LoanChangeRequest,
@@ -174,6 +176,10 @@ class ProductOutput(serializers.Serializer):
     min_age = serializers.IntegerField()
     max_age = serializers.IntegerField()
     creates_jobs = serializers.BooleanField()
+    required_document_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=DocumentKind.choices),
+        help_text="Tài liệu hồ sơ vay phải có trước khi cấp trên thẩm định",
+    )
     description = serializers.CharField(allow_blank=True)
 
 
@@ -279,6 +285,12 @@ class ApplicationDetailOutput(ApplicationOutput):
     decision_reason = serializers.CharField(allow_blank=True)
     terms = serializers.JSONField(allow_null=True)
     events = ApplicationEventOutput(many=True, source="events.all")
+    documents_missing = serializers.SerializerMethodField(
+        help_text="Loại tài liệu sản phẩm yêu cầu trước thẩm định mà hồ sơ còn thiếu"
+    )
+
+    def get_documents_missing(self, app) -> list[str]:
+        return application_documents_missing(app)
 
 
 # --------------------------------------------------------------------------------------------

@@ -101,3 +101,7 @@ def test_the_review_refusal_names_the_missing_documents(api, chain, officers):
     assert r.status_code == 400, r.content
     assert r.json()["code"] == "documents_missing" and r.json()["field"] == "documents"
     assert "Giấy chứng nhận hộ nghèo" in r.json()["message"]
+    detail = api(officers.superior).get(reverse("api:application_detail", args=[app.pk])).json()
+    assert detail["documents_missing"] == ["household_certificate"]
+    product = api(officers.fund).get(reverse("api:product_detail", args=[chain.product.pk]))
+    assert product.json()["required_document_kinds"] == ["household_certificate"]
