@@ -60,7 +60,14 @@ PAGES = {
         ("loans:reminder_log", ()),
         ("fundweb:plans", ()),
     ],
-    "superior": [("loans:unions", ()), ("loans:borrower_list", ())],
+    "superior": [
+        ("loans:unions", ()),
+        ("loans:borrower_list", ()),
+        ("fundweb:officers", ()),
+        ("fundweb:officer_new", ()),
+        ("fundweb:officer", ("grassroots_officer",)),
+    ],
+    "auditor": [("fundweb:officers", ())],
     "grassroots": [("loans:collections", ()), ("loans:overdue", ())],
 }
 
@@ -70,7 +77,11 @@ def test_each_roles_pages_in_english_have_no_vietnamese_of_their_own(as_user, of
     c = in_english(as_user(getattr(officers, role)))
     found = {}
     for url_name, args in PAGES[role]:
-        values = {"loan": loan.pk, "application": loan.application_id}
+        values = {
+            "loan": loan.pk,
+            "application": loan.application_id,
+            "grassroots_officer": officers.grassroots.officer.pk,
+        }
         url = reverse(url_name, args=[values[a] for a in args])
         r = c.get(url)
         assert r.status_code == 200, url
