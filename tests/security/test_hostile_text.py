@@ -156,7 +156,7 @@ def test_the_auditors_exports(org, officers, fmt):
         + f"?account={account}&start=2025-01-01&end=2025-12-31&format={fmt}"
     )
     assert gl.status_code == 200
-    cells = read(gl.content)
+    cells = read(gl.getvalue())  # the ledger's exports stream
     assert "'@SUM(A1:A9)" in cells
     assert not any(c.startswith(FORMULA_TRIGGERS) for c in cells)
 

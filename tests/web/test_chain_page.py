@@ -69,5 +69,5 @@ def test_statement_exports_carry_the_signed_head(as_user, officers, sealed_books
         {"format": "xlsx", "account": "1121"} if page == "general_ledger" else {"format": "xlsx"}
     )
     r = as_user(officers.auditor).get(reverse(f"audit:{page}"), query)
-    ws = load_workbook(BytesIO(r.content)).active
+    ws = load_workbook(BytesIO(r.getvalue())).active  # streamed or not
     assert ledger_signed_head().line() in ws["B1"].value
