@@ -19,7 +19,7 @@ grassroots unions, and a grassroots-union officer manages nobody.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import QuerySet
@@ -136,6 +136,33 @@ def scoped_get_or_404(
         return scope_filter(qs, scope, grassroots_field=grassroots_field).get(pk=pk)
     except (qs.model.DoesNotExist, ValueError, TypeError):
         raise Http404(_("Không tìm thấy.")) from None
+
+
+def scope_narrowed(scope: Scope, *, superior_union=None, grassroots_union=None) -> Scope:
+    """The reader's scope narrowed to one unit they may see, for READS of that unit's rows
+    through the selectors that take a scope (a union's page: its loans, arrears, PAR).
+
+    The unit must lie inside `scope` (another unit: Http404). The narrowed scope reads as that
+    unit's officer would; it is never used to write."""
+    if grassroots_union is not None:
+        if not scope.allows_grassroots_union(grassroots_union):
+            raise Http404(_("Không tìm thấy."))
+        return replace(
+            scope,
+            role=Role.GRASSROOTS_OFFICER,
+            superior_union_id=None,
+            grassroots_union_id=grassroots_union.pk,
+        )
+    if superior_union is not None:
+        if not scope.allows_superior_union(superior_union):
+            raise Http404(_("Không tìm thấy."))
+        return replace(
+            scope,
+            role=Role.SUPERIOR_OFFICER,
+            superior_union_id=superior_union.pk,
+            grassroots_union_id=None,
+        )
+    return scope
 
 
 def scope_require_write(scope: Scope, *, field: str | None = None) -> None:

@@ -112,6 +112,22 @@ def fold_text(text: str) -> str:
     return " ".join(text.replace("_", " ").split())
 
 
+def unions_matching(qs, text: str):
+    """The unions of `qs` (superior or grassroots) whose code or name contains `text`, ignoring
+    case and Vietnamese accents ("ha noi" finds "Hà Nội", "dien" finds "Điện"). A fund has a
+    few hundred unions: they are folded here rather than in SQL, the same on SQLite and
+    PostgreSQL. Blank `text`: `qs` unchanged."""
+    needle = fold_text(text or "")
+    if not needle:
+        return qs
+    ids = [
+        pk
+        for pk, code, name in qs.values_list("pk", "code", "name")
+        if needle in fold_text(f"{code} {name}")
+    ]
+    return qs.filter(pk__in=ids)
+
+
 def _header_map(level: str) -> dict[str, str]:
     out = {}
     for name, header, _, _ in COLUMNS[level]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOGUES = ("config", "accounting", "fund", "loans")
+CATALOGUES = ("config", "accounting", "fund", "loans", "reports")
 PYTHON = [
     *ROOT.glob("*/models.py"),
     *ROOT.glob("*/models/*.py"),

@@ -8,7 +8,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOGUES = ("config", "accounting", "fund", "loans")
+CATALOGUES = ("config", "accounting", "fund", "loans", "reports")
 # The modules whose refusals are translated; add a module here when its messages are marked.
 MODULES = (
     "accounting/errors.py",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from loans.web import actions, change_requests, documents, inbox, remittances, views
+from loans.web import actions, change_requests, documents, inbox, remittances, union_pages, views
 
 app_name = "loans"
 urlpatterns = [
@@ -61,7 +61,7 @@ urlpatterns = [
     ),
     path("remittance/pending/", remittances.remittances_pending, name="remittances_pending"),
     path("overdue/", views.overdue, name="overdue"),
-    path("unions/", views.unions, name="unions"),
+    path("unions/", union_pages.unions, name="unions"),
     path("reminders/", views.reminder_log, name="reminder_log"),
     path("reminders/<int:pk>/requeue/", views.reminder_requeue, name="reminder_requeue"),
     # Members' documents (loans.web.documents)

@@ -13,7 +13,7 @@ from datetime import date
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -60,7 +60,6 @@ from loans.servicing.collection_sheets import (
     union_months,
 )
 from loans.servicing.selectors import (
-    arrears_by_union,
     arrears_lines,
     arrears_totals,
     business_date,
@@ -997,53 +996,6 @@ def overdue(request):
             "query": "",
             "total": arrears_totals(scope=request.scope).amount,
             "figures_as_of": {"date": as_of},
-        },
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Superior union: its grassroots unions' figures
-
-
-@access(SUPERIOR)
-def unions(request):
-    scope = request.scope
-    gus = scope_filter(GrassrootsUnion.objects.order_by("code"), scope, grassroots_field="")
-    loans = loan_list(scope=scope, status=LoanStatus.ACTIVE)
-    figures = {
-        row["grassroots_union"]: row
-        for row in loans.values("grassroots_union").annotate(
-            n=Count("id"), outstanding=Sum("outstanding_principal")
-        )
-    }
-    pending = dict(
-        application_list(scope=scope, status=S.SUBMITTED)
-        .values("grassroots_union")
-        .annotate(n=Count("id"))
-        .values_list("grassroots_union", "n")
-    )
-    late = arrears_by_union(scope=scope)
-    rows = []
-    for gu in gus:
-        f = figures.get(gu.pk, {})
-        rows.append(
-            {
-                "union": gu,
-                "loans": f.get("n", 0),
-                "outstanding": f.get("outstanding") or 0,
-                "overdue_loans": late.get(gu.pk, {}).get("loans", 0),
-                "overdue": late.get(gu.pk, {}).get("amount", 0),
-                "pending": pending.get(gu.pk, 0),
-            }
-        )
-    return render(
-        request,
-        "loans/unions.html",
-        {
-            "rows": rows,
-            "pending_total": sum(pending.values()),
-            "outstanding_total": sum((r["outstanding"] for r in rows), 0),
-            "figures_as_of": {"date": business_date(fund_id=scope.fund_id)},
         },
     )
 

@@ -19,6 +19,7 @@ from loans.servicing.portfolio import (
     portfolio_report,
 )
 from reports.exports import Share, export_filename, export_format, table_response
+from reports.web.union_pages import union_filter_of
 
 
 def _as_of(request, dates: list[date]) -> date | None:
@@ -52,7 +53,9 @@ def _export_rows(report):
 @require_GET
 @access(ALL_ROLES)
 def portfolio_at_risk(request):
-    scope = request.scope
+    # ``?superior_union=`` or ``?grassroots_union=``: one union's loans (a union's page links
+    # here); another union's id is a 404.
+    scope, union, union_query = union_filter_of(request)
     dates = closed_dates(fund_id=scope.fund_id)
     as_of = _as_of(request, dates)
     by = request.GET.get("by") or "fund"
@@ -80,7 +83,7 @@ def portfolio_at_risk(request):
         }
         return table_response(
             format=fmt,
-            filename=export_filename("par-tuoi-no", as_of, by),
+            filename=export_filename("par-tuoi-no", as_of, by, union.code if union else None),
             headers=headers,
             rows=_export_rows(report),
             title=title,
@@ -91,5 +94,8 @@ def portfolio_at_risk(request):
         "buckets": BUCKETS,
         "par_days": PAR_DAYS,
         "dimensions": DIMENSION_LABELS.items(),
+        "union": union,
+        "union_query": union_query,
+        "union_field": union_query.partition("=")[0],
     }
     return render(request, "reports/portfolio_at_risk.html", context)

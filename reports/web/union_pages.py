@@ -1,0 +1,293 @@
+"""A union's own pages: a superior union's and a grassroots union's attainment against plan, loan
+book, arrears and portfolio at risk, and the quarterly report's tables on the web.
+
+The attainment figures are the quarterly report's (``reports.quarterly``), never computed again
+here: a superior union's page shows its report, a grassroots union's page its row in its
+superior union's report. The loan book, the arrears and PAR are the loans selectors read through
+the reader's scope narrowed to the union (``fund.scoping.scope_narrowed``).
+
+Who sees what: fund officers and auditors every union of the fund; a superior union's officer
+their superior union and its grassroots unions; a grassroots union's officer their own union.
+Another union's page is a 404 (the quarterly report of a superior union also stays with its
+superior union: a grassroots officer sees only their own row of it, on their union's page).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from fund.access import ALL_ROLES, READERS_FUND_WIDE, access
+from fund.attainment import INDICATOR_LABELS
+from fund.labels import quarter_name
+from fund.models import GrassrootsUnion, Role, SuperiorUnion
+from fund.scoping import scope_narrowed, superior_union_scope_filter
+from fund.union_io import unions_matching
+from loans.models import Loan, LoanStatus
+from loans.servicing.portfolio import PAR_DAYS, closed_dates, portfolio_report
+from loans.servicing.selectors import (
+    arrears_lines,
+    arrears_totals,
+    business_date,
+    loan_list,
+    loans_in_arrears,
+)
+from reports.quarterly import MONEY_INDICATORS, quarterly_report_figures
+from reports.selectors import quarterly_report_list
+
+PAGE_SIZE = 25
+OVERDUE_SHOWN = 10  # the longest overdue loans shown on a union's page; the rest: loans:overdue
+REPORT_READERS = (Role.FUND_OFFICER, Role.AUDITOR, Role.SUPERIOR_OFFICER)
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _quarter(request) -> tuple[int, int]:
+    """The quarter asked for (``?quarter=2025-1``), else the current one."""
+    try:
+        year, quarter = (int(x) for x in request.GET.get("quarter", "").split("-"))
+        if 2000 <= year <= 2100 and 1 <= quarter <= 4:
+            return year, quarter
+    except (TypeError, ValueError):
+        pass
+    today = _today()
+    return today.year, (today.month - 1) // 3 + 1
+
+
+def _quarter_choices(year: int, quarter: int) -> list[tuple[str, str, bool]]:
+    """The current and the seven quarters before it (and the one asked, if older), newest
+    first: (value, label, selected)."""
+    today = _today()
+    y, q = today.year, (today.month - 1) // 3 + 1
+    out = []
+    for _i in range(8):
+        out.append((y, q))
+        y, q = (y, q - 1) if q > 1 else (y - 1, 4)
+    if (year, quarter) not in out:
+        out.append((year, quarter))
+    return [(f"{y}-{q}", quarter_name(q, y), (y, q) == (year, quarter)) for y, q in out]
+
+
+def superior_union_in_scope(scope, pk) -> SuperiorUnion:
+    """The superior union `pk` when the reader may see it, else 404."""
+    try:
+        return superior_union_scope_filter(SuperiorUnion.objects.all(), scope).get(pk=pk)
+    except (SuperiorUnion.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("Không tìm thấy.")) from None
+
+
+def grassroots_union_in_scope(scope, pk) -> GrassrootsUnion:
+    try:
+        gu = GrassrootsUnion.objects.select_related("superior_union").get(pk=pk)
+    except (GrassrootsUnion.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("Không tìm thấy.")) from None
+    if not scope.allows_grassroots_union(gu):
+        raise Http404(_("Không tìm thấy."))
+    return gu
+
+
+def union_filter_of(request):
+    """The union a page is narrowed to by ``?superior_union=`` or ``?grassroots_union=`` (the
+    PAR page): (the narrowed scope, the union or None, the query string naming it). Another
+    union's id: 404."""
+    scope = request.scope
+    if gu_id := request.GET.get("grassroots_union"):
+        gu = grassroots_union_in_scope(scope, gu_id)
+        narrowed = scope_narrowed(scope, grassroots_union=gu)
+        return narrowed, gu, f"grassroots_union={gu.pk}"
+    if su_id := request.GET.get("superior_union"):
+        su = superior_union_in_scope(scope, su_id)
+        return scope_narrowed(scope, superior_union=su), su, f"superior_union={su.pk}"
+    return scope, None, ""
+
+
+def _indicator_rows(figures) -> list[tuple]:
+    """(translated label, indicator line, whether it is an amount) in the report's order."""
+    return [
+        (INDICATOR_LABELS[i.indicator], i, i.indicator in MONEY_INDICATORS)
+        for i in figures.indicators
+    ]
+
+
+def _loan_book(request, scope, *, par_query: str) -> dict:
+    """The union's active loans (paged), its arrears as of the business date (the last close
+    of business, as every page and the API) and its PAR at that date."""
+    as_of = business_date(fund_id=scope.fund_id)
+    active = loan_list(scope=scope, status=LoanStatus.ACTIVE)
+    totals = active.order_by().aggregate(n=Count("id"), outstanding=Sum("outstanding_principal"))
+    page = Paginator(
+        active.select_related("borrower", "grassroots_union").order_by("-disbursed_on", "-id"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    dates = closed_dates(fund_id=scope.fund_id, limit=1)
+    par = portfolio_report(scope=scope, as_of=dates[0] if dates else None, by="fund")
+    return {
+        "loans": page,
+        "query": query.urlencode(),
+        "loan_count": totals["n"] or 0,
+        "loan_outstanding": totals["outstanding"] or 0,
+        "overdue": arrears_totals(scope=scope),
+        "overdue_lines": arrears_lines(loans_in_arrears(scope=scope)[:OVERDUE_SHOWN], as_of=as_of),
+        "par": par,
+        "par_days": PAR_DAYS,
+        "par_query": par_query,
+        "figures_as_of": {"date": as_of},
+    }
+
+
+def _stored_reports(scope, *, year: int, quarter: int, superior_union_id: int | None):
+    """The stored PDF/XLSX of that quarter's report, newest generation first (none yet: [])."""
+    return list(
+        quarterly_report_list(scope=scope)
+        .filter(year=year, quarter=quarter, superior_union_id=superior_union_id)
+        .order_by("-generation", "-id")[:1]
+    )
+
+
+@require_GET
+@access((Role.FUND_OFFICER, Role.AUDITOR, Role.SUPERIOR_OFFICER))
+def superior_union_page(request, pk):
+    scope = request.scope
+    su = superior_union_in_scope(scope, pk)
+    year, quarter = _quarter(request)
+    figures = quarterly_report_figures(
+        fund_id=scope.fund_id, year=year, quarter=quarter, superior_union_id=su.pk
+    )
+    context = {
+        "union": su,
+        "figures": figures,
+        "quarters": _quarter_choices(year, quarter),
+        "quarter_value": f"{year}-{quarter}",
+        "quarter_title": quarter_name(quarter, year),
+        "indicator_rows": _indicator_rows(figures),
+        "fund_wide": scope.is_fund_wide,
+        **_loan_book(
+            request,
+            scope_narrowed(scope, superior_union=su),
+            par_query=f"superior_union={su.pk}",
+        ),
+    }
+    return render(request, "reports/superior_union.html", context)
+
+
+@require_GET
+@access(ALL_ROLES)
+def grassroots_union_page(request, pk):
+    scope = request.scope
+    gu = grassroots_union_in_scope(scope, pk)
+    year, quarter = _quarter(request)
+    # The union's row of its superior union's report: the same figures, the same plan rules.
+    figures = quarterly_report_figures(
+        fund_id=scope.fund_id, year=year, quarter=quarter, superior_union_id=gu.superior_union_id
+    )
+    row = next((u for u in figures.units if u.unit_id == gu.pk), None)
+    context = {
+        "union": gu,
+        "figures": figures,
+        "row": row,
+        "superior_visible": scope.allows_superior_union(gu.superior_union),
+        "quarters": _quarter_choices(year, quarter),
+        "quarter_value": f"{year}-{quarter}",
+        "quarter_title": quarter_name(quarter, year),
+        **_loan_book(
+            request,
+            scope_narrowed(scope, grassroots_union=gu),
+            par_query=f"grassroots_union={gu.pk}",
+        ),
+    }
+    return render(request, "reports/grassroots_union.html", context)
+
+
+@require_GET
+@access(REPORT_READERS)
+def quarterly_web(request):
+    """The quarterly report's tables on the web: the fund's (fund officers and auditors) or a
+    superior union's (``?superior_union=``; a superior union's officer: their own)."""
+    scope = request.scope
+    su = None
+    if su_id := request.GET.get("superior_union"):
+        su = superior_union_in_scope(scope, su_id)
+    elif scope.superior_union_id is not None:
+        su = superior_union_in_scope(scope, scope.superior_union_id)
+    year, quarter = _quarter(request)
+    figures = quarterly_report_figures(
+        fund_id=scope.fund_id, year=year, quarter=quarter, superior_union_id=su.pk if su else None
+    )
+    context = {
+        "union": su,
+        "figures": figures,
+        "quarters": _quarter_choices(year, quarter),
+        "quarter_value": f"{year}-{quarter}",
+        "quarter_title": quarter_name(quarter, year),
+        "indicator_rows": _indicator_rows(figures),
+        "stored": _stored_reports(
+            scope, year=year, quarter=quarter, superior_union_id=su.pk if su else None
+        ),
+        "superior_unions": (
+            SuperiorUnion.objects.filter(fund_id=scope.fund_id).order_by("code")
+            if scope.is_fund_wide
+            else []
+        ),
+    }
+    return render(request, "reports/quarterly_web.html", context)
+
+
+@require_GET
+@access(READERS_FUND_WIDE)
+def superior_union_list(request):
+    """The fund's superior unions, searchable, paged, each with its grassroots unions and loan
+    book, linked to its page."""
+    scope = request.scope
+    q = (request.GET.get("q") or "").strip()
+    unions = unions_matching(
+        SuperiorUnion.objects.filter(fund_id=scope.fund_id).order_by("code"), q
+    ).annotate(gus=Count("grassroots_unions"))
+    page = Paginator(unions, PAGE_SIZE).get_page(request.GET.get("page"))
+    ids = [u.pk for u in page.object_list]
+    book = {
+        r["superior_union_id"]: r
+        for r in Loan.objects.filter(
+            fund_id=scope.fund_id, superior_union_id__in=ids, status=LoanStatus.ACTIVE
+        )
+        .values("superior_union_id")
+        .annotate(n=Count("id"), outstanding=Sum("outstanding_principal"))
+        .order_by()
+    }
+    rows = [
+        {
+            "union": u,
+            "loans": book.get(u.pk, {}).get("n", 0),
+            "outstanding": book.get(u.pk, {}).get("outstanding") or 0,
+        }
+        for u in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reports/superior_unions.html",
+        {"page": page, "rows": rows, "q": q, "query": query.urlencode()},
+    )
+
+
+@require_GET
+@access(ALL_ROLES)
+def my_union(request):
+    """A union officer's own union page; fund officers and auditors: the superior unions."""
+    scope = request.scope
+    if scope.grassroots_union_id is not None:
+        return redirect("reports:grassroots_union_page", scope.grassroots_union_id)
+    if scope.superior_union_id is not None:
+        return redirect("reports:superior_union_page", scope.superior_union_id)
+    return redirect("reports:superior_union_list")

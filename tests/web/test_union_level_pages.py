@@ -1,0 +1,234 @@
+"""A union's pages: attainment (the quarterly report's own figures), loan book, arrears and PAR,
+the quarterly report on the web, and the paged, searchable lists of unions; each in scope only."""
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounting.formatting import format_vnd
+from fund.models import CapitalSource
+from fund.tests.factories import GrassrootsUnionFactory
+from reports.quarterly import quarterly_report_figures
+from reports.tests.fixtures import lend
+from tests.web.helpers import in_english
+from tests.web.test_pages_english import _vietnamese_left, _visible_text
+
+pytestmark = pytest.mark.django_db
+Q1_2025 = {"quarter": "2025-1"}
+
+
+def _cell(body: str, figure: str) -> str:
+    """The value cell of a figure's row on a grassroots union's page."""
+    row = body.split(f'data-figure="{figure}"', 1)[1].split("</tr>", 1)[0]
+    return row.rsplit('<td class="num">', 1)[1].split("</td>", 1)[0]
+
+
+def _units_row(body: str, code: str) -> str:
+    return body.split(f'data-unit="{code}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_superior_union_page_shows_the_quarterly_reports_figures(as_user, federation):
+    org, officers = federation.org, federation.officers
+    figures = quarterly_report_figures(
+        fund_id=org.fund.pk, year=2025, quarter=1, superior_union_id=org.lb.pk
+    )
+    for user in (officers.superior, officers.fund, officers.auditor):
+        r = as_user(user).get(reverse("reports:superior_union_page", args=[org.lb.pk]), Q1_2025)
+        assert r.status_code == 200
+        body = r.content.decode()
+        assert figures.headline in body
+        amount = figures.indicator("disbursed_amount")
+        assert amount.quarter == 60_000_000  # LB-001 30 + 20, LB-002 10 (by hand)
+        row = body.split('data-indicator="disbursed_amount"', 1)[1].split("</tr>", 1)[0]
+        assert format_vnd(amount.quarter) in row and format_vnd(amount.plan_year) in row
+        for unit in figures.units:  # each grassroots union's row, linked to its page
+            cells = _units_row(body, unit.code)
+            assert format_vnd(unit.disbursed) in cells
+            assert reverse("reports:grassroots_union_page", args=[unit.unit_id]) in cells
+        assert "HBT-001" not in body
+        # The loan book of the union: LB's six active loans (LB-002's Q2 loan too).
+        assert 'data-testid="loan-count">6<' in body
+
+
+def test_grassroots_union_page_is_its_row_of_the_report(as_user, federation):
+    org, officers = federation.org, federation.officers
+    figures = quarterly_report_figures(
+        fund_id=org.fund.pk, year=2025, quarter=1, superior_union_id=org.lb.pk
+    )
+    row = next(u for u in figures.units if u.code == "LB-001")
+    assert row.disbursed == 50_000_000
+    for user in (officers.grassroots, officers.superior, officers.fund, officers.auditor):
+        r = as_user(user).get(reverse("reports:grassroots_union_page", args=[org.lb1.pk]), Q1_2025)
+        assert r.status_code == 200
+        body = r.content.decode()
+        assert _cell(body, "disbursed") == format_vnd(row.disbursed)
+        assert _cell(body, "plan_year") == format_vnd(row.plan_year)
+        assert _cell(body, "outstanding") == format_vnd(row.outstanding)
+        assert _cell(body, "loans") == str(row.loans) == "2"
+        assert _cell(body, "jobs_created") == str(row.jobs_created) == "3"
+    # The loans of the union only: LB-001's four, none of LB-002.
+    body = as_user(officers.grassroots).get(
+        reverse("reports:grassroots_union_page", args=[org.lb1.pk])
+    )
+    assert 'data-testid="loan-count">4<' in body.content.decode()
+
+
+def test_other_unions_pages_are_404(as_user, federation):
+    org, officers = federation.org, federation.officers
+    su_page = lambda su: reverse("reports:superior_union_page", args=[su.pk])  # noqa: E731
+    gu_page = lambda gu: reverse("reports:grassroots_union_page", args=[gu.pk])  # noqa: E731
+    superior = as_user(officers.superior)  # LB
+    assert superior.get(su_page(org.hbt)).status_code == 404
+    assert superior.get(gu_page(org.hbt1)).status_code == 404
+    assert superior.get(su_page(org.other_su)).status_code == 404
+    grassroots = as_user(officers.grassroots)  # LB-001
+    assert grassroots.get(gu_page(org.lb2)).status_code == 404
+    assert grassroots.get(su_page(org.lb)).status_code == 403  # no superior union page at all
+    assert as_user(officers.fund).get(gu_page(org.other_gu)).status_code == 404
+    assert as_user(officers.auditor).get(su_page(org.other_su)).status_code == 404
+    # The PAR page narrowed to another union, the quarterly report of another superior union.
+    par = reverse("reports:portfolio_at_risk")
+    assert superior.get(par, {"superior_union": org.hbt.pk}).status_code == 404
+    assert superior.get(par, {"grassroots_union": org.hbt1.pk}).status_code == 404
+    assert superior.get(par, {"superior_union": org.lb.pk}).status_code == 200
+    quarterly = reverse("reports:quarterly_web")
+    assert superior.get(quarterly, {"superior_union": org.hbt.pk}).status_code == 404
+    assert grassroots.get(quarterly).status_code == 403
+    # Where "my union" leads.
+    assert grassroots.get(reverse("reports:my_union"))["Location"] == gu_page(org.lb1)
+    assert superior.get(reverse("reports:my_union"))["Location"] == su_page(org.lb)
+
+
+def test_quarterly_report_on_the_web(as_user, federation):
+    org, officers = federation.org, federation.officers
+    fund_figures = quarterly_report_figures(fund_id=org.fund.pk, year=2025, quarter=1)
+    body = as_user(officers.fund).get(reverse("reports:quarterly_web"), Q1_2025).content.decode()
+    assert fund_figures.headline in body
+    assert format_vnd(fund_figures.outstanding) in body
+    for unit in fund_figures.units:
+        assert format_vnd(unit.disbursed) in _units_row(body, unit.code)
+    assert "/reports/" not in body.split('data-testid="stored"', 1)[1].split("</p>", 1)[0]
+    # A superior union's officer: their own union's report, without asking.
+    lb = quarterly_report_figures(
+        fund_id=org.fund.pk, year=2025, quarter=1, superior_union_id=org.lb.pk
+    )
+    body = (
+        as_user(officers.superior).get(reverse("reports:quarterly_web"), Q1_2025).content.decode()
+    )
+    assert lb.headline in body and 'data-unit="LB-001"' in body and "HBT-001" not in body
+    assert lb.indicator("disbursed_amount").percent_of_year == Decimal("24.00")
+
+
+def test_the_report_offers_its_stored_files(as_user, federation, emails):
+    from reports.services import quarterly_report_generate
+
+    org, officers = federation.org, federation.officers
+    report = quarterly_report_generate(
+        fund_id=org.fund.pk, year=2025, quarter=1, superior_union_id=org.lb.pk
+    )
+    body = (
+        as_user(officers.superior).get(reverse("reports:quarterly_web"), Q1_2025).content.decode()
+    )
+    assert reverse("reports:report_download", args=[report.pk, "pdf"]) in body
+
+
+def test_union_list_pages_searches_and_links(as_user, officers, org):
+    for i in range(280):
+        GrassrootsUnionFactory(
+            superior_union=org.lb, code=f"LB-{i + 100:03d}", name=f"CĐCS Trường Mầm non số {i}"
+        )
+    GrassrootsUnionFactory(superior_union=org.lb, code="LB-999", name="CĐCS Điện lực Long Biên")
+    c = as_user(officers.superior)
+    url = reverse("loans:unions")
+    with CaptureQueriesContext(connection) as ctx:
+        body = c.get(url).content.decode()
+    assert len(ctx.captured_queries) <= 16, len(ctx.captured_queries)
+    assert body.count("data-unit=") == 25 and "Trang 1/12" in body
+    assert reverse("reports:grassroots_union_page", args=[org.lb1.pk]) in body
+    assert "HBT-001" not in body
+    last = c.get(url, {"page": 12}).content.decode()
+    assert last.count("data-unit=") == 283 - 11 * 25
+    # Accents and case do not matter.
+    for text in ("dien luc", "ĐIỆN LỰC", "lb-999"):
+        found = c.get(url, {"q": text}).content.decode()
+        assert found.count("data-unit=") == 1 and "LB-999" in found, text
+    assert c.get(url, {"q": "Chợ Mơ"}).content.decode().count("data-unit=") == 0  # HBT's
+    # Fund officers: every union of the fund, by superior union.
+    fund = as_user(officers.fund)
+    assert "HBT-001" in fund.get(url, {"q": "cho mo"}).content.decode()
+    only_hbt = fund.get(url, {"superior_union": org.hbt.pk}).content.decode()
+    assert only_hbt.count("data-unit=") == 1
+    supers = fund.get(reverse("reports:superior_union_list"), {"q": "hai ba"}).content.decode()
+    assert supers.count("data-unit=") == 1
+    assert reverse("reports:superior_union_page", args=[org.hbt.pk]) in supers
+    assert as_user(officers.grassroots).get(url).status_code == 403
+    assert as_user(officers.superior).get(reverse("reports:superior_union_list")).status_code == 403
+
+
+# Upper bounds: the quarterly report's figures are a fixed set of grouped queries (about twenty),
+# the loan book, arrears and PAR a few more; the session and the officer's profile one each.
+MAX_QUERIES = {"superior": 34, "grassroots": 34, "quarterly": 31, "unions": 12}
+
+
+def _query_counts(as_user, fed) -> dict[str, int]:
+    org, officers = fed.org, fed.officers
+    pages = {
+        "superior": (officers.superior, reverse("reports:superior_union_page", args=[org.lb.pk])),
+        "grassroots": (
+            officers.grassroots,
+            reverse("reports:grassroots_union_page", args=[org.lb1.pk]),
+        ),
+        "quarterly": (officers.fund, reverse("reports:quarterly_web")),
+        "unions": (officers.fund, reverse("loans:unions")),
+    }
+    out = {}
+    for name, (user, url) in pages.items():
+        c = as_user(user)
+        c.get(url, Q1_2025)
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(url, Q1_2025).status_code == 200
+        out[name] = len(ctx.captured_queries)
+    return out
+
+
+def test_union_pages_query_counts_do_not_grow(as_user, federation, chain):
+    before = _query_counts(as_user, federation)
+    for name, n in before.items():
+        assert n <= MAX_QUERIES[name], (name, n)
+    org = federation.org
+    for gu, day in (
+        (org.lb1, date(2025, 2, 3)),
+        (org.lb2, date(2025, 3, 3)),
+        (org.lb1, date(2025, 3, 20)),
+    ):
+        lend(chain, gu, 8_000_000, day, 1)
+    assert _query_counts(as_user, federation) == before
+
+
+def test_union_pages_in_english_have_no_vietnamese_of_their_own(as_user, federation):
+    """The report's headline is the federation's Vietnamese sentence (as in the PDF), marked
+    lang="vi"; everything else is English or data."""
+    org, officers = federation.org, federation.officers
+    pages = [
+        (officers.superior, reverse("reports:superior_union_page", args=[org.lb.pk])),
+        (officers.grassroots, reverse("reports:grassroots_union_page", args=[org.lb1.pk])),
+        (officers.fund, reverse("reports:quarterly_web")),
+        (officers.fund, reverse("reports:superior_union_list")),
+        (officers.fund, reverse("loans:unions")),
+        (officers.superior, reverse("reports:portfolio_at_risk") + f"?superior_union={org.lb.pk}"),
+    ]
+    found = {}
+    for user, url in pages:
+        r = in_english(as_user(user)).get(url, Q1_2025)
+        assert r.status_code == 200, url
+        html = re.sub(r'<p data-testid="headline" lang="vi">.*?</p>', " ", r.content.decode())
+        for source in CapitalSource.objects.values_list("name", flat=True):  # data
+            html = html.replace(source, " ")
+        if left := _vietnamese_left(_visible_text(html)):
+            found[url] = left
+    assert not found, found
