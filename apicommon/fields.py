@@ -9,6 +9,7 @@ from djmoney.money import Money
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounting.dates import BACKDATE_REASON_MAX
 from accounting.errors import ApplicationError
 from accounting.money import CURRENCY, parse_amount_api
 
@@ -32,6 +33,25 @@ class BusinessDateField(serializers.DateField):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.validators.append(_date_in_range)
+
+
+class BackdateReasonField(serializers.CharField):
+    """``backdate_reason``: why a date before the fund's open window is used (the current month
+    in Hà Nội by default, a fund setting). Such a date without it is refused by the service,
+    naming the date's field (code ``backdate_reason``); the reason is kept on the journal entry
+    and in the audit log (docs/ledger.md, "Value dates")."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", BACKDATE_REASON_MAX)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("default", "")
+        kwargs.setdefault(
+            "help_text",
+            "Lý do ghi sổ lùi ngày: bắt buộc khi ngày trước đầu kỳ đang mở của quỹ "
+            "(mặc định: ngày 1 của tháng hiện tại, giờ Hà Nội); lưu trên bút toán và nhật ký.",
+        )
+        super().__init__(**kwargs)
 
 
 def _date_in_range(value):

@@ -35,6 +35,7 @@ from accounting.selectors import (
 )
 from apicommon.errors import ImportRejectedOutput
 from apicommon.fields import (
+    BackdateReasonField,
     BusinessDateField,
     IdField,
     MoneyField,
@@ -606,6 +607,7 @@ class CapitalMovementInput(serializers.Serializer):
     source = IdField()
     amount = MoneyField()
     effective_date = BusinessDateField()
+    backdate_reason = BackdateReasonField()
     memo = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
     cash_account = serializers.ChoiceField(choices=CASH_ACCOUNTS, default=BANK)
 
@@ -615,6 +617,7 @@ class CapitalTransferInput(serializers.Serializer):
     target_source = IdField(help_text="Nguồn nhận")
     amount = MoneyField()
     effective_date = BusinessDateField()
+    backdate_reason = BackdateReasonField()
     memo = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 

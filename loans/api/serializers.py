@@ -9,7 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apicommon.fields import BusinessDateField, IdField, MoneyField
+from apicommon.fields import BackdateReasonField, BusinessDateField, IdField, MoneyField
 from fund.accounts import BANK, CASH_ACCOUNTS
 from loans.documents.selectors import application_documents_missing
 from loans.models import (
@@ -218,6 +218,7 @@ class ReviewInput(serializers.Serializer):
     decided_on = BusinessDateField(
         required=False, help_text="Ngày thẩm định (mặc định: hôm nay; không sau hôm nay)"
     )
+    backdate_reason = BackdateReasonField()
 
 
 class ApproveInput(serializers.Serializer):
@@ -225,15 +226,33 @@ class ApproveInput(serializers.Serializer):
         required=False,
         help_text="Ngày phê duyệt (mặc định: hôm nay; không sau hôm nay, không trước thẩm định)",
     )
+    backdate_reason = BackdateReasonField()
 
 
 class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+class DecisionReasonInput(ReasonInput):
+    decided_on = BusinessDateField(
+        required=False,
+        help_text="Ngày quyết định (mặc định: hôm nay; không sau hôm nay, không trước thẩm định "
+        "hay phê duyệt)",
+    )
+    backdate_reason = BackdateReasonField()
+
+
+class ReverseInput(ReasonInput):
+    backdate_reason = BackdateReasonField(
+        help_text="Lý do ghi sổ lùi ngày của bút toán đảo (mang ngày của lần trả nợ); để trống: "
+        "dùng lý do hủy"
+    )
+
+
 class DisburseInput(serializers.Serializer):
     disbursed_on = BusinessDateField(required=False, help_text="Mặc định: hôm nay")
     cash_account = serializers.ChoiceField(choices=CASH_ACCOUNTS, default=BANK)
+    backdate_reason = BackdateReasonField()
 
 
 class ApplicationEventOutput(serializers.Serializer):
@@ -376,6 +395,7 @@ class RepaymentInput(serializers.Serializer):
     loan = IdField()
     amount = MoneyField()
     paid_on = BusinessDateField()
+    backdate_reason = BackdateReasonField()
     overpayment = serializers.ChoiceField(choices=OVERPAYMENT_CHOICES, default="refuse")
     collected_by_grassroots_union = IdField(required=False, allow_null=True)
 
@@ -414,6 +434,7 @@ class RepaymentBatchInput(serializers.Serializer):
     grassroots_union = IdField()
     receipt_number = serializers.CharField(max_length=64)
     paid_on = BusinessDateField()
+    backdate_reason = BackdateReasonField()
     overpayment = serializers.ChoiceField(choices=OVERPAYMENT_CHOICES, default="refuse")
     lines = BatchLineInput(many=True, allow_empty=False, max_length=MAX_BATCH_LINES)
 

@@ -335,13 +335,13 @@ class ApplicationApproveApi(_TransitionApi):
 class ApplicationRejectApi(_TransitionApi):
     access_roles = REVIEWERS
     service = staticmethod(application_reject)
-    post = _transition_post("Từ chối hồ sơ (kèm lý do)", s.ReasonInput)
+    post = _transition_post("Từ chối hồ sơ (kèm lý do)", s.DecisionReasonInput)
 
 
 class ApplicationCancelApi(_TransitionApi):
     access_roles = WRITERS
     service = staticmethod(application_cancel)
-    post = _transition_post("Hủy hồ sơ trước khi giải ngân (kèm lý do)", s.ReasonInput)
+    post = _transition_post("Hủy hồ sơ trước khi giải ngân (kèm lý do)", s.DecisionReasonInput)
 
 
 class ApplicationDisburseApi(ApiView):
@@ -361,6 +361,7 @@ class ApplicationDisburseApi(ApiView):
             cash_account=data["cash_account"],
             idempotency_key=key,
             actor=request.user,
+            backdate_reason=data["backdate_reason"],
         )
         return Response(s.LoanOutput(_loan_row(loan.pk)).data, status=status.HTTP_201_CREATED)
 
@@ -542,7 +543,7 @@ class RepaymentReverseApi(ApiView):
     access_roles = loan_action_roles("reverse")
 
     @idempotent_post(
-        request=s.ReasonInput,
+        request=s.ReverseInput,
         responses={201: s.RepaymentOutput},
         summary="Hủy một lần trả nợ (bút toán đảo, trả lại từng kỳ)",
     )
@@ -550,9 +551,13 @@ class RepaymentReverseApi(ApiView):
         rep = get_in_scope(
             Repayment.objects.all(), self.scope, pk, grassroots_field="loan__grassroots_union"
         )
-        data = self.input(s.ReasonInput)
+        data = self.input(s.ReverseInput)
         rep = repayments.repayment_reverse(
-            repayment=rep, reason=data["reason"], idempotency_key=key, actor=request.user
+            repayment=rep,
+            reason=data["reason"],
+            idempotency_key=key,
+            actor=request.user,
+            backdate_reason=data["backdate_reason"],
         )
         return Response(_repayment_out(rep.pk), status=status.HTTP_201_CREATED)
 
@@ -627,6 +632,7 @@ class RepaymentBatchCreateApi(ApiView):
             overpayment=data["overpayment"],
             idempotency_key=key,
             actor=request.user,
+            backdate_reason=data["backdate_reason"],
         )
         return Response(_batch_out(batch.pk), status=status.HTTP_201_CREATED)
 
