@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -25,8 +26,9 @@ PDF_EOF = b"%%EOF"
 PDF_TAIL = 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_SIGNATURE = b"\xff\xd8\xff"
-# Larger than any phone's photo (200 MP), small enough that a decompression bomb is refused.
-MAX_PIXELS = 200_000_000
+# Above a phone's or a scanner's page (a 600 dpi A4 scan is 35 MP), below Pillow's own
+# decompression-bomb limit (89 MP), so a bomb is refused before anything is decoded.
+MAX_PIXELS = 80_000_000
 
 EXTENSIONS = {
     DocumentType.PDF: ("pdf",),
@@ -73,18 +75,31 @@ def _image_check(data: bytes, expected: str) -> None:
     except ImportError:  # Pillow absent: the signature check stands alone
         return
     formats = {DocumentType.PNG: "PNG", DocumentType.JPEG: "JPEG"}
+    too_large = DocumentRefused(
+        _("Ảnh quá lớn: tối đa %(pixels)s triệu điểm ảnh."),
+        code="document_image_too_large",
+        params={"pixels": MAX_PIXELS // 1_000_000},
+    )
     try:
-        with Image.open(io.BytesIO(data), formats=[formats[expected]]) as image:
+        with warnings.catch_warnings():
+            # Pillow only warns between its two limits: refuse there too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[formats[expected]])
+        with image:
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise DocumentRefused(
-                    _("Ảnh quá lớn: tối đa %(pixels)s triệu điểm ảnh."),
-                    code="document_image_too_large",
-                    params={"pixels": MAX_PIXELS // 1_000_000},
-                )
-            image.verify()
+                raise too_large
+            image.verify()  # PNG: every chunk's checksum; JPEG: its markers
+        if expected == DocumentType.JPEG:
+            # A JPEG's verify reads no image data: decode it at 1/8 scale (cheap) so that a
+            # truncated or corrupt scan is refused too.
+            with Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                image.load()
     except DocumentRefused:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_large from None
     except Exception:
         raise DocumentRefused(
             _("Ảnh bị hỏng hoặc không đúng định dạng."), code="document_damaged"

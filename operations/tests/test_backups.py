@@ -4,11 +4,14 @@ restored copy in a separate process."""
 
 import json
 import shutil
+import tarfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
 
+from loans.documents.services import document_attach
+from loans.tests.helpers import pdf_bytes
 from operations.backups import (
     MANIFEST,
     BackupError,
@@ -76,3 +79,15 @@ def test_retention_keeps_the_newest_and_ignores_partial_ones(db, stored_report, 
     (tmp_path / ".partial-x").mkdir()
     kept = [p.name for p in backups_list(directory=tmp_path)]
     assert kept == ["trovon-20270303T183000Z", "trovon-20270304T183000Z"]
+
+
+def test_members_documents_on_disk_are_in_the_backup(
+    purge_ledger_after, borrower, stored_report, tmp_path
+):
+    data = pdf_bytes()
+    doc = document_attach(owner=borrower, kind="cccd", name="a.pdf", data=data)
+    path = backup_create(directory=tmp_path / "b", passphrase_file="")
+    with tarfile.open(path / "media.tar.gz") as tar:
+        stored = tar.extractfile(f"documents/{doc.file.name}").read()
+        assert "media/reports/quarterly/q1.pdf" in tar.getnames()
+    assert stored == data

@@ -1,7 +1,10 @@
 """What a file is, by its bytes (loans/documents/content.py)."""
 
+import io
+
 import pytest
 from django.test import override_settings
+from PIL import Image
 
 from loans.documents.content import DocumentRefused, document_type_check
 from loans.models import DocumentType
@@ -41,3 +44,14 @@ def test_a_file_over_the_limit_is_refused_naming_the_limit():
     with pytest.raises(DocumentRefused, match="tối đa 0.0009765") as refused:
         document_type_check(pdf_bytes() + b" " * 2048, name="a.pdf")
     assert refused.value.code == "document_too_large"
+
+
+def test_a_truncated_jpeg_and_a_decompression_bomb_are_refused():
+    whole = image_bytes("JPEG", size=(400, 300))
+    with pytest.raises(DocumentRefused) as refused:
+        document_type_check(whole[: len(whole) // 2], name="cut.jpg")
+    assert refused.value.code == "document_damaged"
+    bomb = io.BytesIO()
+    Image.new("L", (12_000, 12_000)).save(bomb, format="PNG")  # 144 MP of zeros, ~140 KB
+    with pytest.raises(DocumentRefused, match="tối đa 80 triệu điểm ảnh"):
+        document_type_check(bomb.getvalue(), name="bomb.png")
