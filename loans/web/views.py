@@ -187,6 +187,8 @@ def dashboard(request):
     context = {
         "fund": fund,
         "quarter_label": quarter_name(quarter, today.year),
+        "quarter_start": date(today.year, 3 * quarter - 2, 1),
+        "year_start": date(today.year, 1, 1),
         "today": today,
         "capital_available": position.available,
         "current": current,

@@ -59,4 +59,21 @@ def test_dashboard_chart_in_english(as_user, officers, loan):
     c = as_user(officers.fund)
     c.cookies["django_language"] = "en"
     body = c.get(reverse("loans:dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "millions of đồng" in body and "million đồng" in body
+    assert "millions of VND" in body and "million VND" in body
+
+
+@pytest.mark.django_db
+def test_each_dashboard_figure_says_its_date(as_user, officers, loan):
+    body = as_user(officers.fund).get(reverse("loans:dashboard")).content.decode()
+    day = today()
+    quarter_start = day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+
+    def label(testid):
+        start = body.index(f'data-testid="{testid}"')
+        return body[body.index(">", start) + 1 : body.index("</div>", start)]
+
+    assert label("as-of-capital") == f"đến ngày {day:%d/%m/%Y}"
+    assert label("as-of-quarter") == f"từ {quarter_start:%d/%m/%Y} đến {day:%d/%m/%Y}"
+    assert label("as-of-outstanding").endswith(f"đến ngày {day:%d/%m/%Y}")
+    assert label("as-of-jobs") == f"từ 01/01/{day.year} đến {day:%d/%m/%Y}"
+    assert body.count("đang chờ, lúc mở trang") == 2
