@@ -70,9 +70,11 @@ from loans.origination.products import product_terms
 from loans.policy import require_unit
 from loans.schedules import (
     DayOffRule,
+    Installment,
     ScheduleError,
     ScheduleTerms,
     due_dates_span_end,
+    schedule_generate,
     schedule_validate,
 )
 from loans.validation import (
@@ -189,6 +191,19 @@ def application_schedule_terms(
         interest_grace=terms["interest_grace"],
         day_off_rule=rule,
         days_off=days_off,
+    )
+
+
+def application_schedule_preview(app: LoanApplication, *, on: date) -> list[Installment]:
+    """The schedule the loan would have if disbursed on `on`: the approved terms (before the
+    approval, the product's current ones), the amount and term asked for, due dates moved off
+    the fund's days off by the product's rule, exactly as the disbursement will compute it.
+    Raises ``ScheduleError`` for terms that give no schedule."""
+    terms = app.terms or product_terms(app.product)
+    return schedule_generate(
+        application_schedule_terms(
+            terms, amount=amount_of(app.amount), term=app.term, on=on, fund_id=app.fund_id
+        )
     )
 
 

@@ -318,3 +318,47 @@ def remittance_receipt(*, batch) -> RemittanceReceipt:
         postings=postings,
         bank_line=BankStatementLine.objects.filter(batch=batch).first(),
     )
+
+
+@dataclass(frozen=True)
+class MemberDebt:
+    """A member's loans of the fund (active first, then the newest) with their arrears as of
+    the business date, and the totals of the active ones: what a reviewer weighs."""
+
+    loans: list[ArrearsLine]
+    outstanding: Decimal  # outstanding principal of the active loans
+    overdue: Decimal  # overdue principal + interest + unpaid penalty
+    overdue_loans: int
+    as_of: date | None  # the business date of the arrears
+
+
+def member_debt(*, fund_id: int, national_id: str, limit: int = 20) -> MemberDebt:
+    """The debt of the member with that citizen-id number in the fund (a borrower, or a
+    guarantor who is also a member; none: empty)."""
+    as_of = business_date(fund_id=fund_id)
+    loans = Loan.objects.filter(fund_id=fund_id, borrower__national_id=national_id)
+    active = loans.filter(status=LoanStatus.ACTIVE)
+    totals = active.order_by().aggregate(
+        outstanding=Sum("outstanding_principal"),
+        overdue=Sum(ARREARS_AMOUNT, output_field=DecimalField(), filter=Q(days_past_due__gt=0)),
+        overdue_loans=Count("id", filter=Q(days_past_due__gt=0)),
+    )
+    ordered = loans.select_related("grassroots_union").order_by("-disbursed_on", "-id")[:limit]
+    lines = arrears_lines(ordered, as_of=as_of)
+    lines.sort(key=lambda line: line.loan.status != LoanStatus.ACTIVE)  # active first, stable
+    return MemberDebt(
+        loans=lines,
+        outstanding=amount_of(totals["outstanding"] or ZERO),
+        overdue=amount_of(totals["overdue"] or ZERO),
+        overdue_loans=totals["overdue_loans"] or 0,
+        as_of=as_of,
+    )
+
+
+def guaranteed_loans(*, fund_id: int, national_id: str) -> QuerySet:
+    """The active loans whose application names this citizen-id number as guarantor."""
+    return Loan.objects.filter(
+        fund_id=fund_id,
+        status=LoanStatus.ACTIVE,
+        application__guarantor_national_id=national_id,
+    )

@@ -83,6 +83,7 @@ from loans.web.forms import (
     RepaymentForm,
     ReviewForm,
 )
+from loans.web.review_facts import review_facts
 
 S = ApplicationStatus
 PAGE_SIZE = 25
@@ -538,6 +539,7 @@ def _application_page(request, app, *, status=200, **forms):
         context["cancel_form"] = forms.get("cancel_form") or ReasonForm(prefix="cancel")
     if app.status == S.DISBURSED and hasattr(app, "loan"):
         context["loan"] = app.loan
+    context.update(review_facts(app, on=_today()))  # the member's debt, guarantor, schedule
     # A refused action whose form is no longer offered (the application moved on meanwhile):
     # its errors are shown at the top instead.
     context["action_errors"] = [
