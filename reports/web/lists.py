@@ -3,9 +3,10 @@ the loans, the members, the overdue list. Each reads the rows its page shows, th
 selector, filters and scope, so an export never holds a row the page would not; amounts are
 numbers in đồng and dates are dates (``reports.exports``).
 
-Bounded: at most ``EXPORT_MAX_ROWS`` rows, read in chunks (a server-side cursor on
-PostgreSQL), written by openpyxl's write-only workbook; a longer list says so in its title
-row and the filters narrow it.
+Streamed and bounded: at most ``EXPORT_MAX_ROWS`` rows, read in chunks (a server-side cursor
+on PostgreSQL) as the file is written (``table_streaming_response``: the CSV chunk by chunk, the
+XLSX through a temporary file); a longer list says so in its title row and the filters narrow
+it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from loans.origination.selectors import borrower_search
 from loans.servicing.collection_sheets import overdue_lines, overdue_rows
 from loans.servicing.selectors import loan_search
 from loans.web.forms import LoanFilterForm
-from reports.exports import export_filename, table_response
+from reports.exports import export_filename, table_streaming_response
 
 EXPORT_MAX_ROWS = 100_000
 CHUNK = 2_000
@@ -74,7 +75,7 @@ def loans_export(request):
         for row in values[:EXPORT_MAX_ROWS].iterator(chunk_size=CHUNK)
     )
     title = _title(_("Danh sách khoản vay"), cut=_cut(values))
-    return table_response(
+    return table_streaming_response(
         format=_format(request),
         filename=export_filename("khoan-vay", timezone.localdate()),
         headers=[
@@ -120,7 +121,7 @@ def borrowers_export(request):
         )
     )
     title = _title(_("Danh sách thành viên vay vốn"), cut=_cut(values))
-    return table_response(
+    return table_streaming_response(
         format=_format(request),
         filename=export_filename("thanh-vien", timezone.localdate()),
         headers=[
@@ -159,7 +160,7 @@ def overdue_export(request):
     today = timezone.localdate()
     late = overdue_rows(scope=request.scope, on=today)
     title = _title(_("Nợ quá hạn"), cut=_cut(late))
-    return table_response(
+    return table_streaming_response(
         format=_format(request),
         filename=export_filename("no-qua-han", today),
         rows=_overdue_rows(late, today),
