@@ -133,20 +133,28 @@ def _month(request) -> tuple[int, int]:
         return today.year, today.month
 
 
-@access((Role.GRASSROOTS_OFFICER, Role.SUPERIOR_OFFICER, Role.FUND_OFFICER))
+SHEET_READERS = (Role.GRASSROOTS_OFFICER, Role.SUPERIOR_OFFICER, Role.FUND_OFFICER)
+
+
+def sheet_union(request):
+    """The union whose sheet is asked for: a grassroots officer's own union; above it,
+    ``?union=<id>`` within the scope (another unit's id → 404)."""
+    if request.scope.role == Role.GRASSROOTS_OFFICER:
+        return request.user.officer.grassroots_union
+    return scoped_get_or_404(
+        GrassrootsUnion.objects.all(),
+        request.scope,
+        pk=request.GET.get("union", ""),
+        grassroots_field="",
+    )
+
+
+@access(SHEET_READERS)
 def collection_sheet_pdf_view(request):
     """The PDF of a union's month: a grassroots officer's own union; above it, ``?union=<id>``
     within the scope (another unit's id → 404)."""
     scope = request.scope
-    if scope.role == Role.GRASSROOTS_OFFICER:
-        union = request.user.officer.grassroots_union
-    else:
-        union = scoped_get_or_404(
-            GrassrootsUnion.objects.all(),
-            scope,
-            pk=request.GET.get("union", ""),
-            grassroots_field="",
-        )
+    union = sheet_union(request)
     year, month = _month(request)
     lines = collection_sheet(scope=scope, grassroots_union=union, year=year, month=month)
     buf = io.BytesIO()

@@ -196,6 +196,91 @@ class MonthCollection:
         return self.remitted - self.confirmed
 
 
+def month_span(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
+    """The months from `first` to `last` (year, month), both included, oldest first."""
+    months = []
+    y, m = first
+    while (y, m) <= last:
+        months.append((y, m))
+        y, m = (y, m + 1) if m < 12 else (y + 1, 1)
+    return months
+
+
+@dataclass(frozen=True)
+class MemberMonth:
+    """One member's loan in one month of a union's collection history: what fell due in the
+    month, what the union remitted for it in the month, and the part of that the bank's
+    statement confirmed."""
+
+    year: int
+    month: int
+    loan_id: int
+    borrower: str
+    due: Decimal
+    remitted: Decimal
+    confirmed: Decimal
+
+
+def union_member_months(
+    *, scope: Scope, grassroots_union, first: tuple[int, int], last: tuple[int, int]
+) -> list[MemberMonth]:
+    """The collection history of `grassroots_union` from month `first` to `last`, per month and
+    member (loan), oldest month first, then by name: the installments due in the month on the
+    loan's current schedule, the remittances of the union paid in the month (less the lines
+    reversed) and their part confirmed by a bank receipt. A loan with nothing due nor remitted
+    in a month has no row for it. Three grouped queries and one for the names, whatever the
+    number of months."""
+    start, end = month_bounds(*first)[0], month_bounds(*last)[1]
+    loans = scope_filter(Loan.objects.filter(grassroots_union=grassroots_union), scope)
+    due_rows = (
+        Installment.objects.filter(
+            loan__in=loans,
+            schedule_version=F("loan__schedule_version"),
+            due_date__range=(start, end),
+        )
+        .order_by()
+        .values("loan_id", "due_date__year", "due_date__month")
+        .annotate(
+            s=Sum(
+                F("principal_due") + F("interest_due") + F("penalty_due") + F("savings_due"),
+                output_field=DecimalField(),
+            )
+        )
+    )
+    paid = (
+        scope_filter(
+            Repayment.objects.filter(
+                batch__grassroots_union=grassroots_union,
+                batch__paid_on__range=(start, end),
+                reversal_entry__isnull=True,
+            ),
+            scope,
+            grassroots_field="batch__grassroots_union",
+        )
+        .order_by()
+        .values("loan_id", "batch__paid_on__year", "batch__paid_on__month")
+    )
+    cells: dict[tuple, list] = {}
+    for r in due_rows:
+        key = (r["due_date__year"], r["due_date__month"], r["loan_id"])
+        cells.setdefault(key, [ZERO, ZERO, ZERO])[0] += r["s"] or ZERO
+    for col, rows in (
+        (1, paid.annotate(s=Sum("amount"))),
+        (2, paid.filter(batch__bank_line__isnull=False).annotate(s=Sum("amount"))),
+    ):
+        for r in rows:
+            key = (r["batch__paid_on__year"], r["batch__paid_on__month"], r["loan_id"])
+            cells.setdefault(key, [ZERO, ZERO, ZERO])[col] += r["s"] or ZERO
+    names = dict(
+        Loan.objects.filter(pk__in={k[2] for k in cells}).values_list("pk", "borrower__full_name")
+    )
+    rows = [
+        MemberMonth(y, m, loan_id, names.get(loan_id, ""), *(amount_of(v) for v in values))
+        for (y, m, loan_id), values in cells.items()
+    ]
+    return sorted(rows, key=lambda r: (r.year, r.month, r.borrower, r.loan_id))
+
+
 def union_months(*, scope: Scope, grassroots_union, year: int, month: int, count: int = 6):
     """The `count` months up to `year`/`month` of `grassroots_union`, oldest first: the
     installments due on its loans (principal, interest, penalty, savings as scheduled), the

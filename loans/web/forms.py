@@ -318,3 +318,54 @@ class LoanFilterForm(forms.Form):
             "debt_group": d["debt_group"],
             "overdue": d["overdue"],
         }
+
+
+class MonthRangeForm(forms.Form):
+    """A range of months (``YYYY-MM``, as a month input sends it) of a union's collection
+    history: at most ``MAX_MONTHS`` months, the first not after the last."""
+
+    MAX_MONTHS = 24
+
+    first = forms.CharField(label=_("Từ tháng"), required=False)
+    last = forms.CharField(label=_("Đến tháng"), required=False)
+
+    def __init__(self, data, *, default_last: tuple[int, int], default_count: int = 3):
+        super().__init__(data)
+        self.default_last = default_last
+        y, m = default_last
+        for _n in range(default_count - 1):
+            y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+        self.default_first = (y, m)
+
+    @staticmethod
+    def _month(value: str, field: str) -> tuple[int, int] | None:
+        if not value:
+            return None
+        try:
+            year, month = (int(x) for x in value.split("-"))
+            if not (1 <= month <= 12 and 2000 <= year <= 2100):
+                raise ValueError
+        except ValueError:
+            raise forms.ValidationError(
+                {field: _("Tháng phải có dạng năm-tháng, ví dụ 2026-03.")}
+            ) from None
+        return year, month
+
+    def clean(self):
+        data = super().clean()
+        first = self._month(data.get("first") or "", "first") or self.default_first
+        last = self._month(data.get("last") or "", "last") or self.default_last
+        if first > last:
+            raise forms.ValidationError({"first": _("Tháng đầu phải không sau tháng cuối.")})
+        if (last[0] - first[0]) * 12 + last[1] - first[1] >= self.MAX_MONTHS:
+            raise forms.ValidationError(
+                {"first": _("Chọn tối đa %(n)s tháng.") % {"n": self.MAX_MONTHS}}
+            )
+        data["range"] = (first, last)
+        return data
+
+    def months(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(first, last): the valid range, or the default one when the input is wrong."""
+        if self.is_valid():
+            return self.cleaned_data["range"]
+        return self.default_first, self.default_last

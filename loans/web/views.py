@@ -9,6 +9,7 @@ it names.
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -57,6 +58,7 @@ from loans.servicing.collection_sheets import (
     CollectionLine,
     collection_sheet,
     installment_owed,
+    union_member_months,
     union_months,
 )
 from loans.servicing.selectors import (
@@ -78,6 +80,7 @@ from loans.web.forms import (
     DisburseForm,
     LoanFilterForm,
     MemberApplicationForm,
+    MonthRangeForm,
     ProposeForm,
     ReasonForm,
     RepaymentForm,
@@ -901,6 +904,7 @@ def _collections(request, gu, *, template="loans/collections.html"):
             "pdf_url": reverse("collection_sheet_pdf")
             + f"?month={year:04d}-{month:02d}"
             + ("" if request.scope.role in GRASSROOTS else f"&union={gu.pk}"),
+            **_collection_history(request, gu, year=year, month=month),
         }
         return render(request, template, context, status=status)
 
@@ -946,6 +950,24 @@ def _collections(request, gu, *, template="loans/collections.html"):
         post=post,
         refused=lambda form, e: form.line_error_apply(e),
     )
+
+
+def _collection_history(request, gu, *, year: int, month: int) -> dict:
+    """The union's collection history per month and member, ``?first=&last=`` (the three
+    months up to the sheet's month unless asked), and the link of its export."""
+    form = MonthRangeForm(request.GET, default_last=(year, month))
+    first, last = form.months()
+    query = {"first": f"{first[0]:04d}-{first[1]:02d}", "last": f"{last[0]:04d}-{last[1]:02d}"}
+    if request.scope.role not in GRASSROOTS:
+        query["union"] = gu.pk
+    return {
+        "history_form": form,
+        "history_range": query,
+        "history": union_member_months(
+            scope=request.scope, grassroots_union=gu, first=first, last=last
+        ),
+        "history_export_url": reverse("reports:collection_history_export") + "?" + urlencode(query),
+    }
 
 
 def _posted_lines(request, gu, listed: set) -> list:

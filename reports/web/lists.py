@@ -11,6 +11,8 @@ it.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -18,10 +20,16 @@ from django.views.decorators.http import require_GET
 from fund.access import ALL_ROLES, WRITERS, access
 from loans.models import HouseholdStatus, LoanStatus
 from loans.origination.selectors import borrower_search
-from loans.servicing.collection_sheets import overdue_lines, overdue_rows
-from loans.servicing.selectors import loan_search
-from loans.web.forms import LoanFilterForm
+from loans.servicing.collection_sheets import union_member_months
+from loans.servicing.selectors import (
+    arrears_lines,
+    business_date,
+    loan_search,
+    loans_in_arrears,
+)
+from loans.web.forms import LoanFilterForm, MonthRangeForm
 from reports.exports import export_filename, table_streaming_response
+from reports.sheets import SHEET_READERS, sheet_union
 
 EXPORT_MAX_ROWS = 100_000
 CHUNK = 2_000
@@ -31,13 +39,11 @@ def _format(request) -> str:
     return "csv" if (request.GET.get("format") or "").lower() == "csv" else "xlsx"
 
 
-def _title(name: str, *, cut: bool) -> str:
-    """The title row: the list's name and today's date; says when the list was cut at
-    ``EXPORT_MAX_ROWS`` rows."""
-    title = _("%(name)s ngày %(day)s") % {
-        "name": name,
-        "day": f"{timezone.localdate():%d/%m/%Y}",
-    }
+def _title(name: str, *, cut: bool, day=None) -> str:
+    """The title row: the list's name and its date (today unless given); says when the list
+    was cut at ``EXPORT_MAX_ROWS`` rows."""
+    day = day or timezone.localdate()
+    title = _("%(name)s ngày %(day)s") % {"name": name, "day": f"{day:%d/%m/%Y}"}
     if cut:
         title = _("%(title)s — %(n)s dòng đầu; lọc để thu hẹp danh sách") % {
             "title": title,
@@ -137,10 +143,10 @@ def borrowers_export(request):
     )
 
 
-def _overdue_rows(late, today):
-    late = list(late[:EXPORT_MAX_ROWS])  # three values a loan
-    for start in range(0, len(late), CHUNK):
-        for x in overdue_lines(late[start : start + CHUNK], on=today):
+def _overdue_rows(loans, as_of):
+    for start in range(0, EXPORT_MAX_ROWS, CHUNK):
+        chunk = list(loans[start : min(start + CHUNK, EXPORT_MAX_ROWS)])
+        for x in arrears_lines(chunk, as_of=as_of):
             yield [
                 x.loan.borrower.full_name,
                 x.loan.pk,
@@ -151,19 +157,22 @@ def _overdue_rows(late, today):
                 x.loan.debt_group,
                 x.overdue_amount,
             ]
+        if len(chunk) < CHUNK:
+            return
 
 
 @require_GET
 @access(WRITERS)
 def overdue_export(request):
-    """The overdue list as its page shows it (``loans:overdue``), the longest overdue first."""
-    today = timezone.localdate()
-    late = overdue_rows(scope=request.scope, on=today)
-    title = _title(_("Nợ quá hạn"), cut=_cut(late))
+    """The overdue list as its page shows it (``loans:overdue``): the loans in arrears as of the
+    fund's business date, the longest overdue first."""
+    as_of = business_date(fund_id=request.scope.fund_id)
+    loans = loans_in_arrears(scope=request.scope)
+    title = _title(_("Nợ quá hạn"), cut=_cut(loans), day=as_of)
     return table_streaming_response(
         format=_format(request),
-        filename=export_filename("no-qua-han", today),
-        rows=_overdue_rows(late, today),
+        filename=export_filename("no-qua-han", as_of),
+        rows=_overdue_rows(loans, as_of),
         headers=[
             _("Thành viên"),
             _("Khoản vay"),
@@ -174,5 +183,54 @@ def overdue_export(request):
             _("Nhóm nợ"),
             _("Số tiền quá hạn"),
         ],
+        title=title,
+    )
+
+
+@require_GET
+@access(SHEET_READERS)
+def collection_history_export(request):
+    """A union's collection history (the collection page's table): per month and member, what
+    fell due, what the union remitted and what the bank confirmed; ``?first=&last=`` months."""
+    union = sheet_union(request)
+    today = timezone.localdate()
+    first, last = MonthRangeForm(request.GET, default_last=(today.year, today.month)).months()
+    rows = (
+        [
+            date(r.year, r.month, 1),
+            r.borrower,
+            r.loan_id,
+            r.due,
+            r.remitted,
+            r.confirmed,
+            r.remitted - r.confirmed,
+        ]
+        for r in union_member_months(
+            scope=request.scope, grassroots_union=union, first=first, last=last
+        )
+    )
+    title = _("Lịch sử thu nộp của %(union)s, %(first)s–%(last)s") % {
+        "union": union.name,
+        "first": f"{first[1]:02d}/{first[0]}",
+        "last": f"{last[1]:02d}/{last[0]}",
+    }
+    return table_streaming_response(
+        format=_format(request),
+        filename=export_filename(
+            "lich-su-thu-nop",
+            union.code,
+            f"{first[0]:04d}-{first[1]:02d}",
+            f"{last[0]:04d}-{last[1]:02d}",
+        ),
+        headers=[
+            _("Tháng"),
+            _("Thành viên"),
+            _("Khoản vay"),
+            _("Phải thu"),
+            _("Đã nộp"),
+            _("Ngân hàng đã xác nhận"),
+            _("Đang chuyển"),
+        ],
+        rows=rows,
         title=title,
     )

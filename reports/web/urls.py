@@ -11,6 +11,7 @@ urlpatterns = [
     path("lists/loans/", lists.loans_export, name="loans_export"),
     path("lists/borrowers/", lists.borrowers_export, name="borrowers_export"),
     path("lists/overdue/", lists.overdue_export, name="overdue_export"),
+    path("lists/collections/", lists.collection_history_export, name="collection_history_export"),
     path("quarterly/", union_pages.quarterly_web, name="quarterly_web"),
     path("unions/", union_pages.my_union, name="my_union"),
     path("unions/superior/", union_pages.superior_union_list, name="superior_union_list"),
