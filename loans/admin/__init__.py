@@ -28,6 +28,7 @@ from loans.models import (
     Borrower,
     BorrowerMembership,
     CloseOfBusinessRun,
+    DocumentKind,
     FollowUpVisit,
     Installment,
     InterestWaiver,
@@ -186,6 +187,13 @@ class LoanProductForm(forms.ModelForm):
     min_amount = VndField(label=_("số tiền vay tối thiểu (đồng)"))
     max_amount = VndField(label=_("số tiền vay tối đa (đồng)"))
     savings_amount = VndField(label=_("tiết kiệm bắt buộc mỗi kỳ (đồng)"), initial=0)
+    # Tick boxes rather than the model's JSON list.
+    required_document_kinds = forms.MultipleChoiceField(
+        label=_("tài liệu bắt buộc trước thẩm định"),
+        choices=DocumentKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta:
         model = LoanProduct

@@ -171,11 +171,13 @@ def test_a_product_is_added_through_the_service(admin_client, org):
             "max_age": 60,
             "certificate_validity_months": 12,
             "just_out_of_poverty_months": 36,
+            "required_document_kinds": ["cccd", "household_certificate"],
         },
     )
     assert r.status_code == 302, r.content.decode()[:3000]
     p = LoanProduct.objects.get(code="NN")
     assert (p.min_amount.amount, p.method, len(p.debt_groups)) == (3_000_000, "annuity", 2)
+    assert p.required_document_kinds == ["cccd", "household_certificate"]
 
 
 def test_the_chain_moves_by_admin_actions_with_maker_checker(client, org, officers, chain, capital):
