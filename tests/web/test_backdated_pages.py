@@ -143,6 +143,8 @@ def test_the_auditors_list_shows_the_funds_backdated_entries_with_their_reasons(
     assert "&lt;b&gt;đậm&lt;/b&gt;" in body and "<b>đậm" not in body
     assert "Quỹ khác" not in body and "không cần" not in body
     assert reverse("audit:entry_detail", args=[backdated["plain"].pk]) in body
+    detail = c.get(reverse("audit:entry_detail", args=[backdated["tricky"].pk])).content.decode()
+    assert 'id="backdated-reason"' in detail and "&lt;b&gt;đậm&lt;/b&gt;" in detail
     assert [e.pk for e, _who in r.context["entries"]] == [
         backdated["plain"].pk,
         backdated["tricky"].pk,
