@@ -210,8 +210,12 @@ def render_pdf(
         para(f.fund_name, st["subtitle"]),
         spacer(3),
         para(f"BÁO CÁO KẾT QUẢ CHO VAY VÀ THỰC HIỆN KẾ HOẠCH {f.label.upper()}", st["title"]),
+        # The fund's name is on the line above: a superior union's report adds the union's.
         para(
-            f"{f.unit_name} · từ {format_date_vi(f.start)} đến {format_date_vi(f.end)}",
+            " · ".join(
+                [f.unit_name] * (f.unit_name != f.fund_name)
+                + [f"từ {format_date_vi(f.start)} đến {format_date_vi(f.end)}"]
+            ),
             st["subtitle"],
         ),
         spacer(3),

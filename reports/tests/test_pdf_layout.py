@@ -174,6 +174,11 @@ def test_quarterly_report_tables_print_every_word_and_every_debt_group(federatio
     # Groups without loans print as rows of zeros.
     text = " ".join(" ".join(p) for p in pages)
     assert "Nhóm 5 (nợ có khả năng mất vốn) 0 0 0 0" in text
+    # The fund's name once in the titles (the footer repeats it on every page).
+    first_page = " ".join(pages[0])
+    head = first_page[: first_page.index("BÁO CÁO KẾT QUẢ")]
+    after_title = first_page[len(head) : first_page.index("Quý I/2025:")]
+    assert head.count(f.fund_name) == 1 and f.fund_name not in after_title
     for i in range(len(pages)):
         save_png(data, f"quarterly_report_page{i + 1}_layout.png", page=i)
 
