@@ -250,6 +250,8 @@ def build_federation() -> dict:
             amount=(total_out * share).quantize(Decimal(1)),
             effective_date=date(YEAR - 1, 1, 1),
             idempotency_key=f"bench-capital-{code}",
+            # The book's opening capital, dated before the open period: back-dated, with why.
+            backdate_reason="Vốn đầu kỳ của sổ dữ liệu đo hiệu năng",
         )
     out_by_gu: dict = defaultdict(lambda: Decimal(0))
     prov_by_gu: dict = defaultdict(lambda: Decimal(0))
