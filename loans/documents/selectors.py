@@ -3,6 +3,8 @@ another unit's member, application, loan or visit is a 404, like the owner itsel
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -86,3 +88,27 @@ def application_documents_missing(application: LoanApplication) -> list[str]:
         ).values_list("kind", flat=True)
     )
     return [kind for kind in required if kind not in present]
+
+
+def applications_documents_missing(applications) -> dict[int, list[str]]:
+    """``{application id: missing kinds}`` for a page of applications (their products read with
+    them), in one query: the queue of reviews marks what each still lacks."""
+    wanted = {a.pk: list(a.product.required_document_kinds or []) for a in applications}
+    wanted = {pk: kinds for pk, kinds in wanted.items() if kinds}
+    if not wanted:
+        return {}
+    borrower_of = {a.pk: a.borrower_id for a in applications if a.pk in wanted}
+    on_application, on_borrower = defaultdict(set), defaultdict(set)
+    rows = Document.objects.filter(
+        Q(application_id__in=wanted) | Q(borrower_id__in=set(borrower_of.values())),
+        withdrawn_at__isnull=True,
+    ).values_list("application_id", "borrower_id", "kind")
+    for application_id, borrower_id, kind in rows:
+        if application_id is not None:
+            on_application[application_id].add(kind)
+        else:
+            on_borrower[borrower_id].add(kind)
+    return {
+        pk: [k for k in kinds if k not in on_application[pk] | on_borrower[borrower_of[pk]]]
+        for pk, kinds in wanted.items()
+    }

@@ -34,10 +34,12 @@ from fund.scoping import scope_filter, scoped_get_or_404
 from fund.selectors import capital_position
 from fund.web.confirm import confirm_step
 from fund.web.forms import form_error_apply
+from loans.documents.selectors import applications_documents_missing
 from loans.models import (
     ApplicationEvent,
     ApplicationStatus,
     Borrower,
+    DocumentKind,
     Loan,
     LoanApplication,
     LoanChangeRequest,
@@ -399,6 +401,12 @@ def _applications(
 ):
     qs = application_list(scope=request.scope, status=status).order_by("-created_at", "-id")
     page, query = _page(request, qs)
+    if status == S.SUBMITTED:
+        # The queue of reviews says what each application still lacks (one query).
+        labels = dict(DocumentKind.choices)
+        missing = applications_documents_missing(page.object_list)
+        for app in page.object_list:
+            app.documents_missing = [labels[k] for k in missing.get(app.pk, [])]
     context = {"page": page, "query": query, "title": title, "status": status}
     context.update(extra or {})
     return render(request, template, context, status=response_status)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from fund.models import AuditLog
 from loans.documents.services import document_attach
 from loans.models import Document
-from loans.tests.factories import application_to
+from loans.tests.factories import BorrowerFactory, application_to
 from loans.tests.helpers import image_bytes, pdf_bytes
 from tests.web.helpers import field_error, idempotency_key
 
@@ -180,3 +180,27 @@ def test_visit_photos_have_their_page_linked_from_the_loan(as_user, officers, lo
 def test_an_unknown_owner_kind_is_a_404(as_user, officers, borrower):
     r = as_user(officers.fund).get(reverse("loans:documents", args=["union", borrower.pk]))
     assert r.status_code == 404
+
+
+def test_the_queue_of_reviews_marks_what_each_application_lacks(as_user, chain, officers):
+    chain.product.required_document_kinds = ["cccd", "household_certificate"]
+    chain.product.save()
+    apps = [
+        application_to(
+            "submitted",
+            borrower=BorrowerFactory(grassroots_union=chain.borrower.grassroots_union),
+            product=chain.product,
+            maker=chain.maker,
+            approver=None,
+        )
+        for _ in range(3)
+    ]
+    document_attach(owner=apps[0].borrower, kind="cccd", name="a.pdf", data=pdf_bytes())
+    document_attach(owner=apps[0], kind="household_certificate", name="b.pdf", data=pdf_bytes())
+    document_attach(owner=apps[1], kind="cccd", name="c.pdf", data=pdf_bytes())
+    html = as_user(officers.superior).get(reverse("loans:reviews")).content.decode()
+    assert f'data-missing-documents="{apps[0].pk}"' not in html
+    row = html.split(f'data-missing-documents="{apps[1].pk}">', 1)[1].split("</span>", 1)[0]
+    assert "Giấy chứng nhận hộ nghèo" in row and "CCCD" not in row
+    row = html.split(f'data-missing-documents="{apps[2].pk}">', 1)[1].split("</span>", 1)[0]
+    assert "Bản chụp CCCD" in row and "Giấy chứng nhận hộ nghèo" in row
