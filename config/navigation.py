@@ -55,6 +55,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(_("Báo cáo quý"), "reports:report_list", (FUND, SUPERIOR, AUDITOR)),
     NavEntry(_("Nợ có rủi ro (PAR)"), "reports:portfolio_at_risk", (FUND, SUPERIOR, AUDITOR)),
     NavEntry(_("Các công đoàn"), "reports:superior_union_list", (FUND, AUDITOR)),
+    NavEntry(_("Nhập công đoàn"), "fundweb:union_import", (FUND,)),
     NavEntry(_("Công đoàn của tôi"), "reports:my_union", (SUPERIOR, GRASSROOTS)),
     # Superior-union officers
     NavEntry(_("CĐCS trực thuộc"), "loans:unions", (SUPERIOR,)),

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from fund.web import officers, pages
+from fund.web import imports, officers, pages
 
 app_name = "fundweb"
 urlpatterns = [
+    path("unions/import/", imports.union_import, name="union_import"),
     path("plans/", pages.plans, name="plans"),
     path("plans/set/", pages.plan_edit, name="plan_set"),
     path("plans/<int:year>/split/", pages.plan_split_edit, name="plan_split_set"),

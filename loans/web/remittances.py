@@ -1,5 +1,6 @@
 """The bank's side of the unions' remittances: statement import, confirming a receipt as a
-remittance, and the lists of what is not matched or not received.
+remittance, and the lists of what is not matched or not received; a remittance's receipt; the
+member import page.
 
 The upload checks the officer's role and the request's size before its body is read: the view
 is exempt from the CSRF middleware (which would parse the body first) and checks the CSRF token
@@ -21,13 +22,15 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET
 
 from accounting.errors import ApplicationError, RowsRejected
-from fund.access import ALL_ROLES, FUND_OFFICERS, READERS_FUND_WIDE, access
+from fund.access import ALL_ROLES, FUND_OFFICERS, READERS_FUND_WIDE, WRITERS, access
 from fund.labels import account_name
 from fund.models import Fund, Role
 from fund.scoping import scoped_get_or_404
 from fund.web.confirm import confirm_step
 from fund.web.forms import IdempotentForm, form_error_apply
+from fund.web.imports import import_page
 from loans.models import BankStatement, BankStatementLine, RepaymentBatch
+from loans.origination.member_import import members_import
 from loans.policy import REMITTANCE_WATCHERS
 from loans.servicing.remittances import (
     STATEMENT_MAX_BYTES,
@@ -253,3 +256,18 @@ def remittance_receipt_view(request, pk: int):
         "loans/remittance_receipt.html",
         {"batch": batch, "receipt": receipt, "postings": postings},
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The member import page (the API's ``members/import``, in three steps: fund.web.imports)
+
+
+@access(WRITERS)
+def borrower_import(request):
+    """Upload a member file, see its preview (or every wrong row), confirm to import it."""
+    fund = Fund.objects.get(pk=request.scope.fund_id)
+
+    def run(*, data, format, options):
+        return members_import(fund=fund, data=data, format=format, actor=request.user)
+
+    return import_page(request, kind="members", template="loans/borrower_import.html", run=run)

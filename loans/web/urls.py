@@ -31,6 +31,7 @@ urlpatterns = [
     path("requests/", change_requests.change_request_list, name="change_request_list"),
     path("requests/<int:pk>/", change_requests.change_request_detail, name="change_request_detail"),
     path("borrowers/", views.borrower_list_view, name="borrower_list"),
+    path("borrowers/import/", remittances.borrower_import, name="borrower_import"),
     path("borrowers/<int:pk>/", views.borrower_detail, name="borrower_detail"),
     path("borrowers/<int:pk>/apply/", views.borrower_apply, name="borrower_apply"),
     path("propose/", views.propose, name="propose"),
