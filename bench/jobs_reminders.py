@@ -99,7 +99,10 @@ def generate() -> int:
     )
     from loans.terms import default_allocation_order, default_debt_groups
 
-    fund = Fund.objects.create(code="HN", name="Quỹ Trợ vốn CNVCLĐ nghèo Hà Nội")
+    # Loans of past months are posted through the services: back-dating needs no reason here.
+    fund = Fund.objects.create(
+        code="HN", name="Quỹ Trợ vốn CNVCLĐ nghèo Hà Nội", backdate_open_months=120
+    )
     su = SuperiorUnion.objects.create(fund=fund, code="LB", name="LĐLĐ quận Long Biên")
     gus = GrassrootsUnion.objects.bulk_create(
         GrassrootsUnion(

@@ -101,8 +101,12 @@ def build_federation() -> dict:
     from loans.terms import default_allocation_order, default_debt_groups
 
     rnd = random.Random(2025)
+    # Past quarters are posted through the services: back-dating needs no reason here.
     fund = Fund.objects.create(
-        code="HN", name="Quỹ Trợ vốn CNVCLĐ nghèo Hà Nội", federation_name="LĐLĐ TP Hà Nội"
+        code="HN",
+        name="Quỹ Trợ vốn CNVCLĐ nghèo Hà Nội",
+        federation_name="LĐLĐ TP Hà Nội",
+        backdate_open_months=120,
     )
     sus = SuperiorUnion.objects.bulk_create(
         SuperiorUnion(fund=fund, code=f"SU{i:02d}", name=f"LĐLĐ quận số {i:02d}")

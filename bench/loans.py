@@ -135,7 +135,11 @@ def setup_fund():
     from loans.origination.products import loan_product_create
 
     User = get_user_model()
-    fund = Fund.objects.create(code="BENCH", name="Quỹ thử tải", federation_name="LĐLĐ")
+    # The benchmark posts a past year through the services: its window of postings dated back
+    # without a reason (docs/ledger.md, "Value dates") is opened wide.
+    fund = Fund.objects.create(
+        code="BENCH", name="Quỹ thử tải", federation_name="LĐLĐ", backdate_open_months=120
+    )
     su = superior_union_create(fund=fund, code="LB", name="LĐLĐ quận Long Biên")
     gus = [
         grassroots_union_create(

@@ -535,6 +535,7 @@ class WriteOffInput(serializers.Serializer):
 class RecoveryInput(serializers.Serializer):
     amount = MoneyField()
     received_on = BusinessDateField()
+    backdate_reason = BackdateReasonField()
 
 
 class RecoveryOutput(serializers.Serializer):
@@ -547,6 +548,7 @@ class RecoveryOutput(serializers.Serializer):
 
 class CloseInput(serializers.Serializer):
     closed_on = BusinessDateField()
+    backdate_reason = BackdateReasonField()
     apply_savings = serializers.BooleanField(
         default=False, help_text="Trừ tiết kiệm bắt buộc vào nợ (không: hoàn trả thành viên)"
     )

@@ -82,6 +82,7 @@ from fund.accounts import (
 from fund.audit import audit_record
 from fund.calendar import days_off_between
 from fund.scoping import actor_user, actor_user_id
+from fund.validation import backdate_reason_clean
 from loans.errors import LoanError, MakerChecker
 from loans.models import (
     FollowUpVisit,
@@ -892,6 +893,7 @@ def write_off_recovery_post(
     received_on: date,
     idempotency_key: str,
     actor=None,
+    backdate_reason: str = "",
 ) -> WriteOffRecovery:
     """Money recovered on a written-off loan: Dr 1121 / Cr 7111 on ``loan:<id>`` (other income;
     the principal stays written off in the loan book).
@@ -900,11 +902,20 @@ def write_off_recovery_post(
     nothing written for a loan not written off, a date before the write-off, an amount that is
     not a positive whole number of đồng or more than can still be recovered. Who may: the
     roles of the action "recovery" of ``loans.policy.LOAN_ACTIONS`` (the fund officers).
+    A `received_on` before the fund's open window needs `backdate_reason`, kept on the entry.
     """
     loan_require_action(actor, loan=loan, name="recovery")
     amount = _positive(amount, field="amount", label=_("Số tiền thu hồi"))
     received_on = clean_loan_day(
         received_on, loan=loan, field="received_on", label=_("Ngày thu hồi")
+    )
+    backdated = backdate_reason_clean(
+        loan.fund,
+        received_on,
+        backdate_reason,
+        field="received_on",
+        label=_("Ngày thu hồi"),
+        error=LoanError,
     )
 
     def run():
@@ -942,6 +953,7 @@ def write_off_recovery_post(
             posted_by=actor_user(actor),
             document_type="loan_write_off_recovery",
             document_id=str(locked.pk),
+            backdated_reason=backdated,
         )
         recovery = WriteOffRecovery(
             write_off=write_off,
@@ -961,6 +973,7 @@ def write_off_recovery_post(
                 "amount": [None, str(amount)],
                 "recoverable": [str(left), str(left - amount)],
                 "journal_entry": [None, entry.pk],
+                **({"backdated_reason": [None, backdated]} if backdated else {}),
             },
         )
         return recovery
@@ -973,6 +986,7 @@ def write_off_recovery_post(
             "amount": str(amount),
             "received_on": received_on.isoformat(),
             "actor": actor_user_id(actor),
+            **({"backdate_reason": backdated} if backdated else {}),
         },
         run=run,
         load=lambda pk: WriteOffRecovery.objects.get(pk=pk),
@@ -1002,6 +1016,7 @@ def loan_close(
     idempotency_key: str,
     actor=None,
     apply_savings: bool = False,
+    backdate_reason: str = "",
 ) -> LoanClosure:
     """Settle a loan with the borrower's compulsory savings (tất toán).
 
@@ -1012,10 +1027,19 @@ def loan_close(
     loan of the borrower still holds them as security. Fund officers only.
 
     Invariants: the savings sub-ledger never goes into debit; a loan is closed this way once; the
-    loan book and ledger reconcile afterwards.
+    loan book and ledger reconcile afterwards. A `closed_on` before the fund's open window needs
+    `backdate_reason`, kept on both entries.
     """
     loan_require_fund_officer(actor, loan=loan)
     closed_on = clean_loan_day(closed_on, loan=loan, field="closed_on", label=_("Ngày tất toán"))
+    backdated = backdate_reason_clean(
+        loan.fund,
+        closed_on,
+        backdate_reason,
+        field="closed_on",
+        label=_("Ngày tất toán"),
+        error=LoanError,
+    )
     if not isinstance(apply_savings, bool):
         raise LoanError(_("Trừ tiết kiệm vào nợ phải là có hoặc không."), field="apply_savings")
 
@@ -1069,6 +1093,7 @@ def loan_close(
                     actor=actor,
                     entry_key=f"loans.close_apply_savings:{locked.pk}",
                     from_savings=True,
+                    backdated_reason=backdated,
                 )
             else:
                 # Nothing is owed to the fund, only the borrower's own savings contributions:
@@ -1107,6 +1132,7 @@ def loan_close(
                 posted_by=actor_user(actor),
                 document_type="loan_savings_refund",
                 document_id=str(locked.pk),
+                backdated_reason=backdated,
             )
         closure = LoanClosure(
             loan=locked,
@@ -1128,6 +1154,7 @@ def loan_close(
                 "savings_applied": [None, str(applied)],
                 "savings_returned": [None, str(returned)],
                 "savings_kept_for_other_loans": [None, str(balance - returned)],
+                **({"backdated_reason": [None, backdated]} if backdated else {}),
             },
         )
         loan.refresh_from_db()
@@ -1141,6 +1168,7 @@ def loan_close(
             "closed_on": closed_on.isoformat(),
             "apply_savings": apply_savings,
             "actor": actor_user_id(actor),
+            **({"backdate_reason": backdated} if backdated else {}),
         },
         run=run,
         load=lambda pk: LoanClosure.objects.get(pk=pk),

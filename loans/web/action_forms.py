@@ -13,7 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fund.models import Role
-from fund.web.forms import IdempotentForm, amount_field, date_field
+from fund.web.forms import IdempotentForm, amount_field, backdate_reason_field, date_field
 from loans.models import FollowUpVisit, Loan, Repayment, WriteOffCause
 
 YES_NO = [("yes", _("Có")), ("no", _("Không"))]
@@ -190,10 +190,12 @@ class WriteOffForm(LoanActionForm):
 class WriteOffRecoveryForm(LoanActionForm):
     amount = amount_field(_("Số tiền thu hồi (đồng)"))
     received_on = date_field(_("Ngày thu hồi"))
+    backdate_reason = backdate_reason_field()
 
 
 class LoanCloseForm(LoanActionForm):
     closed_on = date_field(_("Ngày tất toán"))
+    backdate_reason = backdate_reason_field()
     apply_savings = forms.BooleanField(
         label=_("Trừ tiết kiệm bắt buộc vào số nợ còn lại"),
         required=False,

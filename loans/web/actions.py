@@ -224,6 +224,7 @@ def _recovery(request, loan, d):
         received_on=d["received_on"],
         idempotency_key=d["idempotency_key"],
         actor=request.user,
+        backdate_reason=d["backdate_reason"],
     )
 
 
@@ -234,6 +235,7 @@ def _close(request, loan, d):
         apply_savings=d["apply_savings"],
         idempotency_key=d["idempotency_key"],
         actor=request.user,
+        backdate_reason=d["backdate_reason"],
     )
 
 
