@@ -11,7 +11,7 @@ from fund.attainment import percent_display, percent_of
 MILLION = 1_000_000
 PLOT_HEIGHT = 200
 LEFT, TOP, BOTTOM = 78, 40, 44  # room for the axis' values, the legend and the labels
-SLOT, BAR = 120, 36
+SLOT, BAR = 128, 42
 
 
 def _millions(amount: int) -> int:
@@ -51,9 +51,9 @@ def quarter_chart(bars: list[dict]) -> dict:
     out = []
     for i, b in enumerate(bars):
         x = LEFT + 12 + i * SLOT
-        row = {"label": b["label"], "label_x": x + BAR, "planned": b["planned"]}
+        row = {"label": b["label"], "label_x": x + BAR + 2, "planned": b["planned"]}
         row["achieved"] = b["achieved"]
-        for key, dx in (("planned", 0), ("achieved", BAR + 2)):
+        for key, dx in (("planned", 0), ("achieved", BAR + 4)):
             m = _millions(b[key])
             y = y_of(m)
             row[f"{key}_x"], row[f"{key}_y"], row[f"{key}_h"] = x + dx, y, base_y - y
