@@ -8,7 +8,8 @@ federation's balances stay), the app is served by gunicorn exactly as in
 production (DEBUG off) and 8 concurrent clients, each signed in with its own session, request
 the fund officer's dashboard, the loan list, a loan page (a random loan each time), the
 auditor's trial balance and the inbox of a fund, a superior union's and a grassroots union's
-officer (``inbox_pages``) in turn. Printed: median and p95 latency per page (target p95 under
+officer (``inbox_pages``), a superior union's page as its officer opens it and the fund
+officer's PAR page by grassroots union (``union_pages``) in turn. Printed: median and p95 latency per page (target p95 under
 300 ms), and the CPU per request of the gunicorn workers and of the PostgreSQL backends (read
 from /proc, so the database must run on this host; far steadier than latency while others
 share the machine). Then bench/web_api.py measures API repayments posted per second.
@@ -211,6 +212,50 @@ def inbox_pages(fund) -> tuple[dict, dict]:
     return {name: "/loans/inbox/" for name in cookies}, cookies
 
 
+def union_pages(fund) -> tuple[dict, dict]:
+    """A superior union's page (its quarterly report's attainment, grassroots unions' rows, loan
+    book, arrears and PAR: ``reports.web.union_pages``) as its officer opens it, and the fund
+    officer's PAR page by grassroots union. The PAR page reads the snapshot of a closed date:
+    yesterday is recorded as closed and its snapshot written, as the close of business does.
+    Returns (pages, cookies)."""
+    from datetime import timedelta
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from fund.models import Role, SuperiorUnion
+    from loans.models import CloseOfBusinessRun, Loan
+    from loans.servicing.portfolio import portfolio_snapshot_write
+
+    closed = timezone.localdate() - timedelta(days=1)
+    CloseOfBusinessRun.objects.get_or_create(
+        fund=fund,
+        business_date=closed,
+        defaults={"status": CloseOfBusinessRun.Status.DONE, "finished_at": timezone.now()},
+    )
+    portfolio_snapshot_write(fund_id=fund.pk, business_date=closed)
+    # The largest superior union: the page's figures are grouped over its loans.
+    biggest = (
+        Loan.objects.filter(fund=fund)
+        .values("superior_union_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "superior_union_id")
+        .first()
+    )
+    su = SuperiorUnion.objects.get(pk=biggest["superior_union_id"])
+    cookies = {
+        "union_page": session_cookie(
+            "bench-capten-union", Role.SUPERIOR_OFFICER, fund, superior_union=su
+        ),
+        "par_page": session_cookie("bench-quy-par", Role.FUND_OFFICER, fund),
+    }
+    pages = {
+        "union_page": f"/reports/unions/superior/{su.pk}/",
+        "par_page": "/reports/portfolio-at-risk/?by=grassroots_union",
+    }
+    return pages, cookies
+
+
 def start_server() -> subprocess.Popen:
     env = dict(os.environ, DEBUG="0", ALLOWED_HOSTS="127.0.0.1,localhost")
     env.setdefault("SECURE_SSL_REDIRECT", "0")  # plain HTTP on loopback, behind no proxy
@@ -411,6 +456,9 @@ def main() -> None:
         more_pages, more_cookies = inbox_pages(fund)
         pages.update(more_pages)
         cookies.update(more_cookies)
+        union_more, union_cookies = union_pages(fund)
+        pages.update(union_more)
+        cookies.update(union_cookies)
         # Warm up each page once (imports, templates, PostgreSQL caches), then measure.
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
         for name, path in pages.items():
