@@ -9,10 +9,11 @@ production (DEBUG off) and 8 concurrent clients, each signed in with its own ses
 the fund officer's dashboard, the loan list, a loan page (a random loan each time), the
 auditor's trial balance and the inbox of a fund, a superior union's and a grassroots union's
 officer (``inbox_pages``), a superior union's page as its officer opens it and the fund
-officer's PAR page by grassroots union (``union_pages``) in turn. Printed: median and p95 latency per page (target p95 under
-300 ms), and the CPU per request of the gunicorn workers and of the PostgreSQL backends (read
-from /proc, so the database must run on this host; far steadier than latency while others
-share the machine). Then bench/web_api.py measures API repayments posted per second.
+officer's PAR page by grassroots union (``union_pages``) in turn. Printed: median and p95
+latency per page (target p95 under 300 ms), and the CPU per request of the gunicorn workers
+and of the PostgreSQL backends (read from /proc, so the database must run on this host; far
+steadier than latency while others share the machine). Then bench/web_api.py measures API
+repayments posted per second.
 
 The database named in BENCH_DATABASE_URL (default trovon_bench_web) is dropped, created,
 migrated and dropped again at the end. Sizes: BENCH_REPORT_LOANS (100,000 loans),
