@@ -120,6 +120,7 @@ urlpatterns = [
     op("applications/<id:pk>/cancel/", loans_api.ApplicationCancelApi),
     op("applications/<id:pk>/disburse/", loans_api.ApplicationDisburseApi),
     # Loans, schedules, repayments
+    op("business-date/", loans_api.BusinessDateApi),
     op("loans/", loans_api.LoanListApi),
     op("loans/<id:pk>/", loans_api.LoanDetailApi),
     op("loans/<id:pk>/schedule/", loans_api.LoanScheduleApi),

@@ -121,6 +121,16 @@ class BorrowerCreateInput(BorrowerUpdateInput):
     member_since = BusinessDateField(required=False, allow_null=True)
 
 
+class BusinessDateOutput(serializers.Serializer):
+    business_date = serializers.DateField(
+        allow_null=True,
+        help_text=(
+            "Ngày nghiệp vụ của quỹ: ngày khóa sổ cuối ngày gần nhất; số liệu nợ quá hạn "
+            "(days_past_due, debt_group, ?overdue=true) là của ngày này; null khi chưa khóa sổ"
+        ),
+    )
+
+
 class BorrowerOutput(serializers.Serializer):
     id = serializers.IntegerField()
     full_name = serializers.CharField()

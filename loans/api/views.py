@@ -55,7 +55,7 @@ from loans.origination.member_import import members_import
 from loans.origination.selectors import application_list, borrower_list
 from loans.policy import loan_action_roles
 from loans.servicing import repayments
-from loans.servicing.selectors import in_arrears, loan_list
+from loans.servicing.selectors import business_date, in_arrears, loan_list
 from loans.servicing.visits import followup_visit_record
 
 REVIEWERS = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER)
@@ -401,6 +401,19 @@ class LoanListApi(ApiView):
             qs = in_arrears(qs)
         qs = _search_people(qs, f.get("q"), "borrower__")
         return self.page(qs.order_by("-disbursed_on", "-pk"), s.LoanOutput)
+
+
+class BusinessDateApi(ApiView):
+    access_roles = ALL_ROLES
+
+    @extend_schema(
+        responses=s.BusinessDateOutput,
+        summary="Ngày nghiệp vụ của quỹ (số liệu nợ quá hạn tính đến ngày này)",
+    )
+    def get(self, request):
+        return Response(
+            s.BusinessDateOutput({"business_date": business_date(fund_id=self.scope.fund_id)}).data
+        )
 
 
 class LoanDetailApi(ApiView):

@@ -70,6 +70,20 @@ def test_page_and_api_count_the_same_loans_as_of_the_business_date(
     assert _api_overdue_count(hbt) == 0
 
 
+def test_the_api_says_the_business_date(officers, org, loan):
+    c = APIClient()
+    _, token = AuthToken.objects.create(officers.grassroots)
+    c.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert json.loads(c.get("/api/v1/business-date/").content) == {"business_date": None}
+    yesterday = today() - timedelta(days=1)
+    close_of_business_catch_up(fund_id=org.fund.pk, through_date=yesterday)
+    body = json.loads(c.get("/api/v1/business-date/").content)
+    assert body == {"business_date": yesterday.isoformat()}
+    # Another fund's officer reads their own fund's date (never closed).
+    c.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(officers.other_fund)[1]}")
+    assert json.loads(c.get("/api/v1/business-date/").content) == {"business_date": None}
+
+
 def test_dashboard_and_unions_say_the_business_date(as_user, officers, org, loan):
     yesterday = today() - timedelta(days=1)
     close_of_business_catch_up(fund_id=org.fund.pk, through_date=yesterday)
