@@ -129,7 +129,8 @@ def test_pages_and_sign_in_work_with_redis_down(settings, officers):
     )
     assert response.status_code == 302, response.content[:500]
     home = client.get("/", follow=True)
-    assert home.status_code == 200 and home.redirect_chain[-1][0] == "/loans/dashboard/"
+    assert home.status_code == 200 and home.redirect_chain[-1][0] == "/loans/inbox/"
+    assert client.get("/loans/dashboard/").status_code == 200
     assert client.get("/loans/").status_code == 200
 
 

@@ -218,7 +218,10 @@ def test_capital_and_attainment_views_are_scoped(client, org, officers):
     c = as_(client, officers.fund)
     assert c.get(url + "?year=2025&period=year").json()["planned"] == "1000"
     c = as_(client, officers.superior)
-    assert c.get(url + "?year=2025&period=year").status_code == 404
+    # Without a unit named, a superior union's officer gets their own union's figures.
+    own = c.get(url + "?year=2025&period=year")
+    assert own.status_code == 200
+    assert own.json() == c.get(url + f"?year=2025&period=year&superior_union={org.lb.pk}").json()
     assert c.get(url + f"?year=2025&period=year&superior_union={org.hbt.pk}").status_code == 404
     assert c.get(url + f"?year=2025&period=year&superior_union={org.lb.pk}").status_code == 200
     assert c.get(url + f"?year=2025&period=year&grassroots_union={org.hbt1.pk}").status_code == 404
