@@ -468,6 +468,7 @@ class RepaymentBatchDetailOutput(RepaymentBatchOutput):
 
 class RescheduleInput(serializers.Serializer):
     effective_date = BusinessDateField()
+    backdate_reason = BackdateReasonField()
     term = serializers.IntegerField(min_value=1, max_value=600, help_text="Số kỳ trả nợ mới")
     method = serializers.ChoiceField(choices=METHOD_CHOICES, required=False)
     first_due_date = BusinessDateField(
@@ -522,6 +523,7 @@ class ScheduleRevisionOutput(serializers.Serializer):
 
 class InterestWaiveInput(serializers.Serializer):
     waived_on = BusinessDateField()
+    backdate_reason = BackdateReasonField()
     interest = serializers.BooleanField(default=True, help_text="Miễn lãi đến hạn chưa trả")
     penalty = serializers.BooleanField(default=True, help_text="Miễn lãi phạt chưa trả")
     reason = serializers.CharField(max_length=500)
@@ -538,6 +540,7 @@ class InterestWaiverOutput(serializers.Serializer):
 
 class WriteOffInput(serializers.Serializer):
     written_off_on = BusinessDateField()
+    backdate_reason = BackdateReasonField()
     cause = serializers.ChoiceField(choices=WriteOffCause.choices)
     note = _text(500, default="")
 
@@ -576,6 +579,7 @@ class ClosureOutput(serializers.Serializer):
 
 class RecallInput(serializers.Serializer):
     recalled_on = BusinessDateField()
+    backdate_reason = BackdateReasonField()
     reason = serializers.CharField(max_length=500)
     visit = IdField(
         required=False,

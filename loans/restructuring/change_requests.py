@@ -49,10 +49,17 @@ __all__ = [
 
 def _check_terms(loan: Loan, kind: str, terms: dict) -> dict:
     if kind == Kind.RESCHEDULE:
-        allowed = {"effective_date", "term", "method", "first_due_date", "reason"}
+        allowed = {
+            "effective_date",
+            "term",
+            "method",
+            "first_due_date",
+            "reason",
+            "backdate_reason",
+        }
         check = restructuring.reschedule_terms_check
     elif kind == Kind.WRITE_OFF:
-        allowed = {"written_off_on", "cause", "note"}
+        allowed = {"written_off_on", "cause", "note", "backdate_reason"}
         check = restructuring.write_off_terms_check
     else:
         raise LoanError(
@@ -105,9 +112,11 @@ def change_request_file(
     *, loan: Loan, kind: str, actor, idempotency_key: str, **terms
 ) -> LoanChangeRequest:
     """Ask for a rescheduling (terms: effective_date, term, method, first_due_date, reason) or a
-    write-off (written_off_on, cause, note) of `loan`. Refused with nothing written when the
-    actor is not in charge of the loan, the loan is not active or owes no principal, a term is
-    wrong (by field), or a request of that kind is already pending."""
+    write-off (written_off_on, cause, note) of `loan`, each with `backdate_reason` when its date
+    is before the fund's open window: the request keeps it until the approval's decision posts
+    with it. Refused with nothing written when the actor is not in charge of the loan, the loan
+    is not active or owes no principal, a term is wrong (by field), or a request of that kind is
+    already pending."""
     loan_require_servicer(actor, loan=loan, field="actor")
     if actor_user(actor) is None:
         raise LoanError(_("Phải có người đề nghị."), field="actor")

@@ -248,13 +248,29 @@ def _follow_calendar(loan: Loan, dates: list, effective_date, *, chosen_first) -
 
 
 def reschedule_terms_check(
-    *, loan: Loan, effective_date, term, reason, method=None, first_due_date=None
+    *,
+    loan: Loan,
+    effective_date,
+    term,
+    reason,
+    method=None,
+    first_due_date=None,
+    backdate_reason="",
 ) -> dict:
     """The terms of a rescheduling checked (each refusal names its field) and normalised: the
     method defaults to the loan's, the reason is trimmed. Used when it is asked for
-    (``loans.restructuring.change_requests``) and again when it is decided."""
+    (``loans.restructuring.change_requests``) and again when it is decided. An effective date
+    before the fund's open window needs `backdate_reason`, kept in the terms (only when set)."""
     effective_date = clean_loan_day(
         effective_date, loan=loan, field="effective_date", label=_("Ngày hiệu lực")
+    )
+    backdated = backdate_reason_clean(
+        loan.fund,
+        effective_date,
+        backdate_reason,
+        field="effective_date",
+        label=_("Ngày hiệu lực"),
+        error=LoanError,
     )
     if isinstance(term, bool) or not isinstance(term, int) or not 1 <= term <= MAX_TERM:
         raise LoanError(
@@ -282,6 +298,7 @@ def reschedule_terms_check(
         "method": method,
         "first_due_date": first_due_date,
         "reason": clean_reason(reason),
+        **({"backdate_reason": backdated} if backdated else {}),
     }
 
 
@@ -296,6 +313,7 @@ def loan_reschedule(
     actor,
     method: str | None = None,
     first_due_date: date | None = None,
+    backdate_reason: str = "",
 ) -> ScheduleRevision:
     """Give the outstanding principal of an active loan a new schedule (cơ cấu lại thời hạn).
 
@@ -305,7 +323,8 @@ def loan_reschedule(
     posted to the ledger (interest is income when collected). Refused with nothing written for a
     loan that is not active or owes no principal, a term outside 1–600, an unknown method, a
     first due date not after the effective date, or an approver who is the requester or not a
-    fund officer.
+    fund officer. An effective date before the fund's open window needs `backdate_reason`, kept
+    in the audit record (nothing is posted).
     """
     _four_eyes(loan=loan, requested_by=requested_by, actor=actor, what=_("Cơ cấu lại nợ"))
     terms = reschedule_terms_check(
@@ -315,8 +334,10 @@ def loan_reschedule(
         method=method,
         first_due_date=first_due_date,
         reason=reason,
+        backdate_reason=backdate_reason,
     )
     effective_date, method, reason = terms["effective_date"], terms["method"], terms["reason"]
+    backdated = terms.get("backdate_reason", "")
 
     def run():
         locked = _locked(loan)
@@ -406,6 +427,7 @@ def loan_reschedule(
                 "interest_carried": [None, str(interest)],
                 "penalty_carried": [None, str(penalty)],
                 "reason": [None, reason],
+                **({"backdated_reason": [None, backdated]} if backdated else {}),
             },
         )
         loan.refresh_from_db()
@@ -423,6 +445,7 @@ def loan_reschedule(
             "reason": reason,
             "requested_by": actor_user_id(requested_by),
             "actor": actor_user_id(actor),
+            **({"backdate_reason": backdated} if backdated else {}),
         },
         run=run,
         load=lambda pk: ScheduleRevision.objects.get(pk=pk),
@@ -441,6 +464,7 @@ def loan_recall(
     idempotency_key: str,
     actor=None,
     visit: FollowUpVisit | None = None,
+    backdate_reason: str = "",
 ) -> ScheduleRevision:
     """Recall a loan whose money was not used for its purpose: everything outstanding falls due
     on `recalled_on` (one installment, a new schedule version; see the module's notes).
@@ -448,11 +472,20 @@ def loan_recall(
     Requires a follow-up visit of the loan that found the purpose not verified (`visit`, or the
     latest such visit). Fund officers only. Invariants: the one installment's principal equals
     the outstanding principal; the old installments are kept; ``recalled_on`` is set once;
-    nothing is posted to the ledger.
+    nothing is posted to the ledger. A `recalled_on` before the fund's open window needs
+    `backdate_reason`, kept in the audit record.
     """
     loan_require_fund_officer(actor, loan=loan)
     recalled_on = clean_loan_day(
         recalled_on, loan=loan, field="recalled_on", label=_("Ngày thu hồi")
+    )
+    backdated = backdate_reason_clean(
+        loan.fund,
+        recalled_on,
+        backdate_reason,
+        field="recalled_on",
+        label=_("Ngày thu hồi"),
+        error=LoanError,
     )
     reason = clean_reason(reason)
     if visit is not None and (visit.loan_id != loan.pk or visit.purpose_verified):
@@ -540,6 +573,7 @@ def loan_recall(
                 "maturity_date": [before_maturity, recalled_on.isoformat()],
                 "visit": [None, found.pk],
                 "reason": [None, reason],
+                **({"backdated_reason": [None, backdated]} if backdated else {}),
             },
         )
         loan.refresh_from_db()
@@ -554,6 +588,7 @@ def loan_recall(
             "reason": reason,
             "visit": getattr(visit, "pk", None),
             "actor": actor_user_id(actor),
+            **({"backdate_reason": backdated} if backdated else {}),
         },
         run=run,
         load=lambda pk: ScheduleRevision.objects.get(pk=pk),
@@ -570,6 +605,7 @@ def loan_recall_on_visit(
     actor=None,
     recall_idempotency_key: str,
     idempotency_key: str | None = None,
+    backdate_reason: str = "",
 ) -> FollowUpVisit:
     """Record a follow-up visit (``loans.servicing.visits``) and, when it finds the purpose not
     verified, recall the loan at once (``loan_recall`` on the visit's date) in the same
@@ -578,7 +614,8 @@ def loan_recall_on_visit(
 
     With `idempotency_key` (the web form's), the same request under the same key records the
     visit (and the recall) once and returns the visit again; another request under that key is
-    refused. The recall runs under `recall_idempotency_key`.
+    refused. The recall runs under `recall_idempotency_key`; a visit's date before the fund's
+    open window needs `backdate_reason` for the recall (its refusal names ``recalled_on``).
     """
     values = visits.followup_visit_check(
         loan=loan,
@@ -603,6 +640,7 @@ def loan_recall_on_visit(
                     idempotency_key=recall_idempotency_key,
                     actor=actor,
                     visit=visit,
+                    backdate_reason=backdate_reason,
                 )
         return visit
 
@@ -641,6 +679,7 @@ def loan_interest_waive(
     actor=None,
     interest: bool = True,
     penalty: bool = True,
+    backdate_reason: str = "",
 ) -> InterestWaiver:
     """Forgive the unpaid interest and/or penalty that has fallen due on the installments in
     force (due on or before `waived_on`), with a reason. Fund officers only.
@@ -649,10 +688,19 @@ def loan_interest_waive(
     further, and the waiver keeps the amounts per installment; the principal and the ledger are
     untouched (interest and penalty are income only when collected, so nothing receivable is
     on the books); ``interest_waived_on`` is set the first time interest is waived. Refused when
-    there is nothing to waive.
+    there is nothing to waive. A `waived_on` before the fund's open window needs
+    `backdate_reason`, kept in the audit record.
     """
     loan_require_fund_officer(actor, loan=loan)
     waived_on = clean_loan_day(waived_on, loan=loan, field="waived_on", label=_("Ngày miễn giảm"))
+    backdated = backdate_reason_clean(
+        loan.fund,
+        waived_on,
+        backdate_reason,
+        field="waived_on",
+        label=_("Ngày miễn giảm"),
+        error=LoanError,
+    )
     reason = clean_reason(reason)
     if not isinstance(interest, bool) or not isinstance(penalty, bool) or not (interest or penalty):
         raise LoanError(_("Phải chọn miễn lãi, lãi phạt hoặc cả hai."), field="interest")
@@ -709,6 +757,8 @@ def loan_interest_waive(
             changes["interest_waived_on"] = [None, waived_on.isoformat()]
         if closed:
             changes["status"] = [LoanStatus.ACTIVE, LoanStatus.CLOSED]
+        if backdated:
+            changes["backdated_reason"] = [None, backdated]
         audit_record(actor=actor_user(actor), action="waive", obj=locked, changes=changes)
         loan.refresh_from_db()
         return waiver
@@ -723,6 +773,7 @@ def loan_interest_waive(
             "interest": interest,
             "penalty": penalty,
             "actor": actor_user_id(actor),
+            **({"backdate_reason": backdated} if backdated else {}),
         },
         run=run,
         load=lambda pk: InterestWaiver.objects.get(pk=pk),
@@ -733,11 +784,22 @@ def loan_interest_waive(
 # Write-off and recovery
 
 
-def write_off_terms_check(*, loan: Loan, written_off_on, cause, note="") -> dict:
+def write_off_terms_check(
+    *, loan: Loan, written_off_on, cause, note="", backdate_reason=""
+) -> dict:
     """The terms of a write-off checked (each refusal names its field) and normalised; a note is
-    required when the cause is "other". Used when it is asked for and when it is decided."""
+    required when the cause is "other". Used when it is asked for and when it is decided. A date
+    before the fund's open window needs `backdate_reason`, kept in the terms (only when set)."""
     written_off_on = clean_loan_day(
         written_off_on, loan=loan, field="written_off_on", label=_("Ngày xử lý rủi ro")
+    )
+    backdated = backdate_reason_clean(
+        loan.fund,
+        written_off_on,
+        backdate_reason,
+        field="written_off_on",
+        label=_("Ngày xử lý rủi ro"),
+        error=LoanError,
     )
     if not isinstance(cause, str) or cause not in WriteOffCause.values:
         raise LoanError(
@@ -746,7 +808,12 @@ def write_off_terms_check(*, loan: Loan, written_off_on, cause, note="") -> dict
             params={"cause": repr(cause)},
         )
     note = clean_reason(note, field="note", required=cause == WriteOffCause.OTHER)
-    return {"written_off_on": written_off_on, "cause": cause, "note": note}
+    return {
+        "written_off_on": written_off_on,
+        "cause": cause,
+        "note": note,
+        **({"backdate_reason": backdated} if backdated else {}),
+    }
 
 
 def loan_write_off(
@@ -758,6 +825,7 @@ def loan_write_off(
     requested_by,
     actor,
     note: str = "",
+    backdate_reason: str = "",
 ) -> LoanWriteOff:
     """Write off the outstanding principal of an active loan (xử lý rủi ro) against the
     provision held for it; death, disability and natural disasters are causes of a write-off.
@@ -767,11 +835,19 @@ def loan_write_off(
     released (Dr 2293 / Cr 6422). Invariants: ``outstanding_principal`` and ``provision_held``
     become 0, the status ``written_off`` with the date and reason; a ``LoanTransaction`` of the
     principal written off; the unpaid interest and penalty kept off the balance sheet on the
-    ``LoanWriteOff``. Four eyes: a fund officer approves what another officer requested.
+    ``LoanWriteOff``. Four eyes: a fund officer approves what another officer requested. A date
+    before the fund's open window needs `backdate_reason`, kept on the entry.
     """
     _four_eyes(loan=loan, requested_by=requested_by, actor=actor, what=_("Xử lý rủi ro"))
-    terms = write_off_terms_check(loan=loan, written_off_on=written_off_on, cause=cause, note=note)
+    terms = write_off_terms_check(
+        loan=loan,
+        written_off_on=written_off_on,
+        cause=cause,
+        note=note,
+        backdate_reason=backdate_reason,
+    )
     written_off_on, note = terms["written_off_on"], terms["note"]
+    backdated = terms.get("backdate_reason", "")
 
     def run():
         locked = _locked(loan)
@@ -809,6 +885,7 @@ def loan_write_off(
             posted_by=actor_user(actor),
             document_type="loan_write_off",
             document_id=str(locked.pk),
+            backdated_reason=backdated,
         )
         old = _in_force(locked)
         interest_unpaid = sum(
@@ -865,6 +942,7 @@ def loan_write_off(
                 "cause": [None, cause],
                 "note": [None, note],
                 "journal_entry": [None, entry.pk],
+                **({"backdated_reason": [None, backdated]} if backdated else {}),
             },
         )
         loan.refresh_from_db()
@@ -880,6 +958,7 @@ def loan_write_off(
             "note": note,
             "requested_by": actor_user_id(requested_by),
             "actor": actor_user_id(actor),
+            **({"backdate_reason": backdated} if backdated else {}),
         },
         run=run,
         load=lambda pk: LoanWriteOff.objects.get(pk=pk),

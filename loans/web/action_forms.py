@@ -90,11 +90,14 @@ class FollowUpVisitForm(LoanActionForm):
     recall = forms.BooleanField(
         label=_("Thu hồi nợ trước hạn ngay (khi vốn bị sử dụng sai mục đích)"), required=False
     )
+    backdate_reason = backdate_reason_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.user.officer.role != Role.FUND_OFFICER:
-            del self.fields["recall"]  # the recall is the fund's decision
+            # the recall is the fund's decision, and only the recall needs a back-dating reason
+            del self.fields["recall"]
+            del self.fields["backdate_reason"]
 
     def clean(self):
         data = super().clean()
@@ -145,6 +148,7 @@ def _method_choices():
 
 class RescheduleForm(LoanActionForm):
     effective_date = date_field(_("Ngày hiệu lực"))
+    backdate_reason = backdate_reason_field()
     term = forms.IntegerField(label=_("Số kỳ trả nợ mới"), min_value=1, max_value=600)
     method = forms.ChoiceField(label=_("Phương thức tính lãi"), choices=())
     first_due_date = date_field(
@@ -162,6 +166,7 @@ class RescheduleForm(LoanActionForm):
 
 class InterestWaiveForm(LoanActionForm):
     waived_on = date_field(_("Ngày miễn giảm"))
+    backdate_reason = backdate_reason_field()
     interest = forms.BooleanField(label=_("Miễn lãi đến hạn chưa trả"), required=False)
     penalty = forms.BooleanField(label=_("Miễn lãi phạt chưa trả"), required=False)
     reason = _reason_field()
@@ -175,6 +180,7 @@ class InterestWaiveForm(LoanActionForm):
 
 class WriteOffForm(LoanActionForm):
     written_off_on = date_field(_("Ngày xử lý rủi ro"))
+    backdate_reason = backdate_reason_field()
     cause = forms.ChoiceField(
         label=_("Nguyên nhân"), choices=WriteOffCause.choices, widget=forms.RadioSelect
     )
@@ -207,6 +213,7 @@ class LoanCloseForm(LoanActionForm):
 
 class LoanRecallForm(LoanActionForm):
     recalled_on = date_field(_("Ngày thu hồi trước hạn"))
+    backdate_reason = backdate_reason_field()
     visit = forms.ModelChoiceField(
         label=_("Lần kiểm tra phát hiện sai mục đích"),
         queryset=FollowUpVisit.objects.none(),

@@ -166,7 +166,11 @@ def _visit(request, loan, d):
         "idempotency_key": key,
     }
     if d.get("recall"):
-        return restructuring.loan_recall_on_visit(**values, recall_idempotency_key=f"{key}:recall")
+        return restructuring.loan_recall_on_visit(
+            **values,
+            recall_idempotency_key=f"{key}:recall",
+            backdate_reason=d["backdate_reason"],
+        )
     return followup_visit_record(**values)
 
 
@@ -188,6 +192,7 @@ def _reschedule(request, loan, d):
         method=d["method"],
         first_due_date=d["first_due_date"],
         reason=d["reason"],
+        backdate_reason=d["backdate_reason"],
         idempotency_key=d["idempotency_key"],
         actor=request.user,
     )
@@ -202,6 +207,7 @@ def _waive(request, loan, d):
         penalty=d["penalty"],
         idempotency_key=d["idempotency_key"],
         actor=request.user,
+        backdate_reason=d["backdate_reason"],
     )
 
 
@@ -212,6 +218,7 @@ def _write_off(request, loan, d):
         written_off_on=d["written_off_on"],
         cause=d["cause"],
         note=d["note"],
+        backdate_reason=d["backdate_reason"],
         idempotency_key=d["idempotency_key"],
         actor=request.user,
     )
@@ -247,6 +254,7 @@ def _recall(request, loan, d):
         visit=d["visit"],
         idempotency_key=d["idempotency_key"],
         actor=request.user,
+        backdate_reason=d["backdate_reason"],
     )
 
 
@@ -264,6 +272,7 @@ ACTIONS: dict[str, Action] = {
         run=_visit,
         initial=lambda loan: {"visited_on": timezone.localdate(), "jobs_confirmed": 0},
         confirm=lambda form: bool(form.cleaned_data.get("recall")),
+        field_map={"recalled_on": "visited_on"},
         warning=gettext_lazy(
             "Khoản vay sẽ bị thu hồi trước hạn: toàn bộ dư nợ gốc, lãi và lãi phạt đến hạn vào "
             "ngày kiểm tra."

@@ -49,12 +49,14 @@ def _terms_shown(req: LoanChangeRequest) -> list[tuple[str, str]]:
                 day(t.get("first_due_date")) or _("một kỳ sau ngày hiệu lực"),
             ),
             (_("Lý do"), t.get("reason", "")),
+            (_("Lý do ghi sổ lùi ngày"), t.get("backdate_reason", "")),
         ]
     else:
         rows = [
             (_("Ngày xử lý rủi ro"), day(t.get("written_off_on"))),
             (_("Nguyên nhân"), str(dict(WriteOffCause.choices).get(t.get("cause"), ""))),
             (_("Ghi chú"), t.get("note", "")),
+            (_("Lý do ghi sổ lùi ngày"), t.get("backdate_reason", "")),
         ]
     return [(label, value) for label, value in rows if value]
 

@@ -11,7 +11,7 @@ import pytest
 from accounting.dates import backdate_window_start
 from accounting.models import CommandRecord, JournalEntry, Posting
 from fund.models import AuditLog, CapitalMovement, Fund
-from loans.models import LoanApplication, Repayment
+from loans.models import InterestWaiver, LoanApplication, LoanChangeRequest, Repayment
 from loans.tests.factories import application_to
 from tests.api.helpers import money
 
@@ -105,6 +105,49 @@ def test_the_schema_documents_the_reason_on_every_dated_write():
         "DecisionReasonInput",
         "CapitalMovementInput",
         "CapitalTransferInput",
+        "RescheduleInput",
+        "InterestWaiveInput",
+        "WriteOffInput",
+        "RecallInput",
     ):
         field = components[f"{name}Request"]["properties"]["backdate_reason"]
         assert field["type"] == "string" and "lùi ngày" in field["description"], name
+
+
+def test_a_backdated_write_off_request_keeps_its_reason_for_the_approval(api, officers, org, loan):
+    narrow(org)
+    url = f"/api/v1/loans/{loan.pk}/write-off-requests/"
+    body = {"written_off_on": last_month().isoformat(), "cause": "death"}
+    c = api(officers.superior)
+    before = [*counts(), LoanChangeRequest.objects.count()]
+    r = c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="xl-1")
+    assert r.status_code == 400 and r.json()["field"] == "written_off_on", r.json()
+    assert r.json()["code"] == "backdate_reason"
+    assert [*counts(), LoanChangeRequest.objects.count()] == before
+    body["backdate_reason"] = "Giấy chứng tử nhận muộn"
+    r = c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="xl-2")
+    assert r.status_code == 201, r.json()
+    assert r.json()["terms"]["backdate_reason"] == "Giấy chứng tử nhận muộn"
+    r = api(officers.checker).post(
+        f"/api/v1/change-requests/{r.json()['id']}/approve/", HTTP_IDEMPOTENCY_KEY="xl-3"
+    )
+    assert r.status_code == 200, r.json()
+    entry = JournalEntry.objects.get(document_type="loan_write_off")
+    assert entry.backdated_reason == "Giấy chứng tử nhận muộn"
+
+
+def test_a_backdated_interest_waiver_needs_a_reason(api, officers, org, loan):
+    narrow(org)
+    c = api(officers.fund)
+    url = f"/api/v1/loans/{loan.pk}/interest-waiver/"
+    body = {"waived_on": last_month().isoformat(), "reason": "Ốm nặng"}
+    before = counts()
+    r = c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="mg-1")
+    assert r.status_code == 400 and r.json()["field"] == "waived_on", r.json()
+    assert r.json()["code"] == "backdate_reason"
+    assert counts() == before and not InterestWaiver.objects.exists()
+    body["backdate_reason"] = "Đơn giấy tháng trước"
+    r = c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="mg-2")
+    assert r.status_code == 201, r.json()
+    log = AuditLog.objects.get(action="waive", object_id=str(loan.pk))
+    assert log.changes["backdated_reason"] == [None, "Đơn giấy tháng trước"]

@@ -14,7 +14,7 @@ from accounting.dates import backdate_window_start
 from accounting.models import JournalEntry, Posting
 from fund.models import AuditLog, CapitalMovement, CapitalMoveRequest
 from fund.services import capital_contribution_post
-from loans.models import Repayment
+from loans.models import InterestWaiver, Repayment
 from loans.tests.factories import new_key, today
 from tests.web.helpers import error_fields, idempotency_key
 
@@ -58,6 +58,32 @@ def test_a_backdated_repayment_without_a_reason_is_refused_by_its_date(
     entry = JournalEntry.objects.get(document_type="loan_repayment")
     assert entry.effective_date == last_month()
     assert entry.backdated_reason == "Phiếu thu giấy tháng trước"
+
+
+def test_a_backdated_interest_waiver_is_refused_by_its_date_then_taken_with_a_reason(
+    as_user, officers, org, loan
+):
+    narrow(org.fund)
+    c = as_user(officers.fund)
+    url = reverse("loans:loan_interest_waive", args=[loan.pk])
+    key = idempotency_key(c.get(url))
+    data = {
+        "idempotency_key": key,
+        "waived_on": f"{last_month():%d/%m/%Y}",
+        "interest": "on",
+        "penalty": "on",
+        "reason": "Ốm nặng",
+        "confirmed": "1",
+    }
+    before = counts()
+    r = c.post(url, data)
+    assert r.status_code == 400 and "waived_on" in error_fields(r)
+    assert 'name="backdate_reason"' in r.content.decode()
+    assert counts() == before and not InterestWaiver.objects.exists()
+    r = c.post(url, {**data, "backdate_reason": "Đơn giấy tháng trước"})
+    assert r.status_code == 302, r.content.decode()[:3000]
+    log = AuditLog.objects.get(action="waive", object_id=str(loan.pk))
+    assert log.changes["backdated_reason"] == [None, "Đơn giấy tháng trước"]
 
 
 def test_a_backdated_capital_contribution_is_refused_by_its_date(as_user, officers, org, capital):
