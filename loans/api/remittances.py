@@ -17,7 +17,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apicommon.errors import ImportRejectedOutput
-from apicommon.fields import IdField, MoneyField, TableFileField, table_format
+from apicommon.fields import BackdateReasonField, IdField, MoneyField, TableFileField, table_format
 from apicommon.idempotency import idempotent_post
 from apicommon.paging import ApiPagination, paged
 from apicommon.views import ApiView, check_id
@@ -81,6 +81,7 @@ class BankLineOutput(serializers.Serializer):
 
 class ConfirmInput(serializers.Serializer):
     batch = IdField(help_text="Đợt nộp (id) mà giao dịch này là")
+    backdate_reason = BackdateReasonField()
 
 
 class PendingOutput(serializers.Serializer):
@@ -175,7 +176,11 @@ class BankLineConfirmApi(ApiView):
         if batch is None:
             raise Http404()
         done = remittance_receipt_confirm(
-            line=line, batch=batch, idempotency_key=key, actor=request.user
+            line=line,
+            batch=batch,
+            idempotency_key=key,
+            actor=request.user,
+            backdate_reason=data["backdate_reason"],
         )
         return Response(BankLineOutput(done).data, status=status.HTTP_201_CREATED)
 

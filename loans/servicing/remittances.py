@@ -38,6 +38,7 @@ from fund.audit import audit_record
 from fund.models import Fund
 from fund.scoping import Scope, actor_require_fund_officer, actor_user, actor_user_id, scope_filter
 from fund.union_io import RowError, fold_text, parse_date, read_table
+from fund.validation import backdate_reason_clean
 from loans.errors import LoanError, StatementRejected
 from loans.models import BankStatement, BankStatementLine, Repayment, RepaymentBatch
 from loans.servicing.repayments import remittance_subledger
@@ -440,13 +441,28 @@ def remittances_not_received_count(*, scope: Scope, on: date) -> int:
 
 
 def remittance_receipt_confirm(
-    *, line: BankStatementLine, batch: RepaymentBatch, idempotency_key: str, actor=None
+    *,
+    line: BankStatementLine,
+    batch: RepaymentBatch,
+    idempotency_key: str,
+    actor=None,
+    backdate_reason: str = "",
 ) -> BankStatementLine:
     """Confirm that the bank receipt `line` is the remittance `batch`: Dr 1121 / Cr 1131 for what
     the remittance holds in transit, per union, in one entry dated the later of the receipt and
     the remittance. A receipt is confirmed once and a remittance once (both rows are locked,
-    so of two confirmations racing for either, one wins and the other is refused)."""
+    so of two confirmations racing for either, one wins and the other is refused). When that
+    date is before the fund's open window the confirming officer gives `backdate_reason` (a
+    refusal without it names ``booked_on``), kept on the entry and in the audit record."""
     actor_require_fund_officer(actor, fund_id=line.fund_id, field="line")
+    backdated = backdate_reason_clean(
+        Fund.objects.get(pk=line.fund_id),
+        max(line.booked_on, batch.paid_on),
+        backdate_reason,
+        field="booked_on",
+        label=_("Ngày giao dịch"),
+        error=LoanError,
+    )
 
     def run():
         current = BankStatementLine.objects.select_for_update().get(pk=line.pk)
@@ -505,6 +521,7 @@ def remittance_receipt_confirm(
             posted_by=actor_user(actor),
             document_type="remittance_receipt",
             document_id=str(held.pk),
+            backdated_reason=backdated,
         )
         current.batch = held
         current.journal_entry = entry
@@ -529,11 +546,14 @@ def remittance_receipt_confirm(
                 "bank_reference": [None, current.bank_reference],
                 "amount": [None, str(amount)],
                 "journal_entry": [None, entry.pk],
+                **({"backdated_reason": [None, backdated]} if backdated else {}),
             },
         )
         return current
 
     payload = {"line": line.pk, "batch": batch.pk, "actor": actor_user_id(actor)}
+    if backdated:
+        payload["backdate_reason"] = backdated
     with transaction.atomic():
         return command_once(
             scope="loans.remittance_receipt_confirm",

@@ -27,7 +27,7 @@ from fund.labels import account_name
 from fund.models import Fund, Role
 from fund.scoping import scoped_get_or_404
 from fund.web.confirm import confirm_step
-from fund.web.forms import IdempotentForm, form_error_apply
+from fund.web.forms import IdempotentForm, backdate_reason_field, form_error_apply
 from fund.web.imports import import_page
 from loans.models import BankStatement, BankStatementLine, RepaymentBatch
 from loans.origination.member_import import members_import
@@ -62,6 +62,7 @@ class ReceiptConfirmForm(IdempotentForm):
             "invalid_choice": gettext_lazy("Đợt nộp này không khớp với giao dịch."),
         },
     )
+    backdate_reason = backdate_reason_field()
 
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -195,6 +196,7 @@ def bank_line(request, pk):
             batch=batch,
             idempotency_key=form.cleaned_data["idempotency_key"],
             actor=request.user,
+            backdate_reason=form.cleaned_data["backdate_reason"],
         )
         messages.success(
             request,
@@ -209,7 +211,9 @@ def bank_line(request, pk):
         form_page=page,
         confirm_page=confirm_page,
         post=post,
-        refused=lambda f, e: form_error_apply(f, e, field_map={"line": "batch"}),
+        refused=lambda f, e: form_error_apply(
+            f, e, field_map={"line": "batch", "booked_on": "backdate_reason"}
+        ),
     )
 
 

@@ -11,8 +11,16 @@ import pytest
 from accounting.dates import backdate_window_start
 from accounting.models import CommandRecord, JournalEntry, Posting
 from fund.models import AuditLog, CapitalMovement, Fund
-from loans.models import InterestWaiver, LoanApplication, LoanChangeRequest, Repayment
-from loans.tests.factories import application_to
+from loans.models import (
+    BankStatementLine,
+    InterestWaiver,
+    LoanApplication,
+    LoanChangeRequest,
+    Repayment,
+)
+from loans.servicing.remittances import bank_statement_import
+from loans.servicing.repayments import repayment_batch_post
+from loans.tests.factories import application_to, new_key
 from tests.api.helpers import money
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +117,7 @@ def test_the_schema_documents_the_reason_on_every_dated_write():
         "InterestWaiveInput",
         "WriteOffInput",
         "RecallInput",
+        "ConfirmInput",
     ):
         field = components[f"{name}Request"]["properties"]["backdate_reason"]
         assert field["type"] == "string" and "lùi ngày" in field["description"], name
@@ -151,3 +160,30 @@ def test_a_backdated_interest_waiver_needs_a_reason(api, officers, org, loan):
     assert r.status_code == 201, r.json()
     log = AuditLog.objects.get(action="waive", object_id=str(loan.pk))
     assert log.changes["backdated_reason"] == [None, "Đơn giấy tháng trước"]
+
+
+def test_confirming_a_receipt_booked_before_the_window_needs_a_reason(api, officers, org, loan):
+    batch = repayment_batch_post(
+        grassroots_union=org.lb1,
+        receipt_number="UNC-6",
+        paid_on=last_month(),
+        lines=[(loan, 300_000)],
+        idempotency_key=new_key("remit"),
+    )
+    day = f"{last_month():%d/%m/%Y}"
+    data = f"Ngày giao dịch,Số tiền,Số tham chiếu,Nội dung\n{day},300.000,FT6,UNC-6\n".encode()
+    bank_statement_import(fund=org.fund, data=data, format="csv")
+    line = BankStatementLine.objects.get(bank_reference="FT6")
+    narrow(org)
+    c = api(officers.fund)
+    url = f"/api/v1/bank-statement-lines/{line.pk}/confirm/"
+    before = counts()
+    r = c.post(url, {"batch": batch.pk}, format="json", HTTP_IDEMPOTENCY_KEY="xn-1")
+    assert r.status_code == 400 and r.json()["field"] == "booked_on", r.json()
+    assert r.json()["code"] == "backdate_reason"
+    assert counts() == before
+    body = {"batch": batch.pk, "backdate_reason": "Sao kê nhận muộn"}
+    r = c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="xn-2")
+    assert r.status_code == 201, r.json()
+    entry = JournalEntry.objects.get(document_type="remittance_receipt")
+    assert entry.backdated_reason == "Sao kê nhận muộn"

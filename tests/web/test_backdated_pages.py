@@ -14,7 +14,9 @@ from accounting.dates import backdate_window_start
 from accounting.models import JournalEntry, Posting
 from fund.models import AuditLog, CapitalMovement, CapitalMoveRequest
 from fund.services import capital_contribution_post
-from loans.models import InterestWaiver, Repayment
+from loans.models import BankStatementLine, InterestWaiver, Repayment
+from loans.servicing.remittances import bank_statement_import
+from loans.servicing.repayments import repayment_batch_post
 from loans.tests.factories import new_key, today
 from tests.web.helpers import error_fields, idempotency_key
 
@@ -84,6 +86,39 @@ def test_a_backdated_interest_waiver_is_refused_by_its_date_then_taken_with_a_re
     assert r.status_code == 302, r.content.decode()[:3000]
     log = AuditLog.objects.get(action="waive", object_id=str(loan.pk))
     assert log.changes["backdated_reason"] == [None, "Đơn giấy tháng trước"]
+
+
+def test_a_receipt_booked_before_the_window_is_confirmed_with_a_reason(
+    as_user, officers, org, loan
+):
+    batch = repayment_batch_post(
+        grassroots_union=org.lb1,
+        receipt_number="UNC-8",
+        paid_on=last_month(),
+        lines=[(loan, 300_000)],
+        idempotency_key=new_key("remit"),
+    )
+    day = f"{last_month():%d/%m/%Y}"
+    data = f"Ngày giao dịch,Số tiền,Số tham chiếu,Nội dung\n{day},300.000,FT8,UNC-8\n".encode()
+    bank_statement_import(fund=org.fund, data=data, format="csv")
+    line = BankStatementLine.objects.get(bank_reference="FT8")
+    narrow(org.fund)
+    c = as_user(officers.fund)
+    url = reverse("loans:bank_line", args=[line.pk])
+    form = c.get(url)
+    assert 'name="backdate_reason"' in form.content.decode()
+    data = {"idempotency_key": idempotency_key(form), "batch": batch.pk, "confirmed": "1"}
+    before = counts()
+    r = c.post(url, data)
+    assert r.status_code == 400 and "backdate_reason" in error_fields(r)
+    assert f"{backdate_window_start(0):%d/%m/%Y}" in r.content.decode()
+    assert counts() == before
+    ask = c.post(url, {**data, "confirmed": "", "backdate_reason": "Sao kê nhận muộn"})
+    assert "Sao kê nhận muộn" in ask.content.decode()
+    r = c.post(url, {**data, "backdate_reason": "Sao kê nhận muộn"})
+    assert r.status_code == 302
+    entry = JournalEntry.objects.get(document_type="remittance_receipt")
+    assert entry.backdated_reason == "Sao kê nhận muộn"
 
 
 def test_a_backdated_capital_contribution_is_refused_by_its_date(as_user, officers, org, capital):

@@ -1,5 +1,6 @@
-"""Repayments, remittances and reversals dated before the fund's open window need a reason,
-kept on the journal entry and in the audit log (docs/loans.md, "Value dates")."""
+"""Repayments, remittances, their bank receipts and reversals dated before the fund's open
+window need a reason, kept on the journal entry and in the audit log (docs/loans.md, "Value
+dates")."""
 
 from datetime import timedelta
 
@@ -9,7 +10,8 @@ from accounting.dates import backdate_window_start
 from accounting.models import CommandRecord, JournalEntry, Posting
 from fund.models import AuditLog, Fund, GrassrootsUnion
 from loans.errors import LoanError
-from loans.models import Loan, Repayment
+from loans.models import BankStatementLine, Loan, Repayment
+from loans.servicing.remittances import bank_statement_import, remittance_receipt_confirm
 from loans.servicing.repayments import repayment_batch_post, repayment_reverse
 from loans.tests.factories import new_key
 from loans.tests.helpers import make_loan, pay
@@ -84,3 +86,40 @@ def test_the_reversal_of_an_old_repayment_is_flagged_with_its_reason(org, chain,
     assert rev.reversal_entry.backdated_reason == "Nhập nhầm số tiền"
     log = AuditLog.objects.get(action="repayment_reverse")
     assert log.changes["backdated_reason"] == [None, "Nhập nhầm số tiền"]
+
+
+def test_confirming_a_receipt_booked_before_the_window_needs_a_reason(
+    org, officers, chain, capital
+):
+    loan = make_loan(chain, on=backdate_window_start(0) - timedelta(days=100))
+    batch = repayment_batch_post(
+        grassroots_union=GrassrootsUnion.objects.get(pk=org.lb1.pk),
+        receipt_number="UNC-7",
+        paid_on=last_month(),
+        lines=[(loan, 300_000)],
+        idempotency_key=new_key("remit"),
+    )
+    day = f"{last_month():%d/%m/%Y}"
+    data = f"Ngày giao dịch,Số tiền,Số tham chiếu,Nội dung\n{day},300.000,FT7,UNC-7\n".encode()
+    bank_statement_import(fund=org.fund, data=data, format="csv")
+    line = BankStatementLine.objects.get(bank_reference="FT7")
+    Fund.objects.filter(pk=org.fund.pk).update(backdate_open_months=0)
+    before = counts()
+    with pytest.raises(LoanError) as e:
+        remittance_receipt_confirm(
+            line=line, batch=batch, idempotency_key=new_key("xn"), actor=officers.fund
+        )
+    assert e.value.field == "booked_on" and e.value.code == "backdate_reason"
+    assert counts() == before
+    assert BankStatementLine.objects.get(pk=line.pk).batch_id is None
+    done = remittance_receipt_confirm(
+        line=line,
+        batch=batch,
+        idempotency_key=new_key("xn"),
+        actor=officers.fund,
+        backdate_reason="Sao kê tháng trước nhận muộn",
+    )
+    assert done.journal_entry.effective_date == last_month()
+    assert done.journal_entry.backdated_reason == "Sao kê tháng trước nhận muộn"
+    log = AuditLog.objects.get(action="remittance_receipt_confirm")
+    assert log.changes["backdated_reason"] == [None, "Sao kê tháng trước nhận muộn"]
