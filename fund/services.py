@@ -747,11 +747,18 @@ def _decide(req: CapitalMoveRequest, status: str, actor, action: str, **fields) 
     )
 
 
-def capital_move_confirm(*, request: CapitalMoveRequest, actor=None) -> CapitalMoveRequest:
+def capital_move_confirm(
+    *, request: CapitalMoveRequest, actor=None, backdate_reason: str = ""
+) -> CapitalMoveRequest:
     """A second fund officer confirms a pending capital move: it posts now (the movement records
     who entered and who confirmed it). Refused to the officer who entered it (naming the rule),
     and once decided; two concurrent confirmations post once (the row is locked), the same
-    officer's retry returns the confirmed request."""
+    officer's retry returns the confirmed request.
+
+    A move entered inside the fund's open window whose date the window has since left needs a
+    reason: the request's own when it has one, else the confirmer's `backdate_reason` (without
+    either it is refused naming ``effective_date``); the confirmer's is then kept on the request
+    too, and on the entry as any back-dating reason."""
     actor_require_fund_officer(actor, fund_id=request.fund_id, field="request")
     with transaction.atomic():
         req = _request_lock(request)
@@ -764,14 +771,24 @@ def capital_move_confirm(*, request: CapitalMoveRequest, actor=None) -> CapitalM
         duty_require_other(
             fund=req.fund, rule=CAPITAL_CONFIRMS, actor=actor, first_user_id=req.requested_by_id
         )
+        args = _move_args(req)
+        args["backdate_reason"] = args["backdate_reason"] or backdate_reason
         movement = CAPITAL_POSTERS[req.kind](
-            **_move_args(req),
+            **args,
             idempotency_key=f"confirmed:{req.pk}",
             actor=actor,
             confirmation=req,
         )
+        given = {}
+        if movement.journal_entry.backdated_reason and not req.backdated_reason:
+            given["backdated_reason"] = movement.journal_entry.backdated_reason
         _decide(
-            req, CapitalMoveRequest.Status.CONFIRMED, actor, "capital_confirm", movement=movement
+            req,
+            CapitalMoveRequest.Status.CONFIRMED,
+            actor,
+            "capital_confirm",
+            movement=movement,
+            **given,
         )
     return req
 

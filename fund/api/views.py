@@ -637,6 +637,7 @@ class CapitalRequestOutput(serializers.Serializer):
     decided_by = serializers.CharField(source="decided_by.username", allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     reason = serializers.CharField()
+    backdated_reason = serializers.CharField()
     movement_id = serializers.IntegerField(allow_null=True)
 
 
@@ -723,16 +724,29 @@ class CapitalRequestListApi(ApiView):
         return self.page(qs.order_by("-requested_at", "-pk"), CapitalRequestOutput)
 
 
+class CapitalConfirmInput(serializers.Serializer):
+    backdate_reason = BackdateReasonField(
+        help_text=(
+            "Lý do ghi sổ lùi ngày của người xác nhận: bắt buộc khi ngày hạch toán nay đã trước "
+            "đầu kỳ đang mở của quỹ và nghiệp vụ chưa có lý do; lưu trên bút toán và nhật ký."
+        )
+    )
+
+
 class CapitalRequestConfirmApi(ApiView):
     access_roles = FUND_OFFICERS
 
     @idempotent_post(
-        request=None,
+        request=CapitalConfirmInput,
         responses={200: CapitalRequestOutput},
         summary="Xác nhận nghiệp vụ vốn (cán bộ quỹ khác người lập): hạch toán",
     )
     def post(self, request, pk: int, key: str):
-        req = services.capital_move_confirm(request=_capital_request(self, pk), actor=request.user)
+        req = _capital_request(self, pk)
+        data = self.input(CapitalConfirmInput)
+        req = services.capital_move_confirm(
+            request=req, actor=request.user, backdate_reason=data["backdate_reason"]
+        )
         return Response(CapitalRequestOutput(req).data)
 
 

@@ -440,3 +440,51 @@ def test_a_queued_capital_move_keeps_its_reason_until_confirmed(org, officers, s
     assert req.backdated_reason == "Sổ quỹ tháng trước"
     done = capital_move_confirm(request=req, actor=second)
     assert done.movement.journal_entry.backdated_reason == "Sổ quỹ tháng trước"
+
+
+def test_a_move_confirmed_after_the_window_moved_on_takes_the_confirmers_reason(
+    org, officers, sources
+):
+    from accounting.errors import ValueDateRefused
+    from fund.models import CapitalMovement, CapitalMoveRequest, Role
+    from fund.services import capital_move_confirm, capital_move_enter
+    from fund.tests.factories import OfficerFactory
+
+    org.fund.backdate_open_months = 1  # entered while last month was still open
+    org.fund.capital_confirmation_threshold = 0
+    org.fund.save()
+    second = OfficerFactory(user__username="quy3", fund=org.fund, role=Role.FUND_OFFICER).user
+    req = capital_move_enter(
+        kind="contribution",
+        fund=org.fund,
+        source=sources["donors"],
+        amount=10,
+        effective_date=_before_window(),
+        idempotency_key="q2",
+        actor=officers.fund,
+    )
+    assert req.backdated_reason == ""
+    org.fund.backdate_open_months = 0  # the window moved on before the confirmation
+    org.fund.save()
+    req = CapitalMoveRequest.objects.get(pk=req.pk)
+    before = (
+        JournalEntry.objects.count(),
+        CapitalMovement.objects.count(),
+        AuditLog.objects.count(),
+    )
+    with pytest.raises(ValueDateRefused) as e:
+        capital_move_confirm(request=req, actor=second)
+    assert e.value.field == "effective_date" and e.value.code == "backdate_reason"
+    after = (
+        JournalEntry.objects.count(),
+        CapitalMovement.objects.count(),
+        AuditLog.objects.count(),
+    )
+    assert after == before
+    assert CapitalMoveRequest.objects.get(pk=req.pk).status == "pending"
+
+    done = capital_move_confirm(request=req, actor=second, backdate_reason="Xác nhận muộn")
+    assert done.status == "confirmed" and done.backdated_reason == "Xác nhận muộn"
+    assert done.movement.journal_entry.backdated_reason == "Xác nhận muộn"
+    log = AuditLog.objects.get(object_id=str(req.pk), action="capital_confirm")
+    assert log.changes["backdated_reason"] == [None, "Xác nhận muộn"]

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from accounting.dates import backdate_window_start
 from accounting.errors import ApplicationError
 from accounting.formatting import amount_in_words, format_vnd
 from accounting.money import amount_of
@@ -640,6 +641,13 @@ class CapitalRejectForm(forms.Form):
     )
 
 
+class CapitalConfirmForm(forms.Form):
+    """The confirmation of a pending capital move whose date the fund's open window has left
+    since it was entered: the confirmer's back-dating reason."""
+
+    backdate_reason = backdate_reason_field()
+
+
 def _capital_request_get(request, pk: int) -> CapitalMoveRequest:
     req = CapitalMoveRequest.objects.filter(fund_id=request.scope.fund_id, pk=pk).first()
     if req is None:
@@ -648,10 +656,13 @@ def _capital_request_get(request, pk: int) -> CapitalMoveRequest:
 
 
 @access(FUND_OFFICERS)
-def capital_requests(request, *, status: int = 200, reject_form=None):
+def capital_requests(
+    request, *, status: int = 200, reject_form=None, confirm_form=None, confirm_pk=None
+):
     """The capital moves waiting for a second fund officer, and the latest decided. Each
-    pending one offers "Xác nhận" to every fund officer but the one who entered it, and
-    "Từ chối" (with a reason) to all; a refusal of the service is shown with its rule."""
+    pending one offers "Xác nhận" to every fund officer but the one who entered it (with the
+    back-dating reason when its date is now before the fund's open window and it has none),
+    and "Từ chối" (with a reason) to all; a refusal of the service is shown with its rule."""
     fund = request.user.officer.fund
     rows = (
         CapitalMoveRequest.objects.filter(fund=fund)
@@ -660,8 +671,14 @@ def capital_requests(request, *, status: int = 200, reject_form=None):
     )
     pending = list(rows.filter(status=CapitalMoveRequest.Status.PENDING))
     separated = duty_applies(fund, CAPITAL_CONFIRMS)
+    window = backdate_window_start(fund.backdate_open_months)
     for r in pending:
         r.may_confirm = not separated or r.requested_by_id != request.user.pk
+        r.confirm_form = None
+        if r.pk == confirm_pk and confirm_form is not None:
+            r.confirm_form = confirm_form
+        elif r.effective_date < window and not r.backdated_reason:
+            r.confirm_form = CapitalConfirmForm(auto_id=f"id_confirm_{r.pk}_%s")
     return render(
         request,
         "fund/capital_requests.html",
@@ -675,8 +692,9 @@ def capital_requests(request, *, status: int = 200, reject_form=None):
     )
 
 
-def _capital_decide(request, pk: int, decide, done: str, reject_form=None):
-    """POST: the decision through the service, then the list; a refusal shows on the list."""
+def _capital_decide(request, pk: int, decide, done: str, reject_form=None, confirm_form=None):
+    """POST: the decision through the service, then the list; a refusal shows on the list (on
+    the request's confirmation form when it names its back-dating)."""
     req = CapitalMoveRequest.objects.filter(fund_id=request.scope.fund_id, pk=pk).first()
     if req is None:
         raise Http404()
@@ -685,6 +703,11 @@ def _capital_decide(request, pk: int, decide, done: str, reject_form=None):
     try:
         decide(req)
     except ApplicationError as e:
+        if confirm_form is not None and e.field == "effective_date":
+            form_error_apply(confirm_form, e, field_map={"effective_date": "backdate_reason"})
+            return capital_requests(
+                request, status=400, confirm_form=confirm_form, confirm_pk=req.pk
+            )
         messages.error(request, str(e.message))
         return capital_requests(request, status=400, reject_form=reject_form)
     messages.success(request, done % {"id": req.pk})
@@ -694,11 +717,23 @@ def _capital_decide(request, pk: int, decide, done: str, reject_form=None):
 @access(FUND_OFFICERS)
 def capital_request_confirm(request, pk: int):
     """A second fund officer confirms: the move posts (``fund.services.capital_move_confirm``)."""
+    data = request.POST if request.method == "POST" else None
+    form = CapitalConfirmForm(data, auto_id=f"id_confirm_{pk}_%s")
+    if request.method == "POST" and not form.is_valid():
+        _capital_request_get(request, pk)
+        return capital_requests(request, status=400, confirm_form=form, confirm_pk=pk)
+
+    def confirm(req):
+        capital_move_confirm(
+            request=req, actor=request.user, backdate_reason=form.cleaned_data["backdate_reason"]
+        )
+
     return _capital_decide(
         request,
         pk,
-        lambda req: capital_move_confirm(request=req, actor=request.user),
+        confirm,
         _("Đã xác nhận và hạch toán nghiệp vụ vốn #%(id)s."),
+        confirm_form=form,
     )
 
 

@@ -118,6 +118,7 @@ def test_the_schema_documents_the_reason_on_every_dated_write():
         "WriteOffInput",
         "RecallInput",
         "ConfirmInput",
+        "CapitalConfirmInput",
     ):
         field = components[f"{name}Request"]["properties"]["backdate_reason"]
         assert field["type"] == "string" and "lùi ngày" in field["description"], name
@@ -187,3 +188,38 @@ def test_confirming_a_receipt_booked_before_the_window_needs_a_reason(api, offic
     assert r.status_code == 201, r.json()
     entry = JournalEntry.objects.get(document_type="remittance_receipt")
     assert entry.backdated_reason == "Sao kê nhận muộn"
+
+
+def test_a_move_confirmed_after_the_window_moved_on_takes_the_confirmers_reason(
+    api, officers, org, capital
+):
+    from fund.models import CapitalMoveRequest
+    from fund.services import capital_move_enter
+
+    org.fund.capital_confirmation_threshold = 0
+    org.fund.backdate_open_months = 1
+    org.fund.save()
+    req = capital_move_enter(
+        kind="contribution",
+        fund=org.fund,
+        source=capital.source,
+        amount=5_000_000,
+        effective_date=last_month(),
+        idempotency_key=new_key("q"),
+        actor=officers.fund,
+    )
+    narrow(org)
+    c = api(officers.checker)
+    url = f"/api/v1/capital/requests/{req.pk}/confirm/"
+    before = counts()
+    r = c.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="cf-1")
+    assert r.status_code == 400 and r.json()["field"] == "effective_date", r.json()
+    assert r.json()["code"] == "backdate_reason"
+    assert counts() == before
+    assert CapitalMoveRequest.objects.get(pk=req.pk).status == "pending"
+    body = {"backdate_reason": "Xác nhận muộn"}
+    r = c.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="cf-2")
+    assert r.status_code == 200, r.json()
+    assert r.json()["status"] == "confirmed" and r.json()["backdated_reason"] == "Xác nhận muộn"
+    movement = CapitalMovement.objects.get(pk=r.json()["movement_id"])
+    assert movement.journal_entry.backdated_reason == "Xác nhận muộn"

@@ -121,6 +121,40 @@ def test_a_receipt_booked_before_the_window_is_confirmed_with_a_reason(
     assert entry.backdated_reason == "Sao kê nhận muộn"
 
 
+def test_a_move_confirmed_after_the_window_moved_on_asks_the_confirmer_for_a_reason(
+    as_user, officers, org, capital
+):
+    from fund.services import capital_move_enter
+
+    org.fund.capital_confirmation_threshold = 0
+    org.fund.backdate_open_months = 1
+    org.fund.save()
+    req = capital_move_enter(
+        kind="contribution",
+        fund=org.fund,
+        source=capital.source,
+        amount=5_000_000,
+        effective_date=last_month(),
+        idempotency_key=new_key("q"),
+        actor=officers.fund,
+    )
+    narrow(org.fund)
+    c = as_user(officers.checker)
+    page = c.get(reverse("fundweb:capital_requests")).content.decode()
+    assert f'id="id_confirm_{req.pk}_backdate_reason"' in page
+    url = reverse("fundweb:capital_request_confirm", args=[req.pk])
+    before = counts()
+    r = c.post(url)
+    assert r.status_code == 400 and "backdate_reason" in error_fields(r)
+    assert f"{backdate_window_start(0):%d/%m/%Y}" in r.content.decode()
+    assert counts() == before
+    r = c.post(url, {"backdate_reason": "Xác nhận muộn"})
+    assert r.status_code == 302
+    req.refresh_from_db()
+    assert req.status == "confirmed" and req.backdated_reason == "Xác nhận muộn"
+    assert req.movement.journal_entry.backdated_reason == "Xác nhận muộn"
+
+
 def test_a_backdated_capital_contribution_is_refused_by_its_date(as_user, officers, org, capital):
     narrow(org.fund)
     c = as_user(officers.fund)
