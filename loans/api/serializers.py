@@ -308,9 +308,16 @@ class ApplicationDetailOutput(ApplicationOutput):
     group_name = serializers.CharField(allow_blank=True)
     submitted_at = serializers.DateTimeField(allow_null=True)
     reviewed_at = serializers.DateTimeField(allow_null=True)
+    reviewed_on = serializers.DateField(
+        allow_null=True, help_text="Ngày thẩm định (ngày quyết định)"
+    )
     review_note = serializers.CharField(allow_blank=True)
     approved_at = serializers.DateTimeField(allow_null=True)
+    approved_on = serializers.DateField(
+        allow_null=True, help_text="Ngày phê duyệt (ngày quyết định)"
+    )
     decided_at = serializers.DateTimeField(allow_null=True)
+    decided_on = serializers.DateField(allow_null=True, help_text="Ngày từ chối hoặc hủy hồ sơ")
     decision_reason = serializers.CharField(allow_blank=True)
     terms = serializers.JSONField(allow_null=True)
     events = ApplicationEventOutput(many=True, source="events.all")

@@ -98,6 +98,24 @@ def test_a_rejection_carries_its_date_and_a_backdated_one_its_reason(api, office
     assert r.status_code == 200, r.json()
     app.refresh_from_db()
     assert app.status == "rejected" and app.decided_on == last_month()
+    out = c.get(f"/api/v1/applications/{app.pk}/").json()
+    assert out["decided_on"] == last_month().isoformat()
+    assert out["reviewed_on"] is None and out["approved_on"] is None
+
+
+def test_the_application_output_shows_its_decision_dates(api, officers, chain):
+    on = last_month() - timedelta(days=3)
+    app = application_to(
+        "approved",
+        borrower=chain.borrower,
+        product=chain.product,
+        maker=chain.maker,
+        approver=chain.approver,
+        decided_on=on,
+    )
+    out = api(officers.fund).get(f"/api/v1/applications/{app.pk}/").json()
+    assert out["reviewed_on"] == on.isoformat() and out["approved_on"] == on.isoformat()
+    assert out["decided_on"] is None
 
 
 def test_the_schema_documents_the_reason_on_every_dated_write():

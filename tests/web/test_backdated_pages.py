@@ -17,7 +17,7 @@ from fund.services import capital_contribution_post
 from loans.models import BankStatementLine, InterestWaiver, Repayment
 from loans.servicing.remittances import bank_statement_import
 from loans.servicing.repayments import repayment_batch_post
-from loans.tests.factories import new_key, today
+from loans.tests.factories import application_to, new_key, today
 from tests.web.helpers import error_fields, idempotency_key
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +153,35 @@ def test_a_move_confirmed_after_the_window_moved_on_asks_the_confirmer_for_a_rea
     req.refresh_from_db()
     assert req.status == "confirmed" and req.backdated_reason == "Xác nhận muộn"
     assert req.movement.journal_entry.backdated_reason == "Xác nhận muộn"
+
+
+def test_the_application_page_shows_its_decision_dates(as_user, officers, chain):
+    from loans.origination.applications import application_cancel
+
+    on = last_month() - timedelta(days=3)
+    app = application_to(
+        "approved",
+        borrower=chain.borrower,
+        product=chain.product,
+        maker=chain.maker,
+        approver=chain.approver,
+        decided_on=on,
+    )
+    c = as_user(officers.fund)
+    url = reverse("loans:application_detail", args=[app.pk])
+    body = c.get(url).content.decode()
+    assert f'data-testid="reviewed-on">{on:%d/%m/%Y}<' in body
+    assert f'data-testid="approved-on">{on:%d/%m/%Y}<' in body
+    assert 'data-testid="decided-on"' not in body
+    application_cancel(
+        application=app,
+        reason="Thành viên rút hồ sơ",
+        decided_on=on,
+        actor=officers.fund,
+        idempotency_key=new_key("huy"),
+    )
+    body = c.get(url).content.decode()
+    assert f'Ngày hủy</dt><dd data-testid="decided-on">{on:%d/%m/%Y}<' in body
 
 
 def test_a_backdated_capital_contribution_is_refused_by_its_date(as_user, officers, org, capital):
