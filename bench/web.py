@@ -27,14 +27,17 @@ The API benchmark uses its own database (the pages' name with ``_api`` appended)
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -257,9 +260,25 @@ def union_pages(fund) -> tuple[dict, dict]:
     return pages, cookies
 
 
+def collect_static(env: dict) -> None:
+    """With DEBUG off the pages name static files through collectstatic's manifest, which a
+    fresh checkout lacks (a 500 on every page): collect into a temporary STATIC_ROOT, removed
+    when the benchmark ends."""
+    root = tempfile.mkdtemp(prefix="trovon-bench-static-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    env["STATIC_ROOT"] = root
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=str(BENCH.parent),
+        env=env,
+        check=True,
+    )
+
+
 def start_server() -> subprocess.Popen:
     env = dict(os.environ, DEBUG="0", ALLOWED_HOSTS="127.0.0.1,localhost")
     env.setdefault("SECURE_SSL_REDIRECT", "0")  # plain HTTP on loopback, behind no proxy
+    collect_static(env)
     # A Redis cache like production's (sessions and the login throttle live there); BENCH_CACHE_URL
     # picks the Redis database, "" runs without one.
     cache_url = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/0")
