@@ -155,6 +155,38 @@ def test_a_move_confirmed_after_the_window_moved_on_asks_the_confirmer_for_a_rea
     assert req.movement.journal_entry.backdated_reason == "Xác nhận muộn"
 
 
+def test_a_visit_that_recalls_a_loan_before_the_window_needs_a_reason(as_user, officers, org, loan):
+    from loans.models import FollowUpVisit, ScheduleRevision
+
+    narrow(org.fund)
+    c = as_user(officers.fund)
+    url = reverse("loans:loan_visit", args=[loan.pk])
+    form = c.get(url)
+    assert 'name="backdate_reason"' in form.content.decode()
+    data = {
+        "idempotency_key": idempotency_key(form),
+        "visited_on": f"{last_month():%d/%m/%Y}",
+        "purpose_verified": "no",
+        "jobs_confirmed": "0",
+        "note": "",
+        "recall": "on",
+        "confirmed": "1",
+    }
+    before = counts()
+    r = c.post(url, data)
+    assert r.status_code == 400 and "visited_on" in error_fields(r)
+    assert counts() == before
+    assert not FollowUpVisit.objects.exists() and not ScheduleRevision.objects.exists()
+    r = c.post(url, {**data, "backdate_reason": "Biên bản kiểm tra giấy"})
+    assert r.status_code == 302
+    log = AuditLog.objects.get(action="recall", object_id=str(loan.pk))
+    assert log.changes["backdated_reason"] == [None, "Biên bản kiểm tra giấy"]
+    # A grassroots officer records visits but does not recall: no reason asked.
+    page = as_user(officers.grassroots).get(url)
+    assert page.status_code == 200 and 'name="visited_on"' in page.content.decode()
+    assert 'name="backdate_reason"' not in page.content.decode()
+
+
 def test_the_application_page_shows_its_decision_dates(as_user, officers, chain):
     from loans.origination.applications import application_cancel
 
