@@ -154,16 +154,41 @@ class PortfolioReport:
     total: PortfolioRow
 
 
-def portfolio_report(*, scope: Scope, as_of: date | None, by: str = "fund") -> PortfolioReport:
+def _snapshot_rows(scope: Scope, as_of: date):
+    """The snapshot rows of the closed date `as_of` within `scope` (index portfolio_by_date)."""
+    return scope_filter(
+        PortfolioSnapshot.objects.filter(fund_id=scope.fund_id, business_date=as_of), scope
+    )
+
+
+def portfolio_units(*, scope: Scope, as_of: date | None, by: str):
+    """The units of `by` (not ``fund``) holding loans in the snapshot of `as_of` within `scope`,
+    by code: a queryset of ``{id, code}`` to page; its page's ids go to `portfolio_report`."""
+    dim = DIMENSIONS[by]
+    if as_of is None:
+        return PortfolioSnapshot.objects.none().values(dim[0], dim[1])
+    return _snapshot_rows(scope, as_of).values(dim[0], dim[1]).distinct().order_by(dim[1], dim[0])
+
+
+def portfolio_report(
+    *, scope: Scope, as_of: date | None, by: str = "fund", units: list | None = None
+) -> PortfolioReport:
     """The scope's loans by ageing bucket as of the closed date `as_of`, one row per unit of
-    `by` (``fund``, ``superior_union``, ``grassroots_union``, ``product``) and a total."""
+    `by` (``fund``, ``superior_union``, ``grassroots_union``, ``product``) and a total.
+    `units` (ids of `by`'s units, e.g. one page of `portfolio_units`) narrows the rows read to
+    those units; the total is still the whole scope's."""
     total = PortfolioRow(key=None, code="", name=str(DIMENSION_LABELS["fund"]))
     if as_of is None:
         return PortfolioReport(as_of, by, [], total)
     dim = DIMENSIONS[by]
-    qs = scope_filter(
-        PortfolioSnapshot.objects.filter(fund_id=scope.fund_id, business_date=as_of), scope
-    )
+    qs = _snapshot_rows(scope, as_of)
+    if units is not None and dim is not None:
+        total = portfolio_report(scope=scope, as_of=as_of, by="fund").total
+        qs = qs.filter(**{f"{dim[0]}__in": units})
+        # The page's rows only add to a row of their own, not to the scope's total.
+        page_total = PortfolioRow(key=None, code="", name="")
+    else:
+        page_total = total
     keys = dim or ()
     grouped = (
         qs.values(*keys, "bucket")
@@ -172,7 +197,7 @@ def portfolio_report(*, scope: Scope, as_of: date | None, by: str = "fund") -> P
     )
     rows: dict[object, PortfolioRow] = {}
     for g in grouped:
-        targets = [total]
+        targets = [page_total]
         if dim is not None:
             key = g[dim[0]]
             if key not in rows:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -14,12 +15,17 @@ from fund.access import ALL_ROLES, access
 from loans.servicing.portfolio import (
     BUCKETS,
     DIMENSION_LABELS,
+    DIMENSIONS,
     PAR_DAYS,
     closed_dates,
     portfolio_report,
+    portfolio_units,
 )
 from reports.exports import Share, export_filename, export_format, table_response
 from reports.web.union_pages import union_filter_of
+
+# Rows of a page by union or product (the exports hold every row).
+PAGE_SIZE = 50
 
 
 def _as_of(request, dates: list[date]) -> date | None:
@@ -61,8 +67,8 @@ def portfolio_at_risk(request):
     by = request.GET.get("by") or "fund"
     if by not in DIMENSION_LABELS:
         by = "fund"
-    report = portfolio_report(scope=scope, as_of=as_of, by=by)
     if fmt := export_format(request):
+        report = portfolio_report(scope=scope, as_of=as_of, by=by)
         buckets = [str(label) for _n, _lo, _hi, label in BUCKETS]
         headers = [
             _("Mã"),
@@ -88,8 +94,23 @@ def portfolio_at_risk(request):
             rows=_export_rows(report),
             title=title,
         )
+    # A page reads only its units' rows (by code), plus the scope's total.
+    page = None
+    if by == "fund":
+        report = portfolio_report(scope=scope, as_of=as_of, by=by)
+    else:
+        key = DIMENSIONS[by][0]
+        page = Paginator(portfolio_units(scope=scope, as_of=as_of, by=by), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        units = [u[key] for u in page.object_list]
+        report = portfolio_report(scope=scope, as_of=as_of, by=by, units=units)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "report": report,
+        "page": page,
+        "query": query.urlencode(),
         "dates": dates,
         "buckets": BUCKETS,
         "par_days": PAR_DAYS,

@@ -107,3 +107,66 @@ def test_the_close_of_business_stores_the_day_s_ageing(chain, org, capital):
         D(15_000_000),
         chain.borrower.grassroots_union,
     )
+
+
+def _many_units(book, org, count, first=100):
+    """`count` more grassroots unions of LB in the snapshot, one loan each in bucket `i % 6`."""
+    from fund.tests.factories import GrassrootsUnionFactory
+
+    snap = PortfolioSnapshot.objects.filter(business_date=book).first()
+    rows = []
+    for i in range(count):
+        gu = GrassrootsUnionFactory(superior_union=org.lb, code=f"LB-{i + first:03d}")
+        rows.append(
+            PortfolioSnapshot(
+                fund_id=snap.fund_id,
+                business_date=book,
+                superior_union_id=snap.superior_union_id,
+                grassroots_union=gu,
+                product_id=snap.product_id,
+                bucket=i % 6,
+                loans=1,
+                outstanding=D(1_000_000 + i),
+                overdue_principal=D(i % 6 and 1000),
+            )
+        )
+    PortfolioSnapshot.objects.bulk_create(rows)
+
+
+def test_the_page_by_union_is_paged_with_the_whole_total(book, as_user, officers, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fund.scoping import scope_for
+
+    _many_units(book, org, 120)  # 121 units with LB-001: three pages of 50
+    unpaged = portfolio_report(scope=scope_for(officers.fund), as_of=book, by="grassroots_union")
+    c = as_user(officers.fund)
+    url = reverse("reports:portfolio_at_risk")
+    seen, loans, outstanding = [], 0, D(0)
+    for number in (1, 2, 3):
+        html = c.get(url, {"by": "grassroots_union", "page": number}).content.decode()
+        par = html.split('data-testid="par"', 1)[1].split("</table>", 1)[0]
+        units = [u.split('"', 1)[0] for u in par.split('data-unit="')[1:] if u[:5] != "total"]
+        seen += units
+        total = par.split('data-unit="total"', 1)[1].split("</tr>", 1)[0]
+        assert "220.007.140 ₫" in total  # always the whole scope's total
+        assert 'data-testid="par-order"' in html
+    assert seen == sorted(r.code for r in unpaged.rows) and len(seen) == 121
+    assert [len(seen[i : i + 50]) for i in (0, 50, 100)] == [50, 50, 21]
+    for row in unpaged.rows:
+        loans += row.total_loans
+        outstanding += row.total_outstanding
+    assert loans == unpaged.total.total_loans == 124
+    assert outstanding == unpaged.total.total_outstanding == D(220_007_140)
+    # The number of queries does not grow with the number of units.
+    with CaptureQueriesContext(connection) as few:
+        c.get(url, {"by": "grassroots_union", "page": 2})
+    _many_units(book, org, 200, first=300)
+    with CaptureQueriesContext(connection) as many:
+        assert c.get(url, {"by": "grassroots_union", "page": 2}).status_code == 200
+    assert len(many) == len(few) <= 20
+    # The exports hold every unit.
+    r = c.get(url, {"by": "grassroots_union", "format": "csv", "as_of": book.isoformat()})
+    body = b"".join(r.streaming_content) if r.streaming else r.content
+    assert body.decode("utf-8-sig").count("\nLB-") == 321
