@@ -147,7 +147,9 @@ def test_union_list_pages_searches_and_links(as_user, officers, org):
     url = reverse("loans:unions")
     with CaptureQueriesContext(connection) as ctx:
         body = c.get(url).content.decode()
-    assert len(ctx.captured_queries) <= 16, len(ctx.captured_queries)
+    # PostgreSQL adds a savepoint and its release around the session's save: not reads.
+    reads = [q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(reads) <= 16, len(reads)
     assert body.count("data-unit=") == 25 and "Trang 1/12" in body
     assert reverse("reports:grassroots_union_page", args=[org.lb1.pk]) in body
     assert "HBT-001" not in body
