@@ -5,7 +5,6 @@ and download is audited."""
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -17,7 +16,7 @@ from apicommon.views import ApiView, check_id
 from fund.access import ALL_ROLES, WRITERS
 from fund.api.views import FileNegotiation
 from loans.documents.selectors import document_get, document_owner_get, documents_of
-from loans.documents.services import document_attach, document_download_log, document_withdraw
+from loans.documents.services import document_attach, document_send, document_withdraw
 from loans.models import Document, DocumentKind, DocumentType
 
 OWNERS = Document.OWNERS
@@ -116,21 +115,7 @@ class DocumentDownloadApi(ApiView):
         summary="Tải xuống một tài liệu",
     )
     def get(self, request, pk: int):
-        document = document_get(self.scope, pk)
-        try:
-            handle = document.file.open("rb")
-        except OSError:
-            raise Http404(_("Không tìm thấy tệp của tài liệu này.")) from None
-        document_download_log(document=document, actor=request.user)
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=document.original_name or f"document-{document.pk}",
-            content_type=document.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "no-store, private"
-        return response
+        return document_send(document=document_get(self.scope, pk), actor=request.user)
 
 
 class DocumentWithdrawApi(ApiView):

@@ -13,6 +13,7 @@ import re
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -158,6 +159,27 @@ def document_download_log(*, document: Document, actor) -> None:
         obj=document,
         changes={"owner": [None, _owner_label(document.owner)]},
     )
+
+
+def document_send(*, document: Document, actor) -> FileResponse:
+    """The stored file as an attachment under the member's own file name, for the page and the
+    API alike: never sniffed or rendered by the browser, never cached, the download audited.
+    A file missing from the storage is a 404 (nothing is audited then)."""
+    try:
+        handle = document.file.open("rb")
+    except OSError:
+        raise Http404(_("Không tìm thấy tệp của tài liệu này.")) from None
+    document_download_log(document=document, actor=actor)
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=document.original_name or f"document-{document.pk}",
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store, private"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def application_documents_require(application: LoanApplication) -> None:

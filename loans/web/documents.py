@@ -13,7 +13,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -31,7 +31,7 @@ from loans.documents.selectors import (
     document_owner_kind,
     documents_of,
 )
-from loans.documents.services import document_attach, document_download_log, document_withdraw
+from loans.documents.services import document_attach, document_send, document_withdraw
 from loans.models import DocumentKind, DocumentType, FollowUpVisit, LoanApplication
 
 # Room for a multipart upload's boundaries and its small fields around the one file.
@@ -179,22 +179,7 @@ document_upload = csrf_exempt(access(WRITERS)(_body_limited(_upload)))
 @access(ALL_ROLES)
 def document_download(request, pk: int):
     """The file, as an attachment under the member's file name; the download is audited."""
-    document = document_get(request.scope, pk)
-    try:
-        handle = document.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404(_("Không tìm thấy tệp của tài liệu này.")) from None
-    document_download_log(document=document, actor=request.user)
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=document.original_name or f"document-{document.pk}",
-        content_type=document.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store, private"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return document_send(document=document_get(request.scope, pk), actor=request.user)
 
 
 @access(WRITERS)
