@@ -221,6 +221,19 @@ class MemberMonth:
     confirmed: Decimal
 
 
+def _union_repayments(scope: Scope, grassroots_union, start: date, end: date):
+    """The union's repayments paid from `start` to `end` and not reversed, within the scope."""
+    return scope_filter(
+        Repayment.objects.filter(
+            batch__grassroots_union=grassroots_union,
+            batch__paid_on__range=(start, end),
+            reversal_entry__isnull=True,
+        ),
+        scope,
+        grassroots_field="batch__grassroots_union",
+    ).order_by()
+
+
 def union_member_months(
     *, scope: Scope, grassroots_union, first: tuple[int, int], last: tuple[int, int]
 ) -> list[MemberMonth]:
@@ -247,18 +260,8 @@ def union_member_months(
             )
         )
     )
-    paid = (
-        scope_filter(
-            Repayment.objects.filter(
-                batch__grassroots_union=grassroots_union,
-                batch__paid_on__range=(start, end),
-                reversal_entry__isnull=True,
-            ),
-            scope,
-            grassroots_field="batch__grassroots_union",
-        )
-        .order_by()
-        .values("loan_id", "batch__paid_on__year", "batch__paid_on__month")
+    paid = _union_repayments(scope, grassroots_union, start, end).values(
+        "loan_id", "batch__paid_on__year", "batch__paid_on__month"
     )
     cells: dict[tuple, list] = {}
     for r in due_rows:
@@ -310,18 +313,8 @@ def union_months(*, scope: Scope, grassroots_union, year: int, month: int, count
         )
     )
     due = {(r["due_date__year"], r["due_date__month"]): r["s"] or ZERO for r in due_rows}
-    paid = (
-        scope_filter(
-            Repayment.objects.filter(
-                batch__grassroots_union=grassroots_union,
-                batch__paid_on__range=(start, end),
-                reversal_entry__isnull=True,
-            ),
-            scope,
-            grassroots_field="batch__grassroots_union",
-        )
-        .order_by()
-        .values("batch__paid_on__year", "batch__paid_on__month")
+    paid = _union_repayments(scope, grassroots_union, start, end).values(
+        "batch__paid_on__year", "batch__paid_on__month"
     )
     remitted = {
         (r["batch__paid_on__year"], r["batch__paid_on__month"]): r["s"] or ZERO
