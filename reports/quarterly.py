@@ -401,6 +401,7 @@ def _book(fund_id, su_id, end: date, group: str | None):
         overdue=Sum("outstanding_principal", filter=Q(debt_group__gte=2)),
         overdue_principal=Sum("overdue_principal"),
         provision=Sum("provision_held"),
+        classified_on=Max("classified_on"),
     )
     if group is None:
         return qs, {None: qs.aggregate(**aggs)}
@@ -447,8 +448,24 @@ def quarterly_report_figures(
     su_id = su.pk if su else None
 
     # The unit itself.
+    # One row per superior union (fund report) or grassroots union (superior union's report).
+    # The unit's own ledger, loan book and visit figures are the sums of those rows (every
+    # group, None included), so each source is read once.
+    if su is None:
+        group, unit_kind = "superior_union_id", "superior_union"
+    else:
+        group, unit_kind = "grassroots_union_id", "grassroots_union"
+    loans_acc, provision_acc = (
+        _subtree(LOANS_RECEIVABLE),
+        _subtree(LOAN_LOSS_PROVISION),
+    )
+    vis_unit = _visits(fund_id, su_id, periods, group.removesuffix("_id"))
+    out_unit = _ledger_by(loans_acc, fund_id=fund_id, end=end, su_id=su_id, group=group)
+    prov_unit = _ledger_by(provision_acc, fund_id=fund_id, end=end, su_id=su_id, group=group)
+    _, book_unit = _book(fund_id, su_id, end, group)
+
     tot = _loan_figures(loans, periods, None)[None]
-    vis = _visits(fund_id, su_id, periods, None)[None]
+    vis = {p: sum((r[p] for r in vis_unit.values()), 0) for p in periods}
     indicators = []
     metric_of = {
         "disbursed_amount": "amount",
@@ -493,14 +510,12 @@ def quarterly_report_figures(
     ]
 
     # Ledger and loan book.
-    loans_acc, provision_acc = (
-        _subtree(LOANS_RECEIVABLE),
-        _subtree(LOAN_LOSS_PROVISION),
-    )
-    outstanding = _ledger_by(loans_acc, fund_id=fund_id, end=end, su_id=su_id, group=None)[None]
-    provisions = -_ledger_by(provision_acc, fund_id=fund_id, end=end, su_id=su_id, group=None)[None]
-    book_qs, book = _book(fund_id, su_id, end, None)
-    book = book[None]
+    outstanding = sum(out_unit.values(), ZERO)
+    provisions = -sum(prov_unit.values(), ZERO)
+    book = {
+        k: sum((_z(r[k]) for r in book_unit.values()), ZERO)
+        for k in ("outstanding", "overdue", "overdue_principal", "provision")
+    }
     _, by_group = _book(fund_id, su_id, end, "debt_group")
     book_out = _z(book["outstanding"])
     debt_groups = []
@@ -518,7 +533,10 @@ def quarterly_report_figures(
                 share=percent_of(_z(r.get("outstanding")), book_out),
             )
         )
-    classified_on = book_qs.aggregate(m=Max("classified_on"))["m"]
+    classified_on = max(
+        (r["classified_on"] for r in book_unit.values() if r["classified_on"] is not None),
+        default=None,
+    )
     capital = []
     if su is None:
         capital = [
@@ -526,20 +544,13 @@ def quarterly_report_figures(
             for s, amount in capital_by_source(fund=fund, as_of=end).items()
         ]
 
-    # One row per superior union (fund report) or grassroots union (superior union's report).
+    # The rows.
+    units = {}
     if su is None:
-        group, unit_kind = "superior_union_id", "superior_union"
         units = {
             u.pk: u for u in SuperiorUnion.objects.filter(fund=fund).only("id", "code", "name")
         }
-    else:
-        group, unit_kind = "grassroots_union_id", "grassroots_union"
-        units = {}
     by_unit = _loan_figures(loans, periods, group)
-    vis_unit = _visits(fund_id, su_id, periods, group.removesuffix("_id"))
-    out_unit = _ledger_by(loans_acc, fund_id=fund_id, end=end, su_id=su_id, group=group)
-    prov_unit = _ledger_by(provision_acc, fund_id=fund_id, end=end, su_id=su_id, group=group)
-    _, book_unit = _book(fund_id, su_id, end, group)
     if su is not None:
         planned_gus = plans.gu_of_su.get(su.pk, set())
         ids = (
