@@ -238,6 +238,10 @@ def union_pages(fund) -> tuple[dict, dict]:
         defaults={"status": CloseOfBusinessRun.Status.DONE, "finished_at": timezone.now()},
     )
     portfolio_snapshot_write(fund_id=fund.pk, business_date=closed)
+    from django.db import connection
+
+    with connection.cursor() as cur:  # as autovacuum soon does after the close of business
+        cur.execute("ANALYZE loans_portfoliosnapshot")
     # The largest superior union: the page's figures are grouped over its loans.
     biggest = (
         Loan.objects.filter(fund=fund)
