@@ -14,6 +14,7 @@ import dataclasses
 from datetime import date
 from decimal import Decimal
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -819,11 +820,27 @@ DUTY_POLICY_FIELDS = (
     "duty_approver_not_disburser",
     "duty_recorder_not_reverser",
     "capital_confirmation_threshold",
+    # The fund's other controls set on the same page: the back-dating window (months before the
+    # current one, ``accounting.dates.backdate_window_start``) and the days a remittance may
+    # take to reach the bank before it is listed as not received.
+    "backdate_open_months",
+    "remittance_receipt_days",
 )
+FUND_CONTROL_COUNTS = ("backdate_open_months", "remittance_receipt_days")
+
+
+def fund_control_bounds(name: str) -> tuple[int, int]:
+    """The least and greatest value of one of the fund's whole-number controls, read from the
+    model field's validators (their one home, ``Fund``)."""
+    validators = Fund._meta.get_field(name).validators
+    low = max(v.limit_value for v in validators if isinstance(v, MinValueValidator))
+    high = min(v.limit_value for v in validators if isinstance(v, MaxValueValidator))
+    return low, high
 
 
 def fund_duties_set(*, fund: Fund, actor=None, **fields) -> Fund:
-    """Change the fund's separation-of-duties policy (``fund.duties``); audited field by field.
+    """Change the fund's separation-of-duties policy (``fund.duties``) and its other controls
+    (`DUTY_POLICY_FIELDS`); audited field by field.
     `capital_confirmation_threshold`: a whole-đồng amount (0: every capital move is confirmed)
     or None (none is)."""
     actor_require_fund_officer(actor, fund_id=fund.pk)
@@ -840,6 +857,17 @@ def fund_duties_set(*, fund: Fund, actor=None, **fields) -> Fund:
     for name in ("duty_approver_not_disburser", "duty_recorder_not_reverser"):
         if name in fields and not isinstance(fields[name], bool):
             raise FundError(_("Giá trị phải là có hoặc không."), field=name)
+    for name in FUND_CONTROL_COUNTS:
+        if name not in fields:
+            continue
+        low, high = fund_control_bounds(name)
+        value = fields[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise FundError(
+                _("Nhập một số nguyên từ %(low)s đến %(high)s."),
+                field=name,
+                params={"low": low, "high": high},
+            )
     with transaction.atomic():
         locked = Fund.objects.select_for_update().get(pk=fund.pk)
         before = audit_snapshot(locked, DUTY_POLICY_FIELDS)

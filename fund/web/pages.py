@@ -57,6 +57,7 @@ from fund.selectors import (
 )
 from fund.services import (
     DUTY_POLICY_FIELDS,
+    FUND_CONTROL_COUNTS,
     PLAN_REASON_MAX,
     annual_plan_set,
     calendar_day_clear,
@@ -769,11 +770,27 @@ class DutiesForm(forms.Form):
             "min_value": _l("Ngưỡng không được âm."),
         },
     )
+    backdate_open_months = forms.IntegerField(
+        label=_l("Số tháng trước tháng hiện tại được ghi sổ lùi ngày không cần lý do"),
+        required=False,
+        help_text=_l(
+            "0: chỉ trong tháng hiện tại. Ngày trước đầu kỳ này phải nêu lý do, được đánh dấu "
+            "trong sổ nhật ký và hiện trong danh sách ghi sổ lùi ngày của kiểm toán viên."
+        ),
+        error_messages={"invalid": _l("Nhập một số nguyên.")},
+    )
+    remittance_receipt_days = forms.IntegerField(
+        label=_l("Số ngày chờ tiền nộp của công đoàn về tài khoản ngân hàng"),
+        required=False,
+        help_text=_l("Quá số ngày này, đợt nộp chưa thấy trên sao kê được liệt kê là chưa về."),
+        error_messages={"invalid": _l("Nhập một số nguyên.")},
+    )
 
 
 @access(FUND_OFFICERS)
 def duties(request):
-    """The fund's separation-of-duties policy (``fund.services.fund_duties_set``, audited)."""
+    """The fund's separation-of-duties policy and its other controls (the back-dating window,
+    the days a remittance may take to arrive): ``fund.services.fund_duties_set``, audited."""
     fund = request.user.officer.fund
     initial = {name: getattr(fund, name) for name in DUTY_POLICY_FIELDS}
     threshold = initial["capital_confirmation_threshold"]
@@ -785,7 +802,13 @@ def duties(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                fund_duties_set(fund=fund, actor=request.user, **form.cleaned_data)
+                # A whole-number control left empty keeps its value.
+                fields = {
+                    name: value
+                    for name, value in form.cleaned_data.items()
+                    if value is not None or name not in FUND_CONTROL_COUNTS
+                }
+                fund_duties_set(fund=fund, actor=request.user, **fields)
             except ApplicationError as e:
                 form_error_apply(form, e)
             else:

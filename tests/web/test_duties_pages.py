@@ -103,3 +103,25 @@ def test_year_close_page_refuses_then_closes_and_the_balance_sheet_balances(as_u
     )
     assert sheet.status_code == 200 and sheet.context["balanced"]
     assert "chưa kết chuyển" not in sheet.content.decode()
+
+
+def test_the_fund_sets_its_back_dating_window_and_remittance_wait(as_user, officers, org):
+    c = as_user(officers.fund)
+    url = reverse("fundweb:duties")
+    before = (org.fund.backdate_open_months, org.fund.remittance_receipt_days)
+    for field, value in (("backdate_open_months", "121"), ("remittance_receipt_days", "0")):
+        r = c.post(url, {field: value})
+        assert r.status_code == 400 and field in error_fields(r), field
+    org.fund.refresh_from_db()
+    assert (org.fund.backdate_open_months, org.fund.remittance_receipt_days) == before
+    assert not AuditLog.objects.filter(action="duties_set").exists()
+    r = c.post(url, {"backdate_open_months": "2", "remittance_receipt_days": "7"})
+    assert r.status_code == 302
+    org.fund.refresh_from_db()
+    assert (org.fund.backdate_open_months, org.fund.remittance_receipt_days) == (2, 7)
+    log = AuditLog.objects.get(action="duties_set")
+    assert log.changes["backdate_open_months"] == [before[0], 2]
+    # Left empty, a number keeps its value.
+    assert c.post(url, {"duty_approver_not_disburser": "on"}).status_code == 302
+    org.fund.refresh_from_db()
+    assert (org.fund.backdate_open_months, org.fund.remittance_receipt_days) == (2, 7)
