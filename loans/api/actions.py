@@ -171,15 +171,18 @@ class ChangeRequestApproveApi(ApiView):
     access_roles = LOAN_DECIDERS
 
     @idempotent_post(
-        request=None,
+        request=s.ChangeRequestApproveInput,
         responses={200: s.ChangeRequestOutput},
         summary="Duyệt đề nghị (cán bộ quỹ khác người đề nghị): quyết định có hiệu lực",
     )
     def post(self, request, pk: int, key: str):
+        req = _change_request(self, pk)  # another unit's request: 404 before the body is read
+        data = self.input(s.ChangeRequestApproveInput)
         req = change_requests.change_request_approve(
-            request=_change_request(self, pk),
+            request=req,
             actor=request.user,
             idempotency_key=key,
+            backdate_reason=data["backdate_reason"],
         )
         return Response(s.ChangeRequestOutput(req).data)
 

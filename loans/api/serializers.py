@@ -239,6 +239,13 @@ class ApproveInput(serializers.Serializer):
     backdate_reason = BackdateReasonField()
 
 
+class ChangeRequestApproveInput(serializers.Serializer):
+    backdate_reason = BackdateReasonField(
+        help_text="Lý do ghi sổ lùi ngày, khi ngày của đề nghị đã ra ngoài kỳ đang mở của quỹ "
+        "từ lúc lập đề nghị (đề nghị đã có lý do thì giữ lý do đó)"
+    )
+
+
 class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 

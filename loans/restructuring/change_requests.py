@@ -197,10 +197,15 @@ def _close(req: LoanChangeRequest, actor, status: str, action: str, **fields) ->
 
 
 def change_request_approve(
-    *, request: LoanChangeRequest, actor, idempotency_key: str
+    *, request: LoanChangeRequest, actor, idempotency_key: str, backdate_reason: str = ""
 ) -> LoanChangeRequest:
     """Approve a pending request: run the decision with its terms and link the result. A retry
-    with the same key after the approval returns the approved request."""
+    with the same key after the approval returns the approved request.
+
+    The decision keeps the reason for back-dating given when the request was filed; a request
+    filed inside the fund's open window and approved after the window has moved on takes the
+    approver's `backdate_reason` instead (without one it is refused by its date, and stays
+    pending)."""
 
     def run():
         req = _locked_request(request)
@@ -211,12 +216,15 @@ def change_request_approve(
             if req.kind == Kind.RESCHEDULE
             else (restructuring.loan_write_off, "write_off")
         )
+        terms = _loaded(req)
+        if backdate_reason and not terms.get("backdate_reason"):
+            terms["backdate_reason"] = backdate_reason
         done = decide(
             loan=req.loan,
             requested_by=req.requested_by,
             actor=actor,
             idempotency_key=f"request:{req.pk}",
-            **_loaded(req),
+            **terms,
         )
         _close(req, actor, Status.APPROVED, "approve", **{result: done})
         return req
@@ -225,7 +233,11 @@ def change_request_approve(
         return command_once(
             scope="loans.change_request_approve",
             key=idempotency_key,
-            payload={"request": request.pk, "actor": actor_user_id(actor)},
+            payload={
+                "request": request.pk,
+                "actor": actor_user_id(actor),
+                **({"backdate_reason": backdate_reason} if backdate_reason else {}),
+            },
             run=run,
             load=lambda pk: LoanChangeRequest.objects.get(pk=pk),
         )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounting.errors import ApplicationError
 from fund.access import ALL_ROLES, access
-from fund.web.forms import IdempotentForm, form_error_apply
+from fund.web.forms import IdempotentForm, backdate_reason_field, form_error_apply
 from loans.models import Loan, LoanChangeRequest, LoanWriteOff, WriteOffCause
 from loans.policy import LOAN_DECIDERS
 from loans.restructuring import change_requests, selectors
@@ -29,7 +29,10 @@ PAGE_SIZE = 50
 
 
 class ApproveForm(IdempotentForm):
-    """Only the idempotency key: the terms are the request's."""
+    """The terms are the request's; the approver gives a reason for back-dating only when the
+    request's date has fallen behind the fund's open window since it was filed."""
+
+    backdate_reason = backdate_reason_field()
 
 
 def _terms_shown(req: LoanChangeRequest) -> list[tuple[str, str]]:
@@ -124,6 +127,7 @@ def change_request_detail(request, pk):
                     request=req,
                     actor=request.user,
                     idempotency_key=approve_form.cleaned_data["idempotency_key"],
+                    backdate_reason=approve_form.cleaned_data["backdate_reason"],
                 )
                 messages.success(request, _("Đã duyệt đề nghị; quyết định đã có hiệu lực."))
                 return redirect("loans:loan_detail", pk=req.loan_id)
@@ -146,6 +150,8 @@ def change_request_detail(request, pk):
         except ApplicationError as e:
             if decision == "reject":
                 form_error_apply(reject_form, e)
+            elif decision == "approve" and e.code == "backdate_reason":
+                approve_form.add_error("backdate_reason", e.message)
             else:
                 messages.error(request, e.message)
         status_code = 400

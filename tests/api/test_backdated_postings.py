@@ -18,6 +18,7 @@ from loans.models import (
     LoanChangeRequest,
     Repayment,
 )
+from loans.restructuring.change_requests import change_request_file
 from loans.servicing.remittances import bank_statement_import
 from loans.servicing.repayments import repayment_batch_post
 from loans.tests.factories import application_to, new_key
@@ -241,3 +242,33 @@ def test_a_move_confirmed_after_the_window_moved_on_takes_the_confirmers_reason(
     assert r.json()["status"] == "confirmed" and r.json()["backdated_reason"] == "Xác nhận muộn"
     movement = CapitalMovement.objects.get(pk=r.json()["movement_id"])
     assert movement.journal_entry.backdated_reason == "Xác nhận muộn"
+
+
+def test_a_request_approved_after_the_window_moved_takes_the_approvers_reason(
+    api, officers, org, loan
+):
+    req = change_request_file(  # filed while last month was open (the tests' wide window)
+        loan=loan,
+        kind="write_off",
+        written_off_on=last_month(),
+        cause="death",
+        actor=officers.superior,
+        idempotency_key=new_key("rq"),
+    )
+    narrow(org)
+    c = api(officers.fund)
+    url = f"/api/v1/change-requests/{req.pk}/approve/"
+    before = counts()
+    r = c.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="a-1")
+    assert r.status_code == 400, r.json()
+    assert r.json()["field"] == "written_off_on" and r.json()["code"] == "backdate_reason"
+    assert counts() == before
+    r = c.post(
+        url,
+        {"backdate_reason": "Duyệt muộn sau khóa tháng"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="a-2",
+    )
+    assert r.status_code == 200, r.json()
+    req.refresh_from_db()
+    assert req.write_off.journal_entry.backdated_reason == "Duyệt muộn sau khóa tháng"

@@ -14,7 +14,8 @@ from accounting.dates import backdate_window_start
 from accounting.models import JournalEntry, Posting
 from fund.models import AuditLog, CapitalMovement, CapitalMoveRequest
 from fund.services import capital_contribution_post
-from loans.models import BankStatementLine, InterestWaiver, Repayment
+from loans.models import BankStatementLine, InterestWaiver, LoanChangeRequest, Repayment
+from loans.restructuring.change_requests import change_request_file
 from loans.servicing.remittances import bank_statement_import
 from loans.servicing.repayments import repayment_batch_post
 from loans.tests.factories import application_to, new_key, today
@@ -345,3 +346,30 @@ def test_only_the_funds_readers_open_the_list(as_user, officers, backdated):
     r = as_user(officers.other_fund).get(url, {"start": "01/01/2000", "end": f"{today():%d/%m/%Y}"})
     assert r.status_code == 200
     assert [e.pk for e, _who in r.context["entries"]] == [backdated["other"].pk]
+
+
+def test_a_request_approved_after_the_window_moved_asks_the_approver_for_a_reason(
+    as_user, officers, org, loan
+):
+    req = change_request_file(  # filed while last month was open (the tests' wide window)
+        loan=loan,
+        kind="write_off",
+        written_off_on=last_month(),
+        cause="death",
+        actor=officers.superior,
+        idempotency_key=new_key("rq"),
+    )
+    narrow(org.fund)
+    c = as_user(officers.fund)
+    url = reverse("loans:change_request_detail", args=[req.pk])
+    data = {"decision": "approve", "idempotency_key": idempotency_key(c.get(url))}
+    before = counts()
+    r = c.post(url, data)
+    assert r.status_code == 400 and "backdate_reason" in error_fields(r)
+    assert counts() == before
+    req.refresh_from_db()
+    assert req.status == LoanChangeRequest.Status.PENDING
+    r = c.post(url, {**data, "backdate_reason": "Duyệt muộn sau khóa tháng"})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    req.refresh_from_db()
+    assert req.write_off.journal_entry.backdated_reason == "Duyệt muộn sau khóa tháng"

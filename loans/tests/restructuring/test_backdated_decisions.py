@@ -202,3 +202,35 @@ def test_a_backdated_recall_needs_a_reason(org, officers, old_loan):
     assert revision.effective_date == last_month()
     log = AuditLog.objects.get(action="recall", object_id=str(loan.pk))
     assert log.changes["backdated_reason"] == [None, "Biên bản kiểm tra giấy"]
+
+
+def test_a_request_overtaken_by_the_window_takes_the_approvers_reason(org, officers, old_loan):
+    # Filed while last month was still open, approved after the window moved on.
+    Fund.objects.filter(pk=org.fund.pk).update(backdate_open_months=1)
+    loan = Loan.objects.get(pk=old_loan.pk)
+    req = change_request_file(
+        loan=loan,
+        kind="write_off",
+        written_off_on=last_month(),
+        cause="death",
+        actor=officers.superior,
+        idempotency_key=new_key("rq"),
+    )
+    assert not req.terms.get("backdate_reason")
+    Fund.objects.filter(pk=org.fund.pk).update(backdate_open_months=0)
+    before = request_counts()
+    with pytest.raises(LoanError) as e:
+        change_request_approve(request=req, actor=officers.checker, idempotency_key=new_key("d"))
+    assert e.value.field == "written_off_on" and e.value.code == "backdate_reason"
+    assert request_counts() == before
+    req.refresh_from_db()
+    assert req.status == LoanChangeRequest.Status.PENDING
+    req = change_request_approve(
+        request=req,
+        actor=officers.checker,
+        idempotency_key=new_key("d"),
+        backdate_reason="Duyệt muộn sau khóa tháng",
+    )
+    assert req.write_off.journal_entry.backdated_reason == "Duyệt muộn sau khóa tháng"
+    log = AuditLog.objects.get(action="write_off", object_id=str(loan.pk))
+    assert log.changes["backdated_reason"] == [None, "Duyệt muộn sau khóa tháng"]
