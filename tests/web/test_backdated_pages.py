@@ -19,6 +19,7 @@ from loans.restructuring.change_requests import change_request_file
 from loans.servicing.remittances import bank_statement_import
 from loans.servicing.repayments import repayment_batch_post
 from loans.tests.factories import application_to, new_key, today
+from loans.tests.helpers import disbursed_loan
 from tests.web.helpers import error_fields, idempotency_key
 
 pytestmark = pytest.mark.django_db
@@ -64,8 +65,13 @@ def test_a_backdated_repayment_without_a_reason_is_refused_by_its_date(
 
 
 def test_a_backdated_interest_waiver_is_refused_by_its_date_then_taken_with_a_reason(
-    as_user, officers, org, loan
+    as_user, officers, org, borrower, product, capital
 ):
+    # Disbursed 100 days ago, so that an installment fell due before last month's end whatever
+    # the day: 45 days before 28 February the first one was still to come on 31 January.
+    borrower.certificate_date = today() - timedelta(days=200)
+    borrower.save(update_fields=["certificate_date"])
+    loan = disbursed_loan(borrower=borrower, product=product, officers=officers, days_ago=100)
     narrow(org.fund)
     c = as_user(officers.fund)
     url = reverse("loans:loan_interest_waive", args=[loan.pk])
