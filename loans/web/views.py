@@ -805,14 +805,18 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
     installments = list(
         loan.installments.filter(schedule_version=loan.schedule_version).order_by("number")
     )
-    # Only a loan still owed by the borrower is in arrears: a written-off or closed loan's
-    # unpaid rows are no longer due from them (what remains is recovery, not arrears).
-    in_force = loan.status == LoanStatus.ACTIVE
-    arrears = [i for i in installments if in_force and i.status != "paid" and i.due_date < today]
+    # The arrears are those of the fund's business date (the last close of business), as on
+    # the overdue list and in the API: the loan's figures the daily pass wrote, and the rows
+    # unpaid that fell due before that date. Only a loan still owed by the borrower is in
+    # arrears: a written-off or closed loan's unpaid rows are no longer due from them (what
+    # remains is recovery, not arrears).
+    as_of = business_date(fund_id=loan.fund_id)
+    in_force = loan.status == LoanStatus.ACTIVE and as_of is not None
+    arrears = [i for i in installments if in_force and i.status != "paid" and i.due_date < as_of]
     for i in installments:
         i.owed = installment_owed(i)
         i.late = i in arrears
-    days_past_due = (today - arrears[0].due_date).days if arrears else 0
+    line = arrears_lines([loan], as_of=as_of)[0]
     # Read once for the page, its actions (a repayment to reverse?) and its decisions (the
     # reversed ones): see loans.policy.page_repayments.
     loan.page_repayments = list(
@@ -824,13 +828,12 @@ def _loan_page(request, loan, *, repay_form=None, status=200):
         "loan": loan,
         "schedule": _schedule_rows(installments),
         "arrears": {
-            "days_past_due": days_past_due,
-            "amount": sum((i.owed for i in arrears), 0),
-            "principal": sum(
-                (amount_of(i.principal_due) - amount_of(i.principal_paid) for i in arrears), 0
-            ),
+            "days_past_due": line.days_past_due if in_force else 0,
+            "amount": line.overdue_amount if in_force else 0,
+            "principal": amount_of(loan.overdue_principal) if in_force else 0,
             "count": len(arrears),
         },
+        "figures_as_of": {"date": as_of},
         "repayments": loan.page_repayments,
         "ledger": _ledger_rows(loan),
         "visits": loan.page_visits,

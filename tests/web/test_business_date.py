@@ -105,3 +105,35 @@ def test_the_line_is_in_english_too(as_user, officers, org, loan):
     c = in_english(as_user(officers.fund))
     body = c.get(reverse("loans:overdue")).content.decode()
     assert f"Figures as of {format_date_vi(yesterday)}" in body
+
+
+def test_the_loan_page_counts_arrears_as_of_the_business_date(as_user, officers, org, loan):
+    """The loan's own page says what the overdue list says: with the business date before its
+    first due date, nothing is late yet, although that date has passed today; once the close
+    of business has passed it, the days past due are the business date's."""
+    first_due = loan.installments.order_by("due_date").first().due_date
+    assert first_due < today()
+    url = reverse("loans:loan_detail", args=[loan.pk])
+    c = as_user(officers.fund)
+    body = c.get(url).content.decode()
+    assert "Chưa khóa sổ cuối ngày" in body and 'data-testid="arrears"' not in body
+
+    behind = first_due - timedelta(days=1)
+    close_of_business_catch_up(fund_id=org.fund.pk, through_date=behind)
+    body = c.get(url).content.decode()
+    assert f"Số liệu đến ngày {format_date_vi(behind)}" in body
+    assert 'data-testid="arrears"' not in body and '<tr class="overdue">' not in body
+
+    on = first_due + timedelta(days=3)
+    close_of_business_catch_up(fund_id=org.fund.pk, through_date=on)
+    loan.refresh_from_db()
+    assert loan.days_past_due == 3
+    body = c.get(url).content.decode()
+    assert f"Số liệu đến ngày {format_date_vi(on)}" in body
+    assert "Quá hạn 3 ngày" in body  # the business date's, not today's
+    assert body.count('<tr class="overdue">') == 1
+    # The same loan on the overdue list, with the same days.
+    assert (
+        f'<td class="num">{loan.days_past_due}</td>'
+        in c.get(reverse("loans:overdue")).content.decode()
+    )

@@ -1,5 +1,6 @@
 """The fund officer's pages: dashboard, approval queue, disbursement, repayments, lists."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,7 +9,7 @@ from django.urls import reverse
 from accounting.models import JournalEntry
 from fund.models import CapitalMovement
 from loans.models import ApplicationStatus, Loan, LoanApplication, Repayment
-from loans.servicing.close_of_business import close_of_business_run
+from loans.servicing.close_of_business import close_of_business_catch_up, close_of_business_run
 from loans.tests.factories import application_to, today
 from tests.web.helpers import idempotency_key
 
@@ -187,6 +188,7 @@ def test_disburse_with_bad_date_shows_field_error(as_user, officers, borrower, p
 
 
 def test_loan_page_schedule_arrears_ledger(as_user, officers, loan):
+    close_of_business_catch_up(fund_id=loan.fund_id, through_date=today() - timedelta(days=1))
     body = as_user(officers.fund).get(reverse("loans:loan_detail", args=[loan.pk])).content.decode()
     assert 'data-testid="schedule"' in body
     assert "Quá hạn" in body and 'data-testid="arrears"' in body

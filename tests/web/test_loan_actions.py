@@ -24,6 +24,7 @@ from loans.models import (
     ScheduleRevision,
     WriteOffRecovery,
 )
+from loans.servicing.close_of_business import close_of_business_catch_up
 from loans.servicing.repayments import full_payoff_quote, repayment_batch_post, repayment_post
 from loans.servicing.visits import followup_visit_record
 from loans.tests.factories import BorrowerFactory, new_key, today
@@ -456,6 +457,7 @@ def test_waive_nothing_chosen_or_nothing_due(as_user, officers, loan, other_loan
 
 def test_write_off_then_recover(as_user, officers, loan):
     c = as_user(officers.fund)
+    close_of_business_catch_up(fund_id=loan.fund_id, through_date=today() - timedelta(days=1))
     assert 'data-testid="arrears"' in c.get(loan_url("loan_detail", loan)).content.decode()
     # The superior union asks; the fund officer approves.
     union = as_user(officers.superior)
