@@ -333,6 +333,7 @@ class GeneralLedgerPage(GeneralLedger):
 
     page: int = 1
     per_page: int = 500
+    offset: int = 0  # lines of the period before this page's first
     count: int = 0  # lines in the whole period
     page_opening: Decimal = ZERO
     page_closing: Decimal = ZERO
@@ -343,7 +344,7 @@ class GeneralLedgerPage(GeneralLedger):
 
     @property
     def first_number(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.count else 0
+        return self.offset + 1 if self.lines else 0
 
     @property
     def last_number(self) -> int:
@@ -360,11 +361,14 @@ def general_ledger_page(
     end: date,
     page: int = 1,
     per_page: int = GENERAL_LEDGER_PAGE_SIZE,
+    offset: int | None = None,
     currency: str = "VND",
     **dims,
 ) -> GeneralLedgerPage:
     """Page `page` (from 1; past the last, the last) of the general ledger of `account` in
-    [start, end]: a fixed number of queries whatever the period's size. The page's running
+    [start, end] or, given `offset` (the API's limit and offset), the `per_page` lines after the
+    first `offset` (past the end, none): a fixed number of queries whatever the period's size.
+    The page's running
     balance starts from the period's opening plus every posting of the pages before (one sum in
     the database), so a line shows the same balance paged or not."""
     account, opening_signed = _ledger_head(account, start, end, currency, dims)
@@ -385,8 +389,12 @@ def general_ledger_page(
         total_credit=-(agg["c"] or ZERO),
     )
     gl.closing = normal_balance(account, opening_signed + gl.total_debit - gl.total_credit)
-    gl.page = min(max(1, page), gl.pages)
-    offset = (gl.page - 1) * per_page
+    if offset is None:
+        gl.page = min(max(1, page), gl.pages)
+        offset = (gl.page - 1) * per_page
+    else:
+        gl.page = offset // per_page + 1
+    gl.offset = offset
     running = opening_signed
     if offset:
         before = Posting.objects.filter(pk__in=postings.values("pk")[:offset])

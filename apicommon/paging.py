@@ -18,6 +18,19 @@ class ApiPagination(LimitOffsetPagination):
         # The database refuses an OFFSET beyond 64 bits; no list is anywhere near this long.
         return min(super().get_offset(request), 10**12)
 
+    def window(self, request) -> tuple[int, int]:
+        """The (limit, offset) asked for, for a list that its own selector pages rather than a
+        queryset sliced here; `links` then gives the answer's count and links."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        return self.limit, self.offset
+
+    def links(self, count: int) -> dict:
+        """count, next and previous of the `window` asked for, out of `count` rows."""
+        self.count = count
+        return {"count": count, "next": self.get_next_link(), "previous": self.get_previous_link()}
+
 
 _PAGED: dict = {}
 

@@ -27,7 +27,7 @@ from accounting.errors import ApplicationError
 from accounting.models import Account, JournalEntry
 from accounting.selectors import (
     balance_sheet,
-    general_ledger,
+    general_ledger_page,
     income_statement,
     ledger_signed_head,
     ledger_verify,
@@ -43,7 +43,7 @@ from apicommon.fields import (
     table_format,
 )
 from apicommon.idempotency import idempotent_post
-from apicommon.paging import paged
+from apicommon.paging import ApiPagination, paged
 from apicommon.parsers import UploadParser
 from apicommon.permissions import AccessRolePermission
 from apicommon.throttling import ClientScopedRateThrottle
@@ -1223,11 +1223,16 @@ class GeneralLedgerOutput(serializers.Serializer):
     account_name = serializers.CharField(source="account.name")
     start = serializers.DateField()
     end = serializers.DateField()
-    opening = MoneyField(allow_negative=True)
-    total_debit = MoneyField(allow_zero=True)
-    total_credit = MoneyField(allow_zero=True)
-    closing = MoneyField(allow_negative=True)
-    lines = LedgerLineOutput(many=True)
+    opening = MoneyField(allow_negative=True, help_text="Số dư đầu kỳ")
+    total_debit = MoneyField(allow_zero=True, help_text="Phát sinh nợ cả kỳ")
+    total_credit = MoneyField(allow_zero=True, help_text="Phát sinh có cả kỳ")
+    closing = MoneyField(allow_negative=True, help_text="Số dư cuối kỳ")
+    count = serializers.IntegerField(help_text="Số dòng cả kỳ")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    page_opening = MoneyField(allow_negative=True, help_text="Số dư mang sang trang này")
+    page_closing = MoneyField(allow_negative=True, help_text="Số dư sau dòng cuối của trang")
+    lines = LedgerLineOutput(many=True, help_text="Các dòng của trang (limit, offset)")
 
 
 class GeneralLedgerApi(ApiView):
@@ -1243,10 +1248,23 @@ class GeneralLedgerApi(ApiView):
         account = Account.objects.filter(code=f["account"]).first()
         if account is None:
             raise Http404()
-        gl = general_ledger(
-            account=account, start=f["start"], end=f["end"], fund_id=self.scope.fund_id
+        paginator = ApiPagination()
+        limit, offset = paginator.window(request)
+        gl = general_ledger_page(
+            account=account,
+            start=f["start"],
+            end=f["end"],
+            per_page=limit,
+            offset=offset,
+            fund_id=self.scope.fund_id,
         )
-        return Response(GeneralLedgerOutput(gl).data)
+        if offset and offset >= gl.count:
+            raise serializers.ValidationError(
+                {"offset": _("Sổ cái kỳ này chỉ có %(count)d dòng.") % {"count": gl.count}}
+            )
+        data = GeneralLedgerOutput(gl).data
+        data.update(paginator.links(gl.count))
+        return Response(data)
 
 
 class StatementLineOutput(serializers.Serializer):

@@ -132,3 +132,60 @@ def test_ledger_reads(api, officers, loan):
         "checkpoints",
         "audit",
     ]
+
+
+def test_general_ledger_is_paged_with_the_period_figures_on_every_page(api, officers, org):
+    from datetime import timedelta
+    from urllib.parse import parse_qs, urlsplit
+
+    from accounting.tests.factories import entry_post
+
+    start, end = today() - timedelta(days=30), today()
+    entry_post(40_000_000, on=start - timedelta(days=1), fund_id=org.fund.pk)  # the opening
+    for i in range(7):
+        entry_post(1_000_000 + i, on=start + timedelta(days=i), fund_id=org.fund.pk)
+    entry_post(500_000, dr="4111", cr="1121", on=end, fund_id=org.fund.pk)  # a credit line
+    c = api(officers.auditor)
+    url = "/api/v1/ledger/general-ledger/"
+    query = {"account": "1121", "start": start.isoformat(), "end": end.isoformat()}
+    whole = c.get(url, query).json()  # default limit (50): the whole of 8 lines
+    assert whole["count"] == 8 and len(whole["lines"]) == 8 and whole["next"] is None
+    assert whole["opening"] == whole["page_opening"] == money(40_000_000)
+    assert whole["closing"] == whole["page_closing"] == money(40_000_000 + 7_000_021 - 500_000)
+
+    first = c.get(url, {**query, "limit": 3}).json()
+    assert len(first["lines"]) == 3 and first["previous"] is None
+    assert parse_qs(urlsplit(first["next"]).query)["offset"] == ["3"]
+    pages, r = [], first
+    while True:
+        pages.append(r)
+        if not r["next"]:
+            break
+        r = c.get(r["next"]).json()
+    assert [len(p["lines"]) for p in pages] == [3, 3, 2] and pages[-1]["previous"]
+    assert [ln for p in pages for ln in p["lines"]] == whole["lines"]
+    for n, p in enumerate(pages):
+        # The period's figures on every page; the page's balance carried from the one before.
+        for k in ("count", "opening", "total_debit", "total_credit", "closing"):
+            assert p[k] == whole[k]
+        carried = pages[n - 1]["lines"][-1]["balance"] if n else whole["opening"]
+        assert p["page_opening"] == carried
+        assert p["page_closing"] == p["lines"][-1]["balance"]
+    # An offset off a page boundary still carries the balance of the lines before it.
+    odd = c.get(url, {**query, "limit": 2, "offset": 5}).json()
+    assert odd["lines"] == whole["lines"][5:7]
+    assert odd["page_opening"] == whole["lines"][4]["balance"]
+    # Past the end: a refusal naming the offset, not an empty page or a 500.
+    for offset in (8, 9, 10**15):
+        beyond = c.get(url, {**query, "offset": offset})
+        assert beyond.status_code == 400 and beyond.json()["field"] == "offset"
+        assert beyond.json()["message"] == "Sổ cái kỳ này chỉ có 8 dòng."
+    english = c.get(url, {**query, "offset": 8}, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["message"] == "The general ledger of this period has only 8 lines."
+    # At most 500 lines a page, whatever is asked; a limit that is not a number is the default.
+    assert c.get(url, {**query, "limit": 10_000}).json()["lines"] == whole["lines"]
+    assert len(c.get(url, {**query, "limit": "x"}).json()["lines"]) == 8
+    # An empty period is one empty page, not a refusal.
+    empty = {**query, "start": "2001-01-01", "end": "2001-01-31"}
+    r = c.get(url, empty).json()
+    assert (r["count"], r["lines"], r["next"]) == (0, [], None)
