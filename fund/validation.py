@@ -205,6 +205,12 @@ def refuse_unknown_fields(values: dict, known, *, error: type[ApplicationError])
         )
 
 
+def fund_backdate_window_start(fund) -> date:
+    """The first day of `fund`'s open window (``Fund.backdate_open_months``): a posting or a
+    decision dated before it needs a reason (``accounting.dates.backdate_window_start``)."""
+    return backdate_window_start(fund.backdate_open_months)
+
+
 def backdate_reason_clean(
     fund, day: date, reason, *, field: str, label, error: type[ApplicationError] | None = None
 ) -> str:
@@ -214,7 +220,7 @@ def backdate_reason_clean(
     return backdate_reason_check(
         day,
         reason,
-        window_start=backdate_window_start(fund.backdate_open_months),
+        window_start=fund_backdate_window_start(fund),
         field=field,
         label=label,
         error=error,

@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from accounting.dates import backdate_window_start
 from accounting.errors import ApplicationError
 from accounting.formatting import amount_in_words, format_vnd
 from accounting.money import amount_of
@@ -70,6 +69,7 @@ from fund.services import (
     plan_split_set,
 )
 from fund.signin import lockout_minutes, signin_failures_recent
+from fund.validation import fund_backdate_window_start
 from fund.web.confirm import confirm_step
 from fund.web.forms import (
     IdempotentForm,
@@ -672,7 +672,7 @@ def capital_requests(
     )
     pending = list(rows.filter(status=CapitalMoveRequest.Status.PENDING))
     separated = duty_applies(fund, CAPITAL_CONFIRMS)
-    window = backdate_window_start(fund.backdate_open_months)
+    window = fund_backdate_window_start(fund)
     for r in pending:
         r.may_confirm = not separated or r.requested_by_id != request.user.pk
         r.confirm_form = None
