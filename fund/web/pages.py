@@ -696,9 +696,7 @@ def capital_requests(
 def _capital_decide(request, pk: int, decide, done: str, reject_form=None, confirm_form=None):
     """POST: the decision through the service, then the list; a refusal shows on the list (on
     the request's confirmation form when it names its back-dating)."""
-    req = CapitalMoveRequest.objects.filter(fund_id=request.scope.fund_id, pk=pk).first()
-    if req is None:
-        raise Http404()
+    req = _capital_request_get(request, pk)
     if request.method != "POST":
         return redirect("fundweb:capital_requests")
     try:
