@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from accounting.chart import load_chart, read_chart_rows
-from accounting.dates import BACKDATE_REASON_MAX, value_date_check
+from accounting.dates import BACKDATE_REASON_MAX, business_today, value_date_check
 from accounting.errors import (
     AccountNotPostable,
     ChainTampered,
@@ -892,7 +892,7 @@ def period_close(*, through: date, closed_by=None, note: str = "") -> PeriodClos
         raise LedgerError(
             f"Ngày khóa sổ phải là một ngày (date), nhận được {through!r}.", field="through"
         )
-    today = timezone.localdate()
+    today = business_today()
     if through > today:
         raise PeriodClosed(
             _("Không khóa sổ đến ngày %(through)s: ngày đó chưa đến (hôm nay %(today)s)."),

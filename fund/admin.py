@@ -13,10 +13,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponseRedirect
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
 from accounting.forms import VndField
@@ -242,7 +242,7 @@ class GrassrootsUnionAdmin(ServiceAdmin):
             services.grassroots_union_move(
                 grassroots_union=current,
                 superior_union=su,
-                effective_date=form.cleaned_data.get("move_date") or timezone.localdate(),
+                effective_date=form.cleaned_data.get("move_date") or business_today(),
                 actor=request.user,
             )
 

@@ -31,6 +31,7 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from accounting.errors import IdempotencyConflict
 from accounting.formatting import format_vnd
 from accounting.models import CLOSING_DOCUMENT_TYPE, Account, Posting
@@ -89,7 +90,7 @@ def year_close(*, fund: Fund, year: int, idempotency_key: str, actor=None) -> Ye
     actor_require_fund_officer(actor, fund_id=fund.pk, field="year")
     if isinstance(year, bool) or not isinstance(year, int) or not 1900 < year < 10000:
         raise YearCloseRefused(_("Năm khóa sổ không hợp lệ: %(year)s."), params={"year": year})
-    today = timezone.localdate()
+    today = business_today()
     end = date(year, 12, 31)
     with transaction.atomic():
         capital_lock(fund=fund)  # one closing of a fund at a time

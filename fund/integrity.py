@@ -21,6 +21,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from accounting.errors import ChainTampered
 from accounting.selectors import (
     ChainReport,
@@ -177,6 +178,6 @@ def chain_heads_email() -> list[str]:
     msg = EmailMessage(
         "[Quỹ Trợ vốn] Đầu chuỗi niêm phong đã ký", body, settings.DEFAULT_FROM_EMAIL, to
     )
-    msg.attach(f"dau-chuoi-{timezone.localdate():%Y%m%d}.txt", text + "\n", "text/plain")
+    msg.attach(f"dau-chuoi-{business_today():%Y%m%d}.txt", text + "\n", "text/plain")
     msg.send()
     return to

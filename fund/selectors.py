@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounting.dates import business_today
 from accounting.money import amount_of
 from accounting.selectors import account_balance, balances_by_account
 from fund.accounts import CAPITAL, LOANS_RECEIVABLE
@@ -39,13 +40,13 @@ ZERO = Decimal(0)
 
 def capital_total(*, fund: Fund, as_of: date | None = None) -> Decimal:
     """The fund's capital: the credit balance of the 411 subtree with the fund's dimension."""
-    as_of = as_of or timezone.localdate()
+    as_of = as_of or business_today()
     return -account_balance(account=CAPITAL, as_of=as_of, fund_id=fund.pk)
 
 
 def capital_by_source(*, fund: Fund, as_of: date | None = None) -> dict[CapitalSource, Decimal]:
     """Capital of each source (its sub-ledger on its 411x account)."""
-    as_of = as_of or timezone.localdate()
+    as_of = as_of or business_today()
     return {
         s: -account_balance(
             account=s.account_code, as_of=as_of, fund_id=fund.pk, subledger=s.subledger
@@ -55,7 +56,7 @@ def capital_by_source(*, fund: Fund, as_of: date | None = None) -> dict[CapitalS
 
 
 def capital_source_balance(*, source: CapitalSource, as_of: date | None = None) -> Decimal:
-    as_of = as_of or timezone.localdate()
+    as_of = as_of or business_today()
     return -account_balance(
         account=source.account_code,
         as_of=as_of,
@@ -68,7 +69,7 @@ def loans_outstanding(
     *, fund: Fund, superior_union: SuperiorUnion | None = None, as_of: date | None = None
 ) -> Decimal:
     """Principal outstanding (the debit balance of 1283) of the fund or of one superior union."""
-    as_of = as_of or timezone.localdate()
+    as_of = as_of or business_today()
     return account_balance(
         account=LOANS_RECEIVABLE,
         as_of=as_of,
@@ -79,7 +80,7 @@ def loans_outstanding(
 
 def capital_committed_filter(*, as_of: date | None = None) -> Q:
     """The commitments that count as committed: open now, or open then for a past date."""
-    if as_of is None or as_of >= timezone.localdate():
+    if as_of is None or as_of >= business_today():
         return Q(status=CapitalCommitment.Status.OPEN)
     end = datetime.combine(as_of, time.max, tzinfo=timezone.get_current_timezone())
     return Q(created_at__lte=end) & (
@@ -102,7 +103,7 @@ def lending_allocation_in_force(
     *, superior_union: SuperiorUnion, as_of: date | None = None
 ) -> Decimal | None:
     """The superior union's lending capacity on a date, or None when it has none."""
-    as_of = as_of or timezone.localdate()
+    as_of = as_of or business_today()
     row = (
         LendingAllocation.objects.filter(superior_union=superior_union, valid_from__lte=as_of)
         .order_by("-valid_from")
@@ -155,7 +156,7 @@ def capital_position(
     `committed`: the caller has already summed the commitments (``capital_check``)."""
     from accounting.models import Account
 
-    as_of = as_of or timezone.localdate()
+    as_of = as_of or business_today()
     balances = balances_by_account(as_of=as_of, fund_id=fund.pk)
     accounts = list(Account.objects.values_list("id", "code", "path"))
     path_of = {code: path for _, code, path in accounts}

@@ -20,7 +20,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounting.dates import value_date_check
+from accounting.dates import business_today, value_date_check
 from accounting.errors import IdempotencyConflict
 from accounting.formatting import format_vnd
 from accounting.money import amount_of, to_dong
@@ -1114,7 +1114,7 @@ def grassroots_union_move(
     actor_require_fund_officer(actor, fund_id=grassroots_union.fund_id)
     if superior_union.fund_id != grassroots_union.fund_id:
         raise FundError(_("Công đoàn cấp trên mới thuộc quỹ khác."), field="superior_union")
-    if effective_date > timezone.localdate():
+    if effective_date > business_today():
         raise FundError(_("Ngày chuyển không được sau ngày hôm nay."), field="effective_date")
     with transaction.atomic():
         gu = GrassrootsUnion.objects.select_for_update().get(pk=grassroots_union.pk)

@@ -26,10 +26,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _l
 
+from accounting.dates import business_today
 from accounting.errors import translatable
 from accounting.formatting import spreadsheet_text, spreadsheet_text_read
 from fund.audit import audit_record_many
@@ -388,7 +388,7 @@ def unions_import(
     if format not in FORMATS:
         raise FundError(f"Định dạng tệp không hỗ trợ: {format}.", field="format")
     actor_require_fund_officer(actor, fund_id=fund.pk)
-    effective_date = effective_date or timezone.localdate()
+    effective_date = effective_date or business_today()
     rows, errors = _parse(level, read_table(data, format))
     if errors:
         raise ImportRejected(errors)

@@ -19,10 +19,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from accounting.dates import business_today
 from accounting.errors import ApplicationError
 from accounting.formatting import amount_in_words, format_vnd
 from accounting.money import amount_of
@@ -87,7 +87,7 @@ PLAN_INDICATORS = ("disbursed_amount", "borrowers", "loans", "grassroots_unions"
 def plans(request):
     """Each year's plan and, for the chosen year, attainment per indicator (quarter and YTD)."""
     fund = request.user.officer.fund
-    today = timezone.localdate()
+    today = business_today()
     year = _year_arg(request.GET.get("year"), today.year)
     quarter = (today.month - 1) // 3 + 1 if year == today.year else 4
     rows = []
@@ -250,7 +250,7 @@ def _plans_url(year: int) -> str:
 def plan_edit(request):
     """Set the year's plan, or change it with a reason (``fund.services.annual_plan_set``)."""
     fund = request.user.officer.fund
-    year = _year_arg(request.GET.get("year"), timezone.localdate().year)
+    year = _year_arg(request.GET.get("year"), business_today().year)
     plan = AnnualPlan.objects.filter(fund=fund, year=year).first()
     initial = {"year": year}
     if plan is not None:
@@ -508,7 +508,7 @@ def capital(request):
         request.POST or None,
         fund=fund,
         user=request.user,
-        initial={"effective_date": timezone.localdate()},
+        initial={"effective_date": business_today()},
     )
 
     def page(form, status):
@@ -595,7 +595,7 @@ def _capital_out(request, *, form_class, title: str, done: str):
         request.POST or None,
         fund=fund,
         user=request.user,
-        initial={"effective_date": timezone.localdate()},
+        initial={"effective_date": business_today()},
     )
 
     def page(form, status):
@@ -835,7 +835,7 @@ def year_closes(request):
     fund officer the closing of the next open year (a confirmation first: it cannot be undone)."""
     fund = request.user.officer.fund
     may_close = request.scope.role in FUND_OFFICERS
-    next_open = year_close_first_open(fund=fund) or timezone.localdate().year - 1
+    next_open = year_close_first_open(fund=fund) or business_today().year - 1
     form = (
         YearCloseForm(request.POST or None, initial={"year": next_open}, user=request.user)
         if may_close
@@ -937,9 +937,7 @@ def allocations(request):
     a new capacity from a date (``fund.services.lending_allocation_set``; setting the same
     union and date again replaces that day's figure, so a double submit records one change)."""
     fund = request.user.officer.fund
-    form = AllocationForm(
-        request.POST or None, fund=fund, initial={"valid_from": timezone.localdate()}
-    )
+    form = AllocationForm(request.POST or None, fund=fund, initial={"valid_from": business_today()})
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -1027,7 +1025,7 @@ def working_calendar(request):
     the fund adds or removes (``fund.calendar``). Due dates of loans disbursed from now on
     follow it by their product's rule; loans already disbursed keep their dates."""
     fund = request.user.officer.fund
-    year = _year_arg(request.GET.get("year"), timezone.localdate().year)
+    year = _year_arg(request.GET.get("year"), business_today().year)
     form = CalendarDayForm(request.POST or None)
     status = 200
     if request.method == "POST":

@@ -1,8 +1,8 @@
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from accounting.dates import business_today
 from accounting.formatting import format_vnd
 from accounting.selectors import trial_balance
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--fund", type=int, default=None, help="chỉ một quỹ (fund_id)")
 
     def handle(self, *args, as_of, fund, **options):
-        as_of = as_of or timezone.localdate()
+        as_of = as_of or business_today()
         tb = trial_balance(as_of=as_of, fund_id=fund)
         w = self.stdout.write
         w(f"BẢNG CÂN ĐỐI TÀI KHOẢN đến ngày {as_of:%d/%m/%Y}")
