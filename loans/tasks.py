@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
-from django.utils import timezone
 
+from accounting.dates import business_today
 from loans.reminders.planning import (
     reminder_deliveries_send,
     reminders_retry_due,
@@ -63,7 +63,7 @@ def close_of_business_daily_task() -> int:
     from fund.models import Fund
     from fund.outbox import outbox_enqueue
 
-    through = (timezone.localdate() - timedelta(days=1)).isoformat()
+    through = (business_today() - timedelta(days=1)).isoformat()
     ids = list(Fund.objects.order_by("pk").values_list("pk", flat=True))
     for fund_id in ids:
         outbox_enqueue(

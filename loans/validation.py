@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from fund import validation
 from loans.errors import LoanError
 from loans.models import Loan
@@ -35,7 +35,7 @@ def clean_reason(value, *, field: str = "reason", required: bool = True) -> str:
 def clean_loan_day(value, *, loan: Loan, field: str, label: str) -> date:
     """A day in the loan's life so far: from its disbursement to today."""
     value = clean_date(value, field=field, label=label)
-    if value > timezone.localdate():
+    if value > business_today():
         raise LoanError(
             _("%(label)s không được sau ngày hôm nay."), field=field, params={"label": label}
         )

@@ -13,10 +13,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Sum
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
 from accounting.forms import VndField
@@ -437,7 +437,7 @@ class LoanApplicationAdmin(ServiceAdmin):
             "giải ngân",
             lambda app: loan_disburse(
                 application=app,
-                disbursed_on=timezone.localdate(),
+                disbursed_on=business_today(),
                 idempotency_key=_key(),
                 actor=request.user,
             ),

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from accounting.dates import business_today
 from apicommon.errors import ImportRejectedOutput
 from apicommon.fields import BackdateReasonField, IdField, MoneyField, TableFileField, table_format
 from apicommon.idempotency import idempotent_post
@@ -200,7 +200,7 @@ class RemittanceNotReceivedApi(ApiView):
 
     @extend_schema(responses=PendingOutput(many=True), summary="Đợt nộp chưa về tài khoản")
     def get(self, request):
-        today = timezone.localdate()
+        today = business_today()
         rows = [
             {
                 "id": b.pk,

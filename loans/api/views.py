@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from accounting.dates import business_today
 from apicommon.errors import ImportRejectedOutput
 from apicommon.fields import BusinessDateField, TableFileField, table_format
 from apicommon.idempotency import idempotent_post
@@ -357,7 +357,7 @@ class ApplicationDisburseApi(ApiView):
         data = self.input(s.DisburseInput)
         loan = loan_disburse(
             application=app,
-            disbursed_on=data.get("disbursed_on") or timezone.localdate(),
+            disbursed_on=data.get("disbursed_on") or business_today(),
             cash_account=data["cash_account"],
             idempotency_key=key,
             actor=request.user,
@@ -448,7 +448,7 @@ class LoanPayoffQuoteApi(ApiView):
     def get(self, request, pk: int):
         loan = _loan(self.scope, pk)
         f = self.query(s.PayoffQuoteFilter)
-        quote = repayments.full_payoff_quote(loan=loan, on=f.get("on") or timezone.localdate())
+        quote = repayments.full_payoff_quote(loan=loan, on=f.get("on") or business_today())
         return Response(s.PayoffQuoteOutput(quote).data)
 
 

@@ -218,7 +218,7 @@ def _check_schedule_possible(app: LoanApplication, terms: dict | None = None) ->
                 terms or product_terms(app.product),
                 amount=amount_of(app.amount),
                 term=app.term,
-                on=timezone.localdate(),
+                on=business_today(),
             )
         )
     except ScheduleError as e:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from fund.audit import audit_changes, audit_record, audit_snapshot
 from fund.models import Fund, GrassrootsUnion
 from fund.scoping import actor_user
@@ -153,7 +153,7 @@ def borrower_create(
     if grassroots_union.fund_id != fund.pk:
         raise LoanError(_("Công đoàn cơ sở không thuộc quỹ này."), field="grassroots_union")
     require_unit(actor, fund_id=fund.pk, grassroots_union=grassroots_union)
-    today = timezone.localdate()
+    today = business_today()
     values = _clean_borrower_fields(
         {
             "full_name": full_name,
@@ -199,7 +199,7 @@ def borrower_create(
 def borrower_update(*, borrower: Borrower, actor=None, **fields) -> Borrower:
     """Change a borrower's details (not their union: see `borrower_transfer`)."""
     require_unit(actor, fund_id=borrower.fund_id, grassroots_union=borrower.grassroots_union)
-    values = _clean_borrower_fields(fields, today=timezone.localdate())
+    values = _clean_borrower_fields(fields, today=business_today())
     with transaction.atomic():
         b = Borrower.objects.select_for_update().get(pk=borrower.pk)
         before = audit_snapshot(b, BORROWER_FIELDS)
@@ -234,7 +234,7 @@ def borrower_transfer(
         raise LoanError(_("Công đoàn cơ sở mới thuộc quỹ khác."), field="grassroots_union")
     require_unit(actor, fund_id=borrower.fund_id, grassroots_union=borrower.grassroots_union)
     require_unit(actor, fund_id=borrower.fund_id, grassroots_union=grassroots_union)
-    if effective_date > timezone.localdate():
+    if effective_date > business_today():
         raise LoanError(_("Ngày chuyển không được sau ngày hôm nay."), field="effective_date")
     with transaction.atomic():
         b = Borrower.objects.select_for_update().get(pk=borrower.pk)

@@ -12,7 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounting.dates import HANOI, value_date_check
+from accounting.dates import HANOI, business_today, value_date_check
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
@@ -127,7 +127,7 @@ def loan_disburse_many(
     # An earlier date is accepted: the date is the business date of the payment voucher, and a
     # loan book taken over from paper is entered after the fact (the ledger still refuses a
     # closed period).
-    if disbursed_on > timezone.localdate():
+    if disbursed_on > business_today():
         raise LoanError(_("Ngày giải ngân không được sau ngày hôm nay."), field="disbursed_on")
     if cash_account not in CASH_ACCOUNTS:
         raise LoanError(

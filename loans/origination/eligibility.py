@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from django.db import connections, router
 from django.db.models import Q, Sum
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from accounting.errors import lazy_lower, translatable
 from accounting.formatting import format_vnd
 from accounting.money import ZERO, amount_of
@@ -180,7 +180,7 @@ def borrower_eligibility(
     then under the fund lock, with its own error) and the open-application rule are not
     re-checked: the terms were approved.
     """
-    on = on or timezone.localdate()
+    on = on or business_today()
     reasons: list[Reason] = []
     fund: Fund = borrower.fund
     expiry = certificate_expiry(borrower=borrower, product=product)

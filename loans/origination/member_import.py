@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 
+from accounting.dates import business_today
 from accounting.errors import translatable
 from fund.audit import audit_record_many, audit_value
 from fund.errors import PermissionRefused
@@ -274,7 +275,7 @@ def members_import(
     """
     if format not in FORMATS:
         raise _bad_format(format)
-    today = timezone.localdate()
+    today = business_today()
     effective_date = effective_date or today
     if effective_date > today:
         raise LoanError(_l("Ngày hiệu lực không được sau ngày hôm nay."), field="effective_date")

@@ -58,6 +58,7 @@ from django.template import Context, Engine
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from accounting.formatting import format_date_vi, format_vnd, without_diacritics
 from accounting.money import amount_of
 from fund.models import Fund, OfficerProfile, Role
@@ -636,7 +637,7 @@ def reminders_schedule_funds(
 ) -> list[ReminderRun]:
     """``reminders_schedule`` for one fund or every fund; the business date defaults to today
     on the fund's calendar (Asia/Ho_Chi_Minh)."""
-    business_date = business_date or timezone.localdate()
+    business_date = business_date or business_today()
     funds = Fund.objects.order_by("pk").values_list("pk", flat=True)
     if fund_id is not None:
         funds = funds.filter(pk=fund_id)

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from accounting.formatting import format_date_vi, format_vnd
 from fund.models import Fund
 from fund.scoping import actor_user
@@ -50,7 +51,7 @@ def _check(fund_id, business_date) -> date:
             field="business_date",
             params={"value": repr(business_date)},
         )
-    if business_date > timezone.localdate():
+    if business_date > business_today():
         raise LoanError(
             _("Không khóa sổ trước cho ngày %(date)s (sau hôm nay)."),
             field="business_date",

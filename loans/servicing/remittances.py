@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from accounting.errors import InvalidAmount, translatable
 from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
@@ -151,7 +152,7 @@ def statement_parse(data: bytes, format: str, *, today: date | None = None) -> S
             field="file",
             params={"size": STATEMENT_MAX_BYTES // (1024 * 1024)},
         )
-    today = today or timezone.localdate()
+    today = today or business_today()
     table = read_table(data, format, rejected=StatementRejected)
     start, columns = _header(table)
     body = table[start + 1 :]

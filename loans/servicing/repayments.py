@@ -24,6 +24,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
 from accounting.idempotency import command_once
@@ -200,7 +201,7 @@ def _paid_on(value, loan: Loan) -> date:
             field="paid_on",
             params={"value": repr(value)},
         )
-    if value > timezone.localdate():
+    if value > business_today():
         raise LoanError(_("Ngày trả nợ không được sau ngày hôm nay."), field="paid_on")
     if value < loan.disbursed_on:
         raise LoanError(

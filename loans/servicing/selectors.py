@@ -17,8 +17,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
-from django.utils import timezone
 
+from accounting.dates import business_today
 from accounting.models import Posting
 from accounting.money import amount_of
 from fund.scoping import Scope
@@ -275,7 +275,7 @@ def close_of_business_lags() -> list[CloseOfBusinessLag]:
     from fund.models import Fund
     from loans.servicing.close_of_business import last_closed_run
 
-    yesterday = timezone.localdate() - timedelta(days=1)
+    yesterday = business_today() - timedelta(days=1)
     out = []
     for fund_id in Fund.objects.order_by("pk").values_list("pk", flat=True):
         run = last_closed_run(fund_id=fund_id)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from accounting.idempotency import command_once
 from fund.audit import audit_record
 from fund.scoping import actor_user, actor_user_id
@@ -66,7 +66,7 @@ def followup_visit_check(
     """The visit's values checked (the actor's unit too), as ``followup_visit_save`` takes them."""
     require_unit(actor, fund_id=loan.fund_id, grassroots_union=loan.grassroots_union)
     visited_on = clean_date(visited_on, field="visited_on", label=_("Ngày kiểm tra"))
-    if visited_on < loan.disbursed_on or visited_on > timezone.localdate():
+    if visited_on < loan.disbursed_on or visited_on > business_today():
         raise LoanError(_("Ngày kiểm tra phải từ ngày giải ngân đến hôm nay."), field="visited_on")
     if not isinstance(purpose_verified, bool):
         raise LoanError(

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounting.dates import business_today
 from fund.access import access
 from fund.scoping import Scope
 from fund.web.confirm import confirm_step
@@ -259,7 +259,7 @@ def _recall(request, loan, d):
 
 
 def _today_as(name):
-    return lambda loan: {name: timezone.localdate()}
+    return lambda loan: {name: business_today()}
 
 
 ACTIONS: dict[str, Action] = {
@@ -270,7 +270,7 @@ ACTIONS: dict[str, Action] = {
         submit=gettext_lazy("Ghi kết quả kiểm tra"),
         done=gettext_lazy("Đã ghi kết quả kiểm tra sau giải ngân."),
         run=_visit,
-        initial=lambda loan: {"visited_on": timezone.localdate(), "jobs_confirmed": 0},
+        initial=lambda loan: {"visited_on": business_today(), "jobs_confirmed": 0},
         confirm=lambda form: bool(form.cleaned_data.get("recall")),
         field_map={"recalled_on": "visited_on"},
         warning=gettext_lazy(
@@ -322,7 +322,7 @@ ACTIONS: dict[str, Action] = {
         submit=gettext_lazy("Tiếp tục"),
         done=gettext_lazy("Đã miễn giảm lãi đến hạn chưa trả."),
         run=_waive,
-        initial=lambda loan: {"waived_on": timezone.localdate(), "interest": True, "penalty": True},
+        initial=lambda loan: {"waived_on": business_today(), "interest": True, "penalty": True},
         confirm=True,
         warning=gettext_lazy(
             "Lãi và/hoặc lãi phạt đã đến hạn chưa trả được xóa khỏi lịch trả nợ; khoản vay không "

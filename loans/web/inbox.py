@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from fund.access import WRITERS, access
 from fund.models import Role
 from fund.scoping import Scope
@@ -107,7 +107,7 @@ ITEMS: tuple[Item, ...] = (
         "loans:remittances_pending",
         "",
         (FUND, SUPERIOR),
-        lambda scope, fund: remittances_not_received_count(scope=scope, on=timezone.localdate()),
+        lambda scope, fund: remittances_not_received_count(scope=scope, on=business_today()),
     ),
     Item(
         "returned",

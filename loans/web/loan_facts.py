@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounting.dates import business_today
 from accounting.errors import ApplicationError
 from accounting.formatting import format_vnd
 from accounting.money import amount_of
@@ -128,7 +128,7 @@ def payoff_facts(loan):
     if loan.status != LoanStatus.ACTIVE:
         return []
     try:
-        quote = repayments.full_payoff_quote(loan=loan, on=timezone.localdate())
+        quote = repayments.full_payoff_quote(loan=loan, on=business_today())
     except ApplicationError:
         return []
     return [

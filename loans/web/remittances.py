@@ -15,12 +15,12 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET
 
+from accounting.dates import business_today
 from accounting.errors import ApplicationError, RowsRejected
 from fund.access import ALL_ROLES, FUND_OFFICERS, READERS_FUND_WIDE, WRITERS, access
 from fund.labels import account_name
@@ -109,7 +109,7 @@ def _statements_page(request, form, *, status=200, error=None, result=None):
         "statements": BankStatement.objects.filter(fund_id=scope.fund_id)[:10],
         "error": error,
         "result": result,
-        "not_received": len(remittances_not_received(scope=scope, on=timezone.localdate())),
+        "not_received": len(remittances_not_received(scope=scope, on=business_today())),
         "days": days,
     }
     return render(request, "loans/bank_statements.html", context, status=status)
@@ -221,7 +221,7 @@ def bank_line(request, pk):
 def remittances_pending(request):
     """The remittances of the scope still not seen on the bank's statement after the fund's
     number of days (the fund's, or a superior union's unions')."""
-    today = timezone.localdate()
+    today = business_today()
     rows = remittances_not_received(scope=request.scope, on=today)
     days = Fund.objects.values_list("remittance_receipt_days", flat=True).get(
         pk=request.scope.fund_id

@@ -18,10 +18,10 @@ from django.db.models import Count, Q
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
+from accounting.dates import business_today
 from accounting.errors import ApplicationError
 from accounting.formatting import format_date_vi, format_vnd
 from accounting.money import amount_of
@@ -127,7 +127,7 @@ def _export_query(request) -> str:
 
 
 def _today() -> date:
-    return timezone.localdate()
+    return business_today()
 
 
 def _month(request) -> tuple[int, int]:

@@ -1,8 +1,8 @@
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from accounting.dates import business_today
 from accounting.errors import ApplicationError
 from fund.models import Fund
 from loans.servicing.close_of_business import close_of_business_catch_up, close_of_business_run
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         return list(funds)
 
     def handle(self, *args, date=None, fund=None, catch_up=False, **options):
-        business_date = date or timezone.localdate() - timedelta(days=1)
+        business_date = date or business_today() - timedelta(days=1)
         for f in self._funds(fund):
             try:
                 if catch_up:

@@ -1,8 +1,8 @@
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from accounting.dates import business_today
 from accounting.formatting import format_vnd
 from fund.models import Fund
 from loans.servicing.reconciliation import loan_book_reconcile
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, fund=None, as_of=None, **options):
-        as_of = as_of or timezone.localdate()
+        as_of = as_of or business_today()
         funds = Fund.objects.order_by("code")
         if fund:
             funds = funds.filter(code=fund)

@@ -3,8 +3,8 @@
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from accounting.dates import business_today
 from fund.models import Fund
 from loans.reminders.planning import reminders_run
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--fund", help="Mã quỹ (mặc định: mọi quỹ).")
 
     def handle(self, *args, date=None, fund=None, **options):
-        business_date = _parse(date) if date else timezone.localdate()
+        business_date = _parse(date) if date else business_today()
         funds = Fund.objects.order_by("pk")
         if fund:
             funds = funds.filter(code=fund)
