@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.utils import timezone
+from accounting.dates import business_today
 
 
 @dataclass
@@ -38,7 +38,7 @@ def books_verify(*, as_of=None) -> VerificationResult:
     from fund.models import Fund
     from loans.servicing.reconciliation import loan_book_reconcile
 
-    as_of = as_of or timezone.localdate()
+    as_of = as_of or business_today()
     result = VerificationResult()
     chain = ledger_verify()
     result.checks.append(

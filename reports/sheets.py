@@ -15,6 +15,7 @@ from django.utils import timezone
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from accounting.dates import business_today
 from accounting.formatting import format_vnd
 from fund.access import access
 from fund.models import GrassrootsUnion, Role
@@ -124,7 +125,7 @@ def collection_sheet_pdf(*, union, year: int, month: int, lines, target, months=
 
 
 def _month(request) -> tuple[int, int]:
-    today = timezone.localdate()
+    today = business_today()
     try:
         year, month = (int(x) for x in request.GET.get("month", "").split("-"))
         date(year, month, 1)

@@ -8,8 +8,8 @@ superior union's report (``quarterly_report_task``, run in parallel), each e-mai
 """
 
 from celery import shared_task
-from django.utils import timezone
 
+from accounting.dates import business_today
 from reports.services import (
     previous_quarter,
     quarterly_report_generate_and_email,
@@ -55,7 +55,7 @@ def quarterly_reports_after_close_task(year=None, quarter=None):
     """Every fund's reports of the quarter that has just closed (or of `year`/`quarter`),
     queued now through the outbox; returns how many funds."""
     if year is None or quarter is None:
-        year, quarter = previous_quarter(timezone.localdate())
+        year, quarter = previous_quarter(business_today())
     return quarterly_reports_queue(year=year, quarter=quarter)
 
 

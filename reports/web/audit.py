@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounting.dates import business_today
 from accounting.errors import UnknownAccount
 from accounting.formatting import format_date_vi
 from accounting.models import Account, ChainLink, JournalEntry, Posting
@@ -119,7 +120,7 @@ class Period:
 
 def period_from(request) -> Period:
     """The period asked for (dd/mm/yyyy or ISO); the current quarter where missing or invalid."""
-    default_start, default_end = quarter_of(timezone.localdate())
+    default_start, default_end = quarter_of(business_today())
     form = PeriodForm(request.GET or None)
     start, end = default_start, default_end
     if form.is_bound and form.is_valid():
@@ -732,7 +733,7 @@ def chain_verify_view(request):
             table.append([_("Đầu chuỗi đã ký"), signed.seq, signed.line()])
         return table_response(
             format=fmt,
-            filename=export_filename("kiem-tra-chuoi", timezone.localdate()),
+            filename=export_filename("kiem-tra-chuoi", business_today()),
             headers=[_("Chỉ tiêu"), _("Giá trị"), _("Chi tiết")],
             rows=table,
             title=title,

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounting.dates import business_today
 from fund.access import ALL_ROLES, WRITERS, access
 from loans.models import HouseholdStatus, LoanStatus
 from loans.origination.selectors import borrower_search
@@ -42,7 +42,7 @@ def _format(request) -> str:
 def _title(name: str, *, cut: bool, day=None) -> str:
     """The title row: the list's name and its date (today unless given); says when the list
     was cut at ``EXPORT_MAX_ROWS`` rows."""
-    day = day or timezone.localdate()
+    day = day or business_today()
     title = _("%(name)s ngày %(day)s") % {"name": name, "day": f"{day:%d/%m/%Y}"}
     if cut:
         title = _("%(title)s — %(n)s dòng đầu; lọc để thu hẹp danh sách") % {
@@ -83,7 +83,7 @@ def loans_export(request):
     title = _title(_("Danh sách khoản vay"), cut=_cut(values))
     return table_streaming_response(
         format=_format(request),
-        filename=export_filename("khoan-vay", timezone.localdate()),
+        filename=export_filename("khoan-vay", business_today()),
         headers=[
             _("Khoản vay"),
             _("Thành viên"),
@@ -129,7 +129,7 @@ def borrowers_export(request):
     title = _title(_("Danh sách thành viên vay vốn"), cut=_cut(values))
     return table_streaming_response(
         format=_format(request),
-        filename=export_filename("thanh-vien", timezone.localdate()),
+        filename=export_filename("thanh-vien", business_today()),
         headers=[
             _("Họ và tên"),
             _("CCCD"),
@@ -193,7 +193,7 @@ def collection_history_export(request):
     """A union's collection history (the collection page's table): per month and member, what
     fell due, what the union remitted and what the bank confirmed; ``?first=&last=`` months."""
     union = sheet_union(request)
-    today = timezone.localdate()
+    today = business_today()
     first, last = MonthRangeForm(request.GET, default_last=(today.year, today.month)).months()
     rows = (
         [

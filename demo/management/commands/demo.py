@@ -23,8 +23,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.db.backends.signals import connection_created
 from django.test.utils import override_settings
-from django.utils import timezone
 
+from accounting.dates import business_today
 from accounting.formatting import format_date_vi, format_vnd
 from demo.documents import demo_documents_attach
 from demo.fund import demo_federation_load
@@ -170,7 +170,7 @@ class Command(BaseCommand):
         clock = time.process_time()
         self._migrate(keep=keep)
         self._cpu("migrate", clock)
-        year = demo_year(timezone.localdate())
+        year = demo_year(business_today())
         out.write("2/4 Nạp liên đoàn mẫu: công đoàn, cán bộ, vốn ba nguồn, kế hoạch năm…")
         clock = time.process_time()
         fund = demo_federation_load(year=year, size=size)
