@@ -28,7 +28,7 @@ from loans.servicing.selectors import (
     loans_in_arrears,
 )
 from loans.web.forms import LoanFilterForm, MonthRangeForm
-from reports.exports import export_filename, table_streaming_response
+from reports.exports import export_filename, export_format, table_streaming_response
 from reports.sheets import SHEET_READERS, sheet_union
 
 EXPORT_MAX_ROWS = 50_000  # an XLSX of 50,000 rows is written in about 15 s (docs/reports.md)
@@ -36,13 +36,12 @@ CHUNK = 2_000
 
 
 def _format(request) -> str:
-    return "csv" if (request.GET.get("format") or "").lower() == "csv" else "xlsx"
+    return export_format(request) or "xlsx"
 
 
-def _title(name: str, *, cut: bool, day=None) -> str:
-    """The title row: the list's name and its date (today unless given); says when the list
-    was cut at ``EXPORT_MAX_ROWS`` rows."""
-    day = day or business_today()
+def _title(name: str, *, cut: bool, day) -> str:
+    """The title row: the list's name and its date; says when the list was cut at
+    ``EXPORT_MAX_ROWS`` rows."""
     title = _("%(name)s ngày %(day)s") % {"name": name, "day": f"{day:%d/%m/%Y}"}
     if cut:
         title = _("%(title)s — %(n)s dòng đầu; lọc để thu hẹp danh sách") % {
@@ -55,6 +54,20 @@ def _title(name: str, *, cut: bool, day=None) -> str:
 def _cut(qs) -> bool:
     """Whether `qs` holds more than ``EXPORT_MAX_ROWS`` rows (one indexed probe, no count)."""
     return qs[EXPORT_MAX_ROWS : EXPORT_MAX_ROWS + 1].exists()
+
+
+def _list_export(request, *, name, stem: str, headers, rows, qs, day=None):
+    """A list's export, dated `day` (today unless given) in its title and file name: `rows`
+    (read lazily, at most ``EXPORT_MAX_ROWS`` of them) under the title saying when `qs`, the
+    list they come from, holds more."""
+    day = day or business_today()
+    return table_streaming_response(
+        format=_format(request),
+        filename=export_filename(stem, day),
+        headers=headers,
+        rows=rows,
+        title=_title(name, cut=_cut(qs), day=day),
+    )
 
 
 @require_GET
@@ -80,10 +93,10 @@ def loans_export(request):
         [*row[:-1], str(statuses.get(row[-1], row[-1]))]
         for row in values[:EXPORT_MAX_ROWS].iterator(chunk_size=CHUNK)
     )
-    title = _title(_("Danh sách khoản vay"), cut=_cut(values))
-    return table_streaming_response(
-        format=_format(request),
-        filename=export_filename("khoan-vay", business_today()),
+    return _list_export(
+        request,
+        name=_("Danh sách khoản vay"),
+        stem="khoan-vay",
         headers=[
             _("Khoản vay"),
             _("Thành viên"),
@@ -97,7 +110,7 @@ def loans_export(request):
             _("Trạng thái"),
         ],
         rows=rows,
-        title=title,
+        qs=values,
     )
 
 
@@ -126,10 +139,10 @@ def borrowers_export(request):
             chunk_size=CHUNK
         )
     )
-    title = _title(_("Danh sách thành viên vay vốn"), cut=_cut(values))
-    return table_streaming_response(
-        format=_format(request),
-        filename=export_filename("thanh-vien", business_today()),
+    return _list_export(
+        request,
+        name=_("Danh sách thành viên vay vốn"),
+        stem="thanh-vien",
         headers=[
             _("Họ và tên"),
             _("CCCD"),
@@ -139,7 +152,7 @@ def borrowers_export(request):
             _("Công đoàn cơ sở"),
         ],
         rows=rows,
-        title=title,
+        qs=values,
     )
 
 
@@ -168,11 +181,13 @@ def overdue_export(request):
     fund's business date, the longest overdue first."""
     as_of = business_date(fund_id=request.scope.fund_id)
     loans = loans_in_arrears(scope=request.scope)
-    title = _title(_("Nợ quá hạn"), cut=_cut(loans), day=as_of)
-    return table_streaming_response(
-        format=_format(request),
-        filename=export_filename("no-qua-han", as_of),
+    return _list_export(
+        request,
+        name=_("Nợ quá hạn"),
+        stem="no-qua-han",
+        day=as_of,
         rows=_overdue_rows(loans, as_of),
+        qs=loans,
         headers=[
             _("Thành viên"),
             _("Khoản vay"),
@@ -183,7 +198,6 @@ def overdue_export(request):
             _("Nhóm nợ"),
             _("Số tiền quá hạn"),
         ],
-        title=title,
     )
 
 
