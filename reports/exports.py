@@ -24,6 +24,7 @@ from accounting.formatting import LOCAL_TZ, spreadsheet_text
 
 FORMATS = ("xlsx", "csv")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 # Thousands separated, no decimals: whole đồng (Excel shows the separator of the user's locale).
 VND_NUMBER_FORMAT = '#,##0 "₫";-#,##0 "₫"'
 PERCENT_NUMBER_FORMAT = "0.00%"
@@ -152,6 +153,22 @@ def table_xlsx(
     return buf.getvalue()
 
 
+def _sheet_xlsx(headers, rows, *, title: str, chain_head: str, target=None):
+    """The XLSX of an export: its sheet named after its title, the chain head beside it."""
+    return table_xlsx(
+        headers,
+        rows,
+        title=title,
+        sheet=title[:31] if title else _("Bảng"),
+        note=chain_head,
+        target=target,
+    )
+
+
+def _attachment(filename: str, format: str) -> str:
+    return f'attachment; filename="{filename}.{format}"'
+
+
 def table_response(
     *,
     format: str,
@@ -174,21 +191,15 @@ def table_response(
     title = str(title)
 
     if format == "xlsx":
-        data = table_xlsx(
-            headers,
-            rows,
-            title=title,
-            sheet=title[:31] if title else _("Bảng"),
-            note=chain_head,
-        )
+        data = _sheet_xlsx(headers, rows, title=title, chain_head=chain_head)
         content_type = XLSX_CONTENT_TYPE
     elif format == "csv":
         data = table_csv(headers, rows)
-        content_type = "text/csv; charset=utf-8"
+        content_type = CSV_CONTENT_TYPE
     else:
         raise ValueError(f"unknown export format {format!r}")
     response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{format}"'
+    response["Content-Disposition"] = _attachment(filename, format)
     return response
 
 
@@ -206,26 +217,18 @@ def table_streaming_response(
     the XLSX (a zip, written whole) goes through a temporary file and streams from it."""
     headers = [str(h) for h in headers]
     title = str(title)
-    disposition = f'attachment; filename="{filename}.{format}"'
     if format == "csv":
         response = StreamingHttpResponse(
-            table_csv_chunks(headers, rows), content_type="text/csv; charset=utf-8"
+            table_csv_chunks(headers, rows), content_type=CSV_CONTENT_TYPE
         )
     elif format == "xlsx":
         tmp = tempfile.TemporaryFile()  # closed (and removed) by the response when sent
-        table_xlsx(
-            headers,
-            rows,
-            title=title,
-            sheet=title[:31] if title else _("Bảng"),
-            note=chain_head,
-            target=tmp,
-        )
+        _sheet_xlsx(headers, rows, title=title, chain_head=chain_head, target=tmp)
         tmp.seek(0)
         response = FileResponse(
             tmp, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE
         )
     else:
         raise ValueError(f"unknown export format {format!r}")
-    response["Content-Disposition"] = disposition
+    response["Content-Disposition"] = _attachment(filename, format)
     return response
