@@ -1,4 +1,4 @@
-"""What a grassroots union collects: the month's collection sheet and the overdue list.
+"""What a grassroots union collects: the month's collection sheet and its collection history.
 
 Reads only (selectors). An installment's amount still owed is what it asks for (principal,
 interest, penalty accrued so far, compulsory savings) less what has been paid on it. Only the
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Min, Sum
+from django.db.models import DecimalField, F, Sum
 
 from accounting.money import amount_of
 from fund.scoping import Scope, scope_filter
@@ -84,100 +84,6 @@ def collection_sheet(*, scope: Scope, grassroots_union, year: int, month: int) -
         (x for x in lines.values() if x.total > 0),
         key=lambda x: (x.loan.borrower.full_name, x.loan.pk),
     )
-
-
-OWED = (
-    F("principal_due")
-    - F("principal_paid")
-    + F("interest_due")
-    - F("interest_paid")
-    + F("penalty_due")
-    - F("penalty_paid")
-    + F("savings_due")
-    - F("savings_paid")
-)
-PRINCIPAL_OWED = F("principal_due") - F("principal_paid")
-
-
-def _late(*, scope: Scope, on: date, grassroots_union=None):
-    """Unpaid installments of active loans in the scope whose due date has passed."""
-    loans = scope_filter(Loan.objects.filter(status=LoanStatus.ACTIVE), scope)
-    if grassroots_union is not None:
-        loans = loans.filter(grassroots_union=grassroots_union)
-    return _unpaid(loans, due_by=on).filter(due_date__lt=on)
-
-
-@dataclass
-class OverdueLine:
-    loan: Loan
-    oldest_due: date
-    days_past_due: int
-    overdue_amount: Decimal
-
-
-def overdue_rows(*, scope: Scope, on: date, grassroots_union=None):
-    """One row per late loan of the scope ({"loan_id", "oldest", "owed"}), the longest overdue
-    first, summed in the database; slice or paginate it, then ``overdue_lines``."""
-    return (
-        _late(scope=scope, on=on, grassroots_union=grassroots_union)
-        .order_by()
-        .values("loan_id")
-        .annotate(oldest=Min("due_date"), owed=Sum(OWED, output_field=DecimalField()))
-        .order_by("oldest", "loan_id")
-    )
-
-
-def overdue_lines(rows, *, on: date) -> list[OverdueLine]:
-    rows = list(rows)
-    loans = Loan.objects.select_related("borrower", "grassroots_union").in_bulk(
-        [r["loan_id"] for r in rows]
-    )
-    return [
-        OverdueLine(
-            loan=loans[r["loan_id"]],
-            oldest_due=r["oldest"],
-            days_past_due=(on - r["oldest"]).days,
-            overdue_amount=r["owed"] or ZERO,
-        )
-        for r in rows
-    ]
-
-
-@dataclass(frozen=True)
-class OverdueTotals:
-    loans: int
-    amount: Decimal  # everything late: principal, interest, penalty, savings
-    principal: Decimal
-
-
-def overdue_totals(*, scope: Scope, on: date) -> OverdueTotals:
-    """The scope's arrears in one query (for the dashboard's overdue rate)."""
-    agg = (
-        _late(scope=scope, on=on)
-        .order_by()
-        .aggregate(
-            loans=Count("loan_id", distinct=True),
-            amount=Sum(OWED, output_field=DecimalField()),
-            principal=Sum(PRINCIPAL_OWED, output_field=DecimalField()),
-        )
-    )
-    return OverdueTotals(agg["loans"], agg["amount"] or ZERO, agg["principal"] or ZERO)
-
-
-def overdue_by_union(*, scope: Scope, on: date) -> dict[int, dict]:
-    """{grassroots union id: {"loans": n, "amount": late amount}} for the scope."""
-    rows = (
-        _late(scope=scope, on=on)
-        .order_by()
-        .values("loan__grassroots_union_id")
-        .annotate(
-            loans=Count("loan_id", distinct=True), amount=Sum(OWED, output_field=DecimalField())
-        )
-    )
-    return {
-        r["loan__grassroots_union_id"]: {"loans": r["loans"], "amount": r["amount"] or ZERO}
-        for r in rows
-    }
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def test_collections_service_refusal_is_shown(as_user, officers, loan):
 def test_overdue_list_of_the_union(as_user, officers, org, loan, other_loan):
     from fund.scoping import scope_for
     from loans.servicing.close_of_business import close_of_business_catch_up
-    from loans.servicing.collection_sheets import installment_owed, overdue_totals
+    from loans.servicing.selectors import arrears_totals
 
     # The list is the book as the close of business classified it (through yesterday).
     close_of_business_catch_up(fund_id=org.fund.pk, through_date=today() - timedelta(days=1))
@@ -113,9 +113,11 @@ def test_overdue_list_of_the_union(as_user, officers, org, loan, other_loan):
     first = loan.installments.order_by("number").first()
     days = (today() - timedelta(days=1) - first.due_date).days
     assert days > 0 and f'<td class="num">{days}</td>' in body
-    totals = overdue_totals(scope=scope_for(officers.grassroots), on=today())
-    assert totals.loans == 1 and totals.amount == installment_owed(first)
-    assert totals.principal == first.principal_due.amount
+    totals = arrears_totals(scope=scope_for(officers.grassroots))
+    assert totals.loans == 1 and totals.principal == first.principal_due.amount
+    first.refresh_from_db()  # with the penalty the close of business accrued on it
+    late = first.principal_due.amount + first.interest_due.amount + first.penalty_due.amount
+    assert first.penalty_due.amount > 0 and totals.amount == late
 
 
 def test_grassroots_scope_404_and_403(as_user, officers, org, loan, other_loan):
