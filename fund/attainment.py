@@ -38,13 +38,14 @@ INDICATORS = (
     "jobs_confirmed",  # jobs confirmed on follow-up visits
 )
 
+# The one home of the indicators' names: the web pages, the quarterly report's PDF and XLSX.
 INDICATOR_LABELS = {
-    "disbursed_amount": _("Doanh số cho vay"),
-    "borrowers": _("Lượt thành viên được vay"),
+    "disbursed_amount": _("Doanh số cho vay (đồng)"),
+    "borrowers": _("Số lượt thành viên được vay"),
     "loans": _("Số khoản vay"),
     "grassroots_unions": _("Số CĐCS có thành viên vay"),
     "jobs_created": _("Việc làm tạo mới (theo dự án vay)"),
-    "jobs_confirmed": _("Việc làm tạo mới (đã xác nhận)"),
+    "jobs_confirmed": _("Việc làm tạo mới (đã xác nhận sau kiểm tra)"),
 }
 
 # The plan figure each indicator is measured against.

@@ -44,34 +44,38 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, Max, Q, Sum
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from accounting.formatting import format_percent, format_vnd, quarter_label
 from accounting.models import Account, Posting
 from accounting.money import amount_of
 from fund.accounts import LOAN_LOSS_PROVISION, LOANS_RECEIVABLE
-from fund.attainment import growth_of, percent_of, quarter_bounds
+from fund.attainment import INDICATOR_LABELS, PLAN_FIELD, growth_of, percent_of, quarter_bounds
 from fund.errors import FundError
+from fund.labels import quarter_name
 from fund.models import AnnualPlan, Fund, GrassrootsUnion, PlanSplit, SuperiorUnion
 from fund.selectors import capital_by_source
 from loans.models import FollowUpVisit, Loan, LoanStatus
 
 ZERO = Decimal(0)
-# (indicator, label, plan field) in the order the report lists them.
-INDICATORS = (
-    ("disbursed_amount", "Doanh số cho vay (đồng)", "disbursed_amount"),
-    ("loans", "Số khoản vay", "loans"),
-    ("borrowers", "Số lượt thành viên được vay", "borrowers"),
-    ("grassroots_unions", "Số CĐCS có thành viên vay", "grassroots_unions"),
-    ("jobs_created", "Việc làm tạo mới (theo dự án vay)", "jobs"),
-    ("jobs_confirmed", "Việc làm tạo mới (đã xác nhận sau kiểm tra)", "jobs"),
+# The indicators in the order the report lists them (labels: fund.attainment.INDICATOR_LABELS).
+REPORT_INDICATORS = (
+    "disbursed_amount",
+    "loans",
+    "borrowers",
+    "grassroots_unions",
+    "jobs_created",
+    "jobs_confirmed",
 )
 MONEY_INDICATORS = {"disbursed_amount"}
 DEBT_GROUP_LABELS = {
-    1: "Nhóm 1 (nợ đủ tiêu chuẩn)",
-    2: "Nhóm 2 (nợ cần chú ý)",
-    3: "Nhóm 3 (nợ dưới tiêu chuẩn)",
-    4: "Nhóm 4 (nợ nghi ngờ)",
-    5: "Nhóm 5 (nợ có khả năng mất vốn)",
+    1: _l("Nhóm 1 (nợ đủ tiêu chuẩn)"),
+    2: _l("Nhóm 2 (nợ cần chú ý)"),
+    3: _l("Nhóm 3 (nợ dưới tiêu chuẩn)"),
+    4: _l("Nhóm 4 (nợ nghi ngờ)"),
+    5: _l("Nhóm 5 (nợ có khả năng mất vốn)"),
 }
 
 
@@ -82,7 +86,7 @@ DEBT_GROUP_LABELS = {
 @dataclass
 class IndicatorLine:
     indicator: str
-    label: str
+    label: str  # lazy: in the language of the page or document that shows it
     plan_year: Decimal
     plan_quarter: Decimal | None  # None: the year's plan is not split by quarter
     quarter: Decimal
@@ -126,7 +130,7 @@ class UnitRow:
 @dataclass
 class DebtGroupRow:
     group: int
-    label: str
+    label: str  # lazy, as an indicator's
     loans: int
     outstanding: Decimal
     overdue_principal: Decimal
@@ -189,6 +193,8 @@ class QuarterlyFigures:
 
 
 def _json_default(value):
+    if isinstance(value, Promise):  # a label, kept in the language the report was made in
+        return str(value)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
@@ -222,33 +228,45 @@ def headline_sentence(
 ) -> str:
     """The federation's sentence: "Quý I/2024: giải ngân cho 503 đoàn viên của 35 CĐCS, số tiền
     15.220.000.000 ₫ (đạt 25,16% kế hoạch, tăng 3,33% so với cùng kỳ), tạo việc làm mới cho 557
-    lao động." A superior union's report names the union after the quarter."""
+    lao động." A superior union's report names the union after the quarter. In the active
+    language (the stored report's: Vietnamese; a page's: the reader's), `label` too."""
     head = f"{label}, {unit_name}" if unit_name else label
     plan = (
-        "chưa có kế hoạch năm"
+        _("chưa có kế hoạch năm")
         if percent_of_plan is None
-        else (f"đạt {format_percent(percent_of_plan)} kế hoạch")
+        else _("đạt %(percent)s kế hoạch") % {"percent": format_percent(percent_of_plan)}
     )
     if Decimal(amount) == 0:
         prev = (
-            f"cùng kỳ năm trước {format_vnd(previous_amount)}"
+            _("cùng kỳ năm trước %(amount)s") % {"amount": format_vnd(previous_amount)}
             if Decimal(previous_amount)
-            else "cùng kỳ năm trước cũng chưa giải ngân"
+            else _("cùng kỳ năm trước cũng chưa giải ngân")
         )
-        return f"{head}: chưa giải ngân khoản vay nào ({plan}; {prev})."
+        return _("%(head)s: chưa giải ngân khoản vay nào (%(plan)s; %(previous)s).") % {
+            "head": head,
+            "plan": plan,
+            "previous": prev,
+        }
     if growth is None:
-        comparison = "cùng kỳ năm trước chưa giải ngân"
+        comparison = _("cùng kỳ năm trước chưa giải ngân")
     elif growth > 0:
-        comparison = f"tăng {_pct(growth)} so với cùng kỳ"
+        comparison = _("tăng %(percent)s so với cùng kỳ") % {"percent": _pct(growth)}
     elif growth < 0:
-        comparison = f"giảm {_pct(growth)} so với cùng kỳ"
+        comparison = _("giảm %(percent)s so với cùng kỳ") % {"percent": _pct(growth)}
     else:
-        comparison = "bằng cùng kỳ"
-    return (
-        f"{head}: giải ngân cho {_count(borrowers)} đoàn viên của "
-        f"{_count(grassroots_unions)} CĐCS, số tiền {format_vnd(amount)} ({plan}, {comparison}), "
-        f"tạo việc làm mới cho {_count(jobs)} lao động."
-    )
+        comparison = _("bằng cùng kỳ")
+    return _(
+        "%(head)s: giải ngân cho %(borrowers)s đoàn viên của %(unions)s CĐCS, số tiền "
+        "%(amount)s (%(plan)s, %(comparison)s), tạo việc làm mới cho %(jobs)s lao động."
+    ) % {
+        "head": head,
+        "borrowers": _count(borrowers),
+        "unions": _count(grassroots_unions),
+        "amount": format_vnd(amount),
+        "plan": plan,
+        "comparison": comparison,
+        "jobs": _count(jobs),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -474,7 +492,8 @@ def quarterly_report_figures(
         "grassroots_unions": "gus",
         "jobs_created": "jobs",
     }
-    for name, label, pfield in INDICATORS:
+    for name in REPORT_INDICATORS:
+        pfield = PLAN_FIELD[name]
         if name == "jobs_confirmed":
             got = {p: Decimal(vis[p]) for p in ("q", "ytd", "pq", "pytd")}
         else:
@@ -485,7 +504,7 @@ def quarterly_report_figures(
         indicators.append(
             IndicatorLine(
                 indicator=name,
-                label=label,
+                label=INDICATOR_LABELS[name],
                 plan_year=plan_year,
                 plan_quarter=plan_q,
                 quarter=got["q"],
@@ -634,7 +653,7 @@ def quarterly_report_figures(
         units=rows,
     )
     figures.headline = headline_sentence(
-        label=figures.label,
+        label=quarter_name(quarter, year),
         borrowers=int(figures.indicator("borrowers").quarter),
         grassroots_unions=int(figures.indicator("grassroots_unions").quarter),
         amount=amount.quarter,

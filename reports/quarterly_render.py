@@ -81,7 +81,7 @@ def _indicator_table(f: QuarterlyFigures):
         k = "money" if i.indicator in MONEY_INDICATORS else "count"
         rows.append(
             [
-                i.label,
+                str(i.label),  # in the language the document is made in
                 i.plan_year,
                 i.plan_quarter,
                 i.quarter,
@@ -101,7 +101,7 @@ def _risk_table(f: QuarterlyFigures):
     header = ["Nhóm nợ", "Số khoản vay", "Dư nợ gốc", "Gốc quá hạn", "Dự phòng đã trích"]
     header.append("Tỷ trọng")
     rows = [
-        [g.label, g.loans, g.outstanding, g.overdue_principal, g.provision_held, g.share]
+        [str(g.label), g.loans, g.outstanding, g.overdue_principal, g.provision_held, g.share]
         for g in f.debt_groups
     ]
     kinds = [["text", "count", "money", "money", "money", "percent"]] * len(rows)

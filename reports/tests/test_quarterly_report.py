@@ -219,3 +219,58 @@ def test_scheduled_reports_are_queued_once_through_the_outbox(
     reports = QuarterlyReport.objects.filter(year=2025, quarter=1)
     assert reports.count() == 1 + 2 + 1 + 1
     assert {r.generation for r in reports} == {1}
+
+
+ENGLISH_HEADLINE = (
+    "Quarter I/2025: 75.000.000 ₫ lent to 4 members of 3 grassroots unions (18,75% of the year's "
+    "plan, up 275,00% on the same quarter last year), creating 7 new jobs."
+)
+
+
+def _documents(fed, language: str):
+    """The fund's Q1 2025 figures, PDF text and first sheet made in `language`."""
+    from django.utils import timezone, translation
+
+    from reports.quarterly import quarterly_report_figures
+    from reports.quarterly_render import render_pdf, render_xlsx
+
+    with translation.override(language):
+        f = quarterly_report_figures(fund_id=fed.org.fund.pk, year=2025, quarter=1)
+        pdf, xlsx = io.BytesIO(), io.BytesIO()
+        render_pdf(pdf, f, generated_at=timezone.localtime(), chain_state="-")
+        render_xlsx(xlsx, f, generated_at=timezone.localtime(), chain_state="-")
+    with pdfplumber.open(pdf) as doc:
+        text = flat(" ".join(p.extract_text() for p in doc.pages))
+    sheet = load_workbook(xlsx).worksheets[0]
+    return f, text, sheet
+
+
+def test_documents_made_in_english_name_the_indicators_and_say_the_headline_in_english(
+    federation,
+):
+    f, text, sheet = _documents(federation, "en")
+    assert f.headline == ENGLISH_HEADLINE and ENGLISH_HEADLINE in text
+    assert sheet["A1"].value == ENGLISH_HEADLINE
+    labels = [r[0].value for r in sheet.iter_rows(min_row=7, max_row=12)]
+    assert labels == [
+        "Lending (VND)",
+        "Loans",
+        "Members lent to",
+        "Grassroots unions with borrowers",
+        "New jobs (planned in the loans)",
+        "New jobs (confirmed at follow-up visits)",
+    ]
+    for words in ("Lending (VND)", "Members lent to", "Group 1 (standard)", "Group 5 (loss)"):
+        assert words in text
+    # Made in Vietnamese (the stored report), word for word as before.
+    f, text, sheet = _documents(federation, "vi")
+    assert f.headline == HEADLINE and HEADLINE in text and sheet["A1"].value == HEADLINE
+    assert [r[0].value for r in sheet.iter_rows(min_row=7, max_row=12)] == [
+        "Doanh số cho vay (đồng)",
+        "Số khoản vay",
+        "Số lượt thành viên được vay",
+        "Số CĐCS có thành viên vay",
+        "Việc làm tạo mới (theo dự án vay)",
+        "Việc làm tạo mới (đã xác nhận sau kiểm tra)",
+    ]
+    assert "Nhóm 1 (nợ đủ tiêu chuẩn)" in text

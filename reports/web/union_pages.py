@@ -111,11 +111,8 @@ def union_filter_of(request):
 
 
 def _indicator_rows(figures) -> list[tuple]:
-    """(translated label, indicator line, whether it is an amount) in the report's order."""
-    return [
-        (INDICATOR_LABELS[i.indicator], i, i.indicator in MONEY_INDICATORS)
-        for i in figures.indicators
-    ]
+    """(label, indicator line, whether it is an amount) in the report's order."""
+    return [(i.label, i, i.indicator in MONEY_INDICATORS) for i in figures.indicators]
 
 
 def _loan_book(request, scope, *, par_query: str) -> dict:
@@ -196,6 +193,7 @@ def grassroots_union_page(request, pk):
         "union": gu,
         "figures": figures,
         "row": row,
+        "labels": INDICATOR_LABELS,
         "superior_visible": scope.allows_superior_union(gu.superior_union),
         "quarters": _quarter_choices(year, quarter),
         "quarter_value": f"{year}-{quarter}",
