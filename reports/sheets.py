@@ -1,8 +1,9 @@
 """The month's collection sheet of a grassroots union, printable (PDF with signature lines).
 
-The union's officer takes it round the members: who owes what this month (and what is late
-from before), a column for the amount collected and one for the member's signature; the
-officer and the union's chair sign at the bottom.
+The union's officer takes it round the members: who owes what by the month's end (and what is
+late as of the fund's business date), a column for the amount collected and one for the
+member's signature; the officer and the union's chair sign at the bottom. Below: the union's
+recent months and its collection history per month and member.
 """
 
 from __future__ import annotations
@@ -16,23 +17,38 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from accounting.dates import business_today
-from accounting.formatting import format_vnd
+from accounting.formatting import format_date_vi, format_vnd
 from fund.access import access
 from fund.models import GrassrootsUnion, Role
 from fund.scoping import scoped_get_or_404
-from loans.servicing.collection_sheets import collection_sheet, union_months
+from loans.servicing.collection_sheets import (
+    collection_sheet,
+    union_member_months,
+    union_months,
+)
+from loans.servicing.selectors import business_date
+from loans.web.forms import MonthRangeForm
 from reports.pdf import PageInfo, build_pdf, data_table, para, spacer, styles
 
 
-def collection_sheet_pdf(*, union, year: int, month: int, lines, target, months=()) -> None:
+def collection_sheet_pdf(
+    *, union, year: int, month: int, lines, target, months=(), as_of=None, history=()
+) -> None:
     """Write the sheet of `lines` (``loans.servicing.collection_sheets.CollectionLine``) to
-    `target`; `months` (``MonthCollection``): the union's recent months, due, remitted and
-    confirmed by the bank, printed below."""
+    `target`, overdue as of `as_of` (the fund's business date; None: no close of business yet);
+    `months` (``MonthCollection``): the union's recent months, due, remitted and confirmed by
+    the bank, printed below; `history` (``MemberMonth``): the same per month and member."""
     st = styles()
     story = [
         para(union.name.upper(), st["base"]),
         para(f"BẢNG THU NỢ THÁNG {month:02d}/{year}", st["title"]),
         para(union.fund.name, st["subtitle"]),
+        para(
+            f"Quá hạn tính đến ngày {format_date_vi(as_of)} (ngày đã khóa sổ cuối ngày)"
+            if as_of
+            else "Chưa khóa sổ cuối ngày lần nào: chưa tính quá hạn.",
+            st["subtitle"],
+        ),
         spacer(),
     ]
     rows = []
@@ -68,8 +84,8 @@ def collection_sheet_pdf(*, union, year: int, month: int, lines, target, months=
                 "STT",
                 "Họ và tên",
                 "Khoản vay",
-                "Phải trả trong tháng",
-                "Quá hạn kỳ trước",
+                "Phải trả đến cuối tháng",
+                "Quá hạn",
                 "Tổng phải thu",
                 "Số tiền đã nộp",
                 "Ký nhận",
@@ -95,6 +111,26 @@ def collection_sheet_pdf(*, union, year: int, month: int, lines, target, months=
                     for m in months
                 ],
                 numeric_cols=(1, 2, 3, 4),
+            )
+        )
+    if history:
+        story.append(spacer(6))
+        story.append(para("LỊCH SỬ THU NỘP THEO THÁNG VÀ THÀNH VIÊN", st["base"]))
+        story.append(
+            data_table(
+                ["Tháng", "Thành viên", "Khoản vay", "Phải thu", "Đã nộp", "Ngân hàng đã xác nhận"],
+                [
+                    [
+                        f"{r.month:02d}/{r.year}",
+                        r.borrower,
+                        f"#{r.loan_id}",
+                        format_vnd(r.due, symbol=False),
+                        format_vnd(r.remitted, symbol=False),
+                        format_vnd(r.confirmed, symbol=False),
+                    ]
+                    for r in history
+                ],
+                numeric_cols=(3, 4, 5),
             )
         )
     story.append(spacer(8))
@@ -157,11 +193,25 @@ def collection_sheet_pdf_view(request):
     scope = request.scope
     union = sheet_union(request)
     year, month = _month(request)
-    lines = collection_sheet(scope=scope, grassroots_union=union, year=year, month=month)
+    as_of = business_date(fund_id=scope.fund_id)
+    lines = collection_sheet(
+        scope=scope, grassroots_union=union, year=year, month=month, as_of=as_of
+    )
     buf = io.BytesIO()
     months = union_months(scope=scope, grassroots_union=union, year=year, month=month)
+    # The history of the months the page shows (``?first=&last=``, else the three up to the
+    # sheet's month), as the page and its XLSX.
+    first, last = MonthRangeForm(request.GET, default_last=(year, month)).months()
+    history = union_member_months(scope=scope, grassroots_union=union, first=first, last=last)
     collection_sheet_pdf(
-        union=union, year=year, month=month, lines=lines, target=buf, months=months
+        union=union,
+        year=year,
+        month=month,
+        lines=lines,
+        target=buf,
+        months=months,
+        as_of=as_of,
+        history=history,
     )
     response = HttpResponse(buf.getvalue(), content_type="application/pdf")
     response["Content-Disposition"] = (

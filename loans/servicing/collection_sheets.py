@@ -35,7 +35,8 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
 
 @dataclass
 class CollectionLine:
-    """One loan on the collection sheet: what falls due this month and what is already late."""
+    """One loan on the collection sheet: what is overdue as of the business date and what else
+    falls due by the month's end (``due_this_month``)."""
 
     loan: Loan
     due_this_month: Decimal = ZERO
@@ -63,10 +64,15 @@ def _unpaid(loans_qs, *, due_by: date):
     )
 
 
-def collection_sheet(*, scope: Scope, grassroots_union, year: int, month: int) -> list:
+def collection_sheet(
+    *, scope: Scope, grassroots_union, year: int, month: int, as_of: date | None
+) -> list:
     """The active loans of `grassroots_union` (as recorded at disbursement) with something owed
-    by the end of the month, by borrower name: due this month and overdue from before."""
-    start, end = month_bounds(year, month)
+    by the end of the month, by borrower name. An unpaid installment is overdue when it fell due
+    before `as_of`, the fund's business date (``selectors.business_date``: the arrears of every
+    page are those of that date; none before the first close of business); the others are due
+    by the month's end."""
+    end = month_bounds(year, month)[1]
     loans = scope_filter(
         Loan.objects.filter(grassroots_union=grassroots_union, status=LoanStatus.ACTIVE), scope
     )
@@ -75,7 +81,7 @@ def collection_sheet(*, scope: Scope, grassroots_union, year: int, month: int) -
     for inst in _unpaid(loans, due_by=end):
         line = lines.setdefault(inst.loan_id, CollectionLine(loan=by_id[inst.loan_id]))
         owed = installment_owed(inst)
-        if inst.due_date < start:
+        if as_of is not None and inst.due_date < as_of:
             line.overdue += owed
         else:
             line.due_this_month += owed

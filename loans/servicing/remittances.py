@@ -419,6 +419,15 @@ def receipts_unmatched(*, scope: Scope):
     )
 
 
+def remittance_wait_date(*, fund_id: int) -> date:
+    """The date a remittance's waiting days count to: the fund's business date, as every list
+    of the fund (a remittance posted after it is not late yet); today before the fund's first
+    close of business, when there is no business date."""
+    from loans.servicing.selectors import business_date
+
+    return business_date(fund_id=fund_id) or business_today()
+
+
 def _not_received(*, scope: Scope, on: date):
     days = Fund.objects.values_list("remittance_receipt_days", flat=True).get(pk=scope.fund_id)
     qs = remittances_open(fund_id=scope.fund_id).filter(paid_on__lte=on - timedelta(days=days))

@@ -23,7 +23,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounting.dates import business_today
 from fund.access import WRITERS, access
 from fund.models import Role
 from fund.scoping import Scope
@@ -36,7 +35,11 @@ from loans.origination.selectors import (
 )
 from loans.reminders.selectors import reminder_deliveries_failed
 from loans.restructuring.selectors import change_requests_to_decide
-from loans.servicing.remittances import receipts_unmatched, remittances_not_received_count
+from loans.servicing.remittances import (
+    receipts_unmatched,
+    remittance_wait_date,
+    remittances_not_received_count,
+)
 
 FUND, SUPERIOR, GRASSROOTS = Role.FUND_OFFICER, Role.SUPERIOR_OFFICER, Role.GRASSROOTS_OFFICER
 COUNTS_SECONDS = 60
@@ -107,7 +110,9 @@ ITEMS: tuple[Item, ...] = (
         "loans:remittances_pending",
         "",
         (FUND, SUPERIOR),
-        lambda scope, fund: remittances_not_received_count(scope=scope, on=business_today()),
+        lambda scope, fund: remittances_not_received_count(
+            scope=scope, on=remittance_wait_date(fund_id=scope.fund_id)
+        ),
     ),
     Item(
         "returned",

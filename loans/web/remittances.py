@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET
 
-from accounting.dates import business_today
 from accounting.errors import ApplicationError, RowsRejected
 from fund.access import ALL_ROLES, FUND_OFFICERS, READERS_FUND_WIDE, WRITERS, access
 from fund.labels import account_name
@@ -39,6 +38,7 @@ from loans.servicing.remittances import (
     receipts_unmatched,
     remittance_expected,
     remittance_receipt_confirm,
+    remittance_wait_date,
     remittances_not_received,
     remittances_open,
 )
@@ -109,7 +109,9 @@ def _statements_page(request, form, *, status=200, error=None, result=None):
         "statements": BankStatement.objects.filter(fund_id=scope.fund_id)[:10],
         "error": error,
         "result": result,
-        "not_received": len(remittances_not_received(scope=scope, on=business_today())),
+        "not_received": len(
+            remittances_not_received(scope=scope, on=remittance_wait_date(fund_id=scope.fund_id))
+        ),
         "days": days,
     }
     return render(request, "loans/bank_statements.html", context, status=status)
@@ -220,9 +222,10 @@ def bank_line(request, pk):
 @access(REMITTANCE_WATCHERS)
 def remittances_pending(request):
     """The remittances of the scope still not seen on the bank's statement after the fund's
-    number of days (the fund's, or a superior union's unions')."""
-    today = business_today()
-    rows = remittances_not_received(scope=request.scope, on=today)
+    number of days (the fund's, or a superior union's unions'), counted to the fund's business
+    date."""
+    on = remittance_wait_date(fund_id=request.scope.fund_id)
+    rows = remittances_not_received(scope=request.scope, on=on)
     days = Fund.objects.values_list("remittance_receipt_days", flat=True).get(
         pk=request.scope.fund_id
     )
@@ -230,8 +233,9 @@ def remittances_pending(request):
         request,
         "loans/remittances_pending.html",
         {
-            "rows": [(b, (today - b.paid_on).days, remittance_expected(b)) for b in rows],
+            "rows": [(b, (on - b.paid_on).days, remittance_expected(b)) for b in rows],
             "days": days,
+            "figures_as_of": {"date": on},
         },
     )
 

@@ -888,7 +888,10 @@ def loan_repay(request, pk):
 
 def _collections(request, gu, *, template="loans/collections.html"):
     year, month = _month(request)
-    lines = collection_sheet(scope=request.scope, grassroots_union=gu, year=year, month=month)
+    as_of = business_date(fund_id=request.scope.fund_id)
+    lines = collection_sheet(
+        scope=request.scope, grassroots_union=gu, year=year, month=month, as_of=as_of
+    )
     if request.method == "POST":
         lines += _posted_lines(request, gu, {x.loan.pk for x in lines})
     form = CollectionEntryForm(
@@ -902,8 +905,10 @@ def _collections(request, gu, *, template="loans/collections.html"):
     )
 
     def page(form, status):
+        history = _collection_history(request, gu, year=year, month=month)
         context = {
             "union": gu,
+            "figures_as_of": {"date": as_of},
             "form": form,
             "year": year,
             "month": month,
@@ -912,10 +917,11 @@ def _collections(request, gu, *, template="loans/collections.html"):
             "months": union_months(
                 scope=request.scope, grassroots_union=gu, year=year, month=month
             ),
+            # The PDF prints the sheet and the history of the months shown here.
             "pdf_url": reverse("collection_sheet_pdf")
-            + f"?month={year:04d}-{month:02d}"
-            + ("" if request.scope.role in GRASSROOTS else f"&union={gu.pk}"),
-            **_collection_history(request, gu, year=year, month=month),
+            + "?"
+            + urlencode({"month": f"{year:04d}-{month:02d}", **history["history_range"]}),
+            **history,
         }
         return render(request, template, context, status=status)
 

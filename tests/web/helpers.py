@@ -85,3 +85,13 @@ def in_english(client, next_url="/"):
     r = client.post(reverse("set_language"), {"language": "en", "next": next_url})
     assert r.status_code == 302 and r["Location"] == next_url
     return client
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF answer, page after page, as pdfplumber extracts it."""
+    import io
+
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        return "\n".join(page.extract_text() or "" for page in pdf.pages)

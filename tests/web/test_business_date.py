@@ -11,12 +11,13 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from accounting.formatting import format_date_vi
+from accounting.formatting import format_date_vi, format_vnd
 from fund.models import Role
 from fund.tests.factories import OfficerFactory
 from loans.servicing.close_of_business import close_of_business_catch_up
-from loans.tests.factories import today
-from tests.web.helpers import in_english
+from loans.servicing.repayments import repayment_batch_post
+from loans.tests.factories import new_key, today
+from tests.web.helpers import in_english, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +138,89 @@ def test_the_loan_page_counts_arrears_as_of_the_business_date(as_user, officers,
         f'<td class="num">{loan.days_past_due}</td>'
         in c.get(reverse("loans:overdue")).content.decode()
     )
+
+
+def _sheet_row(body: str) -> list[str]:
+    """The cells of the collection sheet's first row: due by the month's end, overdue, total."""
+    row = body.split('data-testid="collection-sheet"', 1)[1].split('<tr data-row="1"', 1)[1]
+    row = row.split("</tr>", 1)[0]
+    return re.findall(r'<td class="num col-detail">([^<]*)</td>', row)
+
+
+def test_the_collection_sheet_is_overdue_as_of_the_business_date(as_user, officers, org, loan):
+    """The sheet's overdue column is what was late on the business date, not today: with the
+    business date before the first due date (already past today), that installment is still
+    due; once the close of business has passed it, it is overdue. The page and the PDF say the
+    date."""
+    from loans.servicing.collection_sheets import installment_owed
+
+    first = loan.installments.order_by("due_date").first()
+    assert first.due_date < today()
+    month = {"month": f"{first.due_date:%Y-%m}"}
+    c = as_user(officers.grassroots)
+    behind = first.due_date - timedelta(days=1)
+    close_of_business_catch_up(fund_id=org.fund.pk, through_date=behind)
+    body = c.get(reverse("loans:collections"), month).content.decode()
+    assert f"Số liệu đến ngày {format_date_vi(behind)}" in body
+    due, overdue, total = _sheet_row(body)
+    assert overdue == "0" and due == total != "0"
+    pdf = c.get(reverse("collection_sheet_pdf"), month)
+    assert f"Quá hạn tính đến ngày {format_date_vi(behind)}" in pdf_text(pdf.content)
+
+    on = first.due_date + timedelta(days=2)
+    close_of_business_catch_up(fund_id=org.fund.pk, through_date=on)
+    first.refresh_from_db()
+    body = c.get(reverse("loans:collections"), month).content.decode()
+    due, overdue, total = _sheet_row(body)
+    assert overdue == format_vnd(installment_owed(first), symbol=False) != "0"
+    assert f"Quá hạn tính đến ngày {format_date_vi(on)}" in pdf_text(
+        c.get(reverse("collection_sheet_pdf"), month).content
+    )
+
+
+def test_remittances_wait_to_the_business_date(as_user, officers, org, loan):
+    """A remittance paid 7 days ago waits 7 days today but fewer on a business date behind it:
+    the list counts to the business date and lists it only once the fund's days have passed
+    by that date."""
+    paid_on = today() - timedelta(days=7)
+    repayment_batch_post(
+        grassroots_union=org.lb1,
+        receipt_number="UNC-BD",
+        paid_on=paid_on,
+        lines=[(loan, 100_000)],
+        idempotency_key=new_key("remit"),
+    )
+    days = org.fund.remittance_receipt_days
+    url = reverse("loans:remittances_pending")
+    c = as_user(officers.fund)
+    # Before any close of business: counted to today.
+    assert "UNC-BD" in c.get(url).content.decode()
+    close_of_business_catch_up(fund_id=org.fund.pk, through_date=paid_on + timedelta(days=days - 1))
+    body = c.get(url).content.decode()
+    assert "UNC-BD" not in body
+    assert f"Số liệu đến ngày {format_date_vi(paid_on + timedelta(days=days - 1))}" in body
+    inbox = c.get(reverse("loans:inbox")).content.decode()
+    close_of_business_catch_up(fund_id=org.fund.pk, through_date=paid_on + timedelta(days=days))
+    body = c.get(url).content.decode()
+    row = body.split("UNC-BD", 1)[1].split("</tr>", 1)[0]
+    assert f'<td class="num">{days}</td>' in row  # not the 7 days to today
+    assert inbox != c.get(reverse("loans:inbox")).content.decode()  # its count follows
+
+
+def test_the_par_page_defaults_to_the_business_date(as_user, officers, org, loan):
+    """With several closed dates, the PAR page shows the business date (the latest closed one,
+    even when behind today) unless another closed date is asked for."""
+    from loans.servicing.selectors import business_date
+
+    bd = today() - timedelta(days=5)
+    close_of_business_catch_up(fund_id=org.fund.pk, through_date=bd)
+    close_of_business_catch_up(fund_id=org.fund.pk, through_date=bd)  # nothing more to run
+    assert business_date(fund_id=org.fund.pk) == bd
+    c = as_user(officers.fund)
+    url = reverse("reports:portfolio_at_risk")
+    body = c.get(url).content.decode()
+    assert f'<option value="{bd:%Y-%m-%d}" selected>' in body
+    assert f"Số liệu tại cuối ngày {format_date_vi(bd)}" in body
+    # A date not closed (today): the business date still.
+    body = c.get(url, {"as_of": today().isoformat()}).content.decode()
+    assert f'<option value="{bd:%Y-%m-%d}" selected>' in body

@@ -16,6 +16,7 @@ from loans.servicing.repayments import repayment_batch_post
 from loans.tests.factories import BorrowerFactory, new_key, today
 from loans.tests.helpers import disbursed_loan
 from reports.exports import DATE_NUMBER_FORMAT, VND_NUMBER_FORMAT
+from tests.web.helpers import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +115,31 @@ def test_the_page_shows_the_range_and_exports_it(as_user, officers, org, history
     assert as_user(officers.fund).get(url, {"union": org.lb1.pk}).status_code == 200
     assert as_user(officers.other_fund).get(url, {"union": org.lb1.pk}).status_code == 404
     assert as_user(officers.auditor).get(url, {"union": org.lb1.pk}).status_code == 403
+
+
+def test_the_sheet_pdf_prints_the_history_per_month_and_member(as_user, officers, org, history):
+    first, second = history
+    c = as_user(officers.grassroots)
+    this = f"{today():%Y-%m}"
+    page = c.get(reverse("loans:collections"), {"first": this, "last": this}).content.decode()
+    # The page's PDF link carries the range the page shows.
+    assert f"first={this}&amp;last={this}" in page.split('id="sheet-pdf"')[0].rsplit("<a", 1)[1]
+    r = c.get(reverse("collection_sheet_pdf"), {"first": this, "last": this})
+    assert r.status_code == 200
+    text = pdf_text(r.content)
+    history_part = text.split("LỊCH SỬ THU NỘP THEO THÁNG VÀ THÀNH VIÊN", 1)[1]
+    assert "Ngân hàng đã xác nhận" in history_part
+    month = f"{today():%m/%Y}"
+    lines = {line for line in history_part.splitlines() if line.startswith(month)}
+    # One line per member of the month: due, remitted, confirmed (the bank saw Hoa's only).
+    ut = next(line for line in lines if "Trần Thị Út" in line)
+    assert ut.split()[-2:] == ["700.000", "0"], ut
+    hoa = next(line for line in lines if first.borrower.full_name in line)
+    assert hoa.split()[-2:] == ["1.000.000", "1.000.000"], hoa
+    # The fund officer's PDF of the union: the same lines; another superior union's: 404.
+    r = as_user(officers.fund).get(
+        reverse("collection_sheet_pdf"), {"union": org.lb1.pk, "first": this, "last": this}
+    )
+    assert "Trần Thị Út" in pdf_text(r.content).split("LỊCH SỬ THU NỘP", 1)[1]
+    r = as_user(officers.superior_hbt).get(reverse("collection_sheet_pdf"), {"union": org.lb1.pk})
+    assert r.status_code == 404
