@@ -3,8 +3,7 @@ follow-up visit, the download, the withdrawal.
 
 Who sees a document is who sees its owner (``loans.documents.selectors``: another unit's is a
 404). The upload checks the officer's role and the request's declared size before its body is
-read: the view is exempt from the CSRF middleware (which would parse the body first) and checks
-the token itself once the role and the size are known. A download is sent as an attachment,
+read (``fund.web.uploads``). A download is sent as an attachment,
 never rendered by the browser (``nosniff``, not cached), and recorded in the audit log.
 """
 
@@ -18,11 +17,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounting.errors import ApplicationError
 from fund.access import ALL_ROLES, WRITERS, access
 from fund.web.forms import form_error_apply
+from fund.web.uploads import upload_view
 from loans.documents.content import document_size_check, megabytes
 from loans.documents.selectors import (
     application_documents_missing,
@@ -34,8 +33,6 @@ from loans.documents.selectors import (
 from loans.documents.services import document_attach, document_send, document_withdraw
 from loans.models import DocumentKind, DocumentType, FollowUpVisit, LoanApplication
 
-# Room for a multipart upload's boundaries and its small fields around the one file.
-MULTIPART_OVERHEAD = 64 * 1024
 ACCEPT = ",".join(
     [".pdf", ".jpg", ".jpeg", ".png", *(t.value for t in DocumentType)],
 )
@@ -128,7 +125,6 @@ def documents_page(request, owner: str, pk: int):
     return _page(request, document_owner_get(request.scope, owner, pk))
 
 
-@csrf_protect
 def _upload(request, owner: str, pk: int):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -153,27 +149,20 @@ def _upload(request, owner: str, pk: int):
     return redirect(owner_url(target))
 
 
-def _body_limited(view):
-    """Refuse a request declaring a body over the document limit before anything reads it."""
-
-    def limited(request, owner: str, pk: int):
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > settings.DOCUMENT_MAX_BYTES + MULTIPART_OVERHEAD:
-            target = document_owner_get(request.scope, owner, pk)
-            error = _("Tệp quá lớn: tối đa %(limit)s MB.") % {
-                "limit": megabytes(settings.DOCUMENT_MAX_BYTES)
-            }
-            return _page(request, target, status=413, error=error)
-        return view(request, owner, pk)
-
-    return limited
+def _upload_too_large(request, owner: str, pk: int):
+    target = document_owner_get(request.scope, owner, pk)
+    error = _("Tệp quá lớn: tối đa %(limit)s MB.") % {
+        "limit": megabytes(settings.DOCUMENT_MAX_BYTES)
+    }
+    return _page(request, target, status=413, error=error)
 
 
-# The role first, then the size, then the CSRF token (which reads the body), then the upload.
-document_upload = csrf_exempt(access(WRITERS)(_body_limited(_upload)))
+document_upload = upload_view(
+    _upload,
+    roles=WRITERS,
+    max_bytes=lambda: settings.DOCUMENT_MAX_BYTES,
+    too_large=_upload_too_large,
+)
 
 
 @access(ALL_ROLES)

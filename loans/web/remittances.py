@@ -2,14 +2,11 @@
 remittance, and the lists of what is not matched or not received; a remittance's receipt; the
 member import page.
 
-The upload checks the officer's role and the request's size before its body is read: the view
-is exempt from the CSRF middleware (which would parse the body first) and checks the CSRF token
-itself once the role and the size are known.
+The upload checks the officer's role and the request's size before its body is read
+(``fund.web.uploads``).
 """
 
 from __future__ import annotations
-
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
@@ -17,7 +14,6 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET
 
 from accounting.errors import ApplicationError, RowsRejected
@@ -28,6 +24,7 @@ from fund.scoping import scoped_get_or_404
 from fund.web.confirm import confirm_step
 from fund.web.forms import IdempotentForm, backdate_reason_field, form_error_apply
 from fund.web.imports import import_page
+from fund.web.uploads import upload_view
 from loans.models import BankStatement, BankStatementLine, RepaymentBatch
 from loans.origination.member_import import members_import
 from loans.policy import REMITTANCE_WATCHERS
@@ -71,31 +68,6 @@ class ReceiptConfirmForm(IdempotentForm):
             self.initial.setdefault("batch", candidates[0].batch.pk)
 
 
-def body_limited(max_bytes: int):
-    """Refuse a request declaring a body over `max_bytes` before anything reads it."""
-
-    def decorate(view):
-        @wraps(view)
-        def limited(request, *args, **kwargs):
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > max_bytes + 64 * 1024:  # the multipart envelope around the file
-                return _statements_page(
-                    request,
-                    StatementUploadForm(),
-                    status=413,
-                    error=_("Tệp sao kê lớn quá %(size)s MB.")
-                    % {"size": STATEMENT_MAX_BYTES // (1024 * 1024)},
-                )
-            return view(request, *args, **kwargs)
-
-        return limited
-
-    return decorate
-
-
 def _statements_page(request, form, *, status=200, error=None, result=None):
     scope = request.scope
     lines = list(receipts_unmatched(scope=scope)[:200])
@@ -124,7 +96,6 @@ def bank_statements(request):
     return _statements_page(request, StatementUploadForm())
 
 
-@csrf_protect
 def _upload(request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -164,9 +135,17 @@ def _upload(request):
     return redirect("loans:bank_statements")
 
 
-# The role first, then the size, then the CSRF token (which reads the body), then the upload.
-bank_statement_upload = csrf_exempt(
-    access(FUND_OFFICERS)(body_limited(STATEMENT_MAX_BYTES)(_upload))
+def _upload_too_large(request):
+    return _statements_page(
+        request,
+        StatementUploadForm(),
+        status=413,
+        error=_("Tệp sao kê lớn quá %(size)s MB.") % {"size": STATEMENT_MAX_BYTES // (1024 * 1024)},
+    )
+
+
+bank_statement_upload = upload_view(
+    _upload, roles=FUND_OFFICERS, max_bytes=lambda: STATEMENT_MAX_BYTES, too_large=_upload_too_large
 )
 
 
