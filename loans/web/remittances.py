@@ -171,7 +171,7 @@ def bank_line(request, pk):
         )
 
     def post(form):
-        batch = RepaymentBatch.objects.get(pk=form.cleaned_data["batch"])
+        batch = by_pk[form.cleaned_data["batch"]].batch
         remittance_receipt_confirm(
             line=line,
             batch=batch,
