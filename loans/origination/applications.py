@@ -745,21 +745,14 @@ def application_reject(
 def _decision_after(app: LoanApplication, decided_on: date, label) -> None:
     """A rejection or cancellation is not dated before the review or approval it ends."""
     if app.approved_on is not None:
-        decision_date(
-            decided_on,
-            field="decided_on",
-            label=label,
-            not_before=app.approved_on,
-            not_before_what=_("phê duyệt hồ sơ"),
-        )
+        before, what = app.approved_on, _("phê duyệt hồ sơ")
     elif app.reviewed_on is not None:
-        decision_date(
-            decided_on,
-            field="decided_on",
-            label=label,
-            not_before=app.reviewed_on,
-            not_before_what=_("thẩm định"),
-        )
+        before, what = app.reviewed_on, _("thẩm định")
+    else:
+        return
+    decision_date(
+        decided_on, field="decided_on", label=label, not_before=before, not_before_what=what
+    )
 
 
 def _decision_payload(reason: str, asked_on, backdated: str) -> dict:
