@@ -1,11 +1,12 @@
 """factory_boy factories for the fund's organisation and officers."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from accounting.dates import backdate_window_start
 from fund.models import (
     Fund,
     GrassrootsUnion,
@@ -20,6 +21,38 @@ def today() -> date:
     """The day the test runs (not the day the module was imported: midnight in Hà Nội is 17:00
     UTC, and a run can cross it)."""
     return timezone.localdate()
+
+
+def last_month() -> date:
+    """The last day before a fund's default open window (the current month in Hà Nội): a date
+    that needs a back-dating reason once the window is narrowed to it (``narrow_window``)."""
+    return backdate_window_start(0) - timedelta(days=1)
+
+
+def narrow_window(fund) -> None:
+    """`fund`'s open window back to its default, the current month (the tests' funds open a
+    wide one, ``FundFactory.backdate_open_months``)."""
+    fund.backdate_open_months = 0
+    fund.save(update_fields=["backdate_open_months"])
+
+
+def capital_move_entered_last_month(fund, *, source, actor, amount=5_000_000, key="q"):
+    """A contribution dated last month waiting for a second fund officer's confirmation, entered
+    while `fund`'s window (one month) still held last month."""
+    from fund.services import capital_move_enter
+
+    fund.capital_confirmation_threshold = 0
+    fund.backdate_open_months = 1
+    fund.save()
+    return capital_move_enter(
+        kind="contribution",
+        fund=fund,
+        source=source,
+        amount=amount,
+        effective_date=last_month(),
+        idempotency_key=key,
+        actor=actor,
+    )
 
 
 class FundFactory(factory.django.DjangoModelFactory):

@@ -24,6 +24,7 @@ from fund.services import (
     capital_withdrawal_post,
     lending_allocation_set,
 )
+from fund.tests.factories import capital_move_entered_last_month, last_month
 
 pytestmark = pytest.mark.django_db
 D = timezone.localdate() - timedelta(days=3)  # recent, so commitments made now count
@@ -354,17 +355,10 @@ def test_capital_lock_serialises_concurrent_disbursements(purge_ledger_after, fu
 # Back-dating: a capital move dated before the fund's open window needs a reason.
 
 
-def _before_window():
-    """The last day before the current month in Hà Nội (a fund's default window)."""
-    from accounting.dates import backdate_window_start
-
-    return backdate_window_start(0) - timedelta(days=1)
-
-
 def test_a_backdated_contribution_needs_a_reason_and_is_flagged(org, officers, sources):
     org.fund.backdate_open_months = 0
     org.fund.save()
-    day = _before_window()
+    day = last_month()
     kwargs = dict(
         fund=org.fund,
         source=sources["donors"],
@@ -407,7 +401,7 @@ def test_a_wider_window_lets_last_month_through_without_a_reason(org, sources):
         fund=org.fund,
         source=sources["donors"],
         amount=5,
-        effective_date=_before_window(),
+        effective_date=last_month(),
         idempotency_key="last-month",
     )
     assert m.journal_entry.backdated_reason == ""
@@ -427,7 +421,7 @@ def test_a_queued_capital_move_keeps_its_reason_until_confirmed(org, officers, s
         fund=org.fund,
         source=sources["donors"],
         amount=10,
-        effective_date=_before_window(),
+        effective_date=last_month(),
         idempotency_key="q1",
         actor=officers.fund,
     )
@@ -447,22 +441,13 @@ def test_a_move_confirmed_after_the_window_moved_on_takes_the_confirmers_reason(
 ):
     from accounting.errors import ValueDateRefused
     from fund.models import CapitalMovement, CapitalMoveRequest, Role
-    from fund.services import capital_move_confirm, capital_move_enter
+    from fund.services import capital_move_confirm
     from fund.tests.factories import OfficerFactory
 
-    org.fund.backdate_open_months = 1  # entered while last month was still open
-    org.fund.capital_confirmation_threshold = 0
-    org.fund.save()
-    second = OfficerFactory(user__username="quy3", fund=org.fund, role=Role.FUND_OFFICER).user
-    req = capital_move_enter(
-        kind="contribution",
-        fund=org.fund,
-        source=sources["donors"],
-        amount=10,
-        effective_date=_before_window(),
-        idempotency_key="q2",
-        actor=officers.fund,
+    req = capital_move_entered_last_month(
+        org.fund, source=sources["donors"], actor=officers.fund, amount=10, key="q2"
     )
+    second = OfficerFactory(user__username="quy3", fund=org.fund, role=Role.FUND_OFFICER).user
     assert req.backdated_reason == ""
     org.fund.backdate_open_months = 0  # the window moved on before the confirmation
     org.fund.save()

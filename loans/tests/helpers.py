@@ -13,7 +13,9 @@ from reportlab.pdfgen import canvas
 
 from accounting.models import JournalEntry, Posting
 from fund.models import AuditLog
+from fund.tests.factories import last_month
 from loans.models import (
+    BankStatementLine,
     Borrower,
     BorrowerMembership,
     Installment,
@@ -22,8 +24,10 @@ from loans.models import (
     RepaymentAllocation,
 )
 from loans.origination.disbursement import loan_disburse
+from loans.restructuring.change_requests import change_request_file
 from loans.servicing.reconciliation import loan_book_reconcile
-from loans.servicing.repayments import repayment_post
+from loans.servicing.remittances import bank_statement_import
+from loans.servicing.repayments import repayment_batch_post, repayment_post
 from loans.tests.factories import BorrowerFactory, application_to, fund_capital, new_key, today
 
 
@@ -200,3 +204,33 @@ def image_bytes(fmt: str = "PNG", size=(40, 30)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (200, 120, 40)).save(out, format=fmt)
     return out.getvalue()
+
+
+def receipt_booked_last_month(org, loan, *, receipt: str, reference: str):
+    """A remittance of 300.000 ₫ for `loan` by union LB1, paid last month (receipt number
+    `receipt`), and the bank's receipt of it booked last month (reference `reference`), not yet
+    confirmed: (the remittance, the statement line)."""
+    batch = repayment_batch_post(
+        grassroots_union=org.lb1,
+        receipt_number=receipt,
+        paid_on=last_month(),
+        lines=[(loan, 300_000)],
+        idempotency_key=new_key("remit"),
+    )
+    day = f"{last_month():%d/%m/%Y}"
+    data = f"Ngày giao dịch,Số tiền,Số tham chiếu,Nội dung\n{day},300.000,{reference},{receipt}\n"
+    bank_statement_import(fund=org.fund, data=data.encode(), format="csv")
+    return batch, BankStatementLine.objects.get(bank_reference=reference)
+
+
+def write_off_requested_last_month(loan, *, actor):
+    """A request to write `loan` off as of last month (the member died), filed by `actor` while
+    the tests' wide window held last month."""
+    return change_request_file(
+        loan=loan,
+        kind="write_off",
+        written_off_on=last_month(),
+        cause="death",
+        actor=actor,
+        idempotency_key=new_key("rq"),
+    )

@@ -8,31 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from accounting.dates import backdate_window_start
 from accounting.models import CommandRecord, JournalEntry, Posting
-from fund.models import AuditLog, CapitalMovement, Fund
+from fund.models import AuditLog, CapitalMovement
+from fund.tests.factories import capital_move_entered_last_month, last_month, narrow_window
 from loans.models import (
-    BankStatementLine,
     InterestWaiver,
     LoanApplication,
     LoanChangeRequest,
     Repayment,
 )
-from loans.restructuring.change_requests import change_request_file
-from loans.servicing.remittances import bank_statement_import
-from loans.servicing.repayments import repayment_batch_post
 from loans.tests.factories import application_to, new_key
+from loans.tests.helpers import receipt_booked_last_month, write_off_requested_last_month
 from tests.api.helpers import money
 
 pytestmark = pytest.mark.django_db
-
-
-def last_month():
-    return backdate_window_start(0) - timedelta(days=1)
-
-
-def narrow(org):
-    Fund.objects.filter(pk=org.fund.pk).update(backdate_open_months=0)
 
 
 def counts():
@@ -41,7 +30,7 @@ def counts():
 
 
 def test_a_backdated_repayment_needs_a_reason(api, officers, org, loan):
-    narrow(org)
+    narrow_window(org.fund)
     c = api(officers.fund)
     body = {"loan": loan.pk, "amount": money(700_000), "paid_on": last_month().isoformat()}
     before = counts()
@@ -58,7 +47,7 @@ def test_a_backdated_repayment_needs_a_reason(api, officers, org, loan):
 
 
 def test_a_backdated_capital_contribution_needs_a_reason(api, officers, org, capital):
-    narrow(org)
+    narrow_window(org.fund)
     c = api(officers.fund)
     body = {
         "source": capital.source.pk,
@@ -87,7 +76,7 @@ def test_a_rejection_carries_its_date_and_a_backdated_one_its_reason(api, office
         maker=chain.maker,
         approver=chain.approver,
     )
-    narrow(org)
+    narrow_window(org.fund)
     c = api(officers.superior)
     url = f"/api/v1/applications/{app.pk}/reject/"
     body = {"reason": "Không đủ điều kiện", "decided_on": last_month().isoformat()}
@@ -144,7 +133,7 @@ def test_the_schema_documents_the_reason_on_every_dated_write():
 
 
 def test_a_backdated_write_off_request_keeps_its_reason_for_the_approval(api, officers, org, loan):
-    narrow(org)
+    narrow_window(org.fund)
     url = f"/api/v1/loans/{loan.pk}/write-off-requests/"
     body = {"written_off_on": last_month().isoformat(), "cause": "death"}
     c = api(officers.superior)
@@ -166,7 +155,7 @@ def test_a_backdated_write_off_request_keeps_its_reason_for_the_approval(api, of
 
 
 def test_a_backdated_interest_waiver_needs_a_reason(api, officers, org, loan):
-    narrow(org)
+    narrow_window(org.fund)
     c = api(officers.fund)
     url = f"/api/v1/loans/{loan.pk}/interest-waiver/"
     body = {"waived_on": last_month().isoformat(), "reason": "Ốm nặng"}
@@ -183,18 +172,8 @@ def test_a_backdated_interest_waiver_needs_a_reason(api, officers, org, loan):
 
 
 def test_confirming_a_receipt_booked_before_the_window_needs_a_reason(api, officers, org, loan):
-    batch = repayment_batch_post(
-        grassroots_union=org.lb1,
-        receipt_number="UNC-6",
-        paid_on=last_month(),
-        lines=[(loan, 300_000)],
-        idempotency_key=new_key("remit"),
-    )
-    day = f"{last_month():%d/%m/%Y}"
-    data = f"Ngày giao dịch,Số tiền,Số tham chiếu,Nội dung\n{day},300.000,FT6,UNC-6\n".encode()
-    bank_statement_import(fund=org.fund, data=data, format="csv")
-    line = BankStatementLine.objects.get(bank_reference="FT6")
-    narrow(org)
+    batch, line = receipt_booked_last_month(org, loan, receipt="UNC-6", reference="FT6")
+    narrow_window(org.fund)
     c = api(officers.fund)
     url = f"/api/v1/bank-statement-lines/{line.pk}/confirm/"
     before = counts()
@@ -213,21 +192,11 @@ def test_a_move_confirmed_after_the_window_moved_on_takes_the_confirmers_reason(
     api, officers, org, capital
 ):
     from fund.models import CapitalMoveRequest
-    from fund.services import capital_move_enter
 
-    org.fund.capital_confirmation_threshold = 0
-    org.fund.backdate_open_months = 1
-    org.fund.save()
-    req = capital_move_enter(
-        kind="contribution",
-        fund=org.fund,
-        source=capital.source,
-        amount=5_000_000,
-        effective_date=last_month(),
-        idempotency_key=new_key("q"),
-        actor=officers.fund,
+    req = capital_move_entered_last_month(
+        org.fund, source=capital.source, actor=officers.fund, key=new_key("q")
     )
-    narrow(org)
+    narrow_window(org.fund)
     c = api(officers.checker)
     url = f"/api/v1/capital/requests/{req.pk}/confirm/"
     before = counts()
@@ -247,15 +216,8 @@ def test_a_move_confirmed_after_the_window_moved_on_takes_the_confirmers_reason(
 def test_a_request_approved_after_the_window_moved_takes_the_approvers_reason(
     api, officers, org, loan
 ):
-    req = change_request_file(  # filed while last month was open (the tests' wide window)
-        loan=loan,
-        kind="write_off",
-        written_off_on=last_month(),
-        cause="death",
-        actor=officers.superior,
-        idempotency_key=new_key("rq"),
-    )
-    narrow(org)
+    req = write_off_requested_last_month(loan, actor=officers.superior)
+    narrow_window(org.fund)
     c = api(officers.fund)
     url = f"/api/v1/change-requests/{req.pk}/approve/"
     before = counts()

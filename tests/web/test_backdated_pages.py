@@ -14,25 +14,17 @@ from accounting.dates import backdate_window_start
 from accounting.models import JournalEntry, Posting
 from fund.models import AuditLog, CapitalMovement, CapitalMoveRequest
 from fund.services import capital_contribution_post
-from loans.models import BankStatementLine, InterestWaiver, LoanChangeRequest, Repayment
-from loans.restructuring.change_requests import change_request_file
-from loans.servicing.remittances import bank_statement_import
-from loans.servicing.repayments import repayment_batch_post
+from fund.tests.factories import capital_move_entered_last_month, last_month, narrow_window
+from loans.models import InterestWaiver, LoanChangeRequest, Repayment
 from loans.tests.factories import application_to, new_key, today
-from loans.tests.helpers import disbursed_loan
+from loans.tests.helpers import (
+    disbursed_loan,
+    receipt_booked_last_month,
+    write_off_requested_last_month,
+)
 from tests.web.helpers import error_fields, idempotency_key
 
 pytestmark = pytest.mark.django_db
-
-
-def last_month():
-    return backdate_window_start(0) - timedelta(days=1)
-
-
-def narrow(fund):
-    """The fund's window back to its default: the current month."""
-    fund.backdate_open_months = 0
-    fund.save(update_fields=["backdate_open_months"])
 
 
 def counts():
@@ -43,7 +35,7 @@ def counts():
 def test_a_backdated_repayment_without_a_reason_is_refused_by_its_date(
     as_user, officers, org, loan
 ):
-    narrow(org.fund)
+    narrow_window(org.fund)
     c = as_user(officers.fund)
     key = idempotency_key(c.get(reverse("loans:loan_detail", args=[loan.pk])))
     url = reverse("loans:loan_repay", args=[loan.pk])
@@ -72,7 +64,7 @@ def test_a_backdated_interest_waiver_is_refused_by_its_date_then_taken_with_a_re
     borrower.certificate_date = today() - timedelta(days=200)
     borrower.save(update_fields=["certificate_date"])
     loan = disbursed_loan(borrower=borrower, product=product, officers=officers, days_ago=100)
-    narrow(org.fund)
+    narrow_window(org.fund)
     c = as_user(officers.fund)
     url = reverse("loans:loan_interest_waive", args=[loan.pk])
     key = idempotency_key(c.get(url))
@@ -98,18 +90,8 @@ def test_a_backdated_interest_waiver_is_refused_by_its_date_then_taken_with_a_re
 def test_a_receipt_booked_before_the_window_is_confirmed_with_a_reason(
     as_user, officers, org, loan
 ):
-    batch = repayment_batch_post(
-        grassroots_union=org.lb1,
-        receipt_number="UNC-8",
-        paid_on=last_month(),
-        lines=[(loan, 300_000)],
-        idempotency_key=new_key("remit"),
-    )
-    day = f"{last_month():%d/%m/%Y}"
-    data = f"Ngày giao dịch,Số tiền,Số tham chiếu,Nội dung\n{day},300.000,FT8,UNC-8\n".encode()
-    bank_statement_import(fund=org.fund, data=data, format="csv")
-    line = BankStatementLine.objects.get(bank_reference="FT8")
-    narrow(org.fund)
+    batch, line = receipt_booked_last_month(org, loan, receipt="UNC-8", reference="FT8")
+    narrow_window(org.fund)
     c = as_user(officers.fund)
     url = reverse("loans:bank_line", args=[line.pk])
     form = c.get(url)
@@ -131,21 +113,10 @@ def test_a_receipt_booked_before_the_window_is_confirmed_with_a_reason(
 def test_a_move_confirmed_after_the_window_moved_on_asks_the_confirmer_for_a_reason(
     as_user, officers, org, capital
 ):
-    from fund.services import capital_move_enter
-
-    org.fund.capital_confirmation_threshold = 0
-    org.fund.backdate_open_months = 1
-    org.fund.save()
-    req = capital_move_enter(
-        kind="contribution",
-        fund=org.fund,
-        source=capital.source,
-        amount=5_000_000,
-        effective_date=last_month(),
-        idempotency_key=new_key("q"),
-        actor=officers.fund,
+    req = capital_move_entered_last_month(
+        org.fund, source=capital.source, actor=officers.fund, key=new_key("q")
     )
-    narrow(org.fund)
+    narrow_window(org.fund)
     c = as_user(officers.checker)
     page = c.get(reverse("fundweb:capital_requests")).content.decode()
     assert f'id="id_confirm_{req.pk}_backdate_reason"' in page
@@ -165,7 +136,7 @@ def test_a_move_confirmed_after_the_window_moved_on_asks_the_confirmer_for_a_rea
 def test_a_visit_that_recalls_a_loan_before_the_window_needs_a_reason(as_user, officers, org, loan):
     from loans.models import FollowUpVisit, ScheduleRevision
 
-    narrow(org.fund)
+    narrow_window(org.fund)
     c = as_user(officers.fund)
     url = reverse("loans:loan_visit", args=[loan.pk])
     form = c.get(url)
@@ -224,7 +195,7 @@ def test_the_application_page_shows_its_decision_dates(as_user, officers, chain)
 
 
 def test_a_backdated_capital_contribution_is_refused_by_its_date(as_user, officers, org, capital):
-    narrow(org.fund)
+    narrow_window(org.fund)
     c = as_user(officers.fund)
     url = reverse("fundweb:capital")
     page = c.get(url)
@@ -256,8 +227,8 @@ def backdated(org, capital):
     """Two back-dated contributions of the fund (one with a reason that looks like markup and a
     formula), one of the other fund, and one in the window (not back-dated)."""
     source = capital.source
-    narrow(org.fund)
-    narrow(org.other_fund)
+    narrow_window(org.fund)
+    narrow_window(org.other_fund)
     made = {}
     for name, reason in (("plain", "Chuyển sổ giấy"), ("tricky", "=1+2 <b>đậm</b>")):
         made[name] = capital_contribution_post(
@@ -357,15 +328,8 @@ def test_only_the_funds_readers_open_the_list(as_user, officers, backdated):
 def test_a_request_approved_after_the_window_moved_asks_the_approver_for_a_reason(
     as_user, officers, org, loan
 ):
-    req = change_request_file(  # filed while last month was open (the tests' wide window)
-        loan=loan,
-        kind="write_off",
-        written_off_on=last_month(),
-        cause="death",
-        actor=officers.superior,
-        idempotency_key=new_key("rq"),
-    )
-    narrow(org.fund)
+    req = write_off_requested_last_month(loan, actor=officers.superior)
+    narrow_window(org.fund)
     c = as_user(officers.fund)
     url = reverse("loans:change_request_detail", args=[req.pk])
     data = {"decision": "approve", "idempotency_key": idempotency_key(c.get(url))}

@@ -7,6 +7,7 @@ import pytest
 
 from accounting.models import CommandRecord, JournalEntry, Posting
 from fund.models import AuditLog
+from fund.tests.factories import last_month
 from loans.errors import LoanError
 from loans.models import Loan
 from loans.origination.applications import application_approve, application_review
@@ -105,12 +106,6 @@ def _narrow(org):
     Fund.objects.filter(pk=org.fund.pk).update(backdate_open_months=0)
 
 
-def _last_month():
-    from accounting.dates import backdate_window_start
-
-    return backdate_window_start(0) - timedelta(days=1)
-
-
 def _fresh(app):
     from loans.models import LoanApplication
 
@@ -121,7 +116,7 @@ def test_a_backdated_review_and_approval_need_a_reason_kept_in_the_audit_log(org
     app = _to("submitted", chain)
     _narrow(org)
     app = _fresh(app)
-    day = _last_month()
+    day = last_month()
     before = counts()
     with pytest.raises(LoanError) as e:
         application_review(
@@ -165,7 +160,7 @@ def test_a_backdated_review_and_approval_need_a_reason_kept_in_the_audit_log(org
 
 
 def test_a_backdated_disbursement_is_flagged_on_its_entry(org, chain, capital):
-    day = _last_month()
+    day = last_month()
     app = _to("approved", chain, decided_on=day - timedelta(days=3))
     _narrow(org)
     app = _fresh(app)
@@ -220,7 +215,7 @@ def test_rejections_and_cancellations_carry_their_own_date(org, chain, capital, 
             reason="Không đủ điều kiện",
             idempotency_key=new_key(),
             actor=actor,
-            decided_on=_last_month(),
+            decided_on=last_month(),
         )
     assert e.value.field == "decided_on" and e.value.code == "backdate_reason"
     assert _fresh(app).status == "submitted"
@@ -229,10 +224,10 @@ def test_rejections_and_cancellations_carry_their_own_date(org, chain, capital, 
         reason="Không đủ điều kiện",
         idempotency_key=new_key(),
         actor=actor,
-        decided_on=_last_month(),
+        decided_on=last_month(),
         backdate_reason="Biên bản họp tháng trước",
     )
-    assert decided.decided_on == _last_month()
+    assert decided.decided_on == last_month()
     log = AuditLog.objects.get(
         action=action, object_id=str(app.pk), content_type__model="loanapplication"
     )

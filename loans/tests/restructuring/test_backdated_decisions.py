@@ -9,6 +9,7 @@ import pytest
 from accounting.dates import backdate_window_start
 from accounting.models import CommandRecord, JournalEntry, Posting
 from fund.models import AuditLog, Fund
+from fund.tests.factories import last_month
 from loans.errors import LoanError
 from loans.models import InterestWaiver, Loan, LoanChangeRequest, ScheduleRevision
 from loans.restructuring.change_requests import change_request_approve, change_request_file
@@ -28,10 +29,6 @@ pytestmark = pytest.mark.django_db
 
 def counts():
     return [m.objects.count() for m in (JournalEntry, Posting, AuditLog, CommandRecord)]
-
-
-def last_month():
-    return backdate_window_start(0) - timedelta(days=1)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from accounting.dates import backdate_window_start
 from accounting.models import CommandRecord, JournalEntry, Posting
 from fund.models import AuditLog, Fund, GrassrootsUnion
+from fund.tests.factories import last_month
 from loans.errors import LoanError
 from loans.models import BankStatementLine, Loan, Repayment
 from loans.servicing.remittances import bank_statement_import, remittance_receipt_confirm
@@ -29,10 +30,6 @@ def old_loan(org, chain, capital):
     loan = make_loan(chain, on=backdate_window_start(0) - timedelta(days=100))
     Fund.objects.filter(pk=org.fund.pk).update(backdate_open_months=0)
     return Loan.objects.get(pk=loan.pk)
-
-
-def last_month():
-    return backdate_window_start(0) - timedelta(days=1)
 
 
 def test_a_backdated_repayment_without_a_reason_is_refused_by_its_date(old_loan):
