@@ -50,6 +50,11 @@ class Share(Decimal):
     """A share as a fraction (0.2516 for 25,16 %): an XLSX cell with a percent format, so that
     a formula on it is right; a CSV cell with the fraction."""
 
+    @classmethod
+    def of_percent(cls, percent) -> Share | None:
+        """The share of a percentage (25.16 → 0.2516); None stays None (no base)."""
+        return None if percent is None else cls(Decimal(percent) / 100)
+
 
 def _plain(value):
     """A cell's value: local time without zone, Money as its amount, text that a spreadsheet

@@ -187,6 +187,35 @@ class QuarterlyFigures:
     def indicator(self, name: str) -> IndicatorLine:
         return next(i for i in self.indicators if i.indicator == name)
 
+    def total_row(self) -> UnitRow:
+        """The whole unit (the fund, or the superior union) as a row of its units' table: its
+        own indicators and ledger figures, not a sum of the rows (a member who borrowed in two
+        unions counts once, a plan of the superior union's own is its own)."""
+        amount = self.indicator("disbursed_amount")
+        return UnitRow(
+            unit_id=self.superior_union_id or self.fund_id,
+            code=self.unit_code,
+            name=self.unit_name,
+            plan_year=amount.plan_year,
+            plan_quarter=amount.plan_quarter,
+            disbursed=amount.quarter,
+            loans=int(self.indicator("loans").quarter),
+            borrowers=int(self.indicator("borrowers").quarter),
+            grassroots_unions=int(self.indicator("grassroots_unions").quarter),
+            jobs_created=int(self.indicator("jobs_created").quarter),
+            jobs_confirmed=int(self.indicator("jobs_confirmed").quarter),
+            ytd_disbursed=amount.ytd,
+            previous_disbursed=amount.previous_quarter,
+            percent_of_year=amount.percent_of_year,
+            percent_quarter=amount.percent_quarter,
+            percent_ytd=amount.percent_ytd,
+            growth=amount.growth,
+            outstanding=self.outstanding,
+            provisions=self.provisions,
+            overdue=self.overdue,
+            overdue_rate=self.overdue_rate,
+        )
+
     def as_json(self) -> dict:
         """Plain JSON (Decimals as strings, dates ISO) — what the stored report keeps."""
         return json.loads(json.dumps(dataclasses.asdict(self), default=_json_default))

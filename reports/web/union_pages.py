@@ -39,10 +39,15 @@ from loans.servicing.selectors import (
     loan_list,
     loans_in_arrears,
 )
+from reports.exports import Share, export_filename, export_format, table_response
 from reports.quarterly import MONEY_INDICATORS, quarterly_report_figures
 from reports.selectors import quarterly_report_list
 
 PAGE_SIZE = 25
+# The quarterly report's table of units on a page (a superior union has up to ~300 grassroots
+# unions): as many rows a page as the PAR page's.
+UNITS_PAGE_SIZE = 50
+UNITS_PAGE = "units_page"
 OVERDUE_SHOWN = 10  # the longest overdue loans shown on a union's page; the rest: loans:overdue
 REPORT_READERS = (Role.FUND_OFFICER, Role.AUDITOR, Role.SUPERIOR_OFFICER)
 
@@ -152,29 +157,117 @@ def _stored_reports(scope, *, year: int, quarter: int, superior_union_id: int | 
     )
 
 
-@require_GET
-@access((Role.FUND_OFFICER, Role.AUDITOR, Role.SUPERIOR_OFFICER))
-def superior_union_page(request, pk):
-    scope = request.scope
-    su = superior_union_in_scope(scope, pk)
+def _figures(request, scope, *, superior_union_id: int | None):
+    """The quarterly report's figures of the quarter asked for (the fund's or a superior
+    union's)."""
     year, quarter = _quarter(request)
-    figures = quarterly_report_figures(
-        fund_id=scope.fund_id, year=year, quarter=quarter, superior_union_id=su.pk
+    return quarterly_report_figures(
+        fund_id=scope.fund_id, year=year, quarter=quarter, superior_union_id=superior_union_id
     )
-    context = {
-        "union": su,
+
+
+def _report_context(request, scope, *, superior_union_id: int | None) -> dict:
+    """The quarter asked for, its picker and the quarterly report's figures of the fund or of
+    a superior union, with the report's table of units paged (``?units_page=``,
+    ``UNITS_PAGE_SIZE`` a page; its total row is the whole unit's, and the stored PDF/XLSX hold
+    every row)."""
+    figures = _figures(request, scope, superior_union_id=superior_union_id)
+    year, quarter = figures.year, figures.quarter
+    query = request.GET.copy()
+    query.pop(UNITS_PAGE, None)
+    return {
         "figures": figures,
         "quarters": _quarter_choices(year, quarter),
         "quarter_value": f"{year}-{quarter}",
         "quarter_title": quarter_name(quarter, year),
         "indicator_rows": _indicator_rows(figures),
-        "fund_wide": scope.is_fund_wide,
-        **_loan_book(
-            request,
-            scope_narrowed(scope, superior_union=su),
-            par_query=f"superior_union={su.pk}",
+        "units_page": Paginator(figures.units, UNITS_PAGE_SIZE).get_page(
+            request.GET.get(UNITS_PAGE)
         ),
+        "units_total": figures.total_row(),
+        "units_query": query.urlencode(),
+        "units_param": UNITS_PAGE,
     }
+
+
+def _units_export(figures, fmt: str):
+    """The report's table of units, every row and the total, as XLSX or CSV (real numbers:
+    amounts in đồng, shares as fractions)."""
+    unit = (
+        _("Công đoàn cơ sở") if figures.unit_kind == "grassroots_union" else _("Công đoàn cấp trên")
+    )
+    headers = [
+        _("Mã"),
+        unit,
+        _("Kế hoạch năm"),
+        _("Doanh số quý"),
+        _("% kế hoạch năm"),
+        _("Số khoản vay"),
+        _("Lượt thành viên"),
+        _("Việc làm (dự án)"),
+        _("Việc làm (xác nhận)"),
+        _("Lũy kế năm"),
+        _("Tăng/giảm so cùng kỳ"),
+        _("Dư nợ cuối quý"),
+        _("Nợ quá hạn"),
+        _("Tỷ lệ quá hạn"),
+    ]
+    total = figures.total_row()
+    rows = [
+        [
+            u.code if u is not total else "",
+            u.name if u is not total else _("Tổng"),
+            u.plan_year,
+            u.disbursed,
+            Share.of_percent(u.percent_of_year),
+            u.loans,
+            u.borrowers,
+            u.jobs_created,
+            u.jobs_confirmed,
+            u.ytd_disbursed,
+            Share.of_percent(u.growth),
+            u.outstanding,
+            u.overdue,
+            Share.of_percent(u.overdue_rate),
+        ]
+        for u in [*figures.units, total]
+    ]
+    return table_response(
+        format=fmt,
+        filename=export_filename(
+            "bao-cao-quy-theo-don-vi", f"{figures.year}-{figures.quarter}", figures.unit_code
+        ),
+        headers=headers,
+        rows=rows,
+        title=f"{figures.label} · {figures.unit_name}",
+    )
+
+
+def _union_context(request, union, *, superior_union_id: int, narrowed, par_query: str) -> dict:
+    """What a superior union's and a grassroots union's page both show: the quarterly report
+    of the superior union (`superior_union_id`) and the union's loan book (`narrowed`)."""
+    return {
+        "union": union,
+        **_report_context(request, request.scope, superior_union_id=superior_union_id),
+        **_loan_book(request, narrowed, par_query=par_query),
+    }
+
+
+@require_GET
+@access((Role.FUND_OFFICER, Role.AUDITOR, Role.SUPERIOR_OFFICER))
+def superior_union_page(request, pk):
+    scope = request.scope
+    su = superior_union_in_scope(scope, pk)
+    if fmt := export_format(request):
+        return _units_export(_figures(request, scope, superior_union_id=su.pk), fmt)
+    context = _union_context(
+        request,
+        su,
+        superior_union_id=su.pk,
+        narrowed=scope_narrowed(scope, superior_union=su),
+        par_query=f"superior_union={su.pk}",
+    )
+    context["fund_wide"] = scope.is_fund_wide
     return render(request, "reports/superior_union.html", context)
 
 
@@ -183,27 +276,17 @@ def superior_union_page(request, pk):
 def grassroots_union_page(request, pk):
     scope = request.scope
     gu = grassroots_union_in_scope(scope, pk)
-    year, quarter = _quarter(request)
     # The union's row of its superior union's report: the same figures, the same plan rules.
-    figures = quarterly_report_figures(
-        fund_id=scope.fund_id, year=year, quarter=quarter, superior_union_id=gu.superior_union_id
+    context = _union_context(
+        request,
+        gu,
+        superior_union_id=gu.superior_union_id,
+        narrowed=scope_narrowed(scope, grassroots_union=gu),
+        par_query=f"grassroots_union={gu.pk}",
     )
-    row = next((u for u in figures.units if u.unit_id == gu.pk), None)
-    context = {
-        "union": gu,
-        "figures": figures,
-        "row": row,
-        "labels": INDICATOR_LABELS,
-        "superior_visible": scope.allows_superior_union(gu.superior_union),
-        "quarters": _quarter_choices(year, quarter),
-        "quarter_value": f"{year}-{quarter}",
-        "quarter_title": quarter_name(quarter, year),
-        **_loan_book(
-            request,
-            scope_narrowed(scope, grassroots_union=gu),
-            par_query=f"grassroots_union={gu.pk}",
-        ),
-    }
+    context["row"] = next((u for u in context["figures"].units if u.unit_id == gu.pk), None)
+    context["superior_visible"] = scope.allows_superior_union(gu.superior_union)
+    context["labels"] = INDICATOR_LABELS
     return render(request, "reports/grassroots_union.html", context)
 
 
@@ -218,26 +301,24 @@ def quarterly_web(request):
         su = superior_union_in_scope(scope, su_id)
     elif scope.superior_union_id is not None:
         su = superior_union_in_scope(scope, scope.superior_union_id)
-    year, quarter = _quarter(request)
-    figures = quarterly_report_figures(
-        fund_id=scope.fund_id, year=year, quarter=quarter, superior_union_id=su.pk if su else None
-    )
-    context = {
-        "union": su,
-        "figures": figures,
-        "quarters": _quarter_choices(year, quarter),
-        "quarter_value": f"{year}-{quarter}",
-        "quarter_title": quarter_name(quarter, year),
-        "indicator_rows": _indicator_rows(figures),
-        "stored": _stored_reports(
-            scope, year=year, quarter=quarter, superior_union_id=su.pk if su else None
+    if fmt := export_format(request):
+        return _units_export(_figures(request, scope, superior_union_id=su.pk if su else None), fmt)
+    context = _report_context(request, scope, superior_union_id=su.pk if su else None)
+    figures = context["figures"]
+    context.update(
+        union=su,
+        stored=_stored_reports(
+            scope,
+            year=figures.year,
+            quarter=figures.quarter,
+            superior_union_id=su.pk if su else None,
         ),
-        "superior_unions": (
+        superior_unions=(
             SuperiorUnion.objects.filter(fund_id=scope.fund_id).order_by("code")
             if scope.is_fund_wide
             else []
         ),
-    }
+    )
     return render(request, "reports/quarterly_web.html", context)
 
 

@@ -2,6 +2,8 @@
 the quarterly report on the web, and the paged, searchable lists of unions; each in scope only."""
 
 import html
+import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -9,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from accounting.formatting import format_vnd
 from fund.models import CapitalSource
@@ -170,6 +173,49 @@ def test_union_list_pages_searches_and_links(as_user, officers, org):
     assert reverse("reports:superior_union_page", args=[org.hbt.pk]) in supers
     assert as_user(officers.grassroots).get(url).status_code == 403
     assert as_user(officers.superior).get(reverse("reports:superior_union_list")).status_code == 403
+
+
+def test_superior_union_page_pages_its_grassroots_unions(as_user, federation):
+    """50 grassroots unions a page, by code; the total row is the whole union's on every page;
+    the XLSX/CSV of the table hold every union and the total."""
+    org, officers = federation.org, federation.officers
+    for i in range(60):
+        GrassrootsUnionFactory(superior_union=org.lb, code=f"LB-{i + 100:03d}", name=f"CĐCS {i}")
+    figures = quarterly_report_figures(
+        fund_id=org.fund.pk, year=2025, quarter=1, superior_union_id=org.lb.pk
+    )
+    assert len(figures.units) == 62
+    c = as_user(officers.superior)
+    url = reverse("reports:superior_union_page", args=[org.lb.pk])
+    first = c.get(url, Q1_2025).content.decode()
+    second = c.get(url, {**Q1_2025, "units_page": 2}).content.decode()
+
+    def units(body):
+        table = body.split('data-testid="units"', 1)[1].split("</table>", 1)[0]
+        return re.findall(r'data-unit="([^"]+)"', table)
+
+    codes = sorted(u.code for u in figures.units)
+    assert units(first) == [*codes[:50], "total"]
+    assert units(second) == [*codes[50:], "total"]
+    amount = figures.indicator("disbursed_amount")
+    for body in (first, second):
+        total = _units_row(body, "total")
+        assert amount.quarter == 60_000_000 and format_vnd(amount.quarter) in total
+        assert format_vnd(amount.plan_year) in total and format_vnd(figures.outstanding) in total
+        assert "Trang" in body and "units_page=" in body
+    # The loan book's own pager keeps the table's page, and the table's keeps the loan book's.
+    assert "units_page=2" in c.get(url, {**Q1_2025, "units_page": 2, "page": 1}).content.decode()
+    # The exports: every union and the total row.
+    r = c.get(url, {**Q1_2025, "format": "csv"})
+    lines = r.content.decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 1 + 62 + 1
+    assert lines[1].startswith("LB-001,") and lines[-1].startswith(",Tổng,")
+    r = c.get(url, {**Q1_2025, "format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert rows[-1][1] == "Tổng" and rows[-1][3] == amount.quarter == 60_000_000
+    assert rows[-1][4] == pytest.approx(0.24)  # of the union's own plan of the year, 250 million
+    lb1 = next(u for u in figures.units if u.code == "LB-001")
+    assert next(r for r in rows if r[0] == "LB-001")[3] == lb1.disbursed == 50_000_000
 
 
 # Upper bounds: the quarterly report's figures are a fixed set of grouped queries (about twenty),
