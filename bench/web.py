@@ -8,16 +8,17 @@ federation's balances stay), the app is served by gunicorn exactly as in
 production (DEBUG off) and 8 concurrent clients, each signed in with its own session, request
 the fund officer's dashboard, the loan list, a loan page (a random loan each time), the
 auditor's trial balance and the inbox of a fund, a superior union's and a grassroots union's
-officer (``inbox_pages``), a superior union's page as its officer opens it and the fund
-officer's PAR page by grassroots union (``union_pages``) in turn. Printed: median and p95
-latency per page (target p95 under 300 ms), and the CPU per request of the gunicorn workers
-and of the PostgreSQL backends (read from /proc, so the database must run on this host; far
-steadier than latency while others share the machine). Then bench/web_api.py measures API
-repayments posted per second.
+officer (``inbox_pages``), a superior union's page and a grassroots union's page as their
+officers open them and the fund officer's PAR page by grassroots union (``union_pages``) in
+turn. Printed: median and p95 latency per page (target p95 under 300 ms), and the CPU per
+request of the gunicorn workers and of the PostgreSQL backends (read from /proc, so the
+database must run on this host; far steadier than latency while others share the machine).
+Then bench/web_api.py measures API repayments posted per second.
 
 The database named in BENCH_DATABASE_URL (default trovon_bench_web) is dropped, created,
 migrated and dropped again at the end. Sizes: BENCH_REPORT_LOANS (100,000 loans),
-BENCH_CLIENTS (8), BENCH_ROUNDS (25 rounds of the four pages per client).
+BENCH_CLIENTS (8), BENCH_ROUNDS (25 rounds of the pages per client). bench/web_single.py
+times the same pages one at a time in one process, against a database kept with BENCH_KEEP=1.
 
 Building 100,000 loans takes minutes; BENCH_SAVE_TEMPLATE=<name> keeps a copy of the built
 database under that name, and BENCH_TEMPLATE=<name> starts from such a copy
@@ -218,8 +219,9 @@ def inbox_pages(fund) -> tuple[dict, dict]:
 
 def union_pages(fund) -> tuple[dict, dict]:
     """A superior union's page (its quarterly report's attainment, grassroots unions' rows, loan
-    book, arrears and PAR: ``reports.web.union_pages``) as its officer opens it, and the fund
-    officer's PAR page by grassroots union. The PAR page reads the snapshot of a closed date:
+    book, arrears and PAR: ``reports.web.union_pages``) as its officer opens it, its largest
+    grassroots union's page as that union's officer opens it, and the fund officer's PAR page
+    by grassroots union. The PAR page reads the snapshot of a closed date:
     yesterday is recorded as closed and its snapshot written, as the close of business does.
     Returns (pages, cookies)."""
     from datetime import timedelta
@@ -227,7 +229,7 @@ def union_pages(fund) -> tuple[dict, dict]:
     from django.db.models import Count
     from django.utils import timezone
 
-    from fund.models import Role, SuperiorUnion
+    from fund.models import GrassrootsUnion, Role, SuperiorUnion
     from loans.models import CloseOfBusinessRun, Loan
     from loans.servicing.portfolio import portfolio_snapshot_write
 
@@ -251,14 +253,26 @@ def union_pages(fund) -> tuple[dict, dict]:
         .first()
     )
     su = SuperiorUnion.objects.get(pk=biggest["superior_union_id"])
+    # Its largest grassroots union: the page reads its row of the superior union's report.
+    gu = GrassrootsUnion.objects.get(
+        pk=Loan.objects.filter(superior_union=su)
+        .values("grassroots_union_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "grassroots_union_id")
+        .first()["grassroots_union_id"]
+    )
     cookies = {
         "union_page": session_cookie(
             "bench-capten-union", Role.SUPERIOR_OFFICER, fund, superior_union=su
+        ),
+        "grassroots_page": session_cookie(
+            "bench-cdcs-union", Role.GRASSROOTS_OFFICER, fund, grassroots_union=gu
         ),
         "par_page": session_cookie("bench-quy-par", Role.FUND_OFFICER, fund),
     }
     pages = {
         "union_page": f"/reports/unions/superior/{su.pk}/",
+        "grassroots_page": f"/reports/unions/{gu.pk}/",
         "par_page": "/reports/portfolio-at-risk/?by=grassroots_union",
     }
     return pages, cookies
