@@ -73,7 +73,7 @@ from loans.servicing.selectors import (
     loan_search,
     loans_in_arrears,
 )
-from loans.web.charts import quarter_chart
+from loans.web.charts import quarter_chart, quarter_chart_narrow
 from loans.web.forms import (
     APPLICATION_FIELDS,
     ApproveForm,
@@ -206,6 +206,7 @@ def dashboard(request):
         "overdue_rate": (late.principal * 100 / outstanding) if outstanding else None,
         "jobs": jobs,
         "chart": quarter_chart(bars),
+        "chart_narrow": quarter_chart_narrow(bars),
     }
     waiting = (
         application_list(scope=scope)

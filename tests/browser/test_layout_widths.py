@@ -40,6 +40,30 @@ def _check_header(browser, width, menu_label):
     assert links and all(_visible_in_viewport(browser, a) for a in links)
 
 
+def _chart_text(browser) -> list[dict]:
+    """Each chart drawn on the page: the size its smallest text is drawn at (px) and the texts
+    whose boxes overlap."""
+    return browser.execute_script(
+        "const out = [];"
+        "for (const svg of document.querySelectorAll('svg.chart')) {"
+        "  if (!svg.getBoundingClientRect().width) continue;"
+        "  const texts = [...svg.querySelectorAll('text')];"
+        "  const px = texts.map(t => t.getScreenCTM().a * parseFloat(t.getAttribute('font-size')));"
+        "  const boxes = texts.map(t => t.getBoundingClientRect());"
+        "  const overlaps = [];"
+        "  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {"
+        "    const a = boxes[i], b = boxes[j];"
+        "    if (a.left < b.right - 0.5 && b.left < a.right - 0.5"
+        "        && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)"
+        "      overlaps.push(texts[i].textContent + ' / ' + texts[j].textContent);"
+        "  }"
+        "  out.push({testid: svg.dataset.testid, smallest: Math.min(...px), overlaps: overlaps,"
+        "            inside: svg.getBoundingClientRect().right <= window.innerWidth});"
+        "}"
+        "return out;"
+    )
+
+
 def test_fund_officer_header_fits_at_360_and_1366_in_both_languages(
     browser, live_server, login_as, screenshot, officers
 ):
@@ -53,6 +77,11 @@ def test_fund_officer_header_fits_at_360_and_1366_in_both_languages(
             if forbidden_word:
                 header = browser.find_element(By.CSS_SELECTOR, "header").text
                 assert forbidden_word not in header, header
+            # The dashboard's chart: the phone's drawing at 360 px, its text readable (11 px
+            # at least) and apart; the wide one at 1366 px.
+            (chart,) = _chart_text(browser)
+            assert chart["testid"] == ("chart-narrow" if width < 640 else "chart"), chart
+            assert chart["smallest"] >= 11 and chart["inside"] and not chart["overlaps"], chart
             screenshot(f"fund-{lang}-{width}")
     # The error pages wear the same header: a fund officer on a grassroots officer's page.
     browser.set_window_size(360, 900)

@@ -7,7 +7,11 @@ import pytest
 from django.urls import reverse
 
 from loans.tests.factories import today
-from loans.web.charts import BAR, PLOT_HEIGHT, nice_step, quarter_chart
+from loans.web.charts import BAR, PLOT_HEIGHT, nice_step, quarter_chart, quarter_chart_narrow
+
+# At a 360 px screen the chart is drawn 302 px wide: the page's padding (.75rem each side), the
+# card's (1rem) and its border.
+DRAWN_AT_360 = 360 - 2 * 12 - 2 * 16 - 2
 
 
 @pytest.mark.parametrize(
@@ -38,6 +42,61 @@ def test_chart_geometry_axis_and_values():
     assert q2["planned_x"] > q1["achieved_x"] + BAR
 
 
+def _text_width(text: str, font: int) -> float:
+    """A generous estimate of a figure's width: DejaVu Sans' digits are 0.64 em wide."""
+    return len(text) * 0.64 * font
+
+
+@pytest.mark.parametrize(
+    "amounts",
+    [
+        [(15_000_000_000, 15_220_000_000), (15_000_000_000, 4_499_999), (0, 0), (9, 9)],
+        [(900_000_000_000, 1_000_000), (0, 2_345_678_000_000)],
+        [(1_000_000, 0)],
+    ],
+)
+def test_narrow_chart_reads_at_360_px_and_nothing_overlaps(amounts):
+    bars = [
+        {"label": f"Quý {'I' * (n + 1)}/2026", "planned": p, "achieved": a}
+        for n, (p, a) in enumerate(amounts)
+    ]
+    c = quarter_chart_narrow(bars)
+    font = c["font"]
+    # Its type reads at 12 px on a phone; the wide chart's would be scaled down to about 5 px.
+    assert font * DRAWN_AT_360 / c["width"] >= 12
+    if len(bars) == 4:
+        assert 11 * DRAWN_AT_360 / quarter_chart(bars)["width"] < 6
+    # The value axis: its figures side by side without touching, inside the drawing.
+    ticks = c["ticks"]
+    assert ticks[0]["x"] == c["left"] and ticks[-1]["x"] == c["right"] and len(ticks) <= 5
+    for a, b in zip(ticks, ticks[1:], strict=False):
+        room = (_text_width(a["label"], font) + _text_width(b["label"], font)) / 2
+        assert b["x"] - a["x"] >= room + 4, (a, b)
+    assert ticks[0]["x"] - _text_width("0", font) / 2 >= 0
+    assert ticks[-1]["x"] + _text_width(ticks[-1]["label"], font) / 2 <= c["width"]
+    assert c["tick_y"] - font >= c["base_y"]
+    bottom = c["top_y"]
+    for b in c["bars"]:
+        # Each quarter: its name, then its two bars, each value right after its bar, on screen.
+        assert b["label_y"] - font >= bottom
+        assert b["planned_y"] >= b["label_y"] + 3
+        assert b["achieved_y"] >= b["planned_y"] + c["bar"]
+        for key in ("planned", "achieved"):
+            assert b[f"{key}_value_x"] >= c["left"] + b[f"{key}_w"]
+            assert b[f"{key}_value_x"] + _text_width(b[f"{key}_value"], font) <= c["width"]
+            assert b[f"{key}_y"] <= b[f"{key}_value_y"] <= b[f"{key}_y"] + c["bar"]
+        bottom = b["achieved_y"] + c["bar"]
+    assert bottom <= c["base_y"]
+    # The longest bar ends at the axis' last figure at most; lengths follow the amounts.
+    longest = max(max(p, a) for p, a in amounts)
+    for b, (p, a) in zip(c["bars"], amounts, strict=True):
+        for key, amount in (("planned", p), ("achieved", a)):
+            assert c["left"] + b[f"{key}_w"] <= c["right"]
+            assert (b[f"{key}_w"] == max(b["planned_w"], b["achieved_w"])) == (amount >= max(p, a))
+            if amount == longest:
+                assert b[f"{key}_w"] >= (c["right"] - c["left"]) // 2
+
+
 @pytest.mark.django_db
 def test_dashboard_chart_has_axes_values_unit_and_date(as_user, officers, loan):
     body = as_user(officers.fund).get(reverse("loans:dashboard")).content.decode()
@@ -52,6 +111,14 @@ def test_dashboard_chart_has_axes_values_unit_and_date(as_user, officers, loan):
     assert as_of in body[body.index('data-testid="chart-as-of"') :]
     table = body[body.index('data-testid="chart-table"') :]
     assert "12.000.000 ₫" in table[: table.index("</table>")]
+    # The phone's drawing of the same figures: its own viewBox, its type at 13 units.
+    narrow = body[body.index('data-testid="chart-narrow"') :]
+    narrow = narrow[: narrow.index("</svg>")]
+    assert 'viewBox="0 0 320 ' in body and "12" in re.findall(
+        r'class="bar-value"[^>]*>([^<]+)<', narrow
+    )
+    assert set(re.findall(r'font-size="(\d+)"', narrow)) == {"13"} and "style=" not in narrow
+    assert "triệu đồng" in narrow and "Kế hoạch" in narrow
 
 
 @pytest.mark.django_db
