@@ -126,12 +126,8 @@ def _export_query(request) -> str:
     return query.urlencode()
 
 
-def _today() -> date:
-    return business_today()
-
-
 def _month(request) -> tuple[int, int]:
-    today = _today()
+    today = business_today()
     try:
         year, month = (int(x) for x in request.GET.get("month", "").split("-"))
         date(year, month, 1)
@@ -151,7 +147,7 @@ def dashboard(request):
     figures the close of business keeps on the late loans."""
     scope = request.scope
     fund = request.user.officer.fund
-    today = _today()
+    today = business_today()
     quarter = (today.month - 1) // 3 + 1
     plans = fund_plan_by_quarter(
         plan=AnnualPlan.objects.filter(fund=fund, year=today.year).first(),
@@ -461,7 +457,7 @@ def disbursements(request):
         applications=application_list(scope=request.scope).filter(
             status__in=(S.APPROVED, S.DISBURSED)
         ),
-        initial={"disbursed_on": _today()},
+        initial={"disbursed_on": business_today()},
     )
 
     def queue(form, status):
@@ -541,7 +537,7 @@ def _application_page(request, app, *, status=200, **forms):
     context["own_approval"] = app.status == S.APPROVED and own_approval
     if app.status == S.APPROVED and role == Role.FUND_OFFICER and not own_approval:
         context["disburse_form"] = forms.get("disburse_form") or DisburseForm(
-            initial={"disbursed_on": _today()}
+            initial={"disbursed_on": business_today()}
         )
     if app.status in (S.SUBMITTED, S.REVIEWED, S.APPROVED) and role in REVIEWERS:
         context["reject_form"] = forms.get("reject_form") or ReasonForm(prefix="reject")
@@ -551,7 +547,7 @@ def _application_page(request, app, *, status=200, **forms):
         context["cancel_form"] = forms.get("cancel_form") or ReasonForm(prefix="cancel")
     if app.status == S.DISBURSED and hasattr(app, "loan"):
         context["loan"] = app.loan
-    context.update(review_facts(app, on=_today()))  # the member's debt, guarantor, schedule
+    context.update(review_facts(app, on=business_today()))  # the member's debt, guarantor, schedule
     # A refused action whose form is no longer offered (the application moved on meanwhile):
     # its errors are shown at the top instead.
     context["action_errors"] = [
@@ -802,7 +798,7 @@ def _ledger_rows(loan) -> list[tuple]:
 
 
 def _loan_page(request, loan, *, repay_form=None, status=200):
-    today = _today()
+    today = business_today()
     installments = list(
         loan.installments.filter(schedule_version=loan.schedule_version).order_by("number")
     )
@@ -900,7 +896,7 @@ def _collections(request, gu, *, template="loans/collections.html"):
         user=request.user,
         lines=lines,
         initial={
-            "paid_on": _today(),
+            "paid_on": business_today(),
             **{CollectionEntryForm.amount_name(x.loan): x.total for x in lines},
         },
     )
