@@ -17,6 +17,7 @@ from apicommon.permissions import AccessRolePermission
 from apicommon.schema import operation_name
 from apicommon.views import NotFoundApi
 from fund.access import PUBLIC
+from fund.api import officers as officers_api
 from fund.api import views as fund_api
 from loans.api import actions as loan_actions
 from loans.api import documents as documents_api
@@ -98,6 +99,14 @@ urlpatterns = [
     op("unions/export/", fund_api.UnionExportApi),
     op("unions/import/", fund_api.UnionImportApi),
     op("audit-log/", fund_api.AuditLogListApi),
+    # Officer accounts (the officers' pages' reads and writes)
+    op("officers/", officers_api.OfficerListApi),
+    op("officers/create/", officers_api.OfficerCreateApi),
+    op("officers/<id:pk>/", officers_api.OfficerDetailApi),
+    op("officers/<id:pk>/update/", officers_api.OfficerUpdateApi),
+    op("officers/<id:pk>/deactivate/", officers_api.OfficerDeactivateApi),
+    op("officers/<id:pk>/reactivate/", officers_api.OfficerReactivateApi),
+    op("officers/<id:pk>/password-reset/", officers_api.OfficerPasswordResetApi),
     # Borrowers
     op("borrowers/", loans_api.BorrowerListApi),
     op("borrowers/create/", loans_api.BorrowerCreateApi),

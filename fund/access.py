@@ -27,6 +27,10 @@ ALL_ROLES: tuple[str, ...] = tuple(Role.values)
 WRITERS: tuple[str, ...] = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER, Role.GRASSROOTS_OFFICER)
 FUND_OFFICERS: tuple[str, ...] = (Role.FUND_OFFICER,)
 READERS_FUND_WIDE: tuple[str, ...] = (Role.FUND_OFFICER, Role.AUDITOR)
+# Officer accounts (pages and API): auditors read the list; fund and superior-union officers
+# manage (``fund.officers``, ``fund.scoping``: whom each may manage).
+OFFICER_READERS: tuple[str, ...] = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER, Role.AUDITOR)
+OFFICER_MANAGERS: tuple[str, ...] = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER)
 
 
 def access(rule):

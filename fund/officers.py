@@ -115,6 +115,12 @@ def password_link(user, *, site_url: str) -> str:
     return site_url.rstrip("/") + path
 
 
+def site_url_of(request) -> str:
+    """The site an e-mailed password link points to: the one the request came to (the page or
+    the API call that asked for it)."""
+    return request.build_absolute_uri("/")
+
+
 def _password_link_send(user, *, site_url: str, new: bool) -> None:
     """E-mail the link, in Vietnamese (the recipient's language is not known). A mail server
     that refuses is a refusal by the e-mail field: the caller's transaction is undone."""
@@ -343,4 +349,5 @@ __all__ = [
     "officer_reactivate",
     "officer_update",
     "password_link",
+    "site_url_of",
 ]

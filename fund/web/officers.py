@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from accounting.errors import ApplicationError
-from fund.access import access
+from fund.access import OFFICER_MANAGERS, OFFICER_READERS, access
 from fund.errors import PermissionRefused
 from fund.models import GrassrootsUnion, Role, SuperiorUnion
 from fund.officers import (
@@ -28,6 +28,7 @@ from fund.officers import (
     officer_password_reset,
     officer_reactivate,
     officer_update,
+    site_url_of,
 )
 from fund.people import person_name
 from fund.scoping import (
@@ -39,9 +40,6 @@ from fund.selectors import officer_get, officers_list
 from fund.validation import phone_display
 from fund.web.forms import IdempotentForm, form_error_apply
 
-# Who opens the pages: auditors read the list; fund and superior-union officers manage.
-OFFICER_READERS: tuple[str, ...] = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER, Role.AUDITOR)
-OFFICER_MANAGERS: tuple[str, ...] = (Role.FUND_OFFICER, Role.SUPERIOR_OFFICER)
 PAGE_SIZE = 25
 
 
@@ -103,10 +101,6 @@ class OfficerForm(IdempotentForm):
         }
 
 
-def _site_url(request) -> str:
-    return request.build_absolute_uri("/")
-
-
 def _refusal_status(error: ApplicationError) -> int:
     return 403 if isinstance(error, PermissionRefused) else 400
 
@@ -150,7 +144,7 @@ def officer_new(request):
                 profile = officer_create(
                     fund=request.user.officer.fund,
                     username=form.cleaned_data["username"],
-                    site_url=_site_url(request),
+                    site_url=site_url_of(request),
                     idempotency_key=form.cleaned_data["idempotency_key"],
                     actor=request.user,
                     **form.values(),
@@ -236,7 +230,7 @@ def officer_password_reset_view(request, pk: int):
         request,
         pk,
         lambda p: officer_password_reset(
-            profile=p, site_url=_site_url(request), actor=request.user
+            profile=p, site_url=site_url_of(request), actor=request.user
         ),
         _("Đã gửi liên kết đặt mật khẩu cho %(username)s."),
     )
