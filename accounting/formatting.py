@@ -60,6 +60,11 @@ def format_signed_percent(value, *, places: int = 2) -> str:
     return f"+{text}" if q > 0 else text
 
 
+def megabytes(size: int) -> str:
+    """A size in bytes as megabytes for a limit's message: ``5`` for 5 MiB, ``0.5`` for 512 KiB."""
+    return f"{size / (1024 * 1024):g}"
+
+
 def format_date_vi(value: date) -> str:
     """Day/month/year with leading zeros: date(2026, 3, 31) -> '31/03/2026'.
 

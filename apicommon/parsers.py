@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, parsers
 
 from accounting.errors import translatable
+from accounting.formatting import megabytes
 
 # Room for a multipart upload's boundaries and small fields around its one file.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -24,10 +25,6 @@ class RequestTooLarge(exceptions.APIException):
     status_code = 413
     default_code = "too_large"
     default_detail = _("Yêu cầu quá lớn.")
-
-
-def megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g}"
 
 
 def too_large(limit: int) -> RequestTooLarge:

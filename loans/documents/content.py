@@ -15,6 +15,7 @@ import warnings
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from accounting.formatting import megabytes
 from loans.errors import LoanError
 from loans.models import DocumentType
 
@@ -40,10 +41,6 @@ EXTENSIONS = {
 class DocumentRefused(LoanError):
     code = "document_refused"
     default_field = FIELD
-
-
-def megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g}"
 
 
 def document_size_check(size: int) -> None:

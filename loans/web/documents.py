@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounting.errors import ApplicationError
+from accounting.formatting import megabytes
 from fund.access import ALL_ROLES, WRITERS, access
 from fund.web.forms import form_error_apply
 from fund.web.uploads import upload_view
-from loans.documents.content import document_size_check, megabytes
+from loans.documents.content import document_size_check
 from loans.documents.selectors import (
     application_documents_missing,
     document_get,
