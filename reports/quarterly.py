@@ -435,14 +435,20 @@ def _ledger_by(accounts: list[int], *, fund_id, end: date, su_id=None, group: st
     return {k: v or ZERO for k, v in qs.values_list(group).annotate(s=Sum("amount"))}
 
 
-def _book(fund_id, su_id, end: date, group: str | None):
-    """The loan book's classification of the loans active and disbursed by `end`."""
+_BOOK_SUMS = ("loans", "outstanding", "overdue", "overdue_principal", "provision")
+
+
+def _book(fund_id, su_id, end: date, group: str):
+    """The loan book's classification of the loans active and disbursed by `end`, by `group` (a
+    union dimension) and by debt group, from one grouped read of the loans:
+    ``({(unit,): figures}, {(debt group,): figures})``. Every figure is a count, a sum or a
+    latest date, so each side adds up the other's rows."""
     qs = Loan.objects.filter(
         fund_id=fund_id, status=LoanStatus.ACTIVE, disbursed_on__lte=end
     ).order_by()
     if su_id is not None:
         qs = qs.filter(superior_union_id=su_id)
-    aggs = dict(
+    rows = qs.values(group, "debt_group").annotate(
         loans=Count("id"),
         outstanding=Sum("outstanding_principal"),
         overdue=Sum("outstanding_principal", filter=Q(debt_group__gte=2)),
@@ -450,9 +456,19 @@ def _book(fund_id, su_id, end: date, group: str | None):
         provision=Sum("provision_held"),
         classified_on=Max("classified_on"),
     )
-    if group is None:
-        return qs, {None: qs.aggregate(**aggs)}
-    return qs, {(r.pop(group),): r for r in qs.values(group).annotate(**aggs)}
+    by_unit: dict[tuple, dict] = {}
+    by_debt_group: dict[tuple, dict] = {}
+    for r in rows:
+        for out, key in ((by_unit, (r[group],)), (by_debt_group, (r["debt_group"],))):
+            acc = out.setdefault(key, {k: None for k in (*_BOOK_SUMS, "classified_on")})
+            for k in _BOOK_SUMS:
+                if r[k] is not None:
+                    acc[k] = r[k] if acc[k] is None else acc[k] + r[k]
+            if r["classified_on"] is not None and (
+                acc["classified_on"] is None or r["classified_on"] > acc["classified_on"]
+            ):
+                acc["classified_on"] = r["classified_on"]
+    return by_unit, by_debt_group
 
 
 def _z(v):
@@ -509,7 +525,7 @@ def quarterly_report_figures(
     vis_unit = _visits(fund_id, su_id, periods, group.removesuffix("_id"))
     out_unit = _ledger_by(loans_acc, fund_id=fund_id, end=end, su_id=su_id, group=group)
     prov_unit = _ledger_by(provision_acc, fund_id=fund_id, end=end, su_id=su_id, group=group)
-    _, book_unit = _book(fund_id, su_id, end, group)
+    book_unit, by_group = _book(fund_id, su_id, end, group)
 
     tot = _loan_figures(loans, periods, None)[None]
     vis = {p: sum((r[p] for r in vis_unit.values()), 0) for p in periods}
@@ -564,7 +580,6 @@ def quarterly_report_figures(
         k: sum((_z(r[k]) for r in book_unit.values()), ZERO)
         for k in ("outstanding", "overdue", "overdue_principal", "provision")
     }
-    _, by_group = _book(fund_id, su_id, end, "debt_group")
     book_out = _z(book["outstanding"])
     debt_groups = []
     # Every group is shown, a group without loans as a row of zeros.
