@@ -126,10 +126,16 @@ def _loan_book(request, scope, *, par_query: str) -> dict:
     as_of = business_date(fund_id=scope.fund_id)
     active = loan_list(scope=scope, status=LoanStatus.ACTIVE)
     totals = active.order_by().aggregate(n=Count("id"), outstanding=Sum("outstanding_principal"))
-    page = Paginator(
-        active.select_related("borrower", "grassroots_union").order_by("-disbursed_on", "-id"),
-        PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
+    # The page's ids first, then those 25 loans with their member and union: PostgreSQL would
+    # join every active loan of the union to its member before keeping 25. The count is the
+    # totals' (a second count of the same rows otherwise).
+    paginator = Paginator(
+        active.order_by("-disbursed_on", "-id").values_list("pk", flat=True), PAGE_SIZE
+    )
+    paginator.count = totals["n"] or 0
+    page = paginator.get_page(request.GET.get("page"))
+    by_id = active.select_related("borrower", "grassroots_union").in_bulk(page.object_list)
+    page.object_list = [by_id[pk] for pk in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     dates = closed_dates(fund_id=scope.fund_id, limit=1)
