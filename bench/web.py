@@ -243,7 +243,7 @@ def union_pages(fund) -> tuple[dict, dict]:
     from django.db import connection
 
     with connection.cursor() as cur:  # as autovacuum soon does after the close of business
-        cur.execute("ANALYZE loans_portfoliosnapshot")
+        cur.execute("VACUUM ANALYZE loans_portfoliosnapshot")
     # The largest superior union: the page's figures are grouped over its loans.
     biggest = (
         Loan.objects.filter(fund=fund)

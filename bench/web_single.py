@@ -1,7 +1,8 @@
 """The web benchmark's pages timed one at a time in one process (no gunicorn, no other client):
 what each page costs by itself, steadier than the latencies of `make bench-web` while others
 share the machine. Prints one JSON line: per page the median and the fastest of BENCH_REPEAT
-requests (10) and the number of queries.
+requests (10), the CPU per request of this process and of its PostgreSQL backend (from /proc:
+steady while others share the machine, where the latencies are not) and the number of queries.
 
 Reads an existing database and never drops it: a 100,000-loan database kept by bench/web.py
 (``BENCH_KEEP=1``, or a copy of its template, ``BENCH_SAVE_TEMPLATE``), named by
@@ -62,20 +63,34 @@ def main() -> None:
         queries = len(ctx.captured_queries)  # before the next request resets the log
         if r.status_code != 200:
             raise SystemExit(f"GET {path} answered {r.status_code}")
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            backend = cur.fetchone()[0]
         times = []
+        app_cpu, db_cpu = time.process_time(), web._cpu_seconds(backend)
         for _ in range(REPEAT):
             t = time.perf_counter()
             client.get(path)
             times.append(time.perf_counter() - t)
+        app_cpu = (time.process_time() - app_cpu) / REPEAT
+        db_cpu = (web._cpu_seconds(backend) - db_cpu) / REPEAT
         figures[f"{name}_median_ms"] = round(statistics.median(times) * 1000, 1)
         figures[f"{name}_min_ms"] = round(min(times) * 1000, 1)
+        figures[f"{name}_cpu_ms_app"] = round(app_cpu * 1000, 1)
+        figures[f"{name}_cpu_ms_db"] = round(db_cpu * 1000, 1)
         figures[f"{name}_queries"] = queries
-        web.log(f"{name:>18}: median {figures[f'{name}_median_ms']} ms, {queries} queries")
+        web.log(
+            f"{name:>18}: median {figures[f'{name}_median_ms']} ms, CPU app "
+            f"{figures[f'{name}_cpu_ms_app']} + db {figures[f'{name}_cpu_ms_db']} ms, "
+            f"{queries} queries"
+        )
         if name == profile:
             prof = cProfile.Profile()
             prof.runcall(client.get, path)
             out = io.StringIO()
-            pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(prof, stream=out).sort_stats(
+                os.environ.get("BENCH_PROFILE_SORT", "cumulative")
+            ).print_stats(40)
             print(out.getvalue())
     print(json.dumps({"bench": "web_single", **figures}, ensure_ascii=False))
 
