@@ -400,11 +400,11 @@ def _loan_figures(loans, periods: dict[str, tuple[date, date]], group: str | Non
     return rows
 
 
-def _visits(fund_id, su_id, periods, group: str | None):
+def _visits(fund_id, where: dict, periods, group: str | None):
     """Jobs confirmed by follow-up visits dated in each period, by the loan's union."""
-    qs = FollowUpVisit.objects.filter(loan__fund_id=fund_id).order_by()
-    if su_id is not None:
-        qs = qs.filter(loan__superior_union_id=su_id)
+    qs = FollowUpVisit.objects.filter(
+        loan__fund_id=fund_id, **{f"loan__{k}": v for k, v in where.items()}
+    ).order_by()
     aggs = {
         p: Sum("jobs_confirmed", filter=Q(visited_on__gte=s, visited_on__lte=e))
         for p, (s, e) in periods.items()
@@ -422,14 +422,12 @@ def _subtree(code: str) -> list[int]:
     return list(Account.objects.filter(path__startswith=root.path).values_list("id", flat=True))
 
 
-def _ledger_by(accounts: list[int], *, fund_id, end: date, su_id=None, group: str | None):
+def _ledger_by(accounts: list[int], *, fund_id, end: date, where: dict, group: str | None):
     """Signed balances of accounts (a subtree's ids) at the end of `end`, grouped by a union
     dimension."""
     qs = Posting.objects.filter(
-        account_id__in=accounts, fund_id=fund_id, effective_date__lte=end
+        account_id__in=accounts, fund_id=fund_id, effective_date__lte=end, **where
     ).order_by()
-    if su_id is not None:
-        qs = qs.filter(superior_union_id=su_id)
     if group is None:
         return {None: qs.aggregate(s=Sum("amount"))["s"] or ZERO}
     return {k: v or ZERO for k, v in qs.values_list(group).annotate(s=Sum("amount"))}
@@ -438,16 +436,14 @@ def _ledger_by(accounts: list[int], *, fund_id, end: date, su_id=None, group: st
 _BOOK_SUMS = ("loans", "outstanding", "overdue", "overdue_principal", "provision")
 
 
-def _book(fund_id, su_id, end: date, group: str):
+def _book(fund_id, where: dict, end: date, group: str):
     """The loan book's classification of the loans active and disbursed by `end`, by `group` (a
     union dimension) and by debt group, from one grouped read of the loans:
     ``({(unit,): figures}, {(debt group,): figures})``. Every figure is a count, a sum or a
     latest date, so each side adds up the other's rows."""
     qs = Loan.objects.filter(
-        fund_id=fund_id, status=LoanStatus.ACTIVE, disbursed_on__lte=end
+        fund_id=fund_id, status=LoanStatus.ACTIVE, disbursed_on__lte=end, **where
     ).order_by()
-    if su_id is not None:
-        qs = qs.filter(superior_union_id=su_id)
     rows = qs.values(group, "debt_group").annotate(
         loans=Count("id"),
         outstanding=Sum("outstanding_principal"),
@@ -484,6 +480,42 @@ def quarterly_report_figures(
 ) -> QuarterlyFigures:
     """Every figure of the quarterly plan-attainment report of the fund (or of one superior
     union): the same inputs give the same figures (see the module notes on what each reads)."""
+    return _figures(
+        fund_id=fund_id, year=year, quarter=quarter, superior_union_id=superior_union_id
+    )
+
+
+def quarterly_unit_row(*, fund_id: int, year: int, quarter: int, grassroots_union_id: int):
+    """A grassroots union's row of its superior union's quarterly report (``UnitRow``), read
+    from that union's loans, ledger lines and visits only: every figure of a row is grouped by
+    the union, so narrowing each read to it gives the report's row at a fraction of the cost
+    (a grassroots union's page)."""
+    gu = GrassrootsUnion.objects.filter(
+        pk=grassroots_union_id, superior_union__fund_id=fund_id
+    ).first()
+    if gu is None:
+        raise FundError("Không tìm thấy công đoàn cơ sở của quỹ.", field="grassroots_union")
+    (row,) = _figures(
+        fund_id=fund_id,
+        year=year,
+        quarter=quarter,
+        superior_union_id=gu.superior_union_id,
+        grassroots_union_id=gu.pk,
+    ).units
+    return row
+
+
+def _figures(
+    *,
+    fund_id: int,
+    year: int,
+    quarter: int,
+    superior_union_id: int | None = None,
+    grassroots_union_id: int | None = None,
+) -> QuarterlyFigures:
+    """The report's figures; `grassroots_union_id` (a union of `superior_union_id`) narrows every
+    read to that union: then only its row (``units``) is the report's, the unit's own figures
+    being that union's loans against the superior union's plan."""
     if quarter not in (1, 2, 3, 4):
         raise FundError("Quý phải từ 1 đến 4.", field="quarter")
     fund = Fund.objects.filter(pk=fund_id).first()
@@ -504,9 +536,10 @@ def quarterly_report_figures(
     }
     for q in range(1, quarter + 1):
         periods[f"q{q}"] = quarter_bounds(year, q)
-    loans = Loan.objects.filter(fund_id=fund_id)
-    if su is not None:
-        loans = loans.filter(superior_union_id=su.pk)
+    where = {} if su is None else {"superior_union_id": su.pk}
+    if grassroots_union_id is not None:
+        where["grassroots_union_id"] = grassroots_union_id
+    loans = Loan.objects.filter(fund_id=fund_id, **where)
     plans = _Plans(fund, year)
     su_id = su.pk if su else None
 
@@ -522,10 +555,10 @@ def quarterly_report_figures(
         _subtree(LOANS_RECEIVABLE),
         _subtree(LOAN_LOSS_PROVISION),
     )
-    vis_unit = _visits(fund_id, su_id, periods, group.removesuffix("_id"))
-    out_unit = _ledger_by(loans_acc, fund_id=fund_id, end=end, su_id=su_id, group=group)
-    prov_unit = _ledger_by(provision_acc, fund_id=fund_id, end=end, su_id=su_id, group=group)
-    book_unit, by_group = _book(fund_id, su_id, end, group)
+    vis_unit = _visits(fund_id, where, periods, group.removesuffix("_id"))
+    out_unit = _ledger_by(loans_acc, fund_id=fund_id, end=end, where=where, group=group)
+    prov_unit = _ledger_by(provision_acc, fund_id=fund_id, end=end, where=where, group=group)
+    book_unit, by_group = _book(fund_id, where, end, group)
 
     tot = _loan_figures(loans, periods, None)[None]
     vis = {p: sum((r[p] for r in vis_unit.values()), 0) for p in periods}
@@ -615,15 +648,20 @@ def quarterly_report_figures(
         }
     by_unit = _loan_figures(loans, periods, group)
     if su is not None:
-        planned_gus = plans.gu_of_su.get(su.pk, set())
-        ids = (
-            set(by_unit)
-            | {k for (k,) in book_unit}
-            | {k for k, v in out_unit.items() if v}
-            | planned_gus
-            | set(GrassrootsUnion.objects.filter(superior_union=su).values_list("id", flat=True))
-        )
-        ids.discard(None)
+        if grassroots_union_id is not None:
+            ids = {grassroots_union_id}
+        else:
+            planned_gus = plans.gu_of_su.get(su.pk, set())
+            ids = (
+                set(by_unit)
+                | {k for (k,) in book_unit}
+                | {k for k, v in out_unit.items() if v}
+                | planned_gus
+                | set(
+                    GrassrootsUnion.objects.filter(superior_union=su).values_list("id", flat=True)
+                )
+            )
+            ids.discard(None)
         units = {
             u.pk: u for u in GrassrootsUnion.objects.filter(pk__in=ids).only("id", "code", "name")
         }

@@ -40,7 +40,7 @@ from loans.servicing.selectors import (
     loans_in_arrears,
 )
 from reports.exports import Share, export_filename, export_format, table_response
-from reports.quarterly import MONEY_INDICATORS, quarterly_report_figures
+from reports.quarterly import MONEY_INDICATORS, quarterly_report_figures, quarterly_unit_row
 from reports.selectors import quarterly_report_list
 
 PAGE_SIZE = 25
@@ -172,20 +172,26 @@ def _figures(request, scope, *, superior_union_id: int | None):
     )
 
 
+def _quarter_context(year: int, quarter: int) -> dict:
+    """The quarter shown and its picker."""
+    return {
+        "quarters": _quarter_choices(year, quarter),
+        "quarter_value": f"{year}-{quarter}",
+        "quarter_title": quarter_name(quarter, year),
+    }
+
+
 def _report_context(request, scope, *, superior_union_id: int | None) -> dict:
     """The quarter asked for, its picker and the quarterly report's figures of the fund or of
     a superior union, with the report's table of units paged (``?units_page=``,
     ``UNITS_PAGE_SIZE`` a page; its total row is the whole unit's, and the stored PDF/XLSX hold
     every row)."""
     figures = _figures(request, scope, superior_union_id=superior_union_id)
-    year, quarter = figures.year, figures.quarter
     query = request.GET.copy()
     query.pop(UNITS_PAGE, None)
     return {
         "figures": figures,
-        "quarters": _quarter_choices(year, quarter),
-        "quarter_value": f"{year}-{quarter}",
-        "quarter_title": quarter_name(quarter, year),
+        **_quarter_context(figures.year, figures.quarter),
         "indicator_rows": _indicator_rows(figures),
         "units_page": Paginator(figures.units, UNITS_PAGE_SIZE).get_page(
             request.GET.get(UNITS_PAGE)
@@ -249,14 +255,11 @@ def _units_export(figures, fmt: str):
     )
 
 
-def _union_context(request, union, *, superior_union_id: int, narrowed, par_query: str) -> dict:
-    """What a superior union's and a grassroots union's page both show: the quarterly report
-    of the superior union (`superior_union_id`) and the union's loan book (`narrowed`)."""
-    return {
-        "union": union,
-        **_report_context(request, request.scope, superior_union_id=superior_union_id),
-        **_loan_book(request, narrowed, par_query=par_query),
-    }
+def _union_context(request, union, *, report: dict, narrowed, par_query: str) -> dict:
+    """What a superior union's and a grassroots union's page both show: the union's figures of
+    the quarterly report (`report`) and its loan book (`narrowed`: the reader's scope narrowed to
+    the union), linked to its PAR (`par_query`)."""
+    return {"union": union, **report, **_loan_book(request, narrowed, par_query=par_query)}
 
 
 @require_GET
@@ -269,7 +272,7 @@ def superior_union_page(request, pk):
     context = _union_context(
         request,
         su,
-        superior_union_id=su.pk,
+        report=_report_context(request, scope, superior_union_id=su.pk),
         narrowed=scope_narrowed(scope, superior_union=su),
         par_query=f"superior_union={su.pk}",
     )
@@ -282,17 +285,20 @@ def superior_union_page(request, pk):
 def grassroots_union_page(request, pk):
     scope = request.scope
     gu = grassroots_union_in_scope(scope, pk)
-    # The union's row of its superior union's report: the same figures, the same plan rules.
+    year, quarter = _quarter(request)
+    # The union's row of its superior union's report: the same figures, the same plan rules,
+    # read for this union alone.
+    row = quarterly_unit_row(
+        fund_id=scope.fund_id, year=year, quarter=quarter, grassroots_union_id=gu.pk
+    )
     context = _union_context(
         request,
         gu,
-        superior_union_id=gu.superior_union_id,
+        report={**_quarter_context(year, quarter), "row": row, "labels": INDICATOR_LABELS},
         narrowed=scope_narrowed(scope, grassroots_union=gu),
         par_query=f"grassroots_union={gu.pk}",
     )
-    context["row"] = next((u for u in context["figures"].units if u.unit_id == gu.pk), None)
     context["superior_visible"] = scope.allows_superior_union(gu.superior_union)
-    context["labels"] = INDICATOR_LABELS
     return render(request, "reports/grassroots_union.html", context)
 
 

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from accounting.formatting import format_vnd
 from fund.models import CapitalSource
 from fund.tests.factories import GrassrootsUnionFactory
-from reports.quarterly import quarterly_report_figures
+from reports.quarterly import quarterly_report_figures, quarterly_unit_row
 from reports.tests.fixtures import lend
 from tests.web.helpers import in_english
 from tests.web.test_pages_english import _vietnamese_left, _visible_text
@@ -79,6 +79,31 @@ def test_grassroots_union_page_is_its_row_of_the_report(as_user, federation):
         reverse("reports:grassroots_union_page", args=[org.lb1.pk])
     )
     assert 'data-testid="loan-count">4<' in body.content.decode()
+
+
+def test_a_grassroots_unions_row_read_alone_is_its_row_of_the_report(federation, chain):
+    """``quarterly_unit_row`` reads one union's loans, ledger and visits: the same row as the
+    superior union's report, for every union (one without loans too) and quarter."""
+    org = federation.org
+    GrassrootsUnionFactory(superior_union=org.lb, code="LB-900", name="CĐCS chưa vay")
+    lend(chain, org.lb2, 8_000_000, date(2025, 2, 3), 1)
+    checked, lent = 0, 0
+    for su in (org.lb, org.hbt):
+        for quarter in (1, 2):
+            figures = quarterly_report_figures(
+                fund_id=org.fund.pk, year=2025, quarter=quarter, superior_union_id=su.pk
+            )
+            for unit in figures.units:
+                alone = quarterly_unit_row(
+                    fund_id=org.fund.pk,
+                    year=2025,
+                    quarter=quarter,
+                    grassroots_union_id=unit.unit_id,
+                )
+                assert alone == unit, (su.code, quarter, unit.code)
+                checked += 1
+                lent += bool(unit.disbursed and unit.outstanding)
+    assert checked >= 8 and lent >= 3  # not only empty rows compared
 
 
 def test_other_unions_pages_are_404(as_user, federation):
