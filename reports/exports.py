@@ -107,7 +107,7 @@ def table_xlsx(
     rows: Iterable[Sequence],
     *,
     title: str = "",
-    sheet: str = "Bảng",
+    sheet: str = "",
     note: str = "",
     target=None,
 ) -> bytes | None:
@@ -118,7 +118,7 @@ def table_xlsx(
     from openpyxl.styles import Font
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", "-", sheet)[:31] or "Bảng")
+    ws = wb.create_sheet(re.sub(r"[\[\]:*?/\\]", "-", sheet)[:31] or _("Bảng"))
     bold = Font(bold=True)
     if title or note:
         cell = WriteOnlyCell(ws, value=_plain(title))
@@ -164,7 +164,7 @@ def _sheet_xlsx(headers, rows, *, title: str, chain_head: str, target=None):
         headers,
         rows,
         title=title,
-        sheet=title[:31] if title else _("Bảng"),
+        sheet=title,
         note=chain_head,
         target=target,
     )

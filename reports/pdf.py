@@ -11,6 +11,10 @@ fetches, ``<a href>`` links, an unclosed ``<`` a crash), so every string goes th
 :func:`pdf_text` (or :func:`para`, a paragraph of plain text) before it is drawn; our own markup
 (``<b>``, ``<br/>``) is written around escaped values only. Images and links are loaded from
 our own files only: reportlab is told to trust no remote host.
+
+A document's own words (titles, headers, the footer) go through gettext: a PDF is in the
+language active when it is made (the reader's for a PDF made on request; Vietnamese for the
+stored quarterly report made by the worker).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from django.utils.translation import gettext as _
 from reportlab import rl_config
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -315,8 +320,8 @@ def bar_chart(
     legend.alignment = "right"
     legend.columnMaximum = 1
     legend.colorNamePairs = [
-        (colors.HexColor("#9db4d8"), "Kế hoạch"),
-        (colors.HexColor("#1f4e96"), "Thực hiện"),
+        (colors.HexColor("#9db4d8"), _("Kế hoạch")),
+        (colors.HexColor("#1f4e96"), _("Thực hiện")),
     ]
     d.add(legend)
     d.add(String(40, height - 10, f"{title} ({unit})", fontName=FONT_BOLD, fontSize=8))
@@ -359,13 +364,17 @@ def build_pdf(target, story: list, *, info: PageInfo, title: str, landscape_page
                         None,
                         (
                             info.organisation,
-                            f"Lập lúc {info.generated_at:%H:%M %d/%m/%Y}",
+                            _("Lập lúc %(time)s") % {"time": f"{info.generated_at:%H:%M %d/%m/%Y}"},
                             info.chain_state,
                         ),
                     )
                 ),
             )
-            self.drawRightString(w - 15 * mm, 8 * mm, f"Trang {self._pageNumber}/{total}")
+            self.drawRightString(
+                w - 15 * mm,
+                8 * mm,
+                _("Trang %(page)s/%(pages)s") % {"page": self._pageNumber, "pages": total},
+            )
             self.restoreState()
 
     doc = SimpleDocTemplate(

@@ -4,6 +4,10 @@ The union's officer takes it round the members: who owes what by the month's end
 late as of the fund's business date), a column for the amount collected and one for the
 member's signature; the officer and the union's chair sign at the bottom. Below: the union's
 recent months and its collection history per month and member.
+
+The sheet is made on request, in the reader's language (the language active for the request,
+as every page): its titles, headers and footnotes go through gettext; the Vietnamese sheet is
+word for word the one the unions know.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from datetime import date
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Table, TableStyle
 
@@ -28,7 +34,7 @@ from loans.servicing.collection_sheets import (
 )
 from loans.servicing.selectors import business_date
 from loans.web.forms import MonthRangeForm
-from reports.pdf import PageInfo, build_pdf, data_table, para, spacer, styles
+from reports.pdf import PageInfo, build_pdf, data_table, para, pdf_text, spacer, styles
 
 
 def collection_sheet_pdf(
@@ -39,14 +45,16 @@ def collection_sheet_pdf(
     `months` (``MonthCollection``): the union's recent months, due, remitted and confirmed by
     the bank, printed below; `history` (``MemberMonth``): the same per month and member."""
     st = styles()
+    period = {"month": f"{month:02d}", "year": year}
     story = [
         para(union.name.upper(), st["base"]),
-        para(f"BẢNG THU NỢ THÁNG {month:02d}/{year}", st["title"]),
+        para(_("BẢNG THU NỢ THÁNG %(month)s/%(year)s") % period, st["title"]),
         para(union.fund.name, st["subtitle"]),
         para(
-            f"Quá hạn tính đến ngày {format_date_vi(as_of)} (ngày đã khóa sổ cuối ngày)"
+            _("Quá hạn tính đến ngày %(day)s (ngày đã khóa sổ cuối ngày)")
+            % {"day": format_date_vi(as_of)}
             if as_of
-            else "Chưa khóa sổ cuối ngày lần nào: chưa tính quá hạn.",
+            else _("Chưa khóa sổ cuối ngày lần nào: chưa tính quá hạn."),
             st["subtitle"],
         ),
         spacer(),
@@ -68,7 +76,7 @@ def collection_sheet_pdf(
     rows.append(
         [
             "",
-            "Cộng",
+            _("Cộng"),
             "",
             *(
                 format_vnd(sum((getattr(x, f) for x in lines), 0), symbol=False)
@@ -81,14 +89,14 @@ def collection_sheet_pdf(
     story.append(
         data_table(
             [
-                "STT",
-                "Họ và tên",
-                "Khoản vay",
-                "Phải trả đến cuối tháng",
-                "Quá hạn",
-                "Tổng phải thu",
-                "Số tiền đã nộp",
-                "Ký nhận",
+                _("STT"),
+                _("Họ và tên"),
+                pgettext("column", "Khoản vay"),
+                _("Phải trả đến cuối tháng"),
+                _("Quá hạn"),
+                _("Tổng phải thu"),
+                _("Số tiền đã nộp"),
+                _("Ký nhận"),
             ],
             rows,
             numeric_cols=(3, 4, 5),
@@ -99,7 +107,13 @@ def collection_sheet_pdf(
         story.append(spacer(6))
         story.append(
             data_table(
-                ["Tháng", "Phải thu", "Đã nộp", "Ngân hàng đã xác nhận", "Đang chuyển"],
+                [
+                    _("Tháng"),
+                    _("Phải thu"),
+                    _("Đã nộp"),
+                    _("Ngân hàng đã xác nhận"),
+                    _("Đang chuyển"),
+                ],
                 [
                     [
                         f"{m.month:02d}/{m.year}",
@@ -115,10 +129,17 @@ def collection_sheet_pdf(
         )
     if history:
         story.append(spacer(6))
-        story.append(para("LỊCH SỬ THU NỘP THEO THÁNG VÀ THÀNH VIÊN", st["base"]))
+        story.append(para(_("LỊCH SỬ THU NỘP THEO THÁNG VÀ THÀNH VIÊN"), st["base"]))
         story.append(
             data_table(
-                ["Tháng", "Thành viên", "Khoản vay", "Phải thu", "Đã nộp", "Ngân hàng đã xác nhận"],
+                [
+                    _("Tháng"),
+                    pgettext("column", "Thành viên"),
+                    pgettext("column", "Khoản vay"),
+                    _("Phải thu"),
+                    _("Đã nộp"),
+                    _("Ngân hàng đã xác nhận"),
+                ],
                 [
                     [
                         f"{r.month:02d}/{r.year}",
@@ -134,13 +155,19 @@ def collection_sheet_pdf(
             )
         )
     story.append(spacer(8))
+    # Our own markup (bold, line breaks) around translated text, escaped like any other.
     sign = Table(
         [
             [
-                Paragraph("<b>NGƯỜI LẬP BẢNG</b><br/>(Ký, ghi rõ họ tên)", st["subtitle"]),
                 Paragraph(
-                    f"Ngày ..... tháng {month:02d} năm {year}<br/><b>TM. BAN CHẤP HÀNH "
-                    "CĐCS</b><br/>(Ký, ghi rõ họ tên, đóng dấu)",
+                    f"<b>{pdf_text(_('NGƯỜI LẬP BẢNG'))}</b><br/>"
+                    f"{pdf_text(_('(Ký, ghi rõ họ tên)'))}",
+                    st["subtitle"],
+                ),
+                Paragraph(
+                    f"{pdf_text(_('Ngày ..... tháng %(month)s năm %(year)s') % period)}<br/>"
+                    f"<b>{pdf_text(_('TM. BAN CHẤP HÀNH CĐCS'))}</b><br/>"
+                    f"{pdf_text(_('(Ký, ghi rõ họ tên, đóng dấu)'))}",
                     st["subtitle"],
                 ),
             ],
@@ -156,7 +183,8 @@ def collection_sheet_pdf(
         target,
         story,
         info=PageInfo(organisation=union.name, generated_at=now, chain_state=""),
-        title=f"Bảng thu nợ tháng {month:02d}/{year} — {union.name}",
+        title=_("Bảng thu nợ tháng %(month)s/%(year)s — %(union)s")
+        % {**period, "union": union.name},
     )
 
 

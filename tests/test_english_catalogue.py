@@ -25,6 +25,29 @@ PYTHON = [
     ROOT / "config/error_views.py",
     *ROOT.glob("apicommon/*.py"),
 ]
+# The code that writes the documents people download (PDFs, XLSX and CSV files): besides its
+# marked strings, no Vietnamese literal of its own may reach a document unmarked.
+DOCUMENTS = [
+    ROOT / "reports/pdf.py",
+    ROOT / "reports/sheets.py",
+    ROOT / "reports/exports.py",
+    *ROOT.glob("reports/web/*.py"),
+]
+PYTHON += [p for p in DOCUMENTS if p not in PYTHON]
+# Vietnamese literals in that code that no reader sees as a label: {(file, literal): why}.
+NOT_SHOWN = {
+    (
+        "reports/pdf.py",
+        "Không tìm thấy phông DejaVu Sans để in tiếng Việt (cài gói "
+        "fonts-dejavu-core hoặc đặt TROVON_PDF_FONT_DIR).",
+    ): "the operator's error, in the log",
+    ("reports/exports.py", "đ"): "a file name's letters made ASCII",
+    ("reports/exports.py", "Đ"): "a file name's letters made ASCII",
+}
+GETTEXT = {"_", "_l", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy", "ngettext"}
+VIETNAMESE = re.compile(
+    "[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE
+)
 TEMPLATE_TAG = re.compile(r"""\{%\s*(?:translate|trans)\s+"([^"]+)"(?:\s+context\s+"([^"]+)")?""")
 
 
@@ -74,3 +97,47 @@ def test_no_catalogue_entry_is_left_empty():
                 if m.id and not m.fuzzy and not text:
                     empty.append(f"{app}: {m.id!r}")
     assert not empty, "\n".join(empty)
+
+
+def _unmarked_vietnamese(path: Path):
+    """The string literals of `path` with a Vietnamese letter outside any gettext call and
+    outside docstrings (f-strings' literal parts included)."""
+    tree = ast.parse(path.read_text())
+    marked = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in GETTEXT:
+            marked |= {id(sub) for sub in ast.walk(node)}
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            marked.add(id(body[0].value))  # a docstring
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and VIETNAMESE.search(node.value)
+            and id(node) not in marked
+        ):
+            yield node.lineno, node.value
+
+
+def test_documents_have_no_vietnamese_label_outside_gettext():
+    """A PDF's or an export's title, header or footnote written as a bare Vietnamese literal
+    would stay Vietnamese in English: each goes through gettext (and so has its English)."""
+    assert len(DOCUMENTS) > 5
+    found = []
+    for path in DOCUMENTS:
+        name = str(path.relative_to(ROOT))
+        for line, text in _unmarked_vietnamese(path):
+            if (name, text) not in NOT_SHOWN:
+                found.append(f"{name}:{line} {text!r}")
+    assert not found, "\n".join(found)
+
+
+def test_the_literal_check_sees_a_bare_label(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from django.utils.translation import gettext as _\n"
+        'def f(n):\n    """Bảng thu nợ."""\n'
+        '    return [_("Tháng"), f"Lập lúc {n}", "Cộng", "plain"]\n'
+    )
+    assert sorted(t for _, t in _unmarked_vietnamese(sample)) == ["Cộng", "Lập lúc "]

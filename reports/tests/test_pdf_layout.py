@@ -3,7 +3,8 @@ file must hold every header word whole (no "Tăng/giả m", no "ST/T"), every na
 and a page is rendered to a PNG under test-artifacts/ for people to look at."""
 
 import io
-from datetime import datetime
+import re
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,6 +12,7 @@ from types import SimpleNamespace
 import pdfplumber
 import pypdfium2
 import pytest
+from django.utils import translation
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -224,3 +226,67 @@ def test_collection_sheet_has_whole_headers_totals_of_every_money_column_and_one
     text = " ".join(words)
     assert text.count("Quỹ Trợ vốn") == 1
     save_png(data, "collection_sheet_page1.png")
+
+
+VIETNAMESE_LETTER = re.compile(
+    "[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE
+)
+
+
+def test_collection_sheet_in_english_has_english_headers_whole_and_no_vietnamese_label():
+    fund = SimpleNamespace(name="Quỹ Trợ vốn CNVCLĐ nghèo thành phố Hà Nội")
+    union = SimpleNamespace(name="CĐCS Công ty TNHH May Thăng Long", fund=fund)
+    lines = [_line(1, 1_250_000, 0), _line(2, 2_000_000, 750_000)]
+    months = [
+        SimpleNamespace(
+            year=2025, month=2, due=3_000_000, remitted=2_000_000, confirmed=1_000_000, in_transit=0
+        )
+    ]
+    history = [
+        SimpleNamespace(
+            year=2025,
+            month=2,
+            borrower="Nguyễn Thị Thu Hương 1",
+            loan_id=1001,
+            due=1_250_000,
+            remitted=1_250_000,
+            confirmed=0,
+        )
+    ]
+    buf = io.BytesIO()
+    with translation.override("en"):
+        collection_sheet_pdf(
+            union=union,
+            year=2025,
+            month=3,
+            lines=lines,
+            target=buf,
+            months=months,
+            as_of=date(2025, 3, 14),
+            history=history,
+        )
+    data = buf.getvalue()
+    (words, *_) = words_of(data)
+    header = [
+        "No.",
+        "Full name",
+        "Loan",
+        "Due by the month's end",
+        "Overdue",
+        "Total to collect",
+        "Amount paid",
+        "Signature",
+    ]
+    assert_whole(header, words)
+    assert_whole(["Month", "Due", "Remitted", "Confirmed by the bank", "In transit"], words)
+    assert_whole(["Member"], words)
+    text = " ".join(words)
+    assert "COLLECTION SHEET FOR 03/2025" in text and "Overdue as of 14/03/2025" in text
+    assert "COLLECTION HISTORY BY MONTH AND MEMBER" in text and "Page 1/1" in text
+    i = len(words) - 1 - words[::-1].index("Total")  # the total row, after the headers
+    assert words[i + 1 : i + 4] == ["3.250.000", "750.000", "4.000.000"]
+    # What is left with a Vietnamese letter is data: the union's, the fund's, the members' names.
+    for name in [union.name, fund.name, union.name.upper(), *(x.borrower.full_name for x in lines)]:
+        text = text.replace(name, " ")
+    assert not [w for w in text.split() if VIETNAMESE_LETTER.search(w)]
+    save_png(data, "collection_sheet_page1_en.png")

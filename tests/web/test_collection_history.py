@@ -16,7 +16,7 @@ from loans.servicing.repayments import repayment_batch_post
 from loans.tests.factories import BorrowerFactory, new_key, today
 from loans.tests.helpers import disbursed_loan
 from reports.exports import DATE_NUMBER_FORMAT, VND_NUMBER_FORMAT
-from tests.web.helpers import pdf_text
+from tests.web.helpers import in_english, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +143,14 @@ def test_the_sheet_pdf_prints_the_history_per_month_and_member(as_user, officers
     assert "Trần Thị Út" in pdf_text(r.content).split("LỊCH SỬ THU NỘP", 1)[1]
     r = as_user(officers.superior_hbt).get(reverse("collection_sheet_pdf"), {"union": org.lb1.pk})
     assert r.status_code == 404
+
+
+def test_the_sheet_pdf_follows_the_readers_language(as_user, officers, org, history):
+    first, second = history
+    this = f"{today():%Y-%m}"
+    c = in_english(as_user(officers.grassroots))
+    text = pdf_text(c.get(reverse("collection_sheet_pdf"), {"first": this, "last": this}).content)
+    assert "COLLECTION SHEET FOR" in text and "Due by the month's end" in text
+    history_part = text.split("COLLECTION HISTORY BY MONTH AND MEMBER", 1)[1]
+    assert "Confirmed by the bank" in history_part and "Trần Thị Út" in history_part
+    assert "LỊCH SỬ THU NỘP" not in text and "Ký nhận" not in text and "Trang " not in text
