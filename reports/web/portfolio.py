@@ -15,7 +15,6 @@ from fund.access import ALL_ROLES, access
 from loans.servicing.portfolio import (
     BUCKETS,
     DIMENSION_LABELS,
-    DIMENSIONS,
     PAR_DAYS,
     closed_dates,
     portfolio_report,
@@ -99,12 +98,10 @@ def portfolio_at_risk(request):
     if by == "fund":
         report = portfolio_report(scope=scope, as_of=as_of, by=by)
     else:
-        key = DIMENSIONS[by][0]
         page = Paginator(portfolio_units(scope=scope, as_of=as_of, by=by), PAGE_SIZE).get_page(
             request.GET.get("page")
         )
-        units = [u[key] for u in page.object_list]
-        report = portfolio_report(scope=scope, as_of=as_of, by=by, units=units)
+        report = portfolio_report(scope=scope, as_of=as_of, by=by, units=list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

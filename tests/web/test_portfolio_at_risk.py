@@ -138,8 +138,10 @@ def test_the_page_by_union_is_paged_with_the_whole_total(book, as_user, officers
     from django.test.utils import CaptureQueriesContext
 
     from fund.scoping import scope_for
+    from fund.tests.factories import GrassrootsUnionFactory
 
     _many_units(book, org, 120)  # 121 units with LB-001: three pages of 50
+    GrassrootsUnionFactory(superior_union=org.lb, code="LB-050")  # no loans: no row, not listed
     unpaged = portfolio_report(scope=scope_for(officers.fund), as_of=book, by="grassroots_union")
     c = as_user(officers.fund)
     url = reverse("reports:portfolio_at_risk")
@@ -154,6 +156,12 @@ def test_the_page_by_union_is_paged_with_the_whole_total(book, as_user, officers
         assert 'data-testid="par-order"' in html
     assert seen == sorted(r.code for r in unpaged.rows) and len(seen) == 121
     assert [len(seen[i : i + 50]) for i in (0, 50, 100)] == [50, 50, 21]
+    assert "LB-050" not in seen
+    # A superior union's officer pages through their own unions only.
+    lb = as_user(officers.superior).get(url, {"by": "grassroots_union", "page": 3})
+    par = lb.content.decode().split('data-testid="par"', 1)[1].split("</table>", 1)[0]
+    lb_units = [u.split('"', 1)[0] for u in par.split('data-unit="')[1:] if u[:5] != "total"]
+    assert lb_units == [u for u in seen if u.startswith("LB-")][100:]
     for row in unpaged.rows:
         loans += row.total_loans
         outstanding += row.total_outstanding
