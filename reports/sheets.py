@@ -66,7 +66,7 @@ def collection_sheet_pdf(
                 n,
                 line.borrower.full_name,
                 f"#{line.loan.pk}",
-                format_vnd(line.due_this_month, symbol=False),
+                format_vnd(line.due_by_month_end, symbol=False),
                 format_vnd(line.overdue, symbol=False),
                 format_vnd(line.total, symbol=False),
                 "",
@@ -80,7 +80,7 @@ def collection_sheet_pdf(
             "",
             *(
                 format_vnd(sum((getattr(x, f) for x in lines), 0), symbol=False)
-                for f in ("due_this_month", "overdue", "total")
+                for f in ("due_by_month_end", "overdue", "total")
             ),
             "",
             "",

@@ -35,17 +35,19 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
 
 @dataclass
 class CollectionLine:
-    """One loan on the collection sheet: what is overdue as of the business date and what else
-    falls due by the month's end (``due_this_month``)."""
+    """One loan on the collection sheet: what is overdue as of the business date (``overdue``)
+    and what else falls due by the month's end, not overdue as of that date
+    (``due_by_month_end``: the month's installments still to come, and any earlier one falling
+    due on or after the business date)."""
 
     loan: Loan
-    due_this_month: Decimal = ZERO
+    due_by_month_end: Decimal = ZERO
     overdue: Decimal = ZERO
     installments: list = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
-        return self.due_this_month + self.overdue
+        return self.due_by_month_end + self.overdue
 
     @property
     def borrower(self):
@@ -84,7 +86,7 @@ def collection_sheet(
         if as_of is not None and inst.due_date < as_of:
             line.overdue += owed
         else:
-            line.due_this_month += owed
+            line.due_by_month_end += owed
         line.installments.append(inst)
     return sorted(
         (x for x in lines.values() if x.total > 0),

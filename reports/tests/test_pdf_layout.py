@@ -189,7 +189,7 @@ def _line(n: int, due: int, overdue: int):
     return SimpleNamespace(
         borrower=SimpleNamespace(full_name=f"Nguyễn Thị Thu Hương {n}"),
         loan=SimpleNamespace(pk=1000 + n),
-        due_this_month=Decimal(due),
+        due_by_month_end=Decimal(due),
         overdue=Decimal(overdue),
         total=Decimal(due + overdue),
     )

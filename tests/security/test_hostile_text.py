@@ -63,7 +63,7 @@ def test_the_collection_sheet_draws_hostile_names_as_text(org, no_network):
         SimpleNamespace(
             borrower=SimpleNamespace(full_name=name),
             loan=SimpleNamespace(pk=n),
-            due_this_month=100_000,
+            due_by_month_end=100_000,
             overdue=0,
             total=100_000,
         )
