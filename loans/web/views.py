@@ -522,6 +522,8 @@ def _application_page(request, app, *, status=200, **forms):
     scope = request.scope
     role = scope.role
     context = {"app": app, "events": app.events.select_related("actor").order_by("at", "id")}
+    # A link to the member's page only for those its access rule lets in (not an auditor).
+    context["borrower_linked"] = role in borrower_detail.access_rule
     if app.status == S.SUBMITTED and role in REVIEWERS:
         context["review_form"] = forms.get("review_form") or ReviewForm()
     if app.status == S.REVIEWED and role == Role.FUND_OFFICER:

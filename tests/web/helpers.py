@@ -2,7 +2,10 @@
 
 from django.urls import reverse
 
-from loans.tests.factories import today
+from fund.services import capital_move_enter
+from loans.restructuring.change_requests import change_request_file
+from loans.servicing.remittances import bank_statement_import
+from loans.tests.factories import new_key, today
 
 
 def loan_url(name, loan):
@@ -95,3 +98,37 @@ def pdf_text(data: bytes) -> str:
 
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         return "\n".join(page.extract_text() or "" for page in pdf.pages)
+
+
+def reschedule_requested(loan, actor):
+    """A request to reschedule `loan` over 18 months from today, filed by `actor`: pending."""
+    return change_request_file(
+        loan=loan,
+        kind="reschedule",
+        actor=actor,
+        idempotency_key=new_key("cr"),
+        effective_date=today(),
+        term=18,
+        reason="Người vay ốm dài ngày",
+    )
+
+
+def capital_move_waiting(fund, source, actor):
+    """A contribution just above the fund's threshold of four eyes: waiting for a second
+    officer's confirmation."""
+    return capital_move_enter(
+        kind="contribution",
+        fund=fund,
+        source=source,
+        amount=fund.capital_confirmation_threshold.amount + 1,
+        effective_date=today(),
+        idempotency_key=new_key("cap"),
+        actor=actor,
+    )
+
+
+def bank_statement_line(fund, amount: int, note: str):
+    """A bank statement of one receipt today of `amount` with `note`, imported."""
+    body = "Ngày giao dịch,Số tiền,Số tham chiếu,Nội dung\n"
+    body += f"{today():%d/%m/%Y},{amount},FT001,{note}\n"
+    return bank_statement_import(fund=fund, data=body.encode(), format="csv", file_name="s.csv")

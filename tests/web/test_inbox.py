@@ -11,11 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from fund.models import CapitalSource
-from fund.services import capital_move_enter, capital_source_create
+from fund.services import capital_source_create
 from loans.origination.applications import application_review
-from loans.restructuring.change_requests import change_request_file
-from loans.servicing.remittances import bank_statement_import
-from loans.tests.factories import BorrowerFactory, application_to, new_key, today
+from loans.tests.factories import BorrowerFactory, application_to, new_key
+from tests.web.helpers import bank_statement_line, capital_move_waiting, reschedule_requested
 
 pytestmark = pytest.mark.django_db
 
@@ -78,30 +77,12 @@ def waiting(org, officers, product, loan, capital):
     _app("approved", org.hbt1, name="Lê Thị Năm", **a)
     _app("returned", org.lb1, name="Lê Thị Sáu", **a)
     _app("returned", org.lb2, name="Lê Thị Bảy", **a)
-    change_request_file(
-        loan=loan,
-        kind="reschedule",
-        actor=officers.grassroots,
-        idempotency_key=new_key("cr"),
-        effective_date=today(),
-        term=18,
-        reason="Người vay ốm dài ngày",
-    )
+    reschedule_requested(loan, officers.grassroots)
     source = capital_source_create(
         fund=org.fund, code="NS", name="Ngân sách", kind=CapitalSource.Kind.CITY_BUDGET
     )
-    capital_move_enter(
-        kind="contribution",
-        fund=org.fund,
-        source=source,
-        amount=org.fund.capital_confirmation_threshold.amount + 1,
-        effective_date=today(),
-        idempotency_key=new_key("cap"),
-        actor=officers.checker,
-    )
-    body = "Ngày giao dịch,Số tiền,Số tham chiếu,Nội dung\n"
-    body += f"{today():%d/%m/%Y},1500000,FT001,Nop tien khong ro\n"
-    bank_statement_import(fund=org.fund, data=body.encode(), format="csv", file_name="s.csv")
+    capital_move_waiting(org.fund, source, officers.checker)
+    bank_statement_line(org.fund, 1500000, "Nop tien khong ro")
 
 
 def test_each_role_counts_what_waits_for_it_in_its_scope(as_user, officers, waiting):
