@@ -16,6 +16,7 @@ from django.dispatch import receiver
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
+from fund.access import OFFICER_READERS
 from fund.models import Role
 
 FUND = Role.FUND_OFFICER
@@ -51,7 +52,8 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry(_("Lịch làm việc"), "fundweb:calendar", (FUND,)),
     NavEntry(_("Nhật ký nhắc nợ"), "loans:reminder_log", (FUND,)),
     NavEntry(_("Đăng nhập sai"), "fundweb:signin_failures", (FUND,)),
-    NavEntry(_("Cán bộ"), "fundweb:officers", (FUND, SUPERIOR)),
+    # Whoever may read the officers' page (auditors too, read-only): its own rule.
+    NavEntry(_("Cán bộ"), "fundweb:officers", OFFICER_READERS),
     NavEntry(_("Báo cáo quý"), "reports:report_list", (FUND, SUPERIOR, AUDITOR)),
     NavEntry(_("Nợ có rủi ro (PAR)"), "reports:portfolio_at_risk", (FUND, SUPERIOR, AUDITOR)),
     NavEntry(_("Các công đoàn"), "reports:superior_union_list", (FUND, AUDITOR)),

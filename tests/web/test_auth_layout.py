@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import cache
 from django.test import Client, override_settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from config.navigation import navigation_for
 from fund.models import Role
@@ -161,3 +161,32 @@ def test_english_pages_for_an_officer(as_user, officers):
     c.post(reverse("set_language"), {"language": "en", "next": "/"})
     body = c.get(reverse("loans:collections")).content.decode()
     assert "Monthly collection" in body and "Grassroots-union officer" in body
+
+
+def test_every_menu_entry_leads_to_a_page_its_roles_may_open():
+    """A role sees an entry only if the page's own rule lets it in (no menu item to a 403)."""
+    from django.urls import resolve
+
+    from config.navigation import NAVIGATION
+    from fund.access import PUBLIC, view_access_rule
+
+    for entry in NAVIGATION:
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue
+        rule = view_access_rule(resolve(url).func)
+        assert rule == PUBLIC or set(entry.roles) <= set(rule), (entry.url_name, rule)
+
+
+def test_auditors_menu_has_the_officers_page_they_may_read(as_user, officers):
+    auditor_nav = [x["url_name"] for x in navigation_for(Role.AUDITOR)]
+    assert "fundweb:officers" in auditor_nav
+    c = as_user(officers.auditor)
+    body = c.get(reverse("audit:index")).content.decode()
+    assert f'href="{reverse("fundweb:officers")}"' in body
+    assert c.get(reverse("fundweb:officers")).status_code == 200
+    # A grassroots officer may not read it, and is not shown it.
+    assert "fundweb:officers" not in [
+        x["url_name"] for x in navigation_for(Role.GRASSROOTS_OFFICER)
+    ]
