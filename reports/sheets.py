@@ -13,7 +13,6 @@ word for word the one the unions know.
 from __future__ import annotations
 
 import io
-from datetime import date
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -22,7 +21,6 @@ from django.utils.translation import pgettext
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Table, TableStyle
 
-from accounting.dates import business_today
 from accounting.formatting import format_date_vi, format_vnd
 from fund.access import access
 from fund.models import GrassrootsUnion, Role
@@ -33,7 +31,7 @@ from loans.servicing.collection_sheets import (
     union_months,
 )
 from loans.servicing.selectors import business_date
-from loans.web.forms import MonthRangeForm
+from loans.web.forms import MonthRangeForm, sheet_month
 from reports.pdf import PageInfo, build_pdf, data_table, para, pdf_text, spacer, styles
 
 
@@ -188,16 +186,6 @@ def collection_sheet_pdf(
     )
 
 
-def _month(request) -> tuple[int, int]:
-    today = business_today()
-    try:
-        year, month = (int(x) for x in request.GET.get("month", "").split("-"))
-        date(year, month, 1)
-        return year, month
-    except (TypeError, ValueError):
-        return today.year, today.month
-
-
 SHEET_READERS = (Role.GRASSROOTS_OFFICER, Role.SUPERIOR_OFFICER, Role.FUND_OFFICER)
 
 
@@ -220,7 +208,7 @@ def collection_sheet_pdf_view(request):
     within the scope (another unit's id → 404)."""
     scope = request.scope
     union = sheet_union(request)
-    year, month = _month(request)
+    year, month = sheet_month(request.GET)
     as_of = business_date(fund_id=scope.fund_id)
     lines = collection_sheet(
         scope=scope, grassroots_union=union, year=year, month=month, as_of=as_of
@@ -229,7 +217,7 @@ def collection_sheet_pdf_view(request):
     months = union_months(scope=scope, grassroots_union=union, year=year, month=month)
     # The history of the months the page shows (``?first=&last=``, else the three up to the
     # sheet's month), as the page and its XLSX.
-    first, last = MonthRangeForm(request.GET, default_last=(year, month)).months()
+    first, last = MonthRangeForm.of_sheet(request.GET).months()
     history = union_member_months(scope=scope, grassroots_union=union, first=first, last=last)
     collection_sheet_pdf(
         union=union,

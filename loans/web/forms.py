@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounting.dates import business_today
 from accounting.errors import translatable
 from fund.accounts import BANK, CASH
 from fund.models import GrassrootsUnion
@@ -320,6 +322,18 @@ class LoanFilterForm(forms.Form):
         }
 
 
+def sheet_month(data) -> tuple[int, int]:
+    """The month of a union's collection sheet (its page, its PDF, its history's XLSX):
+    ``month=YYYY-MM`` in `data` (a query), else the month of the fund's business day."""
+    try:
+        year, month = (int(x) for x in data.get("month", "").split("-"))
+        date(year, month, 1)
+        return year, month
+    except (TypeError, ValueError):
+        today = business_today()
+        return today.year, today.month
+
+
 class MonthRangeForm(forms.Form):
     """A range of months (``YYYY-MM``, as a month input sends it) of a union's collection
     history: at most ``MAX_MONTHS`` months, the first not after the last."""
@@ -363,6 +377,13 @@ class MonthRangeForm(forms.Form):
             )
         data["range"] = (first, last)
         return data
+
+    @classmethod
+    def of_sheet(cls, data) -> MonthRangeForm:
+        """The history range of a collection sheet, the one rule of its page, its PDF and its
+        XLSX: ``first=&last=`` in `data`, else the three months up to the sheet's month
+        (:func:`sheet_month`)."""
+        return cls(data, default_last=sheet_month(data))
 
     def months(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """(first, last): the valid range, or the default one when the input is wrong."""

@@ -87,6 +87,7 @@ from loans.web.forms import (
     ReasonForm,
     RepaymentForm,
     ReviewForm,
+    sheet_month,
 )
 from loans.web.review_facts import review_facts
 
@@ -124,16 +125,6 @@ def _export_query(request) -> str:
     for key in ("page", "format"):
         query.pop(key, None)
     return query.urlencode()
-
-
-def _month(request) -> tuple[int, int]:
-    today = business_today()
-    try:
-        year, month = (int(x) for x in request.GET.get("month", "").split("-"))
-        date(year, month, 1)
-        return year, month
-    except (TypeError, ValueError):
-        return today.year, today.month
 
 
 # --------------------------------------------------------------------------------------------
@@ -886,7 +877,7 @@ def loan_repay(request, pk):
 
 
 def _collections(request, gu, *, template="loans/collections.html"):
-    year, month = _month(request)
+    year, month = sheet_month(request.GET)
     as_of = business_date(fund_id=request.scope.fund_id)
     lines = collection_sheet(
         scope=request.scope, grassroots_union=gu, year=year, month=month, as_of=as_of
@@ -904,7 +895,7 @@ def _collections(request, gu, *, template="loans/collections.html"):
     )
 
     def page(form, status):
-        history = _collection_history(request, gu, year=year, month=month)
+        history = _collection_history(request, gu)
         context = {
             "union": gu,
             "figures_as_of": {"date": as_of},
@@ -968,10 +959,10 @@ def _collections(request, gu, *, template="loans/collections.html"):
     )
 
 
-def _collection_history(request, gu, *, year: int, month: int) -> dict:
+def _collection_history(request, gu) -> dict:
     """The union's collection history per month and member, ``?first=&last=`` (the three
     months up to the sheet's month unless asked), and the link of its export."""
-    form = MonthRangeForm(request.GET, default_last=(year, month))
+    form = MonthRangeForm.of_sheet(request.GET)
     first, last = form.months()
     query = {"first": f"{first[0]:04d}-{first[1]:02d}", "last": f"{last[0]:04d}-{last[1]:02d}"}
     if request.scope.role not in GRASSROOTS:

@@ -207,8 +207,8 @@ def collection_history_export(request):
     """A union's collection history (the collection page's table): per month and member, what
     fell due, what the union remitted and what the bank confirmed; ``?first=&last=`` months."""
     union = sheet_union(request)
-    today = business_today()
-    first, last = MonthRangeForm(request.GET, default_last=(today.year, today.month)).months()
+    # The page's own range: ``?first=&last=``, else the three months up to the sheet's month.
+    first, last = MonthRangeForm.of_sheet(request.GET).months()
     rows = (
         [
             date(r.year, r.month, 1),

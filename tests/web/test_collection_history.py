@@ -154,3 +154,22 @@ def test_the_sheet_pdf_follows_the_readers_language(as_user, officers, org, hist
     history_part = text.split("COLLECTION HISTORY BY MONTH AND MEMBER", 1)[1]
     assert "Confirmed by the bank" in history_part and "Trần Thị Út" in history_part
     assert "LỊCH SỬ THU NỘP" not in text and "Ký nhận" not in text and "Trang " not in text
+
+
+def test_the_export_takes_the_pages_range_for_the_sheets_month(as_user, officers, org, history):
+    """Without ``first``/``last``, the page, its PDF and its XLSX show the same months: the
+    three up to the sheet's month (``?month=``), not up to today."""
+    c = as_user(officers.grassroots)
+    y, m = month_of(today())
+    y, m = (y, m - 4) if m > 4 else (y - 1, m + 8)  # four months back
+    sheet = f"{y:04d}-{m:02d}"
+    first = f"{y:04d}-{m - 2:02d}" if m > 2 else f"{y - 1:04d}-{m + 10:02d}"
+    page = c.get(reverse("loans:collections"), {"month": sheet}).content.decode()
+    assert f'name="first" value="{first}"' in page and f'name="last" value="{sheet}"' in page
+    r = c.get(reverse("reports:collection_history_export"), {"month": sheet, "format": "csv"})
+    assert r.status_code == 200
+    assert f"_{first}_{sheet}.csv" in r["Content-Disposition"], r["Content-Disposition"]
+    # Nothing asked: the months up to the business day's, as the page.
+    this = f"{today():%Y-%m}"
+    r = c.get(reverse("reports:collection_history_export"), {"format": "csv"})
+    assert f"_{this}.csv" in r["Content-Disposition"]
