@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -17,6 +18,7 @@ from reportlab.platypus import PageBreak
 from accounting.formatting import format_date_vi, format_vnd, spreadsheet_text
 from fund.accounts import CAPITAL
 from fund.attainment import growth_display, percent_display
+from fund.labels import quarter_name
 from reports.pdf import (
     FRAME_WIDTH_LANDSCAPE,
     PageInfo,
@@ -60,21 +62,22 @@ def report_title(f: QuarterlyFigures) -> str:
 
 # --------------------------------------------------------------------------------------------
 # Tables shared by the PDF and the XLSX: (title, header, rows of raw values, kinds)
-# kinds: "text", "money", "count", "percent", "growth"
+# kinds: "text", "money", "count", "percent", "growth". Titles and headers are in the language
+# the document is made in (the stored report: Vietnamese), the quarter named by quarter_name.
 
 
 def _indicator_table(f: QuarterlyFigures):
     header = [
-        "Chỉ tiêu",
-        "Kế hoạch năm",
-        "Kế hoạch quý",
-        f"Thực hiện {f.label}",
-        "% KH quý",
-        "% KH năm",
-        "Lũy kế năm",
-        "Lũy kế % KH năm",
-        "Cùng kỳ năm trước",
-        "Tăng/giảm so cùng kỳ",
+        _("Chỉ tiêu"),
+        _("Kế hoạch năm"),
+        _("Kế hoạch quý"),
+        _("Thực hiện %(quarter)s") % {"quarter": quarter_name(f.quarter, f.year)},
+        _("% KH quý"),
+        _("% KH năm"),
+        _("Lũy kế năm"),
+        _("Lũy kế % KH năm"),
+        _("Cùng kỳ năm trước"),
+        _("Tăng/giảm so cùng kỳ"),
     ]
     rows, kinds = [], []
     for i in f.indicators:
@@ -94,12 +97,12 @@ def _indicator_table(f: QuarterlyFigures):
             ]
         )
         kinds.append(["text", k, k, k, "percent", "percent", k, "percent", k, "growth"])
-    return "I. Kết quả thực hiện kế hoạch", header, rows, kinds
+    return _("I. Kết quả thực hiện kế hoạch"), header, rows, kinds
 
 
 def _risk_table(f: QuarterlyFigures):
-    header = ["Nhóm nợ", "Số khoản vay", "Dư nợ gốc", "Gốc quá hạn", "Dự phòng đã trích"]
-    header.append("Tỷ trọng")
+    header = [_("Nhóm nợ"), _("Số khoản vay"), _("Dư nợ gốc"), _("Gốc quá hạn")]
+    header += [_("Dự phòng đã trích"), _("Tỷ trọng")]
     rows = [
         [str(g.label), g.loans, g.outstanding, g.overdue_principal, g.provision_held, g.share]
         for g in f.debt_groups
@@ -107,7 +110,7 @@ def _risk_table(f: QuarterlyFigures):
     kinds = [["text", "count", "money", "money", "money", "percent"]] * len(rows)
     rows.append(
         [
-            "Cộng",
+            _("Cộng"),
             sum(g.loans for g in f.debt_groups),
             f.loan_book_outstanding,
             f.overdue_principal,
@@ -116,38 +119,40 @@ def _risk_table(f: QuarterlyFigures):
         ]
     )
     kinds.append(["text", "count", "money", "money", "money", "percent"])
-    return "II. Dư nợ, nợ quá hạn theo nhóm nợ và dự phòng rủi ro", header, rows, kinds
+    return _("II. Dư nợ, nợ quá hạn theo nhóm nợ và dự phòng rủi ro"), header, rows, kinds
 
 
 def _capital_table(f: QuarterlyFigures):
-    header = ["Mã", "Nguồn vốn", "Tài khoản", f"Số dư đến {format_date_vi(f.end)}"]
+    balance = _("Số dư đến %(date)s") % {"date": format_date_vi(f.end)}
+    header = [_("Mã"), _("Nguồn vốn"), _("Tài khoản"), balance]
     rows = [[c.code, c.name, c.account, c.amount] for c in f.capital]
-    rows.append(["", "Tổng nguồn vốn", CAPITAL, f.capital_total])
+    rows.append(["", _("Tổng nguồn vốn"), CAPITAL, f.capital_total])
     kinds = [["text", "text", "text", "money"]] * len(rows)
-    return "III. Nguồn vốn theo nguồn", header, rows, kinds
+    return _("III. Nguồn vốn theo nguồn"), header, rows, kinds
 
 
 def _unit_table(f: QuarterlyFigures):
-    unit = "Công đoàn cấp trên" if f.unit_kind == "superior_union" else "Công đoàn cơ sở"
+    superior = f.unit_kind == "superior_union"
+    unit = _("Công đoàn cấp trên") if superior else _("Công đoàn cơ sở")
     header = [
-        "Mã",
+        _("Mã"),
         unit,
-        "Kế hoạch năm",
-        f"Giải ngân {f.label}",
-        "% KH năm",
-        "Lũy kế năm",
-        "Lũy kế % KH",
-        "Cùng kỳ năm trước",
-        "Tăng/giảm",
-        "Khoản vay",
-        "Thành viên vay",
+        _("Kế hoạch năm"),
+        _("Giải ngân %(quarter)s") % {"quarter": quarter_name(f.quarter, f.year)},
+        _("% KH năm"),
+        _("Lũy kế năm"),
+        _("Lũy kế % KH"),
+        _("Cùng kỳ năm trước"),
+        _("Tăng/giảm"),
+        _("Khoản vay"),
+        _("Thành viên vay"),
     ]
     kinds_row = ["text", "text", "money", "money", "percent", "money", "percent", "money"]
     kinds_row += ["growth", "count", "count"]
     if f.unit_kind == "superior_union":
-        header.append("CĐCS vay")
+        header.append(_("CĐCS vay"))
         kinds_row.append("count")
-    header += ["Việc làm mới", "Dư nợ cuối quý", "Nợ quá hạn", "Tỷ lệ NQH"]
+    header += [_("Việc làm mới"), _("Dư nợ cuối quý"), _("Nợ quá hạn"), _("Tỷ lệ NQH")]
     kinds_row += ["count", "money", "money", "percent"]
     rows = []
     for u in f.units:
@@ -169,7 +174,11 @@ def _unit_table(f: QuarterlyFigures):
         row += [u.jobs_created, u.outstanding, u.overdue, u.overdue_rate]
         rows.append(row)
     number = "IV" if f.unit_kind == "superior_union" else "III"
-    title = f"{number}. Kết quả theo {unit.lower()}"
+    title = (
+        _("%(number)s. Kết quả theo công đoàn cấp trên")
+        if superior
+        else _("%(number)s. Kết quả theo công đoàn cơ sở")
+    ) % {"number": number}
     return title, header, rows, [kinds_row] * len(rows)
 
 
@@ -235,6 +244,10 @@ def render_pdf(
     )
     for title, header, rows, kinds in report_tables(f):
         story.append(para(title, st["h2"]))
+        # II is the debt groups' table; III the capital's in the fund's report (both totalled).
+        totalled = title.startswith("II.") or (
+            f.superior_union_id is None and title.startswith("III.")
+        )
         if title.startswith("II.") and f.classified_on:
             story.append(
                 para(
@@ -245,7 +258,7 @@ def render_pdf(
                 )
             )
         if not rows:
-            story.append(para("Không có số liệu.", st["base"]))
+            story.append(para(_("Không có số liệu."), st["base"]))
             continue
         col_kinds = kinds[0]
         numeric = [i for i, k in enumerate(col_kinds) if k != "text"]
@@ -259,7 +272,7 @@ def render_pdf(
                 body,
                 width=width,
                 numeric_cols=numeric,
-                total_row=title.startswith(("II.", "III. Nguồn")),
+                total_row=totalled,
                 # A row per union is a long table: a smaller type.
                 font_size=7 if len(header) > 10 else 8,
             )

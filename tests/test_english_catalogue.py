@@ -21,6 +21,7 @@ PYTHON = [
     ROOT / "fund/labels.py",
     ROOT / "fund/attainment.py",  # the indicators' names (pages, the quarterly PDF and XLSX)
     ROOT / "reports/quarterly.py",  # the quarterly headline and the debt groups' names
+    ROOT / "reports/quarterly_render.py",  # the quarterly PDF's and XLSX's tables
     ROOT / "config/navigation.py",
     ROOT / "config/error_views.py",
     *ROOT.glob("apicommon/*.py"),

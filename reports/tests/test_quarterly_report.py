@@ -262,6 +262,21 @@ def test_documents_made_in_english_name_the_indicators_and_say_the_headline_in_e
     ]
     for words in ("Lending (VND)", "Members lent to", "Group 1 (standard)", "Group 5 (loss)"):
         assert words in text
+    # The tables' titles and headers too (the sheets are named after the titles).
+    assert sheet.title == "Attainment of the plan"
+    assert [c.value for c in sheet[6]][:4] == [
+        "Indicator",
+        "Year plan",
+        "Quarter's plan",
+        "Achieved Quarter I/2025",
+    ]
+    assert sheet.parent.sheetnames[1:] == [
+        "Outstanding, overdue by debt gr",
+        "Capital by source",
+        "Results by superior union",
+    ]
+    for words in ("I. Attainment of the plan", "III. Capital by source", "Total capital"):
+        assert words in text
     # Made in Vietnamese (the stored report), word for word as before.
     f, text, sheet = _documents(federation, "vi")
     assert f.headline == HEADLINE and HEADLINE in text and sheet["A1"].value == HEADLINE
