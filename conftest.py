@@ -47,10 +47,29 @@ def frozen_now(config) -> datetime | None:
     return moment
 
 
+REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+
+
+def redis_url_of_this_process() -> str:
+    """The Redis database of this test process: ``TROVON_TEST_REDIS_URL`` (else database 15), one
+    lower for each parallel worker (``pytest -n 2``: gw0 on 15, gw1 on 14), since the tests that
+    use it empty it and count its queues."""
+    url = os.environ.get("TROVON_TEST_REDIS_URL", REDIS_TEST_URL)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        base, _, number = url.rpartition("/")
+        url = f"{base}/{int(number or 0) - int(worker[2:])}"
+    return url
+
+
 def pytest_configure(config):
     from django.conf import settings
 
     from accounting.signing import signing_key_generate
+
+    # Read by the tests that use Redis (tests/integration, the outbox's), and by the worker
+    # processes they start.
+    os.environ["TROVON_TEST_REDIS_URL"] = redis_url_of_this_process()
 
     # Every run signs chain heads with a key of its own; the high-water mark outside the
     # database is per test where a test needs it (the `high_water` fixture), since each test's

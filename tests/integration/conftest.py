@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _redis_url() -> str:
-    return os.environ.get("TROVON_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    return os.environ["TROVON_TEST_REDIS_URL"]  # conftest.py: this process's own
 
 
 def _redis_up(url: str) -> bool:
