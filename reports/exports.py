@@ -56,6 +56,21 @@ class Share(Decimal):
         return None if percent is None else cls(Decimal(percent) / 100)
 
 
+def chain_state_text(seq: int, head_hash: str) -> str:
+    """The sealed ledger a document was read from, short (a PDF's footer, an XLSX's line)."""
+    if not seq:
+        return _("sổ cái chưa niêm phong")
+    return _("chuỗi niêm phong #%(seq)s · %(hash)s…") % {"seq": seq, "hash": head_hash[:12]}
+
+
+def chain_head_text(head) -> str:
+    """The signed head in full (link number, hash, key id, signature), for auditors to keep:
+    the ``trovon-head`` line that ``verify_ledger --published`` and the chain page read back."""
+    if head is None:
+        return _("Sổ cái chưa có đầu chuỗi đã ký.")
+    return _("Đầu chuỗi niêm phong đã ký (lưu để đối chiếu): %(line)s") % {"line": head.line()}
+
+
 def _plain(value):
     """A cell's value: local time without zone, Money as its amount, text that a spreadsheet
     would run as a formula neutralised (``accounting.formatting.spreadsheet_text``)."""

@@ -42,20 +42,6 @@ def _n(value, money: bool = False) -> str:
     return format_vnd(value, symbol=money)
 
 
-def chain_state_text(seq: int, head_hash: str) -> str:
-    if not seq:
-        return "sổ cái chưa niêm phong"
-    return f"chuỗi niêm phong #{seq} · {head_hash[:12]}…"
-
-
-def chain_head_text(head) -> str:
-    """The signed head in full (link number, hash, key id, signature), for auditors to keep:
-    the ``trovon-head`` line that ``verify_ledger --published`` and the chain page read back."""
-    if head is None:
-        return "Sổ cái chưa có đầu chuỗi đã ký."
-    return f"Đầu chuỗi niêm phong đã ký (lưu để đối chiếu): {head.line()}"
-
-
 def report_title(f: QuarterlyFigures) -> str:
     return f"Báo cáo kết quả cho vay {f.label} — {f.unit_name}"
 

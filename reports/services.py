@@ -23,11 +23,10 @@ from django.utils import timezone
 from accounting.formatting import format_date_vi
 from accounting.selectors import ledger_chain_head, ledger_signed_head
 from fund.models import Fund, OfficerProfile, Role, SuperiorUnion
+from reports.exports import chain_head_text, chain_state_text
 from reports.models import QuarterlyReport
 from reports.quarterly import quarterly_report_figures
 from reports.quarterly_render import (
-    chain_head_text,
-    chain_state_text,
     render_pdf,
     render_xlsx,
     report_title,

@@ -22,6 +22,7 @@ PYTHON = [
     ROOT / "fund/attainment.py",  # the indicators' names (pages, the quarterly PDF and XLSX)
     ROOT / "reports/quarterly.py",  # the quarterly headline and the debt groups' names
     ROOT / "reports/quarterly_render.py",  # the quarterly PDF's and XLSX's tables
+    ROOT / "loans/servicing/portfolio.py",  # the ageing buckets (the PAR page and its exports)
     ROOT / "config/navigation.py",
     ROOT / "config/error_views.py",
     *ROOT.glob("apicommon/*.py"),

@@ -51,12 +51,12 @@ from fund.models import AuditLog, Fund, GrassrootsUnion, OfficerProfile, Superio
 from fund.people import name_sort_key, person_name
 from fund.web.forms import date_field
 from reports.exports import (
+    chain_head_text,
     export_filename,
     export_format,
     table_response,
     table_streaming_response,
 )
-from reports.quarterly_render import chain_head_text
 from reports.templatetags.audit_tags import indent, vnd_or_blank
 
 ZERO = Decimal(0)

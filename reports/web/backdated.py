@@ -15,8 +15,7 @@ from django.views.decorators.http import require_GET
 from accounting.selectors import backdated_entries, ledger_signed_head
 from fund.access import READERS_FUND_WIDE, access
 from fund.people import person_name
-from reports.exports import export_filename, export_format, table_response
-from reports.quarterly_render import chain_head_text
+from reports.exports import chain_head_text, export_filename, export_format, table_response
 from reports.web.audit import export_links, period_from, quarter_links
 
 BY_CHOICES = [
