@@ -560,7 +560,13 @@ def _figures(
     prov_unit = _ledger_by(provision_acc, fund_id=fund_id, end=end, where=where, group=group)
     book_unit, by_group = _book(fund_id, where, end, group)
 
-    tot = _loan_figures(loans, periods, None)[None]
+    by_unit = _loan_figures(loans, periods, group)
+    empty = {f"{m}_{p}": 0 for m in _METRICS for p in periods}
+    # Narrowed to one grassroots union, its row is the whole: no second read of the same loans.
+    if grassroots_union_id is not None:
+        tot = by_unit.get(grassroots_union_id, empty)
+    else:
+        tot = _loan_figures(loans, periods, None)[None]
     vis = {p: sum((r[p] for r in vis_unit.values()), 0) for p in periods}
     indicators = []
     metric_of = {
@@ -646,7 +652,6 @@ def _figures(
         units = {
             u.pk: u for u in SuperiorUnion.objects.filter(fund=fund).only("id", "code", "name")
         }
-    by_unit = _loan_figures(loans, periods, group)
     if su is not None:
         if grassroots_union_id is not None:
             ids = {grassroots_union_id}
@@ -665,7 +670,6 @@ def _figures(
         units = {
             u.pk: u for u in GrassrootsUnion.objects.filter(pk__in=ids).only("id", "code", "name")
         }
-    empty = {f"{m}_{p}": 0 for m in _METRICS for p in periods}
     rows = []
     for uid, u in sorted(units.items(), key=lambda kv: kv[1].code):
         f = by_unit.get(uid, empty)
