@@ -59,6 +59,7 @@ PAGES = {
         ("loans:application_detail", ("application",)),
         ("loans:reminder_log", ()),
         ("fundweb:plans", ()),
+        ("fundweb:year_closes", ()),
     ],
     "superior": [
         ("loans:unions", ()),
@@ -67,7 +68,7 @@ PAGES = {
         ("fundweb:officer_new", ()),
         ("fundweb:officer", ("grassroots_officer",)),
     ],
-    "auditor": [("fundweb:officers", ())],
+    "auditor": [("fundweb:officers", ()), ("fundweb:year_closes", ())],
     "grassroots": [("loans:collections", ()), ("loans:overdue", ())],
 }
 

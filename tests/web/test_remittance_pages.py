@@ -153,3 +153,17 @@ def test_the_bank_pages_in_english(as_user, officers, remitted):
     assert "Row 2" in field_error(r, "file") or "row 2" in field_error(r, "file").lower()
     pending = c.get(reverse("loans:remittances_pending")).content.decode()
     assert "Remittances not in the bank account" in pending
+
+
+def test_the_remittance_receipt_in_english_has_no_vietnamese_of_its_own(
+    as_user, officers, remitted
+):
+    from tests.web.test_pages_english import _vietnamese_left, _visible_text
+
+    for who in ("fund", "grassroots"):
+        c = in_english(as_user(getattr(officers, who)))
+        r = c.get(reverse("loans:remittance_receipt", args=[remitted.pk]))
+        assert r.status_code == 200
+        html = r.content.decode()
+        assert "UNC-15" in html and "300.000" in html
+        assert not _vietnamese_left(_visible_text(html)), _vietnamese_left(_visible_text(html))
