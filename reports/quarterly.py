@@ -627,7 +627,7 @@ def _figures(
         debt_groups.append(
             DebtGroupRow(
                 group=g,
-                label=DEBT_GROUP_LABELS.get(g, f"Nhóm {g}"),
+                label=DEBT_GROUP_LABELS.get(g) or _("Nhóm %(group)s") % {"group": g},
                 loans=r["loans"],
                 outstanding=_z(r.get("outstanding")),
                 overdue_principal=_z(r.get("overdue_principal")),

@@ -1,7 +1,11 @@
 """The quarterly report's two documents from its figures: a PDF (reportlab, A4 landscape,
-Vietnamese, page X/Y, generation time and ledger chain state on every page) and an XLSX for
-auditors (openpyxl; the same tables one sheet each, amounts as numbers in a VND format, the
-headline on the first sheet). Both read only the ``QuarterlyFigures``: no query here."""
+page X/Y, generation time and ledger chain state on every page) and an XLSX for auditors
+(openpyxl; the same tables one sheet each, amounts as numbers in a VND format, the headline on
+the first sheet). Both read only the ``QuarterlyFigures``: no query here.
+
+Every word of theirs goes through gettext, so a document is in the language active when it is
+made: the stored report (made by the worker) in Vietnamese, one made in English in English; only
+names (the fund's, the unions', the capital sources') stay as written."""
 
 from __future__ import annotations
 
@@ -43,7 +47,17 @@ def _n(value, money: bool = False) -> str:
 
 
 def report_title(f: QuarterlyFigures) -> str:
-    return f"Báo cáo kết quả cho vay {f.label} — {f.unit_name}"
+    return _("Báo cáo kết quả cho vay %(quarter)s — %(unit)s") % {
+        "quarter": quarter_name(f.quarter, f.year),
+        "unit": f.unit_name,
+    }
+
+
+def _period_text(f: QuarterlyFigures) -> str:
+    return _("từ %(start)s đến %(end)s") % {
+        "start": format_date_vi(f.start),
+        "end": format_date_vi(f.end),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,13 +218,14 @@ def render_pdf(
         para(f.federation_name.upper() or f.fund_name.upper(), st["subtitle"]),
         para(f.fund_name, st["subtitle"]),
         spacer(3),
-        para(f"BÁO CÁO KẾT QUẢ CHO VAY VÀ THỰC HIỆN KẾ HOẠCH {f.label.upper()}", st["title"]),
+        para(
+            _("BÁO CÁO KẾT QUẢ CHO VAY VÀ THỰC HIỆN KẾ HOẠCH %(quarter)s")
+            % {"quarter": quarter_name(f.quarter, f.year).upper()},
+            st["title"],
+        ),
         # The fund's name is on the line above: a superior union's report adds the union's.
         para(
-            " · ".join(
-                [f.unit_name] * (f.unit_name != f.fund_name)
-                + [f"từ {format_date_vi(f.start)} đến {format_date_vi(f.end)}"]
-            ),
+            " · ".join([f.unit_name] * (f.unit_name != f.fund_name) + [_period_text(f)]),
             st["subtitle"],
         ),
         spacer(3),
@@ -219,12 +234,22 @@ def render_pdf(
     amount = f.indicator("disbursed_amount")
     story.append(
         para(
-            f"Lũy kế từ đầu năm: {format_vnd(amount.ytd)}, đạt "
-            f"{percent_display(amount.percent_ytd)} kế hoạch năm "
-            f"({format_vnd(amount.plan_year)}); cùng kỳ năm trước {format_vnd(amount.previous_ytd)}"
-            f" ({growth_display(amount.growth_ytd)}). Dư nợ cuối quý {format_vnd(f.outstanding)}, "
-            f"nợ quá hạn {format_vnd(f.overdue)} ({percent_display(f.overdue_rate)}), dự phòng "
-            f"rủi ro {format_vnd(f.provisions)}.",
+            _(
+                "Lũy kế từ đầu năm: %(ytd)s, đạt %(percent_ytd)s kế hoạch năm (%(plan)s); cùng "
+                "kỳ năm trước %(previous_ytd)s (%(growth_ytd)s). Dư nợ cuối quý %(outstanding)s, "
+                "nợ quá hạn %(overdue)s (%(overdue_rate)s), dự phòng rủi ro %(provisions)s."
+            )
+            % {
+                "ytd": format_vnd(amount.ytd),
+                "percent_ytd": percent_display(amount.percent_ytd),
+                "plan": format_vnd(amount.plan_year),
+                "previous_ytd": format_vnd(amount.previous_ytd),
+                "growth_ytd": growth_display(amount.growth_ytd),
+                "outstanding": format_vnd(f.outstanding),
+                "overdue": format_vnd(f.overdue),
+                "overdue_rate": percent_display(f.overdue_rate),
+                "provisions": format_vnd(f.provisions),
+            },
             st["base"],
         )
     )
@@ -237,9 +262,16 @@ def render_pdf(
         if title.startswith("II.") and f.classified_on:
             story.append(
                 para(
-                    f"Theo kết quả phân loại nợ ngày {format_date_vi(f.classified_on)}; dư nợ và "
-                    f"dự phòng trên sổ cái đến {format_date_vi(f.end)}: "
-                    f"{format_vnd(f.outstanding)} và {format_vnd(f.provisions)}.",
+                    _(
+                        "Theo kết quả phân loại nợ ngày %(classified_on)s; dư nợ và dự phòng "
+                        "trên sổ cái đến %(end)s: %(outstanding)s và %(provisions)s."
+                    )
+                    % {
+                        "classified_on": format_date_vi(f.classified_on),
+                        "end": format_date_vi(f.end),
+                        "outstanding": format_vnd(f.outstanding),
+                        "provisions": format_vnd(f.provisions),
+                    },
                     st["small"],
                 )
             )
@@ -265,21 +297,23 @@ def render_pdf(
         )
     # Plan against achieved: per quarter of the year, and per unit (year plan / year to date).
     story.append(PageBreak())
-    story.append(para("Biểu đồ kế hoạch và thực hiện", st["h2"]))
+    story.append(para(_("Biểu đồ kế hoạch và thực hiện"), st["h2"]))
     bn = Decimal(1_000_000)
 
     def millions(amount) -> int:
         # Bar heights only (the figures printed come from the exact amounts): whole millions.
         return int((Decimal(amount) / bn).to_integral_value())
 
+    by_quarter = _("Doanh số cho vay theo quý")
+    if not any(q.planned for q in f.quarters):
+        by_quarter = _("%(title)s (kế hoạch chưa phân bổ theo quý)") % {"title": by_quarter}
     story.append(
         bar_chart(
-            [q.label for q in f.quarters],
+            [quarter_name(q.quarter, f.year) for q in f.quarters],
             [millions(q.planned) for q in f.quarters],
             [millions(q.achieved) for q in f.quarters],
-            title="Doanh số cho vay theo quý"
-            + ("" if any(q.planned for q in f.quarters) else " (kế hoạch chưa phân bổ theo quý)"),
-            unit="triệu đồng",
+            title=by_quarter,
+            unit=_("triệu đồng"),
             width=width,
             height=60 * mm,
         )
@@ -290,18 +324,21 @@ def render_pdf(
             if len(f.units) <= 60
             else sorted(f.units, key=lambda u: u.ytd_disbursed, reverse=True)[:60]
         )
+        by_unit = (
+            _("Kế hoạch năm và lũy kế thực hiện theo công đoàn cấp trên")
+            if f.unit_kind == "superior_union"
+            else _("Kế hoạch năm và lũy kế thực hiện theo CĐCS")
+        )
+        if len(shown) != len(f.units):
+            by_unit = _("%(title)s (60 đơn vị giải ngân nhiều nhất)") % {"title": by_unit}
         story.append(spacer(4))
         story.append(
             bar_chart(
                 [u.code for u in shown],
                 [millions(u.plan_year) for u in shown],
                 [millions(u.ytd_disbursed) for u in shown],
-                title=(
-                    "Kế hoạch năm và lũy kế thực hiện theo "
-                    + ("công đoàn cấp trên" if f.unit_kind == "superior_union" else "CĐCS")
-                    + ("" if len(shown) == len(f.units) else " (60 đơn vị giải ngân nhiều nhất)")
-                ),
-                unit="triệu đồng",
+                title=by_unit,
+                unit=_("triệu đồng"),
                 width=width,
                 height=85 * mm,
             )
@@ -340,8 +377,15 @@ def render_xlsx(
             ws["A1"] = spreadsheet_text(f.headline)
             ws["A1"].font = Font(bold=True, size=12)
             ws["A2"] = spreadsheet_text(
-                f"{f.unit_name} · {f.label} ({format_date_vi(f.start)}–{format_date_vi(f.end)}) · "
-                f"lập lúc {generated_at:%H:%M %d/%m/%Y} · {chain_state}"
+                _("%(unit)s · %(quarter)s (%(start)s–%(end)s) · lập lúc %(time)s · %(chain)s")
+                % {
+                    "unit": f.unit_name,
+                    "quarter": quarter_name(f.quarter, f.year),
+                    "start": format_date_vi(f.start),
+                    "end": format_date_vi(f.end),
+                    "time": f"{generated_at:%H:%M %d/%m/%Y}",
+                    "chain": chain_state,
+                }
             )
             ws["A3"] = spreadsheet_text(chain_head)
             r0 = 5

@@ -24,6 +24,7 @@ from reports.services import (
     quarterly_reports_schedule,
 )
 from reports.tasks import quarterly_report_task, quarterly_reports_fund_task
+from reports.tests.test_pdf_layout import VIETNAMESE_LETTER
 
 pytestmark = pytest.mark.django_db
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -240,9 +241,35 @@ def _documents(fed, language: str):
         render_pdf(pdf, f, generated_at=timezone.localtime(), chain_state="-")
         render_xlsx(xlsx, f, generated_at=timezone.localtime(), chain_state="-")
     with pdfplumber.open(pdf) as doc:
-        text = flat(" ".join(p.extract_text() for p in doc.pages))
+        text = flat(
+            " ".join([doc.metadata.get("Title", ""), *(p.extract_text() for p in doc.pages)])
+        )
     sheet = load_workbook(xlsx).worksheets[0]
     return f, text, sheet
+
+
+def _words_not_in_names(f, text: str) -> set[str]:
+    """The words of `text` with a letter only Vietnamese has that are no word of a name the
+    report prints as written (the fund's, the federation's, the unions', the capital
+    sources'): a label left in Vietnamese shows up here, a name never does."""
+    names = [f.fund_name, f.federation_name, f.unit_name, *(u.name for u in f.units)]
+    names += [c.name for c in f.capital]
+    name_words = {w for n in names for w in n.split()} | {
+        w.upper() for n in names for w in n.split()
+    }
+    return {
+        w
+        for w in text.replace("·", " ").split()
+        if VIETNAMESE_LETTER.search(w) and w.strip("()[],.:;") not in name_words
+    }
+
+
+def _sheet_texts(workbook) -> str:
+    return " ".join(
+        [*workbook.sheetnames]
+        + [str(c.value) for ws in workbook for row in ws.iter_rows() for c in row if c.value]
+        + [workbook.properties.title or ""]
+    )
 
 
 def test_documents_made_in_english_name_the_indicators_and_say_the_headline_in_english(
@@ -277,6 +304,23 @@ def test_documents_made_in_english_name_the_indicators_and_say_the_headline_in_e
     ]
     for words in ("I. Attainment of the plan", "III. Capital by source", "Total capital"):
         assert words in text
+    # Nothing else stays Vietnamese: the title, the period, the year-to-date paragraph, the
+    # classification note, the charts, the chain texts, the footer; only names as written.
+    for words in (
+        "REPORT ON LENDING AND THE PLAN'S ATTAINMENT, QUARTER I/2025",
+        "from 01/01/2025 to 31/03/2025",
+        "Year to date: 75.000.000 ₫",
+        "Lending by quarter",
+        "(million VND)",
+        "Page 1/",
+        "Lending report Quarter I/2025",
+    ):
+        assert words in text
+    assert not _words_not_in_names(f, text)
+    assert not _words_not_in_names(f, _sheet_texts(sheet.parent))
+    assert "made at" in sheet["A2"].value and "Quarter I/2025 (01/01/2025–31/03/2025)" in (
+        sheet["A2"].value
+    )
     # Made in Vietnamese (the stored report), word for word as before.
     f, text, sheet = _documents(federation, "vi")
     assert f.headline == HEADLINE and HEADLINE in text and sheet["A1"].value == HEADLINE
@@ -289,3 +333,8 @@ def test_documents_made_in_english_name_the_indicators_and_say_the_headline_in_e
         "Việc làm tạo mới (đã xác nhận sau kiểm tra)",
     ]
     assert "Nhóm 1 (nợ đủ tiêu chuẩn)" in text
+    # The check above sees Vietnamese labels (it is not blind): the Vietnamese documents' own.
+    assert {"BÁO", "CÁO", "Lũy", "Biểu", "đồ", "Lập"} <= _words_not_in_names(f, text)
+    assert {"lập", "lúc"} <= _words_not_in_names(f, _sheet_texts(sheet.parent))
+    assert "BÁO CÁO KẾT QUẢ CHO VAY VÀ THỰC HIỆN KẾ HOẠCH QUÝ I/2025" in text
+    assert "Báo cáo kết quả cho vay Quý I/2025 — " in text
