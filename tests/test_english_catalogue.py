@@ -33,6 +33,7 @@ DOCUMENTS = [
     ROOT / "reports/pdf.py",
     ROOT / "reports/sheets.py",
     ROOT / "reports/exports.py",
+    ROOT / "reports/quarterly_render.py",
     *ROOT.glob("reports/web/*.py"),
 ]
 PYTHON += [p for p in DOCUMENTS if p not in PYTHON]
