@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -58,6 +59,11 @@ def _period_text(f: QuarterlyFigures) -> str:
         "start": format_date_vi(f.start),
         "end": format_date_vi(f.end),
     }
+
+
+# The context of the tables' headers whose English differs from the same words on the pages
+# ("Mã" is a unit's code, not an id; "Khoản vay" and "Thành viên vay" head counts).
+HEADER = "quarterly report header"
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,7 +130,7 @@ def _risk_table(f: QuarterlyFigures):
 
 def _capital_table(f: QuarterlyFigures):
     balance = _("Số dư đến %(date)s") % {"date": format_date_vi(f.end)}
-    header = [_("Mã"), _("Nguồn vốn"), _("Tài khoản"), balance]
+    header = [pgettext(HEADER, "Mã"), pgettext(HEADER, "Nguồn vốn"), _("Tài khoản"), balance]
     rows = [[c.code, c.name, c.account, c.amount] for c in f.capital]
     rows.append(["", _("Tổng nguồn vốn"), CAPITAL, f.capital_total])
     kinds = [["text", "text", "text", "money"]] * len(rows)
@@ -135,7 +141,7 @@ def _unit_table(f: QuarterlyFigures):
     superior = f.unit_kind == "superior_union"
     unit = _("Công đoàn cấp trên") if superior else _("Công đoàn cơ sở")
     header = [
-        _("Mã"),
+        pgettext(HEADER, "Mã"),
         unit,
         _("Kế hoạch năm"),
         _("Giải ngân %(quarter)s") % {"quarter": quarter_name(f.quarter, f.year)},
@@ -144,8 +150,8 @@ def _unit_table(f: QuarterlyFigures):
         _("Lũy kế % KH"),
         _("Cùng kỳ năm trước"),
         _("Tăng/giảm"),
-        _("Khoản vay"),
-        _("Thành viên vay"),
+        pgettext(HEADER, "Khoản vay"),
+        pgettext(HEADER, "Thành viên vay"),
     ]
     kinds_row = ["text", "text", "money", "money", "percent", "money", "percent", "money"]
     kinds_row += ["growth", "count", "count"]

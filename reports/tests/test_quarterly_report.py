@@ -304,6 +304,13 @@ def test_documents_made_in_english_name_the_indicators_and_say_the_headline_in_e
     ]
     for words in ("I. Attainment of the plan", "III. Capital by source", "Total capital"):
         assert words in text
+    # Headers whose words the pages use otherwise: a unit's code, counts of loans and borrowers.
+    workbook = sheet.parent
+    capital, units = workbook["Capital by source"], workbook["Results by superior union"]
+    assert [c.value for c in capital[2]][:2] == ["Code", "Source"]
+    header = [c.value for c in units[2]]
+    assert header[:2] == ["Code", "Superior union"]
+    assert header[9:11] == ["Loans", "Borrowers"]
     # Nothing else stays Vietnamese: the title, the period, the year-to-date paragraph, the
     # classification note, the charts, the chain texts, the footer; only names as written.
     for words in (
