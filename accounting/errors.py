@@ -140,8 +140,19 @@ class RowsRejected(ApplicationError):
         )
 
     def as_dict(self) -> dict:
+        """The refusal with its rows; a column of ours named in the language shown (a column the
+        file made up, as written)."""
+        from django.utils.translation import gettext
+
         data = super().as_dict()
-        data["errors"] = [{**e._asdict(), "message": str(e.message)} for e in self.errors]
+        data["errors"] = [
+            {
+                **e._asdict(),
+                "column": gettext(str(e.column)) if e.column else e.column,
+                "message": str(e.message),
+            }
+            for e in self.errors
+        ]
         return data
 
 

@@ -26,7 +26,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _l
 
 from accounting.dates import business_today
@@ -49,30 +50,34 @@ GRASSROOTS = "grassroots"
 LEVELS = (SUPERIOR, GRASSROOTS)
 FORMATS = ("csv", "xlsx")
 
-# (field, Vietnamese header, required, max length)
+# (field, Vietnamese header, required, max length). The headers are written in the reader's
+# language (``gettext(header)``: an export in English has English headers) and read in either.
 _COMMON_TAIL = [
-    ("address", "Địa chỉ", False, 255),
-    ("contact_name", "Cán bộ phụ trách", False, 255),
-    ("contact_phone", "Điện thoại", False, 32),
-    ("contact_email", "Thư điện tử", False, 254),
-    ("active_from", "Hoạt động từ", False, None),
-    ("active_to", "Ngừng hoạt động từ", False, None),
+    ("address", gettext_noop("Địa chỉ"), False, 255),
+    ("contact_name", gettext_noop("Cán bộ phụ trách"), False, 255),
+    ("contact_phone", gettext_noop("Điện thoại"), False, 32),
+    ("contact_email", gettext_noop("Thư điện tử"), False, 254),
+    ("active_from", gettext_noop("Hoạt động từ"), False, None),
+    ("active_to", gettext_noop("Ngừng hoạt động từ"), False, None),
 ]
+SUPERIOR_CODE_HEADER = gettext_noop("Mã công đoàn cấp trên")
 COLUMNS = {
     SUPERIOR: [
-        ("code", "Mã", True, 32),
-        ("name", "Tên công đoàn cấp trên", True, 255),
-        ("kind", "Loại", True, None),
+        ("code", gettext_noop("Mã"), True, 32),
+        ("name", gettext_noop("Tên công đoàn cấp trên"), True, 255),
+        ("kind", gettext_noop("Loại"), True, None),
         *_COMMON_TAIL,
     ],
     GRASSROOTS: [
-        ("code", "Mã", True, 32),
-        ("name", "Tên công đoàn cơ sở", True, 255),
-        ("kind", "Loại hình", True, None),
-        ("superior_code", "Mã công đoàn cấp trên", True, 32),
+        ("code", gettext_noop("Mã"), True, 32),
+        ("name", gettext_noop("Tên công đoàn cơ sở"), True, 255),
+        ("kind", gettext_noop("Loại hình"), True, None),
+        ("superior_code", SUPERIOR_CODE_HEADER, True, 32),
         *_COMMON_TAIL,
     ],
 }
+# The languages a file's headers and kinds are read in (whatever the reader's language).
+FILE_LANGUAGES = ("vi", "en")
 # What a file row sets on a union besides its code (the key it is found by).
 DATA_FIELDS = [f for f in UNION_FIELDS if f != "code"]
 
@@ -83,7 +88,9 @@ class RowError(NamedTuple):
     message: str
 
     def __str__(self):
-        params = {"row": self.row, "column": self.column, "message": self.message}
+        # A column of ours is named in the reader's language; one the file made up as written.
+        column = gettext(self.column) if self.column else ""
+        params = {"row": self.row, "column": column, "message": self.message}
         if self.column:
             return gettext("Dòng %(row)s, cột %(column)s: %(message)s") % params
         return gettext("Dòng %(row)s: %(message)s") % params
@@ -131,7 +138,9 @@ def unions_matching(qs, text: str):
 def _header_map(level: str) -> dict[str, str]:
     out = {}
     for name, header, _, _ in COLUMNS[level]:
-        out[fold_text(header)] = name
+        for language in FILE_LANGUAGES:
+            with translation.override(language):
+                out[fold_text(gettext(header))] = name
         out[fold_text(name)] = name
     # Short forms people type.
     out[fold_text("Tên")] = "name"
@@ -148,7 +157,9 @@ def _kinds(level: str) -> dict[str, str]:
     out = {}
     for value, label in choices:
         out[fold_text(value)] = value
-        out[fold_text(str(label))] = value
+        for language in FILE_LANGUAGES:
+            with translation.override(language):
+                out[fold_text(str(label))] = value
     return out
 
 
@@ -384,9 +395,15 @@ def unions_import(
     (default today) dates the moves of grassroots unions whose superior union changed.
     """
     if level not in LEVELS:
-        raise FundError(f"Cấp công đoàn không hợp lệ: {level}.", field="level")
+        raise FundError(
+            translatable(_l("Cấp công đoàn không hợp lệ: %(level)s."), {"level": level}),
+            field="level",
+        )
     if format not in FORMATS:
-        raise FundError(f"Định dạng tệp không hỗ trợ: {format}.", field="format")
+        raise FundError(
+            translatable(_l("Định dạng tệp không hỗ trợ: %(format)s."), {"format": format}),
+            field="format",
+        )
     actor_require_fund_officer(actor, fund_id=fund.pk)
     effective_date = effective_date or business_today()
     rows, errors = _parse(level, read_table(data, format))
@@ -477,7 +494,7 @@ def _import_grassroots(fund: Fund, rows: list[_Row], actor, effective_date: date
     errors = [
         RowError(
             r.number,
-            "Mã công đoàn cấp trên",
+            SUPERIOR_CODE_HEADER,
             translatable(_l("Không có công đoàn cấp trên mã '%(code)s'."), {"code": code}),
         )
         for r in rows
@@ -521,9 +538,14 @@ def _import_grassroots(fund: Fund, rows: list[_Row], actor, effective_date: date
         bad = [
             RowError(
                 row.number,
-                "Mã công đoàn cấp trên",
-                f"Không chuyển được vào ngày {effective_date:%d/%m/%Y}: đang trực thuộc từ "
-                f"{open_affs[gu.pk].valid_from:%d/%m/%Y}.",
+                SUPERIOR_CODE_HEADER,
+                translatable(
+                    _l("Không chuyển được vào ngày %(day)s: đang trực thuộc từ %(since)s."),
+                    {
+                        "day": f"{effective_date:%d/%m/%Y}",
+                        "since": f"{open_affs[gu.pk].valid_from:%d/%m/%Y}",
+                    },
+                ),
             )
             for row, gu, _ in moves
             if gu.pk in open_affs and open_affs[gu.pk].valid_from >= effective_date
@@ -630,10 +652,14 @@ def _tail(obj) -> list:
 
 
 def unions_export(*, scope: Scope, level: str, format: str) -> bytes:
-    """The unions the scope may see, in the import's layout (re-importable as is)."""
+    """The unions the scope may see, in the import's layout (re-importable as is), in the
+    language active (headers and kinds; the import reads both languages)."""
     if level not in LEVELS:
-        raise FundError(f"Cấp công đoàn không hợp lệ: {level}.", field="level")
-    headers = [header for _, header, _, _ in COLUMNS[level]]
+        raise FundError(
+            translatable(_l("Cấp công đoàn không hợp lệ: %(level)s."), {"level": level}),
+            field="level",
+        )
+    headers = [gettext(header) for _, header, _, _ in COLUMNS[level]]
     if format == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
@@ -645,11 +671,16 @@ def unions_export(*, scope: Scope, level: str, format: str) -> bytes:
         from openpyxl import Workbook
 
         wb = Workbook(write_only=True)
-        ws = wb.create_sheet("Công đoàn cấp trên" if level == SUPERIOR else "Công đoàn cơ sở")
+        ws = wb.create_sheet(
+            gettext("Công đoàn cấp trên") if level == SUPERIOR else gettext("Công đoàn cơ sở")
+        )
         ws.append(headers)
         for row in _export_rows(level, scope):
             ws.append(row)
         buf = io.BytesIO()
         wb.save(buf)
         return buf.getvalue()
-    raise FundError(f"Định dạng tệp không hỗ trợ: {format}.", field="format")
+    raise FundError(
+        translatable(_l("Định dạng tệp không hỗ trợ: %(format)s."), {"format": format}),
+        field="format",
+    )

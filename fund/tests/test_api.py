@@ -236,3 +236,20 @@ def test_attainment_defaults_to_the_year_in_ha_noi(client, org, officers, monkey
     r = as_(client, officers.fund).get(reverse("api:attainment") + "?period=year")
     assert r.status_code == 200
     assert (r.json()["start"], r.json()["end"]) == ("2100-01-01", "2100-12-31")
+
+
+def test_the_export_and_its_refusals_in_english(client, org, officers):
+    c = as_(client, officers.fund)
+    r = c.get(
+        reverse("api:union_export") + "?level=grassroots&format=csv", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    header = r.content.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("Id,Grassroots union name,Type,Superior union code,Address")
+    bad = upload("Mã,Tên công đoàn cơ sở,Loại hình,Mã công đoàn cấp trên\nX,y,bánh,LB\n", "b.csv")
+    r = c.post(
+        reverse("api:union_import"),
+        {"file": bad, "level": "grassroots"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["column"] == "Type"

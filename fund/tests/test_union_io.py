@@ -11,6 +11,7 @@ from fund.models import AuditLog, GrassrootsUnion, GrassrootsUnionAffiliation, S
 from fund.scoping import scope_for
 from fund.selectors import superior_union_on
 from fund.union_io import RowError, unions_export, unions_import
+from tests.web.test_audit_english import VIETNAMESE
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +241,30 @@ def test_import_refusal_is_put_together_in_the_language_it_is_shown_in():
         en = str(e)
     assert en.startswith("The file was not imported: 22 errors, no row was imported. Row 2, ")
     assert en.endswith("Row 21: y (and 2 more errors)")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_in_english_reimports_in_either_language(org, officers, fmt):
+    """The export follows the reader's language (headers, kinds, the sheet's name); the import
+    reads a file in either language whatever the reader's."""
+    unions_import(fund=org.fund, data=to_csv(GOOD), format="csv", level="grassroots")
+    with translation.override("en"):
+        data = unions_export(scope=scope_for(officers.fund), level="grassroots", format=fmt)
+        sup = unions_export(scope=scope_for(officers.fund), level="superior", format=fmt)
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    else:
+        ws = load_workbook(io.BytesIO(data)).active
+        assert ws.title == "Grassroots union"
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert rows[0][:4] == ["Id", "Grassroots union name", "Type", "Superior union code"]
+    assert rows[0][-2:] == ["Active from", "Inactive from"]
+    assert not [h for h in rows[0] if VIETNAMESE.search(h)]
+    with translation.override("en"):
+        kinds = {str(label) for _v, label in GrassrootsUnion.Kind.choices}
+    assert {r[2] for r in rows[1:]} <= kinds
+    for language in ("vi", "en"):
+        with translation.override(language):
+            r = unions_import(fund=org.fund, data=data, format=fmt, level="grassroots")
+            assert not r.changed and r.unchanged == 7
+            assert not unions_import(fund=org.fund, data=sup, format=fmt, level="superior").changed
