@@ -167,3 +167,45 @@ def test_the_remittance_receipt_in_english_has_no_vietnamese_of_its_own(
         html = r.content.decode()
         assert "UNC-15" in html and "300.000" in html
         assert not _vietnamese_left(_visible_text(html)), _vietnamese_left(_visible_text(html))
+
+
+def test_every_page_that_shows_a_remittance_links_to_its_receipt(
+    as_user, officers, org, loan, remitted
+):
+    """The receipt is reached from wherever a remittance is shown, not only by the redirect
+    after posting it: the list not received, the bank pages, the loan's repayments."""
+    receipt = reverse("loans:remittance_receipt", args=[remitted.pk])
+    link = f'<a href="{receipt}">UNC-15</a>'
+
+    def follow(c, html):
+        assert link in html or f'href="{receipt}"' in html
+        r = c.get(receipt)
+        assert r.status_code == 200 and "UNC-15" in r.content.decode()
+
+    old = repayment_batch_post(
+        grassroots_union=org.lb1,
+        receipt_number="UNC-OLD",
+        paid_on=today() - timedelta(days=6),
+        lines=[(loan, 100_000)],
+        idempotency_key=new_key("remit"),
+    )
+    old_link = f'<a href="{reverse("loans:remittance_receipt", args=[old.pk])}">UNC-OLD</a>'
+    for user in (officers.fund, officers.superior, officers.auditor):
+        c = as_user(user)
+        assert old_link in c.get(reverse("loans:remittances_pending")).content.decode()
+        assert c.get(reverse("loans:remittance_receipt", args=[old.pk])).status_code == 200
+    # The bank pages: the remittances a receipt may be, then the one it was confirmed as.
+    c = as_user(officers.fund)
+    c.post(UPLOAD, {"file": statement([f"{today():%d/%m/%Y}", "300.000", "FT15", "UNC-15"])})
+    follow(c, c.get(URL).content.decode())
+    line = BankStatementLine.objects.get()
+    page = c.get(reverse("loans:bank_line", args=[line.pk]))
+    follow(c, page.content.decode())
+    data = {"idempotency_key": idempotency_key(page), "batch": remitted.pk, "confirmed": "1"}
+    assert c.post(reverse("loans:bank_line", args=[line.pk]), data).status_code == 302
+    confirmed = c.get(reverse("loans:bank_line", args=[line.pk])).content.decode()
+    assert f'href="{receipt}" data-testid="receipt-link"' in confirmed
+    follow(c, confirmed)
+    # The loan's repayments name the remittance each came in: its union's officer follows it.
+    c = as_user(officers.grassroots)
+    follow(c, c.get(reverse("loans:loan_detail", args=[loan.pk])).content.decode())
