@@ -10,6 +10,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from tests.web.test_audit_english import VIETNAMESE
+
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUES = ("config", "accounting", "fund", "loans", "reports")
 PYTHON = [
@@ -54,9 +56,6 @@ NOT_SHOWN = {
     },
 }
 GETTEXT = {"_", "_l", "gettext", "gettext_lazy", "gettext_noop", "pgettext", "pgettext_lazy"}
-VIETNAMESE = re.compile(
-    "[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE
-)
 TEMPLATE_TAG = re.compile(r"""\{%\s*(?:translate|trans)\s+"([^"]+)"(?:\s+context\s+"([^"]+)")?""")
 
 

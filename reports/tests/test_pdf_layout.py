@@ -3,7 +3,6 @@ file must hold every header word whole (no "Tăng/giả m", no "ST/T"), every na
 and a page is rendered to a PNG under test-artifacts/ for people to look at."""
 
 import io
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +27,7 @@ from reports.pdf import (
 from reports.quarterly import quarterly_report_figures
 from reports.quarterly_render import render_pdf, report_tables
 from reports.sheets import collection_sheet_pdf
+from tests.web.test_audit_english import VIETNAMESE
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LONG_UNION = "Công đoàn ngành Giáo dục thành phố Hà Nội"
@@ -185,6 +185,15 @@ def test_quarterly_report_tables_print_every_word_and_every_debt_group(federatio
         save_png(data, f"quarterly_report_page{i + 1}_layout.png", page=i)
 
 
+# The collection sheet's header in each language.
+SHEET_HEADER = {
+    "vi": "STT|Họ và tên|Khoản vay|Phải trả đến cuối tháng|Quá hạn|Tổng phải thu|Số tiền đã nộp|"
+    "Ký nhận".split("|"),
+    "en": "No.|Full name|Loan|Due by the month's end|Overdue|Total to collect|Amount paid|"
+    "Signature".split("|"),
+}
+
+
 def _line(n: int, due: int, overdue: int):
     return SimpleNamespace(
         borrower=SimpleNamespace(full_name=f"Nguyễn Thị Thu Hương {n}"),
@@ -208,17 +217,7 @@ def test_collection_sheet_has_whole_headers_totals_of_every_money_column_and_one
     collection_sheet_pdf(union=union, year=2025, month=3, lines=lines, target=buf, months=months)
     data = buf.getvalue()
     (words, *_) = words_of(data)
-    header = [
-        "STT",
-        "Họ và tên",
-        "Khoản vay",
-        "Phải trả đến cuối tháng",
-        "Quá hạn",
-        "Tổng phải thu",
-        "Số tiền đã nộp",
-        "Ký nhận",
-    ]
-    assert_whole(header, words)
+    assert_whole(SHEET_HEADER["vi"], words)
     assert_whole([x.borrower.full_name for x in lines], words)
     # The total row sums every money column: 3.750.000, 1.750.000 and 5.500.000.
     i = words.index("Cộng")
@@ -226,11 +225,6 @@ def test_collection_sheet_has_whole_headers_totals_of_every_money_column_and_one
     text = " ".join(words)
     assert text.count("Quỹ Trợ vốn") == 1
     save_png(data, "collection_sheet_page1.png")
-
-
-VIETNAMESE_LETTER = re.compile(
-    "[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE
-)
 
 
 def test_collection_sheet_in_english_has_english_headers_whole_and_no_vietnamese_label():
@@ -267,17 +261,7 @@ def test_collection_sheet_in_english_has_english_headers_whole_and_no_vietnamese
         )
     data = buf.getvalue()
     (words, *_) = words_of(data)
-    header = [
-        "No.",
-        "Full name",
-        "Loan",
-        "Due by the month's end",
-        "Overdue",
-        "Total to collect",
-        "Amount paid",
-        "Signature",
-    ]
-    assert_whole(header, words)
+    assert_whole(SHEET_HEADER["en"], words)
     assert_whole(["Month", "Due", "Remitted", "Confirmed by the bank", "In transit"], words)
     assert_whole(["Member"], words)
     text = " ".join(words)
@@ -288,5 +272,5 @@ def test_collection_sheet_in_english_has_english_headers_whole_and_no_vietnamese
     # What is left with a Vietnamese letter is data: the union's, the fund's, the members' names.
     for name in [union.name, fund.name, union.name.upper(), *(x.borrower.full_name for x in lines)]:
         text = text.replace(name, " ")
-    assert not [w for w in text.split() if VIETNAMESE_LETTER.search(w)]
+    assert not [w for w in text.split() if VIETNAMESE.search(w)]
     save_png(data, "collection_sheet_page1_en.png")
