@@ -24,7 +24,7 @@ from reports.services import (
     quarterly_reports_schedule,
 )
 from reports.tasks import quarterly_report_task, quarterly_reports_fund_task
-from reports.tests.test_pdf_layout import VIETNAMESE_LETTER
+from tests.web.test_audit_english import VIETNAMESE
 
 pytestmark = pytest.mark.django_db
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -260,7 +260,7 @@ def _words_not_in_names(f, text: str) -> set[str]:
     return {
         w
         for w in text.replace("·", " ").split()
-        if VIETNAMESE_LETTER.search(w) and w.strip("()[],.:;") not in name_words
+        if VIETNAMESE.search(w) and w.strip("()[],.:;") not in name_words
     }
 
 
