@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounting.dates import HANOI
 from accounting.errors import UnknownAccount
@@ -425,6 +426,7 @@ class StatementLine:
     code: str
     name: str
     amount: Decimal
+    name_en: str = ""  # the account's English name (shown on English pages)
 
 
 def balance_sheet(*, as_of: date, currency: str = "VND", **dims) -> dict[str, list[StatementLine]]:
@@ -440,10 +442,10 @@ def balance_sheet(*, as_of: date, currency: str = "VND", **dims) -> dict[str, li
             surplus += -r.balance
             continue
         amount = r.balance if t == "asset" else -r.balance
-        out[t].append(StatementLine(r.account.code, r.account.name, amount))
+        out[t].append(StatementLine(r.account.code, r.account.name, amount, r.account.name_en))
     if surplus:  # none once the year is closed (income and expenses moved to 421)
         out["equity"].append(
-            StatementLine("", "Chênh lệch thu chi kỳ này chưa kết chuyển", surplus)
+            StatementLine("", gettext_lazy("Chênh lệch thu chi kỳ này chưa kết chuyển"), surplus)
         )
     return out
 
@@ -469,12 +471,12 @@ def income_statement(*, start: date, end: date, currency: str = "VND", **dims) -
         moved[acc] -= s
     rows = _rollup(moved)
     income = [
-        StatementLine(r.account.code, r.account.name, -r.balance)
+        StatementLine(r.account.code, r.account.name, -r.balance, r.account.name_en)
         for r in rows
         if r.account.account_type == "income" and r.is_leaf and r.balance
     ]
     expense = [
-        StatementLine(r.account.code, r.account.name, r.balance)
+        StatementLine(r.account.code, r.account.name, r.balance, r.account.name_en)
         for r in rows
         if r.account.account_type == "expense" and r.is_leaf and r.balance
     ]

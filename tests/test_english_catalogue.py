@@ -25,6 +25,7 @@ PYTHON = [
     ROOT / "reports/quarterly.py",  # the quarterly headline and the debt groups' names
     ROOT / "reports/quarterly_render.py",  # the quarterly PDF's and XLSX's tables
     ROOT / "loans/servicing/portfolio.py",  # the ageing buckets (the PAR page and its exports)
+    ROOT / "accounting/selectors.py",  # the balance sheet's surplus line
     ROOT / "config/navigation.py",
     ROOT / "config/error_views.py",
     *ROOT.glob("apicommon/*.py"),

@@ -1,9 +1,9 @@
 """Codes and people in words on the pages: {{ user|person }}, {{ code|action }},
-{{ code|stage }} (fund.people and fund.labels do the work)."""
+{{ code|stage }}, {{ account|account }} (fund.people and fund.labels do the work)."""
 
 from django import template
 
-from fund.labels import action_label, model_label, stage_label
+from fund.labels import account_name, action_label, model_label, stage_label
 from fund.people import person_name
 
 register = template.Library()
@@ -27,3 +27,9 @@ def stage(code):
 @register.filter
 def model_name(content_type):
     return model_label(content_type)
+
+
+@register.filter
+def account(obj):
+    """A chart account (or a statement's line) by its name in the page's language."""
+    return account_name(str(obj.name), getattr(obj, "name_en", ""))

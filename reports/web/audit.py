@@ -46,7 +46,14 @@ from accounting.selectors import (
 from fund.access import READERS_FUND_WIDE, access
 from fund.audit import audit_log_list
 from fund.integrity import CHECK_LABELS, integrity_check_latest, integrity_verify
-from fund.labels import action_label, changes_text, model_label, model_of, quarter_name
+from fund.labels import (
+    account_name,
+    action_label,
+    changes_text,
+    model_label,
+    model_of,
+    quarter_name,
+)
 from fund.models import AuditLog, Fund, GrassrootsUnion, OfficerProfile, SuperiorUnion
 from fund.people import name_sort_key, person_name
 from fund.web.forms import date_field
@@ -273,7 +280,11 @@ def trial_balance_view(request):
             "closing_debit",
             "closing_credit",
         )
-        table = [[r.account.code, r.account.name, *(getattr(r, f) for f in figures)] for r in rows]
+        table = [
+            [r.account.code, account_name(r.account.name, r.account.name_en)]
+            + [getattr(r, f) for f in figures]
+            for r in rows
+        ]
         table.append(["", _("Tổng cộng"), *(totals[f] for f in figures)])
         return table_response(
             format=fmt,
@@ -310,7 +321,7 @@ def _trial_balance_cells(rows: list[TrialBalanceRow], period: Period) -> list[tu
             r.account.code,
             f"{ledger}?account={r.account.code}&{dates}",
             indent(r.depth),
-            r.account.name,
+            account_name(r.account.name, r.account.name_en),
             *(
                 vnd_or_blank(v)
                 for v in (
@@ -342,7 +353,7 @@ STATEMENT_HEADERS = [gettext_lazy("Số hiệu TK"), gettext_lazy("Chỉ tiêu")
 
 
 def _statement_rows(lines) -> list[list]:
-    return [[x.code, x.name, x.amount] for x in lines]
+    return [[x.code, account_name(str(x.name), x.name_en), x.amount] for x in lines]
 
 
 @access(READERS_FUND_WIDE)
@@ -495,7 +506,9 @@ def _general_ledger_export(request, fmt: str, account, period: Period, title: st
         filename=export_filename("so-cai", account.code, period.start, period.end),
         headers=GENERAL_LEDGER_HEADERS,
         rows=rows(),
-        title=f"{title} {account} {period.label}",
+        title=" ".join(
+            [title, account.code, account_name(account.name, account.name_en), period.label]
+        ),
         chain_head=_chain_head(),
     )
 
@@ -630,7 +643,7 @@ def entry_detail_view(request, pk: int):
             rows=[
                 [
                     r["posting"].account.code,
-                    r["posting"].account.name,
+                    account_name(r["posting"].account.name, r["posting"].account.name_en),
                     Decimal(r["posting"].debit),
                     Decimal(r["posting"].credit),
                     str(r["fund"]),

@@ -62,6 +62,10 @@ def test_trial_balance_and_general_ledger_in_english(as_user, officers, loan, wh
     assert not vietnamese, vietnamese
     assert "Sổ cái tài khoản" not in html and "Số dư đầu kỳ" not in html
 
+    # The chart's accounts by their English names (the ledger's page, the balance sheet).
+    assert "1283 Loans to members" in html and "1283 Cho vay" not in html
+    bs = c.get(reverse("audit:balance_sheet")).content.decode()
+    assert "Fund capital" in bs and "Nguồn vốn quỹ" not in bs
     # The exports follow the page's language too.
     csv = c.get(tb_url, {"format": "csv"}).content.decode("utf-8-sig").splitlines()[0]
     assert csv.startswith("Account,Account name,Opening debit")

@@ -1,9 +1,9 @@
 """Every export of the site (XLSX and CSV), downloaded in English: its title, its headers and
-its own words in the rows (totals, statuses, buckets, codes' words) are English; what is left
-with a Vietnamese letter is data (names of people, unions, the fund, products, capital sources
-and the chart's accounts, what people wrote). The audit log's rows keep what was stored when
-the change was made (the object as it was then named, the values written): only its title and
-headers are checked."""
+its own words in the rows (totals, statuses, buckets, codes' words, the chart's accounts by
+their English names) are English; what is left with a Vietnamese letter is data (names of
+people, unions, the fund, products, capital sources, what people wrote). The audit log's rows
+keep what was stored when the change was made (the object as it was then named, the values
+written): only its title and headers are checked."""
 
 import csv
 import io
@@ -66,7 +66,8 @@ def _csv_texts(data: bytes, rows: int | None) -> list[str]:
 
 def _vietnamese_left(texts) -> list[str]:
     names = _data_names() + [
-        *Account.objects.values_list("name", flat=True),
+        # An account without an English name is shown by its Vietnamese one.
+        *Account.objects.filter(name_en="").values_list("name", flat=True),
         *CapitalSource.objects.values_list("name", flat=True),
     ]
     text = " ".join(texts)
