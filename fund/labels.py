@@ -110,8 +110,10 @@ def account_name(name: str, name_en: str = "") -> str:
 
 
 def quarter_name(quarter: int, year: int) -> str:
-    """A quarter in the page's language: 'Quý IV/2026', 'Quarter IV/2026'. (PDFs, always in
-    Vietnamese, use accounting.formatting.quarter_label, which also checks the quarter.)"""
+    """A quarter in the reader's language, on pages and in the documents that follow it (the
+    quarterly report's PDF and XLSX): 'Quý IV/2026', 'Quarter IV/2026'. Always-Vietnamese text
+    (stored labels, file names) uses accounting.formatting.quarter_label, which also checks the
+    quarter."""
     quarter_label(quarter, year)  # refuses a quarter outside 1–4
     roman = quarter_label(quarter, year).split(" ")[1].split("/")[0]
     return gettext("Quý %(quarter)s/%(year)s") % {"quarter": roman, "year": year}
