@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -25,7 +26,7 @@ from accounting.selectors import ledger_chain_head, ledger_signed_head
 from fund.models import Fund, OfficerProfile, Role, SuperiorUnion
 from reports.exports import chain_head_text, chain_state_text
 from reports.models import QuarterlyReport
-from reports.quarterly import quarterly_report_figures
+from reports.quarterly import QuarterlyFigures, quarterly_report_figures
 from reports.quarterly_render import (
     render_pdf,
     render_xlsx,
@@ -46,23 +47,58 @@ def report_file_stem(*, year: int, quarter: int, unit_code: str, generated_at) -
     return f"bao-cao-quy-{quarter}-{year}-{unit_code}-{generated_at:%Y%m%d%H%M%S%f}"
 
 
-def quarterly_report_generate(
-    *, fund_id: int, year: int, quarter: int, superior_union_id: int | None = None
-) -> QuarterlyReport:
-    """Compute the figures, render the PDF and XLSX, and store them as the current report of
-    the unit and quarter (replacing the previous generation)."""
+@dataclass(frozen=True)
+class ReportDocuments:
+    """A quarter's report rendered: its figures, the sealed ledger they were read from (link and
+    hash, read before the figures), when, and the files by kind (``pdf``, ``xlsx``)."""
+
+    figures: QuarterlyFigures
+    chain_seq: int
+    chain_hash: str
+    generated_at: datetime
+    files: dict[str, bytes]
+
+
+RENDERERS = {"pdf": render_pdf, "xlsx": render_xlsx}
+
+
+def quarterly_report_documents(
+    *,
+    fund_id: int,
+    year: int,
+    quarter: int,
+    superior_union_id: int | None = None,
+    kinds: tuple[str, ...] = ("pdf", "xlsx"),
+) -> ReportDocuments:
+    """The quarter's report as documents in the active language, made now and not stored: the
+    generator files them (in Vietnamese, the worker's language); the web page hands one to its
+    reader in theirs."""
     signed = ledger_signed_head()
     seq, head = (signed.seq, signed.link_hash) if signed else ledger_chain_head()
     figures = quarterly_report_figures(
         fund_id=fund_id, year=year, quarter=quarter, superior_union_id=superior_union_id
     )
     generated_at = timezone.localtime()
-    state = chain_state_text(seq, head)
-    pdf_buf, xlsx_buf = io.BytesIO(), io.BytesIO()
-    full = chain_head_text(signed)
-    render_pdf(pdf_buf, figures, generated_at=generated_at, chain_state=state, chain_head=full)
-    render_xlsx(xlsx_buf, figures, generated_at=generated_at, chain_state=state, chain_head=full)
-    pdf, xlsx = pdf_buf.getvalue(), xlsx_buf.getvalue()
+    state, full = chain_state_text(seq, head), chain_head_text(signed)
+    files = {}
+    for kind in kinds:
+        buf = io.BytesIO()
+        RENDERERS[kind](buf, figures, generated_at=generated_at, chain_state=state, chain_head=full)
+        files[kind] = buf.getvalue()
+    return ReportDocuments(figures, seq, head, generated_at, files)
+
+
+def quarterly_report_generate(
+    *, fund_id: int, year: int, quarter: int, superior_union_id: int | None = None
+) -> QuarterlyReport:
+    """Compute the figures, render the PDF and XLSX, and store them as the current report of
+    the unit and quarter (replacing the previous generation)."""
+    made = quarterly_report_documents(
+        fund_id=fund_id, year=year, quarter=quarter, superior_union_id=superior_union_id
+    )
+    figures, generated_at = made.figures, made.generated_at
+    seq, head = made.chain_seq, made.chain_hash
+    pdf, xlsx = made.files["pdf"], made.files["xlsx"]
     stem = report_file_stem(
         year=year, quarter=quarter, unit_code=figures.unit_code, generated_at=generated_at
     )

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -42,6 +44,8 @@ from loans.servicing.selectors import (
 from reports.exports import Share, export_filename, export_format, table_response
 from reports.quarterly import MONEY_INDICATORS, quarterly_report_figures, quarterly_unit_row
 from reports.selectors import quarterly_report_list
+from reports.services import quarterly_report_documents, report_file_stem
+from reports.web.views import CONTENT_TYPES, REPORT_READERS
 
 PAGE_SIZE = 25
 # The quarterly report's table of units on a page (a superior union has up to ~300 grassroots
@@ -49,7 +53,6 @@ PAGE_SIZE = 25
 UNITS_PAGE_SIZE = 50
 UNITS_PAGE = "units_page"
 OVERDUE_SHOWN = 10  # the longest overdue loans shown on a union's page; the rest: loans:overdue
-REPORT_READERS = (Role.FUND_OFFICER, Role.AUDITOR, Role.SUPERIOR_OFFICER)
 
 
 def _today() -> date:
@@ -302,6 +305,31 @@ def grassroots_union_page(request, pk):
     return render(request, "reports/grassroots_union.html", context)
 
 
+def _report_document(request, scope, kind: str, *, superior_union_id: int | None):
+    """The whole report as a PDF or XLSX made now, in the reader's language, from the figures
+    the page shows (the stored files are the Vietnamese ones the federation files)."""
+    if kind not in CONTENT_TYPES:
+        raise Http404(_("Không tìm thấy."))
+    year, quarter = _quarter(request)
+    made = quarterly_report_documents(
+        fund_id=scope.fund_id,
+        year=year,
+        quarter=quarter,
+        superior_union_id=superior_union_id,
+        kinds=(kind,),
+    )
+    stem = report_file_stem(
+        year=year,
+        quarter=quarter,
+        unit_code=made.figures.unit_code,
+        generated_at=made.generated_at,
+    )
+    language = get_language() or settings.LANGUAGE_CODE
+    response = HttpResponse(made.files[kind], content_type=CONTENT_TYPES[kind])
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{language}.{kind}"'
+    return response
+
+
 @require_GET
 @access(REPORT_READERS)
 def quarterly_web(request):
@@ -315,6 +343,8 @@ def quarterly_web(request):
         su = superior_union_in_scope(scope, scope.superior_union_id)
     if fmt := export_format(request):
         return _units_export(_figures(request, scope, superior_union_id=su.pk if su else None), fmt)
+    if kind := request.GET.get("document"):
+        return _report_document(request, scope, kind, superior_union_id=su.pk if su else None)
     context = _report_context(request, scope, superior_union_id=su.pk if su else None)
     figures = context["figures"]
     context.update(

@@ -315,3 +315,40 @@ def test_union_pages_in_english_have_no_vietnamese_of_their_own(as_user, federat
     )
     for label in ("Lending (VND)", "Members lent to", "New jobs (confirmed at follow-up visits)"):
         assert f"<td>{label}</td>" in body
+
+
+def test_the_report_page_hands_its_reader_the_documents_in_their_language(as_user, federation):
+    """The stored files are the Vietnamese ones the federation files; the page also makes the
+    whole report now, in the reader's language, from the figures it shows."""
+    from tests.web.helpers import pdf_text
+
+    org, officers = federation.org, federation.officers
+    url = reverse("reports:quarterly_web")
+    fund = as_user(officers.fund)
+    body = fund.get(url, Q1_2025).content.decode()
+    assert "quarter=2025-1&amp;document=pdf" in body
+    vi = fund.get(url, {**Q1_2025, "document": "pdf"})
+    assert vi.status_code == 200 and vi["Content-Type"] == "application/pdf"
+    assert vi["Content-Disposition"].endswith('-vi.pdf"')
+    assert "BÁO CÁO" in pdf_text(vi.content)
+    english = in_english(as_user(officers.fund))
+    en = english.get(url, {**Q1_2025, "document": "pdf"})
+    text = pdf_text(en.content)
+    assert "REPORT ON LENDING AND THE PLAN'S ATTAINMENT, QUARTER I/2025" in text
+    assert "BÁO CÁO" not in text and en["Content-Disposition"].endswith('-en.pdf"')
+    sheet = load_workbook(
+        io.BytesIO(english.get(url, {**Q1_2025, "document": "xlsx"}).content)
+    ).worksheets[0]
+    assert sheet.title == "Attainment of the plan"
+    # A superior union's officer: their own union's report, whatever they ask.
+    lb = quarterly_report_figures(
+        fund_id=org.fund.pk, year=2025, quarter=1, superior_union_id=org.lb.pk
+    )
+    mine = as_user(officers.superior).get(
+        url, {**Q1_2025, "superior_union": org.hbt.pk, "document": "pdf"}
+    )
+    assert mine.status_code == 404 or lb.unit_name in pdf_text(mine.content)
+    own = as_user(officers.superior).get(url, {**Q1_2025, "document": "pdf"})
+    assert lb.unit_name in pdf_text(own.content) and "HBT" not in own["Content-Disposition"]
+    assert fund.get(url, {**Q1_2025, "document": "docx"}).status_code == 404
+    assert as_user(officers.grassroots).get(url, {**Q1_2025, "document": "pdf"}).status_code == 403
