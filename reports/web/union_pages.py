@@ -254,7 +254,7 @@ def _units_export(figures, fmt: str):
         ),
         headers=headers,
         rows=rows,
-        title=f"{figures.label} · {figures.unit_name}",
+        title=f"{quarter_name(figures.quarter, figures.year)} · {figures.unit_name}",
     )
 
 

@@ -315,6 +315,12 @@ def test_union_pages_in_english_have_no_vietnamese_of_their_own(as_user, federat
     )
     for label in ("Lending (VND)", "Members lent to", "New jobs (confirmed at follow-up visits)"):
         assert f"<td>{label}</td>" in body
+    # The table's export too: its title names the quarter in English.
+    r = in_english(as_user(officers.superior)).get(
+        reverse("reports:superior_union_page", args=[org.lb.pk]), {**Q1_2025, "format": "xlsx"}
+    )
+    title = next(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))[0]
+    assert title.startswith("Quarter I/2025 · "), title
 
 
 def test_the_report_page_hands_its_reader_the_documents_in_their_language(as_user, federation):
