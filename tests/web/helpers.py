@@ -1,5 +1,8 @@
 """Helpers of the page tests: forms' data and what a page says."""
 
+import re
+from html import unescape
+
 from django.urls import reverse
 
 from fund.services import capital_move_enter
@@ -132,3 +135,47 @@ def bank_statement_line(fund, amount: int, note: str):
     body = "Ngày giao dịch,Số tiền,Số tham chiếu,Nội dung\n"
     body += f"{today():%d/%m/%Y},{amount},FT001,{note}\n"
     return bank_statement_import(fund=fund, data=body.encode(), format="csv", file_name="s.csv")
+
+
+def visible_text(html: str) -> str:
+    """A page's text as a reader sees it: no scripts, styles or the options of a list."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r"<option\b[^>]*>.*?</option>", " ", html, flags=re.S)  # data lists
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def data_names() -> list[str]:
+    """Every name and text people wrote, longest first: data, kept in the language written."""
+    from accounting.models import JournalEntry
+    from fund.models import Fund, GrassrootsUnion, SuperiorUnion
+    from loans.models import ApplicationEvent, Borrower, LoanApplication, LoanProduct
+
+    names = [
+        *Fund.objects.values_list("name", flat=True),
+        *Fund.objects.values_list("federation_name", flat=True),
+        *SuperiorUnion.objects.values_list("name", flat=True),
+        *GrassrootsUnion.objects.values_list("name", flat=True),
+        *Borrower.objects.values_list("full_name", flat=True),
+        *LoanProduct.objects.values_list("name", flat=True),
+        # What people wrote (a purpose, a group's name, a note) and the ledger's descriptions
+        # are data, kept as written.
+        *LoanApplication.objects.values_list("purpose", flat=True),
+        *LoanApplication.objects.values_list("group_name", flat=True),
+        *ApplicationEvent.objects.values_list("note", flat=True),
+        *JournalEntry.objects.values_list("memo", flat=True),
+    ]
+    from django.contrib.auth import get_user_model
+
+    from fund.people import person_name
+
+    names += [person_name(u) for u in get_user_model().objects.all()]
+    return sorted({n for n in names if n}, key=len, reverse=True)
+
+
+def vietnamese_left(text: str) -> list[str]:
+    """The words of `text` with a Vietnamese letter once the data names are taken out."""
+    from tests.web.test_audit_english import VIETNAMESE
+
+    for name in data_names():
+        text = text.replace(name, " ")
+    return sorted({w for w in text.split() if VIETNAMESE.search(w)})

@@ -14,9 +14,8 @@ from openpyxl import load_workbook
 
 from accounting.models import Account, JournalEntry
 from fund.models import CapitalSource
-from tests.web.helpers import in_english
+from tests.web.helpers import data_names, in_english
 from tests.web.test_audit_english import VIETNAMESE
-from tests.web.test_pages_english import _data_names
 
 pytestmark = pytest.mark.django_db
 
@@ -64,8 +63,8 @@ def _csv_texts(data: bytes, rows: int | None) -> list[str]:
     return [c for row in table[:rows] for c in row]
 
 
-def _vietnamese_left(texts) -> list[str]:
-    names = _data_names() + [
+def vietnamese_left(texts) -> list[str]:
+    names = data_names() + [
         # An account without an English name is shown by its Vietnamese one.
         *Account.objects.filter(name_en="").values_list("name", flat=True),
         *CapitalSource.objects.values_list("name", flat=True),
@@ -85,5 +84,5 @@ def test_each_export_in_english_has_no_vietnamese_of_its_own(
     xlsx = _xlsx_texts(_download(c, url_name, query, "xlsx"), 2 if stored else None)
     csv_ = _csv_texts(_download(c, url_name, query, "csv"), 1 if stored else None)
     assert xlsx and csv_
-    assert not _vietnamese_left(xlsx), _vietnamese_left(xlsx)
-    assert not _vietnamese_left(csv_), _vietnamese_left(csv_)
+    assert not vietnamese_left(xlsx), vietnamese_left(xlsx)
+    assert not vietnamese_left(csv_), vietnamese_left(csv_)

@@ -1,54 +1,12 @@
 """Each role's main pages in English show no Vietnamese of their own: everything left with a
 Vietnamese letter on the page is data (names of people, unions, the fund, products)."""
 
-import re
-from html import unescape
-
 import pytest
 from django.urls import reverse
 
-from accounting.models import JournalEntry
-from fund.models import Fund, GrassrootsUnion, SuperiorUnion
-from loans.models import ApplicationEvent, Borrower, LoanApplication, LoanProduct
-from tests.web.helpers import in_english
-from tests.web.test_audit_english import VIETNAMESE
+from tests.web.helpers import in_english, vietnamese_left, visible_text
 
 pytestmark = pytest.mark.django_db
-
-
-def _visible_text(html: str) -> str:
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    html = re.sub(r"<option\b[^>]*>.*?</option>", " ", html, flags=re.S)  # data lists
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
-def _data_names() -> list[str]:
-    names = [
-        *Fund.objects.values_list("name", flat=True),
-        *Fund.objects.values_list("federation_name", flat=True),
-        *SuperiorUnion.objects.values_list("name", flat=True),
-        *GrassrootsUnion.objects.values_list("name", flat=True),
-        *Borrower.objects.values_list("full_name", flat=True),
-        *LoanProduct.objects.values_list("name", flat=True),
-        # What people wrote (a purpose, a group's name, a note) and the ledger's descriptions
-        # are data, kept as written.
-        *LoanApplication.objects.values_list("purpose", flat=True),
-        *LoanApplication.objects.values_list("group_name", flat=True),
-        *ApplicationEvent.objects.values_list("note", flat=True),
-        *JournalEntry.objects.values_list("memo", flat=True),
-    ]
-    from django.contrib.auth import get_user_model
-
-    from fund.people import person_name
-
-    names += [person_name(u) for u in get_user_model().objects.all()]
-    return sorted({n for n in names if n}, key=len, reverse=True)
-
-
-def _vietnamese_left(text: str) -> list[str]:
-    for name in _data_names():
-        text = text.replace(name, " ")
-    return sorted({w for w in text.split() if VIETNAMESE.search(w)})
 
 
 PAGES = {
@@ -86,7 +44,7 @@ def test_each_roles_pages_in_english_have_no_vietnamese_of_their_own(as_user, of
         url = reverse(url_name, args=[values[a] for a in args])
         r = c.get(url)
         assert r.status_code == 200, url
-        left = _vietnamese_left(_visible_text(r.content.decode()))
+        left = vietnamese_left(visible_text(r.content.decode()))
         if left:
             found[url] = left
     assert not found, "\n".join(f"{u}: {w}" for u, w in found.items())

@@ -158,7 +158,7 @@ def test_the_bank_pages_in_english(as_user, officers, remitted):
 def test_the_remittance_receipt_in_english_has_no_vietnamese_of_its_own(
     as_user, officers, remitted
 ):
-    from tests.web.test_pages_english import _vietnamese_left, _visible_text
+    from tests.web.helpers import vietnamese_left, visible_text
 
     for who in ("fund", "grassroots"):
         c = in_english(as_user(getattr(officers, who)))
@@ -166,7 +166,7 @@ def test_the_remittance_receipt_in_english_has_no_vietnamese_of_its_own(
         assert r.status_code == 200
         html = r.content.decode()
         assert "UNC-15" in html and "300.000" in html
-        assert not _vietnamese_left(_visible_text(html)), _vietnamese_left(_visible_text(html))
+        assert not vietnamese_left(visible_text(html)), vietnamese_left(visible_text(html))
 
 
 def test_every_page_that_shows_a_remittance_links_to_its_receipt(

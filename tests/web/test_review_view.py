@@ -17,8 +17,7 @@ from loans.origination.products import loan_product_update
 from loans.schedules import add_months
 from loans.tests.factories import application_to, new_key, today
 from loans.tests.helpers import disbursed_loan
-from tests.web.helpers import in_english
-from tests.web.test_pages_english import _vietnamese_left, _visible_text
+from tests.web.helpers import in_english, vietnamese_left, visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -131,5 +130,5 @@ def test_the_reviewers_view_in_english(as_user, officers, submitted):
     c = in_english(as_user(officers.superior))
     body = c.get(reverse("loans:application_detail", args=[submitted.pk])).content.decode()
     assert "The member's existing debt" in body and "Expected repayment schedule" in body
-    text = _visible_text(body).replace("Anh trai", " ")  # data: what the officer wrote
-    assert not _vietnamese_left(text)
+    text = visible_text(body).replace("Anh trai", " ")  # data: what the officer wrote
+    assert not vietnamese_left(text)

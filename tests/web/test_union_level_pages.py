@@ -18,8 +18,7 @@ from fund.models import CapitalSource
 from fund.tests.factories import GrassrootsUnionFactory
 from reports.quarterly import quarterly_report_figures, quarterly_unit_row
 from reports.tests.fixtures import lend
-from tests.web.helpers import in_english
-from tests.web.test_pages_english import _vietnamese_left, _visible_text
+from tests.web.helpers import in_english, vietnamese_left, visible_text
 
 pytestmark = pytest.mark.django_db
 Q1_2025 = {"quarter": "2025-1"}
@@ -302,7 +301,7 @@ def test_union_pages_in_english_have_no_vietnamese_of_their_own(as_user, federat
         page = r.content.decode()
         for source in CapitalSource.objects.values_list("name", flat=True):  # data
             page = page.replace(source, " ")
-        if left := _vietnamese_left(_visible_text(page)):
+        if left := vietnamese_left(visible_text(page)):
             found[url] = left
     assert not found, found
     r = in_english(as_user(officers.fund)).get(reverse("reports:quarterly_web"), Q1_2025)
