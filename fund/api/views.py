@@ -12,7 +12,6 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.http import Http404, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -23,6 +22,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
+from accounting.dates import business_today
 from accounting.errors import ApplicationError
 from accounting.models import Account, JournalEntry
 from accounting.selectors import (
@@ -1129,7 +1129,7 @@ class AttainmentApi(ApiView):
             su = SuperiorUnion.objects.get(pk=scope.superior_union_id)
         elif scope.grassroots_union_id is not None:
             gu = GrassrootsUnion.objects.get(pk=scope.grassroots_union_id)
-        today = timezone.localdate()
+        today = business_today()
         a = attainment(
             fund=_fund(scope),
             indicator=f["indicator"],
@@ -1155,7 +1155,7 @@ class PeriodFilter(serializers.Serializer):
     end = BusinessDateField(required=False, help_text="Mặc định: hôm nay")
 
     def validate(self, attrs):
-        today = timezone.localdate()
+        today = business_today()
         attrs.setdefault("end", today)
         attrs.setdefault("start", attrs["end"].replace(month=1, day=1))
         if attrs["start"] > attrs["end"]:
@@ -1195,7 +1195,7 @@ class TrialBalanceApi(ApiView):
     )
     def get(self, request):
         f = self.query(AsOfFilter)
-        tb = trial_balance(as_of=f.get("as_of") or timezone.localdate(), fund_id=self.scope.fund_id)
+        tb = trial_balance(as_of=f.get("as_of") or business_today(), fund_id=self.scope.fund_id)
         return Response(TrialBalanceOutput(tb).data)
 
 
@@ -1278,7 +1278,7 @@ class BalanceSheetApi(ApiView):
     @extend_schema(parameters=[AsOfFilter], responses=BalanceSheetOutput, summary="Bảng cân đối")
     def get(self, request):
         f = self.query(AsOfFilter)
-        as_of = f.get("as_of") or timezone.localdate()
+        as_of = f.get("as_of") or business_today()
         bs = balance_sheet(as_of=as_of, fund_id=self.scope.fund_id)
         return Response(BalanceSheetOutput({"as_of": as_of, **bs}).data)
 

@@ -14,18 +14,16 @@ superior union: a grassroots officer sees only their own row of it, on their uni
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounting.dates import business_today
 from fund.access import ALL_ROLES, READERS_FUND_WIDE, access
 from fund.attainment import INDICATOR_LABELS
 from fund.labels import quarter_name
@@ -55,10 +53,6 @@ UNITS_PAGE = "units_page"
 OVERDUE_SHOWN = 10  # the longest overdue loans shown on a union's page; the rest: loans:overdue
 
 
-def _today() -> date:
-    return timezone.localdate()
-
-
 def _quarter(request) -> tuple[int, int]:
     """The quarter asked for (``?quarter=2025-1``), else the current one."""
     try:
@@ -67,14 +61,14 @@ def _quarter(request) -> tuple[int, int]:
             return year, quarter
     except (TypeError, ValueError):
         pass
-    today = _today()
+    today = business_today()
     return today.year, (today.month - 1) // 3 + 1
 
 
 def _quarter_choices(year: int, quarter: int) -> list[tuple[str, str, bool]]:
     """The current and the seven quarters before it (and the one asked, if older), newest
     first: (value, label, selected)."""
-    today = _today()
+    today = business_today()
     y, q = today.year, (today.month - 1) // 3 + 1
     out = []
     for _i in range(8):
