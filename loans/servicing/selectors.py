@@ -187,14 +187,27 @@ def business_date(*, fund_id: int) -> date | None:
 ARREARS_AMOUNT = F("overdue_principal") + F("overdue_interest") + F("penalty_outstanding")
 
 
+# In arrears as of the business date: active, with days past due.
+IN_ARREARS = Q(status=LoanStatus.ACTIVE, days_past_due__gt=0)
+
+
 def in_arrears(loans: QuerySet) -> QuerySet:
-    """The loans of `loans` in arrears as of the business date: active, with days past due."""
-    return loans.filter(status=LoanStatus.ACTIVE, days_past_due__gt=0)
+    """The loans of `loans` in arrears as of the business date (``IN_ARREARS``)."""
+    return loans.filter(IN_ARREARS)
 
 
 def loans_in_arrears(*, scope: Scope) -> QuerySet:
     """The scope's loans in arrears as of the business date, the longest overdue first."""
     return in_arrears(loan_list(scope=scope)).order_by("-days_past_due", "id")
+
+
+def longest_in_arrears(*, scope: Scope, limit: int) -> list[Loan]:
+    """The first `limit` of ``loans_in_arrears``: their ids first, then those loans with their
+    member and union (PostgreSQL would otherwise join every loan in arrears of the scope to its
+    member before keeping `limit`)."""
+    ids = list(loans_in_arrears(scope=scope).values_list("pk", flat=True)[:limit])
+    by_id = loan_list(scope=scope).in_bulk(ids)
+    return [by_id[pk] for pk in ids]
 
 
 @dataclass(frozen=True)
@@ -229,19 +242,51 @@ class ArrearsTotals:
     principal: Decimal
 
 
+def _arrears_aggregates(within: Q) -> dict:
+    """The aggregates of ``ArrearsTotals`` over the rows of `within` in arrears."""
+    late = within & IN_ARREARS
+    return {
+        "late_n": Count("id", filter=late),
+        "late_amount": Sum(ARREARS_AMOUNT, output_field=DecimalField(), filter=late),
+        "late_principal": Sum("overdue_principal", filter=late),
+    }
+
+
+def _arrears_totals_of(agg: dict) -> ArrearsTotals:
+    return ArrearsTotals(
+        agg["late_n"],
+        amount_of(agg["late_amount"] or ZERO),
+        amount_of(agg["late_principal"] or ZERO),
+    )
+
+
 def arrears_totals(*, scope: Scope) -> ArrearsTotals:
     """The scope's arrears as of the business date, in one query."""
+    agg = in_arrears(loan_list(scope=scope)).order_by().aggregate(**_arrears_aggregates(Q()))
+    return _arrears_totals_of(agg)
+
+
+@dataclass(frozen=True)
+class ActiveBookTotals:
+    loans: int  # active loans
+    outstanding: Decimal  # their outstanding principal
+    arrears: ArrearsTotals  # those in arrears as of the business date
+
+
+def active_book_totals(*, scope: Scope) -> ActiveBookTotals:
+    """The scope's active loans, their outstanding principal and their arrears (as
+    ``arrears_totals``), in one read of the loans (a union's page)."""
+    active = Q(status=LoanStatus.ACTIVE)
     agg = (
-        in_arrears(loan_list(scope=scope))
+        loan_list(scope=scope)
+        .filter(active)
         .order_by()
         .aggregate(
-            n=Count("id"),
-            amount=Sum(ARREARS_AMOUNT, output_field=DecimalField()),
-            principal=Sum("overdue_principal"),
+            n=Count("id"), outstanding=Sum("outstanding_principal"), **_arrears_aggregates(active)
         )
     )
-    return ArrearsTotals(
-        agg["n"], amount_of(agg["amount"] or ZERO), amount_of(agg["principal"] or ZERO)
+    return ActiveBookTotals(
+        agg["n"], amount_of(agg["outstanding"] or ZERO), _arrears_totals_of(agg)
     )
 
 

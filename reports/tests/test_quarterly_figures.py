@@ -24,6 +24,7 @@ from reports.tests.fixtures import lend
 
 pytestmark = pytest.mark.django_db
 M = 1_000_000
+Q1 = (date(2025, 1, 1), date(2025, 3, 31))
 
 
 def figures(fed, **kw):
@@ -82,6 +83,21 @@ def test_superior_union_report_has_a_row_per_grassroots_union(federation):
     assert rows["LB-001"].outstanding == 82 * M  # 20 (2024) + 12 (Q4/2024) + 30 + 20
     assert (rows["LB-002"].disbursed, rows["LB-002"].ytd_disbursed) == (10 * M, 10 * M)
     assert f.headline.startswith("Quý I/2025, LĐLĐ quận Long Biên: giải ngân cho 3 đoàn viên")
+
+
+def test_a_member_who_borrowed_in_two_unions_counts_once_in_the_whole(federation):
+    """The rows count each union's members; the whole counts a member once, however many
+    unions they borrowed in (read with the rows, never added up from them)."""
+    org = federation.org
+    lb1 = Loan.objects.filter(grassroots_union__code="LB-001", disbursed_on__range=Q1).first()
+    lb2 = Loan.objects.get(grassroots_union__code="LB-002", disbursed_on__range=Q1)
+    Loan.objects.filter(pk=lb2.pk).update(borrower=lb1.borrower)  # the member moved and borrowed
+    f = figures(federation, superior_union_id=org.lb.pk)
+    rows = {u.code: u for u in f.units}
+    assert (rows["LB-001"].borrowers, rows["LB-002"].borrowers) == (2, 1)
+    assert f.indicator("borrowers").quarter == 2 and f.total_row().borrowers == 2
+    assert f.indicator("grassroots_unions").quarter == 2
+    assert f.indicator("loans").quarter == 3 and f.indicator("disbursed_amount").quarter == 60 * M
 
 
 def test_figures_agree_with_fund_attainment_unit_by_unit(federation):

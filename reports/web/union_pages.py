@@ -31,13 +31,13 @@ from fund.models import GrassrootsUnion, Role, SuperiorUnion
 from fund.scoping import scope_narrowed, superior_union_scope_filter
 from fund.union_io import unions_matching
 from loans.models import Loan, LoanStatus
-from loans.servicing.portfolio import PAR_DAYS, closed_dates, portfolio_report
+from loans.servicing.portfolio import PAR_DAYS, portfolio_report
 from loans.servicing.selectors import (
+    active_book_totals,
     arrears_lines,
-    arrears_totals,
     business_date,
     loan_list,
-    loans_in_arrears,
+    longest_in_arrears,
 )
 from reports.exports import Share, export_filename, export_format, table_response
 from reports.quarterly import MONEY_INDICATORS, quarterly_report_figures, quarterly_unit_row
@@ -121,29 +121,30 @@ def _loan_book(request, scope, *, par_query: str) -> dict:
     """The union's active loans (paged), its arrears as of the business date (the last close
     of business, as every page and the API) and its PAR at that date."""
     as_of = business_date(fund_id=scope.fund_id)
-    active = loan_list(scope=scope, status=LoanStatus.ACTIVE)
-    totals = active.order_by().aggregate(n=Count("id"), outstanding=Sum("outstanding_principal"))
+    book = active_book_totals(scope=scope)
     # The page's ids first, then those 25 loans with their member and union: PostgreSQL would
     # join every active loan of the union to its member before keeping 25. The count is the
     # totals' (a second count of the same rows otherwise).
+    active = loan_list(scope=scope, status=LoanStatus.ACTIVE)
     paginator = Paginator(
         active.order_by("-disbursed_on", "-id").values_list("pk", flat=True), PAGE_SIZE
     )
-    paginator.count = totals["n"] or 0
+    paginator.count = book.loans
     page = paginator.get_page(request.GET.get("page"))
-    by_id = active.select_related("borrower", "grassroots_union").in_bulk(page.object_list)
+    by_id = active.in_bulk(page.object_list)
     page.object_list = [by_id[pk] for pk in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
-    dates = closed_dates(fund_id=scope.fund_id, limit=1)
-    par = portfolio_report(scope=scope, as_of=dates[0] if dates else None, by="fund")
+    par = portfolio_report(scope=scope, as_of=as_of, by="fund")  # the last closed date's
     return {
         "loans": page,
         "query": query.urlencode(),
-        "loan_count": totals["n"] or 0,
-        "loan_outstanding": totals["outstanding"] or 0,
-        "overdue": arrears_totals(scope=scope),
-        "overdue_lines": arrears_lines(loans_in_arrears(scope=scope)[:OVERDUE_SHOWN], as_of=as_of),
+        "loan_count": book.loans,
+        "loan_outstanding": book.outstanding,
+        "overdue": book.arrears,
+        "overdue_lines": arrears_lines(
+            longest_in_arrears(scope=scope, limit=OVERDUE_SHOWN), as_of=as_of
+        ),
         "par": par,
         "par_days": PAR_DAYS,
         "par_query": par_query,
