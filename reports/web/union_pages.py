@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -187,14 +188,25 @@ def _report_context(request, scope, *, superior_union_id: int | None) -> dict:
     figures = _figures(request, scope, superior_union_id=superior_union_id)
     query = request.GET.copy()
     query.pop(UNITS_PAGE, None)
+    quarter = _quarter_context(figures.year, figures.quarter)
+    units_page = Paginator(figures.units, UNITS_PAGE_SIZE).get_page(request.GET.get(UNITS_PAGE))
+    # (row, link to the unit's page in the same quarter) for the page's rows, then (the whole
+    # unit's row, None): the table renders both in one loop.
+    unit_page = (
+        "reports:grassroots_union_page"
+        if figures.unit_kind == "grassroots_union"
+        else "reports:superior_union_page"
+    )
+    in_quarter = f"?quarter={quarter['quarter_value']}"
     return {
         "figures": figures,
-        **_quarter_context(figures.year, figures.quarter),
+        **quarter,
         "indicator_rows": _indicator_rows(figures),
-        "units_page": Paginator(figures.units, UNITS_PAGE_SIZE).get_page(
-            request.GET.get(UNITS_PAGE)
-        ),
-        "units_total": figures.total_row(),
+        "units_page": units_page,
+        "unit_lines": [
+            *((u, reverse(unit_page, args=[u.unit_id]) + in_quarter) for u in units_page),
+            (figures.total_row(), None),
+        ],
         "units_query": query.urlencode(),
         "units_param": UNITS_PAGE,
     }
