@@ -380,6 +380,24 @@ class _Plans:
 _METRICS = ("amount", "loans", "borrowers", "gus", "jobs")
 
 
+def _column(model, name: str) -> str:
+    """A model field's column as SQL, qualified by its table."""
+    q = connection.ops.quote_name
+    return f"{q(model._meta.db_table)}.{q(model._meta.get_field(name).column)}"
+
+
+def _by_period(measures: dict[str, str], dated: str, periods) -> tuple[list[str], list[str], list]:
+    """Each measure (an SQL aggregate) over the rows whose `dated` column falls in each period:
+    the result names ("<measure>_<period>"), the SQL select expressions and their parameters."""
+    names, selects, params = [], [], []
+    for p, (start, end) in periods.items():
+        for measure, expr in measures.items():
+            names.append(f"{measure}_{p}")
+            selects.append(f"{expr} FILTER (WHERE {dated} >= %s AND {dated} <= %s)")
+            params += [start, end]
+    return names, selects, params
+
+
 def _loan_figures(fund_id: int, where: dict, periods: dict[str, tuple[date, date]], group: str):
     """The loans' figures of each period, by `group` (a union dimension of the loan) and for the
     whole of `where`, in ONE statement: ``({group value: figures}, figures of the whole)``, each
@@ -390,11 +408,10 @@ def _loan_figures(fund_id: int, where: dict, periods: dict[str, tuple[date, date
     build than the database to answer (a superior union's page reads this on every view).
     PostgreSQL answers both groupings in one scan (``GROUPING SETS``); SQLite, the embedded
     default, in a ``UNION ALL`` of the two."""
-    meta = Loan._meta
     q = connection.ops.quote_name
 
     def col(name: str) -> str:
-        return f"{q(meta.db_table)}.{q(meta.get_field(name).column)}"
+        return _column(Loan, name)
 
     disbursed = col("disbursed_on")
     inside = f"{disbursed} >= %s AND {disbursed} <= %s"
@@ -405,12 +422,7 @@ def _loan_figures(fund_id: int, where: dict, periods: dict[str, tuple[date, date
         "gus": f"COUNT(DISTINCT {col('grassroots_union')})",
         "jobs": f"SUM({col('planned_jobs')})",
     }
-    names, selects, select_params = [], [], []
-    for p, (start, end) in periods.items():
-        for metric, expr in measures.items():
-            names.append(f"{metric}_{p}")
-            selects.append(f"{expr} FILTER (WHERE {inside})")
-            select_params += [start, end]
+    names, selects, select_params = _by_period(measures, disbursed, periods)
     filters = {"fund": fund_id, **{k.removesuffix("_id"): v for k, v in where.items()}}
     conditions = [f"{col(name)} = %s" for name in filters] + [inside]
     where_params = [
@@ -418,7 +430,7 @@ def _loan_figures(fund_id: int, where: dict, periods: dict[str, tuple[date, date
         min(s for s, _ in periods.values()),
         max(e for _, e in periods.values()),
     ]
-    table = f"FROM {q(meta.db_table)} WHERE {' AND '.join(conditions)}"
+    table = f"FROM {q(Loan._meta.db_table)} WHERE {' AND '.join(conditions)}"
     key = col(group.removesuffix("_id"))
     aggregates = ", ".join(selects)
     if connection.vendor == "postgresql":
@@ -450,21 +462,32 @@ def _loan_figures(fund_id: int, where: dict, periods: dict[str, tuple[date, date
     return by_group, whole
 
 
-def _visits(fund_id, where: dict, periods, group: str | None):
-    """Jobs confirmed by follow-up visits dated in each period, by the loan's union."""
-    qs = FollowUpVisit.objects.filter(
-        loan__fund_id=fund_id, **{f"loan__{k}": v for k, v in where.items()}
-    ).order_by()
-    aggs = {
-        p: Sum("jobs_confirmed", filter=Q(visited_on__gte=s, visited_on__lte=e))
-        for p, (s, e) in periods.items()
-    }
-    if group is None:
-        return {None: {k: v or 0 for k, v in qs.aggregate(**aggs).items()}}
-    return {
-        r.pop(f"loan__{group}"): {k: v or 0 for k, v in r.items()}
-        for r in qs.values(f"loan__{group}").annotate(**aggs)
-    }
+def _visits(fund_id, where: dict, periods, group: str) -> dict:
+    """Jobs confirmed by follow-up visits dated in each period, by the loan's union (`group`):
+    ``{union id: {period: jobs}}``, in one statement (as ``_loan_figures``)."""
+    q = connection.ops.quote_name
+    names, selects, params = _by_period(
+        {"jobs": f"SUM({_column(FollowUpVisit, 'jobs_confirmed')})"},
+        _column(FollowUpVisit, "visited_on"),
+        periods,
+    )
+    filters = {"fund": fund_id, **{k.removesuffix("_id"): v for k, v in where.items()}}
+    key = _column(Loan, group)
+    joined = f"{_column(FollowUpVisit, 'loan')} = {_column(Loan, 'id')}"
+    sql = (
+        f"SELECT {key}, {', '.join(selects)} FROM {q(FollowUpVisit._meta.db_table)} "
+        f"JOIN {q(Loan._meta.db_table)} ON {joined} "
+        f"WHERE {' AND '.join(f'{_column(Loan, name)} = %s' for name in filters)} GROUP BY {key}"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, *filters.values()])
+        return {
+            unit: {
+                name.removeprefix("jobs_"): int(v or 0)
+                for name, v in zip(names, values, strict=True)
+            }
+            for unit, *values in cur.fetchall()
+        }
 
 
 def _ledger_by(codes: tuple[str, ...], *, fund_id, end: date, where: dict, group: str | None):
@@ -705,22 +728,19 @@ def _figures(
         }
     if su is not None:
         if grassroots_union_id is not None:
-            ids = {grassroots_union_id}
+            which = Q(pk=grassroots_union_id)
         else:
-            planned_gus = plans.gu_of_su.get(su.pk, set())
+            # Its grassroots unions now, and those that lent, held a balance or had a plan in
+            # it (since moved away).
             ids = (
                 set(by_unit)
                 | {k for (k,) in book_unit}
                 | {k for k, v in out_unit.items() if v}
-                | planned_gus
-                | set(
-                    GrassrootsUnion.objects.filter(superior_union=su).values_list("id", flat=True)
-                )
+                | plans.gu_of_su.get(su.pk, set())
             )
             ids.discard(None)
-        units = {
-            u.pk: u for u in GrassrootsUnion.objects.filter(pk__in=ids).only("id", "code", "name")
-        }
+            which = Q(superior_union=su) | Q(pk__in=ids)
+        units = {u.pk: u for u in GrassrootsUnion.objects.filter(which).only("id", "code", "name")}
     rows = []
     for uid, u in sorted(units.items(), key=lambda kv: kv[1].code):
         f = by_unit.get(uid, empty)

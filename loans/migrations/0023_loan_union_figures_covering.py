@@ -28,6 +28,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='loan',
-            index=models.Index(fields=['grassroots_union', 'disbursed_on'], include=('id', 'fund', 'borrower', 'principal', 'planned_jobs', 'superior_union'), name='loan_gu_disbursed'),
+            index=models.Index(fields=['grassroots_union', 'disbursed_on'], include=('id', 'fund', 'borrower', 'principal', 'planned_jobs', 'superior_union', 'status'), name='loan_gu_disbursed'),
         ),
     ]

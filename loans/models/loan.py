@@ -189,9 +189,11 @@ class Loan(models.Model):
                 include=[*UNION_FIGURES_COLUMNS, "grassroots_union"],
                 name="loan_su_disbursed",
             ),
+            # Also the status: a union's page lists its active loans, newest first, from this
+            # index alone (a loan's status changes once or twice in its life).
             models.Index(
                 fields=["grassroots_union", "disbursed_on"],
-                include=[*UNION_FIGURES_COLUMNS, "superior_union"],
+                include=[*UNION_FIGURES_COLUMNS, "superior_union", "status"],
                 name="loan_gu_disbursed",
             ),
             # A union officer's loan list, newest first.
