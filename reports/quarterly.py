@@ -315,6 +315,7 @@ class _Plans:
         self.su_rows: dict[int, dict[int, dict]] = defaultdict(dict)
         self.gu_rows: dict[int, dict[int, dict]] = defaultdict(dict)
         self.gu_of_su: dict[int, set[int]] = defaultdict(set)
+        self._worked_out: dict[tuple, dict[int, Decimal]] = {}
         if self.plan is None:
             return
         fields = PlanSplit.FIGURES
@@ -338,6 +339,14 @@ class _Plans:
         return out
 
     def _by_quarter(self, fld: str, su_id=None, gu_id=None) -> dict[int, Decimal]:
+        """{quarter (0: the year): plan} of a unit, worked out once per unit and figure (a
+        report's rows ask each several times)."""
+        key = (fld, su_id, gu_id)
+        if key not in self._worked_out:
+            self._worked_out[key] = self._work_out(fld, su_id, gu_id)
+        return self._worked_out[key]
+
+    def _work_out(self, fld: str, su_id, gu_id) -> dict[int, Decimal]:
         if self.plan is None:
             return {}
         if gu_id is not None:
@@ -721,26 +730,23 @@ def _figures(
         ]
 
     # The rows.
-    units = {}
     if su is None:
         units = {
             u.pk: u for u in SuperiorUnion.objects.filter(fund=fund).only("id", "code", "name")
         }
-    if su is not None:
+    else:
+        gus = GrassrootsUnion.objects.only("id", "code", "name")
         if grassroots_union_id is not None:
-            which = Q(pk=grassroots_union_id)
+            units = {u.pk: u for u in gus.filter(pk=grassroots_union_id)}
         else:
-            # Its grassroots unions now, and those that lent, held a balance or had a plan in
-            # it (since moved away).
-            ids = (
-                set(by_unit)
-                | {k for (k,) in book_unit}
-                | {k for k, v in out_unit.items() if v}
-                | plans.gu_of_su.get(su.pk, set())
-            )
-            ids.discard(None)
-            which = Q(superior_union=su) | Q(pk__in=ids)
-        units = {u.pk: u for u in GrassrootsUnion.objects.filter(which).only("id", "code", "name")}
+            # Its grassroots unions now, and any that lent, held a balance or had a plan in it
+            # before moving away (read only when there are such).
+            units = {u.pk: u for u in gus.filter(superior_union=su)}
+            moved = set(by_unit) | {k for (k,) in book_unit} | {k for k, v in out_unit.items() if v}
+            moved |= plans.gu_of_su.get(su.pk, set())
+            moved -= {*units, None}
+            if moved:
+                units.update((u.pk, u) for u in gus.filter(pk__in=moved))
     rows = []
     for uid, u in sorted(units.items(), key=lambda kv: kv[1].code):
         f = by_unit.get(uid, empty)

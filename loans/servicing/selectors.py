@@ -184,7 +184,9 @@ def business_date(*, fund_id: int) -> date | None:
     return last_closed_date(fund_id=fund_id)
 
 
-ARREARS_AMOUNT = F("overdue_principal") + F("overdue_interest") + F("penalty_outstanding")
+# The amount in arrears: overdue principal + overdue interest + unpaid penalty.
+ARREARS_PARTS = ("overdue_principal", "overdue_interest", "penalty_outstanding")
+ARREARS_AMOUNT = F(ARREARS_PARTS[0]) + F(ARREARS_PARTS[1]) + F(ARREARS_PARTS[2])
 
 
 # In arrears as of the business date: active, with days past due.
@@ -201,12 +203,22 @@ def loans_in_arrears(*, scope: Scope) -> QuerySet:
     return in_arrears(loan_list(scope=scope)).order_by("-days_past_due", "id")
 
 
+# What an overdue list's line (``ArrearsLine``) and its table show of a loan.
+ARREARS_LINE_COLUMNS = (
+    "borrower__full_name",
+    "grassroots_union__code",
+    "grassroots_union__name",
+    "days_past_due",
+    *(f"{name}{suffix}" for name in ARREARS_PARTS for suffix in ("", "_currency")),
+)
+
+
 def longest_in_arrears(*, scope: Scope, limit: int) -> list[Loan]:
     """The first `limit` of ``loans_in_arrears``: their ids first, then those loans with their
     member and union (PostgreSQL would otherwise join every loan in arrears of the scope to its
     member before keeping `limit`)."""
     ids = list(loans_in_arrears(scope=scope).values_list("pk", flat=True)[:limit])
-    by_id = loan_list(scope=scope).in_bulk(ids)
+    by_id = loan_list(scope=scope).only(*ARREARS_LINE_COLUMNS).in_bulk(ids)
     return [by_id[pk] for pk in ids]
 
 
@@ -225,11 +237,7 @@ def arrears_lines(loans, *, as_of: date | None) -> list[ArrearsLine]:
             loan=loan,
             oldest_due=as_of - timedelta(days=loan.days_past_due) if as_of else None,
             days_past_due=loan.days_past_due,
-            overdue_amount=(
-                amount_of(loan.overdue_principal)
-                + amount_of(loan.overdue_interest)
-                + amount_of(loan.penalty_outstanding)
-            ),
+            overdue_amount=sum((amount_of(getattr(loan, part)) for part in ARREARS_PARTS), ZERO),
         )
         for loan in loans
     ]

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from accounting.services import credit, debit, journal_entry_post
 from fund.attainment import attainment
 from fund.errors import FundError
+from fund.models import GrassrootsUnion
 from fund.services import plan_split_set
 from fund.tests.factories import GrassrootsUnionFactory, SuperiorUnionFactory
 from loans.models import Loan
@@ -98,6 +99,17 @@ def test_a_member_who_borrowed_in_two_unions_counts_once_in_the_whole(federation
     assert f.indicator("borrowers").quarter == 2 and f.total_row().borrowers == 2
     assert f.indicator("grassroots_unions").quarter == 2
     assert f.indicator("loans").quarter == 3 and f.indicator("disbursed_amount").quarter == 60 * M
+
+
+def test_a_union_that_moved_keeps_its_row_where_it_lent(federation):
+    """A grassroots union moved to another superior union keeps its row (its loans, as of
+    disbursement) in the report of the one it lent in, and has a row in its new one."""
+    org = federation.org
+    GrassrootsUnion.objects.filter(code="LB-002").update(superior_union=org.hbt)
+    lb = {u.code: u for u in figures(federation, superior_union_id=org.lb.pk).units}
+    assert set(lb) == {"LB-001", "LB-002"} and lb["LB-002"].disbursed == 10 * M
+    hbt = {u.code: u for u in figures(federation, superior_union_id=org.hbt.pk).units}
+    assert "LB-002" in hbt and hbt["LB-002"].disbursed == 0
 
 
 def test_figures_agree_with_fund_attainment_unit_by_unit(federation):

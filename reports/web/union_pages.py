@@ -52,6 +52,18 @@ PAGE_SIZE = 25
 UNITS_PAGE_SIZE = 50
 UNITS_PAGE = "units_page"
 OVERDUE_SHOWN = 10  # the longest overdue loans shown on a union's page; the rest: loans:overdue
+# What the loan book's table shows of a loan (reports/_loan_book.html).
+LOAN_BOOK_COLUMNS = (
+    "borrower__full_name",
+    "grassroots_union__code",
+    "grassroots_union__name",
+    "disbursed_on",
+    "principal",
+    "principal_currency",
+    "outstanding_principal",
+    "outstanding_principal_currency",
+    "debt_group",
+)
 
 
 def _quarter(request) -> tuple[int, int]:
@@ -132,7 +144,7 @@ def _loan_book(request, scope, *, par_query: str) -> dict:
     )
     paginator.count = book.loans
     page = paginator.get_page(request.GET.get("page"))
-    by_id = active.in_bulk(page.object_list)
+    by_id = active.only(*LOAN_BOOK_COLUMNS).in_bulk(page.object_list)
     page.object_list = [by_id[pk] for pk in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
