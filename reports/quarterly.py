@@ -42,11 +42,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import reduce
+from functools import partial, reduce
 from operator import or_
 
 from django.db import connection
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Q, Sum
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
@@ -395,6 +395,13 @@ def _column(model, name: str) -> str:
     return f"{q(model._meta.db_table)}.{q(model._meta.get_field(name).column)}"
 
 
+def _loan_conditions(fund_id: int, where: dict, **more) -> tuple[list[str], list]:
+    """SQL conditions and parameters on the loans: of the fund, `where`'s unions (``{"superior_
+    union_id": …}``) and `more` fields, each equal to its value."""
+    equal = {"fund": fund_id, **{k.removesuffix("_id"): v for k, v in where.items()}, **more}
+    return [f"{_column(Loan, name)} = %s" for name in equal], list(equal.values())
+
+
 def _by_period(measures: dict[str, str], dated: str, periods) -> tuple[list[str], list[str], list]:
     """Each measure (an SQL aggregate) over the rows whose `dated` column falls in each period:
     the result names ("<measure>_<period>"), the SQL select expressions and their parameters."""
@@ -407,6 +414,36 @@ def _by_period(measures: dict[str, str], dated: str, periods) -> tuple[list[str]
     return names, selects, params
 
 
+def _grouping_sets(keys: list[str | None], aggregates: list[str], source: str, params: list):
+    """Rows of the `aggregates` (SQL, with `params[0]` their parameters) over `source` ("FROM …
+    WHERE …", `params[1]`) grouped by each of `keys` alone (None: the whole of `source`):
+    ``(index of the key, its value, *aggregates)``. PostgreSQL reads the rows once (``GROUPING
+    SETS``); SQLite, the embedded default, once per key (``UNION ALL``)."""
+    select_params, source_params = params
+    listed = ", ".join(aggregates)
+    if connection.vendor == "postgresql":
+        grouped = [(i, k) for i, k in enumerate(keys) if k is not None]
+        which = " ".join(f"WHEN GROUPING({k}) = 0 THEN {i}" for i, k in grouped)
+        value = " ".join(f"WHEN GROUPING({k}) = 0 THEN {k}" for _i, k in grouped)
+        sets = ", ".join(f"({k})" if k is not None else "()" for k in keys)
+        sql = (
+            f"SELECT CASE {which} ELSE {keys.index(None) if None in keys else -1} END, "
+            f"CASE {value} END, {listed} {source} GROUP BY GROUPING SETS ({sets})"
+        )
+        args = [*select_params, *source_params]
+    else:
+        sql = " UNION ALL ".join(
+            f"SELECT {i}, {k}, {listed} {source} GROUP BY {k}"
+            if k is not None
+            else f"SELECT {i}, NULL, {listed} {source}"
+            for i, k in enumerate(keys)
+        )
+        args = [*select_params, *source_params] * len(keys)
+    with connection.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchall()
+
+
 def _loan_figures(fund_id: int, where: dict, periods: dict[str, tuple[date, date]], group: str):
     """The loans' figures of each period, by `group` (a union dimension of the loan) and for the
     whole of `where`, in ONE statement: ``({group value: figures}, figures of the whole)``, each
@@ -415,13 +452,9 @@ def _loan_figures(fund_id: int, where: dict, periods: dict[str, tuple[date, date
 
     Written as SQL rather than through the ORM: forty filtered aggregates cost the ORM more to
     build than the database to answer (a superior union's page reads this on every view).
-    PostgreSQL answers both groupings in one scan (``GROUPING SETS``); SQLite, the embedded
-    default, in a ``UNION ALL`` of the two."""
+    Both groupings come from one statement (``_grouping_sets``)."""
     q = connection.ops.quote_name
-
-    def col(name: str) -> str:
-        return _column(Loan, name)
-
+    col = partial(_column, Loan)
     disbursed = col("disbursed_on")
     inside = f"{disbursed} >= %s AND {disbursed} <= %s"
     measures = {  # one per _METRICS
@@ -432,42 +465,24 @@ def _loan_figures(fund_id: int, where: dict, periods: dict[str, tuple[date, date
         "jobs": f"SUM({col('planned_jobs')})",
     }
     names, selects, select_params = _by_period(measures, disbursed, periods)
-    filters = {"fund": fund_id, **{k.removesuffix("_id"): v for k, v in where.items()}}
-    conditions = [f"{col(name)} = %s" for name in filters] + [inside]
-    where_params = [
-        *filters.values(),
-        min(s for s, _ in periods.values()),
-        max(e for _, e in periods.values()),
-    ]
-    table = f"FROM {q(Loan._meta.db_table)} WHERE {' AND '.join(conditions)}"
-    key = col(group.removesuffix("_id"))
-    aggregates = ", ".join(selects)
-    if connection.vendor == "postgresql":
-        sql = (
-            f"SELECT GROUPING({key}) = 1, {key}, {aggregates} {table} "
-            f"GROUP BY GROUPING SETS (({key}), ())"
-        )
-        params = [*select_params, *where_params]
-    else:
-        sql = (
-            f"SELECT 0, {key}, {aggregates} {table} GROUP BY {key} "
-            f"UNION ALL SELECT 1, NULL, {aggregates} {table}"
-        )
-        params = [*select_params, *where_params] * 2
+    conditions, where_params = _loan_conditions(fund_id, where)
+    conditions.append(inside)
+    where_params += [min(s for s, _ in periods.values()), max(e for _, e in periods.values())]
+    source = f"FROM {q(Loan._meta.db_table)} WHERE {' AND '.join(conditions)}"
     by_group, whole = {}, dict.fromkeys(names, 0)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        for is_whole, unit, *values in cur.fetchall():
-            # Amounts as Decimal (whole đồng; SQLite may hand back an int or a float), the
-            # rest as int; a period without loans: 0.
-            figures = {
-                name: Decimal(v or 0) if name.startswith("amount") else int(v or 0)
-                for name, v in zip(names, values, strict=True)
-            }
-            if is_whole:
-                whole = figures
-            else:
-                by_group[unit] = figures
+    for which, unit, *values in _grouping_sets(
+        [col(group.removesuffix("_id")), None], selects, source, (select_params, where_params)
+    ):
+        # Amounts as Decimal (whole đồng; SQLite may hand back an int or a float), the rest as
+        # int; a period without loans: 0.
+        figures = {
+            name: Decimal(v or 0) if name.startswith("amount") else int(v or 0)
+            for name, v in zip(names, values, strict=True)
+        }
+        if which == 1:
+            whole = figures
+        else:
+            by_group[unit] = figures
     return by_group, whole
 
 
@@ -480,16 +495,16 @@ def _visits(fund_id, where: dict, periods, group: str) -> dict:
         _column(FollowUpVisit, "visited_on"),
         periods,
     )
-    filters = {"fund": fund_id, **{k.removesuffix("_id"): v for k, v in where.items()}}
+    conditions, where_params = _loan_conditions(fund_id, where)
     key = _column(Loan, group)
     joined = f"{_column(FollowUpVisit, 'loan')} = {_column(Loan, 'id')}"
     sql = (
         f"SELECT {key}, {', '.join(selects)} FROM {q(FollowUpVisit._meta.db_table)} "
         f"JOIN {q(Loan._meta.db_table)} ON {joined} "
-        f"WHERE {' AND '.join(f'{_column(Loan, name)} = %s' for name in filters)} GROUP BY {key}"
+        f"WHERE {' AND '.join(conditions)} GROUP BY {key}"
     )
     with connection.cursor() as cur:
-        cur.execute(sql, [*params, *filters.values()])
+        cur.execute(sql, [*params, *where_params])
         return {
             unit: {
                 name.removeprefix("jobs_"): int(v or 0)
@@ -529,32 +544,43 @@ _BOOK_SUMS = ("loans", "outstanding", "overdue", "overdue_principal", "provision
 
 def _book(fund_id, where: dict, end: date, group: str):
     """The loan book's classification of the loans active and disbursed by `end`, by `group` (a
-    union dimension) and by debt group, from one grouped read of the loans:
-    ``({(unit,): figures}, {(debt group,): figures})``. Every figure is a count, a sum or a
-    latest date, so each side adds up the other's rows."""
-    qs = Loan.objects.filter(
-        fund_id=fund_id, status=LoanStatus.ACTIVE, disbursed_on__lte=end, **where
-    ).order_by()
-    rows = qs.values(group, "debt_group").annotate(
-        loans=Count("id"),
-        outstanding=Sum("outstanding_principal"),
-        overdue=Sum("outstanding_principal", filter=Q(debt_group__gte=2)),
-        overdue_principal=Sum("overdue_principal"),
-        provision=Sum("provision_held"),
-        classified_on=Max("classified_on"),
-    )
+    union dimension) and by debt group, in one statement (``_grouping_sets``):
+    ``({(unit,): figures}, {(debt group,): figures})``, each figures a {name: value or None}
+    (``_BOOK_SUMS`` and the latest ``classified_on``)."""
+    q = connection.ops.quote_name
+    col = partial(_column, Loan)
+    outstanding, debt_group = col("outstanding_principal"), col("debt_group")
+    aggregates = [
+        "COUNT(*)",
+        f"SUM({outstanding})",
+        f"SUM({outstanding}) FILTER (WHERE {debt_group} >= %s)",  # overdue: group 2 and up
+        f"SUM({col('overdue_principal')})",
+        f"SUM({col('provision_held')})",
+        f"MAX({col('classified_on')})",
+    ]
+    conditions, where_params = _loan_conditions(fund_id, where, status=LoanStatus.ACTIVE)
+    conditions.append(f"{col('disbursed_on')} <= %s")
+    source = f"FROM {q(Loan._meta.db_table)} WHERE {' AND '.join(conditions)}"
     by_unit: dict[tuple, dict] = {}
     by_debt_group: dict[tuple, dict] = {}
-    for r in rows:
-        for out, key in ((by_unit, (r[group],)), (by_debt_group, (r["debt_group"],))):
-            acc = out.setdefault(key, {k: None for k in (*_BOOK_SUMS, "classified_on")})
-            for k in _BOOK_SUMS:
-                if r[k] is not None:
-                    acc[k] = r[k] if acc[k] is None else acc[k] + r[k]
-            if r["classified_on"] is not None and (
-                acc["classified_on"] is None or r["classified_on"] > acc["classified_on"]
-            ):
-                acc["classified_on"] = r["classified_on"]
+    for which, key, n, *sums, classified_on in _grouping_sets(
+        [col(group.removesuffix("_id")), debt_group],
+        aggregates,
+        source,
+        ([2], [*where_params, end]),
+    ):
+        figures = {
+            "loans": n,
+            **{
+                k: None if v is None else Decimal(v)
+                for k, v in zip(_BOOK_SUMS[1:], sums, strict=True)
+            },
+            # SQLite hands a date column's MAX back as its text.
+            "classified_on": date.fromisoformat(classified_on)
+            if isinstance(classified_on, str)
+            else classified_on,
+        }
+        (by_unit if which == 0 else by_debt_group)[(key,)] = figures
     return by_unit, by_debt_group
 
 
