@@ -17,8 +17,9 @@ Then bench/web_api.py measures API repayments posted per second.
 
 The database named in BENCH_DATABASE_URL (default trovon_bench_web) is dropped, created,
 migrated and dropped again at the end. Sizes: BENCH_REPORT_LOANS (100,000 loans),
-BENCH_CLIENTS (8), BENCH_ROUNDS (25 rounds of the pages per client). bench/web_single.py
-times the same pages one at a time in one process, against a database kept with BENCH_KEEP=1.
+BENCH_CLIENTS (8), BENCH_ROUNDS (25 rounds of the pages per client, after BENCH_WARMUP_ROUNDS (1)
+untimed). bench/web_single.py times the same pages one at a time in one process, against a
+database kept with BENCH_KEEP=1.
 
 Building 100,000 loans takes minutes; BENCH_SAVE_TEMPLATE=<name> keeps a copy of the built
 database under that name, and BENCH_TEMPLATE=<name> starts from such a copy
@@ -51,6 +52,10 @@ import jobs_report  # noqa: E402  (sets up the environment for Django and the da
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", 8))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 25))
+# Rounds each client runs first, untimed: a worker's first requests compile templates, open its
+# database connection and fill PostgreSQL's caches, which a serving site has long done (with 8
+# clients and 10 rounds those 8 cold requests a page would be its slowest 10%: its p95).
+WARMUP_ROUNDS = int(os.environ.get("BENCH_WARMUP_ROUNDS", 1))
 PORT = int(os.environ.get("BENCH_PORT", 8765))
 log = jobs_report.log
 
@@ -397,21 +402,33 @@ def fetch(conn: http.client.HTTPConnection, path: str, cookie: str) -> float:
     return elapsed
 
 
-def measure(pages: dict[str, object], cookies: dict[str, str]) -> dict:
+def measure(pages: dict[str, object], cookies: dict[str, str], snapshot) -> tuple[dict, tuple]:
+    """Each client runs WARMUP_ROUNDS untimed, then ROUNDS timed; `snapshot()` is taken when
+    every client has warmed up and again at the end (the CPU of the timed requests only)."""
     timings: dict[str, list[float]] = {name: [] for name in pages}
     errors: list[str] = []
     lock = threading.Lock()
+    warmed, go = threading.Barrier(CLIENTS + 1), threading.Barrier(CLIENTS + 1)
+
+    def rounds(conn, rng, n: int, record: bool) -> None:
+        for _ in range(n):
+            for name, path in pages.items():
+                p = path(rng) if callable(path) else path
+                elapsed = fetch(conn, p, cookies[name])
+                if record:
+                    with lock:
+                        timings[name].append(elapsed)
 
     def client(seed: int) -> None:
         rng = random.Random(seed)
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
         try:
-            for _ in range(ROUNDS):
-                for name, path in pages.items():
-                    p = path(rng) if callable(path) else path
-                    elapsed = fetch(conn, p, cookies[name])
-                    with lock:
-                        timings[name].append(elapsed)
+            try:
+                rounds(conn, rng, WARMUP_ROUNDS, record=False)
+            finally:
+                warmed.wait()
+                go.wait()
+            rounds(conn, rng, ROUNDS, record=True)
         except Exception as e:  # noqa: BLE001 — reported in the figures
             with lock:
                 errors.append(repr(e))
@@ -419,9 +436,12 @@ def measure(pages: dict[str, object], cookies: dict[str, str]) -> dict:
             conn.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-    t = time.perf_counter()
     for th in threads:
         th.start()
+    warmed.wait()
+    before = snapshot()
+    t = time.perf_counter()
+    go.wait()
     for th in threads:
         th.join()
     wall = time.perf_counter() - t
@@ -435,7 +455,7 @@ def measure(pages: dict[str, object], cookies: dict[str, str]) -> dict:
             out[f"{name}_p95_under_300ms"] = p95 < 0.3
     if errors:
         out["errors"] = errors[:5]
-    return out
+    return out, (before, snapshot())
 
 
 def main() -> None:
@@ -497,19 +517,17 @@ def main() -> None:
         union_more, union_cookies = union_pages(fund)
         pages.update(union_more)
         cookies.update(union_cookies)
-        # Warm up each page once (imports, templates, PostgreSQL caches), then measure.
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
-        for name, path in pages.items():
-            fetch(conn, path(random.Random(0)) if callable(path) else path, cookies[name])
-        conn.close()
-        cpu_before, clients_cpu = cpu_snapshot(server, info), time.process_time()
-        figures.update(measure(pages, cookies))
-        clients_cpu = time.process_time() - clients_cpu
+        # Each client warms up (imports, templates, connections, PostgreSQL caches), then
+        # measures; the CPU counts from when all are warm.
+        measured, (cpu_before, cpu_after) = measure(
+            pages, cookies, lambda: (cpu_snapshot(server, info), time.process_time())
+        )
+        figures.update(measured)
         # Backends opened during the run count from zero; those that closed are missed (none
         # should: CONN_MAX_AGE keeps each thread's connection).
-        figures.update(cpu_per_request(cpu_before, cpu_snapshot(server, info), figures["requests"]))
+        figures.update(cpu_per_request(cpu_before[0], cpu_after[0], figures["requests"]))
         figures["cpu_ms_per_request_clients"] = round(
-            clients_cpu * 1000 / max(figures["requests"], 1), 1
+            (cpu_after[1] - cpu_before[1]) * 1000 / max(figures["requests"], 1), 1
         )
         figures["clients"] = CLIENTS
         figures["load_average_1min"] = round(os.getloadavg()[0], 2)  # others on the machine
