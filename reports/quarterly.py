@@ -42,11 +42,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import partial, reduce
-from operator import or_
+from functools import partial
 
 from django.db import connection
-from django.db.models import Q, Sum
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
@@ -514,29 +512,35 @@ def _visits(fund_id, where: dict, periods, group: str) -> dict:
         }
 
 
-def _ledger_by(codes: tuple[str, ...], *, fund_id, end: date, where: dict, group: str | None):
+def _ledger_by(codes: tuple[str, ...], *, fund_id, end: date, where: dict, group: str):
     """Signed balances at the end of `end` of each account's subtree (`codes`), grouped by a
-    union dimension: ``{code: {group value: balance}}``, from one read of the postings."""
-    roots = dict(Account.objects.filter(code__in=codes).values_list("code", "path"))
-    subtrees: dict[str, list[int]] = {code: [] for code in codes}
-    for pk, path in Account.objects.filter(
-        reduce(or_, (Q(path__startswith=roots[code]) for code in codes))
-    ).values_list("id", "path"):
-        for code in codes:
-            if path.startswith(roots[code]):
-                subtrees[code].append(pk)
-    sums = {code: Sum("amount", filter=Q(account_id__in=ids)) for code, ids in subtrees.items()}
-    qs = Posting.objects.filter(
-        account_id__in=[pk for ids in subtrees.values() for pk in ids],
-        fund_id=fund_id,
-        effective_date__lte=end,
-        **where,
-    ).order_by()
-    if group is None:
-        rows = {None: qs.aggregate(**sums)}
-    else:
-        rows = {r.pop(group): r for r in qs.values(group).annotate(**sums)}
-    return {code: {k: r[code] or ZERO for k, r in rows.items()} for code in codes}
+    union dimension of the postings (`group`): ``{code: {group value: balance}}``, in one
+    statement (an account is in a subtree when its path starts with the root's)."""
+    q = connection.ops.quote_name
+    posting, account = partial(_column, Posting), partial(_column, Account)
+    root = "root"  # the subtrees' roots: the accounts table again, under this name
+    root_path = f"{root}.{q(Account._meta.get_field('path').column)}"
+    root_code = f"{root}.{q(Account._meta.get_field('code').column)}"
+    equal = {"fund_id": fund_id, **where}  # the postings' own fund and union columns
+    key = posting(group)
+    roots = f"{root_code} IN ({', '.join(['%s'] * len(codes))})"
+    sql = (
+        f"SELECT {key}, "
+        + ", ".join(f"SUM({posting('amount')}) FILTER (WHERE {root_code} = %s)" for _ in codes)
+        + f" FROM {q(Posting._meta.db_table)}"
+        f" JOIN {q(Account._meta.db_table)} ON {account('id')} = {posting('account')}"
+        f" JOIN {q(Account._meta.db_table)} {root} ON {roots}"
+        f" AND SUBSTR({account('path')}, 1, LENGTH({root_path})) = {root_path}"
+        f" WHERE {' AND '.join(f'{posting(name)} = %s' for name in equal)}"
+        f" AND {posting('effective_date')} <= %s GROUP BY {key}"
+    )
+    out: dict[str, dict] = {code: {} for code in codes}
+    with connection.cursor() as cur:
+        cur.execute(sql, [*codes, *codes, *equal.values(), end])
+        for unit, *sums in cur.fetchall():
+            for code, v in zip(codes, sums, strict=True):
+                out[code][unit] = Decimal(v or 0)
+    return out
 
 
 _BOOK_SUMS = ("loans", "outstanding", "overdue", "overdue_principal", "provision")
