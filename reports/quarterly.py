@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -385,6 +385,7 @@ class _Plans:
 
 
 _METRICS = ("amount", "loans", "borrowers", "gus", "jobs")
+Unit = namedtuple("Unit", "code name")  # a row's union
 
 
 def _column(model, name: str) -> str:
@@ -468,14 +469,15 @@ def _loan_figures(fund_id: int, where: dict, periods: dict[str, tuple[date, date
     where_params += [min(s for s, _ in periods.values()), max(e for _, e in periods.values())]
     source = f"FROM {q(Loan._meta.db_table)} WHERE {' AND '.join(conditions)}"
     by_group, whole = {}, dict.fromkeys(names, 0)
+    # Amounts as Decimal (whole đồng: PostgreSQL's numeric; SQLite may hand back an int or a
+    # float), counts as int; a period without loans: 0.
+    amounts = [name.startswith("amount") for name in names]
     for which, unit, *values in _grouping_sets(
         [col(group.removesuffix("_id")), None], selects, source, (select_params, where_params)
     ):
-        # Amounts as Decimal (whole đồng; SQLite may hand back an int or a float), the rest as
-        # int; a period without loans: 0.
         figures = {
-            name: Decimal(v or 0) if name.startswith("amount") else int(v or 0)
-            for name, v in zip(names, values, strict=True)
+            name: (v if type(v) is Decimal else Decimal(v or 0)) if amount else (v or 0)
+            for name, amount, v in zip(names, amounts, values, strict=True)
         }
         if which == 1:
             whole = figures
@@ -505,8 +507,7 @@ def _visits(fund_id, where: dict, periods, group: str) -> dict:
         cur.execute(sql, [*params, *where_params])
         return {
             unit: {
-                name.removeprefix("jobs_"): int(v or 0)
-                for name, v in zip(names, values, strict=True)
+                name.removeprefix("jobs_"): v or 0 for name, v in zip(names, values, strict=True)
             }
             for unit, *values in cur.fetchall()
         }
@@ -762,21 +763,24 @@ def _figures(
     # The rows.
     if su is None:
         units = {
-            u.pk: u for u in SuperiorUnion.objects.filter(fund=fund).only("id", "code", "name")
+            pk: Unit(code, name)
+            for pk, code, name in SuperiorUnion.objects.filter(fund=fund).values_list(
+                "id", "code", "name"
+            )
         }
     else:
-        gus = GrassrootsUnion.objects.only("id", "code", "name")
+        gus = GrassrootsUnion.objects.values_list("id", "code", "name")
         if grassroots_union_id is not None:
-            units = {u.pk: u for u in gus.filter(pk=grassroots_union_id)}
+            units = {pk: Unit(code, name) for pk, code, name in gus.filter(pk=grassroots_union_id)}
         else:
             # Its grassroots unions now, and any that lent, held a balance or had a plan in it
             # before moving away (read only when there are such).
-            units = {u.pk: u for u in gus.filter(superior_union=su)}
+            units = {pk: Unit(code, name) for pk, code, name in gus.filter(superior_union=su)}
             moved = set(by_unit) | {k for (k,) in book_unit} | {k for k, v in out_unit.items() if v}
             moved |= plans.gu_of_su.get(su.pk, set())
             moved -= {*units, None}
             if moved:
-                units.update((u.pk, u) for u in gus.filter(pk__in=moved))
+                units.update((pk, Unit(code, name)) for pk, code, name in gus.filter(pk__in=moved))
     rows = []
     for uid, u in sorted(units.items(), key=lambda kv: kv[1].code):
         f = by_unit.get(uid, empty)
