@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import connection
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
 
 from accounting.dates import business_today
@@ -200,7 +202,7 @@ def in_arrears(loans: QuerySet) -> QuerySet:
 
 def loans_in_arrears(*, scope: Scope) -> QuerySet:
     """The scope's loans in arrears as of the business date, the longest overdue first."""
-    return in_arrears(loan_list(scope=scope)).order_by("-days_past_due", "id")
+    return in_arrears(loan_list(scope=scope)).order_by(*LONGEST_OVERDUE_FIRST)
 
 
 # What an overdue list's line (``ArrearsLine``) and its table show of a loan.
@@ -213,11 +215,17 @@ ARREARS_LINE_COLUMNS = (
 )
 
 
-def longest_in_arrears(*, scope: Scope, limit: int) -> list[Loan]:
-    """The first `limit` of ``loans_in_arrears``: their ids first, then those loans with their
-    member and union (PostgreSQL would otherwise join every loan in arrears of the scope to its
-    member before keeping `limit`)."""
-    ids = list(loans_in_arrears(scope=scope).values_list("pk", flat=True)[:limit])
+# The order of an overdue list: the longest overdue first.
+LONGEST_OVERDUE_FIRST = ("-days_past_due", "id")
+
+
+def longest_in_arrears(*, scope: Scope, limit: int, ids: list[int] | None = None) -> list[Loan]:
+    """The first `limit` of ``loans_in_arrears`` (or those of `ids`, already found, in their
+    order): their ids first, then those loans with their member and union (PostgreSQL would
+    otherwise join every loan in arrears of the scope to its member before keeping `limit`)."""
+    if ids is None:
+        ids = list(loans_in_arrears(scope=scope).values_list("pk", flat=True)[:limit])
+    ids = ids[:limit]
     by_id = loan_list(scope=scope).only(*ARREARS_LINE_COLUMNS).in_bulk(ids)
     return [by_id[pk] for pk in ids]
 
@@ -279,22 +287,37 @@ class ActiveBookTotals:
     loans: int  # active loans
     outstanding: Decimal  # their outstanding principal
     arrears: ArrearsTotals  # those in arrears as of the business date
+    # Those in arrears, the longest overdue first (``loans_in_arrears``' order), when the
+    # database could list them with the totals (PostgreSQL); else None.
+    longest_ids: list[int] | None = None
 
 
 def active_book_totals(*, scope: Scope) -> ActiveBookTotals:
     """The scope's active loans, their outstanding principal and their arrears (as
-    ``arrears_totals``), in one read of the loans (a union's page)."""
+    ``arrears_totals``), in one read of the loans (a union's page); on PostgreSQL, with the ids
+    of those in arrears in the overdue list's order."""
     active = Q(status=LoanStatus.ACTIVE)
+    listed = {}
+    if connection.vendor == "postgresql":
+        listed["longest"] = ArrayAgg(
+            "id", filter=active & IN_ARREARS, order_by=LONGEST_OVERDUE_FIRST, default=[]
+        )
     agg = (
         loan_list(scope=scope)
         .filter(active)
         .order_by()
         .aggregate(
-            n=Count("id"), outstanding=Sum("outstanding_principal"), **_arrears_aggregates(active)
+            n=Count("id"),
+            outstanding=Sum("outstanding_principal"),
+            **_arrears_aggregates(active),
+            **listed,
         )
     )
     return ActiveBookTotals(
-        agg["n"], amount_of(agg["outstanding"] or ZERO), _arrears_totals_of(agg)
+        agg["n"],
+        amount_of(agg["outstanding"] or ZERO),
+        _arrears_totals_of(agg),
+        agg.get("longest"),
     )
 
 

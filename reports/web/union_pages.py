@@ -156,7 +156,8 @@ def _loan_book(request, scope, *, par_query: str) -> dict:
         "loan_outstanding": book.outstanding,
         "overdue": book.arrears,
         "overdue_lines": arrears_lines(
-            longest_in_arrears(scope=scope, limit=OVERDUE_SHOWN), as_of=as_of
+            longest_in_arrears(scope=scope, limit=OVERDUE_SHOWN, ids=book.longest_ids),
+            as_of=as_of,
         ),
         "par": par,
         "par_days": PAR_DAYS,

@@ -198,3 +198,34 @@ def test_new_application_for_a_registered_member(as_user, officers, org, product
     # Another union's officer cannot reach the member.
     r = as_user(officers.grassroots_lb2).get(url)
     assert r.status_code == 404
+
+
+def test_a_union_pages_book_totals_list_the_longest_overdue_first(officers, loan, other_loan):
+    """The totals' ids of the loans in arrears (PostgreSQL) are the overdue list's, in its
+    order: the longest overdue first, then by number."""
+    from django.db import connection
+
+    from fund.scoping import scope_for
+    from loans.models import Loan
+    from loans.servicing.selectors import (
+        active_book_totals,
+        loans_in_arrears,
+        longest_in_arrears,
+    )
+
+    Loan.objects.filter(pk=loan.pk).update(days_past_due=3)
+    Loan.objects.filter(pk=other_loan.pk).update(days_past_due=40)
+    scope = scope_for(officers.fund)
+    book = active_book_totals(scope=scope)
+    assert (book.loans, book.arrears.loans) == (2, 2)
+    listed = list(loans_in_arrears(scope=scope).values_list("pk", flat=True))
+    assert listed == [other_loan.pk, loan.pk]
+    if connection.vendor == "postgresql":
+        assert book.longest_ids == listed
+    else:
+        assert book.longest_ids is None
+    for ids in (book.longest_ids, None):
+        assert [x.pk for x in longest_in_arrears(scope=scope, limit=1, ids=ids)] == [other_loan.pk]
+    Loan.objects.filter(pk=other_loan.pk).update(days_past_due=0)
+    book = active_book_totals(scope=scope)
+    assert book.arrears.loans == 1 and book.longest_ids in (None, [loan.pk])
