@@ -4,8 +4,8 @@ With 100,000 loans loaded (the quarterly-report benchmark's federation: 45 super
 9,360 grassroots unions, borrowers, applications, loans and their ledger, plus a 12-installment
 schedule per loan written by one INSERT … SELECT, and each loan's own journal — disbursement and
 three repayments, ~1.1 million ledger lines with their loan-book rows, netting to zero so the
-federation's balances stay), the app is served by gunicorn exactly as in
-production (DEBUG off) and 8 concurrent clients, each signed in with its own session, request
+federation's balances stay), the app is served by gunicorn exactly as in production (DEBUG off,
+deploy/gunicorn.conf.py) and 8 concurrent clients, each signed in with its own session, request
 the fund officer's dashboard, the loan list, a loan page (a random loan each time), the
 auditor's trial balance and the inbox of a fund, a superior union's and a grassroots union's
 officer (``inbox_pages``), a superior union's page and a grassroots union's page as their
@@ -307,20 +307,22 @@ def start_server() -> subprocess.Popen:
     cache_url = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/0")
     if cache_url:
         env["CACHE_URL"] = cache_url
+    env["GUNICORN_BIND"] = f"127.0.0.1:{PORT}"
+    env["FORWARDED_ALLOW_IPS"] = "127.0.0.1"
+    if workers := os.environ.get("BENCH_GUNICORN_WORKERS"):
+        env["WEB_CONCURRENCY"] = workers
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
             "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            # Two cores: three processes keep both busy while one waits on PostgreSQL; three
-            # threads each give the 8 clients 9 slots, so no request queues in the backlog.
-            "--workers",
-            os.environ.get("BENCH_GUNICORN_WORKERS", "3"),
+            # Production's settings (workers: two a core and one); BENCH_GUNICORN_WORKERS
+            # and BENCH_GUNICORN_THREADS to try others.
+            "--config",
+            "deploy/gunicorn.conf.py",
             "--threads",
-            os.environ.get("BENCH_GUNICORN_THREADS", "3"),
+            os.environ.get("BENCH_GUNICORN_THREADS", "1"),
             "--log-level",
             "warning",
         ],

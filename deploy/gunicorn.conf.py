@@ -7,7 +7,11 @@ addresses may set X-Forwarded-* headers (the Caddy service; gunicorn believes no
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+# Sync workers, one request each: the pages are CPU-bound Python, and threads sharing one
+# interpreter wait on each other's lock (measured with bench/web.py on two cores: 3 workers of 3
+# threads served 8 clients in 23 s where 5 single-threaded workers took 14 s). Two per core and
+# one more, gunicorn's rule, unless WEB_CONCURRENCY says otherwise.
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * len(os.sched_getaffinity(0)) + 1)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 # The proxy's address(es), comma-separated; "*" only when nothing else can reach the port.
