@@ -245,7 +245,7 @@ def test_superior_union_page_pages_its_grassroots_unions(as_user, federation):
 
 # Upper bounds: the quarterly report's figures are a fixed set of grouped queries (about twenty),
 # the loan book, arrears and PAR a few more; the session and the officer's profile one each.
-MAX_QUERIES = {"superior": 34, "grassroots": 34, "quarterly": 31, "unions": 12}
+MAX_QUERIES = {"superior": 20, "grassroots": 20, "quarterly": 20, "unions": 12}
 
 
 def _query_counts(as_user, fed) -> dict[str, int]:
