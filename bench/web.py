@@ -317,7 +317,7 @@ def start_server() -> subprocess.Popen:
             "-m",
             "gunicorn",
             "config.wsgi:application",
-            # Production's settings (workers: two a core and one); BENCH_GUNICORN_WORKERS
+            # Production's settings (workers: one a core and one); BENCH_GUNICORN_WORKERS
             # and BENCH_GUNICORN_THREADS to try others.
             "--config",
             "deploy/gunicorn.conf.py",
